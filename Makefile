@@ -1,0 +1,36 @@
+# The two fresh-machine commands (see README):
+#   make run    install evigrade into .venv and summarise the bundled dry-needling pack
+#   make test   install evigrade + test deps + headless chromium, then run the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test install install-test system-deps golden bench
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip >/dev/null
+
+install: $(PY)
+	$(PIP) install -q -e .
+
+install-test: $(PY)
+	$(PIP) install -q -e '.[test]'
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+run: install
+	$(VENV)/bin/evigrade summarize
+
+test: install-test system-deps
+	$(PY) -m pytest
+
+# Regenerate the metafor goldens (needs R: bash scripts/install-system-deps.sh --with-r)
+golden:
+	bash scripts/install-system-deps.sh --with-r
+	Rscript tests/reference/make_golden.R
+
+bench: $(PY)
+	$(PIP) install -q -e '.[test,bench]'
+	$(PY) benchmarks/run_benchmarks.py

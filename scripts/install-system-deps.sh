@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages the test suite needs: Debian's chromium (headless browser test of the report).
+# With --with-r also R + metafor + metadat (only needed to regenerate goldens and run benchmarks).
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [[ "${1:-}" == "--with-r" ]]; then
+  command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
+  Rscript -e 'library(metafor); library(metadat)' >/dev/null 2>&1 || need+=(r-cran-metafor r-cran-metadat)
+fi
+if (( ${#need[@]} )); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" fonts-dejavu-core >/dev/null
+fi

@@ -1,0 +1,3 @@
+from evigrade.cli import run
+
+run()

@@ -1,0 +1,64 @@
+"""Frozen result dataclasses shared across the chain, and the Note that records every correction.
+
+Every result has ``to_dict()`` (JSON-safe: numpy scalars become floats, NaN/inf become None) and,
+where tabular, ``to_frame()``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Note", "jsonable", "ResultMixin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A stored diagnostic: a correction, exclusion, fallback or undefined quantity.
+
+    ``code`` is a stable machine-readable key (e.g. ``"tau2_truncated"``, ``"zero_cell_correction"``,
+    ``"double_zero_excluded"``, ``"fallback"``); ``message`` is the sentence a report prints.
+    """
+
+    code: str
+    message: str
+    study: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "study": self.study}
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert results (dataclasses, numpy, tuples) into JSON-safe Python objects."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return [jsonable(x) for x in obj.tolist()]
+    if hasattr(obj, "to_dict") and callable(obj.to_dict) and not isinstance(obj, dict):
+        return jsonable(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(x) for x in obj]
+    return str(obj)
+
+
+class ResultMixin:
+    """Default ``to_dict`` for frozen result dataclasses."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - overridden where needed
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
