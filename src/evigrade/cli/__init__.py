@@ -69,12 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code
         return int(code) if isinstance(code, int) else (0 if code is None else 1)
     except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        # typer >= 0.2x vendors click as typer._click, so match click's exceptions by shape, not class
+        if type(exc).__name__ == "Abort":
             print("error: aborted", file=sys.stderr)
             return 1
-        if isinstance(exc, click.ClickException):
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
         if debug:

@@ -1,0 +1,82 @@
+"""Back-transformations from the analysis scale to the reporting scale (as metafor's ``transf.*``)."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "transform_pft",
+    "transform_pft_back",
+    "transform_plo_back",
+    "transform_zcor_back",
+    "back_transform",
+    "RATIO_MEASURES",
+]
+
+#: Measures analysed on the log scale and reported as ratios.
+RATIO_MEASURES = frozenset({"OR", "RR", "ROM"})
+
+
+def transform_pft(p, ni):
+    """Freeman-Tukey double arcsine of a proportion ``p`` with sample size ``ni`` (metafor ``transf.pft``)."""
+    p = np.asarray(p, dtype=float)
+    ni = np.asarray(ni, dtype=float)
+    xi = p * ni
+    return 0.5 * (np.arcsin(np.sqrt(xi / (ni + 1))) + np.arcsin(np.sqrt((xi + 1) / (ni + 1))))
+
+
+def transform_pft_back(yi, ni):
+    """Inverse Freeman-Tukey double arcsine (Miller 1978), as metafor's ``transf.ipft.hm``.
+
+    ``ni`` is either one sample size or the studies' sample sizes, in which case their harmonic
+    mean is used (that is what ``transf.ipft.hm(x, targs=list(ni=dat$ni))`` does).  Values below the
+    transform of p=0 map to 0 and above the transform of p=1 map to 1.
+    """
+    x = np.asarray(yi, dtype=float)
+    n_arr = np.atleast_1d(np.asarray(ni, dtype=float))
+    n_arr = n_arr[~np.isnan(n_arr)]
+    nhm = 1.0 / np.mean(1.0 / n_arr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.sin(2 * x)
+        inner = 1 - (s + (s - 1 / s) / nhm) ** 2
+        zi = 0.5 * (1 - np.sign(np.cos(2 * x)) * np.sqrt(inner))
+    zi = np.where(np.isnan(zi), np.nan, zi)
+    zi = np.where(x > transform_pft(1.0, nhm), 1.0, zi)
+    zi = np.where(x < transform_pft(0.0, nhm), 0.0, zi)
+    return zi if zi.ndim else float(zi)
+
+
+def transform_plo_back(yi):
+    """Inverse logit (metafor ``transf.ilogit``)."""
+    x = np.asarray(yi, dtype=float)
+    out = np.exp(-np.logaddexp(0.0, -x))
+    return out if out.ndim else float(out)
+
+
+def transform_zcor_back(yi):
+    """Fisher's z back to a correlation (metafor ``transf.ztor``)."""
+    out = np.tanh(np.asarray(yi, dtype=float))
+    return out if out.ndim else float(out)
+
+
+def back_transform(measure: str, values, ni=None):
+    """Values on ``measure``'s analysis scale -> the reporting scale.
+
+    OR/RR/ROM -> exp; PLO -> inverse logit; PFT -> inverse double arcsine with the harmonic mean of
+    ``ni``; ZCOR -> tanh; everything else is returned unchanged (MD, SMD, RD, PR, GEN).
+    """
+    m = measure.upper()
+    if m in RATIO_MEASURES:
+        out = np.exp(np.asarray(values, dtype=float))
+        return out if out.ndim else float(out)
+    if m == "PLO":
+        return transform_plo_back(values)
+    if m == "ZCOR":
+        return transform_zcor_back(values)
+    if m == "PFT":
+        if ni is None:
+            from ..errors import SpecError
+
+            raise SpecError("back_transform('PFT', ...) needs the studies' sample sizes ni")
+        return transform_pft_back(values, ni)
+    out = np.asarray(values, dtype=float)
+    return out if out.ndim else float(out)
