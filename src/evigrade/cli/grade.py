@@ -1,0 +1,91 @@
+"""``evigrade grade STUDIES.csv --measure MD --mid 1.0 [--rob-col rob] [--benefit lower] [--json]``.
+
+Thin: one library call (``evigrade.grade.analysis.grade_studies_csv``) -> render.  ``--json`` prints
+exactly ``AnalysisGrade.to_dict()``; otherwise a short GRADE profile (rich).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Optional
+
+import typer
+
+__all__ = ["register", "render_text"]
+
+
+def render_text(res, *, color: bool = True, width: int = 100) -> str:
+    """Certainty with symbols, the statement, one row per domain and the footnotes."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..grade import DOMAIN_LABELS
+
+    buf = io.StringIO()
+    con = Console(file=buf, width=width, no_color=not color, color_system="standard" if color else None,
+                  highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
+    a = res.analysis
+    pi = ""
+    if a.get("pi_low") is not None and a.get("pi_high") is not None:
+        pi = f"; 95% PI {a['pi_low']:.2f} to {a['pi_high']:.2f}"
+    i2 = f"; I² {100 * a['i2']:.1f}%" if a.get("i2") is not None else ""
+    con.print(f"{a['measure']} {a['estimate']:.2f} (95% CI {a['ci_low']:.2f} to {a['ci_high']:.2f}{pi}; "
+              f"k = {a['k']}{i2})")
+    r = res.rating
+    con.print(f"[bold]Certainty: {r.symbols} {r.label}[/bold] (start: {r.start})")
+    con.print(res.statement)
+    table = Table(show_header=True, header_style="bold", expand=False)
+    table.add_column("Domain")
+    table.add_column("Concern")
+    table.add_column("Levels", justify="right")
+    table.add_column("Reason")
+    for j in r.judgements:
+        src = " (override)" if j.source == "override" else ""
+        table.add_row(DOMAIN_LABELS[j.domain], j.concern.replace("_", " ") + src, f"{j.levels:+d}" if j.levels else "0",
+                      j.reason_code)
+    con.print(table)
+    for i, f in enumerate(r.footnotes, 1):
+        con.print(f"{i}. {f}")
+    for n in res.notes:
+        con.print(f"note: {n.message}")
+    return buf.getvalue()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("grade")
+    def grade(
+        studies: str = typer.Argument(..., metavar="STUDIES.csv", help="CSV of studies with metafor column names."),
+        measure: str = typer.Option(..., "--measure", "-m", help="Effect measure: MD, SMD, ROM, OR, RR, RD, ..."),
+        mid: Optional[float] = typer.Option(None, "--mid", help="Minimal important difference in the measure's units "
+                                            "(ratios: relative change, 0.25 = 25%). Default: by measure, else none."),
+        mid_source: Optional[str] = typer.Option(None, "--mid-source", help="Where the MID comes from (printed)."),
+        rob_col: Optional[str] = typer.Option(None, "--rob-col", help="Column with risk of bias per study: low / "
+                                              "some concerns / high, or a PEDro score 0-10."),
+        benefit: str = typer.Option("lower", "--benefit", help="Which direction is better: lower or higher."),
+        indirectness: Optional[str] = typer.Option(None, "--indirectness",
+                                                   help="none, serious or very_serious (default: not assessed)."),
+        indirectness_reason: Optional[str] = typer.Option(None, "--indirectness-reason", help="Why (printed)."),
+        method: str = typer.Option("REML", "--method", help="tau^2 estimator (as evigrade meta)."),
+        test: str = typer.Option("knha", "--test", help="knha or z."),
+        outcome: str = typer.Option("the outcome", "--outcome", help="Outcome name for the statement."),
+        intervention: str = typer.Option("the intervention", "--intervention", help="Intervention name."),
+        comparison: Optional[str] = typer.Option(None, "--comparison", help="Comparator, e.g. 'sham needling'."),
+        timeframe: Optional[str] = typer.Option(None, "--timeframe", help="e.g. 'short term'."),
+        json_out: bool = typer.Option(False, "--json", help="Print AnalysisGrade.to_dict() as JSON."),
+        no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
+    ) -> None:
+        """Rate the certainty of evidence (GRADE) for one CSV analysis, with a plain-language statement."""
+        from ..grade.analysis import grade_studies_csv
+
+        res = grade_studies_csv(studies, measure, mid=mid, mid_source=mid_source, rob_col=rob_col, benefit=benefit,
+                                indirectness=indirectness, indirectness_reason=indirectness_reason, method=method,
+                                test=test, outcome=outcome, intervention=intervention, comparison=comparison,
+                                timeframe=timeframe)
+        if json_out:
+            typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
+            return
+        color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+        typer.echo(render_text(res, color=color), nl=False)

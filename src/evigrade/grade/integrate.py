@@ -1,0 +1,422 @@
+"""Glue between :func:`evigrade.packs.summarize` and the GRADE rules.
+
+* :func:`grade_input_from_finding` turns one pack ``Finding`` (plus the pack information it
+  already carries: MID, reference instrument, per-study RoB and weights, indirectness judgements,
+  the reviews' own ratings) into a :class:`GradeInput`.
+* :func:`grade_finding` rates it and returns a :class:`FindingGrade` (rating, magnitude, statement).
+* :func:`apply` returns a copy of a ``Summary`` whose findings carry ``certainty``, ``downgrades``,
+  ``statement`` and ``grade``, whose ``families`` list the family summaries, comparison contrasts
+  and the SoF table, whose mechanisms carry ``label`` and whose safety carries ``rating``.
+
+Decisions made here (documented because they change ratings):
+
+* An SMD finding whose outcome MID is in natural units uses MID / reference SD as its MID when
+  the pack names a reference instrument with an SD; otherwise the SMD default (0.2) applies.
+* An MD finding uses the outcome MID only when the units agree (finding unit vs MID unit, when
+  both are stated); otherwise no MID (imprecision judged against the null, size unclassified).
+* Several indirectness judgements for one finding: the most serious one counts.
+* Trials in a single-trial finding carry the whole weight; unknown RoB wording counts as unknown.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..results import Note, jsonable
+from .assess import assess
+from .config import RATIO_MEASURES, GradeConfig
+from .families import (
+    FindingSummaryItem,
+    contrast_comparisons,
+    family_summary,
+    mechanism_label,
+    overall_conclusion,
+    safety_rating,
+)
+from .magnitude import Magnitude, magnitude
+from .model import CertaintyRating, GradeInput, Override, StudyRoB, normalize_rob
+from .sof import SoFRow, sof_row, sof_table
+
+__all__ = ["FindingGrade", "GradeReport", "grade_input_from_finding", "grade_finding", "grade_review_row",
+           "grade_summary", "apply",
+           "intervention_name"]
+
+_INDIRECT_ORDER = {"none": 0, "serious": 1, "very_serious": 2}
+
+
+def _g(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingGrade:
+    """GRADE output for one finding."""
+
+    input: GradeInput
+    rating: CertaintyRating
+    magnitude: Magnitude
+    statement: str
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def certainty(self) -> str:
+        return self.rating.certainty
+
+    @property
+    def downgrades(self) -> tuple[dict[str, Any], ...]:
+        return self.rating.downgrades
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "certainty": self.rating.certainty,
+            "symbols": self.rating.symbols,
+            "downgrades": [dict(d) for d in self.rating.downgrades],
+            "statement": self.statement,
+            "magnitude": self.magnitude.to_dict(),
+            "rating": self.rating.to_dict(),
+            "input": self.input.to_dict(),
+            "notes": [n.to_dict() for n in self.notes],
+        }
+
+
+def _mid_for(finding: Any, measure: str, notes: list[Note]) -> tuple[float | None, str | None]:
+    mid = _num(_g(finding, "mid"))
+    src = _g(finding, "mid_source") or None
+    if mid is None:
+        return None, None
+    if measure == "SMD":
+        ref = _g(finding, "reference")
+        sd = _num(_g(ref, "sd")) if ref else None
+        if sd and sd > 0:
+            notes.append(Note("mid_from_reference_sd",
+                              f"MID {mid:g} {_g(finding, 'mid_unit', '') or ''} expressed as an SMD by dividing by the "
+                              f"reference SD {sd:g} ({_g(ref, 'sd_source', '')}): {mid / sd:.3f}."))
+            return mid / sd, f"{src or 'outcome MID'}; divided by reference SD {sd:g} ({_g(ref, 'sd_source', '')})"
+        notes.append(Note("mid_units_differ", "The outcome's MID is in natural units but the finding is an SMD and no "
+                                              "reference SD is given; the SMD default MID is used."))
+        return None, None
+    if measure in RATIO_MEASURES:
+        return None, None  # natural-unit MIDs do not apply to ratios; the config default is used
+    unit = str(_g(finding, "unit") or "")
+    mid_unit = str(_g(finding, "mid_unit") or "")
+    if not _unit_compatible(unit, mid_unit):
+        notes.append(Note("mid_units_differ",
+                          f"The outcome's MID ({mid:g} {mid_unit}) applies to another instrument or scale than this "
+                          f"finding ({unit or 'unit not stated'}); no MID is used, so imprecision is judged against no "
+                          "effect and the size of the effect is not classified."))
+        return None, None
+    return mid, src
+
+
+_SYNONYMS = {"NRS": "NPRS", "NPRS": "NPRS", "VAS": "VAS", "NDI": "NDI"}
+
+
+def _tokens(text: str) -> set[str]:
+    import re
+
+    return {_SYNONYMS.get(t, t) for t in re.findall(r"[A-Za-z]+", text.upper())}
+
+
+def _unit_compatible(unit: str, mid_unit: str) -> bool:
+    """True when the finding's unit names the MID's instrument (the first word of ``mid_unit``,
+    e.g. 'NPRS' in 'NPRS points (0-10)'; NRS counts as NPRS).  A bare 'points' is not enough:
+    the MID applies to one instrument and scale only."""
+    if not unit.strip() or not mid_unit.strip():
+        return False
+    first = _tokens(mid_unit.split()[0])
+    return bool(first) and first <= _tokens(unit)
+
+
+def _indirectness(finding: Any) -> tuple[str | None, str | None]:
+    js = list(_g(finding, "indirectness", ()) or ())
+    best: tuple[int, str, str] | None = None
+    for j in js:
+        jj = str(_g(j, "judgement", "") or "").strip().lower().replace(" ", "_")
+        if jj not in _INDIRECT_ORDER:
+            continue
+        cand = (_INDIRECT_ORDER[jj], jj, str(_g(j, "reason", "") or ""))
+        if best is None or cand[0] > best[0]:
+            best = cand
+    if best is None:
+        return None, None
+    return best[1], best[2] or None
+
+
+def _rob(finding: Any, notes: list[Note]) -> tuple[StudyRoB, ...]:
+    trials = list(_g(finding, "trials", ()) or ())
+    meta = _g(finding, "meta")
+    if not trials:
+        return ()
+    used = [t for t in trials if _num(_g(t, "weight")) is not None] if meta is not None else trials
+    if not used:
+        used = trials
+    out = []
+    for t in used:
+        w = _num(_g(t, "weight"))
+        if w is None:
+            w = 1.0 / len(used)
+        try:
+            j = normalize_rob(_g(t, "rob_overall"))
+        except Exception:  # unknown wording: counted as unknown, and said so
+            notes.append(Note("rob_wording_unknown", f"Risk-of-bias wording {_g(t, 'rob_overall')!r} not recognised; "
+                                                     "counted as unknown.", study=_g(t, "study_id")))
+            j = None
+        pedro = _num(_g(t, "pedro"))
+        out.append(StudyRoB(str(_g(t, "study_id", "?")), w, j, pedro))
+    return tuple(out)
+
+
+def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | None]:
+    """Egger's test p-value (evigrade.stats.bias) for a pooled finding with k >= 10."""
+    meta = _g(finding, "meta")
+    if meta is None or k is None or k < 10:
+        return None, None
+    from .analysis import small_study_test
+
+    return small_study_test(meta)
+
+
+def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = (),
+                             notes: list[Note] | None = None) -> GradeInput | None:
+    """A :class:`GradeInput` for a pack Finding (object or its dict), or None without an estimate."""
+    notes = notes if notes is not None else []
+    measure = _g(finding, "measure")
+    est, lo, hi = (_num(_g(finding, k)) for k in ("estimate", "ci_low", "ci_high"))
+    if not measure or est is None or lo is None or hi is None:
+        return None
+    measure = str(measure).upper()
+    if lo > hi:
+        lo, hi = hi, lo
+    meta = _g(finding, "meta")
+    k = _g(finding, "k")
+    k = int(k) if _num(k) is not None and int(k) >= 1 else None
+    i2 = tau2 = pi_lo = pi_hi = None
+    if meta is not None:
+        i2, tau2 = _num(_g(meta, "i2")), _num(_g(meta, "tau2"))
+        pi_lo, pi_hi = _num(_g(meta, "pi_low")), _num(_g(meta, "pi_high"))
+        if measure in RATIO_MEASURES and pi_lo is not None and pi_hi is not None:
+            pi_lo, pi_hi = math.exp(pi_lo), math.exp(pi_hi)  # MetaResult works on the log scale
+    trials = list(_g(finding, "trials", ()) or ())
+    study_est = tuple(v for v in (_num(_g(t, "estimate")) for t in trials if meta is None or _num(_g(t, "weight")) is not None)
+                      if v is not None and (measure not in RATIO_MEASURES or v > 0))
+    mid, mid_src = _mid_for(finding, measure, notes)
+    ind, ind_reason = _indirectness(finding)
+    if ind is None and _g(finding, "population_broader", False):
+        ind_reason = "the population is broader than the pack's question, but no judgement was recorded"
+    basis = _g(finding, "basis", "trials") or "trials"
+    review_rating = review_reasons = None
+    if basis == "review":
+        prim = next((r for r in (_g(finding, "reviews", ()) or ()) if _g(r, "primary")), None)
+        if prim is not None:
+            review_rating = _g(prim, "grade") or None
+            review_reasons = _g(prim, "grade_reasons") or None
+    p, test = _small_study_p(finding, k)
+    participants = _num(_g(finding, "participants"))
+    return GradeInput(
+        estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=_g(finding, "benefit", "lower") or "lower",
+        k=k, n=int(participants) if participants is not None else None,
+        i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
+        rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness=ind, indirectness_reason=ind_reason,
+        small_study_p=p, small_study_test=test, basis=basis if basis in ("trials", "review") else "trials",
+        review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
+        label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,
+    )
+
+
+def intervention_name(question: Any) -> str:
+    """The short intervention name for statements, from the pack question (default 'the intervention')."""
+    if isinstance(question, Mapping):
+        for key in ("intervention_short", "intervention_name", "short_intervention", "intervention"):
+            v = question.get(key)
+            if isinstance(v, str) and v.strip() and len(v) <= 40:
+                return v.strip()
+    return "the intervention"
+
+
+def _strip_paren(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text.split(" (")[0].strip()
+
+
+def _comparison_text(finding: Any) -> str | None:
+    label = _strip_paren(_g(finding, "comparison_label", "") or _g(finding, "comparison", "") or "")
+    return label or None
+
+
+def _timeframe(finding: Any) -> str | None:
+    tp = str(_g(finding, "timepoint", "") or "")
+    parts = [p.replace("_", " ") for p in tp.split("+") if p]
+    from ..language.statements import _TIMEFRAMES
+
+    if parts and all(p in _TIMEFRAMES for p in parts):
+        return " + ".join(parts)
+    if tp in ("", "unspecified", "not_stated"):
+        return None
+    label = _strip_paren(_g(finding, "timepoint_label", "") or "")
+    return label or None
+
+
+def _population(finding: Any) -> str | None:
+    label = _strip_paren(_g(finding, "population_label", "") or "")
+    return label if label.endswith("pain") else None
+
+
+def grade_finding(finding: Any, config: GradeConfig | None = None, *, intervention: str = "the intervention",
+                  overrides: tuple[Override, ...] = ()) -> FindingGrade | None:
+    """Rate one Finding; None when it has no estimate to rate (``status == 'no_estimate'``)."""
+    config = config or GradeConfig()
+    notes: list[Note] = []
+    inp = grade_input_from_finding(finding, overrides=overrides, notes=notes)
+    if inp is None:
+        return None
+    rating = assess(inp, config)
+    ref = _g(finding, "reference")
+    sd = _num(_g(ref, "sd")) if ref and inp.measure == "SMD" else None
+    mag = magnitude(inp, config, reference_sd=sd,
+                    reference_instrument=_g(ref, "instrument") if sd else None,
+                    reference_units=_g(ref, "scale") if sd else None,
+                    reference_source=_g(ref, "sd_source") if sd else None)
+    from ..language import statement
+
+    text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
+                     timeframe=_timeframe(finding), intervention=intervention, comparison=_comparison_text(finding),
+                     population=_population(finding))
+    return FindingGrade(inp, rating, mag, text, tuple(notes))
+
+
+def grade_review_row(finding: Any, review: Any, config: GradeConfig | None = None, *,
+                     intervention: str = "the intervention") -> FindingGrade | None:
+    """Rate one published review's pooled result (``finding.reviews[i]``, primary or alternative) in
+    the finding's context (outcome MID, benefit direction, indirectness), carrying that review's
+    own rating beside ours.  None when the review row has no numeric estimate."""
+    if _num(_g(review, "estimate")) is None or not _g(review, "measure"):
+        return None
+    view = {
+        "outcome": _g(finding, "outcome"), "outcome_name": _g(finding, "outcome_name"),
+        "family": _g(finding, "family"), "benefit": _g(finding, "benefit"), "timepoint": _g(finding, "timepoint"),
+        "timepoint_label": _g(finding, "timepoint_label"), "comparison": _g(finding, "comparison"),
+        "comparison_label": _g(finding, "comparison_label"), "population": _g(finding, "population"),
+        "population_label": _g(finding, "population_label"),
+        "population_broader": _g(finding, "population_broader", False),
+        "measure": _g(review, "measure"), "estimate": _g(review, "estimate"), "ci_low": _g(review, "ci_low"),
+        "ci_high": _g(review, "ci_high"), "k": _g(review, "k"), "participants": _g(review, "participants"),
+        "unit": _g(review, "unit") or (_g(finding, "unit") if _g(review, "primary") else "") or "", "basis": "review", "mid": _g(finding, "mid"),
+        "mid_unit": _g(finding, "mid_unit"), "mid_source": _g(finding, "mid_source"),
+        "reference": _g(finding, "reference"), "indirectness": _g(finding, "indirectness", ()),
+        "meta": None, "trials": (),
+        "reviews": ({"primary": True, "grade": _g(review, "grade"), "grade_reasons": _g(review, "grade_reasons")},),
+    }
+    return grade_finding(view, config, intervention=intervention)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeReport:
+    """Everything GRADE adds to a Summary (also available on its own)."""
+
+    findings: tuple[FindingGrade | None, ...]
+    families: tuple[Any, ...]
+    comparisons: tuple[Any, ...]
+    sof: Any
+    config: GradeConfig
+    safety: Any = None
+    conclusion: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() if f else None for f in self.findings],
+            "families": [f.to_dict() for f in self.families],
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "sof": self.sof.to_dict(),
+            "safety": self.safety.to_dict() if self.safety is not None else None,
+            "conclusion": self.conclusion,
+            "config": self.config.to_dict(),
+        }
+
+
+def _item(finding: Any, fg: FindingGrade | None) -> FindingSummaryItem:
+    return FindingSummaryItem(
+        outcome=str(_g(finding, "outcome", "")), outcome_name=str(_g(finding, "outcome_name", "")),
+        family=str(_g(finding, "family", "")), comparison=str(_g(finding, "comparison", "")),
+        comparison_label=str(_g(finding, "comparison_label", "")), timepoint=str(_g(finding, "timepoint", "")),
+        certainty=fg.certainty if fg else None, size=fg.magnitude.size if fg else None,
+        direction=fg.magnitude.direction if fg else None,
+        ci_includes_null=fg.magnitude.ci_includes_null if fg else None,
+        ci_excludes_important=fg.magnitude.ci_excludes_important if fg else None,
+    )
+
+
+def grade_summary(summary: Any, config: GradeConfig | None = None, *,
+                  overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> GradeReport:
+    """Rate every finding of a Summary and build the family, comparison and SoF summaries.
+
+    ``overrides`` maps a finding key (``finding.key``: outcome, timepoint, comparison, population)
+    to reviewer overrides for that finding.
+    """
+    config = config or GradeConfig()
+    overrides = overrides or {}
+    x = intervention_name(_g(summary, "question", {}))
+    findings = list(_g(summary, "findings", ()) or ())
+    graded = []
+    for f in findings:
+        key = _g(f, "key", None)
+        graded.append(grade_finding(f, config, intervention=x, overrides=tuple(overrides.get(key, ()))))
+    items = [_item(f, g) for f, g in zip(findings, graded)]
+    fams: dict[str, list[FindingSummaryItem]] = {}
+    for it in items:
+        fams.setdefault(it.family, []).append(it)
+    families = tuple(family_summary(name, its, intervention=x) for name, its in fams.items())
+    comparisons = contrast_comparisons(items, intervention=x)
+    rows: list[SoFRow] = []
+    for f, g in zip(findings, graded):
+        if g is None:
+            continue
+        rows.append(sof_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating, g.statement,
+                            timepoint=_g(f, "timepoint_label") or _g(f, "timepoint"), magnitude=g.magnitude,
+                            units=_g(f, "unit") or None))
+    safety_obj = _g(summary, "safety")
+    safety = safety_rating(safety_obj, intervention=x) if safety_obj is not None else None
+    conclusion = overall_conclusion(items, comparisons, safety, intervention=x)
+    return GradeReport(tuple(graded), families, comparisons, sof_table(rows), config, safety, conclusion)
+
+
+def apply(summary: Any, config: GradeConfig | None = None, *,
+          overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> Any:
+    """A copy of ``summary`` (a :class:`evigrade.packs.Summary`) with the GRADE fields filled:
+
+    each finding's ``certainty``, ``downgrades`` (domain, levels, reason_code), ``statement`` and
+    ``grade`` (the full :class:`FindingGrade`); ``families`` (one FamilySummary per outcome family);
+    mechanisms' ``label``; safety's ``rating``.  The comparison-group contrasts, the SoF table and
+    the overall conclusion are ``grade_summary(summary).comparisons`` / ``.sof`` / ``.conclusion``.
+    """
+    report = grade_summary(summary, config, overrides=overrides)
+    new_findings = []
+    for f, g in zip(summary.findings, report.findings):
+        if g is None:
+            new_findings.append(f)
+            continue
+        new_findings.append(dataclasses.replace(
+            f, certainty=g.certainty, downgrades=tuple(dict(d) for d in g.downgrades), statement=g.statement, grade=g))
+    mechs = tuple(dataclasses.replace(m, label=mechanism_label(_g(m, "evidence", ()) or ())) for m in summary.mechanisms)
+    safety = summary.safety
+    if safety is not None:
+        safety = dataclasses.replace(safety, rating=report.safety)
+    return dataclasses.replace(summary, findings=tuple(new_findings), mechanisms=mechs, safety=safety,
+                               families=tuple(report.families))
+
+
+def to_jsonable(obj: Any) -> Any:  # pragma: no cover - convenience for callers
+    return jsonable(obj)

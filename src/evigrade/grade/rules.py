@@ -1,0 +1,400 @@
+"""One pure rule per GRADE domain.  Each takes a :class:`GradeInput` and a :class:`GradeConfig` and
+returns a :class:`DomainJudgement`; none reads anything else.
+
+Scales: every rule works on the *benefit scale* -- the estimate (log scale for ratios) signed so
+that positive values mean benefit.  Thresholds on that scale are ``t_benefit > 0`` (the smallest
+important benefit), ``0`` (no effect) and ``t_harm < 0`` (the smallest important harm).
+"""
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Any
+
+from .config import GradeConfig
+from .model import DomainJudgement, GradeInput, StudyRoB
+
+__all__ = [
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+    "large_effect",
+    "dose_response",
+    "resolve_mid",
+    "benefit_scale",
+    "thresholds",
+    "optimal_information_size",
+    "concern_for",
+    "rob_judgement",
+]
+
+BINARY_MEASURES = frozenset({"RR", "OR", "RD", "PETO", "MH_RR", "MH_OR", "HR", "IRR"})
+
+
+def concern_for(levels: int) -> str:
+    return {0: "none", -1: "serious", -2: "very_serious", -3: "extremely_serious"}[levels]
+
+
+def _fmt(x: float | None, nd: int = 2) -> str:
+    if x is None:
+        return "not available"
+    return f"{x:.{nd}f}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+# ----------------------------------------------------------------------------------------- scales
+
+def benefit_scale(x: float, inp: GradeInput) -> float:
+    """``x`` (reader's scale) on the benefit scale: log for ratios, sign flipped when lower is better."""
+    z = math.log(x) if inp.is_ratio else float(x)
+    return -z if inp.benefit == "lower" else z
+
+
+def resolve_mid(inp: GradeInput, config: GradeConfig) -> tuple[float | None, str | None, bool]:
+    """(mid, source, is_default): the outcome's own MID, else the config default for the measure."""
+    if inp.mid is not None:
+        return inp.mid, inp.mid_source, False
+    d = config.default_mid(inp.measure)
+    if d is None:
+        return None, None, False
+    return d.value, d.source, True
+
+
+def thresholds(inp: GradeInput, config: GradeConfig) -> tuple[float, float] | None:
+    """(t_benefit, t_harm) on the benefit scale, or None without an MID."""
+    mid, _, _ = resolve_mid(inp, config)
+    if mid is None:
+        return None
+    if inp.is_ratio:
+        down, up = math.log(1 - mid), math.log(1 + mid)  # e.g. log(0.75) < 0 < log(1.25)
+        # lower is better: a ratio below 1 is benefit, so the benefit threshold is -log(0.75)
+        return (-down, -up) if inp.benefit == "lower" else (up, down)
+    return mid, -mid
+
+
+# ---------------------------------------------------------------------------------- risk of bias
+
+def rob_judgement(study: StudyRoB, config: GradeConfig) -> str | None:
+    """A study's judgement: its own, else from its PEDro score, else None (unknown)."""
+    if study.judgement is not None:
+        return study.judgement
+    if study.pedro is not None:
+        if study.pedro >= config.pedro_low_min:
+            return "low"
+        if study.pedro >= config.pedro_some_min:
+            return "some_concerns"
+        return "high"
+    return None
+
+
+def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """Weight-share rule.  Unknown risk of bias counts as "some concerns" (conservative); when more
+    than ``rob_unknown_share`` of the weight is unknown the domain is "not assessable" and rated
+    down one level as a precaution."""
+    studies = inp.rob
+    shares = {"low": 0.0, "some_concerns": 0.0, "high": 0.0, "unknown": 0.0}
+    if studies:
+        total = sum(s.weight for s in studies)
+        equal = total <= 0
+        for s in studies:
+            w = (1.0 / len(studies)) if equal else s.weight / total
+            j = rob_judgement(s, config)
+            shares[j or "unknown"] += w
+    else:
+        shares["unknown"] = 1.0
+        equal = False
+    numbers: dict[str, Any] = {
+        "share_low": shares["low"],
+        "share_some_concerns": shares["some_concerns"],
+        "share_high": shares["high"],
+        "share_unknown": shares["unknown"],
+        "n_studies_with_rob": len(studies),
+        "equal_weights_used": equal,
+        "rob_serious_share": config.rob_serious_share,
+        "rob_very_serious_share": config.rob_very_serious_share,
+        "rob_unknown_share": config.rob_unknown_share,
+    }
+    concern_share = shares["some_concerns"] + shares["high"] + shares["unknown"]
+    numbers["share_concerns_or_unknown"] = concern_share
+    if shares["high"] >= config.rob_very_serious_share:
+        return DomainJudgement(
+            "risk_of_bias", "very_serious", -2, "rob_very_serious",
+            f"Studies at high risk of bias carry {_pct(shares['high'])} of the weight "
+            f"(threshold {_pct(config.rob_very_serious_share)}).", numbers)
+    if shares["unknown"] > config.rob_unknown_share:
+        why = ("No per-study risk-of-bias judgements were available" if not studies else
+               f"Risk of bias is unknown for studies carrying {_pct(shares['unknown'])} of the weight")
+        return DomainJudgement(
+            "risk_of_bias", "not_assessable", -1, "rob_unknown",
+            f"{why}; risk of bias cannot be assessed, so the evidence is rated down one level as a precaution.",
+            numbers)
+    if concern_share >= config.rob_serious_share:
+        return DomainJudgement(
+            "risk_of_bias", "serious", -1, "rob_serious",
+            f"Studies with some concerns or high risk of bias (or unknown risk) carry {_pct(concern_share)} "
+            f"of the weight (threshold {_pct(config.rob_serious_share)}).", numbers)
+    return DomainJudgement(
+        "risk_of_bias", "none", 0, "rob_low",
+        f"Studies at low risk of bias carry {_pct(shares['low'])} of the weight.", numbers)
+
+
+# --------------------------------------------------------------------------------- inconsistency
+
+def inconsistency(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """I² with the direction check: a level is lost only when heterogeneity is substantial *and*
+    the studies' point estimates fall on both sides of the null or the prediction interval crosses
+    it; two levels when I² is considerable and both signals are present.  The decision threshold
+    is the null (no effect)."""
+    numbers: dict[str, Any] = {
+        "k": inp.k, "i2": inp.i2, "tau2": inp.tau2, "pi_low": inp.pi_low, "pi_high": inp.pi_high,
+        "i2_serious": config.i2_serious, "i2_very_serious": config.i2_very_serious,
+    }
+    if inp.k is not None and inp.k < 2:
+        return DomainJudgement("inconsistency", "not_applicable", 0, "inconsistency_single_study",
+                               "Only one study: inconsistency cannot be judged.", numbers)
+    b = [benefit_scale(y, inp) for y in inp.study_estimates
+         if not inp.is_ratio or y > 0]
+    both_sides = (any(v > 0 for v in b) and any(v < 0 for v in b)) if len(b) >= 2 else None
+    pi_crosses = None
+    if inp.pi_low is not None and inp.pi_high is not None and (not inp.is_ratio or min(inp.pi_low, inp.pi_high) > 0):
+        lo, hi = sorted((benefit_scale(inp.pi_low, inp), benefit_scale(inp.pi_high, inp)))
+        pi_crosses = lo < 0 < hi
+    numbers.update({"estimates_both_sides": both_sides, "pi_crosses_null": pi_crosses,
+                    "n_study_estimates": len(b)})
+    if inp.i2 is None:
+        return DomainJudgement(
+            "inconsistency", "not_assessable", 0, "inconsistency_unknown",
+            "Heterogeneity statistics (I², tau²) are not available, so inconsistency could not be assessed; "
+            "the rating may overstate certainty if the studies disagree.", numbers)
+    i2 = _pct(inp.i2)
+    if inp.i2 < config.i2_serious:
+        return DomainJudgement("inconsistency", "none", 0, "inconsistency_low",
+                               f"I² = {i2} is below {_pct(config.i2_serious)}.", numbers)
+    if both_sides is None and pi_crosses is None:
+        return DomainJudgement(
+            "inconsistency", "serious", -1, "inconsistency_i2_only",
+            f"I² = {i2} (at least {_pct(config.i2_serious)}); the direction of the individual study "
+            "estimates is not known, so the heterogeneity is assumed to matter.", numbers)
+    signals = [s for s, on in (("study estimates fall on both sides of no effect", both_sides),
+                               ("the prediction interval includes no effect", pi_crosses)) if on]
+    if not signals:
+        return DomainJudgement(
+            "inconsistency", "none", 0, "inconsistency_same_direction",
+            f"I² = {i2}, but all study estimates and the prediction interval point the same way "
+            "(differences in size only).", numbers)
+    if inp.i2 >= config.i2_very_serious and both_sides and pi_crosses:
+        return DomainJudgement(
+            "inconsistency", "very_serious", -2, "inconsistency_very_serious",
+            f"I² = {i2} (at least {_pct(config.i2_very_serious)}) and " + " and ".join(signals) + ".", numbers)
+    return DomainJudgement(
+        "inconsistency", "serious", -1, "inconsistency_serious",
+        f"I² = {i2} (at least {_pct(config.i2_serious)}) and " + " and ".join(signals) + ".", numbers)
+
+
+# ---------------------------------------------------------------------------------- indirectness
+
+def indirectness(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """An explicit judgement; no judgement is "not assessed", never "no concern"."""
+    reason = (inp.indirectness_reason or "").strip()
+    tail = f" {reason.rstrip('.')}." if reason else ""
+    numbers = {"judgement": inp.indirectness}
+    if inp.indirectness is None:
+        return DomainJudgement("indirectness", "not_assessed", 0, "indirectness_not_assessed",
+                               "Indirectness was not assessed (no judgement given); it is not counted as "
+                               "'no concern'." + tail, numbers)
+    if inp.indirectness == "none":
+        return DomainJudgement("indirectness", "none", 0, "indirectness_none",
+                               "No serious indirectness." + tail, numbers)
+    if inp.indirectness == "serious":
+        return DomainJudgement("indirectness", "serious", -1, "indirectness_serious",
+                               "Serious indirectness." + tail, numbers)
+    return DomainJudgement("indirectness", "very_serious", -2, "indirectness_very_serious",
+                           "Very serious indirectness." + tail, numbers)
+
+
+# ----------------------------------------------------------------------------------- imprecision
+
+def optimal_information_size(control_risk: float, config: GradeConfig) -> int:
+    """Total participants (both arms) to detect ``ois_rrr`` relative risk reduction from
+    ``control_risk`` with a two-sided test at ``ois_alpha`` and ``ois_power`` (normal approximation
+    for two proportions)."""
+    p1 = control_risk
+    p2 = p1 * (1 - config.ois_rrr)
+    z = NormalDist().inv_cdf(1 - config.ois_alpha / 2) + NormalDist().inv_cdf(config.ois_power)
+    per_arm = z * z * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2
+    return 2 * math.ceil(per_arm)
+
+
+def _ois_levels(inp: GradeInput, config: GradeConfig, numbers: dict[str, Any]) -> tuple[int, str, str]:
+    binary = inp.measure in BINARY_MEASURES
+    if binary and inp.control_risk is not None:
+        ois = optimal_information_size(inp.control_risk, config)
+        have, what = inp.n, "participants"
+    elif binary:
+        ois, have, what = config.ois_binary_events, inp.events, "events"
+        if have is None and inp.n is not None and inp.n < ois:
+            # events are never more than participants: fewer participants than the OIS in events
+            numbers.update({"ois": ois, "ois_unit": what, "ois_have": None, "events_upper_bound": inp.n})
+            if inp.n < config.ois_far_below * ois:
+                return -2, "imprecision_ois_far_below", (
+                    f"the number of events is unknown but at most {inp.n} (the participants), far below the optimal "
+                    f"information size ({ois} events)")
+            return -1, "imprecision_ois_not_met", (
+                f"the number of events is unknown but at most {inp.n} (the participants), fewer than the optimal "
+                f"information size ({ois} events)")
+    else:
+        ois, have, what = config.ois_continuous, inp.n, "participants"
+    numbers.update({"ois": ois, "ois_unit": what, "ois_have": have})
+    if have is None:
+        return 0, "imprecision_ois_unknown", f"the number of {what} is unknown, so the optimal information size ({ois} {what}) could not be checked"
+    if have >= ois:
+        return 0, "imprecision_none", f"{have} {what} meet the optimal information size ({ois})"
+    if have < config.ois_far_below * ois:
+        return -2, "imprecision_ois_far_below", (
+            f"{have} {what} are far below the optimal information size ({ois}; less than "
+            f"{_pct(config.ois_far_below)} of it)")
+    return -1, "imprecision_ois_not_met", f"{have} {what} are fewer than the optimal information size ({ois})"
+
+
+def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """GRADE 34/35 (Zeng 2022; Schünemann 2022), minimally contextualised.
+
+    The point estimate sets the target: important benefit (beyond the MID), important harm, or a
+    trivial effect.  For an important target each threshold the CI crosses (MID, null, the opposite
+    MID) costs one level (up to three); for a trivial target, crossing the MID for benefit and/or
+    for harm costs one level each.  Without an MID the CI is judged against the null only (one
+    level).  The optimal-information-size check always runs and the worse of the two counts
+    (so certainty never rises as the CI widens or the sample shrinks).
+    """
+    mid, mid_source, is_default = resolve_mid(inp, config)
+    e = benefit_scale(inp.estimate, inp)
+    lo, hi = sorted((benefit_scale(inp.ci_low, inp), benefit_scale(inp.ci_high, inp)))
+    numbers: dict[str, Any] = {"mid": mid, "mid_source": mid_source, "mid_is_default": is_default,
+                               "estimate": inp.estimate, "ci_low": inp.ci_low, "ci_high": inp.ci_high,
+                               "n": inp.n, "events": inp.events}
+    th = thresholds(inp, config)
+    ci_txt = f"{_fmt(inp.ci_low)} to {_fmt(inp.ci_high)}"
+    if th is None:
+        crossed: list[str] = ["no effect"] if lo < 0 < hi else []
+        target = "any effect"
+        numbers.update({"target": target, "thresholds_crossed": crossed})
+        ci_levels = -1 if crossed else 0
+        ci_code = "imprecision_crosses_null" if crossed else "imprecision_none"
+        ci_text = (f"No MID is available for this outcome, so the 95% CI ({ci_txt}) was judged against "
+                   f"no effect only: it {'includes' if crossed else 'excludes'} no effect")
+    else:
+        tb, th_ = th
+        numbers.update({"threshold_benefit": tb, "threshold_harm": th_})
+        if e >= tb:
+            target = "important benefit"
+            crossed = [name for name, t in (("MID for benefit", tb), ("no effect", 0.0), ("MID for harm", th_)) if lo < t]
+        elif e <= th_:
+            target = "important harm"
+            crossed = [name for name, t in (("MID for harm", th_), ("no effect", 0.0), ("MID for benefit", tb)) if hi > t]
+        else:
+            target = "little or no effect"
+            crossed = [name for name, t in (("MID for benefit", tb), ("MID for harm", th_)) if lo < t < hi]
+        numbers.update({"target": target, "thresholds_crossed": crossed})
+        ci_levels = -len(crossed)
+        ci_code = ("imprecision_none", "imprecision_crosses_one", "imprecision_crosses_two",
+                   "imprecision_crosses_three")[len(crossed)]
+        src = f"default MID {mid:g} ({mid_source})" if is_default else f"MID {mid:g}" + (f" ({mid_source})" if mid_source else "")
+        ci_text = (f"The point estimate suggests {target}; against the {src} the 95% CI ({ci_txt}) "
+                   + (f"crosses {len(crossed)} threshold{'s' if len(crossed) > 1 else ''} ({', '.join(crossed)})"
+                      if crossed else "crosses no threshold"))
+    ois_levels, ois_code, ois_text = _ois_levels(inp, config, numbers)
+    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels})
+    if ois_levels < ci_levels:
+        levels, code = ois_levels, ois_code
+    else:
+        levels, code = ci_levels, ci_code
+        if levels == 0 and ois_code == "imprecision_ois_unknown":
+            code = ois_code
+    rationale = f"{ci_text}; {ois_text}."
+    return DomainJudgement("imprecision", concern_for(levels), levels, code, rationale, numbers)
+
+
+# ------------------------------------------------------------------------------ publication bias
+
+def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """Small-study test only when ``k >= pub_bias_min_k``; otherwise "not assessable" with a note."""
+    test = inp.small_study_test or ("Peters" if inp.measure in BINARY_MEASURES else "Egger")
+    numbers = {"k": inp.k, "min_k": config.pub_bias_min_k, "p": inp.small_study_p, "test": test,
+               "alpha": config.pub_bias_alpha}
+    if inp.k is None:
+        return DomainJudgement(
+            "publication_bias", "not_assessable", 0, "publication_bias_not_assessable",
+            "The number of studies behind this estimate is unknown, so small-study effects could not be "
+            "tested and publication bias could not be assessed.", numbers)
+    if inp.k < config.pub_bias_min_k:
+        return DomainJudgement(
+            "publication_bias", "not_assessable", 0, "publication_bias_not_assessable",
+            f"Only {inp.k} stud{'y' if inp.k == 1 else 'ies'}: tests for small-study effects need at least "
+            f"{config.pub_bias_min_k}, so publication bias could not be assessed.", numbers)
+    if inp.small_study_p is None:
+        return DomainJudgement(
+            "publication_bias", "not_assessed", 0, "publication_bias_not_assessed",
+            f"{inp.k} studies, but no small-study test result was given; publication bias was not assessed.",
+            numbers)
+    if inp.small_study_p < config.pub_bias_alpha:
+        return DomainJudgement(
+            "publication_bias", "serious", -1, "publication_bias_suspected",
+            f"{test}'s test for small-study effects: p = {inp.small_study_p:.3f} (< {config.pub_bias_alpha:g}).",
+            numbers)
+    return DomainJudgement(
+        "publication_bias", "none", 0, "publication_bias_none",
+        f"{test}'s test for small-study effects: p = {inp.small_study_p:.3f} (>= {config.pub_bias_alpha:g}).",
+        numbers)
+
+
+# -------------------------------------------------------------------------------------- upgrades
+
+def large_effect(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> DomainJudgement:
+    """+1 for a ratio beyond ``large_effect_ratio`` (or below its inverse), +2 beyond
+    ``very_large_effect_ratio``; only for non-randomised evidence not rated down for risk of bias."""
+    numbers: dict[str, Any] = {"design": inp.design, "estimate": inp.estimate,
+                               "large": config.large_effect_ratio, "very_large": config.very_large_effect_ratio}
+    if inp.design == "randomised":
+        return DomainJudgement("large_effect", "not_applicable", 0, "large_effect_not_applicable",
+                               "Randomised evidence starts high and is not rated up.", numbers)
+    if not inp.is_ratio:
+        return DomainJudgement("large_effect", "none", 0, "large_effect_none",
+                               f"A large effect is judged on ratio measures only ({inp.measure} given).", numbers)
+    r = max(inp.estimate, 1 / inp.estimate)
+    numbers["ratio_distance"] = r
+    up = 2 if r > config.very_large_effect_ratio else (1 if r > config.large_effect_ratio else 0)
+    if up and rob_levels < 0:
+        return DomainJudgement("large_effect", "none", 0, "large_effect_blocked",
+                               f"{inp.measure} {inp.estimate:.2f} would qualify as a large effect, but the "
+                               "evidence was rated down for risk of bias.", numbers)
+    if up == 2:
+        return DomainJudgement("large_effect", "upgrade", 2, "very_large_effect",
+                               f"{inp.measure} {inp.estimate:.2f}: very large effect (beyond "
+                               f"{config.very_large_effect_ratio:g} or 1/{config.very_large_effect_ratio:g}).", numbers)
+    if up == 1:
+        return DomainJudgement("large_effect", "upgrade", 1, "large_effect",
+                               f"{inp.measure} {inp.estimate:.2f}: large effect (beyond "
+                               f"{config.large_effect_ratio:g} or 1/{config.large_effect_ratio:g}).", numbers)
+    return DomainJudgement("large_effect", "none", 0, "large_effect_none",
+                           f"{inp.measure} {inp.estimate:.2f} is not a large effect.", numbers)
+
+
+def dose_response(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> DomainJudgement:
+    numbers = {"design": inp.design, "dose_response": inp.dose_response}
+    if inp.design == "randomised":
+        return DomainJudgement("dose_response", "not_applicable", 0, "dose_response_not_applicable",
+                               "Randomised evidence starts high and is not rated up.", numbers)
+    if not inp.dose_response:
+        return DomainJudgement("dose_response", "none", 0, "dose_response_none",
+                               "No dose-response gradient was reported.", numbers)
+    if rob_levels < 0:
+        return DomainJudgement("dose_response", "none", 0, "dose_response_blocked",
+                               "A dose-response gradient was reported, but the evidence was rated down for "
+                               "risk of bias.", numbers)
+    return DomainJudgement("dose_response", "upgrade", 1, "dose_response",
+                           "A dose-response gradient was reported.", numbers)

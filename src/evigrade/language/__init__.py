@@ -1,0 +1,10 @@
+"""Plain language: GRADE informative statements from certainty x magnitude x direction.
+
+``statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison) -> str``
+(Santesso et al. 2020).  The claims checker lives in :mod:`evigrade.claims`.
+"""
+from __future__ import annotations
+
+from .statements import CERTAINTIES, SIZES, statement, timeframe_phrase
+
+__all__ = ["statement", "timeframe_phrase", "CERTAINTIES", "SIZES"]

@@ -1,0 +1,114 @@
+"""Property tests: the rating stays within very_low..high and never rises when a concern worsens."""
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evigrade.grade import LEVELS, GradeInput, StudyRoB, assess, magnitude
+from evigrade.language import statement
+
+SETTINGS = settings(max_examples=100, deadline=None)
+ROB = ("low", "some_concerns", "high")
+
+finite = st.floats(min_value=-5, max_value=5, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def inputs(draw):
+    est = draw(finite)
+    lo = est - draw(st.floats(min_value=0, max_value=4))
+    hi = est + draw(st.floats(min_value=0, max_value=4))
+    k = draw(st.integers(min_value=1, max_value=15))
+    n_rob = draw(st.integers(min_value=0, max_value=4))
+    rob = tuple(StudyRoB(f"s{i}", draw(st.floats(min_value=0, max_value=10)),
+                         draw(st.sampled_from(ROB + (None,)))) for i in range(n_rob))
+    return GradeInput(
+        estimate=est, ci_low=lo, ci_high=hi, measure=draw(st.sampled_from(("MD", "SMD"))),
+        benefit=draw(st.sampled_from(("lower", "higher"))), k=k,
+        n=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=3000))),
+        i2=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=1))),
+        pi_low=lo - 1, pi_high=hi + 1,
+        study_estimates=tuple(draw(st.lists(finite, max_size=6))),
+        rob=rob, mid=draw(st.one_of(st.none(), st.floats(min_value=0.05, max_value=3))),
+        indirectness=draw(st.sampled_from((None, "none", "serious", "very_serious"))),
+        small_study_p=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=1))),
+    )
+
+
+@SETTINGS
+@given(inputs())
+def test_result_within_very_low_to_high(inp):
+    r = assess(inp)
+    assert r.certainty in LEVELS and 1 <= r.level <= 4
+    assert r.level == max(1, min(4, 4 + r.downgrade_levels + r.upgrade_levels))
+    s = statement(r, magnitude(inp), outcome_name="pain", intervention="dry needling")
+    assert s.endswith(".") and s[0].isupper()
+
+
+@SETTINGS
+@given(inputs(), st.floats(min_value=0, max_value=1))
+def test_more_heterogeneity_never_raises(inp, extra):
+    if inp.i2 is None:
+        return
+    worse = dataclasses.replace(inp, i2=min(1.0, inp.i2 + extra))
+    assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs(), st.floats(min_value=0, max_value=3), st.floats(min_value=0, max_value=3))
+def test_wider_ci_never_raises(inp, a, b):
+    worse = dataclasses.replace(inp, ci_low=inp.ci_low - a, ci_high=inp.ci_high + b)
+    assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs(), st.integers(min_value=0, max_value=3000))
+def test_fewer_participants_never_raises(inp, fewer):
+    if inp.n is None:
+        return
+    worse = dataclasses.replace(inp, n=max(0, inp.n - fewer))
+    assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs(), st.data())
+def test_worse_risk_of_bias_never_raises(inp, data):
+    known = [i for i, s in enumerate(inp.rob) if s.judgement is not None]
+    if not known:
+        return
+    i = data.draw(st.sampled_from(known))
+    s = inp.rob[i]
+    worse_j = ROB[min(2, ROB.index(s.judgement) + data.draw(st.integers(min_value=1, max_value=2)))]
+    rob = list(inp.rob)
+    rob[i] = StudyRoB(s.study, s.weight, worse_j)
+    worse = dataclasses.replace(inp, rob=tuple(rob))
+    assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs())
+def test_worse_indirectness_never_raises(inp):
+    order = ("none", "serious", "very_serious")
+    if inp.indirectness is None:
+        return
+    for worse_j in order[order.index(inp.indirectness):]:
+        worse = dataclasses.replace(inp, indirectness=worse_j)
+        assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs(), st.floats(min_value=0, max_value=1))
+def test_smaller_small_study_p_never_raises(inp, factor):
+    if inp.small_study_p is None:
+        return
+    worse = dataclasses.replace(inp, small_study_p=inp.small_study_p * factor)
+    assert assess(worse).level <= assess(inp).level
+
+
+@SETTINGS
+@given(inputs())
+def test_not_assessed_indirectness_is_never_reported_as_no_concern(inp):
+    j = assess(dataclasses.replace(inp, indirectness=None)).judgement("indirectness")
+    assert j.concern == "not_assessed" and j.levels == 0

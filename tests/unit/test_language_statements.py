@@ -1,0 +1,145 @@
+"""GRADE informative statements: the golden grid plus wording rules checked independently of it.
+
+Golden: tests/reference/golden/statements.json (regenerate with
+``python -m evigrade.language.golden tests/reference/golden/statements.json`` and review by eye).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import pathlib
+
+import pytest
+
+from evigrade.errors import SpecError
+from evigrade.grade import GradeInput, assess, magnitude
+from evigrade.language import statement, timeframe_phrase
+from evigrade.language.golden import build_golden, grid_cases, render_case
+
+
+GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "reference" / "golden" / "statements.json"
+
+
+@pytest.fixture(scope="module")
+def golden():
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_golden_statements_reproduce_exactly(golden):
+    cases = golden["cases"]
+    assert len(cases) == len(grid_cases()) == 93  # 64 grid + 20 uncertain + 9 phrasing
+    for case in cases:
+        mag, text = render_case(case)
+        assert text == case["statement"], case["id"]
+        assert mag == case["magnitude"], case["id"]
+
+
+def test_golden_covers_full_grid(golden):
+    seen = {(c["finding"]["measure"], c["certainty"], c["magnitude"]["size"], c["magnitude"]["direction"])
+            for c in golden["cases"] if c["intended"].get("kind") == "grid"}
+    for measure, cert, size, direction in itertools.product(("MD", "SMD"), ("high", "moderate", "low", "very_low"),
+                                                           ("trivial", "small", "moderate", "large"), ("benefit", "harm")):
+        assert (measure, cert, size, direction) in seen
+    # the constructed numbers land in the size the grid intended
+    for c in golden["cases"]:
+        if "size" in c["intended"]:
+            assert c["magnitude"]["size"] == c["intended"]["size"], c["id"]
+        if "direction" in c["intended"]:
+            assert c["magnitude"]["direction"] == c["intended"]["direction"], c["id"]
+
+
+def test_golden_inputs_match_the_generator(golden):
+    # the stored cases are exactly the generator's constructed findings (so the regenerate command is honest)
+    stored = [{k: c[k] for k in ("id", "certainty", "finding", "intended")} for c in golden["cases"]]
+    assert stored == grid_cases()
+    assert golden["regenerate"] == build_golden()["regenerate"]
+
+
+class TestWordingRules:
+    """Rules from Santesso 2020 checked on every golden sentence, independent of the stored text."""
+
+    def test_certainty_words(self, golden):
+        for c in golden["cases"]:
+            s, cert = c["statement"], c["certainty"]
+            if cert == "very_low":
+                assert s.startswith("The evidence is very uncertain about the effect of dry needling on ")
+                assert " reduces " not in s and " increases " not in s and "difference" not in s
+            elif s.startswith("It is uncertain"):
+                continue
+            elif cert == "low":
+                assert " may " in s and "probably" not in s
+            elif cert == "moderate":
+                assert ("probably" in s) or ("likely" in s)
+                assert " may " not in s
+            else:
+                assert " may " not in s and "probably" not in s and "likely" not in s
+
+    def test_little_or_no_difference_only_when_ci_excludes_important(self, golden):
+        for c in golden["cases"]:
+            if "little to no difference in" in c["statement"]:
+                assert c["magnitude"]["ci_excludes_important"] is True, c["id"]
+
+    def test_no_evidence_of_effect_never_becomes_evidence_of_no_effect(self, golden):
+        for c in golden["cases"]:
+            if c["intended"].get("kind", "").startswith("reaches") and c["certainty"] != "very_low":
+                assert "little to no difference in" not in c["statement"]
+                assert c["statement"].startswith("It is uncertain whether")
+                assert "do not rule out an important" in c["statement"]
+
+    def test_size_words(self, golden):
+        for c in golden["cases"]:
+            if c["certainty"] == "very_low" or c["intended"].get("kind") != "grid":
+                continue
+            size, s = c["magnitude"]["size"], c["statement"]
+            assert ("slightly" in s) == (size == "small"), c["id"]
+            assert ("a large" in s) == (size == "large"), c["id"]
+            assert ("little to no difference" in s) == (size == "trivial"), c["id"]
+
+    def test_direction_verbs_follow_the_sign(self, golden):
+        for c in golden["cases"]:
+            if c["certainty"] == "very_low" or c["magnitude"]["size"] in ("trivial",) or c["statement"].startswith("It is"):
+                continue
+            s = c["statement"]
+            if c["magnitude"]["change"] == "decrease":
+                assert "reduc" in s and "increase" not in s
+            else:
+                assert "increase" in s and "reduc" not in s
+
+
+def test_timeframe_phrases():
+    assert timeframe_phrase("short term") == "in the short term"
+    assert timeframe_phrase("immediate") == "immediately after treatment"
+    assert timeframe_phrase("mid term") == "in the medium term"
+    assert timeframe_phrase("in the first week") == "in the first week"
+    assert timeframe_phrase("6 months") == "at 6 months"
+    assert timeframe_phrase(None) == "" and timeframe_phrase("  ") == ""
+
+
+def test_statement_from_a_rating_and_magnitude():
+    inp = GradeInput(estimate=-0.49, ci_low=-0.84, ci_high=-0.13, measure="MD", benefit="lower", k=6, mid=2.0,
+                     n=400, indirectness="none")
+    r = assess(inp)
+    m = magnitude(inp)
+    assert r.certainty == "moderate" and m.size == "trivial" and m.ci_excludes_important
+    s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
+                  comparison="other treatments")
+    assert s == ("Dry needling probably results in little to no difference in shoulder pain in the short term "
+                 "compared with other treatments.")
+
+
+def test_plain_strings_need_explicit_ci_permission_for_no_difference():
+    s = statement("low", "trivial", "benefit", "pain", None, "dry needling", benefit="lower")
+    assert s.startswith("It is uncertain whether dry needling makes an important difference to pain")
+    s2 = statement("low", "trivial", "benefit", "pain", None, "dry needling", benefit="lower", ci_excludes_important=True)
+    assert s2 == "Dry needling may result in little to no difference in pain."
+
+
+def test_bad_arguments_are_spec_errors():
+    with pytest.raises(SpecError, match="certainty='certain'"):
+        statement("certain", "small", "decrease")
+    with pytest.raises(SpecError, match="magnitude='huge'"):
+        statement("low", "huge", "decrease")
+    with pytest.raises(SpecError, match="needs benefit"):
+        statement("low", "small", "benefit")
+    with pytest.raises(SpecError, match="needs a direction"):
+        statement("low", "small")
