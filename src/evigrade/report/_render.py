@@ -1,0 +1,192 @@
+"""Renderers: one report model, four formats (html, md, json, text), atomic report folders."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import pathlib
+import re
+import shutil
+import tempfile
+from typing import Any, Mapping
+
+from .._validate import check_choice
+from ..errors import InputError
+from ..results import jsonable
+from .model import FUNNEL_MIN_K, ReportModel, build_model
+
+__all__ = ["render", "write_report", "generated_at", "FORMATS", "REPORT_FILES"]
+
+FORMATS = ("html", "md", "json", "text")
+#: the files a report folder holds (and the only ones write_report will replace)
+REPORT_FILES = ("index.html", "report.md", "results.json")
+
+
+def generated_at() -> str:
+    """UTC time stamp for the one generated-at line; ``SOURCE_DATE_EPOCH`` fixes it (reproducible builds)."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if sde:
+        try:
+            t = _dt.datetime.fromtimestamp(int(sde), tz=_dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise InputError(
+                "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01",
+                column="SOURCE_DATE_EPOCH", value=sde, fix="unset it or set e.g. SOURCE_DATE_EPOCH=1700000000",
+            ) from None
+    else:
+        t = _dt.datetime.now(tz=_dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _env() -> Any:
+    import jinja2
+
+    from ..plots._format import fmt, fmt_pct
+
+    def md(s: Any) -> str:
+        # keep Markdown inert: escape characters that would start markup inside running text
+        return str(s).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("\n", " ")
+
+    def cell(s: Any) -> str:
+        return md(s).replace("|", "\\|")
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("evigrade.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    def reflinks(s: Any) -> Any:
+        """Escape, then turn "[12]" into a link to reference 12."""
+        from markupsafe import Markup, escape
+
+        return Markup(re.sub(r"\[(\d+)\]", r'<a href="#ref-\1">[\1]</a>', str(escape(s))))
+
+    env.filters["md"] = md
+    env.filters["reflinks"] = reflinks
+    env.filters["cell"] = cell
+    env.globals["fmt"] = lambda x, d=2: fmt(x, d)
+    env.globals["pct"] = fmt_pct
+    return env
+
+
+def _as_dict(summary: Any) -> Mapping[str, Any]:
+    if isinstance(summary, Mapping):
+        return summary
+    if hasattr(summary, "to_dict"):
+        return summary.to_dict()
+    raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
+                     fix="call evigrade.packs.summarize(pack) and pass its result")
+
+
+def _html(m: ReportModel) -> str:
+    from ..plots.svg import forest_svg, funnel_svg
+
+    env = _env()
+    css = env.loader.get_source(env, "style.css")[0].rstrip("\n")
+    svgs = {}
+    for f in m.findings:
+        svgs[f.anchor] = {
+            # the heterogeneity line is printed under the plot as text, so not repeated inside the SVG
+            "forest": forest_svg(dataclasses.replace(f.forest, heterogeneity=None), id_prefix=f"{f.anchor}-forest")
+            if f.forest is not None
+            else "",
+            "funnel": funnel_svg(f.funnel, id_prefix=f"{f.anchor}-funnel") if f.funnel is not None else "",
+        }
+    return env.get_template("report.html.j2").render(m=m, css=css, svgs=svgs, funnel_min_k=FUNNEL_MIN_K)
+
+
+def _md(m: ReportModel) -> str:
+    out = _env().get_template("report.md.j2").render(m=m)
+    # collapse runs of blank lines the template's conditionals leave behind
+    lines, blank = [], 0
+    for line in out.splitlines():
+        blank = blank + 1 if not line.strip() else 0
+        if blank <= 1:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _json(d: Mapping[str, Any], stamp: str | None) -> str:
+    from .. import __version__
+
+    payload = {"evigrade_version": __version__, "generated_at": stamp}
+    payload.update(jsonable(dict(d)))
+    return json.dumps(payload, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _text(m: ReportModel, *, color: bool = False, width: int = 120) -> str:
+    from .text import render_text
+
+    return render_text(m, color=color, width=width)
+
+
+def render(summary: Any, fmt: str = "html", *, generated: str | None = None, color: bool = False, width: int = 120) -> str:
+    """Render a Summary (or its ``to_dict()``) as ``html``, ``md``, ``json`` or ``text``.
+
+    Pure: the same input and ``generated`` stamp give the same string.  ``generated=None`` prints
+    "not recorded" (use :func:`generated_at` for the current or SOURCE_DATE_EPOCH time).
+    """
+    fmt = check_choice("fmt", fmt, FORMATS)
+    d = _as_dict(summary)
+    m = build_model(d, generated_at=generated)  # validates (refuses) even for JSON
+    if fmt == "json":
+        return _json(d, generated)
+    if fmt == "md":
+        return _md(m)
+    if fmt == "text":
+        return _text(m, color=color, width=width)
+    return _html(m)
+
+
+def write_report(summary: Any, outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
+    """Write ``outdir/index.html``, ``report.md`` and ``results.json`` atomically.
+
+    Everything is rendered in memory first, written into a temporary folder beside ``outdir`` and
+    then moved into place, so a failure leaves no partial report.  An existing ``outdir`` is
+    replaced only if it holds nothing but report files (never a folder with other content).
+    """
+    out = pathlib.Path(outdir)
+    stamp = generated if generated is not None else generated_at()
+    d = _as_dict(summary)
+    files = {
+        "index.html": render(d, "html", generated=stamp),
+        "report.md": render(d, "md", generated=stamp),
+        "results.json": render(d, "json", generated=stamp),
+    }
+    if out.exists() and not out.is_dir():
+        raise InputError("the report folder path is an existing file", file=str(out), fix="choose a folder name (-o DIR)")
+    if out.is_dir():
+        extra = sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
+        if extra:
+            raise InputError(
+                "the report folder already holds other files, which a report would replace",
+                file=str(out), value=", ".join(extra[:3]) + (" ..." if len(extra) > 3 else ""),
+                fix="choose a new or empty folder (-o DIR)",
+            )
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise InputError("the folder that should contain the report does not exist", file=str(parent),
+                         fix="create it first or choose another -o DIR")
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8", newline="\n")
+        os.chmod(tmp, 0o755)
+        if out.is_dir():
+            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            os.rmdir(old)
+            os.replace(out, old)
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old, out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

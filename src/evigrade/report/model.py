@@ -1,0 +1,915 @@
+"""The report model: one pure function turns a Summary (or its ``to_dict()``) into the view every
+renderer (HTML, Markdown, terminal) draws from.
+
+The model is where numbers become text, exactly once, so the three formats say the same thing.
+It refuses what it cannot describe correctly (an estimate outside its own CI, an unknown certainty
+or basis, a forest plot whose study rows disagree with k, ...) with a one-line error rather than
+printing something misleading.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from ..errors import InputError, SpecError
+from ..plots._data import (
+    RATIO_MEASURES,
+    ForestData,
+    FunnelData,
+    forest_data,
+    forest_from_rows,
+    funnel_data,
+    heterogeneity_text,
+    measure_label,
+)
+from ..plots._format import fmt, fmt_ci, fmt_pct
+
+__all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
+
+#: certainty level -> (symbols, word).  Symbols as GRADEpro prints them.
+CERTAINTY = {
+    "high": ("\u2295\u2295\u2295\u2295", "High"),
+    "moderate": ("\u2295\u2295\u2295\u25ef", "Moderate"),
+    "low": ("\u2295\u2295\u25ef\u25ef", "Low"),
+    "very_low": ("\u2295\u25ef\u25ef\u25ef", "Very low"),
+}
+#: a funnel plot is drawn only where k >= 10 (Sterne et al. BMJ 2011;343:d4002; Cochrane Handbook 13.3.5.4)
+FUNNEL_MIN_K = 10
+BASES = ("trials", "review")
+_ADDON_PAT = re.compile(r"add[\s_-]?on|\+", re.IGNORECASE)
+
+
+def certainty_symbols(level: str | None) -> tuple[str, str]:
+    if level is None:
+        return ("", "Not rated")
+    key = str(level).strip().casefold().replace(" ", "_").replace("-", "_")
+    if key not in CERTAINTY:
+        raise SpecError(f"certainty={level!r} is not one of {', '.join(repr(k) for k in CERTAINTY)}")
+    return CERTAINTY[key]
+
+
+def _g(d: Any, *keys: str, default: Any = None) -> Any:
+    """First present, non-None key of a mapping (or attribute of an object)."""
+    for k in keys:
+        v = d.get(k) if isinstance(d, Mapping) else getattr(d, k, None)
+        if v is not None:
+            return v
+    return default
+
+
+def _f(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(s).casefold()).strip("-") or "x"
+
+
+def _humanise(s: Any) -> str:
+    if s is None:
+        return ""
+    s = str(s)
+    return s.replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", s) else s
+
+
+# --------------------------------------------------------------------------------------------
+# view objects
+
+
+@dataclass(frozen=True)
+class Reference:
+    number: int
+    key: str
+    citation: str
+    url: str | None = None
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Footnote:
+    mark: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    anchor: str
+    outcome: str
+    family: str
+    timepoint: str
+    comparison: str
+    measure: str
+    measure_name: str
+    basis: str
+    effect: str  # "-1.53 (-2.29 to -0.76)"
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    k: int | None
+    participants: int | None
+    certainty: str | None
+    certainty_symbols: str
+    certainty_word: str
+    statement: str | None
+    footnotes: tuple[Footnote, ...]
+    heterogeneity: str | None
+    forest: ForestData | None
+    funnel: FunnelData | None
+    alternatives: tuple[dict[str, str], ...]
+    notes: tuple[str, ...]
+    refs: tuple[int, ...]
+    is_addon: bool
+    units: str
+    review_rating: str | None = None
+    absolute: str | None = None
+    population: str = ""
+    reported: tuple[str, ...] = ()  # results without an effect estimate (not poolable, qualitative)
+    judgements: tuple[dict[str, Any], ...] = ()  # every GRADE domain, including those not rated down
+
+    @property
+    def has_estimate(self) -> bool:
+        return self.estimate is not None
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    anchor: str
+    name: str
+    summary: str | None
+    certainty_range: str | None
+    findings: tuple[FindingView, ...]
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    title: str
+    question: tuple[tuple[str, str], ...]  # (label, text) pairs
+    generated_at: str | None
+    families: tuple[FamilyView, ...]
+    key_messages: tuple[FindingView, ...]
+    sof: tuple[FindingView, ...]
+    sof_footnotes: tuple[Footnote, ...]
+    safety: dict[str, Any]
+    mechanisms: tuple[dict[str, Any], ...]
+    practice: tuple[FindingView, ...]
+    methods: tuple[str, ...]
+    grade_config: tuple[tuple[str, str], ...]
+    references: tuple[Reference, ...]
+    notes: tuple[str, ...]
+    version: str = ""
+    n_plots: int = 0
+    show_population: bool = False
+
+    @property
+    def findings(self) -> tuple[FindingView, ...]:
+        return tuple(f for fam in self.families for f in fam.findings)
+
+
+# --------------------------------------------------------------------------------------------
+# references
+
+
+class _Refs:
+    """Collects sources in order of first appearance; each gets a stable number."""
+
+    def __init__(self, catalogue: Mapping[str, Mapping[str, Any]]):
+        self.catalogue = catalogue
+        self.order: list[str] = []
+        self.info: dict[str, Reference] = {}
+
+    def add(self, src: Any) -> int | None:
+        if src is None or src == "":
+            return None
+        if isinstance(src, Mapping):
+            key = str(_g(src, "id", "key", "source_id", "review_id", "study_id", "citation", default=""))
+            citation = str(_g(src, "citation", "title", "label", default=key))
+            url = _g(src, "url", "source_url")
+        else:
+            key = str(src).strip()
+            cat = self.catalogue.get(key)
+            citation = str(_g(cat, "citation", default=key)) if cat else key
+            url = _g(cat, "url", "source_url") if cat else None
+        if not key:
+            return None
+        if key not in self.info:
+            self.order.append(key)
+            n = len(self.order)
+            if url is None:
+                m = re.search(r"https?://\S+", citation)
+                url = m.group(0).rstrip(".,;)") if m else None
+            self.info[key] = Reference(n, key, citation, str(url) if url else None, f"ref-{n}")
+        return self.info[key].number
+
+    def add_many(self, srcs: Any) -> tuple[int, ...]:
+        if srcs is None:
+            return ()
+        if isinstance(srcs, (str, Mapping)):
+            srcs = [srcs]
+        out = []
+        for s in srcs:
+            n = self.add(s)
+            if n is not None and n not in out:
+                out.append(n)
+        return tuple(sorted(out))
+
+    def all(self) -> tuple[Reference, ...]:
+        return tuple(self.info[k] for k in self.order)
+
+
+# --------------------------------------------------------------------------------------------
+# findings
+
+
+def _effect_text(measure: str, est: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:
+    if est is None:
+        return "not estimable"
+    s = f"{measure} {fmt(est, digits)}"
+    if lo is not None and hi is not None:
+        s += f" ({fmt_ci(lo, hi, digits)})"
+    return s
+
+
+def _check_ci(label: str, est: float | None, lo: float | None, hi: float | None, what: str = "estimate") -> None:
+    if lo is not None and hi is not None and lo > hi + 1e-12:
+        raise InputError(
+            "the CI lower bound exceeds the upper bound, so the report cannot describe it",
+            label=label, column="ci_low/ci_high", value=f"{lo} > {hi}", fix="check the CI limits in the pack",
+        )
+    if est is not None and lo is not None and hi is not None:
+        tol = 1e-9 * max(1.0, abs(est))
+        if not (lo - tol <= est <= hi + tol):
+            raise InputError(
+                f"the {what} lies outside its own CI, so the report cannot describe it",
+                label=label, column="estimate", value=f"{est} not in [{lo}, {hi}]",
+                fix="check the sign convention (orientation) and the CI limits in the pack",
+            )
+
+
+def _meta_of(f: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    m = _g(f, "meta", "meta_analysis", "result", "pooled")
+    if isinstance(m, Mapping) and (m.get("studies") or m.get("yi") is not None):
+        return m
+    if f.get("studies") and isinstance(f["studies"], Sequence) and f["studies"] and isinstance(f["studies"][0], Mapping) and "vi" in f["studies"][0]:
+        return f
+    return None
+
+
+def _display_triplet(f: Mapping[str, Any], measure: str, meta: Mapping[str, Any] | None) -> tuple[float | None, float | None, float | None]:
+    est, lo, hi = _f(_g(f, "estimate")), _f(_g(f, "ci_low")), _f(_g(f, "ci_high"))
+    if measure in RATIO_MEASURES:
+        if meta is not None and est is None:
+            est, lo, hi = (math.exp(v) if v is not None else None for v in (_f(meta.get("estimate")), _f(meta.get("ci_low")), _f(meta.get("ci_high"))))
+        elif meta is not None and est is not None and _f(meta.get("estimate")) is not None:
+            me = _f(meta.get("estimate"))
+            if abs(est - me) < 1e-12 and abs(est - math.exp(me)) > 1e-9:  # finding given on the log scale
+                est, lo, hi = (math.exp(v) if v is not None else None for v in (est, lo, hi))
+        if est is not None and est <= 0:
+            raise InputError(
+                f"a ratio measure ({measure}) must be positive on its natural scale",
+                label=str(_g(f, "outcome", default="")), column="estimate", value=est,
+                fix="store ratios on their natural scale (e.g. RR 0.8), not the log scale",
+            )
+    elif meta is not None and est is None:
+        est, lo, hi = _f(meta.get("estimate")), _f(meta.get("ci_low")), _f(meta.get("ci_high"))
+    return est, lo, hi
+
+
+def _domain_label(domain: Any) -> str:
+    return _humanise(domain).capitalize()
+
+
+def _judgements(f: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every GRADE domain judgement of a finding (from its ``grade`` record, else ``downgrades``)."""
+    grade = _g(f, "grade")
+    rating = _g(grade, "rating", default=grade) if isinstance(grade, Mapping) else None
+    js = _g(rating, "judgements") if isinstance(rating, Mapping) else None
+    if not js:
+        js = [d for d in (_g(f, "downgrades", "judgements", default=()) or ()) if isinstance(d, Mapping)]
+    out = []
+    for d in js:
+        levels = _f(d.get("levels"))
+        out.append({
+            "domain": _domain_label(d.get("domain", "")),
+            "concern": _humanise(d.get("concern", "")),
+            "levels": 0 if levels is None else int(levels),
+            "rationale": str(_g(d, "rationale", "footnote", "reason", default="")).strip(),
+            "override": d.get("source") == "override",
+        })
+    return out
+
+
+def _downgrade_footnotes(f: Mapping[str, Any]) -> list[str]:
+    """One footnote per domain that changed the rating (GRADE SoF style)."""
+    texts: list[str] = []
+    for j in _judgements(f):
+        n = j["levels"]
+        if n == 0:
+            continue
+        txt = f"{j['domain']}: rated {'down' if n < 0 else 'up'} {abs(n)} level{'s' if abs(n) != 1 else ''}."
+        if j["rationale"]:
+            txt += " " + j["rationale"]
+        if j["override"]:
+            txt += " (reviewer override)"
+        texts.append(txt)
+    return texts
+
+
+def _finding_view(
+    f: Mapping[str, Any],
+    idx: int,
+    refs: _Refs,
+    marks: dict[str, str],
+    outcomes: Mapping[str, Mapping[str, Any]],
+    comparisons: Mapping[str, str],
+    timepoints: Mapping[str, str],
+    rob_map: Mapping[str, Any],
+    intervention: str,
+) -> FindingView:
+    outcome_id = str(_g(f, "outcome", "outcome_id", default=f"finding {idx + 1}"))
+    oinfo = outcomes.get(outcome_id, {})
+    outcome = str(_g(f, "outcome_name", default=_g(oinfo, "name", default=_humanise(outcome_id))))
+    outcome = outcome[:1].upper() + outcome[1:]
+    family = str(_g(f, "family", default=_g(oinfo, "family", default="other")))
+    tp_id = str(_g(f, "timepoint", default="unspecified"))
+    timepoint = str(_g(f, "timepoint_label", default=timepoints.get(tp_id, _humanise(tp_id))))
+    cmp_id = str(_g(f, "comparison", default=""))
+    comparison = str(_g(f, "comparison_label", default=comparisons.get(cmp_id, _humanise(cmp_id))))
+    basis = str(_g(f, "basis", default="trials"))
+    if basis not in BASES:
+        raise SpecError(f"basis={basis!r} is not one of 'trials', 'review' (finding {outcome_id}, {tp_id}, {cmp_id})")
+    meta = _meta_of(f) if basis == "trials" else None
+    measure = str(_g(f, "measure", default=_g(meta, "measure", default="GEN") if meta else "GEN")).upper()
+    label = f"{outcome} / {timepoint} / {comparison}"
+    est, lo, hi = _display_triplet(f, measure, meta)
+    _check_ci(label, est, lo, hi)
+    k = _g(f, "k", default=_g(meta, "k") if meta else None)
+    k = int(k) if _f(k) is not None else None
+    participants = _g(f, "participants", "n")
+    participants = int(participants) if _f(participants) is not None else None
+    certainty = _g(f, "certainty")
+    if isinstance(certainty, Mapping):
+        certainty = _g(certainty, "certainty", "level")
+    sym, word = certainty_symbols(certainty)
+    cert_key = None if certainty is None else str(certainty).strip().casefold().replace(" ", "_").replace("-", "_")
+    units = str(_g(f, "units", "unit", default=_g(oinfo, "unit", "scale", default="")) or "")
+    benefit = _g(f, "benefit", default=_g(oinfo, "benefit"))
+    if benefit is not None and str(benefit) not in ("lower", "higher"):
+        benefit = None
+
+    # footnotes (numbered across the whole report, shared marks for identical text)
+    fns: list[Footnote] = []
+    for t in _downgrade_footnotes(f):
+        if t not in marks:
+            marks[t] = _mark(len(marks))
+        fns.append(Footnote(marks[t], t))
+
+    src = refs.add_many(_g(f, "sources", "source", default=()))
+    alternatives: list[dict[str, str]] = []
+    reference_rows: list[dict[str, Any]] = []
+    for alt in _g(f, "alternatives", "reviews", "review_alternatives", default=()) or ():
+        if not isinstance(alt, Mapping):
+            continue
+        am = str(_g(alt, "measure", default=measure)).upper()
+        ae, al, ah = _f(alt.get("estimate")), _f(alt.get("ci_low")), _f(alt.get("ci_high"))
+        alabel = str(_g(alt, "label", "review", "review_id", "source", default="Published review"))
+        _check_ci(f"{label} ({alabel})", ae, al, ah, "review's estimate")
+        if alt.get("review_id") and alt.get("citation"):
+            n = refs.add_many([{"id": alt["review_id"], "citation": alt["citation"], "url": _url_of(alt.get("source"))}])
+        else:
+            n = refs.add_many(_g(alt, "sources", "source", "citation", default=()))
+        akey = _g(alt, "k", "n_trials")
+        if ae is None:
+            as_rep = str(_g(alt, "result_as_reported", default="")).strip()
+            alternatives.append({
+                "label": alabel, "effect": as_rep or "no numeric estimate", "k": "" if _f(akey) is None else str(int(akey)),
+                "participants": "", "certainty": _humanise(_g(alt, "grade", "grade_certainty", "certainty", default="")),
+                "difference": "", "refs": ", ".join(f"[{x}]" for x in n), "primary": "yes" if alt.get("primary") else "",
+            })
+            continue
+        diff = _f(alt.get("difference"))
+        diff_txt = str(_g(alt, "difference_text", default="")) or (
+            f"ours minus this review: {fmt(diff)}" if diff is not None else "")
+        alternatives.append(
+            {
+                "label": alabel,
+                "effect": _effect_text(am, ae, al, ah),
+                "k": "" if _f(akey) is None else str(int(akey)),
+                "participants": "" if _f(_g(alt, "participants", "n_participants")) is None else str(int(_g(alt, "participants", "n_participants"))),
+                "certainty": _humanise(_g(alt, "grade", "grade_certainty", "certainty", default="")),
+                "difference": diff_txt,
+                "refs": ", ".join(f"[{x}]" for x in n),
+                "primary": "yes" if alt.get("primary") else "",
+            }
+        )
+        if am == measure and ae is not None and al is not None and ah is not None:
+            reference_rows.append({"label": alabel, "estimate": ae, "ci_low": al, "ci_high": ah, "k": None if _f(akey) is None else int(akey)})
+
+    forest = funnel = None
+    heterogeneity = None
+    pop_id = str(_g(f, "population", default=""))
+    population = str(_g(f, "population_label", default=_humanise(pop_id)))
+    anchor = f"f-{_slug(outcome_id)}-{_slug(tp_id)}-{_slug(cmp_id)}" + (f"-{_slug(pop_id)}" if pop_id else "")
+    if meta is not None:
+        studies = meta.get("studies") or []
+        n_rows = len(studies) if studies else len(meta.get("yi") or [])
+        if k is not None and n_rows and n_rows != k:
+            raise InputError(
+                "the forest plot would show a different number of studies than k",
+                label=label, column="k", value=f"k={k}, {n_rows} study rows", fix="pass the Summary unchanged",
+            )
+        intervention_lbl = str(_g(f, "intervention", default=intervention))
+        comparator_lbl = str(_g(f, "comparator", default=_comparator_of(comparison)))
+        rob = {}
+        trial_rob = {}
+        for t in _g(f, "trials", default=()) or ():
+            if isinstance(t, Mapping):
+                r = _g(t, "rob_overall", "rob")
+                for key in (t.get("study_id"), t.get("result_id")):
+                    if key is not None and r is not None:
+                        trial_rob[str(key)] = r
+        for s in studies:
+            sid = str(_g(s, "study", default=""))
+            r = _g(s, "rob", default=trial_rob.get(sid, rob_map.get(sid)))
+            if r is not None:
+                rob[sid] = r
+        subgroups = [
+            {"label": str(_g(sg, "label", "level", default="Subgroup")), "estimate": sg.get("estimate"),
+             "ci_low": sg.get("ci_low"), "ci_high": sg.get("ci_high"), "k": sg.get("k")}
+            for sg in (_g(f, "subgroups", default=()) or ()) if isinstance(sg, Mapping)
+        ]
+        if subgroups and measure in RATIO_MEASURES:
+            raise SpecError("subgroup rows for ratio measures must be on the natural scale; not supported yet")
+        forest = forest_data(
+            meta, title=f"{outcome}, {timepoint}, {comparison}", measure=measure, rob=rob or None,
+            references=reference_rows, subgroups=subgroups, benefit=benefit,
+            intervention=intervention_lbl, comparator=_short_cmp(comparator_lbl), units=units or None,
+            pooled_label=f"Pooled ({_g(meta, 'method', default='RE')}{', HKSJ' if str(_g(meta, 'test', default='')).lower() in ('knha', 'hksj') else ''})",
+        )
+        heterogeneity = heterogeneity_text(meta)
+        if n_rows >= FUNNEL_MIN_K:
+            funnel = funnel_data(meta, title=f"{outcome}, {timepoint}, {comparison}", measure=measure)
+    elif est is not None:
+        study_rows = []
+        for t in _g(f, "trials", default=()) or ():
+            if not isinstance(t, Mapping) or str(_g(t, "measure", default=measure)).upper() != measure:
+                continue
+            te, tl, th = _f(t.get("estimate")), _f(t.get("ci_low")), _f(t.get("ci_high"))
+            if te is None or tl is None or th is None:
+                continue
+            tlabel = str(_g(t, "study_id", "result_id", default="Study"))
+            _check_ci(f"{label} ({tlabel})", te, tl, th, "trial's estimate")
+            row = {"label": tlabel, "estimate": te, "ci_low": tl, "ci_high": th, "weight": t.get("weight")}
+            row["rob"] = _g(t, "rob_overall", "rob", default=rob_map.get(tlabel))
+            study_rows.append(row)
+        if study_rows or reference_rows:
+            forest = forest_from_rows(
+                study_rows, title=f"{outcome}, {timepoint}, {comparison}", measure=measure, references=reference_rows,
+                benefit=benefit, intervention=str(_g(f, "intervention", default=intervention)),
+                comparator=_short_cmp(str(_g(f, "comparator", default=_comparator_of(comparison)))), units=units or None,
+            )
+    reported: list[str] = []
+    for npool in _g(f, "not_poolable", default=()) or ():
+        if isinstance(npool, Mapping):
+            what = str(_g(npool, "result_as_reported", default="")).strip()
+            pv = str(_g(npool, "p_value", default="") or "").strip()
+            why = str(_g(npool, "reason", default="")).strip()
+            sid = str(_g(npool, "study_id", default="")).strip()
+            n = refs.add_many([sid]) if sid else ()
+            ptxt = "" if not pv else (f" (p {pv})" if pv[0] in "<>=" else f" (p = {pv})")
+            reported.append(f"{sid or 'trial'}: {what or 'no result text'}{ptxt}" + (f"; not pooled: {why}" if why else "")
+                            + (" " + ", ".join(f"[{x}]" for x in n) if n else ""))
+    if est is None:
+        for alt in _g(f, "reviews", default=()) or ():
+            if isinstance(alt, Mapping) and _f(alt.get("estimate")) is None and _g(alt, "result_as_reported"):
+                reported.append(f"{_g(alt, 'review_id', default='review')}: {alt['result_as_reported']}")
+    notes = []
+    for n in _g(f, "notes", default=()) or ():
+        notes.append(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n))
+    if basis == "review" and est is not None:
+        notes.insert(0, "Too few trials with usable data: this finding rests on a published review's pooled result.")
+    return FindingView(
+        judgements=tuple(_judgements(f)),
+        population=population,
+        reported=tuple(reported),
+        anchor=anchor,
+        outcome=outcome,
+        family=family,
+        timepoint=timepoint,
+        comparison=comparison,
+        measure=measure,
+        measure_name=measure_label(measure),
+        basis=basis,
+        effect=_effect_text(measure, est, lo, hi),
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        k=k,
+        participants=participants,
+        certainty=cert_key,
+        certainty_symbols=sym,
+        certainty_word=word,
+        statement=_g(f, "statement"),
+        footnotes=tuple(fns),
+        heterogeneity=heterogeneity,
+        forest=forest,
+        funnel=funnel,
+        alternatives=tuple(alternatives),
+        notes=tuple(notes),
+        refs=src,
+        is_addon=bool(_g(f, "is_addon", default=False)) or bool(_ADDON_PAT.search(cmp_id + " " + comparison)),
+        units=units,
+        review_rating=_humanise(_g(f, "review_rating")) or None,
+        absolute=_g(f, "absolute_effect", "absolute"),
+    )
+
+
+def _comparator_of(comparison: str) -> str:
+    """'dry needling + X vs X' -> 'X'; a label without ' vs ' is used as it is."""
+    parts = re.split(r"\s+(?:vs\.?|versus|compared with)\s+", comparison, maxsplit=1)
+    return parts[1] if len(parts) == 2 and parts[1] else (comparison or "control")
+
+
+def _url_of(s: Any) -> str | None:
+    if not s:
+        return None
+    m = re.search(r"https?://\S+", str(s))
+    return m.group(0).rstrip(".,;)") if m else None
+
+
+def _short_cmp(s: str) -> str:
+    return s if len(s) <= 28 else s[:27] + "\u2026"
+
+
+def _mark(i: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = letters[r] + s
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# methods paragraph
+
+
+_METHOD_NAMES = {
+    "FE": "a common-effect (fixed-effect) model",
+    "CE": "a common-effect (fixed-effect) model",
+    "DL": "a random-effects model with the DerSimonian-Laird estimator of tau\u00b2",
+    "REML": "a random-effects model with restricted maximum likelihood (REML) estimation of tau\u00b2",
+    "ML": "a random-effects model with maximum likelihood estimation of tau\u00b2",
+    "PM": "a random-effects model with the Paule-Mandel estimator of tau\u00b2",
+    "EB": "a random-effects model with the empirical Bayes estimator of tau\u00b2",
+    "HE": "a random-effects model with the Hedges estimator of tau\u00b2",
+    "HS": "a random-effects model with the Hunter-Schmidt estimator of tau\u00b2",
+    "HSK": "a random-effects model with the Hunter-Schmidt (small-sample) estimator of tau\u00b2",
+    "SJ": "a random-effects model with the Sidik-Jonkman estimator of tau\u00b2",
+}
+
+
+def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version: str) -> tuple[str, ...]:
+    spec = _g(summary, "spec", "analysis", default={}) or {}
+    method = str(_g(spec, "method", default=_g(summary, "method", default="REML"))).upper()
+    test = str(_g(spec, "test", default=_g(summary, "test", default="knha"))).lower()
+    level = _f(_g(spec, "level", default=95)) or 95.0
+    if level <= 1:
+        level *= 100
+    lv = f"{level:g}%"
+    if method not in _METHOD_NAMES:
+        raise SpecError(f"method={method!r} is not one the report can describe ({', '.join(sorted(_METHOD_NAMES))})")
+    if test not in ("knha", "hksj", "z"):
+        raise SpecError(f"test={test!r} is not one of 'knha', 'z'")
+    ci_txt = (
+        "Hartung-Knapp-Sidik-Jonkman (t-based) confidence intervals" if test in ("knha", "hksj") else "Wald-type (z) confidence intervals"
+    )
+    p1 = (
+        f"Trial results for the same outcome, time point and comparison were pooled with {_METHOD_NAMES[method]}, "
+        f"with {lv} {ci_txt}"
+        + ("" if method in ("FE", "CE") else f", a {lv} prediction interval where at least three trials were pooled, and Q-profile confidence intervals for tau\u00b2")
+        + " (evigrade " + version + ", whose statistics are checked against R metafor 3.8). "
+        "Heterogeneity is reported as tau\u00b2, I\u00b2 and Cochran's Q. Ratio measures were pooled on the log scale and are shown on their natural scale. "
+        "Where fewer than two trials had usable data, the finding rests on a published review's pooled result, and overlapping reviews are shown as "
+        "alternative summaries of the same trials, never pooled with each other."
+    )
+    paras = [p1]
+    if cfg:
+        bits = []
+        rs, rv = _f(cfg.get("rob_serious_share")), _f(cfg.get("rob_very_serious_share"))
+        if rs is not None:
+            bits.append(
+                f"risk of bias was rated down one level when trials at high risk of bias or with some concerns (unknown risk counted as some concerns) "
+                f"carried at least {fmt_pct(rs, 0)} of the analysis weight" + (f", and two levels when trials at high risk carried at least {fmt_pct(rv, 0)}" if rv is not None else "")
+            )
+        i2s, i2v = _f(cfg.get("i2_serious")), _f(cfg.get("i2_very_serious"))
+        if i2s is not None:
+            bits.append(
+                f"inconsistency was rated down from I\u00b2 \u2265 {fmt_pct(i2s, 0)}" + (f" (two levels from {fmt_pct(i2v, 0)})" if i2v is not None else "")
+                + " only when the trials' point estimates fall on both sides of the null or the prediction interval crosses it"
+            )
+        oc, ob, far = cfg.get("ois_continuous"), cfg.get("ois_binary_events"), _f(cfg.get("ois_far_below"))
+        if oc is not None:
+            bits.append(
+                "imprecision was rated down one level for each decision threshold (minimal important difference for benefit, no effect, "
+                "minimal important difference for harm) that the confidence interval crosses, up to three; otherwise against an optimal information size of "
+                f"{oc} participants" + (f" or {ob} events" if ob is not None else "") + (f" (two levels below {fmt_pct(far, 0)} of it)" if far is not None else "")
+            )
+        pk, pa = cfg.get("pub_bias_min_k"), _f(cfg.get("pub_bias_alpha"))
+        if pk is not None:
+            bits.append(
+                f"publication bias was assessed with small-study tests only where at least {pk} trials were pooled"
+                + (f" (rated down when p < {pa:g})" if pa is not None else "") + ", and is otherwise reported as not assessable"
+            )
+        txt = ("Certainty of evidence was rated with GRADE: randomised evidence started at high certainty; " + "; ".join(bits) + ".") if bits else "Certainty of evidence was rated with GRADE."
+        txt += " Indirectness was taken from explicit judgements in the evidence pack; where none was given it is reported as not assessed. The thresholds used are listed below."
+        paras.append(txt.strip())
+    else:
+        paras.append("Certainty of evidence (GRADE) was not rated in this summary.")
+    paras.append(
+        "Plain-language statements follow GRADE's informative statements (Santesso et al., J Clin Epidemiol 2020;119:126-135): "
+        "high certainty uses a plain verb, moderate \"probably\", low \"may\", and very low \"the evidence is very uncertain\"."
+    )
+    return tuple(paras)
+
+
+def _config_rows(cfg: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    if not cfg:
+        return ()
+    rows = []
+    for k, v in cfg.items():
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):
+            v = "; ".join(", ".join(f"{kk}={vv}" for kk, vv in item.items() if kk != "source") for item in v)
+        elif isinstance(v, (list, tuple)):
+            v = ", ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+        elif isinstance(v, float):
+            v = f"{v:g}"
+        rows.append((str(k), str(v)))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# safety and mechanisms
+
+
+_POOL_METHOD = {
+    "PLO": "random-effects proportion meta-analysis (logit), back-transformed",
+    "PFT": "random-effects proportion meta-analysis (Freeman-Tukey), back-transformed",
+    "PR": "random-effects proportion meta-analysis (raw proportions)",
+    "single": "one source: exact (Clopper-Pearson) CI",
+}
+
+
+def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
+    sid = _g(item, "source_id", "id")
+    src = _g(item, "sources", "source", "citation")
+    if sid is not None and str(sid) in refs.catalogue:
+        return refs.add_many([str(sid)])
+    if sid is not None:
+        cit = _g(item, "citation", default=None)
+        return refs.add_many([{"id": str(sid), "citation": str(cit or sid), "url": _url_of(src)}])
+    return refs.add_many(src or ())
+
+
+def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
+    if not safety:
+        return {}
+    if not isinstance(safety, Mapping):
+        raise InputError("the summary's safety section is not an object", column="safety", value=type(safety).__name__,
+                         fix="pass Summary.to_dict() unchanged")
+    rates = []
+    for r in _g(safety, "rates", "pools", "pooled", "pooled_rates", default=()) or ():
+        est, lo, hi = _f(_g(r, "estimate", "rate", "proportion")), _f(_g(r, "ci_low")), _f(_g(r, "ci_high"))
+        sev = _humanise(_g(r, "severity", default=""))
+        event = str(_g(r, "event", "label", default=f"any {sev} adverse event".replace("  ", " ")))
+        _check_ci(event, est, lo, hi, "rate")
+        nums: tuple[int, ...] = ()
+        if r.get("items"):
+            acc: list[int] = []
+            for it in r["items"]:
+                for x in _src_ref(refs, it):
+                    if x not in acc:
+                        acc.append(x)
+            nums = tuple(sorted(acc))
+        else:
+            nums = refs.add_many(_g(r, "sources", "source", default=()))
+        ev, tot = _g(r, "events", "count"), _g(r, "total", "denominator", "n")
+        ub = _f(_g(r, "upper_bound", "upper_bound_exact", "rule_of_three"))
+        meas = str(_g(r, "method", "method_text", "measure", default=""))
+        method = _POOL_METHOD.get(meas, meas)
+        i2 = _f(r.get("i2"))
+        if i2 is not None:
+            method += f"; I\u00b2 = {fmt_pct(i2)}"
+        rates.append({
+            "event": event,
+            "severity": sev,
+            "basis": _humanise(_g(r, "denominator_basis", "per", "basis", default="")),
+            "rate": fmt_pct(est, 2) if est is not None else "NA",
+            "ci": (fmt_pct(lo, 2) + " to " + fmt_pct(hi, 2)) if lo is not None and hi is not None else "",
+            "k": "" if _f(_g(r, "k")) is None else str(int(_g(r, "k"))),
+            "counts": (f"{int(ev)} / {int(tot)}" if _f(ev) is not None and _f(tot) is not None else ""),
+            "method": method,
+            "upper": "" if ub is None else fmt_pct(ub, 3),
+            "refs": ", ".join(f"[{x}]" for x in nums),
+        })
+    items = []
+    for it in _g(safety, "items", default=()) or ():
+        if not isinstance(it, Mapping):
+            continue
+        p, lo, hi = _f(_g(it, "proportion")), _f(it.get("ci_low")), _f(it.get("ci_high"))
+        _check_ci(str(_g(it, "event", default="adverse event")), p, lo, hi, "proportion")
+        nums = _src_ref(refs, it)
+        ev, den = _f(it.get("events")), _f(it.get("denominator"))
+        items.append({
+            "event": str(_g(it, "event", default="")),
+            "severity": _humanise(_g(it, "severity_as_reported", "severity", default="")),
+            "basis": _humanise(_g(it, "denominator_basis", default="")),
+            "counts": f"{int(ev)} / {int(den)}" if ev is not None and den is not None else "",
+            "rate": (fmt_pct(p, 2) + (f" ({fmt_pct(lo, 2)} to {fmt_pct(hi, 2)})" if lo is not None and hi is not None else "")) if p is not None else "",
+            "reported": str(_g(it, "rate_as_reported", default="")),
+            "refs": ", ".join(f"[{x}]" for x in nums),
+        })
+    cases = []
+    for c in _g(safety, "case_reports", "serious_case_reports", "serious", default=()) or ():
+        if not isinstance(c, Mapping):
+            cases.append({"event": str(c), "description": "", "refs": ""})
+            continue
+        nums = _src_ref(refs, c)
+        cases.append({
+            "event": str(_g(c, "event", default="")),
+            "description": str(_g(c, "description", "summary", "notes", "population_or_region", default="")),
+            "refs": ", ".join(f"[{x}]" for x in nums),
+        })
+    rating = _g(safety, "rating", "certainty")
+    statement = _g(safety, "statement", "summary")
+    if isinstance(rating, Mapping):
+        statement = statement or _g(rating, "statement", "summary", "sentence")
+        rating = _g(rating, "rating", "label", "level", "certainty")
+    notes = [str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(safety, "notes", default=()) or ())]
+    return {"rates": rates, "by_source": items, "cases": cases, "rating": _humanise(rating) if rating else "",
+            "statement": statement or "", "notes": notes}
+
+
+def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
+    out = []
+    for m in mechs or ():
+        if not isinstance(m, Mapping):
+            continue
+        ev = [e for e in (m.get("evidence") or ()) if isinstance(e, Mapping)]
+        if ev:
+            acc: list[int] = []
+            for e in ev:
+                cit = _g(e, "citation")
+                key = str(_g(e, "claim_id", default=cit))
+                n = refs.add({"id": cit or key, "citation": cit or key, "url": _url_of(e.get("source"))}) if (cit or key) else None
+                if n is not None and n not in acc:
+                    acc.append(n)
+            nums = tuple(sorted(acc))
+        else:
+            nums = refs.add_many(_g(m, "sources", "source", "citations", default=()))
+        sup, nsup = _f(m.get("supporting")), _f(m.get("not_supporting"))
+        out.append({
+            "count": "" if sup is None else f"{int(sup)} supporting, {int(nsup or 0)} not supporting",
+            "name": str(_g(m, "mechanism", "name", "claim", default="")),
+            "claim": str(_g(m, "proposed_effect", "description", default="") or (
+                _g(m, "claim", default="") if (m.get("mechanism") or m.get("name")) else "")),
+            "support": _humanise(_g(m, "strongest_support", "support", "support_kind", default="")),
+            "label": _humanise(_g(m, "support_label", "label", default="")),
+            "finding": str(_g(m, "key_finding", "finding", default="")),
+            "refs": ", ".join(f"[{x}]" for x in nums),
+        })
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel:
+    """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
+    from .. import __version__
+
+    d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
+    if not isinstance(d, Mapping):
+        raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
+                         fix="call evigrade.packs.summarize(pack) and pass its result")
+    findings = d.get("findings")
+    if not isinstance(findings, Sequence) or isinstance(findings, (str, bytes)):
+        raise InputError("the summary has no 'findings' list", column="findings", fix="pass Summary.to_dict() unchanged")
+    pack = _g(d, "pack", default={}) or {}
+    outcomes = {str(_g(o, "id", default="")): o for o in (_g(d, "outcomes", default=None) or _g(pack, "outcomes", default=()) or ()) if isinstance(o, Mapping)}
+    comps = {str(_g(c, "id", default="")): str(_g(c, "label", default=_g(c, "id", default=""))) for c in (_g(d, "comparisons", default=None) or _g(pack, "comparisons", default=()) or ()) if isinstance(c, Mapping)}
+    tps = {str(_g(b, "id", default="")): str(_g(b, "label", default=_g(b, "id", default=""))) for b in (_g(d, "buckets", "timepoints", default=None) or _g(pack, "buckets", default=()) or ()) if isinstance(b, Mapping)}
+    rob_map: dict[str, Any] = {}
+    catalogue: dict[str, Mapping[str, Any]] = {}
+    for s in _g(d, "studies", default=None) or _g(pack, "studies", default=()) or ():
+        if isinstance(s, Mapping):
+            sid = str(_g(s, "study_id", "id", default=""))
+            rob = _g(s, "rob")
+            rob_map[sid] = _g(rob, "overall") if isinstance(rob, Mapping) else rob
+            catalogue[sid] = {"citation": _g(s, "citation", default=sid), "url": _g(s, "url", "source")}
+    for src in _g(d, "sources", "references", default=()) or ():
+        if isinstance(src, Mapping):
+            key = str(_g(src, "id", "key", default=""))
+            if key:
+                catalogue[key] = src
+    refs = _Refs(catalogue)
+    question = _g(d, "question", default=_g(pack, "question", default={})) or {}
+    title = str(_g(d, "title", default=_g(pack, "title", default="Evidence summary")))
+    intervention = str(_g(question, "intervention", default="intervention")) if isinstance(question, Mapping) else "intervention"
+    intervention_short = str(_g(d, "intervention_short", default=_g(question, "intervention_short", default=intervention)) if isinstance(question, Mapping) else intervention)
+    if len(intervention_short) > 28:
+        intervention_short = "intervention"
+
+    marks: dict[str, str] = {}
+    views = [
+        _finding_view(f, i, refs, marks, outcomes, comps, tps, rob_map, intervention_short)
+        for i, f in enumerate(findings)
+        if isinstance(f, Mapping)
+    ]
+    anchors: dict[str, int] = {}
+    fixed = []
+    for v in views:  # make anchors unique (deterministically)
+        n = anchors.get(v.anchor, 0)
+        anchors[v.anchor] = n + 1
+        fixed.append(v if n == 0 else _replace(v, anchor=f"{v.anchor}-{n + 1}"))
+    views = fixed
+
+    fam_info = {}
+    for fam in _g(d, "families", default=()) or ():
+        if isinstance(fam, Mapping):
+            fam_info[str(_g(fam, "family", "id", "name", default=""))] = fam
+    fam_order: list[str] = []
+    for v in views:
+        if v.family not in fam_order:
+            fam_order.append(v.family)
+    families = []
+    for name in fam_order:
+        info = fam_info.get(name, {})
+        families.append(
+            FamilyView(
+                anchor=f"family-{_slug(name)}",
+                name=str(_g(info, "label", "name", default=_humanise(name))).capitalize() if not _g(info, "label") else str(info["label"]),
+                summary=_g(info, "summary", "sentence", "statement"),
+                certainty_range=_humanise(_g(info, "certainty_range", "range")) or None,
+                findings=tuple(v for v in views if v.family == name),
+            )
+        )
+    key_messages = tuple(v for v in views if v.statement and v.has_estimate)
+    sof = tuple(v for v in views if v.has_estimate)
+    sof_notes = tuple(Footnote(m, t) for t, m in sorted(marks.items(), key=lambda kv: _mark_index(kv[1])))
+    cfg = _g(d, "grade_config", "config", default=None)
+    if cfg is not None and hasattr(cfg, "to_dict"):
+        cfg = cfg.to_dict()
+    version = __version__
+    safety = _safety(_g(d, "safety"), refs)
+    mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
+    q_rows: list[tuple[str, str]] = []
+    if isinstance(question, Mapping):
+        for key in ("population", "intervention", "comparators", "comparison", "outcomes", "setting"):
+            v = question.get(key)
+            if v:
+                q_rows.append((key.capitalize(), "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)))
+    elif question:
+        q_rows.append(("Question", str(question)))
+    notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
+    n_plots = sum((v.forest is not None) + (v.funnel is not None) for v in views)
+    return ReportModel(
+        title=title,
+        question=tuple(q_rows),
+        generated_at=generated_at,
+        families=tuple(families),
+        key_messages=key_messages,
+        sof=sof,
+        sof_footnotes=sof_notes,
+        safety=safety,
+        mechanisms=mechanisms,
+        practice=tuple(v for v in views if v.is_addon),
+        methods=_methods(d, cfg, version),
+        grade_config=_config_rows(cfg),
+        references=refs.all(),
+        notes=notes,
+        version=version,
+        n_plots=n_plots,
+        show_population=len({v.population for v in views}) > 1,
+    )
+
+
+def _mark_index(m: str) -> int:
+    n = 0
+    for ch in m:
+        n = n * 26 + (ord(ch) - 96)
+    return n
+
+
+def _replace(v: FindingView, **changes: Any) -> FindingView:
+    import dataclasses
+
+    return dataclasses.replace(v, **changes)

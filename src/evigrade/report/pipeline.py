@@ -1,0 +1,104 @@
+"""From an evidence pack (or a saved summary JSON) to the dict the renderers read.
+
+``summary_for_report(pack)`` = ``load_pack`` -> ``summarize`` -> ``grade.apply`` -> ``to_dict()``
+plus the ``GradeConfig`` used (printed in the methods section, PRISMA 2020 items 15 and 22).
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from typing import Any, Callable
+
+from ..errors import InputError
+
+__all__ = ["summary_for_report", "report_dict", "load_summary_json"]
+
+
+def _stage(progress: Callable[[str], None] | None, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def summary_for_report(
+    pack: str | os.PathLike[str] | None = None,
+    *,
+    method: str = "REML",
+    test: str = "knha",
+    grade: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Load ``pack`` (None = the bundled pack), summarise, apply GRADE, and return the report dict."""
+    from ..packs import load_pack, summarize
+
+    _stage(progress, "loading pack")
+    p = load_pack(pack)
+    _stage(progress, "pooling findings")
+    summary = summarize(p, method=method, test=test)
+    cfg = None
+    if grade and not any(getattr(f, "certainty", None) for f in summary.findings):
+        from ..grade import GradeConfig, apply
+
+        _stage(progress, "rating certainty (GRADE)")
+        cfg = GradeConfig()
+        summary = apply(summary, cfg)
+    return report_dict(summary, config=cfg, pack=p)
+
+
+def report_dict(summary: Any, *, config: Any = None, pack: Any = None) -> dict[str, Any]:
+    """``summary.to_dict()`` plus what the report prints beside it: the GradeConfig used (the
+    default one when the findings were rated without an explicit config) and the pack's study
+    citations for the reference list."""
+    d = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+    if "grade_config" not in d and any(f.get("certainty") for f in d.get("findings", ())):
+        if config is None:
+            from ..grade import GradeConfig
+
+            config = GradeConfig()
+        d["grade_config"] = config.to_dict()
+    pk = pack if pack is not None else getattr(summary, "pack", None)
+    if pk is not None:
+        _add_catalogue(d, pk)
+    return d
+
+
+def _add_catalogue(d: dict[str, Any], pack: Any) -> None:
+    """Add the pack's study citations so the reference list shows citations, not only ids."""
+    if "sources" in d:
+        return
+    cat = []
+    for s in getattr(pack, "studies", ()) or ():
+        sid = getattr(s, "study_id", None)
+        if sid:
+            cat.append({"id": sid, "citation": getattr(s, "citation", sid) or sid, "url": _first_url(getattr(s, "source", ""))})
+    if cat:
+        d["sources"] = cat
+
+
+def _first_url(s: str) -> str | None:
+    import re
+
+    m = re.search(r"https?://\S+", s or "")
+    return m.group(0).rstrip(".,;)") if m else None
+
+
+def load_summary_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a saved ``evigrade summarize --json`` output (or a report's results.json)."""
+    p = pathlib.Path(path)
+    if not p.is_file():
+        raise InputError("file not found", file=str(p), fix="give the path of a summary JSON file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text", file=str(p), fix="give the JSON written by `evigrade summarize --json`") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", file=str(p),
+                         fix="give the JSON written by `evigrade summarize --json`") from None
+    if not isinstance(d, dict) or not isinstance(d.get("findings"), list):
+        raise InputError("the JSON has no 'findings' list", file=str(p), column="findings",
+                         fix="give the JSON written by `evigrade summarize --json`")
+    for key in ("evigrade_version", "generated_at"):  # a results.json round-trips
+        d.pop(key, None)
+    return d

@@ -1,0 +1,105 @@
+"""`evigrade report` and `evigrade summarize --report`: files written atomically, controlled errors
+exit 3 with one line; one smoke test on the bundled pack."""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import pytest
+
+from evigrade.cli import main
+from evigrade.report import REPORT_FILES
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_from_json(summary, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    src = tmp_path / "summary.json"
+    src.write_text(json.dumps(summary), encoding="utf-8")
+    code, out, err = _run(capsys, ["report", "--from-json", str(src), "-o", str(tmp_path / "rep")])
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(REPORT_FILES)
+    assert "wrote" in out and "index.html" in out
+    html = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert "Generated at: 2023-11-14T22:13:20Z" in html
+    # results.json round-trips through --from-json to the same report
+    code, _, err = _run(capsys, ["report", "--from-json", str(tmp_path / "rep" / "results.json"), "-o", str(tmp_path / "rep2")])
+    assert code == 0, err
+    assert (tmp_path / "rep2" / "index.html").read_text(encoding="utf-8") == html
+
+
+def test_report_terminal_view_no_color(summary, tmp_path, capsys):
+    src = tmp_path / "summary.json"
+    src.write_text(json.dumps(summary), encoding="utf-8")
+    code, out, _ = _run(capsys, ["report", "--from-json", str(src), "--no-color"])
+    assert code == 0
+    assert "Summary of findings" in out and "\x1b[" not in out
+    assert "RR 0.49 (0.33 to 0.73)" in out
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"findings": 3}', "no 'findings' list"),
+        (b"\xff\xfe\x00binary", "not UTF-8"),
+    ],
+)
+def test_report_bad_json_exits_3_with_one_line(tmp_path, capsys, content, match):
+    src = tmp_path / "s.json"
+    if isinstance(content, bytes):
+        src.write_bytes(content)
+    else:
+        src.write_text(content, encoding="utf-8")
+    code, out, err = _run(capsys, ["report", "--from-json", str(src), "-o", str(tmp_path / "rep")])
+    assert code == 3
+    assert err.count("\n") == 1 and match in err and "Traceback" not in err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_report_refusal_exits_3_and_writes_nothing(summary, tmp_path, capsys):
+    summary["findings"][0]["certainty"] = "sure"
+    src = tmp_path / "s.json"
+    src.write_text(json.dumps(summary), encoding="utf-8")
+    code, _, err = _run(capsys, ["report", "--from-json", str(src), "-o", str(tmp_path / "rep")])
+    assert code == 3 and "certainty='sure'" in err and err.count("\n") == 1
+    assert not (tmp_path / "rep").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def test_report_usage_errors(tmp_path, capsys):
+    code, _, err = _run(capsys, ["report", str(tmp_path), "--from-json", str(tmp_path / "x.json")])
+    assert code == 3 and "either PACK or --from-json" in err
+    code, _, err = _run(capsys, ["report", str(tmp_path / "no-such-pack"), "-o", str(tmp_path / "rep")])
+    assert code == 3 and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_bundled_pack_smoke(tmp_path, capsys, monkeypatch):
+    """The bundled pack end to end (structure only: its numbers are checked in tests/packs)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    code, _, err = _run(capsys, ["report", "-o", str(tmp_path / "rep")])
+    assert code == 0, err
+    html = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    md = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
+    res = json.loads((tmp_path / "rep" / "results.json").read_text(encoding="utf-8"))
+    n_with_estimate = sum(f["estimate"] is not None for f in res["findings"])
+    assert n_with_estimate > 0
+    sof = html[html.index('id="sof-table"'): html.index("</table>", html.index('id="sof-table"'))]
+    assert sof.count("<tr>") - 1 == n_with_estimate  # header row + one row per finding with an estimate
+    for section in ("question", "key-messages", "sof", "safety", "mechanisms", "practice", "methods", "references"):
+        assert f'id="{section}"' in html
+    svgs = re.findall(r"<svg\b[^>]*>", html)
+    assert svgs and all("data-study-rows" in s for s in svgs)
+    assert "## Summary of findings" in md and "Certainty of evidence was rated with GRADE" in md
+    # summarize --report writes the same report (same stamp)
+    code, _, err = _run(capsys, ["summarize", "--report", str(tmp_path / "rep2"), "--no-color"])
+    assert code == 0, err
+    for name in REPORT_FILES:
+        assert (tmp_path / "rep2" / name).read_bytes() == (tmp_path / "rep" / name).read_bytes(), name
