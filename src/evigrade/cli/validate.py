@@ -1,0 +1,35 @@
+"""``evigrade validate PACK``: check a pack and print every problem (one per line).
+
+Exit 0 and ``PACK: valid (N studies, M results, ...)`` when the pack is valid; otherwise every
+problem on stderr, one per line, and exit 3.  Nothing is written.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("validate")
+    def validate_cmd(
+        pack: Optional[str] = typer.Argument(None, help="Evidence pack folder (default: the bundled pack)."),
+    ) -> None:
+        """Validate an evidence pack; print every problem (file, row, column, value, fix)."""
+        from ..errors import PackError
+        from ..packs import load_pack
+
+        name = pack if pack is not None else "bundled:dry-needling-neck-shoulder"
+        try:
+            p = load_pack(pack)
+        except PackError as exc:
+            for prob in exc.problems:
+                typer.echo(f"{name}: {prob}", err=True)
+            n = len(exc.problems)
+            typer.echo(f"{name}: invalid ({n} problem{'s' if n != 1 else ''})", err=True)
+            raise typer.Exit(code=exc.exit_code)
+        c = p.counts()
+        typer.echo(f"{name}: valid ({c['studies']} studies, {c['results']} results, {c['reviews']} review results, "
+                   f"{c['safety']} safety rows, {c['claims']} claims, {c['outcomes']} outcomes)")

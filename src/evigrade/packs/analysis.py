@@ -1,0 +1,498 @@
+"""``summarize(pack) -> Summary``: what the evidence says, outcome by outcome.
+
+For each outcome x time-point bucket x comparison group x population found in results.csv or
+reviews.csv:
+
+1. every trial row is classified: usable (arm-level data -> escalc; a reported effect with a CI or
+   SE -> yi/vi on the analysis scale) or not poolable with the reason (p-value only, qualitative,
+   within-group change, effect-size type not stated, sign convention unclear, no CI/SE, study kept
+   out of pooling, another row of the same study already used, a different measure or scale);
+2. with k >= 2 usable trials on one measure (and, for MD, one scale) they are pooled with
+   ``evigrade.stats.meta_analysis`` (basis "trials", status "pooled");
+3. the reviews' pooled results for the same question are listed beside it (sign harmonised, a
+   documented primary, the others alternatives; overlapping reviews are never pooled with each
+   other) with the difference between ours and theirs on the same measure;
+4. with fewer than two usable trials the finding rests on the primary review (basis "review") and
+   says so; with neither, a single trial's own estimate is shown (status "single_trial") or the
+   finding has no estimate (status "no_estimate") and lists what there is.
+
+Safety: pooled adverse-event proportions per treatment and per patient (logit or Freeman-Tukey
+meta-analysis, back-transformed), mild versus significant/serious, exact Clopper-Pearson CIs and the
+rule of three for zero counts, and the case reports of serious events.  Mechanisms: each claim with
+its strongest support kind.  Output is deterministic (sorted by the pack's declaration order).
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Literal
+
+import numpy as np
+
+from .._validate import check_choice, check_level
+from ..results import Note
+from .schema import POOL_MEASURES, RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
+from .summary import (
+    Finding,
+    MechanismClaim,
+    MechanismEvidence,
+    NotPoolable,
+    ReviewEstimate,
+    SafetyItem,
+    SafetyPool,
+    SafetySummary,
+    Summary,
+    TrialEstimate,
+)
+
+__all__ = ["summarize", "SAFETY_MEASURES"]
+
+SAFETY_MEASURES = ("PLO", "PFT")
+_POOLABLE_EFFECTS = ("MD", "SMD", "OR", "RR", "RD")
+
+
+def _f(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# trials
+# ---------------------------------------------------------------------------------------------
+def _trial_n(row: ResultRow, pack: Pack) -> int | None:
+    if row.n1i is not None and row.n2i is not None:
+        return int(row.n1i + row.n2i)
+    return pack.study(row.study_id).n_randomised
+
+
+def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate | None, str | None]:
+    """A usable TrialEstimate (on its own measure) or the reason the row cannot be pooled."""
+    from ..effects import escalc
+
+    study = pack.study(row.study_id)
+    if not study.in_pooling:
+        return None, "study kept out of pooling (exclude_from_pooling = yes in studies.csv, e.g. not randomised)"
+    if row.data_type == "p_value_only":
+        return None, "only a p-value is reported (no effect estimate with CI or SE)"
+    if row.data_type == "qualitative":
+        return None, "only a qualitative statement (or a threshold/range) is reported"
+    if row.data_type == "within_group":
+        return None, "a within-group change, not a between-group comparison"
+    common = dict(result_id=row.result_id, study_id=row.study_id, instrument=row.instrument, unit=row.unit,
+                  rob_overall=study.rob_overall, pedro=study.pedro, orientation=row.orientation, source=row.source)
+    if row.data_type == "arm_level":
+        if row.has_arm_continuous():
+            # measure decided per cell (MD or SMD); compute both lazily in _arm_effect
+            return TrialEstimate(measure="ARM", estimate=float("nan"), ci_low=None, ci_high=None, yi=None, vi=None,
+                                 n=_trial_n(row, pack), derived_from="arm_level", **common), None
+        if row.has_arm_binary():
+            measure = row.measure if row.measure in ("OR", "RR", "RD") else "RR"
+            tab = escalc(measure, ai=[row.ai], n1i=[row.n1i], ci=[row.ci], n2i=[row.n2i], slab=[row.study_id])
+            yi, vi = float(tab.yi[0]), float(tab.vi[0])
+            z = _z(level)
+            lo, hi = yi - z * math.sqrt(vi), yi + z * math.sqrt(vi)
+            tr = (lambda v: math.exp(v)) if measure in RATIO_MEASURES else (lambda v: v)
+            return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(lo), ci_high=tr(hi), yi=yi, vi=vi,
+                                 n=_trial_n(row, pack), derived_from="arm_level", **common), None
+        return None, "arm-level data incomplete (the comparator arm's mean/SD or counts are not reported)"
+    # reported effect
+    if row.measure == "ES":
+        return None, "effect-size type not stated by the source (cannot be combined with MD or SMD)"
+    if row.measure not in _POOLABLE_EFFECTS:
+        return None, f"measure {row.measure!r} cannot be pooled here"
+    if row.orientation == "unclear":
+        return None, "the source's sign convention is unclear (kept as printed, not pooled)"
+    est, lo, hi = row.harmonised()
+    if est is None:
+        return None, "no estimate"
+    log = row.measure in RATIO_MEASURES
+    if row.se is not None:
+        se = row.se
+        derived = "se"
+    elif lo is not None and hi is not None:
+        if (log and lo <= 0) or lo >= hi:
+            return None, "CI cannot give a standard error"
+        se = ((math.log(hi) - math.log(lo)) if log else (hi - lo)) / (2 * _z(level))
+        derived = "ci"
+    else:
+        return None, "no CI or SE reported"
+    yi = math.log(est) if log else est
+    return TrialEstimate(measure=row.measure, estimate=est, ci_low=lo, ci_high=hi, yi=yi, vi=se * se,
+                         n=_trial_n(row, pack), derived_from=derived, **common), None
+
+
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - level) / 2))
+
+
+def _arm_effects(rows: list[ResultRow], measure: str) -> list[tuple[float, float]]:
+    from ..effects import escalc
+
+    tab = escalc(measure, m1i=[r.m1i for r in rows], sd1i=[r.sd1i for r in rows], n1i=[r.n1i for r in rows],
+                 m2i=[r.m2i for r in rows], sd2i=[r.sd2i for r in rows], n2i=[r.n2i for r in rows],
+                 slab=[r.study_id for r in rows])
+    return [(float(a), float(b)) for a, b in zip(tab.yi, tab.vi)]
+
+
+# ---------------------------------------------------------------------------------------------
+# reviews
+# ---------------------------------------------------------------------------------------------
+def _review_estimate(r: ReviewRow) -> ReviewEstimate:
+    est, lo, hi = r.harmonised()
+    notes = []
+    if r.orientation == "reversed":
+        notes.append(Note("sign_reversed", f"{r.review_id}: sign reversed to dry needling minus comparator "
+                          f"(printed {r.estimate:g} [{r.ci_low:g}, {r.ci_high:g}])." if r.estimate is not None and r.ci_low is not None
+                          else f"{r.review_id}: sign reversed to dry needling minus comparator."))
+    if r.orientation == "unclear" and r.estimate is not None:
+        notes.append(Note("sign_unclear", f"{r.review_id}: sign convention not stated; shown as printed and not used as the primary estimate."))
+    if r.k is not None and r.k_scope == "review_total":
+        notes.append(Note("k_review_total", f"{r.review_id}: {r.k} is the number of trials in the whole review, not in this estimate."))
+    return ReviewEstimate(
+        review_row_id=r.review_row_id, review_id=r.review_id, citation=r.citation, year=r.year, population=r.population,
+        comparison_as_stated=r.comparison_as_stated, timepoint_as_stated=r.timepoint_as_stated, reported_as=r.reported_as,
+        measure=r.measure, estimate=est, ci_low=lo, ci_high=hi, estimate_as_reported=r.estimate,
+        ci_low_as_reported=r.ci_low, ci_high_as_reported=r.ci_high, orientation=r.orientation, k=r.k, k_scope=r.k_scope,
+        participants=r.participants, participants_scope=r.participants_scope, grade=r.grade, grade_reasons=r.grade_reasons,
+        result_as_reported=r.result_as_reported, direction_note=r.direction_note, source=r.source,
+        source_row=r.source_row or r.review_row_id, notes=tuple(notes))
+
+
+def _primary_key(r: ReviewRow, order: int) -> tuple:
+    """Documented primary-review rule: most recent, then more trials, then MD before SMD, then file order."""
+    return (-(r.year or 0), -(r.k or 0), 0 if r.measure == "MD" else 1, order)
+
+
+# ---------------------------------------------------------------------------------------------
+# the cell
+# ---------------------------------------------------------------------------------------------
+def _fmt(v: float | None) -> str:
+    return "NA" if v is None else f"{v:.3g}"
+
+
+def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], reviews: list[tuple[int, ReviewRow]],
+             method: str, test: str, level: float) -> Finding:
+    from ..stats import meta_analysis
+
+    oid, tp, cid, pid = key
+    outcome = pack.outcome(oid)
+    comp = pack.comparison(cid)
+    pop = pack.population(pid)
+    notes: list[Note] = []
+
+    # ---- classify trial rows -----------------------------------------------------------------
+    usable: list[tuple[ResultRow, TrialEstimate]] = []
+    not_poolable: list[NotPoolable] = []
+    used_study: dict[str, str] = {}
+
+    def np_(row: ResultRow, reason: str) -> None:
+        not_poolable.append(NotPoolable(row.result_id, row.study_id, row.data_type, reason, row.result_as_reported,
+                                        row.p_value, row.direction_reported, row.source))
+
+    for row in rows:
+        te, reason = _classify(row, pack, level)
+        if te is None:
+            np_(row, reason or "not poolable")
+            continue
+        if row.study_id in used_study:
+            np_(row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study")
+            continue
+        used_study[row.study_id] = row.result_id
+        usable.append((row, te))
+
+    # ---- resolve arm-level continuous rows to MD or SMD ------------------------------------------
+    arm_rows = [r for r, t in usable if t.measure == "ARM"]
+    if arm_rows:
+        scales = {f"{r.instrument} | {r.unit}" for r in arm_rows}
+        arm_measure = outcome.pool_measure or ("MD" if len(scales) == 1 else "SMD")
+        if outcome.pool_measure is None and len(scales) > 1:
+            notes.append(Note("smd_different_scales", f"Arm-level data on different instruments or scales "
+                              f"({'; '.join(sorted(scales))}): pooled as SMD."))
+        eff = _arm_effects(arm_rows, arm_measure)
+        z = _z(level)
+        resolved = {}
+        for r, (yi, vi) in zip(arm_rows, eff):
+            resolved[r.result_id] = (arm_measure, yi, vi, yi - z * math.sqrt(vi), yi + z * math.sqrt(vi))
+        new = []
+        for r, t in usable:
+            if t.measure == "ARM":
+                m, yi, vi, lo, hi = resolved[r.result_id]
+                t = TrialEstimate(**{**t.to_dict(), "measure": m, "estimate": yi, "ci_low": lo, "ci_high": hi, "yi": yi, "vi": vi})
+            new.append((r, t))
+        usable = new
+
+    # ---- one measure (and for MD one scale) -------------------------------------------------------
+    groups: OrderedDict[tuple[str, str], list[tuple[ResultRow, TrialEstimate]]] = OrderedDict()
+    for r, t in usable:
+        # an MD (or RD) is combinable only on one instrument and scale; SMD/ratios across instruments
+        gk = (t.measure, f"{t.instrument} | {t.unit}" if t.measure in ("MD", "RD") else "")
+        groups.setdefault(gk, []).append((r, t))
+    pooled_group: list[tuple[ResultRow, TrialEstimate]] = []
+    if groups:
+        best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
+        pooled_group = best[1]
+        for gk, members in groups.items():
+            if gk == best[0]:
+                continue
+            for r, t in members:
+                np_(r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
+                       f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})")
+    k_trials = len(pooled_group)
+
+    # ---- reviews ---------------------------------------------------------------------------------
+    revs = [_review_estimate(r) for _, r in reviews]
+    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
+                  and r.orientation != "unclear" and r.ci_low is not None]
+    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
+
+    # ---- pool -------------------------------------------------------------------------------------
+    meta = None
+    pi_low = pi_high = None
+    measure: str | None = None
+    estimate = ci_low = ci_high = None
+    k: int | None = None
+    participants: int | None = None
+    basis, status = "trials", "no_estimate"
+    sources: list[str] = []
+    trials_out: list[TrialEstimate] = [t for _, t in pooled_group]
+
+    def trial_sources(group):
+        return [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r, _ in group]
+
+    if k_trials >= 2:
+        m = pooled_group[0][1].measure
+        yi = np.array([t.yi for _, t in pooled_group], dtype=float)
+        vi = np.array([t.vi for _, t in pooled_group], dtype=float)
+        meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,
+                             study=[t.study_id for _, t in pooled_group], measure=m)
+        tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
+        measure, estimate, ci_low, ci_high = m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high))
+        pi_low, pi_high = tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None)))
+        k = k_trials
+        ns = [t.n for _, t in pooled_group]
+        participants = int(sum(ns)) if all(n is not None for n in ns) else None
+        if participants is None:
+            notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
+        elif any(r.n1i is None or r.n2i is None for r, _ in pooled_group):
+            notes.append(Note("participants_randomised", "Arm sizes not reported for every trial; participants counted as randomised in the whole trial."))
+        w_raw = getattr(meta, "weights", None)
+        w = [] if w_raw is None else [float(x) for x in np.asarray(w_raw, dtype=float).ravel()]
+        if len(w) == len(trials_out):
+            trials_out = [TrialEstimate(**{**t.to_dict(), "weight": float(wi)}) for t, wi in zip(trials_out, w)]
+        basis, status = "trials", "pooled"
+        sources = trial_sources(pooled_group)
+        for n in getattr(meta, "notes", ()) or ():
+            notes.append(n)
+        if m in RATIO_MEASURES:
+            notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
+    elif primary is not None:
+        est, lo, hi = primary.harmonised()
+        measure, estimate, ci_low, ci_high = primary.measure, est, lo, hi
+        k = primary.k if primary.k_scope == "estimate" else None
+        participants = primary.participants if primary.participants_scope == "estimate" else None
+        basis, status = "review", "review"
+        sources = [f"{primary.citation} [{primary.source_row or primary.review_row_id}]"]
+        why = "no trial result in this pack" if not rows else \
+            f"only {k_trials} trial{'s' if k_trials != 1 else ''} with usable data in this pack; at least 2 are needed to pool"
+        notes.append(Note("rests_on_review", f"Rests on the pooled result of {primary.review_id} ({why})."))
+    elif k_trials == 1:
+        r, t = pooled_group[0]
+        measure, estimate, ci_low, ci_high = t.measure, t.estimate, t.ci_low, t.ci_high
+        k, participants = 1, t.n
+        if r.n1i is None or r.n2i is None:
+            notes.append(Note("participants_randomised", "Arm sizes not reported; participants = number randomised in the whole trial (all arms)."))
+        basis, status = "trials", "single_trial"
+        sources = trial_sources(pooled_group)
+        notes.append(Note("single_trial", f"One trial with usable data ({r.study_id}); no pooling and no published pooled result with a usable number for this question."))
+    else:
+        basis = "review" if revs else "trials"
+        sources = [f"{rv.citation} [{rv.source_row}]" for rv in revs] + \
+            [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows]
+        notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
+                          "or results whose sign convention is unclear."))
+
+    # ---- compare ours with the reviews ---------------------------------------------------------------
+    rev_out: list[ReviewEstimate] = []
+    diffs: list[str] = []
+    for rv in revs:
+        diff = None
+        if status == "pooled" and rv.estimate is not None and rv.measure == measure and rv.orientation != "unclear" \
+                and measure not in RATIO_MEASURES and estimate is not None:
+            diff = estimate - rv.estimate
+            overlap = rv.ci_low is not None and ci_low is not None and not (ci_high < rv.ci_low or rv.ci_high < ci_low)
+            diffs.append(f"{rv.review_id} {rv.measure} {_fmt(rv.estimate)} [{_fmt(rv.ci_low)}, {_fmt(rv.ci_high)}]: "
+                         f"ours differs by {diff:+.3g} ({'CIs overlap' if overlap else 'CIs do not overlap'})")
+        elif status == "pooled" and rv.estimate is not None and rv.measure == measure and measure in RATIO_MEASURES \
+                and rv.orientation != "unclear" and estimate is not None and rv.estimate > 0:
+            diffs.append(f"{rv.review_id} {rv.measure} {_fmt(rv.estimate)} [{_fmt(rv.ci_low)}, {_fmt(rv.ci_high)}]: "
+                         f"ours / theirs = {estimate / rv.estimate:.3g}")
+        elif status == "pooled" and rv.estimate is not None:
+            diffs.append(f"{rv.review_id} {rv.measure} {_fmt(rv.estimate)}: not directly comparable "
+                         f"({'different measure' if rv.measure != measure else 'sign convention unclear'})")
+        is_primary = primary is not None and rv.review_row_id == primary.review_row_id
+        rev_out.append(ReviewEstimate(**{**{f: getattr(rv, f) for f in rv.__slots__}, "primary": is_primary, "difference": diff}))
+    if status == "pooled":
+        cmp_text = ("Published pooled results for this question: " + "; ".join(diffs) + ".") if diffs else \
+            "No published pooled result with a number for this question."
+    elif status == "review":
+        alts = [rv.review_id for rv in rev_out if not rv.primary]
+        cmp_text = f"Primary: {primary.review_id} ({primary.source_row or primary.review_row_id}), chosen by the pack's primary-review rule" + \
+            (f"; alternatives: {', '.join(dict.fromkeys(alts))}" if alts else "") + "."
+    else:
+        cmp_text = ""
+    if len({rv.review_id for rv in rev_out}) > 1:
+        notes.append(Note("overlapping_reviews", "Several reviews report this question; they share trials and are "
+                          "alternative summaries, never pooled with each other."))
+    for rv in rev_out:
+        notes.extend(rv.notes)
+
+    ref = outcome.reference.to_dict() if outcome.reference else None
+    return Finding(
+        outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
+        timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
+        population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=measure, estimate=_f(estimate), ci_low=_f(ci_low),
+        ci_high=_f(ci_high), k=k, participants=participants, basis=basis, status=status, sources=tuple(sources),
+        unit=_finding_unit(status, pooled_group, primary, outcome), pi_low=_f(pi_low), pi_high=_f(pi_high),
+        mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=meta,
+        trials=tuple(trials_out), not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
+        primary_review=primary.review_row_id if primary is not None else None, comparison_with_reviews=cmp_text,
+        indirectness=tuple(j.to_dict() for j in pack.indirectness_for(oid, cid, pid)),
+        population_broader=bool(pop and pop.broader), notes=tuple(notes))
+
+
+def _finding_unit(status, group, primary, outcome) -> str:
+    if status in ("pooled", "single_trial") and group:
+        t = group[0][1]
+        return f"{t.instrument} {t.unit}".strip() if t.measure in ("MD", "RD") else ""
+    if status == "review" and primary is not None and primary.measure == "MD":
+        return primary.unit
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# safety
+# ---------------------------------------------------------------------------------------------
+def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> SafetySummary:
+    from ..stats.proportions import clopper_pearson, meta_proportions, rule_of_three
+
+    items: list[SafetyItem] = []
+    other: list[dict[str, Any]] = []
+    cases: list[dict[str, Any]] = []
+    notes: list[Note] = []
+    for s in pack.safety:
+        if s.case_report:
+            cases.append({"safety_id": s.safety_id, "source_id": s.source_id, "severity": s.severity, "event": s.event,
+                          "population": s.population, "citation": s.citation, "source": s.source})
+            continue
+        denom = s.denominator
+        if s.events is not None and denom is not None:
+            lo, hi = clopper_pearson(s.events, denom, level * 100)
+            items.append(SafetyItem(s.safety_id, s.source_id, s.design, s.severity, s.severity_as_reported, s.event,
+                                    s.events, denom, s.denominator_basis, s.events / denom, lo, hi,
+                                    rule_of_three(denom) if s.events == 0 else None, s.rate_as_reported,
+                                    s.region_specific, s.source))
+        else:
+            other.append({"safety_id": s.safety_id, "source_id": s.source_id, "severity": s.severity, "event": s.event,
+                          "events": s.events, "denominator_basis": s.denominator_basis, "rate_as_reported": s.rate_as_reported,
+                          "design": s.design, "region_specific": s.region_specific, "source": s.source})
+    pools: list[SafetyPool] = []
+    by_id = {s.safety_id: s for s in pack.safety}
+    for basis in ("treatments", "patients"):
+        for sev, classes in (("mild", ("mild",)), ("significant_or_serious", ("significant", "serious")), ("any", ("any",))):
+            its = [i for i in items if i.denominator_basis == basis and i.severity in classes and by_id[i.safety_id].aggregate]
+            if not its:
+                if sev != "any" and pack.safety:
+                    notes.append(Note("no_safety_counts", f"No aggregate {sev.replace('_', ' ')} adverse-event counts per {basis[:-1]} in the pack."))
+                continue
+            pnotes: list[Note] = []
+            ev, tot = sum(i.events for i in its), sum(i.denominator for i in its)
+            zero_all = ev == 0
+            ub = clopper_pearson(0, tot, level * 100)[1] if zero_all else None
+            r3 = rule_of_three(tot) if zero_all else None
+            if len(its) >= 2:
+                res = meta_proportions([i.events for i in its], [i.denominator for i in its], measure=measure, method=method,
+                                       test=test, level=level * 100, study=[i.source_id for i in its])
+                pnotes.extend(res.notes)
+                if any(i.events == 0 for i in its) and measure == "PLO":
+                    pnotes.append(Note("zero_count", "A source with zero events: escalc adds 0.5 to its cells on the logit scale (metafor's default)."))
+                if len(its) == 2 and test == "knha":
+                    pnotes.append(Note("two_sources_knha", "Only two sources: the Hartung-Knapp CI uses a t distribution "
+                                       "with 1 df and is very wide; each source's exact CI is listed with it."))
+                if not all(i.region_specific for i in its):
+                    pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
+                pools.append(SafetyPool(sev, basis, measure, len(its), ev, tot, res.estimate, res.ci_low, res.ci_high,
+                                        res.pi_low, res.pi_high, _f(getattr(res.meta, "i2", None)),
+                                        _f(getattr(res.meta, "tau2", None)), ub, r3, tuple(its), res.meta, tuple(pnotes)))
+            else:
+                i = its[0]
+                pnotes.append(Note("single_source", f"One source ({i.source_id}); exact Clopper-Pearson CI, no pooling."))
+                pools.append(SafetyPool(sev, basis, "single", 1, ev, tot, i.proportion, i.ci_low, i.ci_high, None, None,
+                                        None, None, ub, r3, tuple(its), None, tuple(pnotes)))
+    return SafetySummary(pools=tuple(pools), items=tuple(items), case_reports=tuple(cases), other=tuple(other), notes=tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# mechanisms
+# ---------------------------------------------------------------------------------------------
+def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
+    groups: OrderedDict[str, list] = OrderedDict()
+    for c in pack.claims:
+        groups.setdefault(c.claim, []).append(c)
+    out = []
+    for claim, rows in groups.items():
+        sup = [c for c in rows if c.direction in ("supports", "partial")]
+        strongest = max((c.support_kind for c in sup), key=lambda k: SUPPORT_RANK[k]) if sup else None
+        strongest_any = max((c.support_kind for c in rows), key=lambda k: SUPPORT_RANK[k])
+        ev = tuple(MechanismEvidence(c.claim_id, c.support_kind, c.direction, c.citation, c.finding, c.caveats, c.source)
+                   for c in sorted(rows, key=lambda c: (-SUPPORT_RANK[c.support_kind], c.row)))
+        out.append(MechanismClaim(claim, strongest, strongest_any, len(sup),
+                                  sum(c.direction in ("does_not_support", "critical") for c in rows), ev))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+def summarize(
+    pack: Pack | None = None,
+    *,
+    method: str = "REML",
+    test: Literal["knha", "hksj", "z"] = "knha",
+    level: float = 95,
+    safety_measure: Literal["PLO", "PFT"] = "PLO",
+) -> Summary:
+    """Summarise a pack (None = the bundled dry-needling pack; a path is loaded first)."""
+    from .loader import load_pack
+
+    if pack is None or not isinstance(pack, Pack):
+        pack = load_pack(pack)
+    from ..stats.fit import canonical_method, canonical_test
+
+    method = canonical_method(method)
+    test = canonical_test(test)
+    lev = check_level(level)
+    safety_measure = check_choice("safety_measure", safety_measure, SAFETY_MEASURES)
+
+    out_order = {o.id: i for i, o in enumerate(pack.outcomes)}
+    tp_order = {b.id: i for i, b in enumerate(pack.buckets)}
+    cmp_order = {c.id: i for i, c in enumerate(pack.comparisons)}
+    pop_order = {p.id: i for i, p in enumerate(pack.populations)}
+
+    def tp_key(tp: str) -> tuple:
+        parts = tp.split("+")
+        return (tuple(tp_order.get(p, 99) for p in parts), len(parts))
+
+    cells: dict[tuple[str, str, str, str], tuple[list[ResultRow], list[tuple[int, ReviewRow]]]] = {}
+    for row in pack.results:
+        pop = pack.study(row.study_id).population or "all"  # no population stated: "all participants"
+        for oid in row.outcomes:
+            cells.setdefault((oid, row.timepoint, row.comparison, pop), ([], []))[0].append(row)
+    for i, rv in enumerate(pack.reviews):
+        for oid in rv.outcomes:
+            cells.setdefault((oid, rv.timepoint, rv.comparison, rv.population), ([], []))[1].append((i, rv))
+    keys = sorted(cells, key=lambda k: (out_order[k[0]], tp_key(k[1]), cmp_order[k[2]], pop_order.get(k[3], 99)))
+    findings = tuple(_finding(pack, k, cells[k][0], cells[k][1], method, test, lev) for k in keys)
+
+    return Summary(
+        pack_id=pack.id, title=pack.title, question=dict(pack.question), pack_path=pack.path, method=method, test=test,
+        level=lev, safety_measure=safety_measure, findings=findings,
+        safety=_safety(pack, method, test, lev, safety_measure), mechanisms=_mechanisms(pack), pack=pack)

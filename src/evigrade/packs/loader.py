@@ -1,0 +1,759 @@
+"""Load and validate an evidence pack in one pass.
+
+``load_pack(path)`` reads pack.toml and the five CSV tables, checks every cell and every cross
+reference (unknown study ids, outcomes, time-point buckets, comparison groups, populations are
+errors, never silent drops) and raises one :class:`~evigrade.errors.PackError` listing *every*
+problem found, each an :class:`~evigrade.errors.InputError` naming file, row (header = row 1),
+column, value and a fix.  Loading never writes anything.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InputError, PackError
+from .schema import (
+    BENEFIT_DIRECTIONS,
+    CLAIM_DIRECTIONS,
+    DATA_TYPES,
+    DEFAULT_BUCKETS,
+    DENOMINATOR_BASES,
+    EFFECT_MEASURES,
+    INDIRECTNESS_JUDGEMENTS,
+    ORIENTATIONS,
+    POOL_MEASURES,
+    REPORTED_AS,
+    ROB_LEVELS,
+    SEVERITIES,
+    SUPPORT_KINDS,
+    UNSPECIFIED_BUCKET,
+    Bucket,
+    ClaimRow,
+    Comparison,
+    Indirectness,
+    Moderator,
+    Outcome,
+    Pack,
+    Population,
+    ReferenceInstrument,
+    ResultRow,
+    ReviewRow,
+    SafetyRow,
+    Study,
+)
+
+__all__ = ["load_pack", "bundled_pack_path", "validate_pack", "BUNDLED_PACKS", "REQUIRED_COLUMNS"]
+
+BUNDLED_PACKS = ("dry-needling-neck-shoulder",)
+
+#: Required columns per table (optional columns are documented in docs/packs.md).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "studies.csv": ("study_id", "citation", "source"),
+    "results.csv": ("result_id", "study_id", "outcome", "timepoint", "comparison", "data_type", "source"),
+    "reviews.csv": ("review_row_id", "review_id", "citation", "outcome", "timepoint", "comparison",
+                    "population", "reported_as", "source"),
+    "safety.csv": ("safety_id", "source_id", "citation", "design", "severity", "event", "source"),
+    "claims.csv": ("claim_id", "claim", "support_kind", "direction", "citation", "source"),
+}
+
+#: Optional columns the loader reads; other extra columns are kept out of the analysis but allowed
+#: (e.g. free-text provenance), unless they look like a misspelling of a known column.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "studies.csv": ("year", "country", "population", "population_description", "design", "n_randomised",
+                    "intervention", "comparator", "comparison", "co_interventions", "trp_identification",
+                    "chronicity", "rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall", "pedro",
+                    "exclude_from_pooling", "notes", "source_row"),
+    "results.csv": ("instrument", "unit", "measure", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci",
+                    "estimate", "ci_low", "ci_high", "se", "p_value", "orientation", "direction_reported",
+                    "result_as_reported", "timepoint_as_stated", "notes", "source_row"),
+    "reviews.csv": ("year", "comparison_as_stated", "population_scope", "timepoint_as_stated", "k", "k_scope",
+                    "participants", "participants_scope", "measure", "unit", "estimate", "ci_low", "ci_high",
+                    "p_value", "i2", "grade", "grade_reasons", "orientation", "direction_note",
+                    "result_as_reported", "notes", "source_row"),
+    "safety.csv": ("severity_as_reported", "population", "region_specific", "aggregate", "n_practitioners",
+                   "n_patients", "n_treatments", "events", "denominator_basis", "rate_as_reported", "case_report",
+                   "time_window", "notes", "source_row"),
+    "claims.csv": ("support_as_reported", "direction_as_reported", "proposed_effect", "study_model", "finding",
+                   "caveats", "source_row"),
+}
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+def bundled_pack_path(name: str = "dry-needling-neck-shoulder") -> Path:
+    """Folder of a bundled pack (shipped as package data)."""
+    if name not in BUNDLED_PACKS:
+        raise InputError(f"unknown bundled pack {name!r}", fix=f"use one of {', '.join(BUNDLED_PACKS)}")
+    return Path(str(resources.files("evigrade.packs").joinpath("bundled", name)))
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[InputError] = []
+
+    def add(self, problem: str, **kw: Any) -> None:
+        self.problems.append(InputError(problem, **kw))
+
+
+# --------------------------------------------------------------------------------------------
+# cell parsers: each returns the parsed value or records a problem and returns None
+# --------------------------------------------------------------------------------------------
+class _Row:
+    """Accessor for one CSV row that records problems with full location."""
+
+    def __init__(self, fname: str, rownum: int, data: dict[str, str], label: str | None, col: _Collector):
+        self.fname, self.rownum, self.data, self.label, self.col = fname, rownum, data, label, col
+
+    def err(self, column: str, problem: str, value: Any = None, fix: str | None = None, has_value: bool | None = None) -> None:
+        self.col.add(problem, file=self.fname, row=self.rownum, label=self.label, column=column, value=value,
+                     fix=fix, has_value=has_value)
+
+    def text(self, column: str, required: bool = False, fix: str | None = None) -> str:
+        v = (self.data.get(column) or "").strip()
+        if required and not v:
+            self.err(column, "is required but empty", fix=fix or f"fill in {column}")
+        return v
+
+    def number(self, column: str, *, positive: bool = False, nonneg: bool = False, integer: bool = False,
+               lo: float | None = None, hi: float | None = None) -> Any:
+        raw = (self.data.get(column) or "").strip()
+        if not raw:
+            return None
+        try:
+            v = float(raw.replace("\u2212", "-"))
+        except ValueError:
+            self.err(column, "must be a number", raw, fix="write a plain number (decimal point, no units or text); put comments in notes")
+            return None
+        if not math.isfinite(v):
+            self.err(column, "must be finite", raw, fix="write a finite number or leave the cell empty")
+            return None
+        if integer and v != int(v):
+            self.err(column, "must be a whole number", raw, fix="write a whole number")
+            return None
+        if positive and v <= 0:
+            self.err(column, "must be > 0", raw, fix=f"check {column}; leave empty if not reported")
+            return None
+        if nonneg and v < 0:
+            self.err(column, "must be >= 0", raw, fix=f"check {column}; counts cannot be negative")
+            return None
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else \
+                (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+            self.err(column, f"must be {rng}", raw, fix=f"check {column}")
+            return None
+        return int(v) if integer else v
+
+    def choice(self, column: str, allowed: tuple[str, ...], default: str | None = None, required: bool = True) -> str | None:
+        raw = (self.data.get(column) or "").strip()
+        if not raw:
+            if default is not None:
+                return default
+            if required:
+                self.err(column, "is required but empty", fix=f"use one of {', '.join(allowed)}")
+            return None
+        for a in allowed:
+            if a.casefold() == raw.casefold():
+                return a
+        self.err(column, f"is not one of {', '.join(allowed)}", raw, fix=f"use one of {', '.join(allowed)}")
+        return None
+
+    def flag(self, column: str) -> bool:
+        raw = (self.data.get(column) or "").strip().casefold()
+        if raw in ("", "no", "false", "0", "n"):
+            return False
+        if raw in ("yes", "true", "1", "y"):
+            return True
+        self.err(column, "must be yes or no", self.data.get(column), fix="write yes or no")
+        return False
+
+
+def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict[str, str]]] | None:
+    path = folder / fname
+    if not path.is_file():
+        col.add("file is missing", file=fname, fix=f"create {fname} with columns {', '.join(REQUIRED_COLUMNS[fname])} (see docs/packs.md)")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        col.add(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=fname, fix="save the file as UTF-8 CSV")
+        return None
+    except OSError as exc:
+        col.add(f"cannot be read ({exc.strerror or exc})", file=fname, fix="check the file's permissions")
+        return None
+    reader = csv.reader(text.splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        col.add(f"is not valid CSV ({exc})", file=fname, fix="check quoting")
+        return None
+    if not rows:
+        col.add("is empty (no header row)", file=fname, fix=f"add the header row: {', '.join(REQUIRED_COLUMNS[fname])}")
+        return None
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in REQUIRED_COLUMNS[fname] if c not in header]
+    for c in missing:
+        col.add("required column is missing", file=fname, row=1, column=c, fix=f"add a column named {c!r} to the header row")
+    dup = sorted({h for h in header if header.count(h) > 1 and h})
+    for c in dup:
+        col.add("column appears more than once in the header", file=fname, row=1, column=c, fix="keep one column of that name")
+    known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname])
+    for h in header:
+        if h and h not in known:
+            close = difflib.get_close_matches(h, sorted(known), n=1, cutoff=0.85)
+            if close:
+                col.add(f"unknown column (did you mean {close[0]!r}?)", file=fname, row=1, column=h,
+                        fix=f"rename the column to {close[0]!r}; other extra columns are allowed but not analysed")
+    if missing or dup:
+        return None
+    out = []
+    for i, r in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in r):
+            continue  # blank line
+        if len(r) > len(header):
+            extra = [c for c in r[len(header):] if c.strip()]
+            if extra:
+                col.add(f"has {len(r)} cells but the header has {len(header)}", file=fname, row=i, value=extra[0],
+                        fix="quote cells that contain commas")
+                continue
+        out.append((i, {h: (r[j] if j < len(r) else "") for j, h in enumerate(header)}))
+    return out
+
+
+def _split_ids(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(";") if p.strip())
+
+
+# --------------------------------------------------------------------------------------------
+# pack.toml
+# --------------------------------------------------------------------------------------------
+def _toml_err(col: _Collector, where: str, key: str | None, problem: str, value: Any = None, fix: str | None = None,
+              has_value: bool | None = None) -> None:
+    col.add(problem, file="pack.toml", label=where, column=key, value=value, fix=fix, has_value=has_value)
+
+
+def _req_str(col: _Collector, tbl: dict, where: str, key: str) -> str:
+    v = tbl.get(key)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        _toml_err(col, where, key, "required key is missing", fix=f"add {key} = \"...\" to {where}")
+        return ""
+    if not isinstance(v, str):
+        _toml_err(col, where, key, "must be a string", v, fix=f"write {key} = \"...\"")
+        return ""
+    return v.strip()
+
+
+def _opt_str(col: _Collector, tbl: dict, where: str, key: str) -> str:
+    v = tbl.get(key, "")
+    if not isinstance(v, str):
+        _toml_err(col, where, key, "must be a string", v, fix=f"write {key} = \"...\"")
+        return ""
+    return v.strip()
+
+
+def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+    path = folder / "pack.toml"
+    if not path.is_file():
+        col.add("file is missing", file="pack.toml",
+                fix="create pack.toml with id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        col.add(f"TOML syntax error: {exc}", file="pack.toml", fix="fix the TOML syntax (strings in double quotes, one key = value per line)")
+        return None
+    except UnicodeDecodeError:
+        col.add("is not UTF-8 text", file="pack.toml", fix="save pack.toml as UTF-8")
+        return None
+    except OSError as exc:
+        col.add(f"cannot be read ({exc.strerror or exc})", file="pack.toml", fix="check the file's permissions")
+        return None
+
+    meta: dict[str, Any] = {}
+    meta["id"] = _req_str(col, data, "top level", "id")
+    meta["title"] = _req_str(col, data, "top level", "title")
+    meta["description"] = _opt_str(col, data, "top level", "description")
+    meta["version"] = str(data.get("version", ""))
+    meta["sign_convention"] = _opt_str(col, data, "top level", "sign_convention")
+    meta["primary_review_rule"] = _opt_str(col, data, "top level", "primary_review_rule")
+
+    q = data.get("question")
+    if not isinstance(q, dict):
+        _toml_err(col, "[question]", None, "table is missing", fix="add a [question] table with population and intervention")
+        q = {}
+    else:
+        _req_str(col, q, "[question]", "population")
+        _req_str(col, q, "[question]", "intervention")
+    meta["question"] = q
+
+    # buckets
+    buckets: list[Bucket] = []
+    raw_b = data.get("buckets")
+    if raw_b is None:
+        buckets = list(DEFAULT_BUCKETS)
+    elif not isinstance(raw_b, list) or not raw_b:
+        _toml_err(col, "[[buckets]]", None, "must be a non-empty array of tables", fix="write [[buckets]] tables or remove the key to use the defaults")
+    else:
+        prev = -math.inf
+        for i, b in enumerate(raw_b):
+            where = f"buckets[{i + 1}]"
+            if not isinstance(b, dict):
+                _toml_err(col, where, None, "must be a table", b, fix="write [[buckets]] with id, label, upper_days")
+                continue
+            bid = _req_str(col, b, where, "id")
+            label = _opt_str(col, b, where, "label") or bid
+            ud = b.get("upper_days")
+            if ud is not None and (not isinstance(ud, (int, float)) or isinstance(ud, bool) or ud <= 0):
+                _toml_err(col, where, "upper_days", "must be a positive number of days", ud, fix="e.g. upper_days = 84 (12 weeks); omit for the open last bucket")
+                ud = None
+            elif ud is not None:
+                if ud <= prev:
+                    _toml_err(col, where, "upper_days", "buckets must be in increasing order of upper_days", ud, fix="order the [[buckets]] tables from earliest to latest")
+                prev = float(ud)
+            if bid and (bid == UNSPECIFIED_BUCKET or "+" in bid):
+                _toml_err(col, where, "id", f"bucket id may not be {UNSPECIFIED_BUCKET!r} or contain '+'", bid, fix="choose another id")
+            buckets.append(Bucket(bid, label, None if ud is None else float(ud)))
+    _dupes(col, [b.id for b in buckets], "buckets")
+    meta["buckets"] = tuple(buckets)
+
+    # comparisons
+    comps: list[Comparison] = []
+    raw_c = data.get("comparisons")
+    if not isinstance(raw_c, list) or not raw_c:
+        _toml_err(col, "[[comparisons]]", None, "at least one comparison group is required",
+                  fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")")
+    else:
+        for i, c in enumerate(raw_c):
+            where = f"comparisons[{i + 1}]"
+            if not isinstance(c, dict):
+                _toml_err(col, where, None, "must be a table", c, fix="write [[comparisons]] with id and label")
+                continue
+            cid = _req_str(col, c, where, "id")
+            comps.append(Comparison(cid, _req_str(col, c, where, "label"), _opt_str(col, c, where, "description")))
+    _dupes(col, [c.id for c in comps], "comparisons")
+    meta["comparisons"] = tuple(comps)
+
+    # populations (optional; default one population "all")
+    pops: list[Population] = []
+    raw_p = data.get("populations")
+    if raw_p is None:
+        pops = [Population("all", "all participants")]
+    elif not isinstance(raw_p, list) or not raw_p:
+        _toml_err(col, "[[populations]]", None, "must be a non-empty array of tables", fix="write [[populations]] tables or remove the key")
+    else:
+        for i, p in enumerate(raw_p):
+            where = f"populations[{i + 1}]"
+            if not isinstance(p, dict):
+                _toml_err(col, where, None, "must be a table", p, fix="write [[populations]] with id and label")
+                continue
+            broader = p.get("broader", False)
+            if not isinstance(broader, bool):
+                _toml_err(col, where, "broader", "must be true or false", broader, fix="write broader = true or false")
+                broader = False
+            pops.append(Population(_req_str(col, p, where, "id"), _req_str(col, p, where, "label"),
+                                   _opt_str(col, p, where, "description"), broader))
+    _dupes(col, [p.id for p in pops], "populations")
+    meta["populations"] = tuple(pops)
+
+    # outcomes
+    outs: list[Outcome] = []
+    raw_o = data.get("outcomes")
+    if not isinstance(raw_o, list) or not raw_o:
+        _toml_err(col, "[[outcomes]]", None, "at least one outcome is required",
+                  fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"")
+    else:
+        for i, o in enumerate(raw_o):
+            if not isinstance(o, dict):
+                _toml_err(col, f"outcomes[{i + 1}]", None, "must be a table", o, fix="write [[outcomes]] tables")
+                continue
+            where = f"outcomes[{i + 1}]" + (f" ({o['id']})" if isinstance(o.get("id"), str) else "")
+            oid = _req_str(col, o, where, "id")
+            name = _req_str(col, o, where, "name")
+            family = _req_str(col, o, where, "family")
+            benefit = o.get("benefit")
+            if benefit not in BENEFIT_DIRECTIONS:
+                _toml_err(col, where, "benefit", "must be \"lower\" or \"higher\" (which direction is benefit)",
+                          benefit, fix="write benefit = \"lower\" (e.g. pain) or benefit = \"higher\" (e.g. range of motion)",
+                          has_value=benefit is not None)
+                benefit = ""
+            mid = o.get("mid")
+            mid_source = _opt_str(col, o, where, "mid_source")
+            if mid is not None:
+                if not isinstance(mid, (int, float)) or isinstance(mid, bool) or not math.isfinite(mid) or mid <= 0:
+                    _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
+                              fix="give the MID as a positive number in the outcome's units, or remove it")
+                    mid = None
+                elif not mid_source:
+                    _toml_err(col, where, "mid_source", "an MID needs its source", fix="add mid_source = \"citation\" or remove mid")
+                    mid = None
+            pm = o.get("pool_measure")
+            if pm is not None and pm not in POOL_MEASURES:
+                _toml_err(col, where, "pool_measure", f"must be one of {', '.join(POOL_MEASURES)}", pm, fix="write pool_measure = \"MD\" or \"SMD\"")
+                pm = None
+            ref = None
+            rr = o.get("reference")
+            if rr is not None:
+                if not isinstance(rr, dict):
+                    _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
+                else:
+                    sd = rr.get("sd")
+                    if not isinstance(sd, (int, float)) or isinstance(sd, bool) or not math.isfinite(sd) or sd <= 0:
+                        _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
+                    else:
+                        src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
+                        if not src:
+                            _toml_err(col, where, "reference.sd_source", "a reference SD needs its source", fix="add sd_source or remove the reference table")
+                        else:
+                            ref = ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
+            outs.append(Outcome(
+                id=oid, name=name, family=family, benefit=benefit or "",
+                instrument=_opt_str(col, o, where, "instrument"), scale=_opt_str(col, o, where, "scale"),
+                unit=_opt_str(col, o, where, "unit"), mid=None if mid is None else float(mid),
+                mid_unit=_opt_str(col, o, where, "mid_unit"), mid_source=mid_source if mid is not None else "",
+                reference=ref, pool_measure=pm, description=_opt_str(col, o, where, "description")))
+    _dupes(col, [o.id for o in outs], "outcomes")
+    meta["outcomes"] = tuple(outs)
+
+    mods = []
+    for i, m in enumerate(data.get("moderators", []) or []):
+        where = f"moderators[{i + 1}]"
+        if not isinstance(m, dict):
+            _toml_err(col, where, None, "must be a table", m, fix="write [[moderators]] with id and description")
+            continue
+        mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
+    meta["moderators"] = tuple(mods)
+
+    ind = []
+    oids = {o.id for o in outs} | {"*"}
+    cids = {c.id for c in comps} | {"*"}
+    pids = {p.id for p in pops} | {"*"}
+    for i, j in enumerate(data.get("indirectness", []) or []):
+        where = f"indirectness[{i + 1}]"
+        if not isinstance(j, dict):
+            _toml_err(col, where, None, "must be a table", j, fix="write [[indirectness]] with outcome, judgement, reason")
+            continue
+        o = str(j.get("outcome", "*"))
+        c = str(j.get("comparison", "*"))
+        p = str(j.get("population", "*"))
+        if o not in oids:
+            _toml_err(col, where, "outcome", "unknown outcome", o, fix=f"use an outcome id from [[outcomes]] or \"*\"")
+        if c not in cids:
+            _toml_err(col, where, "comparison", "unknown comparison group", c, fix="use a comparison id from [[comparisons]] or \"*\"")
+        if p not in pids:
+            _toml_err(col, where, "population", "unknown population", p, fix="use a population id from [[populations]] or \"*\"")
+        jd = j.get("judgement")
+        if jd not in INDIRECTNESS_JUDGEMENTS:
+            _toml_err(col, where, "judgement", f"must be one of {', '.join(INDIRECTNESS_JUDGEMENTS)}", jd,
+                      fix="write judgement = \"none\", \"serious\" or \"very_serious\"", has_value=jd is not None)
+            jd = None
+        reason = _req_str(col, j, where, "reason")
+        if jd and reason:
+            ind.append(Indirectness(o, c, p, jd, reason))
+    meta["indirectness"] = tuple(ind)
+    return meta
+
+
+def _dupes(col: _Collector, ids: list[str], table: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i and i in seen:
+            _toml_err(col, f"[[{table}]]", "id", "duplicate id", i, fix="give every entry a unique id")
+        seen.add(i)
+
+
+# --------------------------------------------------------------------------------------------
+# the tables
+# --------------------------------------------------------------------------------------------
+def _check_timepoint(r: _Row, column: str, bucket_ids: set[str]) -> str:
+    raw = r.text(column, required=True, fix=f"use a bucket id ({', '.join(sorted(bucket_ids))}) or {UNSPECIFIED_BUCKET}")
+    if not raw:
+        return ""
+    parts = [p.strip() for p in raw.split("+")]
+    allowed = bucket_ids | {UNSPECIFIED_BUCKET}
+    bad = [p for p in parts if p not in allowed or (p == UNSPECIFIED_BUCKET and len(parts) > 1)]
+    if bad:
+        r.err(column, "unknown time-point bucket", raw,
+              fix=f"use one of {', '.join(sorted(bucket_ids))}, {UNSPECIFIED_BUCKET}, or several joined by '+'")
+        return ""
+    return "+".join(parts)
+
+
+def _check_ref(r: _Row, column: str, value: str, known: set[str], what: str, where: str) -> bool:
+    if value and value not in known:
+        r.err(column, f"unknown {what}", value, fix=f"use an id declared in {where}")
+        return False
+    return True
+
+
+def _ci_check(r: _Row, est: float | None, lo: float | None, hi: float | None) -> None:
+    if lo is not None and hi is not None and lo > hi:
+        r.err("ci_low", f"ci_low is greater than ci_high ({hi:g})", lo, fix="swap ci_low and ci_high, or check the source")
+    if (lo is None) != (hi is None):
+        r.err("ci_high" if hi is None else "ci_low", "only one confidence limit is given", fix="give both ci_low and ci_high, or neither")
+
+
+def _p_check(r: _Row, column: str) -> str:
+    """p-values are kept as printed (text such as '<0.01' or '0.157 and 0.799'); every number in
+    the cell must lie in [0, 1] and there must be at least one."""
+    raw = r.text(column)
+    if raw:
+        nums = re.findall(r"(?<![\w.])(\d*\.?\d+)", raw)
+        if not nums or any(float(x) > 1 for x in nums):
+            r.err(column, "is not a p-value", raw, fix="write the p-value as printed, e.g. 0.03, <0.01, >=0.05")
+    return raw
+
+
+def _load_studies(rows, col, ids) -> list[Study]:
+    out = []
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row("studies.csv", n, d, d.get("study_id", "").strip() or None, col)
+        sid = r.text("study_id", required=True)
+        if sid and not _ID_RE.match(sid):
+            r.err("study_id", "ids may contain only letters, digits, '_', '-' and '.'", sid, fix="rename the id (no spaces)")
+        if sid in seen:
+            r.err("study_id", f"duplicate study id (first on row {seen[sid]})", sid, fix="give every study a unique id (e.g. add a/b suffixes)")
+        elif sid:
+            seen[sid] = n
+        citation = r.text("citation", required=True)
+        source = r.text("source", required=True, fix="say where the data come from (citation, URL, page/table)")
+        pop = r.text("population")
+        if pop:
+            _check_ref(r, "population", pop, ids["populations"], "population", "pack.toml [[populations]]")
+        comps = _split_ids(r.text("comparison"))
+        for c in comps:
+            _check_ref(r, "comparison", c, ids["comparisons"], "comparison group", "pack.toml [[comparisons]]")
+        rob = {}
+        for dom in ("rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"):
+            v = r.choice(dom, ROB_LEVELS, required=False)
+            if v:
+                rob[dom.removeprefix("rob_")] = v
+        out.append(Study(
+            study_id=sid, citation=citation, source=source, row=n,
+            year=r.number("year", integer=True, lo=1900, hi=2100), country=r.text("country"), population=pop,
+            population_description=r.text("population_description"), design=r.text("design"),
+            n_randomised=r.number("n_randomised", integer=True, positive=True),
+            intervention=r.text("intervention"), comparator=r.text("comparator"), comparisons=comps,
+            co_interventions=r.text("co_interventions"), trp_identification=r.text("trp_identification"),
+            chronicity=r.text("chronicity"), rob=rob, pedro=r.number("pedro", integer=True, lo=0, hi=10),
+            in_pooling=not r.flag("exclude_from_pooling"), notes=r.text("notes"), source_row=r.text("source_row")))
+    return out
+
+
+def _outcome_list(r: _Row, ids, allow_multi: bool) -> tuple[str, ...]:
+    raw = r.text("outcome", required=True, fix="use an outcome id from pack.toml [[outcomes]]")
+    outs = _split_ids(raw)
+    ok = True
+    for o in outs:
+        ok &= _check_ref(r, "outcome", o, ids["outcomes"], "outcome", "pack.toml [[outcomes]]")
+    if len(outs) > 1 and not allow_multi:
+        r.err("outcome", "several outcomes are allowed only on qualitative, p-value-only or within-group rows", raw,
+              fix="split the row into one row per outcome")
+        ok = False
+    return outs if ok else ()
+
+
+def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
+    out = []
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row("results.csv", n, d, (d.get("result_id") or "").strip() or None, col)
+        rid = r.text("result_id", required=True)
+        if rid in seen:
+            r.err("result_id", f"duplicate result id (first on row {seen[rid]})", rid, fix="give every result row a unique id")
+        elif rid:
+            seen[rid] = n
+        sid = r.text("study_id", required=True)
+        if sid and study_ids is not None:
+            _check_ref(r, "study_id", sid, study_ids, "study id", "studies.csv")
+        dtype = r.choice("data_type", DATA_TYPES)
+        outs = _outcome_list(r, ids, allow_multi=dtype in ("qualitative", "p_value_only", "within_group"))
+        tp = _check_timepoint(r, "timepoint", ids["buckets"])
+        comp = r.text("comparison", required=True, fix="use a comparison id from pack.toml [[comparisons]]")
+        _check_ref(r, "comparison", comp, ids["comparisons"], "comparison group", "pack.toml [[comparisons]]")
+        source = r.text("source", required=True, fix="cite where the number comes from (citation and where in it)")
+        measure = r.choice("measure", EFFECT_MEASURES, required=False)
+        vals = dict(
+            m1i=r.number("m1i"), sd1i=r.number("sd1i", positive=True), n1i=r.number("n1i", integer=True, positive=True),
+            m2i=r.number("m2i"), sd2i=r.number("sd2i", positive=True), n2i=r.number("n2i", integer=True, positive=True),
+            ai=r.number("ai", integer=True, nonneg=True), ci=r.number("ci", integer=True, nonneg=True),
+            estimate=r.number("estimate"), ci_low=r.number("ci_low"), ci_high=r.number("ci_high"),
+            se=r.number("se", positive=True))
+        for ev, nn in (("ai", "n1i"), ("ci", "n2i")):
+            if vals[ev] is not None and vals[nn] is not None and vals[ev] > vals[nn]:
+                r.err(ev, f"more events than participants ({nn} = {vals[nn]})", vals[ev], fix=f"check {ev} and {nn}")
+        _ci_check(r, vals["estimate"], vals["ci_low"], vals["ci_high"])
+        if vals["estimate"] is not None and vals["ci_low"] is not None and vals["ci_high"] is not None \
+                and not (vals["ci_low"] <= vals["estimate"] <= vals["ci_high"]):
+            r.err("estimate", f"estimate lies outside its CI [{vals['ci_low']:g}, {vals['ci_high']:g}]", vals["estimate"],
+                  fix="check the numbers against the source")
+        if measure in ("OR", "RR", "ROM"):
+            for c in ("estimate", "ci_low", "ci_high"):
+                if vals[c] is not None and vals[c] <= 0:
+                    r.err(c, f"a ratio ({measure}) must be > 0", vals[c], fix="give the ratio itself, not its logarithm")
+        if dtype == "effect":
+            if measure is None and not (d.get("measure") or "").strip():
+                r.err("measure", "an effect row needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
+            if vals["estimate"] is None:
+                r.err("estimate", "an effect row needs an estimate", fix="give the estimate, or change data_type to p_value_only/qualitative")
+        orientation = r.choice("orientation", ORIENTATIONS, default="as_reported")
+        out.append(ResultRow(
+            result_id=rid, study_id=sid, outcomes=outs, timepoint=tp, comparison=comp, data_type=dtype or "",
+            source=source, row=n, instrument=r.text("instrument"), unit=r.text("unit"), measure=measure,
+            p_value=_p_check(r, "p_value"), orientation=orientation or "as_reported",
+            direction_reported=r.text("direction_reported"), result_as_reported=r.text("result_as_reported"),
+            timepoint_as_stated=r.text("timepoint_as_stated"), notes=r.text("notes"), source_row=r.text("source_row"),
+            **vals))
+    return out
+
+
+def _load_reviews(rows, col, ids) -> list[ReviewRow]:
+    out = []
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row("reviews.csv", n, d, (d.get("review_row_id") or "").strip() or None, col)
+        rid = r.text("review_row_id", required=True)
+        if rid in seen:
+            r.err("review_row_id", f"duplicate review row id (first on row {seen[rid]})", rid, fix="give every row a unique id")
+        elif rid:
+            seen[rid] = n
+        rep = r.choice("reported_as", REPORTED_AS)
+        outs = _outcome_list(r, ids, allow_multi=rep != "numeric")
+        tp = _check_timepoint(r, "timepoint", ids["buckets"])
+        comp = r.text("comparison", required=True)
+        _check_ref(r, "comparison", comp, ids["comparisons"], "comparison group", "pack.toml [[comparisons]]")
+        pop = r.text("population", required=True)
+        _check_ref(r, "population", pop, ids["populations"], "population", "pack.toml [[populations]]")
+        measure = r.choice("measure", EFFECT_MEASURES, required=False)
+        est, lo, hi = r.number("estimate"), r.number("ci_low"), r.number("ci_high")
+        _ci_check(r, est, lo, hi)
+        if rep == "numeric":
+            if est is None:
+                r.err("estimate", "a numeric review result needs an estimate", fix="give the estimate or set reported_as to qualitative")
+            if measure is None and not (d.get("measure") or "").strip():
+                r.err("measure", "a numeric review result needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
+        k_scope = r.choice("k_scope", ("estimate", "review_total"), required=False) or ""
+        p_scope = r.choice("participants_scope", ("estimate", "review_total"), required=False) or ""
+        out.append(ReviewRow(
+            review_row_id=rid, review_id=r.text("review_id", required=True), citation=r.text("citation", required=True),
+            outcomes=outs, timepoint=tp, comparison=comp, population=pop, reported_as=rep or "",
+            source=r.text("source", required=True, fix="cite where the pooled result comes from"), row=n,
+            year=r.number("year", integer=True, lo=1900, hi=2100), comparison_as_stated=r.text("comparison_as_stated"),
+            population_scope=r.text("population_scope"), timepoint_as_stated=r.text("timepoint_as_stated"),
+            k=r.number("k", integer=True, positive=True), k_scope=k_scope,
+            participants=r.number("participants", integer=True, positive=True), participants_scope=p_scope,
+            measure=measure, unit=r.text("unit"), estimate=est, ci_low=lo, ci_high=hi, p_value=_p_check(r, "p_value"),
+            i2=r.number("i2", lo=0, hi=100), grade=r.text("grade"), grade_reasons=r.text("grade_reasons"),
+            orientation=r.choice("orientation", ORIENTATIONS, default="as_reported") or "as_reported",
+            direction_note=r.text("direction_note"), result_as_reported=r.text("result_as_reported"),
+            notes=r.text("notes"), source_row=r.text("source_row")))
+    return out
+
+
+def _load_safety(rows, col) -> list[SafetyRow]:
+    out = []
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row("safety.csv", n, d, (d.get("safety_id") or "").strip() or None, col)
+        sid = r.text("safety_id", required=True)
+        if sid in seen:
+            r.err("safety_id", f"duplicate safety id (first on row {seen[sid]})", sid, fix="give every row a unique id")
+        elif sid:
+            seen[sid] = n
+        basis = r.choice("denominator_basis", DENOMINATOR_BASES, default="none")
+        npat = r.number("n_patients", integer=True, positive=True)
+        ntrt = r.number("n_treatments", integer=True, positive=True)
+        ev = r.number("events", integer=True, nonneg=True)
+        denom = {"patients": npat, "treatments": ntrt}.get(basis or "")
+        if ev is not None and denom is not None and ev > denom:
+            r.err("events", f"more events than the denominator (n_{basis} = {denom})", ev, fix="check events and the denominator")
+        if basis in ("patients", "treatments") and ev is not None and denom is None:
+            r.err(f"n_{basis}", f"denominator_basis is {basis} but n_{basis} is empty", fix=f"give n_{basis} or change denominator_basis")
+        out.append(SafetyRow(
+            safety_id=sid, source_id=r.text("source_id", required=True), citation=r.text("citation", required=True),
+            design=r.text("design", required=True), severity=r.choice("severity", SEVERITIES) or "",
+            event=r.text("event", required=True), source=r.text("source", required=True, fix="cite where the count comes from"),
+            row=n, severity_as_reported=r.text("severity_as_reported"), population=r.text("population"),
+            region_specific=r.flag("region_specific"), aggregate=r.flag("aggregate"),
+            n_practitioners=r.number("n_practitioners", integer=True, positive=True), n_patients=npat,
+            n_treatments=ntrt, events=ev, denominator_basis=basis or "none", rate_as_reported=r.text("rate_as_reported"),
+            case_report=r.flag("case_report"), time_window=r.text("time_window"), notes=r.text("notes"),
+            source_row=r.text("source_row")))
+    return out
+
+
+def _load_claims(rows, col) -> list[ClaimRow]:
+    out = []
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row("claims.csv", n, d, (d.get("claim_id") or "").strip() or None, col)
+        cid = r.text("claim_id", required=True)
+        if cid in seen:
+            r.err("claim_id", f"duplicate claim id (first on row {seen[cid]})", cid, fix="give every row a unique id")
+        elif cid:
+            seen[cid] = n
+        out.append(ClaimRow(
+            claim_id=cid, claim=r.text("claim", required=True), support_kind=r.choice("support_kind", SUPPORT_KINDS) or "",
+            direction=r.choice("direction", CLAIM_DIRECTIONS) or "", citation=r.text("citation", required=True),
+            source=r.text("source", required=True), row=n, support_as_reported=r.text("support_as_reported"),
+            direction_as_reported=r.text("direction_as_reported"), proposed_effect=r.text("proposed_effect"),
+            study_model=r.text("study_model"), finding=r.text("finding"), caveats=r.text("caveats"),
+            source_row=r.text("source_row")))
+    return out
+
+
+def _check_pack_path(path: Path) -> None:
+    if not path.exists():
+        raise PackError([InputError("pack folder does not exist", file=str(path), fix="give the path of a folder that holds pack.toml")], pack=str(path))
+    if not path.is_dir():
+        raise PackError([InputError("is not a folder", file=str(path), fix="give the folder that holds pack.toml, not a file")], pack=str(path))
+
+
+def load_pack(path: str | Path | None = None) -> Pack:
+    """Load and validate the pack at ``path`` (None = the bundled dry-needling pack).
+
+    Raises PackError listing every problem; never writes anything.
+    """
+    folder = bundled_pack_path() if path is None else Path(path)
+    _check_pack_path(folder)
+    col = _Collector()
+    meta = _parse_toml(folder, col)
+    ids = {
+        "outcomes": {o.id for o in (meta or {}).get("outcomes", ())},
+        "comparisons": {c.id for c in (meta or {}).get("comparisons", ())},
+        "populations": {p.id for p in (meta or {}).get("populations", ())},
+        "buckets": {b.id for b in (meta or {}).get("buckets", DEFAULT_BUCKETS)},
+    }
+    tables = {name: _read_csv(folder, name, col) for name in REQUIRED_COLUMNS}
+    studies = _load_studies(tables["studies.csv"] or [], col, ids)
+    study_ids = {s.study_id for s in studies}
+    # when studies.csv itself is missing, its absence is the one problem to report (not every study id)
+    results = _load_results(tables["results.csv"] or [], col, ids, study_ids if tables["studies.csv"] is not None else None)
+    reviews = _load_reviews(tables["reviews.csv"] or [], col, ids)
+    safety = _load_safety(tables["safety.csv"] or [], col)
+    claims = _load_claims(tables["claims.csv"] or [], col)
+    if col.problems:
+        raise PackError(col.problems, pack=str(folder))
+    if meta is None:  # pragma: no cover - a missing/broken pack.toml always records a problem
+        raise PackError([InputError("pack.toml could not be read", file="pack.toml")], pack=str(folder))
+    return Pack(
+        path=str(folder), id=meta["id"], title=meta["title"], question=meta["question"], outcomes=meta["outcomes"],
+        buckets=meta["buckets"], comparisons=meta["comparisons"], populations=meta["populations"],
+        moderators=meta["moderators"], indirectness=meta["indirectness"], studies=tuple(studies),
+        results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
+        description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
+        primary_review_rule=meta["primary_review_rule"])
+
+
+def validate_pack(path: str | Path | None = None) -> list[InputError]:
+    """Return every problem of the pack at ``path`` (empty list = valid)."""
+    try:
+        load_pack(path)
+    except PackError as exc:
+        return list(exc.problems)
+    return []

@@ -1,0 +1,463 @@
+"""The evidence-pack format: vocabularies, column specifications and the frozen pack objects.
+
+A pack is a folder a reviewer edits by hand and keeps in git::
+
+    pack.toml     title, question, outcomes (family, benefit direction, instrument, MID with source,
+                  reference instrument), time-point buckets, comparison groups, populations,
+                  moderators, indirectness judgements
+    studies.csv   one row per trial
+    results.csv   one row per study x outcome x time point x comparison (arm-level data or a
+                  reported effect, or only a p-value / a qualitative statement)
+    reviews.csv   pooled results reported by published systematic reviews
+    safety.csv    adverse-event counts with their denominators
+    claims.csv    mechanism (and other) claims with their kind of support
+
+Conventions (documented in docs/packs.md):
+
+* Group 1 is the dry-needling (intervention) arm, group 2 the comparator.  A harmonised effect is
+  *intervention minus comparator* (or intervention / comparator for ratios).  Numbers are stored
+  in the CSVs exactly as the source printed them; the ``orientation`` column says how to harmonise:
+  ``as_reported`` (already intervention minus comparator), ``reversed`` (the source reported
+  comparator minus intervention, or a "reduction" where positive favours the intervention: the
+  loader negates the estimate and swaps the CI limits) or ``unclear`` (kept as printed; such rows
+  are never used as a primary estimate).
+* Time points are bucket ids declared in pack.toml; ``unspecified`` (the source gave no time
+  point) is always allowed, and ``a+b`` names a statement that spans several buckets.
+* Row numbers in errors count the header as row 1, so the first data row is row 2.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..results import jsonable
+
+__all__ = [
+    "BENEFIT_DIRECTIONS",
+    "DEFAULT_BUCKETS",
+    "UNSPECIFIED_BUCKET",
+    "DATA_TYPES",
+    "EFFECT_MEASURES",
+    "ORIENTATIONS",
+    "SEVERITIES",
+    "DENOMINATOR_BASES",
+    "SUPPORT_KINDS",
+    "SUPPORT_RANK",
+    "CLAIM_DIRECTIONS",
+    "REPORTED_AS",
+    "INDIRECTNESS_JUDGEMENTS",
+    "ROB_LEVELS",
+    "Bucket",
+    "Comparison",
+    "Population",
+    "ReferenceInstrument",
+    "Outcome",
+    "Moderator",
+    "Indirectness",
+    "Study",
+    "ResultRow",
+    "ReviewRow",
+    "SafetyRow",
+    "ClaimRow",
+    "Pack",
+]
+
+BENEFIT_DIRECTIONS = ("lower", "higher")
+UNSPECIFIED_BUCKET = "unspecified"
+DATA_TYPES = ("arm_level", "effect", "p_value_only", "qualitative", "within_group")
+EFFECT_MEASURES = ("MD", "SMD", "OR", "RR", "RD", "ROM", "ES")  # ES = effect size of unstated type
+RATIO_MEASURES = ("OR", "RR", "ROM")
+POOL_MEASURES = ("MD", "SMD")
+ORIENTATIONS = ("as_reported", "reversed", "unclear")
+REPORTED_AS = ("numeric", "range", "qualitative")
+SEVERITIES = ("mild", "significant", "serious", "any", "unclassified")
+DENOMINATOR_BASES = ("treatments", "patients", "respondents", "studies", "none")
+SUPPORT_KINDS = ("theory", "animal", "human_physiological", "trial", "review")
+#: Strength of each support kind (higher = stronger); used to pick a claim's strongest support.
+SUPPORT_RANK = {"theory": 0, "animal": 1, "human_physiological": 2, "trial": 3, "review": 4}
+CLAIM_DIRECTIONS = ("supports", "partial", "uncertain", "does_not_support", "critical", "theory")
+INDIRECTNESS_JUDGEMENTS = ("none", "serious", "very_serious")
+ROB_LEVELS = ("low", "some_concerns", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A time-point bucket: ``upper_days`` is the inclusive upper bound (None = open)."""
+
+    id: str
+    label: str
+    upper_days: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"id": self.id, "label": self.label, "upper_days": self.upper_days})
+
+
+#: Defaults from the issue: immediate <= 1 day, short <= 12 weeks, mid <= 12 months, long > 12 months.
+DEFAULT_BUCKETS = (
+    Bucket("immediate", "immediately (up to 1 day)", 1.0),
+    Bucket("short_term", "in the short term (up to 12 weeks)", 84.0),
+    Bucket("mid_term", "in the mid term (up to 12 months)", 365.0),
+    Bucket("long_term", "in the long term (over 12 months)", None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    id: str
+    label: str
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    id: str
+    label: str
+    description: str = ""
+    #: True when the population is broader than the pack's question (an indirectness flag for GRADE).
+    broader: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "description": self.description, "broader": self.broader}
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceInstrument:
+    """Instrument used to re-express an SMD in natural units (SMD x sd), with the SD's source."""
+
+    instrument: str
+    scale: str
+    sd: float
+    sd_source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"instrument": self.instrument, "scale": self.scale, "sd": self.sd, "sd_source": self.sd_source})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: str
+    name: str
+    family: str
+    benefit: str  # "lower" | "higher"
+    instrument: str = ""
+    scale: str = ""
+    unit: str = ""
+    mid: float | None = None
+    mid_unit: str = ""
+    mid_source: str = ""
+    reference: ReferenceInstrument | None = None
+    #: measure used to pool arm-level continuous data: "MD" (same scale) or "SMD"; None = automatic.
+    pool_measure: str | None = None
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "id": self.id, "name": self.name, "family": self.family, "benefit": self.benefit,
+            "instrument": self.instrument, "scale": self.scale, "unit": self.unit, "mid": self.mid,
+            "mid_unit": self.mid_unit, "mid_source": self.mid_source,
+            "reference": self.reference.to_dict() if self.reference else None,
+            "pool_measure": self.pool_measure, "description": self.description,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class Moderator:
+    id: str
+    description: str
+    column: str = ""  # the studies.csv column that holds it, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "column": self.column}
+
+
+@dataclass(frozen=True, slots=True)
+class Indirectness:
+    """An explicit indirectness judgement; ``outcome``/``comparison``/``population`` may be ``*``."""
+
+    outcome: str
+    comparison: str
+    population: str
+    judgement: str  # none | serious | very_serious
+    reason: str
+
+    def applies(self, outcome: str, comparison: str, population: str) -> bool:
+        return all(a in ("*", b) for a, b in ((self.outcome, outcome), (self.comparison, comparison), (self.population, population)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "comparison": self.comparison, "population": self.population,
+                "judgement": self.judgement, "reason": self.reason}
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    study_id: str
+    citation: str
+    source: str
+    row: int
+    year: int | None = None
+    country: str = ""
+    population: str = ""  # population id
+    population_description: str = ""
+    design: str = ""
+    n_randomised: int | None = None
+    intervention: str = ""
+    comparator: str = ""
+    comparisons: tuple[str, ...] = ()
+    co_interventions: str = ""
+    trp_identification: str = ""
+    chronicity: str = ""
+    rob: dict[str, str] = field(default_factory=dict)  # RoB 2 domains d1..d5 and overall
+    pedro: int | None = None
+    in_pooling: bool = True  # False keeps e.g. non-randomised studies out of pooling
+    notes: str = ""
+    source_row: str = ""
+
+    @property
+    def rob_overall(self) -> str | None:
+        return self.rob.get("overall") or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "study_id": self.study_id, "citation": self.citation, "year": self.year, "country": self.country,
+            "population": self.population, "design": self.design, "n_randomised": self.n_randomised,
+            "comparisons": list(self.comparisons), "rob": dict(self.rob), "pedro": self.pedro,
+            "in_pooling": self.in_pooling, "source": self.source, "source_row": self.source_row,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One trial result.  Numbers as the source printed them; ``harmonised()`` applies orientation."""
+
+    result_id: str
+    study_id: str
+    outcomes: tuple[str, ...]
+    timepoint: str
+    comparison: str
+    data_type: str
+    source: str
+    row: int
+    instrument: str = ""
+    unit: str = ""
+    measure: str | None = None
+    m1i: float | None = None
+    sd1i: float | None = None
+    n1i: int | None = None
+    m2i: float | None = None
+    sd2i: float | None = None
+    n2i: int | None = None
+    ai: int | None = None  # events, intervention arm
+    ci: int | None = None  # events, comparator arm
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    se: float | None = None
+    p_value: str = ""
+    orientation: str = "as_reported"
+    direction_reported: str = ""
+    result_as_reported: str = ""
+    timepoint_as_stated: str = ""
+    notes: str = ""
+    source_row: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return self.outcomes[0]
+
+    def harmonised(self) -> tuple[float | None, float | None, float | None]:
+        """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
+        est, lo, hi = self.estimate, self.ci_low, self.ci_high
+        if self.orientation != "reversed" or est is None:
+            return est, lo, hi
+        if self.measure in RATIO_MEASURES:
+            inv = lambda v: None if v is None else 1.0 / v  # noqa: E731
+            return inv(est), inv(hi), inv(lo)
+        neg = lambda v: None if v is None else -v  # noqa: E731
+        return neg(est), neg(hi), neg(lo)
+
+    def has_arm_continuous(self) -> bool:
+        return all(v is not None for v in (self.m1i, self.sd1i, self.n1i, self.m2i, self.sd2i, self.n2i))
+
+    def has_arm_binary(self) -> bool:
+        return all(v is not None for v in (self.ai, self.n1i, self.ci, self.n2i))
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    review_row_id: str
+    review_id: str
+    citation: str
+    outcomes: tuple[str, ...]
+    timepoint: str
+    comparison: str
+    population: str
+    reported_as: str
+    source: str
+    row: int
+    year: int | None = None
+    comparison_as_stated: str = ""
+    population_scope: str = ""
+    timepoint_as_stated: str = ""
+    k: int | None = None
+    k_scope: str = ""  # "estimate" | "review_total" | ""
+    participants: int | None = None
+    participants_scope: str = ""
+    measure: str | None = None
+    unit: str = ""
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: str = ""
+    i2: float | None = None
+    grade: str = ""
+    grade_reasons: str = ""
+    orientation: str = "as_reported"
+    direction_note: str = ""
+    result_as_reported: str = ""
+    notes: str = ""
+    source_row: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return self.outcomes[0]
+
+    def harmonised(self) -> tuple[float | None, float | None, float | None]:
+        est, lo, hi = self.estimate, self.ci_low, self.ci_high
+        if self.orientation != "reversed" or est is None:
+            return est, lo, hi
+        if self.measure in RATIO_MEASURES:
+            inv = lambda v: None if v is None else 1.0 / v  # noqa: E731
+            return inv(est), inv(hi), inv(lo)
+        neg = lambda v: None if v is None else -v  # noqa: E731
+        return neg(est), neg(hi), neg(lo)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyRow:
+    safety_id: str
+    source_id: str
+    citation: str
+    design: str
+    severity: str
+    event: str
+    source: str
+    row: int
+    severity_as_reported: str = ""
+    population: str = ""
+    region_specific: bool = False
+    aggregate: bool = False  # True: the row counts all events of its severity class
+    n_practitioners: int | None = None
+    n_patients: int | None = None
+    n_treatments: int | None = None
+    events: int | None = None
+    denominator_basis: str = "none"
+    rate_as_reported: str = ""
+    case_report: bool = False
+    time_window: str = ""
+    notes: str = ""
+    source_row: str = ""
+
+    @property
+    def denominator(self) -> int | None:
+        return {"treatments": self.n_treatments, "patients": self.n_patients}.get(self.denominator_basis)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    claim_id: str
+    claim: str
+    support_kind: str
+    direction: str
+    citation: str
+    source: str
+    row: int
+    support_as_reported: str = ""
+    direction_as_reported: str = ""
+    proposed_effect: str = ""
+    study_model: str = ""
+    finding: str = ""
+    caveats: str = ""
+    source_row: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A validated evidence pack (see the module docstring for the format)."""
+
+    path: str
+    id: str
+    title: str
+    question: dict[str, Any]
+    outcomes: tuple[Outcome, ...]
+    buckets: tuple[Bucket, ...]
+    comparisons: tuple[Comparison, ...]
+    populations: tuple[Population, ...]
+    moderators: tuple[Moderator, ...]
+    indirectness: tuple[Indirectness, ...]
+    studies: tuple[Study, ...]
+    results: tuple[ResultRow, ...]
+    reviews: tuple[ReviewRow, ...]
+    safety: tuple[SafetyRow, ...]
+    claims: tuple[ClaimRow, ...]
+    description: str = ""
+    version: str = ""
+    sign_convention: str = ""
+    primary_review_rule: str = ""
+
+    # ---- look-ups -------------------------------------------------------------------------
+    def outcome(self, oid: str) -> Outcome:
+        return next(o for o in self.outcomes if o.id == oid)
+
+    def comparison(self, cid: str) -> Comparison:
+        return next(c for c in self.comparisons if c.id == cid)
+
+    def population(self, pid: str) -> Population | None:
+        return next((p for p in self.populations if p.id == pid), None)
+
+    def study(self, sid: str) -> Study:
+        return next(s for s in self.studies if s.study_id == sid)
+
+    def bucket_label(self, timepoint: str) -> str:
+        labels = {b.id: b.label for b in self.buckets}
+        labels[UNSPECIFIED_BUCKET] = "over an unstated follow-up period"
+        if "+" in timepoint:
+            parts = timepoint.split("+")
+            return f"in the {parts[0].replace('_', ' ')} to {parts[-1].replace('_', ' ')}"
+        return labels.get(timepoint, timepoint)
+
+    def indirectness_for(self, outcome: str, comparison: str, population: str) -> tuple[Indirectness, ...]:
+        return tuple(j for j in self.indirectness if j.applies(outcome, comparison, population))
+
+    def counts(self) -> dict[str, int]:
+        return {"studies": len(self.studies), "results": len(self.results), "reviews": len(self.reviews),
+                "safety": len(self.safety), "claims": len(self.claims), "outcomes": len(self.outcomes)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "id": self.id, "title": self.title, "question": self.question,
+            "outcomes": [o.to_dict() for o in self.outcomes], "buckets": [b.to_dict() for b in self.buckets],
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "populations": [p.to_dict() for p in self.populations],
+            "moderators": [m.to_dict() for m in self.moderators],
+            "indirectness": [i.to_dict() for i in self.indirectness], "counts": self.counts(),
+        })

@@ -1,0 +1,361 @@
+"""Frozen result objects of :func:`evigrade.packs.summarize`.
+
+``Summary.to_dict()`` is what ``evigrade summarize --json`` prints.  Its shape (stable; G and H
+read it, D fills the GRADE fields)::
+
+    {
+      "pack": {id, title, question, path},
+      "spec": {method, test, level, safety_measure},
+      "findings": [Finding.to_dict(), ...],   # one per outcome x time point x comparison x population
+      "safety": SafetySummary.to_dict(),
+      "mechanisms": [MechanismClaim.to_dict(), ...],
+      "families": [...],                       # filled by evigrade.grade (D); [] until then
+      "notes": [...]
+    }
+
+Every Finding carries: outcome, outcome_name, family, benefit, timepoint, timepoint_label,
+comparison, comparison_label, population, measure, estimate, ci_low, ci_high, k, participants,
+basis ("trials" | "review"), status ("pooled" | "single_trial" | "review" | "no_estimate"),
+sources, and -- where basis is "trials" and k >= 2 -- the meta-analysis fields (pi_low, pi_high on the
+reporting scale; se, tau2, i2, q, q_pvalue, method, test on the analysis scale, i.e. log for ratios;
+meta = MetaResult.to_dict()); the trial rows used
+(``trials``), the rows that could not be pooled with the reason (``not_poolable``), the reviews'
+pooled results for the same question (``reviews``, one marked ``primary``; ``difference`` =
+ours minus theirs when both are on the same measure), the outcome's MID and reference instrument,
+indirectness judgements, per-study risk of bias, notes, and the GRADE fields certainty,
+downgrades, statement (None until ``evigrade.grade`` fills them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..results import Note, jsonable
+
+__all__ = [
+    "TrialEstimate",
+    "NotPoolable",
+    "ReviewEstimate",
+    "Finding",
+    "SafetyPool",
+    "SafetyItem",
+    "SafetySummary",
+    "MechanismEvidence",
+    "MechanismClaim",
+    "Summary",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEstimate:
+    """One trial's harmonised effect as used (or usable) in a finding."""
+
+    result_id: str
+    study_id: str
+    measure: str
+    estimate: float          # intervention minus comparator (ratios: intervention / comparator)
+    ci_low: float | None
+    ci_high: float | None
+    yi: float | None         # analysis scale (log for ratios); None when not poolable
+    vi: float | None
+    n: int | None            # participants in the comparison, when known
+    instrument: str
+    unit: str
+    rob_overall: str | None
+    pedro: int | None
+    derived_from: str        # "arm_level" | "ci" | "se"
+    orientation: str
+    source: str
+    weight: float | None = None  # share of the analysis weight (0..1) once pooled
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class NotPoolable:
+    """A trial row for this question that could not be pooled, and why (never dropped silently)."""
+
+    result_id: str
+    study_id: str
+    data_type: str
+    reason: str
+    result_as_reported: str
+    p_value: str
+    direction_reported: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEstimate:
+    """A published review's pooled result for the same question (harmonised sign)."""
+
+    review_row_id: str
+    review_id: str
+    citation: str
+    year: int | None
+    population: str
+    comparison_as_stated: str
+    timepoint_as_stated: str
+    reported_as: str                # numeric | range | qualitative
+    measure: str | None
+    estimate: float | None          # harmonised: intervention minus comparator
+    ci_low: float | None
+    ci_high: float | None
+    estimate_as_reported: float | None
+    ci_low_as_reported: float | None
+    ci_high_as_reported: float | None
+    orientation: str                # as_reported | reversed | unclear
+    k: int | None
+    k_scope: str
+    participants: int | None
+    participants_scope: str
+    grade: str
+    grade_reasons: str
+    result_as_reported: str
+    direction_note: str
+    source: str
+    source_row: str
+    primary: bool = False
+    difference: float | None = None  # our pooled estimate minus this one (same measure only)
+    notes: tuple[Note, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        d["notes"] = [n.to_dict() for n in self.notes]
+        return jsonable(d)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What the evidence says for one outcome x time point x comparison x population."""
+
+    outcome: str
+    outcome_name: str
+    family: str
+    benefit: str
+    timepoint: str
+    timepoint_label: str
+    comparison: str
+    comparison_label: str
+    population: str
+    population_label: str
+    measure: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    k: int | None
+    participants: int | None
+    basis: str                      # "trials" | "review"
+    status: str                     # "pooled" | "single_trial" | "review" | "no_estimate"
+    sources: tuple[str, ...]
+    unit: str = ""
+    pi_low: float | None = None     # prediction interval on the reporting scale (ratios exponentiated)
+    pi_high: float | None = None
+    mid: float | None = None
+    mid_unit: str = ""
+    mid_source: str = ""
+    reference: dict[str, Any] | None = None
+    meta: Any = None                # evigrade.stats MetaResult when basis == "trials" and k >= 2
+    trials: tuple[TrialEstimate, ...] = ()
+    not_poolable: tuple[NotPoolable, ...] = ()
+    reviews: tuple[ReviewEstimate, ...] = ()
+    primary_review: str | None = None
+    comparison_with_reviews: str = ""
+    indirectness: tuple[dict[str, Any], ...] = ()
+    population_broader: bool = False
+    notes: tuple[Note, ...] = ()
+    # filled by evigrade.grade (engineer D); None until then
+    certainty: str | None = None
+    downgrades: tuple[Any, ...] | None = None
+    statement: str | None = None
+    grade: Any = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.outcome, self.timepoint, self.comparison, self.population)
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.meta
+        md = m.to_dict() if m is not None and hasattr(m, "to_dict") else None
+        g = lambda k: getattr(m, k, None) if m is not None else None  # noqa: E731
+        d: dict[str, Any] = {
+            "outcome": self.outcome, "outcome_name": self.outcome_name, "family": self.family,
+            "benefit": self.benefit, "timepoint": self.timepoint, "timepoint_label": self.timepoint_label,
+            "comparison": self.comparison, "comparison_label": self.comparison_label,
+            "population": self.population, "population_label": self.population_label,
+            "population_broader": self.population_broader,
+            "measure": self.measure, "estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "k": self.k, "participants": self.participants, "basis": self.basis, "status": self.status,
+            "sources": list(self.sources), "unit": self.unit,
+            "mid": self.mid, "mid_unit": self.mid_unit, "mid_source": self.mid_source, "reference": self.reference,
+            "se": g("se"), "pi_low": self.pi_low, "pi_high": self.pi_high, "tau2": g("tau2"), "i2": g("i2"),
+            "q": g("q"), "q_pvalue": g("q_pvalue"), "method": g("method"), "test": g("test"),
+            "meta": md,
+            "trials": [t.to_dict() for t in self.trials],
+            "not_poolable": [t.to_dict() for t in self.not_poolable],
+            "reviews": [r.to_dict() for r in self.reviews],
+            "primary_review": self.primary_review,
+            "comparison_with_reviews": self.comparison_with_reviews,
+            "indirectness": list(self.indirectness),
+            "notes": [n.to_dict() for n in self.notes],
+            "certainty": self.certainty,
+            "downgrades": list(self.downgrades) if self.downgrades is not None else None,
+            "statement": self.statement,
+            "grade": self.grade,
+        }
+        return jsonable(d)
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyItem:
+    """One source's adverse-event figure (with an exact CI / upper bound where a count exists)."""
+
+    safety_id: str
+    source_id: str
+    design: str
+    severity: str
+    severity_as_reported: str
+    event: str
+    events: int | None
+    denominator: int | None
+    denominator_basis: str
+    proportion: float | None
+    ci_low: float | None          # Clopper-Pearson exact 95% CI
+    ci_high: float | None
+    rule_of_three: float | None   # 3/n when events == 0
+    rate_as_reported: str
+    region_specific: bool
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyPool:
+    """Pooled adverse-event proportion for one severity class on one denominator basis."""
+
+    severity: str                 # "mild" | "serious" (significant or serious) | "any"
+    basis: str                    # "treatments" | "patients"
+    measure: str                  # "PLO" | "PFT" | "single" (one source: exact CI only)
+    k: int
+    events: int
+    total: int
+    estimate: float | None        # proportion (back-transformed)
+    ci_low: float | None
+    ci_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    i2: float | None
+    tau2: float | None
+    upper_bound_exact: float | None   # one-sided exact 97.5% upper bound when all counts are zero
+    rule_of_three: float | None
+    items: tuple[SafetyItem, ...]
+    meta: Any = None
+    notes: tuple[Note, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes")}  # type: ignore[attr-defined]
+        d["items"] = [i.to_dict() for i in self.items]
+        d["meta"] = self.meta.to_dict() if self.meta is not None and hasattr(self.meta, "to_dict") else None
+        d["notes"] = [n.to_dict() for n in self.notes]
+        return jsonable(d)
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySummary:
+    pools: tuple[SafetyPool, ...]
+    items: tuple[SafetyItem, ...]          # every row with a count or a stated rate
+    case_reports: tuple[dict[str, Any], ...]  # serious events from case reports
+    other: tuple[dict[str, Any], ...]      # qualitative / respondent-level statements
+    notes: tuple[Note, ...] = ()
+    rating: Any = None                     # filled by evigrade.grade (D)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "pools": [p.to_dict() for p in self.pools],
+            "items": [i.to_dict() for i in self.items],
+            "case_reports": list(self.case_reports),
+            "other": list(self.other),
+            "notes": [n.to_dict() for n in self.notes],
+            "rating": self.rating,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class MechanismEvidence:
+    claim_id: str
+    support_kind: str
+    direction: str
+    citation: str
+    finding: str
+    caveats: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class MechanismClaim:
+    """A mechanism claim with its strongest supporting evidence kind."""
+
+    claim: str
+    strongest_support: str | None    # strongest kind among rows that support (fully or partly)
+    strongest_any: str               # strongest kind among all rows, whatever their direction
+    supporting: int
+    not_supporting: int
+    evidence: tuple[MechanismEvidence, ...]
+    label: str | None = None         # proposed / partially supported / established (filled by D)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "claim": self.claim, "strongest_support": self.strongest_support, "strongest_any": self.strongest_any,
+            "supporting": self.supporting, "not_supporting": self.not_supporting,
+            "evidence": [e.to_dict() for e in self.evidence], "label": self.label,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    pack_id: str
+    title: str
+    question: dict[str, Any]
+    pack_path: str
+    method: str
+    test: str
+    level: float
+    safety_measure: str
+    findings: tuple[Finding, ...]
+    safety: SafetySummary
+    mechanisms: tuple[MechanismClaim, ...]
+    families: tuple[Any, ...] = ()
+    notes: tuple[Note, ...] = ()
+    pack: Any = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "pack": {"id": self.pack_id, "title": self.title, "question": self.question},
+            "spec": {"method": self.method, "test": self.test, "level": self.level, "safety_measure": self.safety_measure},
+            "findings": [f.to_dict() for f in self.findings],
+            "safety": self.safety.to_dict(),
+            "mechanisms": [m.to_dict() for m in self.mechanisms],
+            "families": [f.to_dict() if hasattr(f, "to_dict") else f for f in self.families],
+            "notes": [n.to_dict() for n in self.notes],
+        })
+
+    #: columns of ``to_frame()``: one row per finding
+    FRAME_COLUMNS = ("outcome", "outcome_name", "family", "timepoint", "comparison", "population", "measure",
+                     "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "k", "participants", "basis", "status",
+                     "primary_review", "certainty", "statement")
+
+    def to_frame(self):
+        """One row per finding (the columns in ``FRAME_COLUMNS``) as a pandas DataFrame."""
+        import pandas as pd
+
+        rows = [{c: getattr(f, c) for c in self.FRAME_COLUMNS} for f in self.findings]
+        return pd.DataFrame(rows, columns=list(self.FRAME_COLUMNS))
