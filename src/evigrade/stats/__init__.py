@@ -1,0 +1,33 @@
+"""evigrade's statistics core: metafor-exact pooling.
+
+Public API (see docs/INTERFACES.md): ``meta_analysis`` -> ``MetaResult``; ``fit_rma`` (general
+mixed-effects model with a design matrix, reused by meta-regression) -> ``RmaFit``;
+``mantel_haenszel`` and ``peto`` for 2x2 tables; ``METHODS`` (tau² estimators).
+"""
+from __future__ import annotations
+
+from .fit import METHODS, TESTS, Control, fit_rma, qe_generalised, tau2_estimate
+from .heterogeneity import QProfileCI, qprofile_ci
+from .meta import PRESETS, meta_analysis
+from .mh import escalc_2x2, mantel_haenszel, peto
+from .results import AnalysisSpec, Diagnostics, MetaResult, RmaFit
+
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "PRESETS",
+    "Control",
+    "fit_rma",
+    "tau2_estimate",
+    "qe_generalised",
+    "qprofile_ci",
+    "QProfileCI",
+    "meta_analysis",
+    "mantel_haenszel",
+    "peto",
+    "escalc_2x2",
+    "AnalysisSpec",
+    "Diagnostics",
+    "MetaResult",
+    "RmaFit",
+]

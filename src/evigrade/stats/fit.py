@@ -1,0 +1,712 @@
+"""The general random/mixed-effects model ``y = X beta + u + e`` fitted exactly as metafor 3.8 ``rma.uni``.
+
+``fit_rma(yi, vi, X=None, method=...)`` estimates the (residual) heterogeneity tau² with one of
+metafor's estimators and then the fixed effects by weighted least squares:
+
+* closed forms: DL (DerSimonian-Laird), HE (Hedges), HS / HSk (Hunter-Schmidt, with small-sample
+  factor), SJ (Sidik-Jonkman, initial value ``var(y) (k-1)/k``);
+* iterative: ML, REML, EB (Fisher scoring from the HE value truncated at 0, step halving to keep
+  tau² >= 0, convergence when the change is below ``threshold``, ML/REML "stuck at a local maximum"
+  check against tau² = 0 as metafor's ``ll0check``) and PM (Paule-Mandel: root of the generalised
+  Q = k - p on ``[0, max(100, 10 mad(y)²)]``);
+* FE (alias CE/EE/common): tau² = 0.
+
+Negative estimates are truncated at 0 (the raw value is kept in ``diagnostics.tau2_raw`` and a
+Note says so).  An iterative estimator that fails does not crash: the next method in the fallback
+chain (default REML/ML/EB -> PM -> DL, PM -> DL) is used, recorded in
+``diagnostics.fallback_chain``, as a Note and as a ``ConvergenceWarning``.  If every method fails,
+``EstimationError``.
+
+Where evigrade goes beyond metafor (each documented where it happens, none changes a result that
+metafor reaches by more than its own convergence threshold):
+
+* Fisher scoring runs metafor's default 100 iterations; if it is still creeping (flat likelihood),
+  the fixed point is found directly as the root of the score equation (Note ``slow_convergence``)
+  where metafor would need thousands of iterations or stop with an error.
+* A Fisher scoring run that creeps towards a maximum on the boundary ends at exactly 0 (metafor
+  stops at a tiny positive value whose size depends on the scale of the data).
+* PM's default search interval is widened when the root lies beyond it (metafor stops with
+  "tau2.max too low"); an explicit ``control={"tau2_max": ...}`` is respected.
+* Projections use a QR decomposition of W^(1/2) X, which keeps full precision for badly scaled
+  moderators (metafor inverts X'WX; see tests/reference/test_rma_golden.py for the measured effect).
+
+Like metafor, the tau² estimators and the residual Q work on the mean-centred outcome (``Ymc``;
+this matters only for models without an intercept, which get a Note); the fixed effects are fitted
+on the raw outcome.  Convergence defaults are tighter than metafor's (threshold 1e-12 rather than
+1e-5, root-finding tolerance 1e-12 rather than eps^0.25) so that results agree with metafor run with
+``control=list(threshold=1e-12, tol=1e-12)``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+import numpy as np
+from scipy import optimize, stats as sps
+
+from .._validate import check_choice, check_level
+from ..errors import ConvergenceWarning, EstimationError, InputError, SpecError
+from ..results import Note
+from .results import Diagnostics, RmaFit
+
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "MethodName",
+    "TestName",
+    "Control",
+    "canonical_method",
+    "canonical_test",
+    "fit_rma",
+    "tau2_estimate",
+    "qe_generalised",
+]
+
+MethodName = Literal["FE", "CE", "EE", "common", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
+TestName = Literal["z", "knha", "hksj"]
+
+#: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE" and "common".
+METHODS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM")
+_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
+#: Tests for the fixed effects: Wald z, or Hartung-Knapp-Sidik-Jonkman t ("hksj" is an alias).
+TESTS: tuple[str, ...] = ("z", "knha")
+_TEST_ALIASES = {"HKSJ": "knha", "KH": "knha", "HK": "knha"}
+
+ITERATIVE = frozenset({"ML", "REML", "EB", "PM"})
+#: Default fallback chains for estimators that can fail to converge.
+DEFAULT_FALLBACK: dict[str, tuple[str, ...]] = {
+    "REML": ("PM", "DL"),
+    "ML": ("PM", "DL"),
+    "EB": ("PM", "DL"),
+    "PM": ("DL",),
+}
+_EPS = np.finfo(float).eps
+# metafor's default tolerance for its ML/REML log-likelihood check at tau2 = 0 (.Machine$double.eps^0.25)
+_LL0_TOL = _EPS**0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """Numerical settings (metafor's ``control=`` list).
+
+    ``threshold``: Fisher scoring stops when |tau²_new - tau²_old| < threshold.
+    ``maxiter``: iterations before an iterative estimator is declared non-converged.
+    ``tol``: absolute tolerance of root finding (PM, Q-profile CI).
+    ``tau2_init``: starting value for ML/REML/EB (default: HE truncated at 0), or SJ's initial value.
+    ``tau2_max``: upper end of PM's search interval (default ``max(100, 10 mad(y)²)`` as metafor).
+    ``stepadj``: Fisher scoring step multiplier.  ``ll0check``: metafor's local-maximum check.
+    ``fallback``: estimators to try, in order, when the requested one fails (None = default chain).
+    """
+
+    threshold: float = 1e-12
+    maxiter: int = 1000
+    tol: float = 1e-12
+    tau2_init: float | None = None
+    tau2_max: float | None = None
+    stepadj: float = 1.0
+    ll0check: bool = True
+    fallback: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_any(cls, control: "Control | Mapping[str, Any] | None") -> "Control":
+        if control is None:
+            return cls()
+        if isinstance(control, Control):
+            return control
+        if not isinstance(control, Mapping):
+            raise SpecError(f"control must be a dict of settings, got {type(control).__name__}")
+        allowed = ("threshold", "maxiter", "tol", "tau2_init", "tau2_max", "stepadj", "ll0check", "fallback")
+        kw: dict[str, Any] = {}
+        for key, val in control.items():
+            name = str(key).replace(".", "_")
+            if name not in allowed:
+                raise SpecError(f"control key {key!r} is not one of {', '.join(repr(a) for a in allowed)}")
+            kw[name] = val
+        for name in ("threshold", "tol", "stepadj"):
+            if name in kw:
+                v = float(kw[name])
+                if not (math.isfinite(v) and v > 0):
+                    raise SpecError(f"control {name}={kw[name]!r} must be a positive number")
+                kw[name] = v
+        if "maxiter" in kw:
+            try:
+                m = int(kw["maxiter"])
+            except (TypeError, ValueError):
+                raise SpecError(f"control maxiter={kw['maxiter']!r} must be a positive integer") from None
+            if m < 1:
+                raise SpecError(f"control maxiter={kw['maxiter']!r} must be a positive integer")
+            kw["maxiter"] = m
+        for name in ("tau2_init", "tau2_max"):
+            if kw.get(name) is not None:
+                v = float(kw[name])
+                if not (math.isfinite(v) and v >= 0):
+                    raise SpecError(f"control {name}={kw[name]!r} must be a number >= 0")
+                kw[name] = v
+        if kw.get("fallback") is not None:
+            fb = kw["fallback"]
+            if isinstance(fb, str):
+                fb = (fb,)
+            kw["fallback"] = tuple(canonical_method(m, name="control fallback") for m in fb)
+        return cls(**kw)
+
+
+def canonical_method(method: str, *, name: str = "method") -> str:
+    """Canonical spelling of a tau² estimator; SpecError naming the allowed set otherwise."""
+    if isinstance(method, str) and method.strip().upper() in _METHOD_ALIASES:
+        return "FE"
+    return check_choice(name, method, METHODS)
+
+
+def canonical_test(test: str) -> str:
+    if isinstance(test, str) and test.strip().upper() in _TEST_ALIASES:
+        return "knha"
+    return check_choice("test", test, TESTS)
+
+
+# --------------------------------------------------------------------------------------------
+# linear algebra helpers (k x k matrices as metafor; fine for the k of a meta-analysis)
+
+
+def _proj(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P = W - W X (X'WX)^-1 X'W and (X'WX)^-1 for weights ``w``.
+
+    Computed through the QR decomposition of W^(1/2) X (P = W^(1/2) (I - QQ') W^(1/2)), which keeps
+    full precision for badly scaled moderators (e.g. publication year) where forming X'WX does not.
+    """
+    sw = np.sqrt(w)
+    Q, R = np.linalg.qr(X * sw[:, None])
+    M = -(Q @ Q.T)
+    M[np.diag_indices_from(M)] += 1.0
+    P = M * sw[:, None] * sw[None, :]
+    Rinv = np.linalg.inv(R)
+    inv = Rinv @ Rinv.T
+    return P, inv
+
+
+def qe_generalised(tau2: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
+    """The generalised Q statistic ``y' P(tau2) y`` with weights ``1/(vi + tau2)`` (metafor ``.QE.func``)."""
+    w = 1.0 / (vi + tau2)
+    P, _ = _proj(X, w)
+    return float(y @ P @ y)
+
+
+def _mad(x: np.ndarray) -> float:
+    med = np.median(x)
+    return float(1.4826 * np.median(np.abs(x - med)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tau2:
+    raw: float  # before truncation
+    converged: bool
+    iterations: int
+    state: dict  # matrices needed for se(tau2)
+    notes: tuple[Note, ...] = ()
+
+
+def tau2_estimate(
+    method: str, yi: np.ndarray, vi: np.ndarray, X: np.ndarray | None = None, control: Any = None
+) -> tuple[float, float, bool, int]:
+    """One estimator, no fallback: ``(tau2_truncated, tau2_raw, converged, iterations)``.
+
+    Public so that other modules (batch engine, meta-regression) can check a single estimator.
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    X = np.ones((len(yi), 1)) if X is None else np.asarray(X, dtype=float)
+    con = Control.from_any(control)
+    est = _estimate(canonical_method(method), yi - yi.mean(), vi, X, con)
+    return max(0.0, est.raw), est.raw, est.converged, est.iterations
+
+
+def _estimate(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Control) -> _Tau2:
+    """Estimate tau² with ``method`` on centred outcome ``y`` (metafor's Ymc)."""
+    k, p = X.shape
+    if method == "FE":
+        return _Tau2(0.0, True, 0, {})
+    if method in ("HS", "HSk", "DL"):
+        w = 1.0 / vi
+        P, _ = _proj(X, w)
+        RSS = float(y @ P @ y)
+        if method == "DL":
+            trP = float(np.trace(P))
+            raw = (RSS - (k - p)) / trP
+            return _Tau2(raw, True, 0, {"P": P, "trP": trP})
+        if method == "HS":
+            raw = (RSS - k) / w.sum()
+        else:
+            raw = (k / (k - p) * RSS - k) / w.sum()
+        return _Tau2(raw, True, 0, {"P": P, "w": w})
+    if method == "HE" or (method in ("ML", "REML", "EB")):
+        P0, _ = _proj(X, np.ones(k))  # I - X (X'X)^-1 X'
+        RSS = float(y @ P0 @ y)
+        PV = P0 * vi[None, :]
+        trPV = float(np.trace(PV))
+        he = (RSS - trPV) / (k - p)
+        if method == "HE":
+            return _Tau2(he, True, 0, {"PV": PV, "trPV": trPV})
+        start = max(0.0, he) if con.tau2_init is None else con.tau2_init
+        return _fisher(method, y, vi, X, con, start)
+    if method == "SJ":
+        t0 = float(np.mean(y**2)) if con.tau2_init is None else con.tau2_init  # var(y)(k-1)/k, y centred
+        w = 1.0 / (vi + t0)
+        P, _ = _proj(X, w)
+        RSS = float(y @ P @ y)
+        raw = t0 * RSS / (k - p)
+        return _Tau2(raw, True, 0, {"P": P, "PV": P * vi[None, :], "tau2_0": t0})
+    if method == "PM":
+        return _paule_mandel(y, vi, X, con)
+    raise SpecError(f"method={method!r} is not one of {', '.join(repr(m) for m in METHODS)}")  # pragma: no cover
+
+
+# Fisher scoring runs metafor's default number of iterations (100); if it has not converged by then
+# and control maxiter allows more, the fixed point is found directly as the root of the score
+# equation (Brent's method on a bracket around the last iterate) instead of creeping towards it.
+_FISHER_PHASE = 100
+
+
+def _score(method: str, t: float, y, vi, X) -> tuple[float, float]:
+    """Numerator and denominator of metafor's Fisher scoring step at tau2 = t (step = num / den)."""
+    k, p = X.shape
+    w = 1.0 / (vi + t)
+    P, _ = _proj(X, w)
+    Py = P @ y
+    if method == "ML":
+        return float(Py @ Py) - float(w.sum()), float((w**2).sum())
+    if method == "REML":
+        return float(Py @ Py) - float(np.trace(P)), float(np.sum(P * P))
+    return float(y @ Py) * k / (k - p) - k, float(w.sum())  # EB
+
+
+def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
+    tau2 = float(start)
+    change = con.threshold + 1
+    it = 0
+    conv = True
+    adj = 0.0
+    limit = min(con.maxiter, _FISHER_PHASE)
+    while change > con.threshold:
+        it += 1
+        old = tau2
+        if not np.all(np.isfinite(1.0 / (vi + tau2))):
+            conv = False
+            break
+        num, den = _score(method, tau2, y, vi, X)
+        adj = num / den * con.stepadj
+        if not math.isfinite(adj):
+            adj = 0.0
+        halvings = 0
+        while tau2 + adj < 0.0 and halvings < 2000:  # step halving keeps tau2 >= 0
+            adj /= 2.0
+            halvings += 1
+        if tau2 + adj < 0.0:
+            adj = -tau2
+        tau2 = tau2 + adj
+        change = abs(old - tau2)
+        if it > limit:
+            conv = False
+            break
+    polished = False
+    if not conv and con.maxiter > _FISHER_PHASE and math.isfinite(tau2):
+        root = _score_root(method, tau2, adj, y, vi, X, con.threshold, con.maxiter - _FISHER_PHASE)
+        if root is not None:
+            tau2, extra = root
+            it += extra
+            conv = polished = True
+    if not conv or not math.isfinite(tau2):
+        return _Tau2(tau2, False, it, {})
+    if 0.0 < tau2 < 1e-6 * float(vi.min()) and _step_at_zero(method, y, vi, X) <= 0.0:
+        # Fisher scoring approaches a maximum on the boundary geometrically and stops at a tiny
+        # positive tau2 whose size depends on the scale of the data (metafor's absolute threshold).
+        # The score at 0 points downwards, so the exact estimate is 0: report that (scale invariant;
+        # it differs from metafor by less than the threshold).
+        tau2 = 0.0
+    notes: list[Note] = []
+    if polished:
+        notes.append(Note("slow_convergence", f"{method}: Fisher scoring had not converged after {_FISHER_PHASE} "
+                                              "iterations; the estimate was completed by solving the score "
+                                              "equation directly (same estimate, found faster)."))
+    if con.ll0check and method in ("ML", "REML"):
+        ll0 = _loglik(method, 0.0, y, vi, X)
+        ll = _loglik(method, tau2, y, vi, X)
+        if ll0 - ll > _LL0_TOL and tau2 > con.threshold:
+            notes.append(
+                Note(
+                    "local_maximum",
+                    f"Fisher scoring may have stopped at a local maximum (tau2={tau2:.6g}); the likelihood "
+                    "is higher at tau2 = 0, so tau2 was set to 0 (as metafor does).",
+                )
+            )
+            tau2 = 0.0
+    w = 1.0 / (vi + tau2)
+    P, _ = _proj(X, w)
+    return _Tau2(tau2, True, it, {"P": P, "w": w}, tuple(notes))
+
+
+def _score_root(method, t, last_adj, y, vi, X, xtol, maxiter) -> tuple[float, int] | None:
+    """Root of the score numerator near ``t`` (bracketed by expanding steps), or None."""
+    def f(x: float) -> float:
+        return _score(method, x, y, vi, X)[0]
+
+    ft = f(t)
+    if not math.isfinite(ft):
+        return None
+    if ft == 0.0:
+        return t, 1
+    step = max(abs(last_adj), 1e-8 * float(np.mean(vi)), 1e-300)
+    evals = 1
+    if ft > 0:  # the likelihood still rises: look upwards
+        lo, hi = t, t + step
+        while f(hi) > 0:
+            evals += 1
+            lo, step = hi, step * 2
+            hi = t + step
+            if evals > 200 or not math.isfinite(hi):
+                return None
+    else:  # falls: look downwards, the boundary 0 at the latest
+        hi, lo = t, max(0.0, t - step)
+        while f(lo) < 0:
+            evals += 1
+            if lo == 0.0:
+                return 0.0, evals  # the maximum is on the boundary
+            hi, step = lo, step * 2
+            lo = max(0.0, t - step)
+            if evals > 200:
+                return None
+    try:
+        r, rr = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=max(maxiter, 1), full_output=True)
+    except (ValueError, RuntimeError):
+        return None
+    return (float(r), evals + rr.function_calls) if rr.converged else None
+
+
+def _step_at_zero(method: str, y, vi, X) -> float:
+    """The sign-carrying numerator of the Fisher scoring step at tau2 = 0."""
+    k, p = X.shape
+    w = 1.0 / vi
+    P, _ = _proj(X, w)
+    Py = P @ y
+    if method == "ML":
+        return float(Py @ Py) - float(w.sum())
+    if method == "REML":
+        return float(Py @ Py) - float(np.trace(P))
+    return float(y @ Py) * k / (k - p) - k  # EB
+
+
+def _loglik(method: str, tau2: float, y, vi, X) -> float:
+    k, p = X.shape
+    w = 1.0 / (vi + tau2)
+    WX = X * w[:, None]
+    XtWX = X.T @ WX
+    beta = np.linalg.solve(XtWX, WX.T @ y)
+    RSS = float(np.sum(w * (y - X @ beta) ** 2))
+    if method == "ML":
+        return -0.5 * k * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(vi + tau2))) - 0.5 * RSS
+    _, logdet = np.linalg.slogdet(XtWX)
+    return (
+        -0.5 * (k - p) * math.log(2 * math.pi)
+        - 0.5 * float(np.sum(np.log(vi + tau2)))
+        - 0.5 * logdet
+        - 0.5 * RSS
+    )
+
+
+def _paule_mandel(y, vi, X, con: Control) -> _Tau2:
+    k, p = X.shape
+    target = k - p
+    tau2_max = con.tau2_max if con.tau2_max is not None else max(100.0, 10.0 * _mad(y) ** 2)
+
+    def f(t: float) -> float:
+        return qe_generalised(t, y, vi, X) - target
+
+    notes: tuple[Note, ...] = ()
+    if f(0.0) < 0:
+        t = 0.0
+        it = 0
+    else:
+        fmax = f(tau2_max)
+        if fmax > 0 and con.tau2_max is None:
+            # metafor stops here ("tau2.max too low"); Q_gen decreases to 0 as tau2 grows, so the
+            # root exists: widen the default interval instead (an explicit control tau2_max is kept).
+            start = tau2_max
+            for _ in range(60):
+                tau2_max *= 4.0
+                fmax = f(tau2_max)
+                if not fmax > 0:
+                    break
+            notes = (Note("pm_interval_extended", f"The Paule-Mandel search interval was widened from "
+                                                  f"[0, {start:.6g}] to [0, {tau2_max:.6g}] to reach the root."),)
+        if not (fmax <= 0):  # also catches NaN
+            return _Tau2(float("nan"), False, 0, {})
+        try:
+            t, rr = optimize.brentq(f, 0.0, tau2_max, xtol=con.tol, maxiter=con.maxiter, full_output=True)
+        except (RuntimeError, ValueError):
+            return _Tau2(float("nan"), False, con.maxiter, {})
+        it = rr.iterations
+        if not rr.converged:
+            return _Tau2(float(t), False, it, {})
+    w = 1.0 / (vi + t)
+    return _Tau2(float(t), True, int(it), {"w": w}, notes)
+
+
+def _se_tau2(method: str, tau2: float, est: _Tau2, k: int, p: int) -> float:
+    t = max(tau2, 0.0)
+    s = est.state
+    if method == "DL":
+        P, trP = s["P"], s["trP"]
+        return math.sqrt(1 / trP**2 * (2 * (k - p) + 4 * t * trP + 2 * t**2 * float(np.sum(P * P))))
+    if method in ("HS", "HSk"):
+        P, w = s["P"], s["w"]
+        v = math.sqrt(1 / w.sum() ** 2 * (2 * (k - p) + 4 * t * float(np.trace(P)) + 2 * t**2 * float(np.sum(P * P))))
+        return v * (k / (k - p) if method == "HSk" else 1.0)
+    if method == "HE":
+        PV, trPV = s["PV"], s["trPV"]
+        return math.sqrt(1 / (k - p) ** 2 * (2 * float(np.sum(PV * PV.T)) + 4 * t * trPV + 2 * t**2 * (k - p)))
+    if method == "SJ":
+        P, PV, t0 = s["P"], s["PV"], s["tau2_0"]
+        return math.sqrt(
+            t0**2 / (k - p) ** 2
+            * (2 * float(np.sum(PV * PV.T)) + 4 * t * float(np.sum(PV * P)) + 2 * t**2 * float(np.sum(P * P)))
+        )
+    if method == "ML":
+        return math.sqrt(2 / float(np.sum(s["w"] ** 2)))
+    if method == "REML":
+        return math.sqrt(2 / float(np.sum(s["P"] * s["P"])))
+    if method in ("EB", "PM"):
+        return math.sqrt(2 * k**2 / (k - p) / float(s["w"].sum()) ** 2)
+    return float("nan")
+
+
+def _as_1d(name: str, x: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers", column=name, value=x, fix="give numeric values") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional", column=name, has_value=False, fix="pass one value per study")
+    return arr
+
+
+def validate_yi_vi(yi: Any, vi: Any, study: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Check effect sizes and sampling variances; InputError naming the study and column otherwise."""
+    y = _as_1d("yi", yi)
+    v = _as_1d("vi", vi)
+    if len(y) != len(v):
+        raise InputError(
+            f"yi and vi must have the same length ({len(y)} vs {len(v)})", column="vi", has_value=False,
+            fix="give one sampling variance per effect size",
+        )
+    if len(y) == 0:
+        raise InputError("no studies to pool (k = 0)", has_value=False, fix="provide at least one study")
+    for i in range(len(y)):
+        label = study[i] if study is not None and i < len(study) else f"study {i + 1}"
+        if not math.isfinite(y[i]):
+            raise InputError("effect size must be a finite number", label=label, column="yi", value=float(y[i]),
+                             fix="remove the study or supply its effect size")
+        if not (math.isfinite(v[i]) and v[i] > 0):
+            raise InputError("sampling variance must be a finite number > 0", label=label, column="vi",
+                             value=float(v[i]), fix="check the standard error / SD and sample size of this study")
+    return y, v
+
+
+def fit_rma(
+    yi: Any,
+    vi: Any,
+    X: Any = None,
+    *,
+    method: MethodName = "REML",
+    test: TestName = "z",
+    level: float = 95,
+    adhoc: bool = False,
+    weights: Any = None,
+    control: Any = None,
+    study: tuple[str, ...] | None = None,
+) -> RmaFit:
+    """Fit metafor's ``rma.uni(yi, vi, mods=X, intercept=FALSE, method=, test=)``.
+
+    ``X`` is the k x p design matrix (default: a column of ones).  ``test="knha"`` gives t-tests
+    with k - p df and the HKSJ scale factor; ``adhoc=True`` truncates that factor below at 1
+    (metafor ``test="adhoc"``).  ``weights`` are optional user weights (metafor ``weights=``).
+    """
+    method_req = canonical_method(method)
+    test = canonical_test(test)
+    lvl = check_level(level)
+    con = Control.from_any(control)
+    if not isinstance(adhoc, (bool, np.bool_)):
+        raise SpecError(f"adhoc must be True or False, got {adhoc!r}")
+    adhoc = bool(adhoc)
+    y, v = validate_yi_vi(yi, vi, study)
+    k = len(y)
+    if X is None:
+        Xm = np.ones((k, 1))
+    else:
+        Xm = np.asarray(X, dtype=float)
+        if Xm.ndim == 1:
+            Xm = Xm[:, None]
+        if Xm.ndim != 2 or Xm.shape[0] != k:
+            raise InputError(f"design matrix X must have one row per study ({k}), got shape {Xm.shape}",
+                             column="X", has_value=False, fix="build X with one row per study")
+        if not np.all(np.isfinite(Xm)):
+            raise InputError("design matrix X contains missing or infinite values", column="X",
+                             has_value=False, fix="remove studies with missing moderators")
+    p = Xm.shape[1]
+    if p > k or (p == k and k > 1 and method_req != "FE"):
+        raise InputError(f"too few studies (k = {k}) for {p} model coefficient(s) and tau2",
+                         has_value=False, fix="use fewer moderators or method='FE'")
+    ev = np.linalg.eigvalsh(Xm.T @ Xm)
+    if np.any(ev <= 1e-7):  # metafor's evtol
+        raise InputError("design matrix X is not of full rank (a moderator is constant or redundant)",
+                         column="X", has_value=False, fix="drop redundant moderator columns")
+    try:
+        return _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(f"the model could not be fitted ({exc}); check for extreme sampling variances "
+                              "or nearly collinear moderators") from None
+
+
+def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control) -> RmaFit:
+    k, p = Xm.shape
+    notes: list[Note] = []
+
+    a = None
+    if weights is not None:
+        a = _as_1d("weights", weights)
+        if len(a) != k or not np.all(np.isfinite(a)) or np.any(a < 0) or not np.any(a > 0):
+            raise InputError("weights must be finite, >= 0, not all 0, one per study", column="weights",
+                             has_value=False, fix="give one non-negative weight per study")
+
+    yc = y - y.mean()  # metafor estimates tau2 on the centred outcome (Ymc)
+    ones = np.ones(k)
+    coef1, *_ = np.linalg.lstsq(Xm, ones, rcond=None)
+    if k > 1 and np.linalg.norm(ones - Xm @ coef1) > 1e-8 * math.sqrt(k):
+        notes.append(Note("no_intercept", "The model has no intercept; as metafor, tau2 and the residual Q are "
+                                          "computed from the mean-centred outcome."))
+    # ---- tau2 with the fallback chain
+    if k == 1:
+        chain = (method_req,)
+        if method_req != "FE":
+            notes.append(Note("k_small", "Only one study: tau2 cannot be estimated and is set to 0; "
+                                         "the result is that study's own estimate."))
+        est = _Tau2(0.0, True, 0, {})
+        method_used = "FE"
+    else:
+        fallbacks = con.fallback if con.fallback is not None else DEFAULT_FALLBACK.get(method_req, ())
+        candidates = (method_req,) + tuple(m for m in fallbacks if m != method_req)
+        tried: list[str] = []
+        est = None
+        for m in candidates:
+            tried.append(m)
+            try:
+                e = _estimate(m, yc, v, Xm, con)
+            except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
+                e = _Tau2(float("nan"), False, 0, {})
+            if e.converged and math.isfinite(e.raw):
+                est = e
+                break
+        if est is None:
+            raise EstimationError(
+                f"tau2 could not be estimated: {' -> '.join(tried)} all failed; "
+                "check the data for extreme sampling variances"
+            )
+        chain = tuple(tried)
+        method_used = chain[-1]
+        if len(chain) > 1:
+            msg = (f"The {method_req} estimator did not converge; tau2 was estimated with {method_used} "
+                   f"instead (fallback chain {' -> '.join(chain)}).")
+            notes.append(Note("fallback", msg))
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        notes.extend(est.notes)
+    tau2_raw = est.raw
+    tau2 = max(0.0, tau2_raw)
+    if tau2_raw < 0:
+        notes.append(Note("tau2_truncated",
+                          f"The {method_used} estimate of tau2 was negative ({tau2_raw:.6g}) and was truncated at 0."))
+    tau2_se = _se_tau2(method_used, tau2, est, k, p) if (k > p and method_used != "FE") else float("nan")
+    if method_req == "FE":
+        tau2_raw = float("nan")
+
+    # ---- fixed effects
+    w = 1.0 / (v + tau2)
+    sw = np.sqrt(w)
+    Qw, Rw = np.linalg.qr(Xm * sw[:, None])  # weighted least squares through QR (full precision)
+    beta = np.linalg.solve(Rw, Qw.T @ (y * sw))
+    Rinv = np.linalg.inv(Rw)
+    vb = Rinv @ Rinv.T  # (X'WX)^-1
+    RSS_knha = float(np.sum(w * (y - Xm @ beta) ** 2))
+    if a is not None:
+        AX = Xm * a[:, None]
+        _, stXAX = _proj(Xm, a)
+        beta = stXAX @ (AX.T @ y)
+        vb = stXAX @ (AX.T * (v + tau2)[None, :]) @ AX @ stXAX
+    eff_test = test
+    if test == "knha" and k - p == 0:
+        notes.append(Note("undefined", "The Hartung-Knapp-Sidik-Jonkman test needs k > p; with k = "
+                                       f"{k} a Wald z-test is used instead."))
+        eff_test = "z"
+    s2w = 1.0
+    if eff_test == "knha":
+        s2w = 0.0 if RSS_knha <= _EPS else RSS_knha / (k - p)
+        if method_req == "FE":
+            notes.append(Note("knha_fe", "The Hartung-Knapp-Sidik-Jonkman adjustment is not meant for "
+                                         "common-effect models (metafor warns likewise)."))
+        if adhoc and s2w < 1:
+            notes.append(Note("knha_adhoc", f"HKSJ scale factor s2 = {s2w:.4g} < 1 was set to 1 (ad hoc "
+                                            "correction), so the CI is never narrower than the Wald CI."))
+            s2w = 1.0
+        elif s2w == 0.0:
+            notes.append(Note("knha_zero_scale", "The weighted residuals are all 0, so the HKSJ standard "
+                                                 "error is 0 (as metafor); consider adhoc=True."))
+    vb = s2w * vb
+    se = np.sqrt(np.diag(vb))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = beta / se
+    if eff_test == "knha":
+        df: int | None = k - p
+        pval = 2 * sps.t.sf(np.abs(zval), df)
+        crit = float(sps.t.isf((1 - lvl) / 2, df))
+    else:
+        df = None
+        pval = 2 * sps.norm.sf(np.abs(zval))
+        crit = float(sps.norm.isf((1 - lvl) / 2))
+    ci_low = beta - crit * se
+    ci_high = beta + crit * se
+
+    # ---- heterogeneity (always with the inverse sampling-variance weights)
+    if k > p:
+        P, _ = _proj(Xm, 1.0 / v)
+        q = max(0.0, float(yc @ P @ yc))
+        q_df = k - p
+        q_p = float(sps.chi2.sf(q, q_df))
+        vt = (k - p) / float(np.trace(P))
+        if method_req == "FE":
+            i2 = max(0.0, (q - q_df) / q) if q > 0 else 0.0  # metafor: max(0, -Inf) = 0 when Q = 0
+            h2 = q / q_df
+        else:
+            i2 = tau2 / (vt + tau2)
+            h2 = tau2 / vt + 1
+    else:
+        q = q_p = i2 = h2 = vt = float("nan")
+        q_df = 0
+        notes.append(Note("undefined", f"With k = {k} study and {p} coefficient(s) the heterogeneity "
+                                       "statistics Q, I2 and H2 have 0 degrees of freedom and are undefined."))
+    wts = a if a is not None else w
+    wfrac = wts / wts.sum()
+    diag = Diagnostics(
+        tau2_raw=float(tau2_raw),
+        converged=bool(est.converged),
+        iterations=int(est.iterations),
+        fallback_chain=chain,
+        method_used=method_used if method_req != "FE" else "FE",
+        knha_scale=float(s2w),
+        vt=float(vt),
+    )
+    return RmaFit(
+        k=k, p=p, beta=beta, vb=vb, se=se, zval=zval, pval=pval, ci_low=ci_low, ci_high=ci_high, crit=crit,
+        df=df, tau2=float(tau2), tau2_se=float(tau2_se), q=float(q), q_df=int(q_df), q_pvalue=float(q_p),
+        i2=float(i2), h2=float(h2), weights=wfrac, yi=y, vi=v, X=Xm, method=method_req, test=eff_test,
+        level=lvl, adhoc=adhoc, diagnostics=diag, notes=tuple(notes),
+    )

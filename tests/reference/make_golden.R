@@ -1,0 +1,32 @@
+# The ONE generator of evigrade's metafor golden files.
+#
+#     Rscript tests/reference/make_golden.R        (working directory = repository root)
+#
+# Needs R with metafor + metadat (Debian: r-base-core r-cran-metafor r-cran-metadat; the goldens in
+# the repo were made with R 4.2.2 and metafor 3.8-1).  Each part script below is self-contained
+# (wrapped in local()) and writes its own JSON under tests/reference/golden/ with every number at
+# %.17g, the R and metafor versions and the R call of every case.  The Python tests only read the
+# JSON; they never call R.
+if (!file.exists("tests/reference/make_golden.R"))
+  stop("run from the repository root: Rscript tests/reference/make_golden.R")
+suppressPackageStartupMessages({
+  library(metafor)
+  library(metadat)
+})
+cat(R.version.string, "- metafor", as.character(packageVersion("metafor")), "\n")
+
+# Every part script in tests/reference/r/ (each owned by the engineer of that module), pooling first:
+#   r/rma.R    pooling: rma.uni (all tau2 estimators x z/knha) + confint + predict, models with a design
+#              matrix, rma.mh, rma.peto (stats core)
+#   r/escalc.R effect sizes;  r/bias.R meta-regression, small-study tests, sensitivity;  others as added.
+parts <- sort(Sys.glob("tests/reference/r/*.R"))
+parts <- c(intersect("tests/reference/r/rma.R", parts), setdiff(parts, "tests/reference/r/rma.R"))
+for (part in parts) {
+  if (file.exists(part)) {
+    cat("source:", part, "\n")
+    source(part, local = new.env())
+  } else {
+    cat("missing (skipped):", part, "\n")
+  }
+}
+cat("done:", length(parts), "part scripts\n")
