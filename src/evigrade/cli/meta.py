@@ -142,15 +142,135 @@ def register(app: typer.Typer) -> None:
         ratio_scale: bool = typer.Option(False, "--ratio-scale",
                                          help="yi, ci_low, ci_high are ratios as printed (e.g. OR 0.5, CI 0.3 to 0.8)."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain text output (also when NO_COLOR is set)."),
+        subgroup: Optional[str] = typer.Option(None, "--subgroup", metavar="COL",
+                                               help="Subgroup analysis by this CSV column (separate tau^2 per subgroup)."),
+        mods: Optional[str] = typer.Option(None, "--mods", metavar="COLS",
+                                           help="Meta-regression on these CSV columns (comma-separated)."),
+        leave_one_out: bool = typer.Option(False, "--leave-one-out", help="Add a leave-one-out sensitivity analysis."),
+        bias: bool = typer.Option(False, "--bias", help="Add small-study tests (Egger, rank test, trim-and-fill; k >= 10)."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
                               ratio_scale=ratio_scale)
+        extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
+                            bias=bias)
         if json_out:
-            typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
+            out = res.to_dict() if not extras else {"meta": res.to_dict(), **{k: v.to_dict() for k, v in extras.items()}}
+            typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
         color = not no_color and not os.environ.get("NO_COLOR")
         import sys
 
         color = color and sys.stdout.isatty()
         typer.echo(render_text(table, res, color=color), nl=False)
+        if extras:
+            typer.echo(render_extras(extras), nl=False)
+
+
+# ---- moderator / sensitivity / small-study options (engineer E: evigrade.stats.subgroups, .regression,
+# .sensitivity, .bias).  --json then prints {"meta": MetaResult.to_dict(), "<analysis>": result.to_dict(), ...}.
+
+
+def _csv_columns(studies: str, table, columns: list[str]) -> dict[str, list]:
+    """Values of extra CSV columns, aligned with the table's studies (None for an empty cell)."""
+    from ..effects.io import _labels, _parse
+    from ..errors import InputError
+
+    name, header, rows = _parse(studies)
+    labels = _labels(name, header, rows)
+    out: dict[str, list] = {}
+    for col in columns:
+        key = col.strip().lower()
+        if key not in header:
+            raise InputError(f"moderator column '{col}' not found", file=name, row=1, column=col,
+                             fix=f"use one of: {', '.join(h for h in header if h)}")
+        j = header.index(key)
+        cells = [(cells[j].strip() if j < len(cells) else "") for _, cells in rows]
+        if len(cells) != len(table.study):
+            if labels is None:
+                raise InputError("rows were dropped, so moderator values cannot be matched to studies", file=name,
+                                 column=col, fix="add a 'study' column with a unique label per row")
+            by_label = dict(zip(labels, cells))
+            cells = [by_label.get(s, "") for s in table.study]
+        out[col] = [None if c.upper() in ("", "NA", "N/A") else c for c in cells]
+    return out
+
+
+def _typed(values: list) -> list:
+    """Numbers when every non-empty cell is a number, else the text (a categorical moderator)."""
+    try:
+        return [None if v is None else float(v) for v in values]
+    except ValueError:
+        return values
+
+
+def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False) -> dict:
+    """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked)."""
+    extras: dict = {}
+    if subgroup:
+        from ..stats.subgroups import subgroup_analysis
+
+        g = _csv_columns(studies, table, [subgroup])[subgroup]
+        extras["subgroups"] = subgroup_analysis(res, groups=g, moderator=subgroup)
+    if mods:
+        from ..stats.regression import meta_regression
+
+        cols = [c.strip() for c in mods.split(",") if c.strip()]
+        vals = _csv_columns(studies, table, cols)
+        extras["meta_regression"] = meta_regression(res, mods={c: _typed(v) for c, v in vals.items()})
+    if leave_one_out:
+        from ..stats.sensitivity import leave_one_out as _l1o
+
+        extras["leave_one_out"] = _l1o(res)
+    if bias:
+        from ..stats.bias import small_study_summary
+
+        extras["small_study"] = small_study_summary(res)
+    return extras
+
+
+def render_extras(extras: dict) -> str:
+    """Plain-text sections for the optional analyses (numbers formatted here only)."""
+    lines: list[str] = []
+    pct = lambda p: _p(p)  # noqa: E731
+    sg = extras.get("subgroups")
+    if sg is not None:
+        lines += ["", f"Subgroups by {sg.moderator} ({sg.tau2_mode} tau^2):"]
+        for g in sg.groups:
+            lines.append(f"  {g.level}: k = {g.k}, estimate {_num(g.estimate)} [{_num(g.ci_low)}, {_num(g.ci_high)}],"
+                         f" tau^2 = {_num(g.tau2)}")
+        df = ", ".join(str(d) for d in sg.q_between_df)
+        lines.append(f"  Test for subgroup differences: {'F' if sg.distribution == 'F' else 'Q'}(df = {df}) = "
+                     f"{_num(sg.q_between)}, p-val {pct(sg.q_between_pvalue)}")
+    mr = extras.get("meta_regression")
+    if mr is not None:
+        lines += ["", f"Meta-regression (k = {mr.k}; tau^2 = {_num(mr.tau2)}, R^2 = "
+                      f"{'NA' if math.isnan(mr.r2) else f'{mr.r2 * 100:.2f}%'}):"]
+        for j, n in enumerate(mr.coef_names):
+            lines.append(f"  {n}: {_num(mr.coef[j])} (se {_num(mr.se[j])}), p-val {pct(mr.pval[j])}, "
+                         f"CI [{_num(mr.ci_low[j])}, {_num(mr.ci_high[j])}]")
+        df = ", ".join(str(d) for d in mr.qm_df if d is not None)
+        lines.append(f"  Test of moderators: QM(df = {df}) = {_num(mr.qm)}, p-val {pct(mr.qm_pvalue)}")
+    lo = extras.get("leave_one_out")
+    if lo is not None:
+        lines += ["", "Leave-one-out:"]
+        for s, r in zip(lo.study, lo.rows):
+            lines.append(f"  without {s}: " + ("could not be fitted" if r is None else
+                         f"{_num(r.estimate)} [{_num(r.ci_low)}, {_num(r.ci_high)}], I^2 = "
+                         f"{'NA' if math.isnan(r.i2) else f'{r.i2 * 100:.1f}%'}"))
+    ss = extras.get("small_study")
+    if ss is not None:
+        lines += ["", "Small-study effects:"]
+        if not ss.assessable:
+            lines.append("  not assessable (fewer than 10 studies)")
+        else:
+            lines.append(f"  Egger's test: t = {_num(ss.egger.stat)}, p-val {pct(ss.egger.pval)}; limit estimate "
+                         f"{_num(ss.egger.limit_estimate)}")
+            lines.append(f"  Rank correlation: Kendall's tau = {_num(ss.rank.tau)}, p-val {pct(ss.rank.pval)}")
+            tf = ss.trimfill
+            lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
+                         f"{_num(tf.adjusted.estimate)} [{_num(tf.adjusted.ci_low)}, {_num(tf.adjusted.ci_high)}]")
+    notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
+    if notes:
+        lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]
+    return "\n".join(lines) + "\n"
