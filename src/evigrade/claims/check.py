@@ -1,0 +1,146 @@
+"""``check(text, evidence) -> ClaimsReport`` and ``read_text_file(path)`` with its input checks."""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..results import Note, jsonable
+from .detect import Assertion, analyse
+from .evidence import Evidence, default_evidence
+from .judge import VERDICTS, judge
+from .terms import load_lexicon
+from .text import split_sentences
+
+__all__ = ["ClaimVerdict", "ClaimsReport", "check", "read_text_file", "MAX_BYTES"]
+
+#: Largest text file check-claims reads.  200 kB is about 30,000 words (some 60 pages),
+#: far beyond any leaflet or web page, and is checked in a few seconds; larger files (e.g. a
+#: 5 MB dump) are refused with a message saying how to split them.
+MAX_BYTES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimVerdict:
+    """The verdict on one sentence.
+
+    ``aspects`` lists what is overstated (certainty, size, time_frame, universality) when the verdict
+    is overstated (or another part of the sentence is), and what is understated (certainty, size)
+    when the verdict is understated.  ``evidence`` holds the finding, mechanism or safety profile
+    used (with certainty and source); ``explanation`` the rules that fired; ``rewording`` an honest
+    sentence in GRADE's wording (GRADE's own statement for the finding when there is one).
+    """
+
+    sentence: str
+    line: int
+    verdict: str
+    aspects: tuple[str, ...]
+    evidence: tuple[dict[str, Any], ...]
+    rewording: str | None
+    explanation: tuple[str, ...]
+    asserted: Assertion | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "sentence": self.sentence,
+            "line": self.line,
+            "verdict": self.verdict,
+            "aspects": list(self.aspects),
+            "evidence": list(self.evidence),
+            "rewording": self.rewording,
+            "explanation": list(self.explanation),
+            "asserted": None if self.asserted is None or not self.asserted.is_claim else self.asserted.to_dict(),
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsReport:
+    """Verdicts for every sentence of a text, with where the evidence came from."""
+
+    claims: tuple[ClaimVerdict, ...]
+    source: str | None
+    evidence_origin: str
+    intervention: str
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {v: 0 for v in VERDICTS}
+        for c in self.claims:
+            out[c.verdict] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "intervention": self.intervention,
+            "evidence_origin": self.evidence_origin,
+            "counts": self.counts,
+            "claims": [c.to_dict() for c in self.claims],
+            "notes": [n.to_dict() for n in self.notes],
+        }
+
+
+def lexicon_for(ev: Evidence, lexicon_path: str | None = None):
+    """The lexicon plus the evidence's own outcomes (names and pack synonyms) as extra concepts."""
+    lex = load_lexicon(lexicon_path)
+    seen: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
+    for f in ev.findings:
+        if f.outcome not in seen:
+            seen[f.outcome] = (f.outcome, f.outcome_name, f.synonyms, f.benefit)
+    return lex.with_pack_outcomes(seen.values())
+
+
+def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,
+          lexicon_path: str | None = None) -> ClaimsReport:
+    """Split ``text`` (Markdown or plain) into sentences and judge each against ``evidence``.
+
+    ``evidence`` defaults to ``default_evidence()`` (the bundled pack, summarised and graded on
+    each call, about two seconds): pass it explicitly when checking many texts.
+    """
+    if not isinstance(text, str):
+        raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
+    ev = default_evidence() if evidence is None else evidence
+    lex = lexicon_for(ev, lexicon_path)
+    verdicts = []
+    for s in split_sentences(text):
+        a = analyse(s.text, lex)
+        j = judge(a, ev, lex)
+        verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
+                                     j.explanation, a))
+    notes = list(ev.notes)
+    if not verdicts:
+        notes.append(Note("claims_no_sentences", "The text contains no sentences to check."))
+    return ClaimsReport(tuple(verdicts), source, ev.origin, ev.intervention, tuple(notes))
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} kB"
+
+
+def read_text_file(path: str | pathlib.Path, *, max_bytes: int = MAX_BYTES) -> str:
+    """Read a UTF-8 text/Markdown file, refusing missing, empty, binary, non-UTF-8 and oversized files."""
+    p = pathlib.Path(path)
+    name = str(path)
+    if not p.exists():
+        raise InputError("file not found", file=name, fix="give the path of a text or Markdown file")
+    if p.is_dir():
+        raise InputError("is a folder, not a text file", file=name, fix="give the path of a text or Markdown file")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"file is too large to check ({_size(size)}; the limit is {_size(max_bytes)})",
+                         file=name, fix="split the text into files under the limit and check each one")
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty", file=name, fix="give a file that contains the text to check")
+    if b"\x00" in data[:8192]:
+        raise InputError("looks like a binary file (it contains NUL bytes), not text", file=name,
+                         fix="save the text as plain UTF-8 text or Markdown")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})", file=name,
+                         fix="re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    return text

@@ -1,0 +1,357 @@
+"""What a sentence claims: its targets (outcomes, mechanisms, safety, the treatment in general) and
+what it asserts about them (certainty, size, time frame, universality, negation, direction,
+comparator).
+
+Rules, in order (each verdict's explanation lists the cues that fired):
+
+* Questions and calls to action are not claims.
+* Outcome, mechanism and safety-event mentions are found together, longest match first, so
+  "pressure pain threshold" is not also "pain" and "pain after treatment" is a safety event (but
+  "less pain after treatment" is an outcome).  The pack's own outcome names and synonyms are
+  found too; they lose ties to the lexicon's outcome and mechanism terms.
+* An outcome mention is a claim only with an effect word ("reduces", "relief", "improves" ...),
+  a size, time-frame or certainty cue, or a negation.  A mechanism mention is a claim with an
+  effect word or a strong cue; a lay metaphor ("flushes toxins") is a claim whenever the treatment
+  is named.  A sentence naming the treatment with an efficacy word ("works", "effective") or an
+  uncertainty cue but no outcome is a general claim.
+* Projected certainty: an explicit GRADE level ("moderate-certainty evidence") wins; then a strong
+  cue (proven, guaranteed, definitely, always, cures ...) -> high; otherwise the most hedged cue
+  present (very low: "evidence is limited", "uncertain", "sparse", "is thought to"; low: "may",
+  "can", "appears", "some trials suggest"; moderate: "probably", "likely"); otherwise a plain
+  assertion, which GRADE's wording reads as high ("reduces").  A sentence that reports what a
+  study found ("a review of 28 trials found that ...") projects no certainty of its own.
+* Size: the largest size cue (complete: eliminates, cures, pain-free; large: dramatic, huge;
+  moderate: significant, meaningful; small: slight, modest; trivial: little or no difference).
+* Time frame: every bucket named (immediate, short, mid, long/lasting/permanent/cures).
+* Negation is looked for after the size, safety, certainty and time-frame phrases are removed
+  (so "no more pain", "no side effects" and "no doubt" are not negations); a negation only in a
+  clause before "but"/"however" leaves the clause after it as the assertion; "not everyone" is a
+  hedge, not a denial.
+* Direction: "reduces range of motion", "lowers pressure pain thresholds" or "increases pain" say
+  the outcome gets worse (lower stiffness and tenderness are better); a temporary or hedged
+  increase in pain is read as an adverse event (post-needling soreness).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .terms import Lexicon, TermSet
+
+__all__ = ["Assertion", "analyse"]
+
+_CERT_RANK = {"very_low": 0, "low": 1, "moderate": 2, "high": 3}
+_SIZE_RANK = {"trivial": 0, "small": 1, "moderate": 2, "large": 3, "complete": 4}
+_TF_ORDER = ("immediate", "short", "mid", "long")
+TF_TO_BUCKET = {"immediate": "immediate", "short": "short_term", "mid": "mid_term", "long": "long_term"}
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """The parsed content of one sentence."""
+
+    text: str
+    is_claim: bool
+    outcomes: tuple[str, ...] = ()          # outcome concept ids
+    outcome_terms: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()           # outcomes/conditions/regions outside the pack
+    mechanisms: tuple[str, ...] = ()        # mechanism concept ids
+    mechanism_terms: tuple[str, ...] = ()
+    safety: str | None = None               # absolute | danger | general | event
+    safety_detail: dict[str, Any] = field(default_factory=dict)
+    general: bool = False
+    mentions_intervention: bool = False
+    certainty: str = "high"
+    certainty_cue: str | None = None
+    size: str | None = None
+    size_cue: str | None = None
+    timeframes: tuple[str, ...] = ()        # bucket ids
+    timeframe_cues: tuple[str, ...] = ()
+    universal_cue: str | None = None
+    negated: bool = False
+    negation_cue: str | None = None
+    comparators: tuple[int, ...] = ()       # indexes into Lexicon.comparisons
+    comparator_terms: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    harm: tuple[str, ...] = ()              # outcome concepts the sentence says get worse
+    reported: bool = False                  # reports what a study found ("a review found that ...")
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcomes": list(self.outcomes), "mechanisms": list(self.mechanisms), "safety": self.safety,
+            "general": self.general, "foreign": list(self.foreign),
+            "certainty": self.certainty if self.is_claim else None, "certainty_cue": self.certainty_cue,
+            "size": self.size, "size_cue": self.size_cue, "timeframes": list(self.timeframes),
+            "timeframe_cues": list(self.timeframe_cues), "universal_cue": self.universal_cue,
+            "negated": self.negated, "negation_cue": self.negation_cue,
+            "comparators": list(self.comparator_terms), "worse": list(self.harm), "reported": self.reported,
+        }
+
+
+_REDUCE_BEFORE = re.compile(r"(?i)\b(less|reduc\w*|reliev\w*|lower\w*|fewer|eas\w*|improv\w*|no more|"
+                            r"decreas\w*|free of|rid of)\W+(\w+\W+)?$")
+
+
+_SAFETY_COMPARATIVE = re.compile(r"(?i)\b(safer|less risky|riskier|more dangerous|less dangerous|fewer side effects|"
+                                 r"more side effects|(higher|lower|greater|smaller|more|less) risk( of [\w-]+)?)\s+than\b")
+#: "Moderate-certainty evidence", "low-quality evidence": an explicit GRADE level beats other cues.
+_EXPLICIT_CERTAINTY = re.compile(r"(?i)\b(very[\s-]+low|low|moderate|high|strong|weak)[\s-]+(certainty|quality|"
+                                 r"evidence|level evidence)\b")
+_EXPLICIT_LEVEL = {"very": "very_low", "low": "low", "weak": "low", "moderate": "moderate", "high": "high", "strong": "high"}
+#: "not a magic bullet", "not a cure": a hedge, not a denial of any effect.
+_NOT_PANACEA = re.compile(r"(?i)\bnot\s+a\s+(magic bullet|miracle cure|miracle|cure-all|cure|panacea|quick fix)\b")
+#: "not everyone", "might not help everyone": a statement that the effect is not universal.
+_NOT_UNIVERSAL = re.compile(r"(?i)\b(not|n't|never)\s+(\w+\s+){0,2}(everyone|everybody|all|always|every\w*)\b")
+#: "most patients experience no side effects": a majority qualifier turns "no X" into a frequency statement.
+_MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|people|clients|treatments|sessions)\b")
+#: "A review of 28 trials found that ...": a sentence that reports what a study found.
+_REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
+                       r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed)\b|"
+                       r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
+
+
+_UP = re.compile(r"(?i)\b(increas\w*|rais\w*|boost\w*|higher|more pain|heighten\w*|intensif\w*)\b")
+_DOWN = re.compile(r"(?i)\b(reduc\w*|decreas\w*|lower\w*|less|fewer|diminish\w*|limits?|restricts?)\b")
+_WORSE = re.compile(r"(?i)\b(wors[e]n\w*|aggravat\w*|flare\w*|(make|makes|making|made)\s+(\w+\s+){0,3}worse)\b")
+_TEMPORARY = re.compile(r"(?i)\b(temporar\w*|briefly|short.lived|for a (day|few days|while)|a day or two|"
+                        r"at first|initially|afterwards|after (the )?(treatment|session|needling)|may|might|can|could|"
+                        r"sometimes|some people|some patients)\b")
+#: Outcome terms for which lower is better even when their concept's benefit is "higher".
+_INVERSE_TERM = re.compile(r"(?i)stiff|tender|sensitiv")
+
+
+def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
+    """The first negation cue outside phrases that contain negative words but are not negations
+    ("no more pain", "no side effects", "no doubt", "never come back", "without exception")."""
+    consumed = _spans(lex.size["trivial"].find(t)) + _spans(lex.size["large"].find(t)) \
+        + _spans(lex.size["complete"].find(t)) \
+        + _spans(lex.safety_absolute.find(t)) + _spans(lex.strong.find(t)) \
+        + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t))
+    return lex.negation.search(_blank(t, consumed))
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for a, b in spans:
+        for i in range(a, b):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _spans(hits: list[tuple[str, int, int]]) -> list[tuple[int, int]]:
+    return [(a, b) for _, a, b in hits]
+
+
+def _resolve(hits: list[tuple[str, str, str, int, int]]) -> list[tuple[str, str, str, int, int]]:
+    """Greedy longest-first, non-overlapping selection of (kind, concept, term, start, end)."""
+    chosen: list[tuple[str, str, str, int, int]] = []
+    taken: list[tuple[int, int]] = []
+    prio = {"outcome": 0, "mechanism": 1, "mild": 3, "serious": 3, "absolute": 3, "foreign": 4}
+    # equal spans: lexicon outcomes, then mechanisms, then pack-only outcomes (6th item = 2), then the rest
+    for h in sorted(hits, key=lambda h: (-(h[4] - h[3]), h[5] if len(h) > 5 else prio[h[0]], h[3])):  # type: ignore[misc]
+        if any(h[3] < b and a < h[4] for a, b in taken):
+            continue
+        chosen.append(h[:5])
+        taken.append((h[3], h[4]))
+    return sorted(chosen, key=lambda h: h[3])
+
+
+def _max_cue(sets: dict[str, TermSet], text: str, order: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The highest-ranked level (last in ``order``) whose terms appear, with its cue."""
+    for level in reversed(order):
+        ts = sets.get(level)
+        if ts:
+            hit = ts.search(text)
+            if hit:
+                return level, hit[0]
+    return None, None
+
+
+def analyse(text: str, lex: Lexicon) -> Assertion:
+    """Parse one sentence into an ``Assertion``."""
+    t = text.strip()
+    for pat in lex.non_claim:
+        if pat.search(t):
+            return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+
+    # --- targets, longest match first across outcomes, mechanisms and safety events
+    hits: list[tuple[str, str, str, int, int]] = []
+    for c in lex.outcomes:
+        hits += [("outcome", c.concept, term, a, b) for term, a, b in c.terms.find(t)]
+    for c in lex.mechanisms:
+        hits += [("mechanism", c.concept, term, a, b) for term, a, b in c.terms.find(t)]
+    for c in lex.pack_outcomes:
+        hits += [("outcome", c.concept, term, a, b, 2) for term, a, b in c.terms.find(t)]  # type: ignore[misc]
+    # "less pain after treatment" is an outcome claim, not the mild event "pain after treatment"
+    hits += [("mild", "mild", term, a, b) for term, a, b in lex.mild_events.find(t)
+             if not (re.match(r"(?i)(pain|discomfort|aching)", term)
+                     and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))]
+    hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)]
+    hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
+    hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
+    chosen = _resolve(hits)
+
+    outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
+    outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
+    mechanisms = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "mechanism"))
+    mechanism_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "mechanism"))
+    foreign = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "foreign"))
+    mild = [h[2] for h in chosen if h[0] == "mild"]
+    serious = [h[2] for h in chosen if h[0] == "serious"]
+    absolute = [h[2] for h in chosen if h[0] == "absolute"]
+
+    # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
+    harm: list[str] = []
+    up, down = _UP.search(t) is not None, _DOWN.search(t) is not None
+    worse = _WORSE.search(t) is not None
+    concept_benefit = {c.concept: c.benefit for c in lex.all_outcomes}
+    for h in chosen:
+        if h[0] != "outcome" or h[1] in harm:
+            continue
+        good = "lower" if _INVERSE_TERM.search(h[2]) else concept_benefit.get(h[1], "lower")
+        if worse or (up and not down and good == "lower") or (down and not up and good == "higher"):
+            harm.append(h[1])
+    # a temporary increase in pain is an adverse event (post-needling soreness, aggravation)
+    if "pain" in harm and not mild and not serious and _TEMPORARY.search(t):
+        mild = ["pain increase"]
+        harm = [x for x in harm if x != "pain"]
+        outcomes = tuple(x for x in outcomes if x != "pain")
+
+    interv = lex.intervention.find(t)
+    regions = tuple(dict.fromkeys(x[0].lower() for x in lex.pack_regions.find(t)))
+
+    # --- assertion cues.  "X is not a cure, but it may ease pain": when the only negation sits in
+    # a clause before "but"/"however", the assertion is the clause after it.
+    ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
+    explicit = _EXPLICIT_CERTAINTY.search(ct)
+    if explicit is not None:  # "moderate evidence" is a certainty level, not a size
+        ct = ct[:explicit.start()] + " " * (explicit.end() - explicit.start()) + ct[explicit.end():]
+    m_but = re.search(r"(?i)[,;]?\s+(but|however|yet)\s+", t)
+    if m_but:
+        pre, post = ct[:m_but.start()], ct[m_but.end():]
+        if _negation(pre, lex) is not None and _negation(post, lex) is None:
+            ct = post
+    strong = lex.strong.search(ct)
+    size_level, size_cue = _max_cue(lex.size, ct, ("trivial", "small", "moderate", "large", "complete"))
+    tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
+    timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
+    timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
+    universal = lex.universality.search(ct)
+    effect = lex.effect.find(t)
+    comp_idx, comp_terms = [], []
+    for i, (ts, _pat) in enumerate(lex.comparisons):
+        hit = ts.search(t)
+        if hit:
+            comp_idx.append(i)
+            comp_terms.append(hit[0])
+    if any(i in lex.add_on_groups for i in comp_idx):
+        # "added to physiotherapy": physiotherapy is the background therapy, not the comparator
+        keep = [k for k, i in enumerate(comp_idx) if i not in lex.background_groups]
+        comp_idx, comp_terms = [comp_idx[k] for k in keep], [comp_terms[k] for k in keep]
+
+    # safety stance
+    safety: str | None = None
+    detail: dict[str, Any] = {}
+    danger = lex.safety_danger.search(t)
+    if absolute and _MAJORITY.search(t):
+        safety, detail = "general", {"cue": _MAJORITY.search(t).group(0) + " ... " + absolute[0]}  # type: ignore[union-attr]
+    elif absolute:
+        safety, detail = "absolute", {"cue": absolute[0]}
+    elif danger:
+        safety, detail = "danger", {"cue": danger[0]}
+    elif mild or serious:
+        freq = lex.safety_frequent.search(t)
+        rare = lex.safety_rare.search(t)
+        poss = lex.safety_possible.search(t)
+        # "absent" cues only count outside the event phrase itself
+        rest = _blank(t, [(h[3], h[4]) for h in chosen if h[0] in ("mild", "serious")])
+        absent = lex.safety_absent.search(rest)
+        stance = "rare" if rare else "absent" if absent else "frequent" if freq else "possible" if poss else None
+        is_mild_effect_claim = bool(mild) and not serious and outcomes == () and stance is None
+        if stance is not None or serious:
+            safety = "event"
+            detail = {"severity": "serious" if serious else "mild", "events": serious or mild,
+                      "stance": stance or "mentioned",
+                      "cue": (rare or absent or freq or poss or (None,))[0]}
+        elif is_mild_effect_claim:
+            safety = "event"
+            detail = {"severity": "mild", "events": mild, "stance": "mentioned", "cue": None}
+    comparative = _SAFETY_COMPARATIVE.search(t)
+    if safety is None and comparative:
+        safety, detail = "comparative", {"cue": comparative.group(0)}
+    if safety is None:
+        gen = lex.safety_general.search(t)
+        if gen:
+            safety, detail = "general", {"cue": gen[0]}
+
+    neg = _negation(ct, lex)
+    non_universal = _NOT_UNIVERSAL.search(ct)
+    if non_universal is not None:
+        # "not everyone": neither a universal claim nor a denial of the effect, a hedge
+        universal = None
+        if neg is not None and non_universal.start() <= neg[1] < non_universal.end():
+            neg = _negation(ct[:non_universal.start()] + " " * (non_universal.end() - non_universal.start())
+                            + ct[non_universal.end():], lex)
+    negated = neg is not None or size_level == "trivial"
+    neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
+
+    # projected certainty
+    if explicit is not None:
+        certainty = _EXPLICIT_LEVEL[explicit.group(1).lower().split()[0].split("-")[0]]
+        cue = explicit.group(0)
+    elif strong:
+        certainty, cue = "high", strong[0]
+    else:
+        vl, lo, mo = lex.very_low.search(ct), lex.low.search(ct), lex.moderate.search(ct)
+        if vl:
+            certainty, cue = "very_low", vl[0]
+        elif lo:
+            certainty, cue = "low", lo[0]
+        elif mo:
+            certainty, cue = "moderate", mo[0]
+        else:
+            certainty, cue = "high", None
+    if non_universal is not None and certainty == "high" and not strong:
+        certainty, cue = "low", non_universal.group(0)
+    reported = _REPORTED.search(t) is not None and not strong
+
+    # --- is it a claim?
+    has_effect = bool(effect)
+    # a time frame alone does not make a claim ("I had neck pain for 3 years")
+    outcome_claim = bool(outcomes) and (has_effect or size_level is not None
+                                        or strong is not None or negated or cue is not None)
+    lay = {c.concept for c in lex.mechanisms if c.pack_match is None}
+    # a lay metaphor ("flushes toxins", "rebalances energy") asserts by itself
+    mech_claim = bool(mechanisms) and (has_effect or strong is not None
+                                       or (bool(interv) and any(m in lay for m in mechanisms)))
+    foreign_claim = bool(foreign) and (has_effect or size_level is not None or strong is not None
+                                       or outcome_claim)
+    named = bool(interv) or re.match(r"(?i)\s*(it|this)\b", t) is not None
+    general_cue = lex.general.search(t) is not None
+    general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
+               and ((named and (general_cue or certainty == "very_low" or (has_effect and negated)
+                                or (has_effect and (strong is not None or size_level is not None
+                                                    or universal is not None or cue is not None))))
+                    # texts about the treatment often leave it unnamed: "most clients notice a
+                    # difference after one session, and results last for months"
+                    or (general_cue and has_effect and (bool(timeframes) or size_level is not None
+                                                        or strong is not None or universal is not None))))
+    is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general
+    if not outcome_claim:
+        outcomes, outcome_terms = (), ()
+    if not mech_claim:
+        mechanisms, mechanism_terms = (), ()
+    if not foreign_claim:
+        foreign = ()
+    reason = "" if is_claim else "no outcome, mechanism, safety or efficacy assertion found"
+    harm = [x for x in harm if x in outcomes]
+    return Assertion(
+        harm=tuple(harm), reported=reported, text=text, is_claim=is_claim, outcomes=outcomes, outcome_terms=outcome_terms, foreign=foreign,
+        mechanisms=mechanisms, mechanism_terms=mechanism_terms, safety=safety, safety_detail=detail,
+        general=general, mentions_intervention=bool(interv), certainty=certainty, certainty_cue=cue,
+        size=size_level, size_cue=size_cue, timeframes=timeframes, timeframe_cues=timeframe_cues,
+        universal_cue=universal[0] if universal else None, negated=negated, negation_cue=neg_cue,
+        comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
+    )

@@ -1,0 +1,598 @@
+"""The evidence a text is checked against, independent of how it was produced.
+
+``Evidence`` is a frozen bundle of findings (one per outcome x time point x comparison with its
+certainty, magnitude and direction), mechanisms (with a support label) and a safety profile.
+
+* ``evidence_from_summary(summary_dict, pack=None)`` reads ``Summary.to_dict()`` from
+  ``evigrade.packs.summarize`` (with GRADE certainty / magnitude / statements when they are
+  there) and the pack's outcome names and synonyms.
+* ``default_evidence()`` builds it from the bundled pack; when the pack chain cannot run it
+  falls back to ``lexicon/reference_evidence.json``, a hand-curated Evidence taken from the
+  shared dry-needling evidence (every finding names its source row), and records a Note.
+* ``Evidence.from_dict`` / ``load_evidence(path)`` read a stored Evidence (used for fixtures).
+
+Where a summary finding has no GRADE certainty yet, the finding is "not rated" (certainty None);
+the checker then lets it support at most "low" certainty wording (``UNRATED_CEILING``) and says so.
+Where a finding has no magnitude, it is derived only for SMD (Cohen's 0.2 / 0.5 / 0.8 bands,
+the default D's GradeConfig uses when no MID is given); otherwise it stays unknown and cannot
+support an explicit size claim.
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from ..errors import EvigradeError, InputError
+from ..results import Note, jsonable
+
+__all__ = [
+    "CERTAINTY_LEVELS",
+    "MAGNITUDES",
+    "SUPPORT_LABELS",
+    "TIME_BUCKETS",
+    "EvidenceFinding",
+    "EvidenceMechanism",
+    "EvidenceSafety",
+    "Evidence",
+    "evidence_from_summary",
+    "default_evidence",
+    "reference_evidence",
+    "load_evidence",
+    "normalise_certainty",
+    "normalise_bucket",
+]
+
+CERTAINTY_LEVELS = ("very_low", "low", "moderate", "high")  # index = rank
+MAGNITUDES = ("trivial", "small", "moderate", "large")  # index = rank
+SUPPORT_LABELS = ("proposed", "partially supported", "established")
+TIME_BUCKETS = ("immediate", "short_term", "mid_term", "long_term")  # index = rank
+
+_LEXICON_DIR = pathlib.Path(__file__).resolve().parent / "lexicon"
+REFERENCE_EVIDENCE_PATH = _LEXICON_DIR / "reference_evidence.json"
+
+
+def _t(x: Any) -> tuple[Any, ...]:
+    """A string -> (string,); a list or tuple -> tuple; anything else (None, numbers, dicts) -> ()."""
+    if isinstance(x, str):
+        return (x,) if x else ()
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return ()
+
+
+def _seq(x: Any) -> tuple[Any, ...]:
+    """A list or tuple -> tuple; anything else -> () (summary data read defensively)."""
+    return tuple(x) if isinstance(x, (list, tuple)) else ()
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFinding:
+    """One finding: outcome x time point(s) x comparison, with what GRADE says about it.
+
+    ``timepoints`` holds bucket ids from ``TIME_BUCKETS`` (empty = time point not stated).
+    ``certainty`` is one of ``CERTAINTY_LEVELS`` or None (not rated); ``magnitude`` one of
+    ``MAGNITUDES`` or None (not judged); ``direction`` "benefit", "harm" or "none" (or None).
+    ``benefit`` says whether lower or higher values are better.
+    """
+
+    outcome: str
+    outcome_name: str
+    synonyms: tuple[str, ...] = ()
+    family: str = ""
+    timepoints: tuple[str, ...] = ()
+    comparison: str = ""
+    certainty: str | None = None
+    magnitude: str | None = None
+    direction: str | None = None
+    benefit: str = "lower"
+    measure: str | None = None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    statement: str | None = None
+    source: str = ""
+    basis: str = ""
+    population: str = ""
+    comparison_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "population": self.population, "comparison_id": self.comparison_id,
+            "outcome": self.outcome, "outcome_name": self.outcome_name, "synonyms": list(self.synonyms),
+            "family": self.family, "timepoints": list(self.timepoints), "comparison": self.comparison,
+            "certainty": self.certainty, "magnitude": self.magnitude, "direction": self.direction,
+            "benefit": self.benefit, "measure": self.measure, "estimate": self.estimate,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "statement": self.statement,
+            "source": self.source, "basis": self.basis,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceMechanism:
+    """A proposed mechanism with its support label (proposed / partially supported / established)."""
+
+    name: str
+    support_label: str
+    synonyms: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "support_label": self.support_label, "synonyms": list(self.synonyms),
+                "sources": list(self.sources)}
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSafety:
+    """The safety profile: an overall rating, the common mild events and the rare serious ones."""
+
+    rating: str
+    common_mild_events: tuple[str, ...] = ()
+    serious_rare_events: tuple[str, ...] = ()
+    mild_rate: float | None = None
+    serious_rate: float | None = None
+    summary: str = ""
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "rating": self.rating, "common_mild_events": list(self.common_mild_events),
+            "serious_rare_events": list(self.serious_rare_events), "mild_rate": self.mild_rate,
+            "serious_rate": self.serious_rate, "summary": self.summary, "sources": list(self.sources),
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the claims checker compares a text with."""
+
+    intervention: str
+    findings: tuple[EvidenceFinding, ...]
+    mechanisms: tuple[EvidenceMechanism, ...] = ()
+    safety: EvidenceSafety | None = None
+    origin: str = ""
+    notes: tuple[Note, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intervention": self.intervention,
+            "origin": self.origin,
+            "findings": [f.to_dict() for f in self.findings],
+            "mechanisms": [m.to_dict() for m in self.mechanisms],
+            "safety": None if self.safety is None else self.safety.to_dict(),
+            "notes": [n.to_dict() for n in self.notes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Evidence":
+        findings = []
+        for f in d.get("findings", ()):
+            findings.append(EvidenceFinding(
+                outcome=str(f["outcome"]), outcome_name=str(f.get("outcome_name") or f["outcome"]),
+                synonyms=_t(f.get("synonyms")), family=str(f.get("family") or ""),
+                timepoints=tuple(dict.fromkeys(b for x in _t(f.get("timepoints")) for b in normalise_bucket(x))),
+                comparison=str(f.get("comparison") or ""),
+                certainty=normalise_certainty(f.get("certainty")), magnitude=_norm_magnitude(f.get("magnitude")),
+                direction=_norm_direction(f.get("direction")), benefit=str(f.get("benefit") or "lower"),
+                measure=f.get("measure"), estimate=_num(f.get("estimate")), ci_low=_num(f.get("ci_low")),
+                ci_high=_num(f.get("ci_high")), statement=f.get("statement"), source=str(f.get("source") or ""),
+                basis=str(f.get("basis") or ""), population=str(f.get("population") or ""),
+                comparison_id=str(f.get("comparison_id") or ""),
+            ))
+        mechs = [EvidenceMechanism(name=str(m["name"]), support_label=_norm_support(m.get("support_label")),
+                                   synonyms=_t(m.get("synonyms")), sources=_t(m.get("sources")))
+                 for m in d.get("mechanisms", ())]
+        s = d.get("safety")
+        safety = None
+        if s:
+            safety = EvidenceSafety(rating=str(s.get("rating") or ""), common_mild_events=_t(s.get("common_mild_events")),
+                                    serious_rare_events=_t(s.get("serious_rare_events")),
+                                    mild_rate=_num(s.get("mild_rate")), serious_rate=_num(s.get("serious_rate")),
+                                    summary=str(s.get("summary") or ""), sources=_t(s.get("sources")))
+        notes = tuple(Note(n["code"], n["message"], n.get("study")) for n in d.get("notes", ()))
+        return cls(intervention=str(d.get("intervention") or "dry needling"), findings=tuple(findings),
+                   mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# normalisation helpers
+
+
+def _num(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def normalise_certainty(x: Any) -> str | None:
+    """'High', 'moderate', 'low', 'very low', 'very_low', ⊕ symbols, CertaintyRating-like -> level or None."""
+    if x is None:
+        return None
+    if isinstance(x, Mapping):
+        for key in ("final", "final_level", "level", "certainty"):
+            if key in x:
+                return normalise_certainty(x[key])
+        return None
+    for attr in ("final", "final_level", "level"):
+        if hasattr(x, attr) and not isinstance(x, str):
+            return normalise_certainty(getattr(x, attr))
+    s = str(x).strip().lower().replace("-", " ").replace("_", " ")
+    if not s:
+        return None
+    if s.startswith("very low"):
+        return "very_low"
+    # "low to moderate" and the like: the lower end is what the evidence supports throughout
+    for level in ("low", "moderate", "high"):
+        if s.startswith(level):
+            return level
+    if "very low" in s:
+        return "very_low"
+    for level in ("low", "moderate", "high"):
+        if re.search(rf"\b{level}\b", s):
+            return level
+    return None
+
+
+def _norm_magnitude(x: Any) -> str | None:
+    if isinstance(x, Mapping):
+        x = x.get("size") or x.get("magnitude")
+    if x is None:
+        return None
+    s = str(x).strip().lower()
+    if s in ("none", "no effect", "negligible"):
+        return "trivial"
+    if s == "medium":
+        return "moderate"
+    return s if s in MAGNITUDES else None
+
+
+def _norm_direction(x: Any) -> str | None:
+    if isinstance(x, Mapping):
+        x = x.get("direction")
+    if x is None:
+        return None
+    s = str(x).strip().lower()
+    if s in ("benefit", "harm", "none"):
+        return s
+    if s in ("favours intervention", "favors intervention", "favours dn", "favors dn", "beneficial", "improvement"):
+        return "benefit"
+    if s in ("no difference", "no effect", "null", "neutral", "little or no difference", "uncertain"):
+        return "none"
+    if s.startswith("favours") or s.startswith("favors") or s in ("harmful", "worse"):
+        return "harm"
+    return None
+
+
+def _norm_support(x: Any) -> str:
+    s = str(x or "").strip().lower().replace("_", " ")
+    if s in SUPPORT_LABELS:
+        return s
+    if "established" in s:
+        return "established"
+    if "partial" in s:
+        return "partially supported"
+    return "proposed"
+
+
+def normalise_bucket(x: Any) -> tuple[str, ...]:
+    """A pack bucket id or label ('short_term', 'short term', 'immediate + short term', 'a+b') -> bucket ids."""
+    if x is None:
+        return ()
+    s = str(x).strip().lower()
+    if not s or s in ("unspecified", "nan", "none", "not stated"):
+        return ()
+    out: list[str] = []
+    for part in re.split(r"\s*\+\s*|\s*,\s*|\s+and\s+", s):
+        p = part.replace("-", " ").replace("_", " ").strip()
+        if p.startswith("immediate"):
+            out.append("immediate")
+        elif p.startswith("short"):
+            out.append("short_term")
+        elif p.startswith(("mid", "medium", "intermediate")):
+            out.append("mid_term")
+        elif p.startswith("long"):
+            out.append("long_term")
+    return tuple(dict.fromkeys(out))
+
+
+def derive_magnitude(measure: str | None, estimate: float | None) -> str | None:
+    """Cohen's bands for SMD (0.2 / 0.5 / 0.8); None for other measures (needs a MID)."""
+    if estimate is None or not measure or str(measure).upper() not in ("SMD", "ES", "D", "G"):
+        return None
+    a = abs(estimate)
+    if a < 0.2:
+        return "trivial"
+    if a < 0.5:
+        return "small"
+    if a < 0.8:
+        return "moderate"
+    return "large"
+
+
+_RATIO = ("OR", "RR", "ROM", "HR", "IRR")
+
+
+def derive_direction(measure: str | None, ci_low: float | None, ci_high: float | None, benefit: str) -> str | None:
+    """'benefit'/'harm' when the CI excludes the null on that side, 'none' when it includes it."""
+    if ci_low is None or ci_high is None:
+        return None
+    null = 1.0 if str(measure or "").upper() in _RATIO else 0.0
+    if ci_low <= null <= ci_high:
+        return "none"
+    lower_side = ci_high < null
+    good = lower_side if benefit == "lower" else not lower_side
+    return "benefit" if good else "harm"
+
+
+# --------------------------------------------------------------------------------------------
+# from C's Summary.to_dict()
+
+
+def _get(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
+    for k in keys:
+        if k in d and d[k] is not None:
+            return d[k]
+    return default
+
+
+def _pack_outcomes(pack: Any) -> dict[str, dict[str, Any]]:
+    """Outcome id -> {name, synonyms, family, benefit} from a Pack object or a dict."""
+    out: dict[str, dict[str, Any]] = {}
+    if pack is None:
+        return out
+    outcomes = pack.get("outcomes") if isinstance(pack, Mapping) else getattr(pack, "outcomes", None)
+    if outcomes is None:
+        return out
+    items = outcomes.values() if isinstance(outcomes, Mapping) else outcomes
+    for o in items:
+        get = (lambda k, o=o: o.get(k)) if isinstance(o, Mapping) else (lambda k, o=o: getattr(o, k, None))
+        oid = get("id")
+        if not oid:
+            continue
+        syn = get("synonyms") or get("aliases") or ()
+        out[str(oid)] = {
+            "name": str(get("name") or oid),
+            "synonyms": tuple(str(s) for s in _t(syn)),
+            "family": str(get("family") or ""),
+            "benefit": str(get("benefit") or "lower"),
+        }
+    return out
+
+
+def _sources_text(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, Mapping):
+        return "; ".join(f"{k}: {v}" for k, v in x.items() if v)
+    parts = []
+    for s in _seq(x):
+        if isinstance(s, Mapping):
+            parts.append(" ".join(str(v) for v in s.values() if v not in (None, "")))
+        else:
+            parts.append(str(s))
+    return "; ".join(p for p in parts if p)
+
+
+_NO_EFFECT_TEXT = re.compile(r"(?i)\b(no (significant )?(effect|difference|differences|change)|not significant|"
+                             r"non.?significant|no between.group|did not differ)\b")
+
+
+def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]) -> EvidenceFinding:
+    oid = str(_get(f, "outcome", "outcome_id", default=""))
+    info = outcomes.get(oid, {})
+    name = str(_get(f, "outcome_name", "outcome_label", default=info.get("name") or oid.replace("_", " ")))
+    synonyms = tuple(dict.fromkeys(_t(info.get("synonyms")) + _t(f.get("synonyms"))))
+    benefit = str(_get(f, "benefit", "benefit_direction", default=info.get("benefit") or "lower"))
+    measure = _get(f, "measure")
+    measure = measure if isinstance(measure, str) and measure else None
+    est = _num(_get(f, "estimate"))
+    lo, hi = _num(_get(f, "ci_low")), _num(_get(f, "ci_high"))
+    grade = f.get("grade") if isinstance(f.get("grade"), Mapping) else {}
+    gmag = grade.get("magnitude") if isinstance(grade.get("magnitude"), Mapping) else {}
+    certainty = normalise_certainty(_get(f, "certainty", default=None) or grade.get("certainty")
+                                    or grade.get("final"))
+    magnitude = _norm_magnitude(_get(f, "magnitude", default=None) or gmag or grade.get("magnitude")) \
+        or derive_magnitude(measure, est)
+    # "shows benefit" means the CI excludes no effect: the CI decides whenever there is one
+    direction = derive_direction(measure, lo, hi, benefit) \
+        or _norm_direction(_get(f, "direction", default=None) or gmag.get("direction"))
+    if direction is None:
+        texts = [str(f.get(k) or "") for k in ("result", "reported_as", "reported_result", "summary")]
+        for r in _seq(f.get("reviews")):
+            if isinstance(r, Mapping):
+                texts.append(str(r.get("result_as_reported") or ""))
+                texts.append(str(r.get("reported_as") or ""))
+        if _NO_EFFECT_TEXT.search(" ".join(texts)):
+            direction = "none"  # a reported "no effect": trivial unless GRADE judged a size
+            magnitude = magnitude or "trivial"
+    statement = _get(f, "statement", default=None) or grade.get("statement")
+    tp = normalise_bucket(_get(f, "timepoint", "timepoint_bucket", "bucket", default=None))
+    comparison = _get(f, "comparison_label", "comparison", default="")
+    if isinstance(comparison, Mapping):
+        comparison = comparison.get("label") or comparison.get("id") or ""
+    return EvidenceFinding(
+        outcome=oid, outcome_name=name, synonyms=synonyms,
+        family=str(_get(f, "family", default=info.get("family") or "")), timepoints=tp,
+        comparison=str(comparison), certainty=certainty, magnitude=magnitude, direction=direction,
+        benefit=benefit, measure=None if measure is None else str(measure), estimate=est, ci_low=lo, ci_high=hi,
+        statement=None if statement is None else str(statement),
+        source=_sources_text(_get(f, "sources", "source", "primary_source", default="")),
+        basis=str(_get(f, "basis", default="")),
+        population=str(_get(f, "population_label", "population", default="")),
+        comparison_id=str(f.get("comparison") if not isinstance(f.get("comparison"), Mapping) else ""),
+    )
+
+
+def _mechanism_from_dict(m: Mapping[str, Any]) -> EvidenceMechanism:
+    name = str(_get(m, "name", "mechanism", "claim", default=""))
+    label = _get(m, "support_label", "label", "support", default=None)
+    if label is None:  # C's summary before D's labels: map the strongest support kind
+        kind = str(_get(m, "strongest_support", "support_kind", "kind", default="theory"))
+        label = {"review": "partially supported", "trial": "partially supported",
+                 "human_physiological": "proposed", "animal": "proposed", "theory": "proposed"}.get(kind, "proposed")
+    srcs = [str(x) for x in _t(_get(m, "sources", "source", default=()))]
+    for e in _seq(m.get("evidence")):
+        if isinstance(e, Mapping):
+            srcs.append(" ".join(str(e.get(k)) for k in ("claim_id", "citation") if e.get(k)))
+    return EvidenceMechanism(name=name, support_label=_norm_support(label), synonyms=_t(m.get("synonyms")),
+                             sources=tuple(x for x in srcs if x))
+
+
+def _safety_from_dict(s: Any) -> EvidenceSafety | None:
+    """Our own safety dict, or C's SafetySummary.to_dict() with D's rating."""
+    if not s or not isinstance(s, Mapping):
+        return None
+    rating_raw = _get(s, "rating", "safety_rating", "label", default="")
+    summary = str(_get(s, "summary", "statement", default=""))
+    mild_rate = _num(_get(s, "mild_rate", default=None))
+    serious_rate = _num(_get(s, "serious_rate", default=None))
+    if isinstance(rating_raw, Mapping):
+        summary = summary or str(rating_raw.get("sentence") or "")
+        mild_rate = mild_rate if mild_rate is not None else _num(rating_raw.get("mild_estimate"))
+        serious_rate = serious_rate if serious_rate is not None else _num(rating_raw.get("serious_estimate"))
+        rating = str(rating_raw.get("label") or "")
+    else:
+        rating = str(rating_raw or "")
+    mild = list(_t(_get(s, "common_mild_events", "mild_events", default=())))
+    serious = list(_t(_get(s, "serious_rare_events", "serious_events", default=())))
+    sources: list[str] = [str(x) for x in _t(_get(s, "sources", default=()))]
+    for it in _seq(s.get("items")):
+        if not isinstance(it, Mapping):
+            continue
+        ev_name = str(it.get("event") or "")
+        if ev_name and not ev_name.lower().startswith("any"):
+            (serious if it.get("severity") in ("serious", "significant") else mild).append(ev_name)
+        sid = " ".join(str(it.get(k)) for k in ("safety_id", "source_id") if it.get(k))
+        if sid:
+            sources.append(sid)
+    for cr in _seq(s.get("case_reports")):
+        if isinstance(cr, Mapping) and cr.get("event"):
+            serious.append(str(cr["event"]))
+            sources.append(" ".join(str(cr.get(k)) for k in ("safety_id", "source_id") if cr.get(k)))
+    if mild_rate is None:
+        for pool in _seq(s.get("pools")):
+            if isinstance(pool, Mapping) and pool.get("severity") == "mild" and pool.get("basis") == "treatments":
+                mild_rate = _num(pool.get("estimate"))
+    mild = [str(e.get("event") if isinstance(e, Mapping) else e) for e in mild]
+    serious = [str(e.get("event") if isinstance(e, Mapping) else e) for e in serious]
+    return EvidenceSafety(rating=rating or "not rated", common_mild_events=tuple(dict.fromkeys(mild)),
+                          serious_rare_events=tuple(dict.fromkeys(serious)), mild_rate=mild_rate,
+                          serious_rate=serious_rate, summary=summary,
+                          sources=tuple(dict.fromkeys(x for x in sources if x)))
+
+
+def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
+                          intervention: str | None = None) -> Evidence:
+    """Build ``Evidence`` from ``Summary.to_dict()`` (and the pack, for outcome names/synonyms)."""
+    if not isinstance(summary, Mapping):
+        raise InputError("summary must be the dict from Summary.to_dict()", value=type(summary).__name__,
+                         fix="pass summary.to_dict()")
+    outcomes = _pack_outcomes(pack)
+    outcomes.update({k: v for k, v in _pack_outcomes(summary).items() if k not in outcomes})
+    findings = tuple(_finding_from_dict(f, outcomes) for f in _seq(summary.get("findings")) if isinstance(f, Mapping))
+    mechs_raw = summary.get("mechanisms")
+    if isinstance(mechs_raw, Mapping):
+        mechs_raw = mechs_raw.get("claims") or mechs_raw.get("items") or list(mechs_raw.values())
+    mechanisms = tuple(_mechanism_from_dict(m) for m in _seq(mechs_raw) if isinstance(m, Mapping))
+    safety_raw = summary.get("safety")
+    safety = _safety_from_dict(safety_raw)
+    if safety is not None and not (safety.common_mild_events or safety.serious_rare_events):
+        # C's raw safety section: fill the event lists from the reference profile's vocabulary
+        ref = reference_evidence().safety
+        if ref is not None:
+            safety = EvidenceSafety(rating=safety.rating if safety.rating != "not rated" else ref.rating,
+                                    common_mild_events=ref.common_mild_events,
+                                    serious_rare_events=ref.serious_rare_events,
+                                    mild_rate=safety.mild_rate or ref.mild_rate,
+                                    serious_rate=safety.serious_rate or ref.serious_rate,
+                                    summary=safety.summary or ref.summary, sources=safety.sources or ref.sources)
+    name = intervention or str(summary.get("intervention") or "") or "dry needling"
+    notes = []
+    if findings and all(f.certainty is None for f in findings):
+        notes.append(Note("claims_unrated", "No finding in the summary carries a GRADE certainty yet; "
+                                            "unrated findings support at most 'may' (low-certainty) wording."))
+    pk = summary.get("pack") if isinstance(summary.get("pack"), Mapping) else {}
+    origin = f"pack '{pk.get('id')}' ({pk.get('title')})" if pk.get("id") else "summary"
+    if any(f.certainty for f in findings):
+        origin += " with GRADE certainty"
+    return Evidence(intervention=name, findings=findings, mechanisms=mechanisms, safety=safety,
+                    origin=origin, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# stored evidence
+
+
+def load_evidence(path: str | pathlib.Path) -> Evidence:
+    """Read a stored Evidence JSON (``Evidence.to_dict()`` format)."""
+    p = pathlib.Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("evidence file not found", file=str(p), fix="give the path of an evidence JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a valid evidence JSON ({exc.__class__.__name__})", file=str(p),
+                         fix="write it with json.dumps(evidence.to_dict())") from None
+    try:
+        return Evidence.from_dict(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"evidence JSON is missing a field ({exc})", file=str(p),
+                         fix="write it with json.dumps(evidence.to_dict())") from None
+
+
+_REFERENCE: Evidence | None = None
+
+
+def reference_evidence() -> Evidence:
+    """The hand-curated reference Evidence shipped with the checker (see module docstring)."""
+    global _REFERENCE
+    if _REFERENCE is None:
+        _REFERENCE = load_evidence(REFERENCE_EVIDENCE_PATH)
+    return _REFERENCE
+
+
+def evidence_from_pack(pack_path: str | pathlib.Path | None = None) -> Evidence:
+    """Load a pack, summarise it (with GRADE when available) and build Evidence from it."""
+    from ..packs import load_pack, summarize  # lazy: packs is a heavier module
+
+    pack = load_pack(pack_path)
+    summary = summarize(pack)
+    try:  # D's GRADE hook, when it exists and C's summarize has not applied it already
+        from .. import grade as _grade
+
+        apply = getattr(_grade, "apply", None)
+        already = any(getattr(f, "certainty", None) for f in getattr(summary, "findings", ()))
+        if callable(apply) and not already:
+            summary = apply(summary) or summary
+    except (ImportError, TypeError):
+        pass
+    d = summary.to_dict() if hasattr(summary, "to_dict") else summary
+    return evidence_from_summary(d, pack)
+
+
+def default_evidence() -> Evidence:
+    """Evidence from the bundled pack; the curated reference evidence when the pack chain cannot run."""
+    try:
+        ev = evidence_from_pack(None)
+        if ev.findings:
+            return ev
+        reason = "the bundled pack's summary has no findings"
+    except ImportError as exc:
+        reason = f"the pack chain is not available ({exc})"
+    except EvigradeError as exc:
+        reason = f"the bundled pack could not be summarised ({exc})"
+    except Exception as exc:  # a half-built upstream module must not break the checker; recorded below
+        reason = f"the bundled pack could not be summarised ({type(exc).__name__}: {exc})"
+    ref = reference_evidence()
+    note = Note("claims_reference_evidence", f"Checked against the curated reference evidence because {reason}.")
+    return Evidence(intervention=ref.intervention, findings=ref.findings, mechanisms=ref.mechanisms,
+                    safety=ref.safety, origin=ref.origin, notes=ref.notes + (note,))

@@ -1,0 +1,586 @@
+"""Compare an ``Assertion`` with the ``Evidence`` and give a verdict with its reasons.
+
+Verdicts: consistent, overstated (aspects: certainty, size, time_frame, universality),
+understated (aspects: certainty, size), unsupported (nothing in the evidence), contradicted (the
+evidence points the other way), not_a_claim.
+
+Rules (each verdict's ``explanation`` states the ones that fired):
+
+* Outcome claims are compared with every finding for that outcome, narrowed to the region and
+  comparator the sentence names; a sentence that names no comparator is judged against sham,
+  no-treatment, add-on and pooled findings (head-to-head comparisons with other active
+  treatments only when there are no others).  The text gets the benefit of the doubt: the
+  verdict uses the finding that leaves the fewest overstated aspects, then the fewest understated
+  ones, then the highest certainty and largest effect.
+* Certainty: projected certainty above the finding's GRADE certainty is overstated; below it,
+  understated.  An unrated finding supports at most ``UNRATED_CEILING`` ("may").
+* Size: a claimed size above the finding's magnitude is overstated; below it, understated.  A
+  finding with no judged magnitude cannot support a claimed moderate or large effect.
+* Time frame: each claimed bucket needs a finding showing benefit in that bucket.
+* Universality ("everyone", "always", "100%") is always overstated: findings are average effects.
+* A finding "shows benefit" only when its CI excludes no effect.  A positive claim is
+  contradicted when no finding shows benefit and one shows no effect (or harm), or when every
+  finding showing benefit is outweighed by a more certain finding of no effect at the same time
+  (unrated findings count as low); a claim of no effect is contradicted by a benefit finding that
+  is more certain than the findings of no effect at its time; a claim of superiority is
+  contradicted where the comparator did better; a claim that an outcome gets worse is
+  contradicted unless a finding shows harm.  No evidence of an effect at one time point is not a
+  contradiction: a claimed time frame without a benefit finding is overstated (time_frame).
+* A sentence saying the evidence is very uncertain / limited / sparse is consistent unless a
+  finding at that time has moderate or high certainty (then understated).
+* Mechanisms: proposed supports at most "may" wording, partially supported at most "probably",
+  established any.  Lay metaphors with no pack counterpart ("resets the nervous system",
+  "releases knots") are unsupported.
+* Safety: claims of no risk at all ("completely safe", "no side effects", "painless") and
+  claims that serious harm is common, or mild events rare or absent, are contradicted by a
+  profile with common mild and rare serious events; "generally safe", "serious events are rare",
+  "soreness and bruising are common" are consistent.
+* A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
+  overstated > understated > consistent, and the union of the overstated aspects.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .detect import Assertion
+from .evidence import (CERTAINTY_LEVELS, MAGNITUDES, TIME_BUCKETS, Evidence, EvidenceFinding,
+                       EvidenceMechanism)
+from .terms import Concept, Lexicon
+
+__all__ = ["Judgement", "judge", "UNRATED_CEILING", "VERDICTS", "ASPECTS", "statement_for"]
+
+VERDICTS = ("consistent", "overstated", "understated", "unsupported", "contradicted", "not_a_claim")
+ASPECTS = ("certainty", "size", "time_frame", "universality")
+#: Highest certainty wording an unrated finding supports ("may").
+UNRATED_CEILING = "low"
+_SEVERITY = {"contradicted": 5, "unsupported": 4, "overstated": 3, "understated": 2, "consistent": 1}
+_C = {c: i for i, c in enumerate(CERTAINTY_LEVELS)}
+_M = {m: i for i, m in enumerate(MAGNITUDES)}
+_B = {b: i for i, b in enumerate(TIME_BUCKETS)}
+_MECH_CEILING = {"proposed": "low", "partially supported": "moderate", "established": "high"}
+_TF_PHRASE = {"immediate": "immediately after treatment", "short_term": "in the short term",
+              "mid_term": "in the medium term", "long_term": "in the long term"}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: str
+    aspects: tuple[str, ...] = ()
+    evidence: tuple[dict[str, Any], ...] = ()
+    rewording: str | None = None
+    explanation: tuple[str, ...] = ()
+
+
+@dataclass
+class _Part:
+    verdict: str
+    aspects: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    rewording: str | None = None
+    why: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------
+# wording in GRADE's informative-statement style (Santesso et al. 2020)
+
+
+def _verb_forms(benefit: str, outcome_concept: str | None) -> tuple[str, str]:
+    """(third person, base form) of the verb for a beneficial change in this outcome."""
+    if benefit == "higher":
+        if outcome_concept == "pressure_pain_threshold":
+            return "increases", "increase"
+        return "improves", "improve"
+    return "reduces", "reduce"
+
+
+def _comparator_phrase(f: EvidenceFinding) -> str:
+    comp = f.comparison or ""
+    if re.search(r"(?i)added to|add.?on|\+ other|plus", comp):
+        return " when added to other treatment"
+    m = re.search(r"\bvs\.?\s+(.*)$", comp)
+    if m:
+        c = re.sub(r"\s*\((neck|shoulder)\)\s*$", "", m.group(1)).strip()
+        return f" compared with {c}" if c else ""
+    if re.search(r"(?i)added to|add.?on|\+", comp):
+        return " when added to other treatment"
+    return ""
+
+
+def statement_for(f: EvidenceFinding, intervention: str, concept: str | None = None) -> str:
+    """An honest sentence about a finding: D's statement when present, else GRADE-style wording."""
+    if f.statement:
+        st = re.sub(r"\bthe intervention\b", intervention, f.statement)
+        return re.sub(r"^The intervention\b", intervention[:1].upper() + intervention[1:], st)
+    name = f.outcome_name or f.outcome
+    tf = " " + " and ".join(_TF_PHRASE[b] for b in f.timepoints) if f.timepoints else ""
+    comp = _comparator_phrase(f)
+    cert = f.certainty
+    rated = "" if cert else " (the certainty of this evidence has not been rated)"
+    if cert == "very_low":
+        return f"The evidence is very uncertain about the effect of {intervention} on {name}{tf}{comp}."
+    subject = intervention[:1].upper() + intervention[1:]
+    if f.direction == "harm":
+        modal = {"high": "is", "moderate": "is probably", "low": "may be"}.get(cert or UNRATED_CEILING, "may be")
+        return f"{subject} {modal} less effective{comp} for {name}{tf}{rated}."
+    if f.direction == "none" or f.magnitude == "trivial":
+        return f"The evidence does not show that {intervention} changes {name}{tf}{comp}{rated}."
+    third, base = _verb_forms(f.benefit, concept)
+    level = cert or UNRATED_CEILING
+    noun = "reduction" if base == "reduce" else "improvement" if base == "improve" else "increase"
+    if f.magnitude == "large":
+        verb = {"high": f"results in a large {noun} in", "moderate": f"probably results in a large {noun} in",
+                "low": f"may result in a large {noun} in"}[level]
+    elif f.magnitude == "small":
+        verb = {"high": f"slightly {third}", "moderate": f"probably slightly {third}",
+                "low": f"may slightly {base}"}[level]
+    else:
+        verb = {"high": third, "moderate": f"probably {third}", "low": f"may {base}"}[level]
+    return f"{subject} {verb} {name}{tf}{comp}{rated}."
+
+
+def _finding_evidence(f: EvidenceFinding) -> dict[str, Any]:
+    return {
+        "kind": "finding", "outcome": f.outcome, "outcome_name": f.outcome_name,
+        "timepoints": list(f.timepoints), "comparison": f.comparison,
+        "certainty": f.certainty, "magnitude": f.magnitude, "direction": f.direction,
+        "measure": f.measure, "estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high,
+        "source": f.source,
+    }
+
+
+def _mechanism_evidence(m: EvidenceMechanism) -> dict[str, Any]:
+    return {"kind": "mechanism", "name": m.name, "support_label": m.support_label, "source": "; ".join(m.sources)}
+
+
+# ------------------------------------------------------------------------------------------
+# outcome claims
+
+
+def _finding_text(f: EvidenceFinding) -> str:
+    return " ".join([f.outcome, f.outcome_name, f.family, " ".join(f.synonyms)])
+
+
+_FINDINGS_CACHE: dict[tuple[int, str], tuple[Evidence, list[EvidenceFinding]]] = {}
+
+
+def _findings_for(concept: Concept, ev: Evidence) -> list[EvidenceFinding]:
+    key = (id(ev), str(concept.concept))
+    hit = _FINDINGS_CACHE.get(key)
+    if hit is not None and hit[0] is ev:
+        return list(hit[1])
+    out = _match_findings(concept, ev)
+    if len(_FINDINGS_CACHE) > 256:
+        _FINDINGS_CACHE.clear()
+    _FINDINGS_CACHE[key] = (ev, out)
+    return list(out)
+
+
+def _match_findings(concept: Concept, ev: Evidence) -> list[EvidenceFinding]:
+    out = []
+    for f in ev.findings:
+        if concept.matches_pack_text(_finding_text(f)):
+            out.append(f)
+            continue
+        # pack synonyms: a finding whose own synonyms include one of the concept's terms
+        if f.synonyms and concept.terms is not None and any(concept.terms.search(s) for s in f.synonyms) and not (
+                concept.pack_exclude is not None and concept.pack_exclude.search(_finding_text(f))):
+            out.append(f)
+    return out
+
+
+def _region_filter(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFinding]:
+    named = {r for r in a.regions if r in ("neck", "cervical", "shoulder", "shoulders", "subacromial")}
+    if not named:
+        return fs
+    want_shoulder = bool(named & {"shoulder", "shoulders", "subacromial"})
+    want_neck = bool(named & {"neck", "cervical"})
+    if want_neck and want_shoulder:
+        return fs
+
+    def region(f: EvidenceFinding) -> str | None:
+        txt = (f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])).lower()
+        s, n = "shoulder" in txt, ("neck" in txt or "cervical" in txt)
+        if s and n:
+            return None
+        return "shoulder" if s and not n else "neck" if n and not s else None
+
+    keep = [f for f in fs if region(f) in (None, "shoulder" if want_shoulder else "neck")]
+    return keep or fs
+
+
+_GENERAL_COMP = re.compile(r"(?i)sham|placebo|no.?treatment|waiting|control|any.?comparator|add.?on|added to|"
+                           r"adjunct|\+|\bcomparison\b|either")
+_ACTIVE_COMP = re.compile(r"(?i)manual|massage|compression|inject|lidocaine|wet|other.?active|other interventions|"
+                          r"other therap|other treatments|dn.?variant|other form|another form|modalit|"
+                          r"in every arm|in all arms|dn_in_all_arms")
+
+
+def _overlap(f: EvidenceFinding, g: EvidenceFinding) -> bool:
+    """Two findings speak to the same time when either has no stated time point or their buckets meet."""
+    return not f.timepoints or not g.timepoints or bool(set(f.timepoints) & set(g.timepoints))
+
+
+def _outweighed(f: EvidenceFinding, null: list[EvidenceFinding], *, ties: bool = False) -> bool:
+    """True when a finding of no effect (or harm) at the same time is more certain than ``f``
+    (or as certain, with ``ties``).  Unrated findings count as ``UNRATED_CEILING``."""
+    rf = _C[f.certainty or UNRATED_CEILING]
+    for n in null:
+        if _overlap(f, n):
+            rn = _C[n.certainty or UNRATED_CEILING]
+            if rn > rf or (ties and rn == rf):
+                return True
+    return False
+
+
+def _is_head_to_head(f: EvidenceFinding) -> bool:
+    """True for comparisons with another active treatment (not sham, control, add-on or pooled-any)."""
+    txt = f"{f.comparison_id} {f.comparison}"
+    return not _GENERAL_COMP.search(txt) and bool(_ACTIVE_COMP.search(txt))
+
+
+def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], list[str]]:
+    """(overstated aspects, understated aspects, reasons) for a positive claim against a benefit finding."""
+    over: list[str] = []
+    under: list[str] = []
+    why: list[str] = []
+    ev_cert = f.certainty or UNRATED_CEILING
+    if a.reported and a.certainty == "high" and a.certainty_cue is None:
+        pass  # "a review found that ...": the sentence reports a result; its wording projects no certainty
+    elif _C[a.certainty] > _C[ev_cert]:
+        over.append("certainty")
+        why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
+                   + (f" ('{a.certainty_cue}')" if a.certainty_cue else " (a plain assertion)")
+                   + f" but the evidence is {(f.certainty or 'not rated').replace('_', ' ')}")
+    elif _C[a.certainty] < _C[ev_cert] and f.certainty is not None:
+        under.append("certainty")
+        why.append(f"the sentence is more hesitant ('{a.certainty_cue}') than {f.certainty.replace('_', ' ')}"
+                   " certainty evidence warrants")
+    if a.size == "complete":
+        over.append("size")
+        why.append(f"'{a.size_cue}' claims the problem goes away completely; the evidence shows an average "
+                   f"{f.magnitude or 'unjudged'} effect, not complete resolution")
+    elif a.size is not None and a.size != "trivial":
+        if f.magnitude is None:
+            if _M[a.size] >= _M["moderate"]:
+                over.append("size")
+                why.append(f"'{a.size_cue}' claims a {a.size} effect but the size of this effect has not been judged")
+        elif _M[a.size] > _M[f.magnitude]:
+            over.append("size")
+            why.append(f"'{a.size_cue}' claims a {a.size} effect but the evidence shows a {f.magnitude} one")
+        elif _M[a.size] < _M[f.magnitude]:
+            under.append("size")
+            why.append(f"'{a.size_cue}' claims a {a.size} effect but the evidence shows a {f.magnitude} one")
+    for b in a.timeframes:
+        if b not in f.timepoints:
+            over.append("time_frame")
+            shown = ", ".join(x.replace("_", " ") for x in f.timepoints) or "an unstated time point"
+            why.append(f"the sentence claims an effect {_TF_PHRASE[b]} but this finding is for {shown}")
+            break
+    if a.universal_cue:
+        over.append("universality")
+        why.append(f"'{a.universal_cue}' claims the effect for everyone; the evidence is about average effects")
+    return over, under, why
+
+
+def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
+    fs = _findings_for(concept, ev)
+    if not fs:
+        return _Part("unsupported", why=[f"the evidence has no finding about {concept.label}"],
+                     rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
+                               f"{concept.label}.")
+    fs = _region_filter(fs, a)
+    if a.comparators:
+        narrowed = [f for f in fs if any(lex.comparisons[i][1].search(f"{f.comparison_id} {f.comparison}")
+                                         for i in a.comparators)]
+        if not narrowed:
+            terms = ", ".join(a.comparator_terms)
+            return _Part("unsupported", why=[f"no finding about {concept.label} compares {ev.intervention} with {terms}"],
+                         rewording=f"The evidence in this pack does not compare {ev.intervention} with {terms} for "
+                                   f"{concept.label}.")
+        fs = narrowed
+    else:
+        # A claim that names no comparator is about the treatment's own effect: judge it against
+        # sham / no-treatment / add-on / pooled-any-comparator findings when there are any, not
+        # against head-to-head comparisons with other active treatments.
+        own = [f for f in fs if not _is_head_to_head(f)]
+        fs = own or fs
+    benefit = [f for f in fs if f.direction == "benefit"]
+    null = [f for f in fs if f.direction in ("none", "harm")]
+    rank = lambda f: (_C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1))  # noqa: E731
+
+    if a.certainty == "very_low" and not a.negated:
+        return _uncertainty_part(concept, a, ev, fs, benefit)
+
+    if concept.concept in a.harm and not a.negated:
+        # the sentence says the outcome gets worse: supported only by a finding showing harm
+        harmful = [f for f in fs if f.direction == "harm"]
+        if not harmful:
+            shown = max(benefit or null or fs, key=rank)
+            return _Part("contradicted", evidence=[_finding_evidence(shown)],
+                         rewording=statement_for(shown, ev.intervention, concept.concept),
+                         why=[f"the sentence says {concept.label} gets worse, but no finding shows harm"])
+        benefit, null = harmful, [f for f in fs if f.direction == "none"]
+
+    if a.negated:
+        if a.timeframes:
+            benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
+        else:
+            benefit_tf = benefit
+        strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
+        if strong_benefit:
+            best = max(strong_benefit, key=rank)
+            return _Part("contradicted", evidence=[_finding_evidence(best)],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
+                              f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
+                              + (" that outweighs the findings of no effect" if null else "")])
+        pool = null or fs
+        best = max(pool, key=rank)
+        p = _Part("consistent", evidence=[_finding_evidence(best)],
+                  rewording=statement_for(best, ev.intervention, concept.concept),
+                  why=[f"no finding shows a benefit on {concept.label}"])
+        if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
+            p.verdict, p.aspects = "overstated", ["certainty"]
+            p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
+        return p
+
+    if not benefit or all(_outweighed(f, null) for f in benefit):
+        # no finding shows benefit, or the findings of no effect are more certain than any showing benefit
+        if null:
+            best = max(null, key=rank)
+            what = "the comparator did better" if best.direction == "harm" else "no effect was shown"
+            claimed = "harm to" if concept.concept in a.harm else "a benefit on"
+            return _Part("contradicted", evidence=[_finding_evidence(f) for f in sorted(null, key=rank, reverse=True)[:3]],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence claims {claimed} {concept.label} but {what} "
+                              f"({(best.certainty or 'not rated').replace('_', ' ')} certainty)"])
+        return _Part("unsupported", evidence=[_finding_evidence(f) for f in fs[:3]],
+                     why=[f"no finding about {concept.label} states the direction of the effect"],
+                     rewording=f"The evidence in this pack does not show whether {ev.intervention} changes "
+                               f"{concept.label}.")
+
+    scored = []
+    for f in benefit:
+        over, under, why = _compare(a, f)
+        scored.append((len(over), len(under), -_C.get(f.certainty or UNRATED_CEILING, 0),
+                       -_M.get(f.magnitude or "", -1), over, under, why, f))
+    scored.sort(key=lambda s: s[:4])
+    n_over, n_under, _, _, over, under, why, f = scored[0]
+    if over:
+        verdict = "overstated"
+    elif under:
+        verdict = "understated"
+    else:
+        verdict = "consistent"
+        why = [f"matches a finding on {f.outcome_name} ({(f.certainty or 'not rated').replace('_', ' ')} certainty"
+               + (f", {f.magnitude} effect" if f.magnitude else "") + ")"]
+    return _Part(verdict, aspects=over if over else under, evidence=[_finding_evidence(f)],
+                 rewording=statement_for(f, ev.intervention, concept.concept), why=why)
+
+
+def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
+                      benefit: list[EvidenceFinding]) -> _Part:
+    """A sentence that says the evidence is very uncertain / limited / unknown.
+
+    Consistent unless a finding at the time frame named (any time frame when none is named) shows
+    benefit with moderate or high certainty, which makes it understated ("limited" and "uncertain"
+    fit low as well as very low certainty).
+    """
+    pool = [f for f in benefit if not a.timeframes or any(b in f.timepoints for b in a.timeframes)]
+    # "limited", "uncertain", "sparse" fit low or very low certainty; moderate or high makes them understated
+    rated = [f for f in pool if f.certainty in ("moderate", "high")]
+    if rated:
+        best = max(rated, key=lambda f: (_C[f.certainty or "very_low"], _M.get(f.magnitude or "", -1)))
+        return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
+                     rewording=statement_for(best, ev.intervention, concept.concept),
+                     why=[f"the sentence calls the evidence very uncertain ('{a.certainty_cue}') but a finding on "
+                          f"{best.outcome_name} has {best.certainty.replace('_', ' ')} certainty"])
+    shown = pool or fs
+    best = max(shown, key=lambda f: _C.get(f.certainty or "", -1)) if shown else None
+    return _Part("consistent", evidence=[_finding_evidence(best)] if best else [],
+                 rewording=statement_for(best, ev.intervention, concept.concept) if best else None,
+                 why=[f"no finding on {concept.label}" + (" at that time" if a.timeframes else "")
+                      + " is more certain than very low"])
+
+
+class _AnyOutcome:
+    """Stands in for an outcome concept when a sentence claims an effect of the treatment in general."""
+
+    concept = None
+    label = "any outcome"
+
+    def matches_pack_text(self, text: str) -> bool:  # every finding counts
+        return True
+
+    terms = None
+    pack_exclude = None
+
+
+def _general_part(a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
+    """A claim about the treatment in general: judged like an outcome claim over every finding."""
+    return _outcome_part(_AnyOutcome(), a, ev, lex)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------
+# mechanisms and safety
+
+
+def _mechanism_part(concept: Concept, a: Assertion, ev: Evidence) -> _Part:
+    interv = ev.intervention
+    matches = [m for m in ev.mechanisms
+               if concept.matches_pack_text(" ".join((m.name,) + m.synonyms))
+               or any(concept.terms.search(s) for s in m.synonyms)]
+    if not matches:
+        if a.negated:
+            return _Part("consistent", why=[f"the sentence denies '{concept.label}', which nothing in the evidence supports"],
+                         rewording=f"No study in the evidence shows that {interv} works through {concept.label}.")
+        return _Part("unsupported", why=[f"nothing in the evidence supports {concept.label}"],
+                     rewording=f"No study in the evidence shows that {interv} works through {concept.label}; "
+                               "how it works is not established.")
+    order = {"proposed": 0, "partially supported": 1, "established": 2}
+    best = max(matches, key=lambda m: order.get(m.support_label, 0))
+    ceiling = _MECH_CEILING.get(best.support_label, "low")
+    rewording = {
+        "proposed": f"It has been proposed that {interv} acts through {concept.label}, but this has not been established.",
+        "partially supported": f"Some studies suggest that {concept.label} may play a part in how {interv} works; "
+                               "this is only partially supported.",
+        "established": f"{concept.label[:1].upper() + concept.label[1:]} is an established part of how {interv} works.",
+    }[best.support_label]
+    evid = [_mechanism_evidence(best)]
+    if a.negated:
+        if best.support_label == "established":
+            return _Part("contradicted", evidence=evid, rewording=rewording,
+                         why=[f"{concept.label} is established but the sentence denies it"])
+        return _Part("consistent", evidence=evid, rewording=rewording,
+                     why=[f"{concept.label} is only {best.support_label}; denying it is not contradicted"])
+    over: list[str] = []
+    why: list[str] = []
+    if _C[a.certainty] > _C[ceiling]:
+        over.append("certainty")
+        why.append(f"the sentence states the mechanism as {a.certainty.replace('_', ' ')} certainty"
+                   + (f" ('{a.certainty_cue}')" if a.certainty_cue else " (a plain assertion)")
+                   + f" but it is only {best.support_label}")
+    if a.universal_cue:
+        over.append("universality")
+        why.append(f"'{a.universal_cue}' generalises a mechanism that is {best.support_label}")
+    if over:
+        return _Part("overstated", aspects=over, evidence=evid, rewording=rewording, why=why)
+    if best.support_label == "established" and a.certainty in ("very_low", "low"):
+        return _Part("understated", aspects=["certainty"], evidence=evid, rewording=rewording,
+                     why=[f"{concept.label} is established but the sentence hedges ('{a.certainty_cue}')"])
+    return _Part("consistent", evidence=evid, rewording=rewording,
+                 why=[f"the hedged wording fits a mechanism that is {best.support_label}"])
+
+
+def _safety_rewording(ev: Evidence) -> str:
+    s = ev.safety
+    if s is None:
+        return ""
+    if s.summary:
+        return s.summary
+    mild = ", ".join(s.common_mild_events[:3]) or "mild events"
+    serious = ", ".join(s.serious_rare_events[:2]) or "serious events"
+    return (f"{ev.intervention[:1].upper() + ev.intervention[1:]} commonly causes mild, short-lived side effects "
+            f"such as {mild}; serious complications such as {serious} are rare.")
+
+
+def _safety_part(a: Assertion, ev: Evidence) -> _Part:
+    s = ev.safety
+    if s is None:
+        return _Part("unsupported", why=["the evidence has no safety profile"])
+    evid = [{"kind": "safety", "rating": s.rating, "common_mild_events": list(s.common_mild_events),
+             "serious_rare_events": list(s.serious_rare_events), "mild_rate": s.mild_rate,
+             "serious_rate": s.serious_rate, "source": "; ".join(s.sources)}]
+    rew = _safety_rewording(ev)
+    d = a.safety_detail
+    kind = a.safety
+    if kind == "comparative":
+        return _Part("unsupported", evidence=evid, rewording=rew,
+                     why=[f"'{d.get('cue')}': the evidence has no safety comparison with another treatment"])
+    if kind == "absolute":
+        return _Part("contradicted", evidence=evid, rewording=rew,
+                     why=[f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
+                          + (f" (about {s.mild_rate:.0%} of treatments)" if s.mild_rate else "")
+                          + " and serious ones are rare, not absent"])
+    if kind == "danger":
+        if a.negated:
+            return _Part("consistent", evidence=evid, rewording=rew,
+                         why=["serious adverse events are rare"])
+        return _Part("contradicted", evidence=evid, rewording=rew,
+                     why=[f"'{d.get('cue')}' overstates the risk: serious adverse events are rare"])
+    if kind == "event":
+        sev, stance = d.get("severity"), d.get("stance")
+        ev_name = ", ".join(d.get("events", ()))
+        if sev == "serious":
+            if stance == "frequent":
+                return _Part("contradicted", evidence=evid, rewording=rew,
+                             why=[f"the sentence says {ev_name} is frequent, but serious events are rare"])
+            if stance == "absent":
+                return _Part("contradicted", evidence=evid, rewording=rew,
+                             why=[f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
+                                  "are documented in case reports"])
+            return _Part("consistent", evidence=evid, rewording=rew, why=["serious adverse events are rare but possible"])
+        # mild events (or side effects in general)
+        if stance in ("rare", "absent"):
+            return _Part("contradicted", evidence=evid, rewording=rew,
+                         why=[f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
+                              + (f" (about {s.mild_rate:.0%} of treatments)" if s.mild_rate else "")])
+        if a.universal_cue:
+            return _Part("overstated", aspects=["universality"], evidence=evid, rewording=rew,
+                         why=[f"'{a.universal_cue}': mild events are common but do not follow every treatment"])
+        return _Part("consistent", evidence=evid, rewording=rew, why=["mild adverse events are common"])
+    # general "safe"
+    if a.negated:
+        return _Part("contradicted", evidence=evid, rewording=rew,
+                     why=["the sentence says it is not safe, but serious adverse events are rare"])
+    over, why = [], []
+    if a.certainty == "high" and a.certainty_cue:
+        over.append("certainty")
+        why.append(f"'{a.certainty_cue}': safety rests on practitioner surveys and case reports, not proof")
+    if a.universal_cue:
+        over.append("universality")
+        why.append(f"'{a.universal_cue}': not every patient can be needled safely (e.g. near the lung)")
+    if over:
+        return _Part("overstated", aspects=over, evidence=evid, rewording=rew, why=why)
+    return _Part("consistent", evidence=evid, rewording=rew,
+                 why=[f"the safety profile ({s.rating}) supports a general safety statement"])
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
+    """The verdict for one parsed sentence."""
+    if not a.is_claim:
+        return Judgement("not_a_claim", explanation=(a.reason,) if a.reason else ())
+    parts: list[_Part] = []
+    by_id = {c.concept: c for c in lex.all_outcomes}
+    for oc in a.outcomes:
+        parts.append(_outcome_part(by_id[oc], a, ev, lex))
+    for term in a.foreign:
+        parts.append(_Part("unsupported", why=[f"the evidence says nothing about '{term}'"],
+                           rewording=f"The evidence in this pack does not cover {term}."))
+    mech_by_id = {c.concept: c for c in lex.mechanisms}
+    for mc in a.mechanisms:
+        parts.append(_mechanism_part(mech_by_id[mc], a, ev))
+    if a.safety is not None:
+        parts.append(_safety_part(a, ev))
+    if a.general and not parts:
+        parts.append(_general_part(a, ev, lex))
+    if not parts:
+        return Judgement("not_a_claim", explanation=("nothing to compare",))
+    worst = max(parts, key=lambda p: _SEVERITY[p.verdict])
+    verdict = worst.verdict
+    if verdict == "overstated" or any(p.verdict == "overstated" for p in parts):
+        aspects = [x for x in ASPECTS if any(x in p.aspects for p in parts if p.verdict == "overstated")]
+    elif verdict == "understated":
+        aspects = [x for x in ASPECTS if any(x in p.aspects for p in parts if p.verdict == "understated")]
+    else:
+        aspects = []
+    evidence = tuple(e for p in parts for e in p.evidence)
+    rewordings = [p.rewording for p in parts if p.rewording]
+    rewording = " ".join(dict.fromkeys(rewordings)) if rewordings else None
+    why = tuple(w for p in parts for w in p.why)
+    return Judgement(verdict, tuple(aspects), evidence, rewording, why)

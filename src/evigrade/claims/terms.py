@@ -1,0 +1,253 @@
+"""Load and compile the claims lexicon (the data file ``lexicon/claims.toml``).
+
+Terms are matched case-insensitively; a term's edges must not touch a letter, digit, apostrophe
+or hyphen (so "can" does not match "can't" and "pain" does not match "pain-free").  Inside a
+term, a space or hyphen matches any run of spaces/hyphens ("short term" = "short-term");
+a trailing ``*`` matches any word ending.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import pathlib
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+__all__ = ["TermSet", "Concept", "Lexicon", "load_lexicon", "LEXICON_PATH"]
+
+LEXICON_PATH = pathlib.Path(__file__).resolve().parent / "lexicon" / "claims.toml"
+
+_LEFT = r"(?<![\w'\u2019-])"
+_RIGHT = r"(?![\w'\u2019-])"
+
+
+def _term_regex(term: str) -> str:
+    t = term.strip()
+    star = t.endswith("*")
+    if star:
+        t = t[:-1]
+    parts = re.split(r"[\s\-]+", t)
+    body = r"[\s\-]*".join(re.escape(p) for p in parts if p)
+    if star:
+        body += r"[\w\-]*"
+    left = _LEFT if re.match(r"\w", t) else ""
+    right = _RIGHT if (star or re.search(r"\w$", t)) else ""
+    return left + body + right
+
+
+@functools.lru_cache(maxsize=256)
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in re.findall(r"\w+", text))
+
+
+@dataclass(frozen=True)
+class TermSet:
+    """A compiled list of terms; ``find`` returns (matched text, start, end) for every match.
+
+    A quick pre-check on the sentence's words skips the regular expression when no term's first
+    word (or first-word prefix, for ``word*`` terms) occurs, which keeps long texts fast.
+    """
+
+    terms: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+    first_words: frozenset[str] = frozenset()
+    prefix_re: re.Pattern[str] | None = None
+    always: bool = False
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> "TermSet":
+        terms = tuple(dict.fromkeys(t for t in terms if t and t.strip()))
+        if not terms:
+            return cls((), None)
+        # longest first so the alternation prefers the longest term at a position
+        ordered = sorted(terms, key=lambda t: -len(t))
+        pat = re.compile("|".join(f"(?:{_term_regex(t)})" for t in ordered), re.IGNORECASE)
+        first: set[str] = set()
+        prefixes: list[str] = []
+        always = False
+        for t in ordered:
+            words = re.findall(r"\w+\*?", t.strip())
+            if not words or not re.match(r"\w", t.strip()):
+                always = True
+                continue
+            w = words[0].lower()
+            if w.endswith("*"):
+                prefixes.append(w[:-1])
+            elif len(words) == 1 and t.strip().endswith("*"):
+                prefixes.append(w)
+            else:
+                first.add(w)
+        prefix_re = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in sorted(set(prefixes))) + ")", re.I)
+                     if prefixes else None)
+        return cls(tuple(ordered), pat, frozenset(first), prefix_re, always)
+
+    def _may_match(self, text: str) -> bool:
+        if self.always:
+            return True
+        toks = _tokens(text)
+        if not self.first_words.isdisjoint(toks):
+            return True
+        return self.prefix_re is not None and self.prefix_re.search(text) is not None
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """Every match as (matched text, start, end)."""
+        if self.pattern is None or not self._may_match(text):
+            return []
+        return [(m.group(0), m.start(), m.end()) for m in self.pattern.finditer(text)]
+
+    def search(self, text: str) -> tuple[str, int, int] | None:
+        if self.pattern is None or not self._may_match(text):
+            return None
+        m = self.pattern.search(text)
+        return (m.group(0), m.start(), m.end()) if m else None
+
+    def __bool__(self) -> bool:
+        return self.pattern is not None
+
+
+@dataclass(frozen=True)
+class Concept:
+    """An outcome or mechanism concept: the words that find it and the pattern that finds it in a pack."""
+
+    concept: str
+    label: str
+    terms: TermSet
+    pack_match: re.Pattern[str] | None
+    pack_exclude: re.Pattern[str] | None = None
+    benefit: str = "lower"
+
+    def matches_pack_text(self, text: str) -> bool:
+        if self.pack_match is None:
+            return False
+        if not self.pack_match.search(text):
+            return False
+        return not (self.pack_exclude is not None and self.pack_exclude.search(text))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The compiled lexicon.  ``pack_outcomes`` are outcome concepts built from an evidence pack's
+    own outcome names and synonyms (see ``with_pack_outcomes``); they lose ties to the lexicon's
+    own outcome and mechanism terms."""
+
+    intervention_name: str
+    intervention: TermSet
+    outcomes: tuple[Concept, ...]
+    unsupported_outcomes: TermSet
+    pack_regions: TermSet
+    mechanisms: tuple[Concept, ...]
+    strong: TermSet
+    very_low: TermSet
+    low: TermSet
+    moderate: TermSet
+    size: dict[str, TermSet]
+    timeframe: dict[str, TermSet]
+    universality: TermSet
+    negation: TermSet
+    effect: TermSet
+    general: TermSet
+    non_claim: tuple[re.Pattern[str], ...]
+    safety_terms: TermSet
+    safety_absolute: TermSet
+    safety_general: TermSet
+    safety_danger: TermSet
+    safety_frequent: TermSet
+    safety_possible: TermSet
+    safety_rare: TermSet
+    safety_absent: TermSet
+    mild_events: TermSet
+    serious_events: TermSet
+    comparisons: tuple[tuple[TermSet, re.Pattern[str]], ...]
+    source: str = ""
+    pack_outcomes: tuple[Concept, ...] = ()
+    add_on_groups: frozenset[int] = frozenset()
+    background_groups: frozenset[int] = frozenset()
+
+    @property
+    def all_outcomes(self) -> tuple[Concept, ...]:
+        return self.outcomes + self.pack_outcomes
+
+    def with_pack_outcomes(self, outcomes: Iterable[tuple[str, str, Iterable[str], str]]) -> "Lexicon":
+        """A copy that also finds the given pack outcomes: (id, name, synonyms, benefit) each.
+
+        Outcomes that one of the lexicon's own concepts already covers (its ``pack_match`` finds
+        the id or name) are skipped, so their lay synonyms keep working as before.
+        """
+        extra: list[Concept] = []
+        for oid, name, synonyms, benefit in outcomes:
+            text = f"{oid} {name}"
+            if any(c.matches_pack_text(text) for c in self.outcomes):
+                continue
+            terms = {name, *synonyms}
+            for part in re.split(r"\s+or\s+|\s+and\s+|/", name):
+                if len(part.strip()) > 3:
+                    terms.add(part.strip())
+            extra.append(Concept(concept=f"pack:{oid}", label=name, terms=TermSet.of(sorted(terms)),
+                                 pack_match=re.compile(rf"^{re.escape(oid)}\b"), benefit=benefit))
+        return dataclasses.replace(self, pack_outcomes=tuple(extra))
+
+
+def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
+    out = []
+    for it in items:
+        pm = it.get("pack_match") or ""
+        pe = it.get("pack_exclude") or ""
+        out.append(Concept(
+            concept=it["concept"], label=it.get("label", it["concept"]), terms=TermSet.of(it.get("terms", ())),
+            pack_match=re.compile(pm) if pm else None, pack_exclude=re.compile(pe) if pe else None,
+            benefit=it.get("benefit", "lower"),
+        ))
+    return tuple(out)
+
+
+_POSSIBLE = ("can", "may", "might", "possible", "occur", "occurs", "happen", "happens", "could")
+
+
+def _build(d: dict[str, Any], source: str) -> Lexicon:
+    s = d["safety"]
+    frequent = [t for t in s["frequent"] if t not in _POSSIBLE]
+    possible = [t for t in s["frequent"] if t in _POSSIBLE]
+    return Lexicon(
+        intervention_name=d["intervention"]["name"],
+        intervention=TermSet.of(d["intervention"]["terms"]),
+        outcomes=_concepts(d["outcome"]),
+        unsupported_outcomes=TermSet.of(d["unsupported_outcomes"]["terms"]),
+        pack_regions=TermSet.of(d["regions"]["pack"]),
+        mechanisms=_concepts(d["mechanism"]),
+        strong=TermSet.of(d["certainty"]["strong"]),
+        very_low=TermSet.of(d["certainty"]["very_low"]),
+        low=TermSet.of(d["certainty"]["low"]),
+        moderate=TermSet.of(d["certainty"]["moderate"]),
+        size={k: TermSet.of(v) for k, v in d["size"].items()},
+        timeframe={k: TermSet.of(v) for k, v in d["timeframe"].items()},
+        universality=TermSet.of(d["universality"]["terms"]),
+        negation=TermSet.of(d["negation"]["terms"]),
+        effect=TermSet.of(d["effect"]["terms"]),
+        general=TermSet.of(d["claim_cues"]["general"]),
+        non_claim=tuple(re.compile(p, re.IGNORECASE) for p in d["non_claim"]["patterns"]),
+        safety_terms=TermSet.of(s["terms"]),
+        safety_absolute=TermSet.of(s["absolute"]),
+        safety_general=TermSet.of(s["general"]),
+        safety_danger=TermSet.of(s["danger"]),
+        safety_frequent=TermSet.of(frequent),
+        safety_possible=TermSet.of(possible),
+        safety_rare=TermSet.of(s["rare"]),
+        safety_absent=TermSet.of(s["absent"]),
+        mild_events=TermSet.of(s["mild_events"]),
+        serious_events=TermSet.of(s["serious_events"]),
+        comparisons=tuple((TermSet.of(g["terms"]), re.compile(g["pack_match"])) for g in d["comparison"]["group"]),
+        add_on_groups=frozenset(i for i, g in enumerate(d["comparison"]["group"]) if g.get("add_on")),
+        background_groups=frozenset(i for i, g in enumerate(d["comparison"]["group"]) if g.get("background")),
+        source=source,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def load_lexicon(path: str | None = None) -> Lexicon:
+    """Read and compile a lexicon TOML (the bundled one by default); cached per path."""
+    p = pathlib.Path(path) if path else LEXICON_PATH
+    with p.open("rb") as fh:
+        data = tomllib.load(fh)
+    return _build(data, str(p))

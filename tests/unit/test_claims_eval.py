@@ -1,0 +1,149 @@
+"""The labelled set: the figures scripts/claims_eval.py prints are required here.
+
+Five labelled sets live in tests/claims/:
+* claims_labelled.csv (106 sentences) - the development set the rules were written against;
+* claims_heldout.csv (42 sentences) - written afterwards without running the checker; its first,
+  blind run scored 37/42 (accuracy 0.881; misses: two lay mechanisms, "move more freely",
+  "stops muscle spasms", a negated clause before "but", a "far better" size claim);
+* claims_blind.csv (35 sentences) - a second blind batch; first run 26/35 (accuracy 0.743; misses:
+  an uncertainty statement with no named outcome, "frozen shoulders", "calms an overactive nervous
+  system", "safer than", a procedural "you may feel a twitch", "does little", "coming back",
+  "muscle stiffness", "is very limited", and "after treatment" wrongly read as short term).
+* claims_blind2.csv (40 sentences) - a third blind batch in other genres (testimonials, abstracts,
+  news); first run 31/40 (accuracy 0.775; misses: a reported finding "a review found that ...",
+  "moderate-certainty evidence suggests" read as low, "appears small", "not help everyone",
+  "most patients experience no side effects", "higher risk ... than", "sort out ... for good",
+  "sparse", and two uncertainty statements judged understated against low-certainty findings).
+* claims_blind3.csv (36 sentences) - a fourth blind batch; first run 25/36 (accuracy 0.694; misses:
+  "does not work" not read as a claim, "not a magic bullet" read as a denial, "moderate evidence"
+  read as a size, advice "should not be used over the lungs", "feel faint", "root cause",
+  athletes' recovery, a one-trial report, and three still missed: an efficacy claim that never
+  names the treatment, "benefits usually fade", and "modest" judged understated against a large
+  pooled effect).
+  The rules were extended after each blind run, so all are now regression sets; the blind
+  first-run figures (0.881, 0.743, 0.775, 0.694; 119/153 = 0.778 pooled) are the honest estimate
+  of verdict accuracy on new text.  One blind
+  disagreement is kept on purpose: "probably does little for range of motion" is flagged as
+  overstated because the no-effect findings are unrated (rated at most low), where the label says
+  consistent.
+
+The required figures are computed against tests/claims/bundled_evidence_snapshot.json, a stored
+copy of the bundled pack's evidence (summarize + GRADE), so that these tests stay put while the
+pack and the GRADE rules evolve; `python scripts/claims_eval.py --write-snapshot` refreshes it.
+A separate check runs against the live bundled pack with a lower floor.
+"""
+from __future__ import annotations
+
+import csv
+import pathlib
+
+import pytest
+
+from evigrade.claims import default_evidence, load_evidence
+from evigrade.claims.evaluate import evaluate, read_labelled
+from evigrade.errors import InputError
+
+HERE = pathlib.Path(__file__).resolve().parents[1] / "claims"
+LABELLED = HERE / "claims_labelled.csv"
+HELDOUT = HERE / "claims_heldout.csv"
+BLIND = HERE / "claims_blind.csv"
+BLIND2 = HERE / "claims_blind2.csv"
+BLIND3 = HERE / "claims_blind3.csv"
+SNAPSHOT = HERE / "bundled_evidence_snapshot.json"
+
+# What `python scripts/claims_eval.py --evidence snapshot` reports (rules are deterministic, so the
+# figures are exact; any change to the lexicon or rules that lowers them must be argued for).
+DEV_ACCURACY = 1.0              # 106/106
+DEV_MIN_PRECISION = 1.0         # every verdict class
+DEV_MIN_RECALL = 1.0
+DEV_ASPECTS_EXACT = (26, 26)    # overstated rows whose aspect set matches exactly
+HELDOUT_ACCURACY = 1.0          # 42/42 now; 37/42 on the blind first run (see module docstring)
+BLIND_ACCURACY = 34 / 35        # 0.971 now; 26/35 on the blind first run (see module docstring)
+BLIND2_ACCURACY = 1.0           # 40/40 now; 31/40 on the blind first run (see module docstring)
+BLIND3_ACCURACY = 33 / 36       # 0.917 now; 25/36 on the blind first run (see module docstring)
+# The live bundled pack is still changing (packs, GRADE); 0.85 leaves room for rating changes in a
+# few findings while still catching a broken evidence adapter (which drops far below it).
+LIVE_MIN_ACCURACY = 0.85
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    return load_evidence(SNAPSHOT)
+
+
+def test_labelled_set_shape():
+    items = read_labelled(LABELLED)
+    assert len(items) >= 80
+    assert len({i.id for i in items}) == len(items)
+    cats = {i.category for i in items}
+    assert cats == {"marketing", "cautious", "mechanism", "safety", "non_claim"}
+    verdicts = {i.verdict for i in items}
+    assert verdicts == {"consistent", "overstated", "understated", "unsupported", "contradicted", "not_a_claim"}
+
+
+def test_development_set_figures(snapshot):
+    res = evaluate(read_labelled(LABELLED), snapshot)
+    assert res.n == 106
+    assert res.accuracy >= DEV_ACCURACY, res.to_dict()["errors"]
+    for v, d in res.per_verdict().items():
+        assert d["precision"] is None or d["precision"] >= DEV_MIN_PRECISION, (v, d)
+        assert d["recall"] is None or d["recall"] >= DEV_MIN_RECALL, (v, d)
+    assert res.aspect_agreement() == DEV_ASPECTS_EXACT
+
+
+def test_heldout_set_figures(snapshot):
+    res = evaluate(read_labelled(HELDOUT), snapshot)
+    assert res.n == 42
+    assert res.accuracy >= HELDOUT_ACCURACY, res.to_dict()["errors"]
+
+
+def test_blind_set_figures(snapshot):
+    res = evaluate(read_labelled(BLIND), snapshot)
+    assert res.n == 35
+    assert res.accuracy >= BLIND_ACCURACY - 1e-12, res.to_dict()["errors"]
+    assert [r.item.id for r in res.rows if not r.correct] == ["B021"]
+
+
+def test_blind2_set_figures(snapshot):
+    res = evaluate(read_labelled(BLIND2), snapshot)
+    assert res.n == 40
+    assert res.accuracy >= BLIND2_ACCURACY, res.to_dict()["errors"]
+
+
+def test_blind3_set_figures(snapshot):
+    res = evaluate(read_labelled(BLIND3), snapshot)
+    assert res.n == 36
+    assert res.accuracy >= BLIND3_ACCURACY - 1e-12, res.to_dict()["errors"]
+    assert [r.item.id for r in res.rows if not r.correct] == ["D004", "D029", "D031"]
+
+
+def test_live_bundled_pack():
+    ev = default_evidence()
+    items = sum((read_labelled(p) for p in (LABELLED, HELDOUT, BLIND, BLIND2, BLIND3)), ())
+    res = evaluate(items, ev)
+    assert res.accuracy >= LIVE_MIN_ACCURACY, (ev.origin, res.to_dict()["errors"])
+
+
+def test_script_reports_the_same_figures(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_eval", HERE.parents[1] / "scripts" / "claims_eval.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    assert mod.main(["--evidence", "snapshot"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy: 1.000 (106/106)" in out
+    assert "overstated aspects: exact match 26/26" in out
+    assert mod.main(["--evidence", "snapshot", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy: 0.985 (255/259)" in out  # the five sets together (blind misses included)
+
+
+def test_bad_labelled_file(tmp_path):
+    p = tmp_path / "l.csv"
+    with p.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "category", "sentence", "expected_verdict", "expected_aspects"])
+        w.writerow(["X1", "marketing", "It works.", "great", ""])
+    with pytest.raises(InputError, match=r"row 2 \(X1\), column expected_verdict"):
+        read_labelled(p)

@@ -1,0 +1,74 @@
+"""Property tests: the checker never crashes on any text, stays within its vocabulary, is deterministic,
+and stronger wording never makes a claim look better supported."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evigrade.claims import ASPECTS, VERDICTS, check, load_evidence
+
+EV = load_evidence(pathlib.Path(__file__).resolve().parents[1] / "claims" / "evidence_fixture.json")
+
+WORDS = ["Dry needling", "may", "probably", "proven", "reduces", "neck pain", "range of motion", "safe",
+         "no side effects", "always", "everyone", "immediately", "permanently", "not", "resets", "the nervous system",
+         "local twitch response", "pneumothorax", "is", "rare", "common", "dramatically", "slightly", ".", "?",
+         "- ", "# ", "**", "e.g.", "vs.", "1.5", "\n", "\n\n", "[link](http://x)", "migraines", "than massage"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_valid_report(text):
+    r = check(text, EV)
+    for c in r.claims:
+        assert c.verdict in VERDICTS
+        assert set(c.aspects) <= set(ASPECTS)
+        assert c.sentence.strip() and c.line >= 1
+    json.dumps(r.to_dict())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_claim_like_text_is_deterministic(text):
+    a, b = check(text, EV).to_dict(), check(text, EV).to_dict()
+    assert a == b
+
+
+_RANK = {"consistent": 0, "understated": 0, "overstated": 1, "unsupported": 2, "contradicted": 2}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["neck pain", "pain-related disability", "tenderness", "shoulder pain"]),
+       st.sampled_from(["", " in the short term", " immediately", " in the long term"]))
+def test_stronger_certainty_wording_never_looks_better(outcome, when):
+    ladder = [f"Dry needling may reduce {outcome}{when}.",
+              f"Dry needling probably reduces {outcome}{when}.",
+              f"Dry needling is clinically proven to reduce {outcome}{when}."]
+    verdicts = [check(s, EV).claims[0] for s in ladder]
+    ranks = [_RANK[v.verdict] for v in verdicts]
+    assert ranks == sorted(ranks), [(v.sentence, v.verdict) for v in verdicts]
+    assert verdicts[-1].verdict in ("overstated", "contradicted", "unsupported")
+    assert "certainty" in verdicts[-1].aspects or verdicts[-1].verdict != "overstated"
+
+
+_VAL = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=12),
+                 st.lists(st.text(max_size=6), max_size=3), st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2))
+_FINDING_KEYS = ["outcome", "outcome_name", "family", "benefit", "timepoint", "comparison", "comparison_label",
+                 "population", "measure", "estimate", "ci_low", "ci_high", "certainty", "statement", "sources",
+                 "grade", "reviews", "direction", "magnitude"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={k: _VAL for k in _FINDING_KEYS}), max_size=4),
+       st.lists(st.fixed_dictionaries({}, optional={"claim": _VAL, "label": _VAL, "strongest_support": _VAL,
+                                                    "evidence": _VAL}), max_size=3),
+       st.one_of(st.none(), st.fixed_dictionaries({}, optional={"rating": _VAL, "items": _VAL, "pools": _VAL,
+                                                                 "case_reports": _VAL})))
+def test_evidence_adapter_never_crashes_on_odd_summaries(findings, mechanisms, safety):
+    from evigrade.claims import evidence_from_summary
+
+    ev = evidence_from_summary({"findings": findings, "mechanisms": mechanisms, "safety": safety})
+    r = check("Dry needling is proven to reduce neck pain. It is completely safe.", ev)
+    assert all(c.verdict in VERDICTS for c in r.claims)
