@@ -80,7 +80,8 @@ def test_summarize_text(capsys):
     rc, out, _ = run(capsys, "summarize", str(NORMAND), "--no-color", "--method", "REML", "--test", "knha")
     assert rc == 0 and "\x1b[" not in out
     assert "health-care use" in out
-    assert "MD -15.11 [-36.32, 6.11]; k=9; n=1158 (pooled trials)" in out
+    # the unit is shown with the number; the pooled trials are named with their result rows
+    assert "MD -15.11 [-36.32, 6.11] length of stay days; k=9; n=1,158 (pooled trials: Edinburgh [R1]," in out
     assert "No adverse-event data in this pack." in out
 
 
@@ -91,8 +92,70 @@ def test_summarize_bundled_text_groups_and_sections(capsys):
                    "Safety (adverse events)", "Mechanisms"):
         assert f"\n{header}\n" in out
     assert "MD -2.31 [-3.64, -0.99]" in out and "review: NavarroSantana2020" in out
-    assert "Brady2014: 0/7,629" in out and "rule of three" in out
-    assert "Case reports of serious events (4)" in out
+    assert "Brady2014 [S002]: 0/7,629" in out and "rule of three" in out
+    assert "Case reports (4)" in out
+    # two sources per severity class: no pooled rate, the range and each source's exact CI instead
+    assert "pooled 27.10%" not in out and "mild per treatment: 19.18% to 36.80% across 2 sources (not pooled" in out
+    # review rows without k / n: said in words, never "NA"
+    assert "k=NA" not in out and "n=NA" not in out and "k not reported; participants not reported" in out
+    # RD in percentage points made explicit
+    assert "RD 0.24 [0.04, 0.45] as a proportion, i.e. 24 percentage points [4, 45]" in out
+    # a review result without numbers is shown, not hidden
+    assert ("range of motion | over an unstated follow-up period | vs any comparator (reviews pooling all comparators) "
+            "| neck pain: review (narrative) NavarroSantana2020 [P008]: \"no effect\"") in out
+    assert "\nmuscle stiffness\n" in out
+
+
+@pytest.fixture(scope="module")
+def graded_text():
+    from evigrade.cli.summarize import render_text
+
+    return render_text(run_summarize(None), color=False)
+
+
+def test_summarize_key_messages_first(graded_text):
+    out = graded_text
+    km, concl, comp, details = (out.index(h) for h in ("\nKey messages\n", "\nOverall conclusion\n",
+                                                       "\nHow it compares (by kind of comparison)\n", "\nDetails\n"))
+    assert km < concl < comp < details
+    lines = out[km:concl].strip().splitlines()[1:]
+    assert all(line.startswith("  * ") for line in lines)
+    # pain: moderate certainty, short term, from the data (Navarro-Santana 2020, P002)
+    assert lines[0].startswith("  * [moderate] Pain: Dry needling probably reduces pain intensity in people with neck "
+                               "pain in the short term compared with sham")
+    assert "MD -2.31 (95% CI -3.64 to -0.99; points (scale not stated in abstract)); NavarroSantana2020" in lines[0]
+    # functional outcomes are less certain; the review reporting no effect on range of motion is said in words
+    rom = next(line for line in lines if "Range of motion:" in line)
+    assert "NavarroSantana2020 reported no effect on range of motion (vs any comparator)" in rom
+    assert next(line for line in lines if "Function/disability:" in line).startswith("  * [low] ")
+    stiff = next(line for line in lines if "Muscle stiffness:" in line)
+    assert stiff.startswith("  * [not rated] ") and "no numeric estimate" in stiff and "Aridici2016" in stiff
+    mech = next(line for line in lines if "Mechanisms:" in line)
+    assert "unproven: none of the 12 proposed mechanisms is established" in mech
+    safety = next(line for line in lines if "Safety (" in line)
+    assert "Brady2014: 0 of 7,629 treatments" in safety and "bruising (7.55% to 7.7%)" in safety
+    assert "pain or soreness after treatment (2.19%)" in safety and "pneumothorax" in safety
+    addon = next(line for line in lines if line.startswith("  * [moderate] Added to another therapy"))
+    assert "compared with the same therapy without dry needling (moderate certainty; FernandezDeLasPenas2021)" in addon
+
+
+def test_summarize_active_comparator_wording(graded_text):
+    assert "probably increases pain intensity" not in graded_text
+    assert ("Dry needling probably reduces pain intensity in people with neck pain less than trigger-point injection "
+            "or wet needling in the short term.") in graded_text
+
+
+def test_summarize_json_has_conclusion_and_comparisons():
+    d = json.loads(json.dumps(run_summarize(None).to_dict()))
+    assert d["conclusion"].startswith("Across ") and "rated findings" in d["conclusion"]
+    assert [c["kind"] for c in d["comparisons"]] == ["sham", "add_on", "active", "dn_variant", "mixed"]
+    assert d["key_messages"][0]["certainty"] == "moderate" and d["key_messages"][0]["kind"] == "effect"
+    assert d["key_messages"][0]["finding"] == ["pain", "short_term", "sham_or_control", "neck"]
+    kinds = [m["kind"] for m in d["key_messages"]]
+    assert kinds.index("practice") < kinds.index("mechanisms") < kinds.index("safety") == len(kinds) - 1
+    # numbers stay numbers; units are fields
+    rd = next(f for f in d["findings"] if f["measure"] == "RD")
+    assert isinstance(rd["estimate"], float) and rd["effect_unit"] == "proportion"
 
 
 def test_console_script_first_command():

@@ -125,9 +125,12 @@ def test_safety_rates_and_exact_bounds_by_hand(summary_json):
     assert_allclose(brady["proportion"], x / n, rtol=1e-15)
     assert_allclose([brady["ci_low"], brady["ci_high"]],
                     [beta.ppf(0.025, x, n - x + 1), beta.ppf(0.975, x + 1, n - x)], rtol=1e-12)
-    assert mild["k"] == 2 and mild["measure"] == "PLO" and mild["events"] == 1463 + 7531 and mild["total"] == 7629 + 20464
-    # logit-scale pooling: equals R metafor (tests/packs/test_pack_proportions.py); here: sane and between the sources
-    assert 1463 / 7629 < mild["estimate"] < 7531 / 20464
+    # two sources: not pooled (SAFETY_MIN_POOL_K = 3); the headline is each source's exact rate and the range
+    assert mild["k"] == 2 and mild["measure"] == "not_pooled" and mild["pooled"] is False
+    assert mild["events"] == 1463 + 7531 and mild["total"] == 7629 + 20464
+    assert mild["estimate"] is None and mild["ci_low"] is None and mild["ci_high"] is None
+    assert_allclose([mild["range_low"], mild["range_high"]], [1463 / 7629, 7531 / 20464], rtol=1e-15)
+    assert any(n["code"] == "not_pooled_few_sources" for n in mild["notes"])
     serious = next(p for p in s["pools"] if (p["severity"], p["basis"]) == ("significant_or_serious", "treatments"))
     zero = next(i for i in serious["items"] if i["source_id"] == "Brady2014")
     assert zero["events"] == 0 and zero["denominator"] == n
@@ -176,3 +179,130 @@ def test_with_grade_hook(capsys):
     assert f["certainty"] in ("high", "moderate", "low", "very_low")
     assert isinstance(f["statement"], str) and f["statement"]
     assert (f["estimate"], f["ci_low"], f["ci_high"]) == (-2.31, -3.64, -0.99)  # GRADE never changes numbers
+
+
+def test_safety_pools_from_three_sources_equal_metafor(summary_json):
+    """With k >= 3 the logit REML + HKSJ pool is used (the numbers themselves are checked against metafor in
+    test_pack_proportions.py); with k < 3 nothing is pooled (above)."""
+    import dataclasses
+
+    from evigrade.packs import load_pack, summarize
+    from evigrade.packs.analysis import SAFETY_MIN_POOL_K
+    from evigrade.stats.proportions import meta_proportions
+
+    assert SAFETY_MIN_POOL_K == 3
+    pack = load_pack()
+    s0 = next(r for r in pack.safety if r.safety_id == "S001")
+    extra = dataclasses.replace(s0, safety_id="SX1", source_id="Extra", n_treatments=1000, events=250)
+    pack3 = dataclasses.replace(pack, safety=tuple(pack.safety) + (extra,))
+    mild = next(p for p in summarize(pack3).safety.pools if (p.severity, p.basis) == ("mild", "treatments"))
+    assert mild.pooled and mild.measure == "PLO" and mild.k == 3
+    ref = meta_proportions([1463, 7531, 250], [7629, 20464, 1000], measure="PLO", method="REML", test="knha")
+    assert_allclose([mild.estimate, mild.ci_low, mild.ci_high], [ref.estimate, ref.ci_low, ref.ci_high], rtol=1e-12)
+
+
+def test_common_mild_event_types_from_stated_rates(summary_json):
+    s = summary_json["safety"]
+    types = {e["event_type"]: e for e in s["event_types"]}
+    bruising = types["bruising"]
+    assert bruising["frequency"] == "common" and bruising["severity"] == "mild"
+    assert sorted((r["source_id"], r["safety_id"], r["proportion"]) for r in bruising["rates"]) == \
+        [("Boyce2020", "S019", 0.077), ("Brady2014", "S003", 0.0755)]
+    sore = types["pain or soreness after treatment"]
+    assert [r["safety_id"] for r in sore["rates"]] == ["S006"] and sore["rates"][0]["proportion"] == 0.0219
+    assert {"Hong1994", "PNS_background_JCM2021"} <= {m["source_id"] for m in sore["mentions"]}
+    assert set(s["common_mild_events"]) == {"bleeding", "bruising", "pain during treatment",
+                                            "pain or soreness after treatment"}
+    # rare mild events stay rare (Brady 2014: numbness 0.01% of treatments)
+    assert types["numbness"]["frequency"] == "rare"
+    # respondent-level survey percentages are never read as per-treatment rates
+    assert all(r["safety_id"] not in ("S022", "S026", "S035") for e in s["event_types"] for r in e["rates"])
+    # the definitions row (severity 'unclassified') is not an event
+    assert not any(e["severity"] == "unclassified" for e in s["event_types"])
+
+
+def test_risk_difference_in_percentage_points_is_converted(summary_json):
+    f = _cell(summary_json, "acceptable_state", "mid_term", "sham", "shoulder")  # Hando 2026 PASS: 24 (4 to 45)
+    assert (f["measure"], f["estimate"], f["ci_low"], f["ci_high"]) == ("RD", 0.24, 0.04, 0.45)
+    assert f["effect_unit"] == "proportion"
+    assert any(n["code"] == "rd_percentage_points" for n in f["notes"])
+
+
+def test_review_k_and_participants_stay_null(summary_json):
+    f = _cell(summary_json, "pain", "short_term", "sham_or_control", "neck")
+    assert f["k"] is None and f["participants"] is None and f["evidence_form"] == "numeric"
+    assert f["effect_unit"] == "points (scale not stated in abstract)"
+
+
+def test_narrative_review_result_is_kept(summary_json):
+    # Navarro-Santana 2020 (pooled.csv P008): no effect on cervical range of motion, no numbers
+    f = _cell(summary_json, "rom", "unspecified", "any_comparator", "neck")
+    assert f["estimate"] is None and f["evidence_form"] == "narrative"
+    assert f["certainty_note"] == "certainty not rated: no numeric estimate" and f["certainty"] is None
+    n = next(x for x in f["narrative"] if x["row_id"] == "P008")
+    assert (n["kind"], n["source_id"], n["direction"]) == ("review", "NavarroSantana2020", "no_difference")
+    assert f["reported_direction"] == "no_difference"
+
+
+def test_stiffness_is_its_own_family(summary_json):
+    fs = [f for f in summary_json["findings"] if f["outcome"] == "stiffness"]
+    assert fs and all(f["family"] == "muscle stiffness" for f in fs)
+    rows = {n["row_id"]: n["direction"] for f in fs for n in f["narrative"]}
+    assert rows == {"O044": "no_difference", "O096": "favours_comparator"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("favours DN", "favours_intervention"), ("favours exercise + DN", "favours_intervention"),
+    ("no effect", "no_difference"), ("no significant effect", "no_difference"),
+    ("favours DN but not statistically significant", "no_difference"),
+    ("favours HPPT ultrasound", "favours_comparator"), ("favours lidocaine", "favours_comparator"),
+    ("DN better than no/placebo; similar to other approaches", "mixed"),
+    ("favours deep DN", "unclear"), ("both groups improved (between-group result not stated)", "unclear"),
+    ("", "unclear"),
+])
+def test_direction_class(text, expected):
+    from evigrade.packs.analysis import direction_class
+
+    assert direction_class(text) == expected
+
+
+# README 4.4 of the shared evidence: each source's sign convention, and the side the harmonised
+# (dry needling minus comparator) estimate must fall on.  'benefit' = the direction that is better for
+# the outcome (lower pain/disability, higher PPT/ROM).
+SIGN_CASES = [
+    ("P002", "benefit"),  # Navarro-Santana 2020 pain: negative favours DN, as reported
+    ("P007", "benefit"),  # Navarro-Santana 2020 PPT: positive favours DN, as reported
+    ("P040", "harm"),     # Navarro-Santana 2022: printed injection minus DN (negative favours injection) -> reversed
+    ("P024", "harm"),     # Liu 2015 wet needling vs DN: positive reported as favouring wet needling
+    ("P025", "harm"),     # Liu 2015 other therapies vs DN: positive favours other therapies
+    ("P051", "benefit"),  # Xu 2023: positive reported as favouring DN over ischemic compression -> reversed
+    ("P053", "benefit"),  # Xu 2023 ROM MD -2.12 reported as favouring DN -> reversed
+]
+
+
+@pytest.mark.parametrize("row_id, side", SIGN_CASES)
+def test_harmonised_signs_follow_readme_4_4(summary_json, row_id, side):
+    f, rv = next((f, r) for f in summary_json["findings"] for r in f["reviews"] if r["review_row_id"] == row_id)
+    est = rv["estimate"]
+    better = est < 0 if f["benefit"] == "lower" else est > 0
+    assert better == (side == "benefit"), (row_id, f["outcome"], est)
+    if rv["orientation"] == "reversed":
+        assert est == -rv["estimate_as_reported"]
+
+
+def test_trial_signs_follow_readme_4_4(summary_json):
+    # Hando 2026: negative SPADI difference favours DN, kept as reported (Stieven 2020's reversal: test above)
+    hando = next(t for f in summary_json["findings"] for t in f["trials"] if t["result_id"] == "O121")
+    assert hando["estimate"] == -9.85 and hando["orientation"] == "as_reported"
+
+
+def test_multi_outcome_narrative_is_read_per_outcome(summary_json):
+    """Espejo-Antunez 2017 (P071): 'DN effective short term for pain, ROM, QoL; insufficient evidence for
+    disability ...' -- favours DN for pain/ROM/QoL, unclear for disability; Sports 2024 (P072) speaks
+    about pain only, so it says nothing about strength."""
+    d = {(f["outcome"], n["row_id"]): n["direction"] for f in summary_json["findings"] for n in f["narrative"]}
+    assert d[("pain", "P071")] == d[("rom", "P071")] == d[("quality_of_life", "P071")] == "favours_intervention"
+    assert d[("disability", "P071")] == "unclear"
+    assert d[("pain", "P072")] == "favours_intervention" and d[("strength", "P072")] == "unclear"
+    # one statement about every outcome of a trial applies to each (De Meulemeester 2017, O044)
+    assert d[("stiffness", "O044")] == d[("pain", "O044")] == "no_difference"

@@ -112,3 +112,19 @@ def test_smaller_small_study_p_never_raises(inp, factor):
 def test_not_assessed_indirectness_is_never_reported_as_no_concern(inp):
     j = assess(dataclasses.replace(inp, indirectness=None)).judgement("indirectness")
     assert j.concern == "not_assessed" and j.levels == 0
+
+
+@SETTINGS
+@given(inputs(), st.booleans())
+def test_active_comparator_statement_never_says_the_intervention_worsens_the_outcome(inp, active):
+    """Against an active comparator an effect favouring the comparator is said comparatively: the
+    only verb is the beneficial one ("reduces ... less than"), never "increases pain"."""
+    rating, mag = assess(inp), magnitude(inp)
+    text = statement(rating, mag, outcome_name="pain intensity", timeframe="short term",
+                     intervention="dry needling", comparison="trigger-point injection", comparator_active=active)
+    assert text.endswith(".") and text[0].isupper()
+    if active and mag.direction == "harm" and rating.certainty != "very_low" and not text.startswith("It is uncertain") \
+            and mag.size not in ("trivial",) and mag.change != "none":
+        good = "reduc" if inp.benefit == "lower" else "increas"
+        bad = "increas" if inp.benefit == "lower" else "reduc"
+        assert good in text and bad not in text and "less than trigger-point injection" in text

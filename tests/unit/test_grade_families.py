@@ -108,6 +108,27 @@ class TestSafety:
         assert (r.mild_low, r.mild_high) == (0.19, 0.37)
         assert "pneumothorax" in r.sentence and r.case_reports == ("pneumothorax",)
 
+    def test_headline_is_each_source_not_a_pooled_rate(self):
+        s = {"pools": [self.pool("significant_or_serious", [
+                {"source_id": "A", "events": 0, "denominator": 7629, "proportion": 0.0},
+                {"source_id": "B", "events": 20, "denominator": 20494, "proportion": 20 / 20494}],
+                measure="not_pooled", estimate=None)],
+             "event_types": [{"event_type": "bruising", "severity": "mild", "frequency": "common",
+                              "rate_low": 0.0755, "rate_high": 0.077},
+                             {"event_type": "numbness", "severity": "mild", "frequency": "rare",
+                              "rate_low": 0.0001, "rate_high": 0.0001}]}
+        r = safety_rating(s, intervention="dry needling")
+        upper_a = beta.ppf(0.975, 1, 7629)
+        assert f"A: 0 of 7,629 treatments, exact upper 95% limit {upper_a * 10000:.1f} per 10,000" in r.sentence
+        lo_b, hi_b = beta.ppf(0.025, 20, 20494 - 20 + 1), beta.ppf(0.975, 21, 20494 - 20)
+        assert f"B: 20 of 20,494, 9.8 per 10,000 (exact 95% CI {lo_b * 1e4:.1f} to {hi_b * 1e4:.1f} per 10,000)" in r.sentence
+        assert "bruising (7.55% to 7.7%)" in r.sentence and "numbness" not in r.sentence
+        assert r.label == "reassuring" and r.mild_estimate is None
+        # one source above 1/1,000 is enough to withhold "rare"
+        s2 = {"pools": [self.pool("serious", [{"source_id": "A", "events": 0, "denominator": 7629},
+                                              {"source_id": "B", "events": 30, "denominator": 20000}])]}
+        assert safety_rating(s2).label == "uncertain" and "cannot yet be called rare" in safety_rating(s2).sentence
+
     def test_one_source_probably_reassuring_and_too_few_uncertain(self):
         one = {"pools": [self.pool("serious", [{"source_id": "A", "events": 1, "denominator": 5000}])]}
         assert safety_rating(one).label == "probably reassuring"
@@ -180,3 +201,67 @@ class TestApplyOnBundledPack:
         assert {c.kind for c in rep.comparisons} == {"sham", "add_on", "active", "dn_variant", "mixed"}
         assert rep.conclusion.startswith("Across ") and "Serious adverse events" in rep.conclusion
         json.dumps(rep.to_dict())
+
+
+class TestNarratives:
+    def item(self, verdict_cert=None):
+        from evigrade.grade.families import FindingSummaryItem
+
+        return FindingSummaryItem("rom", "range of motion", "range of motion", "sham", "sham", "short_term",
+                                  verdict_cert, "moderate" if verdict_cert else None, "benefit" if verdict_cert else None,
+                                  False if verdict_cert else None, False if verdict_cert else None)
+
+    def test_review_narrative_said_in_words_never_strengthened(self):
+        from evigrade.grade.families import family_summary
+
+        narr = [{"kind": "review", "source_id": "NavarroSantana2020", "direction": "no_difference",
+                 "result_as_reported": "qualitative: no effect", "outcome_name": "range of motion",
+                 "population_label": "neck pain", "comparison_label": "any comparator"},
+                {"kind": "review", "source_id": "FdlP2021", "direction": "no_difference",
+                 "result_as_reported": "qualitative: not significant", "outcome_name": "range of motion",
+                 "comparison_label": "the same therapy without dry needling"},
+                {"kind": "trial", "source_id": "T1", "direction": "favours_intervention"},
+                {"kind": "trial", "source_id": "T2", "direction": "favours_comparator"}]
+        fam = family_summary("range of motion", [self.item("moderate")], intervention="dry needling", narratives=narr)
+        assert ("NavarroSantana2020 (review) reported no effect on range of motion (neck pain; vs any comparator)"
+                in fam.sentence)
+        # 'not significant' is "no significant effect", not "no effect"
+        assert "FdlP2021 (review) reported no significant effect on range of motion" in fam.sentence
+        assert "2 trial results without an effect estimate (1 favours dry needling, 1 favours the comparator)" in fam.sentence
+        assert fam.narrative_counts == {"favours_intervention": 1, "favours_comparator": 1}
+        assert len(fam.to_dict()["narratives"]) == 4
+        none = family_summary("stiffness", [self.item()], intervention="dry needling", narratives=narr[2:3])
+        assert none.sentence.startswith("Stiffness (range of motion): no finding has a numeric estimate")
+
+
+class TestKeyMessages:
+    @pytest.fixture(scope="class")
+    def report(self):
+        from evigrade.grade import grade_summary
+        from evigrade.packs import load_pack, summarize
+
+        return grade_summary(summarize(load_pack()))
+
+    def test_derived_from_the_best_supported_finding(self, report):
+        msgs = report.key_messages
+        pain = msgs[0]
+        assert (pain.kind, pain.topic, pain.certainty) == ("effect", "pain", "moderate")
+        assert pain.finding == ("pain", "short_term", "sham_or_control", "neck")
+        assert pain.sources == ("NavarroSantana2020",)
+        # no key message claims more certainty than its finding has
+        by_key = {tuple(str(getattr(f, k)) for k in ("outcome", "timepoint", "comparison", "population")): g
+                  for f, g in zip(__import__("evigrade.packs", fromlist=["summarize"]).summarize().findings,
+                                  report.findings) if g is not None}
+        for m in msgs:
+            if m.finding:
+                assert by_key[m.finding].certainty == m.certainty
+                assert by_key[m.finding].statement[:-1] in m.text
+
+    def test_no_mechanism_called_established_when_none_is(self, report):
+        mech = next(m for m in report.key_messages if m.kind == "mechanisms")
+        assert "none of the 12 proposed mechanisms is established" in mech.text
+
+    def test_to_dict_is_json(self, report):
+        d = json.loads(json.dumps(report.to_dict()))
+        assert d["key_messages"] and all(set(m) == {"kind", "topic", "text", "certainty", "certainty_range", "sources",
+                                                    "finding"} for m in d["key_messages"])

@@ -82,3 +82,23 @@ def test_no_estimate_gives_none_and_statement_parts():
     fg = grade_finding(finding(timepoint="unspecified", comparison_label="any comparator (reviews pooling all)"),
                        intervention="dry needling")
     assert fg.statement == "Dry needling slightly reduces pain intensity in people with neck pain compared with any comparator."
+
+
+def test_bundled_pack_never_guesses_a_scale_for_the_mid():
+    """NPRS 1.3 / NDI 19 (Cleland 2008) apply only where the source states NPRS 0-10 / NDI 0-100; the bundled
+    pack's MD findings are on 'points (scale not stated)', VAS mm, DASH or SPADI, so no MID is used."""
+    from evigrade.grade import grade_summary
+    from evigrade.packs import load_pack, summarize
+
+    s = summarize(load_pack())
+    rep = grade_summary(s)
+    checked = 0
+    for f, g in zip(s.findings, rep.findings):
+        if g is None or f.measure != "MD" or f.outcome not in ("pain", "disability"):
+            continue
+        checked += 1
+        stated = ("NPRS" in f.unit or "NRS" in f.unit) if f.outcome == "pain" else ("NDI" in f.unit)
+        assert (g.input.mid is not None) == stated, (f.key, f.unit)
+        if not stated:
+            assert any(n.code == "mid_units_differ" for n in g.notes)
+    assert checked >= 10

@@ -27,7 +27,7 @@ def golden():
 
 def test_golden_statements_reproduce_exactly(golden):
     cases = golden["cases"]
-    assert len(cases) == len(grid_cases()) == 93  # 64 grid + 20 uncertain + 9 phrasing
+    assert len(cases) == len(grid_cases()) == 117  # 64 grid + 20 uncertain + 9 phrasing + 24 active comparator
     for case in cases:
         mag, text = render_case(case)
         assert text == case["statement"], case["id"]
@@ -100,6 +100,8 @@ class TestWordingRules:
             if c["certainty"] == "very_low" or c["magnitude"]["size"] in ("trivial",) or c["statement"].startswith("It is"):
                 continue
             s = c["statement"]
+            if c["intended"].get("kind") == "active_comparator" and c["magnitude"]["direction"] == "harm":
+                continue  # comparative wording, checked in test_active_comparator_wording
             if c["magnitude"]["change"] == "decrease":
                 assert "reduc" in s and "increase" not in s
             else:
@@ -143,3 +145,25 @@ def test_bad_arguments_are_spec_errors():
         statement("low", "small", "benefit")
     with pytest.raises(SpecError, match="needs a direction"):
         statement("low", "small")
+
+
+def test_active_comparator_wording(golden):
+    """An effect favouring an active comparator is said comparatively ("reduces pain less than
+    trigger-point injection"), never as if the intervention caused the harm ("increases pain")."""
+    seen = 0
+    for c in golden["cases"]:
+        if c["intended"].get("kind") != "active_comparator" or c["certainty"] == "very_low":
+            continue
+        s, f = c["statement"], c["finding"]
+        seen += 1
+        if c["magnitude"]["size"] == "unclassified":
+            assert s.startswith(f"It is uncertain whether dry needling differs from {f['comparison']}"), s
+        elif c["magnitude"]["direction"] == "harm":
+            good = "reduce" if f["benefit"] == "lower" else "increase"
+            assert good in s and f"less than {f['comparison']}" in s, s
+            assert ("much less" in s) == (c["magnitude"]["size"] == "large")
+            assert ("slightly less" in s) == (c["magnitude"]["size"] == "small")
+            assert ("reduc" in s) != ("increase" in s), s  # one verb only: the beneficial one
+        else:
+            assert "reduc" in s and "less than" not in s and f"compared with {f['comparison']}" in s
+    assert seen == 18

@@ -54,12 +54,49 @@ def _attr(obj: Any, name: str) -> Any:
 
 def _item_line(it: Any) -> str:
     extra = f"; rule of three <= {_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
-    return (f"      {it.source_id}: {it.events:,}/{it.denominator:,} = {_pct(it.proportion)} "
+    return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {_pct(it.proportion)} "
             f"[exact {_pct(it.ci_low, 3)}, {_pct(it.ci_high, 3)}]{extra}")
 
 
+def _effect(f: Any) -> str:
+    """'MD -2.31 [-3.64, -0.99] points (scale not stated in abstract)'; RD also in percentage points."""
+    if f.estimate is None:
+        return "no estimate"
+    if f.measure == "RD":
+        return (f"RD {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}] as a proportion, i.e. "
+                f"{100 * f.estimate:.0f} percentage points [{100 * f.ci_low:.0f}, {100 * f.ci_high:.0f}]")
+    unit = getattr(f, "effect_unit", "") or ""
+    tail = f" {unit}" if unit and unit not in ("ratio",) else ""
+    return f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]{tail}"
+
+
+def _k_n(f: Any) -> str:
+    k = (f"k={f.k}" if f.k is not None else "k not reported")
+    n = (f"n={f.participants:,}" if f.participants is not None else "participants not reported")
+    return f"{k}; {n}"
+
+
+_DIRECTION_WORDS = {"favours_intervention": "favours dry needling", "no_difference": "no difference or no effect",
+                    "favours_comparator": "favours the comparator", "mixed": "mixed", "unclear": "direction unclear"}
+
+
+def _narrative_line(f: Any, n: dict, intervention: str) -> str:
+    kind = "review (narrative)" if n.get("kind") == "review" else f"trial ({n.get('reported_as', '')})"
+    import re
+
+    words = re.sub(r"^(qualitative|range)\s*:?\s*", "", str(n.get("result_as_reported") or "").strip(), flags=re.I)
+    said = str(n.get("direction_as_reported") or "")
+    if not words or words.startswith("("):
+        words = f"{said} {words}".strip() or str(n.get("reported_as") or "")
+    direc = _DIRECTION_WORDS.get(str(n.get("direction")), "direction unclear").replace("dry needling", intervention)
+    return (f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | {f.population_label}: "
+            f"{kind} {n.get('source_id')} [{n.get('row_id')}]: \"{words}\" ({direc}) — certainty not rated: no numeric estimate")
+
+
 def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findings: bool = False) -> str:
-    """Terminal summary: one line per finding grouped by outcome family; safety; mechanisms."""
+    """Terminal summary: key messages (one line each, with certainty), the overall conclusion and the
+    comparison contrasts first; then the details: findings by outcome family (numbers with their
+    units and sources; results without numbers shown as narrative), safety, mechanisms."""
     import io
 
     from rich.console import Console
@@ -70,42 +107,84 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
                   highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
     con.print(f"[bold]{escape(summary.title)}[/bold]")
     q = summary.question or {}
+    x = str(q.get("intervention_short") or "the intervention")
     if q.get("population"):
         con.print(f"Population: {escape(str(q['population']))}")
     if q.get("intervention"):
         con.print(f"Intervention: {escape(str(q['intervention']))}")
-    con.print(f"Pooling: {summary.method}, {summary.test}; {summary.level * 100:g}% CIs; effects are intervention minus comparator (ratios: intervention / comparator).")
-    shown = [f for f in summary.findings if all_findings or f.status != "no_estimate"]
-    hidden = len(summary.findings) - len(shown)
+
+    msgs = list(getattr(summary, "key_messages", ()) or ())
+    if msgs:
+        con.print()
+        con.print("[bold underline]Key messages[/bold underline]")
+        for m in msgs:
+            cert = _attr(m, "certainty")
+            tag = f"[{cert.replace('_', ' ')}]" if cert else ("[not rated]" if _attr(m, "kind") == "effect" else "")
+            con.print(escape(f"  * {tag + ' ' if tag else ''}{_attr(m, 'text')}"))
+    if getattr(summary, "conclusion", ""):
+        con.print()
+        con.print("[bold underline]Overall conclusion[/bold underline]")
+        con.print(escape(f"  {summary.conclusion}"))
+    comps = list(getattr(summary, "comparisons", ()) or ())
+    if comps:
+        con.print()
+        con.print("[bold underline]How it compares (by kind of comparison)[/bold underline]")
+        for c in comps:
+            con.print(escape(f"  {_attr(c, 'sentence')}"))
+
+    con.print()
+    con.print("[bold]Details[/bold]")
+    con.print(f"Pooling: {summary.method}, {summary.test}; {summary.level * 100:g}% CIs; effects are intervention minus "
+              "comparator (ratios: intervention / comparator; RD as a proportion).")
     fams: dict[str, list] = {}
-    for f in shown:
+    for f in summary.findings:
         fams.setdefault(f.family, []).append(f)
+    hidden = 0
     for fam, fs in fams.items():
         con.print()
         con.print(f"[bold underline]{escape(fam)}[/bold underline]")
-        fs_sum = next((x for x in summary.families if _attr(x, "family") == fam), None)
+        fs_sum = next((y for y in summary.families if _attr(y, "family") == fam), None)
         if fs_sum is not None and _attr(fs_sum, "sentence"):
             con.print(escape(f"  {_attr(fs_sum, 'sentence')}"))
+        trial_narr = 0
         for f in fs:
-            eff = f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]" if f.estimate is not None else "no estimate"
-            k = f"k={f.k}" if f.k is not None else "k=NA"
-            n = f"n={f.participants}" if f.participants is not None else "n=NA"
+            if f.estimate is None:
+                narr = list(getattr(f, "narrative", ()) or ())
+                for nd in narr:
+                    if nd.get("kind") == "review" or all_findings:
+                        con.print(escape(_narrative_line(f, nd, x)))
+                    else:
+                        trial_narr += 1
+                if not narr:
+                    hidden += 1
+                continue
             src = {"pooled": "pooled trials", "single_trial": "single trial", "review": "review",
                    "no_estimate": "no estimate"}[f.status]
             if f.status == "review" and f.primary_review:
                 rv = next((r for r in f.reviews if r.primary), None)
                 if rv is not None:
-                    src = f"review: {rv.review_id}"
+                    src = f"review: {rv.review_id} [{rv.review_row_id}]"
+            elif f.trials:
+                src += ": " + ", ".join(f"{t.study_id} [{t.result_id}]" for t in f.trials)
             line = (f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | "
-                    f"{f.population_label}: {eff}; {k}; {n} ({src})")
+                    f"{f.population_label}: {_effect(f)}; {_k_n(f)} ({src})")
             if f.certainty:
-                line += f" — certainty: {f.certainty}"
+                line += f" — certainty: {f.certainty.replace('_', ' ')}"
             con.print(escape(line))
             if f.statement:
                 con.print(f"      {escape(f.statement)}")
+            rob = getattr(f, "robustness", None)
+            if rob is not None:  # moderators, sensitivity, small-study tests (evigrade.packs.robustness)
+                from ..report.robustness import robustness_lines
+
+                for rl in robustness_lines(rob.to_dict()):
+                    con.print(f"      - {escape(rl)}")
+        if trial_narr:
+            con.print(escape(f"  ({trial_narr} trial result{'s' if trial_narr != 1 else ''} without an effect estimate "
+                             "in this family, counted above; --all lists each one)"))
     if hidden:
         con.print()
-        con.print(f"({hidden} outcome/time point/comparison cells have no numeric estimate; see --json)")
+        con.print(f"({hidden} outcome/time point/comparison cells have neither a numeric estimate nor a narrative result; see --json)")
 
     s = summary.safety
     con.print()
@@ -115,9 +194,12 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
     pooled_ids = set()
     for p in s.pools:
         sev = p.severity.replace("_", " ")
-        if p.k >= 2:
+        if getattr(p, "pooled", False):
             head = (f"  {sev} per {p.basis[:-1]}: pooled {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] "
                     f"({p.measure}, {summary.method}, {summary.test}; k={p.k}, {p.events:,}/{p.total:,})")
+        elif p.k >= 2:
+            head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.range_low)} to {_pct(p.range_high)} across {p.k} sources "
+                    f"(not pooled: fewer than {getattr(s, 'min_pool_k', 3)} sources; each source's exact CI below)")
         else:
             head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] exact "
                     f"(one source, {p.events:,}/{p.total:,})")
@@ -127,15 +209,27 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
             con.print(escape(_item_line(it)))
     rest = [it for it in s.items if it.safety_id not in pooled_ids]
     if rest:
-        con.print("  Other counts (single events, not pooled):")
+        con.print("  Other counts (single events):")
         for it in rest:
             con.print(escape(_item_line(it) + f" ({it.severity}: {it.event})"))
+    types = [e for e in (getattr(s, "event_types", ()) or ()) if e.rates]
+    if types:
+        con.print("  Event types with a stated rate per treatment (CIOMS: common >= 1%, uncommon 0.1-1%, rare < 0.1%):")
+        for e in types:
+            rates = "; ".join(f"{100 * r['proportion']:.3g}% of {r['denominator']:,} ({r['source_id']} [{r['safety_id']}])"
+                              for r in e.rates)
+            more = f"; also named by {len(e.mentions)} other source row(s)" if e.mentions else ""
+            con.print(escape(f"      {e.event_type} ({e.severity}, {e.frequency}): {rates}{more}"))
     for n in s.notes:
         con.print(escape(f"  Note: {n.message}"))
+    for p in s.pools:
+        for n in p.notes:
+            if n.code == "not_pooled_few_sources":
+                con.print(escape(f"  Note ({p.severity.replace('_', ' ')}): {n.message}"))
     if s.case_reports:
-        con.print(f"  Case reports of serious events ({len(s.case_reports)}):")
+        con.print(f"  Case reports ({len(s.case_reports)}):")
         for c in s.case_reports:
-            con.print(f"      {escape(str(c['source_id']))}: {escape(str(c['event']))}")
+            con.print(f"      {escape(str(c['source_id']))} [{escape(str(c['safety_id']))}]: {escape(str(c['event']))}")
     if getattr(s, "rating", None) is not None:
         r = s.rating
         txt = next((getattr(r, k, None) or (r.get(k) if isinstance(r, dict) else None)

@@ -7,8 +7,12 @@ Rules (all documented here so reports can cite them):
   intervention when its magnitude is not trivial, its direction is benefit and its CI excludes no
   effect; it "shows little to no difference" when its CI excludes important effects; anything
   else is "inconclusive".  All favouring -> consistent; some favouring the intervention and some the
-  comparator *within the same kind of comparison* (sham, add-on, active) -> conflicting; otherwise
-  mixed (e.g. better than sham but worse than injection is not a conflict).
+  comparator *against the same comparator* -> conflicting; otherwise mixed (e.g. better than sham but
+  worse than injection, or better than manual therapy but worse than injection, is not a conflict).
+* **Results without numbers** (review narratives, trial p-values or qualitative statements) are never
+  rated; family sentences name the review results that reported no effect (in the source's words,
+  never strengthened: 'not significant' is 'no significant effect') and count the rest by the
+  direction the source reported.
 * **Mechanism label** from the kinds of support (ranked theory < animal < human physiological <
   clinical trial < systematic review):
   *established*: at least two fully supporting rows from clinical trials or reviews, at least one
@@ -24,6 +28,7 @@ Rules (all documented here so reports can cite them):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -34,6 +39,7 @@ __all__ = [
     "FindingSummaryItem",
     "FamilySummary",
     "family_summary",
+    "narrative_phrase",
     "certainty_range",
     "ComparisonContrast",
     "contrast_comparisons",
@@ -96,11 +102,11 @@ def _consistency(items: Sequence[FindingSummaryItem]) -> str:
     v = [i.verdict for i in items if i.verdict != "not rated"]
     if not v:
         return "no_estimates"
-    by_kind: dict[str, set[str]] = {}
+    by_cmp: dict[str, set[str]] = {}
     for i in items:
-        by_kind.setdefault(comparison_kind(i.comparison, i.comparison_label), set()).add(i.verdict)
-    if any({"favours", "harms"} <= vs for vs in by_kind.values()):
-        return "conflicting"  # within one kind of comparison, some findings favour each side
+        by_cmp.setdefault(i.comparison or comparison_kind(i.comparison, i.comparison_label), set()).add(i.verdict)
+    if any({"favours", "harms"} <= vs for vs in by_cmp.values()):
+        return "conflicting"  # against the same comparator, some findings favour each side
     if all(x == "very uncertain" for x in v):
         return "very_uncertain"
     if len(v) == 1:
@@ -126,11 +132,83 @@ class FamilySummary:
     consistency: str
     counts: dict[str, int] = field(default_factory=dict)
     sentence: str = ""
+    narratives: tuple[dict[str, Any], ...] = ()       # results without numbers (certainty not rated)
+    narrative_counts: dict[str, int] = field(default_factory=dict)  # trial narratives by reported direction
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"family": self.family, "outcomes": list(self.outcomes), "n_findings": self.n_findings,
                          "n_rated": self.n_rated, "certainty_range": self.certainty_range,
-                         "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence})
+                         "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence,
+                         "narratives": [dict(n) for n in self.narratives],
+                         "narrative_counts": dict(self.narrative_counts)})
+
+
+_NARR_WORDS = {"favours_intervention": "a benefit of {x}", "no_difference": "no difference or no effect",
+               "favours_comparator": "a benefit of the comparator", "mixed": "mixed results",
+               "unclear": "a result whose direction is not clear"}
+
+
+def _reported_words(n: Any, intervention: str) -> str:
+    """The source's own words when short (quoted), else the direction class in words."""
+    raw = str(_g(n, "result_as_reported", "") or "")
+    raw = re.sub(r"^(qualitative|range)\s*(\(.*?\))?\s*:?\s*", "", raw, flags=re.I).strip().lower()
+    cls = str(_g(n, "direction", "unclear") or "unclear")
+    said = " ".join(str(_g(n, "direction_as_reported", "") or "").split())
+    if cls == "favours_comparator" and said and len(said) <= 40:
+        return f"a result favouring the comparator ('{said}')"
+    if cls == "no_difference":
+        # the source's words, never strengthened: 'not significant' stays 'no significant effect'
+        if "signific" in raw:
+            return "no significant effect"
+        if "effect" in raw:
+            return "no effect"
+        return "no difference"
+    return _NARR_WORDS.get(cls, _NARR_WORDS["unclear"]).format(x=intervention)
+
+
+def narrative_phrase(n: Any, intervention: str = "the intervention", *, compact: bool = False) -> str:
+    """'NavarroSantana2020 (review) reported no effect on range of motion (neck pain; vs any comparator)'.
+    ``compact`` drops the population and the '(review)' tag (key messages)."""
+    where = "; ".join(x for x in (None if compact else _g(n, "population_label"),
+                                  ("vs " + str(_g(n, "comparison_label"))) if _g(n, "comparison_label") else "",
+                                  _g(n, "timepoint_phrase")) if x)
+    kind = "" if compact else (" (review)" if _g(n, "kind") == "review" else " (trial)")
+    words = _reported_words(n, intervention)
+    prep = "in" if words == "no difference" else "on"
+    return (f"{_g(n, 'source_id')}{kind} reported {words} {prep} "
+            f"{_g(n, 'outcome_name')}" + (f" ({where})" if where else ""))
+
+
+def _narrative_sentence(narratives: Sequence[Any], intervention: str) -> tuple[str, dict[str, int]]:
+    reviews = [n for n in narratives if _g(n, "kind") == "review"]
+    trials = [n for n in narratives if _g(n, "kind") != "review"]
+    counts: dict[str, int] = {}
+    for n in trials:
+        d = str(_g(n, "direction", "unclear"))
+        counts[d] = counts.get(d, 0) + 1
+    parts = []
+    if reviews:
+        fav = [n for n in reviews if _g(n, "direction") == "favours_intervention"]
+        rest = [n for n in reviews if _g(n, "direction") != "favours_intervention"]
+        bits_r = []
+        if fav:
+            ids = list(dict.fromkeys(str(_g(n, "source_id")) for n in fav))
+            bits_r.append(f"{len(fav)} review result{'s' if len(fav) != 1 else ''} reported a benefit of {intervention} "
+                          f"({', '.join(ids)})")
+        bits_r.extend(narrative_phrase(n, intervention) for n in rest)
+        parts.append("; ".join(bits_r))
+    if trials:
+        order = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
+        words = {"favours_intervention": (f"favours {intervention}", f"favour {intervention}"),
+                 "no_difference": ("reports no difference", "report no difference"),
+                 "favours_comparator": ("favours the comparator", "favour the comparator"),
+                 "mixed": ("is mixed", "are mixed"), "unclear": ("gives no clear direction", "give no clear direction")}
+        bits = [f"{counts[k]} {words[k][0 if counts[k] == 1 else 1]}" for k in order if counts.get(k)]
+        parts.append(f"{len(trials)} trial result{'s' if len(trials) != 1 else ''} without an effect estimate ("
+                     + ", ".join(bits) + ")")
+    if not parts:
+        return "", counts
+    return "Not rated (no numeric estimate): " + "; ".join(parts) + ".", counts
 
 
 def _verdict_counts(items: Sequence[FindingSummaryItem]) -> dict[str, int]:
@@ -155,7 +233,7 @@ def _verdict_sentence(counts: dict[str, int], intervention: str) -> str:
 
 
 def family_summary(family: str, items: Sequence[FindingSummaryItem], *, intervention: str = "the intervention",
-                   family_label: str | None = None) -> FamilySummary:
+                   family_label: str | None = None, narratives: Sequence[Any] = ()) -> FamilySummary:
     """Certainty range and a consistency sentence for one outcome family."""
     rated = [i for i in items if i.certainty is not None]
     rng = certainty_range(i.certainty for i in rated)  # type: ignore[misc]
@@ -166,6 +244,8 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
     label = label[0].upper() + label[1:] if label else label
     if not rated:
         sentence = f"{label}: no finding could be rated ({len(items)} without an estimate)."
+        if narratives:
+            sentence = f"{label} ({', '.join(outcomes)}): no finding has a numeric estimate, so none could be rated."
     else:
         verdicts = _verdict_sentence({k: v for k, v in counts.items() if k != "not rated"}, intervention)
         cons_txt = {
@@ -180,8 +260,12 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
         show = verdicts and cons not in ("very_uncertain",)
         sentence = (f"{label} ({', '.join(outcomes)}): certainty {rng} across {len(rated)} rated "
                     f"finding{'s' if len(rated) != 1 else ''}; {cons_txt}" + (f" ({verdicts})." if show else "."))
+    narr_text, narr_counts = _narrative_sentence(narratives, intervention)
+    if narr_text:
+        sentence = f"{sentence} {narr_text}"
     return FamilySummary(family=family, outcomes=outcomes, n_findings=len(items), n_rated=len(rated),
-                         certainty_range=rng, consistency=cons, counts=counts, sentence=sentence)
+                         certainty_range=rng, consistency=cons, counts=counts, sentence=sentence,
+                         narratives=tuple(dict(n) for n in narratives), narrative_counts=narr_counts)
 
 
 # ----------------------------------------------------------------------------- comparison groups
@@ -356,23 +440,58 @@ def _exact_upper(events: int, n: int, level: float = 0.95) -> float:
     return float(beta.ppf(1 - (1 - level) / 2, events + 1, n - events))
 
 
+def _source_rate_text(i: Any) -> str:
+    e, n = int(_g(i, "events")), int(_g(i, "denominator"))
+    p = e / n
+    lo = _g(i, "ci_low")
+    hi = _g(i, "ci_high")
+    if hi is None:
+        lo, hi = _exact_lower(e, n), _exact_upper(e, n)
+    if e == 0:
+        return f"{_g(i, 'source_id')}: 0 of {n:,} treatments, exact upper 95% limit {_per(hi, 0.0)}"
+    if p < 0.01:
+        return (f"{_g(i, 'source_id')}: {e:,} of {n:,}, {p * 10000:.1f} per 10,000 (exact 95% CI {lo * 10000:.1f} to "
+                f"{hi * 10000:.1f} per 10,000)")
+    return f"{_g(i, 'source_id')}: {e:,} of {n:,}, {_per(p)} (exact 95% CI {_per(lo, p)} to {_per(hi, p)})"
+
+
+def _exact_lower(events: int, n: int, level: float = 0.95) -> float:
+    from scipy.stats import beta
+
+    if events <= 0:
+        return 0.0
+    return float(beta.ppf((1 - level) / 2, events, n - events + 1))
+
+
+def _rate_range(lo: float | None, hi: float | None, stated: bool = False) -> str:
+    """'19.2% to 36.8%'; ``stated=True`` keeps up to three significant digits (rates as the sources print them)."""
+    if lo is None or hi is None:
+        return "not available"
+    f = (lambda x: f"{100 * x:.3g}%") if stated else _per  # noqa: E731
+    return f(lo) if abs(lo - hi) < 1e-12 else f"{f(lo)} to {f(hi)}"
+
+
 def safety_rating(safety: Any, *, rare: float = 0.001, common: float = 0.01, min_treatments: int = 3000,
                   intervention: str = "the intervention") -> SafetyRating:
     """Rate the adverse-event evidence of a :class:`~evigrade.packs.SafetySummary` (or its dict).
 
-    Serious events (severity containing 'serious') per treatment are summed over sources and given
-    an exact (Clopper-Pearson) 95% CI: a random-effects CI from two or three surveys is too wide to
-    say anything.  "Rare" means a point estimate below ``rare`` (1/1,000, CIOMS "rare") with an upper
-    limit below ``common`` (1/100, CIOMS "common") from at least ``min_treatments`` treatments;
-    "consistent" means at least two sources, each below ``rare``.
+    Serious events (severity containing 'serious') per treatment, source by source: each source's
+    rate with its exact (Clopper-Pearson) 95% CI is the headline (a random-effects rate from two or
+    three surveys is too wide to say anything; ``summarize`` pools only from 3 sources on).  "Rare"
+    means every source's rate is below ``rare`` (1/1,000, CIOMS "rare") with an exact upper limit
+    below ``common`` (1/100, CIOMS "common"), from at least ``min_treatments`` treatments in all;
+    "consistent" means at least two such sources.  ``serious_estimate`` / ``serious_upper`` keep the
+    crude total (events / treatments summed) for reference; they are not the headline.  Mild events:
+    the range of the sources' rates, and the common event types (``safety.event_types``) with their
+    per-treatment rates.
     """
     pools = list(_g(safety, "pools", ()) or ())
     serious = [p for p in pools if "serious" in str(_g(p, "severity", "")) and _g(p, "basis") == "treatments"]
     mild = [p for p in pools if str(_g(p, "severity", "")) == "mild" and _g(p, "basis") == "treatments"]
-    rule = (f"serious adverse events are 'rare' when the summed count per treatment is below {rare:g} with an exact "
-            f"upper 95% limit below {common:g} from at least {min_treatments} treatments; 'consistent' when at least "
-            f"two sources each stay below {rare:g}; labels: reassuring (rare and consistent), probably reassuring "
-            "(rare), uncertain (otherwise)")
+    rule = (f"serious adverse events are 'rare' when every source's rate per treatment is below {rare:g} with an exact "
+            f"upper 95% limit below {common:g}, from at least {min_treatments} treatments in all; 'consistent' when at "
+            "least two sources qualify; labels: reassuring (rare and consistent), probably reassuring (rare), "
+            "uncertain (otherwise); rates from fewer than 3 sources are not pooled")
     items = [i for p in serious for i in (_g(p, "items", ()) or ())
              if _g(i, "events") is not None and _g(i, "denominator")]
     events = sum(int(_g(i, "events")) for i in items)
@@ -380,9 +499,11 @@ def safety_rating(safety: Any, *, rare: float = 0.001, common: float = 0.01, min
     s_est = events / total if total else None
     s_up = _exact_upper(events, total) if total else None
     sources = {_g(i, "source_id") for i in items}
-    below = {_g(i, "source_id") for i in items if _g(i, "events") / _g(i, "denominator") < rare}
-    is_rare = bool(total >= min_treatments and s_est is not None and s_est < rare and s_up is not None and s_up < common)
-    consistent = bool(is_rare and len(sources) >= 2 and below == sources)
+    ok = {_g(i, "source_id") for i in items
+          if _g(i, "events") / _g(i, "denominator") < rare
+          and _exact_upper(int(_g(i, "events")), int(_g(i, "denominator"))) < common}
+    is_rare = bool(items and total >= min_treatments and ok == sources)
+    consistent = bool(is_rare and len(sources) >= 2)
     m_items = [i for p in mild for i in (_g(p, "items", ()) or ()) if _g(i, "proportion") is not None]
     m_props = sorted(float(_g(i, "proportion")) for i in m_items)
     m_est = _g(mild[0], "estimate") if mild else None
@@ -390,18 +511,27 @@ def safety_rating(safety: Any, *, rare: float = 0.001, common: float = 0.01, min
     cases = tuple(str(_g(c, "event", "") or _g(c, "source_id", "")) for c in (_g(safety, "case_reports", ()) or ()))
     cases = tuple(dict.fromkeys(c for c in cases if c))
     label = "reassuring" if consistent else ("probably reassuring" if is_rare else "uncertain")
+    cites = [str(_g(i, "citation", "") or "") for i in items]
+    setting = ""
+    if cites and all(re.search(r"physiotherap|physical therap", c, re.I) for c in cites):
+        setting = " of treatments given by physiotherapists"
     if total:
-        head = (f"Serious adverse events after {intervention} " + ("appear rare" if is_rare else "cannot yet be called rare")
-                + f": {events} in {total:,} treatments ({_per(s_est)}; upper 95% limit {_per(s_up, s_est)}) across "
-                f"{len(sources)} source{'s' if len(sources) != 1 else ''}"
-                + (", consistently low in each" if consistent else ""))
+        what = "appear rare" if is_rare else "cannot yet be called rare"
+        n_src = len(sources)
+        head = (f"Serious adverse events after {intervention} {what} in {'each of ' if n_src > 1 else ''}"
+                f"{n_src} source{'s' if n_src != 1 else ''}{setting} ("
+                + "; ".join(_source_rate_text(i) for i in items) + ")")
     else:
         head = "There are too few data to rate the risk of serious adverse events"
     parts = [head]
     if m_props:
-        rng = _per(m_lo) if m_lo == m_hi else f"{_per(m_lo)} to {_per(m_hi)}"
-        parts.append(f"mild, short-lived events are common ({rng} of treatments across {len(m_props)} "
+        parts.append(f"mild, short-lived events are common ({_rate_range(m_lo, m_hi)} of treatments across {len(m_props)} "
                      f"source{'s' if len(m_props) != 1 else ''})")
+    common_types = [e for e in (_g(safety, "event_types", ()) or ())
+                    if _g(e, "severity") == "mild" and _g(e, "frequency") == "common"]
+    if common_types:
+        parts[-1] = parts[-1] + ", most often " + ", ".join(
+            f"{_g(e, 'event_type')} ({_rate_range(_g(e, 'rate_low'), _g(e, 'rate_high'), True)})" for e in common_types)
     sentence = "; ".join(parts) + "."
     if cases:
         sentence += f" Case reports describe serious events ({'; '.join(cases[:4])}{'; ...' if len(cases) > 4 else ''})."

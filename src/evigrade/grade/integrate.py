@@ -29,6 +29,7 @@ from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
 from .families import (
     FindingSummaryItem,
+    comparison_kind,
     contrast_comparisons,
     family_summary,
     mechanism_label,
@@ -39,7 +40,7 @@ from .magnitude import Magnitude, magnitude
 from .model import CertaintyRating, GradeInput, Override, StudyRoB, normalize_rob
 from .sof import SoFRow, sof_row, sof_table
 
-__all__ = ["FindingGrade", "GradeReport", "grade_input_from_finding", "grade_finding", "grade_review_row",
+__all__ = ["FindingGrade", "GradeReport", "KeyMessage", "key_messages", "effect_text", "finding_source", "grade_input_from_finding", "grade_finding", "grade_review_row",
            "grade_summary", "apply",
            "intervention_name"]
 
@@ -185,9 +186,22 @@ def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | Non
     meta = _g(finding, "meta")
     if meta is None or k is None or k < 10:
         return None, None
+    ss = _g(_g(finding, "robustness"), "small_study")  # evigrade.packs.robustness: Egger / Peters by outcome type
+    if ss is not None and _g(ss, "assessable"):
+        return _num(_g(ss, "pval")), _g(ss, "test")
     from .analysis import small_study_test
 
     return small_study_test(meta)
+
+
+def _subgroup_explanations(finding: Any) -> tuple[tuple[str, float], ...]:
+    """(moderator description, p) of the finding's subgroup/moderator tests below evigrade.packs.robustness.SUBGROUP_ALPHA."""
+    rob = _g(finding, "robustness")
+    if rob is None:
+        return ()
+    items = rob.subgroup_explanations() if hasattr(rob, "subgroup_explanations") else _g(rob, "subgroup_explanations", ())
+    return tuple((str(_g(x, "description") or _g(x, "moderator")), float(_g(x, "pval"))) for x in items or ()
+                 if _num(_g(x, "pval")) is not None)
 
 
 def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = (),
@@ -232,6 +246,7 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
         i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
         rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness=ind, indirectness_reason=ind_reason,
         small_study_p=p, small_study_test=test, basis=basis if basis in ("trials", "review") else "trials",
+        subgroup_explanations=_subgroup_explanations(finding),
         review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,
     )
@@ -270,9 +285,18 @@ def _timeframe(finding: Any) -> str | None:
     return label or None
 
 
+def _timepoint_phrase(finding: Any) -> str | None:
+    from ..language.statements import timeframe_phrase
+
+    tf = _timeframe(finding)
+    return timeframe_phrase(tf) or None if tf else None
+
+
 def _population(finding: Any) -> str | None:
     label = _strip_paren(_g(finding, "population_label", "") or "")
-    return label if label.endswith("pain") else None
+    # 'neck pain', 'spinal pain', 'musculoskeletal pain in any body region' (a broader population must be said,
+    # or the sentence reads as if it were about everyone); 'all participants' and the like are left out
+    return label if (label.endswith("pain") or " pain " in f" {label} ") else None
 
 
 def grade_finding(finding: Any, config: GradeConfig | None = None, *, intervention: str = "the intervention",
@@ -292,9 +316,10 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
                     reference_source=_g(ref, "sd_source") if sd else None)
     from ..language import statement
 
+    active = comparison_kind(str(_g(finding, "comparison", "") or ""), str(_g(finding, "comparison_label", "") or "")) == "active"
     text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
                      timeframe=_timeframe(finding), intervention=intervention, comparison=_comparison_text(finding),
-                     population=_population(finding))
+                     population=_population(finding), comparator_active=active)
     return FindingGrade(inp, rating, mag, text, tuple(notes))
 
 
@@ -324,6 +349,245 @@ def grade_review_row(finding: Any, review: Any, config: GradeConfig | None = Non
 
 
 @dataclass(frozen=True, slots=True)
+class KeyMessage:
+    """One line of the summary's key messages, derived from the rated findings (never written by hand).
+
+    ``kind``: "effect" (one per outcome family), "practice" (how the intervention compares as an add-on
+    and against other active treatments), "mechanisms", "safety".  ``certainty`` is the GRADE
+    certainty of the finding the line rests on (None when nothing could be rated); ``finding`` the key
+    (outcome, timepoint, comparison, population) of that finding.
+    """
+
+    kind: str
+    topic: str
+    text: str
+    certainty: str | None = None
+    certainty_range: str | None = None
+    sources: tuple[str, ...] = ()
+    finding: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"kind": self.kind, "topic": self.topic, "text": self.text, "certainty": self.certainty,
+                         "certainty_range": self.certainty_range, "sources": list(self.sources),
+                         "finding": list(self.finding) if self.finding else None})
+
+
+#: preferences when several findings could carry a family's key message (after certainty)
+_KIND_PREF = {"sham": 3, "add_on": 2, "active": 1}
+_TP_PREF = {"short_term": 4, "immediate": 3, "mid_term": 2, "long_term": 1}
+_EFFECT_KINDS = ("sham", "add_on", "active")
+
+
+def _cert_words(c: str | None) -> str:
+    return "not rated" if c is None else c.replace("_", " ")
+
+
+def _fmt_num(v: float | None) -> str:
+    if v is None:
+        return "NA"
+    return f"{v:.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def effect_text(finding: Any) -> str:
+    """'MD -2.31 (95% CI -3.64 to -0.99; points (scale not stated in abstract))' with the unit made explicit."""
+    m, est, lo, hi = (_g(finding, k) for k in ("measure", "estimate", "ci_low", "ci_high"))
+    if est is None:
+        return "no numeric estimate"
+    unit = str(_g(finding, "effect_unit", "") or "")
+    if m == "RD":
+        return (f"RD {est:.2f} (95% CI {lo:.2f} to {hi:.2f}), i.e. {100 * est:.0f} percentage points "
+                f"(95% CI {100 * lo:.0f} to {100 * hi:.0f})")
+    tail = "" if not unit or unit in ("ratio", "SD units") else f"; {unit}"
+    return f"{m} {_fmt_num(est)} (95% CI {_fmt_num(lo)} to {_fmt_num(hi)}{tail})"
+
+
+def finding_source(finding: Any) -> str:
+    """Short source label: the primary review id, 'N trials pooled', or the single trial's id."""
+    status = _g(finding, "status")
+    if status == "review":
+        rv = next((r for r in (_g(finding, "reviews", ()) or ()) if _g(r, "primary")), None)
+        if rv is not None:
+            return str(_g(rv, "review_id"))
+    trials = [str(_g(t, "study_id")) for t in (_g(finding, "trials", ()) or ())]
+    if status == "pooled":
+        return f"{len(trials)} trials pooled ({', '.join(trials)})"
+    if trials:
+        return trials[0]
+    return ""
+
+
+def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | None:
+    if not cands:
+        return None
+    from .model import level_number
+
+    def key(c):
+        f, g = c
+        return (level_number(g.certainty), _KIND_PREF.get(comparison_kind(str(_g(f, "comparison", "")),
+                                                                          str(_g(f, "comparison_label", ""))), 0),
+                _TP_PREF.get(str(_g(f, "timepoint", "")), 0), _g(f, "population") != "neck_shoulder")
+    return max(cands, key=key)
+
+
+def _verdict(f: Any, g: FindingGrade) -> str:
+    return _item(f, g).verdict
+
+
+def _related_mechanisms(family: str, mechanisms: Any) -> str:
+    """Mechanism claims whose name contains the family's name (e.g. 'muscle stiffness'), with their label and
+    the directions of their rows -- so that what the mechanistic trials found is not lost."""
+    out = []
+    for m in mechanisms or ():
+        claim = str(_g(m, "claim", ""))
+        if family.lower() not in claim.lower():
+            continue
+        ev = list(_g(m, "evidence", ()) or ())
+        dirs: dict[str, int] = {}
+        for e in ev:
+            d = str(_g(e, "direction", "") or "unstated").replace("_", " ")
+            dirs[d] = dirs.get(d, 0) + 1
+        lab = _g(m, "label") or mechanism_label(ev)
+        ids = ", ".join(str(_g(e, "claim_id")) for e in ev)
+        out.append(f"Related mechanism claim '{claim}': {lab} ({len(ev)} rows: "
+                   + ", ".join(f"{v} {k}" for k, v in dirs.items()) + f"; {ids}).")
+    return " ".join(out)
+
+
+def _family_messages(findings: list[Any], graded: list[FindingGrade | None], families: tuple[Any, ...],
+                     intervention: str, mechanisms: Any = ()) -> list[KeyMessage]:
+    from .families import narrative_phrase
+
+    out = []
+    for fam in families:
+        name = fam.family
+        pairs = [(f, g) for f, g in zip(findings, graded) if str(_g(f, "family", "")) == name]
+        rated = [(f, g) for f, g in pairs if g is not None]
+        core = [(f, g) for f, g in rated if not _g(f, "population_broader", False)
+                and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) in _EFFECT_KINDS]
+        fav = [(f, g) for f, g in core if _verdict(f, g) == "favours"]
+        label = name[0].upper() + name[1:]
+        no_effect_reviews = [n for n in fam.narratives if _g(n, "kind") == "review"
+                             and _g(n, "direction") in ("no_difference", "favours_comparator")
+                             and not str(_g(n, "population_label", "")).startswith("musculoskeletal")]
+        extra = ""
+        if no_effect_reviews:
+            extra = " Not rated (no numbers): " + "; ".join(narrative_phrase(n, intervention, compact=True)
+                                                            for n in no_effect_reviews) + "."
+        best = _best(fav) or _best(core) or _best(rated)
+        if best is not None:
+            f, g = best
+            n_fav = len(fav)
+            ctx = (f" {n_fav} of {len(core)} rated findings (question's populations; sham, add-on or active "
+                   f"comparators) favour {intervention}; family certainty {fam.certainty_range}.")
+            if best not in core:
+                ctx = (f" Rests on a broader population or mixed comparators; certainty across the family: "
+                       f"{fam.certainty_range}.")
+            text = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
+                    f"{finding_source(f)}).{ctx}{extra}")
+            out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
+                                  tuple(x for x in [finding_source(f)] if x),
+                                  tuple(str(_g(f, k)) for k in ("outcome", "timepoint", "comparison", "population"))))
+        elif fam.narratives:
+            reviews = [n for n in fam.narratives if _g(n, "kind") == "review"]
+            trials = [n for n in fam.narratives if _g(n, "kind") != "review"]
+            bits = [narrative_phrase(n, intervention) for n in reviews]
+            if 0 < len(trials) <= 3:
+                bits.extend(narrative_phrase(n, intervention) for n in trials)
+            elif trials:
+                counts = fam.narrative_counts
+                words = (("favours_intervention", f"favour {intervention}"), ("no_difference", "no difference"),
+                         ("favours_comparator", "favour the comparator"), ("mixed", "mixed"), ("unclear", "unclear"))
+                bits.append(f"{len(trials)} trial results without an effect estimate ("
+                            + ", ".join(f"{counts[k]} {w}" for k, w in words if counts.get(k)) + ")")
+            text = f"{label}: no numeric estimate, so certainty is not rated; " + "; ".join(bits) + "."
+            rel = _related_mechanisms(name, mechanisms)
+            if rel:
+                text += " " + rel
+            out.append(KeyMessage("effect", name, text, None, None,
+                                  tuple(dict.fromkeys(str(_g(n, "source_id")) for n in fam.narratives))))
+    return out
+
+
+def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
+    out = []
+    heads = {"add_on": "Added to another therapy (dry needling + X compared with X alone)",
+             "active": "Compared with other active treatments instead of dry needling",
+             "sham": "Compared with sham or no treatment"}
+    for kind in ("add_on", "active"):
+        cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)
+                 and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) == kind
+                 and g.certainty != "very_low"]
+        if not cands:
+            continue
+        fav = [(f, g) for f, g in cands if _verdict(f, g) == "favours"]
+        harm = [(f, g) for f, g in cands if _verdict(f, g) == "harms"]
+        bits, certs, srcs = [], [], []
+        for group in (fav, harm):
+            b = _best(group)
+            if b is not None:
+                f, g = b
+                bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
+                certs.append(g.certainty)
+                srcs.append(finding_source(f))
+        if not bits:
+            b = _best(cands)
+            f, g = b  # type: ignore[misc]
+            bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
+            certs.append(g.certainty)
+            srcs.append(finding_source(f))
+        from .families import certainty_range
+
+        bits = bits[:1] + [b[0].lower() + b[1:] for b in bits[1:]]
+        text = (f"{heads[kind]}: " + "; but ".join(bits) +
+                f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
+                + (f", {len(harm)} favour the comparator" if harm else "") + ".")
+        out.append(KeyMessage("practice", kind, text, certs[0], certainty_range(certs), tuple(srcs)))
+    return out
+
+
+def _mechanism_message(mechanisms: Any, intervention: str) -> KeyMessage | None:
+    ms = list(mechanisms or ())
+    if not ms:
+        return None
+    labelled = [(str(_g(m, "claim")), _g(m, "label") or mechanism_label(_g(m, "evidence", ()) or ())) for m in ms]
+    est = [c for c, lab in labelled if lab == "established"]
+    part = [c for c, lab in labelled if lab == "partially supported"]
+    prop = [c for c, lab in labelled if lab not in ("established", "partially supported")]
+    if est:
+        head = f"Mechanisms: established by the pack's evidence: {'; '.join(est)}"
+    else:
+        head = (f"Mechanisms: how {intervention} works is unproven: none of the {len(ms)} proposed mechanisms is "
+                "established")
+    bits = [head]
+    if part:
+        bits.append(f"{len(part)} partially supported by human studies ({'; '.join(part)})")
+    if prop:
+        bits.append(f"{len(prop)} only proposed (theory, animal work or non-supporting data: {'; '.join(prop)})")
+    return KeyMessage("mechanisms", "mechanisms", "; ".join(bits) + ".", None, None,
+                      tuple(dict.fromkeys(str(_g(e, "claim_id")) for m in ms for e in (_g(m, "evidence", ()) or ()))))
+
+
+def key_messages(summary: Any, graded: list[FindingGrade | None], families: tuple[Any, ...], safety: Any,
+                 intervention: str) -> tuple[KeyMessage, ...]:
+    """The key messages, in this order: effects by outcome family (the pack question's outcomes first),
+    how the intervention compares as an add-on and against active treatments, mechanisms, safety."""
+    findings = list(_g(summary, "findings", ()) or ())
+    q = _g(summary, "question", {}) or {}
+    primary = [str(o) for o in (_g(q, "outcomes", ()) or ())]
+    fams = sorted(families, key=lambda fam: (not any(o in primary for o in fam.outcomes),))
+    msgs = _family_messages(findings, graded, tuple(fams), intervention, _g(summary, "mechanisms", ()))
+    msgs += _practice_messages(findings, graded, intervention)
+    mm = _mechanism_message(_g(summary, "mechanisms", ()), intervention)
+    if mm is not None:
+        msgs.append(mm)
+    if safety is not None:
+        msgs.append(KeyMessage("safety", "safety", f"Safety ({safety.label}): {safety.sentence}", None, None,
+                               tuple(dict.fromkeys(str(_g(i, "source_id")) for p in (_g(_g(summary, "safety"), "pools", ()) or ())
+                                                   for i in (_g(p, "items", ()) or ())))))
+    return tuple(msgs)
+
+
+@dataclass(frozen=True, slots=True)
 class GradeReport:
     """Everything GRADE adds to a Summary (also available on its own)."""
 
@@ -334,9 +598,11 @@ class GradeReport:
     config: GradeConfig
     safety: Any = None
     conclusion: str = ""
+    key_messages: tuple[KeyMessage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "key_messages": [m.to_dict() for m in self.key_messages],
             "findings": [f.to_dict() if f else None for f in self.findings],
             "families": [f.to_dict() for f in self.families],
             "comparisons": [c.to_dict() for c in self.comparisons],
@@ -378,7 +644,18 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
     fams: dict[str, list[FindingSummaryItem]] = {}
     for it in items:
         fams.setdefault(it.family, []).append(it)
-    families = tuple(family_summary(name, its, intervention=x) for name, its in fams.items())
+    narr: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if _num(_g(f, "estimate")) is not None:
+            continue
+        for n in (_g(f, "narrative", ()) or ()):
+            narr.setdefault(str(_g(f, "family", "")), []).append({
+                **dict(n), "outcome_name": _g(f, "outcome_name"), "population_label": _g(f, "population_label"),
+                "comparison_label": _comparison_text(f), "timepoint_phrase": _timepoint_phrase(f),
+                "outcome": _g(f, "outcome"), "comparison": _g(f, "comparison"), "timepoint": _g(f, "timepoint"),
+                "population": _g(f, "population")})
+    families = tuple(family_summary(name, its, intervention=x, narratives=narr.get(name, ()))
+                     for name, its in fams.items())
     comparisons = contrast_comparisons(items, intervention=x)
     rows: list[SoFRow] = []
     for f, g in zip(findings, graded):
@@ -390,7 +667,8 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
     safety_obj = _g(summary, "safety")
     safety = safety_rating(safety_obj, intervention=x) if safety_obj is not None else None
     conclusion = overall_conclusion(items, comparisons, safety, intervention=x)
-    return GradeReport(tuple(graded), families, comparisons, sof_table(rows), config, safety, conclusion)
+    msgs = key_messages(summary, graded, families, safety, x)
+    return GradeReport(tuple(graded), families, comparisons, sof_table(rows), config, safety, conclusion, msgs)
 
 
 def apply(summary: Any, config: GradeConfig | None = None, *,
@@ -414,8 +692,14 @@ def apply(summary: Any, config: GradeConfig | None = None, *,
     safety = summary.safety
     if safety is not None:
         safety = dataclasses.replace(safety, rating=report.safety)
+    extra = {}
+    names = {f.name for f in dataclasses.fields(summary)}
+    for k, v in (("conclusion", report.conclusion), ("comparisons", tuple(report.comparisons)),
+                 ("key_messages", tuple(report.key_messages))):
+        if k in names:
+            extra[k] = v
     return dataclasses.replace(summary, findings=tuple(new_findings), mechanisms=mechs, safety=safety,
-                               families=tuple(report.families))
+                               families=tuple(report.families), **extra)
 
 
 def to_jsonable(obj: Any) -> Any:  # pragma: no cover - convenience for callers

@@ -197,6 +197,9 @@ class GradeInput:
     review_reasons: str | None = None
     overrides: tuple[Override, ...] = ()
     label: str | None = None
+    # (moderator description, p-value) of subgroup/moderator tests that may explain heterogeneity
+    # (evigrade.packs.robustness; only those below its SUBGROUP_ALPHA); the inconsistency rule mentions them
+    subgroup_explanations: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
@@ -268,6 +271,7 @@ class GradeInput:
         set_("dose_response", bool(self.dose_response))
         if self.review_rating is not None:
             set_("review_rating", str(self.review_rating))
+        set_("subgroup_explanations", tuple((str(d), float(pv)) for d, pv in self.subgroup_explanations))
         ovs = tuple(self.overrides)
         seen: set[str] = set()
         for o in ovs:

@@ -146,6 +146,23 @@ def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
 # --------------------------------------------------------------------------------- inconsistency
 
 def inconsistency(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+    """:func:`_inconsistency_core`; where heterogeneity is at least ``i2_serious`` and a subgroup or moderator
+    test may explain it (``inp.subgroup_explanations``), the rationale says so.  The level is unchanged:
+    such explanations are exploratory (GRADE 7, Guyatt 2011 J Clin Epidemiol 64:1294)."""
+    j = _inconsistency_core(inp, config)
+    if not inp.subgroup_explanations or j.reason_code in ("inconsistency_single_study", "inconsistency_unknown",
+                                                          "inconsistency_low"):
+        return j
+    import dataclasses
+
+    parts = "; ".join(f"{d}: p = {pv:.3f}" for d, pv in inp.subgroup_explanations)
+    text = (f" Possible explanation (exploratory, not used to change the rating): subgroup or moderator tests "
+            f"suggest differences by {parts}.")
+    numbers = {**j.numbers, "subgroup_explanations": [{"moderator": d, "p": pv} for d, pv in inp.subgroup_explanations]}
+    return dataclasses.replace(j, rationale=j.rationale + text, numbers=numbers)
+
+
+def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     """I² with the direction check: a level is lost only when heterogeneity is substantial *and*
     the studies' point estimates fall on both sides of the null or the prediction interval crosses
     it; two levels when I² is considerable and both signals are present.  The decision threshold
@@ -324,6 +341,7 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
 def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     """Small-study test only when ``k >= pub_bias_min_k``; otherwise "not assessable" with a note."""
     test = inp.small_study_test or ("Peters" if inp.measure in BINARY_MEASURES else "Egger")
+    test_poss = test + ("'" if test.endswith("s") else "'s")  # Peters' / Egger's
     numbers = {"k": inp.k, "min_k": config.pub_bias_min_k, "p": inp.small_study_p, "test": test,
                "alpha": config.pub_bias_alpha}
     if inp.k is None:
@@ -344,11 +362,11 @@ def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     if inp.small_study_p < config.pub_bias_alpha:
         return DomainJudgement(
             "publication_bias", "serious", -1, "publication_bias_suspected",
-            f"{test}'s test for small-study effects: p = {inp.small_study_p:.3f} (< {config.pub_bias_alpha:g}).",
+            f"{test_poss} test for small-study effects: p = {inp.small_study_p:.3f} (< {config.pub_bias_alpha:g}).",
             numbers)
     return DomainJudgement(
         "publication_bias", "none", 0, "publication_bias_none",
-        f"{test}'s test for small-study effects: p = {inp.small_study_p:.3f} (>= {config.pub_bias_alpha:g}).",
+        f"{test_poss} test for small-study effects: p = {inp.small_study_p:.3f} (>= {config.pub_bias_alpha:g}).",
         numbers)
 
 

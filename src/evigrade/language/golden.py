@@ -31,13 +31,17 @@ _OUTCOMES = (
 
 def _case(cid: str, certainty: str, outcome: str, measure: str, benefit: str, mid: float | None, est: float,
           lo: float, hi: float, *, timeframe: str | None = "short term", comparison: str | None = "sham needling",
-          intervention: str = "dry needling", intended: dict[str, Any] | None = None) -> dict[str, Any]:
+          intervention: str = "dry needling", intended: dict[str, Any] | None = None,
+          comparator_active: bool = False) -> dict[str, Any]:
+    f = {"outcome_name": outcome, "measure": measure, "benefit": benefit, "mid": mid, "estimate": est,
+         "ci_low": lo, "ci_high": hi, "k": 5, "timeframe": timeframe, "comparison": comparison,
+         "intervention": intervention}
+    if comparator_active:
+        f["comparator_active"] = True
     return {
         "id": cid,
         "certainty": certainty,
-        "finding": {"outcome_name": outcome, "measure": measure, "benefit": benefit, "mid": mid, "estimate": est,
-                    "ci_low": lo, "ci_high": hi, "k": 5, "timeframe": timeframe, "comparison": comparison,
-                    "intervention": intervention},
+        "finding": f,
         "intended": intended or {},
     }
 
@@ -72,6 +76,23 @@ def grid_cases() -> list[dict[str, Any]]:
     for cmp_ in ("exercise alone", "when added to exercise", None):
         cases.append(_case(f"comparison-{cmp_}", "low", "pain intensity", "MD", "lower", 1.0, -1.5, -1.9, -1.1,
                            comparison=cmp_, intended={"kind": "comparison"}))
+    # an active comparator (e.g. trigger-point injection): comparative wording, never "increases pain"
+    for certainty in CERTAINTIES:
+        for size, est in (("small", 1.5), ("moderate", 3.0), ("large", 5.0)):
+            cases.append(_case(f"active-MD-lower-{certainty}-{size}-favours-comparator", certainty, "pain intensity", "MD",
+                               "lower", 1.0, est, round(est - 0.4, 6), round(est + 0.4, 6),
+                               comparison="trigger-point injection", comparator_active=True,
+                               intended={"kind": "active_comparator", "size": size, "direction": "harm"}))
+        cases.append(_case(f"active-SMD-higher-{certainty}-moderate-favours-comparator", certainty,
+                           "pressure pain threshold", "SMD", "higher", None, -0.6, -0.68, -0.52,
+                           comparison="manual therapy", comparator_active=True,
+                           intended={"kind": "active_comparator", "size": "moderate", "direction": "harm"}))
+        cases.append(_case(f"active-MD-lower-{certainty}-moderate-favours-intervention", certainty, "pain intensity",
+                           "MD", "lower", 1.0, -3.0, -3.4, -2.6, comparison="manual therapy", comparator_active=True,
+                           intended={"kind": "active_comparator", "size": "moderate", "direction": "benefit"}))
+        cases.append(_case(f"active-MD-nomid-{certainty}-includes-null", certainty, "pressure pain threshold", "MD",
+                           "higher", None, -25.8, -58.0, 6.4, comparison="trigger-point injection",
+                           comparator_active=True, intended={"kind": "active_comparator", "size": "unclassified"}))
     return cases
 
 
@@ -82,7 +103,8 @@ def render_case(case: dict[str, Any], config: GradeConfig | None = None) -> tupl
                      benefit=f["benefit"], k=f["k"], mid=f["mid"])
     mag = magnitude(inp, config)
     text = statement(case["certainty"], mag, outcome_name=f["outcome_name"], timeframe=f["timeframe"],
-                     intervention=f["intervention"], comparison=f["comparison"])
+                     intervention=f["intervention"], comparison=f["comparison"],
+                     comparator_active=bool(f.get("comparator_active", False)))
     return {"size": mag.size, "direction": mag.direction, "change": mag.change,
             "ci_excludes_important": mag.ci_excludes_important, "ci_includes_null": mag.ci_includes_null}, text
 

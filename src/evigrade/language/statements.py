@@ -113,6 +113,20 @@ def _coerce(rating: Any, magnitude: Any, direction: Any, benefit: str | None) ->
             "inc_null": inc_null}
 
 
+def _good_change(magnitude: Any, benefit: str | None) -> str | None:
+    """'decrease' when lower values are better, 'increase' when higher are; None when unknown."""
+    b = benefit
+    if b is None and hasattr(magnitude, "direction") and hasattr(magnitude, "change"):
+        if magnitude.direction == "benefit":
+            return magnitude.change
+        if magnitude.direction == "harm":
+            return {"decrease": "increase", "increase": "decrease"}.get(magnitude.change)
+        return None
+    if b in ("lower", "higher"):
+        return "decrease" if b == "lower" else "increase"
+    return None
+
+
 def _sentence(core: str, tail: list[str]) -> str:
     s = " ".join([core] + [t for t in tail if t])
     return s[0].upper() + s[1:] + "."
@@ -130,6 +144,7 @@ def statement(
     benefit: str | None = None,
     ci_excludes_important: bool | None = None,
     population: str | None = None,
+    comparator_active: bool = False,
 ) -> str:
     """The plain-language sentence for one finding.
 
@@ -141,6 +156,13 @@ def statement(
     word 'trivial' is given, pass ``ci_excludes_important=True`` to allow "little to no
     difference"; otherwise the uncertain wording is used.  ``population`` (e.g. 'neck pain') adds
     "in people with neck pain" after the outcome.
+
+    ``comparator_active=True`` (the comparison is another active treatment, e.g. trigger-point
+    injection or manual therapy) switches to comparative wording (GRADE: the effect is relative to a
+    treatment that itself works): an effect favouring the comparator reads "X probably reduces Y less
+    than C" (not "X increases Y", which would read as if X caused harm), and an uncertain effect reads
+    "it is uncertain whether X differs from C in its effect on Y".  Needs ``benefit`` (or a Magnitude
+    with a direction) to know which way is better.
     """
     c = _coerce(rating, magnitude, direction, benefit)
     certainty, size, change = c["certainty"], c["size"], c["change"]
@@ -167,6 +189,18 @@ def statement(
         )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}."
     verb = "reduce" if change == "decrease" else "increase"
     noun = "reduction" if change == "decrease" else "increase"
+    comp_raw = " ".join(str(comparison or "").split())
+    if comparator_active and comp_raw and not comp_raw.lower().startswith(("compared", "when ", "versus ", "vs ", "against ",
+                                                                          "in addition", "added to", "as an add-on")):
+        good = _good_change(magnitude, benefit)
+        if size == "unclassified" and c["inc_null"]:
+            return _sentence(f"it is uncertain whether {x} differs from {comp_raw} in its effect on {y}", [tf])[:-1] + (
+                ": the confidence interval includes no effect and no minimal important difference is available.")
+        if good is not None and change != good:
+            good_verb = "reduce" if good == "decrease" else "increase"
+            v3, _ = _VERB[certainty]
+            less = {"large": "much less than", "small": "slightly less than"}.get(size, "less than")
+            return _sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf])
     if size == "unclassified" and c["inc_null"]:
         return _sentence(f"it is uncertain whether {x} {verb}s {y}", [tf, cmp_])[:-1] + (
             ": the confidence interval includes no effect and no minimal important difference is available.")

@@ -24,6 +24,7 @@ its strongest support kind.  Output is deterministic (sorted by the pack's decla
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ from .summary import (
     MechanismEvidence,
     NotPoolable,
     ReviewEstimate,
+    SafetyEventType,
     SafetyItem,
     SafetyPool,
     SafetySummary,
@@ -45,9 +47,12 @@ from .summary import (
     TrialEstimate,
 )
 
-__all__ = ["summarize", "SAFETY_MEASURES"]
+__all__ = ["summarize", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
 
 SAFETY_MEASURES = ("PLO", "PFT")
+#: pool adverse-event proportions only from at least this many sources; with fewer, each source's rate
+#: (exact Clopper-Pearson CI) and the range across sources are the headline
+SAFETY_MIN_POOL_K = 3
 _POOLABLE_EFFECTS = ("MD", "SMD", "OR", "RR", "RD")
 
 
@@ -104,9 +109,16 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
     est, lo, hi = row.harmonised()
     if est is None:
         return None, "no estimate"
+    if row.measure == "RD" and _rd_percentage_points(est, lo, hi):
+        # metafor's RD scale is a proportion; store it so and say so (the Note is added per finding)
+        est, lo, hi = est / 100, (None if lo is None else lo / 100), (None if hi is None else hi / 100)
+        common["unit"] = RD_PP_UNIT
+        row_se = None if row.se is None else row.se / 100
+    else:
+        row_se = row.se
     log = row.measure in RATIO_MEASURES
-    if row.se is not None:
-        se = row.se
+    if row_se is not None:
+        se = row_se
         derived = "se"
     elif lo is not None and hi is not None:
         if (log and lo <= 0) or lo >= hi:
@@ -118,6 +130,15 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
     yi = math.log(est) if log else est
     return TrialEstimate(measure=row.measure, estimate=est, ci_low=lo, ci_high=hi, yi=yi, vi=se * se,
                          n=_trial_n(row, pack), derived_from=derived, **common), None
+
+
+RD_PP_UNIT = "proportion (converted from percentage points)"
+
+
+def _rd_percentage_points(est: float | None, lo: float | None, hi: float | None) -> bool:
+    """A risk difference is a difference of two proportions, so |RD| <= 1.  A value (or CI limit) above
+    1 in absolute size can only be in percentage points (e.g. Hando 2026: 24, 95% CI 4 to 45)."""
+    return any(v is not None and abs(v) > 1 for v in (est, lo, hi))
 
 
 def _z(level: float) -> float:
@@ -162,6 +183,140 @@ def _review_estimate(r: ReviewRow) -> ReviewEstimate:
 def _primary_key(r: ReviewRow, order: int) -> tuple:
     """Documented primary-review rule: most recent, then more trials, then MD before SMD, then file order."""
     return (-(r.year or 0), -(r.k or 0), 0 if r.measure == "MD" else 1, order)
+
+
+# ---------------------------------------------------------------------------------------------
+# results without numbers
+# ---------------------------------------------------------------------------------------------
+_NULL_WORDS = re.compile(r"no (statistically )?(significant )?(between[- ]group )?(difference|effect|change)|not (statistically )?"
+                         r"significant|non-?significant|no differences|no added benefit|similar|equal to|no between", re.I)
+_FAV_DN = re.compile(r"favou?rs? (dn|dry needling|tdn|trp-dn|\w+ \+ dn|[\w ]*\+ dn|adding dn|the dn|dn group)|"
+                     r"\b(dn|dry needling|tdn) (better|superior|improved|increases|effective|more)|greater improvement with|"
+                     r"(better|superior|greater|larger) (with|for|in) (the )?(dn|dry needling)", re.I)
+_FAV_OTHER = re.compile(r"favou?rs? (?!dn\b|dry needling|tdn|trp-dn|\w+ \+ dn|[\w ]*\+ dn|adding dn|the dn|dn group)([a-z][\w /+-]*)", re.I)
+DIRECTION_CLASSES = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
+
+
+def direction_class(text: str) -> str:
+    """Classify a reported direction ('favours DN', 'no effect', 'favours HPPT ultrasound',
+    'DN better than placebo; similar to other approaches', ...) into one of DIRECTION_CLASSES.
+    Only the source's own words are used; anything not recognised is 'unclear'."""
+    t = " ".join(str(text or "").split())
+    if not t:
+        return "unclear"
+    fav = bool(_FAV_DN.search(t)) or bool(re.search(r"\b(superior|better than|effective|decrease in pain)\b", t, re.I)
+                                          and not _FAV_OTHER.search(t))
+    m = _FAV_OTHER.search(t)
+    if m and not fav and re.search(r"dn|needl|trp|latent", m.group(1), re.I):
+        return "unclear"  # favours one form of needling over another: which arm is 'the intervention' is not stated
+    other = bool(m)
+    null = bool(_NULL_WORDS.search(t))
+    if fav and null:
+        return "no_difference" if re.search(r"but not|not statistically", t, re.I) else "mixed"
+    if fav and other:
+        return "mixed"
+    if fav:
+        return "favours_intervention"
+    if other:
+        return "favours_comparator"
+    if null:
+        return "no_difference"
+    return "unclear"
+
+
+
+_OUTCOME_WORDS = {"rom": ("rom", "range of motion", "range"), "disability": ("disab", "function", "ndi", "dash", "spadi"),
+                  "quality_of_life": ("qol", "quality of life"), "ppt": ("ppt", "pressure pain", "sensitivity"),
+                  "pain": ("pain",), "strength": ("strength",), "stiffness": ("stiff", "elastic")}
+
+
+def _outcome_direction(text: str, outcome_id: str, outcome_name: str, all_outcomes: tuple[str, ...]) -> str:
+    """The direction a (possibly multi-outcome) statement reports for one outcome.
+
+    A statement covering several outcomes ('DN effective short term for pain, ROM, QoL; insufficient evidence
+    for disability') is read clause by clause: the clause naming the outcome decides ('insufficient' -> unclear);
+    when clauses name other outcomes but not this one the direction is 'unclear' for it (the source's words do
+    not speak to it); a statement naming no outcome at all applies to every outcome it covers."""
+    if len(all_outcomes) <= 1:
+        return direction_class(text)
+    clauses = [c.strip() for c in re.split(r"[;.]", text) if c.strip()]
+
+    def words(oid: str, name: str = "") -> tuple[str, ...]:
+        return _OUTCOME_WORDS.get(oid, ()) + ((name.lower(),) if name else ())
+
+    def mentions(clause: str, oid: str, name: str = "") -> bool:
+        c = clause.lower()
+        return any(re.search(rf"\b{re.escape(w)}", c) for w in words(oid, name) if w)
+
+    mine = [c for c in clauses if mentions(c, outcome_id, outcome_name)]
+    if mine:
+        if any(re.search(r"insufficient|inconclusive|unclear", c, re.I) for c in mine):
+            return "unclear"
+        return direction_class("; ".join(mine))
+    if any(mentions(c, o) for c in clauses for o in all_outcomes if o != outcome_id):
+        return "unclear"
+    return direction_class(text)
+
+
+def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], pack: Pack,
+               outcome_id: str = "", outcome_name: str = "") -> list[dict[str, Any]]:
+    """Every result of the cell that has no usable number: review narratives first, then trials."""
+    out: list[dict[str, Any]] = []
+    for r in reviews:
+        unclear_sign = r.reported_as == "numeric" and r.estimate is not None and r.orientation == "unclear"
+        if r.reported_as == "numeric" and r.estimate is not None and not unclear_sign:
+            continue
+        words = r.direction_note or r.result_as_reported or r.reported_as
+        if unclear_sign:
+            # a number whose sign convention is not stated cannot be harmonised; only its significance is usable
+            out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
+                        "reported_as": "numeric (sign convention unclear)", "direction_as_reported": r.direction_note,
+                        "result_as_reported": f"{r.measure} {r.estimate:g} as printed, sign convention not stated; "
+                                              f"{r.direction_note}",
+                        "direction": "no_difference" if _NULL_WORDS.search(r.direction_note or "") else "unclear",
+                        "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                        "source": r.source, "source_row": r.source_row or r.review_row_id})
+            continue
+        out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
+                    "reported_as": r.reported_as, "direction_as_reported": r.direction_note,
+                    "result_as_reported": r.result_as_reported or r.reported_as,
+                    "direction": _outcome_direction(f"{words}; {r.result_as_reported}", outcome_id, outcome_name,
+                                                    tuple(r.outcomes)),
+                    "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                    "source": r.source, "source_row": r.source_row or r.review_row_id})
+    for r in rows:
+        if r.result_id in used:
+            continue
+        out.append({"kind": "trial", "source_id": r.study_id, "row_id": r.result_id, "reported_as": r.data_type,
+                    "direction_as_reported": r.direction_reported, "result_as_reported": r.result_as_reported,
+                    "p_value": r.p_value,
+                    "direction": _outcome_direction(f"{r.direction_reported}; {r.result_as_reported}"
+                                                    if r.direction_reported else r.result_as_reported,
+                                                    outcome_id, outcome_name, tuple(r.outcomes)),
+                    "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(r.study_id).citation,
+                    "source": r.source, "source_row": r.source_row or r.result_id})
+    return out
+
+
+def _overall_direction(items: list[dict[str, Any]]) -> str | None:
+    if not items:
+        return None
+    classes = {i["direction"] for i in items if i["direction"] != "unclear"}
+    if not classes:
+        return "unclear"
+    return classes.pop() if len(classes) == 1 else "mixed"
+
+
+def _effect_unit(measure: str | None, unit: str) -> str:
+    if measure is None:
+        return ""
+    if measure == "RD":
+        return "proportion"
+    if measure in RATIO_MEASURES:
+        return "ratio"
+    if measure == "SMD":
+        return "SD units"
+    return unit or "unit not stated by the source"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,24 +502,35 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     for rv in rev_out:
         notes.extend(rv.notes)
 
+    if any(t.unit == RD_PP_UNIT for _, t in pooled_group):
+        notes.append(Note("rd_percentage_points", "Risk difference reported in percentage points (a value above 1 "
+                          "cannot be a difference of proportions); divided by 100 to metafor's proportion scale "
+                          "(0.24 = 24 percentage points)."))
+    used_ids = {r.result_id for r, _ in pooled_group} if status in ("pooled", "single_trial") else set()
+    narrative = _narrative(rows, [r for _, r in reviews], used_ids, pack, oid, outcome.name)
+    reported_direction = _overall_direction(narrative) if estimate is None else None
+    unit = _finding_unit(status, pooled_group, primary, outcome)
     ref = outcome.reference.to_dict() if outcome.reference else None
     return Finding(
         outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
         timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
         population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=measure, estimate=_f(estimate), ci_low=_f(ci_low),
         ci_high=_f(ci_high), k=k, participants=participants, basis=basis, status=status, sources=tuple(sources),
-        unit=_finding_unit(status, pooled_group, primary, outcome), pi_low=_f(pi_low), pi_high=_f(pi_high),
+        unit=unit, pi_low=_f(pi_low), pi_high=_f(pi_high),
         mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=meta,
         trials=tuple(trials_out), not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
         primary_review=primary.review_row_id if primary is not None else None, comparison_with_reviews=cmp_text,
         indirectness=tuple(j.to_dict() for j in pack.indirectness_for(oid, cid, pid)),
-        population_broader=bool(pop and pop.broader), notes=tuple(notes))
+        population_broader=bool(pop and pop.broader), notes=tuple(notes), narrative=tuple(narrative),
+        reported_direction=reported_direction, effect_unit=_effect_unit(measure, unit))
 
 
 def _finding_unit(status, group, primary, outcome) -> str:
     if status in ("pooled", "single_trial") and group:
         t = group[0][1]
-        return f"{t.instrument} {t.unit}".strip() if t.measure in ("MD", "RD") else ""
+        if t.measure == "RD":
+            return t.unit or ""
+        return f"{t.instrument} {t.unit}".strip() if t.measure == "MD" else ""
     if status == "review" and primary is not None and primary.measure == "MD":
         return primary.unit
     return ""
@@ -391,7 +557,7 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
             items.append(SafetyItem(s.safety_id, s.source_id, s.design, s.severity, s.severity_as_reported, s.event,
                                     s.events, denom, s.denominator_basis, s.events / denom, lo, hi,
                                     rule_of_three(denom) if s.events == 0 else None, s.rate_as_reported,
-                                    s.region_specific, s.source))
+                                    s.region_specific, s.source, s.citation))
         else:
             other.append({"safety_id": s.safety_id, "source_id": s.source_id, "severity": s.severity, "event": s.event,
                           "events": s.events, "denominator_basis": s.denominator_basis, "rate_as_reported": s.rate_as_reported,
@@ -410,26 +576,94 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
             zero_all = ev == 0
             ub = clopper_pearson(0, tot, level * 100)[1] if zero_all else None
             r3 = rule_of_three(tot) if zero_all else None
-            if len(its) >= 2:
+            props = [i.proportion for i in its]
+            if not all(i.region_specific for i in its):
+                pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
+            if len(its) >= SAFETY_MIN_POOL_K:
                 res = meta_proportions([i.events for i in its], [i.denominator for i in its], measure=measure, method=method,
                                        test=test, level=level * 100, study=[i.source_id for i in its])
                 pnotes.extend(res.notes)
                 if any(i.events == 0 for i in its) and measure == "PLO":
                     pnotes.append(Note("zero_count", "A source with zero events: escalc adds 0.5 to its cells on the logit scale (metafor's default)."))
-                if len(its) == 2 and test == "knha":
-                    pnotes.append(Note("two_sources_knha", "Only two sources: the Hartung-Knapp CI uses a t distribution "
-                                       "with 1 df and is very wide; each source's exact CI is listed with it."))
-                if not all(i.region_specific for i in its):
-                    pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
                 pools.append(SafetyPool(sev, basis, measure, len(its), ev, tot, res.estimate, res.ci_low, res.ci_high,
                                         res.pi_low, res.pi_high, _f(getattr(res.meta, "i2", None)),
-                                        _f(getattr(res.meta, "tau2", None)), ub, r3, tuple(its), res.meta, tuple(pnotes)))
+                                        _f(getattr(res.meta, "tau2", None)), ub, r3, tuple(its), res.meta, tuple(pnotes),
+                                        min(props), max(props), True))
+            elif len(its) >= 2:
+                pnotes.append(Note("not_pooled_few_sources",
+                                   f"Only {len(its)} sources: no pooled rate (a random-effects rate from fewer than "
+                                   f"{SAFETY_MIN_POOL_K} heterogeneous surveys has an uninformative interval); each source's "
+                                   "rate with its exact Clopper-Pearson CI and the range across sources are reported instead."))
+                pools.append(SafetyPool(sev, basis, "not_pooled", len(its), ev, tot, None, None, None, None, None,
+                                        None, None, ub, r3, tuple(its), None, tuple(pnotes), min(props), max(props), False))
             else:
                 i = its[0]
                 pnotes.append(Note("single_source", f"One source ({i.source_id}); exact Clopper-Pearson CI, no pooling."))
                 pools.append(SafetyPool(sev, basis, "single", 1, ev, tot, i.proportion, i.ci_low, i.ci_high, None, None,
-                                        None, None, ub, r3, tuple(its), None, tuple(pnotes)))
-    return SafetySummary(pools=tuple(pools), items=tuple(items), case_reports=tuple(cases), other=tuple(other), notes=tuple(notes))
+                                        None, None, ub, r3, tuple(its), None, tuple(pnotes), i.proportion, i.proportion, False))
+    return SafetySummary(pools=tuple(pools), items=tuple(items), case_reports=tuple(cases), other=tuple(other),
+                         notes=tuple(notes), event_types=_event_types(pack), min_pool_k=SAFETY_MIN_POOL_K)
+
+
+#: keyword -> event type (first match wins); the event text of each safety row is matched in lower case
+_EVENT_TYPES = (
+    (("pneumothora",), "pneumothorax"),
+    (("bruis", "haematoma", "hematoma"), "bruising"),
+    (("bleed", "haemorrh", "hemorrh"), "bleeding"),
+    (("pain during", "discomfort during", "pain during dry needling"), "pain during treatment"),
+    (("pain after", "soreness"), "pain or soreness after treatment"),
+    (("aggravation",), "aggravation of symptoms"),
+    (("syncope", "faint"), "fainting"),
+)
+_PCT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%(\s+of treatments)?\s*$")
+
+
+def _event_type(event: str) -> str | None:
+    e = event.lower()
+    if e.startswith("any "):
+        return None  # an aggregate row ("any mild AE"): not an event type
+    for keys, name in _EVENT_TYPES:
+        if any(k in e for k in keys):
+            return name
+    return " ".join(event.split()) or None
+
+
+def _cioms(p: float) -> str:
+    return "common" if p >= 0.01 else ("uncommon" if p >= 0.001 else "rare")
+
+
+def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
+    """Adverse events by type: the per-treatment rates the sources state (a plain 'x%' with a treatment
+    denominator; nothing is back-calculated) and every other row naming the event."""
+    groups: OrderedDict[tuple[str, str], tuple[list, list]] = OrderedDict()
+    for srow in pack.safety:
+        name = _event_type(srow.event)
+        if name is None or srow.severity == "unclassified":
+            continue
+        sev = "serious" if srow.severity in ("significant", "serious") else srow.severity
+        rates, mentions = groups.setdefault((name, sev), ([], []))
+        m = _PCT.match(srow.rate_as_reported or "")
+        if m and srow.denominator_basis == "treatments" and srow.n_treatments:
+            rates.append({"safety_id": srow.safety_id, "source_id": srow.source_id, "event": srow.event,
+                          "proportion": float(m.group(1)) / 100, "denominator": srow.n_treatments,
+                          "rate_as_reported": srow.rate_as_reported, "source": srow.source})
+        else:
+            mentions.append({"safety_id": srow.safety_id, "source_id": srow.source_id, "event": srow.event,
+                             "design": srow.design, "denominator_basis": srow.denominator_basis,
+                             "rate_as_reported": srow.rate_as_reported, "events": srow.events, "source": srow.source})
+    out = []
+    for (name, sev), (rates, mentions) in groups.items():
+        props = [r["proportion"] for r in rates]
+        if props:
+            words = sorted({_cioms(p) for p in props}, key=("rare", "uncommon", "common").index)
+            freq = words[0] if len(words) == 1 else f"{words[0]} to {words[-1]}"
+        else:
+            freq = None
+        out.append(SafetyEventType(name, sev, tuple(rates), tuple(mentions), min(props) if props else None,
+                                   max(props) if props else None, freq))
+    # event types with stated rates first (highest rate first), then the rest in file order
+    out.sort(key=lambda e: (e.rate_high is None, -(e.rate_high or 0)))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,6 +725,9 @@ def summarize(
             cells.setdefault((oid, rv.timepoint, rv.comparison, rv.population), ([], []))[1].append((i, rv))
     keys = sorted(cells, key=lambda k: (out_order[k[0]], tp_key(k[1]), cmp_order[k[2]], pop_order.get(k[3], 99)))
     findings = tuple(_finding(pack, k, cells[k][0], cells[k][1], method, test, lev) for k in keys)
+    from .robustness import attach_robustness
+
+    findings = attach_robustness(findings, pack)  # moderators, sensitivity, small-study tests (K)
 
     return Summary(
         pack_id=pack.id, title=pack.title, question=dict(pack.question), pack_path=pack.path, method=method, test=test,

@@ -10,8 +10,17 @@ read it, D fills the GRADE fields)::
       "safety": SafetySummary.to_dict(),
       "mechanisms": [MechanismClaim.to_dict(), ...],
       "families": [...],                       # filled by evigrade.grade (D); [] until then
-      "notes": [...]
+      "notes": [...],
+      "key_messages": [...],                   # filled by evigrade.grade.apply: KeyMessage.to_dict()
+      "conclusion": "...",                     # grade_summary(summary).conclusion ("" until graded)
+      "comparisons": [...]                     # ComparisonContrast.to_dict() per comparison kind
     }
+
+Added keys (never renamed): each finding's ``evidence_form`` ("numeric" | "narrative" | "none"),
+``narrative`` (results without numbers, with the source's words and a ``direction`` class),
+``reported_direction``, ``certainty_note`` and ``effect_unit``; safety's ``event_types``,
+``common_mild_events``, ``min_pool_k`` and, per pool, ``pooled``, ``range_low``, ``range_high``
+(pools from fewer than 3 sources have ``measure`` "not_pooled" and no estimate).
 
 Every Finding carries: outcome, outcome_name, family, benefit, timepoint, timepoint_label,
 comparison, comparison_label, population, measure, estimate, ci_low, ci_high, k, participants,
@@ -39,6 +48,7 @@ __all__ = [
     "Finding",
     "SafetyPool",
     "SafetyItem",
+    "SafetyEventType",
     "SafetySummary",
     "MechanismEvidence",
     "MechanismClaim",
@@ -173,6 +183,12 @@ class Finding:
     downgrades: tuple[Any, ...] | None = None
     statement: str | None = None
     grade: Any = None
+    # results without numbers (review narratives, trial p-values/qualitative statements), never dropped
+    narrative: tuple[dict[str, Any], ...] = ()
+    reported_direction: str | None = None   # for findings without an estimate: what the narratives say
+    effect_unit: str = ""                   # unit of estimate/ci (e.g. "proportion" for RD, "NPRS 0-10 points")
+    # evigrade.packs.robustness.Robustness (moderators, sensitivity, small-study tests) when pooled from >= 3 trials
+    robustness: Any = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -206,8 +222,28 @@ class Finding:
             "downgrades": list(self.downgrades) if self.downgrades is not None else None,
             "statement": self.statement,
             "grade": self.grade,
+            "evidence_form": self.evidence_form,
+            "narrative": [dict(x) for x in self.narrative],
+            "reported_direction": self.reported_direction,
+            "certainty_note": self.certainty_note,
+            "effect_unit": self.effect_unit,
+            "robustness": self.robustness.to_dict() if self.robustness is not None else None,
+            "subgroups": self.robustness.subgroup_rows() if self.robustness is not None else [],
         }
         return jsonable(d)
+
+    @property
+    def evidence_form(self) -> str:
+        """'numeric' (an estimate with CI), 'narrative' (only results without numbers) or 'none'."""
+        if self.estimate is not None:
+            return "numeric"
+        return "narrative" if self.narrative else "none"
+
+    @property
+    def certainty_note(self) -> str | None:
+        if self.estimate is None:
+            return "certainty not rated: no numeric estimate"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +266,7 @@ class SafetyItem:
     rate_as_reported: str
     region_specific: bool
     source: str
+    citation: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
@@ -257,6 +294,9 @@ class SafetyPool:
     items: tuple[SafetyItem, ...]
     meta: Any = None
     notes: tuple[Note, ...] = ()
+    range_low: float | None = None    # lowest source proportion (the headline when not pooled)
+    range_high: float | None = None   # highest source proportion
+    pooled: bool = False              # True only when k >= SAFETY_MIN_POOL_K sources were pooled
 
     def to_dict(self) -> dict[str, Any]:
         d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes")}  # type: ignore[attr-defined]
@@ -267,6 +307,32 @@ class SafetyPool:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetyEventType:
+    """One kind of adverse event (e.g. bruising) with its per-treatment rates as the sources state them.
+
+    ``rates`` holds one entry per source row with a stated percentage of treatments (safety_id,
+    source_id, proportion, denominator, rate_as_reported); ``mentions`` lists the other rows naming the
+    event (trials, respondent surveys, case series) without a per-treatment rate.  ``frequency`` uses
+    the CIOMS words on the per-treatment rates: common (>= 1/100), uncommon (1/1,000 to 1/100), rare
+    (< 1/1,000); a range such as "uncommon to common" when sources disagree; None without a rate.
+    """
+
+    event_type: str
+    severity: str
+    rates: tuple[dict[str, Any], ...]
+    mentions: tuple[dict[str, Any], ...]
+    rate_low: float | None
+    rate_high: float | None
+    frequency: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"event_type": self.event_type, "severity": self.severity, "rates": [dict(r) for r in self.rates],
+                         "mentions": [dict(m) for m in self.mentions], "rate_low": self.rate_low,
+                         "rate_high": self.rate_high, "frequency": self.frequency,
+                         "sources": sorted({r["source_id"] for r in self.rates} | {m["source_id"] for m in self.mentions})})
+
+
+@dataclass(frozen=True, slots=True)
 class SafetySummary:
     pools: tuple[SafetyPool, ...]
     items: tuple[SafetyItem, ...]          # every row with a count or a stated rate
@@ -274,9 +340,19 @@ class SafetySummary:
     other: tuple[dict[str, Any], ...]      # qualitative / respondent-level statements
     notes: tuple[Note, ...] = ()
     rating: Any = None                     # filled by evigrade.grade (D)
+    event_types: tuple[SafetyEventType, ...] = ()
+    min_pool_k: int = 3
+
+    @property
+    def common_mild_events(self) -> tuple[str, ...]:
+        """Mild event types whose per-treatment rate is 'common' (>= 1%) in every source stating one."""
+        return tuple(e.event_type for e in self.event_types if e.severity == "mild" and e.frequency == "common")
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
+            "event_types": [e.to_dict() for e in self.event_types],
+            "common_mild_events": list(self.common_mild_events),
+            "min_pool_k": self.min_pool_k,
             "pools": [p.to_dict() for p in self.pools],
             "items": [i.to_dict() for i in self.items],
             "case_reports": list(self.case_reports),
@@ -336,6 +412,11 @@ class Summary:
     families: tuple[Any, ...] = ()
     notes: tuple[Note, ...] = ()
     pack: Any = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
+    # filled by evigrade.grade.apply: the overall conclusion, the comparison-kind contrasts (how the
+    # intervention compares with sham, as an add-on, against active treatments) and the key messages
+    conclusion: str = ""
+    comparisons: tuple[Any, ...] = ()
+    key_messages: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
@@ -346,6 +427,9 @@ class Summary:
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "families": [f.to_dict() if hasattr(f, "to_dict") else f for f in self.families],
             "notes": [n.to_dict() for n in self.notes],
+            "key_messages": [m.to_dict() if hasattr(m, "to_dict") else m for m in self.key_messages],
+            "conclusion": self.conclusion,
+            "comparisons": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.comparisons],
         })
 
     #: columns of ``to_frame()``: one row per finding

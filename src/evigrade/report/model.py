@@ -25,6 +25,7 @@ from ..plots._data import (
     measure_label,
 )
 from ..plots._format import fmt, fmt_ci, fmt_pct
+from .robustness import robustness_lines
 
 __all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
 
@@ -133,6 +134,7 @@ class FindingView:
     population: str = ""
     reported: tuple[str, ...] = ()  # results without an effect estimate (not poolable, qualitative)
     judgements: tuple[dict[str, Any], ...] = ()  # every GRADE domain, including those not rated down
+    robustness: tuple[str, ...] = ()  # moderators / sensitivity / small-study lines (report.robustness)
 
     @property
     def has_estimate(self) -> bool:
@@ -445,8 +447,7 @@ def _finding_view(
              "ci_low": sg.get("ci_low"), "ci_high": sg.get("ci_high"), "k": sg.get("k")}
             for sg in (_g(f, "subgroups", default=()) or ()) if isinstance(sg, Mapping)
         ]
-        if subgroups and measure in RATIO_MEASURES:
-            raise SpecError("subgroup rows for ratio measures must be on the natural scale; not supported yet")
+        # subgroup rows are on the display scale (ratios as ratios), like the reference rows
         forest = forest_data(
             meta, title=f"{outcome}, {timepoint}, {comparison}", measure=measure, rob=rob or None,
             references=reference_rows, subgroups=subgroups, benefit=benefit,
@@ -496,6 +497,7 @@ def _finding_view(
     if basis == "review" and est is not None:
         notes.insert(0, "Too few trials with usable data: this finding rests on a published review's pooled result.")
     return FindingView(
+        robustness=tuple(robustness_lines(_g(f, "robustness"))),
         judgements=tuple(_judgements(f)),
         population=population,
         reported=tuple(reported),
