@@ -1,0 +1,442 @@
+"""``evigrade.batch.run``: read a long table of many analyses, fit them all, one row per analysis."""
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_choice, check_level, check_positive
+from ..errors import InputError, SpecError
+from ..results import Note, jsonable
+from .engine import METHODS, Segments, fit_segments
+
+__all__ = [
+    "BatchResult",
+    "run",
+    "fit_arrays",
+    "read_table",
+    "write_table",
+    "prepare",
+    "Prepared",
+    "NOTE_MESSAGES",
+    "OUTPUT_COLUMNS",
+]
+
+Method = Literal["FE", "DL", "PM", "ML", "REML", "EB"]
+Test = Literal["z", "knha"]
+
+_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE"}
+_TEST_ALIASES = {"hksj": "knha", "wald": "z"}
+
+#: What each per-analysis note code means (the ``notes`` column holds codes joined by "; ").
+NOTE_MESSAGES: dict[str, str] = {
+    "tau2_truncated": "the tau2 estimate was negative and was truncated at 0 (raw value in tau2_raw)",
+    "k1_tau2_not_estimable": "only one study: tau2 cannot be estimated and was set to 0",
+    "knha_k1_wald": "only one study: the Knapp-Hartung test needs k > 1, so a Wald z-test is used",
+    "knha_zero_scale": "the weighted residuals are all 0, so the HKSJ standard error is 0 (as metafor)",
+    "pi_fe_undefined": "a common-effect (FE) model has no between-study variance, so no prediction interval (as metafor)",
+    "knha_fe": "the Hartung-Knapp-Sidik-Jonkman adjustment is not meant for common-effect models (metafor warns likewise)",
+    "pi_k1_equals_ci": "only one study: the prediction interval equals the CI",
+    "tau2_ci_k1_undefined": "only one study: no CI for tau2",
+    "k2_imprecise": "only two studies: tau2, I2 and their intervals are very imprecise",
+    "local_maximum_tau2_set_to_0": "Fisher scoring stopped at a local maximum below the likelihood at tau2 = 0; tau2 set to 0 (as metafor)",
+    "tau2_ci_null": "the Q-profile CI for tau2 is the null set {0}; reported as [0, 0] (as metafor)",
+    "tau2_ci_at_search_limit": "a Q-profile bound reached the search limit max(100, 10 tau2) (as metafor)",
+    "tau2_ci_low_not_converged": "the root finder for the lower Q-profile bound did not converge",
+    "tau2_ci_high_not_converged": "the root finder for the upper Q-profile bound did not converge",
+    "fallback_PM_to_DL": "Paule-Mandel failed (Q(tau2) stays above k - 1 up to the search limit); DerSimonian-Laird used",
+}
+for _m in ("ML", "REML", "EB"):
+    NOTE_MESSAGES[f"fallback_{_m}_to_PM"] = (
+        f"{_m} Fisher scoring did not converge within maxiter; Paule-Mandel used (see method_used)"
+    )
+
+#: Output columns, in order (after ``analysis_id``).
+OUTPUT_COLUMNS = (
+    "k", "method", "test", "estimate", "se", "stat", "pval", "ci_low", "ci_high", "pi_low", "pi_high",
+    "tau2", "tau2_se", "tau2_ci_low", "tau2_ci_high", "tau", "i2", "i2_ci_low", "i2_ci_high",
+    "h2", "h2_ci_low", "h2_ci_high", "q", "q_df", "q_pvalue", "df", "tau2_raw", "converged",
+    "iterations", "method_used", "notes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Many fitted analyses: ``table`` has one row per analysis (columns ``OUTPUT_COLUMNS``).
+
+    ``i2`` is a fraction (0..1) like ``MetaResult.i2``; ``stat`` is z (test="z") or t
+    (test="knha"); ``notes`` holds per-analysis note codes (see ``NOTE_MESSAGES``); ``run_notes``
+    are notes about the input as a whole (e.g. rows excluded by escalc).
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    method: str
+    test: str
+    level: float
+    tau2_ci: bool
+    pi: bool
+    n_rows: int
+    run_notes: tuple[Note, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def n_analyses(self) -> int:
+        return len(self.table)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "test": self.test,
+            "level": self.level,
+            "tau2_ci": self.tau2_ci,
+            "pi": self.pi,
+            "n_rows": self.n_rows,
+            "n_analyses": self.n_analyses,
+            "run_notes": [n.to_dict() for n in self.run_notes],
+            "note_codes": dict(NOTE_MESSAGES),
+            "analyses": jsonable(self.table.to_dict(orient="records")),
+        }
+
+    def summary_counts(self) -> dict[str, int]:
+        """How many analyses carry each note code."""
+        counts: dict[str, int] = {}
+        for cell in self.table["notes"]:
+            if cell:
+                for code in cell.split("; "):
+                    counts[code] = counts.get(code, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated long table, sorted so that each analysis is one contiguous segment."""
+
+    ids: pd.Index  # analysis ids (the input's dtype), in order of first appearance
+    k: np.ndarray
+    yi: np.ndarray
+    vi: np.ndarray
+    n_rows: int
+    notes: tuple[Note, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def block(self, start: int, stop: int) -> "Prepared":
+        """Analyses ``start:stop`` (used to chunk work for progress and Dask partitions)."""
+        offs = np.concatenate(([0], np.cumsum(self.k)))
+        a, b = int(offs[start]), int(offs[stop])
+        return Prepared(self.ids[start:stop], self.k[start:stop], self.yi[a:b], self.vi[a:b], b - a)
+
+
+def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
+    if isinstance(method, str) and method.upper() in _METHOD_ALIASES:
+        method = _METHOD_ALIASES[method.upper()]
+    method = check_choice("method", method, METHODS)
+    if isinstance(test, str) and test.lower() in _TEST_ALIASES:
+        test = _TEST_ALIASES[test.lower()]
+    test = check_choice("test", test, ("z", "knha"))
+    lev = check_level(level)
+    for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise SpecError(f"{name}={val!r} must be True or False")
+    return method, test, lev
+
+
+# ----------------------------------------------------------------------------------------------
+# reading and validating
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV or Parquet long table (by extension: .parquet/.pq, else CSV)."""
+    p = pathlib.Path(path)
+    if not p.exists():
+        raise InputError("file not found", file=str(p), fix="check the path")
+    if p.is_dir():
+        raise InputError("is a folder, not a table", file=str(p), fix="give a .csv or .parquet file")
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        return pd.read_csv(p, dtype={"analysis_id": str, "study": str}, keep_default_na=True)
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot be read as a table ({first})", file=str(p),
+                         fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+
+
+def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np.ndarray:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        bad = 0
+        raise InputError("must be a number", file=file, row=bad + 2, column=col, value=s.iloc[bad],
+                         fix=f"enter {col} as a number")
+    num = pd.to_numeric(s, errors="coerce")
+    arr = num.to_numpy(dtype=float, na_value=np.nan)
+    nonfinite = ~np.isfinite(arr)
+    if nonfinite.any():
+        i = int(np.flatnonzero(nonfinite)[0])
+        raw = s.iloc[i]
+        label = f"analysis {ids.iloc[i]}" if ids is not None else None
+        if pd.isna(raw):
+            raise InputError("is missing", file=file, row=i + 2, label=label, column=col, value="",
+                             has_value=True, fix=f"enter a value for {col} or remove the row")
+        if np.isnan(arr[i]):
+            raise InputError("must be a number", file=file, row=i + 2, label=label, column=col, value=raw,
+                             fix=f"enter {col} as a number (decimal point '.')")
+        raise InputError("must be a finite number", file=file, row=i + 2, label=label, column=col,
+                         value=raw, fix=f"enter a finite value for {col}")
+    return arr
+
+
+def prepare(
+    table: pd.DataFrame | str | os.PathLike,
+    *,
+    measure: str | None = None,
+    id_col: str = "analysis_id",
+    file: str | None = None,
+    escalc_options: dict[str, Any] | None = None,
+) -> Prepared:
+    """Validate a long table and group its rows by analysis (in order of first appearance).
+
+    Either ``yi`` with ``vi`` (or ``sei``) per row, or arm-level columns with metafor names plus
+    ``measure`` (computed with ``evigrade.effects`` escalc).  ``file`` names the source in errors.
+    """
+    if isinstance(table, (str, os.PathLike)):
+        file = file or str(table)
+        table = read_table(table)
+    if not isinstance(table, pd.DataFrame):
+        raise SpecError(f"table must be a pandas DataFrame or a path, got {type(table).__name__}")
+    df = table
+    n = len(df)
+    if id_col not in df.columns:
+        raise InputError(f"column {id_col!r} is missing", file=file, column=id_col,
+                         fix=f"add a column {id_col} naming the analysis each row belongs to "
+                             f"(columns found: {', '.join(map(str, df.columns[:12]))})")
+    if n == 0:
+        raise InputError("no data rows", file=file, fix="add at least one row")
+    ids = df[id_col]
+    missing = ids.isna().to_numpy().copy()
+    if not (pd.api.types.is_numeric_dtype(ids) or pd.api.types.is_bool_dtype(ids)):
+        missing |= np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise InputError("analysis id is missing", file=file, row=i + 2, column=id_col, value="",
+                         has_value=True, fix="give every row the id of its analysis")
+    notes: list[Note] = []
+    row_index = np.arange(n)
+    if measure is None and "yi" not in df.columns:
+        arm_cols = [c for c in ("m1i", "ai", "xi", "ri") if c in df.columns]
+        hint = f"; or give --measure for the arm-level columns ({', '.join(arm_cols)})" if arm_cols else ""
+        raise InputError("column 'yi' is missing", file=file, column="yi",
+                         fix="give yi with vi (or sei) per row" + hint)
+    if measure is None or (("yi" in df.columns) and measure in (None, "GEN")):
+        yi = _numeric(df, "yi", file, ids)
+        if "vi" in df.columns:
+            vi = _numeric(df, "vi", file, ids)
+            vcol = "vi"
+        elif "sei" in df.columns:
+            vi = _numeric(df, "sei", file, ids)
+            vi = np.where(vi > 0, vi * vi, vi)  # a non-positive SE is reported below as it was given
+            vcol = "sei"
+        else:
+            raise InputError("column 'vi' is missing", file=file, column="vi",
+                             fix="give the sampling variance vi (or the standard error sei) per row")
+        bad = vi <= 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError("must be > 0", file=file, row=i + 2, label=f"analysis {ids.iloc[i]}",
+                             column=vcol, value=df[vcol].iloc[i],
+                             fix=("standard errors" if vcol == "sei" else "sampling variances")
+                             + " must be positive; check the value or drop the row")
+    else:
+        from ..effects import compute
+
+        opts = dict(escalc_options or {})
+        if "study" in df.columns:
+            labels = [f"analysis {a}, study {s}" for a, s in zip(ids.astype(str), df["study"].astype(str))]
+        else:
+            labels = [f"analysis {a} #{r + 2}" for r, a in enumerate(ids.astype(str))]
+        try:
+            eff = compute(measure, df, study=labels, file=file, rows=list(range(2, n + 2)), **opts)
+        except TypeError as exc:
+            raise SpecError(f"escalc option not understood: {exc}") from None
+        pos = {lab: i for i, lab in enumerate(labels)}
+        row_index = np.fromiter((pos[s] for s in eff.study), dtype=np.int64, count=len(eff.study))
+        yi = np.asarray(eff.yi, dtype=float)
+        vi = np.asarray(eff.vi, dtype=float)
+        notes.extend(eff.notes)
+        bad = ~np.isfinite(vi) | (vi <= 0) | ~np.isfinite(yi)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            i = int(row_index[j])
+            raise InputError("effect size has a non-positive or undefined sampling variance",
+                             file=file, row=i + 2, label=labels[i], column="vi", value=float(vi[j]),
+                             fix="check the arm-level numbers of this row")
+    kept = ids.iloc[row_index].reset_index(drop=True) if len(row_index) != n else ids.reset_index(drop=True)
+    # fast path: rows already grouped by analysis (the usual layout) -> segment starts directly
+    first = np.array(kept.ne(kept.shift()).to_numpy(dtype=bool, na_value=True))
+    first[0] = True
+    starts = np.flatnonzero(first)
+    uniq = kept.iloc[starts]
+    if uniq.is_unique:
+        k = np.diff(np.append(starts, len(kept))).astype(np.int64)
+        order = slice(None)
+        uniq = pd.Index(uniq, name=None)
+    else:  # interleaved rows: group them, keeping the order of first appearance
+        codes, uniq = pd.factorize(kept, sort=False)
+        k = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
+        order = np.argsort(codes, kind="stable")
+    if len(row_index) != n:
+        # analyses whose rows were all excluded by escalc disappear: say so
+        present = set(uniq)
+        lost = [a for a in pd.unique(ids) if a not in present]
+        for a in lost:
+            notes.append(Note("analysis_empty", f"analysis {a}: every row was excluded by escalc", None))
+    return Prepared(pd.Index(uniq, name=None), k, yi[order], vi[order], n, tuple(notes))
+
+
+# ----------------------------------------------------------------------------------------------
+# fitting
+
+
+def _fit_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
+                  threshold: float, maxiter: int) -> pd.DataFrame:
+    seg = Segments.from_sizes(prep.yi, prep.vi, prep.k)
+    out = fit_segments(seg, method=method, test=test, level=level, tau2_ci=tau2_ci, pi=pi,
+                       threshold=threshold, maxiter=maxiter)
+    cols = out.columns
+    n = len(prep)
+
+    def text(values: np.ndarray) -> pd.Series:
+        # explicit object dtype: pandas would otherwise convert every string (slow for 100k rows)
+        return pd.Series(values, dtype=object, copy=False)
+
+    data: dict[str, Any] = {"analysis_id": prep.ids}
+    for name in OUTPUT_COLUMNS:
+        if name == "method":
+            data[name] = text(np.full(n, method, dtype=object))
+        elif name == "test":
+            data[name] = text(np.full(n, test, dtype=object))
+        elif name in ("notes", "method_used"):
+            data[name] = text(out.notes if name == "notes" else cols[name])
+        else:
+            data[name] = cols[name]
+    return pd.DataFrame(data)
+
+
+def _control(control: dict[str, Any] | None) -> tuple[float, int]:
+    control = dict(control or {})
+    unknown = set(control) - {"threshold", "maxiter"}
+    if unknown:
+        raise SpecError(f"control has unknown keys {sorted(unknown)}; allowed: 'threshold', 'maxiter'")
+    threshold = check_positive("control['threshold']", control.get("threshold", 1e-12))
+    maxiter = control.get("maxiter", 1000)
+    if not isinstance(maxiter, (int, np.integer)) or isinstance(maxiter, bool) or maxiter < 1:
+        raise SpecError(f"control['maxiter']={maxiter!r} must be a whole number >= 1")
+    return threshold, int(maxiter)
+
+
+def run(
+    table: pd.DataFrame | str | os.PathLike,
+    method: Method = "REML",
+    test: Test = "knha",
+    level: float = 95,
+    tau2_ci: bool = False,
+    pi: bool = True,
+    *,
+    measure: str | None = None,
+    id_col: str = "analysis_id",
+    control: dict[str, Any] | None = None,
+    chunk_size: int = 50_000,
+    progress: Callable[[int, int], None] | None = None,
+    escalc_options: dict[str, Any] | None = None,
+) -> BatchResult:
+    """Fit many independent meta-analyses at once (vectorised across analyses).
+
+    ``table``: a DataFrame or a CSV/Parquet path with ``analysis_id`` and ``yi`` + ``vi`` (or
+    ``sei``) per study row, or arm-level metafor columns with ``measure``.  ``method`` in FE, DL, PM,
+    ML, REML, EB; ``test`` "z" (Wald) or "knha" (Hartung-Knapp-Sidik-Jonkman, alias "hksj");
+    ``tau2_ci`` adds Q-profile CIs for tau2, I2 and H2; ``pi`` the prediction interval.
+    ``control``: ``threshold`` (Fisher scoring stopping rule, default 1e-12) and ``maxiter`` (1000),
+    the defaults of ``evigrade.stats.meta_analysis``.
+    ``progress(done, total)`` is called after each chunk of ``chunk_size`` analyses.
+    """
+    method, test, lev = _check_spec(method, test, level, tau2_ci, pi)
+    threshold, maxiter = _control(control)
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise SpecError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
+    prep = prepare(table, measure=measure, id_col=id_col, escalc_options=escalc_options)
+    return run_prepared(prep, method, test, lev, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
+                        chunk_size=chunk_size, progress=progress)
+
+
+def run_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci: bool, pi: bool, *,
+                 threshold: float = 1e-12, maxiter: int = 1000, chunk_size: int = 50_000,
+                 progress: Callable[[int, int], None] | None = None) -> BatchResult:
+    """Fit an already validated table (``level`` as a fraction)."""
+    total = len(prep)
+    frames = []
+    for start in range(0, total, chunk_size):
+        stop = min(total, start + chunk_size)
+        part = prep if (start == 0 and stop == total) else prep.block(start, stop)
+        frames.append(_fit_prepared(part, method, test, level, tau2_ci, pi, threshold, maxiter))
+        if progress is not None:
+            progress(stop, total)
+    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return BatchResult(table, method, test, level, tau2_ci, pi, prep.n_rows, prep.notes)
+
+
+def fit_arrays(
+    analysis_id: Sequence[Any] | np.ndarray,
+    yi: Sequence[float] | np.ndarray,
+    vi: Sequence[float] | np.ndarray,
+    method: Method = "REML",
+    test: Test = "knha",
+    level: float = 95,
+    tau2_ci: bool = False,
+    pi: bool = True,
+    *,
+    control: dict[str, Any] | None = None,
+) -> BatchResult:
+    """``run`` for three parallel arrays (one entry per study row)."""
+    df = pd.DataFrame({"analysis_id": analysis_id, "yi": yi, "vi": vi})
+    return run(df, method, test, level, tau2_ci, pi, control=control)
+
+
+# ----------------------------------------------------------------------------------------------
+# writing
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> pathlib.Path:
+    """Write CSV or Parquet (by extension) atomically: a temp file in the same folder, then os.replace."""
+    p = pathlib.Path(path)
+    if not p.parent.exists():
+        raise InputError("output folder does not exist", file=str(p), fix="create the folder first")
+    fmt = "parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv"
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, float_format="%.17g")
+        mask = os.umask(0)  # mkstemp makes the file 0600; give it the usual permissions
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p

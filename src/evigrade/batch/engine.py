@@ -1,0 +1,750 @@
+"""The vectorised engine: many independent intercept-only random-effects models at once.
+
+Rows of all analyses sit in one long array, sorted so that each analysis is a contiguous segment.
+Every per-analysis sum is one ``np.add.reduceat`` over the segments, so a Fisher-scoring step for
+100,000 analyses costs a handful of passes over the rows instead of 100,000 small matrix products.
+
+The formulas are metafor 3.8 ``rma.uni`` specialised to X = 1 (intercept only), where
+P = W - w w' / sum(w), so that
+
+* ``tr(P)   = S1 - S2/S1``
+* ``tr(PP)  = S2 - 2 S3/S1 + S2^2/S1^2``
+* ``Y'PY    = sum w r^2`` and ``Y'PPY = sum w^2 r^2`` with r = y - weighted mean,
+
+with ``Sj = sum(w^j)``.  The algorithms follow metafor step by step so that results agree with it
+(and with evigrade's one-at-a-time engine) to the convergence threshold:
+
+* DL: closed form, truncated at 0 (raw value kept).
+* ML/REML/EB: Fisher scoring from the Hedges (HE) starting value, with metafor's step-halving
+  (``while tau2 + adj < 0: adj /= 2``), stopping when ``|change| <= threshold``; after two such
+  steps, Newton steps on the same estimating equation are taken where they are valid (positive
+  curvature, tau2 stays >= 0), which converges quadratically to the same root, also where metafor's
+  Fisher scoring oscillates without converging.  Boundary solutions (tau2 < 1e-6 min(vi) with the
+  step at 0 pointing down) are reported as 0, and ML/REML get metafor's ``ll0check`` (tau2 set to 0
+  when the likelihood at 0 is higher), both as the one-at-a-time engine does.
+* PM: the root of the generalised Q statistic ``Q(tau2) = k - 1`` on ``[0, max(100, 10 mad(y)^2)]``;
+  Q(tau2) is strictly decreasing, and a vectorised bracketed Newton iteration on 1/Q replaces
+  metafor's per-analysis ``uniroot`` (same root, to ~1e-13 relative).
+* Q-profile CI for tau2 (metafor ``confint.rma.uni`` type "QP"): the same root finder for the
+  chi-square quantiles, with metafor's handling of the search interval ``[0, max(100, 10 tau2)]``.
+
+Non-convergence follows the one-at-a-time engine: ML/REML/EB that fail to converge within
+``maxiter`` fall back to PM, then DL; each step is recorded in the per-analysis notes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+__all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
+
+METHODS = ("FE", "DL", "PM", "ML", "REML", "EB")
+TESTS = ("z", "knha")
+
+#: metafor's ``con$tol`` (``.Machine$double.eps^0.25``), used by its ``ll0check``.
+_LL0_TOL = np.finfo(float).eps ** 0.25
+#: Relative step size at which the Newton root finder (PM, Q-profile) stops.  Q(tau2) is smooth and
+#: Newton converges quadratically, so 1e-13 is reached in a few steps and leaves tau2 exact to
+#: rounding (far tighter than metafor's uniroot tolerance).
+_ROOT_RTOL = 1e-13
+_ROOT_MAXITER = 200
+#: Fisher-scoring steps taken exactly as metafor before Newton steps (on the same estimating
+#: equation) take over where they are valid: the first steps decide which maximum is approached,
+#: Newton then converges quadratically instead of linearly (metafor's Fisher scoring can need
+#: hundreds of steps, and a few percent of analyses never converge).  The root is the same, so the
+#: results agree with metafor and the one-at-a-time engine to their stopping error (~1e-11).
+_NEWTON_AFTER = 2
+
+
+class Segments:
+    """Rows of many analyses, grouped in contiguous segments (analysis j = rows starts[j]:starts[j]+k[j]).
+
+    Keeps three row-length work buffers so that the iterations allocate no row-length temporaries
+    (fresh multi-megabyte arrays cost page faults that can take as long as the arithmetic).
+    """
+
+    __slots__ = ("y", "v", "k", "starts", "_g", "_bufs")
+
+    def __init__(self, y: np.ndarray, v: np.ndarray, k: np.ndarray, starts: np.ndarray) -> None:
+        self.y, self.v, self.k, self.starts = y, v, k, starts
+        self._g = None
+        self._bufs = None
+
+    @classmethod
+    def from_sizes(cls, y: np.ndarray, v: np.ndarray, k: np.ndarray) -> "Segments":
+        k = np.asarray(k, dtype=np.int64)
+        starts = np.zeros(len(k), dtype=np.int64)
+        if len(k) > 1:
+            np.cumsum(k[:-1], out=starts[1:])
+        return cls(np.asarray(y, dtype=float), np.asarray(v, dtype=float), k, starts)
+
+    def __len__(self) -> int:
+        return len(self.k)
+
+    @property
+    def g(self) -> np.ndarray:
+        """The analysis index of every row."""
+        if self._g is None:
+            self._g = np.repeat(np.arange(len(self.k), dtype=np.intp), self.k)
+        return self._g
+
+    def bufs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._bufs is None:
+            m = len(self.y)
+            self._bufs = (np.empty(m), np.empty(m), np.empty(m))
+        return self._bufs
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x, self.starts)
+
+    def expand(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            return np.repeat(a, self.k)
+        return np.take(a, self.g, out=out)
+
+    def subset(self, mask: np.ndarray) -> "Segments":
+        rows = np.repeat(mask, self.k)
+        return Segments.from_sizes(self.y[rows], self.v[rows], self.k[mask])
+
+
+def _weighted(seg: Segments, tau2: np.ndarray | float):
+    """w, S1, mu, r for weights 1/(v + tau2) (fresh arrays, for use outside the iterations)."""
+    if np.ndim(tau2) == 0:
+        w = 1.0 / (seg.v + tau2)
+    else:
+        w = 1.0 / (seg.v + seg.expand(tau2))
+    s1 = seg.sum(w)
+    mu = seg.sum(w * seg.y) / s1
+    r = seg.y - seg.expand(mu)
+    return w, s1, mu, r
+
+
+def _moments(seg: Segments, tau2: np.ndarray, want: str):
+    """Per-analysis sums at weights w = 1/(v + tau2), in the work buffers (no row-length allocation).
+
+    Returns (S1, sum w r^2, sum w^2 r^2, S2, S3) where r = y - weighted mean; quantities not needed
+    for ``want`` ("q": Q and dQ; "ML", "REML", "EB") are None.
+    """
+    a = seg.bufs()[0]
+    w = np.repeat(tau2, seg.k)  # (np.repeat is ~3x faster than np.take(..., out=))
+    np.add(w, seg.v, out=w)
+    np.reciprocal(w, out=w)
+    s1 = seg.sum(w)
+    np.multiply(w, seg.y, out=a)
+    mu = seg.sum(a) / s1
+    b = np.repeat(mu, seg.k)
+    np.subtract(seg.y, b, out=b)
+    np.multiply(b, b, out=b)  # r^2
+    np.multiply(w, b, out=b)  # w r^2
+    if want == "EB":
+        return s1, seg.sum(b), None, None, None
+    q = seg.sum(b) if want == "q" else None
+    np.multiply(w, b, out=b)  # w^2 r^2
+    w2r2 = seg.sum(b)
+    if want == "q":
+        return s1, q, w2r2, None, None
+    np.multiply(w, w, out=a)  # w^2
+    s2 = seg.sum(a)
+    if want == "ML":
+        return s1, None, w2r2, s2, None
+    np.multiply(a, w, out=a)  # w^3
+    return s1, None, w2r2, s2, seg.sum(a)
+
+
+def _moments_newton(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
+    """(S1, sum w r^2, sum w^2 r^2, S2, S3, sum w^2 r, sum w^3 r^2): what a Newton step on the ML,
+    REML or EB estimating equation needs (Y'PPPY = sum w^3 r^2 - (sum w^2 r)^2 / S1)."""
+    a = seg.bufs()[0]
+    w = np.repeat(tau2, seg.k)  # (np.repeat is ~3x faster than np.take(..., out=))
+    np.add(w, seg.v, out=w)
+    np.reciprocal(w, out=w)
+    s1 = seg.sum(w)
+    np.multiply(w, seg.y, out=a)
+    mu = seg.sum(a) / s1
+    b = np.repeat(mu, seg.k)
+    np.subtract(seg.y, b, out=b)  # r
+    np.multiply(w, b, out=a)  # w r
+    if need_wr2:
+        np.multiply(a, b, out=b)  # w r^2
+        wr2 = seg.sum(b)
+    else:
+        wr2 = None
+    np.multiply(a, a, out=b)  # w^2 r^2
+    w2r2 = seg.sum(b)
+    np.multiply(b, w, out=b)  # w^3 r^2
+    w3r2 = seg.sum(b)
+    np.multiply(a, w, out=a)  # w^2 r
+    w2r = seg.sum(a)
+    np.multiply(w, w, out=a)  # w^2
+    s2 = seg.sum(a)
+    np.multiply(a, w, out=a)  # w^3
+    s3 = seg.sum(a)
+    return s1, wr2, w2r2, s2, s3, w2r, w3r2
+
+
+def _qgen(seg: Segments, tau2):
+    """Generalised Q and its derivative in tau2 (the derivative through mu vanishes)."""
+    if np.ndim(tau2) == 0:
+        tau2 = np.full(len(seg), float(tau2))
+    _, q, w2r2, _, _ = _moments(seg, tau2, "q")
+    return q, -w2r2
+
+
+def _solve_q(seg: Segments, target: np.ndarray, start: np.ndarray, hi: np.ndarray):
+    """Solve Q(tau2) = target for every analysis (requires Q(start) >= target >= Q(hi)).
+
+    Q is strictly decreasing in tau2, so the root is unique.  Newton's method is applied to
+    1/Q(tau2) - 1/target, which is close to linear in tau2 (Q ~ c / (v + tau2)), so it needs about
+    three steps; the step equals the Newton step on Q scaled by Q/target.  A bracket [lo, hi] is
+    kept from the sign of Q - target at every iterate and a step that leaves it is replaced by
+    bisection, so the iteration cannot fail.  Returns (root, converged, iterations).
+    """
+    n = len(seg)
+    t = np.array(start, dtype=float, copy=True)
+    lo_b = t.copy()
+    hi_b = np.array(hi, dtype=float, copy=True)
+    conv = np.zeros(n, dtype=bool)
+    iters = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    sub = seg
+    for _ in range(_ROOT_MAXITER):
+        if active.size == 0:
+            break
+        ta = t[active]
+        q, dq = _qgen(sub, ta)
+        tg = target[active]
+        above = q >= tg
+        lo = np.where(above, ta, lo_b[active])
+        hb = np.where(above, hi_b[active], ta)
+        lo_b[active] = lo
+        hi_b[active] = hb
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (q - tg) / (-dq) * (q / tg)
+        new = ta + step
+        bad = ~np.isfinite(new) | (new < lo) | (new > hb)
+        new = np.where(bad, 0.5 * (lo + hb), new)
+        done = (np.abs(new - ta) <= _ROOT_RTOL * np.maximum(1.0, np.abs(new))) | (hb - lo <= _ROOT_RTOL * np.maximum(1.0, hb))
+        t[active] = new
+        iters[active] += 1
+        conv[active[done]] = True
+        if done.any():
+            keep = ~done
+            active = active[keep]
+            sub = sub.subset(keep)
+    return t, conv, iters
+
+
+@dataclass(slots=True)
+class FitArrays:
+    """Per-analysis results as arrays (one entry per analysis, in segment order)."""
+
+    columns: dict[str, np.ndarray]
+    notes: np.ndarray  # object array of "; "-joined note codes ("" for none)
+
+
+def _he_init(seg: Segments) -> np.ndarray:
+    k = seg.k.astype(float)
+    ybar = seg.sum(seg.y) / k
+    rss = seg.sum((seg.y - seg.expand(ybar)) ** 2)
+    trpv = seg.sum(seg.v) * (1.0 - 1.0 / k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (rss - trpv) / (k - 1.0)
+
+
+def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int):
+    """metafor's Fisher scoring for ML/REML/EB, vectorised; returns tau2, converged, iterations."""
+    n = len(seg)
+    tau2 = np.maximum(0.0, _he_init(seg))
+    tau2 = np.where(np.isfinite(tau2), tau2, 0.0)
+    conv = np.zeros(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    iters = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    sub = seg
+    kf_all = seg.k.astype(float)
+    it = 0
+    # k = 1 analyses give 0/0 here; their result is replaced by the k = 1 convention afterwards
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_all)
+
+
+def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_all):
+    """The Fisher-scoring iterations.  Converged analyses are frozen at once (their step is set to
+    0); the working set is compacted (rows copied) only when it has shrunk by a quarter."""
+    n = len(seg)
+    idx = np.arange(n)  # analyses in the working set ``sub``
+    live = np.ones(n, dtype=bool)  # which of them are still iterating
+    tloc = tau2.copy()
+    kf = kf_all
+    sub = seg
+    prev_abs = np.full(n, np.inf)
+    prev_newton = np.zeros(n, dtype=bool)
+    it = 0
+    while True:
+        it += 1
+        newton = it > _NEWTON_AFTER
+        if newton:
+            s1, wr2, w2r2, s2, s3, w2r, w3r2 = _moments_newton(sub, tloc, method == "EB")
+        else:
+            s1, wr2, w2r2, s2, s3 = _moments(sub, tloc, method)
+        if method == "REML":
+            s2_s1 = s2 / s1
+            score = w2r2 - (s1 - s2_s1)
+            info = s2 - 2.0 * s3 / s1 + s2_s1 * s2_s1
+            adj = score / info
+            if newton:
+                curv = 2.0 * (w3r2 - w2r * w2r / s1) - info
+        elif method == "ML":
+            score = w2r2 - s1
+            adj = score / s2
+            if newton:
+                curv = 2.0 * (w3r2 - w2r * w2r / s1) - s2
+        else:  # EB
+            score = wr2 * kf / (kf - 1.0) - kf
+            adj = score / s1
+            if newton:
+                curv = w2r2 * kf / (kf - 1.0)
+        if newton:
+            # Newton on the same estimating equation (quadratic convergence) where the curvature
+            # has the right sign and the step keeps tau2 >= 0; Fisher scoring otherwise.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nstep = score / curv
+            use = (curv > 0.0) & (tloc + nstep >= 0.0) & np.isfinite(nstep)
+            adj = np.where(use, nstep, adj)
+        else:
+            use = None
+        adj[adj != adj] = 0.0  # NaN -> 0, as metafor
+        adj *= live  # frozen analyses do not move
+        new = tloc + adj
+        neg = new < 0.0
+        if neg.any():
+            # step halving exactly as metafor: while (tau2 + adj < tau2.min) adj <- adj/2.
+            # With tau2 == 0 and adj < 0 metafor halves until adj underflows to 0; do that directly.
+            adj[neg & (tloc <= 0.0)] = 0.0
+            bad = tloc + adj < 0.0
+            while bad.any():
+                adj[bad] *= 0.5
+                bad = tloc + adj < 0.0
+            new = tloc + adj
+        tloc = new
+        aabs = np.abs(adj)
+        done = aabs <= threshold
+        if use is not None:
+            # two Newton steps in a row in the quadratic phase: the next change would be about
+            # |d_k|^3 / |d_(k-1)|^2; stop when that is below the threshold (saves the last pass)
+            quad = use & prev_newton & (aabs <= 1e-6) & (aabs < prev_abs)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                done |= quad & (aabs * aabs * aabs <= threshold * prev_abs * prev_abs)
+            prev_newton = use
+        prev_abs = aabs
+        done &= live
+        if done.any():
+            iters[idx[done]] = it
+            conv[idx[done]] = True
+            live &= ~done
+        if it > maxiter:
+            # metafor: the (maxiter+1)-th update ends the loop without convergence
+            failed[idx[live]] = True
+            iters[idx[live]] = it
+            break
+        nlive = int(np.count_nonzero(live))
+        if nlive == 0:
+            break
+        if nlive < 0.75 * len(idx):
+            tau2[idx] = tloc
+            sub = sub.subset(live)
+            idx = idx[live]
+            tloc = tloc[live]
+            prev_abs = prev_abs[live]
+            prev_newton = prev_newton[live]
+            kf = kf_all[idx]
+            live = np.ones(len(idx), dtype=bool)
+    tau2[idx] = tloc
+    return tau2, conv & ~failed, iters
+
+
+def _mad(seg: Segments) -> np.ndarray:
+    """R's mad() (1.4826 x median absolute deviation from the median) of y, per analysis."""
+    g = np.repeat(np.arange(len(seg)), seg.k)
+
+    def seg_median(x):
+        order = np.lexsort((x, g))
+        xs = x[order]
+        lo = seg.starts + (seg.k - 1) // 2
+        hi = seg.starts + seg.k // 2
+        return 0.5 * (xs[lo] + xs[hi])
+
+    med = seg_median(seg.y)
+    return 1.4826 * seg_median(np.abs(seg.y - seg.expand(med)))
+
+
+def _pm(seg: Segments):
+    """Paule-Mandel: root of Q(tau2) = k - 1 on [0, max(100, 10 mad(y)^2)] (0 when Q(0) < k - 1)."""
+    n = len(seg)
+    target = seg.k.astype(float) - 1.0
+    # mad(y) <= 1.4826 (max y - min y): compute the medians only where that bound can exceed 100
+    spread = np.maximum.reduceat(seg.y, seg.starts) - np.minimum.reduceat(seg.y, seg.starts)
+    tau2_max = np.full(n, 100.0)
+    wide = 10.0 * (1.4826 * spread) ** 2 > 100.0
+    if wide.any():
+        tau2_max[wide] = np.maximum(100.0, 10.0 * _mad(seg.subset(wide)) ** 2)
+    q0, _ = _qgen(seg, np.zeros(n))
+    qmax, _ = _qgen(seg, tau2_max)
+    tau2 = np.zeros(n)
+    conv = np.ones(n, dtype=bool)
+    iters = np.zeros(n, dtype=np.int64)
+    too_high = qmax > target
+    conv[too_high] = False
+    tau2[too_high] = np.nan
+    need = (q0 >= target) & ~too_high
+    if need.any():
+        sub = seg.subset(need)
+        root, c, it = _solve_q(sub, target[need], np.zeros(int(need.sum())), tau2_max[need])
+        tau2[need] = root
+        conv[need] = c
+        iters[need] = it
+    return tau2, conv, iters
+
+
+def _crit_by_df(df: np.ndarray, fn) -> np.ndarray:
+    """Evaluate a quantile function once per distinct df (many analyses share k)."""
+    uniq, inv = np.unique(df, return_inverse=True)
+    return fn(uniq)[inv]
+
+
+class _Notes:
+    """Sparse per-analysis note codes (most analyses have none)."""
+
+    __slots__ = ("n", "codes", "common")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.codes: dict[int, list[str]] = {}
+        self.common: list[str] = []  # codes that apply to every analysis
+
+    def add(self, where: np.ndarray, code: str) -> None:
+        idx = np.flatnonzero(where) if getattr(where, "dtype", None) == bool else where
+        if len(idx) == self.n and self.n > 0:
+            self.common.append(code)
+            return
+        for j in idx:
+            self.codes.setdefault(int(j), []).append(code)
+
+    def column(self) -> np.ndarray:
+        base = "; ".join(self.common)
+        out = np.full(self.n, base, dtype=object)
+        for j, codes in self.codes.items():
+            out[j] = "; ".join(self.common + codes)
+        return out
+
+
+def fit_segments(
+    seg: Segments,
+    *,
+    method: str = "REML",
+    test: str = "knha",
+    level: float = 0.95,
+    tau2_ci: bool = False,
+    pi: bool = True,
+    threshold: float = 1e-12,
+    maxiter: int = 1000,
+) -> FitArrays:
+    """Fit every analysis in ``seg``; ``level`` is a fraction (0.95).
+
+    Conventions follow ``evigrade.stats.meta_analysis``: with k = 1 tau2 is 0 (FE result), the
+    Knapp-Hartung test falls back to Wald z, Q/I2/H2 are undefined (NaN); for FE ``tau2_raw`` is
+    NaN and I2 is NaN when Q = 0.
+    """
+    n = len(seg)
+    k = seg.k
+    kf = k.astype(float)
+    notes = _Notes(n)
+    k1 = k == 1
+    any_k1 = bool(k1.any())
+    nan = np.full(n, np.nan)
+
+    # heterogeneity with fixed-effect weights (needed by every method for Q, I2, H2 and DL)
+    w0 = 1.0 / seg.v
+    s1_0 = seg.sum(w0)
+    mu0 = seg.sum(w0 * seg.y) / s1_0
+    r0 = seg.y - seg.expand(mu0)
+    w0sq = w0 * w0
+    s2_0 = seg.sum(w0sq)
+    q = np.maximum(0.0, seg.sum(w0 * r0 * r0))
+    trp0 = s1_0 - s2_0 / s1_0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vt = (kf - 1.0) / trp0  # metafor's "typical" within-study variance (i2def = "1")
+
+    iterations = np.zeros(n, dtype=np.int64)
+    converged = np.ones(n, dtype=bool)
+    method_used = np.full(n, method, dtype=object)
+
+    if method == "FE":
+        tau2_raw = nan.copy()
+        tau2 = np.zeros(n)
+    elif method == "DL":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau2_raw = (q - (kf - 1.0)) / trp0
+        tau2 = np.maximum(0.0, tau2_raw)
+    elif method == "PM":
+        tau2_raw, converged, iterations = _pm(seg)
+        tau2 = tau2_raw.copy()
+    else:
+        tau2_raw, converged, iterations = _fisher_scoring(seg, method, threshold, maxiter)
+        # Fisher scoring approaches a maximum on the boundary geometrically and stops at a tiny
+        # positive tau2 whose size depends on the scale of the data (an absolute threshold).  Where
+        # tau2 < 1e-6 min(vi) and the scoring step at tau2 = 0 points downwards, the exact estimate
+        # is 0: report that, as the one-at-a-time engine does (it differs from metafor by less
+        # than the threshold).
+        cand = converged & (tau2_raw > 0.0) & (tau2_raw < 1e-6 * float(seg.v.max())) & ~k1
+        if cand.any():
+            cand &= tau2_raw < 1e-6 * np.minimum.reduceat(seg.v, seg.starts)
+        if cand.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if method == "EB":
+                    step0 = q * kf / (kf - 1.0) - kf
+                else:
+                    w2r2_0 = seg.sum(w0sq * r0 * r0)
+                    step0 = w2r2_0 - (s1_0 if method == "ML" else trp0)
+            snap = cand & (step0 <= 0.0)
+            tau2_raw[snap] = 0.0
+        tau2 = np.maximum(0.0, tau2_raw)
+
+    # fallback chain for analyses whose estimator failed: PM, then DL (as the one-at-a-time engine)
+    failed = ~converged & ~k1
+    if failed.any():
+        idx = np.flatnonzero(failed)
+        notes.add(idx, f"fallback_{method}_to_PM" if method != "PM" else "fallback_PM_to_DL")
+        if method != "PM":
+            t_pm, ok, _ = _pm(seg.subset(failed))
+            tau2[idx[ok]] = t_pm[ok]
+            tau2_raw[idx[ok]] = t_pm[ok]
+            method_used[idx[ok]] = "PM"
+            bad = idx[~ok]
+            notes.add(bad, "fallback_PM_to_DL")
+        else:
+            bad = idx
+        if bad.size:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                raw_dl = (q[bad] - (kf[bad] - 1.0)) / trp0[bad]
+            tau2_raw[bad] = raw_dl
+            tau2[bad] = np.maximum(0.0, raw_dl)
+            method_used[bad] = "DL"
+
+    if any_k1:
+        tau2[k1] = 0.0
+        iterations[k1] = 0
+        converged[k1] = True
+        method_used[k1] = "FE"
+        if method != "FE":
+            tau2_raw[k1] = 0.0
+            notes.add(k1, "k1_tau2_not_estimable")
+    if method != "FE":
+        notes.add((tau2_raw < 0) & ~k1, "tau2_truncated")
+    notes.add(k == 2, "k2_imprecise")
+
+    # pooled estimate with random-effects weights
+    if method == "FE":
+        w, s1, mu, r = w0, s1_0, mu0, r0
+    else:
+        w, s1, mu, r = _weighted(seg, tau2)
+    rss = seg.sum(w * r * r)
+    if method in ("ML", "REML"):
+        # metafor's ll0check: if the (restricted) likelihood is higher at tau2 = 0 than at the
+        # Fisher-scoring solution, it stopped at a local maximum and tau2 is set to 0.  Uses the
+        # sums already at hand: ll(t) = -1/2 sum log(v + t) - 1/2 RSS(t) [- 1/2 log sum w(t)].
+        check = converged & (tau2 > threshold) & ~k1 & (method_used == method)
+        if check.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # sum log(v + t) - sum log(v) = sum log1p(t / v), one pass
+                diff = -0.5 * seg.sum(np.log1p(seg.expand(tau2) * w0)) + 0.5 * (rss - q)
+                if method == "REML":
+                    diff += 0.5 * (np.log(s1) - np.log(s1_0))
+            stuck = check & (diff > _LL0_TOL)
+            if stuck.any():
+                notes.add(stuck, "local_maximum_tau2_set_to_0")
+                tau2[stuck] = 0.0
+                tau2_raw[stuck] = 0.0
+                w, s1, mu, r = _weighted(seg, tau2)
+                rss = seg.sum(w * r * r)
+    se = np.sqrt(1.0 / s1)
+
+    # standard error of tau2 as metafor reports it
+    tau2_se = nan.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "DL":
+            ppsum0 = s2_0 - 2.0 * seg.sum(w0sq * w0) / s1_0 + (s2_0 / s1_0) ** 2
+            tau2_se = np.sqrt((2.0 * (kf - 1.0) + 4.0 * tau2 * trp0 + 2.0 * tau2 ** 2 * ppsum0) / trp0 ** 2)
+        elif method in ("ML", "REML"):
+            wsq = w * w
+            s2 = seg.sum(wsq)
+            if method == "ML":
+                tau2_se = np.sqrt(2.0 / s2)
+            else:
+                ppsum = s2 - 2.0 * seg.sum(wsq * w) / s1 + (s2 / s1) ** 2
+                tau2_se = np.sqrt(2.0 / ppsum)
+        elif method in ("EB", "PM"):
+            tau2_se = np.sqrt(2.0 * kf ** 2 / (kf - 1.0) / s1 ** 2)
+        if method != "FE":
+            tau2_se = np.where(method_used == method, tau2_se, np.nan)
+            if method_used.dtype == object and (method_used != method).any():
+                # fallbacks: se as the estimator actually used (PM formula; DL rarely reached)
+                used_pm = method_used == "PM"
+                tau2_se[used_pm] = np.sqrt(2.0 * kf[used_pm] ** 2 / (kf[used_pm] - 1.0) / s1[used_pm] ** 2)
+        if any_k1:
+            tau2_se[k1] = np.nan
+
+    alpha = 1.0 - level
+    z_crit = special.ndtri(1.0 - alpha / 2.0)
+    if test == "knha":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (kf - 1.0))
+        if any_k1:
+            s2w[k1] = 1.0  # k = 1: Wald z instead (as the one-at-a-time engine)
+            notes.add(k1, "knha_k1_wald")
+        se = np.sqrt(s2w / s1)
+        if method == "FE":
+            notes.add(~k1, "knha_fe")
+        notes.add((s2w == 0.0) & ~k1, "knha_zero_scale")
+        df = kf - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = mu / se
+        crit = _crit_by_df(np.maximum(df, 1.0), lambda d: special.stdtrit(d, 1.0 - alpha / 2.0))
+        with np.errstate(invalid="ignore"):
+            pval = 2.0 * special.stdtr(np.maximum(df, 1.0), -np.abs(stat))
+        if any_k1:
+            df[k1] = np.nan
+            crit[k1] = z_crit
+            pval[k1] = 2.0 * special.ndtr(-np.abs(stat[k1]))
+    else:
+        df = nan.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = mu / se
+        crit = np.full(n, z_crit)
+        pval = 2.0 * special.ndtr(-np.abs(stat))
+    half = crit * se
+    ci_low = mu - half
+    ci_high = mu + half
+    if pi and method == "FE":
+        # a common-effect model has no between-study variance: no prediction interval (as metafor)
+        pi_low = pi_high = nan
+        notes.add(np.ones(n, dtype=bool), "pi_fe_undefined")
+    elif pi:
+        half_pi = crit * np.sqrt(se * se + tau2)
+        pi_low, pi_high = mu - half_pi, mu + half_pi
+        notes.add(k1, "pi_k1_equals_ci")
+    else:
+        pi_low = pi_high = nan
+
+    # heterogeneity statistics (Q with fixed-effect weights; I2/H2 as metafor: fractions here)
+    q_df = k - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_p = special.chdtrc(np.maximum(kf - 1.0, 1.0), q)
+        if method == "FE":
+            # metafor: max(0, 100 (Q - df) / Q), which is max(0, -Inf) = 0 when Q = 0
+            i2 = np.where(q > 0, np.maximum(0.0, (q - (kf - 1.0)) / q), 0.0)
+            h2 = q / (kf - 1.0)
+        else:
+            i2 = tau2 / (vt + tau2)
+            h2 = tau2 / vt + 1.0
+    if any_k1:
+        for arr in (q, q_p, i2, h2, vt):
+            arr[k1] = np.nan
+
+    t_lo, t_hi = nan.copy(), nan.copy()
+    if tau2_ci and method != "FE":
+        ok = ~k1
+        if ok.all():
+            t_lo, t_hi, qp_notes = _qprofile(seg, tau2, alpha, q)
+            for code, where in qp_notes.items():
+                notes.add(where, code)
+        elif ok.any():
+            lo, hi, qp_notes = _qprofile(seg.subset(ok), tau2[ok], alpha, q[ok])
+            t_lo[ok], t_hi[ok] = lo, hi
+            idx = np.flatnonzero(ok)
+            for code, where in qp_notes.items():
+                notes.add(idx[where], code)
+        notes.add(k1, "tau2_ci_k1_undefined")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        i2_lo, i2_hi = t_lo / (vt + t_lo), t_hi / (vt + t_hi)
+        h2_lo, h2_hi = t_lo / vt + 1.0, t_hi / vt + 1.0
+
+    cols = {
+        "k": k,
+        "estimate": mu,
+        "se": se,
+        "stat": stat,
+        "pval": pval,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
+        "pi_low": pi_low,
+        "pi_high": pi_high,
+        "tau2": tau2,
+        "tau2_se": tau2_se,
+        "tau2_ci_low": t_lo,
+        "tau2_ci_high": t_hi,
+        "tau": np.sqrt(tau2),
+        "i2": i2,
+        "i2_ci_low": i2_lo,
+        "i2_ci_high": i2_hi,
+        "h2": h2,
+        "h2_ci_low": h2_lo,
+        "h2_ci_high": h2_hi,
+        "q": q,
+        "q_df": q_df,
+        "q_pvalue": q_p,
+        "df": df,
+        "tau2_raw": tau2_raw,
+        "converged": converged,
+        "iterations": iterations,
+        "method_used": method_used,
+    }
+    return FitArrays(cols, notes.column())
+
+
+def _qprofile(seg: Segments, tau2: np.ndarray, alpha: float, q0: np.ndarray | None = None):
+    """Q-profile CI for tau2 exactly as metafor's confint.rma.uni (type "QP", tau2.min = 0).
+
+    ``q0``: Q at tau2 = 0 (the fixed-effect Q), when already known."""
+    n = len(seg)
+    df = seg.k.astype(float) - 1.0
+    crit_u = _crit_by_df(df, lambda d: special.chdtri(d, alpha / 2.0))  # upper quantile
+    crit_l = _crit_by_df(df, lambda d: special.chdtri(d, 1.0 - alpha / 2.0))  # lower quantile
+    tmax = np.maximum(100.0, tau2 * 10.0)
+    q_min = _qgen(seg, np.zeros(n))[0] if q0 is None else q0
+    q_max, _ = _qgen(seg, tmax)
+    lo = np.full(n, np.nan)
+    hi = np.full(n, np.nan)
+    codes: dict[str, np.ndarray] = {}
+    # upper bound
+    null = q_min < crit_l
+    lo[null] = 0.0
+    hi[null] = 0.0
+    at_max = ~null & (q_max > crit_l)
+    hi[at_max] = tmax[at_max]
+    solve_hi = ~null & ~at_max
+    # lower bound
+    both_max = q_max > crit_u
+    lo[both_max] = tmax[both_max]
+    hi[both_max] = tmax[both_max]
+    lo_zero = ~both_max & (q_min < crit_u)
+    lo[lo_zero] = 0.0
+    solve_lo = ~both_max & ~lo_zero
+    solve_hi &= ~both_max
+    codes["tau2_ci_null"] = null
+    codes["tau2_ci_at_search_limit"] = at_max | both_max
+    if solve_lo.any():
+        sub = seg.subset(solve_lo)
+        root, c, _ = _solve_q(sub, crit_u[solve_lo], np.zeros(int(solve_lo.sum())), tmax[solve_lo])
+        lo[solve_lo] = root
+        codes["tau2_ci_low_not_converged"] = np.flatnonzero(solve_lo)[~c]
+    if solve_hi.any():
+        start = np.where(solve_lo, lo, 0.0)[solve_hi]
+        start = np.where(np.isfinite(start), start, 0.0)
+        sub = seg.subset(solve_hi)
+        root, c, _ = _solve_q(sub, crit_l[solve_hi], start, tmax[solve_hi])
+        hi[solve_hi] = root
+        codes["tau2_ci_high_not_converged"] = np.flatnonzero(solve_hi)[~c]
+    return lo, hi, codes

@@ -1,0 +1,107 @@
+"""``evigrade batch IN -o OUT``: fit many meta-analyses from one long table (CSV or Parquet).
+
+Thin: ``batch.run`` (or ``batch.run_dask`` with ``--scheduler`` / ``--dask-workers``) -> write the
+one-row-per-analysis table atomically -> print a one-line summary (or ``--json``: exactly
+``BatchResult.to_dict()``).  A rich progress bar appears on stderr for runs that take over a second.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Optional
+
+import typer
+
+__all__ = ["register"]
+
+
+class _Progress:
+    """A rich progress bar on stderr that only appears once a run has taken more than a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.t0 < 1.0 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("fitting analyses"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("fit", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("batch")
+    def batch_cmd(
+        infile: str = typer.Argument(..., metavar="IN",
+                                     help="Long table (CSV or .parquet): analysis_id + yi/vi (or sei), "
+                                          "or arm-level metafor columns with --measure."),
+        output: str = typer.Option(..., "--output", "-o", help="Output file, .csv or .parquet (one row per analysis)."),
+        method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, PM, ML, REML, EB."),
+        test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
+        level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
+        tau2_ci: bool = typer.Option(False, "--tau2-ci/--no-tau2-ci", help="Add Q-profile CIs for tau^2, I^2, H^2."),
+        pi: bool = typer.Option(True, "--pi/--no-pi", help="Add the prediction interval."),
+        measure: Optional[str] = typer.Option(None, "--measure", "-m",
+                                              help="Compute yi/vi from arm-level columns with escalc "
+                                                   "(MD, SMD, ROM, OR, RR, RD, PR, PLO, PFT, ZCOR)."),
+        id_col: str = typer.Option("analysis_id", "--id-col", help="Column naming each row's analysis."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Run on an existing Dask cluster (e.g. tcp://host:8786)."),
+        dask_workers: Optional[int] = typer.Option(None, "--dask-workers",
+                                                   help="Run on a temporary local Dask cluster with N workers."),
+        partitions: Optional[int] = typer.Option(None, "--partitions", help="Dask partitions (default 4 per worker)."),
+        json_out: bool = typer.Option(False, "--json", help="Print BatchResult.to_dict() as JSON."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+    ) -> None:
+        """Fit many meta-analyses at once (vectorised; optionally on a Dask cluster)."""
+        from .. import batch
+        from ..errors import SpecError
+
+        if scheduler is not None and dask_workers is not None:
+            raise SpecError("give either --scheduler or --dask-workers, not both")
+        out_ext = output.lower().rsplit(".", 1)[-1] if "." in output else ""
+        if out_ext not in ("csv", "parquet", "pq"):
+            raise SpecError(f"output {output!r} must end in .csv or .parquet")
+        progress = _Progress(enabled=not quiet and not json_out)
+        t0 = time.perf_counter()
+        try:
+            if scheduler is not None or dask_workers is not None:
+                res = batch.run_dask(infile, method, test, level, tau2_ci, pi, scheduler=scheduler,
+                                     workers=dask_workers, npartitions=partitions, measure=measure,
+                                     id_col=id_col, progress=progress)
+            else:
+                res = batch.run(infile, method, test, level, tau2_ci, pi, measure=measure, id_col=id_col,
+                                chunk_size=10_000, progress=progress)
+        finally:
+            progress.close()
+        batch.write_table(res.table, output)
+        elapsed = time.perf_counter() - t0
+        if json_out:
+            typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
+            return
+        if quiet:
+            return
+        counts = res.summary_counts()
+        extra = ""
+        if counts:
+            extra = "; notes: " + ", ".join(f"{c} x{n}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        not_conv = int((~res.table["converged"]).sum())
+        conv = f"; {not_conv} used a fallback estimator" if not_conv else ""
+        print(f"wrote {res.n_analyses} analyses ({res.n_rows} rows, {res.method}/{res.test}) to {output} "
+              f"in {elapsed:.2f} s{conv}{extra}", file=sys.stdout)
