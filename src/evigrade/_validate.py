@@ -46,5 +46,7 @@ def check_level(level: float) -> float:
     if v > 1:
         v = v / 100.0
     if not 0 < v < 1:
-        raise SpecError(f"level={level!r} must be between 0 and 100 (e.g. 95)")
+        shown = f"{level:g}" if isinstance(level, (int, float)) else repr(level)
+        raise SpecError(f"level={shown} must be a percentage strictly between 0 and 100 (e.g. 95) or a fraction "
+                        f"strictly between 0 and 1 (e.g. 0.95)")
     return v

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 import typer
@@ -55,9 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (0 ok, 2 usage error, 3 controlled error)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line (it is an option of the root command)
+        args = ["--debug"] + [a for a in args if a != "--debug"]
     app = build_app()
     try:
-        rv = app(args=args, prog_name="evigrade", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not debug:  # every numerical warning is also a stored Note that the output prints
+                warnings.simplefilter("ignore")
+            rv = app(args=args, prog_name="evigrade", standalone_mode=False)
         if isinstance(rv, int):
             return rv
     except EvigradeError as exc:
@@ -73,14 +79,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ == "Abort":
             print("error: aborted", file=sys.stderr)
             return 1
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
+        if callable(getattr(exc, "format_message", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            # a usage error: one line, naming the command's --help (exit code 2)
+            ctx = getattr(exc, "ctx", None)
+            where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+            msg = " ".join(exc.format_message().split()).rstrip(".")
+            got = _given_value(args, getattr(exc, "param", None))
+            if got is not None and "got" not in msg:
+                msg += f", got {got!r}"
+            print(f"error: {msg}{where}", file=sys.stderr)
             return exc.exit_code
         if debug:
             raise
         print(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+def _given_value(args: list[str], param) -> str | None:
+    """The value the user typed for the option a usage error is about (None if not found)."""
+    for opt in getattr(param, "opts", None) or ():
+        if not opt.startswith("-"):
+            continue
+        for i, a in enumerate(args):
+            if a == opt and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(opt + "="):
+                return a[len(opt) + 1:]
+    return None
 
 
 def run() -> None:  # console-script entry point

@@ -6,27 +6,22 @@ exactly ``AnalysisGrade.to_dict()``; otherwise a short GRADE profile (rich).
 from __future__ import annotations
 
 import json
-import os
-import sys
 from typing import Optional
 
 import typer
+
+from ._common import naming_file, text_console, use_color
 
 __all__ = ["register", "render_text"]
 
 
 def render_text(res, *, color: bool = True, width: int = 100) -> str:
     """Certainty with symbols, the statement, one row per domain and the footnotes."""
-    import io
-
-    from rich.console import Console
     from rich.table import Table
 
     from ..grade import DOMAIN_LABELS
 
-    buf = io.StringIO()
-    con = Console(file=buf, width=width, no_color=not color, color_system="standard" if color else None,
-                  highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
+    con = text_console(color, width)
     a = res.analysis
     pi = ""
     if a.get("pi_low") is not None and a.get("pi_high") is not None:
@@ -51,7 +46,7 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
         con.print(f"{i}. {f}")
     for n in res.notes:
         con.print(f"note: {n.message}")
-    return buf.getvalue()
+    return con.file.getvalue()
 
 
 def register(app: typer.Typer) -> None:
@@ -68,8 +63,8 @@ def register(app: typer.Typer) -> None:
         indirectness: Optional[str] = typer.Option(None, "--indirectness",
                                                    help="none, serious or very_serious (default: not assessed)."),
         indirectness_reason: Optional[str] = typer.Option(None, "--indirectness-reason", help="Why (printed)."),
-        method: str = typer.Option("REML", "--method", help="tau^2 estimator (as evigrade meta)."),
-        test: str = typer.Option("knha", "--test", help="knha or z."),
+        method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
+        test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
         outcome: str = typer.Option("the outcome", "--outcome", help="Outcome name for the statement."),
         intervention: str = typer.Option("the intervention", "--intervention", help="Intervention name."),
         comparison: Optional[str] = typer.Option(None, "--comparison", help="Comparator, e.g. 'sham needling'."),
@@ -80,12 +75,12 @@ def register(app: typer.Typer) -> None:
         """Rate the certainty of evidence (GRADE) for one CSV analysis, with a plain-language statement."""
         from ..grade.analysis import grade_studies_csv
 
-        res = grade_studies_csv(studies, measure, mid=mid, mid_source=mid_source, rob_col=rob_col, benefit=benefit,
-                                indirectness=indirectness, indirectness_reason=indirectness_reason, method=method,
-                                test=test, outcome=outcome, intervention=intervention, comparison=comparison,
-                                timeframe=timeframe)
+        with naming_file(studies):
+            res = grade_studies_csv(studies, measure, mid=mid, mid_source=mid_source, rob_col=rob_col,
+                                    benefit=benefit, indirectness=indirectness, indirectness_reason=indirectness_reason,
+                                    method=method, test=test, outcome=outcome, intervention=intervention,
+                                    comparison=comparison, timeframe=timeframe)
         if json_out:
             typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
             return
-        color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
-        typer.echo(render_text(res, color=color), nl=False)
+        typer.echo(render_text(res, color=use_color(no_color)), nl=False)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from typing import Any, Optional
 
 import typer
+
+from ._common import naming_file, text_console, use_color
 
 __all__ = ["register", "run_meta", "render_text"]
 
@@ -23,7 +24,8 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
 
     options = {"scale": "ratio"} if ratio_scale else {}
     table = read_studies_csv(studies, measure, **options)
-    result = meta_analysis(table, method=method, test=test, level=level, preset=preset)
+    with naming_file(studies):
+        result = meta_analysis(table, method=method, test=test, level=level, preset=preset)
     return table, result
 
 
@@ -36,6 +38,8 @@ def _num(x: Any, digits: int = 4) -> str:
         return str(x)
     if math.isnan(f):
         return "NA"
+    if math.isfinite(f) and abs(f) >= 1e7:  # keep columns readable: 2.2361e+159, not 160 digits
+        return f"{f:.{digits}e}"
     return f"{f:.{digits}f}"
 
 
@@ -55,17 +59,12 @@ _TESTS = {"z": "z", "knha": "knha (Hartung-Knapp-Sidik-Jonkman)", "adhoc": "knha
 
 def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     """A metafor-like ``print(rma)`` summary followed by the per-study table and the notes."""
-    import io
-
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from ..effects import RATIO_MEASURES, back_transform
 
-    buf = io.StringIO()
-    con = Console(file=buf, width=width, no_color=not color, color_system="standard" if color else None,
-                  highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
+    con = text_console(color, width)
     pct = f"{res.level * 100:g}%"
     model = _MODEL.get(res.method, "Random-Effects Model")
     est_name = "" if res.method in _MODEL else f"; tau^2 estimator: {res.method}"
@@ -124,7 +123,7 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
         con.print("[bold]Notes:[/bold]")
         for n in notes:
             con.print("- " + n.message, markup=False)
-    return buf.getvalue()
+    return con.file.getvalue()
 
 
 def register(app: typer.Typer) -> None:
@@ -135,7 +134,7 @@ def register(app: typer.Typer) -> None:
                                     help="Effect measure: MD, SMD, ROM, OR, RR, RD, PR, PLO, PFT, ZCOR, GEN."),
         method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
-        level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
+        level: float = typer.Option(95.0, "--level", help="Confidence level: 95 (percent) or 0.95."),
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (MetaResult.to_dict())."),
         preset: Optional[str] = typer.Option(None, "--preset",
                                              help="revman5: DerSimonian-Laird, Wald z, Mantel-Haenszel for 2x2 data."),
@@ -158,11 +157,7 @@ def register(app: typer.Typer) -> None:
             out = res.to_dict() if not extras else {"meta": res.to_dict(), **{k: v.to_dict() for k, v in extras.items()}}
             typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
-        color = not no_color and not os.environ.get("NO_COLOR")
-        import sys
-
-        color = color and sys.stdout.isatty()
-        typer.echo(render_text(table, res, color=color), nl=False)
+        typer.echo(render_text(table, res, color=use_color(no_color)), nl=False)
         if extras:
             typer.echo(render_extras(extras), nl=False)
 
@@ -173,7 +168,7 @@ def register(app: typer.Typer) -> None:
 
 def _csv_columns(studies: str, table, columns: list[str]) -> dict[str, list]:
     """Values of extra CSV columns, aligned with the table's studies (None for an empty cell)."""
-    from ..effects.io import _labels, _parse
+    from ..effects.io import _MISSING, _labels, _parse
     from ..errors import InputError
 
     name, header, rows = _parse(studies)
@@ -192,7 +187,7 @@ def _csv_columns(studies: str, table, columns: list[str]) -> dict[str, list]:
                                  column=col, fix="add a 'study' column with a unique label per row")
             by_label = dict(zip(labels, cells))
             cells = [by_label.get(s, "") for s in table.study]
-        out[col] = [None if c.upper() in ("", "NA", "N/A") else c for c in cells]
+        out[col] = [None if c.lower() in _MISSING else c for c in cells]  # the same missing-value words as the reader
     return out
 
 

@@ -8,6 +8,8 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from ..errors import PackError
+
 __all__ = ["register", "make_console", "run_with_progress"]
 
 
@@ -37,14 +39,52 @@ def run_with_progress(fn: Callable[[Callable[[str], None]], Any], no_color: bool
         return fn(progress)
 
 
+_NUMBER_KEYS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "k", "participants")
+
+
+def _check_findings(d: dict, path: pathlib.Path) -> None:
+    """A saved summary must hold one object per finding with numbers (or null) where numbers belong;
+    anything else was not written by `evigrade summarize --json` and would render as nonsense."""
+    from ..errors import InputError
+
+    fix = "give the JSON written by `evigrade summarize --json` (or a report's results.json)"
+    for i, f in enumerate(d["findings"], start=1):
+        if not isinstance(f, dict):
+            raise InputError("each finding must be a JSON object", file=str(path), label=f"finding {i}",
+                             column="findings", value=f, fix=fix)
+        for key in _NUMBER_KEYS:
+            v = f.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise InputError("must be a number or null", file=str(path), label=f"finding {i}", column=key,
+                                 value=v, fix=fix)
+
+
+def _with_validate_hint(exc: Any, pack: Optional[pathlib.Path]) -> Any:
+    """The pack's first problem on one line, naming the pack and how to list the others."""
+    where = str(pack) if pack is not None else ""
+    first = str(exc.problems[0]) if exc.problems else str(exc)
+    if where and not first.startswith(where):
+        first = f"{where}: {first}"
+    n = len(exc.problems) - 1
+    if n > 0:
+        first += (f" (and {n} more problem{'s' if n > 1 else ''}; list them all with: "
+                  f"evigrade validate{' ' + where if where else ''})")
+    err = PackError(exc.problems, pack=exc.pack)
+    err.args = (first,)
+    return err
+
+
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        pack: Optional[pathlib.Path] = typer.Argument(None, help="Evidence pack folder (default: the bundled dry-needling pack)."),
-        out: Optional[pathlib.Path] = typer.Option(None, "--out", "-o", help="Write DIR/index.html, DIR/report.md and DIR/results.json."),
+        pack: Optional[pathlib.Path] = typer.Argument(None, metavar="PACK",
+                                                      help="Evidence pack folder (default: the bundled dry-needling pack)."),
+        out: Optional[pathlib.Path] = typer.Option(None, "--out", "-o", metavar="DIR",
+                                                   help="Write DIR/index.html, DIR/report.md and DIR/results.json "
+                                                        "(a new or report-only folder); without -o, print to the terminal."),
         method: str = typer.Option("REML", "--method", help="tau² estimator (REML, DL, PM, ...)."),
         test: str = typer.Option("knha", "--test", help="knha (HKSJ) or z."),
-        from_json: Optional[pathlib.Path] = typer.Option(None, "--from-json", help="Render a saved `summarize --json` output instead of a pack."),
+        from_json: Optional[pathlib.Path] = typer.Option(None, "--from-json", metavar="FILE", help="Render a saved `summarize --json` output instead of a pack."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain terminal output."),
     ) -> None:
         """Build the report: a self-contained web page with forest and funnel plots, plus Markdown and JSON."""
@@ -62,11 +102,21 @@ def register(app: typer.Typer) -> None:
             if from_json is not None:
                 progress("reading summary JSON")
                 d = load_summary_json(from_json)
+                _check_findings(d, from_json)
             else:
-                d = summary_for_report(pack, method=method, test=test, progress=progress)
+                try:
+                    d = summary_for_report(pack, method=method, test=test, progress=progress)
+                except PackError as exc:
+                    raise _with_validate_hint(exc, pack) from None
             progress("rendering report")
             if out is not None:
-                write_report(d, out)
+                try:
+                    write_report(d, out)
+                except OSError as exc:  # e.g. a read-only folder or a full disk: nothing was left behind
+                    from ..errors import InputError
+
+                    raise InputError(f"cannot write the report ({exc.strerror or exc})", file=str(out),
+                                     fix="choose a folder you can write to (-o DIR)") from None
             return d
 
         d = run_with_progress(work, no_color)

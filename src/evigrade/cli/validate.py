@@ -15,7 +15,9 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate_cmd(
-        pack: Optional[str] = typer.Argument(None, help="Evidence pack folder (default: the bundled pack)."),
+        pack: Optional[str] = typer.Argument(None, metavar="PACK", help="Evidence pack folder (default: the bundled pack)."),
+        verbose: bool = typer.Option(False, "--verbose", "-v",
+                                     help="Also list the columns kept for provenance but not analysed."),
     ) -> None:
         """Validate an evidence pack; print every problem (file, row, column, value, fix)."""
         from ..errors import PackError
@@ -26,10 +28,16 @@ def register(app: typer.Typer) -> None:
             p = load_pack(pack)
         except PackError as exc:
             for prob in exc.problems:
-                typer.echo(f"{name}: {prob}", err=True)
+                text = str(prob)
+                typer.echo(text if text.startswith(f"{name}:") else f"{name}: {text}", err=True)
             n = len(exc.problems)
             typer.echo(f"{name}: invalid ({n} problem{'s' if n != 1 else ''})", err=True)
             raise typer.Exit(code=exc.exit_code)
         c = p.counts()
         typer.echo(f"{name}: valid ({c['studies']} studies, {c['results']} results, {c['reviews']} review results, "
                    f"{c['safety']} safety rows, {c['claims']} claims, {c['outcomes']} outcomes)")
+        if verbose:
+            from ..packs.loader import unanalysed_columns
+
+            for fname, cols in unanalysed_columns(pack).items():
+                typer.echo(f"{name}: {fname}: not analysed (kept for provenance): {', '.join(cols)}")

@@ -1,6 +1,7 @@
 """Read a plain CSV of studies with metafor's column names into an ``EffectTable``.
 
-Columns (metafor names, case-insensitive, any order; other columns are ignored):
+Columns (metafor names, case-insensitive, any order; other columns are not analysed and are listed
+in a ``columns_not_used`` Note):
 
 * MD, SMD, ROM: ``m1i, sd1i, n1i, m2i, sd2i, n2i``
 * OR, RR, RD:   ``ai, ci`` and ``bi`` or ``n1i``, ``di`` or ``n2i``
@@ -11,20 +12,23 @@ Columns (metafor names, case-insensitive, any order; other columns are ignored):
 
 plus an optional ``study`` column with a unique label per row.  Every problem is reported as one
 ``InputError`` naming the file, the row (the header is row 1, so the first study is row 2), the
-study label, the column, the value and how to fix it.
+study label, the column, the value and how to fix it.  The file itself is read by
+``evigrade._csvtext.read_csv_rows`` (UTF-8 with or without BOM, CRLF, comma/semicolon/tab; a
+non-comma delimiter and skipped blank rows are recorded as Notes too).
 """
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import math
 import os
 from typing import Any
 
 import numpy as np
 
+from .._csvtext import CsvText, read_csv_rows
 from .._validate import check_choice
 from ..errors import InputError
+from ..results import Note
 from .escalc import GENERIC_COLUMNS, MEASURES, RAW_COLUMNS, _has_raw, compute
 from .table import EffectTable
 
@@ -40,73 +44,31 @@ _RAW = RAW_COLUMNS
 _GENERIC = GENERIC_COLUMNS
 
 
-def _read_text(path: str | os.PathLike) -> tuple[str, str]:
-    name = os.fspath(path)
-    try:
-        data = open(name, "rb").read()
-    except FileNotFoundError:
-        raise InputError("file not found", file=name, fix="check the path and the file name") from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a CSV file", file=name, fix="give the path of the CSV file") from None
-    except PermissionError:
-        raise InputError("cannot be read (permission denied)", file=name, fix="check the file's permissions") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=name, fix="check the path") from None
-    if not data.strip():
-        raise InputError("file is empty", file=name,
-                         fix="add a header row with metafor column names and one row per study")
-    if b"\x00" in data[:65536]:
-        raise InputError("is a binary file, not CSV text", file=name,
-                         fix="export the table as CSV (comma-separated text, UTF-8)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", file=name, row=row,
-                         fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)") from None
-    return name, text
-
-
 def _parse(path) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
-    """Return (file name, lower-cased header, [(row number, cells)]) with blank lines skipped."""
-    name, text = _read_text(path)
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    delim = ","
-    if "," not in first:
-        if ";" in first:
-            delim = ";"
-        elif "\t" in first:
-            delim = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                header_row = reader.line_num
-                continue
-            rows.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise InputError(f"is not valid CSV ({exc})", file=name, row=reader.line_num,
-                         fix="check quoting on this row") from None
-    if header is None:
-        raise InputError("file is empty", file=name, fix="add a header row and one row per study")
+    """Return (file name, lower-cased header, [(row number, cells)]) with blank rows skipped."""
+    _, name, header, rows = _parse_full(path)
+    return name, header, rows
+
+
+def _parse_full(path) -> tuple[CsvText, str, list[str], list[tuple[int, list[str]]]]:
+    """``_parse`` plus the parsed file (delimiter, blank rows) for the notes."""
+    parsed = read_csv_rows(path, empty_fix="add a header row with metafor column names and one row per study")
+    name = parsed.name
+    header = [h.lower() for h in parsed.header]
+    rows = list(parsed.rows)
     seen: dict[str, int] = {}
     for j, h in enumerate(header):
         if h == "":
             continue
         if h in seen:
             raise InputError(f"column name appears twice (columns {seen[h] + 1} and {j + 1})", file=name,
-                             row=header_row, column=h, fix="give every column a unique name")
+                             row=1, column=h, fix="give every column a unique name")
         seen[h] = j
     for r, cells in rows:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise InputError(f"has {len(cells)} cells but the header has {len(header)} columns", file=name, row=r,
                              fix="remove the extra cells or add a column name (quote text that contains commas)")
-    return name, header, rows
+    return parsed, name, header, rows
 
 
 def _cell(cells: list[str], j: int) -> str:
@@ -124,7 +86,7 @@ def _numeric_column(name: str, col: str, header: list[str], rows, labels) -> tup
             out[i] = np.nan
             continue
         try:
-            v = float(s)
+            v = float(s.replace("\u2212", "-"))  # a minus sign pasted from a PDF or Word
         except ValueError:
             fix = "use a decimal point, not a comma" if "," in s and s.replace(",", "", 1).replace("-", "", 1).isdigit() \
                 else f"enter a number (leave {col} empty only where it is optional)"
@@ -151,7 +113,7 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
     ``options`` are passed to ``escalc`` (``add``, ``to``, ``drop00``, ``vtype``, ``ci_level``, ``scale``).
     """
     measure = check_choice("measure", measure, MEASURES)
-    name, header, rows = _parse(path)
+    parsed, name, header, rows = _parse_full(path)
     if not rows:
         raise InputError("has a header but no data rows", file=name, row=2,
                          fix="add one row per study below the header")
@@ -184,7 +146,27 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
         if col in present:
             data[col], raw[col] = _numeric_column(name, col, header, rows, labels)
     row_numbers = [r for r, _ in rows]
-    return compute(measure, data, study=labels, file=name, rows=row_numbers, raw=raw, **options)
+    table = compute(measure, data, study=labels, file=name, rows=row_numbers, raw=raw, **options)
+    label_col = next((c for c in _STUDY_COLUMNS if c in present), None)
+    notes = _file_notes(name, header, set(data) | {label_col}, parsed)
+    return dataclasses.replace(table, notes=notes + table.notes) if notes else table
+
+
+def _file_notes(name: str, header: list[str], used: set[str], parsed: CsvText) -> tuple[Note, ...]:
+    """Notes on how the file was read: other delimiter, blank rows skipped, columns not used."""
+    notes: list[Note] = []
+    base = os.path.basename(name)
+    if parsed.delimiter != ",":
+        notes.append(Note("csv_delimiter", f"{base} was read as {parsed.delimiter_name}-delimited text."))
+    if parsed.blank_rows:
+        rows = ", ".join(str(r) for r in parsed.blank_rows[:10]) + (" ..." if len(parsed.blank_rows) > 10 else "")
+        notes.append(Note("blank_rows_skipped", f"{base}: blank row{'s' if len(parsed.blank_rows) > 1 else ''} "
+                                                f"{rows} skipped (no study data)."))
+    unused = [h for h in header if h and h not in used]
+    if unused:
+        notes.append(Note("columns_not_used", f"{base}: column{'s' if len(unused) > 1 else ''} not used to compute "
+                                              f"the effect sizes: {', '.join(unused)}."))
+    return tuple(notes)
 
 
 def read_table_csv(path: str | os.PathLike) -> "Any":

@@ -8,15 +8,15 @@ column, value and a fix.  Loading never writes anything.
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from .._csvtext import read_csv_rows, read_csv_text
 from ..errors import InputError, PackError
 from .schema import (
     BENEFIT_DIRECTIONS,
@@ -48,9 +48,13 @@ from .schema import (
     Study,
 )
 
-__all__ = ["load_pack", "bundled_pack_path", "validate_pack", "BUNDLED_PACKS", "REQUIRED_COLUMNS"]
+__all__ = ["load_pack", "bundled_pack_path", "validate_pack", "unanalysed_columns", "BUNDLED_PACKS",
+           "REQUIRED_COLUMNS"]
 
 BUNDLED_PACKS = ("dry-needling-neck-shoulder",)
+
+#: Pack format versions this loader reads (pack.toml ``schema_version``; absent = the latest).
+SCHEMA_VERSIONS = (1,)
 
 #: Required columns per table (optional columns are documented in docs/packs.md).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -175,27 +179,19 @@ class _Row:
 
 def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict[str, str]]] | None:
     path = folder / fname
+    if path.is_dir():
+        col.add("is a folder, not a CSV file", file=fname, fix=f"replace the folder {fname} by the CSV table")
+        return None
     if not path.is_file():
         col.add("file is missing", file=fname, fix=f"create {fname} with columns {', '.join(REQUIRED_COLUMNS[fname])} (see docs/packs.md)")
         return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        col.add(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", file=fname, fix="save the file as UTF-8 CSV")
+        parsed = read_csv_rows(path, name=fname,
+                               empty_fix=f"add the header row: {', '.join(REQUIRED_COLUMNS[fname])}")
+    except InputError as exc:
+        col.problems.append(exc)
         return None
-    except OSError as exc:
-        col.add(f"cannot be read ({exc.strerror or exc})", file=fname, fix="check the file's permissions")
-        return None
-    reader = csv.reader(text.splitlines())
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        col.add(f"is not valid CSV ({exc})", file=fname, fix="check quoting")
-        return None
-    if not rows:
-        col.add("is empty (no header row)", file=fname, fix=f"add the header row: {', '.join(REQUIRED_COLUMNS[fname])}")
-        return None
-    header = [h.strip() for h in rows[0]]
+    header = list(parsed.header)
     missing = [c for c in REQUIRED_COLUMNS[fname] if c not in header]
     for c in missing:
         col.add("required column is missing", file=fname, row=1, column=c, fix=f"add a column named {c!r} to the header row")
@@ -212,9 +208,7 @@ def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict
     if missing or dup:
         return None
     out = []
-    for i, r in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in r):
-            continue  # blank line
+    for i, r in parsed.rows:
         if len(r) > len(header):
             extra = [c for c in r[len(header):] if c.strip()]
             if extra:
@@ -258,20 +252,22 @@ def _opt_str(col: _Collector, tbl: dict, where: str, key: str) -> str:
 
 def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     path = folder / "pack.toml"
+    if path.is_dir():
+        col.add("is a folder, not a file", file="pack.toml", fix="replace the folder pack.toml by the pack's TOML file")
+        return None
     if not path.is_file():
         col.add("file is missing", file="pack.toml",
                 fix="create pack.toml with id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        _, text = read_csv_text(path, name="pack.toml", kind="TOML",
+                                empty_fix="write id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
+        data = tomllib.loads(text)
+    except InputError as exc:  # empty, binary, not UTF-8 (with the line), unreadable
+        col.problems.append(exc)
+        return None
     except tomllib.TOMLDecodeError as exc:
         col.add(f"TOML syntax error: {exc}", file="pack.toml", fix="fix the TOML syntax (strings in double quotes, one key = value per line)")
-        return None
-    except UnicodeDecodeError:
-        col.add("is not UTF-8 text", file="pack.toml", fix="save pack.toml as UTF-8")
-        return None
-    except OSError as exc:
-        col.add(f"cannot be read ({exc.strerror or exc})", file="pack.toml", fix="check the file's permissions")
         return None
 
     meta: dict[str, Any] = {}
@@ -281,6 +277,13 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     meta["version"] = str(data.get("version", ""))
     meta["sign_convention"] = _opt_str(col, data, "top level", "sign_convention")
     meta["primary_review_rule"] = _opt_str(col, data, "top level", "primary_review_rule")
+    sv = data.get("schema_version", SCHEMA_VERSIONS[-1])
+    if isinstance(sv, bool) or not isinstance(sv, int):
+        _toml_err(col, "top level", "schema_version", "must be a whole number", sv,
+                  fix=f"write schema_version = {SCHEMA_VERSIONS[-1]}")
+    elif sv not in SCHEMA_VERSIONS:
+        _toml_err(col, "top level", "schema_version", "is not a pack format this evigrade reads", sv,
+                  fix=f"use schema_version = {SCHEMA_VERSIONS[-1]} (see docs/packs.md) or upgrade evigrade")
 
     q = data.get("question")
     if not isinstance(q, dict):
@@ -300,11 +303,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _toml_err(col, "[[buckets]]", None, "must be a non-empty array of tables", fix="write [[buckets]] tables or remove the key to use the defaults")
     else:
         prev = -math.inf
-        for i, b in enumerate(raw_b):
-            where = f"buckets[{i + 1}]"
-            if not isinstance(b, dict):
-                _toml_err(col, where, None, "must be a table", b, fix="write [[buckets]] with id, label, upper_days")
-                continue
+        for where, b in _table_entries(col, raw_b, "buckets", fix="write [[buckets]] with id, label, upper_days"):
             bid = _req_str(col, b, where, "id")
             label = _opt_str(col, b, where, "label") or bid
             ud = b.get("upper_days")
@@ -328,11 +327,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _toml_err(col, "[[comparisons]]", None, "at least one comparison group is required",
                   fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")")
     else:
-        for i, c in enumerate(raw_c):
-            where = f"comparisons[{i + 1}]"
-            if not isinstance(c, dict):
-                _toml_err(col, where, None, "must be a table", c, fix="write [[comparisons]] with id and label")
-                continue
+        for where, c in _table_entries(col, raw_c, "comparisons", fix="write [[comparisons]] with id and label"):
             cid = _req_str(col, c, where, "id")
             comps.append(Comparison(cid, _req_str(col, c, where, "label"), _opt_str(col, c, where, "description")))
     _dupes(col, [c.id for c in comps], "comparisons")
@@ -346,11 +341,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     elif not isinstance(raw_p, list) or not raw_p:
         _toml_err(col, "[[populations]]", None, "must be a non-empty array of tables", fix="write [[populations]] tables or remove the key")
     else:
-        for i, p in enumerate(raw_p):
-            where = f"populations[{i + 1}]"
-            if not isinstance(p, dict):
-                _toml_err(col, where, None, "must be a table", p, fix="write [[populations]] with id and label")
-                continue
+        for where, p in _table_entries(col, raw_p, "populations", fix="write [[populations]] with id and label"):
             broader = p.get("broader", False)
             if not isinstance(broader, bool):
                 _toml_err(col, where, "broader", "must be true or false", broader, fix="write broader = true or false")
@@ -367,11 +358,8 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _toml_err(col, "[[outcomes]]", None, "at least one outcome is required",
                   fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"")
     else:
-        for i, o in enumerate(raw_o):
-            if not isinstance(o, dict):
-                _toml_err(col, f"outcomes[{i + 1}]", None, "must be a table", o, fix="write [[outcomes]] tables")
-                continue
-            where = f"outcomes[{i + 1}]" + (f" ({o['id']})" if isinstance(o.get("id"), str) else "")
+        for where, o in _table_entries(col, raw_o, "outcomes", fix="write [[outcomes]] tables"):
+            where += f" ({o['id']})" if isinstance(o.get("id"), str) else ""
             oid = _req_str(col, o, where, "id")
             name = _req_str(col, o, where, "name")
             family = _req_str(col, o, where, "family")
@@ -420,11 +408,8 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     meta["outcomes"] = tuple(outs)
 
     mods = []
-    for i, m in enumerate(data.get("moderators", []) or []):
-        where = f"moderators[{i + 1}]"
-        if not isinstance(m, dict):
-            _toml_err(col, where, None, "must be a table", m, fix="write [[moderators]] with id and description")
-            continue
+    for where, m in _table_entries(col, data.get("moderators"), "moderators",
+                                   fix="write [[moderators]] with id and description"):
         mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
     meta["moderators"] = tuple(mods)
 
@@ -432,11 +417,8 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     oids = {o.id for o in outs} | {"*"}
     cids = {c.id for c in comps} | {"*"}
     pids = {p.id for p in pops} | {"*"}
-    for i, j in enumerate(data.get("indirectness", []) or []):
-        where = f"indirectness[{i + 1}]"
-        if not isinstance(j, dict):
-            _toml_err(col, where, None, "must be a table", j, fix="write [[indirectness]] with outcome, judgement, reason")
-            continue
+    for where, j in _table_entries(col, data.get("indirectness"), "indirectness",
+                                   fix="write [[indirectness]] with outcome, judgement, reason"):
         o = str(j.get("outcome", "*"))
         c = str(j.get("comparison", "*"))
         p = str(j.get("population", "*"))
@@ -458,6 +440,24 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     return meta
 
 
+def _table_entries(col: _Collector, raw: Any, key: str, *, fix: str) -> list[tuple[str, dict]]:
+    """(where, table) for each entry of a pack.toml array of tables ``[[key]]``; an entry that is not a
+    table, or a key that is not an array of tables at all, is recorded as a problem (None = absent)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        _toml_err(col, f"[[{key}]]", None, "must be an array of tables", raw, fix=fix)
+        return []
+    out = []
+    for i, t in enumerate(raw):
+        where = f"{key}[{i + 1}]"
+        if not isinstance(t, dict):
+            _toml_err(col, where, None, "must be a table", t, fix=fix)
+            continue
+        out.append((where, t))
+    return out
+
+
 def _dupes(col: _Collector, ids: list[str], table: str) -> None:
     seen: set[str] = set()
     for i in ids:
@@ -469,10 +469,24 @@ def _dupes(col: _Collector, ids: list[str], table: str) -> None:
 # --------------------------------------------------------------------------------------------
 # the tables
 # --------------------------------------------------------------------------------------------
-def _check_timepoint(r: _Row, column: str, bucket_ids: set[str]) -> str:
-    raw = r.text(column, required=True, fix=f"use a bucket id ({', '.join(sorted(bucket_ids))}) or {UNSPECIFIED_BUCKET}")
-    if not raw:
-        return ""
+def _id_row(fname: str, id_col: str, what: str, n: int, d: dict[str, str], col: _Collector,
+            seen: dict[str, int], *, fix: str) -> tuple[_Row, str]:
+    """The row accessor (labelled by its id) and the id, recording an empty or duplicated id."""
+    r = _Row(fname, n, d, (d.get(id_col) or "").strip() or None, col)
+    rid = r.text(id_col, required=True)
+    if rid in seen:
+        r.err(id_col, f"duplicate {what} (first on row {seen[rid]})", rid, fix=fix)
+    elif rid:
+        seen[rid] = n
+    return r, rid
+
+
+def _check_timepoint(r: _Row, column: str, bucket_ids: set[str] | None) -> str:
+    """``bucket_ids`` None: pack.toml could not be read, so only emptiness is checked (its own error says why)."""
+    raw = r.text(column, required=True,
+                 fix=f"use a bucket id ({', '.join(sorted(bucket_ids or ()))}) or {UNSPECIFIED_BUCKET}")
+    if not raw or bucket_ids is None:
+        return raw
     parts = [p.strip() for p in raw.split("+")]
     allowed = bucket_ids | {UNSPECIFIED_BUCKET}
     bad = [p for p in parts if p not in allowed or (p == UNSPECIFIED_BUCKET and len(parts) > 1)]
@@ -483,8 +497,9 @@ def _check_timepoint(r: _Row, column: str, bucket_ids: set[str]) -> str:
     return "+".join(parts)
 
 
-def _check_ref(r: _Row, column: str, value: str, known: set[str], what: str, where: str) -> bool:
-    if value and value not in known:
+def _check_ref(r: _Row, column: str, value: str, known: set[str] | None, what: str, where: str) -> bool:
+    """``known`` None: the declaring file could not be read (its own error is reported), so nothing is checked."""
+    if value and known is not None and value not in known:
         r.err(column, f"unknown {what}", value, fix=f"use an id declared in {where}")
         return False
     return True
@@ -512,14 +527,10 @@ def _load_studies(rows, col, ids) -> list[Study]:
     out = []
     seen: dict[str, int] = {}
     for n, d in rows:
-        r = _Row("studies.csv", n, d, d.get("study_id", "").strip() or None, col)
-        sid = r.text("study_id", required=True)
+        r, sid = _id_row("studies.csv", "study_id", "study id", n, d, col, seen,
+                         fix="give every study a unique id (e.g. add a/b suffixes)")
         if sid and not _ID_RE.match(sid):
             r.err("study_id", "ids may contain only letters, digits, '_', '-' and '.'", sid, fix="rename the id (no spaces)")
-        if sid in seen:
-            r.err("study_id", f"duplicate study id (first on row {seen[sid]})", sid, fix="give every study a unique id (e.g. add a/b suffixes)")
-        elif sid:
-            seen[sid] = n
         citation = r.text("citation", required=True)
         source = r.text("source", required=True, fix="say where the data come from (citation, URL, page/table)")
         pop = r.text("population")
@@ -562,12 +573,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
     out = []
     seen: dict[str, int] = {}
     for n, d in rows:
-        r = _Row("results.csv", n, d, (d.get("result_id") or "").strip() or None, col)
-        rid = r.text("result_id", required=True)
-        if rid in seen:
-            r.err("result_id", f"duplicate result id (first on row {seen[rid]})", rid, fix="give every result row a unique id")
-        elif rid:
-            seen[rid] = n
+        r, rid = _id_row("results.csv", "result_id", "result id", n, d, col, seen, fix="give every result row a unique id")
         sid = r.text("study_id", required=True)
         if sid and study_ids is not None:
             _check_ref(r, "study_id", sid, study_ids, "study id", "studies.csv")
@@ -616,12 +622,7 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
     out = []
     seen: dict[str, int] = {}
     for n, d in rows:
-        r = _Row("reviews.csv", n, d, (d.get("review_row_id") or "").strip() or None, col)
-        rid = r.text("review_row_id", required=True)
-        if rid in seen:
-            r.err("review_row_id", f"duplicate review row id (first on row {seen[rid]})", rid, fix="give every row a unique id")
-        elif rid:
-            seen[rid] = n
+        r, rid = _id_row("reviews.csv", "review_row_id", "review row id", n, d, col, seen, fix="give every row a unique id")
         rep = r.choice("reported_as", REPORTED_AS)
         outs = _outcome_list(r, ids, allow_multi=rep != "numeric")
         tp = _check_timepoint(r, "timepoint", ids["buckets"])
@@ -659,12 +660,7 @@ def _load_safety(rows, col) -> list[SafetyRow]:
     out = []
     seen: dict[str, int] = {}
     for n, d in rows:
-        r = _Row("safety.csv", n, d, (d.get("safety_id") or "").strip() or None, col)
-        sid = r.text("safety_id", required=True)
-        if sid in seen:
-            r.err("safety_id", f"duplicate safety id (first on row {seen[sid]})", sid, fix="give every row a unique id")
-        elif sid:
-            seen[sid] = n
+        r, sid = _id_row("safety.csv", "safety_id", "safety id", n, d, col, seen, fix="give every row a unique id")
         basis = r.choice("denominator_basis", DENOMINATOR_BASES, default="none")
         npat = r.number("n_patients", integer=True, positive=True)
         ntrt = r.number("n_treatments", integer=True, positive=True)
@@ -691,12 +687,7 @@ def _load_claims(rows, col) -> list[ClaimRow]:
     out = []
     seen: dict[str, int] = {}
     for n, d in rows:
-        r = _Row("claims.csv", n, d, (d.get("claim_id") or "").strip() or None, col)
-        cid = r.text("claim_id", required=True)
-        if cid in seen:
-            r.err("claim_id", f"duplicate claim id (first on row {seen[cid]})", cid, fix="give every row a unique id")
-        elif cid:
-            seen[cid] = n
+        r, cid = _id_row("claims.csv", "claim_id", "claim id", n, d, col, seen, fix="give every row a unique id")
         out.append(ClaimRow(
             claim_id=cid, claim=r.text("claim", required=True), support_kind=r.choice("support_kind", SUPPORT_KINDS) or "",
             direction=r.choice("direction", CLAIM_DIRECTIONS) or "", citation=r.text("citation", required=True),
@@ -723,12 +714,12 @@ def load_pack(path: str | Path | None = None) -> Pack:
     _check_pack_path(folder)
     col = _Collector()
     meta = _parse_toml(folder, col)
-    ids = {
-        "outcomes": {o.id for o in (meta or {}).get("outcomes", ())},
-        "comparisons": {c.id for c in (meta or {}).get("comparisons", ())},
-        "populations": {p.id for p in (meta or {}).get("populations", ())},
-        "buckets": {b.id for b in (meta or {}).get("buckets", DEFAULT_BUCKETS)},
-    }
+    # an unreadable pack.toml, or a section of it that declares nothing usable (already reported), is one
+    # problem, not one "unknown id" per CSV row: None skips those cross-checks
+    ids: dict[str, set[str] | None] = {}
+    for key in ("outcomes", "comparisons", "populations", "buckets"):
+        declared = {x.id for x in (meta or {}).get(key, ())}
+        ids[key] = declared or None
     tables = {name: _read_csv(folder, name, col) for name in REQUIRED_COLUMNS}
     studies = _load_studies(tables["studies.csv"] or [], col, ids)
     study_ids = {s.study_id for s in studies}
@@ -748,6 +739,24 @@ def load_pack(path: str | Path | None = None) -> Pack:
         results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
         description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
         primary_review_rule=meta["primary_review_rule"])
+
+
+def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Per table, the header columns the loader does not read (kept for provenance, never analysed).
+
+    Columns that look like a misspelling of a known column are problems reported by ``load_pack``."""
+    folder = bundled_pack_path() if path is None else Path(path)
+    out: dict[str, tuple[str, ...]] = {}
+    for fname in REQUIRED_COLUMNS:
+        try:
+            header = read_csv_rows(folder / fname, name=fname).header
+        except InputError:
+            continue
+        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname])
+        extra = tuple(h for h in header if h and h not in known)
+        if extra:
+            out[fname] = extra
+    return out
 
 
 def validate_pack(path: str | Path | None = None) -> list[InputError]:

@@ -192,6 +192,19 @@ class Indirectness:
                 "judgement": self.judgement, "reason": self.reason}
 
 
+def _harmonise(measure: str | None, orientation: str, est: float | None, lo: float | None,
+               hi: float | None) -> tuple[float | None, float | None, float | None]:
+    """Turn a row reported the other way round ("reversed") into intervention minus comparator
+    (ratios: their inverse), swapping the CI limits; other rows are returned as given."""
+    if orientation != "reversed" or est is None:
+        return est, lo, hi
+    if measure in RATIO_MEASURES:
+        inv = lambda v: None if v is None else 1.0 / v  # noqa: E731
+        return inv(est), inv(hi), inv(lo)
+    neg = lambda v: None if v is None else -v  # noqa: E731
+    return neg(est), neg(hi), neg(lo)
+
+
 def _num(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
@@ -274,14 +287,7 @@ class ResultRow:
 
     def harmonised(self) -> tuple[float | None, float | None, float | None]:
         """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
-        est, lo, hi = self.estimate, self.ci_low, self.ci_high
-        if self.orientation != "reversed" or est is None:
-            return est, lo, hi
-        if self.measure in RATIO_MEASURES:
-            inv = lambda v: None if v is None else 1.0 / v  # noqa: E731
-            return inv(est), inv(hi), inv(lo)
-        neg = lambda v: None if v is None else -v  # noqa: E731
-        return neg(est), neg(hi), neg(lo)
+        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)
 
     def has_arm_continuous(self) -> bool:
         return all(v is not None for v in (self.m1i, self.sd1i, self.n1i, self.m2i, self.sd2i, self.n2i))
@@ -333,14 +339,8 @@ class ReviewRow:
         return self.outcomes[0]
 
     def harmonised(self) -> tuple[float | None, float | None, float | None]:
-        est, lo, hi = self.estimate, self.ci_low, self.ci_high
-        if self.orientation != "reversed" or est is None:
-            return est, lo, hi
-        if self.measure in RATIO_MEASURES:
-            inv = lambda v: None if v is None else 1.0 / v  # noqa: E731
-            return inv(est), inv(hi), inv(lo)
-        neg = lambda v: None if v is None else -v  # noqa: E731
-        return neg(est), neg(hi), neg(lo)
+        """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
+        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]

@@ -1,0 +1,40 @@
+"""Small helpers shared by the command modules (not a command itself)."""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+from ..errors import EstimationError
+
+__all__ = ["naming_file", "use_color", "text_console"]
+
+
+@contextlib.contextmanager
+def naming_file(path: str | os.PathLike) -> Iterator[None]:
+    """Prefix an EstimationError raised while analysing ``path`` with the file's name, so the one
+    error line says which input could not be fitted."""
+    try:
+        yield
+    except EstimationError as exc:
+        name = os.fspath(path)
+        if str(exc).startswith(name):
+            raise
+        raise EstimationError(f"{name}: {exc}") from None
+
+
+def use_color(no_color: bool) -> bool:
+    """Colour only on a terminal, and never with --no-color or NO_COLOR set."""
+    import sys
+
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def text_console(color: bool, width: int = 100) -> Any:
+    """A rich Console that renders into a string (``console.file.getvalue()``), for the text renderers."""
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=width, no_color=not color, color_system="standard" if color else None,
+                   highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
