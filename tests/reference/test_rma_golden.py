@@ -248,4 +248,41 @@ def test_slow_fisher_scoring_matches_metafor(case):
     for f in ("estimate", "se", "tau2"):
         assert_allclose(getattr(res, f), case[f], rtol=ITERATIVE_RTOL, err_msg=f)
     if case["method"] == "REML":
+        # metafor's Fisher scoring needs thousands of steps here; evigrade switches to Newton steps
+        # after metafor's default 100 (evigrade.stats.fit NEWTON_AFTER) and says so
         assert any(n.code == "slow_convergence" for n in res.notes)
+        assert res.diagnostics.iterations < 200
+
+
+# ------------------------------------------------------------------------------------------------
+# The one convergence path of ML/REML/EB (evigrade.stats.fit NEWTON_AFTER; the batch engine runs the
+# same steps, tests/unit/test_batch_golden.py checks it on these cases too): hard cases from
+# tests/reference/r/convergence.R.  The osc_* cases are where metafor's Fisher scoring oscillates and
+# rma() stops with an error; the expected values are metafor's with control=list(stepadj=0.5,
+# threshold=1e-12), i.e. the REML maximiser.  Same tolerances as every other iterative golden.
+
+CONV = _load("rma_convergence.json")
+CONV_FIELDS = FIELDS + CI_FIELDS
+
+
+def test_convergence_golden_provenance():
+    assert CONV["metafor_version"] == "3.8.1"
+    ids = {c["id"] for c in CONV["cases"]}
+    assert {"osc_A68247", "osc_A97574", "big_tau2_k2", "ll0_ML_k2"} <= ids
+    for c in CONV["cases"]:
+        if c["id"].startswith("osc_"):  # metafor's default really fails on these (that is the point)
+            assert "did not converge" in c["default_error"] and "did not converge" in c["tight_error"]
+            assert "stepadj=0.5" in c["call"]
+
+
+@pytest.mark.parametrize("case", CONV["cases"], ids=lambda c: f"{c['id']}-{c['test']}")
+def test_hard_convergence_cases_match_metafor(case):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning: no fallback is needed
+        res = meta_analysis(case["yi"], case["vi"], method=case["method"], test=case["test"], tau2_ci=True)
+    assert res.diagnostics.fallback_chain == (case["method"],) and res.diagnostics.converged
+    for f in CONV_FIELDS:
+        assert_allclose(getattr(res, f), _f(case[f]), rtol=ITERATIVE_RTOL, atol=ATOL, equal_nan=True, err_msg=f)
+    codes = {n.code for n in res.notes}
+    assert ("slow_convergence" in codes) == case["id"].startswith("osc_")
+    assert ("local_maximum" in codes) == (case["id"] == "ll0_ML_k2")

@@ -2,9 +2,11 @@
 
 Every statistic of every analysis is compared for every method x test on seeded random workloads
 (k from 1 to 12, so k = 1 and k = 2 edge cases are covered, plus homogeneous analyses where tau2 is
-truncated at 0).  Tolerance: 1e-8 absolute + 1e-10 relative.  Both engines iterate the same
-metafor algorithm (Fisher scoring from the HE value, threshold 1e-10; root finding for PM and the
-Q-profile CI) to convergence, so differences are rounding plus at most the convergence threshold.
+truncated at 0), plus a seeded fuzz of 2,000 small analyses with extreme variance ratios.
+Tolerance: 1e-8 absolute + 1e-10 relative.  Both engines take the same steps (the one convergence
+path of evigrade.stats.fit, NEWTON_AFTER: metafor's Fisher scoring, then Newton after 100 updates;
+the same safeguarded Newton root finder for PM, capped at the same maxiter), so differences are
+rounding, and the same analyses get the same notes and the same fallbacks.
 """
 from __future__ import annotations
 
@@ -134,18 +136,31 @@ def test_truncation_note_and_raw_value():
     assert "tau2_truncated" in res.notes
 
 
-def test_fallback_chain_when_fisher_scoring_does_not_converge():
-    """With maxiter=2 REML cannot converge: PM is used and the note says so (as meta_analysis)."""
+@pytest.mark.parametrize("maxiter", [2, 6])
+def test_fallback_chain_when_fisher_scoring_does_not_converge(maxiter):
+    """A tiny maxiter: REML cannot converge, so PM is tried -- capped at the same maxiter root-finding
+    iterations in both engines (metafor's uniroot(maxiter=)) -- then DL.  Both engines take the same
+    fallbacks for the same analyses and give the same numbers."""
     df = make_workload(20, seed=4)
-    res = batch.run(df, "REML", control={"maxiter": 2}).table
+    res = batch.run(df, "REML", control={"maxiter": maxiter}).table
     fell = res[~res.converged]
     assert len(fell) > 0
-    assert (fell.method_used == "PM").all()
-    assert fell.notes.str.contains("fallback_REML_to_PM").all()
-    pm = batch.run(df, "PM").table.set_index("analysis_id").loc[fell.analysis_id]
-    assert_allclose(fell.tau2.to_numpy(), pm.tau2.to_numpy(), rtol=1e-12, atol=1e-14)
-    # (evigrade.stats' PM gives up after maxiter=2 brentq steps as well, so there the chain goes on to
-    # DL; the batch root finder for PM has its own cap of 200 Newton steps, see engine._ROOT_MAXITER.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, (aid, g) in enumerate(df.groupby("analysis_id", sort=False)):
+            one = stats.meta_analysis(g.yi.to_numpy(), g.vi.to_numpy(), method="REML", control={"maxiter": maxiter})
+            row = res.iloc[i]
+            assert row.method_used == one.diagnostics.method_used
+            chain = one.diagnostics.fallback_chain
+            codes = set(filter(None, row.notes.split("; ")))
+            assert ("fallback_REML_to_PM" in codes) == (len(chain) > 1)
+            assert ("fallback_PM_to_DL" in codes) == (chain[-1] == "DL")
+            assert_allclose([row.tau2, row.estimate, row.ci_low], [one.tau2, one.estimate, one.ci_low],
+                            rtol=RTOL, atol=ATOL)
+    if maxiter == 6:  # PM converges in a few Newton steps: the chain stops there
+        assert (fell.method_used == "PM").any()
+        pm = batch.run(df, "PM").table.set_index("analysis_id").loc[fell.analysis_id[fell.method_used == "PM"]]
+        assert_allclose(fell.tau2[fell.method_used == "PM"].to_numpy(), pm.tau2.to_numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_level_changes_interval_width():
@@ -189,11 +204,8 @@ def test_property_agrees_with_meta_analysis(analyses, method, test):
         for i, (ys, vs) in enumerate(analyses):
             one = stats.meta_analysis(np.array(ys), np.array(vs), method=method, test=test, tau2_ci=True)
             row = got.iloc[i]
-            if row.method_used != one.diagnostics.method_used:
-                # a Fisher-scoring oscillation that batch's Newton steps resolve (documented); the
-                # one-at-a-time engine falls back.  Then only the data checks apply.
-                assert one.diagnostics.fallback_chain[0] == method and len(one.diagnostics.fallback_chain) > 1
-                continue
+            # one convergence path in both engines: the same estimator is used (no engine-specific fallback)
+            assert row.method_used == one.diagnostics.method_used
             for col, attr in (("estimate", "estimate"), ("se", "se"), ("tau2", "tau2"), ("ci_low", "ci_low"),
                               ("pi_high", "pi_high"), ("q", "q"), ("i2", "i2"), ("tau2_ci_low", "tau2_ci_low"),
                               ("tau2_ci_high", "tau2_ci_high")):
@@ -215,3 +227,136 @@ def test_pm_search_limit_uses_mad_like_metafor():
             one = stats.meta_analysis(g.yi.to_numpy(), g.vi.to_numpy(), method="PM", test="knha", tau2_ci=True)
             assert_allclose([got.tau2[i], got.estimate[i], got.tau2_ci_high[i]],
                             [one.tau2, one.estimate, one.tau2_ci_high], rtol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# seeded fuzz: 2,000 small analyses (k = 2..5) with extreme variance ratios, every iterative method
+
+
+#: Note codes of meta_analysis and the batch engine's codes for the same event.
+_NOTE_CODES = {"tau2_truncated": "tau2_truncated", "local_maximum": "local_maximum_tau2_set_to_0",
+               "slow_convergence": "slow_convergence", "pm_interval_extended": "pm_interval_extended",
+               "tau2_ci_null": "tau2_ci_null", "tau2_ci_bound": "tau2_ci_at_search_limit",
+               "knha_zero_scale": "knha_zero_scale"}
+_BATCH_CODES = set(_NOTE_CODES.values()) | {"k2_imprecise", "fallback_PM_to_DL", "tau2_ci_low_not_converged",
+                                            "tau2_ci_high_not_converged"} | {f"fallback_{m}_to_PM" for m in ("ML", "REML", "EB")}
+
+
+def _expected_codes(one, method: str) -> set[str]:
+    codes = {_NOTE_CODES[n.code] for n in one.notes if n.code in _NOTE_CODES}
+    if one.k == 2:
+        codes.add("k2_imprecise")
+    if any(n.code == "tau2_ci_failed" for n in one.notes):
+        codes.add("tau2_ci_failed")  # never expected: makes a failure visible
+    chain = one.diagnostics.fallback_chain
+    if len(chain) > 1:
+        codes.add(f"fallback_{method}_to_PM" if method != "PM" else "fallback_PM_to_DL")
+        if chain[-1] == "DL" and method != "PM":
+            codes.add("fallback_PM_to_DL")
+    return codes
+
+
+def _fuzz_analyses(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k = 2..5; sampling variances over 6 orders of magnitude, a single near-exact study (vi ~ 1e-6)
+    next to ordinary ones, near-equal variances; tau from 0 to 30 (PM beyond its default interval)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for a in range(n):
+        k = int(rng.integers(2, 6))
+        kind = a % 5
+        if kind == 0:
+            vi = 10 ** rng.uniform(-4, 2, k)
+        elif kind == 1:
+            vi = 10 ** rng.uniform(-2, -0.5, k)
+        elif kind == 2:
+            vi = 10 ** rng.uniform(-1, 0, k)
+            vi[0] = 10 ** rng.uniform(-6, -3)
+        elif kind == 3:
+            vi = np.full(k, 10 ** rng.uniform(-3, 0)) * rng.uniform(0.9, 1.1, k)
+        else:
+            vi = 10 ** rng.uniform(-3, 1, k)
+        tau = (0.0, 0.1, 0.5, 3.0, 30.0)[int(rng.integers(0, 5))]
+        yi = rng.normal(0, 1, k) * np.sqrt(vi + tau**2) + rng.normal(0, 0.5)
+        out.append((yi, vi))
+    return out
+
+
+_FUZZ = _fuzz_analyses(2000, seed=20261125)
+_FUZZ_COMBOS = [(m, t) for m in ("DL", "PM", "ML", "REML", "EB") for t in ("z", "knha")]
+_FUZZ_COLS = ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high",
+              "i2", "q", "pval")
+#: se(tau2) is compared at 1e-8 relative: with a weight ratio of 1e6, the one-at-a-time engine's
+#: projection matrix P (as metafor's) carries a relative error of eps / (1 - w_max / sum w) ~ 1e-10 in
+#: its largest diagonal entry, which se(tau2) magnifies; the batch engine uses a cancellation-free
+#: form (engine._trp_ppsum) and is exact to rounding there (checked against rational arithmetic).
+_TAU2_SE_RTOL = 1e-8
+
+
+@pytest.mark.parametrize("combo", range(len(_FUZZ_COMBOS)), ids=lambda i: "-".join(_FUZZ_COMBOS[i]))
+def test_fuzz_engines_agree_on_hard_small_analyses(combo):
+    """2,000 seeded analyses, 200 per method x test: estimate, se, tau2, CI, PI, Q-profile bounds to
+    1e-8, the same estimator used (fallback codes) and the same notes, in both engines."""
+    method, test = _FUZZ_COMBOS[combo]
+    mine = _FUZZ[combo::len(_FUZZ_COMBOS)]
+    rows = [(f"f{i}", y, v) for i, (ys, vs) in enumerate(mine) for y, v in zip(ys, vs)]
+    df = pd.DataFrame(rows, columns=["analysis_id", "yi", "vi"])
+    got = batch.run(df, method, test, tau2_ci=True).table
+    assert len(got) == len(mine)
+    vals = got[list(_FUZZ_COLS)].to_numpy(float)
+    tau2_se = got.tau2_se.to_numpy(float)
+    used, conv, notes = got.method_used.tolist(), got.converged.tolist(), got.notes.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, (y, v) in enumerate(mine):
+            one = stats.meta_analysis(y, v, method=method, test=test, tau2_ci=True)
+            where = f"{method}/{test} analysis {i}: yi={y.tolist()} vi={v.tolist()}"
+            assert used[i] == one.diagnostics.method_used, where
+            assert bool(conv[i]) == one.diagnostics.converged, where
+            want = np.array([getattr(one, c) for c in _FUZZ_COLS])
+            ok = np.isclose(vals[i], want, rtol=RTOL, atol=ATOL, equal_nan=True).all()
+            ok &= np.isclose(tau2_se[i], one.tau2_se, rtol=_TAU2_SE_RTOL, atol=ATOL, equal_nan=True)
+            if not ok:  # the full report
+                assert_allclose(vals[i], want, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=where)
+                assert_allclose(tau2_se[i], one.tau2_se, rtol=_TAU2_SE_RTOL, atol=ATOL, equal_nan=True, err_msg=where)
+            codes = set(filter(None, notes[i].split("; "))) & _BATCH_CODES
+            assert codes == _expected_codes(one, method), where
+
+
+def test_pm_root_beyond_default_interval_is_found_by_both_engines():
+    """mad(y) = 0 makes metafor's interval [0, 100] while the PM root is ~ 2.5e5: both engines widen
+    the interval (note pm_interval_extended) instead of falling back to DL (the batch engine used to)."""
+    y = np.array([0.0, 0.0, 0.0, 1000.0])
+    v = np.array([0.01, 0.02, 0.03, 0.04])
+    got = batch.fit_arrays(["w"] * 4, y, v, method="PM", test="knha", tau2_ci=True).table.iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        one = stats.meta_analysis(y, v, method="PM", test="knha", tau2_ci=True)
+    assert got.method_used == one.diagnostics.method_used == "PM" and got.tau2 > 1e5
+    assert "pm_interval_extended" in got.notes.split("; ")
+    assert any(n.code == "pm_interval_extended" for n in one.notes)
+    assert_allclose([got.tau2, got.estimate, got.ci_low, got.pi_high, got.tau2_ci_high],
+                    [one.tau2, one.estimate, one.ci_low, one.pi_high, one.tau2_ci_high], rtol=RTOL, atol=ATOL)
+
+
+def test_maxiter_means_the_same_in_both_engines_on_an_oscillating_case():
+    """A REML analysis where metafor's Fisher scoring oscillates (tests/reference/r/convergence.R):
+    with maxiter=100 (metafor's default) only Fisher steps are taken, so both engines give up and
+    fall back to PM, as metafor gives up; with the default maxiter Newton steps after update 100
+    reach the maximiser in both."""
+    import json
+    import pathlib
+
+    golden = json.loads((pathlib.Path(__file__).parents[1] / "reference" / "golden" / "rma_convergence.json").read_text())
+    case = next(c for c in golden["cases"] if c["id"] == "osc_A68247" and c["test"] == "z")
+    y, v = np.array(case["yi"]), np.array(case["vi"])
+    ids = ["o"] * len(y)
+    for maxiter, used in ((100, "PM"), (1000, "REML")):
+        got = batch.fit_arrays(ids, y, v, method="REML", test="z", control={"maxiter": maxiter}).table.iloc[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            one = stats.meta_analysis(y, v, method="REML", test="z", control={"maxiter": maxiter})
+        assert got.method_used == one.diagnostics.method_used == used
+        assert_allclose(got.tau2, one.tau2, rtol=RTOL, atol=ATOL)
+        if used == "REML":
+            assert got.iterations == one.diagnostics.iterations > 100
+            assert_allclose(got.tau2, case["tau2"], rtol=1e-9)

@@ -66,3 +66,31 @@ def test_batch_matches_metafor(golden, table, case):
         want = ref[col].to_numpy(dtype=float)
         assert_allclose(got[col].to_numpy(dtype=float), want, rtol=RTOL, atol=atol, equal_nan=True,
                         err_msg=f"{method}/{test} {col}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Hard convergence cases (tests/reference/r/convergence.R -> tests/reference/golden/rma_convergence.json):
+# metafor's Fisher scoring oscillates (osc_*: expected values from control=list(stepadj=0.5,
+# threshold=1e-12), the REML maximiser), a tau2 of ~4694 whose ulp exceeds threshold = 1e-12, and
+# an ML fit where metafor's ll0check sets tau2 to 0.  The batch engine runs the one convergence
+# path of evigrade.stats.fit (NEWTON_AFTER) and must give metafor's values with no fallback, at the
+# iterative tolerance above.
+
+CONV = json.loads((pathlib.Path(__file__).parents[1] / "reference" / "golden" / "rma_convergence.json").read_text())
+CONV_COLS = ("estimate", "se", "pval", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_se", "q", "q_pvalue",
+             "i2", "h2", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high")
+
+
+@pytest.mark.parametrize("case", CONV["cases"], ids=lambda c: f"{c['id']}-{c['test']}")
+def test_batch_hard_convergence_cases_match_metafor(case):
+    k = len(case["yi"])
+    res = batch.fit_arrays([case["id"]] * k, case["yi"], case["vi"], method=case["method"], test=case["test"],
+                           tau2_ci=True).table.iloc[0]
+    assert res.converged and res.method_used == case["method"]
+    for col in CONV_COLS:
+        want = float("nan") if case[col] is None else float(case[col])
+        assert_allclose(float(res[col]), want, rtol=RTOL, atol=ATOL_ITERATIVE, equal_nan=True, err_msg=col)
+    codes = set(filter(None, res.notes.split("; ")))
+    assert ("slow_convergence" in codes) == case["id"].startswith("osc_")
+    assert ("local_maximum_tau2_set_to_0" in codes) == (case["id"] == "ll0_ML_k2")
+    assert not any(c.startswith("fallback") for c in codes)

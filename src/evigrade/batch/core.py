@@ -49,11 +49,13 @@ NOTE_MESSAGES: dict[str, str] = {
     "tau2_ci_at_search_limit": "a Q-profile bound reached the search limit max(100, 10 tau2) (as metafor)",
     "tau2_ci_low_not_converged": "the root finder for the lower Q-profile bound did not converge",
     "tau2_ci_high_not_converged": "the root finder for the upper Q-profile bound did not converge",
-    "fallback_PM_to_DL": "Paule-Mandel failed (Q(tau2) stays above k - 1 up to the search limit); DerSimonian-Laird used",
+    "fallback_PM_to_DL": "Paule-Mandel failed (no root within maxiter root-finding iterations, or beyond the widened search interval); DerSimonian-Laird used",
+    "pm_interval_extended": "the Paule-Mandel root lies beyond metafor's search limit max(100, 10 mad(y)^2); the interval was widened (metafor stops with 'tau2.max too low')",
+    "slow_convergence": "Fisher scoring had not converged after 100 iterations (metafor's default would stop without a result); the maximum was reached by Newton steps (= metafor with stepadj=0.5)",
 }
 for _m in ("ML", "REML", "EB"):
     NOTE_MESSAGES[f"fallback_{_m}_to_PM"] = (
-        f"{_m} Fisher scoring did not converge within maxiter; Paule-Mandel used (see method_used)"
+        f"{_m} did not converge within maxiter updates (Fisher scoring, then Newton); Paule-Mandel used (see method_used)"
     )
 
 #: Output columns, in order (after ``analysis_id``).
@@ -367,7 +369,8 @@ def run(
     ML, REML, EB; ``test`` "z" (Wald) or "knha" (Hartung-Knapp-Sidik-Jonkman, alias "hksj");
     ``tau2_ci`` adds Q-profile CIs for tau2, I2 and H2; ``pi`` the prediction interval.
     ``control``: ``threshold`` (Fisher scoring stopping rule, default 1e-12) and ``maxiter`` (1000),
-    the defaults of ``evigrade.stats.meta_analysis``.
+    the defaults of ``evigrade.stats.meta_analysis``, with its meaning: the most ML/REML/EB updates
+    and PM root-finding iterations before the fallback chain (PM, then DL) is used.
     ``progress(done, total)`` is called after each chunk of ``chunk_size`` analyses.
     """
     method, test, lev = _check_spec(method, test, level, tau2_ci, pi)

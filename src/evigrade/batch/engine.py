@@ -15,21 +15,27 @@ with ``Sj = sum(w^j)``.  The algorithms follow metafor step by step so that resu
 (and with evigrade's one-at-a-time engine) to the convergence threshold:
 
 * DL: closed form, truncated at 0 (raw value kept).
-* ML/REML/EB: Fisher scoring from the Hedges (HE) starting value, with metafor's step-halving
-  (``while tau2 + adj < 0: adj /= 2``), stopping when ``|change| <= threshold``; after two such
-  steps, Newton steps on the same estimating equation are taken where they are valid (positive
-  curvature, tau2 stays >= 0), which converges quadratically to the same root, also where metafor's
-  Fisher scoring oscillates without converging.  Boundary solutions (tau2 < 1e-6 min(vi) with the
-  step at 0 pointing down) are reported as 0, and ML/REML get metafor's ``ll0check`` (tau2 set to 0
-  when the likelihood at 0 is higher), both as the one-at-a-time engine does.
-* PM: the root of the generalised Q statistic ``Q(tau2) = k - 1`` on ``[0, max(100, 10 mad(y)^2)]``;
-  Q(tau2) is strictly decreasing, and a vectorised bracketed Newton iteration on 1/Q replaces
-  metafor's per-analysis ``uniroot`` (same root, to ~1e-13 relative).
+* ML/REML/EB: the one convergence path of evigrade (defined in evigrade.stats.fit, ``NEWTON_AFTER``):
+  metafor's Fisher scoring from the Hedges (HE) starting value with its step halving
+  (``while tau2 + adj < 0: adj /= 2``) for up to 100 updates -- the same iterates and the same
+  stopping point (``|change| <= threshold``) as metafor wherever metafor converges -- then Newton
+  steps on the same estimating equation where they are valid (towards a maximum, tau2 >= 0), which
+  reach the maximiser also where metafor's Fisher scoring oscillates (about 2 in 100,000 analyses;
+  the value metafor finds with ``stepadj=0.5``; note ``slow_convergence``).  At most ``maxiter``
+  updates.  Boundary solutions (tau2 < 1e-6 min(vi) with the step at 0 pointing down) are reported
+  as 0, and ML/REML get metafor's ``ll0check`` (tau2 set to 0 when the likelihood at 0 is higher),
+  both as the one-at-a-time engine does.
+* PM: the root of the generalised Q statistic ``Q(tau2) = k - 1`` on ``[0, max(100, 10 mad(y)^2)]``
+  (widened when the root lies beyond it, note ``pm_interval_extended``, as evigrade.stats.fit);
+  Q(tau2) is strictly decreasing, and a vectorised bracketed Newton iteration on 1/Q (the algorithm
+  of ``evigrade.stats.fit.solve_q``, capped at ``maxiter`` iterations as there) replaces metafor's
+  per-analysis ``uniroot`` (same root, to ~1e-13 relative).
 * Q-profile CI for tau2 (metafor ``confint.rma.uni`` type "QP"): the same root finder for the
   chi-square quantiles, with metafor's handling of the search interval ``[0, max(100, 10 tau2)]``.
 
-Non-convergence follows the one-at-a-time engine: ML/REML/EB that fail to converge within
-``maxiter`` fall back to PM, then DL; each step is recorded in the per-analysis notes.
+Non-convergence follows the one-at-a-time engine: ML/REML/EB that do not converge within
+``maxiter`` updates fall back to PM (whose root finder is capped at ``maxiter`` iterations too),
+then DL; each step is recorded in the per-analysis notes.
 """
 from __future__ import annotations
 
@@ -38,6 +44,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..stats.fit import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
+
 __all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
 
 METHODS = ("FE", "DL", "PM", "ML", "REML", "EB")
@@ -45,17 +53,19 @@ TESTS = ("z", "knha")
 
 #: metafor's ``con$tol`` (``.Machine$double.eps^0.25``), used by its ``ll0check``.
 _LL0_TOL = np.finfo(float).eps ** 0.25
-#: Relative step size at which the Newton root finder (PM, Q-profile) stops.  Q(tau2) is smooth and
-#: Newton converges quadratically, so 1e-13 is reached in a few steps and leaves tau2 exact to
-#: rounding (far tighter than metafor's uniroot tolerance).
-_ROOT_RTOL = 1e-13
+#: Relative step size at which the Newton root finder (PM, Q-profile) stops (shared with
+#: evigrade.stats.fit.solve_q).  Q(tau2) is smooth and Newton converges quadratically, so 1e-13 is
+#: reached in a few steps and leaves tau2 exact to rounding (far tighter than metafor's uniroot).
+_ROOT_RTOL = ROOT_RTOL
+#: Iteration cap of the Q-profile root finder (the PM root finder is capped by control maxiter, as
+#: in evigrade.stats.fit).  With the bisection safeguard 200 steps always suffice.
 _ROOT_MAXITER = 200
-#: Fisher-scoring steps taken exactly as metafor before Newton steps (on the same estimating
-#: equation) take over where they are valid: the first steps decide which maximum is approached,
-#: Newton then converges quadratically instead of linearly (metafor's Fisher scoring can need
-#: hundreds of steps, and a few percent of analyses never converge).  The root is the same, so the
-#: results agree with metafor and the one-at-a-time engine to their stopping error (~1e-11).
-_NEWTON_AFTER = 2
+#: Fisher-scoring updates taken exactly as metafor (its default maxiter, 100) before Newton steps on
+#: the same estimating equation take over where they are valid -- the one convergence path of
+#: evigrade, defined and explained in evigrade.stats.fit (``NEWTON_AFTER``).  Where metafor
+#: converges the iterates and the stopping point are metafor's; where its Fisher scoring oscillates
+#: or creeps, Newton reaches the maximiser (metafor with control=list(stepadj=0.5)).
+_NEWTON_AFTER = NEWTON_AFTER
 
 
 class Segments:
@@ -192,7 +202,7 @@ def _qgen(seg: Segments, tau2):
     return q, -w2r2
 
 
-def _solve_q(seg: Segments, target: np.ndarray, start: np.ndarray, hi: np.ndarray):
+def _solve_q(seg: Segments, target: np.ndarray, start: np.ndarray, hi: np.ndarray, maxiter: int = _ROOT_MAXITER):
     """Solve Q(tau2) = target for every analysis (requires Q(start) >= target >= Q(hi)).
 
     Q is strictly decreasing in tau2, so the root is unique.  Newton's method is applied to
@@ -209,7 +219,7 @@ def _solve_q(seg: Segments, target: np.ndarray, start: np.ndarray, hi: np.ndarra
     iters = np.zeros(n, dtype=np.int64)
     active = np.arange(n)
     sub = seg
-    for _ in range(_ROOT_MAXITER):
+    for _ in range(maxiter):
         if active.size == 0:
             break
         ta = t[active]
@@ -315,7 +325,7 @@ def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_
             adj = np.where(use, nstep, adj)
         else:
             use = None
-        adj[adj != adj] = 0.0  # NaN -> 0, as metafor
+        adj[~np.isfinite(adj)] = 0.0  # NaN -> 0, as metafor (and an infinite step, as evigrade.stats)
         adj *= live  # frozen analyses do not move
         new = tloc + adj
         neg = new < 0.0
@@ -330,7 +340,7 @@ def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_
             new = tloc + adj
         tloc = new
         aabs = np.abs(adj)
-        done = aabs <= threshold
+        done = (aabs <= threshold) | (aabs <= ROUNDING_STOP * tloc)  # (as evigrade.stats.fit)
         if use is not None:
             # two Newton steps in a row in the quadratic phase: the next change would be about
             # |d_k|^3 / |d_(k-1)|^2; stop when that is below the threshold (saves the last pass)
@@ -344,8 +354,8 @@ def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_
             iters[idx[done]] = it
             conv[idx[done]] = True
             live &= ~done
-        if it > maxiter:
-            # metafor: the (maxiter+1)-th update ends the loop without convergence
+        if it >= maxiter:
+            # at most maxiter updates (metafor's meaning, and evigrade.stats.fit's)
             failed[idx[live]] = True
             iters[idx[live]] = it
             break
@@ -380,8 +390,15 @@ def _mad(seg: Segments) -> np.ndarray:
     return 1.4826 * seg_median(np.abs(seg.y - seg.expand(med)))
 
 
-def _pm(seg: Segments):
-    """Paule-Mandel: root of Q(tau2) = k - 1 on [0, max(100, 10 mad(y)^2)] (0 when Q(0) < k - 1)."""
+def _pm(seg: Segments, maxiter: int = 1000):
+    """Paule-Mandel: root of Q(tau2) = k - 1 on [0, max(100, 10 mad(y)^2)] (0 when Q(0) < k - 1).
+
+    As evigrade.stats.fit: where Q at the upper end is still above k - 1 the root lies beyond
+    metafor's default interval (metafor stops with "tau2.max too low"); Q decreases to 0, so the
+    interval is widened (x4, up to 60 times) and the analysis gets the note ``pm_interval_extended``.
+    The root finder is capped at ``maxiter`` iterations (metafor's uniroot(maxiter=)).
+    Returns (tau2, converged, iterations, widened).
+    """
     n = len(seg)
     target = seg.k.astype(float) - 1.0
     # mad(y) <= 1.4826 (max y - min y): compute the medians only where that bound can exceed 100
@@ -395,17 +412,32 @@ def _pm(seg: Segments):
     tau2 = np.zeros(n)
     conv = np.ones(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
-    too_high = qmax > target
+    need0 = q0 >= target
+    widened = need0 & (qmax > target)
+    if widened.any():
+        idx = np.flatnonzero(widened)
+        sub = seg.subset(widened)
+        tm, qm, tg = tau2_max[idx], qmax[idx], target[idx]
+        for _ in range(60):
+            up = qm > tg
+            if not up.any():
+                break
+            tm = np.where(up, tm * 4.0, tm)
+            qm = np.where(up, _qgen(sub, tm)[0], qm)
+        tau2_max[idx] = tm
+        qmax[idx] = qm
+    too_high = ~(qmax <= target) & need0  # also NaN
     conv[too_high] = False
     tau2[too_high] = np.nan
-    need = (q0 >= target) & ~too_high
+    need = need0 & ~too_high
     if need.any():
         sub = seg.subset(need)
-        root, c, it = _solve_q(sub, target[need], np.zeros(int(need.sum())), tau2_max[need])
+        root, c, it = _solve_q(sub, target[need], np.zeros(int(need.sum())), tau2_max[need], maxiter)
         tau2[need] = root
         conv[need] = c
         iters[need] = it
-    return tau2, conv, iters
+        tau2[need & ~conv] = np.nan
+    return tau2, conv, iters, widened & conv
 
 
 def _crit_by_df(df: np.ndarray, fn) -> np.ndarray:
@@ -438,6 +470,49 @@ class _Notes:
         for j, codes in self.codes.items():
             out[j] = "; ".join(self.common + codes)
         return out
+
+
+def _trp_ppsum(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """tr(P) and sum(P * P) for P = W - w w' / S1 without cancellation.
+
+    The textbook forms S1 - S2/S1 and S2 - 2 S3/S1 + S2^2/S1^2 cancel catastrophically when one
+    weight dominates (a study with vi = 1e-6 next to vi ~ 0.5 loses 7 digits); they lose at most
+    ~100 eps while the largest weight is below 0.9 S1, so they are used there (fast), and the
+    analyses where one weight carries more than 90% of the total go through ``_trp_ppsum_stable``.
+    """
+    w2 = w * w
+    s2 = seg.sum(w2)
+    s2_s1 = s2 / s1
+    trp = s1 - s2_s1
+    ppsum = s2 - 2.0 * seg.sum(w2 * w) / s1 + s2_s1 * s2_s1
+    hard = np.maximum.reduceat(w, seg.starts) > 0.9 * s1
+    if hard.any():
+        rows = np.repeat(hard, seg.k)
+        sub = Segments.from_sizes(seg.y[rows], seg.v[rows], seg.k[hard])
+        trp[hard], ppsum[hard] = _trp_ppsum_stable(sub, w[rows], s1[hard])
+    return trp, ppsum
+
+
+def _trp_ppsum_stable(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """tr(P) = sum w_i c_i and sum(P*P) = sum w_i^2 c_i^2 + sum_i w_i^2 (S2 - w_i^2) / S1^2 with
+    c_i = 1 - w_i / S1: only the largest weight of each analysis can cancel, so for it c_i and
+    S2 - w_i^2 are computed from the sums over the other studies.  (evigrade.stats works with the
+    matrix P itself, as metafor, whose largest diagonal entry carries a relative error of
+    eps / c_max; this is exact to rounding, checked against rational arithmetic.)"""
+    rows = np.arange(len(w))
+    wmax = np.maximum.reduceat(w, seg.starts)
+    cand = np.where(w == seg.expand(wmax), rows, len(w))
+    first = np.minimum.reduceat(cand, seg.starts)
+    other = np.ones(len(w), dtype=bool)
+    other[first] = False
+    w2 = w * w
+    s1x = seg.sum(np.where(other, w, 0.0))  # S1 minus the largest weight
+    s2 = seg.sum(w2)
+    s2x = seg.sum(np.where(other, w2, 0.0))  # S2 minus the largest squared weight
+    c = np.where(other, 1.0 - w / seg.expand(s1), seg.expand(s1x / s1))
+    d = np.where(other, seg.expand(s2) - w2, seg.expand(s2x))
+    wc = w * c
+    return seg.sum(wc), seg.sum(wc * wc) + seg.sum(w2 * d) / (s1 * s1)
 
 
 def fit_segments(
@@ -473,7 +548,7 @@ def fit_segments(
     w0sq = w0 * w0
     s2_0 = seg.sum(w0sq)
     q = np.maximum(0.0, seg.sum(w0 * r0 * r0))
-    trp0 = s1_0 - s2_0 / s1_0
+    trp0, ppsum0 = _trp_ppsum(seg, w0, s1_0)
     with np.errstate(divide="ignore", invalid="ignore"):
         vt = (kf - 1.0) / trp0  # metafor's "typical" within-study variance (i2def = "1")
 
@@ -489,10 +564,12 @@ def fit_segments(
             tau2_raw = (q - (kf - 1.0)) / trp0
         tau2 = np.maximum(0.0, tau2_raw)
     elif method == "PM":
-        tau2_raw, converged, iterations = _pm(seg)
+        tau2_raw, converged, iterations, widened = _pm(seg, maxiter)
+        notes.add(widened & ~k1, "pm_interval_extended")
         tau2 = tau2_raw.copy()
     else:
         tau2_raw, converged, iterations = _fisher_scoring(seg, method, threshold, maxiter)
+        notes.add(converged & (iterations > _NEWTON_AFTER) & ~k1, "slow_convergence")
         # Fisher scoring approaches a maximum on the boundary geometrically and stops at a tiny
         # positive tau2 whose size depends on the scale of the data (an absolute threshold).  Where
         # tau2 < 1e-6 min(vi) and the scoring step at tau2 = 0 points downwards, the exact estimate
@@ -518,7 +595,8 @@ def fit_segments(
         idx = np.flatnonzero(failed)
         notes.add(idx, f"fallback_{method}_to_PM" if method != "PM" else "fallback_PM_to_DL")
         if method != "PM":
-            t_pm, ok, _ = _pm(seg.subset(failed))
+            t_pm, ok, _, wid = _pm(seg.subset(failed), maxiter)
+            notes.add(idx[wid], "pm_interval_extended")
             tau2[idx[ok]] = t_pm[ok]
             tau2_raw[idx[ok]] = t_pm[ok]
             method_used[idx[ok]] = "PM"
@@ -559,7 +637,8 @@ def fit_segments(
         if check.any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 # sum log(v + t) - sum log(v) = sum log1p(t / v), one pass
-                diff = -0.5 * seg.sum(np.log1p(seg.expand(tau2) * w0)) + 0.5 * (rss - q)
+                # ll(0) - ll(t) = 1/2 sum log1p(t / v) + 1/2 (RSS(t) - Q) [+ 1/2 log(S1(t) / S1(0)) for REML]
+                diff = 0.5 * seg.sum(np.log1p(seg.expand(tau2) * w0)) + 0.5 * (rss - q)
                 if method == "REML":
                     diff += 0.5 * (np.log(s1) - np.log(s1_0))
             stuck = check & (diff > _LL0_TOL)
@@ -575,7 +654,6 @@ def fit_segments(
     tau2_se = nan.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "DL":
-            ppsum0 = s2_0 - 2.0 * seg.sum(w0sq * w0) / s1_0 + (s2_0 / s1_0) ** 2
             tau2_se = np.sqrt((2.0 * (kf - 1.0) + 4.0 * tau2 * trp0 + 2.0 * tau2 ** 2 * ppsum0) / trp0 ** 2)
         elif method in ("ML", "REML"):
             wsq = w * w
@@ -583,7 +661,7 @@ def fit_segments(
             if method == "ML":
                 tau2_se = np.sqrt(2.0 / s2)
             else:
-                ppsum = s2 - 2.0 * seg.sum(wsq * w) / s1 + (s2 / s1) ** 2
+                ppsum = _trp_ppsum(seg, w, s1)[1]
                 tau2_se = np.sqrt(2.0 / ppsum)
         elif method in ("EB", "PM"):
             tau2_se = np.sqrt(2.0 * kf ** 2 / (kf - 1.0) / s1 ** 2)

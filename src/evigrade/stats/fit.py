@@ -5,10 +5,12 @@ metafor's estimators and then the fixed effects by weighted least squares:
 
 * closed forms: DL (DerSimonian-Laird), HE (Hedges), HS / HSk (Hunter-Schmidt, with small-sample
   factor), SJ (Sidik-Jonkman, initial value ``var(y) (k-1)/k``);
-* iterative: ML, REML, EB (Fisher scoring from the HE value truncated at 0, step halving to keep
-  tau² >= 0, convergence when the change is below ``threshold``, ML/REML "stuck at a local maximum"
-  check against tau² = 0 as metafor's ``ll0check``) and PM (Paule-Mandel: root of the generalised
-  Q = k - p on ``[0, max(100, 10 mad(y)²)]``);
+* iterative: ML, REML, EB (metafor's Fisher scoring from the HE value truncated at 0 for up to 100
+  updates, then Newton steps on the same estimating equation where valid; step halving keeps
+  tau² >= 0; ML/REML "stuck at a local maximum" check against tau² = 0 as metafor's ``ll0check``;
+  the path is described at ``NEWTON_AFTER`` below and is the batch engine's, step for step) and PM
+  (Paule-Mandel: root of the generalised Q = k - p on ``[0, max(100, 10 mad(y)²)]`` by a bracketed
+  Newton iteration, ``solve_q``, again the batch engine's);
 * FE (alias CE/EE/common): tau² = 0.
 
 Negative estimates are truncated at 0 (the raw value is kept in ``diagnostics.tau2_raw`` and a
@@ -20,9 +22,11 @@ chain (default REML/ML/EB -> PM -> DL, PM -> DL) is used, recorded in
 Where evigrade goes beyond metafor (each documented where it happens, none changes a result that
 metafor reaches by more than its own convergence threshold):
 
-* Fisher scoring runs metafor's default 100 iterations; if it is still creeping (flat likelihood),
-  the fixed point is found directly as the root of the score equation (Note ``slow_convergence``)
-  where metafor would need thousands of iterations or stop with an error.
+* ML/REML/EB reach the maximiser of the (restricted) likelihood also where metafor's default Fisher
+  scoring oscillates without converging (about 2 in 100,000 simulated analyses) or creeps for
+  thousands of iterations on a flat likelihood; the result then equals metafor run with
+  ``control=list(stepadj=0.5)`` (tests/reference/golden/rma_convergence.json).  The fallback chain
+  is used only when the maximiser is not found within ``maxiter`` updates.
 * A Fisher scoring run that creeps towards a maximum on the boundary ends at exactly 0 (metafor
   stops at a tiny positive value whose size depends on the scale of the data).
 * PM's default search interval is widened when the root lies beyond it (metafor stops with
@@ -33,7 +37,7 @@ metafor reaches by more than its own convergence threshold):
 Like metafor, the tau² estimators and the residual Q work on the mean-centred outcome (``Ymc``;
 this matters only for models without an intercept, which get a Note); the fixed effects are fitted
 on the raw outcome.  Convergence defaults are tighter than metafor's (threshold 1e-12 rather than
-1e-5, root-finding tolerance 1e-12 rather than eps^0.25) so that results agree with metafor run with
+1e-5, PM root to 1e-13 relative and Q-profile tolerance 1e-12 rather than eps^0.25) so that results agree with metafor run with
 ``control=list(threshold=1e-12, tol=1e-12)``.
 """
 from __future__ import annotations
@@ -44,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 import numpy as np
-from scipy import optimize, stats as sps
+from scipy import stats as sps
 
 from .._validate import check_choice, check_level
 from ..errors import ConvergenceWarning, EstimationError, InputError, SpecError
@@ -62,6 +66,10 @@ __all__ = [
     "fit_rma",
     "tau2_estimate",
     "qe_generalised",
+    "solve_q",
+    "NEWTON_AFTER",
+    "ROUNDING_STOP",
+    "ROOT_RTOL",
 ]
 
 MethodName = Literal["FE", "CE", "EE", "common", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
@@ -91,12 +99,16 @@ _LL0_TOL = _EPS**0.25
 class Control:
     """Numerical settings (metafor's ``control=`` list).
 
-    ``threshold``: Fisher scoring stops when |tau²_new - tau²_old| < threshold.
-    ``maxiter``: iterations before an iterative estimator is declared non-converged.
-    ``tol``: absolute tolerance of root finding (PM, Q-profile CI).
+    ``threshold``: ML/REML/EB stop when |tau²_new - tau²_old| <= threshold (or when the change is at
+    the rounding level of tau², ``ROUNDING_STOP * tau²``, which an absolute threshold cannot undercut).
+    ``maxiter``: the most updates an iterative estimator may take (ML/REML/EB steps, PM root-finding
+    iterations) before it is declared non-converged and the fallback chain is used; the same
+    meaning, and the same count, as in the batch engine.  (The Q-profile CI has its own cap,
+    ``max(maxiter, 1000)``, as it must not fail where the estimate did not.)
+    ``tol``: absolute tolerance of the Q-profile root finding (PM stops at 1e-13 relative).
     ``tau2_init``: starting value for ML/REML/EB (default: HE truncated at 0), or SJ's initial value.
     ``tau2_max``: upper end of PM's search interval (default ``max(100, 10 mad(y)²)`` as metafor).
-    ``stepadj``: Fisher scoring step multiplier.  ``ll0check``: metafor's local-maximum check.
+    ``stepadj``: multiplier of the Fisher scoring steps (not of the Newton steps).  ``ll0check``: metafor's local-maximum check.
     ``fallback``: estimators to try, in order, when the requested one fails (None = default chain).
     """
 
@@ -175,6 +187,15 @@ def _proj(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Computed through the QR decomposition of W^(1/2) X (P = W^(1/2) (I - QQ') W^(1/2)), which keeps
     full precision for badly scaled moderators (e.g. publication year) where forming X'WX does not.
     """
+    if X.shape[1] == 1:
+        # one column (the intercept-only model of every meta_analysis): P = W - (Wx)(Wx)' / x'Wx
+        # directly -- the same rounding as the QR route, without its overhead (this is the hot
+        # path of the iterations and of the Q-profile root finding)
+        wx = w * X[:, 0]
+        sxx = float(wx @ X[:, 0])
+        P = np.outer(wx, wx / -sxx)
+        P[np.diag_indices_from(P)] += w
+        return P, np.array([[1.0 / sxx]])
     sw = np.sqrt(w)
     Q, R = np.linalg.qr(X * sw[:, None])
     M = -(Q @ Q.T)
@@ -188,6 +209,11 @@ def _proj(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def qe_generalised(tau2: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
     """The generalised Q statistic ``y' P(tau2) y`` with weights ``1/(vi + tau2)`` (metafor ``.QE.func``)."""
     w = 1.0 / (vi + tau2)
+    if X.shape[1] == 1:  # one column: Q = sum w (y - x b)^2 with the WLS slope b, no k x k matrix
+        x = X[:, 0]
+        wx = w * x
+        r = y - x * (float(wx @ y) / float(wx @ x))
+        return float(w @ (r * r))
     P, _ = _proj(X, w)
     return float(y @ P @ y)
 
@@ -261,60 +287,105 @@ def _estimate(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Co
     raise SpecError(f"method={method!r} is not one of {', '.join(repr(m) for m in METHODS)}")  # pragma: no cover
 
 
-# Fisher scoring runs metafor's default number of iterations (100); if it has not converged by then
-# and control maxiter allows more, the fixed point is found directly as the root of the score
-# equation (Brent's method on a bracket around the last iterate) instead of creeping towards it.
-_FISHER_PHASE = 100
+# ML/REML/EB: ONE convergence path, shared with the batch engine (evigrade.batch.engine runs the
+# same steps vectorised and imports these constants; tests/unit/test_batch_engine.py checks that the
+# two agree to 1e-8 on every statistic, note and fallback):
+#
+# 1. metafor's Fisher scoring (step = score / information, x ``stepadj``) from the HE value
+#    truncated at 0, for up to ``NEWTON_AFTER`` = 100 updates (metafor's default maxiter).  Where
+#    metafor converges, evigrade takes the very same steps and stops at the very same point.
+#    (Newton could take over after two steps -- the batch engine did, about twice as fast -- but
+#    Fisher scoring converges linearly and metafor's stopping point then lies up to ~3e-12 from the
+#    exact maximiser, e.g. ML with moderators on dat.bcg, 2.4e-9 relative in a p-value: more than
+#    the golden tolerance.  Reproducing metafor's own iterates keeps every golden at 1e-9.)
+# 2. from update 101 on (metafor's default has given up by then: its Fisher scoring oscillates
+#    between two values -- about 2 in 100,000 simulated analyses -- or creeps on a flat likelihood)
+#    a Newton step on the same estimating equation (score / -d score/d tau2) is taken where it is
+#    valid (negative second derivative, i.e. towards a maximum; finite; tau2 stays >= 0), a Fisher
+#    scoring step otherwise.  Newton converges quadratically to the maximiser, the value metafor
+#    reaches with control=list(stepadj=0.5) (tests/reference/golden/rma_convergence.json);
+# 3. step halving keeps tau2 >= 0 exactly as metafor (from tau2 = 0 a downward step is 0);
+# 4. stop when |step| <= threshold (or |step| <= ROUNDING_STOP * tau2, below which tau2 cannot
+#    resolve a step), or after two Newton steps in a row in the quadratic phase when
+#    the next change (about |d_k|^3 / |d_(k-1)|^2) is below the threshold;
+# 5. at most ``maxiter`` updates in all (metafor's meaning of maxiter; evigrade's default 1000);
+#    not converged by then -> the fallback chain (PM -> DL), the only case where it is used.
+NEWTON_AFTER = 100
+#: A step no larger than this multiple of tau2 is at the rounding level of tau2 (a few ulps) and also
+#: ends the iteration: with an absolute threshold alone (metafor's rule), tau2 above ~500 could never
+#: meet threshold = 1e-12 and the iterates would flip between neighbouring floating-point numbers.
+ROUNDING_STOP = 8 * float(np.finfo(float).eps)
+#: relative step at which the safeguarded Newton root finder (PM) stops; shared with the batch engine.
+ROOT_RTOL = 1e-13
 
 
-def _score(method: str, t: float, y, vi, X) -> tuple[float, float]:
-    """Numerator and denominator of metafor's Fisher scoring step at tau2 = t (step = num / den)."""
+def _score_parts(method: str, t: float, y, vi, X, newton: bool) -> tuple[float, float, float]:
+    """(score, Fisher information, -d score/d tau2) at tau2 = t for ML/REML/EB (metafor's scaling:
+    Fisher step = score / information).  The last is only computed when ``newton``."""
     k, p = X.shape
     w = 1.0 / (vi + t)
     P, _ = _proj(X, w)
     Py = P @ y
+    PyPy = float(Py @ Py)
+    curv = float("nan")
     if method == "ML":
-        return float(Py @ Py) - float(w.sum()), float((w**2).sum())
+        info = float((w**2).sum())
+        if newton:
+            curv = 2.0 * float(Py @ P @ Py) - info
+        return PyPy - float(w.sum()), info, curv
     if method == "REML":
-        return float(Py @ Py) - float(np.trace(P)), float(np.sum(P * P))
-    return float(y @ Py) * k / (k - p) - k, float(w.sum())  # EB
+        info = float(np.sum(P * P))
+        if newton:
+            curv = 2.0 * float(Py @ P @ Py) - info
+        return PyPy - float(np.trace(P)), info, curv
+    c = k / (k - p)  # EB
+    if newton:
+        curv = PyPy * c
+    return float(y @ Py) * c - k, float(w.sum()), curv
 
 
 def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
     tau2 = float(start)
-    change = con.threshold + 1
     it = 0
-    conv = True
-    adj = 0.0
-    limit = min(con.maxiter, _FISHER_PHASE)
-    while change > con.threshold:
-        it += 1
-        old = tau2
-        if not np.all(np.isfinite(1.0 / (vi + tau2))):
-            conv = False
-            break
-        num, den = _score(method, tau2, y, vi, X)
-        adj = num / den * con.stepadj
-        if not math.isfinite(adj):
-            adj = 0.0
-        halvings = 0
-        while tau2 + adj < 0.0 and halvings < 2000:  # step halving keeps tau2 >= 0
-            adj /= 2.0
-            halvings += 1
-        if tau2 + adj < 0.0:
-            adj = -tau2
-        tau2 = tau2 + adj
-        change = abs(old - tau2)
-        if it > limit:
-            conv = False
-            break
-    polished = False
-    if not conv and con.maxiter > _FISHER_PHASE and math.isfinite(tau2):
-        root = _score_root(method, tau2, adj, y, vi, X, con.threshold, con.maxiter - _FISHER_PHASE)
-        if root is not None:
-            tau2, extra = root
-            it += extra
-            conv = polished = True
+    conv = False
+    prev_abs = math.inf
+    prev_newton = False
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        while True:
+            it += 1
+            if not np.all(np.isfinite(1.0 / (vi + tau2))):
+                break
+            newton = it > NEWTON_AFTER
+            score, info, curv = _score_parts(method, tau2, y, vi, X, newton)
+            adj = score / info * con.stepadj
+            use = False
+            if newton:
+                nstep = score / curv if curv != 0.0 else math.nan
+                use = curv > 0.0 and math.isfinite(nstep) and tau2 + nstep >= 0.0
+                if use:
+                    adj = nstep
+            if not math.isfinite(adj):
+                adj = 0.0  # as metafor (NaN step -> no change)
+            if tau2 + adj < 0.0:
+                if tau2 <= 0.0:
+                    adj = 0.0  # metafor halves a downward step from 0 until it underflows to 0
+                else:
+                    while tau2 + adj < 0.0:  # step halving keeps tau2 >= 0
+                        adj *= 0.5
+            tau2 = tau2 + adj
+            aabs = abs(adj)
+            done = aabs <= con.threshold or aabs <= ROUNDING_STOP * tau2
+            if newton:
+                if (use and prev_newton and aabs <= 1e-6 and aabs < prev_abs
+                        and aabs * aabs * aabs <= con.threshold * prev_abs * prev_abs):
+                    done = True
+                prev_newton = use
+            prev_abs = aabs
+            if done:
+                conv = True
+                break
+            if it >= con.maxiter:
+                break
     if not conv or not math.isfinite(tau2):
         return _Tau2(tau2, False, it, {})
     if 0.0 < tau2 < 1e-6 * float(vi.min()) and _step_at_zero(method, y, vi, X) <= 0.0:
@@ -324,10 +395,11 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
         # it differs from metafor by less than the threshold).
         tau2 = 0.0
     notes: list[Note] = []
-    if polished:
-        notes.append(Note("slow_convergence", f"{method}: Fisher scoring had not converged after {_FISHER_PHASE} "
-                                              "iterations; the estimate was completed by solving the score "
-                                              "equation directly (same estimate, found faster)."))
+    if it > NEWTON_AFTER:
+        notes.append(Note("slow_convergence", f"{method}: Fisher scoring had not converged after {NEWTON_AFTER} "
+                                              "iterations (metafor's default would stop without a result); the "
+                                              "maximum was reached by Newton steps on the same estimating "
+                                              "equation (the value metafor finds with control=list(stepadj=0.5))."))
     if con.ll0check and method in ("ML", "REML"):
         ll0 = _loglik(method, 0.0, y, vi, X)
         ll = _loglik(method, tau2, y, vi, X)
@@ -345,41 +417,38 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
     return _Tau2(tau2, True, it, {"P": P, "w": w}, tuple(notes))
 
 
-def _score_root(method, t, last_adj, y, vi, X, xtol, maxiter) -> tuple[float, int] | None:
-    """Root of the score numerator near ``t`` (bracketed by expanding steps), or None."""
-    def f(x: float) -> float:
-        return _score(method, x, y, vi, X)[0]
+def solve_q(y, vi, X, target: float, lo: float, hi: float, maxiter: int) -> tuple[float, bool, int]:
+    """Solve Q_gen(tau2) = target on [lo, hi] (requires Q(lo) >= target >= Q(hi)).
 
-    ft = f(t)
-    if not math.isfinite(ft):
-        return None
-    if ft == 0.0:
-        return t, 1
-    step = max(abs(last_adj), 1e-8 * float(np.mean(vi)), 1e-300)
-    evals = 1
-    if ft > 0:  # the likelihood still rises: look upwards
-        lo, hi = t, t + step
-        while f(hi) > 0:
-            evals += 1
-            lo, step = hi, step * 2
-            hi = t + step
-            if evals > 200 or not math.isfinite(hi):
-                return None
-    else:  # falls: look downwards, the boundary 0 at the latest
-        hi, lo = t, max(0.0, t - step)
-        while f(lo) < 0:
-            evals += 1
-            if lo == 0.0:
-                return 0.0, evals  # the maximum is on the boundary
-            hi, step = lo, step * 2
-            lo = max(0.0, t - step)
-            if evals > 200:
-                return None
-    try:
-        r, rr = optimize.brentq(f, lo, hi, xtol=xtol, maxiter=max(maxiter, 1), full_output=True)
-    except (ValueError, RuntimeError):
-        return None
-    return (float(r), evals + rr.function_calls) if rr.converged else None
+    The algorithm of the batch engine (``evigrade.batch.engine._solve_q``), one analysis at a time:
+    Q_gen is strictly decreasing, so the root is unique; Newton's method is applied to
+    1/Q - 1/target (nearly linear in tau2, about three steps), a bracket is kept from the sign of
+    Q - target at every iterate, and a step that leaves it is replaced by bisection.  Stops when the
+    step (or the bracket) is below ``ROOT_RTOL`` relative; at most ``maxiter`` iterations.
+    Returns (root, converged, iterations).
+    """
+    t = float(lo)
+    lo_b, hi_b = float(lo), float(hi)
+    for it in range(1, maxiter + 1):
+        w = 1.0 / (vi + t)
+        P, _ = _proj(X, w)
+        Py = P @ y
+        q = float(y @ Py)
+        dq = -float(Py @ Py)
+        if q >= target:
+            lo_b = t
+        else:
+            hi_b = t
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = (q - target) / (-dq) * (q / target) if dq != 0.0 and target != 0.0 else math.nan
+        new = t + step
+        if not math.isfinite(new) or new < lo_b or new > hi_b:
+            new = 0.5 * (lo_b + hi_b)
+        done = abs(new - t) <= ROOT_RTOL * max(1.0, abs(new)) or hi_b - lo_b <= ROOT_RTOL * max(1.0, hi_b)
+        t = new
+        if done:
+            return t, True, it
+    return t, False, maxiter
 
 
 def _step_at_zero(method: str, y, vi, X) -> float:
@@ -440,12 +509,10 @@ def _paule_mandel(y, vi, X, con: Control) -> _Tau2:
                                                   f"[0, {start:.6g}] to [0, {tau2_max:.6g}] to reach the root."),)
         if not (fmax <= 0):  # also catches NaN
             return _Tau2(float("nan"), False, 0, {})
-        try:
-            t, rr = optimize.brentq(f, 0.0, tau2_max, xtol=con.tol, maxiter=con.maxiter, full_output=True)
-        except (RuntimeError, ValueError):
-            return _Tau2(float("nan"), False, con.maxiter, {})
-        it = rr.iterations
-        if not rr.converged:
+        # the same safeguarded Newton iteration as the batch engine, capped at maxiter iterations
+        # (metafor: uniroot(maxiter=maxiter)); it cannot diverge, so it fails only when maxiter is tiny
+        t, ok, it = solve_q(y, vi, X, float(target), 0.0, tau2_max, con.maxiter)
+        if not ok:
             return _Tau2(float(t), False, it, {})
     w = 1.0 / (vi + t)
     return _Tau2(float(t), True, int(it), {"w": w}, notes)
