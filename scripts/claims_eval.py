@@ -5,8 +5,9 @@
     python scripts/claims_eval.py --evidence snapshot  # against the stored snapshot the tests use
     python scripts/claims_eval.py --evidence reference # against the hand-curated reference evidence
     python scripts/claims_eval.py --show-errors        # list every disagreement with the reasons
-    python scripts/claims_eval.py --all                # all five labelled sets together (259 sentences)
+    python scripts/claims_eval.py --all                # all six labelled sets together (282 sentences)
     python scripts/claims_eval.py --write-snapshot     # store the live bundled evidence as the snapshot
+                                                       # (tests/claims/bundled_evidence_snapshot.json)
 
 tests/unit/test_claims_eval.py runs the same evaluation and requires the figures printed here.
 """

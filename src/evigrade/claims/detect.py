@@ -77,6 +77,8 @@ class Assertion:
     harm: tuple[str, ...] = ()              # outcome concepts the sentence says get worse
     reported: bool = False                  # reports what a study found ("a review found that ...")
     reason: str = ""
+    mechanism_general: bool = False         # about how the treatment works in general ("how it works is unknown")
+    inferior: bool = False                  # the comparator does better ("reduces pain less than injection")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,8 +89,32 @@ class Assertion:
             "timeframe_cues": list(self.timeframe_cues), "universal_cue": self.universal_cue,
             "negated": self.negated, "negation_cue": self.negation_cue,
             "comparators": list(self.comparator_terms), "worse": list(self.harm), "reported": self.reported,
+            "mechanism_general": self.mechanism_general, "inferior": self.inferior,
         }
 
+
+#: The treatment does less than its comparator: "reduces pain less than trigger-point injection",
+#: "is less effective than", "not as effective as", "inferior to" (but "less pain than sham" is a benefit).
+_INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|increases?)\b[^.;]{0,40}?(?<!no )\bless\s+than|"
+                       r"(less|not\s+as)\s+(effective|helpful|useful|beneficial|good|efficacious)\s+(than|as)|"
+                       r"inferior\s+to|smaller\s+(effect|benefit|improvement|reduction)s?\s+than|"
+                       r"(did|does|do|performs?|performed)\s+(less\s+well|worse)\s+than|"
+                       # the comparator as the subject: "injection relieves pain better than dry needling"
+                       r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+(trigger[\s-]+point\s+)?"
+                       r"dry\s+needling)")
+
+#: A sentence about how the treatment works in general (not one named mechanism) ...
+_MECH_GENERAL = re.compile(r"(?i)\b(how\s+(dry\s+needling|it|this|the\s+(treatment|technique|therapy|needling|needle))\s+"
+                           r"(really\s+|actually\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(dry\s+needling|it)\s+works?|"
+                           r"mechanisms?\s+(of\s+action|behind|of\s+(dry\s+)?needling|of\s+(the\s+)?(treatment|technique|it))|"
+                           r"(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
+#: ... and what it says about that knowledge.
+_MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+)*(understood|known|established|"
+                         r"clear|proven|explained|settled)|unproven|unknown|unclear|uncertain|mystery|debated|debate|"
+                         r"remains?\s+(to\s+be|unclear|uncertain|debated)|poorly\s+understood|little\s+is\s+known)")
+_MECH_SURE = re.compile(r"(?i)\b(we\s+(now\s+)?know|(well|fully|clearly)\s+(understood|established|explained)|"
+                        r"is\s+(now\s+)?(clear|known|understood|established)|proven|proved|shown|explained|established|"
+                        r"science\s+(shows|proves)|research\s+shows)")
 
 _REDUCE_BEFORE = re.compile(r"(?i)\b(less|reduc\w*|reliev\w*|lower\w*|fewer|eas\w*|improv\w*|no more|"
                             r"decreas\w*|free of|rid of)\W+(\w+\W+)?$")
@@ -185,9 +211,13 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
     for c in lex.pack_outcomes:
         hits += [("outcome", c.concept, term, a, b, 2) for term, a, b in c.terms.find(t)]  # type: ignore[misc]
     # "less pain after treatment" is an outcome claim, not the mild event "pain after treatment"
+    # and "helps tension headaches" is a condition the treatment is claimed to treat, not the
+    # adverse event "headache after treatment"
+    treats = "headache" in t.lower() and (bool(lex.effect.find(t)) or bool(lex.size["complete"].find(t)))
     hits += [("mild", "mild", term, a, b) for term, a, b in lex.mild_events.find(t)
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
-                     and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))]
+                     and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
+             and not (treats and re.match(r"(?i)headache", term))]
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
@@ -338,7 +368,19 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
                     # difference after one session, and results last for months"
                     or (general_cue and has_effect and (bool(timeframes) or size_level is not None
                                                         or strong is not None or universal is not None))))
-    is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general
+    # how the treatment works, in general: a claim when the sentence takes a stance on it
+    mech_general = False
+    if not mech_claim and _MECH_GENERAL.search(t):
+        if _MECH_DOUBT.search(t):
+            mech_general, negated, certainty, cue = True, True, "very_low", _MECH_DOUBT.search(t).group(0)  # type: ignore[union-attr]
+            neg_cue = cue
+        elif _MECH_SURE.search(t) or strong is not None:
+            mech_general = True
+            if certainty != "high" or cue is None:
+                certainty, cue = "high", (strong[0] if strong else _MECH_SURE.search(t).group(0))  # type: ignore[union-attr]
+    if mech_general:
+        general = False
+    is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general or mech_general
     if not outcome_claim:
         outcomes, outcome_terms = (), ()
     if not mech_claim:
@@ -347,6 +389,10 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         foreign = ()
     reason = "" if is_claim else "no outcome, mechanism, safety or efficacy assertion found"
     harm = [x for x in harm if x in outcomes]
+    inf = _INFERIOR.search(t) if comp_idx else None
+    inferior = inf is not None
+    if inf is not None and neg is not None and neg_cue is not None and neg_cue.lower() in inf.group(0).lower():
+        negated, neg_cue = False, None  # "less effective than massage" compares; it does not deny an effect
     return Assertion(
         harm=tuple(harm), reported=reported, text=text, is_claim=is_claim, outcomes=outcomes, outcome_terms=outcome_terms, foreign=foreign,
         mechanisms=mechanisms, mechanism_terms=mechanism_terms, safety=safety, safety_detail=detail,
@@ -354,4 +400,5 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         size=size_level, size_cue=size_cue, timeframes=timeframes, timeframe_cues=timeframe_cues,
         universal_cue=universal[0] if universal else None, negated=negated, negation_cue=neg_cue,
         comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
+        mechanism_general=mech_general, inferior=inferior,
     )

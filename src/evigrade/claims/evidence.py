@@ -64,6 +64,11 @@ def _t(x: Any) -> tuple[Any, ...]:
     return ()
 
 
+def _strs(x: Any) -> tuple[str, ...]:
+    """Like ``_t`` but keeps only the non-empty strings (synonyms must be text)."""
+    return tuple(v for v in _t(x) if isinstance(v, str) and v)
+
+
 def _seq(x: Any) -> tuple[Any, ...]:
     """A list or tuple -> tuple; anything else -> () (summary data read defensively)."""
     return tuple(x) if isinstance(x, (list, tuple)) else ()
@@ -98,10 +103,13 @@ class EvidenceFinding:
     basis: str = ""
     population: str = ""
     comparison_id: str = ""
+    evidence_form: str = ""
+    certainty_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
             "population": self.population, "comparison_id": self.comparison_id,
+            "evidence_form": self.evidence_form, "certainty_note": self.certainty_note,
             "outcome": self.outcome, "outcome_name": self.outcome_name, "synonyms": list(self.synonyms),
             "family": self.family, "timepoints": list(self.timepoints), "comparison": self.comparison,
             "certainty": self.certainty, "magnitude": self.magnitude, "direction": self.direction,
@@ -136,12 +144,28 @@ class EvidenceSafety:
     serious_rate: float | None = None
     summary: str = ""
     sources: tuple[str, ...] = ()
+    #: the range of the mild-event rate across sources when they are too few to pool (< 3)
+    mild_rate_low: float | None = None
+    mild_rate_high: float | None = None
+    #: per event type: (event, severity, rate_low, rate_high, frequency) with rates as proportions
+    event_rates: tuple[tuple[str, str, float | None, float | None, str], ...] = ()
+
+    def mild_rate_text(self) -> str:
+        """'about 25% of treatments' or '19% to 37% of treatments', or '' when no rate is known."""
+        if self.mild_rate is not None:
+            return f"about {self.mild_rate:.0%} of treatments"
+        if self.mild_rate_low is not None and self.mild_rate_high is not None:
+            return f"{self.mild_rate_low:.0%} to {self.mild_rate_high:.0%} of treatments across sources"
+        return ""
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
             "rating": self.rating, "common_mild_events": list(self.common_mild_events),
             "serious_rare_events": list(self.serious_rare_events), "mild_rate": self.mild_rate,
             "serious_rate": self.serious_rate, "summary": self.summary, "sources": list(self.sources),
+            "mild_rate_low": self.mild_rate_low, "mild_rate_high": self.mild_rate_high,
+            "event_rates": [{"event": e, "severity": sev, "rate_low": lo, "rate_high": hi, "frequency": fr}
+                            for e, sev, lo, hi, fr in self.event_rates],
         })
 
 
@@ -155,11 +179,15 @@ class Evidence:
     safety: EvidenceSafety | None = None
     origin: str = ""
     notes: tuple[Note, ...] = ()
+    #: the summary's key message on mechanisms (e.g. "how dry needling works is unproven: none of
+    #: the 12 proposed mechanisms is established ..."), used in rewordings
+    mechanisms_summary: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
             "origin": self.origin,
+            "mechanisms_summary": self.mechanisms_summary,
             "findings": [f.to_dict() for f in self.findings],
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "safety": None if self.safety is None else self.safety.to_dict(),
@@ -181,6 +209,7 @@ class Evidence:
                 ci_high=_num(f.get("ci_high")), statement=f.get("statement"), source=str(f.get("source") or ""),
                 basis=str(f.get("basis") or ""), population=str(f.get("population") or ""),
                 comparison_id=str(f.get("comparison_id") or ""),
+                evidence_form=str(f.get("evidence_form") or ""), certainty_note=str(f.get("certainty_note") or ""),
             ))
         mechs = [EvidenceMechanism(name=str(m["name"]), support_label=_norm_support(m.get("support_label")),
                                    synonyms=_t(m.get("synonyms")), sources=_t(m.get("sources")))
@@ -191,10 +220,16 @@ class Evidence:
             safety = EvidenceSafety(rating=str(s.get("rating") or ""), common_mild_events=_t(s.get("common_mild_events")),
                                     serious_rare_events=_t(s.get("serious_rare_events")),
                                     mild_rate=_num(s.get("mild_rate")), serious_rate=_num(s.get("serious_rate")),
-                                    summary=str(s.get("summary") or ""), sources=_t(s.get("sources")))
+                                    summary=str(s.get("summary") or ""), sources=_t(s.get("sources")),
+                                    mild_rate_low=_num(s.get("mild_rate_low")), mild_rate_high=_num(s.get("mild_rate_high")),
+                                    event_rates=tuple((str(r.get("event") or ""), str(r.get("severity") or ""),
+                                                       _num(r.get("rate_low")), _num(r.get("rate_high")),
+                                                       str(r.get("frequency") or ""))
+                                                      for r in _seq(s.get("event_rates")) if isinstance(r, Mapping)))
         notes = tuple(Note(n["code"], n["message"], n.get("study")) for n in d.get("notes", ()))
         return cls(intervention=str(d.get("intervention") or "dry needling"), findings=tuple(findings),
-                   mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes)
+                   mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes,
+                   mechanisms_summary=str(d.get("mechanisms_summary") or ""))
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +293,7 @@ def _norm_direction(x: Any) -> str | None:
         x = x.get("direction")
     if x is None:
         return None
-    s = str(x).strip().lower()
+    s = str(x).strip().lower().replace("_", " ")
     if s in ("benefit", "harm", "none"):
         return s
     if s in ("favours intervention", "favors intervention", "favours dn", "favors dn", "beneficial", "improvement"):
@@ -267,7 +302,7 @@ def _norm_direction(x: Any) -> str | None:
         return "none"
     if s.startswith("favours") or s.startswith("favors") or s in ("harmful", "worse"):
         return "harm"
-    return None
+    return None  # "unclear", "mixed": no direction
 
 
 def _norm_support(x: Any) -> str:
@@ -359,7 +394,7 @@ def _pack_outcomes(pack: Any) -> dict[str, dict[str, Any]]:
         syn = get("synonyms") or get("aliases") or ()
         out[str(oid)] = {
             "name": str(get("name") or oid),
-            "synonyms": tuple(str(s) for s in _t(syn)),
+            "synonyms": _strs(syn),
             "family": str(get("family") or ""),
             "benefit": str(get("benefit") or "lower"),
         }
@@ -386,11 +421,54 @@ _NO_EFFECT_TEXT = re.compile(r"(?i)\b(no (significant )?(effect|difference|diffe
                              r"non.?significant|no between.group|did not differ)\b")
 
 
+_STR = (str,)
+_NUMBER = (int, float, str)  # numbers, or numeric text; booleans are refused separately
+#: The types each summary-finding field may have; anything else is dropped with a Note.
+_FINDING_TYPES: dict[str, tuple[type, ...]] = {
+    **{k: _STR for k in ("outcome", "outcome_id", "outcome_name", "outcome_label", "family", "benefit",
+                         "benefit_direction", "timepoint", "timepoint_bucket", "bucket", "comparison_label",
+                         "comparison_id", "population", "population_label", "measure", "statement", "basis",
+                         "evidence_form", "certainty_note", "result", "reported_as", "reported_result")},
+    **{k: _NUMBER for k in ("estimate", "ci_low", "ci_high")},
+    "certainty": (str, Mapping), "direction": (str, Mapping), "reported_direction": (str,),
+    "magnitude": (str, Mapping), "comparison": (str, Mapping), "grade": (Mapping,),
+    "sources": (str, list, tuple, Mapping), "source": (str, list, tuple, Mapping),
+    "primary_source": (str, list, tuple, Mapping), "synonyms": (str, list, tuple),
+    "reviews": (list, tuple), "narrative": (list, tuple), "summary": (str,),
+}
+
+
+def _clean_finding(f: Mapping[str, Any], i: int, notes: list[Note]) -> dict[str, Any] | None:
+    """A copy of summary finding ``i`` with wrongly typed fields dropped (one Note per finding);
+    None (with a Note) when the finding names no outcome."""
+    out: dict[str, Any] = {}
+    dropped: list[str] = []
+    for k, v in f.items():
+        want = _FINDING_TYPES.get(k) if isinstance(k, str) else None
+        if want is None or v is None:
+            if isinstance(k, str):
+                out[k] = v
+            continue
+        if isinstance(v, bool) or not isinstance(v, want):
+            dropped.append(f"{k}={v!r:.40}")
+            continue
+        out[k] = v
+    oid = out.get("outcome") or out.get("outcome_id")
+    if not isinstance(oid, str) or not oid.strip():
+        notes.append(Note("claims_finding_skipped", f"Summary finding {i + 1} was skipped: it names no outcome "
+                                                    f"(outcome is {f.get('outcome')!r:.40})."))
+        return None
+    if dropped:
+        notes.append(Note("claims_field_ignored", f"Summary finding {i + 1} ({oid}): ignored field(s) of the "
+                                                  f"wrong type: {', '.join(dropped)}."))
+    return out
+
+
 def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]) -> EvidenceFinding:
     oid = str(_get(f, "outcome", "outcome_id", default=""))
     info = outcomes.get(oid, {})
     name = str(_get(f, "outcome_name", "outcome_label", default=info.get("name") or oid.replace("_", " ")))
-    synonyms = tuple(dict.fromkeys(_t(info.get("synonyms")) + _t(f.get("synonyms"))))
+    synonyms = tuple(dict.fromkeys(_strs(info.get("synonyms")) + _strs(f.get("synonyms"))))
     benefit = str(_get(f, "benefit", "benefit_direction", default=info.get("benefit") or "lower"))
     measure = _get(f, "measure")
     measure = measure if isinstance(measure, str) and measure else None
@@ -403,9 +481,12 @@ def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str,
     magnitude = _norm_magnitude(_get(f, "magnitude", default=None) or gmag or grade.get("magnitude")) \
         or derive_magnitude(measure, est)
     # "shows benefit" means the CI excludes no effect: the CI decides whenever there is one
+    # a narrative finding (no numeric estimate) carries the direction its sources reported
     direction = derive_direction(measure, lo, hi, benefit) \
-        or _norm_direction(_get(f, "direction", default=None) or gmag.get("direction"))
-    if direction is None:
+        or _norm_direction(_get(f, "direction", "reported_direction", default=None) or gmag.get("direction"))
+    if direction is None and not f.get("reported_direction"):
+        # an older summary without reported_direction: read "no effect" from the reported text; when
+        # the summary says the reports are "mixed" or "unclear", that judgement stands
         texts = [str(f.get(k) or "") for k in ("result", "reported_as", "reported_result", "summary")]
         for r in _seq(f.get("reviews")):
             if isinstance(r, Mapping):
@@ -428,7 +509,9 @@ def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str,
         source=_sources_text(_get(f, "sources", "source", "primary_source", default="")),
         basis=str(_get(f, "basis", default="")),
         population=str(_get(f, "population_label", "population", default="")),
-        comparison_id=str(f.get("comparison") if not isinstance(f.get("comparison"), Mapping) else ""),
+        comparison_id=f.get("comparison") if isinstance(f.get("comparison"), str) else "",
+        evidence_form=str(_get(f, "evidence_form", default="")),
+        certainty_note=str(_get(f, "certainty_note", default="")),
     )
 
 
@@ -443,7 +526,7 @@ def _mechanism_from_dict(m: Mapping[str, Any]) -> EvidenceMechanism:
     for e in _seq(m.get("evidence")):
         if isinstance(e, Mapping):
             srcs.append(" ".join(str(e.get(k)) for k in ("claim_id", "citation") if e.get(k)))
-    return EvidenceMechanism(name=name, support_label=_norm_support(label), synonyms=_t(m.get("synonyms")),
+    return EvidenceMechanism(name=name, support_label=_norm_support(label), synonyms=_strs(m.get("synonyms")),
                              sources=tuple(x for x in srcs if x))
 
 
@@ -455,10 +538,14 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
     summary = str(_get(s, "summary", "statement", default=""))
     mild_rate = _num(_get(s, "mild_rate", default=None))
     serious_rate = _num(_get(s, "serious_rate", default=None))
+    mild_low = _num(_get(s, "mild_rate_low", default=None))
+    mild_high = _num(_get(s, "mild_rate_high", default=None))
     if isinstance(rating_raw, Mapping):
         summary = summary or str(rating_raw.get("sentence") or "")
         mild_rate = mild_rate if mild_rate is not None else _num(rating_raw.get("mild_estimate"))
         serious_rate = serious_rate if serious_rate is not None else _num(rating_raw.get("serious_estimate"))
+        mild_low = mild_low if mild_low is not None else _num(rating_raw.get("mild_low"))
+        mild_high = mild_high if mild_high is not None else _num(rating_raw.get("mild_high"))
         rating = str(rating_raw.get("label") or "")
     else:
         rating = str(rating_raw or "")
@@ -478,16 +565,33 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
         if isinstance(cr, Mapping) and cr.get("event"):
             serious.append(str(cr["event"]))
             sources.append(" ".join(str(cr.get(k)) for k in ("safety_id", "source_id") if cr.get(k)))
-    if mild_rate is None:
-        for pool in _seq(s.get("pools")):
-            if isinstance(pool, Mapping) and pool.get("severity") == "mild" and pool.get("basis") == "treatments":
+    for pool in _seq(s.get("pools")):
+        if isinstance(pool, Mapping) and pool.get("severity") == "mild" and pool.get("basis") == "treatments":
+            # fewer than 3 sources are not pooled: the summary gives the range across sources instead
+            if mild_rate is None:
                 mild_rate = _num(pool.get("estimate"))
+            if mild_low is None and mild_high is None:
+                mild_low, mild_high = _num(pool.get("range_low")), _num(pool.get("range_high"))
+    event_rates: list[tuple[str, str, float | None, float | None, str]] = []
+    for et in _seq(s.get("event_types")):
+        if not isinstance(et, Mapping) or not isinstance(et.get("event_type"), str) or not et.get("event_type"):
+            continue
+        sev = et.get("severity") if isinstance(et.get("severity"), str) else ""
+        freq = et.get("frequency") if isinstance(et.get("frequency"), str) else ""
+        event_rates.append((et["event_type"], sev, _num(et.get("rate_low")), _num(et.get("rate_high")), freq))
+        if sev == "mild" and freq == "common":
+            mild.append(et["event_type"])
     mild = [str(e.get("event") if isinstance(e, Mapping) else e) for e in mild]
     serious = [str(e.get("event") if isinstance(e, Mapping) else e) for e in serious]
     return EvidenceSafety(rating=rating or "not rated", common_mild_events=tuple(dict.fromkeys(mild)),
                           serious_rare_events=tuple(dict.fromkeys(serious)), mild_rate=mild_rate,
                           serious_rate=serious_rate, summary=summary,
-                          sources=tuple(dict.fromkeys(x for x in sources if x)))
+                          sources=tuple(dict.fromkeys(x for x in sources if x)),
+                          mild_rate_low=mild_low, mild_rate_high=mild_high, event_rates=tuple(event_rates))
+
+
+#: What reading an oddly shaped summary can raise; caught per item and recorded as a Note.
+_ODD = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
@@ -496,15 +600,62 @@ def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
     if not isinstance(summary, Mapping):
         raise InputError("summary must be the dict from Summary.to_dict()", value=type(summary).__name__,
                          fix="pass summary.to_dict()")
-    outcomes = _pack_outcomes(pack)
-    outcomes.update({k: v for k, v in _pack_outcomes(summary).items() if k not in outcomes})
-    findings = tuple(_finding_from_dict(f, outcomes) for f in _seq(summary.get("findings")) if isinstance(f, Mapping))
+    notes: list[Note] = []
+    outcomes: dict[str, dict[str, Any]] = {}
+    for where, src in (("the pack", pack), ("the summary", summary)):
+        try:
+            got = _pack_outcomes(src)
+        except _ODD as exc:
+            notes.append(Note("claims_outcomes_skipped", f"Outcome names and synonyms in {where} could not be read "
+                                                         f"({type(exc).__name__}: {exc}); outcome names come from the findings."))
+            continue
+        outcomes.update({k: v for k, v in got.items() if k not in outcomes})
+    findings_l: list[EvidenceFinding] = []
+    raw_findings = summary.get("findings")
+    if raw_findings is not None and not isinstance(raw_findings, (list, tuple)):
+        notes.append(Note("claims_field_ignored", f"The summary's findings are not a list "
+                                                  f"(got {type(raw_findings).__name__}); no findings were read."))
+    for i, f in enumerate(_seq(raw_findings)):
+        if not isinstance(f, Mapping):
+            notes.append(Note("claims_finding_skipped", f"Summary finding {i + 1} was skipped: it is not a mapping "
+                                                        f"(got {type(f).__name__})."))
+            continue
+        clean = _clean_finding(f, i, notes)
+        if clean is None:
+            continue
+        try:
+            findings_l.append(_finding_from_dict(clean, outcomes))
+        except _ODD as exc:  # a nested field of an unexpected shape: skip the finding, say so
+            notes.append(Note("claims_finding_skipped", f"Summary finding {i + 1} ({clean.get('outcome')}) was "
+                                                        f"skipped: {type(exc).__name__}: {exc}."))
+    findings = tuple(findings_l)
     mechs_raw = summary.get("mechanisms")
     if isinstance(mechs_raw, Mapping):
         mechs_raw = mechs_raw.get("claims") or mechs_raw.get("items") or list(mechs_raw.values())
-    mechanisms = tuple(_mechanism_from_dict(m) for m in _seq(mechs_raw) if isinstance(m, Mapping))
+    mechs_l: list[EvidenceMechanism] = []
+    for i, m in enumerate(_seq(mechs_raw)):
+        if not isinstance(m, Mapping):
+            notes.append(Note("claims_mechanism_skipped", f"Summary mechanism {i + 1} was skipped: it is not a mapping "
+                                                          f"(got {type(m).__name__})."))
+            continue
+        name = _get(m, "name", "mechanism", "claim", default="")
+        if not isinstance(name, str) or not name.strip():
+            notes.append(Note("claims_mechanism_skipped", f"Summary mechanism {i + 1} was skipped: it has no "
+                                                          f"name (got {name!r:.40})."))
+            continue
+        try:
+            mechs_l.append(_mechanism_from_dict(m))
+        except _ODD as exc:
+            notes.append(Note("claims_mechanism_skipped", f"Summary mechanism {i + 1} ({name}) was skipped: "
+                                                          f"{type(exc).__name__}: {exc}."))
+    mechanisms = tuple(mechs_l)
     safety_raw = summary.get("safety")
-    safety = _safety_from_dict(safety_raw)
+    try:
+        safety = _safety_from_dict(safety_raw)
+    except _ODD as exc:
+        safety = None
+        notes.append(Note("claims_safety_skipped", f"The summary's safety section could not be read "
+                                                   f"({type(exc).__name__}: {exc}); safety claims are unsupported."))
     if safety is not None and not (safety.common_mild_events or safety.serious_rare_events):
         # C's raw safety section: fill the event lists from the reference profile's vocabulary
         ref = reference_evidence().safety
@@ -514,9 +665,18 @@ def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
                                     serious_rare_events=ref.serious_rare_events,
                                     mild_rate=safety.mild_rate or ref.mild_rate,
                                     serious_rate=safety.serious_rate or ref.serious_rate,
-                                    summary=safety.summary or ref.summary, sources=safety.sources or ref.sources)
-    name = intervention or str(summary.get("intervention") or "") or "dry needling"
-    notes = []
+                                    summary=safety.summary or ref.summary, sources=safety.sources or ref.sources,
+                                    mild_rate_low=safety.mild_rate_low, mild_rate_high=safety.mild_rate_high,
+                                    event_rates=safety.event_rates)
+            notes.append(Note("claims_safety_reference_events",
+                              "The summary's safety section names no events; the common mild and rare serious "
+                              "events were taken from the curated reference profile."))
+    interv = summary.get("intervention")
+    name = intervention or (interv if isinstance(interv, str) else "") or "dry needling"
+    mech_summary = ""
+    for km in _seq(summary.get("key_messages")):
+        if isinstance(km, Mapping) and km.get("kind") == "mechanisms" and isinstance(km.get("text"), str):
+            mech_summary = km["text"]
     if findings and all(f.certainty is None for f in findings):
         notes.append(Note("claims_unrated", "No finding in the summary carries a GRADE certainty yet; "
                                             "unrated findings support at most 'may' (low-certainty) wording."))
@@ -525,7 +685,7 @@ def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
     if any(f.certainty for f in findings):
         origin += " with GRADE certainty"
     return Evidence(intervention=name, findings=findings, mechanisms=mechanisms, safety=safety,
-                    origin=origin, notes=tuple(notes))
+                    origin=origin, notes=tuple(notes), mechanisms_summary=mech_summary)
 
 
 # --------------------------------------------------------------------------------------------

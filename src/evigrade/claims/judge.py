@@ -26,20 +26,34 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   contradicted where the comparator did better; a claim that an outcome gets worse is
   contradicted unless a finding shows harm.  No evidence of an effect at one time point is not a
   contradiction: a claimed time frame without a benefit finding is overstated (time_frame).
+* Narrative findings (a review or trial that reported a direction but no usable estimate; certainty
+  not rated) take part in the balance of benefit against no effect with a weight between very low
+  and low certainty (``_strength``), but the wording of a claim is compared with a GRADE-rated
+  finding whenever one speaks to it (``_prefer_rated``); on their own they support at most "may".
+* "Reduces pain less than injection", "less effective than", "injection works better than dry
+  needling" claim that the comparator does better: supported by findings where it did.
 * A sentence saying the evidence is very uncertain / limited / sparse is consistent unless a
   finding at that time has moderate or high certainty (then understated).
 * Mechanisms: proposed supports at most "may" wording, partially supported at most "probably",
   established any.  Lay metaphors with no pack counterpart ("resets the nervous system",
   "releases knots") are unsupported.
-* Safety: claims of no risk at all ("completely safe", "no side effects", "painless") and
+* How the treatment works in general ("how it works is not fully understood", "science has shown how
+  it works"): judged against the mechanisms' support labels (none established -> doubt is
+  consistent, certainty is overstated).
+* Safety: a named mild event is checked against its own rate when the evidence has one ("headache
+  is common" is contradicted at 0.14% of treatments; "bruising is rare" at 7.6%).  Claims of no
+  risk at all ("completely safe", "no side effects", "painless") and
   claims that serious harm is common, or mild events rare or absent, are contradicted by a
   profile with common mild and rare serious events; "generally safe", "serious events are rare",
   "soreness and bruising are common" are consistent.
+* Rewordings are passed through ``tidy`` (upstream statement oddities such as "in the immediate to
+  short term" or an unmatched ")" are cleaned here).
 * A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
   overstated > understated > consistent, and the union of the overstated aspects.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +111,7 @@ def _verb_forms(benefit: str, outcome_concept: str | None) -> tuple[str, str]:
 
 def _comparator_phrase(f: EvidenceFinding) -> str:
     comp = f.comparison or ""
-    if re.search(r"(?i)added to|add.?on|\+ other|plus", comp):
+    if re.search(r"(?i)added to|add.?on|\+ other|plus|same therapy without", comp):
         return " when added to other treatment"
     m = re.search(r"\bvs\.?\s+(.*)$", comp)
     if m:
@@ -105,7 +119,48 @@ def _comparator_phrase(f: EvidenceFinding) -> str:
         return f" compared with {c}" if c else ""
     if re.search(r"(?i)added to|add.?on|\+", comp):
         return " when added to other treatment"
+    if comp and not re.search(r"(?i)any comparator|not stated|unspecified|mixed|pooling all", comp):
+        # a pack's comparison label ("sham or placebo needling", "manual therapy")
+        return " compared with " + re.sub(r"\s*\([^)]*\)\s*$", "", comp).strip()
     return ""
+
+
+_TF_WORDS = {"immediate": "immediately after treatment", "short": "in the short term", "medium": "in the medium term",
+             "mid": "in the medium term", "long": "in the long term"}
+
+
+@functools.lru_cache(maxsize=2048)
+def tidy(text: str) -> str:
+    """Clean statement oddities before they reach a reader (they come from upstream wording):
+    "in the immediate to short term" -> "immediately after treatment and in the short term",
+    a ")" without its "(" ("compared with sham)."), "compared with comparator not stated",
+    "a/b/c" comparator labels, doubled spaces and stops, " ." and ",."."""
+    s = text
+    s = re.sub(r"(?i)\bin the (immediate|short|medium|mid|long)(?:[ -]term)? to (?:the )?(short|medium|mid|long)[ -]term\b",
+               lambda m: f"{_TF_WORDS[m.group(1).lower()]} and {_TF_WORDS[m.group(2).lower()]}", s)
+    s = re.sub(r"(?i)\s*\b(compared with|versus|vs\.?) (the )?(comparator|comparison) not (stated|reported)\b", "", s)
+    # drop a closing bracket that closes nothing (and an opening one never closed)
+    out, depth = [], 0
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                continue
+            depth -= 1
+        out.append(ch)
+    s = "".join(out)
+    while depth > 0:
+        i = s.rfind("(")
+        s = s[:i] + s[i + 1:]
+        depth -= 1
+    s = re.sub(r"(?<=[a-z])/(?=[a-z])", " or ", s) if re.search(r"compared with [^.;]*\w/\w", s) else s
+    s = re.sub(r"\s+([.,;:])", r"\1", s)
+    s = re.sub(r"([,;:])\.", ".", s)
+    s = re.sub(r"\.{2,}", ".", s)
+    s = re.sub(r"\(\s*\)", "", s)
+    s = re.sub(r"\s{2,}", " ", s).strip()
+    return s
 
 
 def statement_for(f: EvidenceFinding, intervention: str, concept: str | None = None) -> str:
@@ -117,7 +172,9 @@ def statement_for(f: EvidenceFinding, intervention: str, concept: str | None = N
     tf = " " + " and ".join(_TF_PHRASE[b] for b in f.timepoints) if f.timepoints else ""
     comp = _comparator_phrase(f)
     cert = f.certainty
-    rated = "" if cert else " (the certainty of this evidence has not been rated)"
+    rated = "" if cert else (" (reported without a usable effect estimate; the certainty of this evidence has not "
+                             "been rated)" if f.evidence_form == "narrative" else
+                             " (the certainty of this evidence has not been rated)")
     if cert == "very_low":
         return f"The evidence is very uncertain about the effect of {intervention} on {name}{tf}{comp}."
     subject = intervention[:1].upper() + intervention[1:]
@@ -222,13 +279,20 @@ def _overlap(f: EvidenceFinding, g: EvidenceFinding) -> bool:
     return not f.timepoints or not g.timepoints or bool(set(f.timepoints) & set(g.timepoints))
 
 
+def _strength(f: EvidenceFinding) -> float:
+    """How much a finding weighs when findings of benefit and of no effect are balanced: its GRADE
+    level (very low 0 ... high 3); an unrated (narrative) report 0.5, above a very-low-certainty
+    estimate ("very uncertain") but below a low-certainty one."""
+    return float(_C[f.certainty]) if f.certainty else 0.5
+
+
 def _outweighed(f: EvidenceFinding, null: list[EvidenceFinding], *, ties: bool = False) -> bool:
-    """True when a finding of no effect (or harm) at the same time is more certain than ``f``
-    (or as certain, with ``ties``).  Unrated findings count as ``UNRATED_CEILING``."""
-    rf = _C[f.certainty or UNRATED_CEILING]
+    """True when a finding of no effect (or harm) at the same time weighs more than ``f`` (or as
+    much, with ``ties``); see ``_strength``."""
+    rf = _strength(f)
     for n in null:
         if _overlap(f, n):
-            rn = _C[n.certainty or UNRATED_CEILING]
+            rn = _strength(n)
             if rn > rf or (ties and rn == rf):
                 return True
     return False
@@ -236,8 +300,29 @@ def _outweighed(f: EvidenceFinding, null: list[EvidenceFinding], *, ties: bool =
 
 def _is_head_to_head(f: EvidenceFinding) -> bool:
     """True for comparisons with another active treatment (not sham, control, add-on or pooled-any)."""
-    txt = f"{f.comparison_id} {f.comparison}"
+    return _head_to_head_text(f"{f.comparison_id} {f.comparison}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _head_to_head_text(txt: str) -> bool:
     return not _GENERAL_COMP.search(txt) and bool(_ACTIVE_COMP.search(txt))
+
+
+def _prefer_rated(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFinding]:
+    """The findings a claim is judged against: GRADE-rated ones when there are any.
+
+    Narrative findings (a review or trial that reported a direction without a usable estimate,
+    "certainty not rated") join only where no rated finding speaks: when none of the findings is
+    rated, or when none is rated at a time frame the sentence names.  A rated body of evidence is
+    what GRADE judges; an unrated report beside it neither confirms nor outweighs it, and on its own
+    it supports at most "may" (``UNRATED_CEILING``).
+    """
+    rated = [f for f in fs if f.certainty is not None]
+    if not rated:
+        return fs
+    if a.timeframes and not any(b in f.timepoints for f in rated for b in a.timeframes):
+        return rated + [f for f in fs if f.certainty is None and any(b in f.timepoints for b in a.timeframes)]
+    return rated
 
 
 def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], list[str]]:
@@ -306,9 +391,25 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
         # against head-to-head comparisons with other active treatments.
         own = [f for f in fs if not _is_head_to_head(f)]
         fs = own or fs
+    # Balancing benefit against no effect uses every finding, narrative reports included (weighed
+    # by _strength); the finding a claim's wording is compared with is a rated one when any is.
     benefit = [f for f in fs if f.direction == "benefit"]
     null = [f for f in fs if f.direction in ("none", "harm")]
     rank = lambda f: (_C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1))  # noqa: E731
+
+    if a.inferior and not a.negated:
+        # "reduces pain less than injection": what supports it is a finding where the comparator did
+        # better (direction "harm" for the treatment); findings of benefit or no difference weigh against
+        worse = [f for f in fs if f.direction == "harm"]
+        if worse:
+            benefit, null = worse, [f for f in fs if f.direction in ("none", "benefit")]
+        else:
+            best = max(benefit or null or fs, key=rank)
+            verdict = "contradicted" if benefit or null else "unsupported"
+            return _Part(verdict, evidence=[_finding_evidence(best)],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence says the comparator does better on {concept.label}, but no finding "
+                              "shows that"])
 
     if a.certainty == "very_low" and not a.negated:
         return _uncertainty_part(concept, a, ev, fs, benefit)
@@ -350,8 +451,10 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
         # no finding shows benefit, or the findings of no effect are more certain than any showing benefit
         if null:
             best = max(null, key=rank)
-            what = "the comparator did better" if best.direction == "harm" else "no effect was shown"
-            claimed = "harm to" if concept.concept in a.harm else "a benefit on"
+            what = ("the comparator did better" if best.direction == "harm" else
+                    f"{ev.intervention} did better" if best.direction == "benefit" else "no effect was shown")
+            claimed = ("that the comparator does better on" if a.inferior else
+                       "harm to" if concept.concept in a.harm else "a benefit on")
             return _Part("contradicted", evidence=[_finding_evidence(f) for f in sorted(null, key=rank, reverse=True)[:3]],
                          rewording=statement_for(best, ev.intervention, concept.concept),
                          why=[f"the sentence claims {claimed} {concept.label} but {what} "
@@ -362,7 +465,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
                                f"{concept.label}.")
 
     scored = []
-    for f in benefit:
+    for f in _prefer_rated(benefit, a):
         over, under, why = _compare(a, f)
         scored.append((len(over), len(under), -_C.get(f.certainty or UNRATED_CEILING, 0),
                        -_M.get(f.magnitude or "", -1), over, under, why, f))
@@ -474,6 +577,41 @@ def _mechanism_part(concept: Concept, a: Assertion, ev: Evidence) -> _Part:
                  why=[f"the hedged wording fits a mechanism that is {best.support_label}"])
 
 
+def _mechanisms_overall(ev: Evidence) -> str:
+    """The evidence's own sentence on mechanisms, or one built from the support labels."""
+    if ev.mechanisms_summary:
+        return re.sub(r"^\s*Mechanisms:\s*", "", ev.mechanisms_summary).strip()
+    n = len(ev.mechanisms)
+    est = [m.name for m in ev.mechanisms if m.support_label == "established"]
+    if est:
+        return f"Established mechanisms of {ev.intervention}: {'; '.join(est)}."
+    return (f"How {ev.intervention} works is not established: none of the {n} proposed mechanisms in the "
+            "evidence is established." if n else f"The evidence does not say how {ev.intervention} works.")
+
+
+def _mechanism_general_part(a: Assertion, ev: Evidence) -> _Part:
+    """A sentence about how the treatment works in general ("how it works is not fully understood")."""
+    rew = _mechanisms_overall(ev)[:1].upper() + _mechanisms_overall(ev)[1:]
+    labels = [m.support_label for m in ev.mechanisms]
+    evid = [{"kind": "mechanisms", "n": len(labels), "established": labels.count("established"),
+             "partially_supported": labels.count("partially supported"), "proposed": labels.count("proposed"),
+             "summary": rew}]
+    established = "established" in labels
+    if a.negated:
+        if established:
+            return _Part("understated", aspects=["certainty"], evidence=evid, rewording=rew,
+                         why=[f"the sentence says it is not known how {ev.intervention} works ('{a.negation_cue}'), "
+                              "but the evidence has an established mechanism"])
+        return _Part("consistent", evidence=evid, rewording=rew,
+                     why=[f"none of the {len(labels)} mechanisms in the evidence is established"])
+    if a.certainty == "high" and not established:
+        return _Part("overstated", aspects=["certainty"], evidence=evid, rewording=rew,
+                     why=[f"the sentence presents how {ev.intervention} works as known"
+                          + (f" ('{a.certainty_cue}')" if a.certainty_cue else "")
+                          + f", but none of the {len(labels)} mechanisms in the evidence is established"])
+    return _Part("consistent", evidence=evid, rewording=rew, why=["the wording fits the mechanisms' support"])
+
+
 def _safety_rewording(ev: Evidence) -> str:
     s = ev.safety
     if s is None:
@@ -484,6 +622,37 @@ def _safety_rewording(ev: Evidence) -> str:
     serious = ", ".join(s.serious_rare_events[:2]) or "serious events"
     return (f"{ev.intervention[:1].upper() + ev.intervention[1:]} commonly causes mild, short-lived side effects "
             f"such as {mild}; serious complications such as {serious} are rare.")
+
+
+def _event_root(word: str) -> str:
+    w = re.sub(r"(iness|ness|ing|es|s|y)$", "", word.lower())
+    return w[:5]
+
+
+def _event_rates(s: Any, terms: Any) -> list[tuple[str, float | None, float | None, str]]:
+    """(event, rate_low, rate_high, frequency) for the mild event types the sentence names
+    ("bruising" -> bruising; "soreness" -> pain or soreness after treatment); [] when none is known."""
+    out: list[tuple[str, float | None, float | None, str]] = []
+    for term in terms:
+        words = re.findall(r"[a-z]+", str(term).lower())
+        if not words or words[0] in ("side", "adverse", "mild", "minor", "reaction", "reactions", "pain",
+                                     "discomfort", "post"):
+            continue  # generic phrases and "pain after treatment" are judged as mild events in general
+        root = _event_root(words[-1] if words[0] == "muscle" else words[0])
+        for event, sev, lo, hi, freq in s.event_rates:
+            if sev == "mild" and freq and any(_event_root(w) == root for w in re.findall(r"[a-z]+", event.lower())):
+                if (event, lo, hi, freq) not in out:
+                    out.append((event, lo, hi, freq))
+    return out
+
+
+def _rate_text(lo: float | None, hi: float | None) -> str:
+    if lo is None and hi is None:
+        return "rate not reported"
+    if lo is None or hi is None or abs(lo - hi) < 1e-12:
+        v = lo if lo is not None else hi
+        return f"{v:.2%} of treatments"
+    return f"{lo:.2%} to {hi:.2%} of treatments"
 
 
 def _safety_part(a: Assertion, ev: Evidence) -> _Part:
@@ -502,7 +671,7 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
     if kind == "absolute":
         return _Part("contradicted", evidence=evid, rewording=rew,
                      why=[f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
-                          + (f" (about {s.mild_rate:.0%} of treatments)" if s.mild_rate else "")
+                          + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")
                           + " and serious ones are rare, not absent"])
     if kind == "danger":
         if a.negated:
@@ -522,15 +691,30 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
                              why=[f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
                                   "are documented in case reports"])
             return _Part("consistent", evidence=evid, rewording=rew, why=["serious adverse events are rare but possible"])
-        # mild events (or side effects in general)
+        # mild events (or side effects in general): first the named events' own rates, when known
+        rates = _event_rates(s, d.get("events", ()))
+        if rates:
+            shown = "; ".join(f"{e} {_rate_text(lo, hi)} ({fr})" for e, lo, hi, fr in rates)
+            common = [r for r in rates if r[3] == "common"]
+            unusual = [r for r in rates if r[3] in ("uncommon", "rare")]
+            if stance in ("rare", "absent") and common:
+                return _Part("contradicted", evidence=evid, rewording=rew,
+                             why=[f"the sentence says {ev_name} is {stance}, but it is common: {shown}"])
+            if stance == "frequent" and unusual and not common:
+                return _Part("contradicted", evidence=evid, rewording=rew,
+                             why=[f"the sentence says {ev_name} is common, but it is not: {shown}"])
+            if stance == "rare" and not common:
+                return _Part("consistent", evidence=evid, rewording=rew, why=[f"{ev_name} is not common: {shown}"])
         if stance in ("rare", "absent"):
             return _Part("contradicted", evidence=evid, rewording=rew,
                          why=[f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
-                              + (f" (about {s.mild_rate:.0%} of treatments)" if s.mild_rate else "")])
+                              + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")])
         if a.universal_cue:
             return _Part("overstated", aspects=["universality"], evidence=evid, rewording=rew,
                          why=[f"'{a.universal_cue}': mild events are common but do not follow every treatment"])
-        return _Part("consistent", evidence=evid, rewording=rew, why=["mild adverse events are common"])
+        return _Part("consistent", evidence=evid, rewording=rew,
+                     why=["mild adverse events are common"
+                          + (f" ({s.mild_rate_text()}" + (f"; {shown}" if rates else "") + ")" if s.mild_rate_text() else "")])
     # general "safe"
     if a.negated:
         return _Part("contradicted", evidence=evid, rewording=rew,
@@ -567,6 +751,8 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
         parts.append(_mechanism_part(mech_by_id[mc], a, ev))
     if a.safety is not None:
         parts.append(_safety_part(a, ev))
+    if a.mechanism_general:
+        parts.append(_mechanism_general_part(a, ev))
     if a.general and not parts:
         parts.append(_general_part(a, ev, lex))
     if not parts:
@@ -581,6 +767,6 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
         aspects = []
     evidence = tuple(e for p in parts for e in p.evidence)
     rewordings = [p.rewording for p in parts if p.rewording]
-    rewording = " ".join(dict.fromkeys(rewordings)) if rewordings else None
+    rewording = " ".join(dict.fromkeys(tidy(r) for r in rewordings)) if rewordings else None
     why = tuple(w for p in parts for w in p.why)
     return Judgement(verdict, tuple(aspects), evidence, rewording, why)

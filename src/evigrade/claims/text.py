@@ -11,6 +11,7 @@ which it starts, so a report can point back into the file.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +52,13 @@ _REFDEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$")
 _AUTOLINK = re.compile(r"<(https?://[^>]+)>")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _CODE = re.compile(r"`+([^`]*)`+")
-_EMPH = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+# (an emphasised span is at most 1,000 characters, so that an unmatched marker in a long paragraph
+# costs a bounded look-ahead rather than a scan to the end of the paragraph)
+_EMPH = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.{1,1000}?)(?<=\S)\1")
 _FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
 _WS = re.compile(r"\s+")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) followed by
 # whitespace; the candidate is then vetoed for abbreviations, initials and decimals.
@@ -78,18 +83,22 @@ def strip_markdown_line(line: str) -> str:
     return _WS.sub(" ", s).strip()
 
 
-def _blocks(text: str) -> list[tuple[str, int]]:
-    """Split the document into blocks of prose (paragraphs, headings, list items, table cells)."""
-    blocks: list[tuple[str, int]] = []
+def _blocks(text: str) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """Split the document into blocks of prose (paragraphs, headings, list items, table cells).
+
+    Each block is (its lines, the 1-based line number of each), so that a sentence that starts on
+    the third line of a soft-wrapped paragraph can be reported at that line.
+    """
+    blocks: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
     cur: list[str] = []
-    cur_line = 0
+    cur_lines: list[int] = []
     in_fence = False
 
     def flush() -> None:
-        nonlocal cur
+        nonlocal cur, cur_lines
         if cur:
-            blocks.append((" ".join(cur), cur_line))
-            cur = []
+            blocks.append((tuple(cur), tuple(cur_lines)))
+            cur, cur_lines = [], []
 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for i, raw in enumerate(lines, start=1):
@@ -111,22 +120,21 @@ def _blocks(text: str) -> list[tuple[str, int]]:
         m = _HEADING.match(raw)
         if m:
             flush()
-            blocks.append((m.group(1), i))
+            blocks.append(((m.group(1),), (i,)))
             continue
         line = _QUOTE.sub("", raw)
         if "|" in line and line.strip().startswith("|"):
             flush()
             for cell in line.strip().strip("|").split("|"):
                 if cell.strip():
-                    blocks.append((cell, i))
+                    blocks.append(((cell,), (i,)))
             continue
         b = _BULLET.match(line)
         if b:
             flush()
             line = line[b.end():]
-        if not cur:
-            cur_line = i
         cur.append(line.strip())
+        cur_lines.append(i)
     flush()
     return blocks
 
@@ -135,8 +143,9 @@ def _is_false_end(text: str, dot_pos: int, punct: str, after: str) -> bool:
     """True when the '.' at ``dot_pos`` does not end a sentence."""
     if punct != ".":
         return False
-    # word before the dot
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot_pos])
+    # word before the dot (a short window: slicing the whole paragraph here made a long paragraph
+    # quadratic - a 200 kB text without blank lines took 20 s)
+    m = _WORD_BEFORE.search(text, max(0, dot_pos - 40), dot_pos)
     word = m.group(1).lower() if m else ""
     if word.rstrip(".") in _ABBREVIATIONS or word in _ABBREVIATIONS:
         # "etc." at the very end of a sentence followed by a capital is ambiguous; keep joined
@@ -155,7 +164,7 @@ def _split_block(block: str) -> list[str]:
     for m in _END.finditer(block):
         dot_pos = m.start(1)
         punct = m.group(1)
-        if _is_false_end(block, dot_pos, punct, block[m.end():]):
+        if _is_false_end(block, dot_pos, punct, block[m.end():m.end() + 40]):
             continue
         piece = block[start:m.end(2)].strip()
         if piece:
@@ -167,14 +176,43 @@ def _split_block(block: str) -> list[str]:
     return out
 
 
+def _alnum(s: str) -> int:
+    return sum(1 for ch in s if ch.isalnum())
+
+
 def split_sentences(text: str) -> tuple[Sentence, ...]:
-    """Split Markdown or plain text into sentences (Markdown syntax removed)."""
+    """Split Markdown or plain text into sentences (Markdown syntax removed).
+
+    Each sentence carries the line where it starts.  In a paragraph soft-wrapped over several
+    lines that line is found by counting letters and digits: Markdown stripping removes only
+    markup (and link targets), so the count of letters and digits before a sentence in the
+    stripped paragraph locates it among the paragraph's lines (each stripped on its own).
+    """
     sentences: list[Sentence] = []
-    for block, line in _blocks(text):
-        plain = strip_markdown_line(block)
+    for parts, lines in _blocks(text):
+        plain = strip_markdown_line(" ".join(parts))
         if not plain:
             continue
-        for piece in _split_block(plain):
-            if re.search(r"[A-Za-z]", piece):
+        pieces = _split_block(plain)
+        if len(lines) == 1 or len(pieces) == 1:
+            starts = None
+        else:
+            starts, acc = [], 0
+            for part in parts:
+                starts.append(acc)
+                acc += _alnum(strip_markdown_line(part))
+        pos = seen = 0
+        for piece in pieces:
+            line = lines[0]
+            if starts is not None:
+                idx = plain.find(piece, pos)
+                if idx < 0:  # cannot happen (pieces are slices of plain); keep the paragraph's line
+                    idx = pos
+                seen += _alnum(plain[pos:idx])
+                # the last line whose first letter comes at or before the sentence's first letter
+                line = lines[max(0, bisect.bisect_right(starts, seen) - 1)]
+                seen += _alnum(piece)
+                pos = idx + len(piece)
+            if _HAS_LETTER.search(piece):
                 sentences.append(Sentence(piece, line))
     return tuple(sentences)

@@ -1,6 +1,6 @@
 """``evigrade check-claims TEXT_FILE [--pack PACK] [--format text|json|html]``.
 
-Thin: read the file (refusing missing, empty, binary, non-UTF-8 and > 200 kB files with a one-line
+Thin: read the file (refusing missing, empty, binary, non-UTF-8 and > 6 MB files with a one-line
 error, exit 3), build the evidence, call ``claims.check``, render.  ``--format json`` prints
 exactly ``json.dumps(report.to_dict(), indent=2)``.
 """
@@ -22,6 +22,9 @@ def _write_atomic(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -34,7 +37,7 @@ def _write_atomic(path: str, text: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("check-claims")
     def check_claims(
-        text_file: str = typer.Argument(..., metavar="TEXT_FILE", help="Markdown or plain-text file (UTF-8, up to 200 kB)."),
+        text_file: str = typer.Argument(..., metavar="TEXT_FILE", help="Markdown or plain-text file (UTF-8, up to 6 MB)."),
         pack: Optional[str] = typer.Option(None, "--pack", help="Evidence pack folder (default: the bundled pack)."),
         evidence: Optional[str] = typer.Option(None, "--evidence",
                                                help="A stored Evidence JSON to check against instead of a pack."),
