@@ -230,5 +230,5 @@ def test_findings_without_estimate_are_listed_not_dropped(summary):
     html = render(summary, "html", generated=STAMP)
     sof = html[html.index('id="sof-table"'): html.index("</table>", html.index('id="sof-table"'))]
     assert "Range of motion" not in sof  # no estimate: not a SoF row
-    assert "Questions without an effect estimate" in html
+    assert "Results without numbers" in html
     assert "Smith2020: ROM improved in both groups (p = 0.3); not pooled: only a p-value is reported" in html

@@ -103,3 +103,44 @@ def test_bundled_pack_smoke(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     for name in REPORT_FILES:
         assert (tmp_path / "rep2" / name).read_bytes() == (tmp_path / "rep" / name).read_bytes(), name
+
+
+def test_progress_is_silent_when_not_a_terminal(capsys):
+    from evigrade.cli.report import run_with_progress
+
+    assert run_with_progress(lambda progress: (progress("step"), 42)[1], no_color=True) == 42
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_progress_bar_on_a_terminal_is_transient(monkeypatch):
+    import io
+    import time
+
+    from rich.console import Console
+
+    import evigrade.cli.report as rep
+
+    buf = io.StringIO()
+    monkeypatch.setattr(rep, "make_console", lambda no_color, stderr=False: Console(
+        file=buf, force_terminal=True, no_color=no_color, width=80, color_system=None))
+
+    def fn(progress):
+        progress("rendering report")
+        time.sleep(0.25)  # long enough for one refresh (10 per second)
+        return "done"
+
+    assert rep.run_with_progress(fn, no_color=True) == "done"
+    s = buf.getvalue()
+    assert "rendering report" in s  # drawn while running ...
+    assert s.endswith("\x1b[?25h\r\x1b[1A\x1b[2K")  # ... and erased at the end (transient), cursor shown again
+    assert "\x1b[3" not in s  # --no-color: no colour codes
+
+
+def test_no_color_console(monkeypatch):
+    from evigrade.cli.report import make_console
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert make_console(True).no_color and not make_console(False).no_color
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert make_console(False).no_color

@@ -26,10 +26,10 @@ def make_console(no_color: bool, *, stderr: bool = False) -> Any:
 
 def run_with_progress(fn: Callable[[Callable[[str], None]], Any], no_color: bool) -> Any:
     """Run ``fn(progress)`` with a transient rich progress bar on stderr (only on a terminal)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = make_console(no_color, stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), TimeElapsedColumn(), console=console,
                   transient=True, disable=not console.is_terminal) as prog:
         task = prog.add_task("starting", total=None)
 

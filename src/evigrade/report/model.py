@@ -26,6 +26,7 @@ from ..plots._data import (
 )
 from ..plots._format import fmt, fmt_ci, fmt_pct
 from .robustness import robustness_lines
+from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 
 __all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
 
@@ -135,6 +136,11 @@ class FindingView:
     reported: tuple[str, ...] = ()  # results without an effect estimate (not poolable, qualitative)
     judgements: tuple[dict[str, Any], ...] = ()  # every GRADE domain, including those not rated down
     robustness: tuple[str, ...] = ()  # moderators / sensitivity / small-study lines (report.robustness)
+    absolute_effect: str = ""  # SoF "anticipated absolute effect" cell (report.views.absolute_text)
+    effect_unit: str = ""  # unit of the estimate and CI ("SD units", "proportion", "NPRS 0-10 points", ...)
+    narrative: tuple[dict[str, str], ...] = ()  # results without numbers: source's words + direction
+    direction: str = ""  # for findings without an estimate: what the narratives say, in words
+    certainty_note: str = ""  # "certainty not rated: no numeric estimate"
 
     @property
     def has_estimate(self) -> bool:
@@ -169,6 +175,9 @@ class ReportModel:
     version: str = ""
     n_plots: int = 0
     show_population: bool = False
+    key_points: tuple[dict[str, Any], ...] = ()  # Summary.key_messages (report.views.key_points)
+    conclusion: str = ""
+    contrasts: tuple[dict[str, Any], ...] = ()  # Summary.comparisons (report.views.contrasts)
 
     @property
     def findings(self) -> tuple[FindingView, ...]:
@@ -334,6 +343,7 @@ def _finding_view(
     timepoints: Mapping[str, str],
     rob_map: Mapping[str, Any],
     intervention: str,
+    direction_name: str | None = None,
 ) -> FindingView:
     outcome_id = str(_g(f, "outcome", "outcome_id", default=f"finding {idx + 1}"))
     oinfo = outcomes.get(outcome_id, {})
@@ -496,7 +506,21 @@ def _finding_view(
         notes.append(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n))
     if basis == "review" and est is not None:
         notes.insert(0, "Too few trials with usable data: this finding rests on a published review's pooled result.")
+    effect_unit = str(_g(f, "effect_unit", default="") or "") or units
+    if measure == "SMD" and not effect_unit:
+        effect_unit = "SD units"
+    dname = direction_name or intervention
+    narrative = narrative_rows(f, lambda x: refs.add_many([x]), dname)
+    if narrative and est is None:
+        # the narratives replace the older "reported" lines for the same rows (no duplicates)
+        told = {r["source"] for r in narrative}
+        reported = [r for r in reported if not any(r.startswith(t + ":") for t in told)]
     return FindingView(
+        absolute_effect=absolute_text(f, measure, est, lo, hi, effect_unit) if basis in BASES else "",
+        effect_unit=effect_unit,
+        narrative=narrative,
+        direction=direction_text(_g(f, "reported_direction"), dname) if est is None and _g(f, "reported_direction") else "",
+        certainty_note=str(_g(f, "certainty_note", default="") or ("certainty not rated: no numeric estimate" if est is None else "")),
         robustness=tuple(robustness_lines(_g(f, "robustness"))),
         judgements=tuple(_judgements(f)),
         population=population,
@@ -687,41 +711,13 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
     if not isinstance(safety, Mapping):
         raise InputError("the summary's safety section is not an object", column="safety", value=type(safety).__name__,
                          fix="pass Summary.to_dict() unchanged")
+    ref_of = lambda it: _src_ref(refs, it)  # noqa: E731
+    min_k = safety.get("min_pool_k")
     rates = []
-    for r in _g(safety, "rates", "pools", "pooled", "pooled_rates", default=()) or ():
-        est, lo, hi = _f(_g(r, "estimate", "rate", "proportion")), _f(_g(r, "ci_low")), _f(_g(r, "ci_high"))
-        sev = _humanise(_g(r, "severity", default=""))
-        event = str(_g(r, "event", "label", default=f"any {sev} adverse event".replace("  ", " ")))
-        _check_ci(event, est, lo, hi, "rate")
-        nums: tuple[int, ...] = ()
-        if r.get("items"):
-            acc: list[int] = []
-            for it in r["items"]:
-                for x in _src_ref(refs, it):
-                    if x not in acc:
-                        acc.append(x)
-            nums = tuple(sorted(acc))
-        else:
-            nums = refs.add_many(_g(r, "sources", "source", default=()))
-        ev, tot = _g(r, "events", "count"), _g(r, "total", "denominator", "n")
-        ub = _f(_g(r, "upper_bound", "upper_bound_exact", "rule_of_three"))
-        meas = str(_g(r, "method", "method_text", "measure", default=""))
-        method = _POOL_METHOD.get(meas, meas)
-        i2 = _f(r.get("i2"))
-        if i2 is not None:
-            method += f"; I\u00b2 = {fmt_pct(i2)}"
-        rates.append({
-            "event": event,
-            "severity": sev,
-            "basis": _humanise(_g(r, "denominator_basis", "per", "basis", default="")),
-            "rate": fmt_pct(est, 2) if est is not None else "NA",
-            "ci": (fmt_pct(lo, 2) + " to " + fmt_pct(hi, 2)) if lo is not None and hi is not None else "",
-            "k": "" if _f(_g(r, "k")) is None else str(int(_g(r, "k"))),
-            "counts": (f"{int(ev)} / {int(tot)}" if _f(ev) is not None and _f(tot) is not None else ""),
-            "method": method,
-            "upper": "" if ub is None else fmt_pct(ub, 3),
-            "refs": ", ".join(f"[{x}]" for x in nums),
-        })
+    for r in [*(_g(safety, "rates", "pooled_rates", default=()) or ()), *(safety.get("pools") or ())]:
+        if isinstance(r, Mapping):
+            rates.append(pool_row({**r, "min_pool_k": min_k} if min_k is not None else r, ref_of, _POOL_METHOD))
+    event_types = event_type_rows(safety, ref_of)
     items = []
     for it in _g(safety, "items", default=()) or ():
         if not isinstance(it, Mapping):
@@ -747,7 +743,7 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
         nums = _src_ref(refs, c)
         cases.append({
             "event": str(_g(c, "event", default="")),
-            "description": str(_g(c, "description", "summary", "notes", "population_or_region", default="")),
+            "description": str(_g(c, "description", "summary", "notes", "population", "population_or_region", default="")),
             "refs": ", ".join(f"[{x}]" for x in nums),
         })
     rating = _g(safety, "rating", "certainty")
@@ -756,8 +752,26 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
         statement = statement or _g(rating, "statement", "summary", "sentence")
         rating = _g(rating, "rating", "label", "level", "certainty")
     notes = [str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(safety, "notes", default=()) or ())]
+    other = []
+    for o in safety.get("other") or ():
+        if not isinstance(o, Mapping):
+            continue
+        basis = _humanise(_g(o, "denominator_basis", default=""))
+        rep = str(_g(o, "rate_as_reported", default="") or "").strip()
+        other.append({
+            "source": str(_g(o, "source_id", default="")),
+            "event": str(_g(o, "event", default="")),
+            "severity": _humanise(_g(o, "severity", default="")),
+            "reported": rep + (f" (of {basis})" if rep and basis and basis != "none" else ""),
+            "design": str(_g(o, "design", default="") or ""),
+            "refs": ", ".join(f"[{x}]" for x in _src_ref(refs, o)),
+        })
+    common = [str(x) for x in (safety.get("common_mild_events") or ())]
+    rule = str(_g(safety.get("rating"), "rule", default="")) if isinstance(safety.get("rating"), Mapping) else ""
     return {"rates": rates, "by_source": items, "cases": cases, "rating": _humanise(rating) if rating else "",
-            "statement": statement or "", "notes": notes}
+            "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
+            "other": other,
+            "rule": rule}
 
 
 def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
@@ -831,10 +845,10 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
         intervention_short = "intervention"
 
     marks: dict[str, str] = {}
+    raw = [f for f in findings if isinstance(f, Mapping)]
     views = [
-        _finding_view(f, i, refs, marks, outcomes, comps, tps, rob_map, intervention_short)
-        for i, f in enumerate(findings)
-        if isinstance(f, Mapping)
+        _finding_view(f, i, refs, marks, outcomes, comps, tps, rob_map, intervention_short, _direction_name(question))
+        for i, f in enumerate(raw)
     ]
     anchors: dict[str, int] = {}
     fixed = []
@@ -843,6 +857,10 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
         anchors[v.anchor] = n + 1
         fixed.append(v if n == 0 else _replace(v, anchor=f"{v.anchor}-{n + 1}"))
     views = fixed
+    anchor_of = {
+        tuple(str(_g(f, k, default="")) for k in ("outcome", "timepoint", "comparison", "population")): v.anchor
+        for f, v in zip(raw, views)
+    }
 
     fam_info = {}
     for fam in _g(d, "families", default=()) or ():
@@ -900,8 +918,24 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
         notes=notes,
         version=version,
         n_plots=n_plots,
-        show_population=len({v.population for v in views}) > 1,
+        show_population=len({v.population for v in views if v.population}) > 1,
+        key_points=key_points(_g(d, "key_messages", default=()), certainty_symbols, anchor_of),
+        conclusion=str(_g(d, "conclusion", default="") or ""),
+        contrasts=contrasts(_g(d, "comparisons", default=()) if isinstance(_g(d, "comparisons"), Sequence) and not isinstance(_g(d, "comparisons"), str) and any(isinstance(c, Mapping) and "kind" in c for c in _g(d, "comparisons")) else ()),
     )
+
+
+def _direction_name(question: Any) -> str:
+    """Short intervention name for 'favours ...' (the pack's short name, else its name without a parenthesis)."""
+    if not isinstance(question, Mapping):
+        return "the intervention"
+    for key in ("intervention_short", "intervention_name", "short_intervention", "intervention"):
+        v = question.get(key)
+        if isinstance(v, str) and v.strip():
+            v = " ".join(v.split()).split(" (")[0].strip()
+            if 0 < len(v) <= 40:
+                return v if v[:2].isupper() else v[:1].lower() + v[1:]
+    return "the intervention"
 
 
 def _mark_index(m: str) -> int:

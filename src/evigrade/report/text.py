@@ -12,24 +12,28 @@ _CERT_STYLE = {"high": "bold green", "moderate": "green", "low": "yellow", "very
 
 
 def sof_table(m: ReportModel, width: int = 120) -> Any:
-    """The SoF table; the plain-language statement gets its own column only on wide terminals."""
+    """The SoF table; the plain-language statement gets its own column only on wide (>= 150) terminals."""
     from rich.table import Table
     from rich.text import Text
 
-    wide = width >= 120
-    n_cols = 5 if wide else 4
-    eff_w, kn_w, cert_w = 26, 11, (22 if wide else 14)
-    rest = max(20, width - (3 * n_cols + 1) - eff_w - kn_w - cert_w)
+    wide = width >= 150
+    narrow = width < 100  # the absolute effect goes under the relative one
+    n_cols = (6 if wide else 5) - narrow
+    eff_w, kn_w, cert_w = (26 if width >= 120 else 24), (11 if width >= 120 else 9), (22 if width >= 120 else 14)
+    abs_w = 0 if narrow else 26
+    rest = max(20, width - (3 * n_cols + 1) - eff_w - kn_w - cert_w - abs_w)
     stmt_w = rest // 2 if wide else 0
     t = Table(title="Summary of findings", title_justify="left", header_style="bold", show_lines=True)
     t.add_column("Finding", overflow="fold", width=rest - stmt_w)
     t.add_column("k (n)", justify="right", overflow="fold", width=kn_w)
     t.add_column("Effect (95% CI)", overflow="fold", width=eff_w)
+    if not narrow:
+        t.add_column("Absolute effect", overflow="fold", width=abs_w)
     t.add_column("Certainty", overflow="fold", width=cert_w)
     if wide:
         t.add_column("What happens", overflow="fold", width=stmt_w)
     for f in m.sof:
-        kn = ("NA" if f.k is None else str(f.k)) + ("" if f.participants is None else f" ({f.participants})")
+        kn = ("k not reported" if f.k is None else str(f.k)) + ("" if f.participants is None else f" ({f.participants})")
         if f.basis == "review":
             kn += " R"
         marks = ",".join(fn.mark for fn in f.footnotes)
@@ -38,7 +42,13 @@ def sof_table(m: ReportModel, width: int = 120) -> Any:
         what.append(f"\n{f.timepoint}\nvs {_comparator(f.comparison)}" + (f"\n{f.population}" if m.show_population else ""), style="")
         if not wide and f.statement:
             what.append("\n" + f.statement, style="italic")
-        cells = [what, Text(kn), Text(f.effect), Text(cert, style=_CERT_STYLE.get(f.certainty or "", ""))]
+        eff = Text(f.effect)
+        if f.effect_unit:
+            eff.append("\n" + f.effect_unit, style="dim")
+        absolute = Text(f.absolute_effect or "not estimable")
+        if narrow:
+            eff.append("\nAbsolute: " + (f.absolute_effect or "not estimable"))
+        cells = [what, Text(kn), eff, *([] if narrow else [absolute]), Text(cert, style=_CERT_STYLE.get(f.certainty or "", ""))]
         if wide:
             cells.append(Text(f.statement or ""))
         t.add_row(*cells)
@@ -59,6 +69,22 @@ def _print(m: ReportModel, console: Any) -> None:
     for label, text in m.question:
         console.print(f"  [bold]{escape(label)}:[/] {escape(text)}")
     console.print()
+    if m.key_points:
+        console.print("[bold]Key messages[/]")
+        for k in m.key_points:
+            cert = ""
+            if k["kind"] in ("effect", "practice"):
+                cert = f" ({k['symbols'] + ' ' if k['symbols'] else ''}{k['word']}{' certainty' if k['certainty'] else ''})"
+            elif k["label"]:
+                cert = f" ({k['label']})"
+            style = _CERT_STYLE.get(k["certainty"] or "", "")
+            console.print(f"  [bold]{escape(k['topic'])}[/]" + (f"[{style}]{escape(cert)}[/]" if style else escape(cert))
+                          + ": " + escape(k["headline"]))
+        console.print()
+    if m.conclusion:
+        console.print("[bold]Overall conclusion[/]")
+        console.print("  " + escape(m.conclusion))
+        console.print()
     console.print(sof_table(m, console.width))
     if any(f.basis == "review" for f in m.sof):
         console.print("R = rests on a published review's pooled result (too few trials with usable data).")
@@ -70,8 +96,14 @@ def _print(m: ReportModel, console: Any) -> None:
         if m.safety.get("statement"):
             console.print("  " + escape(m.safety["statement"]))
         for r in m.safety["rates"]:
-            ci = f" ({r['ci']})" if r["ci"] else ""
-            console.print(escape(f"  {r['event']} ({r['severity']}, per {r['basis']}): {r['rate']}{ci}"))
+            ci = f" ({r['ci']})" if r["ci"] and r.get("pooled", True) else ""
+            console.print(escape(f"  {r['event']} (per {r['basis']}): {r['rate']}{ci}"))
+            for x in r.get("sources", ()):
+                console.print(escape(f"    {x['source']}: {x['counts']}, {x['rate']}" + (f"; {x['bound']}" if x["bound"] else "")))
+        if m.safety.get("common_mild"):
+            console.print(escape("  Common mild events: " + ", ".join(
+                f"{e['event']} ({e['range']})" if e["range"] else e["event"]
+                for e in m.safety.get("event_types", ()) if e["common"])))
     if m.mechanisms:
         console.print()
         console.print("[bold]Mechanisms[/]")
