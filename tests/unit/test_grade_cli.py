@@ -66,7 +66,8 @@ def test_bad_rob_cell_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert rc == 3
     assert err.count("\n") == 0
-    assert err.startswith("error: s.csv row 4 (Gamma 2015), column rob: risk of bias must be low, some concerns or high")
+    # the file is named as given (full path), like every other studies-CSV error
+    assert err.startswith(f"error: {p} row 4 (Gamma 2015), column rob: risk of bias must be low, some concerns or high")
     assert "got 'dubious'" in err and "fix:" in err
 
 

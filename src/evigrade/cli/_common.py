@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from ..errors import EstimationError
 
-__all__ = ["naming_file", "use_color", "text_console"]
+__all__ = ["naming_file", "use_color", "text_console", "cli_double_zero_fix"]
 
 
 @contextlib.contextmanager
@@ -38,3 +38,21 @@ def text_console(color: bool, width: int = 100) -> Any:
 
     return Console(file=io.StringIO(), width=width, no_color=not color, color_system="standard" if color else None,
                    highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def cli_double_zero_fix() -> Iterator[None]:
+    """Reword the library's "every study is double-zero" fix (``drop00=False``) as the command-line
+    options that do the same (``--measure RD`` or ``--keep-double-zero``)."""
+    from ..effects.escalc import DROP00_FIX
+    from ..errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        if exc.fix != DROP00_FIX:
+            raise
+        raise InputError(exc.problem, file=exc.file, row=exc.row, label=exc.label, column=exc.column,
+                         value=exc.value, has_value=exc.has_value,
+                         fix="use --measure RD (risk difference), or add --keep-double-zero to keep double-zero "
+                             "studies (metafor's default, with 1/2 added to every cell)") from None

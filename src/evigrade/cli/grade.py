@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ._common import naming_file, text_console, use_color
+from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "render_text"]
 
@@ -71,15 +71,19 @@ def register(app: typer.Typer) -> None:
         timeframe: Optional[str] = typer.Option(None, "--timeframe", help="e.g. 'short term'."),
         json_out: bool = typer.Option(False, "--json", help="Print AnalysisGrade.to_dict() as JSON."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
+        keep_double_zero: bool = typer.Option(False, "--keep-double-zero",
+                                              help="OR/RR: keep studies with no events (or only events) in both "
+                                                   "groups, adding 1/2 to each cell (metafor's drop00=FALSE)."),
     ) -> None:
         """Rate the certainty of evidence (GRADE) for one CSV analysis, with a plain-language statement."""
         from ..grade.analysis import grade_studies_csv
 
-        with naming_file(studies):
+        with naming_file(studies), cli_double_zero_fix():
             res = grade_studies_csv(studies, measure, mid=mid, mid_source=mid_source, rob_col=rob_col,
                                     benefit=benefit, indirectness=indirectness, indirectness_reason=indirectness_reason,
                                     method=method, test=test, outcome=outcome, intervention=intervention,
-                                    comparison=comparison, timeframe=timeframe)
+                                    comparison=comparison, timeframe=timeframe,
+                                    drop00=False if keep_double_zero else None)
         if json_out:
             typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
             return

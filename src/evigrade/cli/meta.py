@@ -11,19 +11,26 @@ from typing import Any, Optional
 
 import typer
 
-from ._common import naming_file, text_console, use_color
+from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "run_meta", "render_text"]
 
 
 def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "knha", level: float = 95,
-             preset: Optional[str] = None, ratio_scale: bool = False):
-    """The library call behind the command: (EffectTable, MetaResult)."""
+             preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False):
+    """The library call behind the command: (EffectTable, MetaResult).
+
+    ``keep_double_zero``: keep OR/RR studies with no events (or only events) in both groups, as
+    metafor does (``drop00=False``); by default they are dropped with a note.
+    """
     from ..effects import read_studies_csv
     from ..stats import meta_analysis
 
-    options = {"scale": "ratio"} if ratio_scale else {}
-    table = read_studies_csv(studies, measure, **options)
+    options: dict[str, Any] = {"scale": "ratio"} if ratio_scale else {}
+    if keep_double_zero:
+        options["drop00"] = False
+    with cli_double_zero_fix():
+        table = read_studies_csv(studies, measure, **options)
     with naming_file(studies):
         result = meta_analysis(table, method=method, test=test, level=level, preset=preset)
     return table, result
@@ -141,6 +148,9 @@ def register(app: typer.Typer) -> None:
         ratio_scale: bool = typer.Option(False, "--ratio-scale",
                                          help="yi, ci_low, ci_high are ratios as printed (e.g. OR 0.5, CI 0.3 to 0.8)."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain text output (also when NO_COLOR is set)."),
+        keep_double_zero: bool = typer.Option(False, "--keep-double-zero",
+                                              help="OR/RR: keep studies with no events (or only events) in both "
+                                                   "groups, adding 1/2 to each cell (metafor's drop00=FALSE)."),
         subgroup: Optional[str] = typer.Option(None, "--subgroup", metavar="COL",
                                                help="Subgroup analysis by this CSV column (separate tau^2 per subgroup)."),
         mods: Optional[str] = typer.Option(None, "--mods", metavar="COLS",
@@ -150,7 +160,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
-                              ratio_scale=ratio_scale)
+                              ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias)
         if json_out:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import pathlib
 from typing import Any, Optional
 
 import typer
@@ -80,6 +81,15 @@ _DIRECTION_WORDS = {"favours_intervention": "favours dry needling", "no_differen
                     "favours_comparator": "favours the comparator", "mixed": "mixed", "unclear": "direction unclear"}
 
 
+# data types that never carry a number to pool; in a cell without an estimate they are narrative results
+_NARRATIVE_TYPES = ("p_value_only", "qualitative", "within_group")
+
+
+def _not_pooled_text(np_: Any) -> str:
+    """'not pooled: T1 [R1]: arm-level data incomplete (...)' for one result left out of pooling."""
+    return f"not pooled: {np_.study_id} [{np_.result_id}]: {np_.reason}"
+
+
 def _narrative_line(f: Any, n: dict, intervention: str) -> str:
     kind = "review (narrative)" if n.get("kind") == "review" else f"trial ({n.get('reported_as', '')})"
     import re
@@ -148,14 +158,22 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
             con.print(escape(f"  {_attr(fs_sum, 'sentence')}"))
         trial_narr = 0
         for f in fs:
+            cell = f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | {f.population_label}"
             if f.estimate is None:
                 narr = list(getattr(f, "narrative", ()) or ())
+                # rows with numbers that could not be used are always listed with their reason
+                excluded = [np_ for np_ in (getattr(f, "not_poolable", ()) or ()) if np_.data_type not in _NARRATIVE_TYPES]
+                excluded_ids = {np_.result_id for np_ in excluded}
                 for nd in narr:
+                    if nd.get("kind") == "trial" and nd.get("row_id") in excluded_ids:
+                        continue
                     if nd.get("kind") == "review" or all_findings:
                         con.print(escape(_narrative_line(f, nd, x)))
                     else:
                         trial_narr += 1
-                if not narr:
+                for np_ in excluded:
+                    con.print(escape(f"{cell}: {_not_pooled_text(np_)}"))
+                if not narr and not excluded:
                     hidden += 1
                 continue
             src = {"pooled": "pooled trials", "single_trial": "single trial", "review": "review",
@@ -173,6 +191,12 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
             con.print(escape(line))
             if f.statement:
                 con.print(f"      {escape(f.statement)}")
+            for np_ in getattr(f, "not_poolable", ()) or ():  # every result left out, with its reason
+                con.print(escape(f"      - {_not_pooled_text(np_)}"))
+            if f.status == "review" and f.trials:
+                ids = ", ".join(f"{t.study_id} [{t.result_id}]" for t in f.trials)
+                con.print(escape(f"      - not used: {ids} (the estimate rests on the published review; "
+                                 "fewer than 2 trials with usable data to pool)"))
             rob = getattr(f, "robustness", None)
             if rob is not None:  # moderators, sensitivity, small-study tests (evigrade.packs.robustness)
                 from ..report.robustness import robustness_lines
@@ -262,12 +286,25 @@ def register(app: typer.Typer) -> None:
         report_dir: Optional[str] = typer.Option(None, "--report", help="Also write the report (index.html, report.md, results.json) to this folder."),
     ) -> None:
         """Summarise an evidence pack: findings by outcome, time point and comparison; safety; mechanisms."""
-        summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
+        from ..errors import PackError
+
+        try:
+            summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
+        except PackError as exc:  # one line naming the pack, its first problem and how to list them all
+            from .report import _with_validate_hint
+
+            raise _with_validate_hint(exc, pathlib.Path(pack) if pack is not None else None) from None
         if report_dir is not None:  # the report (engineer H): written atomically before anything is printed
             from ..report import write_report
             from ..report.pipeline import report_dict
 
-            write_report(report_dict(summary), report_dir)
+            try:
+                write_report(report_dict(summary), report_dir)
+            except OSError as exc:  # e.g. a read-only folder or a full disk: nothing was left behind
+                from ..errors import InputError
+
+                raise InputError(f"cannot write the report ({exc.strerror or exc})", file=str(report_dir),
+                                 fix="choose a folder you can write to (--report DIR)") from None
         if as_json:
             typer.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=False))
         else:

@@ -362,6 +362,11 @@ def _continuous(measure: str, cols: dict, ctx: _Ctx, vtype: str) -> EffectTable:
 # --------------------------------------------------------------------------------------------
 # OR, RR, RD
 # --------------------------------------------------------------------------------------------
+# The fix of the "every study is double-zero" error, in the library's words.  A caller with other
+# words for the same choice (the CLI's --keep-double-zero) recognises the error by this exact text.
+DROP00_FIX = "use measure RD (risk difference), or pass drop00=False to keep double-zero studies"
+
+
 def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     ai, ci = _need(cols, ctx, measure, "ai", "ci")
     _check_finite(ctx, "ai", ai)
@@ -422,8 +427,15 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
         if not keep.any():
             raise InputError(
                 f"no studies left for {measure}: every study has zero events (or only events) in both groups",
-                file=ctx.file, fix="use measure RD (risk difference), or pass drop00=False to keep double-zero studies",
+                file=ctx.file, fix=DROP00_FIX,
             )
+    elif measure in ("OR", "RR"):
+        for i in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
+            what = "no events" if ai[i] == 0 else "only events"
+            notes.append(Note("double_zero_kept",
+                              f"Study {labels[i]} kept although it has {what} in both groups (drop00=False, "
+                              f"metafor's default); with the zero-cell correction its {measure} is near 1 and "
+                              f"pulls the estimate towards no effect", study=labels[i]))
     ai, bi, ci, di, n1i, n2i = (x[keep] for x in (ai, bi, ci, di, n1i, n2i))
     labels = [lab for lab, kp in zip(labels, keep) if kp]
     if add is None:

@@ -8,8 +8,6 @@ with ``stats.meta_analysis`` and reads the risk-of-bias column itself (validated
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from dataclasses import dataclass
@@ -135,62 +133,44 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
     return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes))
 
 
-def _read_text(path: str | os.PathLike) -> tuple[str, str]:
-    name = os.path.basename(os.fspath(path))
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            return name, fh.read()
-    except FileNotFoundError:
-        raise InputError("file not found", file=os.fspath(path), fix="check the path") from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=name, fix="save the file as UTF-8 CSV") from None
+# empty or "not available" cells: risk of bias unknown ("none" is not here: it could mean "no concerns")
+_UNKNOWN_ROB = ("", "na", "n/a", "nan", ".", "null")
 
 
 def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
     """Study label -> risk of bias from ``column`` of a studies CSV.
 
-    Labels follow ``read_studies_csv``: the ``study`` column when present, else "Study N" for the
+    The file is read by the same reader as ``read_studies_csv`` (``evigrade._csvtext``), so errors
+    name the file as given and count rows as a spreadsheet does (header = row 1).  Labels follow
+    ``read_studies_csv``: the ``study`` (or ``slab``) column when present, else "Study N" for the
     N-th data row.  Cells: low / some concerns / high (RoB 2 words; 'unclear' counts as some
     concerns) or a PEDro score 0-10; blank = unknown.  Bad cells raise a one-line InputError.
     """
-    name, text = _read_text(path)
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    delim = "," if "," in first else (";" if ";" in first else ("\t" if "\t" in first else ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    header: list[str] | None = None
-    out: dict[str, Any] = {}
-    idx = 0
+    from ..effects.io import _labels, _parse
+
+    name, header, rows = _parse(path)
     col = column.strip().lower()
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header = [c.strip().lower() for c in cells]
-            if col not in header:
-                raise InputError(f"no risk-of-bias column {column!r}", file=name, row=reader.line_num,
-                                 fix=f"add a column {column!r} (low / some concerns / high or a PEDro score 0-10) "
-                                     f"or pass --rob-col with one of: {', '.join(h for h in header if h)}")
-            continue
-        idx += 1
-        j = header.index(col)
-        study = None
-        for sc in ("study", "slab", "author", "label"):
-            if sc in header:
-                k = header.index(sc)
-                study = cells[k].strip() if k < len(cells) else ""
-                break
-        label = study or f"Study {idx}"
+    if col not in header:
+        raise InputError(f"no risk-of-bias column {column!r}", file=name, row=1,
+                         fix=f"add a column {column!r} (low / some concerns / high or a PEDro score 0-10) "
+                             f"or pass --rob-col with one of: {', '.join(h for h in header if h)}")
+    j = header.index(col)
+    labels = _labels(name, header, rows)
+    out: dict[str, Any] = {}
+    for idx, (rownum, cells) in enumerate(rows):
+        shown = labels[idx] if labels else None
+        label = shown or f"Study {idx + 1}"
         cell = cells[j].strip() if j < len(cells) else ""
-        if cell == "":
+        if cell.lower() in _UNKNOWN_ROB:  # blank, NA, n/a: not assessed
             out[label] = None
             continue
         try:
-            score = float(cell)
+            score = float(cell.replace("\u2212", "-"))
         except ValueError:
             score = None
         if score is not None:
-            if not 0 <= score <= 10:
-                raise InputError("PEDro score must be between 0 and 10", file=name, row=reader.line_num, label=label,
+            if not (math.isfinite(score) and 0 <= score <= 10):
+                raise InputError("PEDro score must be between 0 and 10", file=name, row=rownum, label=shown,
                                  column=column, value=cell, fix="give a PEDro score 0-10 or low / some concerns / high")
             out[label] = score
             continue
@@ -198,10 +178,8 @@ def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
             out[label] = normalize_rob(cell)
         except SpecError:
             raise InputError("risk of bias must be low, some concerns or high (or a PEDro score 0-10)", file=name,
-                             row=reader.line_num, label=label, column=column, value=cell,
+                             row=rownum, label=shown, column=column, value=cell,
                              fix="use low / some concerns / high, or leave blank when unknown") from None
-    if header is None:
-        raise InputError("file is empty", file=name, fix="add a header row and one row per study")
     return out
 
 
@@ -210,8 +188,12 @@ def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | Non
                       indirectness: str | None = None, indirectness_reason: str | None = None,
                       method: str = "REML", test: str = "knha", config: GradeConfig | None = None,
                       outcome: str = "the outcome", intervention: str = "the intervention",
-                      comparison: str | None = None, timeframe: str | None = None) -> AnalysisGrade:
-    """Read, pool and rate one CSV of studies (the library call behind ``evigrade grade``)."""
+                      comparison: str | None = None, timeframe: str | None = None,
+                      drop00: bool | None = None) -> AnalysisGrade:
+    """Read, pool and rate one CSV of studies (the library call behind ``evigrade grade``).
+
+    ``drop00`` is passed to ``escalc`` (None: double-zero OR/RR studies are dropped with a note;
+    False: kept, as metafor does)."""
     from ..effects import read_studies_csv
     from ..stats import meta_analysis
 
@@ -220,7 +202,7 @@ def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | Non
         indirectness = check_choice("indirectness", indirectness, ("none", "serious", "very_serious"))
     if mid is not None and (not math.isfinite(mid) or mid <= 0):
         raise SpecError(f"mid must be > 0, got {mid!r}")
-    table = read_studies_csv(path, measure)
+    table = read_studies_csv(path, measure, **({} if drop00 is None else {"drop00": drop00}))
     rob = read_rob_column(path, rob_col) if rob_col else None
     result = meta_analysis(table, method=method, test=test)
     n = None

@@ -98,7 +98,7 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
             tr = (lambda v: math.exp(v)) if measure in RATIO_MEASURES else (lambda v: v)
             return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(lo), ci_high=tr(hi), yi=yi, vi=vi,
                                  n=_trial_n(row, pack), derived_from="arm_level", **common), None
-        return None, "arm-level data incomplete (the comparator arm's mean/SD or counts are not reported)"
+        return None, _arm_gap(row)
     # reported effect
     if row.measure == "ES":
         return None, "effect-size type not stated by the source (cannot be combined with MD or SMD)"
@@ -130,6 +130,27 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
     yi = math.log(est) if log else est
     return TrialEstimate(measure=row.measure, estimate=est, ci_low=lo, ci_high=hi, yi=yi, vi=se * se,
                          n=_trial_n(row, pack), derived_from=derived, **common), None
+
+
+def _arm_gap(row: ResultRow) -> str:
+    """Why an arm-level row cannot be used, naming the arm(s) and the columns that are not reported."""
+    cont = (("m1i", "sd1i", "n1i"), ("m2i", "sd2i", "n2i"))
+    binary = (("ai", "n1i"), ("ci", "n2i"))
+    has = lambda c: getattr(row, c, None) is not None  # noqa: E731
+    if any(has(c) for c in ("m1i", "sd1i", "m2i", "sd2i")):
+        arms = cont
+    elif any(has(c) for c in ("ai", "ci")) or row.measure in ("OR", "RR", "RD"):
+        arms = binary
+    elif row.measure in ("MD", "SMD"):
+        arms = cont
+    else:
+        return ("arm-level data incomplete (neither arm's mean/SD nor event counts are reported: give m1i, sd1i, "
+                "n1i, m2i, sd2i, n2i or ai, n1i, ci, n2i)")
+    word = {"m": "mean", "sd": "SD", "n": "size", "ai": "events", "ci": "events"}
+    what = lambda c: f"{word.get(c, word.get(c.rstrip('12i'), c))} ({c})"  # noqa: E731
+    parts = [f"the {arm} arm's {', '.join(what(c) for c in cols if not has(c))}"
+             for arm, cols in zip(("intervention", "comparator"), arms) if not all(has(c) for c in cols)]
+    return f"arm-level data incomplete ({' and '.join(parts)} not reported)"
 
 
 RD_PP_UNIT = "proportion (converted from percentage points)"
