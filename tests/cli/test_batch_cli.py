@@ -119,3 +119,28 @@ def test_dask_workers_local_cluster(tmp_path, workload_csv, capsys):
     got = pd.read_parquet(out)
     ref = batch.run(workload_csv).table
     pd.testing.assert_frame_equal(got, ref, check_dtype=False)  # parquet reads text back as str dtype
+
+
+def test_latin1_input_is_one_line_error_with_row_exit_3(tmp_path, capsys):
+    p = tmp_path / "latin.csv"
+    p.write_bytes("analysis_id,study,yi,vi\na,S1,0.1,0.01\na,G\xf6tz,0.3,0.02\n".encode("latin-1"))
+    out = tmp_path / "o.csv"
+    rc = main(["batch", str(p), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert err.startswith(f"error: {p} row 3: is not UTF-8 text (byte 0xf6") and err.count("\n") == 1
+    assert "fix: save the file as 'CSV UTF-8'" in err
+    assert not out.exists()
+
+
+def test_semicolon_input_is_detected_and_noted(tmp_path, capsys):
+    p = tmp_path / "semi.csv"
+    make_workload(5, seed=3).to_csv(p, index=False, sep=";")
+    plain = tmp_path / "plain.csv"
+    make_workload(5, seed=3).to_csv(plain, index=False)
+    rc = main(["batch", str(p), "-o", str(tmp_path / "o.csv")])
+    out = capsys.readouterr().out
+    assert rc == 0 and f"note: {p} was read as semicolon-delimited text." in out
+    assert main(["batch", str(plain), "-o", str(tmp_path / "p.csv"), "-q"]) == 0
+    a, b = pd.read_csv(tmp_path / "o.csv"), pd.read_csv(tmp_path / "p.csv")
+    assert_allclose(a["estimate"].to_numpy(), b["estimate"].to_numpy(), rtol=0, atol=0)

@@ -37,7 +37,7 @@ def _csv(tmp_path, text: str, name: str = "in.csv"):
         ("analysis_id,yi,vi\na,0.1,inf\n", "in.csv row 2 (analysis a), column vi: must be a finite number, got inf"),
         ("analysis_id,yi,sei\na,0.1,0.2\nb,0.3,-0.1\n", "in.csv row 3 (analysis b), column sei: must be > 0"),
         ("analysis_id,yi,vi\n", "in.csv: no data rows"),
-        ("", "in.csv: cannot be read as a table"),
+        ("", "in.csv: file is empty"),
     ],
 )
 def test_bad_input_one_line_error(tmp_path, text, expected):
@@ -191,3 +191,118 @@ def test_chunking_and_progress_do_not_change_results():
     b = batch.run(df).table
     assert calls[-1] == (50, 50) and len(calls) == math.ceil(50 / 7)
     pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV text: the shared reader's conventions (evigrade._csvtext) with pandas' parser for speed
+# ---------------------------------------------------------------------------------------------
+_PLAIN = "analysis_id,study,yi,vi\na,S1,0.10,0.010\na,S2,0.30,0.020\na,S3,0.25,0.015\nb,T1,-0.2,0.04\nb,T2,0.1,0.05\n"
+
+
+def _estimates(res):
+    return res.table[["estimate", "se", "tau2"]].to_numpy()
+
+
+def _write_bytes(tmp_path, data: bytes, name: str = "in.csv"):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize(
+    "variant, note",
+    [
+        (b"\xef\xbb\xbf" + _PLAIN.encode(), None),  # byte-order mark (Excel's 'CSV UTF-8')
+        (_PLAIN.replace("\n", "\r\n").encode(), None),
+        (_PLAIN.replace(",", ";").encode(), "in.csv was read as semicolon-delimited text."),
+        (_PLAIN.replace(",", "\t").encode(), "in.csv was read as tab-delimited text."),
+        (b"\xef\xbb\xbf" + _PLAIN.replace(",", ";").replace("\n", "\r\n").encode(),
+         "in.csv was read as semicolon-delimited text."),
+    ],
+    ids=["bom", "crlf", "semicolon", "tab", "bom_semicolon_crlf"],
+)
+def test_csv_variants_give_the_plain_numbers_with_a_note(tmp_path, variant, note):
+    plain = batch.run(_csv(tmp_path, _PLAIN, "plain.csv"))
+    p = _write_bytes(tmp_path, variant)
+    res = batch.run(p)
+    assert list(res.table["analysis_id"]) == ["a", "b"]
+    assert_allclose(_estimates(res), _estimates(plain), rtol=0, atol=0)
+    msgs = [n.message for n in res.run_notes if n.code == "csv_delimiter"]
+    assert msgs == ([note.replace("in.csv", str(p))] if note else [])
+    assert [n.code for n in plain.run_notes] == []
+
+
+def test_latin1_file_is_one_line_error_with_the_row(tmp_path):
+    p = _write_bytes(tmp_path, "analysis_id,study,yi,vi\na,S1,0.1,0.01\na,Mu\xf1oz,0.3,0.02\n".encode("latin-1"))
+    with pytest.raises(InputError) as exc:
+        batch.run(p)
+    msg = str(exc.value)
+    assert msg.startswith(f"{p} row 3: is not UTF-8 text (byte 0xf1"), msg
+    assert "CSV UTF-8" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ("\ufeffanalysis_id,yi,vi\n".encode("utf-16"), "is UTF-16 text"),
+        (b"PK\x03\x04\x00\x00binary", "is a binary file"),
+        (b"\n \n", "file is empty"),
+    ],
+    ids=["utf16", "binary", "whitespace"],
+)
+def test_not_csv_text_is_refused_in_one_line(tmp_path, data, expected):
+    p = _write_bytes(tmp_path, data)
+    with pytest.raises(InputError) as exc:
+        batch.run(p)
+    assert expected in str(exc.value) and "\n" not in str(exc.value) and "; fix: " in str(exc.value)
+
+
+def test_rows_are_counted_as_a_spreadsheet_counts_them(tmp_path):
+    # blank lines still count, a quoted label spanning two lines is one row: the bad vi is on row 6
+    text = 'analysis_id,study,yi,vi\na,S1,0.1,0.01\n\na,"Smith\n2004",0.3,0.02\n   \na,S3,0.2,-0.5\n'
+    with pytest.raises(InputError) as exc:
+        batch.run(_csv(tmp_path, text))
+    assert "row 6 (analysis a), column vi: must be > 0" in str(exc.value), str(exc.value)
+
+
+def test_wholly_empty_rows_are_skipped_with_a_note(tmp_path):
+    text = _PLAIN.replace("\nb,T1", "\n,,,\nb,T1")  # an empty spreadsheet row (row 5) before analysis b
+    res = batch.run(_csv(tmp_path, text))
+    plain = batch.run(_csv(tmp_path, _PLAIN, "plain.csv"))
+    assert_allclose(_estimates(res), _estimates(plain), rtol=0, atol=0)
+    assert [n.message for n in res.run_notes] == [f"{tmp_path / 'in.csv'}: blank row 5 skipped (no data)."]
+    bad = text.replace("b,T2,0.1,0.05", "b,T2,0.1,abc")  # after the skipped row, numbering stays right
+    with pytest.raises(InputError, match=r"row 7 \(analysis b\), column vi: must be a number, got 'abc'"):
+        batch.run(_csv(tmp_path, bad, "bad.csv"))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("analysis_id,yi,vi\na,0.1,0.01\na,0.2,0.01,7\n", "row 3: has 4 cells but the header has 3 columns"),
+        ('analysis_id,study,yi,vi\na,"S1,0.1,0.01\na,S2,0.2,0.01\n', "row 2: a quoted cell is never closed"),
+    ],
+    ids=["extra_cell", "open_quote"],
+)
+def test_malformed_rows_name_the_row(tmp_path, text, expected):
+    p = _csv(tmp_path, text)
+    with pytest.raises(InputError) as exc:
+        batch.run(p)
+    assert str(exc.value).startswith(f"{p} {expected}"), str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_semicolon_file_with_decimal_commas_says_how_to_fix(tmp_path):
+    p = _csv(tmp_path, "analysis_id;yi;vi\na;0,1;0,01\n")
+    with pytest.raises(InputError, match=r"row 2 \(analysis a\), column yi: must be a number, got '0,1'.*decimal"):
+        batch.run(p)
+
+
+def test_arm_level_semicolon_file_rows_match(tmp_path):
+    text = ("analysis_id;m1i;sd1i;n1i;m2i;sd2i;n2i\n"
+            "a;5;2;20;4;2;20\n\na;5.5;2.1;25;4.2;2;25\nb;3;1;15;2;1;15\nb;3.2;1.1;12;2.4;1;12\n")
+    res = batch.run(_csv(tmp_path, text), measure="MD")
+    ref = batch.run(_csv(tmp_path, text.replace(";", ",").replace("\n\n", "\n"), "plain.csv"), measure="MD")
+    assert_allclose(_estimates(res), _estimates(ref), rtol=0, atol=0)
+    with pytest.raises(InputError, match=r"row 5 \(analysis b #5\), column sd1i"):  # blank row 3 counts
+        batch.run(_csv(tmp_path, text.replace("b;3;1;15", "b;3;-1;15"), "bad.csv"), measure="MD")

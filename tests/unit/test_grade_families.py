@@ -33,8 +33,9 @@ class TestFamilies:
     def test_consistent_benefit(self):
         fs = family_summary("pain", [item("moderate"), item("low")], intervention="dry needling")
         assert fs.certainty_range == "low to moderate" and fs.consistency == "consistent_benefit"
-        assert fs.sentence == ("Pain (pain): certainty low to moderate across 2 rated findings; the findings "
-                               "consistently favour dry needling (2 favour dry needling).")
+        # the outcome list is not repeated when it is the family's own name, nor the count when it repeats the verdict
+        assert fs.sentence == ("Pain: certainty low to moderate across 2 rated findings; the findings "
+                               "consistently favour dry needling.")
 
     def test_conflict_only_within_a_comparison_kind(self):
         across = family_summary("pain", [item("moderate"), item("low", direction="harm", comparison="injection")])

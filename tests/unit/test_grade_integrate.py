@@ -81,7 +81,9 @@ def test_no_estimate_gives_none_and_statement_parts():
                             "with sham or placebo needling.")
     fg = grade_finding(finding(timepoint="unspecified", comparison_label="any comparator (reviews pooling all)"),
                        intervention="dry needling")
-    assert fg.statement == "Dry needling slightly reduces pain intensity in people with neck pain compared with any comparator."
+    # a review pooling every comparator: the sentence says so in words, never "compared with any comparator"
+    assert fg.statement == ("Dry needling slightly reduces pain intensity in people with neck pain compared with the "
+                            "comparators used in the trials.")
 
 
 def test_bundled_pack_never_guesses_a_scale_for_the_mid():

@@ -10,6 +10,7 @@ import json
 import pathlib
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from evigrade.errors import SpecError
 from evigrade.grade import GradeInput, assess, magnitude
@@ -27,7 +28,7 @@ def golden():
 
 def test_golden_statements_reproduce_exactly(golden):
     cases = golden["cases"]
-    assert len(cases) == len(grid_cases()) == 117  # 64 grid + 20 uncertain + 9 phrasing + 24 active comparator
+    assert len(cases) == len(grid_cases()) == 124  # 64 grid + 20 uncertain + 16 phrasing + 24 active comparator
     for case in cases:
         mag, text = render_case(case)
         assert text == case["statement"], case["id"]
@@ -167,3 +168,88 @@ def test_active_comparator_wording(golden):
         else:
             assert "reduc" in s and "less than" not in s and f"compared with {f['comparison']}" in s
     assert seen == 18
+
+
+def test_no_raw_labels_or_stray_brackets_in_any_golden_sentence(golden):
+    for c in golden["cases"]:
+        s = c["statement"]
+        assert "/" not in s and "not stated" not in s and " vs " not in s and "any comparator" not in s, s
+        assert s.count("(") == s.count(")"), s
+        assert "and in the short term" not in s and "immediate to" not in s and "term and medium term" not in s, s
+        assert " DN" not in s, s
+
+
+@pytest.mark.parametrize("timeframe, phrase", [
+    ("immediate + short term", "from immediately after treatment to the short term"),
+    ("immediate_to_short_term", "from immediately after treatment to the short term"),
+    ("in the immediate to short term", "from immediately after treatment to the short term"),
+    ("short term + mid term", "in the short and medium term"),
+    ("in the short term to mid term", "in the short and medium term"),
+    ("mid term + long term", "in the medium and long term"),
+    ("short term + mid term + long term", "in the short, medium and long term"),
+    ("immediate + short term + mid term", "from immediately after treatment to the medium term"),
+    ("immediate + long term", "immediately after treatment and in the long term"),
+    ("long term + short term", "in the short and long term"),
+])
+def test_combined_time_frames_read_naturally(timeframe, phrase):
+    assert timeframe_phrase(timeframe) == phrase
+
+
+@pytest.mark.parametrize("comparison, phrase", [
+    ("DN vs sham/placebo/waiting list/other DN (neck)",
+     "compared with sham, placebo, waiting list or other dry needling"),
+    ("DN vs manual therapy (neck)", "compared with manual therapy"),
+    ("manual therapy (neck", "compared with manual therapy"),
+    ("sham needling)", "compared with sham needling"),
+    ("DN vs comparator not stated (neck)", "compared with the comparators used in the trials"),
+    ("comparator not stated", "compared with the comparators used in the trials"),
+    ("DN vs either comparison group (neck)", "compared with the comparators used in the trials"),
+    ("any comparator", "compared with the comparators used in the trials"),
+    ("DN added to other therapy vs that therapy alone (neck)", "when added to other therapy"),
+    ("dry needling + exercise vs exercise", "when added to exercise"),
+    ("other treatments", "compared with other treatments"),
+    ("usual care (physiotherapy)", "compared with usual care (physiotherapy)"),
+])
+def test_comparison_labels_become_natural_phrases(comparison, phrase):
+    s = statement("low", "small", "decrease", "pain", "short term", "dry needling", comparison)
+    assert s == f"Dry needling may slightly reduce pain in the short term {phrase}."
+
+
+def test_active_comparator_label_is_cleaned_too():
+    s = statement("moderate", "moderate", "increase", "pain", "short term", "dry needling",
+                  "DN vs trigger-point injection/wet needling (neck)", benefit="lower", comparator_active=True)
+    assert s == ("Dry needling probably reduces pain less than trigger-point injection or wet needling "
+                 "in the short term.")
+    # an unstated comparator cannot carry comparative wording
+    s = statement("moderate", "moderate", "increase", "pain", "short term", "dry needling", "comparator not stated",
+                  benefit="lower", comparator_active=True)
+    assert s == "Dry needling probably increases pain in the short term compared with the comparators used in the trials."
+
+
+def test_event_outcomes_speak_of_the_chance_of_the_event():
+    s = statement("low", "moderate", "increase", "patient acceptable symptom state", "mid term", "dry needling",
+                  "sham or placebo needling", population="shoulder pain", event=True)
+    assert s == ("Dry needling may increase the chance of patient acceptable symptom state in people with shoulder "
+                 "pain in the medium term compared with sham or placebo needling.")
+    s = statement("very_low", "moderate", "increase", "patient-rated improvement", "immediate", "dry needling",
+                  "sham", event=True)
+    assert s == ("The evidence is very uncertain about the effect of dry needling on patient-rated improvement "
+                 "immediately after treatment compared with sham.")
+
+
+def test_and_or_in_a_comparison_label_reads_as_or():
+    s = statement("low", "small", "decrease", "pain", None, "dry needling", "sham and/or placebo needling")
+    assert s == "Dry needling may slightly reduce pain compared with sham or placebo needling."
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab (/)vsDN", max_size=30), st.sampled_from([False, True]))
+def test_any_comparison_label_gives_balanced_brackets_and_no_slash(label, active):
+    s = statement("moderate", "moderate", "increase", "pain", "short term", "dry needling", label,
+                  benefit="lower", comparator_active=active)
+    depth = 0
+    for ch in s:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        assert depth >= 0, s
+    assert depth == 0, s
+    assert not any(a.isalnum() and b == "/" and c.isalnum() for a, b, c in zip(s, s[1:], s[2:])), s

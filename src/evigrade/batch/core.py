@@ -1,6 +1,7 @@
 """``evigrade.batch.run``: read a long table of many analyses, fit them all, one row per analysis."""
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import tempfile
@@ -158,28 +159,118 @@ def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
 # reading and validating
 
 
+#: DataFrame.attrs keys set by ``read_table`` for CSV input: spreadsheet row numbers of the data rows
+#: (header = row 1; only when they differ from position + 2) and notes about how the file was read.
+_ROWS_ATTR = "evigrade_rows"
+_NOTES_ATTR = "evigrade_notes"
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV or Parquet long table (by extension: .parquet/.pq, else CSV)."""
+    """Read a CSV or Parquet long table (by extension: .parquet/.pq, else CSV).
+
+    CSV text goes through the shared checks of ``evigrade._csvtext`` (UTF-8 with or without a
+    byte-order mark; Latin-1 / UTF-16 / binary files refused with the row of the first bad byte;
+    comma, semicolon or tab delimiter detected from the header row) and is then parsed by pandas'
+    C parser, so large files stay fast.  Rows are numbered as a spreadsheet counts them (header =
+    row 1); wholly empty rows are skipped with a note.
+    """
     p = pathlib.Path(path)
-    if not p.exists():
-        raise InputError("file not found", file=str(p), fix="check the path")
-    if p.is_dir():
-        raise InputError("is a folder, not a table", file=str(p), fix="give a .csv or .parquet file")
-    try:
-        if p.suffix.lower() in (".parquet", ".pq"):
+    if p.suffix.lower() in (".parquet", ".pq"):
+        if not p.exists():
+            raise InputError("file not found", file=str(p), fix="check the path and the file name")
+        if p.is_dir():
+            raise InputError("is a folder, not a table", file=str(p), fix="give a .csv or .parquet file")
+        try:
             return pd.read_parquet(p)
-        return pd.read_csv(p, dtype={"analysis_id": str, "study": str}, keep_default_na=True)
-    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        except (ValueError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot be read as a Parquet table ({first})", file=str(p),
+                             fix="write the file with pandas/pyarrow, or save it as a UTF-8 CSV") from None
+    return _read_csv(p)
+
+
+def _read_csv(p: pathlib.Path) -> pd.DataFrame:
+    from .._csvtext import _DELIMITER_NAMES, _delimiter, read_csv_rows, read_csv_text
+
+    name, text = read_csv_text(p, name=str(p),
+                               empty_fix="add a header row (analysis_id, yi, vi or arm-level columns) and one row "
+                                         "per study")
+    delim = _delimiter(text)
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    del text  # the bytes are known to be UTF-8 now; pandas' C parser reads the file itself (fast path)
+    try:
+        df = pd.read_csv(p, sep=delim, encoding="utf-8-sig", dtype={"analysis_id": str, "study": str},
+                         keep_default_na=True, skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise InputError("file is empty", file=name, fix="add a header row and one row per study") from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        # find the row with the exact reader (quoting errors are raised there with their row)
+        parsed = read_csv_rows(p, name=name)
+        width = len(parsed.header)
+        for r, cells in parsed.rows:
+            if len(cells) > width:
+                raise InputError(f"has {len(cells)} cells but the header has {width} columns", file=name, row=r,
+                                 fix="remove the extra cells or add a column name (quote text that contains "
+                                     f"a {_DELIMITER_NAMES.get(delim, repr(delim))})") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot be read as a table ({first})", file=str(p),
+        raise InputError(f"cannot be read as a table ({first})", file=name,
                          fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+    notes: list[Note] = []
+    if delim != ",":
+        notes.append(Note("csv_delimiter", f"{name} was read as {_DELIMITER_NAMES[delim]}-delimited text."))
+    rows = None
+    if n_lines != len(df) + 1:  # blank lines or cells spanning lines: count rows as a spreadsheet does
+        rows = _row_numbers(read_csv_text(p, name=name)[1], delim)
+        if len(rows) != len(df):  # cannot happen for well-formed text; fall back to positions
+            rows = None
+    empty = df.isna().all(axis=1).to_numpy() if len(df.columns) > 0 else np.zeros(len(df), bool)
+    if rows is None and empty.any():
+        rows = np.arange(2, len(df) + 2, dtype=np.int64)
+    if empty.any():
+        skipped = rows[empty]
+        shown = ", ".join(map(str, skipped[:10])) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        notes.append(Note("blank_rows_skipped",
+                          f"{name}: blank row{'s' if len(skipped) > 1 else ''} {shown} skipped (no data)."))
+        df = df.loc[~empty].reset_index(drop=True)
+        rows = rows[~empty]
+    if rows is not None:
+        df.attrs[_ROWS_ATTR] = rows
+    df.attrs[_NOTES_ATTR] = tuple(notes)
+    return df
+
+
+def _row_numbers(text: str, delim: str) -> np.ndarray:
+    """Spreadsheet row numbers of the records pandas keeps (it skips empty / whitespace-only lines)."""
+    import csv
+
+    out = []
+    rownum = 0
+    seen_header = False
+    for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delim):
+        rownum += 1
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        if not seen_header:
+            seen_header, rownum = True, 1
+            continue
+        out.append(rownum)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _row_of(df: pd.DataFrame) -> Callable[[int], int]:
+    """Map a 0-based data position to its spreadsheet row (header = row 1)."""
+    rows = df.attrs.get(_ROWS_ATTR)
+    if rows is None or len(rows) != len(df):
+        return lambda i: int(i) + 2
+    return lambda i: int(rows[i])
 
 
 def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np.ndarray:
+    row = _row_of(df)
     s = df[col]
     if pd.api.types.is_bool_dtype(s):
         bad = 0
-        raise InputError("must be a number", file=file, row=bad + 2, column=col, value=s.iloc[bad],
+        raise InputError("must be a number", file=file, row=row(bad), column=col, value=s.iloc[bad],
                          fix=f"enter {col} as a number")
     num = pd.to_numeric(s, errors="coerce")
     arr = num.to_numpy(dtype=float, na_value=np.nan)
@@ -189,12 +280,12 @@ def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np
         raw = s.iloc[i]
         label = f"analysis {ids.iloc[i]}" if ids is not None else None
         if pd.isna(raw):
-            raise InputError("is missing", file=file, row=i + 2, label=label, column=col, value="",
+            raise InputError("is missing", file=file, row=row(i), label=label, column=col, value="",
                              has_value=True, fix=f"enter a value for {col} or remove the row")
         if np.isnan(arr[i]):
-            raise InputError("must be a number", file=file, row=i + 2, label=label, column=col, value=raw,
+            raise InputError("must be a number", file=file, row=row(i), label=label, column=col, value=raw,
                              fix=f"enter {col} as a number (decimal point '.')")
-        raise InputError("must be a finite number", file=file, row=i + 2, label=label, column=col,
+        raise InputError("must be a finite number", file=file, row=row(i), label=label, column=col,
                          value=raw, fix=f"enter a finite value for {col}")
     return arr
 
@@ -219,6 +310,7 @@ def prepare(
         raise SpecError(f"table must be a pandas DataFrame or a path, got {type(table).__name__}")
     df = table
     n = len(df)
+    row = _row_of(df)
     if id_col not in df.columns:
         raise InputError(f"column {id_col!r} is missing", file=file, column=id_col,
                          fix=f"add a column {id_col} naming the analysis each row belongs to "
@@ -231,9 +323,9 @@ def prepare(
         missing |= np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
-        raise InputError("analysis id is missing", file=file, row=i + 2, column=id_col, value="",
+        raise InputError("analysis id is missing", file=file, row=row(i), column=id_col, value="",
                          has_value=True, fix="give every row the id of its analysis")
-    notes: list[Note] = []
+    notes: list[Note] = list(df.attrs.get(_NOTES_ATTR, ()))
     row_index = np.arange(n)
     if measure is None and "yi" not in df.columns:
         arm_cols = [c for c in ("m1i", "ai", "xi", "ri") if c in df.columns]
@@ -255,7 +347,7 @@ def prepare(
         bad = vi <= 0
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("must be > 0", file=file, row=i + 2, label=f"analysis {ids.iloc[i]}",
+            raise InputError("must be > 0", file=file, row=row(i), label=f"analysis {ids.iloc[i]}",
                              column=vcol, value=df[vcol].iloc[i],
                              fix=("standard errors" if vcol == "sei" else "sampling variances")
                              + " must be positive; check the value or drop the row")
@@ -266,9 +358,9 @@ def prepare(
         if "study" in df.columns:
             labels = [f"analysis {a}, study {s}" for a, s in zip(ids.astype(str), df["study"].astype(str))]
         else:
-            labels = [f"analysis {a} #{r + 2}" for r, a in enumerate(ids.astype(str))]
+            labels = [f"analysis {a} #{row(r)}" for r, a in enumerate(ids.astype(str))]
         try:
-            eff = compute(measure, df, study=labels, file=file, rows=list(range(2, n + 2)), **opts)
+            eff = compute(measure, df, study=labels, file=file, rows=[row(i) for i in range(n)], **opts)
         except TypeError as exc:
             raise SpecError(f"escalc option not understood: {exc}") from None
         pos = {lab: i for i, lab in enumerate(labels)}
@@ -281,7 +373,7 @@ def prepare(
             j = int(np.flatnonzero(bad)[0])
             i = int(row_index[j])
             raise InputError("effect size has a non-positive or undefined sampling variance",
-                             file=file, row=i + 2, label=labels[i], column="vi", value=float(vi[j]),
+                             file=file, row=row(i), label=labels[i], column="vi", value=float(vi[j]),
                              fix="check the arm-level numbers of this row")
     kept = ids.iloc[row_index].reset_index(drop=True) if len(row_index) != n else ids.reset_index(drop=True)
     # fast path: rows already grouped by analysis (the usual layout) -> segment starts directly

@@ -242,10 +242,12 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
     outcomes = tuple(dict.fromkeys(i.outcome_name for i in items))
     label = (family_label or family).replace("_", " ")
     label = label[0].upper() + label[1:] if label else label
+    # 'Pain (pain intensity)', but 'Range of motion', not 'Range of motion (range of motion)'
+    named = label if [o.lower() for o in outcomes] == [label.lower()] else f"{label} ({', '.join(outcomes)})"
     if not rated:
         sentence = f"{label}: no finding could be rated ({len(items)} without an estimate)."
         if narratives:
-            sentence = f"{label} ({', '.join(outcomes)}): no finding has a numeric estimate, so none could be rated."
+            sentence = f"{named}: no finding has a numeric estimate, so none could be rated."
     else:
         verdicts = _verdict_sentence({k: v for k, v in counts.items() if k != "not rated"}, intervention)
         cons_txt = {
@@ -257,8 +259,12 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
             "single_finding": "a single finding",
             "no_estimates": "",
         }[cons]
-        show = verdicts and cons not in ("very_uncertain",)
-        sentence = (f"{label} ({', '.join(outcomes)}): certainty {rng} across {len(rated)} rated "
+        kinds = {k for k, v in counts.items() if k != "not rated" and v}
+        repeats = (cons == "consistent_benefit" and kinds == {"favours"}) or \
+            (cons == "consistent_no_difference" and kinds == {"little or no difference"})
+        show = verdicts and cons not in ("very_uncertain",) and not repeats  # never 'favour X (2 favour X)'
+
+        sentence = (f"{named}: certainty {rng} across {len(rated)} rated "
                     f"finding{'s' if len(rated) != 1 else ''}; {cons_txt}" + (f" ({verdicts})." if show else "."))
     narr_text, narr_counts = _narrative_sentence(narratives, intervention)
     if narr_text:

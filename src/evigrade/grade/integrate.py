@@ -319,7 +319,8 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
     active = comparison_kind(str(_g(finding, "comparison", "") or ""), str(_g(finding, "comparison_label", "") or "")) == "active"
     text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
                      timeframe=_timeframe(finding), intervention=intervention, comparison=_comparison_text(finding),
-                     population=_population(finding), comparator_active=active)
+                     population=_population(finding), comparator_active=active,
+                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"))
     return FindingGrade(inp, rating, mag, text, tuple(notes))
 
 
@@ -453,6 +454,27 @@ def _related_mechanisms(family: str, mechanisms: Any) -> str:
     return " ".join(out)
 
 
+def _range_words(rng: str | None) -> str:
+    """'very low to moderate' -> 'certainty across the family ranges from very low to moderate'."""
+    r = str(rng or "").replace("_", " ").strip()
+    if not r:
+        return "certainty across the family is not rated"
+    return f"certainty across the family ranges from {r}" if " to " in r else f"certainty across the family is {r}"
+
+
+def _family_context(n_fav: int, n_core: int, intervention: str, rng: str | None) -> str:
+    """'8 of 12 rated findings in the question's populations (against sham, as an add-on or against active
+    treatments) favour dry needling; certainty across the family ranges from very low to moderate.'"""
+    scope = ("in the question's populations (against sham, as an add-on or against active treatments)")
+    if n_core == 1:  # the key message's own finding: its sentence already says what it shows
+        head = f"This is the only rated finding {scope}"
+    elif n_fav == 0:
+        head = f"None of the {n_core} rated findings {scope} favours {intervention}"
+    else:
+        head = f"{n_fav} of {n_core} rated findings {scope} favour {intervention}"
+    return f"{head}; {_range_words(rng)}."
+
+
 def _family_messages(findings: list[Any], graded: list[FindingGrade | None], families: tuple[Any, ...],
                      intervention: str, mechanisms: Any = ()) -> list[KeyMessage]:
     from .families import narrative_phrase
@@ -477,11 +499,10 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
         if best is not None:
             f, g = best
             n_fav = len(fav)
-            ctx = (f" {n_fav} of {len(core)} rated findings (question's populations; sham, add-on or active "
-                   f"comparators) favour {intervention}; family certainty {fam.certainty_range}.")
+            ctx = " " + _family_context(n_fav, len(core), intervention, fam.certainty_range)
             if best not in core:
-                ctx = (f" Rests on a broader population or mixed comparators; certainty across the family: "
-                       f"{fam.certainty_range}.")
+                ctx = (f" This rests on a broader population or mixed comparators; "
+                       f"{_range_words(fam.certainty_range)}.")
             text = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
                     f"{finding_source(f)}).{ctx}{extra}")
             out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
@@ -511,7 +532,7 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
 def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
     out = []
     heads = {"add_on": "Added to another therapy (dry needling + X compared with X alone)",
-             "active": "Compared with other active treatments instead of dry needling",
+             "active": "Instead of another active treatment (dry needling compared with that treatment)",
              "sham": "Compared with sham or no treatment"}
     for kind in ("add_on", "active"):
         cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)

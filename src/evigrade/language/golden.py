@@ -70,10 +70,14 @@ def grid_cases() -> list[dict[str, Any]]:
         cases.append(_case(f"MD-nomid-{certainty}-excludes-null", certainty, "neck disability", "MD", "lower", None,
                            -4.0, -7.0, -1.0, intended={"size": "unclassified", "kind": "no_mid_excludes_null"}))
     # time frames and comparisons in the sentence
-    for tf in ("immediate", "mid term", "long term", "short term + mid term", "at 12 months", None):
+    for tf in ("immediate", "mid term", "long term", "short term + mid term", "at 12 months", None,
+               "immediate + short term", "mid term + long term", "immediate + long term"):
         cases.append(_case(f"timeframe-{tf}", "moderate", "pain intensity", "MD", "lower", 1.0, -3.0, -3.4, -2.6,
                            timeframe=tf, intended={"kind": "timeframe"}))
-    for cmp_ in ("exercise alone", "when added to exercise", None):
+    for cmp_ in ("exercise alone", "when added to exercise", None,
+                 # raw labels never reach the sentence: slashes, a region bracket, an unstated comparator
+                 "DN vs sham/placebo/waiting list/other DN (neck)", "DN vs comparator not stated (neck)",
+                 "any comparator (reviews pooling all comparators)", "DN added to exercise vs exercise alone (neck)"):
         cases.append(_case(f"comparison-{cmp_}", "low", "pain intensity", "MD", "lower", 1.0, -1.5, -1.9, -1.1,
                            comparison=cmp_, intended={"kind": "comparison"}))
     # an active comparator (e.g. trigger-point injection): comparative wording, never "increases pain"

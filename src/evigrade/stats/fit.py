@@ -629,13 +629,45 @@ def fit_rma(
         raise InputError("design matrix X is not of full rank (a moderator is constant or redundant)",
                          column="X", has_value=False, fix="drop redundant moderator columns")
     try:
-        return _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con)
+        return _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con, study)
     except np.linalg.LinAlgError as exc:
-        raise EstimationError(f"the model could not be fitted ({exc}); check for extreme sampling variances "
-                              "or nearly collinear moderators") from None
+        raise EstimationError(f"the model could not be fitted ({exc}); {_extreme_hint(y, v, study)}"
+                              + (" or nearly collinear moderators" if p > 1 else "")) from None
+    except (ZeroDivisionError, OverflowError, FloatingPointError):
+        raise EstimationError(f"the model could not be fitted (numerical overflow); {_extreme_hint(y, v, study)}") \
+            from None
 
 
-def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control) -> RmaFit:
+def _extreme_hint(y: np.ndarray, v: np.ndarray, study: tuple[str, ...] | None) -> str:
+    """Name the quantity (effect sizes yi or sampling variances vi) whose scale broke the fit.
+
+    Compares orders of magnitude on the standard-deviation scale: the largest |yi|, the largest
+    sqrt(vi) and the smallest sqrt(vi); whichever lies furthest from 1 is named with its study.
+    """
+    def label(i: int) -> str:
+        return study[i] if study is not None and i < len(study) else f"study {i + 1}"
+
+    with np.errstate(all="ignore"):
+        ay = np.abs(y)
+        iy, iv_hi, iv_lo = int(np.argmax(ay)), int(np.argmax(v)), int(np.argmin(v))
+        mag_y = math.log10(float(ay[iy])) if ay[iy] > 0 else 0.0
+        mag_hi = 0.5 * math.log10(float(v[iv_hi]))
+        mag_lo = -0.5 * math.log10(float(v[iv_lo]))
+    worst = max(mag_y, mag_hi, mag_lo)
+    if worst < 8:
+        return ("check the effect sizes (yi) and sampling variances (vi) for mis-scaled values "
+                "(e.g. a mean or SD entered in the wrong unit)")
+    if worst == mag_y:
+        return (f"check the effect sizes (yi) for extreme values: {label(iy)} has yi = {float(y[iy]):.6g} "
+                "(e.g. a mean entered in the wrong unit or column)")
+    i = iv_hi if worst == mag_hi else iv_lo
+    size = "large" if worst == mag_hi else "small"
+    return (f"check the sampling variances (vi) for extreme values: {label(i)} has a very {size} "
+            f"vi = {float(v[i]):.6g} (check its SD / standard error and sample size)")
+
+
+def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
+         study: tuple[str, ...] | None = None) -> RmaFit:
     k, p = Xm.shape
     notes: list[Note] = []
 
@@ -676,8 +708,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control) -> RmaFi
                 break
         if est is None:
             raise EstimationError(
-                f"tau2 could not be estimated: {' -> '.join(tried)} all failed; "
-                "check the data for extreme sampling variances"
+                f"tau2 could not be estimated: {' -> '.join(tried)} all failed; {_extreme_hint(y, v, study)}"
             )
         chain = tuple(tried)
         method_used = chain[-1]
