@@ -138,14 +138,16 @@ class TestSafety:
         assert safety_rating({"pools": []}).label == "uncertain"
 
 
-class TestApplyOnBundledPack:
-    @pytest.fixture(scope="class")
-    def graded(self):
-        from evigrade.grade import apply, grade_summary
-        from evigrade.packs import load_pack, summarize
+@pytest.fixture(scope="module")
+def graded():
+    from evigrade.grade import apply, grade_summary
+    from evigrade.packs import load_pack, summarize
 
-        s = summarize(load_pack())
-        return s, apply(s), grade_summary(s)
+    s = summarize(load_pack())
+    return s, apply(s), grade_summary(s)
+
+
+class TestApplyOnBundledPack:
 
     def test_every_finding_with_an_estimate_is_rated(self, graded):
         s, g, _ = graded
@@ -235,13 +237,15 @@ class TestNarratives:
         assert none.sentence.startswith("Stiffness (range of motion): no finding has a numeric estimate")
 
 
-class TestKeyMessages:
-    @pytest.fixture(scope="class")
-    def report(self):
-        from evigrade.grade import grade_summary
-        from evigrade.packs import load_pack, summarize
+@pytest.fixture(scope="module")
+def report():
+    from evigrade.grade import grade_summary
+    from evigrade.packs import load_pack, summarize
 
-        return grade_summary(summarize(load_pack()))
+    return grade_summary(summarize(load_pack()))
+
+
+class TestKeyMessages:
 
     def test_derived_from_the_best_supported_finding(self, report):
         msgs = report.key_messages
