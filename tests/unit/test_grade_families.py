@@ -268,5 +268,15 @@ class TestKeyMessages:
 
     def test_to_dict_is_json(self, report):
         d = json.loads(json.dumps(report.to_dict()))
-        assert d["key_messages"] and all(set(m) == {"kind", "topic", "text", "certainty", "certainty_range", "sources",
-                                                    "finding"} for m in d["key_messages"])
+        assert d["key_messages"] and all(set(m) == {"kind", "topic", "headline", "text", "certainty",
+                                                    "certainty_range", "sources", "finding"}
+                                         for m in d["key_messages"])
+
+    def test_headline_is_the_one_line_message(self, report):
+        # effect headlines are the rated statement with its numbers; text adds the family context
+        for m in report.key_messages:
+            d = m.to_dict()
+            if m.kind == "effect" and m.certainty is not None:
+                assert m.text.startswith(m.headline) and len(m.headline) < len(m.text)
+                assert "Not rated" not in m.headline
+            assert d["headline"]

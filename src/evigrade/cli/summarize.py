@@ -130,7 +130,8 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
         for m in msgs:
             cert = _attr(m, "certainty")
             tag = f"[{cert.replace('_', ' ')}]" if cert else ("[not rated]" if _attr(m, "kind") == "effect" else "")
-            con.print(escape(f"  * {tag + ' ' if tag else ''}{_attr(m, 'text')}"))
+            line = _attr(m, "headline") or _attr(m, "text")
+            con.print(escape(f"  * {tag + ' ' if tag else ''}{line}"))
     if getattr(summary, "conclusion", ""):
         con.print()
         con.print("[bold underline]Overall conclusion[/bold underline]")

@@ -366,9 +366,12 @@ class KeyMessage:
     certainty_range: str | None = None
     sources: tuple[str, ...] = ()
     finding: tuple[str, ...] | None = None
+    #: the one-line message (``text`` adds the family context and the results reported without numbers)
+    headline: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"kind": self.kind, "topic": self.topic, "text": self.text, "certainty": self.certainty,
+        return jsonable({"kind": self.kind, "topic": self.topic, "headline": self.headline or self.text,
+                         "text": self.text, "certainty": self.certainty,
                          "certainty_range": self.certainty_range, "sources": list(self.sources),
                          "finding": list(self.finding) if self.finding else None})
 
@@ -503,11 +506,16 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
             if best not in core:
                 ctx = (f" This rests on a broader population or mixed comparators; "
                        f"{_range_words(fam.certainty_range)}.")
-            text = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
-                    f"{finding_source(f)}).{ctx}{extra}")
+            headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
+                        f"{finding_source(f)}).")
+            if no_effect_reviews:  # never hide, even in one line, that reviews reported no effect
+                who = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in no_effect_reviews))
+                headline += f" Reviews reporting no significant effect without numbers (not rated): {who}."
+            text = f"{headline}{ctx}{extra}"
             out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
                                   tuple(x for x in [finding_source(f)] if x),
-                                  tuple(str(_g(f, k)) for k in ("outcome", "timepoint", "comparison", "population"))))
+                                  tuple(str(_g(f, k)) for k in ("outcome", "timepoint", "comparison", "population")),
+                                  headline=headline))
         elif fam.narratives:
             reviews = [n for n in fam.narratives if _g(n, "kind") == "review"]
             trials = [n for n in fam.narratives if _g(n, "kind") != "review"]
@@ -524,8 +532,13 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
             rel = _related_mechanisms(name, mechanisms)
             if rel:
                 text += " " + rel
+            n_narr = len(fam.narratives)
+            who = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in fam.narratives))
+            headline = (f"{label}: no numeric estimate, so certainty is not rated "
+                        f"({n_narr} result{'s' if n_narr != 1 else ''} reported without numbers: {who}).")
             out.append(KeyMessage("effect", name, text, None, None,
-                                  tuple(dict.fromkeys(str(_g(n, "source_id")) for n in fam.narratives))))
+                                  tuple(dict.fromkeys(str(_g(n, "source_id")) for n in fam.narratives)),
+                                  headline=headline))
     return out
 
 
