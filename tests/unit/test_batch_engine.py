@@ -288,7 +288,7 @@ _FUZZ_COLS = ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"
 #: se(tau2) is compared at 1e-8 relative: with a weight ratio of 1e6, the one-at-a-time engine's
 #: projection matrix P (as metafor's) carries a relative error of eps / (1 - w_max / sum w) ~ 1e-10 in
 #: its largest diagonal entry, which se(tau2) magnifies; the batch engine uses a cancellation-free
-#: form (engine._trp_ppsum) and is exact to rounding there (checked against rational arithmetic).
+#: form (engine._sums_at) and is exact to rounding there (checked against rational arithmetic).
 _TAU2_SE_RTOL = 1e-8
 
 

@@ -273,7 +273,10 @@ def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np
         raise InputError("must be a number", file=file, row=row(bad), column=col, value=s.iloc[bad],
                          fix=f"enter {col} as a number")
     num = pd.to_numeric(s, errors="coerce")
-    arr = num.to_numpy(dtype=float, na_value=np.nan)
+    if num.dtype == np.float64:
+        arr = num.to_numpy()  # (no copy; missing values are NaN already)
+    else:
+        arr = num.to_numpy(dtype=float, na_value=np.nan)
     nonfinite = ~np.isfinite(arr)
     if nonfinite.any():
         i = int(np.flatnonzero(nonfinite)[0])

@@ -33,6 +33,16 @@ with ``Sj = sum(w^j)``.  The algorithms follow metafor step by step so that resu
 * Q-profile CI for tau2 (metafor ``confint.rma.uni`` type "QP"): the same root finder for the
   chi-square quantiles, with metafor's handling of the search interval ``[0, max(100, 10 tau2)]``.
 
+Speed (the 10,000-analysis REML benchmark; results as above, the same updates and stopping points):
+
+* ML/REML/EB on 256+ analyses: the bulk of the Fisher-scoring updates, and the sums at tau2 = 0 and
+  at the estimate, run on dense (analyses x k) arrays, one per band of similar k, padded with weight
+  0 (``_Banded``): tau2 and the mean are broadcast instead of repeated along the rows and the sums
+  are BLAS matrix-vector products.  The few slow analyses are handed back to the row segments.
+* On the row segments the sums are taken in cache-sized blocks (``Segments.blocks``), converged
+  analyses are dropped block by block (``_compact``), and gathers use row indices with ``take``.
+* metafor's step halving is done in one step (``_halve_steps``, bit-identical to halving in a loop).
+
 Non-convergence follows the one-at-a-time engine: ML/REML/EB that do not converge within
 ``maxiter`` updates fall back to PM (whose root finder is capped at ``maxiter`` iterations too),
 then DL; each step is recorded in the per-analysis notes.
@@ -66,6 +76,17 @@ _ROOT_MAXITER = 200
 #: converges the iterates and the stopping point are metafor's; where its Fisher scoring oscillates
 #: or creeps, Newton reaches the maximiser (metafor with control=list(stepadj=0.5)).
 _NEWTON_AFTER = NEWTON_AFTER
+#: From this many analyses on, the bulk of the Fisher-scoring updates runs on ``_Banded`` arrays.
+_BANDED_MIN = 256
+#: Rows per block of the Fisher-scoring sums (see ``Segments.blocks``): a block's work arrays
+#: (~12 x 8 bytes a row) fit in a 4 MiB L2 cache.
+_BLOCK_ROWS = 1 << 15
+
+
+def _rows_of(mask: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Row positions of the analyses selected by the boolean ``mask`` (gathering with these and
+    ``take`` is ~4x faster than indexing with a row-length boolean mask)."""
+    return np.flatnonzero(np.repeat(mask, k))
 
 
 class Segments:
@@ -75,12 +96,13 @@ class Segments:
     (fresh multi-megabyte arrays cost page faults that can take as long as the arithmetic).
     """
 
-    __slots__ = ("y", "v", "k", "starts", "_g", "_bufs")
+    __slots__ = ("y", "v", "k", "starts", "_g", "_bufs", "_blocks")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, k: np.ndarray, starts: np.ndarray) -> None:
         self.y, self.v, self.k, self.starts = y, v, k, starts
         self._g = None
         self._bufs = None
+        self._blocks = None
 
     @classmethod
     def from_sizes(cls, y: np.ndarray, v: np.ndarray, k: np.ndarray) -> "Segments":
@@ -109,29 +131,73 @@ class Segments:
     def sum(self, x: np.ndarray) -> np.ndarray:
         return np.add.reduceat(x, self.starts)
 
+    @classmethod
+    def of_blocks(cls, parts: list["Segments"]) -> "Segments":
+        """A working set made of separate blocks (rows not contiguous; only ``k``, ``blocks()``,
+        ``subset`` of a block and ``len`` are meaningful; used by the Fisher-scoring loop)."""
+        k = np.concatenate([p.k for p in parts])
+        out = cls(None, None, k, None)  # type: ignore[arg-type]
+        blocks, pos = [], 0
+        for p in parts:
+            blocks.append((pos, pos + len(p), p))
+            pos += len(p)
+        out._blocks = blocks
+        return out
+
+    def blocks(self) -> list[tuple[int, int, "Segments"]]:
+        """The analyses cut into consecutive blocks of about ``_BLOCK_ROWS`` rows (whole analyses),
+        as (first, stop, block) with the block's rows as views; one block when the set is small.
+
+        The Fisher-scoring sums are computed block by block: a block's dozen work arrays stay in
+        the CPU cache, which makes each pass over the rows ~25% faster than over all rows at once.
+        Every per-analysis sum is the same reduction over the same rows, so the results are
+        bit-identical to one pass over everything.
+        """
+        if self._blocks is None:
+            n, m = len(self.k), len(self.y)
+            if m <= 2 * _BLOCK_ROWS or n < 2:
+                self._blocks = [(0, n, self)]
+            else:
+                ends = np.searchsorted(self.starts, np.arange(_BLOCK_ROWS, m, _BLOCK_ROWS))
+                cuts = [0] + [int(c) for c in np.unique(ends) if 0 < c < n] + [n]
+                blocks = []
+                for a, b in zip(cuts[:-1], cuts[1:]):
+                    r0 = int(self.starts[a])
+                    r1 = int(self.starts[b]) if b < n else m
+                    blocks.append((a, b, Segments(self.y[r0:r1], self.v[r0:r1], self.k[a:b], self.starts[a:b] - r0)))
+                self._blocks = blocks
+        return self._blocks
+
     def expand(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             return np.repeat(a, self.k)
         return np.take(a, self.g, out=out)
 
     def subset(self, mask: np.ndarray) -> "Segments":
-        rows = np.repeat(mask, self.k)
-        return Segments.from_sizes(self.y[rows], self.v[rows], self.k[mask])
+        rows = _rows_of(mask, self.k)
+        return Segments.from_sizes(self.y.take(rows), self.v.take(rows), self.k[mask])
 
 
-def _weighted(seg: Segments, tau2: np.ndarray | float):
-    """w, S1, mu, r for weights 1/(v + tau2) (fresh arrays, for use outside the iterations)."""
-    if np.ndim(tau2) == 0:
-        w = 1.0 / (seg.v + tau2)
-    else:
-        w = 1.0 / (seg.v + seg.expand(tau2))
-    s1 = seg.sum(w)
-    mu = seg.sum(w * seg.y) / s1
-    r = seg.y - seg.expand(mu)
-    return w, s1, mu, r
+def _blockwise(fn, seg: Segments, tau2: np.ndarray, *args):
+    """``fn(seg, tau2, *args)`` (a tuple of per-analysis arrays or None) block by block."""
+    blocks = seg.blocks()
+    if len(blocks) == 1:
+        return fn(seg, tau2, *args)
+    parts = [fn(b, None if tau2 is None else tau2[i:j], *args) for i, j, b in blocks]
+    return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
 
 def _moments(seg: Segments, tau2: np.ndarray, want: str):
+    """``_moments_block`` computed block by block (see ``Segments.blocks``)."""
+    return _blockwise(_moments_block, seg, tau2, want)
+
+
+def _moments_newton(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
+    """``_moments_newton_block`` computed block by block (see ``Segments.blocks``)."""
+    return _blockwise(_moments_newton_block, seg, tau2, need_wr2)
+
+
+def _moments_block(seg: Segments, tau2: np.ndarray, want: str):
     """Per-analysis sums at weights w = 1/(v + tau2), in the work buffers (no row-length allocation).
 
     Returns (S1, sum w r^2, sum w^2 r^2, S2, S3) where r = y - weighted mean; quantities not needed
@@ -163,7 +229,7 @@ def _moments(seg: Segments, tau2: np.ndarray, want: str):
     return s1, None, w2r2, s2, seg.sum(a)
 
 
-def _moments_newton(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
+def _moments_newton_block(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
     """(S1, sum w r^2, sum w^2 r^2, S2, S3, sum w^2 r, sum w^3 r^2): what a Newton step on the ML,
     REML or EB estimating equation needs (Y'PPPY = sum w^3 r^2 - (sum w^2 r)^2 / S1)."""
     a = seg.bufs()[0]
@@ -255,15 +321,23 @@ class FitArrays:
 
 
 def _he_init(seg: Segments) -> np.ndarray:
+    """metafor's Hedges (HE) starting value for Fisher scoring (block by block, see Segments.blocks)."""
+    return _blockwise(_he_block, seg, None)[0]
+
+
+def _he_block(seg: Segments, _unused=None):
     k = seg.k.astype(float)
     ybar = seg.sum(seg.y) / k
-    rss = seg.sum((seg.y - seg.expand(ybar)) ** 2)
+    d = seg.bufs()[0]
+    np.subtract(seg.y, np.repeat(ybar, seg.k), out=d)
+    np.square(d, out=d)
+    rss = seg.sum(d)
     trpv = seg.sum(seg.v) * (1.0 - 1.0 / k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (rss - trpv) / (k - 1.0)
+        return ((rss - trpv) / (k - 1.0),)
 
 
-def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int):
+def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int, banded=None):
     """metafor's Fisher scoring for ML/REML/EB, vectorised; returns tau2, converged, iterations."""
     n = len(seg)
     tau2 = np.maximum(0.0, _he_init(seg))
@@ -271,32 +345,45 @@ def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int):
     conv = np.zeros(n, dtype=bool)
     failed = np.zeros(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
-    active = np.arange(n)
-    sub = seg
     kf_all = seg.k.astype(float)
-    it = 0
     # k = 1 analyses give 0/0 here; their result is replaced by the k = 1 convention afterwards
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_all)
+        it = 0
+        if banded is not None or n >= _BANDED_MIN:
+            # Phase 1: the bulk of the updates on dense (analyses x k) arrays (see ``_Banded``),
+            # until few analyses are left (or update _NEWTON_AFTER).  Phase 2: the rest on the
+            # row segments, from the next update on, to the end (Newton steps included).  The
+            # updates of an analysis do not depend on which others share its arrays.
+            band, order = banded if banded is not None else _Banded.build(seg)
+            it = _fisher_loop(band, order, 0, _NEWTON_AFTER, method, threshold, maxiter, tau2, conv, failed,
+                              iters, kf_all)
+        rest = ~(conv | failed)
+        if rest.any():
+            sub = seg if rest.all() else seg.subset(rest)
+            _fisher_loop(sub, np.flatnonzero(rest), it, None, method, threshold, maxiter, tau2, conv, failed,
+                         iters, kf_all)
+    return tau2, conv & ~failed, iters
 
 
-def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_all):
-    """The Fisher-scoring iterations.  Converged analyses are frozen at once (their step is set to
-    0); the working set is compacted (rows copied) only when it has shrunk by a quarter."""
-    n = len(seg)
-    idx = np.arange(n)  # analyses in the working set ``sub``
+def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, failed, iters, kf_all):
+    """Fisher-scoring updates it + 1, it + 2, ... (at most up to update ``stop``) for the analyses
+    ``idx`` whose rows are ``sub``, starting from ``tau2[idx]``; writes tau2, conv, failed and
+    iters in place.  Converged analyses are frozen at once (their step is set to 0); the working
+    set is compacted block by block (``_compact``)."""
+    n = len(idx)
     live = np.ones(n, dtype=bool)  # which of them are still iterating
-    tloc = tau2.copy()
-    kf = kf_all
-    sub = seg
+    tloc = tau2[idx]
+    kf = kf_all[idx]
     prev_abs = np.full(n, np.inf)
     prev_newton = np.zeros(n, dtype=bool)
-    it = 0
+    banded = isinstance(sub, _Banded)
     while True:
         it += 1
         newton = it > _NEWTON_AFTER
         if newton:
             s1, wr2, w2r2, s2, s3, w2r, w3r2 = _moments_newton(sub, tloc, method == "EB")
+        elif banded:
+            s1, wr2, w2r2, s2, s3 = sub.moments(tloc, method)
         else:
             s1, wr2, w2r2, s2, s3 = _moments(sub, tloc, method)
         if method == "REML":
@@ -325,22 +412,20 @@ def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_
             adj = np.where(use, nstep, adj)
         else:
             use = None
-        adj[~np.isfinite(adj)] = 0.0  # NaN -> 0, as metafor (and an infinite step, as evigrade.stats)
-        adj *= live  # frozen analyses do not move
+        # NaN -> 0, as metafor (and an infinite step, as evigrade.stats); frozen analyses do not move
+        adj = np.where(np.isfinite(adj) & live, adj, 0.0)
         new = tloc + adj
         neg = new < 0.0
         if neg.any():
             # step halving exactly as metafor: while (tau2 + adj < tau2.min) adj <- adj/2.
             # With tau2 == 0 and adj < 0 metafor halves until adj underflows to 0; do that directly.
             adj[neg & (tloc <= 0.0)] = 0.0
-            bad = tloc + adj < 0.0
-            while bad.any():
-                adj[bad] *= 0.5
-                bad = tloc + adj < 0.0
+            _halve_steps(tloc, adj, neg)
             new = tloc + adj
         tloc = new
         aabs = np.abs(adj)
-        done = (aabs <= threshold) | (aabs <= ROUNDING_STOP * tloc)  # (as evigrade.stats.fit)
+        # |change| <= threshold or <= the rounding level of tau2 (as evigrade.stats.fit)
+        done = aabs <= np.maximum(threshold, ROUNDING_STOP * tloc)
         if use is not None:
             # two Newton steps in a row in the quadratic phase: the next change would be about
             # |d_k|^3 / |d_(k-1)|^2; stop when that is below the threshold (saves the last pass)
@@ -360,19 +445,235 @@ def _fisher_loop(seg, method, threshold, maxiter, tau2, conv, failed, iters, kf_
             iters[idx[live]] = it
             break
         nlive = int(np.count_nonzero(live))
-        if nlive == 0:
+        if nlive == 0 or it == stop or (banded and nlive <= sub.handoff):
             break
-        if nlive < 0.75 * len(idx):
-            tau2[idx] = tloc
-            sub = sub.subset(live)
-            idx = idx[live]
-            tloc = tloc[live]
-            prev_abs = prev_abs[live]
-            prev_newton = prev_newton[live]
-            kf = kf_all[idx]
-            live = np.ones(len(idx), dtype=bool)
+        if done.any():
+            compacted = sub.compact(live) if banded else _compact(sub, live)
+            if compacted is not None:
+                sub, keep = compacted
+                tau2[idx] = tloc
+                idx = idx[keep]
+                tloc = tloc[keep]
+                prev_abs = prev_abs[keep]
+                prev_newton = prev_newton[keep]
+                kf = kf_all[idx]
+                live = live[keep]
     tau2[idx] = tloc
-    return tau2, conv & ~failed, iters
+    return it
+
+
+class _Banded:
+    """The working set of the Fisher-scoring loop as dense 2-D arrays: the analyses sorted by k
+    and cut into bands of similar k, each band an (analyses x K) array padded with y = 0 and
+    v = inf (weight exactly 0, so padding adds exact zeros to every sum), cut into cache-sized
+    chunks.  Against the row segments this saves the two ``np.repeat`` passes of every update
+    (tau2 and the mean are broadcast along the rows) and replaces ``np.add.reduceat`` by a
+    matrix-vector product (BLAS), which together make an update ~35% cheaper; the padding costs
+    ~8% more elements.  The sums are the same sums, added in another order (rounding-level
+    differences only).  ``handoff``: below this many iterating analyses the loop hands the rest
+    to the row segments (a few numpy calls per chunk and update would dominate then).
+    """
+
+    __slots__ = ("chunks", "n", "handoff")
+
+    def __init__(self, chunks: list, handoff: int) -> None:
+        self.chunks = chunks  # (first, stop, Y, V, ones, W, A, B), in working-set order
+        self.n = chunks[-1][1] if chunks else 0
+        self.handoff = handoff
+
+    def __len__(self) -> int:
+        return self.n
+
+    @classmethod
+    def build(cls, seg: Segments) -> tuple["_Banded", np.ndarray]:
+        """The banded working set of all analyses of ``seg`` and its order (analysis indices)."""
+        k = seg.k
+        order = np.argsort(k, kind="stable")
+        ks = k[order]
+        n = len(k)
+        chunks, pos, i = [], 0, 0
+        last = len(seg.y) - 1
+        while i < n:
+            top = max(int(ks[i]) + 2, int(ks[i] * 1.15))  # padding <= ~15% (<= 2 rows for small k)
+            j = max(i + 1, int(np.searchsorted(ks, top, side="right")))
+            an = order[i:j]
+            kmax = int(ks[j - 1])
+            cols = np.arange(kmax)
+            pad = cols[None, :] >= k[an][:, None]
+            rows = seg.starts[an][:, None] + cols[None, :]
+            np.minimum(rows, last, out=rows)  # (padding cells read any valid row, then overwritten)
+            y = seg.y.take(rows)
+            y[pad] = 0.0
+            v = seg.v.take(rows)
+            v[pad] = np.inf
+            step = max(1, _BLOCK_ROWS // max(kmax, 1))  # cache-sized chunks (views of the band)
+            for a in range(0, j - i, step):
+                b = min(j - i, a + step)
+                chunks.append(cls._chunk(pos, y[a:b], v[a:b]))
+                pos += b - a
+            i = j
+        return cls(chunks, max(64, n // 16)), order
+
+    @staticmethod
+    def _chunk(pos: int, y: np.ndarray, v: np.ndarray):
+        return (pos, pos + len(y), y, v, np.ones(y.shape[1]), np.empty_like(y), np.empty_like(y), np.empty_like(y))
+
+    def moments(self, tau2: np.ndarray, want: str):
+        """(S1, sum w r^2, sum w^2 r^2, S2, S3) as ``_moments`` (None where not needed)."""
+        parts = []
+        for a, b, y, v, one, w, t1, t2 in self.chunks:
+            np.add(v, tau2[a:b, None], out=w)
+            np.reciprocal(w, out=w)
+            s1 = w @ one
+            np.multiply(w, y, out=t1)
+            mu = (t1 @ one) / s1
+            np.subtract(y, mu[:, None], out=t2)  # r (padding: weight 0 below)
+            if want == "EB":
+                np.multiply(t2, t2, out=t2)
+                np.multiply(t2, w, out=t2)
+                parts.append((s1, t2 @ one, None, None, None))
+                continue
+            np.multiply(t2, w, out=t2)  # w r
+            np.multiply(t2, t2, out=t2)  # w^2 r^2
+            w2r2 = t2 @ one
+            np.multiply(w, w, out=t1)
+            s2 = t1 @ one
+            s3 = None
+            if want == "REML":
+                np.multiply(t1, w, out=t1)
+                s3 = t1 @ one
+            parts.append((s1, None, w2r2, s2, s3))
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
+
+    def sums_at(self, tau2: np.ndarray | None, pp: bool):
+        """(S1, mu, RSS, S2, tr(P), sum(P*P) or None, max w) at w = 1/(v + tau2) (1/v for None),
+        in working-set order, as ``_sums_at_block`` (tr(P), sum(P*P) by the fast formulas)."""
+        parts = []
+        for a, b, y, v, one, w, t1, t2 in self.chunks:
+            if tau2 is None:
+                np.divide(1.0, v, out=w)
+            else:
+                np.add(v, tau2[a:b, None], out=w)
+                np.divide(1.0, w, out=w)
+            s1 = w @ one
+            np.multiply(w, y, out=t1)
+            mu = (t1 @ one) / s1
+            np.subtract(y, mu[:, None], out=t2)  # r
+            np.multiply(w, t2, out=t1)
+            np.multiply(t1, t2, out=t1)  # (w r) r
+            rss = t1 @ one
+            np.multiply(w, w, out=t1)
+            s2 = t1 @ one
+            s2_s1 = s2 / s1
+            ppsum = None
+            if pp:
+                np.multiply(t1, w, out=t1)
+                ppsum = s2 - 2.0 * (t1 @ one) / s1 + s2_s1 * s2_s1
+            parts.append((s1, mu, rss, s2, s1 - s2_s1, ppsum, w.max(axis=1)))
+        return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
+
+    def compact(self, live: np.ndarray, keep_frac: float = 0.9):
+        """As ``_compact``: chunks with fewer than ``keep_frac`` of their analyses iterating are
+        re-gathered, empty ones dropped.  Returns None or (new working set, kept mask)."""
+        change = False
+        keep = np.ones(self.n, dtype=bool)
+        chunks, pos = [], 0
+        for c in self.chunks:
+            a, b = c[0], c[1]
+            lv = live[a:b]
+            nl = int(np.count_nonzero(lv))
+            if nl >= keep_frac * (b - a):
+                chunks.append((pos, pos + b - a) + c[2:])
+                pos += b - a
+                continue
+            change = True
+            keep[a:b] = lv
+            if nl:
+                sel = np.flatnonzero(lv)
+                # the gathered rows, and the leading rows of the old work arrays (views, no allocation)
+                chunks.append((pos, pos + nl, c[2].take(sel, axis=0), c[3].take(sel, axis=0), c[4],
+                               c[5][:nl], c[6][:nl], c[7][:nl]))
+                pos += nl
+        if not change:
+            return None
+        return _Banded(chunks, self.handoff), keep
+
+
+def _compact(sub: Segments, live: np.ndarray, keep_frac: float = 0.75):
+    """Drop converged analyses from the working set of the Fisher-scoring loop, block by block.
+
+    A block (see ``Segments.blocks``) is re-gathered when fewer than ``keep_frac`` of its analyses
+    are still iterating, and dropped when none is; other blocks are kept as they are (their frozen
+    analyses ride along with step 0).  Gathering a cache-sized block is cheap, and the rows iterated
+    stay close to those of the live analyses.  When the working set is small it is merged into one
+    contiguous block (fewer numpy calls per iteration).  Returns None when nothing changes, else
+    (new working set, mask over the old working set's analyses of those kept).
+    """
+    blocks = sub.blocks()
+    bounds = np.array([a for a, _, _ in blocks] + [len(sub)])
+    nlive = np.add.reduceat(live.astype(np.int64), bounds[:-1]) if len(blocks) > 1 else [int(np.count_nonzero(live))]
+    size = np.diff(bounds)
+    shrink = [nl < keep_frac * sz for nl, sz in zip(nlive, size)]
+    if not any(shrink):
+        return None
+    keep = np.ones(len(sub), dtype=bool)
+    parts = []
+    for (a, b, blk), sh in zip(blocks, shrink):
+        if sh:
+            lv = live[a:b]
+            keep[a:b] = lv
+            if lv.any():
+                parts.append(blk.subset(lv))
+        else:
+            parts.append(blk)
+    rows = sum(len(p.y) for p in parts)
+    if rows <= _BLOCK_ROWS or len(parts) <= 1:
+        # small (or one part): one contiguous block
+        if len(parts) == 1:
+            return parts[0], keep
+        if not parts:
+            return Segments.from_sizes(np.empty(0), np.empty(0), np.empty(0, np.int64)), keep
+        return Segments.from_sizes(np.concatenate([p.y for p in parts]), np.concatenate([p.v for p in parts]),
+                                   np.concatenate([p.k for p in parts])), keep
+    return Segments.of_blocks(parts), keep
+
+
+_TINY = np.finfo(float).tiny
+
+
+def _halve_steps(t: np.ndarray, adj: np.ndarray, neg: np.ndarray) -> None:
+    """metafor's step halving ``while (t + adj < 0) adj <- adj/2``, in place, for the entries
+    ``neg`` (t > 0 there, or adj already 0), with the number of halvings computed directly.
+
+    Halving is exact (a power-of-2 scaling) unless the result is subnormal, and the sign of a
+    rounded sum t + a is the sign of the exact sum, so the loop stops after exactly
+    m = ceil(log2(-adj / t)) halvings.  log2 is rounded, so m is corrected by one either way with
+    the same floating-point test as the loop; results are bit-identical to halving one step at a
+    time (hundreds of passes over the working set per iteration in the worst case).  Entries whose
+    halved step would be subnormal (t < ~1e-292) are left to the one-at-a-time loop.
+    """
+    idx = np.flatnonzero(neg & (t + adj < 0.0))
+    if idx.size == 0:
+        return
+    ti, ai = t[idx], adj[idx]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = np.ceil(np.log2(-ai / ti))
+    ok = np.isfinite(m) & (ti > 0.0)
+    m = np.where(ok, np.clip(m, 1.0, 2000.0), 0.0).astype(np.int64)
+    a = np.ldexp(ai, -m)
+    back = (m > 1) & (ti + (a + a) >= 0.0)  # m one too high: a halving fewer already stops the loop
+    a[back] += a[back]
+    short = ti + a < 0.0  # m one too low
+    a[short] *= 0.5
+    exact = ok & (np.abs(a) >= _TINY * 4.0)  # no subnormal anywhere along the way
+    adj[idx[exact]] = a[exact]
+    # the rest (subnormal steps, and any m still short) one halving at a time, as metafor
+    bad = idx[t[idx] + adj[idx] < 0.0]
+    while bad.size:
+        adj[bad] *= 0.5
+        bad = bad[t[bad] + adj[bad] < 0.0]
 
 
 def _mad(seg: Segments) -> np.ndarray:
@@ -472,25 +773,67 @@ class _Notes:
         return out
 
 
-def _trp_ppsum(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """tr(P) and sum(P * P) for P = W - w w' / S1 without cancellation.
+def _unpermute(x: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    out[order] = x
+    return out
 
-    The textbook forms S1 - S2/S1 and S2 - 2 S3/S1 + S2^2/S1^2 cancel catastrophically when one
-    weight dominates (a study with vi = 1e-6 next to vi ~ 0.5 loses 7 digits); they lose at most
-    ~100 eps while the largest weight is below 0.9 S1, so they are used there (fast), and the
-    analyses where one weight carries more than 90% of the total go through ``_trp_ppsum_stable``.
-    """
-    w2 = w * w
-    s2 = seg.sum(w2)
+
+def _sums_at_block(seg: Segments, tau2: np.ndarray | None, pp: bool):
+    """At w = 1/(v + tau2) (w = 1/v for None): S1, mu, RSS = sum w r^2, S2, tr(P) by the fast
+    formula, sum(P*P) by the fast formula (if ``pp``) and the largest weight, per analysis."""
+    w, a, _ = seg.bufs()
+    if tau2 is None:
+        np.divide(1.0, seg.v, out=w)
+    else:
+        t = np.repeat(tau2, seg.k)
+        np.add(seg.v, t, out=t)
+        np.divide(1.0, t, out=w)
+    s1 = seg.sum(w)
+    np.multiply(w, seg.y, out=a)
+    mu = seg.sum(a) / s1
+    r = np.repeat(mu, seg.k)
+    np.subtract(seg.y, r, out=r)
+    np.multiply(w, r, out=a)
+    np.multiply(a, r, out=a)  # (w r) r, as metafor's and the one-at-a-time engine's w r^2
+    rss = seg.sum(a)
+    np.multiply(w, w, out=a)
+    s2 = seg.sum(a)
     s2_s1 = s2 / s1
     trp = s1 - s2_s1
-    ppsum = s2 - 2.0 * seg.sum(w2 * w) / s1 + s2_s1 * s2_s1
-    hard = np.maximum.reduceat(w, seg.starts) > 0.9 * s1
+    ppsum = None
+    if pp:
+        np.multiply(a, w, out=a)
+        ppsum = s2 - 2.0 * seg.sum(a) / s1 + s2_s1 * s2_s1
+    wmax = np.maximum.reduceat(w, seg.starts)
+    return s1, mu, rss, s2, trp, ppsum, wmax
+
+
+def _sums_at(seg: Segments, tau2: np.ndarray | None, pp: bool, banded=None):
+    """(S1, mu, RSS, S2, tr(P), sum(P*P) or None) at w = 1/(v + tau2) (w = 1/v for None), block by
+    block (see ``Segments.blocks``) or on the banded arrays of ``banded`` (see ``_Banded``).
+
+    tr(P) and sum(P*P) for P = W - w w' / S1: the textbook forms S1 - S2/S1 and
+    S2 - 2 S3/S1 + S2^2/S1^2 cancel catastrophically when one weight dominates (a study with
+    vi = 1e-6 next to vi ~ 0.5 loses 7 digits); they lose at most ~100 eps while the largest weight
+    is below 0.9 S1, so they are used there (fast), and the analyses where one weight carries more
+    than 90% of the total go through ``_trp_ppsum_stable`` (exact to rounding)."""
+    if banded is None:
+        s1, mu, rss, s2, trp, ppsum, wmax = _blockwise(_sums_at_block, seg, tau2, pp)
+    else:  # the same sums on the banded arrays (see _Banded), back in segment order
+        band, order = banded
+        parts = band.sums_at(None if tau2 is None else tau2[order], pp)
+        s1, mu, rss, s2, trp, ppsum, wmax = (None if x is None else _unpermute(x, order) for x in parts)
+    hard = wmax > 0.9 * s1
     if hard.any():
-        rows = np.repeat(hard, seg.k)
-        sub = Segments.from_sizes(seg.y[rows], seg.v[rows], seg.k[hard])
-        trp[hard], ppsum[hard] = _trp_ppsum_stable(sub, w[rows], s1[hard])
-    return trp, ppsum
+        rows = _rows_of(hard, seg.k)
+        sub = Segments.from_sizes(seg.y.take(rows), seg.v.take(rows), seg.k[hard])
+        w = 1.0 / sub.v if tau2 is None else 1.0 / (sub.v + sub.expand(tau2[hard]))
+        trp_h, pp_h = _trp_ppsum_stable(sub, w, s1[hard])
+        trp[hard] = trp_h
+        if pp:
+            ppsum[hard] = pp_h
+    return s1, mu, rss, s2, trp, ppsum
 
 
 def _trp_ppsum_stable(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -541,20 +884,19 @@ def fit_segments(
     nan = np.full(n, np.nan)
 
     # heterogeneity with fixed-effect weights (needed by every method for Q, I2, H2 and DL)
-    w0 = 1.0 / seg.v
-    s1_0 = seg.sum(w0)
-    mu0 = seg.sum(w0 * seg.y) / s1_0
-    r0 = seg.y - seg.expand(mu0)
-    w0sq = w0 * w0
-    s2_0 = seg.sum(w0sq)
-    q = np.maximum(0.0, seg.sum(w0 * r0 * r0))
-    trp0, ppsum0 = _trp_ppsum(seg, w0, s1_0)
+    # (one blockwise pass: S1, mu, Q, tr(P) and -- for DL's se only -- sum(P*P) at w = 1/v)
+    # the banded layout (see _Banded) for the iterative estimators on many analyses: built once,
+    # used by Fisher scoring and for the sums at tau2 = 0 and at the estimate
+    banded = _Banded.build(seg) if method in ("ML", "REML", "EB") and n >= _BANDED_MIN else None
+    s1_0, mu0, rss0, s2_0, trp0, ppsum0 = _sums_at(seg, None, method == "DL", banded)
+    q = np.maximum(0.0, rss0)
     with np.errstate(divide="ignore", invalid="ignore"):
         vt = (kf - 1.0) / trp0  # metafor's "typical" within-study variance (i2def = "1")
 
     iterations = np.zeros(n, dtype=np.int64)
     converged = np.ones(n, dtype=bool)
     method_used = np.full(n, method, dtype=object)
+    own = np.ones(n, dtype=bool)  # method_used == method (kept as booleans: object compares are slow)
 
     if method == "FE":
         tau2_raw = nan.copy()
@@ -568,7 +910,7 @@ def fit_segments(
         notes.add(widened & ~k1, "pm_interval_extended")
         tau2 = tau2_raw.copy()
     else:
-        tau2_raw, converged, iterations = _fisher_scoring(seg, method, threshold, maxiter)
+        tau2_raw, converged, iterations = _fisher_scoring(seg, method, threshold, maxiter, banded)
         notes.add(converged & (iterations > _NEWTON_AFTER) & ~k1, "slow_convergence")
         # Fisher scoring approaches a maximum on the boundary geometrically and stops at a tiny
         # positive tau2 whose size depends on the scale of the data (an absolute threshold).  Where
@@ -577,16 +919,22 @@ def fit_segments(
         # than the threshold).
         cand = converged & (tau2_raw > 0.0) & (tau2_raw < 1e-6 * float(seg.v.max())) & ~k1
         if cand.any():
-            cand &= tau2_raw < 1e-6 * np.minimum.reduceat(seg.v, seg.starts)
-        if cand.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if method == "EB":
-                    step0 = q * kf / (kf - 1.0) - kf
-                else:
-                    w2r2_0 = seg.sum(w0sq * r0 * r0)
-                    step0 = w2r2_0 - (s1_0 if method == "ML" else trp0)
-            snap = cand & (step0 <= 0.0)
-            tau2_raw[snap] = 0.0
+            # (row sums over the candidates' rows only: a few percent of the analyses)
+            c_all = np.flatnonzero(cand)
+            crow = _rows_of(cand, k)
+            csub = Segments.from_sizes(seg.y.take(crow), seg.v.take(crow), k[c_all])
+            sel = tau2_raw[c_all] < 1e-6 * np.minimum.reduceat(csub.v, csub.starts)
+            ci = c_all[sel]
+            if ci.size:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    if method == "EB":
+                        step0 = q[ci] * kf[ci] / (kf[ci] - 1.0) - kf[ci]
+                    else:
+                        w0c = 1.0 / csub.v  # w0 and r0 on the candidates' rows (same formulas)
+                        r0c = csub.y - csub.expand(mu0[c_all])
+                        w2r2_0 = csub.sum(w0c * w0c * r0c * r0c)[sel]
+                        step0 = w2r2_0 - (s1_0[ci] if method == "ML" else trp0[ci])
+                tau2_raw[ci[step0 <= 0.0]] = 0.0
         tau2 = np.maximum(0.0, tau2_raw)
 
     # fallback chain for analyses whose estimator failed: PM, then DL (as the one-at-a-time engine)
@@ -600,6 +948,7 @@ def fit_segments(
             tau2[idx[ok]] = t_pm[ok]
             tau2_raw[idx[ok]] = t_pm[ok]
             method_used[idx[ok]] = "PM"
+            own[idx[ok]] = method == "PM"
             bad = idx[~ok]
             notes.add(bad, "fallback_PM_to_DL")
         else:
@@ -610,12 +959,14 @@ def fit_segments(
             tau2_raw[bad] = raw_dl
             tau2[bad] = np.maximum(0.0, raw_dl)
             method_used[bad] = "DL"
+            own[bad] = method == "DL"
 
     if any_k1:
         tau2[k1] = 0.0
         iterations[k1] = 0
         converged[k1] = True
         method_used[k1] = "FE"
+        own[k1] = method == "FE"
         if method != "FE":
             tau2_raw[k1] = 0.0
             notes.add(k1, "k1_tau2_not_estimable")
@@ -625,29 +976,44 @@ def fit_segments(
 
     # pooled estimate with random-effects weights
     if method == "FE":
-        w, s1, mu, r = w0, s1_0, mu0, r0
+        s1, mu, rss, s2 = s1_0, mu0, rss0, s2_0
+        ppsum = None
     else:
-        w, s1, mu, r = _weighted(seg, tau2)
-    rss = seg.sum(w * r * r)
+        # S1, mu, RSS and (for REML's se) sum(P*P) at the final tau2, in one blockwise pass
+        s1, mu, rss, s2, _, ppsum = _sums_at(seg, tau2, method == "REML", banded)
     if method in ("ML", "REML"):
         # metafor's ll0check: if the (restricted) likelihood is higher at tau2 = 0 than at the
         # Fisher-scoring solution, it stopped at a local maximum and tau2 is set to 0.  Uses the
         # sums already at hand: ll(t) = -1/2 sum log(v + t) - 1/2 RSS(t) [- 1/2 log sum w(t)].
-        check = converged & (tau2 > threshold) & ~k1 & (method_used == method)
+        check = converged & (tau2 > threshold) & ~k1 & own
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # ll(0) - ll(t) = 1/2 sum log1p(t / v) + 1/2 (RSS(t) - Q) [+ 1/2 log(S1(t) / S1(0)) for REML]
+            # (sum log(v + t) - sum log(v) = sum log1p(t / v)).  Screen first: log1p(x) <= x, so
+            # ll(0) - ll(t) <= 1/2 t S1(0) + 1/2 (RSS(t) - Q) [+ ...]; where that bound is below
+            # half the tolerance (with a margin far above the rounding of these sums) the analysis
+            # cannot be at a local maximum, and the logarithms over its rows are not needed.
+            rest = 0.5 * (rss - q)
+            if method == "REML":
+                rest += 0.5 * (np.log(s1) - np.log(s1_0))
+            ts1 = tau2 * s1_0
+            slack = 1e-9 * (ts1 + np.abs(rss) + np.abs(q) + 1.0)
+            check &= ~(0.5 * ts1 + rest + slack < 0.5 * _LL0_TOL)
         if check.any():
+            ci = np.flatnonzero(check)
+            kc = k[ci]
+            x = np.repeat(tau2[ci], kc)
+            x *= 1.0 / seg.v.take(_rows_of(check, k))  # t * w0 with w0 = 1/v (as computed above)
+            np.log1p(x, out=x)
+            cstarts = np.zeros(len(ci), dtype=np.int64)
+            np.cumsum(kc[:-1], out=cstarts[1:])
             with np.errstate(divide="ignore", invalid="ignore"):
-                # sum log(v + t) - sum log(v) = sum log1p(t / v), one pass
-                # ll(0) - ll(t) = 1/2 sum log1p(t / v) + 1/2 (RSS(t) - Q) [+ 1/2 log(S1(t) / S1(0)) for REML]
-                diff = 0.5 * seg.sum(np.log1p(seg.expand(tau2) * w0)) + 0.5 * (rss - q)
-                if method == "REML":
-                    diff += 0.5 * (np.log(s1) - np.log(s1_0))
-            stuck = check & (diff > _LL0_TOL)
-            if stuck.any():
+                diff = 0.5 * np.add.reduceat(x, cstarts) + rest[ci]
+            stuck = ci[diff > _LL0_TOL]
+            if stuck.size:
                 notes.add(stuck, "local_maximum_tau2_set_to_0")
                 tau2[stuck] = 0.0
                 tau2_raw[stuck] = 0.0
-                w, s1, mu, r = _weighted(seg, tau2)
-                rss = seg.sum(w * r * r)
+                s1, mu, rss, s2, _, ppsum = _sums_at(seg, tau2, method == "REML", banded)
     se = np.sqrt(1.0 / s1)
 
     # standard error of tau2 as metafor reports it
@@ -656,18 +1022,15 @@ def fit_segments(
         if method == "DL":
             tau2_se = np.sqrt((2.0 * (kf - 1.0) + 4.0 * tau2 * trp0 + 2.0 * tau2 ** 2 * ppsum0) / trp0 ** 2)
         elif method in ("ML", "REML"):
-            wsq = w * w
-            s2 = seg.sum(wsq)
             if method == "ML":
                 tau2_se = np.sqrt(2.0 / s2)
             else:
-                ppsum = _trp_ppsum(seg, w, s1)[1]
                 tau2_se = np.sqrt(2.0 / ppsum)
         elif method in ("EB", "PM"):
             tau2_se = np.sqrt(2.0 * kf ** 2 / (kf - 1.0) / s1 ** 2)
         if method != "FE":
-            tau2_se = np.where(method_used == method, tau2_se, np.nan)
-            if method_used.dtype == object and (method_used != method).any():
+            tau2_se = np.where(own, tau2_se, np.nan)
+            if not own.all():
                 # fallbacks: se as the estimator actually used (PM formula; DL rarely reached)
                 used_pm = method_used == "PM"
                 tau2_se[used_pm] = np.sqrt(2.0 * kf[used_pm] ** 2 / (kf[used_pm] - 1.0) / s1[used_pm] ** 2)
