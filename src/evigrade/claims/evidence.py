@@ -20,7 +20,6 @@ support an explicit size claim.
 from __future__ import annotations
 
 import json
-import math
 import pathlib
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import EvigradeError, InputError
 from ..results import Note, jsonable
+from .._access import finite_float as _num
 
 __all__ = [
     "CERTAINTY_LEVELS",
@@ -234,16 +234,6 @@ class Evidence:
 
 # --------------------------------------------------------------------------------------------
 # normalisation helpers
-
-
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def normalise_certainty(x: Any) -> str | None:

@@ -27,6 +27,7 @@ from ..plots._data import (
 from ..plots._format import fmt, fmt_ci, fmt_pct
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
+from .._access import finite_float as _f, first as _g
 
 __all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
 
@@ -50,25 +51,6 @@ def certainty_symbols(level: str | None) -> tuple[str, str]:
     if key not in CERTAINTY:
         raise SpecError(f"certainty={level!r} is not one of {', '.join(repr(k) for k in CERTAINTY)}")
     return CERTAINTY[key]
-
-
-def _g(d: Any, *keys: str, default: Any = None) -> Any:
-    """First present, non-None key of a mapping (or attribute of an object)."""
-    for k in keys:
-        v = d.get(k) if isinstance(d, Mapping) else getattr(d, k, None)
-        if v is not None:
-            return v
-    return default
-
-
-def _f(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _slug(s: str) -> str:

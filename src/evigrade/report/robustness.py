@@ -10,18 +10,11 @@ import math
 from typing import Any, Mapping
 
 from ..plots._format import fmt, fmt_ci, fmt_p
+from .._access import finite_float as _f
 
 __all__ = ["robustness_lines", "subgroup_line", "sensitivity_line", "small_study_line"]
 
 _CHI2 = "\u03c7\u00b2"
-
-
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _eff(measure: str, est: Any, lo: Any, hi: Any) -> str:

@@ -15,32 +15,14 @@ Numbers become strings here, once; nothing here prints "NA" where the Summary ha
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import InputError
 from ..plots._format import fmt, fmt_pct
+from .._access import finite_float as _f, first as _g
 
-__all__ = ["key_points", "contrasts", "narrative_rows", "absolute_text", "safety_view", "DIRECTION_WORDS"]
-
-
-def _g(d: Any, *keys: str, default: Any = None) -> Any:
-    for k in keys:
-        v = d.get(k) if isinstance(d, Mapping) else getattr(d, k, None)
-        if v is not None:
-            return v
-    return default
-
-
-def _f(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+__all__ = ["key_points", "contrasts", "narrative_rows", "absolute_text", "DIRECTION_WORDS"]
 
 
 def _hum(s: Any) -> str:
