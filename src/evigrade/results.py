@@ -60,5 +60,5 @@ class ResultMixin:
 
     __slots__ = ()
 
-    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - overridden where needed
+    def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from evigrade.cli import main
+from cli_helpers import run_cli as run
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "claims" / "evidence_fixture.json"
 
@@ -28,12 +28,6 @@ def leaflet(tmp_path) -> pathlib.Path:
     p = tmp_path / "leaflet.md"
     p.write_text(LEAFLET, encoding="utf-8")
     return p
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_output(capsys, leaflet):

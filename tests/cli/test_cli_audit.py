@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from cli_helpers import assert_one_line_error, run_cli as _run
 from evigrade.cli import build_app, main
 from evigrade.effects import read_studies_csv
 from evigrade.packs import bundled_pack_path
@@ -24,23 +25,6 @@ PACKS = pathlib.Path(__file__).resolve().parents[1] / "packs" / "data"
 
 GOOD = "study,m1i,sd1i,n1i,m2i,sd2i,n2i\nA,1,1,20,2,1,20\nB,1.5,1.2,30,2,1.1,30\nC,1.2,0.9,25,2.2,1,25\n"
 HEADER = GOOD.splitlines()[0] + "\n"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc: int, out: str, err: str, *fragments: str, code: int = 3) -> None:
-    assert rc == code, (rc, err)
-    assert out == "", out
-    lines = err.strip("\n").splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err and "Warning" not in err
-    for f in fragments:
-        assert f in err, (f, err)
 
 
 def _write(tmp_path: pathlib.Path, name: str, content: str | bytes) -> pathlib.Path:

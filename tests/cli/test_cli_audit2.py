@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from evigrade.cli import main
+from cli_helpers import assert_one_line_error, run_cli as _run
 from evigrade.errors import InputError
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -26,23 +26,6 @@ GOLDEN = HERE.parents[0] / "reference" / "golden" / "double_zero.json"
 # golden and to evigrade's own tight default, so 1e-8 leaves room only for iteration round-off.
 RTOL_ESCALC = 1e-12
 RTOL_FIT = 1e-8
-
-
-def _run(capsys, *argv) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc: int, out: str, err: str, *fragments: str, code: int = 3) -> None:
-    assert rc == code, (rc, err)
-    assert out == "", out
-    lines = err.strip("\n").splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err and "Warning" not in err
-    for f in fragments:
-        assert f in err, (f, err)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import evigrade.cli as cli
-from evigrade.cli import main
+from cli_helpers import runner_for
 
 # REML/Q-profile are iterative; R's goldens were converged to 1e-12, ours to B's defaults.  1e-8 is
 # two orders tighter than the project bar (1e-6) and loose enough for convergence noise.
@@ -21,14 +20,7 @@ ATOL = 1e-13
 @pytest.fixture
 def run(monkeypatch, capsys):
     """Run the real ``main(argv)`` with only this command registered (isolates other commands)."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("meta",))
-
-    def _run(*argv: str):
-        rc = main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return _run
+    return runner_for(monkeypatch, capsys, "meta")
 
 
 def _golden(golden_dir, name):

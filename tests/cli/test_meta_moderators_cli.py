@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import evigrade.cli as cli
-from evigrade.cli import main
+from cli_helpers import runner_for
 
 # REML through the CLI runs with the statistics core's default convergence threshold (1e-10, not the
 # 1e-12 of the goldens), so derived p-values can differ by ~1e-9 relative; 1e-7 is still 10x
@@ -19,14 +18,8 @@ ATOL = 1e-12
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("meta",))
-
-    def _run(*argv: str):
-        rc = main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return _run
+    """Run the real ``main(argv)`` with only this command registered (isolates other commands)."""
+    return runner_for(monkeypatch, capsys, "meta")
 
 
 @pytest.fixture

@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from evigrade.cli import main
+from cli_helpers import run_cli as run
 from evigrade.cli.summarize import run_summarize
 
 NORMAND = Path(__file__).parents[1] / "packs" / "data" / "normand1999"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_validate_bundled(capsys):

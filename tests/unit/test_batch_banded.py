@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from batch_helpers import fuzz_table as _fuzz_table, golden_table
 from evigrade import batch
 from evigrade.batch import engine
 from evigrade.batch.workload import make_workload
@@ -37,12 +38,7 @@ def banded(monkeypatch):
 
 
 def _golden_table():
-    rows = []
-    for a in GOLDEN["analyses"]:
-        y = np.atleast_1d(np.asarray(a["yi"], dtype=float))
-        v = np.atleast_1d(np.asarray(a["vi"], dtype=float))
-        rows.append(pd.DataFrame({"analysis_id": a["id"], "yi": y, "vi": v}))
-    return pd.concat(rows, ignore_index=True)
+    return golden_table(GOLDEN["analyses"])
 
 
 _ITERATIVE_FITS = [i for i, f in enumerate(GOLDEN["fits"]) if f["method"] in ("ML", "REML", "EB")]
@@ -76,31 +72,6 @@ def test_banded_path_on_hard_convergence_cases(banded):
                 assert_allclose(float(res[col]), want, rtol=RTOL, atol=ATOL_ITERATIVE, equal_nan=True,
                                 err_msg=f"{c['id']} {col}")
             assert ("slow_convergence" in res.notes) == c["id"].startswith("osc_")
-
-
-def _fuzz_table(n: int, seed: int) -> pd.DataFrame:
-    """As test_batch_engine._fuzz_analyses: k = 2..5, variances over 6 orders of magnitude, a
-    near-exact study (vi ~ 1e-6) next to ordinary ones, near-equal variances, tau 0..30."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for a in range(n):
-        k = int(rng.integers(2, 6))
-        kind = a % 5
-        if kind == 0:
-            vi = 10 ** rng.uniform(-4, 2, k)
-        elif kind == 1:
-            vi = 10 ** rng.uniform(-2, -0.5, k)
-        elif kind == 2:
-            vi = 10 ** rng.uniform(-1, 0, k)
-            vi[0] = 10 ** rng.uniform(-6, -3)
-        elif kind == 3:
-            vi = np.full(k, 10 ** rng.uniform(-3, 0)) * rng.uniform(0.9, 1.1, k)
-        else:
-            vi = 10 ** rng.uniform(-3, 1, k)
-        tau = (0.0, 0.1, 0.5, 3.0, 30.0)[int(rng.integers(0, 5))]
-        yi = rng.normal(0, 1, k) * np.sqrt(vi + tau**2) + rng.normal(0, 0.5)
-        rows += [(f"f{a}", y, v) for y, v in zip(yi, vi)]
-    return pd.DataFrame(rows, columns=["analysis_id", "yi", "vi"])
 
 
 _FUZZ = _fuzz_table(2000, seed=7)

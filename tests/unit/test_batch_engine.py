@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from batch_helpers import fuzz_analyses as _fuzz_analyses
 from evigrade import batch
 from evigrade.batch.engine import Segments, fit_segments
 from evigrade.batch.workload import make_workload
@@ -254,31 +255,6 @@ def _expected_codes(one, method: str) -> set[str]:
         if chain[-1] == "DL" and method != "PM":
             codes.add("fallback_PM_to_DL")
     return codes
-
-
-def _fuzz_analyses(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """k = 2..5; sampling variances over 6 orders of magnitude, a single near-exact study (vi ~ 1e-6)
-    next to ordinary ones, near-equal variances; tau from 0 to 30 (PM beyond its default interval)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for a in range(n):
-        k = int(rng.integers(2, 6))
-        kind = a % 5
-        if kind == 0:
-            vi = 10 ** rng.uniform(-4, 2, k)
-        elif kind == 1:
-            vi = 10 ** rng.uniform(-2, -0.5, k)
-        elif kind == 2:
-            vi = 10 ** rng.uniform(-1, 0, k)
-            vi[0] = 10 ** rng.uniform(-6, -3)
-        elif kind == 3:
-            vi = np.full(k, 10 ** rng.uniform(-3, 0)) * rng.uniform(0.9, 1.1, k)
-        else:
-            vi = 10 ** rng.uniform(-3, 1, k)
-        tau = (0.0, 0.1, 0.5, 3.0, 30.0)[int(rng.integers(0, 5))]
-        yi = rng.normal(0, 1, k) * np.sqrt(vi + tau**2) + rng.normal(0, 0.5)
-        out.append((yi, vi))
-    return out
 
 
 _FUZZ = _fuzz_analyses(2000, seed=20261125)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import pathlib
 
-import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from batch_helpers import golden_table
 from evigrade import batch
 
 GOLDEN = pathlib.Path(__file__).with_name("test_batch_metafor_golden.json")
@@ -37,12 +37,7 @@ def golden():
 
 @pytest.fixture(scope="module")
 def table(golden):
-    rows = []
-    for a in golden["analyses"]:
-        y = np.atleast_1d(np.asarray(a["yi"], dtype=float))
-        v = np.atleast_1d(np.asarray(a["vi"], dtype=float))
-        rows.append(pd.DataFrame({"analysis_id": a["id"], "yi": y, "vi": v}))
-    return pd.concat(rows, ignore_index=True)
+    return golden_table(golden["analyses"])
 
 
 def test_golden_has_provenance_and_full_grid(golden):

@@ -10,7 +10,8 @@ import pathlib
 
 import pytest
 
-from evigrade.claims import Evidence, EvidenceFinding, EvidenceSafety, check, load_evidence, statement_for
+from claims_helpers import one
+from evigrade.claims import Evidence, EvidenceFinding, EvidenceSafety, load_evidence, statement_for
 from evigrade.claims.judge import tidy
 
 SNAPSHOT = pathlib.Path(__file__).resolve().parents[1] / "claims" / "bundled_evidence_snapshot.json"
@@ -19,12 +20,6 @@ SNAPSHOT = pathlib.Path(__file__).resolve().parents[1] / "claims" / "bundled_evi
 @pytest.fixture(scope="module")
 def snap() -> Evidence:
     return load_evidence(SNAPSHOT)
-
-
-def one(text: str, ev: Evidence):
-    r = check(text, ev)
-    assert len(r.claims) == 1, [c.sentence for c in r.claims]
-    return r.claims[0]
 
 
 @pytest.mark.parametrize("sentence, verdict, aspects", [

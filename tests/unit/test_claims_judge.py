@@ -9,7 +9,8 @@ import pathlib
 
 import pytest
 
-from evigrade.claims import (Evidence, EvidenceFinding, EvidenceMechanism, EvidenceSafety, check, load_evidence,
+from claims_helpers import one
+from evigrade.claims import (Evidence, EvidenceFinding, EvidenceMechanism, EvidenceSafety, load_evidence,
                              statement_for)
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "claims" / "evidence_fixture.json"
@@ -18,12 +19,6 @@ FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "claims" / "evidence_fix
 @pytest.fixture(scope="module")
 def ev() -> Evidence:
     return load_evidence(FIXTURE)
-
-
-def one(text: str, evidence: Evidence):
-    r = check(text, evidence)
-    assert len(r.claims) == 1, [c.sentence for c in r.claims]
-    return r.claims[0]
 
 
 @pytest.mark.parametrize("sentence, verdict, aspects", [

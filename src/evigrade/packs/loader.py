@@ -372,7 +372,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
             mid = o.get("mid")
             mid_source = _opt_str(col, o, where, "mid_source")
             if mid is not None:
-                if not isinstance(mid, (int, float)) or isinstance(mid, bool) or not math.isfinite(mid) or mid <= 0:
+                if not _positive_number(mid):
                     _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
                               fix="give the MID as a positive number in the outcome's units, or remove it")
                     mid = None
@@ -390,7 +390,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
                     _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
                 else:
                     sd = rr.get("sd")
-                    if not isinstance(sd, (int, float)) or isinstance(sd, bool) or not math.isfinite(sd) or sd <= 0:
+                    if not _positive_number(sd):
                         _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
                     else:
                         src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
@@ -438,6 +438,11 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
             ind.append(Indirectness(o, c, p, jd, reason))
     meta["indirectness"] = tuple(ind)
     return meta
+
+
+def _positive_number(x: Any) -> bool:
+    """True for a finite number above 0 written as a TOML number (booleans are not numbers here)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
 def _table_entries(col: _Collector, raw: Any, key: str, *, fix: str) -> list[tuple[str, dict]]:

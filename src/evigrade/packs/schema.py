@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import jsonable
+from ..results import ResultMixin, jsonable
 
 __all__ = [
     "BENEFIT_DIRECTIONS",
@@ -205,6 +205,22 @@ def _harmonise(measure: str | None, orientation: str, est: float | None, lo: flo
     return neg(est), neg(hi), neg(lo)
 
 
+class _Reported:
+    """What trial results and review results share: the first outcome named and the harmonised
+    (estimate, ci_low, ci_high).  Needs the fields outcomes, measure, orientation, estimate,
+    ci_low and ci_high."""
+
+    __slots__ = ()
+
+    @property
+    def outcome(self) -> str:
+        return self.outcomes[0]  # type: ignore[attr-defined]
+
+    def harmonised(self) -> tuple[float | None, float | None, float | None]:
+        """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
+        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)  # type: ignore[attr-defined]
+
+
 def _num(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
@@ -247,7 +263,7 @@ class Study:
 
 
 @dataclass(frozen=True, slots=True)
-class ResultRow:
+class ResultRow(_Reported, ResultMixin):
     """One trial result.  Numbers as the source printed them; ``harmonised()`` applies orientation."""
 
     result_id: str
@@ -281,26 +297,15 @@ class ResultRow:
     notes: str = ""
     source_row: str = ""
 
-    @property
-    def outcome(self) -> str:
-        return self.outcomes[0]
-
-    def harmonised(self) -> tuple[float | None, float | None, float | None]:
-        """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
-        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)
-
     def has_arm_continuous(self) -> bool:
         return all(v is not None for v in (self.m1i, self.sd1i, self.n1i, self.m2i, self.sd2i, self.n2i))
 
     def has_arm_binary(self) -> bool:
         return all(v is not None for v in (self.ai, self.n1i, self.ci, self.n2i))
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
-
 
 @dataclass(frozen=True, slots=True)
-class ReviewRow:
+class ReviewRow(_Reported, ResultMixin):
     review_row_id: str
     review_id: str
     citation: str
@@ -334,20 +339,9 @@ class ReviewRow:
     notes: str = ""
     source_row: str = ""
 
-    @property
-    def outcome(self) -> str:
-        return self.outcomes[0]
-
-    def harmonised(self) -> tuple[float | None, float | None, float | None]:
-        """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
-        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
-
 
 @dataclass(frozen=True, slots=True)
-class SafetyRow:
+class SafetyRow(ResultMixin):
     safety_id: str
     source_id: str
     citation: str
@@ -375,12 +369,9 @@ class SafetyRow:
     def denominator(self) -> int | None:
         return {"treatments": self.n_treatments, "patients": self.n_patients}.get(self.denominator_basis)
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
-
 
 @dataclass(frozen=True, slots=True)
-class ClaimRow:
+class ClaimRow(ResultMixin):
     claim_id: str
     claim: str
     support_kind: str
@@ -395,9 +386,6 @@ class ClaimRow:
     finding: str = ""
     caveats: str = ""
     source_row: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import Note, jsonable
+from ..results import Note, ResultMixin, jsonable
 
 __all__ = [
     "TrialEstimate",
@@ -57,7 +57,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class TrialEstimate:
+class TrialEstimate(ResultMixin):
     """One trial's harmonised effect as used (or usable) in a finding."""
 
     result_id: str
@@ -78,12 +78,9 @@ class TrialEstimate:
     source: str
     weight: float | None = None  # share of the analysis weight (0..1) once pooled
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
-
 
 @dataclass(frozen=True, slots=True)
-class NotPoolable:
+class NotPoolable(ResultMixin):
     """A trial row for this question that could not be pooled, and why (never dropped silently)."""
 
     result_id: str
@@ -94,9 +91,6 @@ class NotPoolable:
     p_value: str
     direction_reported: str
     source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +241,7 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class SafetyItem:
+class SafetyItem(ResultMixin):
     """One source's adverse-event figure (with an exact CI / upper bound where a count exists)."""
 
     safety_id: str
@@ -267,9 +261,6 @@ class SafetyItem:
     region_specific: bool
     source: str
     citation: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +354,7 @@ class SafetySummary:
 
 
 @dataclass(frozen=True, slots=True)
-class MechanismEvidence:
+class MechanismEvidence(ResultMixin):
     claim_id: str
     support_kind: str
     direction: str
@@ -371,9 +362,6 @@ class MechanismEvidence:
     finding: str
     caveats: str
     source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

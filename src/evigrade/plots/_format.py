@@ -1,27 +1,18 @@
 """Number formatting shared by plots and reports (the only place numbers become strings)."""
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from .._access import finite_float
 
 __all__ = ["fmt", "fmt_ci", "fmt_pct", "fmt_p", "MINUS"]
 
 MINUS = "\u2212"
 
 
-def _finite(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def fmt(x: Any, digits: int = 2, *, minus: str = MINUS, missing: str = "NA") -> str:
     """Fixed-decimal formatting; a typographic minus for display; ``missing`` for None/NaN."""
-    f = _finite(x)
+    f = finite_float(x)
     if f is None:
         return missing
     s = f"{f:.{digits}f}"
@@ -39,12 +30,12 @@ def fmt_ci(lo: Any, hi: Any, digits: int = 2, *, minus: str = MINUS, sep: str = 
 
 def fmt_pct(x: Any, digits: int = 1, *, missing: str = "NA") -> str:
     """A fraction 0..1 as a percentage string."""
-    f = _finite(x)
+    f = finite_float(x)
     return missing if f is None else f"{100 * f:.{digits}f}%"
 
 
 def fmt_p(p: Any, *, missing: str = "NA") -> str:
-    f = _finite(p)
+    f = finite_float(p)
     if f is None:
         return missing
     if f < 0.001:
