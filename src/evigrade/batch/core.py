@@ -59,6 +59,9 @@ for _m in ("ML", "REML", "EB"):
         f"{_m} did not converge within maxiter updates (Fisher scoring, then Newton); Paule-Mandel used (see method_used)"
     )
 
+#: pandas 3 always copies on write, so a frame built without copying cannot alias-modify its sources.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
 #: Output columns, in order (after ``analysis_id``).
 OUTPUT_COLUMNS = (
     "k", "method", "test", "estimate", "se", "stat", "pval", "ci_low", "ci_high", "pi_low", "pi_high",
@@ -266,8 +269,13 @@ def _row_of(df: pd.DataFrame) -> Callable[[int], int]:
 
 
 def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np.ndarray:
-    row = _row_of(df)
     s = df[col]
+    if s.dtype == np.float64:
+        # fast path (the usual input): already float64; one vectorised check that all are finite
+        arr = s.to_numpy()
+        if np.isfinite(arr).all():
+            return arr
+    row = _row_of(df)
     if pd.api.types.is_bool_dtype(s):
         bad = 0
         raise InputError("must be a number", file=file, row=row(bad), column=col, value=s.iloc[bad],
@@ -291,6 +299,26 @@ def _numeric(df: pd.DataFrame, col: str, file: str | None, ids: pd.Series) -> np
         raise InputError("must be a finite number", file=file, row=row(i), label=label, column=col,
                          value=raw, fix=f"enter a finite value for {col}")
     return arr
+
+
+def _run_starts(ids: pd.Series) -> np.ndarray:
+    """True where a row's id differs from the previous row's (and at row 0); ids have no missing values."""
+    first = np.empty(len(ids), dtype=bool)
+    first[0] = True
+    if len(ids) > 1 and isinstance(ids.array, pd.arrays.ArrowStringArray):
+        # pyarrow strings: compare the shifted arrays with pyarrow directly (pandas' ne/shift on
+        # them costs ~3x more)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        a = pa.array(ids.array)
+        ne = pc.not_equal(a.slice(1), a.slice(0, len(a) - 1))
+        if ne.null_count == 0:
+            first[1:] = ne.to_numpy(zero_copy_only=False)
+            return first
+    first[:] = ids.ne(ids.shift()).to_numpy(dtype=bool, na_value=True)
+    first[0] = True
+    return first
 
 
 def prepare(
@@ -321,15 +349,27 @@ def prepare(
     if n == 0:
         raise InputError("no data rows", file=file, fix="add at least one row")
     ids = df[id_col]
-    missing = ids.isna().to_numpy().copy()
+    missing = ids.isna().to_numpy()
+    id_starts = None  # where a run of equal ids starts (computed here when it saves a pass)
     if not (pd.api.types.is_numeric_dtype(ids) or pd.api.types.is_bool_dtype(ids)):
-        missing |= np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
+        if missing.any():
+            missing = missing | np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
+        else:
+            # the first row with an empty id ("") starts a run of equal ids: checking the run starts
+            # finds it (and the run starts are needed for the grouping below anyway)
+            id_starts = np.flatnonzero(_run_starts(ids.reset_index(drop=True)))
+            sidx = id_starts
+            id_runs = ids.iloc[sidx]
+            empty = np.asarray(id_runs.eq("").to_numpy(dtype=bool, na_value=False))
+            if empty.any():
+                missing = np.zeros(n, dtype=bool)
+                missing[sidx[empty]] = True
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise InputError("analysis id is missing", file=file, row=row(i), column=id_col, value="",
                          has_value=True, fix="give every row the id of its analysis")
     notes: list[Note] = list(df.attrs.get(_NOTES_ATTR, ()))
-    row_index = np.arange(n)
+    row_index = None  # rows kept, when escalc excludes some (None: all, in order)
     if measure is None and "yi" not in df.columns:
         arm_cols = [c for c in ("m1i", "ai", "xi", "ri") if c in df.columns]
         hint = f"; or give --measure for the arm-level columns ({', '.join(arm_cols)})" if arm_cols else ""
@@ -378,12 +418,15 @@ def prepare(
             raise InputError("effect size has a non-positive or undefined sampling variance",
                              file=file, row=row(i), label=labels[i], column="vi", value=float(vi[j]),
                              fix="check the arm-level numbers of this row")
-    kept = ids.iloc[row_index].reset_index(drop=True) if len(row_index) != n else ids.reset_index(drop=True)
+    if row_index is not None and len(row_index) == n:
+        row_index = None
+    kept = ids.iloc[row_index].reset_index(drop=True) if row_index is not None else ids.reset_index(drop=True)
     # fast path: rows already grouped by analysis (the usual layout) -> segment starts directly
-    first = np.array(kept.ne(kept.shift()).to_numpy(dtype=bool, na_value=True))
-    first[0] = True
-    starts = np.flatnonzero(first)
-    uniq = kept.iloc[starts]
+    if row_index is None and id_starts is not None:  # (found above)
+        starts, uniq = id_starts, id_runs
+    else:
+        starts = np.flatnonzero(_run_starts(kept))
+        uniq = kept.iloc[starts]
     if uniq.is_unique:
         k = np.diff(np.append(starts, len(kept))).astype(np.int64)
         order = slice(None)
@@ -392,7 +435,7 @@ def prepare(
         codes, uniq = pd.factorize(kept, sort=False)
         k = np.bincount(codes, minlength=len(uniq)).astype(np.int64)
         order = np.argsort(codes, kind="stable")
-    if len(row_index) != n:
+    if row_index is not None:
         # analyses whose rows were all excluded by escalc disappear: say so
         present = set(uniq)
         lost = [a for a in pd.unique(ids) if a not in present]
@@ -427,7 +470,9 @@ def _fit_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci:
             data[name] = text(out.notes if name == "notes" else cols[name])
         else:
             data[name] = cols[name]
-    return pd.DataFrame(data)
+    # pandas >= 3 (copy-on-write): the frame can take the result arrays without copying them into
+    # one consolidated block (~10% of the batch time saved here); older pandas copies, as before
+    return pd.DataFrame(data, copy=False) if _COPY_ON_WRITE else pd.DataFrame(data)
 
 
 def _control(control: dict[str, Any] | None) -> tuple[float, int]:

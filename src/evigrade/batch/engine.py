@@ -41,7 +41,11 @@ Speed (the 10,000-analysis REML benchmark; results as above, the same updates an
   are BLAS matrix-vector products.  The few slow analyses are handed back to the row segments.
 * On the row segments the sums are taken in cache-sized blocks (``Segments.blocks``), converged
   analyses are dropped block by block (``_compact``), and gathers use row indices with ``take``.
-* metafor's step halving is done in one step (``_halve_steps``, bit-identical to halving in a loop).
+* metafor's step halving is done in one step (``_halve_steps``, bit-identical to halving in a loop),
+  on the few entries whose step would make tau2 negative only.
+* The banded chunks share three work arrays (cache-resident from chunk to chunk, no fresh memory),
+  and the largest weight (for the choice of the tr(P) formula) is 1/(min v + tau2), bit-identical to
+  the maximum over the rows without a pass over them.
 
 Non-convergence follows the one-at-a-time engine: ML/REML/EB that do not converge within
 ``maxiter`` updates fall back to PM (whose root finder is capped at ``maxiter`` iterations too),
@@ -96,13 +100,14 @@ class Segments:
     (fresh multi-megabyte arrays cost page faults that can take as long as the arithmetic).
     """
 
-    __slots__ = ("y", "v", "k", "starts", "_g", "_bufs", "_blocks")
+    __slots__ = ("y", "v", "k", "starts", "_g", "_bufs", "_blocks", "_vmin")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, k: np.ndarray, starts: np.ndarray) -> None:
         self.y, self.v, self.k, self.starts = y, v, k, starts
         self._g = None
         self._bufs = None
         self._blocks = None
+        self._vmin = None
 
     @classmethod
     def from_sizes(cls, y: np.ndarray, v: np.ndarray, k: np.ndarray) -> "Segments":
@@ -127,6 +132,12 @@ class Segments:
             m = len(self.y)
             self._bufs = (np.empty(m), np.empty(m), np.empty(m))
         return self._bufs
+
+    def vmin(self) -> np.ndarray:
+        """The smallest sampling variance of every analysis (computed once)."""
+        if self._vmin is None:
+            self._vmin = np.minimum.reduceat(self.v, self.starts)
+        return self._vmin
 
     def sum(self, x: np.ndarray) -> np.ndarray:
         return np.add.reduceat(x, self.starts)
@@ -415,13 +426,17 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
         # NaN -> 0, as metafor (and an infinite step, as evigrade.stats); frozen analyses do not move
         adj = np.where(np.isfinite(adj) & live, adj, 0.0)
         new = tloc + adj
-        neg = new < 0.0
-        if neg.any():
+        ni = np.flatnonzero(new < 0.0)
+        if ni.size:
             # step halving exactly as metafor: while (tau2 + adj < tau2.min) adj <- adj/2.
             # With tau2 == 0 and adj < 0 metafor halves until adj underflows to 0; do that directly.
-            adj[neg & (tloc <= 0.0)] = 0.0
-            _halve_steps(tloc, adj, neg)
-            new = tloc + adj
+            # (on the few entries concerned only; the others keep their step and new value)
+            tn = tloc.take(ni)
+            an = adj.take(ni)
+            an[tn <= 0.0] = 0.0
+            _halve_steps(tn, an, np.ones(ni.size, dtype=bool))
+            adj[ni] = an
+            new[ni] = tn + an
         tloc = new
         aabs = np.abs(adj)
         # |change| <= threshold or <= the rounding level of tau2 (as evigrade.stats.fit)
@@ -435,9 +450,11 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
             prev_newton = use
         prev_abs = aabs
         done &= live
-        if done.any():
-            iters[idx[done]] = it
-            conv[idx[done]] = True
+        any_done = bool(done.any())
+        if any_done:
+            dj = idx[done]
+            iters[dj] = it
+            conv[dj] = True
             live &= ~done
         if it >= maxiter:
             # at most maxiter updates (metafor's meaning, and evigrade.stats.fit's)
@@ -447,17 +464,18 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
         nlive = int(np.count_nonzero(live))
         if nlive == 0 or it == stop or (banded and nlive <= sub.handoff):
             break
-        if done.any():
+        if any_done:
             compacted = sub.compact(live) if banded else _compact(sub, live)
             if compacted is not None:
                 sub, keep = compacted
                 tau2[idx] = tloc
-                idx = idx[keep]
-                tloc = tloc[keep]
-                prev_abs = prev_abs[keep]
-                prev_newton = prev_newton[keep]
-                kf = kf_all[idx]
-                live = live[keep]
+                kp = np.flatnonzero(keep)  # (one index array, then cheap gathers)
+                idx = idx.take(kp)
+                tloc = tloc.take(kp)
+                prev_abs = prev_abs.take(kp)
+                prev_newton = prev_newton.take(kp)
+                kf = kf_all.take(idx)
+                live = live.take(kp)
     tau2[idx] = tloc
     return it
 
@@ -492,31 +510,40 @@ class _Banded:
         ks = k[order]
         n = len(k)
         chunks, pos, i = [], 0, 0
-        last = len(seg.y) - 1
+        m = len(seg.y)
+        # padding cells gather a sentinel row (y = 0, v = inf) appended at position m
+        yx = np.empty(m + 1)
+        yx[:m] = seg.y
+        yx[m] = 0.0
+        vx = np.empty(m + 1)
+        vx[:m] = seg.v
+        vx[m] = np.inf
         while i < n:
             top = max(int(ks[i]) + 2, int(ks[i] * 1.15))  # padding <= ~15% (<= 2 rows for small k)
             j = max(i + 1, int(np.searchsorted(ks, top, side="right")))
             an = order[i:j]
             kmax = int(ks[j - 1])
             cols = np.arange(kmax)
-            pad = cols[None, :] >= k[an][:, None]
-            rows = seg.starts[an][:, None] + cols[None, :]
-            np.minimum(rows, last, out=rows)  # (padding cells read any valid row, then overwritten)
-            y = seg.y.take(rows)
-            y[pad] = 0.0
-            v = seg.v.take(rows)
-            v[pad] = np.inf
+            rows = np.where(cols[None, :] < k[an][:, None], seg.starts[an][:, None] + cols[None, :], m)
+            y = yx.take(rows)
+            v = vx.take(rows)
             step = max(1, _BLOCK_ROWS // max(kmax, 1))  # cache-sized chunks (views of the band)
             for a in range(0, j - i, step):
                 b = min(j - i, a + step)
-                chunks.append(cls._chunk(pos, y[a:b], v[a:b]))
+                chunks.append((pos, y[a:b], v[a:b]))
                 pos += b - a
             i = j
-        return cls(chunks, max(64, n // 16)), order
-
-    @staticmethod
-    def _chunk(pos: int, y: np.ndarray, v: np.ndarray):
-        return (pos, pos + len(y), y, v, np.ones(y.shape[1]), np.empty_like(y), np.empty_like(y), np.empty_like(y))
+        # the chunks are processed one after the other, so they share three work arrays (views of
+        # flat buffers the size of the largest chunk): no fresh memory per chunk, and the work
+        # arrays stay in the CPU cache from one chunk to the next
+        size = max((y.size for _, y, _ in chunks), default=0)
+        flat = (np.empty(size), np.empty(size), np.empty(size))
+        out = []
+        for pos, y, v in chunks:
+            shape = y.shape
+            work = tuple(f[: y.size].reshape(shape) for f in flat)
+            out.append((pos, pos + shape[0], y, v, np.ones(shape[1])) + work)
+        return cls(out, max(64, n // 16)), order
 
     def moments(self, tau2: np.ndarray, want: str):
         """(S1, sum w r^2, sum w^2 r^2, S2, S3) as ``_moments`` (None where not needed)."""
@@ -548,7 +575,7 @@ class _Banded:
         return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
     def sums_at(self, tau2: np.ndarray | None, pp: bool):
-        """(S1, mu, RSS, S2, tr(P), sum(P*P) or None, max w) at w = 1/(v + tau2) (1/v for None),
+        """(S1, mu, RSS, S2, tr(P), sum(P*P) or None) at w = 1/(v + tau2) (1/v for None),
         in working-set order, as ``_sums_at_block`` (tr(P), sum(P*P) by the fast formulas)."""
         parts = []
         for a, b, y, v, one, w, t1, t2 in self.chunks:
@@ -571,7 +598,7 @@ class _Banded:
             if pp:
                 np.multiply(t1, w, out=t1)
                 ppsum = s2 - 2.0 * (t1 @ one) / s1 + s2_s1 * s2_s1
-            parts.append((s1, mu, rss, s2, s1 - s2_s1, ppsum, w.max(axis=1)))
+            parts.append((s1, mu, rss, s2, s1 - s2_s1, ppsum))
         return tuple(None if p[0] is None else np.concatenate(p) for p in zip(*parts))
 
     def compact(self, live: np.ndarray, keep_frac: float = 0.9):
@@ -823,7 +850,11 @@ def _sums_at(seg: Segments, tau2: np.ndarray | None, pp: bool, banded=None):
     else:  # the same sums on the banded arrays (see _Banded), back in segment order
         band, order = banded
         parts = band.sums_at(None if tau2 is None else tau2[order], pp)
-        s1, mu, rss, s2, trp, ppsum, wmax = (None if x is None else _unpermute(x, order) for x in parts)
+        s1, mu, rss, s2, trp, ppsum = (None if x is None else _unpermute(x, order) for x in parts)
+        # the largest weight is the weight of the smallest v: fl(1/fl(v + t)) is monotone in v, so
+        # this is bit-identical to the maximum over the rows (and needs no pass over them)
+        vmin = seg.vmin()
+        wmax = 1.0 / vmin if tau2 is None else 1.0 / (vmin + tau2)
     hard = wmax > 0.9 * s1
     if hard.any():
         rows = _rows_of(hard, seg.k)
@@ -1070,14 +1101,14 @@ def fit_segments(
     ci_high = mu + half
     if pi and method == "FE":
         # a common-effect model has no between-study variance: no prediction interval (as metafor)
-        pi_low = pi_high = nan
+        pi_low, pi_high = nan, nan.copy()  # (distinct arrays: they become separate output columns)
         notes.add(np.ones(n, dtype=bool), "pi_fe_undefined")
     elif pi:
         half_pi = crit * np.sqrt(se * se + tau2)
         pi_low, pi_high = mu - half_pi, mu + half_pi
         notes.add(k1, "pi_k1_equals_ci")
     else:
-        pi_low = pi_high = nan
+        pi_low, pi_high = nan, nan.copy()
 
     # heterogeneity statistics (Q with fixed-effect weights; I2/H2 as metafor: fractions here)
     q_df = k - 1
