@@ -188,7 +188,7 @@ def forest_svg(
     a(f'<desc id="{pid}-desc">{_esc(desc)}</desc>')
     # header
     hy = top - 14
-    a(f'<g class="header" font-weight="600" fill="#222">')
+    a('<g class="header" font-weight="600" fill="#222">')
     a(f'<text x="{_n(x_label_col)}" y="{_n(hy)}">Study</text>')
     if data.show_rob:
         a(f'<text x="{_n(x_rob)}" y="{_n(hy)}" text-anchor="middle">RoB</text>')
@@ -278,7 +278,7 @@ def forest_svg(
         a("</g>")
 
     # axis
-    a(f'<g class="axis" fill="#222">')
+    a('<g class="axis" fill="#222">')
     a(f'<line x1="{_n(x0)}" y1="{_n(axis_y)}" x2="{_n(x1)}" y2="{_n(axis_y)}" stroke="#222" stroke-width="1"/>')
     for t in ticks:
         xt = sx(t)
