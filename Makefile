@@ -28,10 +28,11 @@ run: install
 lint: install-test
 	VENV=$(VENV) bash scripts/lint.sh
 
-# -m "slow or not slow" overrides the default -m "not slow" of pyproject's addopts: CI runs every test
+# -m "slow or not slow" overrides the default -m "not slow" of pyproject's addopts: CI runs every test,
+# spread over the machine's cores by pytest-xdist (-n auto: 2 workers on the 2-core CI machine)
 test: install-test system-deps
 	VENV=$(VENV) bash scripts/lint.sh
-	$(PY) -m pytest -m "slow or not slow"
+	$(PY) -m pytest -m "slow or not slow" -n auto
 
 # Regenerate the metafor goldens (needs R: bash scripts/install-system-deps.sh --with-r)
 golden:
