@@ -8,9 +8,10 @@ scripts/evidence_supplement/pooled.csv (same columns as the shared pooled.csv; r
 lacks, each row with its source and the page read; see docs/evidence-sources.md), and writes studies.csv,
 results.csv, reviews.csv, safety.csv and claims.csv into
 src/evigrade/packs/bundled/dry-needling-neck-shoulder/ (pack.toml is hand-written and kept).
-Supplementary rows are appended after the shared rows in their file order.  Every number is copied as printed; nothing is imputed or converted.  The
-mapping decisions (outcome ids, comparison groups, time-point buckets, sign orientation) are the
-tables below, each row keeps ``source_row`` = the shared file and its row id, and ``source`` = the
+Supplementary rows are appended after the shared rows in their file order.  Every number is copied
+as printed; nothing is imputed or converted.  The mapping decisions (outcome ids, comparison groups,
+comparison kinds, time-point buckets, sign orientation, corrections of the shared curation) are the
+tables below, each row keeps ``source_row`` = the source file and its row id, and ``source`` = the
 pages read.  Deterministic: same input, same bytes.
 """
 from __future__ import annotations
