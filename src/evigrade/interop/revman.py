@@ -815,6 +815,8 @@ def read_revman(path: str | os.PathLike, *, name: str | None = None) -> RevManRe
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return _read_rm5(data, name)
+    if head[:2] == b"\x1f\x8b":
+        raise InputError("is gzip-compressed", file=name, fix="decompress it first (gunzip) and give the .rm5 or .csv file")
     if head[:2] == b"PK":
         raise InputError("is a zip archive (RevMan Web's export?)", file=name,
                          fix="unzip it and give the .rm5 file or RevMan 5's analysis CSV export")
