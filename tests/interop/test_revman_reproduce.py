@@ -149,3 +149,16 @@ def test_peto_analysis_reproduced():
     assert_allclose(math.log(res.estimate), o_e / v, rtol=1e-12)
     assert_allclose(res.ci_high, math.exp(o_e / v + 1.959963984540054 / math.sqrt(v)), rtol=1e-12)
     assert np.isfinite(res.chi2) and res.df == 2
+
+
+def test_swap_events_analyses_the_non_events(tmp_path):
+    """RevMan's "swap events and non-events": counts stored as events, analysed as non-events."""
+    import dataclasses
+
+    a = read_revman(real_file("CD004976StatsDataOnly.rm5", tmp_path)).analyses[0]
+    flipped = tuple(dataclasses.replace(e, events_1=e.total_1 - e.events_1, events_2=e.total_2 - e.events_2)
+                    for e in a.studies)
+    swapped = dataclasses.replace(a, studies=flipped, swap_events=True)
+    want, got = revman_pool(a), revman_pool(swapped)
+    assert_allclose([got.estimate, got.ci_low, got.ci_high, got.chi2], [want.estimate, want.ci_low, want.ci_high, want.chi2],
+                    rtol=1e-13)

@@ -391,8 +391,8 @@ def _pooled(ctx: _Ctx, el: ET.Element, what: str) -> Pooled | None:
                   total_2=g("TOTAL_2"))
 
 
-def _study_entry(ctx: _Ctx, el: ET.Element, dtype: DataType, aid: str, subgroup: int, studies: dict[str, RevManStudy],
-                 log_data: bool) -> StudyEntry:
+def _study_entry(ctx: _Ctx, el: ET.Element, dtype: DataType, aid: str, subgroup: int,
+                 studies: dict[str, RevManStudy]) -> StudyEntry:
     sid = el.get("STUDY_ID", "")
     st = studies.get(sid)
     what = f"analysis {aid}, study {st.name if st else sid!r}"
@@ -471,7 +471,7 @@ def _analysis_rm5(ctx: _Ctx, el: ET.Element, cmp_no: int, cmp_name: str, studies
     data_tag, sub_tag = _DATA_TAG[dtype], _SUBGROUP_TAG[dtype]
     for ch in el:
         if ch.tag == data_tag:
-            entries.append(_study_entry(ctx, ch, dtype, aid, 0, studies, log_data))
+            entries.append(_study_entry(ctx, ch, dtype, aid, 0, studies))
         elif ch.tag == sub_tag:
             gno_raw = ch.get("NO", "")
             if not gno_raw.strip().isdigit():
@@ -481,7 +481,7 @@ def _analysis_rm5(ctx: _Ctx, el: ET.Element, cmp_no: int, cmp_name: str, studies
             gname = _text(ch.find("NAME")) or f"Subgroup {gno}"
             for d in ch:
                 if d.tag == data_tag:
-                    entries.append(_study_entry(ctx, d, dtype, aid, gno, studies, log_data))
+                    entries.append(_study_entry(ctx, d, dtype, aid, gno, studies))
             subgroups.append(Subgroup(gno, gname, _pooled(ctx, ch, f"{what}, subgroup {gno}")))
     pooled = _pooled(ctx, el, what) if totals == "yes" else None
     sg_test = None
@@ -940,7 +940,9 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
         if a.data_type == "continuous":
             t.append(f"pool_measure = {_toml_str(a.measure)}")
         d = (f"RevMan analysis {a.id} ({a.comparison_name}): {a.data_type}, {a.method} {a.measure_label or a.measure}, "
-             f"{'random' if a.random else 'fixed'} effects; benefit direction from {why}")
+             f"{'random' if a.random else 'fixed'} effects; benefit direction from {why}"
+             + ("; RevMan analyses the non-events of this outcome (swap events), the counts here are events"
+                if a.swap_events else ""))
         t.append(f"description = {_toml_str(d)}")
         t.append("")
     files: dict[str, str] = {"pack.toml": "\n".join(t).rstrip() + "\n"}

@@ -73,11 +73,15 @@ def revman_smd(m1, sd1, n1, m2, sd2, n2) -> tuple[np.ndarray, np.ndarray]:
     return g, v
 
 
-def _cells(es: list[StudyEntry]) -> tuple[np.ndarray, ...]:
+def _cells(es: list[StudyEntry], swap: bool = False) -> tuple[np.ndarray, ...]:
+    """(a, b, c, d) = events / non-events in group 1, group 2; RevMan's "swap events and non-events"
+    analyses the non-events."""
     a = np.array([e.events_1 for e in es], float)
     n1 = np.array([e.total_1 for e in es], float)
     c = np.array([e.events_2 for e in es], float)
     n2 = np.array([e.total_2 for e in es], float)
+    if swap:
+        return n1 - a, a, n2 - c, c
     return a, n1 - a, c, n2 - c
 
 
@@ -87,7 +91,7 @@ def study_effects(analysis: Analysis, entries: list[StudyEntry] | None = None) -
 
     es = list(analysis.studies if entries is None else entries)
     if analysis.data_type == "dichotomous":
-        a, b, c, d = _cells(es)
+        a, b, c, d = _cells(es, analysis.swap_events)
         ok = (a + b > 0) & (c + d > 0)
         m = "PETO" if analysis.method == "PETO" else analysis.measure
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -168,7 +172,7 @@ def _pool(analysis: Analysis, entries: list[StudyEntry]) -> RevManPooled:
     if k == 1 and analysis.method != "PETO":  # RevMan shows a single study's own estimate and CI
         return _finish(1, float(y[0]), math.sqrt(float(v[0])), float("nan"), 0, 0.0, level, on_log)
     if analysis.data_type == "dichotomous" and analysis.method in ("MH", "PETO"):
-        a, b, c, d = (x[ok] for x in _cells(entries))
+        a, b, c, d = (x[ok] for x in _cells(entries, analysis.swap_events))
         if analysis.method == "PETO":
             res = peto(a, b, c, d, level=level)
             q, df = float(res.q), int(res.q_df)
