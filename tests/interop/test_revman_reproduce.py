@@ -162,3 +162,12 @@ def test_swap_events_analyses_the_non_events(tmp_path):
     want, got = revman_pool(a), revman_pool(swapped)
     assert_allclose([got.estimate, got.ci_low, got.ci_high, got.chi2], [want.estimate, want.ci_low, want.ci_high, want.chi2],
                     rtol=1e-13)
+
+
+def test_check_review_counts_every_pooled_result(tmp_path):
+    from evigrade.interop import check_review
+
+    for name, n in (("CD008625StatsDataOnly.rm5", 180), ("Fleiss1993_CR.csv", 2)):
+        c = check_review(read_revman(real_file(name, tmp_path)))
+        assert (c.compared, c.matched, c.mismatches) == (n, n, ())
+        assert c.max_rel_diff < (1e-12 if name.endswith(".rm5") else 1e-7)

@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
             "rob_judgements": len(review.rob), "not_imported": list(review.notes),
         }
         if check:
-            info["check"] = _check(review)
+            from ..interop.revman_meta import check_review
+
+            info["check"] = check_review(review).to_dict()
         if json_out:
             typer.echo(json.dumps(info, indent=2, allow_nan=False))
             return
@@ -52,38 +54,3 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  differs: {m}")
         typer.echo(f"  next: evigrade summarize {dest}")
 
-
-def _check(review) -> dict:
-    """Compare evigrade (RevMan 5 settings) with RevMan's stored pooled results, analysis by analysis."""
-    import math
-
-    from ..errors import EvigradeError
-    from ..interop.revman_meta import revman_pool
-
-    compared = matched = 0
-    worst = 0.0
-    mism: list[str] = []
-    for a in review.analyses:
-        targets = []
-        try:
-            res = revman_pool(a)
-        except EvigradeError:
-            continue
-        if a.pooled is not None and a.pooled.estimate is not None:
-            targets.append(("overall", res, a.pooled))
-        subs = dict(res.subgroups)
-        targets += [(f"subgroup {g.no}", subs[g.no], g.pooled) for g in a.subgroups
-                    if g.pooled is not None and g.pooled.estimate is not None and g.no in subs]
-        for what, ours, theirs in targets:
-            compared += 1
-            ok = True
-            for name, x, y in (("estimate", ours.estimate, theirs.estimate), ("ci_low", ours.ci_low, theirs.ci_low),
-                               ("ci_high", ours.ci_high, theirs.ci_high)):
-                if y is None:
-                    continue
-                worst = max(worst, abs(x - y) / max(abs(y), 1e-12) if abs(y) > 1e-8 else abs(x - y))
-                if round(x, 2) != round(y, 2) and not math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9):
-                    ok = False
-                    mism.append(f"analysis {a.id} {what} {name}: evigrade {x:.4g}, RevMan {y:.4g}")
-            matched += ok
-    return {"compared": compared, "matched": matched, "max_rel_diff": worst, "mismatches": mism}

@@ -22,7 +22,7 @@ from .revman import (
     read_revman,
     write_pack,
 )
-from .revman_meta import RevManPooled, revman_pool
+from .revman_meta import RevManCheck, RevManPooled, check_review, revman_pool
 
 __all__ = [
     "Analysis",
@@ -37,5 +37,7 @@ __all__ = [
     "read_revman",
     "write_pack",
     "RevManPooled",
+    "RevManCheck",
+    "check_review",
     "revman_pool",
 ]

@@ -32,7 +32,7 @@ from ..errors import EstimationError
 from ..results import jsonable
 from .revman import Analysis, StudyEntry
 
-__all__ = ["RevManPooled", "revman_pool", "revman_smd", "study_effects"]
+__all__ = ["RevManPooled", "RevManCheck", "revman_pool", "revman_smd", "study_effects", "check_review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +228,54 @@ def revman_pool(analysis: Analysis) -> RevManPooled:
 
         overall = dataclasses.replace(overall, subgroups=tuple(subs))
     return overall
+
+
+@dataclass(frozen=True, slots=True)
+class RevManCheck:
+    """How far evigrade (RevMan 5 settings) is from RevMan's stored pooled results (estimate and CI)."""
+
+    compared: int  # pooled results (overall and subgroup) RevMan stored
+    matched: int  # equal at RevMan's printed precision (2 decimals) or to 1e-6 relative
+    max_rel_diff: float
+    mismatches: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"compared": self.compared, "matched": self.matched, "max_rel_diff": self.max_rel_diff,
+                         "mismatches": list(self.mismatches)})
+
+
+def check_review(review) -> RevManCheck:
+    """Re-compute every analysis and subgroup of ``review`` and compare with RevMan's own results."""
+    compared = matched = 0
+    worst = 0.0
+    mism: list[str] = []
+    for a in review.analyses:
+        try:
+            res = revman_pool(a)
+        except EstimationError:
+            if a.pooled is not None and a.pooled.estimate is not None:
+                compared += 1
+                mism.append(f"analysis {a.id}: RevMan pooled it, evigrade found no estimable study")
+            continue
+        targets = []
+        if a.pooled is not None and a.pooled.estimate is not None:
+            targets.append(("overall", res, a.pooled))
+        subs = dict(res.subgroups)
+        targets += [(f"subgroup {g.no}", subs.get(g.no), g.pooled) for g in a.subgroups
+                    if g.pooled is not None and g.pooled.estimate is not None]
+        for what, ours, theirs in targets:
+            compared += 1
+            if ours is None:
+                mism.append(f"analysis {a.id} {what}: RevMan pooled it, evigrade found no estimable study")
+                continue
+            ok = True
+            for name in ("estimate", "ci_low", "ci_high"):
+                x, y = getattr(ours, name), getattr(theirs, name)
+                if y is None:
+                    continue
+                worst = max(worst, abs(x - y) / abs(y) if abs(y) > 1e-8 else abs(x - y))
+                if round(x, 2) != round(y, 2) and not math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9):
+                    ok = False
+                    mism.append(f"analysis {a.id} {what} {name}: evigrade {x:.4g}, RevMan {y:.4g}")
+            matched += ok
+    return RevManCheck(compared, matched, worst, tuple(mism))
