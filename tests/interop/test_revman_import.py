@@ -160,3 +160,28 @@ def test_ids_are_valid_and_unique(tmp_path):
     ids = [line.split(",")[0] for line in files["studies.csv"].splitlines()[1:]]
     assert len(ids) == len(set(ids)) and "Martinez-de-Cuellar-2015" in ids
     assert all(os.path.basename(i) == i for i in ids)
+
+
+def test_hostile_names_still_give_a_loadable_pack(tmp_path):
+    """Quotes, backslashes, control characters, commas and non-Latin names survive into a valid pack."""
+    import tomllib
+
+    from evigrade.interop.revman import _toml_str
+
+    for s in ('a"b\\c\nd\x7fe\x01', "Ünïcødé, \"quoted\"", "\u4e2d\u6587"):
+        assert tomllib.loads("x = " + _toml_str(s))["x"] == s
+    xml = ('<?xml version="1.0"?><COCHRANE_REVIEW><COVER_SHEET><TITLE>T "q" \\ x</TITLE></COVER_SHEET><STUDIES_AND_REFERENCES>'
+           '<STUDIES><INCLUDED_STUDIES><STUDY ID="S1" NAME="\u4e2d\u6587 2001" YEAR="2001"/><STUDY ID="S2" NAME="A, &quot;B&quot; 2002"/>'
+           '<STUDY ID="S3" NAME="A, &quot;B&quot; 2002"/></INCLUDED_STUDIES></STUDIES></STUDIES_AND_REFERENCES><ANALYSES_AND_DATA>'
+           '<COMPARISON NO="1"><NAME>C, "x"&#10;y</NAME><CONT_OUTCOME NO="1" EFFECT_MEASURE="MD" RANDOM="YES"><NAME>Pain, 0-10</NAME>'
+           '<CONT_DATA STUDY_ID="S1" MEAN_1="1" SD_1="1" TOTAL_1="10" MEAN_2="2" SD_2="1" TOTAL_2="10"/>'
+           '<CONT_DATA STUDY_ID="S2" MEAN_1="1" SD_1="1.5" TOTAL_1="12" MEAN_2="2.5" SD_2="1" TOTAL_2="11"/>'
+           '<CONT_DATA STUDY_ID="S3" MEAN_1="1" SD_1="0" TOTAL_1="12" MEAN_2="2.5" SD_2="1" TOTAL_2="11"/>'
+           '</CONT_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>')
+    src = tmp_path / "weird.rm5"
+    src.write_text(xml, encoding="utf-8")
+    pack = load_pack(write_pack(read_revman(src), tmp_path / "p"))
+    assert [s.study_id for s in pack.studies] == ["S1", "A-B-2002", "A-B-2002-2"]
+    assert pack.comparisons[0].label == 'C, "x" y' and pack.outcomes[0].benefit == "lower"
+    assert "assumed lower - check" in pack.outcomes[0].description
+    assert [r.data_type for r in pack.results] == ["arm_level", "arm_level", "qualitative"]  # SD 0: kept, not pooled

@@ -848,7 +848,7 @@ def _fmt(v: Any) -> str:
 
 def _toml_str(s: str) -> str:
     out = s.replace("\\", "\\\\").replace('"', '\\"')
-    out = "".join(ch if ch >= " " or ch == "\t" else f"\\u{ord(ch):04x}" for ch in out)
+    out = "".join(ch if (ch >= " " and ch != "\x7f") or ch == "\t" else f"\\u{ord(ch):04x}" for ch in out)
     return f'"{out}"'
 
 
@@ -893,7 +893,9 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
     study_ids: dict[str, str] = {}
     used: set[str] = set()
     for s in review.studies:
-        base = _slug(s.name, _slug(s.id, "study"))
+        base = _slug(s.name, "")
+        if not any(ch.isalpha() for ch in base):  # e.g. a name in a non-Latin script: RevMan's own id
+            base = _slug(s.id.removeprefix("STD-"), "study")
         sid, n = base, 2
         while sid.casefold() in used:
             sid, n = f"{base}-{n}", n + 1
