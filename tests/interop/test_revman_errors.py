@@ -191,3 +191,32 @@ def test_help_text(capsys):
     assert main(["import-revman", "--help"]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "evigrade import-revman" in out
+
+
+def test_csv_subgroups_and_unsupported_types(tmp_path):
+    """Subgroup summary rows (the first row of each subgroup, as RevMan 5 exports them) and a generic-IV
+    analysis, which is listed as not imported from the CSV export."""
+    rows = ("1,0,0,Comp,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"
+            "1,1,0,Death,DIC,MH,RR,Random,8,,,50,15,,,49,0.6,,0.3,1.1,100,1,0.3,0,0,1.2,0.2,0.5,0.48,0,1,A,B,L,R,,\n"
+            "1,1,1,Adults,,,,,3,,,20,6,,,21,0.5,,0.2,1.4,45,,,,,,,,,,,,,,,,\n"
+            "1,1,1,Smith,,,,,3,0,0,20,6,0,0,21,,,,,,,,,,,,,,,,,,,,2001,1\n"
+            "1,1,2,Children,,,,,5,,,30,9,,,28,0.5,,0.2,1.3,55,,,,,,,,,,,,,,,,\n"
+            "1,1,2,Jones,,,,,5,0,0,30,9,0,0,28,,,,,,,,,,,,,,,,,,,,2002,2\n"
+            "1,2,0,Time,IV,IV,HR,Fixed,,,,,,,,,0.8,,0.6,1.1,100,,,,,,,,,,,,,,,,\n")
+    rv = read_revman(write(tmp_path, CSV_HEAD + rows, "s.csv"))
+    assert len(rv.analyses) == 1
+    a = rv.analyses[0]
+    assert [(g.no, g.name, g.pooled.estimate) for g in a.subgroups] == [(1, "Adults", 0.5), (2, "Children", 0.5)]
+    assert [(e.study_name, e.subgroup) for e in a.studies] == [("Smith", 1), ("Jones", 2)]
+    assert a.random and a.subgroup_test.chi2 == 0.5 and a.subgroup_test.df == 1
+    assert rv.notes == ("analysis 1.2 (Time): data type 'IV' is not imported from the CSV export (use the .rm5 file)",)
+
+
+def test_rm5_unsupported_outcome_type_is_listed(tmp_path, capsys):
+    xml = review(dich(GOOD_ROWS) + '<OE_OUTCOME NO="2"><NAME>Survival</NAME></OE_OUTCOME>')
+    rv = read_revman(write(tmp_path, xml))
+    assert rv.notes == ("analysis 1.2 (Survival): O-E and variance outcomes are not imported",)
+    assert main(["import-revman", str(tmp_path / "r.rm5"), "-o", str(tmp_path / "o")]) == 0
+    out, _ = capsys.readouterr()
+    assert "not imported: analysis 1.2 (Survival)" in out
+    assert "Survival" in (tmp_path / "o" / "revman" / "README.md").read_text()
