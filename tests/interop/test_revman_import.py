@@ -185,3 +185,34 @@ def test_hostile_names_still_give_a_loadable_pack(tmp_path):
     assert pack.comparisons[0].label == 'C, "x" y' and pack.outcomes[0].benefit == "lower"
     assert "assumed lower - check" in pack.outcomes[0].description
     assert [r.data_type for r in pack.results] == ["arm_level", "arm_level", "qualitative"]  # SD 0: kept, not pooled
+
+
+@pytest.mark.parametrize("name", ["CD008625StatsDataOnly.rm5", "CD003188StatsDataOnly.rm5", "CD007868StatsDataOnly.rm5"])
+def test_summarize_on_the_pack_reproduces_revman_iv_md(name, tmp_path):
+    """The pack route: `summarize --method DL --test z` on the imported pack gives RevMan's pooled MD for every
+    random-effects inverse-variance MD analysis in which each study appears once.  Where RevMan lists a study
+    twice (multi-arm trials split by the review authors), summarize keeps the first row only and says so
+    (docs/revman.md, "Not supported")."""
+    from evigrade.interop.revman_meta import study_effects
+    from evigrade.packs import summarize
+
+    rv = read_revman(real_file(name, tmp_path))
+    s = summarize(load_pack(write_pack(rv, tmp_path / "p")), method="DL", test="z")
+    matched = 0
+    for a in rv.analyses:
+        if (a.data_type, a.measure, a.random) != ("continuous", "MD", True) or a.pooled is None or a.pooled.estimate is None:
+            continue
+        f = next(f for f in s.findings if f.outcome == f"a{a.comparison_no}_{a.outcome_no}")
+        _, _, ok = study_effects(a)
+        ids = [e.study_id for e, good in zip(a.studies, ok) if good]  # RevMan pools the estimable rows
+        if len(ids) < 2:
+            continue  # one estimable study: summarize shows the review's result (basis "review")
+        if len(set(ids)) == len(ids):
+            assert f.status == "pooled" and f.k == len(ids)
+            for got, want in ((f.estimate, a.pooled.estimate), (f.ci_low, a.pooled.ci_low), (f.ci_high, a.pooled.ci_high)):
+                assert math.isclose(got, want, rel_tol=1e-10, abs_tol=1e-12), (a.id, got, want)
+            matched += 1
+        else:
+            assert f.k == len(set(ids))
+            assert any("another result of the same study is already used" in n.reason for n in f.not_poolable), a.id
+    assert matched == {"CD008625StatsDataOnly.rm5": 14, "CD003188StatsDataOnly.rm5": 1, "CD007868StatsDataOnly.rm5": 1}[name]
