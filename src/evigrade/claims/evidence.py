@@ -711,22 +711,11 @@ def reference_evidence() -> Evidence:
 
 
 def evidence_from_pack(pack_path: str | pathlib.Path | None = None) -> Evidence:
-    """Load a pack, summarise it (with GRADE when available) and build Evidence from it."""
-    from ..packs import load_pack, summarize  # lazy: packs is a heavier module
+    """Load a pack, run the pipeline (findings rated with GRADE) and build Evidence from it."""
+    from ..pipeline import run  # lazy: the pipeline pulls in effects and stats
 
-    pack = load_pack(pack_path)
-    summary = summarize(pack)
-    try:  # D's GRADE hook, when it exists and C's summarize has not applied it already
-        from .. import grade as _grade
-
-        apply = getattr(_grade, "apply", None)
-        already = any(getattr(f, "certainty", None) for f in getattr(summary, "findings", ()))
-        if callable(apply) and not already:
-            summary = apply(summary) or summary
-    except (ImportError, TypeError):
-        pass
-    d = summary.to_dict() if hasattr(summary, "to_dict") else summary
-    return evidence_from_summary(d, pack)
+    graded = run(pack_path)
+    return evidence_from_summary(graded.to_dict(), graded.pack)
 
 
 def default_evidence() -> Evidence:

@@ -1,4 +1,4 @@
-"""``summarize(pack) -> Summary``: what the evidence says, outcome by outcome.
+"""``build_findings(pack, spec) -> Summary``: what the evidence says, outcome by outcome.
 
 For each outcome x time-point bucket x comparison group x population found in results.csv or
 reviews.csv:
@@ -26,14 +26,16 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .._validate import check_choice, check_level
 from ..results import Note
-from .schema import POOL_MEASURES, RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
-from .summary import (
+from ..stats.fit import canonical_method, canonical_test
+from ..packs.schema import POOL_MEASURES, RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
+from ..packs.summary import (
     Finding,
     MechanismClaim,
     MechanismEvidence,
@@ -46,8 +48,9 @@ from .summary import (
     Summary,
     TrialEstimate,
 )
+from .robustness import attach_robustness
 
-__all__ = ["summarize", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
+__all__ = ["build_findings", "FindingsSpec", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
 
 SAFETY_MEASURES = ("PLO", "PFT")
 #: pool adverse-event proportions only from at least this many sources; with fewer, each source's rate
@@ -707,25 +710,28 @@ def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-def summarize(
-    pack: Pack | None = None,
-    *,
-    method: str = "REML",
-    test: Literal["knha", "hksj", "z"] = "knha",
-    level: float = 95,
-    safety_measure: Literal["PLO", "PFT"] = "PLO",
-) -> Summary:
-    """Summarise a pack (None = the bundled dry-needling pack; a path is loaded first)."""
-    from .loader import load_pack
+@dataclass(frozen=True, slots=True)
+class FindingsSpec:
+    """How findings are pooled: tau2 estimator, CI test, confidence level (percent, as packs state it)
+    and the safety proportion transform.  Build it with :meth:`make`, which validates once."""
 
-    if pack is None or not isinstance(pack, Pack):
-        pack = load_pack(pack)
-    from ..stats.fit import canonical_method, canonical_test
+    method: str = "REML"
+    test: str = "knha"
+    level: float = 95.0
+    safety_measure: str = "PLO"
 
-    method = canonical_method(method)
-    test = canonical_test(test)
-    lev = check_level(level)
-    safety_measure = check_choice("safety_measure", safety_measure, SAFETY_MEASURES)
+    @classmethod
+    def make(cls, *, method: str = "REML", test: str = "knha", level: float = 95,
+             safety_measure: str = "PLO") -> "FindingsSpec":
+        """Canonical, validated options (aliases resolved; bad values raise SpecError naming the argument)."""
+        return cls(canonical_method(method), canonical_test(test), check_level(level),
+                   check_choice("safety_measure", safety_measure, SAFETY_MEASURES))
+
+
+def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
+    """What the evidence in ``pack`` says, outcome by outcome (ungraded); see the module docstring."""
+    spec = spec or FindingsSpec.make()
+    method, test, lev, safety_measure = spec.method, spec.test, spec.level, spec.safety_measure
 
     out_order = {o.id: i for i, o in enumerate(pack.outcomes)}
     tp_order = {b.id: i for i, b in enumerate(pack.buckets)}
@@ -746,8 +752,6 @@ def summarize(
             cells.setdefault((oid, rv.timepoint, rv.comparison, rv.population), ([], []))[1].append((i, rv))
     keys = sorted(cells, key=lambda k: (out_order[k[0]], tp_key(k[1]), cmp_order[k[2]], pop_order.get(k[3], 99)))
     findings = tuple(_finding(pack, k, cells[k][0], cells[k][1], method, test, lev) for k in keys)
-    from .robustness import attach_robustness
-
     findings = attach_robustness(findings, pack)  # moderators, sensitivity, small-study tests (K)
 
     return Summary(

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import EstimationError, EvigradeError
 from ..results import Note, jsonable
-from .schema import RATIO_MEASURES
+from ..packs.schema import RATIO_MEASURES
 
 __all__ = [
     "ModeratorAnalysis",
