@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .._access import get as _g
 from ..results import jsonable
 from .model import LEVELS, level_number
 
@@ -419,12 +420,6 @@ class SafetyRating:
         d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
         d["case_reports"] = list(self.case_reports)
         return jsonable(d)
-
-
-def _g(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _per(x: float | None, like: float | None = None) -> str:

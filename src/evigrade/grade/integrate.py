@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .._access import finite_float as _num, get as _g
 from ..results import Note, jsonable
 from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
@@ -44,22 +45,6 @@ __all__ = ["FindingGrade", "GradeReport", "KeyMessage", "key_messages", "effect_
            "intervention_name"]
 
 _INDIRECT_ORDER = {"none": 0, "serious": 1, "very_serious": 2}
-
-
-def _g(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 import numpy as np
 from scipy import stats as _st
 
+from .._access import finite_float as _float, get as _get
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..results import jsonable
@@ -173,22 +174,6 @@ class FunnelData:
 
 # --------------------------------------------------------------------------------------------
 # reading MetaResult-like inputs (the object or its to_dict())
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _float(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _study_arrays(result: Any) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
