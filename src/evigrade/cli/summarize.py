@@ -110,7 +110,19 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
         con.print(f"Intervention: {escape(str(q['intervention']))}")
 
     graded = summary if isinstance(summary, GradedSummary) else None
-    msgs = list(graded.key_messages) if graded is not None else []
+    if graded is not None:
+        _print_key_messages(con, graded)
+    _print_findings(con, summary, graded, x, all_findings)
+    _print_safety(con, summary, graded)
+    _print_mechanisms(con, summary, graded)
+    return buf.getvalue()
+
+
+def _print_key_messages(con: Any, graded: GradedSummary) -> None:
+    """Key messages (one line each, with certainty), the overall conclusion, the comparison contrasts."""
+    from rich.markup import escape
+
+    msgs = list(graded.key_messages)
     if msgs:
         con.print()
         con.print("[bold underline]Key messages[/bold underline]")
@@ -119,16 +131,21 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
             tag = f"[{cert.replace('_', ' ')}]" if cert else ("[not rated]" if m.kind == "effect" else "")
             line = m.headline or m.text
             con.print(escape(f"  * {tag + ' ' if tag else ''}{line}"))
-    if graded is not None and graded.conclusion:
+    if graded.conclusion:
         con.print()
         con.print("[bold underline]Overall conclusion[/bold underline]")
         con.print(escape(f"  {graded.conclusion}"))
-    comps = list(graded.comparisons) if graded is not None else []
+    comps = list(graded.comparisons)
     if comps:
         con.print()
         con.print("[bold underline]How it compares (by kind of comparison)[/bold underline]")
         for c in comps:
             con.print(escape(f"  {c.sentence}"))
+
+
+def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
+    """The details: findings by outcome family; results without numbers as narrative lines."""
+    from rich.markup import escape
 
     con.print()
     con.print("[bold]Details[/bold]")
@@ -199,6 +216,10 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
         con.print()
         con.print(f"({hidden} outcome/time point/comparison cells have neither a numeric estimate nor a narrative result; see --json)")
 
+
+def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+    from rich.markup import escape
+
     s = summary.safety
     con.print()
     con.print("[bold underline]Safety (adverse events)[/bold underline]")
@@ -246,6 +267,10 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
     if graded is not None and graded.safety_rating is not None and graded.safety_rating.sentence:
         con.print(f"  {escape(graded.safety_rating.sentence)}")
 
+
+def _print_mechanisms(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+    from rich.markup import escape
+
     con.print()
     con.print("[bold underline]Mechanisms[/bold underline]")
     if not summary.mechanisms:
@@ -255,7 +280,6 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
         sup = m.strongest_support.replace("_", " ") if m.strongest_support else "none (theory or no supporting study)"
         lab = f" — {label}" if label else ""
         con.print(escape(f"  {m.claim}: strongest support {sup} ({m.supporting} supporting, {m.not_supporting} against/critical){lab}"))
-    return buf.getvalue()
 
 
 def register(app: typer.Typer) -> None:

@@ -350,148 +350,166 @@ def _fmt(v: float | None) -> str:
     return "NA" if v is None else f"{v:.3g}"
 
 
-def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], reviews: list[tuple[int, ReviewRow]],
-             method: str, test: str, level: float) -> Finding:
-    from ..stats import meta_analysis
+def _not_poolable(row: ResultRow, reason: str) -> NotPoolable:
+    return NotPoolable(row.result_id, row.study_id, row.data_type, reason, row.result_as_reported,
+                       row.p_value, row.direction_reported, row.source)
 
-    oid, tp, cid, pid = key
-    outcome = pack.outcome(oid)
-    comp = pack.comparison(cid)
-    pop = pack.population(pid)
-    notes: list[Note] = []
 
-    # ---- classify trial rows -----------------------------------------------------------------
+def _usable_rows(rows: list[ResultRow], pack: Pack, level: float,
+                 not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """Classify the trial rows: usable (one result per study) or not poolable with the reason."""
     usable: list[tuple[ResultRow, TrialEstimate]] = []
-    not_poolable: list[NotPoolable] = []
     used_study: dict[str, str] = {}
-
-    def np_(row: ResultRow, reason: str) -> None:
-        not_poolable.append(NotPoolable(row.result_id, row.study_id, row.data_type, reason, row.result_as_reported,
-                                        row.p_value, row.direction_reported, row.source))
-
     for row in rows:
         te, reason = _classify(row, pack, level)
         if te is None:
-            np_(row, reason or "not poolable")
+            not_poolable.append(_not_poolable(row, reason or "not poolable"))
             continue
         if row.study_id in used_study:
-            np_(row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study")
+            not_poolable.append(_not_poolable(
+                row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study"))
             continue
         used_study[row.study_id] = row.result_id
         usable.append((row, te))
+    return usable
 
-    # ---- resolve arm-level continuous rows to MD or SMD ------------------------------------------
+
+def _resolve_arm_rows(usable: list[tuple[ResultRow, TrialEstimate]], outcome: Any, level: float,
+                      notes: list[Note]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """Arm-level continuous rows become MD (one scale) or SMD (several scales, or the outcome's pool_measure)."""
     arm_rows = [r for r, t in usable if t.measure == "ARM"]
-    if arm_rows:
-        scales = {f"{r.instrument} | {r.unit}" for r in arm_rows}
-        arm_measure = outcome.pool_measure or ("MD" if len(scales) == 1 else "SMD")
-        if outcome.pool_measure is None and len(scales) > 1:
-            notes.append(Note("smd_different_scales", f"Arm-level data on different instruments or scales "
-                              f"({'; '.join(sorted(scales))}): pooled as SMD."))
-        eff = _arm_effects(arm_rows, arm_measure)
-        z = _z(level)
-        resolved = {}
-        for r, (yi, vi) in zip(arm_rows, eff):
-            resolved[r.result_id] = (arm_measure, yi, vi, yi - z * math.sqrt(vi), yi + z * math.sqrt(vi))
-        new = []
-        for r, t in usable:
-            if t.measure == "ARM":
-                m, yi, vi, lo, hi = resolved[r.result_id]
-                t = TrialEstimate(**{**t.to_dict(), "measure": m, "estimate": yi, "ci_low": lo, "ci_high": hi, "yi": yi, "vi": vi})
-            new.append((r, t))
-        usable = new
+    if not arm_rows:
+        return usable
+    scales = {f"{r.instrument} | {r.unit}" for r in arm_rows}
+    arm_measure = outcome.pool_measure or ("MD" if len(scales) == 1 else "SMD")
+    if outcome.pool_measure is None and len(scales) > 1:
+        notes.append(Note("smd_different_scales", f"Arm-level data on different instruments or scales "
+                          f"({'; '.join(sorted(scales))}): pooled as SMD."))
+    eff = _arm_effects(arm_rows, arm_measure)
+    z = _z(level)
+    resolved = {}
+    for r, (yi, vi) in zip(arm_rows, eff):
+        resolved[r.result_id] = (arm_measure, yi, vi, yi - z * math.sqrt(vi), yi + z * math.sqrt(vi))
+    new = []
+    for r, t in usable:
+        if t.measure == "ARM":
+            m, yi, vi, lo, hi = resolved[r.result_id]
+            t = TrialEstimate(**{**t.to_dict(), "measure": m, "estimate": yi, "ci_low": lo, "ci_high": hi, "yi": yi, "vi": vi})
+        new.append((r, t))
+    return new
 
-    # ---- one measure (and for MD one scale) -------------------------------------------------------
+
+def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]],
+                  not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """The largest set of rows on one measure (and for MD/RD one scale); the others are not poolable, with why."""
     groups: OrderedDict[tuple[str, str], list[tuple[ResultRow, TrialEstimate]]] = OrderedDict()
     for r, t in usable:
         # an MD (or RD) is combinable only on one instrument and scale; SMD/ratios across instruments
         gk = (t.measure, f"{t.instrument} | {t.unit}" if t.measure in ("MD", "RD") else "")
         groups.setdefault(gk, []).append((r, t))
-    pooled_group: list[tuple[ResultRow, TrialEstimate]] = []
-    if groups:
-        best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
-        pooled_group = best[1]
-        for gk, members in groups.items():
-            if gk == best[0]:
-                continue
-            for r, t in members:
-                np_(r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
-                       f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})")
-    k_trials = len(pooled_group)
+    if not groups:
+        return []
+    best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
+    pooled_group = best[1]
+    for gk, members in groups.items():
+        if gk == best[0]:
+            continue
+        for r, t in members:
+            not_poolable.append(_not_poolable(
+                r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
+                   f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})"))
+    return pooled_group
 
-    # ---- reviews ---------------------------------------------------------------------------------
-    revs = [_review_estimate(r) for _, r in reviews]
-    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
-                  and r.orientation != "unclear" and r.ci_low is not None]
-    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
 
-    # ---- pool -------------------------------------------------------------------------------------
-    meta = None
-    pi_low = pi_high = None
+@dataclass(frozen=True, slots=True)
+class _Estimate:
+    """The estimate a finding rests on (pooled trials, the primary review, one trial, or none)."""
+
+    basis: str = "trials"
+    status: str = "no_estimate"
     measure: str | None = None
-    estimate = ci_low = ci_high = None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    pi_low: float | None = None
+    pi_high: float | None = None
     k: int | None = None
     participants: int | None = None
-    basis, status = "trials", "no_estimate"
-    sources: list[str] = []
-    trials_out: list[TrialEstimate] = [t for _, t in pooled_group]
+    meta: Any = None
+    sources: tuple[str, ...] = ()
+    trials: tuple[TrialEstimate, ...] = ()
 
-    def trial_sources(group):
-        return [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r, _ in group]
 
+def _trial_sources(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]]) -> tuple[str, ...]:
+    return tuple(f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r, _ in group)
+
+
+def _pool_trials(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], method: str, test: str, level: float,
+                 notes: list[Note]) -> _Estimate:
+    """Random-effects pooling of k >= 2 trials on one measure (ratios back-transformed for reporting)."""
+    from ..stats import meta_analysis
+
+    m = group[0][1].measure
+    yi = np.array([t.yi for _, t in group], dtype=float)
+    vi = np.array([t.vi for _, t in group], dtype=float)
+    meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,
+                         study=[t.study_id for _, t in group], measure=m)
+    tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
+    ns = [t.n for _, t in group]
+    participants = int(sum(ns)) if all(n is not None for n in ns) else None
+    if participants is None:
+        notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
+    elif any(r.n1i is None or r.n2i is None for r, _ in group):
+        notes.append(Note("participants_randomised", "Arm sizes not reported for every trial; participants counted as randomised in the whole trial."))
+    trials_out = [t for _, t in group]
+    w_raw = getattr(meta, "weights", None)
+    w = [] if w_raw is None else [float(x) for x in np.asarray(w_raw, dtype=float).ravel()]
+    if len(w) == len(trials_out):
+        trials_out = [TrialEstimate(**{**t.to_dict(), "weight": float(wi)}) for t, wi in zip(trials_out, w)]
+    for n in getattr(meta, "notes", ()) or ():
+        notes.append(n)
+    if m in RATIO_MEASURES:
+        notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
+    return _Estimate("trials", "pooled", m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high)),
+                     tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None))), len(group),
+                     participants, meta, _trial_sources(pack, group), tuple(trials_out))
+
+
+def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, TrialEstimate]],
+              primary: ReviewRow | None, revs: list[ReviewEstimate], method: str, test: str, level: float,
+              notes: list[Note]) -> _Estimate:
+    """Pooled trials (k >= 2), else the primary review, else one trial, else no estimate (with a Note each)."""
+    k_trials = len(group)
     if k_trials >= 2:
-        m = pooled_group[0][1].measure
-        yi = np.array([t.yi for _, t in pooled_group], dtype=float)
-        vi = np.array([t.vi for _, t in pooled_group], dtype=float)
-        meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,
-                             study=[t.study_id for _, t in pooled_group], measure=m)
-        tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
-        measure, estimate, ci_low, ci_high = m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high))
-        pi_low, pi_high = tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None)))
-        k = k_trials
-        ns = [t.n for _, t in pooled_group]
-        participants = int(sum(ns)) if all(n is not None for n in ns) else None
-        if participants is None:
-            notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
-        elif any(r.n1i is None or r.n2i is None for r, _ in pooled_group):
-            notes.append(Note("participants_randomised", "Arm sizes not reported for every trial; participants counted as randomised in the whole trial."))
-        w_raw = getattr(meta, "weights", None)
-        w = [] if w_raw is None else [float(x) for x in np.asarray(w_raw, dtype=float).ravel()]
-        if len(w) == len(trials_out):
-            trials_out = [TrialEstimate(**{**t.to_dict(), "weight": float(wi)}) for t, wi in zip(trials_out, w)]
-        basis, status = "trials", "pooled"
-        sources = trial_sources(pooled_group)
-        for n in getattr(meta, "notes", ()) or ():
-            notes.append(n)
-        if m in RATIO_MEASURES:
-            notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
-    elif primary is not None:
+        return _pool_trials(pack, group, method, test, level, notes)
+    trials = tuple(t for _, t in group)
+    if primary is not None:
         est, lo, hi = primary.harmonised()
-        measure, estimate, ci_low, ci_high = primary.measure, est, lo, hi
-        k = primary.k if primary.k_scope == "estimate" else None
-        participants = primary.participants if primary.participants_scope == "estimate" else None
-        basis, status = "review", "review"
-        sources = [f"{primary.citation} [{primary.source_row or primary.review_row_id}]"]
         why = "no trial result in this pack" if not rows else \
             f"only {k_trials} trial{'s' if k_trials != 1 else ''} with usable data in this pack; at least 2 are needed to pool"
         notes.append(Note("rests_on_review", f"Rests on the pooled result of {primary.review_id} ({why})."))
-    elif k_trials == 1:
-        r, t = pooled_group[0]
-        measure, estimate, ci_low, ci_high = t.measure, t.estimate, t.ci_low, t.ci_high
-        k, participants = 1, t.n
+        return _Estimate("review", "review", primary.measure, est, lo, hi,
+                         k=primary.k if primary.k_scope == "estimate" else None,
+                         participants=primary.participants if primary.participants_scope == "estimate" else None,
+                         sources=(f"{primary.citation} [{primary.source_row or primary.review_row_id}]",), trials=trials)
+    if k_trials == 1:
+        r, t = group[0]
         if r.n1i is None or r.n2i is None:
             notes.append(Note("participants_randomised", "Arm sizes not reported; participants = number randomised in the whole trial (all arms)."))
-        basis, status = "trials", "single_trial"
-        sources = trial_sources(pooled_group)
         notes.append(Note("single_trial", f"One trial with usable data ({r.study_id}); no pooling and no published pooled result with a usable number for this question."))
-    else:
-        basis = "review" if revs else "trials"
-        sources = [f"{rv.citation} [{rv.source_row}]" for rv in revs] + \
-            [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows]
-        notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
-                          "or results whose sign convention is unclear."))
+        return _Estimate("trials", "single_trial", t.measure, t.estimate, t.ci_low, t.ci_high, k=1, participants=t.n,
+                         sources=_trial_sources(pack, group), trials=trials)
+    sources = tuple(f"{rv.citation} [{rv.source_row}]" for rv in revs) + \
+        tuple(f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows)
+    notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
+                      "or results whose sign convention is unclear."))
+    return _Estimate("review" if revs else "trials", "no_estimate", sources=sources, trials=trials)
 
-    # ---- compare ours with the reviews ---------------------------------------------------------------
+
+def _compare_with_reviews(revs: list[ReviewEstimate], primary: ReviewRow | None, e: _Estimate,
+                          notes: list[Note]) -> tuple[list[ReviewEstimate], str]:
+    """The reviews (primary marked, difference from ours on the same measure) and the sentence comparing them."""
+    status, measure, estimate, ci_low, ci_high = e.status, e.measure, e.estimate, e.ci_low, e.ci_high
     rev_out: list[ReviewEstimate] = []
     diffs: list[str] = []
     for rv in revs:
@@ -514,7 +532,7 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     if status == "pooled":
         cmp_text = ("Published pooled results for this question: " + "; ".join(diffs) + ".") if diffs else \
             "No published pooled result with a number for this question."
-    elif status == "review":
+    elif status == "review" and primary is not None:
         alts = [rv.review_id for rv in rev_out if not rv.primary]
         cmp_text = f"Primary: {primary.review_id} ({primary.source_row or primary.review_row_id}), chosen by the pack's primary-review rule" + \
             (f"; alternatives: {', '.join(dict.fromkeys(alts))}" if alts else "") + "."
@@ -525,28 +543,48 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
                           "alternative summaries, never pooled with each other."))
     for rv in rev_out:
         notes.extend(rv.notes)
+    return rev_out, cmp_text
+
+
+def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], reviews: list[tuple[int, ReviewRow]],
+             method: str, test: str, level: float) -> Finding:
+    oid, tp, cid, pid = key
+    outcome = pack.outcome(oid)
+    comp = pack.comparison(cid)
+    pop = pack.population(pid)
+    notes: list[Note] = []
+    not_poolable: list[NotPoolable] = []
+    usable = _resolve_arm_rows(_usable_rows(rows, pack, level, not_poolable), outcome, level, notes)
+    pooled_group = _pooled_group(usable, not_poolable)
+
+    revs = [_review_estimate(r) for _, r in reviews]
+    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
+                  and r.orientation != "unclear" and r.ci_low is not None]
+    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
+    e = _estimate(pack, rows, pooled_group, primary, revs, method, test, level, notes)
+    rev_out, cmp_text = _compare_with_reviews(revs, primary, e, notes)
 
     if any(t.unit == RD_PP_UNIT for _, t in pooled_group):
         notes.append(Note("rd_percentage_points", "Risk difference reported in percentage points (a value above 1 "
                           "cannot be a difference of proportions); divided by 100 to metafor's proportion scale "
                           "(0.24 = 24 percentage points)."))
-    used_ids = {r.result_id for r, _ in pooled_group} if status in ("pooled", "single_trial") else set()
+    used_ids = {r.result_id for r, _ in pooled_group} if e.status in ("pooled", "single_trial") else set()
     narrative = _narrative(rows, [r for _, r in reviews], used_ids, pack, oid, outcome.name)
-    reported_direction = _overall_direction(narrative) if estimate is None else None
-    unit = _finding_unit(status, pooled_group, primary, outcome)
+    reported_direction = _overall_direction(narrative) if e.estimate is None else None
+    unit = _finding_unit(e.status, pooled_group, primary, outcome)
     ref = outcome.reference.to_dict() if outcome.reference else None
     return Finding(
         outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
         timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
-        population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=measure, estimate=_f(estimate), ci_low=_f(ci_low),
-        ci_high=_f(ci_high), k=k, participants=participants, basis=basis, status=status, sources=tuple(sources),
-        unit=unit, pi_low=_f(pi_low), pi_high=_f(pi_high),
-        mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=meta,
-        trials=tuple(trials_out), not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
+        population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=e.measure,
+        estimate=_f(e.estimate), ci_low=_f(e.ci_low), ci_high=_f(e.ci_high), k=e.k, participants=e.participants,
+        basis=e.basis, status=e.status, sources=e.sources, unit=unit, pi_low=_f(e.pi_low), pi_high=_f(e.pi_high),
+        mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=e.meta,
+        trials=e.trials, not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
         primary_review=primary.review_row_id if primary is not None else None, comparison_with_reviews=cmp_text,
         indirectness=tuple(j.to_dict() for j in pack.indirectness_for(oid, cid, pid)),
         population_broader=bool(pop and pop.broader), notes=tuple(notes), narrative=tuple(narrative),
-        reported_direction=reported_direction, effect_unit=_effect_unit(measure, unit))
+        reported_direction=reported_direction, effect_unit=_effect_unit(e.measure, unit))
 
 
 def _finding_unit(status, group, primary, outcome) -> str:
