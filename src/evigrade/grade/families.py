@@ -222,7 +222,7 @@ def _verdict_counts(items: Sequence[FindingSummaryItem]) -> dict[str, int]:
 def _verdict_sentence(counts: dict[str, int], intervention: str) -> str:
     parts = []
     order = (("favours", f"favour{{s}} {intervention}"), ("little or no difference", "show{s} little or no difference"),
-             ("inconclusive", "{are} inconclusive"), ("harms", f"favour{{s}} the comparator"),
+             ("inconclusive", "{are} inconclusive"), ("harms", "favour{s} the comparator"),
              ("very uncertain", "{are} very uncertain"))
     for key, tmpl in order:
         n = counts.get(key, 0)

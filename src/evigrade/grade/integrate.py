@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, cast
 
 from .._access import finite_float as _num, get as _g
 from ..results import Note, jsonable
@@ -37,7 +37,7 @@ from .families import (
     safety_rating,
 )
 from .magnitude import Magnitude, magnitude
-from .model import CertaintyRating, GradeInput, Override, StudyRoB, normalize_rob
+from .model import CertaintyRating, GradeInput, Override, RobJudgement, StudyRoB, normalize_rob
 from .sof import SoFRow, sof_row, sof_table
 
 __all__ = ["FindingGrade", "GradeReport", "KeyMessage", "key_messages", "effect_text", "finding_source", "grade_input_from_finding", "grade_finding", "grade_review_row",
@@ -161,7 +161,7 @@ def _rob(finding: Any, notes: list[Note]) -> tuple[StudyRoB, ...]:
                                                      "counted as unknown.", study=_g(t, "study_id")))
             j = None
         pedro = _num(_g(t, "pedro"))
-        out.append(StudyRoB(str(_g(t, "study_id", "?")), w, j, pedro))
+        out.append(StudyRoB(str(_g(t, "study_id", "?")), w, cast("RobJudgement | None", j), pedro))
     return tuple(out)
 
 
@@ -228,8 +228,9 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
         estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=_g(finding, "benefit", "lower") or "lower",
         k=k, n=int(participants) if participants is not None else None,
         i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
-        rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness=ind, indirectness_reason=ind_reason,
-        small_study_p=p, small_study_test=test, basis=basis if basis in ("trials", "review") else "trials",
+        rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness_reason=ind_reason,
+        indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", ind),  # a key of _INDIRECT_ORDER
+        small_study_p=p, small_study_test=test, basis="review" if basis == "review" else "trials",
         subgroup_explanations=_subgroup_explanations(finding),
         review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from ..grade import GradeConfig, Override
 from ..packs import Pack, load_pack
@@ -24,7 +24,7 @@ __all__ = ["run", "load_pack", "build_findings", "grade_summary", "FindingsSpec"
 
 
 def run(
-    pack: Pack | str | os.PathLike[str] | None = None,
+    pack: Pack | str | Path | None = None,
     *,
     config: GradeConfig | None = None,
     method: str = "REML",

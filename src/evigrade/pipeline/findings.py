@@ -34,7 +34,7 @@ import numpy as np
 from .._validate import check_choice, check_level
 from ..results import Note
 from ..stats.fit import canonical_method, canonical_test
-from ..packs.schema import POOL_MEASURES, RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
+from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
 from ..packs.summary import (
     Finding,
     MechanismClaim,
@@ -85,7 +85,7 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
         return None, "only a qualitative statement (or a threshold/range) is reported"
     if row.data_type == "within_group":
         return None, "a within-group change, not a between-group comparison"
-    common = dict(result_id=row.result_id, study_id=row.study_id, instrument=row.instrument, unit=row.unit,
+    common: dict[str, Any] = dict(result_id=row.result_id, study_id=row.study_id, instrument=row.instrument, unit=row.unit,
                   rob_overall=study.rob_overall, pedro=study.pedro, orientation=row.orientation, source=row.source)
     if row.data_type == "arm_level":
         if row.has_arm_continuous():
@@ -97,9 +97,9 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
             tab = escalc(measure, ai=[row.ai], n1i=[row.n1i], ci=[row.ci], n2i=[row.n2i], slab=[row.study_id])
             yi, vi = float(tab.yi[0]), float(tab.vi[0])
             z = _z(level)
-            lo, hi = yi - z * math.sqrt(vi), yi + z * math.sqrt(vi)
+            arm_lo, arm_hi = yi - z * math.sqrt(vi), yi + z * math.sqrt(vi)
             tr = (lambda v: math.exp(v)) if measure in RATIO_MEASURES else (lambda v: v)
-            return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(lo), ci_high=tr(hi), yi=yi, vi=vi,
+            return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(arm_lo), ci_high=tr(arm_hi), yi=yi, vi=vi,
                                  n=_trial_n(row, pack), derived_from="arm_level", **common), None
         return None, _arm_gap(row)
     # reported effect
@@ -116,7 +116,7 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
         # metafor's RD scale is a proportion; store it so and say so (the Note is added per finding)
         est, lo, hi = est / 100, (None if lo is None else lo / 100), (None if hi is None else hi / 100)
         common["unit"] = RD_PP_UNIT
-        row_se = None if row.se is None else row.se / 100
+        row_se: float | None = None if row.se is None else row.se / 100
     else:
         row_se = row.se
     log = row.measure in RATIO_MEASURES
@@ -137,9 +137,12 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
 
 def _arm_gap(row: ResultRow) -> str:
     """Why an arm-level row cannot be used, naming the arm(s) and the columns that are not reported."""
-    cont = (("m1i", "sd1i", "n1i"), ("m2i", "sd2i", "n2i"))
-    binary = (("ai", "n1i"), ("ci", "n2i"))
-    has = lambda c: getattr(row, c, None) is not None  # noqa: E731
+    cont: tuple[tuple[str, ...], ...] = (("m1i", "sd1i", "n1i"), ("m2i", "sd2i", "n2i"))
+    binary: tuple[tuple[str, ...], ...] = (("ai", "n1i"), ("ci", "n2i"))
+
+    def has(c: str) -> bool:
+        return getattr(row, c, None) is not None
+
     if any(has(c) for c in ("m1i", "sd1i", "m2i", "sd2i")):
         arms = cont
     elif any(has(c) for c in ("ai", "ci")) or row.measure in ("OR", "RR", "RD"):
@@ -150,7 +153,10 @@ def _arm_gap(row: ResultRow) -> str:
         return ("arm-level data incomplete (neither arm's mean/SD nor event counts are reported: give m1i, sd1i, "
                 "n1i, m2i, sd2i, n2i or ai, n1i, ci, n2i)")
     word = {"m": "mean", "sd": "SD", "n": "size", "ai": "events", "ci": "events"}
-    what = lambda c: f"{word.get(c, word.get(c.rstrip('12i'), c))} ({c})"  # noqa: E731
+
+    def what(c: str) -> str:
+        return f"{word.get(c, word.get(c.rstrip('12i'), c))} ({c})"
+
     parts = [f"the {arm} arm's {', '.join(what(c) for c in cols if not has(c))}"
              for arm, cols in zip(("intervention", "comparator"), arms) if not all(has(c) for c in cols)]
     return f"arm-level data incomplete ({' and '.join(parts)} not reported)"
@@ -204,7 +210,7 @@ def _review_estimate(r: ReviewRow) -> ReviewEstimate:
         source_row=r.source_row or r.review_row_id, notes=tuple(notes))
 
 
-def _primary_key(r: ReviewRow, order: int) -> tuple:
+def _primary_key(r: ReviewRow, order: int) -> tuple[int, int, int, int]:
     """Documented primary-review rule: most recent, then more trials, then MD before SMD, then file order."""
     return (-(r.year or 0), -(r.k or 0), 0 if r.measure == "MD" else 1, order)
 
@@ -308,17 +314,17 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                                     tuple(r.outcomes)),
                     "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
                     "source": r.source, "source_row": r.source_row or r.review_row_id})
-    for r in rows:
-        if r.result_id in used:
+    for t in rows:
+        if t.result_id in used:
             continue
-        out.append({"kind": "trial", "source_id": r.study_id, "row_id": r.result_id, "reported_as": r.data_type,
-                    "direction_as_reported": r.direction_reported, "result_as_reported": r.result_as_reported,
-                    "p_value": r.p_value,
-                    "direction": _outcome_direction(f"{r.direction_reported}; {r.result_as_reported}"
-                                                    if r.direction_reported else r.result_as_reported,
-                                                    outcome_id, outcome_name, tuple(r.outcomes)),
-                    "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(r.study_id).citation,
-                    "source": r.source, "source_row": r.source_row or r.result_id})
+        out.append({"kind": "trial", "source_id": t.study_id, "row_id": t.result_id, "reported_as": t.data_type,
+                    "direction_as_reported": t.direction_reported, "result_as_reported": t.result_as_reported,
+                    "p_value": t.p_value,
+                    "direction": _outcome_direction(f"{t.direction_reported}; {t.result_as_reported}"
+                                                    if t.direction_reported else t.result_as_reported,
+                                                    outcome_id, outcome_name, tuple(t.outcomes)),
+                    "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(t.study_id).citation,
+                    "source": t.source, "source_row": t.source_row or t.result_id})
     return out
 
 
@@ -452,11 +458,11 @@ def _pool_trials(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], metho
     m = group[0][1].measure
     yi = np.array([t.yi for _, t in group], dtype=float)
     vi = np.array([t.vi for _, t in group], dtype=float)
-    meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,
+    meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,  # type: ignore[arg-type]  # canonical since FindingsSpec.make
                          study=[t.study_id for _, t in group], measure=m)
     tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
     ns = [t.n for _, t in group]
-    participants = int(sum(ns)) if all(n is not None for n in ns) else None
+    participants = int(sum(n for n in ns if n is not None)) if all(n is not None for n in ns) else None
     if participants is None:
         notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
     elif any(r.n1i is None or r.n2i is None for r, _ in group):
@@ -517,7 +523,8 @@ def _compare_with_reviews(revs: list[ReviewEstimate], primary: ReviewRow | None,
         if status == "pooled" and rv.estimate is not None and rv.measure == measure and rv.orientation != "unclear" \
                 and measure not in RATIO_MEASURES and estimate is not None:
             diff = estimate - rv.estimate
-            overlap = rv.ci_low is not None and ci_low is not None and not (ci_high < rv.ci_low or rv.ci_high < ci_low)
+            overlap = rv.ci_low is not None and ci_low is not None and ci_high is not None and rv.ci_high is not None \
+                and not (ci_high < rv.ci_low or rv.ci_high < ci_low)
             diffs.append(f"{rv.review_id} {rv.measure} {_fmt(rv.estimate)} [{_fmt(rv.ci_low)}, {_fmt(rv.ci_high)}]: "
                          f"ours differs by {diff:+.3g} ({'CIs overlap' if overlap else 'CIs do not overlap'})")
         elif status == "pooled" and rv.estimate is not None and rv.measure == measure and measure in RATIO_MEASURES \
@@ -587,7 +594,8 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
         reported_direction=reported_direction, effect_unit=_effect_unit(e.measure, unit))
 
 
-def _finding_unit(status, group, primary, outcome) -> str:
+def _finding_unit(status: str, group: list[tuple[ResultRow, TrialEstimate]], primary: ReviewRow | None,
+                  outcome: Any) -> str:
     if status in ("pooled", "single_trial") and group:
         t = group[0][1]
         if t.measure == "RD":
@@ -634,11 +642,11 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
                     notes.append(Note("no_safety_counts", f"No aggregate {sev.replace('_', ' ')} adverse-event counts per {basis[:-1]} in the pack."))
                 continue
             pnotes: list[Note] = []
-            ev, tot = sum(i.events for i in its), sum(i.denominator for i in its)
+            ev, tot = sum(i.events or 0 for i in its), sum(i.denominator or 0 for i in its)  # aggregate rows have counts
             zero_all = ev == 0
             ub = clopper_pearson(0, tot, level * 100)[1] if zero_all else None
             r3 = rule_of_three(tot) if zero_all else None
-            props = [i.proportion for i in its]
+            props = [i.proportion for i in its if i.proportion is not None]
             if not all(i.region_specific for i in its):
                 pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
             if len(its) >= SAFETY_MIN_POOL_K:
@@ -697,7 +705,7 @@ def _cioms(p: float) -> str:
 def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
     """Adverse events by type: the per-treatment rates the sources state (a plain 'x%' with a treatment
     denominator; nothing is back-calculated) and every other row naming the event."""
-    groups: OrderedDict[tuple[str, str], tuple[list, list]] = OrderedDict()
+    groups: OrderedDict[tuple[str, str], tuple[list[Any], list[Any]]] = OrderedDict()
     for srow in pack.safety:
         name = _event_type(srow.event)
         if name is None or srow.severity == "unclassified":
@@ -732,7 +740,7 @@ def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
 # mechanisms
 # ---------------------------------------------------------------------------------------------
 def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
-    groups: OrderedDict[str, list] = OrderedDict()
+    groups: OrderedDict[str, list[Any]] = OrderedDict()
     for c in pack.claims:
         groups.setdefault(c.claim, []).append(c)
     out = []
@@ -776,7 +784,7 @@ def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
     cmp_order = {c.id: i for i, c in enumerate(pack.comparisons)}
     pop_order = {p.id: i for i, p in enumerate(pack.populations)}
 
-    def tp_key(tp: str) -> tuple:
+    def tp_key(tp: str) -> tuple[tuple[int, ...], int]:
         parts = tp.split("+")
         return (tuple(tp_order.get(p, 99) for p in parts), len(parts))
 

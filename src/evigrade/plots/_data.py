@@ -8,7 +8,7 @@ whether the axis is logarithmic.  Nothing is formatted here: numbers stay number
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np

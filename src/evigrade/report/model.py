@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..errors import InputError, SpecError
@@ -261,7 +261,7 @@ def _display_triplet(f: Mapping[str, Any], measure: str, meta: Mapping[str, Any]
         if meta is not None and est is None:
             est, lo, hi = (math.exp(v) if v is not None else None for v in (_f(meta.get("estimate")), _f(meta.get("ci_low")), _f(meta.get("ci_high"))))
         elif meta is not None and est is not None and _f(meta.get("estimate")) is not None:
-            me = _f(meta.get("estimate"))
+            me = float(meta["estimate"])  # finite: checked just above
             if abs(est - me) < 1e-12 and abs(est - math.exp(me)) > 1e-9:  # finding given on the log scale
                 est, lo, hi = (math.exp(v) if v is not None else None for v in (est, lo, hi))
         if est is not None and est <= 0:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..grade import GradeConfig
+    from ..packs import Pack, Summary
 
 __all__ = ["summary_for_report", "report_dict", "load_summary_json"]
 
@@ -21,7 +25,7 @@ def _stage(progress: Callable[[str], None] | None, text: str) -> None:
 
 
 def summary_for_report(
-    pack: str | os.PathLike[str] | None = None,
+    pack: str | pathlib.Path | None = None,
     *,
     method: str = "REML",
     test: str = "knha",
@@ -41,7 +45,8 @@ def summary_for_report(
     return report_dict(summary, pack=p)
 
 
-def report_dict(summary: Any, *, config: Any = None, pack: Any = None) -> dict[str, Any]:
+def report_dict(summary: Summary | Mapping[str, Any], *, config: GradeConfig | None = None,
+                pack: Pack | None = None) -> dict[str, Any]:
     """``summary.to_dict()`` plus what the report prints beside it: the GradeConfig used (the
     default one when the findings were rated without an explicit config) and the pack's study
     citations for the reference list."""
