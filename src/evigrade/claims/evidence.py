@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from ..errors import EvigradeError, InputError
 from ..packs.summary import Summary
 from ..results import Note, jsonable
-from .._access import finite_float as _num
+from .._access import finite_float as _num, first as _get
 
 __all__ = [
     "CERTAINTY_LEVELS",
@@ -369,13 +369,6 @@ def _mapping(x: Any) -> Mapping[str, Any]:
 def _text(x: Any) -> str:
     """``x`` when it is a string, else ''."""
     return x if isinstance(x, str) else ""
-
-
-def _get(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
-    for k in keys:
-        if k in d and d[k] is not None:
-            return d[k]
-    return default
 
 
 def _pack_outcomes(pack: Any) -> dict[str, dict[str, Any]]:

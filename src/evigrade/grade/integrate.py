@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, cast
+from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
 from .._access import finite_float as _num, get as _g
 from ..results import Note, jsonable
@@ -39,6 +39,9 @@ from .families import (
 from .magnitude import Magnitude, magnitude
 from .model import CertaintyRating, GradeInput, Override, RobJudgement, StudyRoB, normalize_rob
 from .sof import SoFRow, sof_row, sof_table
+
+if TYPE_CHECKING:
+    from ..pipeline import GradedSummary
 
 __all__ = ["FindingGrade", "GradeReport", "KeyMessage", "key_messages", "effect_text", "finding_source", "grade_input_from_finding", "grade_finding", "grade_review_row",
            "grade_summary", "apply",
@@ -691,7 +694,7 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
 
 
 def apply(summary: Any, config: GradeConfig | None = None, *,
-          overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> Any:
+          overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> GradedSummary:
     """Kept for callers of the old API: ``evigrade.pipeline.grade_summary(summary, config)``, a new
     :class:`evigrade.pipeline.GradedSummary` (``summary`` is not changed)."""
     from ..pipeline import grade_summary as _graded  # lazy: the pipeline sits above grade

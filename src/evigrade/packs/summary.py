@@ -38,9 +38,14 @@ downgrades, statement, grade (None here; a ``GradedFinding`` fills them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..results import Note, ResultMixin, jsonable
+
+if TYPE_CHECKING:
+    from ..pipeline.robustness import Robustness
+    from ..stats.results import MetaResult
+    from .schema import Pack
 
 __all__ = [
     "TrialEstimate",
@@ -164,7 +169,7 @@ class Finding:
     mid_unit: str = ""
     mid_source: str = ""
     reference: dict[str, Any] | None = None
-    meta: Any = None                # evigrade.stats MetaResult when basis == "trials" and k >= 2
+    meta: MetaResult | None = None  # when basis == "trials" and k >= 2
     trials: tuple[TrialEstimate, ...] = ()
     not_poolable: tuple[NotPoolable, ...] = ()
     reviews: tuple[ReviewEstimate, ...] = ()
@@ -177,8 +182,8 @@ class Finding:
     narrative: tuple[dict[str, Any], ...] = ()
     reported_direction: str | None = None   # for findings without an estimate: what the narratives say
     effect_unit: str = ""                   # unit of estimate/ci (e.g. "proportion" for RD, "NPRS 0-10 points")
-    # evigrade.packs.robustness.Robustness (moderators, sensitivity, small-study tests) when pooled from >= 3 trials
-    robustness: Any = field(default=None, compare=False)
+    # moderators, sensitivity, small-study tests when pooled from >= 3 trials
+    robustness: Robustness | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -395,7 +400,7 @@ class Summary:
     safety: SafetySummary
     mechanisms: tuple[MechanismClaim, ...]
     notes: tuple[Note, ...] = ()
-    pack: Any = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
+    pack: Pack | None = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
 
     def to_dict(self) -> dict[str, Any]:
         g = self._grade_json()
