@@ -758,12 +758,13 @@ def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class FindingsSpec:
-    """How findings are pooled: tau2 estimator, CI test, confidence level (percent, as packs state it)
-    and the safety proportion transform.  Build it with :meth:`make`, which validates once."""
+    """How findings are pooled: tau2 estimator, CI test, confidence level (a fraction, 0.95) and the
+    safety proportion transform.  Build it with :meth:`make`, which validates once (level given as
+    95 or 0.95)."""
 
     method: str = "REML"
     test: str = "knha"
-    level: float = 95.0
+    level: float = 0.95
     safety_measure: str = "PLO"
 
     @classmethod
