@@ -9,12 +9,15 @@ import pathlib
 import re
 import shutil
 import tempfile
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .._validate import check_choice
 from ..errors import InputError
 from ..results import jsonable
 from .model import FUNNEL_MIN_K, ReportModel, build_model
+
+if TYPE_CHECKING:
+    from ..packs.summary import Summary
 
 __all__ = ["render", "write_report", "generated_at", "FORMATS", "REPORT_FILES"]
 
@@ -71,7 +74,7 @@ def _env() -> Any:
     return env
 
 
-def _as_dict(summary: Any) -> Mapping[str, Any]:
+def _as_dict(summary: Summary | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(summary, Mapping):
         return summary
     if hasattr(summary, "to_dict"):
@@ -122,7 +125,7 @@ def _text(m: ReportModel, *, color: bool = False, width: int = 120) -> str:
     return render_text(m, color=color, width=width)
 
 
-def render(summary: Any, fmt: str = "html", *, generated: str | None = None, color: bool = False, width: int = 120) -> str:
+def render(summary: Summary | Mapping[str, Any], fmt: str = "html", *, generated: str | None = None, color: bool = False, width: int = 120) -> str:
     """Render a Summary (or its ``to_dict()``) as ``html``, ``md``, ``json`` or ``text``.
 
     Pure: the same input and ``generated`` stamp give the same string.  ``generated=None`` prints
@@ -140,7 +143,7 @@ def render(summary: Any, fmt: str = "html", *, generated: str | None = None, col
     return _html(m)
 
 
-def write_report(summary: Any, outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
+def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
     """Write ``outdir/index.html``, ``report.md`` and ``results.json`` atomically.
 
     Everything is rendered in memory first, written into a temporary folder beside ``outdir`` and
