@@ -4,13 +4,13 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .._io import write_atomic
 from .._validate import check_choice, check_level, check_positive
 from ..errors import InputError, SpecError
 from ..results import Note, jsonable
@@ -565,21 +565,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> pathlib.Path:
     if not p.parent.exists():
         raise InputError("output folder does not exist", file=str(p), fix="create the folder first")
     fmt = "parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv"
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False, float_format="%.17g")
-        mask = os.umask(0)  # mkstemp makes the file 0600; give it the usual permissions
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return p
+
+    return write_atomic(p, write)
