@@ -69,7 +69,7 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     from rich.table import Table
     from rich.text import Text
 
-    from ..effects import RATIO_MEASURES, back_transform
+    from ..effects import back_transform, measure_info
 
     con = text_console(color, width)
     pct = f"{res.level * 100:g}%"
@@ -106,7 +106,8 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     if not common and not math.isnan(res.pi_low):
         con.print(f"Prediction interval ({pct}): {_num(res.pi_low)} to {_num(res.pi_high)}")
     measure = (res.measure or "").upper()
-    if measure in RATIO_MEASURES or measure in ("PLO", "PFT", "ZCOR"):
+    info = measure_info(measure)
+    if info is not None and info.back_transform != "identity":
         ni = table.n if measure == "PFT" else None
         vals = [res.estimate, res.ci_low, res.ci_high]
         bt = [back_transform(measure, v, ni=ni) for v in vals]

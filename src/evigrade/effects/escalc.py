@@ -25,6 +25,7 @@ from scipy.stats import norm
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..results import Note
+from .measures import TWO_BY_TWO_MEASURES, is_ratio
 from .table import EffectTable
 
 __all__ = ["escalc", "compute", "MEASURES", "MEASURE_COLUMNS", "RAW_COLUMNS", "GENERIC_COLUMNS", "cmicalc"]
@@ -76,7 +77,7 @@ GENERIC_COLUMNS = ("yi", "vi", "sei", "ci_low", "ci_high", "ni")
 def _has_raw(measure: str, present) -> bool:
     """Are the raw-data columns of ``measure`` all present (2x2: ai, ci and bi|n1i, di|n2i)?"""
     present = set(present)
-    if measure in ("OR", "RR", "RD"):
+    if measure in TWO_BY_TWO_MEASURES:
         return {"ai", "ci"} <= present and bool({"bi", "n1i"} & present) and bool({"di", "n2i"} & present)
     return bool(RAW_COLUMNS.get(measure)) and set(RAW_COLUMNS[measure]) <= present
 
@@ -199,7 +200,7 @@ def compute(
     vtype = check_choice("vtype", vtype, allowed_vt)
     level = check_level(ci_level)
     scale = check_choice("scale", scale, ("analysis", "ratio"))
-    if scale == "ratio" and measure not in ("OR", "RR", "ROM", "GEN"):
+    if scale == "ratio" and not (is_ratio(measure) or measure == "GEN"):
         raise SpecError(f"scale='ratio' applies to ratio measures (OR, RR, ROM, GEN), not measure={measure!r}")
     if drop00 is not None and not isinstance(drop00, (bool, np.bool_)):
         raise SpecError(f"drop00={drop00!r} must be True, False or None")
@@ -256,7 +257,7 @@ def compute(
         return _generic(measure, cols, ctx, level, scale)
     if measure in ("MD", "SMD", "ROM"):
         return _continuous(measure, cols, ctx, vtype)
-    if measure in ("OR", "RR", "RD"):
+    if measure in TWO_BY_TWO_MEASURES:
         return _binary(measure, cols, ctx, add, to, drop00, vtype)
     if measure in ("PR", "PLO", "PFT"):
         return _proportion(measure, cols, ctx, add, to, vtype)

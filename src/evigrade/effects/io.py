@@ -30,6 +30,7 @@ from .._validate import check_choice
 from ..errors import InputError
 from ..results import Note
 from .escalc import GENERIC_COLUMNS, MEASURES, RAW_COLUMNS, _has_raw, compute
+from .measures import TWO_BY_TWO_MEASURES
 from .table import EffectTable
 
 __all__ = ["read_studies_csv", "read_table_csv", "NUMERIC_COLUMNS"]
@@ -130,7 +131,7 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
             needed.append("vi (or sei, or ci_low and ci_high)")
     else:
         needed = [c for c in raw_cols if c not in present and c not in ("bi", "di", "n1i", "n2i")]
-        if measure in ("OR", "RR", "RD"):
+        if measure in TWO_BY_TWO_MEASURES:
             for alt in (("bi", "n1i"), ("di", "n2i")):
                 if not set(alt) & present:
                     needed.append(f"{alt[0]} (or {alt[1]})")

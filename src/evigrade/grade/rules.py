@@ -11,6 +11,7 @@ import math
 from statistics import NormalDist
 from typing import Any
 
+from ..effects.measures import BINARY_MEASURES
 from .config import GradeConfig
 from .model import DomainJudgement, GradeInput, StudyRoB
 
@@ -30,7 +31,7 @@ __all__ = [
     "rob_judgement",
 ]
 
-BINARY_MEASURES = frozenset({"RR", "OR", "RD", "PETO", "MH_RR", "MH_OR", "HR", "IRR"})
+# BINARY_MEASURES (measures of events: OIS in events, Peters' test) comes from the measures registry.
 
 
 def concern_for(levels: int) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validate import check_choice, check_level
+from ..effects.measures import TWO_BY_TWO_MEASURES
 from ..errors import SpecError
 from ..results import Note
 from .fit import Control, MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
@@ -75,7 +76,7 @@ def meta_analysis(
         if preset == "revman5":
             method, test, adhoc = "DL", "z", False
             inputs = getattr(table, "inputs", None) or {}
-            if table is not None and measure in ("OR", "RR", "RD") and all(c in inputs for c in ("ai", "bi", "ci", "di")):
+            if table is not None and measure in TWO_BY_TWO_MEASURES and all(c in inputs for c in ("ai", "bi", "ci", "di")):
                 from .mh import mantel_haenszel
 
                 res = mantel_haenszel(inputs["ai"], inputs["bi"], inputs["ci"], inputs["di"], measure=measure,

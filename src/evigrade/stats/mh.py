@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats as sps
 
 from .._validate import check_choice, check_level
+from ..effects.measures import TWO_BY_TWO_MEASURES
 from ..errors import EstimationError, InputError, SpecError
 from ..results import Note
 from .results import AnalysisSpec, Diagnostics, MetaResult
@@ -151,7 +152,7 @@ def mantel_haenszel(
     elements); the pooled MH estimate always uses the raw counts.  ``correct``: continuity
     correction of the CMH test.
     """
-    measure = check_choice("measure", measure, ("OR", "RR", "RD"))
+    measure = check_choice("measure", measure, TWO_BY_TWO_MEASURES)
     to = check_choice("to", to, _TO)
     lvl = check_level(level)
     add = float(add)
