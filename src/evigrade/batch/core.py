@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .._io import write_atomic
-from .._validate import check_choice, check_level, check_positive
+from .._options import canonical_level, canonical_method, canonical_test
+from .._validate import check_positive
 from ..errors import InputError, SpecError
 from ..results import Note, jsonable
 from .engine import METHODS, Segments, fit_segments
@@ -28,11 +29,8 @@ __all__ = [
     "OUTPUT_COLUMNS",
 ]
 
-Method = Literal["FE", "DL", "PM", "ML", "REML", "EB"]
-Test = Literal["z", "knha"]
-
-_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE"}
-_TEST_ALIASES = {"hksj": "knha", "wald": "z"}
+Method = Literal["FE", "CE", "EE", "common", "fixed", "DL", "PM", "ML", "REML", "EB"]
+Test = Literal["z", "knha", "hksj", "wald"]
 
 #: What each per-analysis note code means (the ``notes`` column holds codes joined by "; ").
 NOTE_MESSAGES: dict[str, str] = {
@@ -145,13 +143,9 @@ class Prepared:
 
 
 def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
-    if isinstance(method, str) and method.upper() in _METHOD_ALIASES:
-        method = _METHOD_ALIASES[method.upper()]
-    method = check_choice("method", method, METHODS)
-    if isinstance(test, str) and test.lower() in _TEST_ALIASES:
-        test = _TEST_ALIASES[test.lower()]
-    test = check_choice("test", test, ("z", "knha"))
-    lev = check_level(level)
+    method = canonical_method(method, METHODS)
+    test = canonical_test(test)
+    lev = canonical_level(level)
     for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):
         if not isinstance(val, (bool, np.bool_)):
             raise SpecError(f"{name}={val!r} must be True or False")

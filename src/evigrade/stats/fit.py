@@ -50,7 +50,9 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from scipy import stats as sps
 
-from .._validate import check_choice, check_level
+from .. import _options
+from .._options import TESTS
+from .._validate import check_level
 from ..errors import ConvergenceWarning, EstimationError, InputError, SpecError
 from ..results import Note
 from .results import Diagnostics, RmaFit
@@ -72,15 +74,13 @@ __all__ = [
     "ROOT_RTOL",
 ]
 
-MethodName = Literal["FE", "CE", "EE", "common", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
-TestName = Literal["z", "knha", "hksj"]
+MethodName = Literal["FE", "CE", "EE", "common", "fixed", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
+TestName = Literal["z", "knha", "hksj", "wald"]
 
-#: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE" and "common".
+#: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE", "common" and "fixed"
+#: (``evigrade._options.METHOD_ALIASES``).
 METHODS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM")
-_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
-#: Tests for the fixed effects: Wald z, or Hartung-Knapp-Sidik-Jonkman t ("hksj" is an alias).
-TESTS: tuple[str, ...] = ("z", "knha")
-_TEST_ALIASES = {"HKSJ": "knha", "KH": "knha", "HK": "knha"}
+# TESTS (Wald z, or Hartung-Knapp-Sidik-Jonkman t; aliases in evigrade._options) is imported above.
 
 ITERATIVE = frozenset({"ML", "REML", "EB", "PM"})
 #: Default fallback chains for estimators that can fail to converge.
@@ -166,15 +166,12 @@ class Control:
 
 def canonical_method(method: str, *, name: str = "method") -> str:
     """Canonical spelling of a tau² estimator; SpecError naming the allowed set otherwise."""
-    if isinstance(method, str) and method.strip().upper() in _METHOD_ALIASES:
-        return "FE"
-    return check_choice(name, method, METHODS)
+    return _options.canonical_method(method, METHODS, name=name)
 
 
 def canonical_test(test: str) -> str:
-    if isinstance(test, str) and test.strip().upper() in _TEST_ALIASES:
-        return "knha"
-    return check_choice("test", test, TESTS)
+    """``"z"`` or ``"knha"``, from any alias (see ``evigrade._options.TEST_ALIASES``)."""
+    return _options.canonical_test(test)
 
 
 # --------------------------------------------------------------------------------------------
