@@ -8,10 +8,12 @@ important benefit), ``0`` (no effect) and ``t_harm < 0`` (the smallest important
 from __future__ import annotations
 
 import math
+import re
 from statistics import NormalDist
 from typing import Any
 
-from ..effects.measures import BINARY_MEASURES
+from ..effects.measures import BINARY_MEASURES, is_ratio
+from ..results import Note
 from .config import GradeConfig
 from .model import DomainJudgement, GradeInput, StudyRoB
 
@@ -24,6 +26,8 @@ __all__ = [
     "large_effect",
     "dose_response",
     "resolve_mid",
+    "outcome_mid",
+    "mid_unit_compatible",
     "benefit_scale",
     "thresholds",
     "optimal_information_size",
@@ -64,6 +68,68 @@ def resolve_mid(inp: GradeInput, config: GradeConfig) -> tuple[float | None, str
     if d is None:
         return None, None, False
     return d.value, d.source, True
+
+
+_MID_SYNONYMS = {"NRS": "NPRS", "NPRS": "NPRS", "VAS": "VAS", "NDI": "NDI"}
+
+
+def _mid_tokens(text: str) -> set[str]:
+    return {_MID_SYNONYMS.get(t, t) for t in re.findall(r"[A-Za-z]+", text.upper())}
+
+
+def mid_unit_compatible(unit: str, mid_unit: str) -> bool:
+    """True when the finding's unit names the MID's instrument (the first word of ``mid_unit``,
+    e.g. 'NPRS' in 'NPRS points (0-10)'; NRS counts as NPRS).  A bare 'points' is not enough:
+    the MID applies to one instrument and scale only."""
+    if not unit.strip() or not mid_unit.strip():
+        return False
+    first = _mid_tokens(mid_unit.split()[0])
+    return bool(first) and first <= _mid_tokens(unit)
+
+
+def outcome_mid(
+    measure: str,
+    mid: float | None,
+    *,
+    source: str | None = None,
+    unit: str = "",
+    mid_unit: str = "",
+    reference_sd: float | None = None,
+    reference_sd_source: str = "",
+    config: GradeConfig | None = None,
+) -> tuple[float | None, str | None, tuple[Note, ...]]:
+    """The outcome's MID (natural units, from the pack) as it applies to a finding in ``measure``.
+
+    Returns (mid, source, notes); a None mid means "use the config default for the measure"
+    (:func:`resolve_mid` then supplies it).  An SMD gets the MID divided by the reference SD; a
+    MID in another instrument's units, or any natural-unit MID for a ratio measure, is not used,
+    and a Note says so (nothing is dropped silently).
+    """
+    if mid is None:
+        return None, None, ()
+    src = source or None
+    if measure == "SMD":
+        sd = reference_sd
+        if sd and sd > 0:
+            note = Note("mid_from_reference_sd",
+                        f"MID {mid:g} {mid_unit or ''} expressed as an SMD by dividing by the "
+                        f"reference SD {sd:g} ({reference_sd_source}): {mid / sd:.3f}.")
+            return mid / sd, f"{src or 'outcome MID'}; divided by reference SD {sd:g} ({reference_sd_source})", (note,)
+        return None, None, (Note("mid_units_differ", "The outcome's MID is in natural units but the finding is an SMD "
+                                                     "and no reference SD is given; the SMD default MID is used."),)
+    if is_ratio(measure):
+        d = (config or GradeConfig()).default_mid(measure)
+        then = (f"the default relative MID for {measure} ({d.value:g}, i.e. {100 * d.value:g}%) is used instead"
+                if d is not None else "no MID is used, so imprecision is judged against no effect")
+        return None, None, (Note("mid_not_for_ratio",
+                                 f"The outcome's MID ({mid:g} {mid_unit}".rstrip() + f") is in natural units and does "
+                                 f"not apply to a ratio measure ({measure}); {then}."),)
+    if not mid_unit_compatible(unit, mid_unit):
+        return None, None, (Note("mid_units_differ",
+                                 f"The outcome's MID ({mid:g} {mid_unit}) applies to another instrument or scale than "
+                                 f"this finding ({unit or 'unit not stated'}); no MID is used, so imprecision is judged "
+                                 "against no effect and the size of the effect is not classified."),)
+    return mid, src, ()
 
 
 def thresholds(inp: GradeInput, config: GradeConfig) -> tuple[float, float] | None:
