@@ -24,6 +24,7 @@ from scipy.stats import norm
 
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note
 from .measures import TWO_BY_TWO_MEASURES, is_ratio
 from .table import EffectTable
@@ -419,7 +420,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
         for i in np.flatnonzero(id00):
             what = "no events" if ai[i] == 0 else "only events"
-            notes.append(Note("double_zero_excluded",
+            notes.append(Note(NoteCode.DOUBLE_ZERO_EXCLUDED,
                               f"Study {labels[i]} excluded from the {measure}: {what} in both groups "
                               f"(double-zero study carries no information on the {measure}; drop00=True)",
                               study=labels[i]))
@@ -433,7 +434,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     elif measure in ("OR", "RR"):
         for i in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
             what = "no events" if ai[i] == 0 else "only events"
-            notes.append(Note("double_zero_kept",
+            notes.append(Note(NoteCode.DOUBLE_ZERO_KEPT,
                               f"Study {labels[i]} kept although it has {what} in both groups (drop00=False, "
                               f"metafor's default); with the zero-cell correction its {measure} is near 1 and "
                               f"pulls the estimate towards no effect", study=labels[i]))
@@ -455,7 +456,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     if corrected.any():
         for i in np.flatnonzero(corrected):
             why = "a zero cell" if id0[i] else f"to='{to}'"
-            notes.append(Note("zero_cell_correction",
+            notes.append(Note(NoteCode.ZERO_CELL_CORRECTION,
                               f"Added {add:g} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={add:g}, to='{to}')",
                               study=labels[i]))
     m1, m2 = a + b, c + d
@@ -520,7 +521,7 @@ def _proportion(measure, cols, ctx, add, to, vtype) -> EffectTable:
     x = np.where(corrected, x + add, x)
     m = np.where(corrected, m + add, m)
     notes = [
-        Note("zero_cell_correction",
+        Note(NoteCode.ZERO_CELL_CORRECTION,
              f"Added {add:g} to the events and non-events of study {labels[i]} "
              f"({'0 or all events' if id0[i] else f'to={to!r}'}; metafor add={add:g}, to='{to}')", study=labels[i])
         for i in np.flatnonzero(corrected)
@@ -630,7 +631,7 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
     notes: list[Note] = []
     base = f"vi from the {level * 100:g}% CI: ((ci_high - ci_low) / (2 x {z:.6f}))^2"
     for i in np.flatnonzero(has_ci):
-        notes.append(Note("se_from_ci", base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
+        notes.append(Note(NoteCode.SE_FROM_CI, base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
     n = cols.get("ni")
     if n is not None:
         i = _first(np.isfinite(n) & (n <= 0))
@@ -638,6 +639,6 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
             raise ctx.error(i, "ni", "a sample size must be > 0", n[i], "enter the study's total sample size")
     inputs = {kk: cols[kk] for kk in ("yi", "vi", "sei", "ci_low", "ci_high", "ni") if kk in cols}
     if scale == "ratio":
-        notes.insert(0, Note("ratio_scale", "yi and CI bounds were given as ratios and analysed on the log scale"))
+        notes.insert(0, Note(NoteCode.RATIO_SCALE, "yi and CI bounds were given as ratios and analysed on the log scale"))
     return EffectTable(measure, yi, vi, tuple(ctx.labels), n=None if n is None else n.astype(float),
                        notes=tuple(notes), inputs=inputs)

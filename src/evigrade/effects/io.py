@@ -28,6 +28,7 @@ import numpy as np
 from .._csvtext import CsvText, read_csv_rows
 from .._validate import check_choice
 from ..errors import InputError
+from ..notes import NoteCode
 from ..results import Note
 from .escalc import GENERIC_COLUMNS, MEASURES, RAW_COLUMNS, _has_raw, compute
 from .measures import TWO_BY_TWO_MEASURES
@@ -158,14 +159,14 @@ def _file_notes(name: str, header: list[str], used: set[str], parsed: CsvText) -
     notes: list[Note] = []
     base = os.path.basename(name)
     if parsed.delimiter != ",":
-        notes.append(Note("csv_delimiter", f"{base} was read as {parsed.delimiter_name}-delimited text."))
+        notes.append(Note(NoteCode.CSV_DELIMITER, f"{base} was read as {parsed.delimiter_name}-delimited text."))
     if parsed.blank_rows:
         rows = ", ".join(str(r) for r in parsed.blank_rows[:10]) + (" ..." if len(parsed.blank_rows) > 10 else "")
-        notes.append(Note("blank_rows_skipped", f"{base}: blank row{'s' if len(parsed.blank_rows) > 1 else ''} "
+        notes.append(Note(NoteCode.BLANK_ROWS_SKIPPED, f"{base}: blank row{'s' if len(parsed.blank_rows) > 1 else ''} "
                                                 f"{rows} skipped (no study data)."))
     unused = [h for h in header if h and h not in used]
     if unused:
-        notes.append(Note("columns_not_used", f"{base}: column{'s' if len(unused) > 1 else ''} not used to compute "
+        notes.append(Note(NoteCode.COLUMNS_NOT_USED, f"{base}: column{'s' if len(unused) > 1 else ''} not used to compute "
                                               f"the effect sizes: {', '.join(unused)}."))
     return tuple(notes)
 

@@ -13,6 +13,7 @@ from statistics import NormalDist
 from typing import Any
 
 from ..effects.measures import BINARY_MEASURES, is_ratio
+from ..notes import NoteCode
 from ..results import Note
 from .config import GradeConfig
 from .model import DomainJudgement, GradeInput, StudyRoB
@@ -111,21 +112,21 @@ def outcome_mid(
     if measure == "SMD":
         sd = reference_sd
         if sd and sd > 0:
-            note = Note("mid_from_reference_sd",
+            note = Note(NoteCode.MID_FROM_REFERENCE_SD,
                         f"MID {mid:g} {mid_unit or ''} expressed as an SMD by dividing by the "
                         f"reference SD {sd:g} ({reference_sd_source}): {mid / sd:.3f}.")
             return mid / sd, f"{src or 'outcome MID'}; divided by reference SD {sd:g} ({reference_sd_source})", (note,)
-        return None, None, (Note("mid_units_differ", "The outcome's MID is in natural units but the finding is an SMD "
+        return None, None, (Note(NoteCode.MID_UNITS_DIFFER, "The outcome's MID is in natural units but the finding is an SMD "
                                                      "and no reference SD is given; the SMD default MID is used."),)
     if is_ratio(measure):
         d = (config or GradeConfig()).default_mid(measure)
         then = (f"the default relative MID for {measure} ({d.value:g}, i.e. {100 * d.value:g}%) is used instead"
                 if d is not None else "no MID is used, so imprecision is judged against no effect")
-        return None, None, (Note("mid_not_for_ratio",
+        return None, None, (Note(NoteCode.MID_NOT_FOR_RATIO,
                                  f"The outcome's MID ({mid:g} {mid_unit}".rstrip() + f") is in natural units and does "
                                  f"not apply to a ratio measure ({measure}); {then}."),)
     if not mid_unit_compatible(unit, mid_unit):
-        return None, None, (Note("mid_units_differ",
+        return None, None, (Note(NoteCode.MID_UNITS_DIFFER,
                                  f"The outcome's MID ({mid:g} {mid_unit}) applies to another instrument or scale than "
                                  f"this finding ({unit or 'unit not stated'}); no MID is used, so imprecision is judged "
                                  "against no effect and the size of the effect is not classified."),)

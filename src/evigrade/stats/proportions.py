@@ -18,6 +18,7 @@ import numpy as np
 
 from .._validate import check_choice, check_level
 from ..errors import InputError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 
 __all__ = ["ProportionMetaResult", "meta_proportions", "clopper_pearson", "rule_of_three", "PROPORTION_MEASURES"]
@@ -105,7 +106,7 @@ def meta_proportions(
 
     notes = list(getattr(tab, "notes", ()))
     if measure == "PFT":
-        notes.append(Note("pft_back_transform", "Freeman-Tukey back-transformation with the harmonic mean of the denominators "
+        notes.append(Note(NoteCode.PFT_BACK_TRANSFORM, "Freeman-Tukey back-transformation with the harmonic mean of the denominators "
                           f"({1.0 / np.mean(1.0 / n):.6g}), as metafor's transf.ipft.hm."))
     return ProportionMetaResult(
         measure=measure, estimate=back(res.estimate), ci_low=back(res.ci_low), ci_high=back(res.ci_high),
