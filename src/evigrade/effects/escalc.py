@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import gammaln
 from scipy.stats import norm
 
+from .._format import fmt_fixed, fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
@@ -457,7 +458,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
         for i in np.flatnonzero(corrected):
             why = "a zero cell" if id0[i] else f"to='{to}'"
             notes.append(Note(NoteCode.ZERO_CELL_CORRECTION,
-                              f"Added {add:g} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={add:g}, to='{to}')",
+                              f"Added {fmt_sig(add)} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={fmt_sig(add)}, to='{to}')",
                               study=labels[i]))
     m1, m2 = a + b, c + d
     p1, p2 = a / m1, c / m2
@@ -522,8 +523,8 @@ def _proportion(measure, cols, ctx, add, to, vtype) -> EffectTable:
     m = np.where(corrected, m + add, m)
     notes = [
         Note(NoteCode.ZERO_CELL_CORRECTION,
-             f"Added {add:g} to the events and non-events of study {labels[i]} "
-             f"({'0 or all events' if id0[i] else f'to={to!r}'}; metafor add={add:g}, to='{to}')", study=labels[i])
+             f"Added {fmt_sig(add)} to the events and non-events of study {labels[i]} "
+             f"({'0 or all events' if id0[i] else f'to={to!r}'}; metafor add={fmt_sig(add)}, to='{to}')", study=labels[i])
         for i in np.flatnonzero(corrected)
     ]
     n = x + m
@@ -616,7 +617,7 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
         raise ctx.error(i, "sei", "a standard error must be > 0", sei_in[i], "check the value")
     i = _first(both_ci & (lo >= hi))
     if i is not None:
-        raise ctx.error(i, "ci_low", f"the lower CI bound must be below the upper bound ci_high={hi[i]:g}",
+        raise ctx.error(i, "ci_low", f"the lower CI bound must be below the upper bound ci_high={fmt_sig(hi[i])}",
                         lo[i], "swap or correct the bounds")
     i = _first(~(has_vi | has_se | has_ci))
     if i is not None:
@@ -629,7 +630,7 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
     if i is not None:
         raise ctx.error(i, "yi", "is missing", "", "enter the effect size yi or remove the study", has_value=True)
     notes: list[Note] = []
-    base = f"vi from the {level * 100:g}% CI: ((ci_high - ci_low) / (2 x {z:.6f}))^2"
+    base = f"vi from the {fmt_sig(level * 100)}% CI: ((ci_high - ci_low) / (2 x {fmt_fixed(z, 6)}))^2"
     for i in np.flatnonzero(has_ci):
         notes.append(Note(NoteCode.SE_FROM_CI, base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
     n = cols.get("ni")

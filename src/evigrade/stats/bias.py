@@ -35,6 +35,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
@@ -521,7 +522,7 @@ def pet_peese(effects: Any, vi: Any = None, *, alpha: float = 0.10, level: float
     use = peese if p_pet < a else pet
     chosen = "PEESE" if p_pet < a else "PET"
     notes = list(pet.notes)
-    notes.append(Note(NoteCode.PET_PEESE_RULE, f"PET's intercept p = {p_pet:.3g} {'<' if p_pet < a else '>='} {a:g}, so "
+    notes.append(Note(NoteCode.PET_PEESE_RULE, f"PET's intercept p = {fmt_sig(p_pet, 3)} {'<' if p_pet < a else '>='} {fmt_sig(a)}, so "
                                         f"the {chosen} limit estimate is reported (Stanley & Doucouliagos 2014)."))
     return PetPeeseResult(pet=pet, peese=peese, pet_intercept_pval=p_pet, peese_intercept_pval=p_peese,
                           chosen=chosen, estimate=use.limit_estimate, ci_low=use.limit_ci_low,

@@ -50,6 +50,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from scipy import stats as sps
 
+from .._format import fmt_sig
 from .. import _options
 from .._options import TESTS
 from .._validate import check_level
@@ -405,7 +406,7 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
             notes.append(
                 Note(
                     NoteCode.LOCAL_MAXIMUM,
-                    f"Fisher scoring may have stopped at a local maximum (tau2={tau2:.6g}); the likelihood "
+                    f"Fisher scoring may have stopped at a local maximum (tau2={fmt_sig(tau2)}); the likelihood "
                     "is higher at tau2 = 0, so tau2 was set to 0 (as metafor does).",
                 )
             )
@@ -504,7 +505,7 @@ def _paule_mandel(y, vi, X, con: Control) -> _Tau2:
                 if not fmax > 0:
                     break
             notes = (Note(NoteCode.PM_INTERVAL_EXTENDED, f"The Paule-Mandel search interval was widened from "
-                                                  f"[0, {start:.6g}] to [0, {tau2_max:.6g}] to reach the root."),)
+                                                  f"[0, {fmt_sig(start)}] to [0, {fmt_sig(tau2_max)}] to reach the root."),)
         if not (fmax <= 0):  # also catches NaN
             return _Tau2(float("nan"), False, 0, {})
         # the same safeguarded Newton iteration as the batch engine, capped at maxiter iterations
@@ -656,12 +657,12 @@ def _extreme_hint(y: np.ndarray, v: np.ndarray, study: tuple[str, ...] | None) -
         return ("check the effect sizes (yi) and sampling variances (vi) for mis-scaled values "
                 "(e.g. a mean or SD entered in the wrong unit)")
     if worst == mag_y:
-        return (f"check the effect sizes (yi) for extreme values: {label(iy)} has yi = {float(y[iy]):.6g} "
+        return (f"check the effect sizes (yi) for extreme values: {label(iy)} has yi = {fmt_sig(float(y[iy]))} "
                 "(e.g. a mean entered in the wrong unit or column)")
     i = iv_hi if worst == mag_hi else iv_lo
     size = "large" if worst == mag_hi else "small"
     return (f"check the sampling variances (vi) for extreme values: {label(i)} has a very {size} "
-            f"vi = {float(v[i]):.6g} (check its SD / standard error and sample size)")
+            f"vi = {fmt_sig(float(v[i]))} (check its SD / standard error and sample size)")
 
 
 def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
@@ -720,7 +721,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
     tau2 = max(0.0, tau2_raw)
     if tau2_raw < 0:
         notes.append(Note(NoteCode.TAU2_TRUNCATED,
-                          f"The {method_used} estimate of tau2 was negative ({tau2_raw:.6g}) and was truncated at 0."))
+                          f"The {method_used} estimate of tau2 was negative ({fmt_sig(tau2_raw)}) and was truncated at 0."))
     tau2_se = _se_tau2(method_used, tau2, est, k, p) if (k > p and method_used != "FE") else float("nan")
     if method_req == "FE":
         tau2_raw = float("nan")
@@ -750,7 +751,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
             notes.append(Note(NoteCode.KNHA_FE, "The Hartung-Knapp-Sidik-Jonkman adjustment is not meant for "
                                          "common-effect models (metafor warns likewise)."))
         if adhoc and s2w < 1:
-            notes.append(Note(NoteCode.KNHA_ADHOC, f"HKSJ scale factor s2 = {s2w:.4g} < 1 was set to 1 (ad hoc "
+            notes.append(Note(NoteCode.KNHA_ADHOC, f"HKSJ scale factor s2 = {fmt_sig(s2w, 4)} < 1 was set to 1 (ad hoc "
                                             "correction), so the CI is never narrower than the Wald CI."))
             s2w = 1.0
         elif s2w == 0.0:

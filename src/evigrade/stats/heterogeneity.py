@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats as sps
 
+from .._format import fmt_sig
 from ..notes import NoteCode
 from ..results import Note
 from .fit import qe_generalised
@@ -84,12 +85,12 @@ def qprofile_ci(
         if q_max > crit_l:
             ub = hi_b
             notes.append(Note(NoteCode.TAU2_CI_BOUND, f"The upper bound of the tau2 CI lies beyond the search limit "
-                                               f"{hi_b:.6g} and is reported as that limit."))
+                                               f"{fmt_sig(hi_b)} and is reported as that limit."))
         else:
             ub = root(crit_l)
     if q_max > crit_u:
         lb = ub = hi_b
-        notes.append(Note(NoteCode.TAU2_CI_BOUND, f"Both tau2 CI bounds lie beyond the search limit {hi_b:.6g}."))
+        notes.append(Note(NoteCode.TAU2_CI_BOUND, f"Both tau2 CI bounds lie beyond the search limit {fmt_sig(hi_b)}."))
     else:
         if q_min < crit_u:
             lb = lo_b

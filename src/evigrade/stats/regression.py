@@ -29,6 +29,7 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, jsonable
@@ -556,7 +557,7 @@ def permutation_test(
             n_exact //= math.factorial(int(c))
     use_exact = bool(exact is True or (exact == "auto" and n_exact <= n_perm))
     if use_exact and n_exact > max_exact:
-        raise SpecError(f"an exact permutation test needs {n_exact:.3g} fits (> max_exact={max_exact}); "
+        raise SpecError(f"an exact permutation test needs {fmt_sig(n_exact, 3)} fits (> max_exact={max_exact}); "
                         "use exact=False with n_perm random permutations")
     btt = model.btt
     obs_stat = np.asarray(model.stat, dtype=float)
