@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._csvtext import read_csv_rows, read_csv_text
+from ..effects.measures import RATIO_MEASURES
 from ..errors import InputError, PackError
 from .schema import (
     BENEFIT_DIRECTIONS,
@@ -603,7 +604,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
                 and not (vals["ci_low"] <= vals["estimate"] <= vals["ci_high"]):
             r.err("estimate", f"estimate lies outside its CI [{vals['ci_low']:g}, {vals['ci_high']:g}]", vals["estimate"],
                   fix="check the numbers against the source")
-        if measure in ("OR", "RR", "ROM"):
+        if measure in RATIO_MEASURES:  # of the pack measures: OR, RR, ROM
             for c in ("estimate", "ci_low", "ci_high"):
                 if vals[c] is not None and vals[c] <= 0:
                     r.err(c, f"a ratio ({measure}) must be > 0", vals[c], fix="give the ratio itself, not its logarithm")
