@@ -78,3 +78,12 @@ def test_errors_name_the_engine_set():
         canonical_method("fixed-effect", ("FE", "DL"))
     with pytest.raises(SpecError, match=r"level=150 must be a percentage"):
         canonical_level(150)
+
+
+def test_level_is_not_sent_through_a_percentage_round_trip():
+    # 0.999 * 100 / 100 != 0.999 in floating point: the fraction is passed on as it is
+    from evigrade.stats.proportions import meta_proportions
+
+    res = meta_proportions([3, 5, 9], [40, 50, 60], level=0.999)
+    assert res.meta.level == 0.999
+    assert meta_proportions([3, 5, 9], [40, 50, 60], level=99.9).meta.level == canonical_level(99.9)

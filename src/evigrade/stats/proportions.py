@@ -94,7 +94,7 @@ def meta_proportions(
     x, n = _counts(xi, ni)
     labels = tuple(str(s) for s in study) if study is not None else tuple(f"Study {i + 1}" for i in range(x.size))
     tab = escalc(measure, xi=x, ni=n, slab=list(labels), add=add, to=to)
-    res = meta_analysis(tab, method=method, test=test, level=lev * 100)
+    res = meta_analysis(tab, method=method, test=test, level=lev)  # a fraction past the boundary
 
     def back(v: Any) -> float | None:
         if v is None or not np.isfinite(v):
