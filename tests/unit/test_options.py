@@ -87,3 +87,12 @@ def test_level_is_not_sent_through_a_percentage_round_trip():
     res = meta_proportions([3, 5, 9], [40, 50, 60], level=0.999)
     assert res.meta.level == 0.999
     assert meta_proportions([3, 5, 9], [40, 50, 60], level=99.9).meta.level == canonical_level(99.9)
+
+
+def test_aliases_mean_the_same_in_packs_summarize():
+    from evigrade.packs import summarize
+
+    alias = summarize(None, method="fixed", test="wald", level=0.95)
+    canon = summarize(None, method="FE", test="z", level=95)
+    assert (alias.method, alias.test, alias.level) == ("FE", "z", 0.95)
+    assert alias.to_dict() == canon.to_dict()
