@@ -7,10 +7,10 @@ import json
 import os
 import pathlib
 import re
-import shutil
-import tempfile
+import tempfile  # noqa: F401  -- tests fail the write by patching tempfile.mkdtemp through this module
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .._io import write_folder_atomic
 from .._validate import check_choice
 from ..errors import InputError
 from ..results import jsonable
@@ -172,24 +172,4 @@ def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike
     if not parent.is_dir():
         raise InputError("the folder that should contain the report does not exist", file=str(parent),
                          fix="create it first or choose another -o DIR")
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8", newline="\n")
-        os.chmod(tmp, 0o755)
-        if out.is_dir():
-            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.rmdir(old)
-            os.replace(out, old)
-            try:
-                os.replace(tmp, out)
-            except BaseException:
-                os.replace(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_folder_atomic(out, files)
