@@ -1,13 +1,17 @@
 """Build the bundled pack ``dry-needling-neck-shoulder`` from the curated shared evidence folder.
 
-    python scripts/build_bundled_pack.py [SHARED_EVIDENCE_DIR [OUTPUT_DIR]]
+    python scripts/build_bundled_pack.py [SHARED_EVIDENCE_DIR [OUTPUT_DIR [SUPPLEMENT_DIR]]]
 
 Reads studies.csv, outcomes.csv, pooled.csv, safety.csv and mechanisms.csv of
-../shared/evidence/dry-needling-neck-shoulder and writes studies.csv, results.csv, reviews.csv,
-safety.csv and claims.csv into src/evigrade/packs/bundled/dry-needling-neck-shoulder/ (pack.toml is
-hand-written and kept).  Every number is copied as printed; nothing is imputed or converted.  The
-mapping decisions (outcome ids, comparison groups, time-point buckets, sign orientation) are the
-tables below, each row keeps ``source_row`` = the shared file and its row id, and ``source`` = the
+../shared/evidence/dry-needling-neck-shoulder, plus the repo's supplementary curated review rows
+scripts/evidence_supplement/pooled.csv (same columns as the shared pooled.csv; reviews the shared folder
+lacks, each row with its source and the page read; see docs/evidence-sources.md), and writes studies.csv,
+results.csv, reviews.csv, safety.csv and claims.csv into
+src/evigrade/packs/bundled/dry-needling-neck-shoulder/ (pack.toml is hand-written and kept).
+Supplementary rows are appended after the shared rows in their file order.  Every number is copied
+as printed; nothing is imputed or converted.  The mapping decisions (outcome ids, comparison groups,
+comparison kinds, time-point buckets, sign orientation, corrections of the shared curation) are the
+tables below, each row keeps ``source_row`` = the source file and its row id, and ``source`` = the
 pages read.  Deterministic: same input, same bytes.
 """
 from __future__ import annotations
@@ -20,7 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "evigrade" / "packs" / "bundled" / "dry-needling-neck-shoulder"
-DEFAULT_SHARED = ROOT.parent / "shared" / "evidence" / "dry-needling-neck-shoulder"
+SHARED_REL = Path("shared") / "evidence" / "dry-needling-neck-shoulder"
+# the curated folder sits next to the checkout (../shared) or, for a git worktree, further up
+DEFAULT_SHARED = next((p / SHARED_REL for p in ROOT.parents if (p / SHARED_REL).is_dir()), ROOT.parent / SHARED_REL)
+DEFAULT_SUPPLEMENT = ROOT / "scripts" / "evidence_supplement"
+SUPPLEMENT_SOURCE = "evidence_supplement/pooled.csv"  # source_row prefix of supplementary review rows
 
 
 def read(folder: Path, name: str) -> list[dict[str, str]]:
@@ -68,7 +76,9 @@ def comparison_of(ctype: str) -> list[str]:
             cid = "injection"
         elif p.startswith("other_form_of_dn") or p.startswith("other_form_of_needling"):
             cid = "dn_variant"
-        elif p.startswith("other_therapy") and any(w in p for w in ("manual", "compression", "pressure")):
+        elif p.startswith("other_therapy") and any(w in p for w in ("compression", "pressure")):
+            cid = "ischemic_compression"  # ischemic compression, TrP compression, manual pressure (release)
+        elif p.startswith("other_therapy") and "manual" in p:
             cid = "manual_therapy"
         elif p.startswith("other_therapy"):
             cid = "other_active"
@@ -77,6 +87,25 @@ def comparison_of(ctype: str) -> list[str]:
         if cid not in out:
             out.append(cid)
     return out
+
+
+# What kind of contrast each comparison group is (the `comparison_kind` column of results.csv and
+# reviews.csv; docs/packs.md): `comparative` = dry needling against a comparator without it;
+# `between_forms` = two forms of dry needling; `intervention_in_all_arms` = dry needling in every arm
+# (the trial tests something else); `partly_between_forms` = the source pooled comparators without dry
+# needling together with other forms of dry needling (Navarro-Santana 2020: sham/placebo/waiting
+# list/other form of dry needling), or a trial statement that covers both kinds of comparator.
+COMPARISON_KIND = {
+    "dn_variant": "between_forms", "dn_in_all_arms": "intervention_in_all_arms",
+    "sham_or_control": "partly_between_forms",
+}
+
+
+def comparison_kind(comps: list[str]) -> str:
+    kind = COMPARISON_KIND.get(comps[0], "comparative")
+    if kind == "comparative" and any(COMPARISON_KIND.get(c) == "between_forms" for c in comps[1:]):
+        return "partly_between_forms"
+    return kind
 
 
 POPULATION_OF_SCOPE = {
@@ -117,6 +146,8 @@ ROW_OUTCOMES = {
     # reviews.csv multi-outcome qualitative rows
     "P026": "pain;disability", "P059": "pain;ppt", "P065": "pain;disability", "P070": "pain;rom;disability;quality_of_life",
     "P071": "pain;rom;quality_of_life;disability", "P072": "pain;disability;strength",
+    # evidence_supplement/pooled.csv: range of motion with the body region not stated
+    "X012": "rom", "X013": "rom",
 }
 
 
@@ -222,7 +253,7 @@ def result_rows(folder: Path, studies: dict[str, dict[str, str]]) -> list[dict[s
         unit = r["scale"]
         rows.append({
             "result_id": rid, "study_id": r["study_id"], "outcome": outcomes_of(rid, r["outcome_domain"]),
-            "timepoint": tp, "comparison": comps[0], "data_type": data_type,
+            "timepoint": tp, "comparison": comps[0], "comparison_kind": comparison_kind(comps), "data_type": data_type,
             "instrument": r["instrument"], "unit": unit, "measure": measure,
             "m1i": pure_num(r["dn_mean"]), "sd1i": pure_num(r["dn_sd"]), "n1i": pure_int(r["dn_n"]),
             "m2i": pure_num(r["comp_mean"]), "sd2i": pure_num(r["comp_sd"]), "n2i": pure_int(r["comp_n"]),
@@ -244,19 +275,45 @@ REVIEW_POP = {
     "Griswold2022": ("shoulder", 2022), "Kietrys2013": ("neck_shoulder", 2013), "Ong2014": ("neck_shoulder", 2014),
     "NavarroSantana2022_TPI": ("neck", 2022), "LTR_MA_2021": ("spinal", 2021), "Xu2023": ("neck", 2023),
     "SanchezInfante2021": ("musculoskeletal", 2021), "Gattie2017": ("musculoskeletal", 2017), "Cagnie2015": ("neck", 2015),
-    "HernandezSecorun2023": ("neck", 2023), "JMMT2021_DNvsTPMT": ("neck", 2021), "UmbrellaReview_JCM2023": ("musculoskeletal", 2023),
+    "HernandezSecorun2023": ("neck", 2023), "UmbrellaReview_JCM2023": ("musculoskeletal", 2023),
     "Boyles2015": ("musculoskeletal", 2015), "EspejoAntunez2017": ("musculoskeletal", 2017), "Sports2024_overhead": ("shoulder", 2024),
+    "Lew2021": ("neck", 2021),
+    # evidence_supplement/pooled.csv: myofascial (trigger point) pain, body region not restricted
+    "Tough2009": ("musculoskeletal", 2009), "Tough2011": ("musculoskeletal", 2011),
+    "CummingsWhite2001": ("musculoskeletal", 2001), "RodriguezMansilla2016": ("musculoskeletal", 2016),
+}
+# Corrections of the shared curation, applied here so that the shared folder stays untouched and
+# every row keeps its source_row. JMMT2021_DNvsTPMT is Lew et al. 2021 (evigrade issue 13); the PubMed
+# record read (PMID 32962567) shows title, journal, volume, pages and DOI but not the author list.
+REVIEW_ID_FIX = {"JMMT2021_DNvsTPMT": "Lew2021"}
+REVIEW_CITATION_FIX = {
+    "JMMT2021_DNvsTPMT": (
+        "Lew J, et al. Comparison of dry needling and trigger point manual therapy in patients with neck and upper back "
+        "myofascial pain syndrome: a systematic review and meta-analysis. J Man Manip Ther. 2021 Jun;29(3):136-146. "
+        "doi:10.1080/10669817.2020.1822618 (PMID 32962567; epub 22 Sep 2020). First author as identified in evigrade "
+        "issue 13; the PubMed record read does not show the author list."),
 }
 REVIEW_COMPARISON = {}
 for ids, cid in [
-    ("P001 P002 P005 P022 P023 P061 P071", "sham_or_control"),
-    ("P003 P051 P052 P053 P054 P066 P067 P068", "manual_therapy"),
+    # Navarro-Santana 2020 pooled sham, placebo, waiting list AND other forms of dry needling (abstract,
+    # pubmed.gov/33066556): its own group, labelled so in pack.toml (comparison_kind partly_between_forms)
+    ("P001 P002 P005", "sham_or_control"),
+    ("P022 P023 P061 P071", "sham_or_no_treatment"),
+    ("P003 P066 P067 P068", "manual_therapy"),
+    # Xu 2023 compared dry needling with ischemic compression (abstract, content.iospress.com bmr220045)
+    ("P051 P052 P053 P054", "ischemic_compression"),
     ("P004 P006 P025 P062 P065", "other_active"),
     ("P007 P008 P018 P019 P020 P021 P026 P029 P030 P031 P032 P055 P056 P057 P058 P059 P060 P063 P069 P070 P072", "any_comparator"),
     ("P009 P010 P011 P012 P013 P014 P015 P016 P017 P033 P034", "add_on"),
     ("P027 P028 P046 P047 P048 P049 P050", "dn_variant"),
     ("P035 P036", "sham"),
     ("P024 P037 P038 P039 P040 P041 P042 P043 P044 P045 P064", "injection"),
+    # evidence_supplement/pooled.csv
+    ("X001 X004 X007 X008 X012", "sham"),
+    ("X002 X009", "no_treatment"),
+    ("X003", "dn_variant"),
+    ("X005 X010 X011 X013", "other_active"),
+    ("X006", "injection"),
 ]:
     for i in ids.split():
         REVIEW_COMPARISON[i] = cid
@@ -269,7 +326,18 @@ REVIEW_ORIENTATION = {
        for i in "P037 P038 P039 P066 P067 P068".split()},
     "P024": ("as_reported", "Positive SMD reported as favouring wet needling (the comparator): already DN minus comparator for pain."),
     "P025": ("as_reported", "Positive SMD reported as favouring other therapies (the comparator): already DN minus comparator for pain."),
+    # evidence_supplement/pooled.csv
+    "X001": ("reversed", "Source expresses superiority of needling as a positive value; negated to DN minus placebo."),
+    "X004": ("reversed", "Source reports needling 'statistically superior to placebo' with a positive WMD; negated to DN minus placebo."),
+    **{i: ("as_reported", "Results text: negative d = DN better for pain, positive d = other treatments better; already DN minus comparator.")
+       for i in "X008 X009 X010 X011".split()},
+    **{i: ("as_reported", "Results text: positive d = more ROM with DN, negative = more with other treatments; already DN minus comparator.")
+       for i in "X012 X013".split()},
 }
+# rows whose printed trial/participant counts are the review totals (the shared notes say so), not per estimate
+REVIEW_TOTAL_COUNTS = set("P066 P067 P068".split())
+# measure decisions where the printed label is not one of the pack's measures (supplementary rows)
+REVIEW_MEASURE = {i: "ES" for i in "X001 X008 X009 X010 X011 X012 X013".split()}
 
 
 def count_and_scope(s: str) -> tuple[str, str, str]:
@@ -284,11 +352,32 @@ def count_and_scope(s: str) -> tuple[str, str, str]:
     return "", "", f"count stated as {s!r} (not a number of trials)"
 
 
-def review_rows(folder: Path) -> list[dict[str, object]]:
+def pooled_inputs(folder: Path, supplement: Path | None) -> list[tuple[str, dict[str, str]]]:
+    """(source_row prefix, row): the shared pooled.csv, then the supplementary rows in file order."""
+    shared = [("pooled.csv", r) for r in read(folder, "pooled.csv")]
+    extra = [(SUPPLEMENT_SOURCE, r) for r in read(supplement, "pooled.csv")] if supplement else []
+    header_shared = list(read_header(folder / "pooled.csv"))
+    if supplement and list(read_header(supplement / "pooled.csv")) != header_shared:
+        raise SystemExit(f"{supplement / 'pooled.csv'}: header differs from the shared pooled.csv")
+    seen = {r["row_id"] for _, r in shared}
+    for _, r in extra:
+        if r["row_id"] in seen:
+            raise SystemExit(f"supplementary row id {r['row_id']!r} repeats a row id")
+        seen.add(r["row_id"])
+    return shared + extra
+
+
+def read_header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh))
+
+
+def review_rows(folder: Path, supplement: Path | None = None) -> list[dict[str, object]]:
     rows = []
-    for r in read(folder, "pooled.csv"):
+    for src, r in pooled_inputs(folder, supplement):
         rid = r["row_id"]
-        pop, year = REVIEW_POP[r["review_id"]]
+        rev_id = REVIEW_ID_FIX.get(r["review_id"], r["review_id"])
+        pop, year = REVIEW_POP[rev_id]
         notes = [r["notes"]] if r["notes"] else []
         tp, tnote = bucket_of(r["timepoint_bucket"])
         if tnote:
@@ -297,19 +386,26 @@ def review_rows(folder: Path) -> list[dict[str, object]]:
             notes.append(f"Bucket basis: {r['bucket_basis']}.")
         k, k_scope, knote = count_and_scope(r["n_trials"])
         n, n_scope, nnote = count_and_scope(r["n_participants"])
+        if rid in REVIEW_TOTAL_COUNTS:  # the curator's note says the count is the review total
+            k_scope, n_scope = ("review_total" if k else ""), ("review_total" if n else "")
         notes += [x for x in (knote and f"k {knote}", nnote and f"participants {nnote}") if x]
         rep = r["reported_as"]
         reported_as = "numeric" if rep == "numeric" else "range" if rep == "range" else "qualitative"
         em = r["effect_measure"]
-        measure = "SMD" if em.startswith("SMD") else "MD" if em == "MD" else ""
+        measure = REVIEW_MEASURE.get(rid) or ("SMD" if em.startswith("SMD") else "MD" if em == "MD" else "")
+        if rid in REVIEW_MEASURE:
+            notes.append(f"Effect measure as printed: {em!r}; recorded as {measure}.")
+        if r["review_id"] in REVIEW_ID_FIX:
+            notes.append(f"Shared curation id {r['review_id']!r} corrected to {rev_id!r} (evigrade issue 13).")
         orientation, onote = REVIEW_ORIENTATION.get(rid, ("as_reported", ""))
         if onote:
             notes.append(onote)
         est = pure_num(r["estimate"]) if reported_as == "numeric" else ""
         result_text = rep if reported_as == "qualitative" else (f"{em} {r['estimate']}" if reported_as == "range" else "")
         rows.append({
-            "review_row_id": rid, "review_id": r["review_id"], "citation": r["review_citation"], "year": year,
-            "outcome": outcomes_of(rid, r["outcome_domain"]), "timepoint": tp, "comparison": REVIEW_COMPARISON[rid],
+            "review_row_id": rid, "review_id": rev_id, "citation": REVIEW_CITATION_FIX.get(r["review_id"], r["review_citation"]),
+            "year": year, "outcome": outcomes_of(rid, r["outcome_domain"]), "timepoint": tp, "comparison": REVIEW_COMPARISON[rid],
+            "comparison_kind": comparison_kind([REVIEW_COMPARISON[rid]]),
             "population": pop, "reported_as": reported_as, "comparison_as_stated": r["comparison"],
             "population_scope": r["population_scope"], "timepoint_as_stated": r["timepoint_as_stated"],
             "k": k, "k_scope": k_scope, "participants": n, "participants_scope": n_scope,
@@ -318,7 +414,7 @@ def review_rows(folder: Path) -> list[dict[str, object]]:
             "p_value": r["p_value"] if re.search(r"\d", r["p_value"]) else "", "i2": pure_num(r["i2"]),
             "grade": r["grade_certainty"], "grade_reasons": r["grade_downgrade_reasons"], "orientation": orientation,
             "direction_note": r["direction_note"], "result_as_reported": result_text, "notes": " ".join(notes),
-            "source": r["source_url"], "source_row": f"pooled.csv {rid}",
+            "source": r["source_url"], "source_row": f"{src} {rid}",
         })
     return rows
 
@@ -470,22 +566,24 @@ def study_rows(folder: Path) -> list[dict[str, object]]:
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else DEFAULT_SHARED
     _out[0] = Path(argv[1]) if len(argv) > 1 else OUT
+    supplement = Path(argv[2]) if len(argv) > 2 else DEFAULT_SUPPLEMENT
     _out[0].mkdir(parents=True, exist_ok=True)
     studies = study_rows(folder)
     write("studies.csv", ["study_id", "citation", "year", "identifiers", "country", "population", "population_description",
                           "scope_flag", "design", "n_randomised", "arms", "intervention", "comparator", "comparison",
                           "follow_up", "outcomes_measured", "pedro", "rob_as_reported", "rob_source",
                           "exclude_from_pooling", "notes", "source", "source_row"], studies)
-    write("results.csv", ["result_id", "study_id", "outcome", "timepoint", "comparison", "data_type", "instrument", "unit",
+    write("results.csv", ["result_id", "study_id", "outcome", "timepoint", "comparison", "comparison_kind", "data_type",
+                          "instrument", "unit",
                           "measure", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci", "estimate", "ci_low",
                           "ci_high", "se", "p_value", "orientation", "direction_reported", "result_as_reported",
                           "timepoint_as_stated", "comparison_as_stated", "notes", "source", "source_row"],
           result_rows(folder, {s["study_id"]: s for s in studies}))
     write("reviews.csv", ["review_row_id", "review_id", "citation", "year", "outcome", "timepoint", "comparison",
-                          "population", "reported_as", "comparison_as_stated", "population_scope", "timepoint_as_stated",
+                          "comparison_kind", "population", "reported_as", "comparison_as_stated", "population_scope", "timepoint_as_stated",
                           "k", "k_scope", "participants", "participants_scope", "measure", "unit", "estimate", "ci_low",
                           "ci_high", "p_value", "i2", "grade", "grade_reasons", "orientation", "direction_note",
-                          "result_as_reported", "notes", "source", "source_row"], review_rows(folder))
+                          "result_as_reported", "notes", "source", "source_row"], review_rows(folder, supplement))
     write("safety.csv", ["safety_id", "source_id", "citation", "design", "severity", "severity_as_reported", "event",
                          "population", "region_specific", "aggregate", "n_practitioners", "n_patients", "n_treatments",
                          "events", "denominator_basis", "rate_as_reported", "case_report", "time_window", "notes",

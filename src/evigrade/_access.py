@@ -1,11 +1,20 @@
-"""Tiny accessors shared by the renderers and adapters that read results either as dataclasses or
-as their ``to_dict()`` form."""
+"""Tiny accessors for the public functions that accept a result either as a dataclass or as its
+``to_dict()`` form (a saved result, or a hand-made dict in a test or a notebook): the GRADE glue
+(``grade.integrate``, ``grade.families``), the plot data builders, the report and the claims reader.
+The pipeline itself hands typed objects from stage to stage and needs none of them."""
 from __future__ import annotations
 
 import math
 from typing import Any, Mapping
 
-__all__ = ["first", "finite_float"]
+__all__ = ["get", "first", "finite_float"]
+
+
+def get(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj[name]`` for a mapping, else ``obj.name``; ``default`` when absent (a stored None stays None)."""
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
 
 
 def first(d: Any, *keys: str, default: Any = None) -> Any:

@@ -20,12 +20,18 @@ class Note:
     """A stored diagnostic: a correction, exclusion, fallback or undefined quantity.
 
     ``code`` is a stable machine-readable key (e.g. ``"tau2_truncated"``, ``"zero_cell_correction"``,
-    ``"double_zero_excluded"``, ``"fallback"``); ``message`` is the sentence a report prints.
+    ``"double_zero_excluded"``, ``"fallback"``; the numerical layers take theirs from the catalogue
+    :class:`evigrade.notes.NoteCode`); ``message`` is the sentence a report prints.
     """
 
     code: str
     message: str
     study: str | None = None
+
+    def __post_init__(self) -> None:
+        # codes come from the catalogue (evigrade.notes.NoteCode, a StrEnum): store the plain string
+        if type(self.code) is not str and isinstance(self.code, str):
+            object.__setattr__(self, "code", self.code.value if hasattr(self.code, "value") else str(self.code))
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "study": self.study}

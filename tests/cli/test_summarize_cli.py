@@ -18,7 +18,7 @@ NORMAND = Path(__file__).parents[1] / "packs" / "data" / "normand1999"
 def test_validate_bundled(capsys):
     rc, out, err = run(capsys, "validate")
     assert rc == 0 and err == ""
-    assert out.strip() == ("bundled:dry-needling-neck-shoulder: valid (56 studies, 132 results, 72 review results, "
+    assert out.strip() == ("bundled:dry-needling-neck-shoulder: valid (56 studies, 132 results, 85 review results, "
                            "56 safety rows, 40 claims, 14 outcomes)")
 
 

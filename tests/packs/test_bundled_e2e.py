@@ -187,7 +187,7 @@ def test_safety_pools_from_three_sources_equal_metafor(summary_json):
     import dataclasses
 
     from evigrade.packs import load_pack, summarize
-    from evigrade.packs.analysis import SAFETY_MIN_POOL_K
+    from evigrade.pipeline.findings import SAFETY_MIN_POOL_K
     from evigrade.stats.proportions import meta_proportions
 
     assert SAFETY_MIN_POOL_K == 3
@@ -261,7 +261,7 @@ def test_stiffness_is_its_own_family(summary_json):
     ("", "unclear"),
 ])
 def test_direction_class(text, expected):
-    from evigrade.packs.analysis import direction_class
+    from evigrade.pipeline.findings import direction_class
 
     assert direction_class(text) == expected
 

@@ -16,7 +16,8 @@ from pack_helpers import NORMAND, set_cell, snapshot
 def test_bundled_pack_loads():
     p = load_pack()
     c = p.counts()
-    assert c == {"studies": 56, "results": 132, "reviews": 72, "safety": 56, "claims": 40, "outcomes": 14}
+    # reviews: 72 from the shared curation + 13 from scripts/evidence_supplement (docs/evidence-sources.md)
+    assert c == {"studies": 56, "results": 132, "reviews": 85, "safety": 56, "claims": 40, "outcomes": 14}
     assert p.id == "dry-needling-neck-shoulder"
     assert {b.id for b in p.buckets} == {"immediate", "short_term", "mid_term", "long_term"}
     pain = p.outcome("pain")
@@ -25,7 +26,7 @@ def test_bundled_pack_loads():
     assert p.outcome("ppt").mid is None  # no MID with a source
     # every row keeps its provenance
     assert all(r.source and r.source_row.startswith("outcomes.csv O") for r in p.results)
-    assert all(r.source and r.source_row.startswith("pooled.csv P") for r in p.reviews)
+    assert all(r.source and r.source_row.startswith(("pooled.csv P", "evidence_supplement/pooled.csv X")) for r in p.reviews)
     assert load_pack(bundled_pack_path()).counts() == c
 
 

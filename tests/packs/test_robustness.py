@@ -17,7 +17,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from evigrade.packs import load_pack, summarize
-from evigrade.packs.robustness import (
+from evigrade.pipeline.robustness import (
     MIN_K_SMALL_STUDY,
     PEDRO_HIGH_BELOW,
     Robustness,

@@ -181,7 +181,7 @@ class TestApplyOnBundledPack:
         assert f.certainty == "moderate"
         assert [d["reason_code"] for d in f.downgrades] == ["rob_unknown"]
         assert f.statement == ("Dry needling probably reduces pain intensity in people with neck pain in the short "
-                               "term compared with sham, placebo, no treatment or waiting list.")
+                               "term compared with sham, placebo, waiting list or another form of dry needling.")
 
     def test_reviewer_override_through_apply(self, graded):
         from evigrade.grade import Override, apply

@@ -4,15 +4,17 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._validate import check_choice, check_level, check_positive
+from .._io import write_atomic
+from .._options import canonical_level, canonical_method, canonical_test
+from .._validate import check_positive
 from ..errors import InputError, SpecError
+from ..notes import BATCH_CODES, NoteCode, note_messages
 from ..results import Note, jsonable
 from .engine import METHODS, Segments, fit_segments
 
@@ -28,36 +30,12 @@ __all__ = [
     "OUTPUT_COLUMNS",
 ]
 
-Method = Literal["FE", "DL", "PM", "ML", "REML", "EB"]
-Test = Literal["z", "knha"]
+Method = Literal["FE", "CE", "EE", "common", "fixed", "DL", "PM", "ML", "REML", "EB"]
+Test = Literal["z", "knha", "hksj", "wald"]
 
-_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE"}
-_TEST_ALIASES = {"hksj": "knha", "wald": "z"}
-
-#: What each per-analysis note code means (the ``notes`` column holds codes joined by "; ").
-NOTE_MESSAGES: dict[str, str] = {
-    "tau2_truncated": "the tau2 estimate was negative and was truncated at 0 (raw value in tau2_raw)",
-    "k1_tau2_not_estimable": "only one study: tau2 cannot be estimated and was set to 0",
-    "knha_k1_wald": "only one study: the Knapp-Hartung test needs k > 1, so a Wald z-test is used",
-    "knha_zero_scale": "the weighted residuals are all 0, so the HKSJ standard error is 0 (as metafor)",
-    "pi_fe_undefined": "a common-effect (FE) model has no between-study variance, so no prediction interval (as metafor)",
-    "knha_fe": "the Hartung-Knapp-Sidik-Jonkman adjustment is not meant for common-effect models (metafor warns likewise)",
-    "pi_k1_equals_ci": "only one study: the prediction interval equals the CI",
-    "tau2_ci_k1_undefined": "only one study: no CI for tau2",
-    "k2_imprecise": "only two studies: tau2, I2 and their intervals are very imprecise",
-    "local_maximum_tau2_set_to_0": "Fisher scoring stopped at a local maximum below the likelihood at tau2 = 0; tau2 set to 0 (as metafor)",
-    "tau2_ci_null": "the Q-profile CI for tau2 is the null set {0}; reported as [0, 0] (as metafor)",
-    "tau2_ci_at_search_limit": "a Q-profile bound reached the search limit max(100, 10 tau2) (as metafor)",
-    "tau2_ci_low_not_converged": "the root finder for the lower Q-profile bound did not converge",
-    "tau2_ci_high_not_converged": "the root finder for the upper Q-profile bound did not converge",
-    "fallback_PM_to_DL": "Paule-Mandel failed (no root within maxiter root-finding iterations, or beyond the widened search interval); DerSimonian-Laird used",
-    "pm_interval_extended": "the Paule-Mandel root lies beyond metafor's search limit max(100, 10 mad(y)^2); the interval was widened (metafor stops with 'tau2.max too low')",
-    "slow_convergence": "Fisher scoring had not converged after 100 iterations (metafor's default would stop without a result); the maximum was reached by Newton steps (= metafor with stepadj=0.5)",
-}
-for _m in ("ML", "REML", "EB"):
-    NOTE_MESSAGES[f"fallback_{_m}_to_PM"] = (
-        f"{_m} did not converge within maxiter updates (Fisher scoring, then Newton); Paule-Mandel used (see method_used)"
-    )
+#: What each per-analysis note code means (the ``notes`` column holds codes joined by "; "); the
+#: codes and their messages come from the catalogue ``evigrade.notes.NoteCode``, shared with ``stats``.
+NOTE_MESSAGES: dict[str, str] = note_messages(BATCH_CODES)
 
 #: pandas 3 always copies on write, so a frame built without copying cannot alias-modify its sources.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
@@ -145,13 +123,9 @@ class Prepared:
 
 
 def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
-    if isinstance(method, str) and method.upper() in _METHOD_ALIASES:
-        method = _METHOD_ALIASES[method.upper()]
-    method = check_choice("method", method, METHODS)
-    if isinstance(test, str) and test.lower() in _TEST_ALIASES:
-        test = _TEST_ALIASES[test.lower()]
-    test = check_choice("test", test, ("z", "knha"))
-    lev = check_level(level)
+    method = canonical_method(method, METHODS)
+    test = canonical_test(test)
+    lev = canonical_level(level)
     for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):
         if not isinstance(val, (bool, np.bool_)):
             raise SpecError(f"{name}={val!r} must be True or False")
@@ -220,7 +194,7 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
                          fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
     notes: list[Note] = []
     if delim != ",":
-        notes.append(Note("csv_delimiter", f"{name} was read as {_DELIMITER_NAMES[delim]}-delimited text."))
+        notes.append(Note(NoteCode.CSV_DELIMITER, f"{name} was read as {_DELIMITER_NAMES[delim]}-delimited text."))
     rows = None
     if n_lines != len(df) + 1:  # blank lines or cells spanning lines: count rows as a spreadsheet does
         rows = _row_numbers(read_csv_text(p, name=name)[1], delim)
@@ -232,7 +206,7 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
     if empty.any():
         skipped = rows[empty]
         shown = ", ".join(map(str, skipped[:10])) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-        notes.append(Note("blank_rows_skipped",
+        notes.append(Note(NoteCode.BLANK_ROWS_SKIPPED,
                           f"{name}: blank row{'s' if len(skipped) > 1 else ''} {shown} skipped (no data)."))
         df = df.loc[~empty].reset_index(drop=True)
         rows = rows[~empty]
@@ -440,7 +414,7 @@ def prepare(
         present = set(uniq)
         lost = [a for a in pd.unique(ids) if a not in present]
         for a in lost:
-            notes.append(Note("analysis_empty", f"analysis {a}: every row was excluded by escalc", None))
+            notes.append(Note(NoteCode.ANALYSIS_EMPTY, f"analysis {a}: every row was excluded by escalc", None))
     return Prepared(pd.Index(uniq, name=None), k, yi[order], vi[order], n, tuple(notes))
 
 
@@ -565,21 +539,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> pathlib.Path:
     if not p.parent.exists():
         raise InputError("output folder does not exist", file=str(p), fix="create the folder first")
     fmt = "parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv"
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False, float_format="%.17g")
-        mask = os.umask(0)  # mkstemp makes the file 0600; give it the usual permissions
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return p
+
+    return write_atomic(p, write)

@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..notes import NoteCode
 from ..stats.fit import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
 
 __all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
@@ -785,18 +786,24 @@ class _Notes:
         self.common: list[str] = []  # codes that apply to every analysis
 
     def add(self, where: np.ndarray, code: str) -> None:
+        """Record ``code`` (an ``evigrade.notes.NoteCode``) once per analysis in ``where``."""
+        code = str(code)
         idx = np.flatnonzero(where) if getattr(where, "dtype", None) == bool else where
         if len(idx) == self.n and self.n > 0:
-            self.common.append(code)
+            if code not in self.common:
+                self.common.append(code)
             return
         for j in idx:
-            self.codes.setdefault(int(j), []).append(code)
+            got = self.codes.setdefault(int(j), [])
+            if code not in got:
+                got.append(code)
 
     def column(self) -> np.ndarray:
         base = "; ".join(self.common)
         out = np.full(self.n, base, dtype=object)
         for j, codes in self.codes.items():
-            out[j] = "; ".join(self.common + codes)
+            # one code per event; several events can share a code ("undefined", "k_small"): list it once
+            out[j] = "; ".join(dict.fromkeys(self.common + codes))
         return out
 
 
@@ -938,11 +945,11 @@ def fit_segments(
         tau2 = np.maximum(0.0, tau2_raw)
     elif method == "PM":
         tau2_raw, converged, iterations, widened = _pm(seg, maxiter)
-        notes.add(widened & ~k1, "pm_interval_extended")
+        notes.add(widened & ~k1, NoteCode.PM_INTERVAL_EXTENDED)
         tau2 = tau2_raw.copy()
     else:
         tau2_raw, converged, iterations = _fisher_scoring(seg, method, threshold, maxiter, banded)
-        notes.add(converged & (iterations > _NEWTON_AFTER) & ~k1, "slow_convergence")
+        notes.add(converged & (iterations > _NEWTON_AFTER) & ~k1, NoteCode.SLOW_CONVERGENCE)
         # Fisher scoring approaches a maximum on the boundary geometrically and stops at a tiny
         # positive tau2 whose size depends on the scale of the data (an absolute threshold).  Where
         # tau2 < 1e-6 min(vi) and the scoring step at tau2 = 0 points downwards, the exact estimate
@@ -972,16 +979,16 @@ def fit_segments(
     failed = ~converged & ~k1
     if failed.any():
         idx = np.flatnonzero(failed)
-        notes.add(idx, f"fallback_{method}_to_PM" if method != "PM" else "fallback_PM_to_DL")
+        notes.add(idx, NoteCode.FALLBACK)
         if method != "PM":
             t_pm, ok, _, wid = _pm(seg.subset(failed), maxiter)
-            notes.add(idx[wid], "pm_interval_extended")
+            notes.add(idx[wid], NoteCode.PM_INTERVAL_EXTENDED)
             tau2[idx[ok]] = t_pm[ok]
             tau2_raw[idx[ok]] = t_pm[ok]
             method_used[idx[ok]] = "PM"
             own[idx[ok]] = method == "PM"
             bad = idx[~ok]
-            notes.add(bad, "fallback_PM_to_DL")
+            notes.add(bad, NoteCode.FALLBACK)
         else:
             bad = idx
         if bad.size:
@@ -1000,10 +1007,10 @@ def fit_segments(
         own[k1] = method == "FE"
         if method != "FE":
             tau2_raw[k1] = 0.0
-            notes.add(k1, "k1_tau2_not_estimable")
+            notes.add(k1, NoteCode.K_SMALL)
     if method != "FE":
-        notes.add((tau2_raw < 0) & ~k1, "tau2_truncated")
-    notes.add(k == 2, "k2_imprecise")
+        notes.add((tau2_raw < 0) & ~k1, NoteCode.TAU2_TRUNCATED)
+    notes.add(k == 2, NoteCode.K_SMALL)
 
     # pooled estimate with random-effects weights
     if method == "FE":
@@ -1041,7 +1048,7 @@ def fit_segments(
                 diff = 0.5 * np.add.reduceat(x, cstarts) + rest[ci]
             stuck = ci[diff > _LL0_TOL]
             if stuck.size:
-                notes.add(stuck, "local_maximum_tau2_set_to_0")
+                notes.add(stuck, NoteCode.LOCAL_MAXIMUM)
                 tau2[stuck] = 0.0
                 tau2_raw[stuck] = 0.0
                 s1, mu, rss, s2, _, ppsum = _sums_at(seg, tau2, method == "REML", banded)
@@ -1075,11 +1082,11 @@ def fit_segments(
             s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (kf - 1.0))
         if any_k1:
             s2w[k1] = 1.0  # k = 1: Wald z instead (as the one-at-a-time engine)
-            notes.add(k1, "knha_k1_wald")
+            notes.add(k1, NoteCode.UNDEFINED)
         se = np.sqrt(s2w / s1)
         if method == "FE":
-            notes.add(~k1, "knha_fe")
-        notes.add((s2w == 0.0) & ~k1, "knha_zero_scale")
+            notes.add(~k1, NoteCode.KNHA_FE)
+        notes.add((s2w == 0.0) & ~k1, NoteCode.KNHA_ZERO_SCALE)
         df = kf - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = mu / se
@@ -1102,11 +1109,11 @@ def fit_segments(
     if pi and method == "FE":
         # a common-effect model has no between-study variance: no prediction interval (as metafor)
         pi_low, pi_high = nan, nan.copy()  # (distinct arrays: they become separate output columns)
-        notes.add(np.ones(n, dtype=bool), "pi_fe_undefined")
+        notes.add(np.ones(n, dtype=bool), NoteCode.UNDEFINED)
     elif pi:
         half_pi = crit * np.sqrt(se * se + tau2)
         pi_low, pi_high = mu - half_pi, mu + half_pi
-        notes.add(k1, "pi_k1_equals_ci")
+        notes.add(k1, NoteCode.UNDEFINED)
     else:
         pi_low, pi_high = nan, nan.copy()
 
@@ -1130,15 +1137,15 @@ def fit_segments(
         ok = ~k1
         if ok.all():
             t_lo, t_hi, qp_notes = _qprofile(seg, tau2, alpha, q)
-            for code, where in qp_notes.items():
+            for code, where in qp_notes:
                 notes.add(where, code)
         elif ok.any():
             lo, hi, qp_notes = _qprofile(seg.subset(ok), tau2[ok], alpha, q[ok])
             t_lo[ok], t_hi[ok] = lo, hi
             idx = np.flatnonzero(ok)
-            for code, where in qp_notes.items():
+            for code, where in qp_notes:
                 notes.add(idx[where], code)
-        notes.add(k1, "tau2_ci_k1_undefined")
+        notes.add(k1, NoteCode.UNDEFINED)
     with np.errstate(divide="ignore", invalid="ignore"):
         i2_lo, i2_hi = t_lo / (vt + t_lo), t_hi / (vt + t_hi)
         h2_lo, h2_hi = t_lo / vt + 1.0, t_hi / vt + 1.0
@@ -1189,7 +1196,7 @@ def _qprofile(seg: Segments, tau2: np.ndarray, alpha: float, q0: np.ndarray | No
     q_max, _ = _qgen(seg, tmax)
     lo = np.full(n, np.nan)
     hi = np.full(n, np.nan)
-    codes: dict[str, np.ndarray] = {}
+    codes: list[tuple[str, np.ndarray]] = []
     # upper bound
     null = q_min < crit_l
     lo[null] = 0.0
@@ -1205,18 +1212,18 @@ def _qprofile(seg: Segments, tau2: np.ndarray, alpha: float, q0: np.ndarray | No
     lo[lo_zero] = 0.0
     solve_lo = ~both_max & ~lo_zero
     solve_hi &= ~both_max
-    codes["tau2_ci_null"] = null
-    codes["tau2_ci_at_search_limit"] = at_max | both_max
+    codes.append((NoteCode.TAU2_CI_NULL, null))
+    codes.append((NoteCode.TAU2_CI_BOUND, at_max | both_max))
     if solve_lo.any():
         sub = seg.subset(solve_lo)
         root, c, _ = _solve_q(sub, crit_u[solve_lo], np.zeros(int(solve_lo.sum())), tmax[solve_lo])
         lo[solve_lo] = root
-        codes["tau2_ci_low_not_converged"] = np.flatnonzero(solve_lo)[~c]
+        codes.append((NoteCode.TAU2_CI_FAILED, np.flatnonzero(solve_lo)[~c]))  # lower bound
     if solve_hi.any():
         start = np.where(solve_lo, lo, 0.0)[solve_hi]
         start = np.where(np.isfinite(start), start, 0.0)
         sub = seg.subset(solve_hi)
         root, c, _ = _solve_q(sub, crit_l[solve_hi], start, tmax[solve_hi])
         hi[solve_hi] = root
-        codes["tau2_ci_high_not_converged"] = np.flatnonzero(solve_hi)[~c]
+        codes.append((NoteCode.TAU2_CI_FAILED, np.flatnonzero(solve_hi)[~c]))  # upper bound
     return lo, hi, codes

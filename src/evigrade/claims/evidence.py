@@ -3,9 +3,9 @@
 ``Evidence`` is a frozen bundle of findings (one per outcome x time point x comparison with its
 certainty, magnitude and direction), mechanisms (with a support label) and a safety profile.
 
-* ``evidence_from_summary(summary_dict, pack=None)`` reads ``Summary.to_dict()`` from
-  ``evigrade.packs.summarize`` (with GRADE certainty / magnitude / statements when they are
-  there) and the pack's outcome names and synonyms.
+* ``evidence_from_summary(summary, pack=None)`` reads a ``GradedSummary`` from ``evigrade.pipeline``
+  (or an ungraded ``Summary``, or either's saved ``to_dict()``): GRADE certainty / magnitude /
+  statements when they are there, and the pack's outcome names and synonyms.
 * ``default_evidence()`` builds it from the bundled pack; when the pack chain cannot run it
   falls back to ``lexicon/reference_evidence.json``, a hand-curated Evidence taken from the
   shared dry-needling evidence (every finding names its source row), and records a Note.
@@ -23,11 +23,12 @@ import json
 import pathlib
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import EvigradeError, InputError
+from ..packs.summary import Summary
 from ..results import Note, jsonable
-from .._access import finite_float as _num
+from .._access import finite_float as _num, first as _get
 
 __all__ = [
     "CERTAINTY_LEVELS",
@@ -360,11 +361,14 @@ def derive_direction(measure: str | None, ci_low: float | None, ci_high: float |
 # from C's Summary.to_dict()
 
 
-def _get(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
-    for k in keys:
-        if k in d and d[k] is not None:
-            return d[k]
-    return default
+def _mapping(x: Any) -> Mapping[str, Any]:
+    """``x`` when it is a mapping, else an empty one (a field of an unexpected shape reads as absent)."""
+    return x if isinstance(x, Mapping) else {}
+
+
+def _text(x: Any) -> str:
+    """``x`` when it is a string, else ''."""
+    return x if isinstance(x, str) else ""
 
 
 def _pack_outcomes(pack: Any) -> dict[str, dict[str, Any]]:
@@ -464,8 +468,8 @@ def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str,
     measure = measure if isinstance(measure, str) and measure else None
     est = _num(_get(f, "estimate"))
     lo, hi = _num(_get(f, "ci_low")), _num(_get(f, "ci_high"))
-    grade = f.get("grade") if isinstance(f.get("grade"), Mapping) else {}
-    gmag = grade.get("magnitude") if isinstance(grade.get("magnitude"), Mapping) else {}
+    grade = _mapping(f.get("grade"))
+    gmag = _mapping(grade.get("magnitude"))
     certainty = normalise_certainty(_get(f, "certainty", default=None) or grade.get("certainty")
                                     or grade.get("final"))
     magnitude = _norm_magnitude(_get(f, "magnitude", default=None) or gmag or grade.get("magnitude")) \
@@ -499,7 +503,7 @@ def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str,
         source=_sources_text(_get(f, "sources", "source", "primary_source", default="")),
         basis=str(_get(f, "basis", default="")),
         population=str(_get(f, "population_label", "population", default="")),
-        comparison_id=f.get("comparison") if isinstance(f.get("comparison"), str) else "",
+        comparison_id=_text(f.get("comparison")),
         evidence_form=str(_get(f, "evidence_form", default="")),
         certainty_note=str(_get(f, "certainty_note", default="")),
     )
@@ -566,8 +570,8 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
     for et in _seq(s.get("event_types")):
         if not isinstance(et, Mapping) or not isinstance(et.get("event_type"), str) or not et.get("event_type"):
             continue
-        sev = et.get("severity") if isinstance(et.get("severity"), str) else ""
-        freq = et.get("frequency") if isinstance(et.get("frequency"), str) else ""
+        sev = _text(et.get("severity"))
+        freq = _text(et.get("frequency"))
         event_rates.append((et["event_type"], sev, _num(et.get("rate_low")), _num(et.get("rate_high")), freq))
         if sev == "mild" and freq == "common":
             mild.append(et["event_type"])
@@ -584,9 +588,13 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
 _ODD = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
-def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
+def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None, *,
                           intervention: str | None = None) -> Evidence:
-    """Build ``Evidence`` from ``Summary.to_dict()`` (and the pack, for outcome names/synonyms)."""
+    """Build ``Evidence`` from a (graded) Summary or its saved ``to_dict()`` form, and the pack (for
+    outcome names and synonyms; a Summary brings its own)."""
+    if isinstance(summary, Summary):  # the typed result: read through its JSON form, the one the checker reads
+        pack = pack if pack is not None else summary.pack
+        summary = summary.to_dict()
     if not isinstance(summary, Mapping):
         raise InputError("summary must be the dict from Summary.to_dict()", value=type(summary).__name__,
                          fix="pass summary.to_dict()")
@@ -670,7 +678,7 @@ def evidence_from_summary(summary: Mapping[str, Any], pack: Any = None, *,
     if findings and all(f.certainty is None for f in findings):
         notes.append(Note("claims_unrated", "No finding in the summary carries a GRADE certainty yet; "
                                             "unrated findings support at most 'may' (low-certainty) wording."))
-    pk = summary.get("pack") if isinstance(summary.get("pack"), Mapping) else {}
+    pk = _mapping(summary.get("pack"))
     origin = f"pack '{pk.get('id')}' ({pk.get('title')})" if pk.get("id") else "summary"
     if any(f.certainty for f in findings):
         origin += " with GRADE certainty"
@@ -711,22 +719,10 @@ def reference_evidence() -> Evidence:
 
 
 def evidence_from_pack(pack_path: str | pathlib.Path | None = None) -> Evidence:
-    """Load a pack, summarise it (with GRADE when available) and build Evidence from it."""
-    from ..packs import load_pack, summarize  # lazy: packs is a heavier module
+    """Load a pack, run the pipeline (findings rated with GRADE) and build Evidence from it."""
+    from ..pipeline import run  # lazy: the pipeline pulls in effects and stats
 
-    pack = load_pack(pack_path)
-    summary = summarize(pack)
-    try:  # D's GRADE hook, when it exists and C's summarize has not applied it already
-        from .. import grade as _grade
-
-        apply = getattr(_grade, "apply", None)
-        already = any(getattr(f, "certainty", None) for f in getattr(summary, "findings", ()))
-        if callable(apply) and not already:
-            summary = apply(summary) or summary
-    except (ImportError, TypeError):
-        pass
-    d = summary.to_dict() if hasattr(summary, "to_dict") else summary
-    return evidence_from_summary(d, pack)
+    return evidence_from_summary(run(pack_path))
 
 
 def default_evidence() -> Evidence:

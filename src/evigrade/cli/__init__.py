@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "report",
     "check_claims",
     "batch",
+    "import_revman",
 )
 
 

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from .._format import fmt_fixed
 __all__ = ["register"]
 
 
@@ -104,6 +105,6 @@ def register(app: typer.Typer) -> None:
         not_conv = int((~res.table["converged"]).sum())
         conv = f"; {not_conv} used a fallback estimator" if not_conv else ""
         print(f"wrote {res.n_analyses} analyses ({res.n_rows} rows, {res.method}/{res.test}) to {output} "
-              f"in {elapsed:.2f} s{conv}{extra}", file=sys.stdout)
+              f"in {fmt_fixed(elapsed)} s{conv}{extra}", file=sys.stdout)
         for note in res.run_notes:  # how the input was read (delimiter, skipped rows, escalc exclusions)
             print(f"note: {note.message}", file=sys.stdout)

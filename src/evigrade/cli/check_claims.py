@@ -6,32 +6,12 @@ exactly ``json.dumps(report.to_dict(), indent=2)``.
 """
 from __future__ import annotations
 
-import os
-import pathlib
 import sys
-import tempfile
 from typing import Optional
 
 import typer
 
-
-def _write_atomic(path: str, text: str) -> None:
-    target = pathlib.Path(path)
-    folder = target.parent if str(target.parent) else pathlib.Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=".check-claims-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+from .._io import write_text_atomic
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +46,6 @@ def register(app: typer.Typer) -> None:
         color = fmt == "text" and not no_color and output is None and sys.stdout.isatty()
         out = render(report, fmt, color=color)
         if output:
-            _write_atomic(output, out)
+            write_text_atomic(output, out, prefix=".check-claims-")
         else:
             sys.stdout.write(out if out.endswith("\n") else out + "\n")

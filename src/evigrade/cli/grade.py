@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from .._format import fmt_fixed, fmt_pct
 from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "render_text"]
@@ -25,9 +26,10 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
     a = res.analysis
     pi = ""
     if a.get("pi_low") is not None and a.get("pi_high") is not None:
-        pi = f"; 95% PI {a['pi_low']:.2f} to {a['pi_high']:.2f}"
-    i2 = f"; I² {100 * a['i2']:.1f}%" if a.get("i2") is not None else ""
-    con.print(f"{a['measure']} {a['estimate']:.2f} (95% CI {a['ci_low']:.2f} to {a['ci_high']:.2f}{pi}; "
+        pi = f"; 95% PI {fmt_fixed(a['pi_low'])} to {fmt_fixed(a['pi_high'])}"
+    i2 = f"; I² {fmt_pct(a['i2'], 1)}" if a.get("i2") is not None else ""
+    con.print(f"{a['measure']} {fmt_fixed(a['estimate'])} (95% CI {fmt_fixed(a['ci_low'])} to "
+              f"{fmt_fixed(a['ci_high'])}{pi}; "
               f"k = {a['k']}{i2})")
     r = res.rating
     con.print(f"[bold]Certainty: {r.symbols} {r.label}[/bold] (start: {r.start})")

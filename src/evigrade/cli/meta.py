@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 
+from .._format import fmt_fixed, fmt_num, fmt_pct, fmt_pval, fmt_sig
 from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "run_meta", "render_text"]
@@ -36,26 +37,6 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
     return table, result
 
 
-def _num(x: Any, digits: int = 4) -> str:
-    if x is None:
-        return "NA"
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if math.isnan(f):
-        return "NA"
-    if math.isfinite(f) and abs(f) >= 1e7:  # keep columns readable: 2.2361e+159, not 160 digits
-        return f"{f:.{digits}e}"
-    return f"{f:.{digits}f}"
-
-
-def _p(p: float) -> str:
-    if p is None or math.isnan(p):
-        return "NA"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
-
-
 _MODEL = {
     "FE": "Common-Effect Model",
     "MH": "Common-Effect Model (Mantel-Haenszel)",
@@ -69,10 +50,10 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     from rich.table import Table
     from rich.text import Text
 
-    from ..effects import RATIO_MEASURES, back_transform
+    from ..effects import back_transform, measure_info
 
     con = text_console(color, width)
-    pct = f"{res.level * 100:g}%"
+    pct = f"{fmt_sig(res.level * 100)}%"
     model = _MODEL.get(res.method, "Random-Effects Model")
     est_name = "" if res.method in _MODEL else f"; tau^2 estimator: {res.method}"
     con.print(f"[bold]{model}[/bold] (k = {res.k}{est_name}; measure: {res.measure})")
@@ -80,19 +61,19 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     if res.method not in _MODEL:
         tci = ""
         if not math.isnan(res.tau2_ci_low):
-            tci = f"  [{pct} CI {_num(res.tau2_ci_low)} to {_num(res.tau2_ci_high)}]"
-        con.print(f"tau^2 (estimated amount of total heterogeneity): {_num(res.tau2)} (SE = {_num(res.tau2_se)}){tci}")
-        con.print(f"tau (square root of estimated tau^2 value):      {_num(res.tau)}")
+            tci = f"  [{pct} CI {fmt_num(res.tau2_ci_low)} to {fmt_num(res.tau2_ci_high)}]"
+        con.print(f"tau^2 (estimated amount of total heterogeneity): {fmt_num(res.tau2)} (SE = {fmt_num(res.tau2_se)}){tci}")
+        con.print(f"tau (square root of estimated tau^2 value):      {fmt_num(res.tau)}")
     ici = ""
     if not math.isnan(res.i2_ci_low):
-        ici = f"  [{pct} CI {res.i2_ci_low * 100:.2f}% to {res.i2_ci_high * 100:.2f}%]"
-    i2 = "NA" if math.isnan(res.i2) else f"{res.i2 * 100:.2f}%"
+        ici = f"  [{pct} CI {fmt_fixed(res.i2_ci_low * 100)}% to {fmt_fixed(res.i2_ci_high * 100)}%]"
+    i2 = fmt_pct(res.i2, 2)
     con.print(f"I^2 (total heterogeneity / total variability):   {i2}{ici}")
-    con.print(f"H^2 (total variability / sampling variability):  {_num(res.h2, 2)}")
+    con.print(f"H^2 (total variability / sampling variability):  {fmt_num(res.h2, 2)}")
     con.print()
     con.print("[bold]Test for Heterogeneity:[/bold]")
-    con.print(f"Q(df = {res.q_df}) = {_num(res.q)}, p-val {'' if _p(res.q_pvalue).startswith('<') else '= '}"
-              f"{_p(res.q_pvalue)}")
+    con.print(f"Q(df = {res.q_df}) = {fmt_num(res.q)}, p-val {'' if fmt_pval(res.q_pvalue).startswith('<') else '= '}"
+              f"{fmt_pval(res.q_pvalue)}")
     con.print()
     df = f", df = {res.df}" if res.df is not None else ""
     con.print(f"[bold]Model Results[/bold] (test = {_TESTS.get(res.test, res.test)}{df}):")
@@ -100,21 +81,22 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     mt = Table(show_edge=False, box=None, pad_edge=False)
     for col in ("estimate", "se", stat, "pval", "ci.lb", "ci.ub"):
         mt.add_column(col, justify="right")
-    mt.add_row(_num(res.estimate), _num(res.se), _num(res.zval), _p(res.pval), _num(res.ci_low), _num(res.ci_high))
+    mt.add_row(fmt_num(res.estimate), fmt_num(res.se), fmt_num(res.zval), fmt_pval(res.pval), fmt_num(res.ci_low), fmt_num(res.ci_high))
     con.print(mt)
     common = res.method in _MODEL
     if not common and not math.isnan(res.pi_low):
-        con.print(f"Prediction interval ({pct}): {_num(res.pi_low)} to {_num(res.pi_high)}")
+        con.print(f"Prediction interval ({pct}): {fmt_num(res.pi_low)} to {fmt_num(res.pi_high)}")
     measure = (res.measure or "").upper()
-    if measure in RATIO_MEASURES or measure in ("PLO", "PFT", "ZCOR"):
+    info = measure_info(measure)
+    if info is not None and info.back_transform != "identity":
         ni = table.n if measure == "PFT" else None
         vals = [res.estimate, res.ci_low, res.ci_high]
         bt = [back_transform(measure, v, ni=ni) for v in vals]
         scale = {"PLO": "proportion", "PFT": "proportion", "ZCOR": "correlation"}.get(measure, measure)
-        line = f"Back-transformed ({scale}): {_num(bt[0])} [{pct} CI {_num(bt[1])} to {_num(bt[2])}]"
+        line = f"Back-transformed ({scale}): {fmt_num(bt[0])} [{pct} CI {fmt_num(bt[1])} to {fmt_num(bt[2])}]"
         if not common and not math.isnan(res.pi_low):
             pb = [back_transform(measure, v, ni=ni) for v in (res.pi_low, res.pi_high)]
-            line += f"; prediction interval {_num(pb[0])} to {_num(pb[1])}"
+            line += f"; prediction interval {fmt_num(pb[0])} to {fmt_num(pb[1])}"
         con.print(line)
     con.print()
     st = Table(title=None, show_edge=False, box=None, pad_edge=False)
@@ -122,7 +104,7 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     for col in ("yi", "vi", "weight %"):
         st.add_column(col, justify="right")
     for i, s in enumerate(res.study):
-        st.add_row(Text(s), _num(res.yi[i]), _num(res.vi[i]), f"{float(res.weights[i]) * 100:.2f}")
+        st.add_row(Text(s), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
     con.print(st)
     notes = list(res.notes)
     if notes:
@@ -237,44 +219,44 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
 def render_extras(extras: dict) -> str:
     """Plain-text sections for the optional analyses (numbers formatted here only)."""
     lines: list[str] = []
-    pct = lambda p: _p(p)  # noqa: E731
+    pct = fmt_pval
     sg = extras.get("subgroups")
     if sg is not None:
         lines += ["", f"Subgroups by {sg.moderator} ({sg.tau2_mode} tau^2):"]
         for g in sg.groups:
-            lines.append(f"  {g.level}: k = {g.k}, estimate {_num(g.estimate)} [{_num(g.ci_low)}, {_num(g.ci_high)}],"
-                         f" tau^2 = {_num(g.tau2)}")
+            lines.append(f"  {g.level}: k = {g.k}, estimate {fmt_num(g.estimate)} [{fmt_num(g.ci_low)}, {fmt_num(g.ci_high)}],"
+                         f" tau^2 = {fmt_num(g.tau2)}")
         df = ", ".join(str(d) for d in sg.q_between_df)
         lines.append(f"  Test for subgroup differences: {'F' if sg.distribution == 'F' else 'Q'}(df = {df}) = "
-                     f"{_num(sg.q_between)}, p-val {pct(sg.q_between_pvalue)}")
+                     f"{fmt_num(sg.q_between)}, p-val {pct(sg.q_between_pvalue)}")
     mr = extras.get("meta_regression")
     if mr is not None:
-        lines += ["", f"Meta-regression (k = {mr.k}; tau^2 = {_num(mr.tau2)}, R^2 = "
-                      f"{'NA' if math.isnan(mr.r2) else f'{mr.r2 * 100:.2f}%'}):"]
+        lines += ["", f"Meta-regression (k = {mr.k}; tau^2 = {fmt_num(mr.tau2)}, R^2 = "
+                      f"{fmt_pct(mr.r2, 2)}):"]
         for j, n in enumerate(mr.coef_names):
-            lines.append(f"  {n}: {_num(mr.coef[j])} (se {_num(mr.se[j])}), p-val {pct(mr.pval[j])}, "
-                         f"CI [{_num(mr.ci_low[j])}, {_num(mr.ci_high[j])}]")
+            lines.append(f"  {n}: {fmt_num(mr.coef[j])} (se {fmt_num(mr.se[j])}), p-val {pct(mr.pval[j])}, "
+                         f"CI [{fmt_num(mr.ci_low[j])}, {fmt_num(mr.ci_high[j])}]")
         df = ", ".join(str(d) for d in mr.qm_df if d is not None)
-        lines.append(f"  Test of moderators: QM(df = {df}) = {_num(mr.qm)}, p-val {pct(mr.qm_pvalue)}")
+        lines.append(f"  Test of moderators: QM(df = {df}) = {fmt_num(mr.qm)}, p-val {pct(mr.qm_pvalue)}")
     lo = extras.get("leave_one_out")
     if lo is not None:
         lines += ["", "Leave-one-out:"]
         for s, r in zip(lo.study, lo.rows):
             lines.append(f"  without {s}: " + ("could not be fitted" if r is None else
-                         f"{_num(r.estimate)} [{_num(r.ci_low)}, {_num(r.ci_high)}], I^2 = "
-                         f"{'NA' if math.isnan(r.i2) else f'{r.i2 * 100:.1f}%'}"))
+                         f"{fmt_num(r.estimate)} [{fmt_num(r.ci_low)}, {fmt_num(r.ci_high)}], I^2 = "
+                         f"{fmt_pct(r.i2, 1)}"))
     ss = extras.get("small_study")
     if ss is not None:
         lines += ["", "Small-study effects:"]
         if not ss.assessable:
             lines.append("  not assessable (fewer than 10 studies)")
         else:
-            lines.append(f"  Egger's test: t = {_num(ss.egger.stat)}, p-val {pct(ss.egger.pval)}; limit estimate "
-                         f"{_num(ss.egger.limit_estimate)}")
-            lines.append(f"  Rank correlation: Kendall's tau = {_num(ss.rank.tau)}, p-val {pct(ss.rank.pval)}")
+            lines.append(f"  Egger's test: t = {fmt_num(ss.egger.stat)}, p-val {pct(ss.egger.pval)}; limit estimate "
+                         f"{fmt_num(ss.egger.limit_estimate)}")
+            lines.append(f"  Rank correlation: Kendall's tau = {fmt_num(ss.rank.tau)}, p-val {pct(ss.rank.pval)}")
             tf = ss.trimfill
             lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
-                         f"{_num(tf.adjusted.estimate)} [{_num(tf.adjusted.ci_low)}, {_num(tf.adjusted.ci_high)}]")
+                         f"{fmt_num(tf.adjusted.estimate)} [{fmt_num(tf.adjusted.ci_low)}, {fmt_num(tf.adjusted.ci_high)}]")
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]

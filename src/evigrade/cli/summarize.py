@@ -1,7 +1,7 @@
 """``evigrade summarize [PACK] [--json] [--method REML] [--test knha] [--no-color]``.
 
-Thin: ``packs.summarize(pack)`` -> (GRADE hook) -> render.  With no PACK the bundled
-dry-needling pack is used.  ``--json`` prints exactly ``summary.to_dict()``.
+Thin: ``evigrade.pipeline`` (load_pack -> build_findings -> grade_summary) -> render.  With no PACK
+the bundled dry-needling pack is used.  ``--json`` prints exactly ``summary.to_dict()``.
 """
 from __future__ import annotations
 
@@ -12,29 +12,19 @@ from typing import Any, Optional
 
 import typer
 
+from ..packs import Summary, load_pack
+from ..pipeline import FindingsSpec, GradedFinding, GradedSummary, build_findings, grade_summary
+
 __all__ = ["register", "run_summarize", "render_text"]
 
 
-def _apply_grade(summary: Any) -> Any:
-    """HOOK for GRADE + plain language (engineer D): ``evigrade.grade.apply(summary) -> Summary``.
-
-    Fills each finding's certainty / downgrades / statement, the families, mechanism labels and the
-    safety rating.  If the grade package is not available the summary is returned unchanged.
-    """
-    try:
-        from ..grade import apply
-    except ImportError:  # pragma: no cover - grade not installed/built
-        return summary
-    return apply(summary)
-
-
 def run_summarize(pack: Optional[str] = None, *, method: str = "REML", test: str = "knha", grade: bool = True,
-                  safety_measure: str = "PLO"):
-    """The library call behind the command (pack path or None for the bundled pack)."""
-    from ..packs import load_pack, summarize
-
-    summary = summarize(load_pack(pack), method=method, test=test, safety_measure=safety_measure)
-    return _apply_grade(summary) if grade else summary
+                  safety_measure: str = "PLO") -> Summary:
+    """The library call behind the command (pack path or None for the bundled pack): the pipeline's
+    GradedSummary, or with ``grade=False`` the ungraded Summary."""
+    p = load_pack(pack)
+    summary = build_findings(p, FindingsSpec.make(method=method, test=test, safety_measure=safety_measure))
+    return grade_summary(summary) if grade else summary
 
 
 def _n(x: Any, digits: int = 2) -> str:
@@ -47,10 +37,6 @@ def _pct(x: Any, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "NA"
     return f"{100 * x:.{digits}f}%"
-
-
-def _attr(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 def _item_line(it: Any) -> str:
@@ -103,7 +89,7 @@ def _narrative_line(f: Any, n: dict, intervention: str) -> str:
             f"{kind} {n.get('source_id')} [{n.get('row_id')}]: \"{words}\" ({direc}) — certainty not rated: no numeric estimate")
 
 
-def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findings: bool = False) -> str:
+def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_findings: bool = False) -> str:
     """Terminal summary: key messages (one line each, with certainty), the overall conclusion and the
     comparison contrasts first; then the details: findings by outcome family (numbers with their
     units and sources; results without numbers shown as narrative), safety, mechanisms."""
@@ -123,25 +109,43 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
     if q.get("intervention"):
         con.print(f"Intervention: {escape(str(q['intervention']))}")
 
-    msgs = list(getattr(summary, "key_messages", ()) or ())
+    graded = summary if isinstance(summary, GradedSummary) else None
+    if graded is not None:
+        _print_key_messages(con, graded)
+    _print_findings(con, summary, graded, x, all_findings)
+    _print_safety(con, summary, graded)
+    _print_mechanisms(con, summary, graded)
+    return buf.getvalue()
+
+
+def _print_key_messages(con: Any, graded: GradedSummary) -> None:
+    """Key messages (one line each, with certainty), the overall conclusion, the comparison contrasts."""
+    from rich.markup import escape
+
+    msgs = list(graded.key_messages)
     if msgs:
         con.print()
         con.print("[bold underline]Key messages[/bold underline]")
         for m in msgs:
-            cert = _attr(m, "certainty")
-            tag = f"[{cert.replace('_', ' ')}]" if cert else ("[not rated]" if _attr(m, "kind") == "effect" else "")
-            line = _attr(m, "headline") or _attr(m, "text")
+            cert = m.certainty
+            tag = f"[{cert.replace('_', ' ')}]" if cert else ("[not rated]" if m.kind == "effect" else "")
+            line = m.headline or m.text
             con.print(escape(f"  * {tag + ' ' if tag else ''}{line}"))
-    if getattr(summary, "conclusion", ""):
+    if graded.conclusion:
         con.print()
         con.print("[bold underline]Overall conclusion[/bold underline]")
-        con.print(escape(f"  {summary.conclusion}"))
-    comps = list(getattr(summary, "comparisons", ()) or ())
+        con.print(escape(f"  {graded.conclusion}"))
+    comps = list(graded.comparisons)
     if comps:
         con.print()
         con.print("[bold underline]How it compares (by kind of comparison)[/bold underline]")
         for c in comps:
-            con.print(escape(f"  {_attr(c, 'sentence')}"))
+            con.print(escape(f"  {c.sentence}"))
+
+
+def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
+    """The details: findings by outcome family; results without numbers as narrative lines."""
+    from rich.markup import escape
 
     con.print()
     con.print("[bold]Details[/bold]")
@@ -154,9 +158,9 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
     for fam, fs in fams.items():
         con.print()
         con.print(f"[bold underline]{escape(fam)}[/bold underline]")
-        fs_sum = next((y for y in summary.families if _attr(y, "family") == fam), None)
-        if fs_sum is not None and _attr(fs_sum, "sentence"):
-            con.print(escape(f"  {_attr(fs_sum, 'sentence')}"))
+        fs_sum = next((y for y in graded.families if y.family == fam), None) if graded is not None else None
+        if fs_sum is not None and fs_sum.sentence:
+            con.print(escape(f"  {fs_sum.sentence}"))
         trial_narr = 0
         for f in fs:
             cell = f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | {f.population_label}"
@@ -187,11 +191,12 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
                 src += ": " + ", ".join(f"{t.study_id} [{t.result_id}]" for t in f.trials)
             line = (f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | "
                     f"{f.population_label}: {_effect(f)}; {_k_n(f)} ({src})")
-            if f.certainty:
-                line += f" — certainty: {f.certainty.replace('_', ' ')}"
+            fg = f.grade if isinstance(f, GradedFinding) else None
+            if fg is not None and fg.certainty:
+                line += f" — certainty: {fg.certainty.replace('_', ' ')}"
             con.print(escape(line))
-            if f.statement:
-                con.print(f"      {escape(f.statement)}")
+            if fg is not None and fg.statement:
+                con.print(f"      {escape(fg.statement)}")
             for np_ in getattr(f, "not_poolable", ()) or ():  # every result left out, with its reason
                 con.print(escape(f"      - {_not_pooled_text(np_)}"))
             if f.status == "review" and f.trials:
@@ -199,7 +204,7 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
                 con.print(escape(f"      - not used: {ids} (the estimate rests on the published review; "
                                  "fewer than 2 trials with usable data to pool)"))
             rob = getattr(f, "robustness", None)
-            if rob is not None:  # moderators, sensitivity, small-study tests (evigrade.packs.robustness)
+            if rob is not None:  # moderators, sensitivity, small-study tests (evigrade.pipeline.robustness)
                 from ..report.robustness import robustness_lines
 
                 for rl in robustness_lines(rob.to_dict()):
@@ -210,6 +215,10 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
     if hidden:
         con.print()
         con.print(f"({hidden} outcome/time point/comparison cells have neither a numeric estimate nor a narrative result; see --json)")
+
+
+def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+    from rich.markup import escape
 
     s = summary.safety
     con.print()
@@ -255,22 +264,22 @@ def render_text(summary: Any, *, color: bool = True, width: int = 120, all_findi
         con.print(f"  Case reports ({len(s.case_reports)}):")
         for c in s.case_reports:
             con.print(f"      {escape(str(c['source_id']))} [{escape(str(c['safety_id']))}]: {escape(str(c['event']))}")
-    if getattr(s, "rating", None) is not None:
-        r = s.rating
-        txt = next((getattr(r, k, None) or (r.get(k) if isinstance(r, dict) else None)
-                    for k in ("sentence", "statement") if getattr(r, k, None) or (isinstance(r, dict) and r.get(k))), None)
-        if txt:
-            con.print(f"  {escape(str(txt))}")
+    if graded is not None and graded.safety_rating is not None and graded.safety_rating.sentence:
+        con.print(f"  {escape(graded.safety_rating.sentence)}")
+
+
+def _print_mechanisms(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+    from rich.markup import escape
 
     con.print()
     con.print("[bold underline]Mechanisms[/bold underline]")
     if not summary.mechanisms:
         con.print("  No mechanism claims in this pack.")
-    for m in summary.mechanisms:
+    labels = graded.mechanism_labels if graded is not None else (None,) * len(summary.mechanisms)
+    for m, label in zip(summary.mechanisms, labels):
         sup = m.strongest_support.replace("_", " ") if m.strongest_support else "none (theory or no supporting study)"
-        lab = f" — {m.label}" if m.label else ""
+        lab = f" — {label}" if label else ""
         con.print(escape(f"  {m.claim}: strongest support {sup} ({m.supporting} supporting, {m.not_supporting} against/critical){lab}"))
-    return buf.getvalue()
 
 
 def register(app: typer.Typer) -> None:

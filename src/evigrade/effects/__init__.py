@@ -6,6 +6,16 @@
 from __future__ import annotations
 
 from .escalc import MEASURE_COLUMNS, MEASURES, cmicalc, compute, escalc
+from .measures import (
+    BINARY_MEASURES,
+    MEASURE_REGISTRY,
+    TWO_BY_TWO_MEASURES,
+    Measure,
+    is_ratio,
+    measure_info,
+    measure_label,
+    null_value,
+)
 from .table import EffectTable
 from .transforms import (
     RATIO_MEASURES,
@@ -24,6 +34,14 @@ __all__ = [
     "MEASURES",
     "MEASURE_COLUMNS",
     "RATIO_MEASURES",
+    "BINARY_MEASURES",
+    "TWO_BY_TWO_MEASURES",
+    "MEASURE_REGISTRY",
+    "Measure",
+    "measure_info",
+    "is_ratio",
+    "measure_label",
+    "null_value",
     "back_transform",
     "transform_pft",
     "transform_pft_back",

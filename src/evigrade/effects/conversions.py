@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
+from .._format import fmt_sig
 from .._validate import check_level
 from ..errors import InputError
 from ..results import jsonable
@@ -171,7 +172,7 @@ def mean_sd_from_median(median: float, n: float, *, q1: float | None = None, q3:
     present = [(k, float(v)) for k, v in order if v is not None]
     for (k1, v1), (k2, v2) in zip(present, present[1:]):
         if v1 > v2:
-            raise InputError(f"{k1} must not exceed {k2}={v2:g}", column=k1, value=v1 if not v1.is_integer() else int(v1),
+            raise InputError(f"{k1} must not exceed {k2}={fmt_sig(v2)}", column=k1, value=v1 if not v1.is_integer() else int(v1),
                              fix="check the order min <= q1 <= median <= q3 <= max")
     if has_range and float(max) <= float(min):
         raise InputError("max must be above min (a zero range gives no SD)", column="max", value=max,

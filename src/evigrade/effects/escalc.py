@@ -22,9 +22,12 @@ import numpy as np
 from scipy.special import gammaln
 from scipy.stats import norm
 
+from .._format import fmt_fixed, fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note
+from .measures import TWO_BY_TWO_MEASURES, is_ratio
 from .table import EffectTable
 
 __all__ = ["escalc", "compute", "MEASURES", "MEASURE_COLUMNS", "RAW_COLUMNS", "GENERIC_COLUMNS", "cmicalc"]
@@ -76,7 +79,7 @@ GENERIC_COLUMNS = ("yi", "vi", "sei", "ci_low", "ci_high", "ni")
 def _has_raw(measure: str, present) -> bool:
     """Are the raw-data columns of ``measure`` all present (2x2: ai, ci and bi|n1i, di|n2i)?"""
     present = set(present)
-    if measure in ("OR", "RR", "RD"):
+    if measure in TWO_BY_TWO_MEASURES:
         return {"ai", "ci"} <= present and bool({"bi", "n1i"} & present) and bool({"di", "n2i"} & present)
     return bool(RAW_COLUMNS.get(measure)) and set(RAW_COLUMNS[measure]) <= present
 
@@ -199,7 +202,7 @@ def compute(
     vtype = check_choice("vtype", vtype, allowed_vt)
     level = check_level(ci_level)
     scale = check_choice("scale", scale, ("analysis", "ratio"))
-    if scale == "ratio" and measure not in ("OR", "RR", "ROM", "GEN"):
+    if scale == "ratio" and not (is_ratio(measure) or measure == "GEN"):
         raise SpecError(f"scale='ratio' applies to ratio measures (OR, RR, ROM, GEN), not measure={measure!r}")
     if drop00 is not None and not isinstance(drop00, (bool, np.bool_)):
         raise SpecError(f"drop00={drop00!r} must be True, False or None")
@@ -256,7 +259,7 @@ def compute(
         return _generic(measure, cols, ctx, level, scale)
     if measure in ("MD", "SMD", "ROM"):
         return _continuous(measure, cols, ctx, vtype)
-    if measure in ("OR", "RR", "RD"):
+    if measure in TWO_BY_TWO_MEASURES:
         return _binary(measure, cols, ctx, add, to, drop00, vtype)
     if measure in ("PR", "PLO", "PFT"):
         return _proportion(measure, cols, ctx, add, to, vtype)
@@ -418,7 +421,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
         for i in np.flatnonzero(id00):
             what = "no events" if ai[i] == 0 else "only events"
-            notes.append(Note("double_zero_excluded",
+            notes.append(Note(NoteCode.DOUBLE_ZERO_EXCLUDED,
                               f"Study {labels[i]} excluded from the {measure}: {what} in both groups "
                               f"(double-zero study carries no information on the {measure}; drop00=True)",
                               study=labels[i]))
@@ -432,7 +435,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     elif measure in ("OR", "RR"):
         for i in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
             what = "no events" if ai[i] == 0 else "only events"
-            notes.append(Note("double_zero_kept",
+            notes.append(Note(NoteCode.DOUBLE_ZERO_KEPT,
                               f"Study {labels[i]} kept although it has {what} in both groups (drop00=False, "
                               f"metafor's default); with the zero-cell correction its {measure} is near 1 and "
                               f"pulls the estimate towards no effect", study=labels[i]))
@@ -454,8 +457,8 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     if corrected.any():
         for i in np.flatnonzero(corrected):
             why = "a zero cell" if id0[i] else f"to='{to}'"
-            notes.append(Note("zero_cell_correction",
-                              f"Added {add:g} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={add:g}, to='{to}')",
+            notes.append(Note(NoteCode.ZERO_CELL_CORRECTION,
+                              f"Added {fmt_sig(add)} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={fmt_sig(add)}, to='{to}')",
                               study=labels[i]))
     m1, m2 = a + b, c + d
     p1, p2 = a / m1, c / m2
@@ -519,9 +522,9 @@ def _proportion(measure, cols, ctx, add, to, vtype) -> EffectTable:
     x = np.where(corrected, x + add, x)
     m = np.where(corrected, m + add, m)
     notes = [
-        Note("zero_cell_correction",
-             f"Added {add:g} to the events and non-events of study {labels[i]} "
-             f"({'0 or all events' if id0[i] else f'to={to!r}'}; metafor add={add:g}, to='{to}')", study=labels[i])
+        Note(NoteCode.ZERO_CELL_CORRECTION,
+             f"Added {fmt_sig(add)} to the events and non-events of study {labels[i]} "
+             f"({'0 or all events' if id0[i] else f'to={to!r}'}; metafor add={fmt_sig(add)}, to='{to}')", study=labels[i])
         for i in np.flatnonzero(corrected)
     ]
     n = x + m
@@ -614,7 +617,7 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
         raise ctx.error(i, "sei", "a standard error must be > 0", sei_in[i], "check the value")
     i = _first(both_ci & (lo >= hi))
     if i is not None:
-        raise ctx.error(i, "ci_low", f"the lower CI bound must be below the upper bound ci_high={hi[i]:g}",
+        raise ctx.error(i, "ci_low", f"the lower CI bound must be below the upper bound ci_high={fmt_sig(hi[i])}",
                         lo[i], "swap or correct the bounds")
     i = _first(~(has_vi | has_se | has_ci))
     if i is not None:
@@ -627,9 +630,9 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
     if i is not None:
         raise ctx.error(i, "yi", "is missing", "", "enter the effect size yi or remove the study", has_value=True)
     notes: list[Note] = []
-    base = f"vi from the {level * 100:g}% CI: ((ci_high - ci_low) / (2 x {z:.6f}))^2"
+    base = f"vi from the {fmt_sig(level * 100)}% CI: ((ci_high - ci_low) / (2 x {fmt_fixed(z, 6)}))^2"
     for i in np.flatnonzero(has_ci):
-        notes.append(Note("se_from_ci", base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
+        notes.append(Note(NoteCode.SE_FROM_CI, base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
     n = cols.get("ni")
     if n is not None:
         i = _first(np.isfinite(n) & (n <= 0))
@@ -637,6 +640,6 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
             raise ctx.error(i, "ni", "a sample size must be > 0", n[i], "enter the study's total sample size")
     inputs = {kk: cols[kk] for kk in ("yi", "vi", "sei", "ci_low", "ci_high", "ni") if kk in cols}
     if scale == "ratio":
-        notes.insert(0, Note("ratio_scale", "yi and CI bounds were given as ratios and analysed on the log scale"))
+        notes.insert(0, Note(NoteCode.RATIO_SCALE, "yi and CI bounds were given as ratios and analysed on the log scale"))
     return EffectTable(measure, yi, vi, tuple(ctx.labels), n=None if n is None else n.astype(float),
                        notes=tuple(notes), inputs=inputs)

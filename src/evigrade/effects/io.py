@@ -28,8 +28,10 @@ import numpy as np
 from .._csvtext import CsvText, read_csv_rows
 from .._validate import check_choice
 from ..errors import InputError
+from ..notes import NoteCode
 from ..results import Note
 from .escalc import GENERIC_COLUMNS, MEASURES, RAW_COLUMNS, _has_raw, compute
+from .measures import TWO_BY_TWO_MEASURES
 from .table import EffectTable
 
 __all__ = ["read_studies_csv", "read_table_csv", "NUMERIC_COLUMNS"]
@@ -130,7 +132,7 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
             needed.append("vi (or sei, or ci_low and ci_high)")
     else:
         needed = [c for c in raw_cols if c not in present and c not in ("bi", "di", "n1i", "n2i")]
-        if measure in ("OR", "RR", "RD"):
+        if measure in TWO_BY_TWO_MEASURES:
             for alt in (("bi", "n1i"), ("di", "n2i")):
                 if not set(alt) & present:
                     needed.append(f"{alt[0]} (or {alt[1]})")
@@ -157,14 +159,14 @@ def _file_notes(name: str, header: list[str], used: set[str], parsed: CsvText) -
     notes: list[Note] = []
     base = os.path.basename(name)
     if parsed.delimiter != ",":
-        notes.append(Note("csv_delimiter", f"{base} was read as {parsed.delimiter_name}-delimited text."))
+        notes.append(Note(NoteCode.CSV_DELIMITER, f"{base} was read as {parsed.delimiter_name}-delimited text."))
     if parsed.blank_rows:
         rows = ", ".join(str(r) for r in parsed.blank_rows[:10]) + (" ..." if len(parsed.blank_rows) > 10 else "")
-        notes.append(Note("blank_rows_skipped", f"{base}: blank row{'s' if len(parsed.blank_rows) > 1 else ''} "
+        notes.append(Note(NoteCode.BLANK_ROWS_SKIPPED, f"{base}: blank row{'s' if len(parsed.blank_rows) > 1 else ''} "
                                                 f"{rows} skipped (no study data)."))
     unused = [h for h in header if h and h not in used]
     if unused:
-        notes.append(Note("columns_not_used", f"{base}: column{'s' if len(unused) > 1 else ''} not used to compute "
+        notes.append(Note(NoteCode.COLUMNS_NOT_USED, f"{base}: column{'s' if len(unused) > 1 else ''} not used to compute "
                                               f"the effect sizes: {', '.join(unused)}."))
     return tuple(notes)
 

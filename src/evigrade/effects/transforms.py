@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .measures import RATIO_MEASURES, measure_info
+
 __all__ = [
     "transform_pft",
     "transform_pft_back",
@@ -11,10 +13,6 @@ __all__ = [
     "back_transform",
     "RATIO_MEASURES",
 ]
-
-#: Measures analysed on the log scale and reported as ratios.
-RATIO_MEASURES = frozenset({"OR", "RR", "ROM"})
-
 
 def transform_pft(p, ni):
     """Freeman-Tukey double arcsine of a proportion ``p`` with sample size ``ni`` (metafor ``transf.pft``)."""
@@ -61,18 +59,20 @@ def transform_zcor_back(yi):
 def back_transform(measure: str, values, ni=None):
     """Values on ``measure``'s analysis scale -> the reporting scale.
 
-    OR/RR/ROM -> exp; PLO -> inverse logit; PFT -> inverse double arcsine with the harmonic mean of
-    ``ni``; ZCOR -> tanh; everything else is returned unchanged (MD, SMD, RD, PR, GEN).
+    As the measures registry says: ratio measures (OR, RR, ROM, HR, ...) -> exp; PLO -> inverse
+    logit; PFT -> inverse double arcsine with the harmonic mean of ``ni``; ZCOR -> tanh; everything
+    else is returned unchanged (MD, SMD, RD, PR, GEN, and measures the registry does not know).
     """
-    m = measure.upper()
-    if m in RATIO_MEASURES:
+    info = measure_info(measure)
+    how = info.back_transform if info is not None else "identity"
+    if how == "exp":
         out = np.exp(np.asarray(values, dtype=float))
         return out if out.ndim else float(out)
-    if m == "PLO":
+    if how == "ilogit":
         return transform_plo_back(values)
-    if m == "ZCOR":
+    if how == "tanh":
         return transform_zcor_back(values)
-    if m == "PFT":
+    if how == "ipft":
         if ni is None:
             from ..errors import SpecError
 

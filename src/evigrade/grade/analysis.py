@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from .._validate import check_choice
 from ..errors import InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
@@ -109,7 +110,7 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
             else:
                 rob_items.append(StudyRoB(label, w, normalize_rob(val)))
     else:
-        notes.append(Note("rob_not_given", "No risk-of-bias judgements were given; risk of bias is not assessable "
+        notes.append(Note(NoteCode.ROB_NOT_GIVEN, "No risk-of-bias judgements were given; risk of bias is not assessable "
                                            "and the evidence is rated down one level as a precaution."))
     p, test = small_study_test(result, config)
     inp = GradeInput(

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._validate import check_positive
+from ..effects.measures import RATIO_MEASURES
 from ..errors import SpecError
 from ..results import jsonable
 
 __all__ = ["GradeConfig", "DefaultMID", "RATIO_MEASURES", "DEFAULT_MIDS"]
 
-#: Measures whose estimates are ratios (reported on the ratio scale, judged on the log scale).
-RATIO_MEASURES = frozenset({"RR", "OR", "HR", "IRR", "ROM", "PETO", "MH_RR", "MH_OR"})
+# RATIO_MEASURES (measures reported on the ratio scale, judged on the log scale) is the measures
+# registry's set, re-exported here for ``grade.RATIO_MEASURES``.
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .._access import get as _g
 from ..results import jsonable
 from .model import LEVELS, level_number
 
@@ -221,7 +222,7 @@ def _verdict_counts(items: Sequence[FindingSummaryItem]) -> dict[str, int]:
 def _verdict_sentence(counts: dict[str, int], intervention: str) -> str:
     parts = []
     order = (("favours", f"favour{{s}} {intervention}"), ("little or no difference", "show{s} little or no difference"),
-             ("inconclusive", "{are} inconclusive"), ("harms", f"favour{{s}} the comparator"),
+             ("inconclusive", "{are} inconclusive"), ("harms", "favour{s} the comparator"),
              ("very uncertain", "{are} very uncertain"))
     for key, tmpl in order:
         n = counts.get(key, 0)
@@ -419,12 +420,6 @@ class SafetyRating:
         d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
         d["case_reports"] = list(self.case_reports)
         return jsonable(d)
-
-
-def _g(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _per(x: float | None, like: float | None = None) -> str:

@@ -4,9 +4,9 @@
   already carries: MID, reference instrument, per-study RoB and weights, indirectness judgements,
   the reviews' own ratings) into a :class:`GradeInput`.
 * :func:`grade_finding` rates it and returns a :class:`FindingGrade` (rating, magnitude, statement).
-* :func:`apply` returns a copy of a ``Summary`` whose findings carry ``certainty``, ``downgrades``,
-  ``statement`` and ``grade``, whose ``families`` list the family summaries, comparison contrasts
-  and the SoF table, whose mechanisms carry ``label`` and whose safety carries ``rating``.
+* :func:`grade_summary` rates every finding of a ``Summary`` and returns a :class:`GradeReport`
+  (family summaries, comparison contrasts, key messages, conclusion, safety rating, SoF table);
+  ``evigrade.pipeline.grade_summary`` wraps it into a frozen ``GradedSummary``.
 
 Decisions made here (documented because they change ratings):
 
@@ -19,11 +19,11 @@ Decisions made here (documented because they change ratings):
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
+from .._access import finite_float as _num, get as _g
 from ..results import Note, jsonable
 from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
@@ -37,30 +37,17 @@ from .families import (
     safety_rating,
 )
 from .magnitude import Magnitude, magnitude
-from .model import CertaintyRating, GradeInput, Override, StudyRoB, normalize_rob
+from .model import CertaintyRating, GradeInput, Override, RobJudgement, StudyRoB, normalize_rob
 from .sof import SoFRow, sof_row, sof_table
+
+if TYPE_CHECKING:
+    from ..pipeline import GradedSummary
 
 __all__ = ["FindingGrade", "GradeReport", "KeyMessage", "key_messages", "effect_text", "finding_source", "grade_input_from_finding", "grade_finding", "grade_review_row",
            "grade_summary", "apply",
            "intervention_name"]
 
 _INDIRECT_ORDER = {"none": 0, "serious": 1, "very_serious": 2}
-
-
-def _g(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +164,7 @@ def _rob(finding: Any, notes: list[Note]) -> tuple[StudyRoB, ...]:
                                                      "counted as unknown.", study=_g(t, "study_id")))
             j = None
         pedro = _num(_g(t, "pedro"))
-        out.append(StudyRoB(str(_g(t, "study_id", "?")), w, j, pedro))
+        out.append(StudyRoB(str(_g(t, "study_id", "?")), w, cast("RobJudgement | None", j), pedro))
     return tuple(out)
 
 
@@ -186,7 +173,7 @@ def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | Non
     meta = _g(finding, "meta")
     if meta is None or k is None or k < 10:
         return None, None
-    ss = _g(_g(finding, "robustness"), "small_study")  # evigrade.packs.robustness: Egger / Peters by outcome type
+    ss = _g(_g(finding, "robustness"), "small_study")  # evigrade.pipeline.robustness: Egger / Peters by outcome type
     if ss is not None and _g(ss, "assessable"):
         return _num(_g(ss, "pval")), _g(ss, "test")
     from .analysis import small_study_test
@@ -195,7 +182,7 @@ def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | Non
 
 
 def _subgroup_explanations(finding: Any) -> tuple[tuple[str, float], ...]:
-    """(moderator description, p) of the finding's subgroup/moderator tests below evigrade.packs.robustness.SUBGROUP_ALPHA."""
+    """(moderator description, p) of the finding's subgroup/moderator tests below evigrade.pipeline.robustness.SUBGROUP_ALPHA."""
     rob = _g(finding, "robustness")
     if rob is None:
         return ()
@@ -244,8 +231,9 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
         estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=_g(finding, "benefit", "lower") or "lower",
         k=k, n=int(participants) if participants is not None else None,
         i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
-        rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness=ind, indirectness_reason=ind_reason,
-        small_study_p=p, small_study_test=test, basis=basis if basis in ("trials", "review") else "trials",
+        rob=_rob(finding, notes), mid=mid, mid_source=mid_src, indirectness_reason=ind_reason,
+        indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", ind),  # a key of _INDIRECT_ORDER
+        small_study_p=p, small_study_test=test, basis="review" if basis == "review" else "trials",
         subgroup_explanations=_subgroup_explanations(finding),
         review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,
@@ -706,34 +694,12 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
 
 
 def apply(summary: Any, config: GradeConfig | None = None, *,
-          overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> Any:
-    """A copy of ``summary`` (a :class:`evigrade.packs.Summary`) with the GRADE fields filled:
+          overrides: Mapping[Any, tuple[Override, ...]] | None = None) -> GradedSummary:
+    """Kept for callers of the old API: ``evigrade.pipeline.grade_summary(summary, config)``, a new
+    :class:`evigrade.pipeline.GradedSummary` (``summary`` is not changed)."""
+    from ..pipeline import grade_summary as _graded  # lazy: the pipeline sits above grade
 
-    each finding's ``certainty``, ``downgrades`` (domain, levels, reason_code), ``statement`` and
-    ``grade`` (the full :class:`FindingGrade`); ``families`` (one FamilySummary per outcome family);
-    mechanisms' ``label``; safety's ``rating``.  The comparison-group contrasts, the SoF table and
-    the overall conclusion are ``grade_summary(summary).comparisons`` / ``.sof`` / ``.conclusion``.
-    """
-    report = grade_summary(summary, config, overrides=overrides)
-    new_findings = []
-    for f, g in zip(summary.findings, report.findings):
-        if g is None:
-            new_findings.append(f)
-            continue
-        new_findings.append(dataclasses.replace(
-            f, certainty=g.certainty, downgrades=tuple(dict(d) for d in g.downgrades), statement=g.statement, grade=g))
-    mechs = tuple(dataclasses.replace(m, label=mechanism_label(_g(m, "evidence", ()) or ())) for m in summary.mechanisms)
-    safety = summary.safety
-    if safety is not None:
-        safety = dataclasses.replace(safety, rating=report.safety)
-    extra = {}
-    names = {f.name for f in dataclasses.fields(summary)}
-    for k, v in (("conclusion", report.conclusion), ("comparisons", tuple(report.comparisons)),
-                 ("key_messages", tuple(report.key_messages))):
-        if k in names:
-            extra[k] = v
-    return dataclasses.replace(summary, findings=tuple(new_findings), mechanisms=mechs, safety=safety,
-                               families=tuple(report.families), **extra)
+    return _graded(summary, config, overrides=overrides)
 
 
 def to_jsonable(obj: Any) -> Any:  # pragma: no cover - convenience for callers

@@ -8,9 +8,14 @@ important benefit), ``0`` (no effect) and ``t_harm < 0`` (the smallest important
 from __future__ import annotations
 
 import math
+import re
 from statistics import NormalDist
 from typing import Any
 
+from .._format import fmt_fixed, fmt_pct, fmt_sig
+from ..effects.measures import BINARY_MEASURES, is_ratio
+from ..notes import NoteCode
+from ..results import Note
 from .config import GradeConfig
 from .model import DomainJudgement, GradeInput, StudyRoB
 
@@ -23,6 +28,8 @@ __all__ = [
     "large_effect",
     "dose_response",
     "resolve_mid",
+    "outcome_mid",
+    "mid_unit_compatible",
     "benefit_scale",
     "thresholds",
     "optimal_information_size",
@@ -30,21 +37,11 @@ __all__ = [
     "rob_judgement",
 ]
 
-BINARY_MEASURES = frozenset({"RR", "OR", "RD", "PETO", "MH_RR", "MH_OR", "HR", "IRR"})
+# BINARY_MEASURES (measures of events: OIS in events, Peters' test) comes from the measures registry.
 
 
 def concern_for(levels: int) -> str:
     return {0: "none", -1: "serious", -2: "very_serious", -3: "extremely_serious"}[levels]
-
-
-def _fmt(x: float | None, nd: int = 2) -> str:
-    if x is None:
-        return "not available"
-    return f"{x:.{nd}f}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 # ----------------------------------------------------------------------------------------- scales
@@ -63,6 +60,68 @@ def resolve_mid(inp: GradeInput, config: GradeConfig) -> tuple[float | None, str
     if d is None:
         return None, None, False
     return d.value, d.source, True
+
+
+_MID_SYNONYMS = {"NRS": "NPRS", "NPRS": "NPRS", "VAS": "VAS", "NDI": "NDI"}
+
+
+def _mid_tokens(text: str) -> set[str]:
+    return {_MID_SYNONYMS.get(t, t) for t in re.findall(r"[A-Za-z]+", text.upper())}
+
+
+def mid_unit_compatible(unit: str, mid_unit: str) -> bool:
+    """True when the finding's unit names the MID's instrument (the first word of ``mid_unit``,
+    e.g. 'NPRS' in 'NPRS points (0-10)'; NRS counts as NPRS).  A bare 'points' is not enough:
+    the MID applies to one instrument and scale only."""
+    if not unit.strip() or not mid_unit.strip():
+        return False
+    first = _mid_tokens(mid_unit.split()[0])
+    return bool(first) and first <= _mid_tokens(unit)
+
+
+def outcome_mid(
+    measure: str,
+    mid: float | None,
+    *,
+    source: str | None = None,
+    unit: str = "",
+    mid_unit: str = "",
+    reference_sd: float | None = None,
+    reference_sd_source: str = "",
+    config: GradeConfig | None = None,
+) -> tuple[float | None, str | None, tuple[Note, ...]]:
+    """The outcome's MID (natural units, from the pack) as it applies to a finding in ``measure``.
+
+    Returns (mid, source, notes); a None mid means "use the config default for the measure"
+    (:func:`resolve_mid` then supplies it).  An SMD gets the MID divided by the reference SD; a
+    MID in another instrument's units, or any natural-unit MID for a ratio measure, is not used,
+    and a Note says so (nothing is dropped silently).
+    """
+    if mid is None:
+        return None, None, ()
+    src = source or None
+    if measure == "SMD":
+        sd = reference_sd
+        if sd and sd > 0:
+            note = Note(NoteCode.MID_FROM_REFERENCE_SD,
+                        f"MID {fmt_sig(mid)} {mid_unit or ''} expressed as an SMD by dividing by the "
+                        f"reference SD {fmt_sig(sd)} ({reference_sd_source}): {fmt_fixed(mid / sd, 3)}.")
+            return mid / sd, f"{src or 'outcome MID'}; divided by reference SD {fmt_sig(sd)} ({reference_sd_source})", (note,)
+        return None, None, (Note(NoteCode.MID_UNITS_DIFFER, "The outcome's MID is in natural units but the finding is an SMD "
+                                                     "and no reference SD is given; the SMD default MID is used."),)
+    if is_ratio(measure):
+        d = (config or GradeConfig()).default_mid(measure)
+        then = (f"the default relative MID for {measure} ({fmt_sig(d.value)}, i.e. {fmt_sig(100 * d.value)}%) is used instead"
+                if d is not None else "no MID is used, so imprecision is judged against no effect")
+        return None, None, (Note(NoteCode.MID_NOT_FOR_RATIO,
+                                 f"The outcome's MID ({fmt_sig(mid)} {mid_unit}".rstrip() + f") is in natural units and does "
+                                 f"not apply to a ratio measure ({measure}); {then}."),)
+    if not mid_unit_compatible(unit, mid_unit):
+        return None, None, (Note(NoteCode.MID_UNITS_DIFFER,
+                                 f"The outcome's MID ({fmt_sig(mid)} {mid_unit}) applies to another instrument or scale than "
+                                 f"this finding ({unit or 'unit not stated'}); no MID is used, so imprecision is judged "
+                                 "against no effect and the size of the effect is not classified."),)
+    return mid, src, ()
 
 
 def thresholds(inp: GradeInput, config: GradeConfig) -> tuple[float, float] | None:
@@ -124,11 +183,11 @@ def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     if shares["high"] >= config.rob_very_serious_share:
         return DomainJudgement(
             "risk_of_bias", "very_serious", -2, "rob_very_serious",
-            f"Studies at high risk of bias carry {_pct(shares['high'])} of the weight "
-            f"(threshold {_pct(config.rob_very_serious_share)}).", numbers)
+            f"Studies at high risk of bias carry {fmt_pct(shares['high'], 0)} of the weight "
+            f"(threshold {fmt_pct(config.rob_very_serious_share, 0)}).", numbers)
     if shares["unknown"] > config.rob_unknown_share:
         why = ("No per-study risk-of-bias judgements were available" if not studies else
-               f"Risk of bias is unknown for studies carrying {_pct(shares['unknown'])} of the weight")
+               f"Risk of bias is unknown for studies carrying {fmt_pct(shares['unknown'], 0)} of the weight")
         return DomainJudgement(
             "risk_of_bias", "not_assessable", -1, "rob_unknown",
             f"{why}; risk of bias cannot be assessed, so the evidence is rated down one level as a precaution.",
@@ -136,11 +195,11 @@ def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     if concern_share >= config.rob_serious_share:
         return DomainJudgement(
             "risk_of_bias", "serious", -1, "rob_serious",
-            f"Studies with some concerns or high risk of bias (or unknown risk) carry {_pct(concern_share)} "
-            f"of the weight (threshold {_pct(config.rob_serious_share)}).", numbers)
+            f"Studies with some concerns or high risk of bias (or unknown risk) carry {fmt_pct(concern_share, 0)} "
+            f"of the weight (threshold {fmt_pct(config.rob_serious_share, 0)}).", numbers)
     return DomainJudgement(
         "risk_of_bias", "none", 0, "rob_low",
-        f"Studies at low risk of bias carry {_pct(shares['low'])} of the weight.", numbers)
+        f"Studies at low risk of bias carry {fmt_pct(shares['low'], 0)} of the weight.", numbers)
 
 
 # --------------------------------------------------------------------------------- inconsistency
@@ -155,7 +214,7 @@ def inconsistency(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
         return j
     import dataclasses
 
-    parts = "; ".join(f"{d}: p = {pv:.3f}" for d, pv in inp.subgroup_explanations)
+    parts = "; ".join(f"{d}: p = {fmt_fixed(pv, 3)}" for d, pv in inp.subgroup_explanations)
     text = (f" Possible explanation (exploratory, not used to change the rating): subgroup or moderator tests "
             f"suggest differences by {parts}.")
     numbers = {**j.numbers, "subgroup_explanations": [{"moderator": d, "p": pv} for d, pv in inp.subgroup_explanations]}
@@ -188,14 +247,14 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
             "inconsistency", "not_assessable", 0, "inconsistency_unknown",
             "Heterogeneity statistics (I², tau²) are not available, so inconsistency could not be assessed; "
             "the rating may overstate certainty if the studies disagree.", numbers)
-    i2 = _pct(inp.i2)
+    i2 = fmt_pct(inp.i2, 0)
     if inp.i2 < config.i2_serious:
         return DomainJudgement("inconsistency", "none", 0, "inconsistency_low",
-                               f"I² = {i2} is below {_pct(config.i2_serious)}.", numbers)
+                               f"I² = {i2} is below {fmt_pct(config.i2_serious, 0)}.", numbers)
     if both_sides is None and pi_crosses is None:
         return DomainJudgement(
             "inconsistency", "serious", -1, "inconsistency_i2_only",
-            f"I² = {i2} (at least {_pct(config.i2_serious)}); the direction of the individual study "
+            f"I² = {i2} (at least {fmt_pct(config.i2_serious, 0)}); the direction of the individual study "
             "estimates is not known, so the heterogeneity is assumed to matter.", numbers)
     signals = [s for s, on in (("study estimates fall on both sides of no effect", both_sides),
                                ("the prediction interval includes no effect", pi_crosses)) if on]
@@ -207,10 +266,10 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
     if inp.i2 >= config.i2_very_serious and both_sides and pi_crosses:
         return DomainJudgement(
             "inconsistency", "very_serious", -2, "inconsistency_very_serious",
-            f"I² = {i2} (at least {_pct(config.i2_very_serious)}) and " + " and ".join(signals) + ".", numbers)
+            f"I² = {i2} (at least {fmt_pct(config.i2_very_serious, 0)}) and " + " and ".join(signals) + ".", numbers)
     return DomainJudgement(
         "inconsistency", "serious", -1, "inconsistency_serious",
-        f"I² = {i2} (at least {_pct(config.i2_serious)}) and " + " and ".join(signals) + ".", numbers)
+        f"I² = {i2} (at least {fmt_pct(config.i2_serious, 0)}) and " + " and ".join(signals) + ".", numbers)
 
 
 # ---------------------------------------------------------------------------------- indirectness
@@ -274,7 +333,7 @@ def _ois_levels(inp: GradeInput, config: GradeConfig, numbers: dict[str, Any]) -
     if have < config.ois_far_below * ois:
         return -2, "imprecision_ois_far_below", (
             f"{have} {what} are far below the optimal information size ({ois}; less than "
-            f"{_pct(config.ois_far_below)} of it)")
+            f"{fmt_pct(config.ois_far_below, 0)} of it)")
     return -1, "imprecision_ois_not_met", f"{have} {what} are fewer than the optimal information size ({ois})"
 
 
@@ -295,7 +354,7 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
                                "estimate": inp.estimate, "ci_low": inp.ci_low, "ci_high": inp.ci_high,
                                "n": inp.n, "events": inp.events}
     th = thresholds(inp, config)
-    ci_txt = f"{_fmt(inp.ci_low)} to {_fmt(inp.ci_high)}"
+    ci_txt = f"{fmt_fixed(inp.ci_low)} to {fmt_fixed(inp.ci_high)}"
     if th is None:
         crossed: list[str] = ["no effect"] if lo < 0 < hi else []
         target = "any effect"
@@ -320,7 +379,7 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
         ci_levels = -len(crossed)
         ci_code = ("imprecision_none", "imprecision_crosses_one", "imprecision_crosses_two",
                    "imprecision_crosses_three")[len(crossed)]
-        src = f"default MID {mid:g} ({mid_source})" if is_default else f"MID {mid:g}" + (f" ({mid_source})" if mid_source else "")
+        src = f"default MID {fmt_sig(mid)} ({mid_source})" if is_default else f"MID {fmt_sig(mid)}" + (f" ({mid_source})" if mid_source else "")
         ci_text = (f"The point estimate suggests {target}; against the {src} the 95% CI ({ci_txt}) "
                    + (f"crosses {len(crossed)} threshold{'s' if len(crossed) > 1 else ''} ({', '.join(crossed)})"
                       if crossed else "crosses no threshold"))
@@ -362,11 +421,11 @@ def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     if inp.small_study_p < config.pub_bias_alpha:
         return DomainJudgement(
             "publication_bias", "serious", -1, "publication_bias_suspected",
-            f"{test_poss} test for small-study effects: p = {inp.small_study_p:.3f} (< {config.pub_bias_alpha:g}).",
+            f"{test_poss} test for small-study effects: p = {fmt_fixed(inp.small_study_p, 3)} (< {fmt_sig(config.pub_bias_alpha)}).",
             numbers)
     return DomainJudgement(
         "publication_bias", "none", 0, "publication_bias_none",
-        f"{test_poss} test for small-study effects: p = {inp.small_study_p:.3f} (>= {config.pub_bias_alpha:g}).",
+        f"{test_poss} test for small-study effects: p = {fmt_fixed(inp.small_study_p, 3)} (>= {fmt_sig(config.pub_bias_alpha)}).",
         numbers)
 
 
@@ -388,18 +447,18 @@ def large_effect(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> D
     up = 2 if r > config.very_large_effect_ratio else (1 if r > config.large_effect_ratio else 0)
     if up and rob_levels < 0:
         return DomainJudgement("large_effect", "none", 0, "large_effect_blocked",
-                               f"{inp.measure} {inp.estimate:.2f} would qualify as a large effect, but the "
+                               f"{inp.measure} {fmt_fixed(inp.estimate)} would qualify as a large effect, but the "
                                "evidence was rated down for risk of bias.", numbers)
     if up == 2:
         return DomainJudgement("large_effect", "upgrade", 2, "very_large_effect",
-                               f"{inp.measure} {inp.estimate:.2f}: very large effect (beyond "
-                               f"{config.very_large_effect_ratio:g} or 1/{config.very_large_effect_ratio:g}).", numbers)
+                               f"{inp.measure} {fmt_fixed(inp.estimate)}: very large effect (beyond "
+                               f"{fmt_sig(config.very_large_effect_ratio)} or 1/{fmt_sig(config.very_large_effect_ratio)}).", numbers)
     if up == 1:
         return DomainJudgement("large_effect", "upgrade", 1, "large_effect",
-                               f"{inp.measure} {inp.estimate:.2f}: large effect (beyond "
-                               f"{config.large_effect_ratio:g} or 1/{config.large_effect_ratio:g}).", numbers)
+                               f"{inp.measure} {fmt_fixed(inp.estimate)}: large effect (beyond "
+                               f"{fmt_sig(config.large_effect_ratio)} or 1/{fmt_sig(config.large_effect_ratio)}).", numbers)
     return DomainJudgement("large_effect", "none", 0, "large_effect_none",
-                           f"{inp.measure} {inp.estimate:.2f} is not a large effect.", numbers)
+                           f"{inp.measure} {fmt_fixed(inp.estimate)} is not a large effect.", numbers)
 
 
 def dose_response(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> DomainJudgement:

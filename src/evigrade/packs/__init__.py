@@ -1,4 +1,5 @@
-"""Evidence packs: the pack format, loader/validator, and ``summarize`` (pack -> Summary)."""
+"""Evidence packs: the pack format, the loader and the validator (and the frozen Summary types the
+pipeline builds from a pack).  ``evigrade.pipeline`` owns the chain pack -> findings -> graded summary."""
 from __future__ import annotations
 
 from .loader import bundled_pack_path, load_pack, validate_pack
@@ -31,9 +32,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # lazy: summarize pulls in the statistics core
-    if name == "summarize":
-        from .analysis import summarize
+def summarize(
+    pack: Pack | str | None = None,
+    *,
+    method: str = "REML",
+    test: str = "knha",
+    level: float = 95,
+    safety_measure: str = "PLO",
+) -> Summary:
+    """Kept for callers of the old API: ``evigrade.pipeline.build_findings(load_pack(pack), FindingsSpec.make(...))``
+    (ungraded; ``evigrade.pipeline.run`` also rates the findings)."""
+    from ..pipeline import FindingsSpec, build_findings  # lazy: the pipeline sits above packs and pulls in stats
 
-        return summarize
-    raise AttributeError(name)
+    p = pack if isinstance(pack, Pack) else load_pack(pack)
+    return build_findings(p, FindingsSpec.make(method=method, test=test, level=level, safety_measure=safety_measure))

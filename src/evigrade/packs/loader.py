@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .._csvtext import read_csv_rows, read_csv_text
+from .._format import fmt_sig
+from ..effects.measures import RATIO_MEASURES
 from ..errors import InputError, PackError
 from .schema import (
     BENEFIT_DIRECTIONS,
@@ -147,8 +149,8 @@ class _Row:
             self.err(column, "must be >= 0", raw, fix=f"check {column}; counts cannot be negative")
             return None
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            rng = f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else \
-                (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+            rng = f"between {fmt_sig(lo)} and {fmt_sig(hi)}" if lo is not None and hi is not None else \
+                (f">= {fmt_sig(lo)}" if lo is not None else f"<= {fmt_sig(hi)}")
             self.err(column, f"must be {rng}", raw, fix=f"check {column}")
             return None
         return int(v) if integer else v
@@ -512,7 +514,7 @@ def _check_ref(r: _Row, column: str, value: str, known: set[str] | None, what: s
 
 def _ci_check(r: _Row, est: float | None, lo: float | None, hi: float | None) -> None:
     if lo is not None and hi is not None and lo > hi:
-        r.err("ci_low", f"ci_low is greater than ci_high ({hi:g})", lo, fix="swap ci_low and ci_high, or check the source")
+        r.err("ci_low", f"ci_low is greater than ci_high ({fmt_sig(hi)})", lo, fix="swap ci_low and ci_high, or check the source")
     if (lo is None) != (hi is None):
         r.err("ci_high" if hi is None else "ci_low", "only one confidence limit is given", fix="give both ci_low and ci_high, or neither")
 
@@ -601,9 +603,9 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
         _ci_check(r, vals["estimate"], vals["ci_low"], vals["ci_high"])
         if vals["estimate"] is not None and vals["ci_low"] is not None and vals["ci_high"] is not None \
                 and not (vals["ci_low"] <= vals["estimate"] <= vals["ci_high"]):
-            r.err("estimate", f"estimate lies outside its CI [{vals['ci_low']:g}, {vals['ci_high']:g}]", vals["estimate"],
+            r.err("estimate", f"estimate lies outside its CI [{fmt_sig(vals['ci_low'])}, {fmt_sig(vals['ci_high'])}]", vals["estimate"],
                   fix="check the numbers against the source")
-        if measure in ("OR", "RR", "ROM"):
+        if measure in RATIO_MEASURES:  # of the pack measures: OR, RR, ROM
             for c in ("estimate", "ci_low", "ci_high"):
                 if vals[c] is not None and vals[c] <= 0:
                     r.err(c, f"a ratio ({measure}) must be > 0", vals[c], fix="give the ratio itself, not its logarithm")

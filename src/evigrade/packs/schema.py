@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..effects.measures import RATIO_MEASURES
 from ..results import ResultMixin, jsonable
 
 __all__ = [
@@ -67,7 +68,7 @@ BENEFIT_DIRECTIONS = ("lower", "higher")
 UNSPECIFIED_BUCKET = "unspecified"
 DATA_TYPES = ("arm_level", "effect", "p_value_only", "qualitative", "within_group")
 EFFECT_MEASURES = ("MD", "SMD", "OR", "RR", "RD", "ROM", "ES")  # ES = effect size of unstated type
-RATIO_MEASURES = ("OR", "RR", "ROM")
+# RATIO_MEASURES is the measures registry's set (of the pack measures: OR, RR, ROM), re-exported here.
 POOL_MEASURES = ("MD", "SMD")
 ORIENTATIONS = ("as_reported", "reversed", "unclear")
 REPORTED_AS = ("numeric", "range", "qualitative")

@@ -1,7 +1,8 @@
-"""Frozen result objects of :func:`evigrade.packs.summarize`.
+"""Frozen result objects of :func:`evigrade.pipeline.build_findings` (ungraded).
 
-``Summary.to_dict()`` is what ``evigrade summarize --json`` prints.  Its shape (stable; G and H
-read it, D fills the GRADE fields)::
+``Summary.to_dict()`` is what ``evigrade summarize --json --no-grade`` prints; the graded form,
+``evigrade.pipeline.GradedSummary.to_dict()`` (``summarize --json``), has the same shape with the
+GRADE keys filled::
 
     {
       "pack": {id, title, question, path},
@@ -9,10 +10,10 @@ read it, D fills the GRADE fields)::
       "findings": [Finding.to_dict(), ...],   # one per outcome x time point x comparison x population
       "safety": SafetySummary.to_dict(),
       "mechanisms": [MechanismClaim.to_dict(), ...],
-      "families": [...],                       # filled by evigrade.grade (D); [] until then
+      "families": [...],                       # GradedSummary: FamilySummary.to_dict(); [] ungraded
       "notes": [...],
-      "key_messages": [...],                   # filled by evigrade.grade.apply: KeyMessage.to_dict()
-      "conclusion": "...",                     # grade_summary(summary).conclusion ("" until graded)
+      "key_messages": [...],                   # GradedSummary: KeyMessage.to_dict(); [] ungraded
+      "conclusion": "...",                     # GradedSummary.conclusion ("" ungraded)
       "comparisons": [...]                     # ComparisonContrast.to_dict() per comparison kind
     }
 
@@ -31,15 +32,20 @@ meta = MetaResult.to_dict()); the trial rows used
 (``trials``), the rows that could not be pooled with the reason (``not_poolable``), the reviews'
 pooled results for the same question (``reviews``, one marked ``primary``; ``difference`` =
 ours minus theirs when both are on the same measure), the outcome's MID and reference instrument,
-indirectness judgements, per-study risk of bias, notes, and the GRADE fields certainty,
-downgrades, statement (None until ``evigrade.grade`` fills them).
+indirectness judgements, per-study risk of bias, notes, and the GRADE keys certainty,
+downgrades, statement, grade (None here; a ``GradedFinding`` fills them).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..results import Note, ResultMixin, jsonable
+
+if TYPE_CHECKING:
+    from ..pipeline.robustness import Robustness
+    from ..stats.results import MetaResult
+    from .schema import Pack
 
 __all__ = [
     "TrialEstimate",
@@ -163,7 +169,7 @@ class Finding:
     mid_unit: str = ""
     mid_source: str = ""
     reference: dict[str, Any] | None = None
-    meta: Any = None                # evigrade.stats MetaResult when basis == "trials" and k >= 2
+    meta: MetaResult | None = None  # when basis == "trials" and k >= 2
     trials: tuple[TrialEstimate, ...] = ()
     not_poolable: tuple[NotPoolable, ...] = ()
     reviews: tuple[ReviewEstimate, ...] = ()
@@ -172,17 +178,12 @@ class Finding:
     indirectness: tuple[dict[str, Any], ...] = ()
     population_broader: bool = False
     notes: tuple[Note, ...] = ()
-    # filled by evigrade.grade (engineer D); None until then
-    certainty: str | None = None
-    downgrades: tuple[Any, ...] | None = None
-    statement: str | None = None
-    grade: Any = None
     # results without numbers (review narratives, trial p-values/qualitative statements), never dropped
     narrative: tuple[dict[str, Any], ...] = ()
     reported_direction: str | None = None   # for findings without an estimate: what the narratives say
     effect_unit: str = ""                   # unit of estimate/ci (e.g. "proportion" for RD, "NPRS 0-10 points")
-    # evigrade.packs.robustness.Robustness (moderators, sensitivity, small-study tests) when pooled from >= 3 trials
-    robustness: Any = field(default=None, compare=False)
+    # moderators, sensitivity, small-study tests when pooled from >= 3 trials
+    robustness: Robustness | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -212,10 +213,7 @@ class Finding:
             "comparison_with_reviews": self.comparison_with_reviews,
             "indirectness": list(self.indirectness),
             "notes": [n.to_dict() for n in self.notes],
-            "certainty": self.certainty,
-            "downgrades": list(self.downgrades) if self.downgrades is not None else None,
-            "statement": self.statement,
-            "grade": self.grade,
+            **self._grade_json(),
             "evidence_form": self.evidence_form,
             "narrative": [dict(x) for x in self.narrative],
             "reported_direction": self.reported_direction,
@@ -225,6 +223,10 @@ class Finding:
             "subgroups": self.robustness.subgroup_rows() if self.robustness is not None else [],
         }
         return jsonable(d)
+
+    def _grade_json(self) -> dict[str, Any]:
+        """The GRADE keys of ``to_dict()``: empty here; ``evigrade.pipeline.GradedFinding`` fills them."""
+        return {"certainty": None, "downgrades": None, "statement": None, "grade": None}
 
     @property
     def evidence_form(self) -> str:
@@ -330,7 +332,6 @@ class SafetySummary:
     case_reports: tuple[dict[str, Any], ...]  # serious events from case reports
     other: tuple[dict[str, Any], ...]      # qualitative / respondent-level statements
     notes: tuple[Note, ...] = ()
-    rating: Any = None                     # filled by evigrade.grade (D)
     event_types: tuple[SafetyEventType, ...] = ()
     min_pool_k: int = 3
 
@@ -339,7 +340,8 @@ class SafetySummary:
         """Mild event types whose per-treatment rate is 'common' (>= 1%) in every source stating one."""
         return tuple(e.event_type for e in self.event_types if e.severity == "mild" and e.frequency == "common")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, rating: Any = None) -> dict[str, Any]:
+        """``rating``: the GRADE safety rating (``GradedSummary.safety_rating``), None before grading."""
         return jsonable({
             "event_types": [e.to_dict() for e in self.event_types],
             "common_mild_events": list(self.common_mild_events),
@@ -349,7 +351,7 @@ class SafetySummary:
             "case_reports": list(self.case_reports),
             "other": list(self.other),
             "notes": [n.to_dict() for n in self.notes],
-            "rating": self.rating,
+            "rating": rating,
         })
 
 
@@ -374,13 +376,13 @@ class MechanismClaim:
     supporting: int
     not_supporting: int
     evidence: tuple[MechanismEvidence, ...]
-    label: str | None = None         # proposed / partially supported / established (filled by D)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, label: str | None = None) -> dict[str, Any]:
+        """``label``: proposed / partially supported / established (``GradedSummary.mechanism_labels``)."""
         return jsonable({
             "claim": self.claim, "strongest_support": self.strongest_support, "strongest_any": self.strongest_any,
             "supporting": self.supporting, "not_supporting": self.not_supporting,
-            "evidence": [e.to_dict() for e in self.evidence], "label": self.label,
+            "evidence": [e.to_dict() for e in self.evidence], "label": label,
         })
 
 
@@ -397,28 +399,29 @@ class Summary:
     findings: tuple[Finding, ...]
     safety: SafetySummary
     mechanisms: tuple[MechanismClaim, ...]
-    families: tuple[Any, ...] = ()
     notes: tuple[Note, ...] = ()
-    pack: Any = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
-    # filled by evigrade.grade.apply: the overall conclusion, the comparison-kind contrasts (how the
-    # intervention compares with sham, as an add-on, against active treatments) and the key messages
-    conclusion: str = ""
-    comparisons: tuple[Any, ...] = ()
-    key_messages: tuple[Any, ...] = ()
+    pack: Pack | None = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
 
     def to_dict(self) -> dict[str, Any]:
+        g = self._grade_json()
+        labels = g["mechanism_labels"] or (None,) * len(self.mechanisms)
         return jsonable({
             "pack": {"id": self.pack_id, "title": self.title, "question": self.question},
             "spec": {"method": self.method, "test": self.test, "level": self.level, "safety_measure": self.safety_measure},
             "findings": [f.to_dict() for f in self.findings],
-            "safety": self.safety.to_dict(),
-            "mechanisms": [m.to_dict() for m in self.mechanisms],
-            "families": [f.to_dict() if hasattr(f, "to_dict") else f for f in self.families],
+            "safety": self.safety.to_dict(rating=g["safety_rating"]),
+            "mechanisms": [m.to_dict(label=lab) for m, lab in zip(self.mechanisms, labels)],
+            "families": g["families"],
             "notes": [n.to_dict() for n in self.notes],
-            "key_messages": [m.to_dict() if hasattr(m, "to_dict") else m for m in self.key_messages],
-            "conclusion": self.conclusion,
-            "comparisons": [c.to_dict() if hasattr(c, "to_dict") else c for c in self.comparisons],
+            "key_messages": g["key_messages"],
+            "conclusion": g["conclusion"],
+            "comparisons": g["comparisons"],
         })
+
+    def _grade_json(self) -> dict[str, Any]:
+        """What GRADE adds to ``to_dict()``: nothing here; ``evigrade.pipeline.GradedSummary`` fills it."""
+        return {"safety_rating": None, "mechanism_labels": None, "families": [], "key_messages": [],
+                "conclusion": "", "comparisons": []}
 
     #: columns of ``to_frame()``: one row per finding
     FRAME_COLUMNS = ("outcome", "outcome_name", "family", "timepoint", "comparison", "population", "measure",
@@ -429,5 +432,5 @@ class Summary:
         """One row per finding (the columns in ``FRAME_COLUMNS``) as a pandas DataFrame."""
         import pandas as pd
 
-        rows = [{c: getattr(f, c) for c in self.FRAME_COLUMNS} for f in self.findings]
+        rows = [{c: getattr(f, c, None) for c in self.FRAME_COLUMNS} for f in self.findings]  # ungraded: no certainty
         return pd.DataFrame(rows, columns=list(self.FRAME_COLUMNS))

@@ -8,12 +8,13 @@ whether the axis is logarithmic.  Nothing is formatted here: numbers stay number
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as _st
 
+from .._access import finite_float as _float, get as _get
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..results import jsonable
@@ -175,22 +176,6 @@ class FunnelData:
 # reading MetaResult-like inputs (the object or its to_dict())
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _float(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _study_arrays(result: Any) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
     """(labels, yi, vi, weights) from a MetaResult, its to_dict(), or a mapping with arrays."""
     studies = _get(result, "studies")
@@ -246,6 +231,66 @@ def _favours(benefit: str | None, intervention: str, comparator: str, log_scale:
     return (left, right) if b == "lower" else (right, left)
 
 
+def _study_rows(result: Any, back: Any, z: float, rob: dict[str, Any]) -> list[ForestRow]:
+    """One row per study: ``yi +/- z * sqrt(vi)`` back-transformed, with its weight and RoB."""
+    labels, yi, vi, weights = _study_arrays(result)
+    if len(yi) != len(vi) or len(labels) != len(yi):
+        raise InputError(
+            "per-study arrays differ in length",
+            value=f"{len(labels)} labels, {len(yi)} yi, {len(vi)} vi",
+            fix="pass an untouched MetaResult",
+        )
+    if weights is not None:
+        if len(weights) != len(yi):
+            raise InputError("weights and yi differ in length", value=len(weights), fix="pass an untouched MetaResult")
+        s = float(np.nansum(weights))
+        if s > 1.5:  # given in percent
+            weights = weights / 100.0
+    rows: list[ForestRow] = []
+    for i, lab in enumerate(labels):
+        if not math.isfinite(yi[i]) or not math.isfinite(vi[i]) or vi[i] < 0:
+            raise InputError(
+                "a study effect or variance is missing or invalid, so its row cannot be drawn",
+                label=lab,
+                column="yi/vi",
+                value=f"yi={yi[i]}, vi={vi[i]}",
+                fix="exclude the study before pooling (the exclusion is then noted) or supply its variance",
+            )
+        se = math.sqrt(vi[i])
+        est, lo, hi = (float(v) for v in back(np.array([yi[i], yi[i] - z * se, yi[i] + z * se])))
+        rows.append(
+            ForestRow(
+                kind="study",
+                label=lab,
+                estimate=est,
+                ci_low=lo,
+                ci_high=hi,
+                weight=None if weights is None else _float(weights[i]),
+                rob=normalise_rob(rob.get(lab)) if rob else None,
+            )
+        )
+    return rows
+
+
+def _pooled_rows(result: Any, back: Any, n_studies: int, pooled_label: str | None) -> list[ForestRow]:
+    """The pooled diamond and, from k >= 3, the prediction interval (display scale)."""
+    rows: list[ForestRow] = []
+    est = _float(_get(result, "estimate"))
+    lo = _float(_get(result, "ci_low"))
+    hi = _float(_get(result, "ci_high"))
+    k = _get(result, "k", n_studies)
+    if est is not None and lo is not None and hi is not None:
+        e2, l2, h2 = (float(v) for v in back(np.array([est, lo, hi])))
+        method = _get(result, "method")
+        lab = pooled_label or ("Pooled" + (f" ({method})" if method else ""))
+        rows.append(ForestRow(kind="pooled", label=lab, estimate=e2, ci_low=l2, ci_high=h2, k=k))
+        pl, ph = _float(_get(result, "pi_low")), _float(_get(result, "pi_high"))
+        if pl is not None and ph is not None and k is not None and int(k) >= 3:
+            p2l, p2h = (float(v) for v in back(np.array([pl, ph])))
+            rows.append(ForestRow(kind="pi", label="Prediction interval", estimate=e2, ci_low=p2l, ci_high=p2h))
+    return rows
+
+
 def forest_data(
     result: Any,
     *,
@@ -274,43 +319,8 @@ def forest_data(
     level = check_level(95 if level_raw is None else level_raw)
     z = float(_st.norm.ppf(1 - (1 - level) / 2))
 
-    labels, yi, vi, weights = _study_arrays(result)
-    if len(yi) != len(vi) or len(labels) != len(yi):
-        raise InputError(
-            "per-study arrays differ in length",
-            value=f"{len(labels)} labels, {len(yi)} yi, {len(vi)} vi",
-            fix="pass an untouched MetaResult",
-        )
-    if weights is not None:
-        if len(weights) != len(yi):
-            raise InputError("weights and yi differ in length", value=len(weights), fix="pass an untouched MetaResult")
-        s = float(np.nansum(weights))
-        if s > 1.5:  # given in percent
-            weights = weights / 100.0
-    rows: list[ForestRow] = []
-    rob = dict(rob or {})
-    for i, lab in enumerate(labels):
-        if not math.isfinite(yi[i]) or not math.isfinite(vi[i]) or vi[i] < 0:
-            raise InputError(
-                "a study effect or variance is missing or invalid, so its row cannot be drawn",
-                label=lab,
-                column="yi/vi",
-                value=f"yi={yi[i]}, vi={vi[i]}",
-                fix="exclude the study before pooling (the exclusion is then noted) or supply its variance",
-            )
-        se = math.sqrt(vi[i])
-        est, lo, hi = (float(v) for v in back(np.array([yi[i], yi[i] - z * se, yi[i] + z * se])))
-        rows.append(
-            ForestRow(
-                kind="study",
-                label=lab,
-                estimate=est,
-                ci_low=lo,
-                ci_high=hi,
-                weight=None if weights is None else _float(weights[i]),
-                rob=normalise_rob(rob.get(lab)) if rob else None,
-            )
-        )
+    rows = _study_rows(result, back, z, dict(rob or {}))
+    n_studies = len(rows)
     for sg in subgroups:
         rows.append(
             ForestRow(
@@ -322,19 +332,7 @@ def forest_data(
                 k=sg.get("k"),
             )
         )
-    est = _float(_get(result, "estimate"))
-    lo = _float(_get(result, "ci_low"))
-    hi = _float(_get(result, "ci_high"))
-    k = _get(result, "k", len(labels))
-    if est is not None and lo is not None and hi is not None:
-        e2, l2, h2 = (float(v) for v in back(np.array([est, lo, hi])))
-        method = _get(result, "method")
-        lab = pooled_label or ("Pooled" + (f" ({method})" if method else ""))
-        rows.append(ForestRow(kind="pooled", label=lab, estimate=e2, ci_low=l2, ci_high=h2, k=k))
-        pl, ph = _float(_get(result, "pi_low")), _float(_get(result, "pi_high"))
-        if pl is not None and ph is not None and k is not None and int(k) >= 3:
-            p2l, p2h = (float(v) for v in back(np.array([pl, ph])))
-            rows.append(ForestRow(kind="pi", label="Prediction interval", estimate=e2, ci_low=p2l, ci_high=p2h))
+    rows.extend(_pooled_rows(result, back, n_studies, pooled_label))
     for ref in references:
         rows.append(
             ForestRow(

@@ -8,7 +8,7 @@ from typing import Any
 from scipy import stats as _st
 
 from ._data import ForestData, FunnelData, forest_data, funnel_data
-from ._format import fmt, fmt_pct
+from .._format import fmt, fmt_ci, fmt_pct
 
 __all__ = ["forest", "funnel"]
 
@@ -87,9 +87,9 @@ def forest(result: Any, ax: Any = None, **kwargs: Any) -> Any:
     trans = ax.get_yaxis_transform()
     for y, r in zip(ys, data.rows):
         if r.kind == "pi":
-            txt = f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
+            txt = f"[{fmt_ci(r.ci_low, r.ci_high, sep=', ')}]"
         else:
-            txt = f"{fmt(r.estimate)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
+            txt = f"{fmt(r.estimate)} [{fmt_ci(r.ci_low, r.ci_high, sep=', ')}]"
         if r.kind == "study" and r.weight is not None:
             txt += f"  {fmt_pct(r.weight)}"
         ax.text(1.02, y, txt, transform=trans, va="center", fontsize=8)

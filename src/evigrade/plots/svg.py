@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from scipy import stats as _st
 
 from ._data import ForestData, FunnelData, forest_data, funnel_data
-from ._format import fmt, fmt_pct
+from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
 
 __all__ = ["forest_svg", "funnel_svg", "nice_ticks", "log_ticks"]
 
@@ -34,9 +34,8 @@ def _esc(s: Any) -> str:
 
 
 def _n(x: float) -> str:
-    """Coordinate formatting: two decimals, no '-0.00'."""
-    s = f"{x:.2f}"
-    return "0.00" if s == "-0.00" else s
+    """Coordinate formatting: two decimals, ASCII minus, no '-0.00'."""
+    return fmt(x, 2, minus="-")
 
 
 def _slug(s: str) -> str:
@@ -79,7 +78,7 @@ def log_ticks(lo: float, hi: float) -> list[float]:
 
 def _tick_label(t: float, log_scale: bool) -> str:
     if log_scale:
-        return f"{t:g}"
+        return fmt_sig(t)
     if abs(t - round(t)) < 1e-9:
         return fmt(round(t), 0)
     digits = 1 if abs(t * 10 - round(t * 10)) < 1e-9 else 2
@@ -161,14 +160,14 @@ def forest_svg(
         if r.kind == "pooled":
             desc_bits.append(
                 f"Pooled estimate {fmt(r.estimate, digits)} ({int(round(data.level * 100))}% CI "
-                f"{fmt(r.ci_low, digits)} to {fmt(r.ci_high, digits)})."
+                f"{fmt_ci(r.ci_low, r.ci_high, digits)})."
             )
         elif r.kind == "pi":
-            desc_bits.append(f"Prediction interval {fmt(r.ci_low, digits)} to {fmt(r.ci_high, digits)}.")
+            desc_bits.append(f"Prediction interval {fmt_ci(r.ci_low, r.ci_high, digits)}.")
         elif r.kind == "reference":
             desc_bits.append(
                 f"Published pooled result {r.label}: {fmt(r.estimate, digits)} "
-                f"({fmt(r.ci_low, digits)} to {fmt(r.ci_high, digits)})."
+                f"({fmt_ci(r.ci_low, r.ci_high, digits)})."
             )
     if data.favours_left:
         desc_bits.append(f"Left of the line of no effect: {data.favours_left.lower()}; right: {data.favours_right.lower()}.")
@@ -216,11 +215,11 @@ def forest_svg(
         i += 1
         attrs = f'class="row row-{r.kind}" data-kind="{r.kind}" data-label="{_esc(r.label)}"'
         if r.estimate is not None:
-            attrs += f' data-estimate="{r.estimate:.6g}"'
+            attrs += f' data-estimate="{fmt_sig(r.estimate)}"'
         if r.ci_low is not None and r.ci_high is not None:
-            attrs += f' data-ci-low="{r.ci_low:.6g}" data-ci-high="{r.ci_high:.6g}"'
+            attrs += f' data-ci-low="{fmt_sig(r.ci_low)}" data-ci-high="{fmt_sig(r.ci_high)}"'
         if r.weight is not None:
-            attrs += f' data-weight="{r.weight:.6g}"'
+            attrs += f' data-weight="{fmt_sig(r.weight)}"'
         if r.rob is not None:
             attrs += f' data-rob="{_esc(r.rob)}"'
         a(f"<g {attrs}>")
@@ -266,9 +265,9 @@ def forest_svg(
                     f'fill="#fff" stroke="#333" stroke-width="1.2"/>'
                 )
         if r.kind == "pi":
-            txt = f"[{fmt(clo, digits)}, {fmt(chi, digits)}]" if drawable else "not estimable"
+            txt = f"[{fmt_ci(clo, chi, digits, sep=', ')}]" if drawable else "not estimable"
         elif drawable:
-            txt = f"{fmt(est, digits)} [{fmt(clo, digits)}, {fmt(chi, digits)}]"
+            txt = f"{fmt(est, digits)} [{fmt_ci(clo, chi, digits, sep=', ')}]"
         else:
             txt = "not estimable"
         a(f'<text x="{_n(x_txt)}" y="{_n(cy + 4)}"{weight_style}>{_esc(txt)}</text>')
@@ -347,7 +346,7 @@ def funnel_svg(data: FunnelData | Any, *, id_prefix: str | None = None, width: i
     a(f'<line x1="{_n(px(data.estimate))}" y1="{_n(y0)}" x2="{_n(px(data.estimate))}" y2="{_n(y1)}" stroke="#111" stroke-width="1"/>')
     for lab, yi, se in zip(data.study, data.yi, data.sei):
         a(
-            f'<circle class="study-point" data-kind="study" data-label="{_esc(lab)}" data-yi="{yi:.6g}" data-sei="{se:.6g}" '
+            f'<circle class="study-point" data-kind="study" data-label="{_esc(lab)}" data-yi="{fmt_sig(yi)}" data-sei="{fmt_sig(se)}" '
             f'cx="{_n(px(yi))}" cy="{_n(py(se))}" r="4" fill="#333" stroke="#fff" stroke-width="0.8"><title>{_esc(lab)}: '
             f'{_esc(fmt(yi, 3))} (SE {_esc(fmt(se, 3))})</title></circle>'
         )

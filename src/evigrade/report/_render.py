@@ -7,14 +7,17 @@ import json
 import os
 import pathlib
 import re
-import shutil
-import tempfile
-from typing import Any, Mapping
+import tempfile  # noqa: F401  -- tests fail the write by patching tempfile.mkdtemp through this module
+from typing import TYPE_CHECKING, Any, Mapping
 
+from .._io import write_folder_atomic
 from .._validate import check_choice
 from ..errors import InputError
 from ..results import jsonable
 from .model import FUNNEL_MIN_K, ReportModel, build_model
+
+if TYPE_CHECKING:
+    from ..packs.summary import Summary
 
 __all__ = ["render", "write_report", "generated_at", "FORMATS", "REPORT_FILES"]
 
@@ -71,7 +74,7 @@ def _env() -> Any:
     return env
 
 
-def _as_dict(summary: Any) -> Mapping[str, Any]:
+def _as_dict(summary: Summary | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(summary, Mapping):
         return summary
     if hasattr(summary, "to_dict"):
@@ -122,7 +125,7 @@ def _text(m: ReportModel, *, color: bool = False, width: int = 120) -> str:
     return render_text(m, color=color, width=width)
 
 
-def render(summary: Any, fmt: str = "html", *, generated: str | None = None, color: bool = False, width: int = 120) -> str:
+def render(summary: Summary | Mapping[str, Any], fmt: str = "html", *, generated: str | None = None, color: bool = False, width: int = 120) -> str:
     """Render a Summary (or its ``to_dict()``) as ``html``, ``md``, ``json`` or ``text``.
 
     Pure: the same input and ``generated`` stamp give the same string.  ``generated=None`` prints
@@ -140,7 +143,7 @@ def render(summary: Any, fmt: str = "html", *, generated: str | None = None, col
     return _html(m)
 
 
-def write_report(summary: Any, outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
+def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
     """Write ``outdir/index.html``, ``report.md`` and ``results.json`` atomically.
 
     Everything is rendered in memory first, written into a temporary folder beside ``outdir`` and
@@ -169,24 +172,4 @@ def write_report(summary: Any, outdir: str | os.PathLike[str], *, generated: str
     if not parent.is_dir():
         raise InputError("the folder that should contain the report does not exist", file=str(parent),
                          fix="create it first or choose another -o DIR")
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8", newline="\n")
-        os.chmod(tmp, 0o755)
-        if out.is_dir():
-            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.rmdir(old)
-            os.replace(out, old)
-            try:
-                os.replace(tmp, out)
-            except BaseException:
-                os.replace(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_folder_atomic(out, files)

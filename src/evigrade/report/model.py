@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..errors import InputError, SpecError
@@ -261,7 +261,7 @@ def _display_triplet(f: Mapping[str, Any], measure: str, meta: Mapping[str, Any]
         if meta is not None and est is None:
             est, lo, hi = (math.exp(v) if v is not None else None for v in (_f(meta.get("estimate")), _f(meta.get("ci_low")), _f(meta.get("ci_high"))))
         elif meta is not None and est is not None and _f(meta.get("estimate")) is not None:
-            me = _f(meta.get("estimate"))
+            me = float(meta["estimate"])  # finite: checked just above
             if abs(est - me) < 1e-12 and abs(est - math.exp(me)) > 1e-9:  # finding given on the log scale
                 est, lo, hi = (math.exp(v) if v is not None else None for v in (est, lo, hi))
         if est is not None and est <= 0:
@@ -315,57 +315,9 @@ def _downgrade_footnotes(f: Mapping[str, Any]) -> list[str]:
     return texts
 
 
-def _finding_view(
-    f: Mapping[str, Any],
-    idx: int,
-    refs: _Refs,
-    marks: dict[str, str],
-    outcomes: Mapping[str, Mapping[str, Any]],
-    comparisons: Mapping[str, str],
-    timepoints: Mapping[str, str],
-    rob_map: Mapping[str, Any],
-    intervention: str,
-    direction_name: str | None = None,
-) -> FindingView:
-    outcome_id = str(_g(f, "outcome", "outcome_id", default=f"finding {idx + 1}"))
-    oinfo = outcomes.get(outcome_id, {})
-    outcome = str(_g(f, "outcome_name", default=_g(oinfo, "name", default=_humanise(outcome_id))))
-    outcome = outcome[:1].upper() + outcome[1:]
-    family = str(_g(f, "family", default=_g(oinfo, "family", default="other")))
-    tp_id = str(_g(f, "timepoint", default="unspecified"))
-    timepoint = str(_g(f, "timepoint_label", default=timepoints.get(tp_id, _humanise(tp_id))))
-    cmp_id = str(_g(f, "comparison", default=""))
-    comparison = str(_g(f, "comparison_label", default=comparisons.get(cmp_id, _humanise(cmp_id))))
-    basis = str(_g(f, "basis", default="trials"))
-    if basis not in BASES:
-        raise SpecError(f"basis={basis!r} is not one of 'trials', 'review' (finding {outcome_id}, {tp_id}, {cmp_id})")
-    meta = _meta_of(f) if basis == "trials" else None
-    measure = str(_g(f, "measure", default=_g(meta, "measure", default="GEN") if meta else "GEN")).upper()
-    label = f"{outcome} / {timepoint} / {comparison}"
-    est, lo, hi = _display_triplet(f, measure, meta)
-    _check_ci(label, est, lo, hi)
-    k = _g(f, "k", default=_g(meta, "k") if meta else None)
-    k = int(k) if _f(k) is not None else None
-    participants = _g(f, "participants", "n")
-    participants = int(participants) if _f(participants) is not None else None
-    certainty = _g(f, "certainty")
-    if isinstance(certainty, Mapping):
-        certainty = _g(certainty, "certainty", "level")
-    sym, word = certainty_symbols(certainty)
-    cert_key = None if certainty is None else str(certainty).strip().casefold().replace(" ", "_").replace("-", "_")
-    units = str(_g(f, "units", "unit", default=_g(oinfo, "unit", "scale", default="")) or "")
-    benefit = _g(f, "benefit", default=_g(oinfo, "benefit"))
-    if benefit is not None and str(benefit) not in ("lower", "higher"):
-        benefit = None
-
-    # footnotes (numbered across the whole report, shared marks for identical text)
-    fns: list[Footnote] = []
-    for t in _downgrade_footnotes(f):
-        if t not in marks:
-            marks[t] = _mark(len(marks))
-        fns.append(Footnote(marks[t], t))
-
-    src = refs.add_many(_g(f, "sources", "source", default=()))
+def _alternatives(f: Mapping[str, Any], measure: str, label: str,
+                  refs: _Refs) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The reviews' results for the same question (table rows) and those on our measure (forest reference rows)."""
     alternatives: list[dict[str, str]] = []
     reference_rows: list[dict[str, Any]] = []
     for alt in _g(f, "alternatives", "reviews", "review_alternatives", default=()) or ():
@@ -406,68 +358,79 @@ def _finding_view(
         if am == measure and ae is not None and al is not None and ah is not None:
             reference_rows.append({"label": alabel, "estimate": ae, "ci_low": al, "ci_high": ah, "k": None if _f(akey) is None else int(akey)})
 
-    forest = funnel = None
-    heterogeneity = None
-    pop_id = str(_g(f, "population", default=""))
-    population = str(_g(f, "population_label", default=_humanise(pop_id)))
-    anchor = f"f-{_slug(outcome_id)}-{_slug(tp_id)}-{_slug(cmp_id)}" + (f"-{_slug(pop_id)}" if pop_id else "")
-    if meta is not None:
-        studies = meta.get("studies") or []
-        n_rows = len(studies) if studies else len(meta.get("yi") or [])
-        if k is not None and n_rows and n_rows != k:
-            raise InputError(
-                "the forest plot would show a different number of studies than k",
-                label=label, column="k", value=f"k={k}, {n_rows} study rows", fix="pass the Summary unchanged",
-            )
-        intervention_lbl = str(_g(f, "intervention", default=intervention))
-        comparator_lbl = str(_g(f, "comparator", default=_comparator_of(comparison)))
-        rob = {}
-        trial_rob = {}
-        for t in _g(f, "trials", default=()) or ():
-            if isinstance(t, Mapping):
-                r = _g(t, "rob_overall", "rob")
-                for key in (t.get("study_id"), t.get("result_id")):
-                    if key is not None and r is not None:
-                        trial_rob[str(key)] = r
-        for s in studies:
-            sid = str(_g(s, "study", default=""))
-            r = _g(s, "rob", default=trial_rob.get(sid, rob_map.get(sid)))
-            if r is not None:
-                rob[sid] = r
-        subgroups = [
-            {"label": str(_g(sg, "label", "level", default="Subgroup")), "estimate": sg.get("estimate"),
-             "ci_low": sg.get("ci_low"), "ci_high": sg.get("ci_high"), "k": sg.get("k")}
-            for sg in (_g(f, "subgroups", default=()) or ()) if isinstance(sg, Mapping)
-        ]
-        # subgroup rows are on the display scale (ratios as ratios), like the reference rows
-        forest = forest_data(
-            meta, title=f"{outcome}, {timepoint}, {comparison}", measure=measure, rob=rob or None,
-            references=reference_rows, subgroups=subgroups, benefit=benefit,
-            intervention=intervention_lbl, comparator=_short_cmp(comparator_lbl), units=units or None,
-            pooled_label=f"Pooled ({_g(meta, 'method', default='RE')}{', HKSJ' if str(_g(meta, 'test', default='')).lower() in ('knha', 'hksj') else ''})",
+    return alternatives, reference_rows
+
+
+def _meta_plots(f: Mapping[str, Any], meta: Mapping[str, Any], k: int | None, label: str, title: str, measure: str,
+                comparison: str, benefit: Any, units: str, intervention: str, rob_map: Mapping[str, Any],
+                reference_rows: list[dict[str, Any]]) -> tuple[Any, Any, str | None]:
+    """Forest plot (with RoB, subgroups and the reviews' results), funnel plot (k >= FUNNEL_MIN_K) and the
+    heterogeneity line of a pooled finding."""
+    studies = meta.get("studies") or []
+    n_rows = len(studies) if studies else len(meta.get("yi") or [])
+    if k is not None and n_rows and n_rows != k:
+        raise InputError(
+            "the forest plot would show a different number of studies than k",
+            label=label, column="k", value=f"k={k}, {n_rows} study rows", fix="pass the Summary unchanged",
         )
-        heterogeneity = heterogeneity_text(meta)
-        if n_rows >= FUNNEL_MIN_K:
-            funnel = funnel_data(meta, title=f"{outcome}, {timepoint}, {comparison}", measure=measure)
-    elif est is not None:
-        study_rows = []
-        for t in _g(f, "trials", default=()) or ():
-            if not isinstance(t, Mapping) or str(_g(t, "measure", default=measure)).upper() != measure:
-                continue
-            te, tl, th = _f(t.get("estimate")), _f(t.get("ci_low")), _f(t.get("ci_high"))
-            if te is None or tl is None or th is None:
-                continue
-            tlabel = str(_g(t, "study_id", "result_id", default="Study"))
-            _check_ci(f"{label} ({tlabel})", te, tl, th, "trial's estimate")
-            row = {"label": tlabel, "estimate": te, "ci_low": tl, "ci_high": th, "weight": t.get("weight")}
-            row["rob"] = _g(t, "rob_overall", "rob", default=rob_map.get(tlabel))
-            study_rows.append(row)
-        if study_rows or reference_rows:
-            forest = forest_from_rows(
-                study_rows, title=f"{outcome}, {timepoint}, {comparison}", measure=measure, references=reference_rows,
-                benefit=benefit, intervention=str(_g(f, "intervention", default=intervention)),
-                comparator=_short_cmp(str(_g(f, "comparator", default=_comparator_of(comparison)))), units=units or None,
-            )
+    intervention_lbl = str(_g(f, "intervention", default=intervention))
+    comparator_lbl = str(_g(f, "comparator", default=_comparator_of(comparison)))
+    rob = {}
+    trial_rob = {}
+    for t in _g(f, "trials", default=()) or ():
+        if isinstance(t, Mapping):
+            r = _g(t, "rob_overall", "rob")
+            for key in (t.get("study_id"), t.get("result_id")):
+                if key is not None and r is not None:
+                    trial_rob[str(key)] = r
+    for s in studies:
+        sid = str(_g(s, "study", default=""))
+        r = _g(s, "rob", default=trial_rob.get(sid, rob_map.get(sid)))
+        if r is not None:
+            rob[sid] = r
+    subgroups = [
+        {"label": str(_g(sg, "label", "level", default="Subgroup")), "estimate": sg.get("estimate"),
+         "ci_low": sg.get("ci_low"), "ci_high": sg.get("ci_high"), "k": sg.get("k")}
+        for sg in (_g(f, "subgroups", default=()) or ()) if isinstance(sg, Mapping)
+    ]
+    # subgroup rows are on the display scale (ratios as ratios), like the reference rows
+    forest = forest_data(
+        meta, title=title, measure=measure, rob=rob or None,
+        references=reference_rows, subgroups=subgroups, benefit=benefit,
+        intervention=intervention_lbl, comparator=_short_cmp(comparator_lbl), units=units or None,
+        pooled_label=f"Pooled ({_g(meta, 'method', default='RE')}{', HKSJ' if str(_g(meta, 'test', default='')).lower() in ('knha', 'hksj') else ''})",
+    )
+    funnel = funnel_data(meta, title=title, measure=measure) if n_rows >= FUNNEL_MIN_K else None
+    return forest, funnel, heterogeneity_text(meta)
+
+
+def _trial_forest(f: Mapping[str, Any], label: str, title: str, measure: str, comparison: str, benefit: Any,
+                  units: str, intervention: str, rob_map: Mapping[str, Any], reference_rows: list[dict[str, Any]]) -> Any:
+    """Forest plot of an unpooled finding: its trials' own estimates beside the reviews' results (or None)."""
+    study_rows = []
+    for t in _g(f, "trials", default=()) or ():
+        if not isinstance(t, Mapping) or str(_g(t, "measure", default=measure)).upper() != measure:
+            continue
+        te, tl, th = _f(t.get("estimate")), _f(t.get("ci_low")), _f(t.get("ci_high"))
+        if te is None or tl is None or th is None:
+            continue
+        tlabel = str(_g(t, "study_id", "result_id", default="Study"))
+        _check_ci(f"{label} ({tlabel})", te, tl, th, "trial's estimate")
+        row = {"label": tlabel, "estimate": te, "ci_low": tl, "ci_high": th, "weight": t.get("weight")}
+        row["rob"] = _g(t, "rob_overall", "rob", default=rob_map.get(tlabel))
+        study_rows.append(row)
+    if not study_rows and not reference_rows:
+        return None
+    return forest_from_rows(
+        study_rows, title=title, measure=measure, references=reference_rows,
+        benefit=benefit, intervention=str(_g(f, "intervention", default=intervention)),
+        comparator=_short_cmp(str(_g(f, "comparator", default=_comparator_of(comparison)))), units=units or None,
+    )
+
+
+def _reported_lines(f: Mapping[str, Any], est: float | None, refs: _Refs) -> list[str]:
+    """Results left out of pooling (with what was reported and why) and, without an estimate, the
+    reviews' results reported without numbers."""
     reported: list[str] = []
     for npool in _g(f, "not_poolable", default=()) or ():
         if isinstance(npool, Mapping):
@@ -483,20 +446,109 @@ def _finding_view(
         for alt in _g(f, "reviews", default=()) or ():
             if isinstance(alt, Mapping) and _f(alt.get("estimate")) is None and _g(alt, "result_as_reported"):
                 reported.append(f"{_g(alt, 'review_id', default='review')}: {alt['result_as_reported']}")
+    return reported
+
+
+def _footnotes(f: Mapping[str, Any], marks: dict[str, str]) -> list[Footnote]:
+    """The finding's downgrade footnotes, numbered across the whole report (one mark per distinct text)."""
+    fns: list[Footnote] = []
+    for t in _downgrade_footnotes(f):
+        if t not in marks:
+            marks[t] = _mark(len(marks))
+        fns.append(Footnote(marks[t], t))
+    return fns
+
+
+def _certainty(f: Mapping[str, Any]) -> tuple[str | None, str, str]:
+    """(certainty key such as 'very_low' or None, its symbols, its word)."""
+    certainty = _g(f, "certainty")
+    if isinstance(certainty, Mapping):
+        certainty = _g(certainty, "certainty", "level")
+    sym, word = certainty_symbols(certainty)
+    cert_key = None if certainty is None else str(certainty).strip().casefold().replace(" ", "_").replace("-", "_")
+    return cert_key, sym, word
+
+
+def _finding_notes(f: Mapping[str, Any], basis: str, est: float | None) -> list[str]:
+    """The finding's notes as text; a review-based estimate says first that it rests on a review."""
     notes = []
     for n in _g(f, "notes", default=()) or ():
         notes.append(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n))
     if basis == "review" and est is not None:
         notes.insert(0, "Too few trials with usable data: this finding rests on a published review's pooled result.")
+    return notes
+
+
+def _int_or_none(x: Any) -> int | None:
+    return int(x) if _f(x) is not None else None
+
+
+def _without_told(reported: list[str], narrative: Any) -> list[str]:
+    """The narratives replace the older "reported" lines for the same rows (no duplicates)."""
+    told = {r["source"] for r in narrative}
+    return [r for r in reported if not any(r.startswith(t + ":") for t in told)]
+
+
+def _finding_view(
+    f: Mapping[str, Any],
+    idx: int,
+    refs: _Refs,
+    marks: dict[str, str],
+    outcomes: Mapping[str, Mapping[str, Any]],
+    comparisons: Mapping[str, str],
+    timepoints: Mapping[str, str],
+    rob_map: Mapping[str, Any],
+    intervention: str,
+    direction_name: str | None = None,
+) -> FindingView:
+    outcome_id = str(_g(f, "outcome", "outcome_id", default=f"finding {idx + 1}"))
+    oinfo = outcomes.get(outcome_id, {})
+    outcome = str(_g(f, "outcome_name", default=_g(oinfo, "name", default=_humanise(outcome_id))))
+    outcome = outcome[:1].upper() + outcome[1:]
+    family = str(_g(f, "family", default=_g(oinfo, "family", default="other")))
+    tp_id = str(_g(f, "timepoint", default="unspecified"))
+    timepoint = str(_g(f, "timepoint_label", default=timepoints.get(tp_id, _humanise(tp_id))))
+    cmp_id = str(_g(f, "comparison", default=""))
+    comparison = str(_g(f, "comparison_label", default=comparisons.get(cmp_id, _humanise(cmp_id))))
+    basis = str(_g(f, "basis", default="trials"))
+    if basis not in BASES:
+        raise SpecError(f"basis={basis!r} is not one of 'trials', 'review' (finding {outcome_id}, {tp_id}, {cmp_id})")
+    meta = _meta_of(f) if basis == "trials" else None
+    measure = str(_g(f, "measure", default=_g(meta, "measure", default="GEN") if meta else "GEN")).upper()
+    label = f"{outcome} / {timepoint} / {comparison}"
+    est, lo, hi = _display_triplet(f, measure, meta)
+    _check_ci(label, est, lo, hi)
+    k = _int_or_none(_g(f, "k", default=_g(meta, "k") if meta else None))
+    participants = _int_or_none(_g(f, "participants", "n"))
+    cert_key, sym, word = _certainty(f)
+    units = str(_g(f, "units", "unit", default=_g(oinfo, "unit", "scale", default="")) or "")
+    benefit = _g(f, "benefit", default=_g(oinfo, "benefit"))
+    benefit = benefit if benefit is None or str(benefit) in ("lower", "higher") else None
+
+    fns = _footnotes(f, marks)
+    src = refs.add_many(_g(f, "sources", "source", default=()))
+    alternatives, reference_rows = _alternatives(f, measure, label, refs)
+
+    pop_id = str(_g(f, "population", default=""))
+    population = str(_g(f, "population_label", default=_humanise(pop_id)))
+    anchor = f"f-{_slug(outcome_id)}-{_slug(tp_id)}-{_slug(cmp_id)}" + (f"-{_slug(pop_id)}" if pop_id else "")
+    title = f"{outcome}, {timepoint}, {comparison}"
+    forest, funnel, heterogeneity = None, None, None
+    if meta is not None:
+        forest, funnel, heterogeneity = _meta_plots(f, meta, k, label, title, measure, comparison, benefit, units,
+                                                    intervention, rob_map, reference_rows)
+    elif est is not None:
+        forest = _trial_forest(f, label, title, measure, comparison, benefit, units, intervention, rob_map,
+                               reference_rows)
+    reported = _reported_lines(f, est, refs)
+    notes = _finding_notes(f, basis, est)
     effect_unit = str(_g(f, "effect_unit", default="") or "") or units
     if measure == "SMD" and not effect_unit:
         effect_unit = "SD units"
     dname = direction_name or intervention
     narrative = narrative_rows(f, lambda x: refs.add_many([x]), dname)
     if narrative and est is None:
-        # the narratives replace the older "reported" lines for the same rows (no duplicates)
-        told = {r["source"] for r in narrative}
-        reported = [r for r in reported if not any(r.startswith(t + ":") for t in told)]
+        reported = _without_told(reported, narrative)
     return FindingView(
         absolute_effect=absolute_text(f, measure, est, lo, hi, effect_unit) if basis in BASES else "",
         effect_unit=effect_unit,
@@ -790,21 +842,8 @@ def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
 # --------------------------------------------------------------------------------------------
 
 
-def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel:
-    """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
-    from .. import __version__
-
-    d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
-    if not isinstance(d, Mapping):
-        raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
-                         fix="call evigrade.packs.summarize(pack) and pass its result")
-    findings = d.get("findings")
-    if not isinstance(findings, Sequence) or isinstance(findings, (str, bytes)):
-        raise InputError("the summary has no 'findings' list", column="findings", fix="pass Summary.to_dict() unchanged")
-    pack = _g(d, "pack", default={}) or {}
-    outcomes = {str(_g(o, "id", default="")): o for o in (_g(d, "outcomes", default=None) or _g(pack, "outcomes", default=()) or ()) if isinstance(o, Mapping)}
-    comps = {str(_g(c, "id", default="")): str(_g(c, "label", default=_g(c, "id", default=""))) for c in (_g(d, "comparisons", default=None) or _g(pack, "comparisons", default=()) or ()) if isinstance(c, Mapping)}
-    tps = {str(_g(b, "id", default="")): str(_g(b, "label", default=_g(b, "id", default=""))) for b in (_g(d, "buckets", "timepoints", default=None) or _g(pack, "buckets", default=()) or ()) if isinstance(b, Mapping)}
+def _study_catalogue(d: Mapping[str, Any], pack: Any) -> tuple[dict[str, Any], dict[str, Mapping[str, Any]]]:
+    """(study id -> overall RoB, reference key -> citation/url) from the studies and the source list."""
     rob_map: dict[str, Any] = {}
     catalogue: dict[str, Mapping[str, Any]] = {}
     for s in _g(d, "studies", default=None) or _g(pack, "studies", default=()) or ():
@@ -818,32 +857,22 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
             key = str(_g(src, "id", "key", default=""))
             if key:
                 catalogue[key] = src
-    refs = _Refs(catalogue)
-    question = _g(d, "question", default=_g(pack, "question", default={})) or {}
-    title = str(_g(d, "title", default=_g(pack, "title", default="Evidence summary")))
-    intervention = str(_g(question, "intervention", default="intervention")) if isinstance(question, Mapping) else "intervention"
-    intervention_short = str(_g(d, "intervention_short", default=_g(question, "intervention_short", default=intervention)) if isinstance(question, Mapping) else intervention)
-    if len(intervention_short) > 28:
-        intervention_short = "intervention"
+    return rob_map, catalogue
 
-    marks: dict[str, str] = {}
-    raw = [f for f in findings if isinstance(f, Mapping)]
-    views = [
-        _finding_view(f, i, refs, marks, outcomes, comps, tps, rob_map, intervention_short, _direction_name(question))
-        for i, f in enumerate(raw)
-    ]
+
+def _unique_anchors(views: list[FindingView]) -> list[FindingView]:
+    """Make anchors unique (deterministically: a repeat gets -2, -3, ...)."""
     anchors: dict[str, int] = {}
     fixed = []
     for v in views:  # make anchors unique (deterministically)
         n = anchors.get(v.anchor, 0)
         anchors[v.anchor] = n + 1
         fixed.append(v if n == 0 else _replace(v, anchor=f"{v.anchor}-{n + 1}"))
-    views = fixed
-    anchor_of = {
-        tuple(str(_g(f, k, default="")) for k in ("outcome", "timepoint", "comparison", "population")): v.anchor
-        for f, v in zip(raw, views)
-    }
+    return fixed
 
+
+def _family_views(d: Mapping[str, Any], views: list[FindingView]) -> list[FamilyView]:
+    """One FamilyView per outcome family, in the order the findings first name them."""
     fam_info = {}
     for fam in _g(d, "families", default=()) or ():
         if isinstance(fam, Mapping):
@@ -864,6 +893,59 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
                 findings=tuple(v for v in views if v.family == name),
             )
         )
+    return families
+
+
+def _question_rows(question: Any) -> list[tuple[str, str]]:
+    """(label, text) rows of the pack's question (population, intervention, ...)."""
+    q_rows: list[tuple[str, str]] = []
+    if isinstance(question, Mapping):
+        for key in ("population", "intervention", "comparators", "comparison", "outcomes", "setting"):
+            v = question.get(key)
+            if v:
+                q_rows.append((key.capitalize(), "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)))
+    elif question:
+        q_rows.append(("Question", str(question)))
+    return q_rows
+
+
+def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel:
+    """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
+    from .. import __version__
+
+    d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
+    if not isinstance(d, Mapping):
+        raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
+                         fix="call evigrade.packs.summarize(pack) and pass its result")
+    findings = d.get("findings")
+    if not isinstance(findings, Sequence) or isinstance(findings, (str, bytes)):
+        raise InputError("the summary has no 'findings' list", column="findings", fix="pass Summary.to_dict() unchanged")
+    pack = _g(d, "pack", default={}) or {}
+    outcomes = {str(_g(o, "id", default="")): o for o in (_g(d, "outcomes", default=None) or _g(pack, "outcomes", default=()) or ()) if isinstance(o, Mapping)}
+    comps = {str(_g(c, "id", default="")): str(_g(c, "label", default=_g(c, "id", default=""))) for c in (_g(d, "comparisons", default=None) or _g(pack, "comparisons", default=()) or ()) if isinstance(c, Mapping)}
+    tps = {str(_g(b, "id", default="")): str(_g(b, "label", default=_g(b, "id", default=""))) for b in (_g(d, "buckets", "timepoints", default=None) or _g(pack, "buckets", default=()) or ()) if isinstance(b, Mapping)}
+    rob_map, catalogue = _study_catalogue(d, pack)
+    refs = _Refs(catalogue)
+    question = _g(d, "question", default=_g(pack, "question", default={})) or {}
+    title = str(_g(d, "title", default=_g(pack, "title", default="Evidence summary")))
+    intervention = str(_g(question, "intervention", default="intervention")) if isinstance(question, Mapping) else "intervention"
+    intervention_short = str(_g(d, "intervention_short", default=_g(question, "intervention_short", default=intervention)) if isinstance(question, Mapping) else intervention)
+    if len(intervention_short) > 28:
+        intervention_short = "intervention"
+
+    marks: dict[str, str] = {}
+    raw = [f for f in findings if isinstance(f, Mapping)]
+    views = [
+        _finding_view(f, i, refs, marks, outcomes, comps, tps, rob_map, intervention_short, _direction_name(question))
+        for i, f in enumerate(raw)
+    ]
+    views = _unique_anchors(views)
+    anchor_of = {
+        tuple(str(_g(f, k, default="")) for k in ("outcome", "timepoint", "comparison", "population")): v.anchor
+        for f, v in zip(raw, views)
+    }
+
+    families = _family_views(d, views)
     key_messages = tuple(v for v in views if v.statement and v.has_estimate)
     sof = tuple(v for v in views if v.has_estimate)
     sof_notes = tuple(Footnote(m, t) for t, m in sorted(marks.items(), key=lambda kv: _mark_index(kv[1])))
@@ -873,14 +955,7 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
     version = __version__
     safety = _safety(_g(d, "safety"), refs)
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
-    q_rows: list[tuple[str, str]] = []
-    if isinstance(question, Mapping):
-        for key in ("population", "intervention", "comparators", "comparison", "outcomes", "setting"):
-            v = question.get(key)
-            if v:
-                q_rows.append((key.capitalize(), "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)))
-    elif question:
-        q_rows.append(("Question", str(question)))
+    q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
     n_plots = sum((v.forest is not None) + (v.funnel is not None) for v in views)
     return ReportModel(

@@ -1,16 +1,20 @@
 """From an evidence pack (or a saved summary JSON) to the dict the renderers read.
 
-``summary_for_report(pack)`` = ``load_pack`` -> ``summarize`` -> ``grade.apply`` -> ``to_dict()``
-plus the ``GradeConfig`` used (printed in the methods section, PRISMA 2020 items 15 and 22).
+``summary_for_report(pack)`` = ``evigrade.pipeline`` (load_pack -> build_findings -> grade_summary)
+-> ``to_dict()`` plus the ``GradeConfig`` used (printed in the methods section, PRISMA 2020 items 15 and 22).
 """
 from __future__ import annotations
 
 import json
 import os
 import pathlib
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..grade import GradeConfig
+    from ..packs import Pack, Summary
 
 __all__ = ["summary_for_report", "report_dict", "load_summary_json"]
 
@@ -21,40 +25,37 @@ def _stage(progress: Callable[[str], None] | None, text: str) -> None:
 
 
 def summary_for_report(
-    pack: str | os.PathLike[str] | None = None,
+    pack: str | pathlib.Path | None = None,
     *,
     method: str = "REML",
     test: str = "knha",
     grade: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Load ``pack`` (None = the bundled pack), summarise, apply GRADE, and return the report dict."""
-    from ..packs import load_pack, summarize
+    """Load ``pack`` (None = the bundled pack), build and rate its findings; return the report dict."""
+    from ..pipeline import FindingsSpec, build_findings, grade_summary, load_pack  # lazy: pulls in effects + stats
 
     _stage(progress, "loading pack")
     p = load_pack(pack)
     _stage(progress, "pooling findings")
-    summary = summarize(p, method=method, test=test)
-    cfg = None
-    if grade and not any(getattr(f, "certainty", None) for f in summary.findings):
-        from ..grade import GradeConfig, apply
-
+    summary = build_findings(p, FindingsSpec.make(method=method, test=test))
+    if grade:
         _stage(progress, "rating certainty (GRADE)")
-        cfg = GradeConfig()
-        summary = apply(summary, cfg)
-    return report_dict(summary, config=cfg, pack=p)
+        summary = grade_summary(summary)
+    return report_dict(summary, pack=p)
 
 
-def report_dict(summary: Any, *, config: Any = None, pack: Any = None) -> dict[str, Any]:
+def report_dict(summary: Summary | Mapping[str, Any], *, config: GradeConfig | None = None,
+                pack: Pack | None = None) -> dict[str, Any]:
     """``summary.to_dict()`` plus what the report prints beside it: the GradeConfig used (the
     default one when the findings were rated without an explicit config) and the pack's study
     citations for the reference list."""
     d = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
     if "grade_config" not in d and any(f.get("certainty") for f in d.get("findings", ())):
-        if config is None:
+        if config is None:  # a GradedSummary carries the config it was rated with
             from ..grade import GradeConfig
 
-            config = GradeConfig()
+            config = getattr(summary, "config", None) or GradeConfig()
         d["grade_config"] = config.to_dict()
     pk = pack if pack is not None else getattr(summary, "pack", None)
     if pk is not None:

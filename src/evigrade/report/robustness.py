@@ -1,5 +1,5 @@
 """Plain-text lines for a finding's robustness analyses (``Finding.to_dict()["robustness"]``, made by
-``evigrade.packs.robustness``): the declared moderators' subgroup results with the test for subgroup
+``evigrade.pipeline.robustness``): the declared moderators' subgroup results with the test for subgroup
 differences, the sensitivity line and the small-study tests.  Shared by the HTML/Markdown report and
 the ``evigrade summarize`` terminal printer, so both say the same thing.  Numbers become strings only
 here (display scale: ratios exponentiated, as ``to_dict`` provides them).

@@ -97,7 +97,7 @@ def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]
             "anchor": anchor or "",
             "order": (_KIND_ORDER.get(kind, 9) if not (kind == "effect" and _g(km, "certainty") is None) else 2.5, i),
         })
-    out.sort(key=lambda x: x["order"])
+    out.sort(key=lambda x: x["order"])  # type: ignore[arg-type,return-value]  # (rank, index) tuples
     return tuple(out)
 
 

@@ -35,8 +35,10 @@ from typing import Any, Literal, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 from .fit import fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
@@ -66,7 +68,7 @@ MIN_K_SMALL_STUDY = 10
 
 def _k_notes(k: int, what: str) -> list[Note]:
     if k < MIN_K_SMALL_STUDY:
-        return [Note("k_small", f"{what} with only {k} studies (fewer than {MIN_K_SMALL_STUDY}) has too little "
+        return [Note(NoteCode.K_SMALL, f"{what} with only {k} studies (fewer than {MIN_K_SMALL_STUDY}) has too little "
                                 "power to rule out small-study effects; Cochrane advises against relying on it.")]
     return []
 
@@ -329,10 +331,10 @@ def ranktest(effects: Any, vi: Any = None, *, exact: bool = True, study: Sequenc
     tau, p, was_exact = _kendall(ystar, v, bool(exact))
     notes = _k_notes(k, "The rank-correlation test")
     if math.isnan(tau):
-        notes.append(Note("undefined", "Kendall's tau is undefined (all standardised effects or all variances are "
+        notes.append(Note(NoteCode.UNDEFINED, "Kendall's tau is undefined (all standardised effects or all variances are "
                                        "equal), so the rank-correlation test has no result."))
     elif exact and not was_exact:
-        notes.append(Note("ties", "Tied values: the p-value uses the normal approximation with a tie correction "
+        notes.append(Note(NoteCode.TIES, "Tied values: the p-value uses the normal approximation with a tie correction "
                                   "instead of the exact distribution (as R's cor.test)."))
     return RankTestResult(k=k, tau=tau, pval=p, exact=was_exact, notes=tuple(notes))
 
@@ -431,7 +433,7 @@ def trimfill(
         k0_sav = k0
         it += 1
         if it > maxiter:
-            notes.append(Note("no_convergence", f"Trim-and-fill did not converge in {maxiter} iterations; "
+            notes.append(Note(NoteCode.NO_CONVERGENCE, f"Trim-and-fill did not converge in {maxiter} iterations; "
                                                 "the last estimate of k0 is used."))
             break
         f = fit_rma(y[: k - k0], v[: k - k0], None, method=method, test="z", control=control)
@@ -461,7 +463,7 @@ def trimfill(
         adj = fit_rma(np.concatenate([yi0, fill_y]), np.concatenate([vi0, fill_v]), None, method=method,
                       test=test, level=level, control=control)
         adjusted = FitSummary.from_fit(adj)
-        notes.append(Note("trimfill_filled", f"Trim-and-fill ({estimator}) estimated {k0} missing "
+        notes.append(Note(NoteCode.TRIMFILL_FILLED, f"Trim-and-fill ({estimator}) estimated {k0} missing "
                                              f"stud{'y' if k0 == 1 else 'ies'} on the {side_used} side; the adjusted "
                                              "estimate is a sensitivity analysis, not a corrected effect."))
     else:
@@ -520,7 +522,7 @@ def pet_peese(effects: Any, vi: Any = None, *, alpha: float = 0.10, level: float
     use = peese if p_pet < a else pet
     chosen = "PEESE" if p_pet < a else "PET"
     notes = list(pet.notes)
-    notes.append(Note("pet_peese_rule", f"PET's intercept p = {p_pet:.3g} {'<' if p_pet < a else '>='} {a:g}, so "
+    notes.append(Note(NoteCode.PET_PEESE_RULE, f"PET's intercept p = {fmt_sig(p_pet, 3)} {'<' if p_pet < a else '>='} {fmt_sig(a)}, so "
                                         f"the {chosen} limit estimate is reported (Stanley & Doucouliagos 2014)."))
     return PetPeeseResult(pet=pet, peese=peese, pet_intercept_pval=p_pet, peese_intercept_pval=p_peese,
                           chosen=chosen, estimate=use.limit_estimate, ci_low=use.limit_ci_low,
@@ -567,7 +569,7 @@ def small_study_summary(effects: Any, vi: Any = None, *, min_k: int = MIN_K_SMAL
     k = len(eff.yi)
     if k < min_k:
         return SmallStudySummary(k=k, assessable=False, egger=None, rank=None, trimfill=None, min_k=min_k, notes=(
-            Note("not_assessable", f"Small-study effects were not assessed: only {k} studies (tests need at least "
+            Note(NoteCode.NOT_ASSESSABLE, f"Small-study effects were not assessed: only {k} studies (tests need at least "
                                    f"{min_k})."),))
     m, _ = _resolve(method, None, eff, "REML", "z")
     eg = regtest(eff.yi, eff.vi, model="lm", predictor="sei", study=eff.study)

@@ -50,8 +50,12 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from scipy import stats as sps
 
-from .._validate import check_choice, check_level
+from .._format import fmt_sig
+from .. import _options
+from .._options import TESTS
+from .._validate import check_level
 from ..errors import ConvergenceWarning, EstimationError, InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note
 from .results import Diagnostics, RmaFit
 
@@ -72,15 +76,13 @@ __all__ = [
     "ROOT_RTOL",
 ]
 
-MethodName = Literal["FE", "CE", "EE", "common", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
-TestName = Literal["z", "knha", "hksj"]
+MethodName = Literal["FE", "CE", "EE", "common", "fixed", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
+TestName = Literal["z", "knha", "hksj", "wald"]
 
-#: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE" and "common".
+#: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE", "common" and "fixed"
+#: (``evigrade._options.METHOD_ALIASES``).
 METHODS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM")
-_METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
-#: Tests for the fixed effects: Wald z, or Hartung-Knapp-Sidik-Jonkman t ("hksj" is an alias).
-TESTS: tuple[str, ...] = ("z", "knha")
-_TEST_ALIASES = {"HKSJ": "knha", "KH": "knha", "HK": "knha"}
+# TESTS (Wald z, or Hartung-Knapp-Sidik-Jonkman t; aliases in evigrade._options) is imported above.
 
 ITERATIVE = frozenset({"ML", "REML", "EB", "PM"})
 #: Default fallback chains for estimators that can fail to converge.
@@ -166,15 +168,12 @@ class Control:
 
 def canonical_method(method: str, *, name: str = "method") -> str:
     """Canonical spelling of a tau² estimator; SpecError naming the allowed set otherwise."""
-    if isinstance(method, str) and method.strip().upper() in _METHOD_ALIASES:
-        return "FE"
-    return check_choice(name, method, METHODS)
+    return _options.canonical_method(method, METHODS, name=name)
 
 
 def canonical_test(test: str) -> str:
-    if isinstance(test, str) and test.strip().upper() in _TEST_ALIASES:
-        return "knha"
-    return check_choice("test", test, TESTS)
+    """``"z"`` or ``"knha"``, from any alias (see ``evigrade._options.TEST_ALIASES``)."""
+    return _options.canonical_test(test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,7 +395,7 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
         tau2 = 0.0
     notes: list[Note] = []
     if it > NEWTON_AFTER:
-        notes.append(Note("slow_convergence", f"{method}: Fisher scoring had not converged after {NEWTON_AFTER} "
+        notes.append(Note(NoteCode.SLOW_CONVERGENCE, f"{method}: Fisher scoring had not converged after {NEWTON_AFTER} "
                                               "iterations (metafor's default would stop without a result); the "
                                               "maximum was reached by Newton steps on the same estimating "
                                               "equation (the value metafor finds with control=list(stepadj=0.5))."))
@@ -406,8 +405,8 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
         if ll0 - ll > _LL0_TOL and tau2 > con.threshold:
             notes.append(
                 Note(
-                    "local_maximum",
-                    f"Fisher scoring may have stopped at a local maximum (tau2={tau2:.6g}); the likelihood "
+                    NoteCode.LOCAL_MAXIMUM,
+                    f"Fisher scoring may have stopped at a local maximum (tau2={fmt_sig(tau2)}); the likelihood "
                     "is higher at tau2 = 0, so tau2 was set to 0 (as metafor does).",
                 )
             )
@@ -505,8 +504,8 @@ def _paule_mandel(y, vi, X, con: Control) -> _Tau2:
                 fmax = f(tau2_max)
                 if not fmax > 0:
                     break
-            notes = (Note("pm_interval_extended", f"The Paule-Mandel search interval was widened from "
-                                                  f"[0, {start:.6g}] to [0, {tau2_max:.6g}] to reach the root."),)
+            notes = (Note(NoteCode.PM_INTERVAL_EXTENDED, f"The Paule-Mandel search interval was widened from "
+                                                  f"[0, {fmt_sig(start)}] to [0, {fmt_sig(tau2_max)}] to reach the root."),)
         if not (fmax <= 0):  # also catches NaN
             return _Tau2(float("nan"), False, 0, {})
         # the same safeguarded Newton iteration as the batch engine, capped at maxiter iterations
@@ -658,12 +657,12 @@ def _extreme_hint(y: np.ndarray, v: np.ndarray, study: tuple[str, ...] | None) -
         return ("check the effect sizes (yi) and sampling variances (vi) for mis-scaled values "
                 "(e.g. a mean or SD entered in the wrong unit)")
     if worst == mag_y:
-        return (f"check the effect sizes (yi) for extreme values: {label(iy)} has yi = {float(y[iy]):.6g} "
+        return (f"check the effect sizes (yi) for extreme values: {label(iy)} has yi = {fmt_sig(float(y[iy]))} "
                 "(e.g. a mean entered in the wrong unit or column)")
     i = iv_hi if worst == mag_hi else iv_lo
     size = "large" if worst == mag_hi else "small"
     return (f"check the sampling variances (vi) for extreme values: {label(i)} has a very {size} "
-            f"vi = {float(v[i]):.6g} (check its SD / standard error and sample size)")
+            f"vi = {fmt_sig(float(v[i]))} (check its SD / standard error and sample size)")
 
 
 def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
@@ -682,13 +681,13 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
     ones = np.ones(k)
     coef1, *_ = np.linalg.lstsq(Xm, ones, rcond=None)
     if k > 1 and np.linalg.norm(ones - Xm @ coef1) > 1e-8 * math.sqrt(k):
-        notes.append(Note("no_intercept", "The model has no intercept; as metafor, tau2 and the residual Q are "
+        notes.append(Note(NoteCode.NO_INTERCEPT, "The model has no intercept; as metafor, tau2 and the residual Q are "
                                           "computed from the mean-centred outcome."))
     # ---- tau2 with the fallback chain
     if k == 1:
         chain = (method_req,)
         if method_req != "FE":
-            notes.append(Note("k_small", "Only one study: tau2 cannot be estimated and is set to 0; "
+            notes.append(Note(NoteCode.K_SMALL, "Only one study: tau2 cannot be estimated and is set to 0; "
                                          "the result is that study's own estimate."))
         est = _Tau2(0.0, True, 0, {})
         method_used = "FE"
@@ -715,14 +714,14 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
         if len(chain) > 1:
             msg = (f"The {method_req} estimator did not converge; tau2 was estimated with {method_used} "
                    f"instead (fallback chain {' -> '.join(chain)}).")
-            notes.append(Note("fallback", msg))
+            notes.append(Note(NoteCode.FALLBACK, msg))
             warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         notes.extend(est.notes)
     tau2_raw = est.raw
     tau2 = max(0.0, tau2_raw)
     if tau2_raw < 0:
-        notes.append(Note("tau2_truncated",
-                          f"The {method_used} estimate of tau2 was negative ({tau2_raw:.6g}) and was truncated at 0."))
+        notes.append(Note(NoteCode.TAU2_TRUNCATED,
+                          f"The {method_used} estimate of tau2 was negative ({fmt_sig(tau2_raw)}) and was truncated at 0."))
     tau2_se = _se_tau2(method_used, tau2, est, k, p) if (k > p and method_used != "FE") else float("nan")
     if method_req == "FE":
         tau2_raw = float("nan")
@@ -742,21 +741,21 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
         vb = stXAX @ (AX.T * (v + tau2)[None, :]) @ AX @ stXAX
     eff_test = test
     if test == "knha" and k - p == 0:
-        notes.append(Note("undefined", "The Hartung-Knapp-Sidik-Jonkman test needs k > p; with k = "
+        notes.append(Note(NoteCode.UNDEFINED, "The Hartung-Knapp-Sidik-Jonkman test needs k > p; with k = "
                                        f"{k} a Wald z-test is used instead."))
         eff_test = "z"
     s2w = 1.0
     if eff_test == "knha":
         s2w = 0.0 if RSS_knha <= _EPS else RSS_knha / (k - p)
         if method_req == "FE":
-            notes.append(Note("knha_fe", "The Hartung-Knapp-Sidik-Jonkman adjustment is not meant for "
+            notes.append(Note(NoteCode.KNHA_FE, "The Hartung-Knapp-Sidik-Jonkman adjustment is not meant for "
                                          "common-effect models (metafor warns likewise)."))
         if adhoc and s2w < 1:
-            notes.append(Note("knha_adhoc", f"HKSJ scale factor s2 = {s2w:.4g} < 1 was set to 1 (ad hoc "
+            notes.append(Note(NoteCode.KNHA_ADHOC, f"HKSJ scale factor s2 = {fmt_sig(s2w, 4)} < 1 was set to 1 (ad hoc "
                                             "correction), so the CI is never narrower than the Wald CI."))
             s2w = 1.0
         elif s2w == 0.0:
-            notes.append(Note("knha_zero_scale", "The weighted residuals are all 0, so the HKSJ standard "
+            notes.append(Note(NoteCode.KNHA_ZERO_SCALE, "The weighted residuals are all 0, so the HKSJ standard "
                                                  "error is 0 (as metafor); consider adhoc=True."))
     vb = s2w * vb
     se = np.sqrt(np.diag(vb))
@@ -789,7 +788,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
     else:
         q = q_p = i2 = h2 = vt = float("nan")
         q_df = 0
-        notes.append(Note("undefined", f"With k = {k} study and {p} coefficient(s) the heterogeneity "
+        notes.append(Note(NoteCode.UNDEFINED, f"With k = {k} study and {p} coefficient(s) the heterogeneity "
                                        "statistics Q, I2 and H2 have 0 degrees of freedom and are undefined."))
     wts = a if a is not None else w
     wfrac = wts / wts.sum()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats as sps
 
+from .._format import fmt_sig
+from ..notes import NoteCode
 from ..results import Note
 from .fit import qe_generalised
 
@@ -52,7 +54,7 @@ def qprofile_ci(
     nan = float("nan")
     if k - p < 1:
         return QProfileCI(nan, nan, nan, nan, nan, nan,
-                          (Note("undefined", "The CI for tau2 needs k > p (at least 2 studies)."),))
+                          (Note(NoteCode.UNDEFINED, "The CI for tau2 needs k > p (at least 2 studies)."),))
     alpha = 1 - level
     df = k - p
     crit_u = float(sps.chi2.isf(alpha / 2, df))
@@ -77,25 +79,25 @@ def qprofile_ci(
 
     if q_min < crit_l:
         lb = ub = lo_b
-        notes.append(Note("tau2_ci_null", "The Q-profile CI for tau2 is {0}: even tau2 = 0 gives a Q below the "
+        notes.append(Note(NoteCode.TAU2_CI_NULL, "The Q-profile CI for tau2 is {0}: even tau2 = 0 gives a Q below the "
                                           "lower critical value (the studies vary less than expected by chance)."))
     else:
         if q_max > crit_l:
             ub = hi_b
-            notes.append(Note("tau2_ci_bound", f"The upper bound of the tau2 CI lies beyond the search limit "
-                                               f"{hi_b:.6g} and is reported as that limit."))
+            notes.append(Note(NoteCode.TAU2_CI_BOUND, f"The upper bound of the tau2 CI lies beyond the search limit "
+                                               f"{fmt_sig(hi_b)} and is reported as that limit."))
         else:
             ub = root(crit_l)
     if q_max > crit_u:
         lb = ub = hi_b
-        notes.append(Note("tau2_ci_bound", f"Both tau2 CI bounds lie beyond the search limit {hi_b:.6g}."))
+        notes.append(Note(NoteCode.TAU2_CI_BOUND, f"Both tau2 CI bounds lie beyond the search limit {fmt_sig(hi_b)}."))
     else:
         if q_min < crit_u:
             lb = lo_b
         else:
             lb = root(crit_u)
     if math.isnan(lb) or math.isnan(ub):
-        notes.append(Note("tau2_ci_failed", "The iterative search for a tau2 CI bound failed; the bound is missing."))
+        notes.append(Note(NoteCode.TAU2_CI_FAILED, "The iterative search for a tau2 CI bound failed; the bound is missing."))
 
     def i2(t: float) -> float:
         return t / (vt + t)

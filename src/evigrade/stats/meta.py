@@ -12,7 +12,9 @@ from typing import Any, Literal
 import numpy as np
 
 from .._validate import check_choice, check_level
+from ..effects.measures import TWO_BY_TWO_MEASURES
 from ..errors import SpecError
+from ..notes import NoteCode
 from ..results import Note
 from .fit import Control, MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .heterogeneity import qprofile_ci
@@ -75,7 +77,7 @@ def meta_analysis(
         if preset == "revman5":
             method, test, adhoc = "DL", "z", False
             inputs = getattr(table, "inputs", None) or {}
-            if table is not None and measure in ("OR", "RR", "RD") and all(c in inputs for c in ("ai", "bi", "ci", "di")):
+            if table is not None and measure in TWO_BY_TWO_MEASURES and all(c in inputs for c in ("ai", "bi", "ci", "di")):
                 from .mh import mantel_haenszel
 
                 res = mantel_haenszel(inputs["ai"], inputs["bi"], inputs["ci"], inputs["di"], measure=measure,
@@ -101,17 +103,17 @@ def meta_analysis(
     se = float(fit.se[0])
     nan = float("nan")
     if k == 2:
-        notes.append(Note("k_small", "Only two studies: tau2, I2 and their intervals are very imprecise."))
+        notes.append(Note(NoteCode.K_SMALL, "Only two studies: tau2, I2 and their intervals are very imprecise."))
     # prediction interval (metafor predict(): same critical value as the CI, sqrt(se^2 + tau2))
     if pi and method == "FE":
         pi_low = pi_high = nan
-        notes.append(Note("undefined", "A common-effect model has no between-study variance, so no prediction "
+        notes.append(Note(NoteCode.UNDEFINED, "A common-effect model has no between-study variance, so no prediction "
                                        "interval is given (as metafor)."))
     elif pi:
         half = fit.crit * math.sqrt(se**2 + fit.tau2)
         pi_low, pi_high = est - half, est + half
         if k == 1:
-            notes.append(Note("undefined", "A prediction interval needs more than one study; it equals the CI."))
+            notes.append(Note(NoteCode.UNDEFINED, "A prediction interval needs more than one study; it equals the CI."))
     else:
         pi_low = pi_high = nan
     # Q-profile CI for tau2 (and I2, H2)
@@ -122,7 +124,7 @@ def meta_analysis(
         t_lo, t_hi, i_lo, i_hi, h_lo, h_hi = ci.tau2_low, ci.tau2_high, ci.i2_low, ci.i2_high, ci.h2_low, ci.h2_high
         notes.extend(ci.notes)
     elif tau2_ci and method == "FE":
-        notes.append(Note("undefined", "A common-effect model assumes tau2 = 0, so no CI for tau2 is given."))
+        notes.append(Note(NoteCode.UNDEFINED, "A common-effect model assumes tau2 = 0, so no CI for tau2 is given."))
     spec = AnalysisSpec(method=method, test=test, level=lvl, adhoc=bool(adhoc), preset=preset, measure=measure,
                         pi=bool(pi), tau2_ci=bool(tau2_ci))
     return MetaResult(

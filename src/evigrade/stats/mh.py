@@ -21,7 +21,9 @@ import numpy as np
 from scipy import stats as sps
 
 from .._validate import check_choice, check_level
+from ..effects.measures import TWO_BY_TWO_MEASURES
 from ..errors import EstimationError, InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note
 from .results import AnalysisSpec, Diagnostics, MetaResult
 
@@ -128,14 +130,14 @@ def _notes_2x2(labels, corrected, dropped, add, measure, kyi) -> list[Note]:
     notes: list[Note] = []
     for i, s in enumerate(labels):
         if dropped[i]:
-            notes.append(Note("double_zero_excluded", f"{s}: no events (or only events) in both groups; the study "
+            notes.append(Note(NoteCode.DOUBLE_ZERO_EXCLUDED, f"{s}: no events (or only events) in both groups; the study "
                                                       "is left out of the heterogeneity statistics.", study=s))
         elif corrected[i]:
-            notes.append(Note("zero_cell_correction", f"{s}: {add} added to every cell of this table (a cell was 0) "
+            notes.append(Note(NoteCode.ZERO_CELL_CORRECTION, f"{s}: {add} added to every cell of this table (a cell was 0) "
                                                       "for its own estimate and the heterogeneity statistics only.",
                               study=s))
     if kyi <= 1:
-        notes.append(Note("undefined", "Fewer than two studies with estimable effects: Q, I2 and H2 are undefined."))
+        notes.append(Note(NoteCode.UNDEFINED, "Fewer than two studies with estimable effects: Q, I2 and H2 are undefined."))
     return notes
 
 
@@ -151,7 +153,7 @@ def mantel_haenszel(
     elements); the pooled MH estimate always uses the raw counts.  ``correct``: continuity
     correction of the CMH test.
     """
-    measure = check_choice("measure", measure, ("OR", "RR", "RD"))
+    measure = check_choice("measure", measure, TWO_BY_TWO_MEASURES)
     to = check_choice("to", to, _TO)
     lvl = check_level(level)
     add = float(add)
@@ -222,7 +224,7 @@ def mantel_haenszel(
     q, q_df, q_p, i2, h2, kyi = _het(yi, vi, beta)
     notes.extend(_notes_2x2(labels, corrected, dropped, add, measure, kyi))
     if k == 1:
-        notes.append(Note("k_small", "Only one study: the pooled result is that study's own estimate."))
+        notes.append(Note(NoteCode.K_SMALL, "Only one study: the pooled result is that study's own estimate."))
     return _result(k, beta, se, zc, lvl, q, q_df, q_p, i2, h2, wts, yi, vi, labels, measure, "MH", notes, extra)
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 
 __all__ = ["ProportionMetaResult", "meta_proportions", "clopper_pearson", "rule_of_three", "PROPORTION_MEASURES"]
@@ -66,7 +68,7 @@ def _counts(xi: Any, ni: Any) -> tuple[np.ndarray, np.ndarray]:
         if not (np.isfinite(b) and b > 0 and b == int(b)):
             raise InputError("denominator must be a whole number > 0", row=i + 1, column="ni", value=b, fix="check the denominator")
         if a > b:
-            raise InputError("more events than the denominator", row=i + 1, column="xi", value=a, fix=f"check xi and ni ({b:g})")
+            raise InputError("more events than the denominator", row=i + 1, column="xi", value=a, fix=f"check xi and ni ({fmt_sig(b)})")
     return x, n
 
 
@@ -92,7 +94,7 @@ def meta_proportions(
     x, n = _counts(xi, ni)
     labels = tuple(str(s) for s in study) if study is not None else tuple(f"Study {i + 1}" for i in range(x.size))
     tab = escalc(measure, xi=x, ni=n, slab=list(labels), add=add, to=to)
-    res = meta_analysis(tab, method=method, test=test, level=lev * 100)
+    res = meta_analysis(tab, method=method, test=test, level=lev)  # a fraction past the boundary
 
     def back(v: Any) -> float | None:
         if v is None or not np.isfinite(v):
@@ -105,8 +107,8 @@ def meta_proportions(
 
     notes = list(getattr(tab, "notes", ()))
     if measure == "PFT":
-        notes.append(Note("pft_back_transform", "Freeman-Tukey back-transformation with the harmonic mean of the denominators "
-                          f"({1.0 / np.mean(1.0 / n):.6g}), as metafor's transf.ipft.hm."))
+        notes.append(Note(NoteCode.PFT_BACK_TRANSFORM, "Freeman-Tukey back-transformation with the harmonic mean of the denominators "
+                          f"({fmt_sig(1.0 / np.mean(1.0 / n))}), as metafor's transf.ipft.hm."))
     return ProportionMetaResult(
         measure=measure, estimate=back(res.estimate), ci_low=back(res.ci_low), ci_high=back(res.ci_high),
         pi_low=back(getattr(res, "pi_low", None)), pi_high=back(getattr(res, "pi_high", None)),

@@ -29,7 +29,9 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 from .fit import canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .results import RmaFit
@@ -230,7 +232,7 @@ def design_matrix(
         for i, x in enumerate(vals):
             if _is_missing(x) and keep[i]:
                 keep[i] = False
-                notes.append(Note("missing_moderator",
+                notes.append(Note(NoteCode.MISSING_MODERATOR,
                                   f"{labels[i]} was excluded from the moderator analysis: its value of "
                                   f"'{name}' is missing.", study=labels[i]))
     blocks: list[np.ndarray] = []
@@ -409,7 +411,7 @@ def meta_regression(
                              column="X", has_value=False, fix="build X with one row per study")
         keep = np.all(np.isfinite(Xm), axis=1)
         for i in np.flatnonzero(~keep):
-            notes.append(Note("missing_moderator", f"{eff.study[i]} was excluded from the moderator analysis: "
+            notes.append(Note(NoteCode.MISSING_MODERATOR, f"{eff.study[i]} was excluded from the moderator analysis: "
                                                    "a moderator value is missing.", study=eff.study[i]))
         Xm = Xm[keep]
         names = tuple(coef_names) if coef_names is not None else tuple(
@@ -443,10 +445,10 @@ def meta_regression(
             t0 = fit0.tau2
             r2 = 0.0 if t0 == 0 else max(0.0, (t0 - fit.tau2) / t0)
             if t0 == 0:
-                notes.append(Note("r2_undefined", "tau2 is 0 without moderators, so the proportion of "
+                notes.append(Note(NoteCode.R2_UNDEFINED, "tau2 is 0 without moderators, so the proportion of "
                                                   "heterogeneity explained (R2) is reported as 0."))
     if k < 10:
-        notes.append(Note("k_small", f"Meta-regression with only {k} studies has little power and can "
+        notes.append(Note(NoteCode.K_SMALL, f"Meta-regression with only {k} studies has little power and can "
                                      "produce spurious associations; interpret with caution."))
     return MetaRegressionResult(
         k=k, coef_names=names, coef=fit.beta, se=fit.se, stat=fit.zval, pval=fit.pval, ci_low=fit.ci_low,
@@ -555,7 +557,7 @@ def permutation_test(
             n_exact //= math.factorial(int(c))
     use_exact = bool(exact is True or (exact == "auto" and n_exact <= n_perm))
     if use_exact and n_exact > max_exact:
-        raise SpecError(f"an exact permutation test needs {n_exact:.3g} fits (> max_exact={max_exact}); "
+        raise SpecError(f"an exact permutation test needs {fmt_sig(n_exact, 3)} fits (> max_exact={max_exact}); "
                         "use exact=False with n_perm random permutations")
     btt = model.btt
     obs_stat = np.asarray(model.stat, dtype=float)
@@ -614,7 +616,7 @@ def permutation_test(
     pval = np.minimum(pval, 1.0)
     notes: list[Note] = []
     if failed:
-        notes.append(Note("permutation_fit_failed", f"{failed} permuted model(s) could not be fitted and were "
+        notes.append(Note(NoteCode.PERMUTATION_FIT_FAILED, f"{failed} permuted model(s) could not be fitted and were "
                                                     "left out of the permutation distribution."))
     mc_se = 0.0 if use_exact else math.sqrt(qm_p * (1 - qm_p) / n_used)
     return PermutationResult(

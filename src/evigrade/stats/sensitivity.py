@@ -15,6 +15,7 @@ import numpy as np
 from scipy import stats as sps
 
 from ..errors import EstimationError, InputError, SpecError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 from .fit import fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
@@ -108,12 +109,12 @@ def leave_one_out(
                           control=control, study=tuple(np.array(eff.study)[keep]))
         if f is None:
             rows.append(None)
-            notes.append(Note("refit_failed", f"Without {eff.study[i]} the model could not be fitted: {err}",
+            notes.append(Note(NoteCode.REFIT_FAILED, f"Without {eff.study[i]} the model could not be fitted: {err}",
                               study=eff.study[i]))
         else:
             rows.append(FitSummary.from_fit(f))
     if k == 2:
-        notes.append(Note("k_small", "With k = 2 each leave-one-out result is a single study's own estimate."))
+        notes.append(Note(NoteCode.K_SMALL, "With k = 2 each leave-one-out result is a single study's own estimate."))
     return LeaveOneOutResult(study=eff.study, rows=tuple(rows), full=FitSummary.from_fit(full), method=method,
                              test=full.test, level=full.level, notes=tuple(notes))
 
@@ -183,11 +184,11 @@ def cumulative(
                           study=labels[:i])
         if f is None:
             rows.append(None)
-            notes.append(Note("refit_failed", f"The cumulative analysis up to {labels[i - 1]} could not be "
+            notes.append(Note(NoteCode.REFIT_FAILED, f"The cumulative analysis up to {labels[i - 1]} could not be "
                                               f"fitted: {err}", study=labels[i - 1]))
         else:
             rows.append(FitSummary.from_fit(f))
-    notes.append(Note("k_small", "The first cumulative step is a single study; its heterogeneity statistics "
+    notes.append(Note(NoteCode.K_SMALL, "The first cumulative step is a single study; its heterogeneity statistics "
                                  "are undefined."))
     return CumulativeResult(study=labels, order=idx, order_by=order_by, rows=tuple(rows), method=method,
                             test=test, level=_level(level), notes=tuple(notes))
@@ -301,7 +302,7 @@ def influence(
         f, err = _try_fit(y[keep], v[keep], Xm[keep], method=method, test=test, level=level, control=control,
                           study=tuple(np.array(eff.study)[keep]))
         if f is None:
-            notes.append(Note("refit_failed", f"Without {eff.study[i]} the model could not be fitted: {err}",
+            notes.append(Note(NoteCode.REFIT_FAILED, f"Without {eff.study[i]} the model could not be fitted: {err}",
                               study=eff.study[i]))
             continue
         tau2_del[i] = f.tau2
@@ -328,7 +329,7 @@ def influence(
                 | np.any(np.abs(dfbs) > 1, axis=1))
     infl = infl & ~np.isnan(dffits)
     for i in np.flatnonzero(infl):
-        notes.append(Note("influential", f"{eff.study[i]} is influential by metafor's criteria "
+        notes.append(Note(NoteCode.INFLUENTIAL, f"{eff.study[i]} is influential by metafor's criteria "
                                          "(DFFITS, Cook's distance, hat value or DFBETAS).", study=eff.study[i]))
     return InfluenceResult(
         study=eff.study, coef_names=names, rstudent=rstudent, dffits=dffits, cook_d=cook, cov_r=covr,
@@ -403,19 +404,19 @@ def exclude_studies(
     full = fit_rma(eff.yi, eff.vi, None, method=method, test=test, level=level, control=control, study=eff.study)
     excluded = tuple(s for s, m in zip(eff.study, mask) if m)
     kept = tuple(s for s, m in zip(eff.study, mask) if not m)
-    notes = [Note("excluded", f"{s} was excluded from this sensitivity analysis ({reason}).", study=s)
+    notes = [Note(NoteCode.EXCLUDED, f"{s} was excluded from this sensitivity analysis ({reason}).", study=s)
              for s in excluded]
     reduced = None
     if not excluded:
-        notes.append(Note("nothing_excluded", f"No study is {reason}; the sensitivity analysis equals the main one."))
+        notes.append(Note(NoteCode.NOTHING_EXCLUDED, f"No study is {reason}; the sensitivity analysis equals the main one."))
         reduced = FitSummary.from_fit(full)
     elif not kept:
-        notes.append(Note("nothing_left", f"Every study is {reason}; no analysis remains after excluding them."))
+        notes.append(Note(NoteCode.NOTHING_LEFT, f"Every study is {reason}; no analysis remains after excluding them."))
     else:
         f, err = _try_fit(eff.yi[~mask], eff.vi[~mask], None, method=method, test=test, level=level,
                           control=control, study=kept)
         if f is None:
-            notes.append(Note("refit_failed", f"The analysis without the excluded studies failed: {err}"))
+            notes.append(Note(NoteCode.REFIT_FAILED, f"The analysis without the excluded studies failed: {err}"))
         else:
             reduced = FitSummary.from_fit(f)
             notes.extend(f.notes)

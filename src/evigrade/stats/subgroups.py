@@ -23,6 +23,7 @@ import numpy as np
 
 from .._validate import check_choice, check_level
 from ..errors import InputError
+from ..notes import NoteCode
 from ..results import Note, jsonable
 from .fit import fit_rma
 from .regression import _is_missing, _resolve, coerce_effects, omnibus_test
@@ -122,7 +123,7 @@ def subgroup_analysis(
     notes: list[Note] = []
     keep = np.array([not _is_missing(g) and str(g).strip() != "" for g in g_raw])
     for i in np.flatnonzero(~keep):
-        notes.append(Note("missing_moderator", f"{eff.study[i]} was excluded from the subgroup analysis: its "
+        notes.append(Note(NoteCode.MISSING_MODERATOR, f"{eff.study[i]} was excluded from the subgroup analysis: its "
                                                f"value of '{moderator}' is missing.", study=eff.study[i]))
     labels = [str(g).strip() for g, kk in zip(g_raw, keep) if kk]
     y, v = eff.yi[keep], eff.vi[keep]
@@ -146,7 +147,7 @@ def subgroup_analysis(
                 ci_high=float(f.ci_high[0]), pval=float(f.pval[0]), tau2=float(f.tau2), q=float(f.q),
                 i2=float(f.i2), study=tuple(np.array(studies)[m]), notes=tuple(f.notes)))
             if m.sum() < 2:
-                notes.append(Note("k_small", f"Subgroup '{lv}' has a single study; its estimate is that study's own."))
+                notes.append(Note(NoteCode.K_SMALL, f"Subgroup '{lv}' has a single study; its estimate is that study's own."))
         est = np.array([g.estimate for g in out])
         se = np.array([g.se for g in out])
         if np.any(~np.isfinite(se)) or np.any(se <= 0):

@@ -1,4 +1,4 @@
-"""``summarize(pack) -> Summary``: what the evidence says, outcome by outcome.
+"""``build_findings(pack, spec) -> Summary``: what the evidence says, outcome by outcome.
 
 For each outcome x time-point bucket x comparison group x population found in results.csv or
 reviews.csv:
@@ -26,14 +26,16 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .._validate import check_choice, check_level
 from ..results import Note
-from .schema import POOL_MEASURES, RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
-from .summary import (
+from ..stats.fit import canonical_method, canonical_test
+from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
+from ..packs.summary import (
     Finding,
     MechanismClaim,
     MechanismEvidence,
@@ -46,8 +48,9 @@ from .summary import (
     Summary,
     TrialEstimate,
 )
+from .robustness import attach_robustness
 
-__all__ = ["summarize", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
+__all__ = ["build_findings", "FindingsSpec", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
 
 SAFETY_MEASURES = ("PLO", "PFT")
 #: pool adverse-event proportions only from at least this many sources; with fewer, each source's rate
@@ -82,7 +85,7 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
         return None, "only a qualitative statement (or a threshold/range) is reported"
     if row.data_type == "within_group":
         return None, "a within-group change, not a between-group comparison"
-    common = dict(result_id=row.result_id, study_id=row.study_id, instrument=row.instrument, unit=row.unit,
+    common: dict[str, Any] = dict(result_id=row.result_id, study_id=row.study_id, instrument=row.instrument, unit=row.unit,
                   rob_overall=study.rob_overall, pedro=study.pedro, orientation=row.orientation, source=row.source)
     if row.data_type == "arm_level":
         if row.has_arm_continuous():
@@ -94,9 +97,9 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
             tab = escalc(measure, ai=[row.ai], n1i=[row.n1i], ci=[row.ci], n2i=[row.n2i], slab=[row.study_id])
             yi, vi = float(tab.yi[0]), float(tab.vi[0])
             z = _z(level)
-            lo, hi = yi - z * math.sqrt(vi), yi + z * math.sqrt(vi)
+            arm_lo, arm_hi = yi - z * math.sqrt(vi), yi + z * math.sqrt(vi)
             tr = (lambda v: math.exp(v)) if measure in RATIO_MEASURES else (lambda v: v)
-            return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(lo), ci_high=tr(hi), yi=yi, vi=vi,
+            return TrialEstimate(measure=measure, estimate=tr(yi), ci_low=tr(arm_lo), ci_high=tr(arm_hi), yi=yi, vi=vi,
                                  n=_trial_n(row, pack), derived_from="arm_level", **common), None
         return None, _arm_gap(row)
     # reported effect
@@ -113,7 +116,7 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
         # metafor's RD scale is a proportion; store it so and say so (the Note is added per finding)
         est, lo, hi = est / 100, (None if lo is None else lo / 100), (None if hi is None else hi / 100)
         common["unit"] = RD_PP_UNIT
-        row_se = None if row.se is None else row.se / 100
+        row_se: float | None = None if row.se is None else row.se / 100
     else:
         row_se = row.se
     log = row.measure in RATIO_MEASURES
@@ -134,9 +137,12 @@ def _classify(row: ResultRow, pack: Pack, level: float) -> tuple[TrialEstimate |
 
 def _arm_gap(row: ResultRow) -> str:
     """Why an arm-level row cannot be used, naming the arm(s) and the columns that are not reported."""
-    cont = (("m1i", "sd1i", "n1i"), ("m2i", "sd2i", "n2i"))
-    binary = (("ai", "n1i"), ("ci", "n2i"))
-    has = lambda c: getattr(row, c, None) is not None  # noqa: E731
+    cont: tuple[tuple[str, ...], ...] = (("m1i", "sd1i", "n1i"), ("m2i", "sd2i", "n2i"))
+    binary: tuple[tuple[str, ...], ...] = (("ai", "n1i"), ("ci", "n2i"))
+
+    def has(c: str) -> bool:
+        return getattr(row, c, None) is not None
+
     if any(has(c) for c in ("m1i", "sd1i", "m2i", "sd2i")):
         arms = cont
     elif any(has(c) for c in ("ai", "ci")) or row.measure in ("OR", "RR", "RD"):
@@ -147,7 +153,10 @@ def _arm_gap(row: ResultRow) -> str:
         return ("arm-level data incomplete (neither arm's mean/SD nor event counts are reported: give m1i, sd1i, "
                 "n1i, m2i, sd2i, n2i or ai, n1i, ci, n2i)")
     word = {"m": "mean", "sd": "SD", "n": "size", "ai": "events", "ci": "events"}
-    what = lambda c: f"{word.get(c, word.get(c.rstrip('12i'), c))} ({c})"  # noqa: E731
+
+    def what(c: str) -> str:
+        return f"{word.get(c, word.get(c.rstrip('12i'), c))} ({c})"
+
     parts = [f"the {arm} arm's {', '.join(what(c) for c in cols if not has(c))}"
              for arm, cols in zip(("intervention", "comparator"), arms) if not all(has(c) for c in cols)]
     return f"arm-level data incomplete ({' and '.join(parts)} not reported)"
@@ -201,7 +210,7 @@ def _review_estimate(r: ReviewRow) -> ReviewEstimate:
         source_row=r.source_row or r.review_row_id, notes=tuple(notes))
 
 
-def _primary_key(r: ReviewRow, order: int) -> tuple:
+def _primary_key(r: ReviewRow, order: int) -> tuple[int, int, int, int]:
     """Documented primary-review rule: most recent, then more trials, then MD before SMD, then file order."""
     return (-(r.year or 0), -(r.k or 0), 0 if r.measure == "MD" else 1, order)
 
@@ -305,17 +314,17 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                                     tuple(r.outcomes)),
                     "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
                     "source": r.source, "source_row": r.source_row or r.review_row_id})
-    for r in rows:
-        if r.result_id in used:
+    for t in rows:
+        if t.result_id in used:
             continue
-        out.append({"kind": "trial", "source_id": r.study_id, "row_id": r.result_id, "reported_as": r.data_type,
-                    "direction_as_reported": r.direction_reported, "result_as_reported": r.result_as_reported,
-                    "p_value": r.p_value,
-                    "direction": _outcome_direction(f"{r.direction_reported}; {r.result_as_reported}"
-                                                    if r.direction_reported else r.result_as_reported,
-                                                    outcome_id, outcome_name, tuple(r.outcomes)),
-                    "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(r.study_id).citation,
-                    "source": r.source, "source_row": r.source_row or r.result_id})
+        out.append({"kind": "trial", "source_id": t.study_id, "row_id": t.result_id, "reported_as": t.data_type,
+                    "direction_as_reported": t.direction_reported, "result_as_reported": t.result_as_reported,
+                    "p_value": t.p_value,
+                    "direction": _outcome_direction(f"{t.direction_reported}; {t.result_as_reported}"
+                                                    if t.direction_reported else t.result_as_reported,
+                                                    outcome_id, outcome_name, tuple(t.outcomes)),
+                    "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(t.study_id).citation,
+                    "source": t.source, "source_row": t.source_row or t.result_id})
     return out
 
 
@@ -347,148 +356,166 @@ def _fmt(v: float | None) -> str:
     return "NA" if v is None else f"{v:.3g}"
 
 
-def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], reviews: list[tuple[int, ReviewRow]],
-             method: str, test: str, level: float) -> Finding:
-    from ..stats import meta_analysis
+def _not_poolable(row: ResultRow, reason: str) -> NotPoolable:
+    return NotPoolable(row.result_id, row.study_id, row.data_type, reason, row.result_as_reported,
+                       row.p_value, row.direction_reported, row.source)
 
-    oid, tp, cid, pid = key
-    outcome = pack.outcome(oid)
-    comp = pack.comparison(cid)
-    pop = pack.population(pid)
-    notes: list[Note] = []
 
-    # ---- classify trial rows -----------------------------------------------------------------
+def _usable_rows(rows: list[ResultRow], pack: Pack, level: float,
+                 not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """Classify the trial rows: usable (one result per study) or not poolable with the reason."""
     usable: list[tuple[ResultRow, TrialEstimate]] = []
-    not_poolable: list[NotPoolable] = []
     used_study: dict[str, str] = {}
-
-    def np_(row: ResultRow, reason: str) -> None:
-        not_poolable.append(NotPoolable(row.result_id, row.study_id, row.data_type, reason, row.result_as_reported,
-                                        row.p_value, row.direction_reported, row.source))
-
     for row in rows:
         te, reason = _classify(row, pack, level)
         if te is None:
-            np_(row, reason or "not poolable")
+            not_poolable.append(_not_poolable(row, reason or "not poolable"))
             continue
         if row.study_id in used_study:
-            np_(row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study")
+            not_poolable.append(_not_poolable(
+                row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study"))
             continue
         used_study[row.study_id] = row.result_id
         usable.append((row, te))
+    return usable
 
-    # ---- resolve arm-level continuous rows to MD or SMD ------------------------------------------
+
+def _resolve_arm_rows(usable: list[tuple[ResultRow, TrialEstimate]], outcome: Any, level: float,
+                      notes: list[Note]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """Arm-level continuous rows become MD (one scale) or SMD (several scales, or the outcome's pool_measure)."""
     arm_rows = [r for r, t in usable if t.measure == "ARM"]
-    if arm_rows:
-        scales = {f"{r.instrument} | {r.unit}" for r in arm_rows}
-        arm_measure = outcome.pool_measure or ("MD" if len(scales) == 1 else "SMD")
-        if outcome.pool_measure is None and len(scales) > 1:
-            notes.append(Note("smd_different_scales", f"Arm-level data on different instruments or scales "
-                              f"({'; '.join(sorted(scales))}): pooled as SMD."))
-        eff = _arm_effects(arm_rows, arm_measure)
-        z = _z(level)
-        resolved = {}
-        for r, (yi, vi) in zip(arm_rows, eff):
-            resolved[r.result_id] = (arm_measure, yi, vi, yi - z * math.sqrt(vi), yi + z * math.sqrt(vi))
-        new = []
-        for r, t in usable:
-            if t.measure == "ARM":
-                m, yi, vi, lo, hi = resolved[r.result_id]
-                t = TrialEstimate(**{**t.to_dict(), "measure": m, "estimate": yi, "ci_low": lo, "ci_high": hi, "yi": yi, "vi": vi})
-            new.append((r, t))
-        usable = new
+    if not arm_rows:
+        return usable
+    scales = {f"{r.instrument} | {r.unit}" for r in arm_rows}
+    arm_measure = outcome.pool_measure or ("MD" if len(scales) == 1 else "SMD")
+    if outcome.pool_measure is None and len(scales) > 1:
+        notes.append(Note("smd_different_scales", f"Arm-level data on different instruments or scales "
+                          f"({'; '.join(sorted(scales))}): pooled as SMD."))
+    eff = _arm_effects(arm_rows, arm_measure)
+    z = _z(level)
+    resolved = {}
+    for r, (yi, vi) in zip(arm_rows, eff):
+        resolved[r.result_id] = (arm_measure, yi, vi, yi - z * math.sqrt(vi), yi + z * math.sqrt(vi))
+    new = []
+    for r, t in usable:
+        if t.measure == "ARM":
+            m, yi, vi, lo, hi = resolved[r.result_id]
+            t = TrialEstimate(**{**t.to_dict(), "measure": m, "estimate": yi, "ci_low": lo, "ci_high": hi, "yi": yi, "vi": vi})
+        new.append((r, t))
+    return new
 
-    # ---- one measure (and for MD one scale) -------------------------------------------------------
+
+def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]],
+                  not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
+    """The largest set of rows on one measure (and for MD/RD one scale); the others are not poolable, with why."""
     groups: OrderedDict[tuple[str, str], list[tuple[ResultRow, TrialEstimate]]] = OrderedDict()
     for r, t in usable:
         # an MD (or RD) is combinable only on one instrument and scale; SMD/ratios across instruments
         gk = (t.measure, f"{t.instrument} | {t.unit}" if t.measure in ("MD", "RD") else "")
         groups.setdefault(gk, []).append((r, t))
-    pooled_group: list[tuple[ResultRow, TrialEstimate]] = []
-    if groups:
-        best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
-        pooled_group = best[1]
-        for gk, members in groups.items():
-            if gk == best[0]:
-                continue
-            for r, t in members:
-                np_(r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
-                       f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})")
-    k_trials = len(pooled_group)
+    if not groups:
+        return []
+    best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
+    pooled_group = best[1]
+    for gk, members in groups.items():
+        if gk == best[0]:
+            continue
+        for r, t in members:
+            not_poolable.append(_not_poolable(
+                r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
+                   f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})"))
+    return pooled_group
 
-    # ---- reviews ---------------------------------------------------------------------------------
-    revs = [_review_estimate(r) for _, r in reviews]
-    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
-                  and r.orientation != "unclear" and r.ci_low is not None]
-    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
 
-    # ---- pool -------------------------------------------------------------------------------------
-    meta = None
-    pi_low = pi_high = None
+@dataclass(frozen=True, slots=True)
+class _Estimate:
+    """The estimate a finding rests on (pooled trials, the primary review, one trial, or none)."""
+
+    basis: str = "trials"
+    status: str = "no_estimate"
     measure: str | None = None
-    estimate = ci_low = ci_high = None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    pi_low: float | None = None
+    pi_high: float | None = None
     k: int | None = None
     participants: int | None = None
-    basis, status = "trials", "no_estimate"
-    sources: list[str] = []
-    trials_out: list[TrialEstimate] = [t for _, t in pooled_group]
+    meta: Any = None
+    sources: tuple[str, ...] = ()
+    trials: tuple[TrialEstimate, ...] = ()
 
-    def trial_sources(group):
-        return [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r, _ in group]
 
+def _trial_sources(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]]) -> tuple[str, ...]:
+    return tuple(f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r, _ in group)
+
+
+def _pool_trials(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], method: str, test: str, level: float,
+                 notes: list[Note]) -> _Estimate:
+    """Random-effects pooling of k >= 2 trials on one measure (ratios back-transformed for reporting)."""
+    from ..stats import meta_analysis
+
+    m = group[0][1].measure
+    yi = np.array([t.yi for _, t in group], dtype=float)
+    vi = np.array([t.vi for _, t in group], dtype=float)
+    meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,  # type: ignore[arg-type]  # canonical since FindingsSpec.make
+                         study=[t.study_id for _, t in group], measure=m)
+    tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
+    ns = [t.n for _, t in group]
+    participants = int(sum(n for n in ns if n is not None)) if all(n is not None for n in ns) else None
+    if participants is None:
+        notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
+    elif any(r.n1i is None or r.n2i is None for r, _ in group):
+        notes.append(Note("participants_randomised", "Arm sizes not reported for every trial; participants counted as randomised in the whole trial."))
+    trials_out = [t for _, t in group]
+    w_raw = getattr(meta, "weights", None)
+    w = [] if w_raw is None else [float(x) for x in np.asarray(w_raw, dtype=float).ravel()]
+    if len(w) == len(trials_out):
+        trials_out = [TrialEstimate(**{**t.to_dict(), "weight": float(wi)}) for t, wi in zip(trials_out, w)]
+    for n in getattr(meta, "notes", ()) or ():
+        notes.append(n)
+    if m in RATIO_MEASURES:
+        notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
+    return _Estimate("trials", "pooled", m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high)),
+                     tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None))), len(group),
+                     participants, meta, _trial_sources(pack, group), tuple(trials_out))
+
+
+def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, TrialEstimate]],
+              primary: ReviewRow | None, revs: list[ReviewEstimate], method: str, test: str, level: float,
+              notes: list[Note]) -> _Estimate:
+    """Pooled trials (k >= 2), else the primary review, else one trial, else no estimate (with a Note each)."""
+    k_trials = len(group)
     if k_trials >= 2:
-        m = pooled_group[0][1].measure
-        yi = np.array([t.yi for _, t in pooled_group], dtype=float)
-        vi = np.array([t.vi for _, t in pooled_group], dtype=float)
-        meta = meta_analysis(yi, vi, method=method, test=test, level=level * 100,
-                             study=[t.study_id for _, t in pooled_group], measure=m)
-        tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
-        measure, estimate, ci_low, ci_high = m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high))
-        pi_low, pi_high = tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None)))
-        k = k_trials
-        ns = [t.n for _, t in pooled_group]
-        participants = int(sum(ns)) if all(n is not None for n in ns) else None
-        if participants is None:
-            notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
-        elif any(r.n1i is None or r.n2i is None for r, _ in pooled_group):
-            notes.append(Note("participants_randomised", "Arm sizes not reported for every trial; participants counted as randomised in the whole trial."))
-        w_raw = getattr(meta, "weights", None)
-        w = [] if w_raw is None else [float(x) for x in np.asarray(w_raw, dtype=float).ravel()]
-        if len(w) == len(trials_out):
-            trials_out = [TrialEstimate(**{**t.to_dict(), "weight": float(wi)}) for t, wi in zip(trials_out, w)]
-        basis, status = "trials", "pooled"
-        sources = trial_sources(pooled_group)
-        for n in getattr(meta, "notes", ()) or ():
-            notes.append(n)
-        if m in RATIO_MEASURES:
-            notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
-    elif primary is not None:
+        return _pool_trials(pack, group, method, test, level, notes)
+    trials = tuple(t for _, t in group)
+    if primary is not None:
         est, lo, hi = primary.harmonised()
-        measure, estimate, ci_low, ci_high = primary.measure, est, lo, hi
-        k = primary.k if primary.k_scope == "estimate" else None
-        participants = primary.participants if primary.participants_scope == "estimate" else None
-        basis, status = "review", "review"
-        sources = [f"{primary.citation} [{primary.source_row or primary.review_row_id}]"]
         why = "no trial result in this pack" if not rows else \
             f"only {k_trials} trial{'s' if k_trials != 1 else ''} with usable data in this pack; at least 2 are needed to pool"
         notes.append(Note("rests_on_review", f"Rests on the pooled result of {primary.review_id} ({why})."))
-    elif k_trials == 1:
-        r, t = pooled_group[0]
-        measure, estimate, ci_low, ci_high = t.measure, t.estimate, t.ci_low, t.ci_high
-        k, participants = 1, t.n
+        return _Estimate("review", "review", primary.measure, est, lo, hi,
+                         k=primary.k if primary.k_scope == "estimate" else None,
+                         participants=primary.participants if primary.participants_scope == "estimate" else None,
+                         sources=(f"{primary.citation} [{primary.source_row or primary.review_row_id}]",), trials=trials)
+    if k_trials == 1:
+        r, t = group[0]
         if r.n1i is None or r.n2i is None:
             notes.append(Note("participants_randomised", "Arm sizes not reported; participants = number randomised in the whole trial (all arms)."))
-        basis, status = "trials", "single_trial"
-        sources = trial_sources(pooled_group)
         notes.append(Note("single_trial", f"One trial with usable data ({r.study_id}); no pooling and no published pooled result with a usable number for this question."))
-    else:
-        basis = "review" if revs else "trials"
-        sources = [f"{rv.citation} [{rv.source_row}]" for rv in revs] + \
-            [f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows]
-        notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
-                          "or results whose sign convention is unclear."))
+        return _Estimate("trials", "single_trial", t.measure, t.estimate, t.ci_low, t.ci_high, k=1, participants=t.n,
+                         sources=_trial_sources(pack, group), trials=trials)
+    sources = tuple(f"{rv.citation} [{rv.source_row}]" for rv in revs) + \
+        tuple(f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows)
+    notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
+                      "or results whose sign convention is unclear."))
+    return _Estimate("review" if revs else "trials", "no_estimate", sources=sources, trials=trials)
 
-    # ---- compare ours with the reviews ---------------------------------------------------------------
+
+def _compare_with_reviews(revs: list[ReviewEstimate], primary: ReviewRow | None, e: _Estimate,
+                          notes: list[Note]) -> tuple[list[ReviewEstimate], str]:
+    """The reviews (primary marked, difference from ours on the same measure) and the sentence comparing them."""
+    status, measure, estimate, ci_low, ci_high = e.status, e.measure, e.estimate, e.ci_low, e.ci_high
     rev_out: list[ReviewEstimate] = []
     diffs: list[str] = []
     for rv in revs:
@@ -496,7 +523,8 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
         if status == "pooled" and rv.estimate is not None and rv.measure == measure and rv.orientation != "unclear" \
                 and measure not in RATIO_MEASURES and estimate is not None:
             diff = estimate - rv.estimate
-            overlap = rv.ci_low is not None and ci_low is not None and not (ci_high < rv.ci_low or rv.ci_high < ci_low)
+            overlap = rv.ci_low is not None and ci_low is not None and ci_high is not None and rv.ci_high is not None \
+                and not (ci_high < rv.ci_low or rv.ci_high < ci_low)
             diffs.append(f"{rv.review_id} {rv.measure} {_fmt(rv.estimate)} [{_fmt(rv.ci_low)}, {_fmt(rv.ci_high)}]: "
                          f"ours differs by {diff:+.3g} ({'CIs overlap' if overlap else 'CIs do not overlap'})")
         elif status == "pooled" and rv.estimate is not None and rv.measure == measure and measure in RATIO_MEASURES \
@@ -511,7 +539,7 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     if status == "pooled":
         cmp_text = ("Published pooled results for this question: " + "; ".join(diffs) + ".") if diffs else \
             "No published pooled result with a number for this question."
-    elif status == "review":
+    elif status == "review" and primary is not None:
         alts = [rv.review_id for rv in rev_out if not rv.primary]
         cmp_text = f"Primary: {primary.review_id} ({primary.source_row or primary.review_row_id}), chosen by the pack's primary-review rule" + \
             (f"; alternatives: {', '.join(dict.fromkeys(alts))}" if alts else "") + "."
@@ -522,31 +550,52 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
                           "alternative summaries, never pooled with each other."))
     for rv in rev_out:
         notes.extend(rv.notes)
+    return rev_out, cmp_text
+
+
+def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], reviews: list[tuple[int, ReviewRow]],
+             method: str, test: str, level: float) -> Finding:
+    oid, tp, cid, pid = key
+    outcome = pack.outcome(oid)
+    comp = pack.comparison(cid)
+    pop = pack.population(pid)
+    notes: list[Note] = []
+    not_poolable: list[NotPoolable] = []
+    usable = _resolve_arm_rows(_usable_rows(rows, pack, level, not_poolable), outcome, level, notes)
+    pooled_group = _pooled_group(usable, not_poolable)
+
+    revs = [_review_estimate(r) for _, r in reviews]
+    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
+                  and r.orientation != "unclear" and r.ci_low is not None]
+    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
+    e = _estimate(pack, rows, pooled_group, primary, revs, method, test, level, notes)
+    rev_out, cmp_text = _compare_with_reviews(revs, primary, e, notes)
 
     if any(t.unit == RD_PP_UNIT for _, t in pooled_group):
         notes.append(Note("rd_percentage_points", "Risk difference reported in percentage points (a value above 1 "
                           "cannot be a difference of proportions); divided by 100 to metafor's proportion scale "
                           "(0.24 = 24 percentage points)."))
-    used_ids = {r.result_id for r, _ in pooled_group} if status in ("pooled", "single_trial") else set()
+    used_ids = {r.result_id for r, _ in pooled_group} if e.status in ("pooled", "single_trial") else set()
     narrative = _narrative(rows, [r for _, r in reviews], used_ids, pack, oid, outcome.name)
-    reported_direction = _overall_direction(narrative) if estimate is None else None
-    unit = _finding_unit(status, pooled_group, primary, outcome)
+    reported_direction = _overall_direction(narrative) if e.estimate is None else None
+    unit = _finding_unit(e.status, pooled_group, primary, outcome)
     ref = outcome.reference.to_dict() if outcome.reference else None
     return Finding(
         outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
         timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
-        population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=measure, estimate=_f(estimate), ci_low=_f(ci_low),
-        ci_high=_f(ci_high), k=k, participants=participants, basis=basis, status=status, sources=tuple(sources),
-        unit=unit, pi_low=_f(pi_low), pi_high=_f(pi_high),
-        mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=meta,
-        trials=tuple(trials_out), not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
+        population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=e.measure,
+        estimate=_f(e.estimate), ci_low=_f(e.ci_low), ci_high=_f(e.ci_high), k=e.k, participants=e.participants,
+        basis=e.basis, status=e.status, sources=e.sources, unit=unit, pi_low=_f(e.pi_low), pi_high=_f(e.pi_high),
+        mid=outcome.mid, mid_unit=outcome.mid_unit, mid_source=outcome.mid_source, reference=ref, meta=e.meta,
+        trials=e.trials, not_poolable=tuple(not_poolable), reviews=tuple(rev_out),
         primary_review=primary.review_row_id if primary is not None else None, comparison_with_reviews=cmp_text,
         indirectness=tuple(j.to_dict() for j in pack.indirectness_for(oid, cid, pid)),
         population_broader=bool(pop and pop.broader), notes=tuple(notes), narrative=tuple(narrative),
-        reported_direction=reported_direction, effect_unit=_effect_unit(measure, unit))
+        reported_direction=reported_direction, effect_unit=_effect_unit(e.measure, unit))
 
 
-def _finding_unit(status, group, primary, outcome) -> str:
+def _finding_unit(status: str, group: list[tuple[ResultRow, TrialEstimate]], primary: ReviewRow | None,
+                  outcome: Any) -> str:
     if status in ("pooled", "single_trial") and group:
         t = group[0][1]
         if t.measure == "RD":
@@ -593,11 +642,11 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
                     notes.append(Note("no_safety_counts", f"No aggregate {sev.replace('_', ' ')} adverse-event counts per {basis[:-1]} in the pack."))
                 continue
             pnotes: list[Note] = []
-            ev, tot = sum(i.events for i in its), sum(i.denominator for i in its)
+            ev, tot = sum(i.events or 0 for i in its), sum(i.denominator or 0 for i in its)  # aggregate rows have counts
             zero_all = ev == 0
             ub = clopper_pearson(0, tot, level * 100)[1] if zero_all else None
             r3 = rule_of_three(tot) if zero_all else None
-            props = [i.proportion for i in its]
+            props = [i.proportion for i in its if i.proportion is not None]
             if not all(i.region_specific for i in its):
                 pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
             if len(its) >= SAFETY_MIN_POOL_K:
@@ -656,7 +705,7 @@ def _cioms(p: float) -> str:
 def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
     """Adverse events by type: the per-treatment rates the sources state (a plain 'x%' with a treatment
     denominator; nothing is back-calculated) and every other row naming the event."""
-    groups: OrderedDict[tuple[str, str], tuple[list, list]] = OrderedDict()
+    groups: OrderedDict[tuple[str, str], tuple[list[Any], list[Any]]] = OrderedDict()
     for srow in pack.safety:
         name = _event_type(srow.event)
         if name is None or srow.severity == "unclassified":
@@ -691,7 +740,7 @@ def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
 # mechanisms
 # ---------------------------------------------------------------------------------------------
 def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
-    groups: OrderedDict[str, list] = OrderedDict()
+    groups: OrderedDict[str, list[Any]] = OrderedDict()
     for c in pack.claims:
         groups.setdefault(c.claim, []).append(c)
     out = []
@@ -707,32 +756,36 @@ def _mechanisms(pack: Pack) -> tuple[MechanismClaim, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-def summarize(
-    pack: Pack | None = None,
-    *,
-    method: str = "REML",
-    test: Literal["knha", "hksj", "z"] = "knha",
-    level: float = 95,
-    safety_measure: Literal["PLO", "PFT"] = "PLO",
-) -> Summary:
-    """Summarise a pack (None = the bundled dry-needling pack; a path is loaded first)."""
-    from .loader import load_pack
+@dataclass(frozen=True, slots=True)
+class FindingsSpec:
+    """How findings are pooled: tau2 estimator, CI test, confidence level (a fraction, 0.95) and the
+    safety proportion transform.  Build it with :meth:`make`, which validates once (level given as
+    95 or 0.95)."""
 
-    if pack is None or not isinstance(pack, Pack):
-        pack = load_pack(pack)
-    from ..stats.fit import canonical_method, canonical_test
+    method: str = "REML"
+    test: str = "knha"
+    level: float = 0.95
+    safety_measure: str = "PLO"
 
-    method = canonical_method(method)
-    test = canonical_test(test)
-    lev = check_level(level)
-    safety_measure = check_choice("safety_measure", safety_measure, SAFETY_MEASURES)
+    @classmethod
+    def make(cls, *, method: str = "REML", test: str = "knha", level: float = 95,
+             safety_measure: str = "PLO") -> "FindingsSpec":
+        """Canonical, validated options (aliases resolved; bad values raise SpecError naming the argument)."""
+        return cls(canonical_method(method), canonical_test(test), check_level(level),
+                   check_choice("safety_measure", safety_measure, SAFETY_MEASURES))
+
+
+def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
+    """What the evidence in ``pack`` says, outcome by outcome (ungraded); see the module docstring."""
+    spec = spec or FindingsSpec.make()
+    method, test, lev, safety_measure = spec.method, spec.test, spec.level, spec.safety_measure
 
     out_order = {o.id: i for i, o in enumerate(pack.outcomes)}
     tp_order = {b.id: i for i, b in enumerate(pack.buckets)}
     cmp_order = {c.id: i for i, c in enumerate(pack.comparisons)}
     pop_order = {p.id: i for i, p in enumerate(pack.populations)}
 
-    def tp_key(tp: str) -> tuple:
+    def tp_key(tp: str) -> tuple[tuple[int, ...], int]:
         parts = tp.split("+")
         return (tuple(tp_order.get(p, 99) for p in parts), len(parts))
 
@@ -746,8 +799,6 @@ def summarize(
             cells.setdefault((oid, rv.timepoint, rv.comparison, rv.population), ([], []))[1].append((i, rv))
     keys = sorted(cells, key=lambda k: (out_order[k[0]], tp_key(k[1]), cmp_order[k[2]], pop_order.get(k[3], 99)))
     findings = tuple(_finding(pack, k, cells[k][0], cells[k][1], method, test, lev) for k in keys)
-    from .robustness import attach_robustness
-
     findings = attach_robustness(findings, pack)  # moderators, sensitivity, small-study tests (K)
 
     return Summary(

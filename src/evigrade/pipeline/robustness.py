@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import EstimationError, EvigradeError
 from ..results import Note, jsonable
-from .schema import RATIO_MEASURES
+from ..packs.schema import RATIO_MEASURES
 
 __all__ = [
     "ModeratorAnalysis",
@@ -93,7 +93,7 @@ _STUDY_ATTRS: dict[str, Callable[[Any], Any]] = {
     "co_interventions": lambda s: s.co_interventions,
     "trp_identification": lambda s: s.trp_identification,
     "chronicity": lambda s: s.chronicity,
-    **{f"rob_{d}": (lambda s, d=d: s.rob.get(d)) for d in ("d1", "d2", "d3", "d4", "d5", "overall")},
+    **{f"rob_{d}": (lambda s, d=d: s.rob.get(d)) for d in ("d1", "d2", "d3", "d4", "d5", "overall")},  # type: ignore[misc]
 }
 
 
@@ -136,7 +136,7 @@ class ModeratorAnalysis:
             return _fin(self.regression.qm_pvalue)
         return None
 
-    def to_dict(self, display: Callable[[float], float] = lambda v: v) -> dict[str, Any]:
+    def to_dict(self, display: Callable[[float | None], float | None] = lambda v: v) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "description": self.description, "column": self.column,
                              "status": self.status, "reason": self.reason, "pval": self.pval,
                              "values": list(self.values)}
@@ -171,10 +171,10 @@ class Sensitivity:
     influential: tuple[str, ...]
     notes: tuple[Note, ...] = ()
 
-    def to_dict(self, display: Callable[[float], float] = lambda v: v) -> dict[str, Any]:
+    def to_dict(self, display: Callable[[float | None], float | None] = lambda v: v) -> dict[str, Any]:
         w = self.without_high_rob
         red = None if w is None or w.reduced is None else w.reduced
-        return jsonable({
+        out: dict[str, Any] = jsonable({
             "loo_min": self.loo_min, "loo_max": self.loo_max,
             "display_loo_min": display(self.loo_min), "display_loo_max": display(self.loo_max),
             "loo_min_study": self.loo_min_study, "loo_max_study": self.loo_max_study,
@@ -191,6 +191,7 @@ class Sensitivity:
             "influence": None if self.influence is None else self.influence.to_dict(),
             "notes": [n.to_dict() for n in self.notes],
         })
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +212,10 @@ class SmallStudy:
     def pval(self) -> float | None:
         return None if self.primary is None else _fin(self.primary.pval)
 
-    def to_dict(self, display: Callable[[float], float] = lambda v: v) -> dict[str, Any]:
+    def to_dict(self, display: Callable[[float | None], float | None] = lambda v: v) -> dict[str, Any]:
         tf = self.trimfill
         adj = None if tf is None else tf.adjusted
-        return jsonable({
+        out: dict[str, Any] = jsonable({
             "k": self.k, "min_k": self.min_k, "assessable": self.assessable, "test": self.test, "pval": self.pval,
             "primary": None if self.primary is None else self.primary.to_dict(),
             "egger": None if self.egger is None else self.egger.to_dict(),
@@ -227,6 +228,7 @@ class SmallStudy:
             },
             "notes": [n.to_dict() for n in self.notes],
         })
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +284,7 @@ class Robustness:
 
     def to_dict(self) -> dict[str, Any]:
         disp = self.display
-        return jsonable({
+        out: dict[str, Any] = jsonable({
             "outcome": self.outcome, "timepoint": self.timepoint, "comparison": self.comparison,
             "population": self.population, "measure": self.measure, "k": self.k,
             "scale": "log" if self.log_scale else "natural", "method": self.method, "test": self.test,
@@ -294,6 +296,7 @@ class Robustness:
             "small_study": self.small_study.to_dict(disp),
             "notes": [n.to_dict() for n in self.notes],
         })
+        return out
 
 
 # ------------------------------------------------------------------------------------------ inputs
