@@ -26,7 +26,8 @@ LAYERS: dict[str, int] = {
     # 1..5: the numerical and judgement chain
     "effects": 1,
     "stats": 2,
-    "batch": 3, "packs": 3,  # packs: the pack format (and, until the pipeline owns it, summarize)
+    "batch": 3, "packs": 3,  # packs: the pack format (and the thin packs.summarize wrapper)
+    "interop": 3,  # readers of other tools' files (RevMan), checked against effects and stats
     "grade": 4,
     "language": 5,
     "pipeline": 6,  # owns the chain pack -> findings -> graded findings -> summary
