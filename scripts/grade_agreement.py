@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import re
 import sys
@@ -136,10 +137,16 @@ def counts(rows: Iterable[AgreementRow]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------------------
 # evigrade side: the graded summary as `evigrade summarize --json` prints it (summary.to_dict())
 
-def graded_dict(pack: str | Path | None) -> dict[str, Any]:
+@functools.lru_cache(maxsize=None)
+def _graded_json(pack: str | None) -> str:
     from evigrade.pipeline import run
 
-    return json.loads(json.dumps(run(None if pack is None else str(pack)).to_dict(), default=str))
+    return json.dumps(run(pack).to_dict(), default=str)
+
+
+def graded_dict(pack: str | Path | None) -> dict[str, Any]:
+    """``evigrade summarize PACK --json`` as a dict (None = the bundled pack); computed once per pack and run."""
+    return json.loads(_graded_json(None if pack is None else str(Path(pack).resolve())))
 
 
 def _key(d: dict[str, Any]) -> tuple[str, ...]:
@@ -308,11 +315,14 @@ def main(argv: list[str] | None = None) -> int:
     if a.json:
         print(json.dumps({name: {"rows": [asdict(r) | {"difference": r.difference, "verdict": r.verdict} for r in rows],
                                  "counts": counts(rows)} for name, rows in results.items()}, indent=2))
+    elif a.write_doc:
+        for name, rows in results.items():
+            print(f"{name}: {counts_line(counts(rows))}")
     else:
-        text = render(results, label=a.label)
-        print(text)
+        print(render(results, label=a.label))
     if a.write_doc:
         write_doc(Path(a.write_doc), render(results, label=a.label))
+        print(f"wrote {a.write_doc}")
     return 0
 
 
