@@ -7,6 +7,7 @@ mixed-effects model with a design matrix, reused by meta-regression) -> ``RmaFit
 from __future__ import annotations
 
 from .fit import METHODS, TESTS, Control, fit_rma, qe_generalised, tau2_estimate
+from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, fit_statistics, lrt, predict, wald_test
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
@@ -30,4 +31,12 @@ __all__ = [
     "Diagnostics",
     "MetaResult",
     "RmaFit",
+    "FitStatistics",
+    "LikelihoodRatioTest",
+    "WaldTest",
+    "Prediction",
+    "fit_statistics",
+    "lrt",
+    "wald_test",
+    "predict",
 ]

@@ -73,13 +73,14 @@ __all__ = [
 ]
 
 MethodName = Literal["FE", "CE", "EE", "common", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
-TestName = Literal["z", "knha", "hksj"]
+TestName = Literal["z", "t", "knha", "hksj"]
 
 #: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE" and "common".
 METHODS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM")
 _METHOD_ALIASES = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
-#: Tests for the fixed effects: Wald z, or Hartung-Knapp-Sidik-Jonkman t ("hksj" is an alias).
-TESTS: tuple[str, ...] = ("z", "knha")
+#: Tests for the fixed effects: Wald z, t with k - p df and no scale factor (metafor test="t"), or
+#: Hartung-Knapp-Sidik-Jonkman t ("hksj" is an alias).
+TESTS: tuple[str, ...] = ("z", "t", "knha")
 _TEST_ALIASES = {"HKSJ": "knha", "KH": "knha", "HK": "knha"}
 
 ITERATIVE = frozenset({"ML", "REML", "EB", "PM"})
@@ -762,7 +763,10 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = beta / se
-    if eff_test == "knha":
+    if eff_test == "t" and k - p == 0:
+        notes.append(Note("undefined", f"A t-test needs k > p; with k = {k} a Wald z-test is used instead."))
+        eff_test = "z"
+    if eff_test in ("knha", "t"):
         df: int | None = k - p
         pval = 2 * sps.t.sf(np.abs(zval), df)
         crit = float(sps.t.isf((1 - lvl) / 2, df))
