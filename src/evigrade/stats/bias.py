@@ -400,8 +400,10 @@ def trimfill(
 ) -> TrimFillResult:
     """Duval & Tweedie's trim-and-fill as metafor's ``trimfill(rma(yi, vi, method=method))``.
 
-    ``method`` defaults to the MetaResult's own, else REML; ``test`` to "z" (metafor refits the
-    filled data with its default z-test).
+    ``method`` defaults to the MetaResult's own, else REML; ``test`` (default: the MetaResult's own,
+    else "z") applies to the original fit.  As metafor, the filled data are refitted with a Wald
+    z-test whatever the original test (metafor's ``trimfill()`` calls ``rma.uni`` without ``test=``);
+    a Note says so when the original fit was t-based.
     """
     estimator = check_choice("estimator", estimator, ("L0", "R0"))
     side = check_choice("side", side, ("auto", "left", "right"))
@@ -459,7 +461,10 @@ def trimfill(
         fill_y = -ycf[k - k0:]
         fill_v = v[k - k0:].copy()
         adj = fit_rma(np.concatenate([yi0, fill_y]), np.concatenate([vi0, fill_v]), None, method=method,
-                      test=test, level=level, control=control)
+                      test="z", level=level, control=control)
+        if orig.test != "z":
+            notes.append(Note("trimfill_wald", "As in metafor, the filled data were refitted with a Wald z-test "
+                                               f"(the original fit used test={orig.test!r})."))
         adjusted = FitSummary.from_fit(adj)
         notes.append(Note("trimfill_filled", f"Trim-and-fill ({estimator}) estimated {k0} missing "
                                              f"stud{'y' if k0 == 1 else 'ies'} on the {side_used} side; the adjusted "
