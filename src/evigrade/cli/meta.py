@@ -61,7 +61,7 @@ _MODEL = {
     "MH": "Common-Effect Model (Mantel-Haenszel)",
     "PETO": "Common-Effect Model (Peto)",
 }
-_TESTS = {"z": "z", "knha": "knha (Hartung-Knapp-Sidik-Jonkman)", "adhoc": "knha, ad hoc"}
+_TESTS = {"z": "z", "t": "t", "knha": "knha (Hartung-Knapp-Sidik-Jonkman)", "adhoc": "knha, ad hoc"}
 
 
 def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
@@ -164,12 +164,24 @@ def register(app: typer.Typer) -> None:
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias)
         if json_out:
-            out = res.to_dict() if not extras else {"meta": res.to_dict(), **{k: v.to_dict() for k, v in extras.items()}}
+            meta_json = res.to_dict()
+            bt = back_transformed_result(table, res)
+            if bt is not None:  # metafor predict(x, transf=...): the pooled result on the reporting scale
+                meta_json["back_transformed"] = bt.to_dict()
+            out = meta_json if not extras else {"meta": meta_json, **{k: v.to_dict() for k, v in extras.items()}}
             typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
         typer.echo(render_text(table, res, color=use_color(no_color)), nl=False)
         if extras:
             typer.echo(render_extras(extras), nl=False)
+
+
+def back_transformed_result(table, res):
+    """The pooled result on the reporting scale (None for measures analysed on their own scale)."""
+    from ..stats.transf import back_transformed
+
+    measure = (res.measure or "").upper()
+    return back_transformed(res, ni=getattr(table, "n", None) if measure == "PFT" else None)
 
 
 # ---- moderator / sensitivity / small-study options (engineer E: evigrade.stats.subgroups, .regression,
@@ -271,6 +283,10 @@ def render_extras(extras: dict) -> str:
         else:
             lines.append(f"  Egger's test: t = {_num(ss.egger.stat)}, p-val {pct(ss.egger.pval)}; limit estimate "
                          f"{_num(ss.egger.limit_estimate)}")
+            er = getattr(ss, "egger_rma", None)
+            if er is not None:
+                lines.append(f"  Egger's test (mixed-effects, metafor's default regtest): "
+                             f"{'t' if er.df is not None else 'z'} = {_num(er.stat)}, p-val {pct(er.pval)}")
             lines.append(f"  Rank correlation: Kendall's tau = {_num(ss.rank.tau)}, p-val {pct(ss.rank.pval)}")
             tf = ss.trimfill
             lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
