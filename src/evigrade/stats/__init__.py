@@ -11,6 +11,9 @@ from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, 
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
+from .multilevel import MultilevelResult, multilevel, vcalc
+from .robust import RobustResult, robust
+from .transf import BackTransformed, back_transformed
 from .results import AnalysisSpec, Diagnostics, MetaResult, RmaFit
 
 __all__ = [
@@ -39,4 +42,11 @@ __all__ = [
     "lrt",
     "wald_test",
     "predict",
+    "MultilevelResult",
+    "multilevel",
+    "vcalc",
+    "RobustResult",
+    "robust",
+    "BackTransformed",
+    "back_transformed",
 ]

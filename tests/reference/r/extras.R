@@ -252,7 +252,7 @@ local({
                            fstats(fit), coefs(fit))
   for (ds in names(mvd)) for (mods in c("", "year")) for (method in c("REML", "ML")) for (test in c("z", "t")) {
     fit <- mvfit(mvd[[ds]], method, mods, test)
-    ci <- confint(fit)
+    ci <- confint(fit, control = list(tol = 1e-10))   # uniroot tolerance (default eps^0.25 = 1.2e-4)
     pr <- predict(fit)
     mv_cases[[length(mv_cases) + 1]] <- c(list(
       dataset = ds, mods = arr(if (mods == "") character(0) else mods), method = method, test = test,
