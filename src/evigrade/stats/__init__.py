@@ -12,6 +12,7 @@ from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
 from .multilevel import MultilevelResult, multilevel, vcalc
+from .pubbias import ExcessSignificance, FailSafeN, HenmiCopas, fsn, henmi_copas, tes
 from .robust import RobustResult, robust
 from .transf import BackTransformed, back_transformed
 from .results import AnalysisSpec, Diagnostics, MetaResult, RmaFit
@@ -49,4 +50,10 @@ __all__ = [
     "robust",
     "BackTransformed",
     "back_transformed",
+    "FailSafeN",
+    "ExcessSignificance",
+    "HenmiCopas",
+    "fsn",
+    "tes",
+    "henmi_copas",
 ]

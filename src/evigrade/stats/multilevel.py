@@ -30,7 +30,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from .._validate import check_choice, check_level
-from ..errors import EstimationError, InputError, SpecError
+from ..errors import InputError, SpecError
 from ..results import Note, jsonable
 from .fitstats import FitStatistics, _from_ll
 
