@@ -78,3 +78,51 @@ def test_bias_json_carries_classical_and_mixed_effects_egger(run, golden_dir, tm
     er = ss["egger_rma"]
     assert_allclose([er["stat"], er["pval"], er["tau2"]], [rma["zval"], rma["pval"], rma["tau2"]], rtol=RTOL, atol=ATOL)
     assert (er["df"] is None) == (test == "z")
+
+
+@pytest.fixture
+def konstantopoulos(golden_dir, tmp_path):
+    g = _golden(golden_dir, "extras_mv.json")
+    d = g["datasets"]["konstantopoulos2011"]
+    lines = ["study,district,school,yi,vi"]
+    for i in range(len(d["yi"])):
+        lines.append(f"d{d['cluster'][i]:g}-s{d['obs'][i]:g},{d['cluster'][i]:g},{d['obs'][i]:g},{d['yi'][i]!r},"
+                     f"{d['vi'][i]!r}")
+    p = tmp_path / "konstantopoulos2011.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p, g
+
+
+def test_multilevel_and_robust_json_match_metafor(run, konstantopoulos):
+    p, g = konstantopoulos
+    rc, out, err = run("meta", str(p), "--measure", "GEN", "--method", "REML", "--test", "z",
+                       "--multilevel", "district,school", "--robust", "district", "--vcov", "CR2", "--json")
+    assert rc == 0, err
+    got = json.loads(out)
+    ml = got["multilevel"]
+    want = next(c for c in g["multilevel"] if c["dataset"] == "konstantopoulos2011" and not c["mods"]
+                and c["method"] == "REML" and c["test"] == "z")
+    # variance components: metafor's nlminb stopping point (see tests/reference/test_multilevel_golden.py)
+    assert_allclose([v["sigma2"] for v in ml["variance_components"]], want["sigma2"], rtol=5e-7)
+    assert_allclose([ml["beta"][0], ml["se"][0], ml["pval"][0]], [want["beta"][0], want["se"][0], want["pval"][0]],
+                    rtol=1e-6)
+    assert [v["n"] for v in ml["variance_components"]] == [11, 56]
+    rb = got["robust"]
+    wr = next(c for c in g["robust_mv"] if c["dataset"] == "konstantopoulos2011" and not c["mods"]
+              and c["clubSandwich"])
+    assert rb["vcov"] == "CR2" and rb["n_clusters"] == 11
+    assert_allclose([rb["se"][0], rb["df"][0], rb["pval"][0]], [wr["se"][0], wr["dfs"][0], wr["pval"][0]], rtol=1e-6)
+
+
+def test_multilevel_text_and_bad_options(run, konstantopoulos):
+    p, _ = konstantopoulos
+    rc, out, err = run("meta", str(p), "--measure", "GEN", "--multilevel", "district,school", "--robust", "district",
+                       "--no-color")
+    assert rc == 0, err
+    assert "Multilevel model (k = 56 effects in 11 clusters; REML)" in out and "Cluster-robust inference (CR1" in out
+    rc, out, err = run("meta", str(p), "--measure", "GEN", "--method", "DL", "--multilevel", "district,school")
+    assert rc == 3 and "REML" in err and len(err.strip().splitlines()) == 1
+    rc, out, err = run("meta", str(p), "--measure", "GEN", "--robust", "district", "--vcov", "CR9")
+    assert rc == 3 and "CR9" in err
+    rc, out, err = run("meta", str(p), "--measure", "GEN", "--multilevel", "nosuchcol")
+    assert rc == 3 and "nosuchcol" in err

@@ -157,12 +157,19 @@ def register(app: typer.Typer) -> None:
                                            help="Meta-regression on these CSV columns (comma-separated)."),
         leave_one_out: bool = typer.Option(False, "--leave-one-out", help="Add a leave-one-out sensitivity analysis."),
         bias: bool = typer.Option(False, "--bias", help="Add small-study tests (Egger, rank test, trim-and-fill; k >= 10)."),
+        multilevel: Optional[str] = typer.Option(None, "--multilevel", metavar="CLUSTER[,OBS]",
+                                                 help="Multilevel model for several effects per study (metafor "
+                                                      "rma.mv, random = ~ 1 | CLUSTER/OBS; REML or ML)."),
+        robust: Optional[str] = typer.Option(None, "--robust", metavar="COL",
+                                             help="Cluster-robust SEs, tests and CIs by this column (metafor robust())."),
+        vcov: str = typer.Option("CR1", "--vcov", help="--robust estimator: CR1 (metafor's default) or CR2 "
+                                                       "(clubSandwich, Satterthwaite df)."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
                               ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
-                            bias=bias)
+                            bias=bias, multilevel=multilevel, robust=robust, vcov=vcov)
         if json_out:
             meta_json = res.to_dict()
             bt = back_transformed_result(table, res)
@@ -221,9 +228,36 @@ def _typed(values: list) -> list:
         return values
 
 
-def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False) -> dict:
-    """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked)."""
+def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
+               multilevel=None, robust=None, vcov="CR1") -> dict:
+    """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
+
+    ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
+    HKSJ maps to metafor's ``test="t"``, the only t-test rma.mv has).  ``robust="study"``:
+    ``stats.robust`` on the multilevel fit when there is one, else on the pooled fit.
+    """
     extras: dict = {}
+    ml_fit = None
+    if multilevel:
+        from ..errors import SpecError
+        from ..stats.multilevel import multilevel as _ml
+
+        cols = [c.strip() for c in multilevel.split(",") if c.strip()]
+        if not 1 <= len(cols) <= 2:
+            raise SpecError(f"--multilevel={multilevel!r} must name the cluster column and optionally the "
+                            "effect-size column, e.g. study,es_id")
+        vals = _csv_columns(studies, table, cols)
+        method = res.method if res.method in ("REML", "ML") else None
+        if method is None:
+            raise SpecError(f"--multilevel fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
+        ml_fit = _ml(res.yi, res.vi, vals[cols[0]], vals[cols[1]] if len(cols) == 2 else None, method=method,
+                     test="z" if res.test == "z" else "t", level=res.level)
+        extras["multilevel"] = ml_fit
+    if robust:
+        from ..stats.robust import robust as _robust
+
+        cl = _csv_columns(studies, table, [robust.strip()])[robust.strip()]
+        extras["robust"] = _robust(ml_fit if ml_fit is not None else res, cl, vcov=vcov)
     if subgroup:
         from ..stats.subgroups import subgroup_analysis
 
@@ -291,6 +325,21 @@ def render_extras(extras: dict) -> str:
             tf = ss.trimfill
             lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
                          f"{_num(tf.adjusted.estimate)} [{_num(tf.adjusted.ci_low)}, {_num(tf.adjusted.ci_high)}]")
+    ml = extras.get("multilevel")
+    if ml is not None:
+        lines += ["", f"Multilevel model (k = {ml.k} effects in {ml.sigma2_n[0]} clusters; {ml.method}):"]
+        for nm, s2, n in zip(ml.sigma2_names, ml.sigma2, ml.sigma2_n):
+            lines.append(f"  sigma^2 ({nm}, {n} levels) = {_num(s2)}")
+        lines.append(f"  estimate {_num(ml.beta[0])} (se {_num(ml.se[0])}), p-val {pct(ml.pval[0])}, "
+                     f"CI [{_num(ml.ci_low[0])}, {_num(ml.ci_high[0])}]")
+        if not math.isnan(ml.pi_low):
+            lines.append(f"  Prediction interval: {_num(ml.pi_low)} to {_num(ml.pi_high)}")
+        lines.append(f"  Test for heterogeneity: Q(df = {ml.qe_df}) = {_num(ml.qe)}, p-val {pct(ml.qe_pvalue)}")
+    rb = extras.get("robust")
+    if rb is not None:
+        lines += ["", f"Cluster-robust inference ({rb.vcov}; {rb.n_clusters} clusters):"]
+        lines.append(f"  estimate {_num(rb.beta[0])} (se {_num(rb.se[0])}), t(df = {_num(rb.df[0], 2)}) = "
+                     f"{_num(rb.stat[0])}, p-val {pct(rb.pval[0])}, CI [{_num(rb.ci_low[0])}, {_num(rb.ci_high[0])}]")
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]
