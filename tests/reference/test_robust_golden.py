@@ -56,3 +56,15 @@ def test_robust_needs_more_clusters_than_coefficients():
         robust(f, [1] * len(d["yi"]))
     with pytest.raises(InputError, match="cluster has"):
         robust(f, d["cluster"][:-1])
+
+
+def test_robust_on_hksj_meta_result_equals_metafor_on_the_z_fit():
+    """Deliberate: metafor scales its bread by the HKSJ factor on a knha fit; we do not (a Note says so)."""
+    from evigrade.stats import meta_analysis
+
+    case = next(c for c in G["robust_uni"] if c["dataset"] == "konstantopoulos2011" and not c["mods"]
+                and c["method"] == "REML" and not c["clubSandwich"])
+    d = G["datasets"]["konstantopoulos2011"]
+    r = robust(meta_analysis(d["yi"], d["vi"], method="REML", test="knha", control=CONTROL), d["cluster"])
+    assert_allclose([r.se[0], r.pval[0], r.ci_low[0]], [case["se"][0], case["pval"][0], case["ci_lb"][0]], rtol=RTOL)
+    assert any(n.code == "robust_replaces_knha" for n in r.notes)

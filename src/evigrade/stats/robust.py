@@ -16,7 +16,9 @@ outcomes or time points of one trial):
 ``fit`` is an :class:`~evigrade.stats.results.RmaFit` (``fit_rma``), a ``MetaResult`` or a
 :class:`~evigrade.stats.multilevel.MultilevelResult` (its marginal covariance is the working
 model; for CR2 its random effects must be nested within the clusters, as clubSandwich requires).
-The working weights are the model's own (inverse of the marginal covariance).  The computation
+The working weights are the model's own (inverse of the marginal covariance).  Deliberate difference:
+on a Hartung-Knapp fit metafor's ``robust()`` multiplies its bread by the HKSJ factor s²; here the
+sandwich is the same as for the model fitted with a z-test (a Note says so).  The computation
 is vectorised over clusters of equal size (one batched eigen-decomposition per distinct size).
 """
 from __future__ import annotations
@@ -149,6 +151,13 @@ def robust(
                          column="cluster", has_value=False, fix="use fewer moderators or a coarser cluster")
     sizes = np.bincount(codes)
     notes: list[Note] = []
+    if str(getattr(fit, "test", "z")) == "knha":
+        # metafor 3.8's robust() builds its bread from x$vb, which for test="knha" already carries the
+        # HKSJ factor s2, so its robust SEs are s2 times too large or small; the sandwich needs none.
+        notes.append(Note("robust_replaces_knha", "The Hartung-Knapp adjustment is replaced by the cluster-robust "
+                                                  "variance (t-tests on the robust df); the result equals metafor's "
+                                                  "robust() on the same model fitted with test='z' (metafor also "
+                                                  "scales its bread by the HKSJ factor on a knha fit)."))
     if n < 20 and vcov == "CR1":
         notes.append(Note("robust_few_clusters", f"Only {n} clusters: the CR1 sandwich estimator can be biased "
                                                  "downwards; consider vcov='CR2' (clubSandwich)."))
