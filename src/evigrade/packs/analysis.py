@@ -723,7 +723,8 @@ def summarize(
     from ..stats.fit import canonical_method, canonical_test
 
     method = canonical_method(method)
-    test = canonical_test(test)
+    # packs and their reports describe Wald z and Hartung-Knapp only (not metafor's plain test="t")
+    test = check_choice("test", canonical_test(test), ("z", "knha"))
     lev = check_level(level)
     safety_measure = check_choice("safety_measure", safety_measure, SAFETY_MEASURES)
 
