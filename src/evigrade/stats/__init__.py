@@ -14,6 +14,7 @@ from .mh import escalc_2x2, mantel_haenszel, peto
 from .multilevel import MultilevelResult, multilevel, vcalc
 from .pubbias import ExcessSignificance, FailSafeN, HenmiCopas, fsn, henmi_copas, tes
 from .robust import RobustResult, robust
+from .selection import SelectionModelResult, selection_model
 from .transf import BackTransformed, back_transformed
 from .results import AnalysisSpec, Diagnostics, MetaResult, RmaFit
 
@@ -56,4 +57,6 @@ __all__ = [
     "fsn",
     "tes",
     "henmi_copas",
+    "SelectionModelResult",
+    "selection_model",
 ]
