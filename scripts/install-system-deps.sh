@@ -7,6 +7,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [[ "${1:-}" == "--with-r" ]]; then
   command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
   Rscript -e 'library(metafor); library(metadat)' >/dev/null 2>&1 || need+=(r-cran-metafor r-cran-metadat)
+  # tests/reference/r/extras.R (CR2 goldens) and selmodel.R (metafor's Hessian) need these two
+  Rscript -e 'library(clubSandwich); library(numDeriv)' >/dev/null 2>&1 || need+=(r-cran-clubsandwich r-cran-numderiv)
 fi
 if (( ${#need[@]} )); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

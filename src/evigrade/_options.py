@@ -14,14 +14,17 @@ from typing import Iterable
 
 from ._validate import check_choice, check_level
 
-__all__ = ["METHOD_ALIASES", "TEST_ALIASES", "TESTS", "canonical_method", "canonical_test", "canonical_level"]
+__all__ = ["METHOD_ALIASES", "TEST_ALIASES", "TESTS", "ENGINE_TESTS", "canonical_method", "canonical_test", "canonical_level"]
 
 #: Other names of the common-effect model (metafor: "FE", "EE", "CE"; "common", "fixed" in words).
 METHOD_ALIASES: dict[str, str] = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
 #: Other names of the tests: Hartung-Knapp-Sidik-Jonkman is "knha" in metafor; "wald" is the z-test.
 TEST_ALIASES: dict[str, str] = {"HKSJ": "knha", "KH": "knha", "HK": "knha", "WALD": "z"}
-#: Tests for the fixed effects: Wald z, or Hartung-Knapp-Sidik-Jonkman t.
-TESTS: tuple[str, ...] = ("z", "knha")
+#: Tests for the fixed effects: Wald z, t with k - p df and no scale factor (metafor test="t"), or
+#: Hartung-Knapp-Sidik-Jonkman t.  ``stats`` implements all three; batch and packs allow only
+#: ``ENGINE_TESTS`` (Wald z and Hartung-Knapp).
+TESTS: tuple[str, ...] = ("z", "t", "knha")
+ENGINE_TESTS: tuple[str, ...] = ("z", "knha")
 
 
 def canonical_method(method: str, allowed: Iterable[str], *, name: str = "method") -> str:
@@ -31,11 +34,11 @@ def canonical_method(method: str, allowed: Iterable[str], *, name: str = "method
     return check_choice(name, method, allowed)
 
 
-def canonical_test(test: str, *, name: str = "test") -> str:
-    """``"z"`` or ``"knha"`` (aliases ``"hksj"``, ``"kh"``, ``"hk"``, ``"wald"``, any case)."""
+def canonical_test(test: str, allowed: Iterable[str] = TESTS, *, name: str = "test") -> str:
+    """Canonical spelling of a test among ``allowed`` (aliases ``"hksj"``, ``"kh"``, ``"hk"``, ``"wald"``, any case)."""
     if isinstance(test, str) and test.strip().upper() in TEST_ALIASES:
-        return TEST_ALIASES[test.strip().upper()]
-    return check_choice(name, test, TESTS)
+        test = TEST_ALIASES[test.strip().upper()]
+    return check_choice(name, test, tuple(allowed))
 
 
 def canonical_level(level: float) -> float:

@@ -63,6 +63,20 @@ class NoteCode(StrEnum):
     MISSING_MODERATOR = "missing_moderator"
     R2_UNDEFINED = "r2_undefined"
     PERMUTATION_FIT_FAILED = "permutation_fit_failed"
+    # -- dependent effects, robust variance, selection models, other bias methods (stats)
+    TRIMFILL_WALD = "trimfill_wald"
+    NOT_NESTED = "not_nested"
+    SELMODEL_BOUNDARY = "selmodel_boundary"
+    SELMODEL_HESSIAN = "selmodel_hessian"
+    SELMODEL_SENSITIVITY = "selmodel_sensitivity"
+    ROBUST_REPLACES_KNHA = "robust_replaces_knha"
+    ROBUST_FEW_CLUSTERS = "robust_few_clusters"
+    ROBUST_CR2 = "robust_cr2"
+    ROBUST_SMALL_DF = "robust_small_df"
+    FSN_CAUTION = "fsn_caution"
+    HC_FIXED_EFFECT = "hc_fixed_effect"
+    MULTILEVEL_ONE_PER_CLUSTER = "multilevel_one_per_cluster"
+    PROFILE_CI_OPEN = "profile_ci_open"
     # -- GRADE inputs (grade.rules, grade.analysis)
     MID_FROM_REFERENCE_SD = "mid_from_reference_sd"
     MID_UNITS_DIFFER = "mid_units_differ"
@@ -136,6 +150,19 @@ _MESSAGES: dict[NoteCode, str] = {
     NoteCode.MID_UNITS_DIFFER: "the outcome's MID is in other units than the finding; it is not used",
     NoteCode.MID_NOT_FOR_RATIO: "the outcome's MID is in natural units and does not apply to a ratio measure",
     NoteCode.ROB_NOT_GIVEN: "no risk-of-bias judgements were given",
+    NoteCode.TRIMFILL_WALD: "the trim-and-fill data were refitted with a Wald z-test, as metafor does",
+    NoteCode.NOT_NESTED: "the two models are not nested; the likelihood-ratio test may not be valid",
+    NoteCode.SELMODEL_BOUNDARY: "a selection weight is at the edge of its range; the model is weakly identified",
+    NoteCode.SELMODEL_HESSIAN: "the Hessian of the selection model could not be inverted; no standard errors",
+    NoteCode.SELMODEL_SENSITIVITY: "a selection model is a sensitivity analysis, not a corrected effect",
+    NoteCode.ROBUST_REPLACES_KNHA: "cluster-robust inference replaces the Hartung-Knapp adjustment of the fit",
+    NoteCode.ROBUST_FEW_CLUSTERS: "few clusters: cluster-robust tests are unreliable",
+    NoteCode.ROBUST_CR2: "cluster-robust CR2 variance with Satterthwaite degrees of freedom (clubSandwich)",
+    NoteCode.ROBUST_SMALL_DF: "a robust test has fewer than 4 degrees of freedom and is unreliable",
+    NoteCode.FSN_CAUTION: "the fail-safe N is a rough guide and does not correct for publication bias",
+    NoteCode.HC_FIXED_EFFECT: "tau2 is 0: the Henmi-Copas interval equals the common-effect interval",
+    NoteCode.MULTILEVEL_ONE_PER_CLUSTER: "every cluster has one effect: the levels cannot be separated",
+    NoteCode.PROFILE_CI_OPEN: "a profile-likelihood bound was not found within the search range",
 }
 
 #: The codes the batch engine writes in its ``notes`` column.

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Note", "jsonable", "ResultMixin"]
+__all__ = ["Note", "jsonable", "jsonable_dict", "ResultMixin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,12 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple, set, frozenset)):
         return [jsonable(x) for x in obj]
     return str(obj)
+
+
+def jsonable_dict(obj: Any) -> dict[str, Any]:
+    """:func:`jsonable` of a mapping, typed as the dict it returns (for ``to_dict`` methods)."""
+    out: dict[str, Any] = jsonable(obj)
+    return out
 
 
 class ResultMixin:

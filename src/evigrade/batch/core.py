@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._io import write_atomic
-from .._options import canonical_level, canonical_method, canonical_test
+from .._options import ENGINE_TESTS, canonical_level, canonical_method, canonical_test
 from .._validate import check_positive
 from ..errors import InputError, SpecError
 from ..notes import BATCH_CODES, NoteCode, note_messages
@@ -124,7 +124,7 @@ class Prepared:
 
 def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
     method = canonical_method(method, METHODS)
-    test = canonical_test(test)
+    test = canonical_test(test, ENGINE_TESTS)
     lev = canonical_level(level)
     for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):
         if not isinstance(val, (bool, np.bool_)):

@@ -42,7 +42,7 @@ _MODEL = {
     "MH": "Common-Effect Model (Mantel-Haenszel)",
     "PETO": "Common-Effect Model (Peto)",
 }
-_TESTS = {"z": "z", "knha": "knha (Hartung-Knapp-Sidik-Jonkman)", "adhoc": "knha, ad hoc"}
+_TESTS = {"z": "z", "t": "t", "knha": "knha (Hartung-Knapp-Sidik-Jonkman)", "adhoc": "knha, ad hoc"}
 
 
 def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
@@ -139,19 +139,38 @@ def register(app: typer.Typer) -> None:
                                            help="Meta-regression on these CSV columns (comma-separated)."),
         leave_one_out: bool = typer.Option(False, "--leave-one-out", help="Add a leave-one-out sensitivity analysis."),
         bias: bool = typer.Option(False, "--bias", help="Add small-study tests (Egger, rank test, trim-and-fill; k >= 10)."),
+        multilevel: Optional[str] = typer.Option(None, "--multilevel", metavar="CLUSTER[,OBS]",
+                                                 help="Multilevel model for several effects per study (metafor "
+                                                      "rma.mv, random = ~ 1 | CLUSTER/OBS; REML or ML)."),
+        robust: Optional[str] = typer.Option(None, "--robust", metavar="COL",
+                                             help="Cluster-robust SEs, tests and CIs by this column (metafor robust())."),
+        vcov: str = typer.Option("CR1", "--vcov", help="--robust estimator: CR1 (metafor's default) or CR2 "
+                                                       "(clubSandwich, Satterthwaite df)."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
                               ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
-                            bias=bias)
+                            bias=bias, multilevel=multilevel, robust=robust, vcov=vcov)
         if json_out:
-            out = res.to_dict() if not extras else {"meta": res.to_dict(), **{k: v.to_dict() for k, v in extras.items()}}
+            meta_json = res.to_dict()
+            bt = back_transformed_result(table, res)
+            if bt is not None:  # metafor predict(x, transf=...): the pooled result on the reporting scale
+                meta_json["back_transformed"] = bt.to_dict()
+            out = meta_json if not extras else {"meta": meta_json, **{k: v.to_dict() for k, v in extras.items()}}
             typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
         typer.echo(render_text(table, res, color=use_color(no_color)), nl=False)
         if extras:
             typer.echo(render_extras(extras), nl=False)
+
+
+def back_transformed_result(table, res):
+    """The pooled result on the reporting scale (None for measures analysed on their own scale)."""
+    from ..stats.transf import back_transformed
+
+    measure = (res.measure or "").upper()
+    return back_transformed(res, ni=getattr(table, "n", None) if measure == "PFT" else None)
 
 
 # ---- moderator / sensitivity / small-study options (engineer E: evigrade.stats.subgroups, .regression,
@@ -191,9 +210,36 @@ def _typed(values: list) -> list:
         return values
 
 
-def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False) -> dict:
-    """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked)."""
+def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
+               multilevel=None, robust=None, vcov="CR1") -> dict:
+    """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
+
+    ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
+    HKSJ maps to metafor's ``test="t"``, the only t-test rma.mv has).  ``robust="study"``:
+    ``stats.robust`` on the multilevel fit when there is one, else on the pooled fit.
+    """
     extras: dict = {}
+    ml_fit = None
+    if multilevel:
+        from ..errors import SpecError
+        from ..stats.multilevel import multilevel as _ml
+
+        cols = [c.strip() for c in multilevel.split(",") if c.strip()]
+        if not 1 <= len(cols) <= 2:
+            raise SpecError(f"--multilevel={multilevel!r} must name the cluster column and optionally the "
+                            "effect-size column, e.g. study,es_id")
+        vals = _csv_columns(studies, table, cols)
+        method = res.method if res.method in ("REML", "ML") else None
+        if method is None:
+            raise SpecError(f"--multilevel fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
+        ml_fit = _ml(res.yi, res.vi, vals[cols[0]], vals[cols[1]] if len(cols) == 2 else None, method=method,
+                     test="z" if res.test == "z" else "t", level=res.level)
+        extras["multilevel"] = ml_fit
+    if robust:
+        from ..stats.robust import robust as _robust
+
+        cl = _csv_columns(studies, table, [robust.strip()])[robust.strip()]
+        extras["robust"] = _robust(ml_fit if ml_fit is not None else res, cl, vcov=vcov)
     if subgroup:
         from ..stats.subgroups import subgroup_analysis
 
@@ -253,10 +299,29 @@ def render_extras(extras: dict) -> str:
         else:
             lines.append(f"  Egger's test: t = {fmt_num(ss.egger.stat)}, p-val {pct(ss.egger.pval)}; limit estimate "
                          f"{fmt_num(ss.egger.limit_estimate)}")
+            er = getattr(ss, "egger_rma", None)
+            if er is not None:
+                lines.append(f"  Egger's test (mixed-effects, metafor's default regtest): "
+                             f"{'t' if er.df is not None else 'z'} = {fmt_num(er.stat)}, p-val {pct(er.pval)}")
             lines.append(f"  Rank correlation: Kendall's tau = {fmt_num(ss.rank.tau)}, p-val {pct(ss.rank.pval)}")
             tf = ss.trimfill
             lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
                          f"{fmt_num(tf.adjusted.estimate)} [{fmt_num(tf.adjusted.ci_low)}, {fmt_num(tf.adjusted.ci_high)}]")
+    ml = extras.get("multilevel")
+    if ml is not None:
+        lines += ["", f"Multilevel model (k = {ml.k} effects in {ml.sigma2_n[0]} clusters; {ml.method}):"]
+        for nm, s2, n in zip(ml.sigma2_names, ml.sigma2, ml.sigma2_n):
+            lines.append(f"  sigma^2 ({nm}, {n} levels) = {fmt_num(s2)}")
+        lines.append(f"  estimate {fmt_num(ml.beta[0])} (se {fmt_num(ml.se[0])}), p-val {pct(ml.pval[0])}, "
+                     f"CI [{fmt_num(ml.ci_low[0])}, {fmt_num(ml.ci_high[0])}]")
+        if not math.isnan(ml.pi_low):
+            lines.append(f"  Prediction interval: {fmt_num(ml.pi_low)} to {fmt_num(ml.pi_high)}")
+        lines.append(f"  Test for heterogeneity: Q(df = {ml.qe_df}) = {fmt_num(ml.qe)}, p-val {pct(ml.qe_pvalue)}")
+    rb = extras.get("robust")
+    if rb is not None:
+        lines += ["", f"Cluster-robust inference ({rb.vcov}; {rb.n_clusters} clusters):"]
+        lines.append(f"  estimate {fmt_num(rb.beta[0])} (se {fmt_num(rb.se[0])}), t(df = {fmt_num(rb.df[0], 2)}) = "
+                     f"{fmt_num(rb.stat[0])}, p-val {pct(rb.pval[0])}, CI [{fmt_num(rb.ci_low[0])}, {fmt_num(rb.ci_high[0])}]")
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]

@@ -53,6 +53,8 @@ from .robustness import attach_robustness
 __all__ = ["build_findings", "FindingsSpec", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
 
 SAFETY_MEASURES = ("PLO", "PFT")
+#: packs and their reports describe Wald z and Hartung-Knapp only (not metafor's plain test="t")
+PACK_TESTS = ("z", "knha")
 #: pool adverse-event proportions only from at least this many sources; with fewer, each source's rate
 #: (exact Clopper-Pearson CI) and the range across sources are the headline
 SAFETY_MIN_POOL_K = 3
@@ -771,7 +773,7 @@ class FindingsSpec:
     def make(cls, *, method: str = "REML", test: str = "knha", level: float = 95,
              safety_measure: str = "PLO") -> "FindingsSpec":
         """Canonical, validated options (aliases resolved; bad values raise SpecError naming the argument)."""
-        return cls(canonical_method(method), canonical_test(test), check_level(level),
+        return cls(canonical_method(method), check_choice("test", canonical_test(test), PACK_TESTS), check_level(level),
                    check_choice("safety_measure", safety_measure, SAFETY_MEASURES))
 
 

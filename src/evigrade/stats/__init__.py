@@ -7,9 +7,15 @@ mixed-effects model with a design matrix, reused by meta-regression) -> ``RmaFit
 from __future__ import annotations
 
 from .fit import METHODS, TESTS, Control, fit_rma, qe_generalised, tau2_estimate
+from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, fit_statistics, lrt, predict, wald_test
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
+from .multilevel import MultilevelResult, multilevel, vcalc
+from .pubbias import ExcessSignificance, FailSafeN, HenmiCopas, fsn, henmi_copas, tes
+from .robust import RobustResult, robust
+from .selection import SelectionModelResult, selection_model
+from .transf import BackTransformed, back_transformed
 from .results import AnalysisSpec, Diagnostics, MetaResult, RmaFit
 
 __all__ = [
@@ -30,4 +36,27 @@ __all__ = [
     "Diagnostics",
     "MetaResult",
     "RmaFit",
+    "FitStatistics",
+    "LikelihoodRatioTest",
+    "WaldTest",
+    "Prediction",
+    "fit_statistics",
+    "lrt",
+    "wald_test",
+    "predict",
+    "MultilevelResult",
+    "multilevel",
+    "vcalc",
+    "RobustResult",
+    "robust",
+    "BackTransformed",
+    "back_transformed",
+    "FailSafeN",
+    "ExcessSignificance",
+    "HenmiCopas",
+    "fsn",
+    "tes",
+    "henmi_copas",
+    "SelectionModelResult",
+    "selection_model",
 ]

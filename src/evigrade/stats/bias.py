@@ -37,7 +37,7 @@ from scipy import stats as sps
 
 from .._format import fmt_sig
 from .._validate import check_choice, check_level
-from ..errors import InputError, SpecError
+from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, jsonable
 from .fit import fit_rma
@@ -402,8 +402,10 @@ def trimfill(
 ) -> TrimFillResult:
     """Duval & Tweedie's trim-and-fill as metafor's ``trimfill(rma(yi, vi, method=method))``.
 
-    ``method`` defaults to the MetaResult's own, else REML; ``test`` to "z" (metafor refits the
-    filled data with its default z-test).
+    ``method`` defaults to the MetaResult's own, else REML; ``test`` (default: the MetaResult's own,
+    else "z") applies to the original fit.  As metafor, the filled data are refitted with a Wald
+    z-test whatever the original test (metafor's ``trimfill()`` calls ``rma.uni`` without ``test=``);
+    a Note says so when the original fit was t-based.
     """
     estimator = check_choice("estimator", estimator, ("L0", "R0"))
     side = check_choice("side", side, ("auto", "left", "right"))
@@ -461,7 +463,10 @@ def trimfill(
         fill_y = -ycf[k - k0:]
         fill_v = v[k - k0:].copy()
         adj = fit_rma(np.concatenate([yi0, fill_y]), np.concatenate([vi0, fill_v]), None, method=method,
-                      test=test, level=level, control=control)
+                      test="z", level=level, control=control)
+        if orig.test != "z":
+            notes.append(Note(NoteCode.TRIMFILL_WALD, "As in metafor, the filled data were refitted with a Wald z-test "
+                                               f"(the original fit used test={orig.test!r})."))
         adjusted = FitSummary.from_fit(adj)
         notes.append(Note(NoteCode.TRIMFILL_FILLED, f"Trim-and-fill ({estimator}) estimated {k0} missing "
                                              f"stud{'y' if k0 == 1 else 'ies'} on the {side_used} side; the adjusted "
@@ -537,6 +542,9 @@ class SmallStudySummary:
     """What GRADE's publication-bias domain and the report need, in one result.
 
     ``assessable`` is False when k < ``min_k`` (then the tests are not run and a Note says why).
+    ``egger`` is the classical Egger test (metafor ``regtest(x, model="lm")``); ``egger_rma`` is
+    metafor's default ``regtest(x)``: the mixed-effects meta-regression on the standard error with
+    the fit's own tau² estimator and test.
     """
 
     k: int
@@ -546,6 +554,7 @@ class SmallStudySummary:
     trimfill: TrimFillResult | None
     min_k: int
     notes: tuple[Note, ...] = ()
+    egger_rma: RegTestResult | None = None
 
     @property
     def pval(self) -> float | None:
@@ -556,6 +565,7 @@ class SmallStudySummary:
         return jsonable({
             "k": self.k, "assessable": self.assessable, "min_k": self.min_k, "pval": self.pval,
             "egger": None if self.egger is None else self.egger.to_dict(),
+            "egger_rma": None if self.egger_rma is None else self.egger_rma.to_dict(),
             "ranktest": None if self.rank is None else self.rank.to_dict(),
             "trimfill": None if self.trimfill is None else self.trimfill.to_dict(),
             "notes": [n.to_dict() for n in self.notes],
@@ -571,9 +581,16 @@ def small_study_summary(effects: Any, vi: Any = None, *, min_k: int = MIN_K_SMAL
         return SmallStudySummary(k=k, assessable=False, egger=None, rank=None, trimfill=None, min_k=min_k, notes=(
             Note(NoteCode.NOT_ASSESSABLE, f"Small-study effects were not assessed: only {k} studies (tests need at least "
                                    f"{min_k})."),))
-    m, _ = _resolve(method, None, eff, "REML", "z")
+    m, t = _resolve(method, None, eff, "REML", "z")
     eg = regtest(eff.yi, eff.vi, model="lm", predictor="sei", study=eff.study)
+    try:  # metafor's default regtest(x): model="rma" with the fit's method and test
+        egr = regtest(eff.yi, eff.vi, model="rma", predictor="sei", method=m, test=t, control=control, study=eff.study)
+        egr_notes = egr.notes
+    except (InputError, EstimationError) as exc:
+        egr = None
+        egr_notes = (Note(NoteCode.REFIT_FAILED, f"The mixed-effects Egger test (metafor's default regtest) could not be "
+                                          f"fitted: {exc}"),)
     rk = ranktest(eff.yi, eff.vi, study=eff.study)
     tf = trimfill(eff.yi, eff.vi, method=m, control=control, study=eff.study)
     return SmallStudySummary(k=k, assessable=True, egger=eg, rank=rk, trimfill=tf, min_k=min_k,
-                             notes=eg.notes + rk.notes + tf.notes)
+                             notes=eg.notes + egr_notes + rk.notes + tf.notes, egger_rma=egr)

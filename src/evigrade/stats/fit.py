@@ -77,12 +77,12 @@ __all__ = [
 ]
 
 MethodName = Literal["FE", "CE", "EE", "common", "fixed", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
-TestName = Literal["z", "knha", "hksj", "wald"]
+TestName = Literal["z", "t", "knha", "hksj", "wald"]
 
 #: tau² estimators, in metafor's spelling.  "FE" has the aliases "CE", "EE", "common" and "fixed"
 #: (``evigrade._options.METHOD_ALIASES``).
 METHODS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM")
-# TESTS (Wald z, or Hartung-Knapp-Sidik-Jonkman t; aliases in evigrade._options) is imported above.
+# TESTS (Wald z, metafor's plain t, or Hartung-Knapp-Sidik-Jonkman t; aliases in evigrade._options) is imported above.
 
 ITERATIVE = frozenset({"ML", "REML", "EB", "PM"})
 #: Default fallback chains for estimators that can fail to converge.
@@ -761,7 +761,10 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = beta / se
-    if eff_test == "knha":
+    if eff_test == "t" and k - p == 0:
+        notes.append(Note(NoteCode.UNDEFINED, f"A t-test needs k > p; with k = {k} a Wald z-test is used instead."))
+        eff_test = "z"
+    if eff_test in ("knha", "t"):
         df: int | None = k - p
         pval = 2 * sps.t.sf(np.abs(zval), df)
         crit = float(sps.t.isf((1 - lvl) / 2, df))

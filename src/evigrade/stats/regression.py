@@ -285,7 +285,7 @@ def omnibus_test(fit: RmaFit, btt: Sequence[int]) -> tuple[float, tuple[int, int
     except np.linalg.LinAlgError:
         return float("nan"), (len(idx), None), float("nan")
     m = len(idx)
-    if fit.test == "knha":
+    if fit.test in ("knha", "t"):  # metafor: F test for t-based tests
         qm = qm / m
         df2 = fit.k - fit.p
         p = float(sps.f.sf(qm, m, df2)) if df2 > 0 else float("nan")

@@ -142,14 +142,14 @@ class CumulativeResult(_TableMixin):
 
 
 def cumulative(
-    effects: Any, vi: Any = None, *, order: Any = "precision", descending: bool = False,
+    effects: Any, vi: Any = None, *, order: Any = "given", descending: bool = False,
     method: str | None = None, test: str | None = None, level: float = 95, control: Any = None,
     study: Sequence[str] | None = None,
 ) -> CumulativeResult:
     """Cumulative meta-analysis (metafor ``cumul(x, order=)``).
 
-    ``order``: ``"precision"`` (most precise study first, i.e. increasing vi), ``"given"`` (input
-    order), or one value per study (e.g. publication years), sorted increasingly (stable for ties,
+    ``order``: ``"given"`` (input order; the default, as metafor's ``cumul()``), ``"precision"``
+    (most precise study first, i.e. increasing vi), or one value per study (e.g. publication years), sorted increasingly (stable for ties,
     as R's ``order()``) unless ``descending=True``.
     """
     eff = coerce_effects(effects, vi, study=study)

@@ -166,7 +166,7 @@ def subgroup_analysis(
         fi = fit_rma(y, v, Xint, method=method, test=test, level=level, control=control, study=studies)
         q_between, qdf, q_p = omnibus_test(fi, range(1, G))
         q_df = tuple(d for d in qdf if d is not None)
-        dist = "F" if fi.test == "knha" else "chi2"
+        dist = "F" if fi.test in ("knha", "t") else "chi2"
         fc = fit_rma(y, v, D, method=method, test=test, level=level, control=control, study=studies)
         tau2_common = float(fc.tau2)
         notes.extend(fc.notes)

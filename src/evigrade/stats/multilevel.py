@@ -1,0 +1,492 @@
+"""Multilevel meta-analysis of dependent effects, as metafor 3.8's ``rma.mv`` with nested random intercepts.
+
+``multilevel(yi, vi, cluster, obs)`` fits ``rma.mv(yi, V, mods, random = ~ 1 | cluster/obs)``:
+
+    y = X beta + u_cluster + u_(cluster, obs) + e,   u ~ N(0, sigma2_1), N(0, sigma2_2),  e ~ N(0, V)
+
+where ``V`` is ``diag(vi)`` or a full sampling covariance matrix (e.g. from :func:`vcalc` for a
+constant within-study correlation).  The variance components are estimated by REML (default) or
+ML with Fisher scoring (step halving keeps the likelihood increasing and the components >= 0)
+to a relative change of 1e-12 -- metafor maximises the same likelihood with ``nlminb``; the
+fixed effects are generalised least squares with the marginal covariance
+``M = V + sigma2_1 Z1 Z1' + sigma2_2 Z2 Z2'``.  Components may be fixed (``sigma2=(0, None)``
+fits the two-level model for a likelihood-ratio test, as metafor's ``sigma2=c(0, NA)``).
+
+Reported as metafor: coefficients with Wald z or t (``test="t"``, k - p df) tests and CIs, the
+omnibus test of moderators (QM), the residual heterogeneity test QE (from the sampling covariance
+alone), fit statistics (:mod:`evigrade.stats.fitstats`), profile-likelihood CIs of the variance
+components (metafor ``confint()``) and the prediction interval (``sqrt(se² + sum(sigma2))``).
+The marginal covariance ``M`` is kept, so :func:`evigrade.stats.robust.robust` gives
+cluster-robust (CR1/CR2) inference on the same fit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+import numpy as np
+from scipy import optimize
+from scipy import stats as sps
+
+from .._validate import check_choice, check_level
+from ..errors import InputError, SpecError
+from ..notes import NoteCode
+from ..results import Note, jsonable_dict
+from .fitstats import FitStatistics, _from_ll
+
+__all__ = ["MultilevelResult", "multilevel", "vcalc", "ML_METHODS", "ML_TESTS"]
+
+ML_METHODS: tuple[str, ...] = ("REML", "ML")
+ML_TESTS: tuple[str, ...] = ("z", "t")
+_LOG2PI = math.log(2.0 * math.pi)
+#: Fisher scoring stops when every component changes by less than this, relative to max(1e-8, value).
+_THRESHOLD = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class MultilevelResult:
+    """A fitted multilevel model (metafor ``rma.mv`` with ``random = ~ 1 | cluster/obs``).
+
+    ``sigma2`` has one entry per random-effects level (``sigma2_names``: ``"cluster"``,
+    ``"cluster/obs"``), ``sigma2_n`` the number of groups at that level, ``sigma2_fixed`` whether it
+    was fixed by the user; ``sigma2_ci_low``/``_high`` are profile-likelihood CIs (NaN for fixed
+    components).  ``M`` is the marginal covariance of ``yi``.
+    """
+
+    k: int
+    p: int
+    beta: np.ndarray
+    vb: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    pval: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    df: int | None
+    sigma2: np.ndarray
+    sigma2_names: tuple[str, ...]
+    sigma2_n: tuple[int, ...]
+    sigma2_fixed: tuple[bool, ...]
+    sigma2_ci_low: np.ndarray
+    sigma2_ci_high: np.ndarray
+    qe: float
+    qe_df: int
+    qe_pvalue: float
+    qm: float
+    qm_df: tuple[int, int | None]
+    qm_pvalue: float
+    pred: float
+    pi_low: float
+    pi_high: float
+    fit_statistics: FitStatistics
+    yi: np.ndarray
+    vi: np.ndarray
+    V: np.ndarray
+    X: np.ndarray
+    M: np.ndarray
+    cluster: tuple[str, ...]
+    method: str
+    test: str
+    level: float
+    converged: bool
+    iterations: int
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def total_variance(self) -> float:
+        """sum(sigma2): the between-effect variance a prediction interval adds (metafor predict())."""
+        return float(np.sum(self.sigma2))
+
+    @property
+    def tau2(self) -> float:
+        return self.total_variance
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable_dict({
+            "model": "multilevel", "k": self.k, "p": self.p, "method": self.method, "test": self.test,
+            "level": self.level, "df": self.df, "beta": self.beta, "se": self.se, "zval": self.zval,
+            "pval": self.pval, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "variance_components": [
+                {"level": nm, "sigma2": s, "sigma": math.sqrt(s) if s >= 0 else None, "n": n, "fixed": fx,
+                 "ci_low": lo, "ci_high": hi}
+                for nm, s, n, fx, lo, hi in zip(self.sigma2_names, self.sigma2, self.sigma2_n, self.sigma2_fixed,
+                                                self.sigma2_ci_low, self.sigma2_ci_high)],
+            "qe": self.qe, "qe_df": self.qe_df, "qe_pvalue": self.qe_pvalue, "qm": self.qm,
+            "qm_df": list(self.qm_df), "qm_pvalue": self.qm_pvalue, "pred": self.pred, "pi_low": self.pi_low,
+            "pi_high": self.pi_high, "fit_statistics": self.fit_statistics.to_dict(), "converged": self.converged,
+            "iterations": self.iterations, "n_clusters": self.sigma2_n[0],
+            "notes": [n.to_dict() for n in self.notes],
+        })
+
+
+# ------------------------------------------------------------------------------------------ vcalc
+
+
+def vcalc(vi: Any, cluster: Sequence[Any], *, obs: Sequence[Any] | None = None, rho: float = 0.5) -> np.ndarray:
+    """Sampling covariance matrix with a constant correlation ``rho`` between different effect sizes of
+    one cluster (metafor ``vcalc(vi, cluster, obs=, rho=)``): ``V[i, j] = rho sqrt(vi vj)``.
+
+    Effects with the same ``obs`` label within a cluster are the same observation measured twice
+    and get correlation 1, as metafor.
+    """
+    v = np.asarray(vi, dtype=float).reshape(-1)
+    k = len(v)
+    if not (isinstance(rho, (int, float)) and -1.0 <= float(rho) <= 1.0):
+        raise SpecError(f"rho={rho!r} must be a correlation between -1 and 1")
+    if len(cluster) != k or (obs is not None and len(obs) != k):
+        raise InputError(f"cluster/obs must have one value per effect size ({k})", column="cluster", has_value=False,
+                         fix="give one cluster (study) label per effect size")
+    if not np.all(np.isfinite(v)) or np.any(v <= 0):
+        raise InputError("sampling variances must be finite and > 0", column="vi", has_value=False,
+                         fix="check the vi column")
+    c = np.asarray([str(x) for x in cluster])
+    same = c[:, None] == c[None, :]
+    R = np.where(same, float(rho), 0.0)
+    if obs is not None:
+        o = np.asarray([str(x) for x in obs])
+        R = np.where(same & (o[:, None] == o[None, :]), 1.0, R)
+    np.fill_diagonal(R, 1.0)
+    sv = np.sqrt(v)
+    return R * np.outer(sv, sv)
+
+
+# ------------------------------------------------------------------------------------------ fitting
+
+
+def _labels(name: str, x: Sequence[Any], k: int) -> np.ndarray:
+    arr = list(x) if not isinstance(x, np.ndarray) else x.tolist()
+    if len(arr) != k:
+        raise InputError(f"{name} has {len(arr)} values but there are {k} effect sizes", column=name,
+                         has_value=False, fix=f"give one {name} label per effect size")
+    for i, c in enumerate(arr):
+        if c is None or (isinstance(c, float) and math.isnan(c)) or (isinstance(c, str) and not c.strip()):
+            raise InputError(f"{name} label is missing", row=i + 1, column=name, value=c, has_value=True,
+                             fix=f"give every effect size its {name} label")
+    return np.asarray([str(c) for c in arr])
+
+
+def _cluster_blocks(codes: np.ndarray) -> list[np.ndarray]:
+    """Row indices of the clusters grouped by cluster size: one (m, s) array per size s."""
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return [order[starts[np.flatnonzero(sizes == sz)][:, None] + np.arange(sz)[None, :]] for sz in np.unique(sizes)]
+
+
+def _logdet_blocks(model: "_Model") -> float:
+    """log|V| over the cluster blocks."""
+    return float(sum(np.sum(np.linalg.slogdet(Vb)[1]) for _, Vb, *_ in model.blocks))
+
+
+class _Model:
+    """Likelihood pieces for M = V + sum_l s_l D_l, computed cluster by cluster.
+
+    M is block-diagonal by cluster (the random effects are nested in the clusters and V has no
+    covariance between clusters), so every quantity is a sum over clusters; clusters of equal size
+    are processed together as one batch of small matrices (no per-cluster Python loop).
+    """
+
+    def __init__(self, y: np.ndarray, V: np.ndarray, X: np.ndarray,
+                 groups: list[tuple[np.ndarray, np.ndarray]], reml: bool) -> None:
+        self.y, self.X, self.reml = y, X, reml
+        k, p = X.shape
+        self.k, self.p = k, p
+        _, self.logdet_xx = np.linalg.slogdet(X.T @ X)
+        self.blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for rows, D2 in groups:
+            m, sz = rows.shape
+            Vb = V[rows[:, :, None], rows[:, None, :]]
+            D = np.stack([np.ones((m, sz, sz)), D2])  # (L, m, s, s)
+            self.blocks.append((rows, Vb, D, X[rows], y[rows]))
+
+    def parts(self, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
+                                            list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
+        p = self.p
+        XMX = np.zeros((p, p))
+        XMy = np.zeros(p)
+        logdet_m = 0.0
+        cache: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for _rows, Vb, D, Xb, yb in self.blocks:
+            Mb = Vb + np.tensordot(s, D, axes=1)
+            L = np.linalg.cholesky(Mb)
+            logdet_m += 2.0 * float(np.sum(np.log(np.einsum("mii->mi", L))))
+            Mi = np.linalg.inv(Mb)
+            A = Mi @ Xb  # (m, s, p)
+            XMX += np.einsum("msp,msq->pq", Xb, A)
+            XMy += np.einsum("msp,ms->p", A, yb)
+            cache.append((Mi, A, Mb))
+        XMXi = np.linalg.inv(XMX)
+        XMXi = 0.5 * (XMXi + XMXi.T)
+        beta = XMXi @ XMy
+        rss = 0.0
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for (_rows, _Vb, _D, Xb, yb), (Mi, A, Mb) in zip(self.blocks, cache):
+            r = yb - Xb @ beta
+            u = np.einsum("mst,mt->ms", Mi, r)  # M^-1 r = P y
+            rss += float(np.sum(r * u))
+            out.append((Mi, A, u, Mb))
+        if self.reml:
+            _, logdet_xmx = np.linalg.slogdet(XMX)
+            ll = (-0.5 * (self.k - p) * _LOG2PI + 0.5 * self.logdet_xx - 0.5 * logdet_m - 0.5 * logdet_xmx
+                  - 0.5 * rss)
+        else:
+            ll = -0.5 * self.k * _LOG2PI - 0.5 * logdet_m - 0.5 * rss
+        return float(ll), beta, XMXi, out
+
+    def loglik(self, s: np.ndarray) -> float:
+        try:
+            return self.parts(s)[0]
+        except np.linalg.LinAlgError:
+            return -math.inf
+
+    def score_info(self, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        ll, beta, XMXi, out = self.parts(s)
+        nl = len(s)
+        sc = np.zeros(nl)
+        BB = np.zeros((nl, nl))  # tr(B Dl B Dm), B = blockdiag(M_j^-1)
+        ADBDA = np.zeros((nl, nl, self.p, self.p))  # A' Dl B Dm A
+        ADA = np.zeros((nl, self.p, self.p))  # A' Dl A
+        trC = np.zeros(nl)  # tr(C Dl), C = A XMXi A'
+        for (_rows, _Vb, D, _Xb, _yb), (Mi, A, u, _Mb) in zip(self.blocks, out):
+            MiD = np.einsum("mst,lmtu->lmsu", Mi, D)  # (L, m, s, s)
+            trB = np.einsum("lmss->l", MiD)
+            sc += 0.5 * np.einsum("ms,lmst,mt->l", u, D, u)
+            BB += np.einsum("lmst,kmts->lk", MiD, MiD)
+            DA = np.einsum("lmst,mtp->lmsp", D, A)  # (L, m, s, p)
+            ADA += np.einsum("msp,lmsq->lpq", A, DA)
+            if self.reml:  # A' Dl M^-1 Dm A = sum over clusters of (Dl A)' M^-1 (Dm A)
+                ADBDA += np.einsum("lmsp,mst,kmtq->lkpq", DA, Mi, DA)
+            sc -= 0.5 * trB
+        if self.reml:
+            trC = np.einsum("pq,lqp->l", XMXi, ADA)
+            sc += 0.5 * trC
+            CC = np.einsum("pq,lqr,rs,ksp->lk", XMXi, ADA, XMXi, ADA)
+            BC = np.einsum("pq,lkqp->lk", XMXi, ADBDA)
+            info = 0.5 * (BB - BC - BC.T + CC)
+        else:
+            info = 0.5 * BB
+        return ll, sc, info
+
+
+def _scoring(model: _Model, s0: np.ndarray, free: np.ndarray, maxiter: int) -> tuple[np.ndarray, bool, int]:
+    s = s0.copy()
+    ll = model.loglik(s)
+    for it in range(1, maxiter + 1):
+        _, sc, info = model.score_info(s)
+        f = np.flatnonzero(free)
+        # components at 0 with a negative score stay at the boundary
+        act = np.array([i for i in f if not (s[i] <= 0.0 and sc[i] <= 0.0)], dtype=int)
+        if len(act) == 0:
+            return s, True, it
+        step = np.zeros_like(s)
+        try:
+            step[act] = np.linalg.solve(info[np.ix_(act, act)], sc[act])
+        except np.linalg.LinAlgError:
+            step[act] = sc[act] / np.maximum(np.diag(info)[act], 1e-300)
+        lam = 1.0
+        for _ in range(60):
+            new = np.maximum(s + lam * step, 0.0)
+            new[~free] = s[~free]
+            lln = model.loglik(new)
+            if lln >= ll - 1e-12 * max(1.0, abs(ll)):
+                break
+            lam *= 0.5
+        else:
+            return s, True, it  # no ascent possible: at the maximum to rounding
+        change = np.abs(new - s)
+        s, ll = new, lln
+        if np.all(change <= _THRESHOLD * np.maximum(1e-8, np.abs(s))):
+            return s, True, it
+    return s, False, maxiter
+
+
+def _start(y: np.ndarray, V: np.ndarray, X: np.ndarray, L: int) -> np.ndarray:
+    """metafor-like start: the residual variance beyond sampling error, split evenly."""
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    r = y - X @ beta
+    tot = max(float(np.var(r, ddof=X.shape[1]) - np.mean(np.diag(V))), 0.01 * float(np.var(r) + 1e-12))
+    return np.full(L, tot / L)
+
+
+def multilevel(
+    yi: Any,
+    vi: Any,
+    cluster: Sequence[Any],
+    obs: Sequence[Any] | None = None,
+    *,
+    X: Any = None,
+    V: Any = None,
+    method: Literal["REML", "ML"] = "REML",
+    test: Literal["z", "t"] = "z",
+    level: float = 95,
+    sigma2: Sequence[float | None] | None = None,
+    profile_ci: bool = True,
+    maxiter: int = 1000,
+) -> MultilevelResult:
+    """Fit ``rma.mv(yi, V, mods=X, random = ~ 1 | cluster/obs, method=, test=)``.
+
+    ``vi``: sampling variances (``V = diag(vi)``) unless ``V`` (a full k x k covariance, e.g.
+    :func:`vcalc`) is given.  ``obs``: the effect-size label within its cluster (default: each row
+    its own); ``X``: design matrix including the intercept column (default intercept only).
+    ``sigma2``: ``None`` entries are estimated, numbers are fixed (metafor ``sigma2=c(0, NA)``).
+    """
+    method = check_choice("method", method, ML_METHODS)
+    test = check_choice("test", test, ML_TESTS)
+    lvl = check_level(level)
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    k = len(y)
+    if V is None:
+        v = np.asarray(vi, dtype=float).reshape(-1)
+        if len(v) != k:
+            raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
+                             fix="give one sampling variance per effect size")
+        Vm = np.diag(v)
+    else:
+        Vm = np.asarray(V, dtype=float)
+        if Vm.shape != (k, k) or not np.allclose(Vm, Vm.T):
+            raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
+                             has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
+        v = np.diag(Vm).copy()
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
+                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
+                         fix="drop effect sizes without a positive sampling variance")
+    c = _labels("cluster", cluster, k)
+    o = _labels("obs", obs, k) if obs is not None else np.asarray([str(i) for i in range(k)])
+    _, c_codes = np.unique(c, return_inverse=True)
+    _, co_codes = np.unique(np.char.add(np.char.add(c, "\x00"), o), return_inverse=True)
+    n_levels = (int(c_codes.max()) + 1, int(co_codes.max()) + 1)
+    if V is not None and np.any(Vm[c_codes[:, None] != c_codes[None, :]] != 0):
+        raise InputError("V has covariances between effect sizes of different clusters", column="V",
+                         has_value=False, fix="build V within clusters only (vcalc with the same cluster)")
+    groups = [(rows, (co_codes[rows][:, :, None] == co_codes[rows][:, None, :]).astype(float))
+              for rows in _cluster_blocks(c_codes)]
+    Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
+    if Xm.ndim == 1:
+        Xm = Xm[:, None]
+    if Xm.shape[0] != k or not np.all(np.isfinite(Xm)):
+        raise InputError(f"design matrix X must have {k} finite rows, got shape {Xm.shape}", column="X",
+                         has_value=False, fix="remove effect sizes with missing moderators")
+    p = Xm.shape[1]
+    if np.linalg.matrix_rank(Xm) < p:
+        raise InputError("design matrix X is not of full rank", column="X", has_value=False,
+                         fix="drop redundant moderator columns")
+    if k - p < 1:
+        raise InputError(f"too few effect sizes (k = {k}) for {p} coefficient(s) and two variance components",
+                         has_value=False, fix="use fewer moderators")
+    fixed = np.zeros(2, dtype=bool)
+    s0 = _start(y, Vm, Xm, 2)
+    if sigma2 is not None:
+        if len(sigma2) != 2:
+            raise SpecError(f"sigma2={sigma2!r} must have 2 entries (cluster, cluster/obs); None = estimate")
+        for i, val in enumerate(sigma2):
+            if val is not None and not (isinstance(val, float) and math.isnan(val)):
+                if not (float(val) >= 0 and math.isfinite(float(val))):
+                    raise SpecError(f"sigma2[{i}]={val!r} must be a number >= 0 or None")
+                fixed[i] = True
+                s0[i] = float(val)
+    notes: list[Note] = []
+    if n_levels[1] == n_levels[0]:
+        notes.append(Note(NoteCode.MULTILEVEL_ONE_PER_CLUSTER, "Every cluster has a single effect size, so the two "
+                                                        "variance components are not separately identified."))
+    model = _Model(y, Vm, Xm, groups, method == "REML")
+    s, ok, its = _scoring(model, s0, ~fixed, maxiter)
+    if not ok:
+        notes.append(Note(NoteCode.NO_CONVERGENCE, f"The variance components did not converge in {maxiter} "
+                                            "Fisher scoring iterations; the last values are reported."))
+    ll, beta, XMXi, out = model.parts(s)
+    M = np.zeros((k, k))  # the marginal covariance, for robust() on this fit
+    for (rows, *_), (_, _, _, Mb) in zip(model.blocks, out):
+        M[rows[:, :, None], rows[:, None, :]] = Mb
+    vb = XMXi
+    se = np.sqrt(np.diag(vb))
+    zval = beta / se
+    if test == "t":
+        df: int | None = k - p
+        pval = 2 * sps.t.sf(np.abs(zval), df)
+        crit = float(sps.t.isf((1 - lvl) / 2, df))
+    else:
+        df = None
+        pval = 2 * sps.norm.sf(np.abs(zval))
+        crit = float(sps.norm.isf((1 - lvl) / 2))
+    # QE: residual heterogeneity from the sampling covariance alone (the same model with sigma2 = 0)
+    qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(2))[0] * -2.0
+                        - k * _LOG2PI - _logdet_blocks(model)))
+    qe_df = k - p
+    # QM: all but the intercept (or the only coefficient)
+    idx = list(range(1, p)) if (p > 1 and np.allclose(Xm[:, 0], 1.0)) else list(range(p))
+    b = beta[idx]
+    qm = float(b @ np.linalg.solve(vb[np.ix_(idx, idx)], b))
+    m = len(idx)
+    if df is not None:
+        qm /= m
+        qm_df: tuple[int, int | None] = (m, df)
+        qm_p = float(sps.f.sf(qm, m, df))
+    else:
+        qm_df = (m, None)
+        qm_p = float(sps.chi2.sf(qm, m))
+    parms = p + int((~fixed).sum())
+    ll_sat = float(np.sum(-0.5 * _LOG2PI - 0.5 * np.log(v))) if V is None else \
+        -0.5 * k * _LOG2PI - 0.5 * float(np.linalg.slogdet(Vm)[1])
+    fs = _from_ll(ll, ll_sat, method, parms, k, p)
+    # prediction for an intercept-only model: the pooled effect with PI
+    if p == 1:
+        pred = float(beta[0])
+        half = crit * math.sqrt(float(se[0]) ** 2 + float(np.sum(s)))
+        pi_low, pi_high = pred - half, pred + half
+    else:
+        pred = pi_low = pi_high = float("nan")
+    ci_lo = np.full(2, np.nan)
+    ci_hi = np.full(2, np.nan)
+    if profile_ci:
+        for j in range(2):
+            if not fixed[j]:
+                ci_lo[j], ci_hi[j], pnotes = _profile_ci(model, s, j, fixed, ll, lvl, maxiter)
+                notes.extend(pnotes)
+    return MultilevelResult(
+        k=k, p=p, beta=beta, vb=vb, se=se, zval=zval, pval=pval, ci_low=beta - crit * se, ci_high=beta + crit * se,
+        df=df, sigma2=s, sigma2_names=("cluster", "cluster/obs"), sigma2_n=n_levels,
+        sigma2_fixed=tuple(bool(f) for f in fixed), sigma2_ci_low=ci_lo, sigma2_ci_high=ci_hi, qe=qe, qe_df=qe_df,
+        qe_pvalue=float(sps.chi2.sf(qe, qe_df)), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, pred=pred, pi_low=pi_low,
+        pi_high=pi_high, fit_statistics=fs, yi=y, vi=v, V=Vm, X=Xm, M=M, cluster=tuple(c.tolist()), method=method,
+        test=test, level=lvl, converged=ok, iterations=its, notes=tuple(notes),
+    )
+
+
+def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_max: float, lvl: float,
+                maxiter: int) -> tuple[float, float, list[Note]]:
+    """Profile-likelihood CI of component j (metafor confint.rma.mv): the other free components are
+    re-estimated at every value of component j."""
+    crit = float(sps.chi2.isf(1 - lvl, 1))
+    free = ~fixed.copy()
+    free[j] = False
+    notes: list[Note] = []
+
+    warm = {"s": s_hat.copy()}
+
+    def dev(val: float) -> float:
+        s0 = warm["s"].copy()  # warm start from the previous profile point
+        s0[j] = val
+        s, _, _ = _scoring(model, s0, free, maxiter)
+        warm["s"] = s
+        return 2.0 * (ll_max - model.loglik(s)) - crit
+
+    sj = float(s_hat[j])
+    if dev(0.0) <= 0:
+        lo = 0.0
+    else:
+        lo = optimize.brentq(dev, 0.0, sj, xtol=1e-14, rtol=1e-12, maxiter=500) if sj > 0 else 0.0
+    hi_b = max(sj, 1e-4) * 2.0
+    for _ in range(60):
+        if dev(hi_b) > 0:
+            break
+        hi_b *= 2.0
+    else:
+        notes.append(Note(NoteCode.PROFILE_CI_OPEN, f"The profile-likelihood CI of sigma2 ({j + 1}) has no finite upper "
+                                             "limit."))
+        return lo, float("inf"), notes
+    hi = optimize.brentq(dev, sj, hi_b, xtol=1e-14, rtol=1e-12, maxiter=500)
+    return float(lo), float(hi), notes
