@@ -201,9 +201,9 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
         if len(rows) != len(df):  # cannot happen for well-formed text; fall back to positions
             rows = None
     empty = df.isna().all(axis=1).to_numpy() if len(df.columns) > 0 else np.zeros(len(df), bool)
-    if rows is None and empty.any():
-        rows = np.arange(2, len(df) + 2, dtype=np.int64)
     if empty.any():
+        if rows is None:
+            rows = np.arange(2, len(df) + 2, dtype=np.int64)
         skipped = rows[empty]
         shown = ", ".join(map(str, skipped[:10])) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
         notes.append(Note(NoteCode.BLANK_ROWS_SKIPPED,
@@ -403,7 +403,7 @@ def prepare(
         uniq = kept.iloc[starts]
     if uniq.is_unique:
         k = np.diff(np.append(starts, len(kept))).astype(np.int64)
-        order = slice(None)
+        order: slice | np.ndarray = slice(None)
         uniq = pd.Index(uniq, name=None)
     else:  # interleaved rows: group them, keeping the order of first appearance
         codes, uniq = pd.factorize(kept, sort=False)

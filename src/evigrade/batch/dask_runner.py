@@ -91,6 +91,7 @@ def run_dask(
                 _check_reachable(scheduler)
                 client = Client(scheduler, timeout="10s")
             else:
+                assert workers is not None  # scheduler and workers both None was refused above
                 cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
                                        dashboard_address=":0")
                 client = Client(cluster)

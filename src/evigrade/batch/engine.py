@@ -54,6 +54,7 @@ then DL; each step is recorded in the per-analysis notes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 from scipy import special
@@ -105,10 +106,10 @@ class Segments:
 
     def __init__(self, y: np.ndarray, v: np.ndarray, k: np.ndarray, starts: np.ndarray) -> None:
         self.y, self.v, self.k, self.starts = y, v, k, starts
-        self._g = None
-        self._bufs = None
-        self._blocks = None
-        self._vmin = None
+        self._g: np.ndarray | None = None
+        self._bufs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._blocks: list[tuple[int, int, Segments]] | None = None
+        self._vmin: np.ndarray | None = None
 
     @classmethod
     def from_sizes(cls, y: np.ndarray, v: np.ndarray, k: np.ndarray) -> "Segments":
@@ -148,7 +149,7 @@ class Segments:
         """A working set made of separate blocks (rows not contiguous; only ``k``, ``blocks()``,
         ``subset`` of a block and ``len`` are meaningful; used by the Fisher-scoring loop)."""
         k = np.concatenate([p.k for p in parts])
-        out = cls(None, None, k, None)  # type: ignore[arg-type]
+        out = cls(None, None, k, None)  # type: ignore[arg-type]  # a set of blocks holds no rows of its own
         blocks, pos = [], 0
         for p in parts:
             blocks.append((pos, pos + len(p), p))
@@ -190,7 +191,8 @@ class Segments:
         return Segments.from_sizes(self.y.take(rows), self.v.take(rows), self.k[mask])
 
 
-def _blockwise(fn, seg: Segments, tau2: np.ndarray, *args):
+def _blockwise(fn: Callable[..., tuple[Any, ...]], seg: Segments, tau2: np.ndarray | None,
+               *args: Any) -> tuple[Any, ...]:
     """``fn(seg, tau2, *args)`` (a tuple of per-analysis arrays or None) block by block."""
     blocks = seg.blocks()
     if len(blocks) == 1:
@@ -1063,6 +1065,7 @@ def fit_segments(
             if method == "ML":
                 tau2_se = np.sqrt(2.0 / s2)
             else:
+                assert ppsum is not None  # _sums_at(..., pp=True) computes it for REML
                 tau2_se = np.sqrt(2.0 / ppsum)
         elif method in ("EB", "PM"):
             tau2_se = np.sqrt(2.0 * kf ** 2 / (kf - 1.0) / s1 ** 2)

@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, cast
 
 import typer
 
 from .._format import fmt_fixed
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from ..batch.core import Method, Test
+
 __all__ = ["register"]
 
 
@@ -23,8 +29,8 @@ class _Progress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.t0 = time.perf_counter()
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
@@ -35,10 +41,11 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("fitting analyses"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("fit", total=total)
+            bar = Progress(TextColumn("fitting analyses"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            bar.start()
+            self.bar, self.task = bar, bar.add_task("fit", total=total)
+        assert self.task is not None  # set together with self.bar
         self.bar.update(self.task, completed=done)
 
     def close(self) -> None:
@@ -87,8 +94,10 @@ def register(app: typer.Typer) -> None:
                                      workers=dask_workers, npartitions=partitions, measure=measure,
                                      id_col=id_col, progress=progress)
             else:
-                res = batch.run(infile, method, test, level, tau2_ci, pi, measure=measure, id_col=id_col,
-                                chunk_size=10_000, progress=progress)
+                # The user's spelling goes through unchanged: batch.run canonicalises method and test
+                # (aliases, any case) and refuses other values with a one-line SpecError (exit 3).
+                res = batch.run(infile, cast("Method", method), cast("Test", test), level, tau2_ci, pi,
+                                measure=measure, id_col=id_col, chunk_size=10_000, progress=progress)
         finally:
             progress.close()
         batch.write_table(res.table, output)

@@ -8,6 +8,8 @@ far it is from RevMan's own pooled results.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 __all__ = ["register"]
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from ..interop.revman import import_revman
 
         review, dest = import_revman(source, output, overwrite=overwrite, pack_id=pack_id)
-        info = {
+        info: dict[str, Any] = {  # the --json output
             "source": review.source, "pack": str(dest), "title": review.title, "studies": len(review.studies),
             "analyses": len(review.analyses),
             "subgroups": sum(len(a.subgroups) for a in review.analyses),

@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .escalc import MEASURE_COLUMNS, MEASURES, cmicalc, compute, escalc
 from .measures import (
     BINARY_MEASURES,
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in ("read_studies_csv", "read_table_csv"):
         from . import io
 

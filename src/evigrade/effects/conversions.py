@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
 from .._format import fmt_sig
 from .._validate import check_level
 from ..errors import InputError
 from ..results import jsonable
+from .transforms import FloatOrArray
 
 __all__ = ["se_from_ci", "se_from_p", "mean_sd_from_median", "MeanSD", "change_sd", "z_for_level"]
 
@@ -31,9 +33,9 @@ def z_for_level(level: float = 95) -> float:
     return float(norm.ppf(0.5 + check_level(level) / 2))
 
 
-def _arr(name: str, x: Any) -> np.ndarray:
+def _arr(name: str, x: Any) -> NDArray[np.float64]:
     try:
-        a = np.asarray(x, dtype=float)
+        a: NDArray[np.float64] = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
         raise InputError("must be a number", column=name, value=x, fix=f"give {name} as a number") from None
     if not np.all(np.isfinite(a)):
@@ -42,11 +44,11 @@ def _arr(name: str, x: Any) -> np.ndarray:
     return a
 
 
-def _ret(x: np.ndarray):
+def _ret(x: NDArray[np.float64]) -> FloatOrArray:
     return x if x.ndim else float(x)
 
 
-def se_from_ci(lo, hi, level: float = 95, log: bool = False):
+def se_from_ci(lo: ArrayLike, hi: ArrayLike, level: float = 95, log: bool = False) -> FloatOrArray:
     """Standard error from a ``level`` % normal confidence interval: (hi - lo) / (2 z).
 
     With ``log=True`` the bounds are ratios (OR, RR, HR, ROM) and the SE is that of the log ratio:
@@ -62,13 +64,14 @@ def se_from_ci(lo, hi, level: float = 95, log: bool = False):
         lo_a, hi_a = np.log(lo_a), np.log(hi_a)
     bad = lo_a >= hi_a
     if np.any(bad):
-        v = lo if np.ndim(lo) == 0 else np.asarray(lo, dtype=float)[np.asarray(bad)].flat[0]
-        raise InputError("the lower CI bound must be below the upper bound", column="ci_low", value=float(v),
+        lo_in = np.asarray(lo, dtype=float)  # the bound as given (lo_a may be on the log scale)
+        v = float(lo_in) if lo_in.ndim == 0 else float(lo_in[np.asarray(bad)].flat[0])
+        raise InputError("the lower CI bound must be below the upper bound", column="ci_low", value=v,
                          fix="swap or correct the bounds")
     return _ret((hi_a - lo_a) / (2 * z))
 
 
-def se_from_p(estimate, p, two_sided: bool = True, log: bool = False):
+def se_from_p(estimate: ArrayLike, p: ArrayLike, two_sided: bool = True, log: bool = False) -> FloatOrArray:
     """Standard error from an estimate and its p value: |estimate| / z_p.
 
     ``z_p`` is the normal quantile with upper-tail probability p/2 (two-sided, the default) or p.
@@ -107,8 +110,9 @@ class MeanSD:
     sd_method: str
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"mean": self.mean, "sd": self.sd, "n": self.n, "scenario": self.scenario,
+        out: dict[str, Any] = jsonable({"mean": self.mean, "sd": self.sd, "n": self.n, "scenario": self.scenario,
                          "mean_method": self.mean_method, "sd_method": self.sd_method})
+        return out
 
     @property
     def message(self) -> str:
@@ -168,40 +172,44 @@ def mean_sd_from_median(median: float, n: float, *, q1: float | None = None, q3:
     if not (has_range or has_iqr):
         raise InputError("a median alone cannot give a mean and SD", column="median", value=median,
                          fix="also give min and max (S1), q1 and q3 (S2), or all four (S3)")
+    # Both ends of the range / both quartiles are present together or not at all (checked above).
+    rng = (float(min), float(max)) if min is not None and max is not None else None
+    iqr = (float(q1), float(q3)) if q1 is not None and q3 is not None else None
     order = [("min", min), ("q1", q1), ("median", median), ("q3", q3), ("max", max)]
     present = [(k, float(v)) for k, v in order if v is not None]
     for (k1, v1), (k2, v2) in zip(present, present[1:]):
         if v1 > v2:
             raise InputError(f"{k1} must not exceed {k2}={fmt_sig(v2)}", column=k1, value=v1 if not v1.is_integer() else int(v1),
                              fix="check the order min <= q1 <= median <= q3 <= max")
-    if has_range and float(max) <= float(min):
+    if rng is not None and rng[1] <= rng[0]:
         raise InputError("max must be above min (a zero range gives no SD)", column="max", value=max,
                          fix="check the range")
-    if has_iqr and float(q3) <= float(q1):
+    if iqr is not None and iqr[1] <= iqr[0]:
         raise InputError("q3 must be above q1 (a zero IQR gives no SD)", column="q3", value=q3, fix="check the quartiles")
 
     luo = "Luo et al. (2018)"
-    if has_range and has_iqr:
-        a, b, lq, uq = float(min), float(max), float(q1), float(q3)
+    if rng is not None and iqr is not None:
+        (a, b), (lq, uq) = rng, iqr
         w1 = 2.2 / (2.2 + nn**0.75)
         w2 = 0.7 - 0.72 / nn**0.55
         mean = w1 * (a + b) / 2 + w2 * (lq + uq) / 2 + (1 - w1 - w2) * m
         w = 1 / (1 + 0.07 * nn**0.6)
         sd = w * (b - a) / _xi(nn) + (1 - w) * (uq - lq) / _eta(nn)
         return MeanSD(mean, sd, nn, "S3", luo, "Shi et al. (2020)")
-    if has_range:
-        a, b = float(min), float(max)
+    if rng is not None:
+        a, b = rng
         w = 4 / (4 + nn**0.75)
         mean = w * (a + b) / 2 + (1 - w) * m
         sd = (b - a) / _xi(nn)
         return MeanSD(mean, sd, nn, "S1", luo, "Wan et al. (2014)")
-    lq, uq = float(q1), float(q3)
+    assert iqr is not None  # no range and no IQR was refused above
+    lq, uq = iqr
     mean = (0.7 + 0.39 / nn) * (lq + uq) / 2 + (0.3 - 0.39 / nn) * m
     sd = (uq - lq) / _eta(nn)
     return MeanSD(mean, sd, nn, "S2", luo, "Wan et al. (2014)")
 
 
-def change_sd(sd_baseline, sd_followup, r):
+def change_sd(sd_baseline: ArrayLike, sd_followup: ArrayLike, r: ArrayLike) -> FloatOrArray:
     """SD of the change from baseline: sqrt(sd_b^2 + sd_f^2 - 2 r sd_b sd_f) (Cochrane Handbook 6.5.2.8).
 
     ``r`` is the baseline-follow-up correlation (often imputed from another study; report it).

@@ -16,9 +16,10 @@ disappear from the analysis.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 from scipy.stats import norm
 
@@ -29,6 +30,7 @@ from ..notes import NoteCode
 from ..results import Note
 from .measures import TWO_BY_TWO_MEASURES, is_ratio
 from .table import EffectTable
+from .transforms import FloatOrArray
 
 __all__ = ["escalc", "compute", "MEASURES", "MEASURE_COLUMNS", "RAW_COLUMNS", "GENERIC_COLUMNS", "cmicalc"]
 
@@ -75,10 +77,15 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
 #: The columns of effects given directly (yi with vi, sei or a CI; ni optional).
 GENERIC_COLUMNS = ("yi", "vi", "sei", "ci_low", "ci_high", "ni")
 
+#: A data column as callers give it: numbers (None or NaN where missing), one per study.
+ColumnIn = ArrayLike | Sequence[float | None]
+#: One validated data column (one float per study).
+_Col = NDArray[np.float64]
 
-def _has_raw(measure: str, present) -> bool:
+
+def _has_raw(measure: str, names: Iterable[str]) -> bool:
     """Are the raw-data columns of ``measure`` all present (2x2: ai, ci and bi|n1i, di|n2i)?"""
-    present = set(present)
+    present = set(names)
     if measure in TWO_BY_TWO_MEASURES:
         return {"ai", "ci"} <= present and bool({"bi", "n1i"} & present) and bool({"di", "n2i"} & present)
     return bool(RAW_COLUMNS.get(measure)) and set(RAW_COLUMNS[measure]) <= present
@@ -91,7 +98,7 @@ _ALL_COLUMNS = (
 )
 
 
-def cmicalc(mi):
+def cmicalc(mi: ArrayLike) -> FloatOrArray:
     """metafor's exact small-sample correction: exp(lgamma(m/2) - log(sqrt(m/2)) - lgamma((m-1)/2))."""
     m = np.asarray(mi, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -99,7 +106,7 @@ def cmicalc(mi):
     return out if out.ndim else float(out)
 
 
-def _wmean(x, w):
+def _wmean(x: _Col, w: _Col) -> float:
     ok = ~(np.isnan(x) | np.isnan(w))
     return float(np.sum(x[ok] * w[ok]) / np.sum(w[ok]))
 
@@ -107,7 +114,8 @@ def _wmean(x, w):
 class _Ctx:
     """Where the data came from, so that every error names file, row, study and column."""
 
-    def __init__(self, file: str | None, rows: Sequence[int] | None, labels: Sequence[str], raw=None,
+    def __init__(self, file: str | None, rows: Sequence[int] | None, labels: Sequence[str],
+                 raw: Mapping[str, Sequence[str]] | None = None,
                  show_labels: bool = True):
         self.show_labels = show_labels or rows is None
         self.file = file
@@ -117,7 +125,7 @@ class _Ctx:
 
     def error(self, i: int, column: str | None, problem: str, value: Any = None, fix: str | None = None,
               has_value: bool | None = None) -> InputError:
-        if self.raw is not None and column in self.raw and value is not None:
+        if self.raw is not None and column is not None and column in self.raw and value is not None:
             value = self.raw[column][i]
         elif isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
@@ -269,11 +277,13 @@ def compute(
 def escalc(
     measure: str,
     *,
-    m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None,
-    ai=None, bi=None, ci=None, di=None,
-    xi=None, ni=None, ri=None,
-    yi=None, vi=None, sei=None, ci_low=None, ci_high=None, ci_level: float = 95, scale: str = "analysis",
-    slab=None,
+    m1i: ColumnIn | None = None, sd1i: ColumnIn | None = None, n1i: ColumnIn | None = None,
+    m2i: ColumnIn | None = None, sd2i: ColumnIn | None = None, n2i: ColumnIn | None = None,
+    ai: ColumnIn | None = None, bi: ColumnIn | None = None, ci: ColumnIn | None = None, di: ColumnIn | None = None,
+    xi: ColumnIn | None = None, ni: ColumnIn | None = None, ri: ColumnIn | None = None,
+    yi: ColumnIn | None = None, vi: ColumnIn | None = None, sei: ColumnIn | None = None,
+    ci_low: ColumnIn | None = None, ci_high: ColumnIn | None = None, ci_level: float = 95, scale: str = "analysis",
+    slab: Sequence[Any] | None = None,
     add: float | None = None,
     to: str = "only0",
     drop00: bool | None = None,
@@ -297,7 +307,7 @@ def escalc(
                    scale=scale)
 
 
-def _need(cols: dict, ctx: _Ctx, measure: str, *names: str) -> list[np.ndarray]:
+def _need(cols: Mapping[str, _Col], ctx: _Ctx, measure: str, *names: str) -> list[np.ndarray]:
     out = []
     for n in names:
         if n not in cols:
@@ -310,7 +320,7 @@ def _need(cols: dict, ctx: _Ctx, measure: str, *names: str) -> list[np.ndarray]:
 # --------------------------------------------------------------------------------------------
 # MD, SMD, ROM
 # --------------------------------------------------------------------------------------------
-def _continuous(measure: str, cols: dict, ctx: _Ctx, vtype: str) -> EffectTable:
+def _continuous(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, vtype: str) -> EffectTable:
     m1i, sd1i, n1i, m2i, sd2i, n2i = _need(cols, ctx, measure, "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
     for name, x in (("m1i", m1i), ("sd1i", sd1i), ("n1i", n1i), ("m2i", m2i), ("sd2i", sd2i), ("n2i", n2i)):
         _check_finite(ctx, name, x)
@@ -370,7 +380,8 @@ def _continuous(measure: str, cols: dict, ctx: _Ctx, vtype: str) -> EffectTable:
 DROP00_FIX = "use measure RD (risk difference), or pass drop00=False to keep double-zero studies"
 
 
-def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
+def _binary(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None, to: str, drop00: bool | None,
+            vtype: str) -> EffectTable:
     ai, ci = _need(cols, ctx, measure, "ai", "ci")
     _check_finite(ctx, "ai", ai)
     _check_finite(ctx, "ci", ci)
@@ -408,6 +419,7 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
                     raise ctx.error(i, non_name, "the group is empty (events + non-events = 0)", non[i],
                                     "enter the group's counts or remove the study")
         else:
+            assert tot is not None  # neither non-events nor the group size was refused above
             non = tot - ev
         arms.append((ev, non, tot))
     (ai, bi, n1i), (ci, di, n2i) = arms
@@ -419,13 +431,13 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
     keep = np.ones(len(ai), dtype=bool)
     if drop00:
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
-        for i in np.flatnonzero(id00):
-            what = "no events" if ai[i] == 0 else "only events"
+        for j in np.flatnonzero(id00):
+            what = "no events" if ai[j] == 0 else "only events"
             notes.append(Note(NoteCode.DOUBLE_ZERO_EXCLUDED,
-                              f"Study {labels[i]} excluded from the {measure}: {what} in both groups "
+                              f"Study {labels[j]} excluded from the {measure}: {what} in both groups "
                               f"(double-zero study carries no information on the {measure}; drop00=True)",
-                              study=labels[i]))
-            excluded.append(labels[i])
+                              study=labels[j]))
+            excluded.append(labels[j])
         keep = ~id00
         if not keep.any():
             raise InputError(
@@ -433,12 +445,12 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
                 file=ctx.file, fix=DROP00_FIX,
             )
     elif measure in ("OR", "RR"):
-        for i in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
-            what = "no events" if ai[i] == 0 else "only events"
+        for j in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
+            what = "no events" if ai[j] == 0 else "only events"
             notes.append(Note(NoteCode.DOUBLE_ZERO_KEPT,
-                              f"Study {labels[i]} kept although it has {what} in both groups (drop00=False, "
+                              f"Study {labels[j]} kept although it has {what} in both groups (drop00=False, "
                               f"metafor's default); with the zero-cell correction its {measure} is near 1 and "
-                              f"pulls the estimate towards no effect", study=labels[i]))
+                              f"pulls the estimate towards no effect", study=labels[j]))
     ai, bi, ci, di, n1i, n2i = (x[keep] for x in (ai, bi, ci, di, n1i, n2i))
     labels = [lab for lab, kp in zip(labels, keep) if kp]
     if add is None:
@@ -455,11 +467,11 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
             corrected[:] = True
     a, b, c, d = (np.where(corrected, x + add, x) for x in (a, b, c, d))
     if corrected.any():
-        for i in np.flatnonzero(corrected):
-            why = "a zero cell" if id0[i] else f"to='{to}'"
+        for j in np.flatnonzero(corrected):
+            why = "a zero cell" if id0[j] else f"to='{to}'"
             notes.append(Note(NoteCode.ZERO_CELL_CORRECTION,
-                              f"Added {fmt_sig(add)} to each cell of study {labels[i]}'s 2x2 table ({why}; metafor add={fmt_sig(add)}, to='{to}')",
-                              study=labels[i]))
+                              f"Added {fmt_sig(add)} to each cell of study {labels[j]}'s 2x2 table ({why}; metafor add={fmt_sig(add)}, to='{to}')",
+                              study=labels[j]))
     m1, m2 = a + b, c + d
     p1, p2 = a / m1, c / m2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -494,7 +506,8 @@ def _binary(measure, cols, ctx, add, to, drop00, vtype) -> EffectTable:
 # --------------------------------------------------------------------------------------------
 # PR, PLO, PFT
 # --------------------------------------------------------------------------------------------
-def _proportion(measure, cols, ctx, add, to, vtype) -> EffectTable:
+def _proportion(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None, to: str,
+                vtype: str) -> EffectTable:
     xi, ni = _need(cols, ctx, measure, "xi", "ni")
     _check_finite(ctx, "xi", xi)
     _check_finite(ctx, "ni", ni)
@@ -561,7 +574,7 @@ def _proportion(measure, cols, ctx, add, to, vtype) -> EffectTable:
 # --------------------------------------------------------------------------------------------
 # ZCOR
 # --------------------------------------------------------------------------------------------
-def _correlation(cols, ctx) -> EffectTable:
+def _correlation(cols: Mapping[str, _Col], ctx: _Ctx) -> EffectTable:
     ri, ni = _need(cols, ctx, "ZCOR", "ri", "ni")
     _check_finite(ctx, "ri", ri)
     _check_finite(ctx, "ni", ni)
@@ -579,7 +592,7 @@ def _correlation(cols, ctx) -> EffectTable:
 # --------------------------------------------------------------------------------------------
 # GEN (and any measure given as yi with vi / sei / CI)
 # --------------------------------------------------------------------------------------------
-def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
+def _generic(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, level: float, scale: str = "analysis") -> EffectTable:
     k = len(ctx.labels)
     nan = np.full(k, np.nan)
     yi = cols.get("yi", nan).copy()
@@ -631,8 +644,8 @@ def _generic(measure, cols, ctx, level, scale="analysis") -> EffectTable:
         raise ctx.error(i, "yi", "is missing", "", "enter the effect size yi or remove the study", has_value=True)
     notes: list[Note] = []
     base = f"vi from the {fmt_sig(level * 100)}% CI: ((ci_high - ci_low) / (2 x {fmt_fixed(z, 6)}))^2"
-    for i in np.flatnonzero(has_ci):
-        notes.append(Note(NoteCode.SE_FROM_CI, base + ("; yi = CI midpoint" if mid[i] else ""), study=ctx.labels[i]))
+    for j in np.flatnonzero(has_ci):
+        notes.append(Note(NoteCode.SE_FROM_CI, base + ("; yi = CI midpoint" if mid[j] else ""), study=ctx.labels[j]))
     n = cols.get("ni")
     if n is not None:
         i = _first(np.isfinite(n) & (n <= 0))

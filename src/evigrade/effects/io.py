@@ -46,13 +46,13 @@ _RAW = RAW_COLUMNS
 _GENERIC = GENERIC_COLUMNS
 
 
-def _parse(path) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
+def _parse(path: str | os.PathLike[str]) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
     """Return (file name, lower-cased header, [(row number, cells)]) with blank rows skipped."""
     _, name, header, rows = _parse_full(path)
     return name, header, rows
 
 
-def _parse_full(path) -> tuple[CsvText, str, list[str], list[tuple[int, list[str]]]]:
+def _parse_full(path: str | os.PathLike[str]) -> tuple[CsvText, str, list[str], list[tuple[int, list[str]]]]:
     """``_parse`` plus the parsed file (delimiter, blank rows) for the notes."""
     parsed = read_csv_rows(path, empty_fix="add a header row with metafor column names and one row per study")
     name = parsed.name
@@ -77,7 +77,8 @@ def _cell(cells: list[str], j: int) -> str:
     return cells[j].strip() if j < len(cells) else ""
 
 
-def _numeric_column(name: str, col: str, header: list[str], rows, labels) -> tuple[np.ndarray, list[str]]:
+def _numeric_column(name: str, col: str, header: list[str], rows: list[tuple[int, list[str]]],
+                    labels: list[str] | None) -> tuple[np.ndarray, list[str]]:
     j = header.index(col)
     out = np.empty(len(rows))
     raw = []
@@ -101,7 +102,7 @@ def _numeric_column(name: str, col: str, header: list[str], rows, labels) -> tup
     return out, raw
 
 
-def _labels(name: str, header: list[str], rows) -> list[str] | None:
+def _labels(name: str, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
     for sc in _STUDY_COLUMNS:
         if sc in header:
             j = header.index(sc)
@@ -109,7 +110,7 @@ def _labels(name: str, header: list[str], rows) -> list[str] | None:
     return None
 
 
-def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> EffectTable:
+def read_studies_csv(path: str | os.PathLike[str], measure: str, **options: Any) -> EffectTable:
     """Read a studies CSV (metafor column names) and compute ``measure`` for every row.
 
     ``options`` are passed to ``escalc`` (``add``, ``to``, ``drop00``, ``vtype``, ``ci_level``, ``scale``).
@@ -122,6 +123,7 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
     labels = _labels(name, header, rows)
     present = set(header)
     raw_cols = _RAW.get(measure, ())
+    use: tuple[str, ...]
     if measure == "GEN" or ("yi" in present and not _has_raw(measure, present)):
         use = _GENERIC
     else:
@@ -133,9 +135,9 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
     else:
         needed = [c for c in raw_cols if c not in present and c not in ("bi", "di", "n1i", "n2i")]
         if measure in TWO_BY_TWO_MEASURES:
-            for alt in (("bi", "n1i"), ("di", "n2i")):
-                if not set(alt) & present:
-                    needed.append(f"{alt[0]} (or {alt[1]})")
+            for pair in (("bi", "n1i"), ("di", "n2i")):
+                if not set(pair) & present:
+                    needed.append(f"{pair[0]} (or {pair[1]})")
     if needed:
         have = ", ".join(h for h in header if h) or "none"
         alt = "" if use is _GENERIC else "; or give effects as yi with vi or sei"
@@ -150,7 +152,8 @@ def read_studies_csv(path: str | os.PathLike, measure: str, **options: Any) -> E
     row_numbers = [r for r, _ in rows]
     table = compute(measure, data, study=labels, file=name, rows=row_numbers, raw=raw, **options)
     label_col = next((c for c in _STUDY_COLUMNS if c in present), None)
-    notes = _file_notes(name, header, set(data) | {label_col}, parsed)
+    used = set(data) if label_col is None else set(data) | {label_col}
+    notes = _file_notes(name, header, used, parsed)
     return dataclasses.replace(table, notes=notes + table.notes) if notes else table
 
 
@@ -171,7 +174,7 @@ def _file_notes(name: str, header: list[str], used: set[str], parsed: CsvText) -
     return tuple(notes)
 
 
-def read_table_csv(path: str | os.PathLike) -> "Any":
+def read_table_csv(path: str | os.PathLike[str]) -> Any:
     """Read a CSV with metafor column names into a ``pandas.DataFrame`` (numbers checked cell by cell).
 
     Recognised numeric columns become float columns (empty/NA cells -> NaN); the ``study`` column is

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..results import Note, jsonable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["EffectTable"]
 
@@ -43,7 +46,8 @@ class EffectTable:
 
     @property
     def sei(self) -> np.ndarray:
-        return np.sqrt(self.vi)
+        out: np.ndarray = np.sqrt(self.vi)
+        return out
 
     def notes_for(self, study: str) -> tuple[Note, ...]:
         """The notes that concern one study."""
@@ -61,7 +65,7 @@ class EffectTable:
                 row["n2i"] = self.ni2[i]
             row["notes"] = [n.to_dict() for n in self.notes_for(s)]
             rows.append(row)
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "measure": self.measure,
                 "k": len(self),
@@ -70,8 +74,9 @@ class EffectTable:
                 "notes": [n.to_dict() for n in self.notes],
             }
         )
+        return out
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Per-study table: study, yi, vi, sei (+ n, n1i, n2i where known) and the study's notes."""
         import pandas as pd
 

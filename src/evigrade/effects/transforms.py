@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .measures import RATIO_MEASURES, measure_info
 
@@ -14,15 +15,20 @@ __all__ = [
     "RATIO_MEASURES",
 ]
 
-def transform_pft(p, ni):
+#: A scalar in gives a float out; an array in gives an array of the same shape out.
+FloatOrArray = float | NDArray[np.float64]
+
+
+def transform_pft(p: ArrayLike, ni: ArrayLike) -> NDArray[np.float64]:
     """Freeman-Tukey double arcsine of a proportion ``p`` with sample size ``ni`` (metafor ``transf.pft``)."""
-    p = np.asarray(p, dtype=float)
-    ni = np.asarray(ni, dtype=float)
-    xi = p * ni
-    return 0.5 * (np.arcsin(np.sqrt(xi / (ni + 1))) + np.arcsin(np.sqrt((xi + 1) / (ni + 1))))
+    p_arr = np.asarray(p, dtype=float)
+    n_arr = np.asarray(ni, dtype=float)
+    xi = p_arr * n_arr
+    out: NDArray[np.float64] = 0.5 * (np.arcsin(np.sqrt(xi / (n_arr + 1))) + np.arcsin(np.sqrt((xi + 1) / (n_arr + 1))))
+    return out
 
 
-def transform_pft_back(yi, ni):
+def transform_pft_back(yi: ArrayLike, ni: ArrayLike) -> FloatOrArray:
     """Inverse Freeman-Tukey double arcsine (Miller 1978), as metafor's ``transf.ipft.hm``.
 
     ``ni`` is either one sample size or the studies' sample sizes, in which case their harmonic
@@ -43,20 +49,20 @@ def transform_pft_back(yi, ni):
     return zi if zi.ndim else float(zi)
 
 
-def transform_plo_back(yi):
+def transform_plo_back(yi: ArrayLike) -> FloatOrArray:
     """Inverse logit (metafor ``transf.ilogit``)."""
     x = np.asarray(yi, dtype=float)
     out = np.exp(-np.logaddexp(0.0, -x))
     return out if out.ndim else float(out)
 
 
-def transform_zcor_back(yi):
+def transform_zcor_back(yi: ArrayLike) -> FloatOrArray:
     """Fisher's z back to a correlation (metafor ``transf.ztor``)."""
     out = np.tanh(np.asarray(yi, dtype=float))
     return out if out.ndim else float(out)
 
 
-def back_transform(measure: str, values, ni=None):
+def back_transform(measure: str, values: ArrayLike, ni: ArrayLike | None = None) -> FloatOrArray:
     """Values on ``measure``'s analysis scale -> the reporting scale.
 
     As the measures registry says: ratio measures (OR, RR, ROM, HR, ...) -> exp; PLO -> inverse

@@ -27,7 +27,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from xml.parsers import expat
 
 from ..errors import InputError
@@ -73,7 +73,7 @@ LOG_MEASURES = ("OR", "RR", "ROM", "HR", "RateRatio")
 #: Measures the pack format can hold in results.csv / reviews.csv (others are written as "ES").
 _PACK_MEASURES = ("MD", "SMD", "OR", "RR", "RD", "ROM")
 #: RoB 1 judgements as RevMan 5 stores them.
-_ROB = {"YES": "low", "NO": "high", "UNKNOWN": "unclear"}
+_ROB: dict[str, Literal["low", "high", "unclear"]] = {"YES": "low", "NO": "high", "UNKNOWN": "unclear"}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -123,6 +123,21 @@ class StudyEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({k: getattr(self, k) for k in self.__slots__})
+
+
+class _EntryCommon(TypedDict):
+    """The ``StudyEntry`` fields of every data type: the study, where it is in the file, RevMan's own results."""
+
+    study_id: str
+    study_name: str
+    year: str
+    subgroup: int
+    location: str
+    revman_estimate: float | None
+    revman_ci_low: float | None
+    revman_ci_high: float | None
+    revman_weight: float | None
+    order: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +309,7 @@ def _parse_xml(data: bytes, name: str) -> tuple[ET.Element, dict[int, tuple[int,
     """Parse with expat, refusing any DOCTYPE (hence any entity definition); returns the root and
     the line number of every element (by id)."""
     builder = ET.TreeBuilder()
-    lines: dict[int, int] = {}
+    lines: dict[int, tuple[int, int]] = {}
     p = expat.ParserCreate()
     p.buffer_text = True
 
@@ -403,7 +418,7 @@ def _study_entry(ctx: _Ctx, el: ET.Element, dtype: DataType, aid: str, subgroup:
         raise ctx.err(el, what, "STUDY_ID", "names a study that is not among the included studies", sid,
                       "add the study to the included studies in RevMan, or remove its data row")
     g = lambda a, **kw: ctx.num(el, a, what, **kw)  # noqa: E731
-    common = dict(study_id=sid, study_name=st.name, year=st.year, subgroup=subgroup, location=what,
+    common = _EntryCommon(study_id=sid, study_name=st.name, year=st.year, subgroup=subgroup, location=what,
                   revman_estimate=g("EFFECT_SIZE"), revman_ci_low=g("CI_START"), revman_ci_high=g("CI_END"),
                   revman_weight=g("WEIGHT"), order=None if g("ORDER") is None else int(g("ORDER") or 0))
     if dtype == "dichotomous":
@@ -658,14 +673,14 @@ def _read_csv(data: bytes, name: str) -> RevManReview:
         return colname.get(k, k)
 
     parsed: list[_CsvRow] = []
-    for i, r in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in r):
+    for i, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
             continue
-        if len(r) != len(header):
-            raise InputError(f"has {len(r)} cells but the header has {len(header)}", file=name, row=i,
+        if len(row) != len(header):
+            raise InputError(f"has {len(row)} cells but the header has {len(header)}", file=name, row=i,
                              fix="export again without the 'Risk of bias tables' field, and quote cells that contain "
                                  "the delimiter")
-        cells = {k: v for k, v in zip(keys, r) if k}
+        cells = {k: v for k, v in zip(keys, row) if k}
         parsed.append(_CsvRow(name, i, cells, cells.get("name", "").strip()))
 
     def intcol(r: _CsvRow, k: str) -> int:
@@ -742,17 +757,19 @@ def _read_csv(data: bytes, name: str) -> RevManReview:
             sid = _csv_study_id(sname, year)
             studies.setdefault(sid, RevManStudy(sid, sname, year))
             loc = f"analysis {aid}, row {r.rownum}, study {sname!r}"
-            common = dict(study_id=sid, study_name=sname, year=year, subgroup=gno, location=loc,
+            common = _EntryCommon(study_id=sid, study_name=sname, year=year, subgroup=gno, location=loc,
                           revman_estimate=r.num("est", cn("est")), revman_ci_low=r.num("lo", cn("lo")),
                           revman_ci_high=r.num("hi", cn("hi")), revman_weight=r.num("w", cn("w")),
                           order=None if r.num("order", cn("order")) is None else int(r.num("order", cn("order")) or 0))
             if dtype == "dichotomous":
                 vals = {k: r.num(k, cn(k), integer=True, nonneg=True) for k in ("e1", "n1", "e2", "n2")}
+                counts: dict[str, float] = {}
                 for k, v in vals.items():
                     if v is None:
                         raise r.err(cn(k), "is required but empty", "", "enter the counts in RevMan and export again")
+                    counts[k] = v
                 for e, n in (("e1", "n1"), ("e2", "n2")):
-                    if vals[e] > vals[n]:  # type: ignore[operator]
+                    if counts[e] > counts[n]:
                         raise r.err(cn(e), f"is larger than the group total ({vals[n]:g})", r.text(e),
                                     "correct the events or the total in RevMan")
                 entries.append(StudyEntry(events_1=vals["e1"], total_1=vals["n1"], events_2=vals["e2"],
@@ -1003,14 +1020,16 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
                     dtype = "qualitative"
                     notes.append("no SE in RevMan (not estimable)")
                 else:
-                    y = e.estimate
+                    y: float | None
                     if a.log_measure and not a.log_scale_data:
-                        if y <= 0:
+                        if e.estimate <= 0:
                             dtype = "qualitative"
                             notes.append("a ratio <= 0 cannot be log-transformed")
                             y = None
                         else:
-                            y = math.log(y)
+                            y = math.log(e.estimate)
+                    else:
+                        y = e.estimate
                     if y is not None:
                         z = _z(a.ci_level_study)
                         tr = math.exp if a.log_measure else (lambda v: v)
@@ -1036,13 +1055,13 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
         if p is None or p.estimate is None:
             continue
         pm = a.measure if a.measure in _PACK_MEASURES else "ES"
-        n = (p.total_1 or 0) + (p.total_2 or 0)
+        n_total = (p.total_1 or 0) + (p.total_2 or 0)
         k = sum(1 for _ in a.studies) if p.k is None else p.k
         model = f"{a.method} {'random' if a.random else 'fixed'}-effect"
         vrows.append([f"rv{a.comparison_no}_{a.outcome_no}", "revman", review.title + (f" (DOI {review.doi})" if review.doi else ""),
                       out_ids[a.id], "unspecified", cmp_ids[a.comparison_no], "all", "numeric",
                       f"{src}: {a.location}, RevMan's pooled result", k if k else None, "estimate",
-                      int(n) if n else None, "estimate" if n else "", pm, a.units, p.estimate, p.ci_low, p.ci_high,
+                      int(n_total) if n_total else None, "estimate" if n_total else "", pm, a.units, p.estimate, p.ci_low, p.ci_high,
                       _fmt_p(p.p_z), None if p.i2 is None else min(100.0, max(0.0, p.i2)), f"{a.measure_label or a.measure}, {model}, {a.ci_level:g}% CI",
                       a.id, a.measure_label or a.measure])
     files["reviews.csv"] = _csv_text(

@@ -30,7 +30,7 @@ from scipy import stats as sps
 
 from ..errors import EstimationError
 from ..results import jsonable
-from .revman import Analysis, StudyEntry
+from .revman import Analysis, Pooled, RevManReview, StudyEntry
 
 __all__ = ["RevManPooled", "RevManCheck", "revman_pool", "revman_smd", "study_effects", "check_review"]
 
@@ -244,7 +244,7 @@ class RevManCheck:
                          "mismatches": list(self.mismatches)})
 
 
-def check_review(review) -> RevManCheck:
+def check_review(review: RevManReview) -> RevManCheck:
     """Re-compute every analysis and subgroup of ``review`` and compare with RevMan's own results."""
     compared = matched = 0
     worst = 0.0
@@ -257,7 +257,8 @@ def check_review(review) -> RevManCheck:
                 compared += 1
                 mism.append(f"analysis {a.id}: RevMan pooled it, evigrade found no estimable study")
             continue
-        targets = []
+        # (what, evigrade's result (None: a subgroup it could not pool), RevMan's stored result)
+        targets: list[tuple[str, RevManPooled | None, Pooled]] = []
         if a.pooled is not None and a.pooled.estimate is not None:
             targets.append(("overall", res, a.pooled))
         subs = dict(res.subgroups)
