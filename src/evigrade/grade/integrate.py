@@ -31,6 +31,7 @@ from .families import (
     FindingSummaryItem,
     comparison_kind,
     contrast_comparisons,
+    item_kind,
     family_summary,
     mechanism_label,
     overall_conclusion,
@@ -68,12 +69,19 @@ class FindingGrade:
     def downgrades(self) -> tuple[dict[str, Any], ...]:
         return self.rating.downgrades
 
+    @property
+    def size_claim(self) -> str | None:
+        """The size word the statement uses (judged over the whole CI), or None (grade.magnitude)."""
+        claim = getattr(self.magnitude, "size_claim", None)
+        return str(claim) if claim else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "certainty": self.rating.certainty,
             "symbols": self.rating.symbols,
             "downgrades": [dict(d) for d in self.rating.downgrades],
             "statement": self.statement,
+            "size_claim": self.size_claim,
             "magnitude": self.magnitude.to_dict(),
             "rating": self.rating.to_dict(),
             "input": self.input.to_dict(),
@@ -227,7 +235,9 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
             review_reasons = _g(prim, "grade_reasons") or None
     p, test = _small_study_p(finding, k)
     participants = _num(_g(finding, "participants"))
-    return GradeInput(
+    if i2 is None and _num(_g(finding, "source_i2")) is not None:
+        i2 = float(_g(finding, "source_i2")) / 100.0  # the review's own I² (pack: 0-100; GradeInput: a fraction)
+    return GradeInput(**_question_inputs(finding),
         estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=_g(finding, "benefit", "lower") or "lower",
         k=k, n=int(participants) if participants is not None else None,
         i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
@@ -238,6 +248,15 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
         review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,
     )
+
+
+def _question_inputs(finding: Any) -> dict[str, Any]:
+    """What the question adds to a GradeInput: the best source's own GRADE (the ceiling) and whether
+    reviews of the question disagree (only the fields this GradeInput knows; see grade/model.py)."""
+    fields = getattr(GradeInput, "__dataclass_fields__", {})
+    vals = {"source_certainty": _g(finding, "source_certainty") or None,
+            "discordant": bool(_g(finding, "discordant", False))}
+    return {k: v for k, v in vals.items() if k in fields}
 
 
 def intervention_name(question: Any) -> str:
@@ -304,12 +323,32 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
                     reference_source=_g(ref, "sd_source") if sd else None)
     from ..language import statement
 
-    active = comparison_kind(str(_g(finding, "comparison", "") or ""), str(_g(finding, "comparison_label", "") or "")) == "active"
+    forms = str(_g(finding, "kind", "") or "") == "between_forms"
+    active = forms or item_kind(finding) == "active"
     text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
-                     timeframe=_timeframe(finding), intervention=intervention, comparison=_comparison_text(finding),
-                     population=_population(finding), comparator_active=active,
+                     timeframe=_timeframe(finding), intervention=f"one form of {intervention}" if forms else intervention,
+                     comparison=_comparison_text(finding), population=_population(finding), comparator_active=active,
                      event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"))
+    if forms:
+        text = _between_forms_text(text, finding)
     return FindingGrade(inp, rating, mag, text, tuple(notes))
+
+
+def _forms_compared(finding: Any) -> str:
+    """How the source names the two forms ('DN of active + latent TrPs vs active TrP only'), from the best
+    source review's comparison as stated, else the trials' own arms."""
+    best = _g(finding, "best_source") or {}
+    for r in _g(finding, "reviews", ()) or ():
+        if _g(r, "review_row_id") == _g(best, "review_row_id") and _g(r, "comparison_as_stated"):
+            return f"{_g(r, 'review_id')}: {_g(r, 'comparison_as_stated')}"
+    return ""
+
+
+def _between_forms_text(text: str, finding: Any) -> str:
+    """The sentence of a comparison between two forms of the intervention says so, and names them."""
+    said = _forms_compared(finding)
+    body = text[:-1] if text.endswith(".") else text
+    return f"{body} (a comparison between two forms of the intervention{'; ' + said if said else ''})."
 
 
 def grade_review_row(finding: Any, review: Any, config: GradeConfig | None = None, *,
@@ -409,14 +448,17 @@ def finding_source(finding: Any) -> str:
 
 
 def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | None:
+    """The most reliable body of evidence, whatever its direction: highest certainty, then the most direct
+    comparator for efficacy (sham or placebo, then add-on, then active treatments), then the most
+    participants; the time frame and the question's own population break ties."""
     if not cands:
         return None
     from .model import level_number
 
     def key(c):
         f, g = c
-        return (level_number(g.certainty), _KIND_PREF.get(comparison_kind(str(_g(f, "comparison", "")),
-                                                                          str(_g(f, "comparison_label", ""))), 0),
+        n = _num(_g(f, "participants"))
+        return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), n if n is not None else -1,
                 _TP_PREF.get(str(_g(f, "timepoint", "")), 0), _g(f, "population") != "neck_shoulder")
     return max(cands, key=key)
 
@@ -453,52 +495,101 @@ def _range_words(rng: str | None) -> str:
     return f"certainty across the family ranges from {r}" if " to " in r else f"certainty across the family is {r}"
 
 
-def _family_context(n_fav: int, n_core: int, intervention: str, rng: str | None) -> str:
-    """'8 of 12 rated findings in the question's populations (against sham, as an add-on or against active
-    treatments) favour dry needling; certainty across the family ranges from very low to moderate.'"""
-    scope = ("in the question's populations (against sham, as an add-on or against active treatments)")
+def _family_context(n_fav: int, n_core: int, n_words: int, intervention: str, rng: str | None) -> str:
+    """'3 of 12 findings in the question's populations (against sham, as an add-on or against active
+    treatments; 7 of them reported without a single estimate) favour dry needling; certainty across the
+    family ranges from very low to moderate.'  Counts include the results reported without numbers."""
+    scope = "in the question's populations (against sham, as an add-on or against active treatments"
+    scope += f"; {n_words} of them reported without a single estimate)" if n_words else ")"
     if n_core == 1:  # the key message's own finding: its sentence already says what it shows
-        head = f"This is the only rated finding {scope}"
+        head = f"This is the only finding {scope}"
     elif n_fav == 0:
-        head = f"None of the {n_core} rated findings {scope} favours {intervention}"
+        head = f"None of the {n_core} findings {scope} favours {intervention}"
     else:
-        head = f"{n_fav} of {n_core} rated findings {scope} favour {intervention}"
+        head = f"{n_fav} of {n_core} findings {scope} favour {intervention}"
     return f"{head}; {_range_words(rng)}."
+
+
+def _counts_as_favouring(f: Any, g: FindingGrade | None) -> bool:
+    """Rated: its verdict; not rated (no single estimate): the direction its results report."""
+    if g is not None:
+        return _verdict(f, g) == "favours"
+    return _num(_g(f, "estimate")) is None and _g(f, "reported_direction") == "favours_intervention"
+
+
+def _is_null(f: Any, g: FindingGrade | None) -> bool:
+    """A result that does not show an effect: rated with a CI including no effect, or reported without
+    numbers as no (significant) difference."""
+    if g is not None and _num(_g(f, "estimate")) is not None:
+        return bool(g.magnitude.ci_includes_null)
+    return _g(f, "reported_direction") == "no_difference"
+
+
+def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit: int = 4) -> str:
+    """'no effect shown in Hando2026 (short term), NavarroSantana2020 (immediately after treatment)': the
+    main null results for the headline's question (same outcome and kind of comparator, any time frame),
+    the most reliable first, and the reviews of the headline's own question that found no significant effect."""
+    from .model import level_number
+
+    outcome, kind = _g(best, "outcome"), item_kind(best)
+    same = [(f, g) for f, g in pairs if f is not best and _g(f, "outcome") == outcome and item_kind(f) == kind
+            and str(_g(f, "kind", "comparative")) != "between_forms" and _is_null(f, g)]
+    same.sort(key=lambda p: (-(level_number(p[1].certainty) if p[1] is not None else -1),
+                             -(_num(_g(p[0], "participants")) or 0)))
+    bits: list[str] = []
+    own = finding_source(best)
+    for d in _g(best, "discordance", ()) or ():
+        if _g(d, "direction") == "no_difference" and _g(d, "review_id") != own:
+            bits.append(f"{_g(d, 'review_id')} (same question)")
+    for f, g in same:
+        src = finding_source(f) if g is not None and _num(_g(f, "estimate")) is not None else \
+            ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in (_g(f, "narrative", ()) or ())))
+        tp = _timepoint_phrase(f) or str(_g(f, "timepoint_label", "") or _g(f, "timepoint", ""))
+        cert = f", {_cert_words(g.certainty)} certainty" if g is not None else ", not rated"
+        bits.append(f"{src} ({tp}{cert})")
+    bits = list(dict.fromkeys(b for b in bits if b))
+    if not bits:
+        return ""
+    more = len(bits) - limit
+    return "no effect shown in " + "; ".join(bits[:limit]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _family_messages(findings: list[Any], graded: list[FindingGrade | None], families: tuple[Any, ...],
                      intervention: str, mechanisms: Any = ()) -> list[KeyMessage]:
+    """One message per family.  The headline is the most reliable body of evidence (``_best``), whatever
+    its direction, never a comparison between two forms of the intervention; the same sentence names the
+    main null results for that question.  Counts include the findings reported without numbers."""
     from .families import narrative_phrase
 
     out = []
     for fam in families:
         name = fam.family
         pairs = [(f, g) for f, g in zip(findings, graded) if str(_g(f, "family", "")) == name]
-        rated = [(f, g) for f, g in pairs if g is not None]
-        core = [(f, g) for f, g in rated if not _g(f, "population_broader", False)
-                and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) in _EFFECT_KINDS]
-        fav = [(f, g) for f, g in core if _verdict(f, g) == "favours"]
+        effect = [(f, g) for f, g in pairs if str(_g(f, "kind", "comparative")) != "between_forms"]
+        rated = [(f, g) for f, g in effect if g is not None]
+        in_core = (lambda f: not _g(f, "population_broader", False) and item_kind(f) in _EFFECT_KINDS)  # noqa: E731
+        core = [(f, g) for f, g in rated if in_core(f)]
+        core_all = [(f, g) for f, g in effect if in_core(f) and (g is not None or _g(f, "narrative"))]
+        n_words = sum(_num(_g(f, "estimate")) is None for f, _ in core_all)
+        n_fav = sum(_counts_as_favouring(f, g) for f, g in core_all)
         label = name[0].upper() + name[1:]
         no_effect_reviews = [n for n in fam.narratives if _g(n, "kind") == "review"
                              and _g(n, "direction") in ("no_difference", "favours_comparator")
                              and not str(_g(n, "population_label", "")).startswith("musculoskeletal")]
         extra = ""
         if no_effect_reviews:
-            extra = " Not rated (no numbers): " + "; ".join(narrative_phrase(n, intervention, compact=True)
-                                                            for n in no_effect_reviews) + "."
-        best = _best(fav) or _best(core) or _best(rated)
+            extra = " Reported without numbers: " + "; ".join(narrative_phrase(n, intervention, compact=True)
+                                                             for n in no_effect_reviews) + "."
+        best = _best(core) or _best(rated)
         if best is not None:
             f, g = best
-            n_fav = len(fav)
-            ctx = " " + _family_context(n_fav, len(core), intervention, fam.certainty_range)
+            ctx = " " + _family_context(n_fav, len(core_all), n_words, intervention, fam.certainty_range)
             if best not in core:
                 ctx = (f" This rests on a broader population or mixed comparators; "
                        f"{_range_words(fam.certainty_range)}.")
+            nulls = _null_results(f, pairs)
             headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
-                        f"{finding_source(f)}).")
-            if no_effect_reviews:  # never hide, even in one line, that reviews reported no effect
-                who = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in no_effect_reviews))
-                headline += f" Reviews reporting no significant effect without numbers (not rated): {who}."
+                        f"{finding_source(f)})" + (f"; {nulls}" if nulls else "") + ".")
             text = f"{headline}{ctx}{extra}"
             out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
                                   tuple(x for x in [finding_source(f)] if x),
@@ -531,39 +622,29 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
 
 
 def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
+    """How the intervention does as an add-on and against other active treatments: the most reliable
+    finding rated low certainty or better (``_best``, whatever its direction), the main null results of
+    its question, and the counts by verdict."""
     out = []
     heads = {"add_on": "Added to another therapy (dry needling + X compared with X alone)",
              "active": "Instead of another active treatment (dry needling compared with that treatment)",
              "sham": "Compared with sham or no treatment"}
     for kind in ("add_on", "active"):
         cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)
-                 and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) == kind
+                 and str(_g(f, "kind", "comparative")) != "between_forms" and item_kind(f) == kind
                  and g.certainty != "very_low"]
         if not cands:
             continue
         fav = [(f, g) for f, g in cands if _verdict(f, g) == "favours"]
         harm = [(f, g) for f, g in cands if _verdict(f, g) == "harms"]
-        bits, certs, srcs = [], [], []
-        for group in (fav, harm):
-            b = _best(group)
-            if b is not None:
-                f, g = b
-                bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
-                certs.append(g.certainty)
-                srcs.append(finding_source(f))
-        if not bits:
-            b = _best(cands)
-            f, g = b  # type: ignore[misc]
-            bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
-            certs.append(g.certainty)
-            srcs.append(finding_source(f))
-        from .families import certainty_range
-
-        bits = bits[:1] + [b[0].lower() + b[1:] for b in bits[1:]]
-        text = (f"{heads[kind]}: " + "; but ".join(bits) +
-                f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
+        f, g = _best(cands)  # type: ignore[misc]
+        nulls = _null_results(f, list(zip(findings, graded)))
+        text = (f"{heads[kind]}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})"
+                + (f"; {nulls}" if nulls else "")
+                + f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
                 + (f", {len(harm)} favour the comparator" if harm else "") + ".")
-        out.append(KeyMessage("practice", kind, text, certs[0], certainty_range(certs), tuple(srcs)))
+        out.append(KeyMessage("practice", kind, text, g.certainty, g.certainty.replace("_", " "),
+                              (finding_source(f),)))
     return out
 
 
@@ -644,6 +725,9 @@ def _item(finding: Any, fg: FindingGrade | None) -> FindingSummaryItem:
         direction=fg.magnitude.direction if fg else None,
         ci_includes_null=fg.magnitude.ci_includes_null if fg else None,
         ci_excludes_important=fg.magnitude.ci_excludes_important if fg else None,
+        kind=str(_g(finding, "kind", "comparative") or "comparative"),
+        reported_direction=_g(finding, "reported_direction") if _num(_g(finding, "estimate")) is None else None,
+        comparator_includes_intervention=bool(_g(finding, "comparator_includes_intervention", False)),
     )
 
 
