@@ -526,32 +526,45 @@ def _is_null(f: Any, g: FindingGrade | None) -> bool:
 
 
 def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit: int = 4) -> str:
-    """'no effect shown in Hando2026 (short term), NavarroSantana2020 (immediately after treatment)': the
-    main null results for the headline's question (same outcome and kind of comparator, any time frame),
-    the most reliable first, and the reviews of the headline's own question that found no significant effect."""
+    """'no effect shown in NavarroSantana2020 (vs any comparator; in the short term, not rated); ...': the main
+    null results for the headline's outcome: reviews of the headline's own question that found no
+    significant effect, then null results against the same kind of comparator (reviews before trials),
+    then null results of reviews against other comparators without the intervention, the most reliable
+    first (the headline's own source at other time frames included)."""
     from .model import level_number
 
     outcome, kind = _g(best, "outcome"), item_kind(best)
-    same = [(f, g) for f, g in pairs if f is not best and _g(f, "outcome") == outcome and item_kind(f) == kind
-            and str(_g(f, "kind", "comparative")) != "between_forms" and _is_null(f, g)]
-    same.sort(key=lambda p: (-(level_number(p[1].certainty) if p[1] is not None else -1),
-                             -(_num(_g(p[0], "participants")) or 0)))
-    bits: list[str] = []
     own = finding_source(best)
+    bits: list[tuple[tuple[int, int, float, float], str]] = []
     for d in _g(best, "discordance", ()) or ():
         if _g(d, "direction") == "no_difference" and _g(d, "review_id") != own:
-            bits.append(f"{_g(d, 'review_id')} (same question)")
-    for f, g in same:
-        src = finding_source(f) if g is not None and _num(_g(f, "estimate")) is not None else \
-            ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in (_g(f, "narrative", ()) or ())))
+            bits.append(((0, 0, 0.0, 0.0), f"{_g(d, 'review_id')} (same question)"))
+    for f, g in pairs:
+        if f is best or _g(f, "outcome") != outcome or str(_g(f, "kind", "comparative")) == "between_forms" \
+                or not _is_null(f, g):
+            continue
+        numeric = g is not None and _num(_g(f, "estimate")) is not None
+        if numeric:
+            src, review = finding_source(f), _g(f, "basis") == "review"
+        else:
+            items = [n for n in (_g(f, "narrative", ()) or ()) if _g(n, "direction") == "no_difference"]
+            review = any(_g(n, "kind") == "review" for n in items)
+            items = [n for n in items if _g(n, "kind") == "review"] if review else items
+            src = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in items))
+        same_kind = item_kind(f) == kind
+        if not src or not (review or same_kind):
+            continue
         tp = _timepoint_phrase(f) or str(_g(f, "timepoint_label", "") or _g(f, "timepoint", ""))
-        cert = f", {_cert_words(g.certainty)} certainty" if g is not None else ", not rated"
-        bits.append(f"{src} ({tp}{cert})")
-    bits = list(dict.fromkeys(b for b in bits if b))
-    if not bits:
+        where = "" if same_kind else f"vs {_comparison_text(f)}; "
+        cert = f"{_cert_words(g.certainty)} certainty" if g is not None else "not rated"
+        key = (1 if same_kind else 2, 0 if review else 1, -(level_number(g.certainty) if g is not None else 0),
+               -(_num(_g(f, "participants")) or 0))
+        bits.append((key, f"{src} ({where}{tp}, {cert})"))
+    texts = list(dict.fromkeys(t for _, t in sorted(bits, key=lambda b: b[0])))
+    if not texts:
         return ""
-    more = len(bits) - limit
-    return "no effect shown in " + "; ".join(bits[:limit]) + (f"; and {more} more" if more > 0 else "")
+    more = len(texts) - limit
+    return "no effect shown in " + "; ".join(texts[:limit]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _family_messages(findings: list[Any], graded: list[FindingGrade | None], families: tuple[Any, ...],
@@ -621,6 +634,11 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
     return out
 
 
+_DIR_ORDER = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
+_DIR_WORDS = {"favours_intervention": "favour {x}", "no_difference": "report no significant difference",
+              "favours_comparator": "favour the comparator", "mixed": "are mixed", "unclear": "give no clear direction"}
+
+
 def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
     """How the intervention does as an add-on and against other active treatments: the most reliable
     finding rated low certainty or better (``_best``, whatever its direction), the main null results of
@@ -639,10 +657,22 @@ def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], i
         harm = [(f, g) for f, g in cands if _verdict(f, g) == "harms"]
         f, g = _best(cands)  # type: ignore[misc]
         nulls = _null_results(f, list(zip(findings, graded)))
+        words = [x for x in findings if _num(_g(x, "estimate")) is None and _g(x, "narrative")
+                 and not _g(x, "population_broader", False) and str(_g(x, "kind", "comparative")) != "between_forms"
+                 and item_kind(x) == kind]
+        by: dict[str, int] = {}
+        for x in words:
+            d = str(_g(x, "reported_direction") or "unclear")
+            by[d] = by.get(d, 0) + 1
+        wtxt = ""
+        if words:
+            wtxt = (f"; of {len(words)} finding{'s' if len(words) != 1 else ''} reported without a single estimate, "
+                    + ", ".join(f"{n} {_DIR_WORDS.get(d, d).format(x=intervention)}"
+                                for d, n in sorted(by.items(), key=lambda kv: _DIR_ORDER.index(kv[0]))))
         text = (f"{heads[kind]}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})"
                 + (f"; {nulls}" if nulls else "")
                 + f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
-                + (f", {len(harm)} favour the comparator" if harm else "") + ".")
+                + (f", {len(harm)} favour the comparator" if harm else "") + wtxt + ".")
         out.append(KeyMessage("practice", kind, text, g.certainty, g.certainty.replace("_", " "),
                               (finding_source(f),)))
     return out
