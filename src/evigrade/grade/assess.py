@@ -268,27 +268,25 @@ def _narrative_inconsistency(inp: NarrativeInput) -> DomainJudgement:
 
 
 def _narrative_imprecision(inp: NarrativeInput, config: GradeConfig) -> DomainJudgement:
-    """Without an estimate, imprecision is judged on the total sample against the optimal information
-    size for a continuous outcome (``ois_continuous``; Murad 2017): below it one level, below
-    ``ois_far_below`` of it two levels; unknown participants: not assessable (and no level)."""
+    """Without an estimate there is no CI to set against the MID, so whether important effects are
+    excluded is unknown (Murad 2017): one level for that alone when the total sample meets the optimal
+    information size for a continuous outcome (``ois_continuous``), two levels below it; with the
+    participants unknown for any result the domain is not assessable and still rated down one level
+    as a precaution (nothing is known about precision)."""
     n, ois = inp.n, config.ois_continuous
-    numbers: dict[str, Any] = {"n": n, "ois": ois, "ois_far_below": config.ois_far_below}
+    numbers: dict[str, Any] = {"n": n, "ois": ois}
     if n is None:
-        return DomainJudgement("imprecision", "not_assessable", 0, "imprecision_not_assessable",
+        return DomainJudgement("imprecision", "not_assessable", -1, "imprecision_not_assessable",
                                "No pooled estimate and the number of participants is not known for every result: "
-                               "imprecision could not be assessed.", numbers)
-    if n < config.ois_far_below * ois:
-        return DomainJudgement("imprecision", "very_serious", -2, "imprecision_ois_far_below",
-                               f"No pooled estimate; {n} participants in all, far below the optimal information size "
-                               f"({ois}; less than {fmt_pct(config.ois_far_below, 0)} of it).", numbers)
+                               "imprecision could not be assessed, so the evidence is rated down one level as a "
+                               "precaution.", numbers)
     if n < ois:
-        return DomainJudgement("imprecision", "serious", -1, "imprecision_ois_not_met",
-                               f"No pooled estimate; {n} participants in all, fewer than the optimal information size "
-                               f"({ois}).", numbers)
+        return DomainJudgement("imprecision", "very_serious", -2, "imprecision_ois_not_met",
+                               f"No pooled estimate, so important effects cannot be ruled out, and {n} participants "
+                               f"in all are fewer than the optimal information size ({ois}).", numbers)
     return DomainJudgement("imprecision", "serious", -1, "imprecision_crosses_null",
-                           f"No pooled estimate, so the size of the effect and its confidence interval are unknown; "
-                           f"{n} participants meet the optimal information size ({ois}), but the lack of an estimate "
-                           "is rated down one level.", numbers)
+                           f"No pooled estimate, so important effects cannot be ruled out; {n} participants meet "
+                           f"the optimal information size ({ois}).", numbers)
 
 
 def _narrative_publication_bias(inp: NarrativeInput, config: GradeConfig) -> DomainJudgement:
