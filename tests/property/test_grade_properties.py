@@ -42,7 +42,10 @@ def inputs(draw):
 def test_result_within_very_low_to_high(inp):
     r = assess(inp)
     assert r.certainty in LEVELS and 1 <= r.level <= 4
-    assert r.level == max(1, min(4, 4 + r.downgrade_levels + r.upgrade_levels))
+    by_domains = max(1, min(4, 4 + r.downgrade_levels + r.upgrade_levels))
+    capped = len(r.not_assessable) >= 2  # issue 13: two or more not-assessable domains cap at low
+    assert r.level == (min(by_domains, 2) if capped else by_domains)
+    assert (r.capped_by == "not_assessable_cap") == (capped and by_domains > 2)
     s = statement(r, magnitude(inp), outcome_name="pain", intervention="dry needling")
     assert s.endswith(".") and s[0].isupper()
 
@@ -111,7 +114,7 @@ def test_smaller_small_study_p_never_raises(inp, factor):
 @given(inputs())
 def test_not_assessed_indirectness_is_never_reported_as_no_concern(inp):
     j = assess(dataclasses.replace(inp, indirectness=None)).judgement("indirectness")
-    assert j.concern == "not_assessed" and j.levels == 0
+    assert j.concern == "not_assessable" and j.levels == 0
 
 
 @SETTINGS
