@@ -38,7 +38,7 @@ from .families import (
     safety_rating,
 )
 from .magnitude import Magnitude, magnitude
-from .model import CertaintyRating, GradeInput, Override, RobJudgement, StudyRoB, normalize_rob
+from .model import CertaintyRating, GradeInput, NarrativeInput, Override, RobJudgement, StudyRoB, normalize_rob
 from .sof import SoFRow, sof_row, sof_table
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ _INDIRECT_ORDER = {"none": 0, "serious": 1, "very_serious": 2}
 class FindingGrade:
     """GRADE output for one finding."""
 
-    input: GradeInput
+    input: GradeInput | NarrativeInput
     rating: CertaintyRating
     magnitude: Magnitude
     statement: str
@@ -308,12 +308,14 @@ def _population(finding: Any) -> str | None:
 
 def grade_finding(finding: Any, config: GradeConfig | None = None, *, intervention: str = "the intervention",
                   overrides: tuple[Override, ...] = ()) -> FindingGrade | None:
-    """Rate one Finding; None when it has no estimate to rate (``status == 'no_estimate'``)."""
+    """Rate one Finding.  With an estimate: :func:`~evigrade.grade.assess`; without one but with results
+    reported in words (direction, p-value): :func:`~evigrade.grade.assess_narrative` from the vote count;
+    None when there is nothing to rate."""
     config = config or GradeConfig()
     notes: list[Note] = []
     inp = grade_input_from_finding(finding, overrides=overrides, notes=notes)
     if inp is None:
-        return None
+        return _grade_narrative(finding, config, intervention=intervention, overrides=overrides)
     rating = assess(inp, config)
     ref = _g(finding, "reference")
     sd = _num(_g(ref, "sd")) if ref and inp.measure == "SMD" else None
@@ -324,31 +326,76 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
     from ..language import statement
 
     forms = str(_g(finding, "kind", "") or "") == "between_forms"
-    active = forms or item_kind(finding) == "active"
+    x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
     text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
-                     timeframe=_timeframe(finding), intervention=f"one form of {intervention}" if forms else intervention,
-                     comparison=_comparison_text(finding), population=_population(finding), comparator_active=active,
-                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"))
-    if forms:
-        text = _between_forms_text(text, finding)
+                     timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
+                     population=_population(finding), comparator_active=not forms and item_kind(finding) == "active",
+                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"),
+                     kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
     return FindingGrade(inp, rating, mag, text, tuple(notes))
 
 
-def _forms_compared(finding: Any) -> str:
-    """How the source names the two forms ('DN of active + latent TrPs vs active TrP only'), from the best
-    source review's comparison as stated, else the trials' own arms."""
+def _forms(finding: Any, intervention: str) -> tuple[str, str | None]:
+    """The two forms a between-forms finding compares: the best source's own words when it names them
+    ('needling with LTR vs needling without LTR' -> 'needling with LTR', 'compared with needling without
+    LTR'), else the intervention and the pack's comparison label ('compared with another form of dry needling')."""
     best = _g(finding, "best_source") or {}
     for r in _g(finding, "reviews", ()) or ():
-        if _g(r, "review_row_id") == _g(best, "review_row_id") and _g(r, "comparison_as_stated"):
-            return f"{_g(r, 'review_id')}: {_g(r, 'comparison_as_stated')}"
-    return ""
+        said = " ".join(str(_g(r, "comparison_as_stated", "") or "").split())
+        if _g(r, "review_row_id") == _g(best, "review_row_id") and " vs " in said:
+            a, b = said.split(" vs ", 1)
+            return a.strip(), f"compared with {b.strip()}"
+    return intervention, None
 
 
-def _between_forms_text(text: str, finding: Any) -> str:
-    """The sentence of a comparison between two forms of the intervention says so, and names them."""
-    said = _forms_compared(finding)
-    body = text[:-1] if text.endswith(".") else text
-    return f"{body} (a comparison between two forms of the intervention{'; ' + said if said else ''})."
+_VOTE = {"favours_intervention": "favours_intervention", "favours_comparator": "favours_comparator",
+         "no_difference": "no_difference"}
+
+
+def _grade_narrative(finding: Any, config: GradeConfig, *, intervention: str,
+                     overrides: tuple[Override, ...] = ()) -> FindingGrade | None:
+    """Evidence without a single estimate (Murad 2017; SWiM): one vote per result reported in words, with
+    its participants and risk of bias; the best source's own GRADE and the reviews' discordance apply as
+    for an estimate.  Size words are never used."""
+    from ..language import narrative_statement
+    from .assess import assess_narrative
+    from .model import NarrativeInput, Vote
+
+    items = list(_g(finding, "narrative", ()) or ())
+    if not items or _num(_g(finding, "estimate")) is not None:
+        return None
+    votes = []
+    for n in items:
+        rob: Any = None
+        try:
+            rob = normalize_rob(_g(n, "rob")) if _g(n, "rob") else None
+        except Exception:  # unknown wording counts as unknown (as for trials with an estimate)
+            rob = None
+        nn = _num(_g(n, "n"))
+        votes.append(Vote(_VOTE.get(str(_g(n, "direction", "")), "unclear"),  # type: ignore[arg-type]
+                          int(nn) if nn is not None else None, rob, str(_g(n, "source_id", "") or "") or None))
+    ind, ind_reason = _indirectness(finding)
+    if ind is None and _g(finding, "population_broader", False):
+        ind_reason = "the population is broader than the pack's question, but no judgement was recorded"
+    k = len({str(_g(n, "source_id")) for n in items})
+    inp = NarrativeInput(votes=tuple(votes), **_question_inputs(finding),
+                         indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", ind),
+                         indirectness_reason=ind_reason, k=k, overrides=tuple(overrides),
+                         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None)
+    rating = assess_narrative(inp, config)
+    forms = str(_g(finding, "kind", "") or "") == "between_forms"
+    x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
+    text = narrative_statement(rating, inp, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
+                               timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
+                               benefit=str(_g(finding, "benefit", "") or "") or None, population=_population(finding),
+                               kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
+    return FindingGrade(inp, rating, _NO_MAGNITUDE, text, ())
+
+
+#: a finding without a single estimate has no size and no CI: nothing is claimed about either
+_NO_MAGNITUDE = Magnitude(size="unclassified", direction="none", change="none", basis="no estimate", bands=None,
+                          mid=None, mid_source=None, ci_includes_null=True, ci_includes_important_benefit=None,
+                          ci_includes_important_harm=None)
 
 
 def grade_review_row(finding: Any, review: Any, config: GradeConfig | None = None, *,
@@ -432,6 +479,35 @@ def effect_text(finding: Any) -> str:
     return f"{m} {_fmt_num(est)} (95% CI {_fmt_num(lo)} to {_fmt_num(hi)}{tail})"
 
 
+def _narrative_sources(finding: Any) -> list[str]:
+    return list(dict.fromkeys(str(_g(n, "source_id")) for n in (_g(finding, "narrative", ()) or ())))
+
+
+def _evidence_text(finding: Any) -> str:
+    """'SMD -1.07 (95% CI -1.87 to -0.27); Liu2015', or for evidence without a single estimate
+    '2 results without a single estimate: Kietrys2013, Liu2015'."""
+    if _num(_g(finding, "estimate")) is not None:
+        return f"{effect_text(finding)}; {finding_source(finding)}"
+    n = len(list(_g(finding, "narrative", ()) or ()))
+    return f"{n} result{'s' if n != 1 else ''} without a single estimate: {', '.join(_narrative_sources(finding))}"
+
+
+def _body_n(finding: Any) -> float:
+    """Participants behind a body of evidence: the estimate's, or the sum of the known participants of the
+    results reported without an estimate (one count per source); -1 when unknown."""
+    n = _num(_g(finding, "participants"))
+    if n is not None:
+        return n
+    if _num(_g(finding, "estimate")) is not None:
+        return -1.0
+    per: dict[str, float] = {}
+    for it in _g(finding, "narrative", ()) or ():
+        v = _num(_g(it, "n"))
+        if v is not None:
+            per[str(_g(it, "source_id"))] = max(per.get(str(_g(it, "source_id")), 0.0), v)
+    return sum(per.values()) if per else -1.0
+
+
 def finding_source(finding: Any) -> str:
     """Short source label: the primary review id, 'N trials pooled', or the single trial's id."""
     status = _g(finding, "status")
@@ -450,15 +526,16 @@ def finding_source(finding: Any) -> str:
 def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | None:
     """The most reliable body of evidence, whatever its direction: highest certainty, then the most direct
     comparator for efficacy (sham or placebo, then add-on, then active treatments), then the most
-    participants; the time frame and the question's own population break ties."""
+    participants, then an estimate before results without one; the time frame and the question's own
+    population break ties."""
     if not cands:
         return None
     from .model import level_number
 
     def key(c):
         f, g = c
-        n = _num(_g(f, "participants"))
-        return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), n if n is not None else -1,
+        return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), _num(_g(f, "estimate")) is not None,
+                _body_n(f),
                 _TP_PREF.get(str(_g(f, "timepoint", "")), 0), _g(f, "population") != "neck_shoulder")
     return max(cands, key=key)
 
@@ -534,10 +611,10 @@ def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit
     from .model import level_number
 
     outcome, kind = _g(best, "outcome"), item_kind(best)
-    own = finding_source(best)
+    own = {finding_source(best), *_narrative_sources(best)}
     bits: list[tuple[tuple[int, int, float, float], str]] = []
     for d in _g(best, "discordance", ()) or ():
-        if _g(d, "direction") == "no_difference" and _g(d, "review_id") != own:
+        if _g(d, "direction") == "no_difference" and _g(d, "review_id") not in own:
             bits.append(((0, 0, 0.0, 0.0), f"{_g(d, 'review_id')} (same question)"))
     for f, g in pairs:
         if f is best or _g(f, "outcome") != outcome or str(_g(f, "kind", "comparative")) == "between_forms" \
@@ -558,7 +635,7 @@ def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit
         where = "" if same_kind else f"vs {_comparison_text(f)}; "
         cert = f"{_cert_words(g.certainty)} certainty" if g is not None else "not rated"
         key = (1 if same_kind else 2, 0 if review else 1, -(level_number(g.certainty) if g is not None else 0),
-               -(_num(_g(f, "participants")) or 0))
+               -_body_n(f))
         bits.append((key, f"{src} ({where}{tp}, {cert})"))
     texts = list(dict.fromkeys(t for _, t in sorted(bits, key=lambda b: b[0])))
     if not texts:
@@ -601,8 +678,8 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
                 ctx = (f" This rests on a broader population or mixed comparators; "
                        f"{_range_words(fam.certainty_range)}.")
             nulls = _null_results(f, pairs)
-            headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
-                        f"{finding_source(f)})" + (f"; {nulls}" if nulls else "") + ".")
+            headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {_evidence_text(f)})"
+                        + (f"; {nulls}" if nulls else "") + ".")
             text = f"{headline}{ctx}{extra}"
             out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
                                   tuple(x for x in [finding_source(f)] if x),
@@ -634,11 +711,6 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
     return out
 
 
-_DIR_ORDER = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
-_DIR_WORDS = {"favours_intervention": "favour {x}", "no_difference": "report no significant difference",
-              "favours_comparator": "favour the comparator", "mixed": "are mixed", "unclear": "give no clear direction"}
-
-
 def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
     """How the intervention does as an add-on and against other active treatments: the most reliable
     finding rated low certainty or better (``_best``, whatever its direction), the main null results of
@@ -657,22 +729,13 @@ def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], i
         harm = [(f, g) for f, g in cands if _verdict(f, g) == "harms"]
         f, g = _best(cands)  # type: ignore[misc]
         nulls = _null_results(f, list(zip(findings, graded)))
-        words = [x for x in findings if _num(_g(x, "estimate")) is None and _g(x, "narrative")
-                 and not _g(x, "population_broader", False) and str(_g(x, "kind", "comparative")) != "between_forms"
-                 and item_kind(x) == kind]
-        by: dict[str, int] = {}
-        for x in words:
-            d = str(_g(x, "reported_direction") or "unclear")
-            by[d] = by.get(d, 0) + 1
-        wtxt = ""
-        if words:
-            wtxt = (f"; of {len(words)} finding{'s' if len(words) != 1 else ''} reported without a single estimate, "
-                    + ", ".join(f"{n} {_DIR_WORDS.get(d, d).format(x=intervention)}"
-                                for d, n in sorted(by.items(), key=lambda kv: _DIR_ORDER.index(kv[0]))))
-        text = (f"{heads[kind]}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})"
+        n_words = sum(_num(_g(x, "estimate")) is None for x, _ in cands)
+        wtxt = f" ({n_words} of them rest on results without a single estimate)" if n_words else ""
+        text = (f"{heads[kind]}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; "
+                f"{finding_source(f) or _evidence_text(f)})"
                 + (f"; {nulls}" if nulls else "")
-                + f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
-                + (f", {len(harm)} favour the comparator" if harm else "") + wtxt + ".")
+                + f". {len(fav)} of {len(cands)} findings rated low certainty or better{wtxt} favour {intervention}"
+                + (f", {len(harm)} favour the comparator" if harm else "") + ".")
         out.append(KeyMessage("practice", kind, text, g.certainty, g.certainty.replace("_", " "),
                               (finding_source(f),)))
     return out
@@ -751,7 +814,8 @@ def _item(finding: Any, fg: FindingGrade | None) -> FindingSummaryItem:
         outcome=str(_g(finding, "outcome", "")), outcome_name=str(_g(finding, "outcome_name", "")),
         family=str(_g(finding, "family", "")), comparison=str(_g(finding, "comparison", "")),
         comparison_label=str(_g(finding, "comparison_label", "")), timepoint=str(_g(finding, "timepoint", "")),
-        certainty=fg.certainty if fg else None, size=fg.magnitude.size if fg else None,
+        certainty=fg.certainty if fg else None,
+        size=fg.magnitude.size if fg and _num(_g(finding, "estimate")) is not None else None,
         direction=fg.magnitude.direction if fg else None,
         ci_includes_null=fg.magnitude.ci_includes_null if fg else None,
         ci_excludes_important=fg.magnitude.ci_excludes_important if fg else None,
@@ -795,7 +859,7 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
     comparisons = contrast_comparisons(items, intervention=x)
     rows: list[SoFRow] = []
     for f, g in zip(findings, graded):
-        if g is None:
+        if g is None or not isinstance(g.input, GradeInput):  # narrative evidence: no estimate for an SoF row
             continue
         rows.append(sof_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating, g.statement,
                             timepoint=_g(f, "timepoint_label") or _g(f, "timepoint"), magnitude=g.magnitude,

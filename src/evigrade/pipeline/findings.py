@@ -379,9 +379,20 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
     out: list[dict[str, Any]] = []
     for r in reviews:
         unclear_sign = r.reported_as == "numeric" and r.estimate is not None and r.orientation == "unclear"
-        if r.reported_as == "numeric" and r.estimate is not None and not unclear_sign:
+        if _usable_number(r):
             continue
         words = r.direction_note or r.result_as_reported or r.reported_as
+        if r.reported_as == "numeric" and r.estimate is not None and not unclear_sign:
+            # a number without a CI cannot be the estimate; its reported direction is kept as a result in words
+            out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
+                        "reported_as": "numeric (no CI)", "direction_as_reported": r.direction_note,
+                        "result_as_reported": f"{r.measure} {r.estimate:g} as printed, no CI"
+                                              + (f"; {r.direction_note}" if r.direction_note else ""),
+                        "direction": _outcome_direction(words, outcome_id, outcome_name, tuple(r.outcomes)),
+                        "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                        "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
+                        "source": r.source, "source_row": r.source_row or r.review_row_id})
+            continue
         if unclear_sign:
             # a number whose sign convention is not stated cannot be harmonised; only its significance is usable
             out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
@@ -390,6 +401,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                               f"{r.direction_note}",
                         "direction": "no_difference" if _NULL_WORDS.search(r.direction_note or "") else "unclear",
                         "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                        "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                         "source": r.source, "source_row": r.source_row or r.review_row_id})
             continue
         out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
@@ -398,6 +410,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                     "direction": _outcome_direction(f"{words}; {r.result_as_reported}", outcome_id, outcome_name,
                                                     tuple(r.outcomes)),
                     "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                    "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                     "source": r.source, "source_row": r.source_row or r.review_row_id})
     for t in rows:
         if t.result_id in used:
@@ -409,6 +422,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                                     if t.direction_reported else t.result_as_reported,
                                                     outcome_id, outcome_name, tuple(t.outcomes)),
                     "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(t.study_id).citation,
+                    "n": _trial_n(t, pack), "rob": pack.study(t.study_id).rob_overall,
                     "source": t.source, "source_row": t.source_row or t.result_id})
     return out
 
