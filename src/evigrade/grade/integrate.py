@@ -39,7 +39,7 @@ from .families import (
 )
 from .magnitude import Magnitude, magnitude
 from .model import CertaintyRating, GradeInput, NarrativeInput, Override, RobJudgement, StudyRoB, normalize_rob
-from .sof import SoFRow, sof_row, sof_table
+from .sof import SoFRow, sof_narrative_row, sof_row, sof_table
 
 if TYPE_CHECKING:
     from ..pipeline import GradedSummary
@@ -859,7 +859,11 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
     comparisons = contrast_comparisons(items, intervention=x)
     rows: list[SoFRow] = []
     for f, g in zip(findings, graded):
-        if g is None or not isinstance(g.input, GradeInput):  # narrative evidence: no estimate for an SoF row
+        if g is None:
+            continue
+        if not isinstance(g.input, GradeInput):  # evidence without a single estimate: a row without effect
+            rows.append(sof_narrative_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating,
+                                          g.statement, timepoint=_g(f, "timepoint_label") or _g(f, "timepoint")))
             continue
         rows.append(sof_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating, g.statement,
                             timepoint=_g(f, "timepoint_label") or _g(f, "timepoint"), magnitude=g.magnitude,
