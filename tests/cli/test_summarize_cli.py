@@ -114,8 +114,8 @@ def test_summarize_key_messages_first(graded_text):
     assert km < concl < comp < details
     lines = out[km:concl].strip().splitlines()[1:]
     assert all(line.startswith("  * ") for line in lines)
-    # pain: moderate certainty, short term, from the data (Navarro-Santana 2020, P002)
-    assert lines[0].startswith("  * [moderate] Pain: Dry needling probably reduces pain intensity in people with neck "
+    # pain: low certainty (issue 13 not-assessable cap), short term, from the data (Navarro-Santana 2020, P002)
+    assert lines[0].startswith("  * [low] Pain: Dry needling may reduce pain intensity in people with neck "
                                "pain in the short term compared with sham")
     assert "MD -2.31 (95% CI -3.64 to -0.99; points (scale not stated in abstract)); NavarroSantana2020" in lines[0]
     # functional outcomes are less certain; the review reporting no effect on range of motion is said in words
@@ -129,13 +129,15 @@ def test_summarize_key_messages_first(graded_text):
     safety = next(line for line in lines if "Safety (" in line)
     assert "Brady2014: 0 of 7,629 treatments" in safety and "bruising (7.55% to 7.7%)" in safety
     assert "pain or soreness after treatment (2.19%)" in safety and "pneumothorax" in safety
-    addon = next(line for line in lines if line.startswith("  * [moderate] Added to another therapy"))
-    assert "compared with the same therapy without dry needling (moderate certainty; FernandezDeLasPenas2021)" in addon
+    addon = next(line for line in lines if line.startswith("  * [low] Added to another therapy"))
+    assert ("compared with the same therapy without dry needling. Certainty could not be fully assessed (missing inputs "
+            "for risk of bias, inconsistency, indirectness, imprecision and publication bias) (low certainty; "
+            "FernandezDeLasPenas2021)") in addon
 
 
 def test_summarize_active_comparator_wording(graded_text):
     assert "probably increases pain intensity" not in graded_text
-    assert ("Dry needling probably reduces pain intensity in people with neck pain less than trigger-point injection "
+    assert ("Dry needling may reduce pain intensity in people with neck pain less than trigger-point injection "
             "or wet needling in the short term.") in graded_text
 
 
@@ -143,7 +145,7 @@ def test_summarize_json_has_conclusion_and_comparisons():
     d = json.loads(json.dumps(run_summarize(None).to_dict()))
     assert d["conclusion"].startswith("Across ") and "rated findings" in d["conclusion"]
     assert [c["kind"] for c in d["comparisons"]] == ["sham", "add_on", "active", "dn_variant", "mixed"]
-    assert d["key_messages"][0]["certainty"] == "moderate" and d["key_messages"][0]["kind"] == "effect"
+    assert d["key_messages"][0]["certainty"] == "low" and d["key_messages"][0]["kind"] == "effect"  # issue 13 cap
     assert d["key_messages"][0]["finding"] == ["pain", "short_term", "sham_or_control", "neck"]
     kinds = [m["kind"] for m in d["key_messages"]]
     assert kinds.index("practice") < kinds.index("mechanisms") < kinds.index("safety") == len(kinds) - 1

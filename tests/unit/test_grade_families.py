@@ -177,11 +177,14 @@ class TestApplyOnBundledPack:
                  == ("pain", "short_term", "sham_or_control", "neck"))
         assert (f.estimate, f.ci_low, f.ci_high) == (-2.31, -3.64, -0.99)
         # RoB unknown (-1, conservative); no I²; indirectness judged 'none' by the pack; 'points' of an
-        # unstated scale: the NPRS MID is not applied and the CI excludes no effect -> moderate
-        assert f.certainty == "moderate"
+        # unstated scale: the NPRS MID is not applied and the CI excludes no effect -> moderate by the domains;
+        # issue 13: RoB, inconsistency, imprecision (n unknown) and publication bias not assessable -> capped at low
+        assert f.certainty == "low"
         assert [d["reason_code"] for d in f.downgrades] == ["rob_unknown"]
-        assert f.statement == ("Dry needling probably reduces pain intensity in people with neck pain in the short "
-                               "term compared with sham, placebo, waiting list or another form of dry needling.")
+        assert f.statement == ("Dry needling may reduce pain intensity in people with neck pain in the short "
+                               "term compared with sham, placebo, waiting list or another form of dry needling. "
+                               "Certainty could not be fully assessed (missing inputs for risk of bias, "
+                               "inconsistency, imprecision and publication bias).")
 
     def test_reviewer_override_through_apply(self, graded):
         from evigrade.grade import Override, apply
@@ -191,7 +194,8 @@ class TestApplyOnBundledPack:
         ov = {key: (Override("risk_of_bias", 0, "Review reports low risk of bias for most trials (full text table 2)"),)}
         g = apply(s, overrides=ov)
         f = next(f for f in g.findings if f.key == key)
-        assert f.certainty == "high" and f.downgrades == ()
+        # no downgrade left, but three domains still not assessable: capped at low (issue 13)
+        assert f.certainty == "low" and f.downgrades == () and f.grade.rating.capped_by == "not_assessable_cap"
         j = f.grade.rating.judgement("risk_of_bias")
         assert j.source == "override" and "full text table 2" in j.rationale
         assert any("full text table 2" in fn for fn in f.grade.rating.footnotes)
@@ -250,7 +254,7 @@ class TestKeyMessages:
     def test_derived_from_the_best_supported_finding(self, report):
         msgs = report.key_messages
         pain = msgs[0]
-        assert (pain.kind, pain.topic, pain.certainty) == ("effect", "pain", "moderate")
+        assert (pain.kind, pain.topic, pain.certainty) == ("effect", "pain", "low")  # issue 13 cap
         assert pain.finding == ("pain", "short_term", "sham_or_control", "neck")
         assert pain.sources == ("NavarroSantana2020",)
         # no key message claims more certainty than its finding has

@@ -61,7 +61,7 @@ def test_most_serious_indirectness_counts_and_missing_is_not_assessed():
     assert (inp.indirectness, inp.indirectness_reason) == ("serious", "broader population")
     assert grade_input_from_finding(finding()).indirectness is None
     fg = grade_finding(finding(population_broader=True))
-    assert fg.rating.judgement("indirectness").concern == "not_assessed"
+    assert fg.rating.judgement("indirectness").concern == "not_assessable"
     assert "broader" in fg.rating.judgement("indirectness").rationale
 
 
@@ -76,14 +76,16 @@ def test_review_basis_carries_primary_rating():
 def test_no_estimate_gives_none_and_statement_parts():
     assert grade_finding(finding(estimate=None)) is None
     fg = grade_finding(finding(), intervention="dry needling")
-    assert fg.certainty == "high"
-    assert fg.statement == ("Dry needling slightly reduces pain intensity in people with neck pain in the short term compared "
-                            "with sham or placebo needling.")
+    # issue 13: inconsistency, indirectness and publication bias not assessable -> capped at low
+    tail = " Certainty could not be fully assessed (missing inputs for inconsistency, indirectness and publication bias)."
+    assert fg.certainty == "low"
+    assert fg.statement == ("Dry needling may slightly reduce pain intensity in people with neck pain in the short term compared "
+                            "with sham or placebo needling." + tail)
     fg = grade_finding(finding(timepoint="unspecified", comparison_label="any comparator (reviews pooling all)"),
                        intervention="dry needling")
     # a review pooling every comparator: the sentence says so in words, never "compared with any comparator"
-    assert fg.statement == ("Dry needling slightly reduces pain intensity in people with neck pain compared with the "
-                            "comparators used in the trials.")
+    assert fg.statement == ("Dry needling may slightly reduce pain intensity in people with neck pain compared with the "
+                            "comparators used in the trials." + tail)
 
 
 def test_bundled_pack_never_guesses_a_scale_for_the_mid():

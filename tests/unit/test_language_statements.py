@@ -153,8 +153,8 @@ def test_statement_from_a_rating_and_magnitude():
     s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
                   comparison="other treatments")
     assert s == ("Dry needling may result in little to no difference in shoulder pain in the short term "
-                 "compared with other treatments. Certainty could not be fully assessed (risk of bias, "
-                 "inconsistency and publication bias not assessable).")
+                 "compared with other treatments. Certainty could not be fully assessed (missing inputs for risk "
+                 "of bias, inconsistency and publication bias).")
     # with the source review's own GRADE (moderate) the rating starts there and nothing is appended
     r = assess(dataclasses.replace(inp, source_certainty="moderate"))
     s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",

@@ -25,8 +25,9 @@ Contract (issue 13; the pipeline fills these, the rules read them):
   "not_assessable" (older words are mapped by :func:`normalize_concern`: 'none' -> 'no',
   'not_assessed' / 'not_applicable' -> 'not_assessable', 'extremely_serious' -> 'very_serious'
   (levels stays -3), 'upgrade' -> 'no' with positive levels).
-* Without a source GRADE, two or more of the five downgrade domains "not_assessable" cap the
-  certainty at low (``CertaintyRating.capped_by == 'not_assessable_cap'``) and the statement says
+* Without a source GRADE, two or more of the five downgrade domains lacking their inputs
+  (``CertaintyRating.not_assessable``: concern "not_assessable", or imprecision rated on its CI whose
+  optimal information size could not be checked for want of n) cap the certainty at low (``CertaintyRating.capped_by == 'not_assessable_cap'``) and the statement says
   the certainty could not be fully assessed (``CertaintyRating.not_fully_assessed``).
 """
 from __future__ import annotations

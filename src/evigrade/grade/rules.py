@@ -413,7 +413,8 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
                    + (f"crosses {len(crossed)} threshold{'s' if len(crossed) > 1 else ''} ({', '.join(crossed)})"
                       if crossed else "crosses no threshold"))
     ois_levels, ois_code, ois_text = _ois_levels(inp, config, numbers)
-    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels})
+    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels,
+                    "ois_unknown": ois_code == "imprecision_ois_unknown"})
     if ois_levels < ci_levels:
         levels, code = ois_levels, ois_code
     else:

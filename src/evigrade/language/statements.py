@@ -287,7 +287,7 @@ def _not_fully_assessed(rating: Any) -> str:
         return ""
     names = [d.replace("_", " ") for d in getattr(rating, "not_assessable", ())]
     listed = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else "".join(names)
-    return f" Certainty could not be fully assessed ({listed} not assessable)."
+    return f" Certainty could not be fully assessed (missing inputs for {listed})."
 
 
 def _good_change(magnitude: Any, benefit: str | None) -> str | None:
