@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, cast
 
 from .._validate import check_choice
 from ..errors import InputError, SpecError
@@ -108,16 +108,20 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
             if isinstance(val, (int, float)) and not isinstance(val, bool):
                 rob_items.append(StudyRoB(label, w, pedro=float(val)))
             else:
-                rob_items.append(StudyRoB(label, w, normalize_rob(val)))
+                rob_items.append(StudyRoB(label, w, cast("Literal['low', 'some_concerns', 'high'] | None",
+                                                         normalize_rob(val))))
     else:
         notes.append(Note(NoteCode.ROB_NOT_GIVEN, "No risk-of-bias judgements were given; risk of bias is not assessable "
                                            "and the evidence is rated down one level as a precaution."))
     p, test = small_study_test(result, config)
     inp = GradeInput(
-        estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=benefit, k=int(result.k), n=n,
+        estimate=est, ci_low=lo, ci_high=hi, measure=measure,
+        benefit=cast("Literal['lower', 'higher']", check_choice("benefit", benefit, ("lower", "higher"))),
+        k=int(result.k), n=n,
         i2=_fin(getattr(result, "i2", None)), tau2=_fin(getattr(result, "tau2", None)), pi_low=pl, pi_high=ph,
         study_estimates=tuple(yi) if len(yi) >= 2 else (), rob=tuple(rob_items), mid=mid, mid_source=mid_source,
-        indirectness=indirectness, indirectness_reason=indirectness_reason, small_study_p=p, small_study_test=test,
+        indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", indirectness),
+        indirectness_reason=indirectness_reason, small_study_p=p, small_study_test=test,
         overrides=tuple(overrides), label=outcome)
     rating = assess(inp, config)
     mag = magnitude(inp, config)
@@ -138,7 +142,7 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
 _UNKNOWN_ROB = ("", "na", "n/a", "nan", ".", "null")
 
 
-def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
+def read_rob_column(path: str | os.PathLike[str], column: str) -> dict[str, Any]:
     """Study label -> risk of bias from ``column`` of a studies CSV.
 
     The file is read by the same reader as ``read_studies_csv`` (``evigrade._csvtext``), so errors
@@ -184,7 +188,7 @@ def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
     return out
 
 
-def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | None = None,
+def grade_studies_csv(path: str | os.PathLike[str], measure: str, *, mid: float | None = None,
                       mid_source: str | None = None, rob_col: str | None = None, benefit: str = "lower",
                       indirectness: str | None = None, indirectness_reason: str | None = None,
                       method: str = "REML", test: str = "knha", config: GradeConfig | None = None,
@@ -205,7 +209,7 @@ def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | Non
         raise SpecError(f"mid must be > 0, got {mid!r}")
     table = read_studies_csv(path, measure, **({} if drop00 is None else {"drop00": drop00}))
     rob = read_rob_column(path, rob_col) if rob_col else None
-    result = meta_analysis(table, method=method, test=test)
+    result = meta_analysis(table, method=method, test=test)  # type: ignore[arg-type]  # validated by meta_analysis
     n = None
     if getattr(table, "n", None) is not None:
         import numpy as np

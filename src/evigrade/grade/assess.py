@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .._format import fmt_pct
 from ..errors import SpecError
 from ..results import Note
 from .config import GradeConfig

@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from .._validate import check_choice
 from ..errors import SpecError
@@ -270,7 +270,7 @@ class GradeInput:
     discordant: bool | None = None
 
     def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
+        set_ = _setter(self)
         _check_source(self, set_)
         for name in ("estimate", "ci_low", "ci_high"):
             v = _opt_float(name, getattr(self, name))
@@ -359,7 +359,14 @@ class GradeInput:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-def _check_source(obj: Any, set_: Any) -> None:
+def _setter(obj: Any) -> Callable[[str, Any], None]:
+    """``set_(name, value)`` on a frozen dataclass during ``__post_init__``."""
+    def set_(name: str, value: Any) -> None:
+        object.__setattr__(obj, name, value)
+    return set_
+
+
+def _check_source(obj: Any, set_: Callable[[str, Any], None]) -> None:
     """Validate the shared source fields of GradeInput / NarrativeInput."""
     set_("source_certainty", normalize_certainty(obj.source_certainty, "source_certainty"))
     ov = obj.source_override
@@ -422,7 +429,7 @@ class NarrativeInput:
     label: str | None = None
 
     def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
+        set_ = _setter(self)
         votes = tuple(self.votes)
         if not votes:
             raise SpecError("a NarrativeInput needs at least one vote (a result with its direction)")

@@ -164,7 +164,7 @@ def _balanced(text: str) -> str:
 
 def _or_list(text: str) -> str:
     """'sham/placebo/waiting list' -> 'sham, placebo or waiting list' (a raw label never reaches a sentence)."""
-    def repl(m: re.Match) -> str:
+    def repl(m: re.Match[str]) -> str:
         items = [i.strip() for i in m.group(0).split("/") if i.strip()]
         return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else m.group(0)
 
@@ -295,7 +295,7 @@ def _good_change(magnitude: Any, benefit: str | None) -> str | None:
     b = benefit
     if b is None and hasattr(magnitude, "direction") and hasattr(magnitude, "change"):
         if magnitude.direction == "benefit":
-            return magnitude.change
+            return str(magnitude.change)
         if magnitude.direction == "harm":
             return {"decrease": "increase", "increase": "decrease"}.get(magnitude.change)
         return None
@@ -541,9 +541,9 @@ def narrative_statement(
             ": the results differ in direction or significance.") + tail
     if kind == "between_forms":
         other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
-        verb = ({"high": "does not differ", "moderate": "probably does not differ", "low": "may not differ"}
-                if d == "no_difference" else {"high": "differs", "moderate": "probably differs", "low": "may differ"})
-        return _sentence(f"{x} {verb[certainty]} from {other} in its effect on {y}", [tf]) + tail
+        forms = ({"high": "does not differ", "moderate": "probably does not differ", "low": "may not differ"}
+                 if d == "no_difference" else {"high": "differs", "moderate": "probably differs", "low": "may differ"})
+        return _sentence(f"{x} {forms[certainty]} from {other} in its effect on {y}", [tf]) + tail
     if d == "no_difference":
         return _sentence(f"{x} {_NARR_TRIVIAL[certainty]} {y}", [tf, cmp_]) + tail
     if d == "favours_intervention":
