@@ -35,6 +35,7 @@ class AnalysisGrade:
     magnitude: Magnitude
     statement: str
     notes: tuple[Note, ...] = ()
+    size_claim: str | None = None  # the size word the statement used (None: no size word)
 
     @property
     def certainty(self) -> str:
@@ -47,6 +48,8 @@ class AnalysisGrade:
             "symbols": self.rating.symbols,
             "downgrades": [dict(d) for d in self.rating.downgrades],
             "statement": self.statement,
+            "size_claim": self.size_claim,
+            "size_approach": self.magnitude.size_approach,
             "magnitude": self.magnitude.to_dict(),
             "rating": self.rating.to_dict(),
             "input": self.input.to_dict(),
@@ -125,9 +128,9 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
         overrides=tuple(overrides), label=outcome)
     rating = assess(inp, config)
     mag = magnitude(inp, config)
-    from ..language import statement
+    from ..language import statement_with_size
 
-    text = statement(rating, mag, outcome_name=outcome, timeframe=timeframe, intervention=intervention,
+    text, used = statement_with_size(rating, mag, outcome_name=outcome, timeframe=timeframe, intervention=intervention,
                      comparison=comparison)
     analysis = {"measure": measure, "k": int(result.k), "estimate": est, "ci_low": lo, "ci_high": hi,
                 "pi_low": pl, "pi_high": ph, "i2": inp.i2, "tau2": inp.tau2,
@@ -135,7 +138,7 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
                 "studies": [{"study": s, "weight": weights[i] if i < len(weights) else None,
                              "rob": (rob_items[i].judgement or rob_items[i].pedro) if rob_items else None}
                             for i, s in enumerate(studies)]}
-    return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes))
+    return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes), used)
 
 
 # empty or "not available" cells: risk of bias unknown ("none" is not here: it could mean "no concerns")
