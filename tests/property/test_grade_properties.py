@@ -131,3 +131,30 @@ def test_active_comparator_statement_never_says_the_intervention_worsens_the_out
         good = "reduc" if inp.benefit == "lower" else "increas"
         bad = "increas" if inp.benefit == "lower" else "reduc"
         assert good in text and bad not in text and "less than trigger-point injection" in text
+
+
+@SETTINGS
+@given(inputs(), st.sampled_from(("high", "moderate", "low", "very_low")), st.booleans())
+def test_never_above_the_source_grade_without_override(inp, source, discordant):
+    """Issue 13: the source review's own GRADE is the ceiling; discordance only lowers."""
+    r = assess(dataclasses.replace(inp, source_certainty=source, discordant=discordant))
+    cap = LEVELS[::-1].index(source) + 1
+    assert r.level <= cap and r.start == source
+    if r.level < cap:
+        assert r.disagreements and r.disagreements[0].code == "source_rated_below"
+
+
+@SETTINGS
+@given(inputs())
+def test_size_word_only_where_the_whole_ci_supports_it(inp):
+    """Issue 13 / GRADE 34: the statement's size word is the CI-supported claim, never the point estimate's band."""
+    mag = magnitude(inp)
+    s = statement("moderate", mag, outcome_name="pain", intervention="dry needling", benefit=inp.benefit)
+    if mag.size_claim != "large":
+        assert "large" not in s
+    if mag.size_claim != "small":
+        assert "slightly" not in s
+    if mag.size_claim is not None and mag.size_claim != "trivial":
+        lo, hi = sorted((abs(inp.ci_low), abs(inp.ci_high)))
+        assert inp.ci_low > 0 or inp.ci_high < 0  # the CI excludes no effect
+        assert lo >= 0.2 if inp.measure == "SMD" else True

@@ -186,8 +186,8 @@ class TestApplyOnBundledPack:
         assert [d["reason_code"] for d in f.downgrades] == ["rob_unknown"]
         assert f.statement == ("Dry needling may reduce pain intensity in people with neck pain in the short "
                                "term compared with sham, placebo, waiting list or another form of dry needling. "
-                               "Certainty could not be fully assessed (risk of bias, inconsistency, imprecision and "
-                               "publication bias not assessable).")
+                               "Certainty could not be fully assessed (missing inputs for risk of bias, "
+                               "inconsistency, imprecision and publication bias).")
         # the review pooled sham with other forms of dry needling (comparison_kind partly_between_forms)
         assert f.kind == "comparative" and f.comparator_includes_intervention
 
@@ -200,7 +200,7 @@ class TestApplyOnBundledPack:
         g = apply(s, overrides=ov)
         f = next(f for f in g.findings if f.key == key)
         # the override removes the downgrade; the not-assessable cap (issue 13 item 3) still holds at low
-        assert f.certainty == "low" and f.downgrades == ()
+        assert f.certainty == "low" and f.downgrades == () and f.grade.rating.capped_by == "not_assessable_cap"
         j = f.grade.rating.judgement("risk_of_bias")
         assert j.source == "override" and "full text table 2" in j.rationale
         assert any("full text table 2" in fn for fn in f.grade.rating.footnotes)

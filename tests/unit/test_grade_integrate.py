@@ -82,7 +82,7 @@ def test_no_estimate_gives_none_and_statement_parts():
     assert fg.certainty == "low"
     assert fg.statement == ("Dry needling may slightly reduce pain intensity in people with neck pain in the short term "
                             "compared with sham or placebo needling. Certainty could not be fully assessed "
-                            "(inconsistency, indirectness and publication bias not assessable).")
+                            "(missing inputs for inconsistency, indirectness and publication bias).")
     # ... while a source that rated the outcome high is the starting point (no cap) and the size word is the one
     # the whole CI supports
     fg = grade_finding(finding(source_certainty="high"), intervention="dry needling")

@@ -153,8 +153,8 @@ def test_statement_from_a_rating_and_magnitude():
     s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
                   comparison="other treatments")
     assert s == ("Dry needling may result in little to no difference in shoulder pain in the short term "
-                 "compared with other treatments. Certainty could not be fully assessed (risk of bias, "
-                 "inconsistency and publication bias not assessable).")
+                 "compared with other treatments. Certainty could not be fully assessed (missing inputs for risk "
+                 "of bias, inconsistency and publication bias).")
     # with the source review's own GRADE (moderate) the rating starts there and nothing is appended
     r = assess(dataclasses.replace(inp, source_certainty="moderate"))
     s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
@@ -351,3 +351,22 @@ def test_size_claim_of():
     assert (nomid.size_claim, nomid.size_approach) == (None, "none")
     withmid = magnitude(GradeInput(estimate=-4.5, ci_low=-5.0, ci_high=-4.1, measure="MD", benefit="lower", k=3, mid=1.0))
     assert (withmid.size_claim, withmid.size_approach) == ("large", "mid")
+
+
+def test_statement_with_size_reports_the_word_used():
+    from evigrade.language import statement_with_size
+
+    def used(cert, est, lo, hi, **kw):
+        inp = GradeInput(estimate=est, ci_low=lo, ci_high=hi, measure="SMD", benefit="lower", k=6)
+        text, word = statement_with_size(cert, magnitude(inp), outcome_name="pain", intervention="dry needling", **kw)
+        assert text == statement(cert, magnitude(inp), outcome_name="pain", intervention="dry needling", **kw)
+        return text, word
+
+    assert used("low", -1.2, -1.5, -0.9) == ("Dry needling may result in a large reduction in pain.", "large")
+    assert used("low", -0.87, -1.60, -0.14)[1] is None  # point large, CI reaches small
+    assert used("moderate", -0.35, -0.45, -0.25)[1] == "small"
+    assert used("moderate", -0.65, -0.75, -0.55)[1] is None  # moderate: the plain verb, no size word
+    assert used("high", -0.05, -0.15, 0.1)[1] == "trivial"
+    assert used("very_low", -1.2, -1.5, -0.9)[1] is None
+    assert used("low", -1.2, -1.5, -0.9, kind="between_forms", comparator_phrase="needling active points only") == (
+        "Pain may be much lower with dry needling than with needling active points only.", "large")

@@ -4,7 +4,8 @@ Rules of the fold (issue 13; DESIGN.md 5 and 5b):
 
 * Without a source GRADE, randomised evidence starts high (4), non-randomised low (2); domain
   levels are summed and clamped to very_low..high.  When two or more of the five downgrade domains
-  are "not_assessable" the certainty is capped at low (reason code ``not_assessable_cap``) and
+  lack their inputs ("not_assessable", or imprecision whose optimal information size could not be
+  checked because n is unknown) the certainty is capped at low (reason code ``not_assessable_cap``) and
   ``CertaintyRating.not_fully_assessed`` is True (the statement says so).
 * With ``source_certainty`` (the best source review's own GRADE) the rating starts there and the
   source is the ceiling.  Only what the source could not have accounted for lowers it further:
@@ -22,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .._format import fmt_pct
 from ..errors import SpecError
 from ..results import Note
 from .config import GradeConfig
@@ -120,13 +120,22 @@ def _to_source(j: DomainJudgement, source: str, inp: GradeInput | NarrativeInput
                    f"domain. evigrade's rule on the reported numbers: {j.rationale}"))
 
 
+def _missing_input(j: DomainJudgement) -> bool:
+    """Imprecision rated down for its CI but whose optimal information size could not be checked (n
+    unknown) still lacks an input: it counts toward the cap, so that a wider CI never lifts the cap
+    and raises the certainty."""
+    return j.domain == "imprecision" and bool(j.numbers.get("ois_unknown")) and \
+        j.numbers.get("auto_levels", j.levels) != 0 and j.source != "override"
+
+
 def _fold(judgements: list[DomainJudgement], inp: GradeInput | NarrativeInput, *, kind: str, basis: str,
           extra_notes: tuple[Note, ...] = ()) -> CertaintyRating:
     own_start = 4 if inp.design == "randomised" else 2
     down = sum(j.levels for j in judgements if j.levels < 0)
     up = sum(j.levels for j in judgements if j.levels > 0)
     own_level = max(1, min(4, own_start + down + up))
-    na = tuple(j.domain for j in judgements if j.domain in DOWNGRADE_DOMAINS and j.concern == "not_assessable")
+    na = tuple(j.domain for j in judgements if j.domain in DOWNGRADE_DOMAINS and (
+        j.concern == "not_assessable" or _missing_input(j)))
     notes: list[Note] = list(extra_notes)
     capped_by: str | None = None
     own_capped = own_level

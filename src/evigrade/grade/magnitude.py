@@ -55,8 +55,9 @@ class ReExpression:
     source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high, "sd": self.sd,
+        out: dict[str, Any] = jsonable({"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high, "sd": self.sd,
                          "instrument": self.instrument, "units": self.units, "source": self.source})
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def re_express(smd: float, ci_low: float, ci_high: float, sd: float, *, instrume
     return ReExpression(smd * sd, ci_low * sd, ci_high * sd, float(sd), instrument, units, source)
 
 
-def _band(x: float, bands: tuple[float, float, float]) -> str:
+def _band(x: float, bands: tuple[float, float, float]) -> Size:
     if x < bands[0]:
         return "trivial"
     if x < bands[1]:
@@ -137,8 +138,10 @@ def magnitude(inp: GradeInput, config: GradeConfig | None = None, *, reference_s
     e = benefit_scale(inp.estimate, inp)
     lo, hi = sorted((benefit_scale(inp.ci_low, inp), benefit_scale(inp.ci_high, inp)))
     null = 1.0 if inp.is_ratio else 0.0
-    change = "none" if inp.estimate == null else ("decrease" if inp.estimate < null else "increase")
-    direction = "none" if e == 0 else ("benefit" if e > 0 else "harm")
+    change: Literal["decrease", "increase", "none"] = (
+        "none" if inp.estimate == null else ("decrease" if inp.estimate < null else "increase"))
+    direction: Literal["benefit", "harm", "none"] = "none" if e == 0 else ("benefit" if e > 0 else "harm")
+    size: Size
     if inp.measure == "SMD":
         bands: tuple[float, float, float] | None = tuple(config.smd_bands)  # type: ignore[assignment]
         size = _band(abs(inp.estimate), bands)  # type: ignore[arg-type]

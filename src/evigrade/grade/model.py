@@ -25,8 +25,9 @@ Contract (issue 13; the pipeline fills these, the rules read them):
   "not_assessable" (older words are mapped by :func:`normalize_concern`: 'none' -> 'no',
   'not_assessed' / 'not_applicable' -> 'not_assessable', 'extremely_serious' -> 'very_serious'
   (levels stays -3), 'upgrade' -> 'no' with positive levels).
-* Without a source GRADE, two or more of the five downgrade domains "not_assessable" cap the
-  certainty at low (``CertaintyRating.capped_by == 'not_assessable_cap'``) and the statement says
+* Without a source GRADE, two or more of the five downgrade domains lacking their inputs
+  (``CertaintyRating.not_assessable``: concern "not_assessable", or imprecision rated on its CI whose
+  optimal information size could not be checked for want of n) cap the certainty at low (``CertaintyRating.capped_by == 'not_assessable_cap'``) and the statement says
   the certainty could not be fully assessed (``CertaintyRating.not_fully_assessed``).
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from .._validate import check_choice
 from ..errors import SpecError
@@ -269,7 +270,7 @@ class GradeInput:
     discordant: bool | None = None
 
     def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
+        set_ = _setter(self)
         _check_source(self, set_)
         for name in ("estimate", "ci_low", "ci_high"):
             v = _opt_float(name, getattr(self, name))
@@ -358,7 +359,14 @@ class GradeInput:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-def _check_source(obj: Any, set_: Any) -> None:
+def _setter(obj: Any) -> Callable[[str, Any], None]:
+    """``set_(name, value)`` on a frozen dataclass during ``__post_init__``."""
+    def set_(name: str, value: Any) -> None:
+        object.__setattr__(obj, name, value)
+    return set_
+
+
+def _check_source(obj: Any, set_: Callable[[str, Any], None]) -> None:
     """Validate the shared source fields of GradeInput / NarrativeInput."""
     set_("source_certainty", normalize_certainty(obj.source_certainty, "source_certainty"))
     ov = obj.source_override
@@ -421,7 +429,7 @@ class NarrativeInput:
     label: str | None = None
 
     def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
+        set_ = _setter(self)
         votes = tuple(self.votes)
         if not votes:
             raise SpecError("a NarrativeInput needs at least one vote (a result with its direction)")

@@ -408,12 +408,14 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
         ci_levels = -len(crossed)
         ci_code = ("imprecision_none", "imprecision_crosses_one", "imprecision_crosses_two",
                    "imprecision_crosses_three")[len(crossed)]
-        src = f"default MID {fmt_sig(mid)} ({mid_source})" if is_default else f"MID {fmt_sig(mid)}" + (f" ({mid_source})" if mid_source else "")
+        mid_txt = fmt_sig(mid) if mid is not None else ""  # thresholds() is not None, so mid is known
+        src = f"default MID {mid_txt} ({mid_source})" if is_default else f"MID {mid_txt}" + (f" ({mid_source})" if mid_source else "")
         ci_text = (f"The point estimate suggests {target}; against the {src} the 95% CI ({ci_txt}) "
                    + (f"crosses {len(crossed)} threshold{'s' if len(crossed) > 1 else ''} ({', '.join(crossed)})"
                       if crossed else "crosses no threshold"))
     ois_levels, ois_code, ois_text = _ois_levels(inp, config, numbers)
-    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels})
+    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels,
+                    "ois_unknown": ois_code == "imprecision_ois_unknown"})
     if ois_levels < ci_levels:
         levels, code = ois_levels, ois_code
     else:

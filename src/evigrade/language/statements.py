@@ -13,8 +13,9 @@ Size words (issue 13; GRADE guidance 34, Zeng 2022; Santesso 2020): with a
 :class:`~evigrade.grade.Magnitude` the size word is ``magnitude.size_claim`` -- the size the
 *whole* CI supports -- never the point estimate's band; without one ("large" point estimate, CI
 reaching a small effect) the sentence states the direction only.  A plain size string passed by a
-caller is taken as the caller's claim.  :func:`size_claim_of` returns the size word a statement
-used (None when none), for the ``size_claim`` output.
+caller is taken as the caller's claim.  :func:`statement_with_size` returns the sentence and the
+size word it actually used (None when none): that is the ``size_claim`` output.
+:func:`size_claim_of` gives the size the CI supports (what a sentence may claim).
 
 When the rating's ``not_fully_assessed`` is True (two or more domains not assessable, no source
 GRADE) the sentence is followed by "Certainty could not be fully assessed (...)".
@@ -32,7 +33,7 @@ from typing import Any
 from .._validate import check_choice
 from ..errors import SpecError
 
-__all__ = ["statement", "narrative_statement", "size_claim_of", "timeframe_phrase", "comparator_label", "SIZES",
+__all__ = ["statement", "statement_with_size", "narrative_statement", "size_claim_of", "timeframe_phrase", "comparator_label", "SIZES",
            "CERTAINTIES", "KINDS"]
 
 #: kinds of comparison a sentence can describe
@@ -164,7 +165,7 @@ def _balanced(text: str) -> str:
 
 def _or_list(text: str) -> str:
     """'sham/placebo/waiting list' -> 'sham, placebo or waiting list' (a raw label never reaches a sentence)."""
-    def repl(m: re.Match) -> str:
+    def repl(m: re.Match[str]) -> str:
         items = [i.strip() for i in m.group(0).split("/") if i.strip()]
         return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else m.group(0)
 
@@ -271,8 +272,8 @@ def _coerce(rating: Any, magnitude: Any, direction: Any, benefit: str | None) ->
 
 
 def size_claim_of(magnitude: Any, ci_excludes_important: bool | None = None) -> str | None:
-    """The size word :func:`statement` uses for ``magnitude`` ('trivial', 'small', 'moderate' (no
-    word: the plain verb), 'large'), or None when the sentence gives no size."""
+    """The size the whole CI supports ('trivial', 'small', 'moderate', 'large'; the most a sentence
+    may claim), or None.  The word a sentence actually used comes from :func:`statement_with_size`."""
     if hasattr(magnitude, "size_claim"):
         claim = magnitude.size_claim
         return str(claim) if claim is not None else None
@@ -287,7 +288,7 @@ def _not_fully_assessed(rating: Any) -> str:
         return ""
     names = [d.replace("_", " ") for d in getattr(rating, "not_assessable", ())]
     listed = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else "".join(names)
-    return f" Certainty could not be fully assessed ({listed} not assessable)."
+    return f" Certainty could not be fully assessed (missing inputs for {listed})."
 
 
 def _good_change(magnitude: Any, benefit: str | None) -> str | None:
@@ -295,7 +296,7 @@ def _good_change(magnitude: Any, benefit: str | None) -> str | None:
     b = benefit
     if b is None and hasattr(magnitude, "direction") and hasattr(magnitude, "change"):
         if magnitude.direction == "benefit":
-            return magnitude.change
+            return str(magnitude.change)
         if magnitude.direction == "harm":
             return {"decrease": "increase", "increase": "decrease"}.get(magnitude.change)
         return None
@@ -353,27 +354,54 @@ def statement(
     the intervention neutrally ("Pain intensity may be lower with X than with Y"), never as one
     favouring the other; it needs ``comparator_phrase`` or ``comparison`` to name the other form.
     """
-    return _statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
-                      benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
-                      comparator_active=comparator_active, event=event, kind=kind,
-                      comparator_phrase=comparator_phrase) + _not_fully_assessed(rating)
+    return statement_with_size(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                               benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                               comparator_active=comparator_active, event=event, kind=kind,
+                               comparator_phrase=comparator_phrase)[0]
+
+
+def statement_with_size(
+    rating: Any,
+    magnitude: Any,
+    direction: str | None = None,
+    outcome_name: str = "the outcome",
+    timeframe: str | None = None,
+    intervention: str = "the intervention",
+    comparison: str | None = None,
+    *,
+    benefit: str | None = None,
+    ci_excludes_important: bool | None = None,
+    population: str | None = None,
+    comparator_active: bool = False,
+    event: bool = False,
+    kind: str = "comparative",
+    comparator_phrase: str | None = None,
+) -> tuple[str, str | None]:
+    """:func:`statement` and the size word it actually used: 'large' ("a large reduction", "much
+    less/lower"), 'small' ("slightly"), 'trivial' ("little to no difference"), or None (no size word:
+    plain verb, uncertain wording, very low certainty).  This is the ``size_claim`` output."""
+    text, used = _statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                            benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                            comparator_active=comparator_active, event=event, kind=kind,
+                            comparator_phrase=comparator_phrase)
+    return text + _not_fully_assessed(rating), used
 
 
 def _between_forms(c: dict[str, Any], x: str, y: str, y_effect: str, tf: str, other: str,
-                   excludes: bool) -> str:
+                   excludes: bool) -> tuple[str, str | None]:
     certainty, claim, change = c["certainty"], c["claim"], c["change"]
     if certainty == "very_low":
         return _sentence(f"the evidence is very uncertain about whether {x} and {other} differ in their effect on "
-                         f"{y_effect}", [tf])
+                         f"{y_effect}", [tf]), None
     if (claim == "trivial" or c["size"] == "trivial") and excludes:
-        return _sentence(f"{x} {_TRIVIAL[certainty]} {y} compared with {other}", [tf])
+        return _sentence(f"{x} {_TRIVIAL[certainty]} {y} compared with {other}", [tf]), "trivial"
     if change == "none" or c["inc_null"] or (c["size"] == "trivial" and not excludes):
         return _sentence(f"it is uncertain whether {y} differs between {x} and {other}", [tf])[:-1] + (
-            ": the confidence interval includes no difference.")
+            ": the confidence interval includes no difference."), None
     word = "lower" if change == "decrease" else "higher"
     word = {"large": f"much {word}", "small": f"slightly {word}"}.get(claim or "", word)
     be = {"high": "is", "moderate": "is probably", "low": "may be"}[certainty]
-    return _sentence(f"{y} {be} {word} with {x} than with {other}", [tf])
+    return _sentence(f"{y} {be} {word} with {x} than with {other}", [tf]), (claim if claim in ("large", "small") else None)
 
 
 def _statement(
@@ -392,7 +420,7 @@ def _statement(
     event: bool,
     kind: str,
     comparator_phrase: str | None,
-) -> str:
+) -> tuple[str, str | None]:
     kind = check_choice("kind", kind, KINDS)
     c = _coerce(rating, magnitude, direction, benefit)
     certainty, size, change = c["certainty"], c["size"], c["change"]
@@ -419,14 +447,14 @@ def _statement(
         excl = (c["inc_b"] is False and c["inc_h"] is False) if ci_excludes_important is None else bool(ci_excludes_important)
         return _between_forms(c, x, y, y_effect, tf, other, excl)
     if certainty == "very_low":
-        return _sentence(f"the evidence is very uncertain about the effect of {x} on {y_effect}", [tf, cmp_])
+        return _sentence(f"the evidence is very uncertain about the effect of {x} on {y_effect}", [tf, cmp_]), None
     excludes = (c["inc_b"] is False and c["inc_h"] is False) if ci_excludes_important is None else bool(ci_excludes_important)
     claim = c["claim"]
     if claim == "trivial" and excludes:
-        return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_])
+        return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_]), "trivial"
     if size == "trivial" or change == "none":
         if excludes:
-            return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_])
+            return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_]), "trivial"
         reach = []
         if c["inc_b"]:
             reach.append("an important benefit")
@@ -435,7 +463,7 @@ def _statement(
         what = " or ".join(reach) if reach else "an important effect"
         return _sentence(
             f"it is uncertain whether {x} makes an important difference to {y}", [tf, cmp_]
-        )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}."
+        )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}.", None
     verb = "reduce" if change == "decrease" else "increase"
     noun = "reduction" if change == "decrease" else "increase"
     comp_raw = _expand_abbreviation(comparator_label(comparison), x)
@@ -444,7 +472,7 @@ def _statement(
         good = _good_change(magnitude, benefit)
         if size == "unclassified" and c["inc_null"]:
             return _sentence(f"it is uncertain whether {x} differs from {comp_raw} in its effect on {y}", [tf])[:-1] + (
-                ": the confidence interval includes no effect and no minimal important difference is available.")
+                ": the confidence interval includes no effect and no minimal important difference is available."), None
         if good is not None and change != good:
             good_verb = "reduce" if good == "decrease" else "increase"
             v3, _ = _VERB[certainty]
@@ -452,18 +480,19 @@ def _statement(
             comp_raw = re.sub(r"(?i)^other active (therap|treatment)(y|)$",
                               lambda m: f"other active {m.group(1)}{'ies' if m.group(1).lower() == 'therap' else 's'}",
                               comp_raw)  # 'less than other active therapies
-            return _sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf])
+            return (_sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf]),
+                    claim if claim in ("large", "small") else None)
     if size == "unclassified" and c["inc_null"]:
         return _sentence(f"it is uncertain whether {x} {verb}s {y}", [tf, cmp_])[:-1] + (
-            ": the confidence interval includes no effect and no minimal important difference is available.")
+            ": the confidence interval includes no effect and no minimal important difference is available."), None
     v3, vnoun = _VERB[certainty]
     if claim == "large":
-        return _sentence(f"{x} {vnoun} a large {noun} in {y}", [tf, cmp_])
+        return _sentence(f"{x} {vnoun} a large {noun} in {y}", [tf, cmp_]), "large"
     if claim == "small":
         phrase = {"high": f"slightly {verb}s", "moderate": f"probably slightly {verb}s",
                   "low": f"may slightly {verb}"}[certainty]
-        return _sentence(f"{x} {phrase} {y}", [tf, cmp_])
-    return _sentence(f"{x} {v3.format(v=verb)} {y}", [tf, cmp_])
+        return _sentence(f"{x} {phrase} {y}", [tf, cmp_]), "small"
+    return _sentence(f"{x} {v3.format(v=verb)} {y}", [tf, cmp_]), None
 
 
 # ------------------------------------------------------------------------------ narrative evidence
@@ -541,9 +570,9 @@ def narrative_statement(
             ": the results differ in direction or significance.") + tail
     if kind == "between_forms":
         other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
-        verb = ({"high": "does not differ", "moderate": "probably does not differ", "low": "may not differ"}
-                if d == "no_difference" else {"high": "differs", "moderate": "probably differs", "low": "may differ"})
-        return _sentence(f"{x} {verb[certainty]} from {other} in its effect on {y}", [tf]) + tail
+        forms = ({"high": "does not differ", "moderate": "probably does not differ", "low": "may not differ"}
+                 if d == "no_difference" else {"high": "differs", "moderate": "probably differs", "low": "may differ"})
+        return _sentence(f"{x} {forms[certainty]} from {other} in its effect on {y}", [tf]) + tail
     if d == "no_difference":
         return _sentence(f"{x} {_NARR_TRIVIAL[certainty]} {y}", [tf, cmp_]) + tail
     if d == "favours_intervention":
