@@ -60,6 +60,9 @@ class FindingGrade:
     magnitude: Magnitude
     statement: str
     notes: tuple[Note, ...] = ()
+    #: the size word the statement actually uses ('large', 'small', 'trivial'; language.statement_with_size),
+    #: None when it uses none (plain verb, uncertain wording, very low certainty, no single estimate)
+    size_claim: str | None = None
 
     @property
     def certainty(self) -> str:
@@ -69,11 +72,6 @@ class FindingGrade:
     def downgrades(self) -> tuple[dict[str, Any], ...]:
         return self.rating.downgrades
 
-    @property
-    def size_claim(self) -> str | None:
-        """The size word the statement uses (judged over the whole CI), or None (grade.magnitude)."""
-        claim = getattr(self.magnitude, "size_claim", None)
-        return str(claim) if claim else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -323,16 +321,16 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
                     reference_instrument=_g(ref, "instrument") if sd else None,
                     reference_units=_g(ref, "scale") if sd else None,
                     reference_source=_g(ref, "sd_source") if sd else None)
-    from ..language import statement
+    from ..language.statements import statement_with_size
 
     forms = str(_g(finding, "kind", "") or "") == "between_forms"
     x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
-    text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
+    text, used = statement_with_size(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
                      timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
                      population=_population(finding), comparator_active=not forms and item_kind(finding) == "active",
                      event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"),
                      kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
-    return FindingGrade(inp, rating, mag, text, tuple(notes))
+    return FindingGrade(inp, rating, mag, text, tuple(notes), used)
 
 
 def _forms(finding: Any, intervention: str) -> tuple[str, str | None]:
