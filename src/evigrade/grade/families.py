@@ -9,10 +9,16 @@ Rules (all documented here so reports can cite them):
   else is "inconclusive".  All favouring -> consistent; some favouring the intervention and some the
   comparator *against the same comparator* -> conflicting; otherwise mixed (e.g. better than sham but
   worse than injection, or better than manual therapy but worse than injection, is not a conflict).
-* **Results without numbers** (review narratives, trial p-values or qualitative statements) are never
-  rated; family sentences name the review results that reported no effect (in the source's words,
-  never strengthened: 'not significant' is 'no significant effect') and count the rest by the
-  direction the source reported.
+* **Results without numbers** (review narratives, trial p-values or qualitative statements): a finding
+  resting only on them is rated from its vote count (``assess_narrative``) and its verdict is the
+  direction the results report (favouring the comparator -> "harms"; no significant difference or
+  anything else -> "inconclusive", never "little or no difference"); family sentences also name the
+  review results that reported no effect (in the source's words, never strengthened: 'not
+  significant' is 'no significant effect') and count the rest by the direction the source reported.
+* **Between forms** (two forms of the intervention, finding ``kind`` "between_forms"): verdict
+  "between forms", never "favours"; left out of consistency and of every "X of Y favour" count, and
+  grouped as "dn_variant" in the comparison contrasts.  A comparator pooling arms with and without
+  the intervention (``comparator_includes_intervention``) is grouped as "mixed" (:func:`item_kind`).
 * **Mechanism label** from the kinds of support (ranked theory < animal < human physiological <
   clinical trial < systematic review):
   *established*: at least two fully supporting rows from clinical trials or reviews, at least one

@@ -16,6 +16,17 @@ Decisions made here (documented because they change ratings):
   both are stated); otherwise no MID (imprecision judged against the null, size unclassified).
 * Several indirectness judgements for one finding: the most serious one counts.
 * Trials in a single-trial finding carry the whole weight; unknown RoB wording counts as unknown.
+* The finding's ``source_certainty`` (its best source's own GRADE) and ``discordant`` go to GradeInput /
+  NarrativeInput; the review's own I² (``source_i2``, 0-100) is used when there is no pooled meta.
+* A finding without an estimate but with results in words is rated by ``assess_narrative`` (one vote per
+  result with its participants and RoB) and worded by ``narrative_statement``; no size word.
+* A between-forms finding is worded with ``kind='between_forms'``, naming the two forms from its best
+  source's comparison as stated ('needling with LTR vs needling without LTR') or the pack's label.
+* Key messages are neutral (issue 13): per family the headline is the most reliable body of evidence
+  (``_best``: certainty, then comparator directness sham > add-on > active, then an estimate before a vote
+  count, then participants), whatever its direction and never a between-forms finding, and the same
+  sentence names the main null results for its outcome (``_null_results``).  Counts include the findings
+  resting on results without a single estimate.
 """
 from __future__ import annotations
 
