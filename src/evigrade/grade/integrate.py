@@ -40,7 +40,6 @@ from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
 from .families import (
     FindingSummaryItem,
-    comparison_kind,
     contrast_comparisons,
     item_kind,
     family_summary,

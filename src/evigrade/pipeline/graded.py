@@ -54,9 +54,9 @@ class GradedFinding(Finding):
 
     @property
     def certainty_note(self) -> str | None:
-        if self.grade is not None:
+        if self.grade is not None or self.estimate is not None:
             return None
-        return Finding.certainty_note.fget(self)  # type: ignore[attr-defined]
+        return "certainty not rated: no numeric estimate"
 
     def _grade_json(self) -> dict[str, Any]:
         if self.grade is None:
