@@ -83,7 +83,7 @@ __all__ = [
 _LAZY = {"AnalysisGrade", "grade_analysis", "grade_studies_csv", "read_rob_column", "small_study_test"}
 
 
-def __getattr__(name: str):  # the CSV/MetaResult entry points pull in effects + stats: import on use
+def __getattr__(name: str) -> object:  # the CSV/MetaResult entry points pull in effects + stats: import on use
     if name in _LAZY:
         from . import analysis
 

@@ -229,17 +229,8 @@ def assess(inp: GradeInput, config: GradeConfig | None = None) -> CertaintyRatin
 # ------------------------------------------------------------------------------ narrative evidence
 
 def narrative_direction(inp: NarrativeInput) -> str:
-    """The direction of a body of results without a single estimate.
-
-    'favours_intervention' / 'favours_comparator' / 'no_difference' when every result with a known
-    direction says so; 'mixed' when they differ; 'unclear' when none has a known direction.
-    """
-    known = {v.direction for v in inp.votes if v.direction != "unclear"}
-    if not known:
-        return "unclear"
-    if len(known) == 1:
-        return next(iter(known))
-    return "mixed"
+    """The direction of a body of results without a single estimate (:attr:`NarrativeInput.direction`)."""
+    return inp.direction
 
 
 def _vote_text(inp: NarrativeInput) -> str:

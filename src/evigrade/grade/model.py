@@ -457,6 +457,15 @@ class NarrativeInput:
         ns = [v.n for v in self.votes]
         return None if any(x is None for x in ns) else sum(x for x in ns if x is not None)
 
+    @property
+    def direction(self) -> str:
+        """'favours_intervention' / 'favours_comparator' / 'no_difference' when every result with a
+        known direction says so; 'mixed' when they differ; 'unclear' when none has a known direction."""
+        known = {v.direction for v in self.votes if v.direction != "unclear"}
+        if not known:
+            return "unclear"
+        return next(iter(known)) if len(known) == 1 else "mixed"
+
     def count(self, direction: str) -> tuple[int, int]:
         """(votes, participants with known n) in ``direction``."""
         vs = [v for v in self.votes if v.direction == direction]

@@ -537,7 +537,7 @@ def narrative_statement(
     """The sentence for evidence without a single estimate (a :class:`~evigrade.grade.NarrativeInput`
     rated by :func:`~evigrade.grade.assess_narrative`), followed by the vote count.
 
-    No size word is ever used (there is no estimate).  Direction (see
+    No size word is ever used (there is no estimate).  Direction (``narrative.direction``, see
     :func:`~evigrade.grade.narrative_direction`): all results favouring the intervention -> "may
     reduce/increase" (``benefit`` picks the verb; "improve" without it); all finding no difference ->
     "may make little or no difference to" (Santesso 2020 wording for a narrative null; the vote count
@@ -546,11 +546,9 @@ def narrative_statement(
     very low -> "the evidence is very uncertain".  ``kind='between_forms'`` never says which form is
     better: "may not differ" or "may differ" from the other form.
     """
-    from ..grade.assess import narrative_direction
-
     kind = check_choice("kind", kind, KINDS)
     certainty = _coerce(rating, "unclassified", "none", None)["certainty"]
-    d = narrative_direction(narrative)
+    d = str(narrative.direction)
     x = " ".join(str(intervention).split()) or "the intervention"
     y = " ".join(str(outcome_name).split()) or "the outcome"
     if population:
