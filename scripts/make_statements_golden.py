@@ -14,8 +14,8 @@ import json
 import sys
 from typing import Any
 
-from evigrade.grade import GradeConfig, GradeInput, magnitude
-from evigrade.language import statement
+from evigrade.grade import GradeConfig, GradeInput, NarrativeInput, Vote, magnitude
+from evigrade.language import narrative_statement, statement
 
 __all__ = ["grid_cases", "build_golden", "main"]
 
@@ -31,12 +31,17 @@ _OUTCOMES = (
 def _case(cid: str, certainty: str, outcome: str, measure: str, benefit: str, mid: float | None, est: float,
           lo: float, hi: float, *, timeframe: str | None = "short term", comparison: str | None = "sham needling",
           intervention: str = "dry needling", intended: dict[str, Any] | None = None,
-          comparator_active: bool = False) -> dict[str, Any]:
+          comparator_active: bool = False, kind: str | None = None,
+          comparator_phrase: str | None = None) -> dict[str, Any]:
     f = {"outcome_name": outcome, "measure": measure, "benefit": benefit, "mid": mid, "estimate": est,
          "ci_low": lo, "ci_high": hi, "k": 5, "timeframe": timeframe, "comparison": comparison,
          "intervention": intervention}
     if comparator_active:
         f["comparator_active"] = True
+    if kind is not None:
+        f["kind"] = kind
+    if comparator_phrase is not None:
+        f["comparator_phrase"] = comparator_phrase
     return {
         "id": cid,
         "certainty": certainty,
@@ -96,20 +101,63 @@ def grid_cases() -> list[dict[str, Any]]:
         cases.append(_case(f"active-MD-nomid-{certainty}-includes-null", certainty, "pressure pain threshold", "MD",
                            "higher", None, -25.8, -58.0, 6.4, comparison="trigger-point injection",
                            comparator_active=True, intended={"kind": "active_comparator", "size": "unclassified"}))
+    # issue 13: a size word only where the whole CI lies in that band (GRADE 34; Santesso 2020)
+    spans = (("SMD-large-point-ci-to-small", "SMD", None, -0.87, -1.60, -0.14, None),
+             ("MD-large-point-ci-moderate-to-large", "MD", 1.0, -4.5, -6.0, -2.0, None),
+             ("SMD-small-whole-ci", "SMD", None, -0.35, -0.45, -0.25, "small"),
+             ("SMD-small-point-ci-trivial-to-moderate", "SMD", None, -0.3, -0.6, -0.05, None),
+             ("RR-large-whole-ci", "RR", None, 0.4, 0.3, 0.45, "large"))
+    for certainty in CERTAINTIES:
+        for tag, measure, mid, est, lo, hi, claim in spans:
+            cases.append(_case(f"ci-spans-{tag}-{certainty}", certainty, "pain intensity", measure, "lower", mid, est,
+                               lo, hi, intended={"kind": "ci_spans_bands", "size_claim": claim}))
+    # two forms of the intervention: which arm had lower values, never which form is favoured
+    forms = (("lower", -5.0, -5.4, -4.6), ("includes-null", -0.5, -1.5, 0.5), ("trivial", -0.2, -0.6, 0.2))
+    for certainty in CERTAINTIES:
+        for tag, est, lo, hi in forms:
+            cases.append(_case(f"between-forms-{tag}-{certainty}", certainty, "pain intensity", "MD", "lower", 1.0,
+                               est, lo, hi, intervention="needling active and latent trigger points",
+                               comparison=None, kind="between_forms",
+                               comparator_phrase="compared with needling active trigger points only",
+                               intended={"kind": "between_forms"}))
+    # results without a single estimate (Murad 2017; SWiM): the direction, then the vote count
+    for certainty in CERTAINTIES:
+        for tag, votes in NARRATIVE_VOTES.items():
+            c = _case(f"narrative-{tag}-{certainty}", certainty, "pain intensity", "none", "lower", None, 0.0, 0.0,
+                      0.0, kind="narrative", intended={"kind": "narrative", "narrative": tag})
+            c["finding"]["votes"] = [list(v) for v in votes]
+            cases.append(c)
     return cases
+
+
+#: vote sets for the narrative cases: (direction, participants)
+NARRATIVE_VOTES: dict[str, tuple[tuple[str, int | None], ...]] = {
+    "no-difference": (("no_difference", 40), ("no_difference", 62)),
+    "favours-intervention": (("favours_intervention", 30), ("favours_intervention", 44)),
+    "mixed": (("favours_intervention", 30), ("no_difference", 120)),
+    "favours-comparator": (("favours_comparator", 50),),
+    "unclear": (("unclear", None),),
+}
 
 
 def render_case(case: dict[str, Any], config: GradeConfig | None = None) -> tuple[dict[str, Any], str]:
     """(magnitude dict, statement) for one constructed case."""
     f = case["finding"]
+    if f.get("kind") == "narrative":
+        narr = NarrativeInput(votes=tuple(Vote(d, n) for d, n in f["votes"]))
+        text = narrative_statement(case["certainty"], narr, outcome_name=f["outcome_name"], timeframe=f["timeframe"],
+                                   intervention=f["intervention"], comparison=f["comparison"], benefit=f["benefit"])
+        return {"narrative_direction": narr.direction, "size_claim": None}, text
     inp = GradeInput(estimate=f["estimate"], ci_low=f["ci_low"], ci_high=f["ci_high"], measure=f["measure"],
                      benefit=f["benefit"], k=f["k"], mid=f["mid"])
     mag = magnitude(inp, config)
     text = statement(case["certainty"], mag, outcome_name=f["outcome_name"], timeframe=f["timeframe"],
                      intervention=f["intervention"], comparison=f["comparison"],
-                     comparator_active=bool(f.get("comparator_active", False)))
+                     comparator_active=bool(f.get("comparator_active", False)), kind=f.get("kind", "comparative"),
+                     comparator_phrase=f.get("comparator_phrase"))
     return {"size": mag.size, "direction": mag.direction, "change": mag.change,
-            "ci_excludes_important": mag.ci_excludes_important, "ci_includes_null": mag.ci_includes_null}, text
+            "ci_excludes_important": mag.ci_excludes_important, "ci_includes_null": mag.ci_includes_null,
+            "size_claim": mag.size_claim, "size_approach": mag.size_approach}, text
 
 
 def build_golden() -> dict[str, Any]:

@@ -114,28 +114,35 @@ def test_summarize_key_messages_first(graded_text):
     assert km < concl < comp < details
     lines = out[km:concl].strip().splitlines()[1:]
     assert all(line.startswith("  * ") for line in lines)
-    # pain: moderate certainty, short term, from the data (Navarro-Santana 2020, P002)
-    assert lines[0].startswith("  * [moderate] Pain: Dry needling probably reduces pain intensity in people with neck "
-                               "pain in the short term compared with sham")
-    assert "MD -2.31 (95% CI -3.64 to -0.99; points (scale not stated in abstract)); NavarroSantana2020" in lines[0]
-    # functional outcomes are less certain; the review reporting no effect on range of motion is said in words
+    # pain: the most reliable body of evidence whatever its direction (issue 13 item 6): low certainty (the
+    # not-assessable cap), the most direct comparator (Navarro-Santana 2020 pooled sham with other forms of dry
+    # needling, so Liu 2015 against sham/placebo/no treatment comes first), and the same sentence names null results
+    assert lines[0].startswith("  * [low] Pain: Dry needling may reduce pain intensity in people with neck and/or "
+                               "shoulder pain in the short term compared with sham, placebo, no treatment or waiting list.")
+    assert "(low certainty; SMD -1.07 (95% CI -1.87 to -0.27); Liu2015); no effect shown in " in lines[0]
+    assert "Irnich2002 (immediately after treatment, very low certainty)" in lines[0]
+    # range of motion: the headline is no longer the single favourable comparison with ischaemic compression
     rom = next(line for line in lines if "Range of motion:" in line)
-    assert "Reviews reporting no significant effect without numbers (not rated):" in rom and "NavarroSantana2020" in rom
+    assert rom.startswith("  * [low] Range of motion: Dry needling may make little or no difference to range of motion")
+    assert "NavarroSantana2020 (vs any comparator" in rom and "Xu2023" not in rom
     assert next(line for line in lines if "Function/disability:" in line).startswith("  * [low] ")
     stiff = next(line for line in lines if "Muscle stiffness:" in line)
-    assert stiff.startswith("  * [not rated] ") and "no numeric estimate" in stiff and "Aridici2016" in stiff
+    # evidence without a single estimate is rated from the vote count (issue 13 item 5)
+    assert stiff.startswith("  * [very low] ") and "1 result without a single estimate: Aridici2016" in stiff
     mech = next(line for line in lines if "Mechanisms:" in line)
     assert "unproven: none of the 12 proposed mechanisms is established" in mech
     safety = next(line for line in lines if "Safety (" in line)
     assert "Brady2014: 0 of 7,629 treatments" in safety and "bruising (7.55% to 7.7%)" in safety
     assert "pain or soreness after treatment (2.19%)" in safety and "pneumothorax" in safety
-    addon = next(line for line in lines if line.startswith("  * [moderate] Added to another therapy"))
-    assert "compared with the same therapy without dry needling (moderate certainty; FernandezDeLasPenas2021)" in addon
+    addon = next(line for line in lines if line.startswith("  * [low] Added to another therapy"))
+    assert "compared with the same therapy without dry needling. Certainty could not be fully assessed" in addon
+    assert "(low certainty; Hando2026)" in addon and "findings rated low certainty or better (" in addon
 
 
 def test_summarize_active_comparator_wording(graded_text):
     assert "probably increases pain intensity" not in graded_text
-    assert ("Dry needling probably reduces pain intensity in people with neck pain less than trigger-point injection "
+    # low: Navarro-Santana 2022's own GRADE for this outcome is low, the ceiling (issue 13 item 2)
+    assert ("Dry needling may reduce pain intensity in people with neck pain less than trigger-point injection "
             "or wet needling in the short term.") in graded_text
 
 
@@ -143,8 +150,12 @@ def test_summarize_json_has_conclusion_and_comparisons():
     d = json.loads(json.dumps(run_summarize(None).to_dict()))
     assert d["conclusion"].startswith("Across ") and "rated findings" in d["conclusion"]
     assert [c["kind"] for c in d["comparisons"]] == ["sham", "add_on", "active", "dn_variant", "mixed"]
-    assert d["key_messages"][0]["certainty"] == "moderate" and d["key_messages"][0]["kind"] == "effect"
-    assert d["key_messages"][0]["finding"] == ["pain", "short_term", "sham_or_control", "neck"]
+    assert d["key_messages"][0]["certainty"] == "low" and d["key_messages"][0]["kind"] == "effect"
+    assert d["key_messages"][0]["finding"] == ["pain", "short_term", "sham_or_no_treatment", "neck_shoulder"]
+    # the Interface of issue 13: kind, source_certainty, size_claim per finding; non_comparative at the top
+    assert {f["kind"] for f in d["findings"]} == {"comparative", "between_forms"}
+    assert all("source_certainty" in f and "size_claim" in f for f in d["findings"])
+    assert {x["kind"] for x in d["non_comparative"]} == {"within_group", "intervention_in_all_arms"}
     kinds = [m["kind"] for m in d["key_messages"]]
     assert kinds.index("practice") < kinds.index("mechanisms") < kinds.index("safety") == len(kinds) - 1
     # numbers stay numbers; units are fields

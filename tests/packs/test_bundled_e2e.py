@@ -157,9 +157,17 @@ def test_nothing_dropped_silently(summary_json):
     for f in summary_json["findings"]:
         got += [(t["result_id"], f["outcome"]) for t in f["trials"]]
         got += [(t["result_id"], f["outcome"]) for t in f["not_poolable"]]
+    # results that are not comparative effects (within-group changes; the intervention in every arm) are listed
+    # apart in non_comparative, never findings (issue 13 item 5)
+    nc = summary_json["non_comparative"]
+    assert nc and {x["kind"] for x in nc} <= {"within_group", "intervention_in_all_arms"}
+    got += [(x["row_id"], o) for x in nc if x["source_kind"] == "trial" for o in x["outcomes"]]
     assert sorted(got) == sorted(want)
+    assert {x["row_id"] for x in nc if x["kind"] == "intervention_in_all_arms"} == \
+        {r.result_id for r in pack.results if r.comparison_kind == "intervention_in_all_arms"}
     want_r = {(r.review_row_id, o) for r in pack.reviews for o in r.outcomes}
     got_r = [(r["review_row_id"], f["outcome"]) for f in summary_json["findings"] for r in f["reviews"]]
+    got_r += [(x["row_id"], o) for x in nc if x["source_kind"] == "review" for o in x["outcomes"]]
     assert sorted(got_r) == sorted(want_r)
 
 

@@ -269,3 +269,32 @@ def test_every_problem_reported_at_once(normand_copy):
     assert locs == {("results.csv", 2, "study_id"), ("results.csv", 3, "sd1i"), ("studies.csv", 4, "n_randomised"),
                     ("pack.toml", None, "benefit")}
     assert validate_pack(normand_copy) and len(validate_pack(normand_copy)) == 4
+
+
+def test_comparison_kind_is_read_and_validated(normand_copy):
+    # old packs (no comparison_kind column) keep loading: every row is comparative
+    assert {r.comparison_kind for r in load_pack(normand_copy).results} == {"comparative"}
+    f = normand_copy / "results.csv"
+    with open(f, newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[0] += ["comparison_kind"]
+    for r in rows[1:]:
+        r += [""]
+    rows[1][-1] = "Between_Forms"  # case-insensitive, stored canonical
+    rows[2][-1] = "intervention_in_all_arms"
+    with open(f, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    kinds = [r.comparison_kind for r in load_pack(normand_copy).results]
+    assert kinds[:3] == ["between_forms", "intervention_in_all_arms", "comparative"]
+    rows[3][-1] = "head_to_head"
+    with open(f, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    p = _one(_problems(normand_copy), file="results.csv", row=4, column="comparison_kind", value="head_to_head")
+    assert "comparative, between_forms, intervention_in_all_arms, partly_between_forms" in str(p)
+
+
+def test_bundled_comparison_kinds():
+    p = load_pack()
+    assert {r.comparison_kind for r in p.results} == {"comparative", "between_forms", "intervention_in_all_arms",
+                                                      "partly_between_forms"}
+    assert {r.comparison_kind for r in p.reviews if r.comparison == "dn_variant"} == {"between_forms"}

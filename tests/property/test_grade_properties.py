@@ -42,7 +42,10 @@ def inputs(draw):
 def test_result_within_very_low_to_high(inp):
     r = assess(inp)
     assert r.certainty in LEVELS and 1 <= r.level <= 4
-    assert r.level == max(1, min(4, 4 + r.downgrade_levels + r.upgrade_levels))
+    by_domains = max(1, min(4, 4 + r.downgrade_levels + r.upgrade_levels))
+    capped = len(r.not_assessable) >= 2  # issue 13: two or more not-assessable domains cap at low
+    assert r.level == (min(by_domains, 2) if capped else by_domains)
+    assert (r.capped_by == "not_assessable_cap") == (capped and by_domains > 2)
     s = statement(r, magnitude(inp), outcome_name="pain", intervention="dry needling")
     assert s.endswith(".") and s[0].isupper()
 
@@ -111,7 +114,7 @@ def test_smaller_small_study_p_never_raises(inp, factor):
 @given(inputs())
 def test_not_assessed_indirectness_is_never_reported_as_no_concern(inp):
     j = assess(dataclasses.replace(inp, indirectness=None)).judgement("indirectness")
-    assert j.concern == "not_assessed" and j.levels == 0
+    assert j.concern == "not_assessable" and j.levels == 0
 
 
 @SETTINGS
@@ -128,3 +131,30 @@ def test_active_comparator_statement_never_says_the_intervention_worsens_the_out
         good = "reduc" if inp.benefit == "lower" else "increas"
         bad = "increas" if inp.benefit == "lower" else "reduc"
         assert good in text and bad not in text and "less than trigger-point injection" in text
+
+
+@SETTINGS
+@given(inputs(), st.sampled_from(("high", "moderate", "low", "very_low")), st.booleans())
+def test_never_above_the_source_grade_without_override(inp, source, discordant):
+    """Issue 13: the source review's own GRADE is the ceiling; discordance only lowers."""
+    r = assess(dataclasses.replace(inp, source_certainty=source, discordant=discordant))
+    cap = LEVELS[::-1].index(source) + 1
+    assert r.level <= cap and r.start == source
+    if r.level < cap:
+        assert r.disagreements and r.disagreements[0].code == "source_rated_below"
+
+
+@SETTINGS
+@given(inputs())
+def test_size_word_only_where_the_whole_ci_supports_it(inp):
+    """Issue 13 / GRADE 34: the statement's size word is the CI-supported claim, never the point estimate's band."""
+    mag = magnitude(inp)
+    s = statement("moderate", mag, outcome_name="pain", intervention="dry needling", benefit=inp.benefit)
+    if mag.size_claim != "large":
+        assert "large" not in s
+    if mag.size_claim != "small":
+        assert "slightly" not in s
+    if mag.size_claim is not None and mag.size_claim != "trivial":
+        lo, hi = sorted((abs(inp.ci_low), abs(inp.ci_high)))
+        assert inp.ci_low > 0 or inp.ci_high < 0  # the CI excludes no effect
+        assert lo >= 0.2 if inp.measure == "SMD" else True

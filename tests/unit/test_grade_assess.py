@@ -56,9 +56,12 @@ class TestFold:
         assert r.start == "low" and r.upgrade_levels == 2 and r.certainty == "high"
 
     def test_missing_indirectness_footnote_says_not_assessed(self):
+        # k=5 leaves publication bias not assessable too: two domains not assessable, no source GRADE -> capped at low
         r = assess(mk(indirectness=None))
-        assert r.certainty == "high"
-        assert any(f.startswith("Indirectness: not rated down. Indirectness was not assessed") for f in r.footnotes)
+        assert (r.certainty, r.capped_by, r.downgrade_levels) == ("low", "not_assessable_cap", 0)
+        assert r.not_assessable == ("indirectness", "publication_bias") and r.not_fully_assessed
+        assert any(f.startswith("Indirectness: not rated down. Indirectness could not be assessed") for f in r.footnotes)
+        assert any(n.code == "not_assessable_cap" for n in r.notes)
 
     def test_review_basis_carries_the_review_rating(self):
         r = assess(mk(basis="review", review_rating="moderate", review_reasons="heterogeneity"))
@@ -206,7 +209,8 @@ class TestSoF:
         idx = t.footnotes.index(shared[0]) + 1
         assert idx in t.row_footnotes[0] and idx in t.row_footnotes[1]
         d = t.to_dict()
-        assert d["rows"][0]["certainty"] == "moderate" and d["rows"][0]["symbols"] == "\u2295\u2295\u2295\u25ef"
+        # moderate by the domains, capped at low: indirectness and publication bias (k=5) not assessable
+        assert d["rows"][0]["certainty"] == "low" and d["rows"][0]["symbols"] == "\u2295\u2295\u25ef\u25ef"
         json.dumps(d)
 
 

@@ -154,8 +154,10 @@ class TestApplyOnBundledPack:
         assert len(g.findings) == len(s.findings)
         for before, after in zip(s.findings, g.findings):
             has = before.estimate is not None and before.ci_low is not None and before.measure
-            assert (after.certainty is not None) == bool(has)
-            if has:
+            # issue 13 item 5: evidence without a single estimate is rated too (vote count), so every finding
+            # with an estimate or with results reported in words has a certainty
+            assert (after.certainty is not None) == bool(has or before.narrative)
+            if has or before.narrative:
                 assert after.certainty in ("high", "moderate", "low", "very_low")
                 assert after.statement.endswith(".")
                 assert all(set(d) == {"domain", "levels", "reason_code"} for d in after.downgrades)
@@ -177,11 +179,17 @@ class TestApplyOnBundledPack:
                  == ("pain", "short_term", "sham_or_control", "neck"))
         assert (f.estimate, f.ci_low, f.ci_high) == (-2.31, -3.64, -0.99)
         # RoB unknown (-1, conservative); no I²; indirectness judged 'none' by the pack; 'points' of an
-        # unstated scale: the NPRS MID is not applied and the CI excludes no effect -> moderate
-        assert f.certainty == "moderate"
+        # unstated scale: the NPRS MID is not applied and the CI excludes no effect -> moderate, but
+        # inconsistency, imprecision and publication bias cannot be assessed and the review gave no GRADE of its
+        # own: two or more domains not assessable cap the certainty at low (issue 13 item 3)
+        assert f.certainty == "low" and f.source_certainty is None
         assert [d["reason_code"] for d in f.downgrades] == ["rob_unknown"]
-        assert f.statement == ("Dry needling probably reduces pain intensity in people with neck pain in the short "
-                               "term compared with sham, placebo, waiting list or another form of dry needling.")
+        assert f.statement == ("Dry needling may reduce pain intensity in people with neck pain in the short "
+                               "term compared with sham, placebo, waiting list or another form of dry needling. "
+                               "Certainty could not be fully assessed (missing inputs for risk of bias, "
+                               "inconsistency, imprecision and publication bias).")
+        # the review pooled sham with other forms of dry needling (comparison_kind partly_between_forms)
+        assert f.kind == "comparative" and f.comparator_includes_intervention
 
     def test_reviewer_override_through_apply(self, graded):
         from evigrade.grade import Override, apply
@@ -191,7 +199,8 @@ class TestApplyOnBundledPack:
         ov = {key: (Override("risk_of_bias", 0, "Review reports low risk of bias for most trials (full text table 2)"),)}
         g = apply(s, overrides=ov)
         f = next(f for f in g.findings if f.key == key)
-        assert f.certainty == "high" and f.downgrades == ()
+        # the override removes the downgrade; the not-assessable cap (issue 13 item 3) still holds at low
+        assert f.certainty == "low" and f.downgrades == () and f.grade.rating.capped_by == "not_assessable_cap"
         j = f.grade.rating.judgement("risk_of_bias")
         assert j.source == "override" and "full text table 2" in j.rationale
         assert any("full text table 2" in fn for fn in f.grade.rating.footnotes)
@@ -250,9 +259,13 @@ class TestKeyMessages:
     def test_derived_from_the_best_supported_finding(self, report):
         msgs = report.key_messages
         pain = msgs[0]
-        assert (pain.kind, pain.topic, pain.certainty) == ("effect", "pain", "moderate")
-        assert pain.finding == ("pain", "short_term", "sham_or_control", "neck")
-        assert pain.sources == ("NavarroSantana2020",)
+        # low: the not-assessable cap (issue 13 item 3) leaves no pain finding above low
+        assert (pain.kind, pain.topic, pain.certainty) == ("effect", "pain", "low")
+        # the most reliable body of evidence whatever its direction: highest certainty, then the most direct
+        # comparator; NavarroSantana2020 pooled sham with other forms of dry needling (partly between forms), so
+        # its comparator counts as mixed and Liu2015 (sham, placebo, no treatment or waiting list) comes first
+        assert pain.finding == ("pain", "short_term", "sham_or_no_treatment", "neck_shoulder")
+        assert pain.sources == ("Liu2015",)
         # no key message claims more certainty than its finding has
         by_key = {tuple(str(getattr(f, k)) for k in ("outcome", "timepoint", "comparison", "population")): g
                   for f, g in zip(__import__("evigrade.packs", fromlist=["summarize"]).summarize().findings,

@@ -61,7 +61,8 @@ def test_most_serious_indirectness_counts_and_missing_is_not_assessed():
     assert (inp.indirectness, inp.indirectness_reason) == ("serious", "broader population")
     assert grade_input_from_finding(finding()).indirectness is None
     fg = grade_finding(finding(population_broader=True))
-    assert fg.rating.judgement("indirectness").concern == "not_assessed"
+    # concern words of issue 13 item 3: a domain that cannot be judged is "not_assessable", never "no"
+    assert fg.rating.judgement("indirectness").concern == "not_assessable"
     assert "broader" in fg.rating.judgement("indirectness").rationale
 
 
@@ -75,11 +76,21 @@ def test_review_basis_carries_primary_rating():
 
 def test_no_estimate_gives_none_and_statement_parts():
     assert grade_finding(finding(estimate=None)) is None
+    # inconsistency (no I²), indirectness (no pack judgement) and publication bias (k < 10) cannot be assessed:
+    # without a source GRADE that caps the certainty at low and the sentence says so (issue 13 item 3) ...
     fg = grade_finding(finding(), intervention="dry needling")
-    assert fg.certainty == "high"
+    assert fg.certainty == "low"
+    assert fg.statement == ("Dry needling may slightly reduce pain intensity in people with neck pain in the short term "
+                            "compared with sham or placebo needling. Certainty could not be fully assessed "
+                            "(missing inputs for inconsistency, indirectness and publication bias).")
+    # ... while a source that rated the outcome high is the starting point (no cap) and the size word is the one
+    # the whole CI supports
+    fg = grade_finding(finding(source_certainty="high"), intervention="dry needling")
+    assert fg.certainty == "high" and fg.size_claim == "small" and fg.input.source_certainty == "high"
     assert fg.statement == ("Dry needling slightly reduces pain intensity in people with neck pain in the short term compared "
                             "with sham or placebo needling.")
-    fg = grade_finding(finding(timepoint="unspecified", comparison_label="any comparator (reviews pooling all)"),
+    fg = grade_finding(finding(source_certainty="high", timepoint="unspecified",
+                               comparison_label="any comparator (reviews pooling all)"),
                        intervention="dry needling")
     # a review pooling every comparator: the sentence says so in words, never "compared with any comparator"
     assert fg.statement == ("Dry needling slightly reduces pain intensity in people with neck pain compared with the "
@@ -104,3 +115,38 @@ def test_bundled_pack_never_guesses_a_scale_for_the_mid():
         if not stated:
             assert any(n.code == "mid_units_differ" for n in g.notes)
     assert checked >= 10
+
+
+def test_source_grade_is_the_ceiling_and_discordant_reviews_cost_a_level():
+    # the finding's source_certainty (the best source's own GRADE) reaches GradeInput; evigrade never rates above it
+    fg = grade_finding(finding(source_certainty="low"), intervention="dry needling")
+    assert fg.input.source_certainty == "low" and fg.certainty == "low"
+    fg = grade_finding(finding(source_certainty="very_low"), intervention="dry needling")
+    assert fg.certainty == "very_low"
+    fg = grade_finding(finding(source_certainty="high", discordant=True), intervention="dry needling")
+    assert fg.input.discordant is True and fg.certainty == "moderate"
+    assert fg.rating.judgement("inconsistency").reason_code == "inconsistency_discordant"
+
+
+def test_review_i2_is_used_when_there_is_no_pooled_meta():
+    f = finding(basis="review", trials=[], meta=None, source_i2=88.0)
+    inp = grade_input_from_finding(f)
+    assert inp.i2 == pytest.approx(0.88)  # pack 0-100 -> GradeInput fraction
+
+
+def test_narrative_finding_is_rated_from_the_vote_count():
+    narrative = [
+        {"kind": "trial", "source_id": "T1", "direction": "no_difference", "n": 40, "rob": "high"},
+        {"kind": "trial", "source_id": "T2", "direction": "no_difference", "n": 60, "rob": "some_concerns"},
+        {"kind": "review", "source_id": "R1", "direction": "no_difference", "n": None, "rob": None},
+    ]
+    fg = grade_finding(finding(estimate=None, ci_low=None, ci_high=None, measure=None, trials=[], narrative=narrative),
+                       intervention="dry needling")
+    assert fg is not None and fg.certainty in ("low", "very_low") and fg.size_claim is None
+    assert [v.direction for v in fg.input.votes] == ["no_difference"] * 3 and fg.input.k == 3
+    assert "no numeric" not in fg.statement and "Of 3 results without a pooled estimate" in fg.statement
+    # between forms: worded as a comparison of two forms, never as one favouring the other
+    fg = grade_finding(finding(estimate=None, ci_low=None, ci_high=None, measure=None, trials=[], narrative=narrative[:1],
+                               kind="between_forms", comparison_label="another form of dry needling"),
+                       intervention="dry needling")
+    assert "another form of dry needling" in fg.statement and "reduces" not in fg.statement

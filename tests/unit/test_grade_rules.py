@@ -45,7 +45,7 @@ def rob(*pairs):
 class TestRiskOfBias:
     def test_all_low(self):
         j = risk_of_bias(mk(rob=rob((1, "low"), (1, "low"))), CFG)
-        assert (j.levels, j.concern, j.reason_code) == (0, "none", "rob_low")
+        assert (j.levels, j.concern, j.reason_code) == (0, "no", "rob_low")
         assert j.numbers["share_low"] == pytest.approx(1.0)
 
     def test_some_concerns_share_just_below_and_at_threshold(self):
@@ -114,9 +114,9 @@ class TestInconsistency:
     both = (-2.0, -1.0, 0.5)
     same = (-2.0, -1.0, -0.5)
 
-    def test_single_study_not_applicable(self):
+    def test_single_study_not_assessable(self):
         j = inconsistency(mk(k=1, i2=None), CFG)
-        assert (j.levels, j.concern, j.reason_code) == (0, "not_applicable", "inconsistency_single_study")
+        assert (j.levels, j.concern, j.reason_code) == (0, "not_assessable", "inconsistency_single_study")
 
     def test_missing_i2_not_assessable_no_downgrade(self):
         j = inconsistency(mk(i2=None), CFG)
@@ -149,8 +149,22 @@ class TestInconsistency:
         assert one_signal.levels == -1
 
     def test_i2_only_without_direction_information(self):
+        # issue 13: with only the I² known, >= i2_serious costs one level, >= i2_very_serious two (CI overlap unknown)
         j = inconsistency(mk(i2=0.8), CFG)
-        assert (j.levels, j.reason_code) == (-1, "inconsistency_i2_only")
+        assert (j.levels, j.concern, j.reason_code) == (-2, "very_serious", "inconsistency_i2_only")
+        j = inconsistency(mk(i2=0.6), CFG)
+        assert (j.levels, j.concern, j.reason_code) == (-1, "serious", "inconsistency_i2_only")
+
+    def test_discordant_reviews_rate_down_once(self):
+        j = inconsistency(mk(i2=0.1, discordant=True), CFG)
+        assert (j.levels, j.concern, j.reason_code) == (-1, "serious", "inconsistency_discordant")
+        assert j.numbers["discordant"] is True
+        # already rated down two levels for I²: the discordance is named but not counted again
+        j = inconsistency(mk(i2=0.8, discordant=True), CFG)
+        assert (j.levels, j.reason_code) == (-2, "inconsistency_i2_only") and "disagree" in j.rationale
+        j = inconsistency(mk(k=1, discordant=True), CFG)
+        assert (j.levels, j.reason_code) == (-1, "inconsistency_discordant")
+        assert inconsistency(mk(i2=0.1, discordant=False), CFG).levels == 0
 
     def test_ratio_measure_sides_of_one(self):
         inp = mk(measure="RR", estimate=0.8, ci_low=0.6, ci_high=0.95, mid=None, i2=0.6,
@@ -170,7 +184,7 @@ class TestInconsistency:
 class TestIndirectness:
     def test_missing_is_not_assessed_never_no_concern(self):
         j = indirectness(mk(indirectness=None), CFG)
-        assert j.concern == "not_assessed" and j.concern != "none"
+        assert j.concern == "not_assessable" and j.concern != "no"
         assert (j.levels, j.reason_code) == (0, "indirectness_not_assessed")
 
     @pytest.mark.parametrize("value,levels,code", [("none", 0, "indirectness_none"), ("serious", -1, "indirectness_serious"),
@@ -208,7 +222,7 @@ class TestImprecision:
 
     def test_crosses_all_three_thresholds_three_levels(self):
         j = imprecision(mk(estimate=-2, ci_low=-3.5, ci_high=1.5), CFG)
-        assert (j.levels, j.concern, j.reason_code) == (-3, "extremely_serious", "imprecision_crosses_three")
+        assert (j.levels, j.concern, j.reason_code) == (-3, "very_serious", "imprecision_crosses_three")
 
     def test_trivial_target(self):
         ok = imprecision(mk(estimate=-0.2, ci_low=-0.8, ci_high=0.6), CFG)
@@ -290,7 +304,7 @@ class TestPublicationBias:
 
     def test_ten_without_p_not_assessed(self):
         j = publication_bias(mk(k=10), CFG)
-        assert (j.levels, j.concern) == (0, "not_assessed")
+        assert (j.levels, j.concern) == (0, "not_assessable")
 
     def test_p_below_and_at_alpha(self):
         below = publication_bias(mk(k=10, small_study_p=0.0999), CFG)
@@ -316,7 +330,7 @@ class TestUpgrades:
 
     def test_randomised_not_applicable(self):
         j = large_effect(mk(measure="RR", mid=None, estimate=0.1, ci_low=0.05, ci_high=0.2), CFG)
-        assert (j.levels, j.concern) == (0, "not_applicable")
+        assert (j.levels, j.concern) == (0, "no")
 
     @pytest.mark.parametrize("est,levels", [(0.5, 0), (0.49, 1), (2.0, 0), (2.01, 1), (5.0, 1), (5.01, 2),
                                             (0.2, 1), (0.19, 2)])
@@ -335,7 +349,7 @@ class TestUpgrades:
         assert dose_response(self.nr(0.8, dose_response=True), CFG).levels == 1
         assert dose_response(self.nr(0.8, dose_response=False), CFG).levels == 0
         assert dose_response(self.nr(0.8, dose_response=True), CFG, rob_levels=-1).levels == 0
-        assert dose_response(mk(dose_response=True), CFG).concern == "not_applicable"
+        assert dose_response(mk(dose_response=True), CFG).concern == "no"
 
 
 # ------------------------------------------------------------------------------------ inputs

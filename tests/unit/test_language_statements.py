@@ -5,6 +5,7 @@ Golden: tests/reference/golden/statements.json (regenerate with
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import pathlib
@@ -32,7 +33,9 @@ def golden():
 
 def test_golden_statements_reproduce_exactly(golden):
     cases = golden["cases"]
-    assert len(cases) == len(grid_cases()) == 124  # 64 grid + 20 uncertain + 16 phrasing + 24 active comparator
+    # 64 grid + 20 uncertain + 16 phrasing + 24 active comparator + (issue 13) 20 CI spanning size bands
+    # + 12 between forms of the intervention + 20 narrative (no single estimate)
+    assert len(cases) == len(grid_cases()) == 176
     for case in cases:
         mag, text = render_case(case)
         assert text == case["statement"], case["id"]
@@ -65,8 +68,10 @@ class TestWordingRules:
 
     def test_certainty_words(self, golden):
         for c in golden["cases"]:
-            s, cert = c["statement"], c["certainty"]
-            if cert == "very_low":
+            s, cert = c["statement"].split(". Of ")[0], c["certainty"]  # narrative: the sentence before the vote count
+            if cert == "very_low" and c["intended"].get("kind") == "between_forms":
+                assert s.startswith("The evidence is very uncertain about whether needling active and latent")
+            elif cert == "very_low":
                 assert s.startswith("The evidence is very uncertain about the effect of dry needling on ")
                 assert " reduces " not in s and " increases " not in s and "difference" not in s
             elif s.startswith("It is uncertain"):
@@ -100,8 +105,26 @@ class TestWordingRules:
             assert ("a large" in s) == (size == "large"), c["id"]
             assert ("little to no difference" in s) == (size == "trivial"), c["id"]
 
+    def test_size_word_only_where_the_whole_ci_supports_it(self, golden):
+        """Issue 13 / GRADE 34: 'a large', 'slightly' only when the whole CI lies in that band."""
+        for c in golden["cases"]:
+            if c["intended"].get("kind") != "ci_spans_bands" or c["certainty"] == "very_low":
+                continue
+            s, claim = c["statement"], c["intended"]["size_claim"]
+            assert c["magnitude"]["size_claim"] == claim, c["id"]
+            assert ("a large" in s) == (claim == "large"), c["id"]
+            assert ("slightly" in s) == (claim == "small"), c["id"]
+        for c in golden["cases"]:  # in every case with an estimate, a size word implies the CI-supported claim
+            if "size_claim" in c["magnitude"] and c["finding"].get("kind") != "narrative":
+                if "a large" in c["statement"] or "much " in c["statement"]:
+                    assert c["magnitude"]["size_claim"] == "large", c["id"]
+                if "slightly" in c["statement"]:
+                    assert c["magnitude"]["size_claim"] == "small", c["id"]
+
     def test_direction_verbs_follow_the_sign(self, golden):
         for c in golden["cases"]:
+            if c["intended"].get("kind") in ("between_forms", "narrative"):
+                continue  # checked in test_between_forms_never_favour / test_narrative_statements
             if c["certainty"] == "very_low" or c["magnitude"]["size"] in ("trivial",) or c["statement"].startswith("It is"):
                 continue
             s = c["statement"]
@@ -125,9 +148,18 @@ def test_timeframe_phrases():
 def test_statement_from_a_rating_and_magnitude():
     inp = GradeInput(estimate=-0.49, ci_low=-0.84, ci_high=-0.13, measure="MD", benefit="lower", k=6, mid=2.0,
                      n=400, indirectness="none")
+    # issue 13: risk of bias, inconsistency (no I²) and publication bias (k=6) are not assessable and no source
+    # GRADE is given: capped at low, and the sentence says the certainty could not be fully assessed
     r = assess(inp)
     m = magnitude(inp)
-    assert r.certainty == "moderate" and m.size == "trivial" and m.ci_excludes_important
+    assert r.certainty == "low" and m.size == "trivial" and m.ci_excludes_important and m.size_claim == "trivial"
+    s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
+                  comparison="other treatments")
+    assert s == ("Dry needling may result in little to no difference in shoulder pain in the short term "
+                 "compared with other treatments. Certainty could not be fully assessed (missing inputs for risk "
+                 "of bias, inconsistency and publication bias).")
+    # with the source review's own GRADE (moderate) the rating starts there and nothing is appended
+    r = assess(dataclasses.replace(inp, source_certainty="moderate"))
     s = statement(r, m, outcome_name="shoulder pain", timeframe="short term", intervention="dry needling",
                   comparison="other treatments")
     assert s == ("Dry needling probably results in little to no difference in shoulder pain in the short term "
@@ -257,3 +289,87 @@ def test_any_comparison_label_gives_balanced_brackets_and_no_slash(label, active
         assert depth >= 0, s
     assert depth == 0, s
     assert not any(a.isalnum() and b == "/" and c.isalnum() for a, b, c in zip(s, s[1:], s[2:])), s
+
+
+def test_between_forms_never_favour(golden):
+    """Two forms of the intervention: which arm had lower values, never 'favours', 'reduces', 'improves'."""
+    seen = 0
+    for c in golden["cases"]:
+        if c["intended"].get("kind") != "between_forms":
+            continue
+        seen += 1
+        s = c["statement"].lower()
+        for word in ("favour", "reduces", "increases", "improve", "effective", "better", "worse"):
+            assert word not in s, s
+        assert "needling active trigger points only" in s
+        if c["certainty"] != "very_low" and c["id"].startswith("between-forms-lower"):
+            assert "lower with needling active and latent trigger points than with" in s
+    assert seen == 12
+
+
+def test_narrative_statements(golden):
+    """No estimate: no size word, the hedge of the certainty, the vote count with participants."""
+    seen = 0
+    for c in golden["cases"]:
+        if c["intended"].get("kind") != "narrative":
+            continue
+        seen += 1
+        s, tag, cert = c["statement"], c["intended"]["narrative"], c["certainty"]
+        assert " Of " in s and "without a pooled estimate" in s
+        assert "large" not in s and "slightly" not in s
+        if cert == "very_low":
+            continue
+        if tag == "no-difference":
+            assert {"high": "makes little or no difference", "moderate": "probably makes little or no difference",
+                    "low": "may make little or no difference"}[cert] in s
+        if tag == "favours-intervention":
+            assert {"high": "Dry needling reduces", "moderate": "Dry needling probably reduces",
+                    "low": "Dry needling may reduce"}[cert] in s
+        if tag == "unclear":
+            assert s.startswith("It is uncertain whether")
+    assert seen == 20
+
+
+def test_narrative_between_forms_says_difference_not_favour():
+    from evigrade.grade import NarrativeInput, Vote
+    from evigrade.language import narrative_statement
+
+    n = NarrativeInput(votes=(Vote("favours_intervention", 40), Vote("favours_intervention", 30)))
+    s = narrative_statement("low", n, "pain", None, "needling active and latent trigger points", kind="between_forms",
+                            comparator_phrase="compared with needling active trigger points only")
+    assert s == ("Needling active and latent trigger points may differ from needling active trigger points only in "
+                 "its effect on pain. Of 2 results without a pooled estimate, 2 found a difference (70 participants).")
+
+
+def test_size_claim_of():
+    from evigrade.language import size_claim_of
+
+    inp = GradeInput(estimate=-0.87, ci_low=-1.60, ci_high=-0.14, measure="SMD", benefit="lower", k=6)
+    m = magnitude(inp)
+    assert (m.size, m.size_claim, m.size_approach) == ("large", None, "smd_bands")
+    assert size_claim_of(m) is None
+    assert size_claim_of("large") == "large" and size_claim_of("trivial") is None
+    assert size_claim_of("trivial", ci_excludes_important=True) == "trivial"
+    nomid = magnitude(GradeInput(estimate=-4.0, ci_low=-7.0, ci_high=-1.0, measure="MD", benefit="lower", k=3))
+    assert (nomid.size_claim, nomid.size_approach) == (None, "none")
+    withmid = magnitude(GradeInput(estimate=-4.5, ci_low=-5.0, ci_high=-4.1, measure="MD", benefit="lower", k=3, mid=1.0))
+    assert (withmid.size_claim, withmid.size_approach) == ("large", "mid")
+
+
+def test_statement_with_size_reports_the_word_used():
+    from evigrade.language import statement_with_size
+
+    def used(cert, est, lo, hi, **kw):
+        inp = GradeInput(estimate=est, ci_low=lo, ci_high=hi, measure="SMD", benefit="lower", k=6)
+        text, word = statement_with_size(cert, magnitude(inp), outcome_name="pain", intervention="dry needling", **kw)
+        assert text == statement(cert, magnitude(inp), outcome_name="pain", intervention="dry needling", **kw)
+        return text, word
+
+    assert used("low", -1.2, -1.5, -0.9) == ("Dry needling may result in a large reduction in pain.", "large")
+    assert used("low", -0.87, -1.60, -0.14)[1] is None  # point large, CI reaches small
+    assert used("moderate", -0.35, -0.45, -0.25)[1] == "small"
+    assert used("moderate", -0.65, -0.75, -0.55)[1] is None  # moderate: the plain verb, no size word
+    assert used("high", -0.05, -0.15, 0.1)[1] == "trivial"
+    assert used("very_low", -1.2, -1.5, -0.9)[1] is None
+    assert used("low", -1.2, -1.5, -0.9, kind="between_forms", comparator_phrase="needling active points only") == (
+        "Pain may be much lower with dry needling than with needling active points only.", "large")

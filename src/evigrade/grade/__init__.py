@@ -10,7 +10,7 @@ No matplotlib / jinja2 / typer / rich imports here (a test checks this).
 """
 from __future__ import annotations
 
-from .assess import DOMAIN_LABELS, assess
+from .assess import DOMAIN_LABELS, assess, assess_narrative, narrative_direction
 from .config import DEFAULT_MIDS, RATIO_MEASURES, DefaultMID, GradeConfig
 from .families import (
     ComparisonContrast,
@@ -37,8 +37,14 @@ from .integrate import (
 )
 from .magnitude import Magnitude, ReExpression, magnitude, re_express
 from .model import (
+    CONCERNS,
     LEVELS,
+    VOTE_DIRECTIONS,
     CertaintyRating,
+    Disagreement,
+    NarrativeInput,
+    Vote,
+    normalize_certainty,
     DomainJudgement,
     GradeInput,
     Override,
@@ -62,7 +68,8 @@ from .rules import (
 )
 
 __all__ = [
-    "assess", "GradeConfig", "GradeInput", "StudyRoB", "Override", "DomainJudgement", "CertaintyRating",
+    "assess", "assess_narrative", "narrative_direction", "NarrativeInput", "Vote", "VOTE_DIRECTIONS",
+    "Disagreement", "CONCERNS", "normalize_certainty", "GradeConfig", "GradeInput", "StudyRoB", "Override", "DomainJudgement", "CertaintyRating",
     "Magnitude", "ReExpression", "magnitude", "re_express", "LEVELS", "level_name", "level_number",
     "DOMAINS", "REASONS", "describe", "DOMAIN_LABELS", "DEFAULT_MIDS", "DefaultMID", "RATIO_MEASURES",
     "risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias", "large_effect",
@@ -76,7 +83,7 @@ __all__ = [
 _LAZY = {"AnalysisGrade", "grade_analysis", "grade_studies_csv", "read_rob_column", "small_study_test"}
 
 
-def __getattr__(name: str):  # the CSV/MetaResult entry points pull in effects + stats: import on use
+def __getattr__(name: str) -> object:  # the CSV/MetaResult entry points pull in effects + stats: import on use
     if name in _LAZY:
         from . import analysis
 

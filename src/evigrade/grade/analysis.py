@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, cast
 
 from .._validate import check_choice
 from ..errors import InputError, SpecError
@@ -35,6 +35,7 @@ class AnalysisGrade:
     magnitude: Magnitude
     statement: str
     notes: tuple[Note, ...] = ()
+    size_claim: str | None = None  # the size word the statement used (None: no size word)
 
     @property
     def certainty(self) -> str:
@@ -47,6 +48,8 @@ class AnalysisGrade:
             "symbols": self.rating.symbols,
             "downgrades": [dict(d) for d in self.rating.downgrades],
             "statement": self.statement,
+            "size_claim": self.size_claim,
+            "size_approach": self.magnitude.size_approach,
             "magnitude": self.magnitude.to_dict(),
             "rating": self.rating.to_dict(),
             "input": self.input.to_dict(),
@@ -108,22 +111,26 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
             if isinstance(val, (int, float)) and not isinstance(val, bool):
                 rob_items.append(StudyRoB(label, w, pedro=float(val)))
             else:
-                rob_items.append(StudyRoB(label, w, normalize_rob(val)))
+                rob_items.append(StudyRoB(label, w, cast("Literal['low', 'some_concerns', 'high'] | None",
+                                                         normalize_rob(val))))
     else:
         notes.append(Note(NoteCode.ROB_NOT_GIVEN, "No risk-of-bias judgements were given; risk of bias is not assessable "
                                            "and the evidence is rated down one level as a precaution."))
     p, test = small_study_test(result, config)
     inp = GradeInput(
-        estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=benefit, k=int(result.k), n=n,
+        estimate=est, ci_low=lo, ci_high=hi, measure=measure,
+        benefit=cast("Literal['lower', 'higher']", check_choice("benefit", benefit, ("lower", "higher"))),
+        k=int(result.k), n=n,
         i2=_fin(getattr(result, "i2", None)), tau2=_fin(getattr(result, "tau2", None)), pi_low=pl, pi_high=ph,
         study_estimates=tuple(yi) if len(yi) >= 2 else (), rob=tuple(rob_items), mid=mid, mid_source=mid_source,
-        indirectness=indirectness, indirectness_reason=indirectness_reason, small_study_p=p, small_study_test=test,
+        indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", indirectness),
+        indirectness_reason=indirectness_reason, small_study_p=p, small_study_test=test,
         overrides=tuple(overrides), label=outcome)
     rating = assess(inp, config)
     mag = magnitude(inp, config)
-    from ..language import statement
+    from ..language import statement_with_size
 
-    text = statement(rating, mag, outcome_name=outcome, timeframe=timeframe, intervention=intervention,
+    text, used = statement_with_size(rating, mag, outcome_name=outcome, timeframe=timeframe, intervention=intervention,
                      comparison=comparison)
     analysis = {"measure": measure, "k": int(result.k), "estimate": est, "ci_low": lo, "ci_high": hi,
                 "pi_low": pl, "pi_high": ph, "i2": inp.i2, "tau2": inp.tau2,
@@ -131,14 +138,14 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
                 "studies": [{"study": s, "weight": weights[i] if i < len(weights) else None,
                              "rob": (rob_items[i].judgement or rob_items[i].pedro) if rob_items else None}
                             for i, s in enumerate(studies)]}
-    return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes))
+    return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes), used)
 
 
 # empty or "not available" cells: risk of bias unknown ("none" is not here: it could mean "no concerns")
 _UNKNOWN_ROB = ("", "na", "n/a", "nan", ".", "null")
 
 
-def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
+def read_rob_column(path: str | os.PathLike[str], column: str) -> dict[str, Any]:
     """Study label -> risk of bias from ``column`` of a studies CSV.
 
     The file is read by the same reader as ``read_studies_csv`` (``evigrade._csvtext``), so errors
@@ -184,7 +191,7 @@ def read_rob_column(path: str | os.PathLike, column: str) -> dict[str, Any]:
     return out
 
 
-def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | None = None,
+def grade_studies_csv(path: str | os.PathLike[str], measure: str, *, mid: float | None = None,
                       mid_source: str | None = None, rob_col: str | None = None, benefit: str = "lower",
                       indirectness: str | None = None, indirectness_reason: str | None = None,
                       method: str = "REML", test: str = "knha", config: GradeConfig | None = None,
@@ -205,7 +212,7 @@ def grade_studies_csv(path: str | os.PathLike, measure: str, *, mid: float | Non
         raise SpecError(f"mid must be > 0, got {mid!r}")
     table = read_studies_csv(path, measure, **({} if drop00 is None else {"drop00": drop00}))
     rob = read_rob_column(path, rob_col) if rob_col else None
-    result = meta_analysis(table, method=method, test=test)
+    result = meta_analysis(table, method=method, test=test)  # type: ignore[arg-type]  # validated by meta_analysis
     n = None
     if getattr(table, "n", None) is not None:
         import numpy as np

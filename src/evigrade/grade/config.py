@@ -64,9 +64,26 @@ class GradeConfig:
         rated down one level as a precaution).  PEDro scores map to judgements by
         ``pedro_low_min`` (>= -> low risk) and ``pedro_some_min`` (>= -> some concerns, else high).
 
-    Inconsistency: ``i2_serious`` / ``i2_very_serious``; a level is only lost when the studies'
-    point estimates fall on both sides of the decision threshold (the null) or the prediction
-    interval crosses it (heterogeneity in size only, all in one direction, is not rated down).
+    Inconsistency: ``i2_serious`` / ``i2_very_serious`` (I² as a fraction).  With the studies'
+    estimates or a prediction interval, a level is only lost when the point estimates fall on both
+    sides of the decision threshold (the null) or the prediction interval crosses it (heterogeneity
+    in size only, all in one direction, is not rated down); two levels when I² >= ``i2_very_serious``
+    and both signals are present.  With the I² alone (a review's reported I², the study estimates
+    unknown, so whether their CIs overlap cannot be checked): I² >= ``i2_serious`` one level,
+    >= ``i2_very_serious`` two.  Reviews of the same question that disagree in direction or
+    significance (``GradeInput.discordant``) cost one level unless the I² rule already cost as much.
+    A single study: "not assessable".
+
+    Not assessable (issue 13): a domain without its inputs (no per-study risk of bias, no I² or a
+    single study, no indirectness judgement, k < ``pub_bias_min_k`` or unknown, n unknown for the
+    optimal information size) is "not_assessable", never "no concern"; without a source GRADE, two or
+    more such domains cap the certainty at low.  With a source review's own GRADE the rating starts
+    there and never exceeds it without a pack-stated ``source_override`` (see
+    :mod:`evigrade.grade.assess`).
+
+    Evidence without a single estimate (:func:`evigrade.grade.assess_narrative`): imprecision is
+    rated down one level (no CI to set against the MID), two when the participants are fewer than
+    ``ois_continuous``, one as a precaution when they are unknown.
 
     Imprecision (GRADE 34, Zeng 2022 J Clin Epidemiol 150:216; GRADE 35, Schünemann 2022 J Clin
     Epidemiol 150:225): the target is set by where the point estimate lies relative to the MID;
@@ -85,7 +102,9 @@ class GradeConfig:
 
     Magnitude: SMD bands ``smd_bands`` (Cohen); MD bands are multiples of the MID
     ``mid_multiples`` (chosen so that MID ≈ 0.2 SD lines up with Cohen's 0.2/0.5/0.8); ratio bands
-    ``ratio_bands`` on max(ratio, 1/ratio).
+    ``ratio_bands`` on max(ratio, 1/ratio).  A statement uses a size word only when the whole 95% CI lies in
+    that band (``Magnitude.size_claim``; GRADE 34, Zeng 2022); "little to no difference" only when
+    the CI excludes the MID on both sides.
     """
 
     rob_serious_share: float = 0.5

@@ -9,10 +9,16 @@ Rules (all documented here so reports can cite them):
   else is "inconclusive".  All favouring -> consistent; some favouring the intervention and some the
   comparator *against the same comparator* -> conflicting; otherwise mixed (e.g. better than sham but
   worse than injection, or better than manual therapy but worse than injection, is not a conflict).
-* **Results without numbers** (review narratives, trial p-values or qualitative statements) are never
-  rated; family sentences name the review results that reported no effect (in the source's words,
-  never strengthened: 'not significant' is 'no significant effect') and count the rest by the
-  direction the source reported.
+* **Results without numbers** (review narratives, trial p-values or qualitative statements): a finding
+  resting only on them is rated from its vote count (``assess_narrative``) and its verdict is the
+  direction the results report (favouring the comparator -> "harms"; no significant difference or
+  anything else -> "inconclusive", never "little or no difference"); family sentences also name the
+  review results that reported no effect (in the source's words, never strengthened: 'not
+  significant' is 'no significant effect') and count the rest by the direction the source reported.
+* **Between forms** (two forms of the intervention, finding ``kind`` "between_forms"): verdict
+  "between forms", never "favours"; left out of consistency and of every "X of Y favour" count, and
+  grouped as "dn_variant" in the comparison contrasts.  A comparator pooling arms with and without
+  the intervention (``comparator_includes_intervention``) is grouped as "mixed" (:func:`item_kind`).
 * **Mechanism label** from the kinds of support (ranked theory < animal < human physiological <
   clinical trial < systematic review):
   *established*: at least two fully supporting rows from clinical trials or reviews, at least one
@@ -45,6 +51,7 @@ __all__ = [
     "ComparisonContrast",
     "contrast_comparisons",
     "comparison_kind",
+    "item_kind",
     "support_rank",
     "mechanism_label",
     "SafetyRating",
@@ -78,13 +85,28 @@ class FindingSummaryItem:
     direction: str | None
     ci_includes_null: bool | None
     ci_excludes_important: bool | None
+    #: "comparative" or "between_forms" (two forms of the intervention: never counted as favouring it)
+    kind: str = "comparative"
+    #: for a finding without an estimate: the direction its results report (favours_intervention, ...)
+    reported_direction: str | None = None
+    #: the comparator pools arms with and without the intervention (partly between forms)
+    comparator_includes_intervention: bool = False
 
     @property
     def verdict(self) -> str:
-        if self.certainty is None or self.size is None:
+        if self.kind == "between_forms":
+            return "between forms"
+        if self.certainty is None:
             return "not rated"
         if self.certainty == "very_low":
             return "very uncertain"
+        if self.size is None:
+            if self.reported_direction is None:
+                return "not rated"
+            # rated evidence without a single estimate: the direction its results report (never 'no difference':
+            # a non-significant result is not evidence of no effect)
+            return {"favours_intervention": "favours", "favours_comparator": "harms"}.get(self.reported_direction,
+                                                                                           "inconclusive")
         if (self.size not in ("trivial",) and self.direction == "benefit" and self.ci_includes_null is False):
             return "favours"
         if (self.size not in ("trivial",) and self.direction == "harm" and self.ci_includes_null is False):
@@ -100,11 +122,13 @@ class FindingSummaryItem:
 
 
 def _consistency(items: Sequence[FindingSummaryItem]) -> str:
-    v = [i.verdict for i in items if i.verdict != "not rated"]
+    v = [i.verdict for i in items if i.verdict not in ("not rated", "between forms")]
     if not v:
         return "no_estimates"
     by_cmp: dict[str, set[str]] = {}
     for i in items:
+        if i.kind == "between_forms":
+            continue
         by_cmp.setdefault(i.comparison or comparison_kind(i.comparison, i.comparison_label), set()).add(i.verdict)
     if any({"favours", "harms"} <= vs for vs in by_cmp.values()):
         return "conflicting"  # against the same comparator, some findings favour each side
@@ -223,7 +247,8 @@ def _verdict_sentence(counts: dict[str, int], intervention: str) -> str:
     parts = []
     order = (("favours", f"favour{{s}} {intervention}"), ("little or no difference", "show{s} little or no difference"),
              ("inconclusive", "{are} inconclusive"), ("harms", "favour{s} the comparator"),
-             ("very uncertain", "{are} very uncertain"))
+             ("very uncertain", "{are} very uncertain"),
+             ("between forms", f"compare{{s}} two forms of {intervention} (not counted as favouring it)"))
     for key, tmpl in order:
         n = counts.get(key, 0)
         if n:
@@ -292,6 +317,17 @@ def comparison_kind(comparison_id: str, label: str = "") -> str:
     return "active"
 
 
+def item_kind(item: Any) -> str:
+    """comparison_kind of a finding (object or dict) that also reads its ``kind``: two forms of the
+    intervention are 'dn_variant' and a comparator pooling arms with and without the intervention is
+    'mixed', whatever the comparison label says."""
+    if str(_g(item, "kind", "") or "") == "between_forms":
+        return "dn_variant"
+    if _g(item, "comparator_includes_intervention", False):
+        return "mixed"
+    return comparison_kind(str(_g(item, "comparison", "") or ""), str(_g(item, "comparison_label", "") or ""))
+
+
 _KIND_PHRASE = {
     "sham": "against sham, placebo or no treatment",
     "add_on": "added to another therapy (compared with that therapy alone)",
@@ -323,7 +359,7 @@ def contrast_comparisons(items: Sequence[FindingSummaryItem], *, intervention: s
     range and verdicts."""
     groups: dict[str, list[FindingSummaryItem]] = {}
     for i in items:
-        groups.setdefault(comparison_kind(i.comparison, i.comparison_label), []).append(i)
+        groups.setdefault(item_kind(i), []).append(i)
     out = []
     for kind in _KIND_ORDER:
         g = groups.get(kind)
@@ -540,12 +576,18 @@ def safety_rating(safety: Any, *, rare: float = 0.001, common: float = 0.01, min
                         cases, rule, sentence)
 
 
+_WORD_ORDER = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
+_WORD_DIRS = {"favours_intervention": "favour {x}", "no_difference": "no significant difference",
+              "favours_comparator": "favour the comparator", "mixed": "mixed", "unclear": "direction unclear"}
+
+
 def overall_conclusion(items: Sequence[FindingSummaryItem], comparisons: Sequence[ComparisonContrast] = (),
                        safety: SafetyRating | None = None, *, intervention: str = "the intervention") -> str:
     """A short closing paragraph: the overall certainty range, what each comparison kind shows, safety.
 
     Built only from the rated findings' verdicts (no new judgement is made here)."""
     rated = [i for i in items if i.certainty is not None]
+    words = [i for i in items if i.size is None and i.reported_direction is not None and i.kind != "between_forms"]
     if not rated:
         text = f"No finding about {intervention} could be rated."
     else:
@@ -557,6 +599,17 @@ def overall_conclusion(items: Sequence[FindingSummaryItem], comparisons: Sequenc
         text += (f"; {len(best)} finding{'s' if len(best) != 1 else ''} of moderate or high certainty favour"
                  f"{'s' if len(best) == 1 else ''} {intervention}." if best else
                  f"; no finding of moderate or high certainty favours {intervention}.")
+    if words:
+        n_w = len(words)
+        by: dict[str, int] = {}
+        for i in words:
+            by[str(i.reported_direction)] = by.get(str(i.reported_direction), 0) + 1
+        dirs = ", ".join(f"{v} {_WORD_DIRS.get(k, k.replace('_', ' ')).format(x=intervention)}"
+                         for k, v in sorted(by.items(), key=lambda kv: _WORD_ORDER.index(kv[0])
+                                            if kv[0] in _WORD_ORDER else 99))
+        n_rw = sum(i.certainty is not None for i in words)
+        text += (f" {n_w} finding{'s' if n_w != 1 else ''} rest{'s' if n_w == 1 else ''} on results reported without "
+                 f"a single estimate ({n_rw} of them rated; by reported direction: {dirs}).")
     for c in comparisons:
         text += " " + c.sentence
     if safety is not None:

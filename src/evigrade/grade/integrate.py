@@ -16,6 +16,17 @@ Decisions made here (documented because they change ratings):
   both are stated); otherwise no MID (imprecision judged against the null, size unclassified).
 * Several indirectness judgements for one finding: the most serious one counts.
 * Trials in a single-trial finding carry the whole weight; unknown RoB wording counts as unknown.
+* The finding's ``source_certainty`` (its best source's own GRADE) and ``discordant`` go to GradeInput /
+  NarrativeInput; the review's own I² (``source_i2``, 0-100) is used when there is no pooled meta.
+* A finding without an estimate but with results in words is rated by ``assess_narrative`` (one vote per
+  result with its participants and RoB) and worded by ``narrative_statement``; no size word.
+* A between-forms finding is worded with ``kind='between_forms'``, naming the two forms from its best
+  source's comparison as stated ('needling with LTR vs needling without LTR') or the pack's label.
+* Key messages are neutral (issue 13): per family the headline is the most reliable body of evidence
+  (``_best``: certainty, then comparator directness sham > add-on > active, then an estimate before a vote
+  count, then participants), whatever its direction and never a between-forms finding, and the same
+  sentence names the main null results for its outcome (``_null_results``).  Counts include the findings
+  resting on results without a single estimate.
 """
 from __future__ import annotations
 
@@ -29,16 +40,16 @@ from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
 from .families import (
     FindingSummaryItem,
-    comparison_kind,
     contrast_comparisons,
+    item_kind,
     family_summary,
     mechanism_label,
     overall_conclusion,
     safety_rating,
 )
 from .magnitude import Magnitude, magnitude
-from .model import CertaintyRating, GradeInput, Override, RobJudgement, StudyRoB, normalize_rob
-from .sof import SoFRow, sof_row, sof_table
+from .model import CertaintyRating, GradeInput, NarrativeInput, Override, RobJudgement, StudyRoB, normalize_rob
+from .sof import SoFRow, sof_narrative_row, sof_row, sof_table
 
 if TYPE_CHECKING:
     from ..pipeline import GradedSummary
@@ -54,11 +65,14 @@ _INDIRECT_ORDER = {"none": 0, "serious": 1, "very_serious": 2}
 class FindingGrade:
     """GRADE output for one finding."""
 
-    input: GradeInput
+    input: GradeInput | NarrativeInput
     rating: CertaintyRating
     magnitude: Magnitude
     statement: str
     notes: tuple[Note, ...] = ()
+    #: the size word the statement actually uses ('large', 'small', 'trivial'; language.statement_with_size),
+    #: None when it uses none (plain verb, uncertain wording, very low certainty, no single estimate)
+    size_claim: str | None = None
 
     @property
     def certainty(self) -> str:
@@ -68,12 +82,14 @@ class FindingGrade:
     def downgrades(self) -> tuple[dict[str, Any], ...]:
         return self.rating.downgrades
 
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "certainty": self.rating.certainty,
             "symbols": self.rating.symbols,
             "downgrades": [dict(d) for d in self.rating.downgrades],
             "statement": self.statement,
+            "size_claim": self.size_claim,
             "magnitude": self.magnitude.to_dict(),
             "rating": self.rating.to_dict(),
             "input": self.input.to_dict(),
@@ -227,7 +243,9 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
             review_reasons = _g(prim, "grade_reasons") or None
     p, test = _small_study_p(finding, k)
     participants = _num(_g(finding, "participants"))
-    return GradeInput(
+    if i2 is None and _num(_g(finding, "source_i2")) is not None:
+        i2 = float(_g(finding, "source_i2")) / 100.0  # the review's own I² (pack: 0-100; GradeInput: a fraction)
+    return GradeInput(**_question_inputs(finding),
         estimate=est, ci_low=lo, ci_high=hi, measure=measure, benefit=_g(finding, "benefit", "lower") or "lower",
         k=k, n=int(participants) if participants is not None else None,
         i2=i2, tau2=tau2, pi_low=pi_lo, pi_high=pi_hi, study_estimates=study_est if len(study_est) >= 2 else (),
@@ -238,6 +256,15 @@ def grade_input_from_finding(finding: Any, *, overrides: tuple[Override, ...] = 
         review_rating=review_rating, review_reasons=review_reasons, overrides=tuple(overrides),
         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None,
     )
+
+
+def _question_inputs(finding: Any) -> dict[str, Any]:
+    """What the question adds to a GradeInput: the best source's own GRADE (the ceiling) and whether
+    reviews of the question disagree (only the fields this GradeInput knows; see grade/model.py)."""
+    fields = getattr(GradeInput, "__dataclass_fields__", {})
+    vals = {"source_certainty": _g(finding, "source_certainty") or None,
+            "discordant": bool(_g(finding, "discordant", False))}
+    return {k: v for k, v in vals.items() if k in fields}
 
 
 def intervention_name(question: Any) -> str:
@@ -289,12 +316,14 @@ def _population(finding: Any) -> str | None:
 
 def grade_finding(finding: Any, config: GradeConfig | None = None, *, intervention: str = "the intervention",
                   overrides: tuple[Override, ...] = ()) -> FindingGrade | None:
-    """Rate one Finding; None when it has no estimate to rate (``status == 'no_estimate'``)."""
+    """Rate one Finding.  With an estimate: :func:`~evigrade.grade.assess`; without one but with results
+    reported in words (direction, p-value): :func:`~evigrade.grade.assess_narrative` from the vote count;
+    None when there is nothing to rate."""
     config = config or GradeConfig()
     notes: list[Note] = []
     inp = grade_input_from_finding(finding, overrides=overrides, notes=notes)
     if inp is None:
-        return None
+        return _grade_narrative(finding, config, intervention=intervention, overrides=overrides)
     rating = assess(inp, config)
     ref = _g(finding, "reference")
     sd = _num(_g(ref, "sd")) if ref and inp.measure == "SMD" else None
@@ -302,14 +331,79 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
                     reference_instrument=_g(ref, "instrument") if sd else None,
                     reference_units=_g(ref, "scale") if sd else None,
                     reference_source=_g(ref, "sd_source") if sd else None)
-    from ..language import statement
+    from ..language.statements import statement_with_size
 
-    active = comparison_kind(str(_g(finding, "comparison", "") or ""), str(_g(finding, "comparison_label", "") or "")) == "active"
-    text = statement(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
-                     timeframe=_timeframe(finding), intervention=intervention, comparison=_comparison_text(finding),
-                     population=_population(finding), comparator_active=active,
-                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"))
-    return FindingGrade(inp, rating, mag, text, tuple(notes))
+    forms = str(_g(finding, "kind", "") or "") == "between_forms"
+    x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
+    text, used = statement_with_size(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
+                     timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
+                     population=_population(finding), comparator_active=not forms and item_kind(finding) == "active",
+                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"),
+                     kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
+    return FindingGrade(inp, rating, mag, text, tuple(notes), used)
+
+
+def _forms(finding: Any, intervention: str) -> tuple[str, str | None]:
+    """The two forms a between-forms finding compares: the best source's own words when it names them
+    ('needling with LTR vs needling without LTR' -> 'needling with LTR', 'compared with needling without
+    LTR'), else the intervention and the pack's comparison label ('compared with another form of dry needling')."""
+    best = _g(finding, "best_source") or {}
+    for r in _g(finding, "reviews", ()) or ():
+        said = " ".join(str(_g(r, "comparison_as_stated", "") or "").split())
+        if _g(r, "review_row_id") == _g(best, "review_row_id") and " vs " in said:
+            a, b = said.split(" vs ", 1)
+            return a.strip(), f"compared with {b.strip()}"
+    return intervention, None
+
+
+_VOTE = {"favours_intervention": "favours_intervention", "favours_comparator": "favours_comparator",
+         "no_difference": "no_difference"}
+
+
+def _grade_narrative(finding: Any, config: GradeConfig, *, intervention: str,
+                     overrides: tuple[Override, ...] = ()) -> FindingGrade | None:
+    """Evidence without a single estimate (Murad 2017; SWiM): one vote per result reported in words, with
+    its participants and risk of bias; the best source's own GRADE and the reviews' discordance apply as
+    for an estimate.  Size words are never used."""
+    from ..language import narrative_statement
+    from .assess import assess_narrative
+    from .model import NarrativeInput, Vote
+
+    items = list(_g(finding, "narrative", ()) or ())
+    if not items or _num(_g(finding, "estimate")) is not None:
+        return None
+    votes = []
+    for n in items:
+        rob: Any = None
+        try:
+            rob = normalize_rob(_g(n, "rob")) if _g(n, "rob") else None
+        except Exception:  # unknown wording counts as unknown (as for trials with an estimate)
+            rob = None
+        nn = _num(_g(n, "n"))
+        votes.append(Vote(_VOTE.get(str(_g(n, "direction", "")), "unclear"),  # type: ignore[arg-type]
+                          int(nn) if nn is not None else None, rob, str(_g(n, "source_id", "") or "") or None))
+    ind, ind_reason = _indirectness(finding)
+    if ind is None and _g(finding, "population_broader", False):
+        ind_reason = "the population is broader than the pack's question, but no judgement was recorded"
+    k = len({str(_g(n, "source_id")) for n in items})
+    inp = NarrativeInput(votes=tuple(votes), **_question_inputs(finding),
+                         indirectness=cast("Literal['none', 'serious', 'very_serious'] | None", ind),
+                         indirectness_reason=ind_reason, k=k, overrides=tuple(overrides),
+                         label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None)
+    rating = assess_narrative(inp, config)
+    forms = str(_g(finding, "kind", "") or "") == "between_forms"
+    x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
+    text = narrative_statement(rating, inp, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
+                               timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
+                               benefit=str(_g(finding, "benefit", "") or "") or None, population=_population(finding),
+                               kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
+    return FindingGrade(inp, rating, _NO_MAGNITUDE, text, ())
+
+
+#: a finding without a single estimate has no size and no CI: nothing is claimed about either
+_NO_MAGNITUDE = Magnitude(size="unclassified", direction="none", change="none", basis="no estimate", bands=None,
+                          mid=None, mid_source=None, ci_includes_null=True, ci_includes_important_benefit=None,
+                          ci_includes_important_harm=None)
 
 
 def grade_review_row(finding: Any, review: Any, config: GradeConfig | None = None, *,
@@ -393,6 +487,35 @@ def effect_text(finding: Any) -> str:
     return f"{m} {_fmt_num(est)} (95% CI {_fmt_num(lo)} to {_fmt_num(hi)}{tail})"
 
 
+def _narrative_sources(finding: Any) -> list[str]:
+    return list(dict.fromkeys(str(_g(n, "source_id")) for n in (_g(finding, "narrative", ()) or ())))
+
+
+def _evidence_text(finding: Any) -> str:
+    """'SMD -1.07 (95% CI -1.87 to -0.27); Liu2015', or for evidence without a single estimate
+    '2 results without a single estimate: Kietrys2013, Liu2015'."""
+    if _num(_g(finding, "estimate")) is not None:
+        return f"{effect_text(finding)}; {finding_source(finding)}"
+    n = len(list(_g(finding, "narrative", ()) or ()))
+    return f"{n} result{'s' if n != 1 else ''} without a single estimate: {', '.join(_narrative_sources(finding))}"
+
+
+def _body_n(finding: Any) -> float:
+    """Participants behind a body of evidence: the estimate's, or the sum of the known participants of the
+    results reported without an estimate (one count per source); -1 when unknown."""
+    n = _num(_g(finding, "participants"))
+    if n is not None:
+        return n
+    if _num(_g(finding, "estimate")) is not None:
+        return -1.0
+    per: dict[str, float] = {}
+    for it in _g(finding, "narrative", ()) or ():
+        v = _num(_g(it, "n"))
+        if v is not None:
+            per[str(_g(it, "source_id"))] = max(per.get(str(_g(it, "source_id")), 0.0), v)
+    return sum(per.values()) if per else -1.0
+
+
 def finding_source(finding: Any) -> str:
     """Short source label: the primary review id, 'N trials pooled', or the single trial's id."""
     status = _g(finding, "status")
@@ -409,14 +532,18 @@ def finding_source(finding: Any) -> str:
 
 
 def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | None:
+    """The most reliable body of evidence, whatever its direction: highest certainty, then the most direct
+    comparator for efficacy (sham or placebo, then add-on, then active treatments), then the most
+    participants, then an estimate before results without one; the time frame and the question's own
+    population break ties."""
     if not cands:
         return None
     from .model import level_number
 
     def key(c):
         f, g = c
-        return (level_number(g.certainty), _KIND_PREF.get(comparison_kind(str(_g(f, "comparison", "")),
-                                                                          str(_g(f, "comparison_label", ""))), 0),
+        return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), _num(_g(f, "estimate")) is not None,
+                _body_n(f),
                 _TP_PREF.get(str(_g(f, "timepoint", "")), 0), _g(f, "population") != "neck_shoulder")
     return max(cands, key=key)
 
@@ -453,52 +580,114 @@ def _range_words(rng: str | None) -> str:
     return f"certainty across the family ranges from {r}" if " to " in r else f"certainty across the family is {r}"
 
 
-def _family_context(n_fav: int, n_core: int, intervention: str, rng: str | None) -> str:
-    """'8 of 12 rated findings in the question's populations (against sham, as an add-on or against active
-    treatments) favour dry needling; certainty across the family ranges from very low to moderate.'"""
-    scope = ("in the question's populations (against sham, as an add-on or against active treatments)")
+def _family_context(n_fav: int, n_core: int, n_words: int, intervention: str, rng: str | None) -> str:
+    """'3 of 12 findings in the question's populations (against sham, as an add-on or against active
+    treatments; 7 of them reported without a single estimate) favour dry needling; certainty across the
+    family ranges from very low to moderate.'  Counts include the results reported without numbers."""
+    scope = "in the question's populations (against sham, as an add-on or against active treatments"
+    scope += f"; {n_words} of them reported without a single estimate)" if n_words else ")"
     if n_core == 1:  # the key message's own finding: its sentence already says what it shows
-        head = f"This is the only rated finding {scope}"
+        head = f"This is the only finding {scope}"
     elif n_fav == 0:
-        head = f"None of the {n_core} rated findings {scope} favours {intervention}"
+        head = f"None of the {n_core} findings {scope} favours {intervention}"
     else:
-        head = f"{n_fav} of {n_core} rated findings {scope} favour {intervention}"
+        head = f"{n_fav} of {n_core} findings {scope} favour {intervention}"
     return f"{head}; {_range_words(rng)}."
+
+
+def _counts_as_favouring(f: Any, g: FindingGrade | None) -> bool:
+    """Rated: its verdict; not rated (no single estimate): the direction its results report."""
+    if g is not None:
+        return _verdict(f, g) == "favours"
+    return _num(_g(f, "estimate")) is None and _g(f, "reported_direction") == "favours_intervention"
+
+
+def _is_null(f: Any, g: FindingGrade | None) -> bool:
+    """A result that does not show an effect: rated with a CI including no effect, or reported without
+    numbers as no (significant) difference."""
+    if g is not None and _num(_g(f, "estimate")) is not None:
+        return bool(g.magnitude.ci_includes_null)
+    return _g(f, "reported_direction") == "no_difference"
+
+
+def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit: int = 4) -> str:
+    """'no effect shown in NavarroSantana2020 (vs any comparator; in the short term, not rated); ...': the main
+    null results for the headline's outcome: reviews of the headline's own question that found no
+    significant effect, then null results against the same kind of comparator (reviews before trials),
+    then null results of reviews against other comparators without the intervention, the most reliable
+    first (the headline's own source at other time frames included)."""
+    from .model import level_number
+
+    outcome, kind = _g(best, "outcome"), item_kind(best)
+    own = {finding_source(best), *_narrative_sources(best)}
+    bits: list[tuple[tuple[int, int, float, float], str]] = []
+    for d in _g(best, "discordance", ()) or ():
+        if _g(d, "direction") == "no_difference" and _g(d, "review_id") not in own:
+            bits.append(((0, 0, 0.0, 0.0), f"{_g(d, 'review_id')} (same question)"))
+    for f, g in pairs:
+        if f is best or _g(f, "outcome") != outcome or str(_g(f, "kind", "comparative")) == "between_forms" \
+                or not _is_null(f, g):
+            continue
+        numeric = g is not None and _num(_g(f, "estimate")) is not None
+        if numeric:
+            src, review = finding_source(f), _g(f, "basis") == "review"
+        else:
+            items = [n for n in (_g(f, "narrative", ()) or ()) if _g(n, "direction") == "no_difference"]
+            review = any(_g(n, "kind") == "review" for n in items)
+            items = [n for n in items if _g(n, "kind") == "review"] if review else items
+            src = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in items))
+        same_kind = item_kind(f) == kind
+        if not src or not (review or same_kind):
+            continue
+        tp = _timepoint_phrase(f) or str(_g(f, "timepoint_label", "") or _g(f, "timepoint", ""))
+        where = "" if same_kind else f"vs {_comparison_text(f)}; "
+        cert = f"{_cert_words(g.certainty)} certainty" if g is not None else "not rated"
+        key = (1 if same_kind else 2, 0 if review else 1, -(level_number(g.certainty) if g is not None else 0),
+               -_body_n(f))
+        bits.append((key, f"{src} ({where}{tp}, {cert})"))
+    texts = list(dict.fromkeys(t for _, t in sorted(bits, key=lambda b: b[0])))
+    if not texts:
+        return ""
+    more = len(texts) - limit
+    return "no effect shown in " + "; ".join(texts[:limit]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _family_messages(findings: list[Any], graded: list[FindingGrade | None], families: tuple[Any, ...],
                      intervention: str, mechanisms: Any = ()) -> list[KeyMessage]:
+    """One message per family.  The headline is the most reliable body of evidence (``_best``), whatever
+    its direction, never a comparison between two forms of the intervention; the same sentence names the
+    main null results for that question.  Counts include the findings reported without numbers."""
     from .families import narrative_phrase
 
     out = []
     for fam in families:
         name = fam.family
         pairs = [(f, g) for f, g in zip(findings, graded) if str(_g(f, "family", "")) == name]
-        rated = [(f, g) for f, g in pairs if g is not None]
-        core = [(f, g) for f, g in rated if not _g(f, "population_broader", False)
-                and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) in _EFFECT_KINDS]
-        fav = [(f, g) for f, g in core if _verdict(f, g) == "favours"]
+        effect = [(f, g) for f, g in pairs if str(_g(f, "kind", "comparative")) != "between_forms"]
+        rated = [(f, g) for f, g in effect if g is not None]
+        in_core = (lambda f: not _g(f, "population_broader", False) and item_kind(f) in _EFFECT_KINDS)  # noqa: E731
+        core = [(f, g) for f, g in rated if in_core(f)]
+        core_all = [(f, g) for f, g in effect if in_core(f) and (g is not None or _g(f, "narrative"))]
+        n_words = sum(_num(_g(f, "estimate")) is None for f, _ in core_all)
+        n_fav = sum(_counts_as_favouring(f, g) for f, g in core_all)
         label = name[0].upper() + name[1:]
         no_effect_reviews = [n for n in fam.narratives if _g(n, "kind") == "review"
                              and _g(n, "direction") in ("no_difference", "favours_comparator")
                              and not str(_g(n, "population_label", "")).startswith("musculoskeletal")]
         extra = ""
         if no_effect_reviews:
-            extra = " Not rated (no numbers): " + "; ".join(narrative_phrase(n, intervention, compact=True)
-                                                            for n in no_effect_reviews) + "."
-        best = _best(fav) or _best(core) or _best(rated)
+            extra = " Reported without numbers: " + "; ".join(narrative_phrase(n, intervention, compact=True)
+                                                             for n in no_effect_reviews) + "."
+        best = _best(core) or _best(rated)
         if best is not None:
             f, g = best
-            n_fav = len(fav)
-            ctx = " " + _family_context(n_fav, len(core), intervention, fam.certainty_range)
+            ctx = " " + _family_context(n_fav, len(core_all), n_words, intervention, fam.certainty_range)
             if best not in core:
                 ctx = (f" This rests on a broader population or mixed comparators; "
                        f"{_range_words(fam.certainty_range)}.")
-            headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {effect_text(f)}; "
-                        f"{finding_source(f)}).")
-            if no_effect_reviews:  # never hide, even in one line, that reviews reported no effect
-                who = ", ".join(dict.fromkeys(str(_g(n, "source_id")) for n in no_effect_reviews))
-                headline += f" Reviews reporting no significant effect without numbers (not rated): {who}."
+            nulls = _null_results(f, pairs)
+            headline = (f"{label}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {_evidence_text(f)})"
+                        + (f"; {nulls}" if nulls else "") + ".")
             text = f"{headline}{ctx}{extra}"
             out.append(KeyMessage("effect", name, text, g.certainty, fam.certainty_range,
                                   tuple(x for x in [finding_source(f)] if x),
@@ -531,39 +720,32 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
 
 
 def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], intervention: str) -> list[KeyMessage]:
+    """How the intervention does as an add-on and against other active treatments: the most reliable
+    finding rated low certainty or better (``_best``, whatever its direction), the main null results of
+    its question, and the counts by verdict."""
     out = []
     heads = {"add_on": "Added to another therapy (dry needling + X compared with X alone)",
              "active": "Instead of another active treatment (dry needling compared with that treatment)",
              "sham": "Compared with sham or no treatment"}
     for kind in ("add_on", "active"):
         cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)
-                 and comparison_kind(str(_g(f, "comparison", "")), str(_g(f, "comparison_label", ""))) == kind
+                 and str(_g(f, "kind", "comparative")) != "between_forms" and item_kind(f) == kind
                  and g.certainty != "very_low"]
         if not cands:
             continue
         fav = [(f, g) for f, g in cands if _verdict(f, g) == "favours"]
         harm = [(f, g) for f, g in cands if _verdict(f, g) == "harms"]
-        bits, certs, srcs = [], [], []
-        for group in (fav, harm):
-            b = _best(group)
-            if b is not None:
-                f, g = b
-                bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
-                certs.append(g.certainty)
-                srcs.append(finding_source(f))
-        if not bits:
-            b = _best(cands)
-            f, g = b  # type: ignore[misc]
-            bits.append(f"{g.statement[:-1]} ({_cert_words(g.certainty)} certainty; {finding_source(f)})")
-            certs.append(g.certainty)
-            srcs.append(finding_source(f))
-        from .families import certainty_range
-
-        bits = bits[:1] + [b[0].lower() + b[1:] for b in bits[1:]]
-        text = (f"{heads[kind]}: " + "; but ".join(bits) +
-                f". {len(fav)} of {len(cands)} findings rated low certainty or better favour {intervention}"
+        f, g = _best(cands)  # type: ignore[misc]
+        nulls = _null_results(f, list(zip(findings, graded)))
+        n_words = sum(_num(_g(x, "estimate")) is None for x, _ in cands)
+        wtxt = f" ({n_words} of them rest on results without a single estimate)" if n_words else ""
+        text = (f"{heads[kind]}: {g.statement[:-1]} ({_cert_words(g.certainty)} certainty; "
+                f"{finding_source(f) or _evidence_text(f)})"
+                + (f"; {nulls}" if nulls else "")
+                + f". {len(fav)} of {len(cands)} findings rated low certainty or better{wtxt} favour {intervention}"
                 + (f", {len(harm)} favour the comparator" if harm else "") + ".")
-        out.append(KeyMessage("practice", kind, text, certs[0], certainty_range(certs), tuple(srcs)))
+        out.append(KeyMessage("practice", kind, text, g.certainty, g.certainty.replace("_", " "),
+                              (finding_source(f),)))
     return out
 
 
@@ -640,10 +822,14 @@ def _item(finding: Any, fg: FindingGrade | None) -> FindingSummaryItem:
         outcome=str(_g(finding, "outcome", "")), outcome_name=str(_g(finding, "outcome_name", "")),
         family=str(_g(finding, "family", "")), comparison=str(_g(finding, "comparison", "")),
         comparison_label=str(_g(finding, "comparison_label", "")), timepoint=str(_g(finding, "timepoint", "")),
-        certainty=fg.certainty if fg else None, size=fg.magnitude.size if fg else None,
+        certainty=fg.certainty if fg else None,
+        size=fg.magnitude.size if fg and _num(_g(finding, "estimate")) is not None else None,
         direction=fg.magnitude.direction if fg else None,
         ci_includes_null=fg.magnitude.ci_includes_null if fg else None,
         ci_excludes_important=fg.magnitude.ci_excludes_important if fg else None,
+        kind=str(_g(finding, "kind", "comparative") or "comparative"),
+        reported_direction=_g(finding, "reported_direction") if _num(_g(finding, "estimate")) is None else None,
+        comparator_includes_intervention=bool(_g(finding, "comparator_includes_intervention", False)),
     )
 
 
@@ -682,6 +868,10 @@ def grade_summary(summary: Any, config: GradeConfig | None = None, *,
     rows: list[SoFRow] = []
     for f, g in zip(findings, graded):
         if g is None:
+            continue
+        if not isinstance(g.input, GradeInput):  # evidence without a single estimate: a row without effect
+            rows.append(sof_narrative_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating,
+                                          g.statement, timepoint=_g(f, "timepoint_label") or _g(f, "timepoint")))
             continue
         rows.append(sof_row(str(_g(f, "outcome_name", "") or _g(f, "outcome", "")), g.input, g.rating, g.statement,
                             timepoint=_g(f, "timepoint_label") or _g(f, "timepoint"), magnitude=g.magnitude,

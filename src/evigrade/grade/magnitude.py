@@ -7,6 +7,21 @@
 
 An SMD is re-expressed in the units of a reference instrument when its SD is given
 (estimate × SD, e.g. NPRS points); the re-expressed numbers are stored beside the SMD.
+
+``size`` is the band of the *point estimate* (kept for readers of the numbers).  The size word a
+statement may use is ``size_claim`` (GRADE guidance 34, Zeng 2022; Santesso 2020): the certainty
+is about the size, so a size word needs the *whole* 95% CI in one band:
+
+* 'large' / 'moderate' / 'small': both CI limits on the same side of no effect and in that band
+  (|limits| on the benefit scale against the bands);
+* 'trivial' ("little to no difference"): the CI excludes important benefit and important harm
+  (both limits inside the MID thresholds);
+* otherwise None: the statement gives the direction without a size word.
+
+``size_approach`` says how: 'mid' (bands are multiples of the outcome's MID, natural units),
+'smd_bands' (``config.smd_bands``, SMD 0.2/0.5/0.8), 'ratio_bands' (``config.ratio_bands`` on
+max(ratio, 1/ratio)), 'none' (no MID for a natural-unit difference: no size word at all, and the
+statement does not imply importance).
 """
 from __future__ import annotations
 
@@ -19,9 +34,12 @@ from .config import GradeConfig
 from .model import GradeInput
 from .rules import benefit_scale, resolve_mid, thresholds
 
-__all__ = ["Magnitude", "ReExpression", "magnitude", "re_express"]
+__all__ = ["Magnitude", "ReExpression", "magnitude", "re_express", "SIZE_APPROACHES"]
 
 Size = Literal["trivial", "small", "moderate", "large", "unclassified"]
+SizeClaim = Literal["trivial", "small", "moderate", "large"]
+SizeApproach = Literal["mid", "smd_bands", "ratio_bands", "none"]
+SIZE_APPROACHES: tuple[str, ...] = ("mid", "smd_bands", "ratio_bands", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +55,9 @@ class ReExpression:
     source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high, "sd": self.sd,
+        out: dict[str, Any] = jsonable({"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high, "sd": self.sd,
                          "instrument": self.instrument, "units": self.units, "source": self.source})
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +82,8 @@ class Magnitude:
     ci_includes_important_benefit: bool | None
     ci_includes_important_harm: bool | None
     re_expressed: ReExpression | None = None
+    size_claim: SizeClaim | None = None
+    size_approach: SizeApproach = "none"
 
     @property
     def ci_excludes_important(self) -> bool:
@@ -83,6 +104,8 @@ class Magnitude:
             "ci_includes_important_harm": self.ci_includes_important_harm,
             "ci_excludes_important": self.ci_excludes_important,
             "re_expressed": self.re_expressed.to_dict() if self.re_expressed else None,
+            "size_claim": self.size_claim,
+            "size_approach": self.size_approach,
         }
 
 
@@ -94,7 +117,7 @@ def re_express(smd: float, ci_low: float, ci_high: float, sd: float, *, instrume
     return ReExpression(smd * sd, ci_low * sd, ci_high * sd, float(sd), instrument, units, source)
 
 
-def _band(x: float, bands: tuple[float, float, float]) -> str:
+def _band(x: float, bands: tuple[float, float, float]) -> Size:
     if x < bands[0]:
         return "trivial"
     if x < bands[1]:
@@ -115,8 +138,10 @@ def magnitude(inp: GradeInput, config: GradeConfig | None = None, *, reference_s
     e = benefit_scale(inp.estimate, inp)
     lo, hi = sorted((benefit_scale(inp.ci_low, inp), benefit_scale(inp.ci_high, inp)))
     null = 1.0 if inp.is_ratio else 0.0
-    change = "none" if inp.estimate == null else ("decrease" if inp.estimate < null else "increase")
-    direction = "none" if e == 0 else ("benefit" if e > 0 else "harm")
+    change: Literal["decrease", "increase", "none"] = (
+        "none" if inp.estimate == null else ("decrease" if inp.estimate < null else "increase"))
+    direction: Literal["benefit", "harm", "none"] = "none" if e == 0 else ("benefit" if e > 0 else "harm")
+    size: Size
     if inp.measure == "SMD":
         bands: tuple[float, float, float] | None = tuple(config.smd_bands)  # type: ignore[assignment]
         size = _band(abs(inp.estimate), bands)  # type: ignore[arg-type]
@@ -144,6 +169,31 @@ def magnitude(inp: GradeInput, config: GradeConfig | None = None, *, reference_s
                         units=reference_units, source=reference_source)
     if not math.isfinite(e):  # pragma: no cover - guarded by GradeInput validation
         raise SpecError("estimate must be finite")
+    approach: SizeApproach = {"smd_bands": "smd_bands", "ratio_bands": "ratio_bands",
+                              "mid_multiples": "mid"}.get(basis, "none")  # type: ignore[assignment]
+    claim = _size_claim(inp, bands, inc_b, inc_h)
     return Magnitude(size=size, direction=direction, change=change, basis=basis, bands=bands, mid=mid,
                      mid_source=mid_source, ci_includes_null=lo < 0 < hi or lo == 0 or hi == 0,
-                     ci_includes_important_benefit=inc_b, ci_includes_important_harm=inc_h, re_expressed=rx)
+                     ci_includes_important_benefit=inc_b, ci_includes_important_harm=inc_h, re_expressed=rx,
+                     size_claim=claim, size_approach=approach)
+
+
+def _size_claim(inp: GradeInput, bands: tuple[float, float, float] | None, inc_b: bool | None,
+                inc_h: bool | None) -> SizeClaim | None:
+    """The size word the whole CI supports (see the module docstring), or None."""
+    if bands is None:
+        return None
+    if inc_b is False and inc_h is False:
+        return "trivial"
+    if inp.is_ratio:
+        lo_d, hi_d = sorted((max(inp.ci_low, 1 / inp.ci_low), max(inp.ci_high, 1 / inp.ci_high)))
+        same_side = inp.ci_low > 1 or inp.ci_high < 1
+    else:
+        lo_d, hi_d = sorted((abs(inp.ci_low), abs(inp.ci_high)))
+        same_side = inp.ci_low > 0 or inp.ci_high < 0
+    if not same_side:
+        return None
+    near, far = _band(lo_d, bands), _band(hi_d, bands)
+    if near != far or near == "trivial":
+        return None
+    return near  # type: ignore[return-value]

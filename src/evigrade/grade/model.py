@@ -3,13 +3,39 @@
 :class:`GradeInput` holds everything a rating needs, independent of how the numbers were made
 (our own pooling, a published review's pooled result, a CSV analysis).  Each domain rule returns a
 :class:`DomainJudgement`; :func:`evigrade.grade.assess` folds them into a :class:`CertaintyRating`.
+:class:`NarrativeInput` is evidence without a single estimate (votes by direction, SWiM / Murad
+2017); :func:`evigrade.grade.assess_narrative` rates it into the same :class:`CertaintyRating`.
+
+Contract (issue 13; the pipeline fills these, the rules read them):
+
+* ``GradeInput.source_certainty``: the best source review's own GRADE for this outcome
+  ('high' / 'moderate' / 'low' / 'very_low', aliases such as 'very low' accepted) or None (the
+  source gave none).  When given it is the *starting point and the ceiling*: the rating starts
+  there, only downgrades from data the source did not have are applied (``discordant`` reviews,
+  a pack-stated ``indirectness`` of serious or worse), and the rating never exceeds it unless
+  ``source_override`` (a non-empty sentence from the pack) says why.  Every difference between the
+  source and evigrade's own rules is listed in ``CertaintyRating.disagreements``.
+* ``GradeInput.source_override``: the pack's reason for allowing a rating above the source, or None.
+* ``GradeInput.i2``: the I² as a **fraction 0..1** (a review's 73.4% is 0.734); None = not reported.
+* ``GradeInput.discordant``: True when reviews of the same question disagree in direction or
+  significance (rated down one level for inconsistency); False = checked and concordant; None = unknown.
+* ``GradeInput.k`` / ``GradeInput.n``: number of studies / participants, None when unknown
+  (a domain that needs them is then "not_assessable").
+* ``DomainJudgement.concern`` is one of ``CONCERNS`` = "no", "serious", "very_serious",
+  "not_assessable" (older words are mapped by :func:`normalize_concern`: 'none' -> 'no',
+  'not_assessed' / 'not_applicable' -> 'not_assessable', 'extremely_serious' -> 'very_serious'
+  (levels stays -3), 'upgrade' -> 'no' with positive levels).
+* Without a source GRADE, two or more of the five downgrade domains lacking their inputs
+  (``CertaintyRating.not_assessable``: concern "not_assessable", or imprecision rated on its CI whose
+  optimal information size could not be checked for want of n) cap the certainty at low (``CertaintyRating.capped_by == 'not_assessable_cap'``) and the statement says
+  the certainty could not be fully assessed (``CertaintyRating.not_fully_assessed``).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from .._validate import check_choice
 from ..errors import SpecError
@@ -25,6 +51,13 @@ __all__ = [
     "GradeInput",
     "DomainJudgement",
     "CertaintyRating",
+    "Disagreement",
+    "NarrativeInput",
+    "Vote",
+    "VOTE_DIRECTIONS",
+    "CONCERNS",
+    "normalize_concern",
+    "normalize_certainty",
     "level_name",
     "level_number",
 ]
@@ -36,12 +69,18 @@ LEVEL_NAMES = {4: "high", 3: "moderate", 2: "low", 1: "very_low"}
 _LEVEL_NUMBER = {v: k for k, v in LEVEL_NAMES.items()}
 _LEVEL_ALIASES = {"very low": "very_low", "very-low": "very_low", "verylow": "very_low"}
 
-Concern = Literal[
-    "none", "serious", "very_serious", "extremely_serious", "not_assessed", "not_assessable",
-    "not_applicable", "upgrade",
-]
-CONCERNS = ("none", "serious", "very_serious", "extremely_serious", "not_assessed", "not_assessable",
-            "not_applicable", "upgrade")
+Concern = Literal["no", "serious", "very_serious", "not_assessable"]
+#: the four concerns a domain judgement can carry (JSON key ``grade.rating.judgements[*].concern``)
+CONCERNS: tuple[str, ...] = ("no", "serious", "very_serious", "not_assessable")
+_CONCERN_ALIASES = {
+    "none": "no", "no concern": "no", "not serious": "no", "not_serious": "no", "upgrade": "no",
+    "not_assessed": "not_assessable", "not assessed": "not_assessable", "not_applicable": "not_assessable",
+    "not applicable": "not_assessable", "not assessable": "not_assessable",
+    "extremely_serious": "very_serious", "extremely serious": "very_serious", "very serious": "very_serious",
+}
+#: directions a result reported without a single estimate can have (vote counting by direction, SWiM)
+VOTE_DIRECTIONS: tuple[str, ...] = ("favours_intervention", "favours_comparator", "no_difference", "unclear")
+VoteDirection = Literal["favours_intervention", "favours_comparator", "no_difference", "unclear"]
 RobJudgement = Literal["low", "some_concerns", "high"]
 _ROB_ALIASES = {
     "low": "low", "low risk": "low", "low risk of bias": "low",
@@ -49,6 +88,28 @@ _ROB_ALIASES = {
     "unclear": "some_concerns", "moderate": "some_concerns",
     "high": "high", "high risk": "high", "high risk of bias": "high", "serious": "high", "critical": "high",
 }
+
+
+def normalize_concern(value: Any) -> str:
+    """Map a concern wording (old or new) to one of :data:`CONCERNS`."""
+    key = " ".join(str(value).strip().lower().split())
+    key = _CONCERN_ALIASES.get(key, _CONCERN_ALIASES.get(key.replace(" ", "_"), key.replace(" ", "_")))
+    if key not in CONCERNS:
+        raise SpecError(f"concern={value!r} is not one of 'no', 'serious', 'very_serious', 'not_assessable'")
+    return key
+
+
+def normalize_certainty(value: Any, what: str = "certainty") -> str | None:
+    """'Very low' / 'very_low' / 'MODERATE' -> a name of :data:`LEVELS`; None or blank -> None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return LEVEL_NAMES[level_number(text)]
+    except SpecError:
+        raise SpecError(f"{what}={value!r} is not one of 'high', 'moderate', 'low', 'very_low'") from None
 
 
 def level_name(level: int) -> str:
@@ -149,7 +210,7 @@ class Override:
             raise SpecError(f"override levels={self.levels!r} for {self.domain!r} is not one of {', '.join(map(str, allowed))}")
         object.__setattr__(self, "levels", lv)
         if self.concern is not None:
-            check_choice("override concern", self.concern, CONCERNS)
+            object.__setattr__(self, "concern", normalize_concern(self.concern))
 
     def to_dict(self) -> dict[str, Any]:
         return {"domain": self.domain, "levels": self.levels, "reason": self.reason, "concern": self.concern}
@@ -167,6 +228,10 @@ class GradeInput:
     for this outcome" and the config's default for the measure (if any) is used, with its source.
     ``indirectness`` None means "not assessed" (never "no concern").  ``k`` None means the number
     of studies behind the estimate is unknown (e.g. a review that reported only its total).
+
+    ``source_certainty`` / ``source_override`` / ``discordant``: see the module docstring (the
+    source review's own GRADE is the start and the ceiling; None keeps the old behaviour: start
+    from high, or low for non-randomised evidence).
     """
 
     estimate: float
@@ -174,7 +239,7 @@ class GradeInput:
     ci_high: float
     measure: str
     benefit: Literal["lower", "higher"]
-    k: int | None
+    k: int | None = None
     n: int | None = None
     events: int | None = None
     control_risk: float | None = None
@@ -200,9 +265,13 @@ class GradeInput:
     # (moderator description, p-value) of subgroup/moderator tests that may explain heterogeneity
     # (evigrade.packs.robustness; only those below its SUBGROUP_ALPHA); the inconsistency rule mentions them
     subgroup_explanations: tuple[tuple[str, float], ...] = ()
+    source_certainty: Certainty | None = None
+    source_override: str | None = None
+    discordant: bool | None = None
 
     def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
+        set_ = _setter(self)
+        _check_source(self, set_)
         for name in ("estimate", "ci_low", "ci_high"):
             v = _opt_float(name, getattr(self, name))
             if v is None:
@@ -290,13 +359,146 @@ class GradeInput:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+def _setter(obj: Any) -> Callable[[str, Any], None]:
+    """``set_(name, value)`` on a frozen dataclass during ``__post_init__``."""
+    def set_(name: str, value: Any) -> None:
+        object.__setattr__(obj, name, value)
+    return set_
+
+
+def _check_source(obj: Any, set_: Callable[[str, Any], None]) -> None:
+    """Validate the shared source fields of GradeInput / NarrativeInput."""
+    set_("source_certainty", normalize_certainty(obj.source_certainty, "source_certainty"))
+    ov = obj.source_override
+    if ov is not None:
+        if not isinstance(ov, str):
+            raise SpecError(f"source_override must be a sentence (the pack's reason) or None, got {ov!r}")
+        set_("source_override", ov.strip() or None)
+    if obj.discordant is not None and not isinstance(obj.discordant, bool):
+        raise SpecError(f"discordant must be True, False or None (unknown), got {obj.discordant!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """One result reported without a usable estimate: its direction and its participants.
+
+    ``direction``: 'favours_intervention', 'favours_comparator', 'no_difference' (the source reports
+    no statistically significant difference) or 'unclear'.  ``n``: participants behind the result
+    (None = unknown).  ``rob``: 'low' / 'some_concerns' / 'high' for the study (or the review's
+    judgement of its studies), None = unknown.  ``study``: a label for reports.
+    """
+
+    direction: VoteDirection
+    n: int | None = None
+    rob: RobJudgement | None = None
+    study: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", check_choice("vote direction", self.direction, VOTE_DIRECTIONS))
+        n = _opt_float(f"n of vote {self.study!r}", self.n)
+        if n is not None and (n < 0 or n != int(n)):
+            raise SpecError(f"n of vote {self.study!r} must be a whole number >= 0 or None, got {self.n!r}")
+        object.__setattr__(self, "n", None if n is None else int(n))
+        object.__setattr__(self, "rob", normalize_rob(self.rob))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"direction": self.direction, "n": self.n, "rob": self.rob, "study": self.study}
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeInput:
+    """Evidence for one question without a single estimate (Murad 2017; SWiM, Campbell 2020).
+
+    ``votes``: one :class:`Vote` per study or review result (direction, participants, risk of bias).
+    ``benefit`` is only used by statements.  ``source_certainty`` / ``source_override`` /
+    ``discordant`` / ``indirectness`` have the same meaning as on :class:`GradeInput`.  ``k`` is the
+    number of studies (default: the number of votes).
+    """
+
+    votes: tuple[Vote, ...]
+    source_certainty: Certainty | None = None
+    source_override: str | None = None
+    discordant: bool | None = None
+    indirectness: Literal["none", "serious", "very_serious"] | None = None
+    indirectness_reason: str | None = None
+    design: Literal["randomised", "non_randomised"] = "randomised"
+    k: int | None = None
+    overrides: tuple[Override, ...] = ()
+    review_rating: str | None = None
+    review_reasons: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        set_ = _setter(self)
+        votes = tuple(self.votes)
+        if not votes:
+            raise SpecError("a NarrativeInput needs at least one vote (a result with its direction)")
+        for v in votes:
+            if not isinstance(v, Vote):
+                raise SpecError(f"votes must hold Vote items, got {v!r}")
+        set_("votes", votes)
+        _check_source(self, set_)
+        if self.indirectness is not None:
+            set_("indirectness", check_choice("indirectness", self.indirectness, ("none", "serious", "very_serious")))
+        set_("design", check_choice("design", self.design, ("randomised", "non_randomised")))
+        k = len(votes) if self.k is None else self.k
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise SpecError(f"k must be a whole number >= 1 or None (= number of votes), got {self.k!r}")
+        set_("k", k)
+        ovs = tuple(self.overrides)
+        for o in ovs:
+            if not isinstance(o, Override):
+                raise SpecError(f"overrides must hold Override items, got {o!r}")
+        set_("overrides", ovs)
+
+    @property
+    def n(self) -> int | None:
+        """Total participants, None when any vote's participants are unknown."""
+        ns = [v.n for v in self.votes]
+        return None if any(x is None for x in ns) else sum(x for x in ns if x is not None)
+
+    @property
+    def direction(self) -> str:
+        """'favours_intervention' / 'favours_comparator' / 'no_difference' when every result with a
+        known direction says so; 'mixed' when they differ; 'unclear' when none has a known direction."""
+        known = {v.direction for v in self.votes if v.direction != "unclear"}
+        if not known:
+            return "unclear"
+        return next(iter(known)) if len(known) == 1 else "mixed"
+
+    def count(self, direction: str) -> tuple[int, int]:
+        """(votes, participants with known n) in ``direction``."""
+        vs = [v for v in self.votes if v.direction == direction]
+        return len(vs), sum(v.n or 0 for v in vs)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "votes"}
+        d["votes"] = [v.to_dict() for v in self.votes]
+        d["overrides"] = [o.to_dict() for o in self.overrides]
+        d["n"] = self.n
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """One difference between the source review's own GRADE and evigrade's rating or rules."""
+
+    code: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "text": self.text}
+
+
 @dataclass(frozen=True, slots=True)
 class DomainJudgement:
     """The result of one domain rule.
 
     ``levels``: 0, -1, -2 (-3 for imprecision) for downgrade domains; 0, +1, +2 for upgrades.
+    ``concern``: one of :data:`CONCERNS` (older words are mapped on construction).
     ``numbers`` holds every number the rule used (JSON-safe), ``rationale`` the sentence a report
-    prints, ``source`` whether the rule or a reviewer made the judgement.
+    prints, ``source`` whether the rule or a reviewer made the judgement ('source_review': the
+    level was left to the source review's own GRADE, which already covers this domain).
     """
 
     domain: str
@@ -305,7 +507,10 @@ class DomainJudgement:
     reason_code: str
     rationale: str
     numbers: dict[str, Any] = field(default_factory=dict)
-    source: Literal["auto", "override"] = "auto"
+    source: Literal["auto", "override", "source_review"] = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "concern", normalize_concern(self.concern))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -334,6 +539,17 @@ class CertaintyRating:
     review_rating: str | None = None
     review_reasons: str | None = None
     notes: tuple[Note, ...] = ()
+    source_certainty: str | None = None
+    disagreements: tuple[Disagreement, ...] = ()
+    capped_by: str | None = None
+    not_assessable: tuple[str, ...] = ()
+    kind: Literal["estimate", "narrative"] = "estimate"
+
+    @property
+    def not_fully_assessed(self) -> bool:
+        """True when, without a source GRADE, two or more downgrade domains were not assessable
+        (the statement then says the certainty could not be fully assessed)."""
+        return self.source_certainty is None and len(self.not_assessable) >= 2
 
     @property
     def final(self) -> str:
@@ -395,4 +611,10 @@ class CertaintyRating:
             "review_rating": self.review_rating,
             "review_reasons": self.review_reasons,
             "notes": [n.to_dict() for n in self.notes],
+            "source_certainty": self.source_certainty,
+            "disagreements": [d.to_dict() for d in self.disagreements],
+            "capped_by": self.capped_by,
+            "not_assessable": list(self.not_assessable),
+            "not_fully_assessed": self.not_fully_assessed,
+            "kind": self.kind,
         }

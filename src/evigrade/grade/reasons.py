@@ -26,6 +26,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "inconsistency_very_serious": ("inconsistency", "considerable heterogeneity with estimates on both sides of the decision threshold"),
     "inconsistency_i2_only": ("inconsistency", "substantial heterogeneity (I² only; direction of study estimates unknown)"),
     "inconsistency_unknown": ("inconsistency", "heterogeneity statistics not available"),
+    "inconsistency_discordant": ("inconsistency", "reviews of the same question disagree in direction or significance"),
+    "inconsistency_votes_opposite": ("inconsistency", "results reported without an estimate point in opposite directions"),
+    "inconsistency_votes_consistent": ("inconsistency", "results reported without an estimate do not point in opposite directions"),
     # indirectness
     "indirectness_none": ("indirectness", "no serious indirectness"),
     "indirectness_serious": ("indirectness", "serious indirectness"),
@@ -40,6 +43,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "imprecision_crosses_null": ("imprecision", "the confidence interval includes no effect (no MID available)"),
     "imprecision_ois_not_met": ("imprecision", "the optimal information size is not met"),
     "imprecision_ois_far_below": ("imprecision", "the sample is far below the optimal information size"),
+    "imprecision_not_assessable": ("imprecision", "no estimate and no sample size: imprecision cannot be judged"),
     # publication bias
     "publication_bias_not_assessable": ("publication_bias", "fewer than 10 studies: small-study effects cannot be tested"),
     "publication_bias_not_assessed": ("publication_bias", "no small-study test result available"),
@@ -57,6 +61,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "dose_response_blocked": ("dose_response", "not rated up because the evidence was rated down for risk of bias"),
     # reviewer
     "override": ("", "reviewer override"),
+    # the fold (not tied to one domain)
+    "not_assessable_cap": ("", "two or more domains could not be assessed and no source GRADE was available: certainty capped at low"),
+    # source review's own GRADE (CertaintyRating.disagreements and judgements left to the source)
+    "source_covers_domain": ("", "the source review's own GRADE already covers this domain; not rated again"),
+    "source_own_rules_lower": ("", "evigrade's rules on the reported numbers alone would rate lower than the source review; the source's rating is kept"),
+    "source_own_rules_higher": ("", "evigrade's rules would rate higher than the source review; the source's rating is the ceiling"),
+    "source_rated_below": ("", "rated below the source review for data the source did not account for"),
+    "source_override_above": ("", "rated above the source review because the pack states a reason"),
 }
 
 

@@ -17,7 +17,7 @@ from ..effects.measures import BINARY_MEASURES, is_ratio
 from ..notes import NoteCode
 from ..results import Note
 from .config import GradeConfig
-from .model import DomainJudgement, GradeInput, StudyRoB
+from .model import DomainJudgement, GradeInput, NarrativeInput, StudyRoB
 
 __all__ = [
     "risk_of_bias",
@@ -35,13 +35,16 @@ __all__ = [
     "optimal_information_size",
     "concern_for",
     "rob_judgement",
+    "discordance",
+    "rob_from_studies",
 ]
 
 # BINARY_MEASURES (measures of events: OIS in events, Peters' test) comes from the measures registry.
 
 
 def concern_for(levels: int) -> str:
-    return {0: "none", -1: "serious", -2: "very_serious", -3: "extremely_serious"}[levels]
+    """0 -> 'no', -1 -> 'serious', -2 and -3 -> 'very_serious' (three levels keep ``levels == -3``)."""
+    return {0: "no", -1: "serious", -2: "very_serious", -3: "very_serious"}[levels]
 
 
 # ----------------------------------------------------------------------------------------- scales
@@ -155,7 +158,11 @@ def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     """Weight-share rule.  Unknown risk of bias counts as "some concerns" (conservative); when more
     than ``rob_unknown_share`` of the weight is unknown the domain is "not assessable" and rated
     down one level as a precaution."""
-    studies = inp.rob
+    return rob_from_studies(inp.rob, config)
+
+
+def rob_from_studies(studies: tuple[StudyRoB, ...], config: GradeConfig) -> DomainJudgement:
+    """The weight-share rule of :func:`risk_of_bias` on a tuple of studies (also used for narrative votes)."""
     shares = {"low": 0.0, "some_concerns": 0.0, "high": 0.0, "unknown": 0.0}
     if studies:
         total = sum(s.weight for s in studies)
@@ -198,17 +205,17 @@ def risk_of_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
             f"Studies with some concerns or high risk of bias (or unknown risk) carry {fmt_pct(concern_share, 0)} "
             f"of the weight (threshold {fmt_pct(config.rob_serious_share, 0)}).", numbers)
     return DomainJudgement(
-        "risk_of_bias", "none", 0, "rob_low",
+        "risk_of_bias", "no", 0, "rob_low",
         f"Studies at low risk of bias carry {fmt_pct(shares['low'], 0)} of the weight.", numbers)
 
 
 # --------------------------------------------------------------------------------- inconsistency
 
 def inconsistency(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
-    """:func:`_inconsistency_core`; where heterogeneity is at least ``i2_serious`` and a subgroup or moderator
+    """:func:`_inconsistency_core`, then :func:`discordance`; where heterogeneity is at least ``i2_serious`` and a subgroup or moderator
     test may explain it (``inp.subgroup_explanations``), the rationale says so.  The level is unchanged:
     such explanations are exploratory (GRADE 7, Guyatt 2011 J Clin Epidemiol 64:1294)."""
-    j = _inconsistency_core(inp, config)
+    j = discordance(_inconsistency_core(inp, config), inp.discordant)
     if not inp.subgroup_explanations or j.reason_code in ("inconsistency_single_study", "inconsistency_unknown",
                                                           "inconsistency_low"):
         return j
@@ -221,6 +228,22 @@ def inconsistency(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     return dataclasses.replace(j, rationale=j.rationale + text, numbers=numbers)
 
 
+def discordance(j: DomainJudgement, discordant: bool | None) -> DomainJudgement:
+    """Reviews of the same question that disagree in direction or significance (Jadad 1997; Pollock
+    2020) cost one level for inconsistency unless the within-review rule already cost as much or more
+    (one domain is never counted twice)."""
+    import dataclasses
+
+    numbers = {**j.numbers, "discordant": discordant}
+    if not discordant:
+        return dataclasses.replace(j, numbers=numbers)
+    text = "Reviews of the same question disagree in direction or statistical significance."
+    if j.levels <= -1:
+        return dataclasses.replace(j, numbers=numbers, rationale=f"{j.rationale} {text}")
+    return DomainJudgement("inconsistency", "serious", -1, "inconsistency_discordant",
+                           f"{text} (Within the best source: {j.rationale})", numbers)
+
+
 def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
     """I² with the direction check: a level is lost only when heterogeneity is substantial *and*
     the studies' point estimates fall on both sides of the null or the prediction interval crosses
@@ -231,8 +254,8 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
         "i2_serious": config.i2_serious, "i2_very_serious": config.i2_very_serious,
     }
     if inp.k is not None and inp.k < 2:
-        return DomainJudgement("inconsistency", "not_applicable", 0, "inconsistency_single_study",
-                               "Only one study: inconsistency cannot be judged.", numbers)
+        return DomainJudgement("inconsistency", "not_assessable", 0, "inconsistency_single_study",
+                               "Only one study: inconsistency could not be assessed.", numbers)
     b = [benefit_scale(y, inp) for y in inp.study_estimates
          if not inp.is_ratio or y > 0]
     both_sides = (any(v > 0 for v in b) and any(v < 0 for v in b)) if len(b) >= 2 else None
@@ -249,9 +272,15 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
             "the rating may overstate certainty if the studies disagree.", numbers)
     i2 = fmt_pct(inp.i2, 0)
     if inp.i2 < config.i2_serious:
-        return DomainJudgement("inconsistency", "none", 0, "inconsistency_low",
+        return DomainJudgement("inconsistency", "no", 0, "inconsistency_low",
                                f"I² = {i2} is below {fmt_pct(config.i2_serious, 0)}.", numbers)
     if both_sides is None and pi_crosses is None:
+        if inp.i2 >= config.i2_very_serious:
+            return DomainJudgement(
+                "inconsistency", "very_serious", -2, "inconsistency_i2_only",
+                f"I² = {i2} (at least {fmt_pct(config.i2_very_serious, 0)}); the individual study estimates are "
+                "not known, so whether their confidence intervals overlap cannot be checked and the considerable "
+                "heterogeneity is assumed to matter.", numbers)
         return DomainJudgement(
             "inconsistency", "serious", -1, "inconsistency_i2_only",
             f"I² = {i2} (at least {fmt_pct(config.i2_serious, 0)}); the direction of the individual study "
@@ -260,7 +289,7 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
                                ("the prediction interval includes no effect", pi_crosses)) if on]
     if not signals:
         return DomainJudgement(
-            "inconsistency", "none", 0, "inconsistency_same_direction",
+            "inconsistency", "no", 0, "inconsistency_same_direction",
             f"I² = {i2}, but all study estimates and the prediction interval point the same way "
             "(differences in size only).", numbers)
     if inp.i2 >= config.i2_very_serious and both_sides and pi_crosses:
@@ -274,17 +303,17 @@ def _inconsistency_core(inp: GradeInput, config: GradeConfig) -> DomainJudgement
 
 # ---------------------------------------------------------------------------------- indirectness
 
-def indirectness(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
+def indirectness(inp: GradeInput | NarrativeInput, config: GradeConfig) -> DomainJudgement:
     """An explicit judgement; no judgement is "not assessed", never "no concern"."""
     reason = (inp.indirectness_reason or "").strip()
     tail = f" {reason.rstrip('.')}." if reason else ""
     numbers = {"judgement": inp.indirectness}
     if inp.indirectness is None:
-        return DomainJudgement("indirectness", "not_assessed", 0, "indirectness_not_assessed",
-                               "Indirectness was not assessed (no judgement given); it is not counted as "
+        return DomainJudgement("indirectness", "not_assessable", 0, "indirectness_not_assessed",
+                               "Indirectness could not be assessed (no judgement given); it is not counted as "
                                "'no concern'." + tail, numbers)
     if inp.indirectness == "none":
-        return DomainJudgement("indirectness", "none", 0, "indirectness_none",
+        return DomainJudgement("indirectness", "no", 0, "indirectness_none",
                                "No serious indirectness." + tail, numbers)
     if inp.indirectness == "serious":
         return DomainJudgement("indirectness", "serious", -1, "indirectness_serious",
@@ -379,12 +408,14 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
         ci_levels = -len(crossed)
         ci_code = ("imprecision_none", "imprecision_crosses_one", "imprecision_crosses_two",
                    "imprecision_crosses_three")[len(crossed)]
-        src = f"default MID {fmt_sig(mid)} ({mid_source})" if is_default else f"MID {fmt_sig(mid)}" + (f" ({mid_source})" if mid_source else "")
+        mid_txt = fmt_sig(mid) if mid is not None else ""  # thresholds() is not None, so mid is known
+        src = f"default MID {mid_txt} ({mid_source})" if is_default else f"MID {mid_txt}" + (f" ({mid_source})" if mid_source else "")
         ci_text = (f"The point estimate suggests {target}; against the {src} the 95% CI ({ci_txt}) "
                    + (f"crosses {len(crossed)} threshold{'s' if len(crossed) > 1 else ''} ({', '.join(crossed)})"
                       if crossed else "crosses no threshold"))
     ois_levels, ois_code, ois_text = _ois_levels(inp, config, numbers)
-    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels})
+    numbers.update({"ci_levels": ci_levels, "ois_levels": ois_levels,
+                    "ois_unknown": ois_code == "imprecision_ois_unknown"})
     if ois_levels < ci_levels:
         levels, code = ois_levels, ois_code
     else:
@@ -392,7 +423,8 @@ def imprecision(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
         if levels == 0 and ois_code == "imprecision_ois_unknown":
             code = ois_code
     rationale = f"{ci_text}; {ois_text}."
-    return DomainJudgement("imprecision", concern_for(levels), levels, code, rationale, numbers)
+    concern = "not_assessable" if code == "imprecision_ois_unknown" else concern_for(levels)
+    return DomainJudgement("imprecision", concern, levels, code, rationale, numbers)
 
 
 # ------------------------------------------------------------------------------ publication bias
@@ -415,7 +447,7 @@ def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
             f"{config.pub_bias_min_k}, so publication bias could not be assessed.", numbers)
     if inp.small_study_p is None:
         return DomainJudgement(
-            "publication_bias", "not_assessed", 0, "publication_bias_not_assessed",
+            "publication_bias", "not_assessable", 0, "publication_bias_not_assessed",
             f"{inp.k} studies, but no small-study test result was given; publication bias was not assessed.",
             numbers)
     if inp.small_study_p < config.pub_bias_alpha:
@@ -424,7 +456,7 @@ def publication_bias(inp: GradeInput, config: GradeConfig) -> DomainJudgement:
             f"{test_poss} test for small-study effects: p = {fmt_fixed(inp.small_study_p, 3)} (< {fmt_sig(config.pub_bias_alpha)}).",
             numbers)
     return DomainJudgement(
-        "publication_bias", "none", 0, "publication_bias_none",
+        "publication_bias", "no", 0, "publication_bias_none",
         f"{test_poss} test for small-study effects: p = {fmt_fixed(inp.small_study_p, 3)} (>= {fmt_sig(config.pub_bias_alpha)}).",
         numbers)
 
@@ -437,41 +469,41 @@ def large_effect(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> D
     numbers: dict[str, Any] = {"design": inp.design, "estimate": inp.estimate,
                                "large": config.large_effect_ratio, "very_large": config.very_large_effect_ratio}
     if inp.design == "randomised":
-        return DomainJudgement("large_effect", "not_applicable", 0, "large_effect_not_applicable",
+        return DomainJudgement("large_effect", "no", 0, "large_effect_not_applicable",
                                "Randomised evidence starts high and is not rated up.", numbers)
     if not inp.is_ratio:
-        return DomainJudgement("large_effect", "none", 0, "large_effect_none",
+        return DomainJudgement("large_effect", "no", 0, "large_effect_none",
                                f"A large effect is judged on ratio measures only ({inp.measure} given).", numbers)
     r = max(inp.estimate, 1 / inp.estimate)
     numbers["ratio_distance"] = r
     up = 2 if r > config.very_large_effect_ratio else (1 if r > config.large_effect_ratio else 0)
     if up and rob_levels < 0:
-        return DomainJudgement("large_effect", "none", 0, "large_effect_blocked",
+        return DomainJudgement("large_effect", "no", 0, "large_effect_blocked",
                                f"{inp.measure} {fmt_fixed(inp.estimate)} would qualify as a large effect, but the "
                                "evidence was rated down for risk of bias.", numbers)
     if up == 2:
-        return DomainJudgement("large_effect", "upgrade", 2, "very_large_effect",
+        return DomainJudgement("large_effect", "no", 2, "very_large_effect",
                                f"{inp.measure} {fmt_fixed(inp.estimate)}: very large effect (beyond "
                                f"{fmt_sig(config.very_large_effect_ratio)} or 1/{fmt_sig(config.very_large_effect_ratio)}).", numbers)
     if up == 1:
-        return DomainJudgement("large_effect", "upgrade", 1, "large_effect",
+        return DomainJudgement("large_effect", "no", 1, "large_effect",
                                f"{inp.measure} {fmt_fixed(inp.estimate)}: large effect (beyond "
                                f"{fmt_sig(config.large_effect_ratio)} or 1/{fmt_sig(config.large_effect_ratio)}).", numbers)
-    return DomainJudgement("large_effect", "none", 0, "large_effect_none",
+    return DomainJudgement("large_effect", "no", 0, "large_effect_none",
                            f"{inp.measure} {fmt_fixed(inp.estimate)} is not a large effect.", numbers)
 
 
 def dose_response(inp: GradeInput, config: GradeConfig, rob_levels: int = 0) -> DomainJudgement:
     numbers = {"design": inp.design, "dose_response": inp.dose_response}
     if inp.design == "randomised":
-        return DomainJudgement("dose_response", "not_applicable", 0, "dose_response_not_applicable",
+        return DomainJudgement("dose_response", "no", 0, "dose_response_not_applicable",
                                "Randomised evidence starts high and is not rated up.", numbers)
     if not inp.dose_response:
-        return DomainJudgement("dose_response", "none", 0, "dose_response_none",
+        return DomainJudgement("dose_response", "no", 0, "dose_response_none",
                                "No dose-response gradient was reported.", numbers)
     if rob_levels < 0:
-        return DomainJudgement("dose_response", "none", 0, "dose_response_blocked",
+        return DomainJudgement("dose_response", "no", 0, "dose_response_blocked",
                                "A dose-response gradient was reported, but the evidence was rated down for "
                                "risk of bias.", numbers)
-    return DomainJudgement("dose_response", "upgrade", 1, "dose_response",
+    return DomainJudgement("dose_response", "no", 1, "dose_response",
                            "A dose-response gradient was reported.", numbers)

@@ -124,6 +124,20 @@ def sof_row(outcome: str, inp: GradeInput, rating: CertaintyRating, statement: s
     )
 
 
+def sof_narrative_row(outcome: str, inp: Any, rating: CertaintyRating, statement: str, *,
+                      timepoint: str | None = None) -> SoFRow:
+    """An SoF row for evidence without a single estimate (a NarrativeInput rated by assess_narrative):
+    no relative or absolute effect (``measure`` is ""), participants summed over the results that state
+    them (None when any is unknown), studies = the number of results."""
+    ns = [v.n for v in inp.votes]
+    return SoFRow(
+        outcome=outcome, timepoint=timepoint, participants=sum(ns) if ns and all(n is not None for n in ns) else None,
+        studies=inp.k, measure="", relative_estimate=None, relative_ci_low=None, relative_ci_high=None, absolute=None,
+        certainty=rating.certainty, symbols=rating.symbols, statement=statement, footnotes=rating.footnotes,
+        downgrades=rating.downgrades, basis=rating.basis, review_rating=rating.review_rating,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SoFTable:
     """Rows plus one numbered list of footnotes; ``row_footnotes[i]`` are the numbers for row i."""

@@ -5,6 +5,6 @@
 """
 from __future__ import annotations
 
-from .statements import CERTAINTIES, SIZES, statement, timeframe_phrase
+from .statements import CERTAINTIES, KINDS, SIZES, narrative_statement, size_claim_of, statement, statement_with_size, timeframe_phrase
 
-__all__ = ["statement", "timeframe_phrase", "CERTAINTIES", "SIZES"]
+__all__ = ["statement", "statement_with_size", "narrative_statement", "size_claim_of", "timeframe_phrase", "CERTAINTIES", "SIZES", "KINDS"]

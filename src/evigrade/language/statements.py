@@ -8,6 +8,22 @@ Rule kept throughout: "no evidence of an effect" is never turned into "evidence 
 "Little to no difference" is said only when the CI excludes important benefit *and* important
 harm; a trivial point estimate whose CI still reaches an important effect gets the "uncertain"
 wording instead, as does an estimate without an MID whose CI includes no effect.
+
+Size words (issue 13; GRADE guidance 34, Zeng 2022; Santesso 2020): with a
+:class:`~evigrade.grade.Magnitude` the size word is ``magnitude.size_claim`` -- the size the
+*whole* CI supports -- never the point estimate's band; without one ("large" point estimate, CI
+reaching a small effect) the sentence states the direction only.  A plain size string passed by a
+caller is taken as the caller's claim.  :func:`statement_with_size` returns the sentence and the
+size word it actually used (None when none): that is the ``size_claim`` output.
+:func:`size_claim_of` gives the size the CI supports (what a sentence may claim).
+
+When the rating's ``not_fully_assessed`` is True (two or more domains not assessable, no source
+GRADE) the sentence is followed by "Certainty could not be fully assessed (...)".
+
+``kind='between_forms'`` (two forms of the intervention, e.g. needling active and latent trigger
+points vs active ones only) describes which arm had lower or higher values of the outcome, never
+that one "works" or is favoured.  :func:`narrative_statement` words evidence without a single
+estimate (Murad 2017; SWiM) from :class:`~evigrade.grade.NarrativeInput` votes.
 """
 from __future__ import annotations
 
@@ -17,7 +33,11 @@ from typing import Any
 from .._validate import check_choice
 from ..errors import SpecError
 
-__all__ = ["statement", "timeframe_phrase", "comparator_label", "SIZES", "CERTAINTIES"]
+__all__ = ["statement", "statement_with_size", "narrative_statement", "size_claim_of", "timeframe_phrase", "comparator_label", "SIZES",
+           "CERTAINTIES", "KINDS"]
+
+#: kinds of comparison a sentence can describe
+KINDS = ("comparative", "between_forms")
 
 CERTAINTIES = ("high", "moderate", "low", "very_low")
 SIZES = ("trivial", "small", "moderate", "large", "unclassified")
@@ -145,7 +165,7 @@ def _balanced(text: str) -> str:
 
 def _or_list(text: str) -> str:
     """'sham/placebo/waiting list' -> 'sham, placebo or waiting list' (a raw label never reaches a sentence)."""
-    def repl(m: re.Match) -> str:
+    def repl(m: re.Match[str]) -> str:
         items = [i.strip() for i in m.group(0).split("/") if i.strip()]
         return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else m.group(0)
 
@@ -225,14 +245,17 @@ def _coerce(rating: Any, magnitude: Any, direction: Any, benefit: str | None) ->
     else:
         certainty = str(rating).strip().lower().replace(" ", "_").replace("-", "_")
     certainty = check_choice("certainty", certainty, CERTAINTIES)
+    claim: str | None
     if hasattr(magnitude, "size"):
         size = magnitude.size
+        claim = getattr(magnitude, "size_claim", None)
         change = magnitude.change
         inc_b = magnitude.ci_includes_important_benefit
         inc_h = magnitude.ci_includes_important_harm
         inc_null = magnitude.ci_includes_null
     else:
         size = check_choice("magnitude", magnitude, SIZES)
+        claim = None if size == "unclassified" else size
         change, inc_b, inc_h, inc_null = None, None, None, None
     if direction is not None:
         d = check_choice("direction", direction, ("decrease", "increase", "none", "benefit", "harm"))
@@ -244,8 +267,28 @@ def _coerce(rating: Any, magnitude: Any, direction: Any, benefit: str | None) ->
         change = d
     if change is None:
         raise SpecError("statement() needs a direction ('decrease'/'increase', or 'benefit'/'harm' with benefit=)")
-    return {"certainty": certainty, "size": size, "change": change, "inc_b": inc_b, "inc_h": inc_h,
+    return {"certainty": certainty, "size": size, "claim": claim, "change": change, "inc_b": inc_b, "inc_h": inc_h,
             "inc_null": inc_null}
+
+
+def size_claim_of(magnitude: Any, ci_excludes_important: bool | None = None) -> str | None:
+    """The size the whole CI supports ('trivial', 'small', 'moderate', 'large'; the most a sentence
+    may claim), or None.  The word a sentence actually used comes from :func:`statement_with_size`."""
+    if hasattr(magnitude, "size_claim"):
+        claim = magnitude.size_claim
+        return str(claim) if claim is not None else None
+    size = check_choice("magnitude", magnitude, SIZES)
+    if size == "trivial":
+        return "trivial" if ci_excludes_important else None
+    return None if size == "unclassified" else size
+
+
+def _not_fully_assessed(rating: Any) -> str:
+    if not getattr(rating, "not_fully_assessed", False):
+        return ""
+    names = [d.replace("_", " ") for d in getattr(rating, "not_assessable", ())]
+    listed = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else "".join(names)
+    return f" Certainty could not be fully assessed (missing inputs for {listed})."
 
 
 def _good_change(magnitude: Any, benefit: str | None) -> str | None:
@@ -253,7 +296,7 @@ def _good_change(magnitude: Any, benefit: str | None) -> str | None:
     b = benefit
     if b is None and hasattr(magnitude, "direction") and hasattr(magnitude, "change"):
         if magnitude.direction == "benefit":
-            return magnitude.change
+            return str(magnitude.change)
         if magnitude.direction == "harm":
             return {"decrease": "increase", "increase": "decrease"}.get(magnitude.change)
         return None
@@ -281,8 +324,11 @@ def statement(
     population: str | None = None,
     comparator_active: bool = False,
     event: bool = False,
+    kind: str = "comparative",
+    comparator_phrase: str | None = None,
 ) -> str:
-    """The plain-language sentence for one finding.
+    """The plain-language sentence for one finding (followed, when the rating says so, by
+    "Certainty could not be fully assessed (...)").
 
     ``rating``: a :class:`~evigrade.grade.CertaintyRating` or 'high'/'moderate'/'low'/'very_low'.
     ``magnitude``: a :class:`~evigrade.grade.Magnitude` (preferred: it carries the CI flags) or a
@@ -302,7 +348,80 @@ def statement(
 
     ``event=True`` (a dichotomous outcome pooled as RR, OR or RD) speaks of the chance of the event
     ("may increase the chance of patient-rated improvement"), never of increasing the outcome itself.
+
+    ``comparator_phrase`` (e.g. 'compared with needling active trigger points only') replaces the
+    phrase built from ``comparison``.  ``kind='between_forms'`` words a comparison of two forms of
+    the intervention neutrally ("Pain intensity may be lower with X than with Y"), never as one
+    favouring the other; it needs ``comparator_phrase`` or ``comparison`` to name the other form.
     """
+    return statement_with_size(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                               benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                               comparator_active=comparator_active, event=event, kind=kind,
+                               comparator_phrase=comparator_phrase)[0]
+
+
+def statement_with_size(
+    rating: Any,
+    magnitude: Any,
+    direction: str | None = None,
+    outcome_name: str = "the outcome",
+    timeframe: str | None = None,
+    intervention: str = "the intervention",
+    comparison: str | None = None,
+    *,
+    benefit: str | None = None,
+    ci_excludes_important: bool | None = None,
+    population: str | None = None,
+    comparator_active: bool = False,
+    event: bool = False,
+    kind: str = "comparative",
+    comparator_phrase: str | None = None,
+) -> tuple[str, str | None]:
+    """:func:`statement` and the size word it actually used: 'large' ("a large reduction", "much
+    less/lower"), 'small' ("slightly"), 'trivial' ("little to no difference"), or None (no size word:
+    plain verb, uncertain wording, very low certainty).  This is the ``size_claim`` output."""
+    text, used = _statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                            benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                            comparator_active=comparator_active, event=event, kind=kind,
+                            comparator_phrase=comparator_phrase)
+    return text + _not_fully_assessed(rating), used
+
+
+def _between_forms(c: dict[str, Any], x: str, y: str, y_effect: str, tf: str, other: str,
+                   excludes: bool) -> tuple[str, str | None]:
+    certainty, claim, change = c["certainty"], c["claim"], c["change"]
+    if certainty == "very_low":
+        return _sentence(f"the evidence is very uncertain about whether {x} and {other} differ in their effect on "
+                         f"{y_effect}", [tf]), None
+    if (claim == "trivial" or c["size"] == "trivial") and excludes:
+        return _sentence(f"{x} {_TRIVIAL[certainty]} {y} compared with {other}", [tf]), "trivial"
+    if change == "none" or c["inc_null"] or (c["size"] == "trivial" and not excludes):
+        return _sentence(f"it is uncertain whether {y} differs between {x} and {other}", [tf])[:-1] + (
+            ": the confidence interval includes no difference."), None
+    word = "lower" if change == "decrease" else "higher"
+    word = {"large": f"much {word}", "small": f"slightly {word}"}.get(claim or "", word)
+    be = {"high": "is", "moderate": "is probably", "low": "may be"}[certainty]
+    return _sentence(f"{y} {be} {word} with {x} than with {other}", [tf]), (claim if claim in ("large", "small") else None)
+
+
+def _statement(
+    rating: Any,
+    magnitude: Any,
+    direction: str | None,
+    outcome_name: str,
+    timeframe: str | None,
+    intervention: str,
+    comparison: str | None,
+    *,
+    benefit: str | None,
+    ci_excludes_important: bool | None,
+    population: str | None,
+    comparator_active: bool,
+    event: bool,
+    kind: str,
+    comparator_phrase: str | None,
+) -> tuple[str, str | None]:
+    kind = check_choice("kind", kind, KINDS)
     c = _coerce(rating, magnitude, direction, benefit)
     certainty, size, change = c["certainty"], c["size"], c["change"]
     x = " ".join(str(intervention).split()) or "the intervention"
@@ -316,13 +435,26 @@ def statement(
     if population:
         y = f"{y} in people with {' '.join(str(population).split())}"
     tf = timeframe_phrase(timeframe)
-    cmp_ = _expand_abbreviation(_comparison_phrase(comparison), x)
+    cmp_ = (" ".join(comparator_phrase.split()) if comparator_phrase
+            else _expand_abbreviation(_comparison_phrase(comparison), x))
+    if kind == "between_forms":
+        other = cmp_
+        for lead in ("compared with ", "compared to ", "versus ", "vs "):
+            if other.lower().startswith(lead):
+                other = other[len(lead):]
+        if not other:
+            raise SpecError("kind='between_forms' needs comparator_phrase or comparison naming the other form")
+        excl = (c["inc_b"] is False and c["inc_h"] is False) if ci_excludes_important is None else bool(ci_excludes_important)
+        return _between_forms(c, x, y, y_effect, tf, other, excl)
     if certainty == "very_low":
-        return _sentence(f"the evidence is very uncertain about the effect of {x} on {y_effect}", [tf, cmp_])
+        return _sentence(f"the evidence is very uncertain about the effect of {x} on {y_effect}", [tf, cmp_]), None
     excludes = (c["inc_b"] is False and c["inc_h"] is False) if ci_excludes_important is None else bool(ci_excludes_important)
+    claim = c["claim"]
+    if claim == "trivial" and excludes:
+        return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_]), "trivial"
     if size == "trivial" or change == "none":
         if excludes:
-            return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_])
+            return _sentence(f"{x} {_TRIVIAL[certainty]} {y}", [tf, cmp_]), "trivial"
         reach = []
         if c["inc_b"]:
             reach.append("an important benefit")
@@ -331,7 +463,7 @@ def statement(
         what = " or ".join(reach) if reach else "an important effect"
         return _sentence(
             f"it is uncertain whether {x} makes an important difference to {y}", [tf, cmp_]
-        )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}."
+        )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}.", None
     verb = "reduce" if change == "decrease" else "increase"
     noun = "reduction" if change == "decrease" else "increase"
     comp_raw = _expand_abbreviation(comparator_label(comparison), x)
@@ -340,23 +472,115 @@ def statement(
         good = _good_change(magnitude, benefit)
         if size == "unclassified" and c["inc_null"]:
             return _sentence(f"it is uncertain whether {x} differs from {comp_raw} in its effect on {y}", [tf])[:-1] + (
-                ": the confidence interval includes no effect and no minimal important difference is available.")
+                ": the confidence interval includes no effect and no minimal important difference is available."), None
         if good is not None and change != good:
             good_verb = "reduce" if good == "decrease" else "increase"
             v3, _ = _VERB[certainty]
-            less = {"large": "much less than", "small": "slightly less than"}.get(size, "less than")
+            less = {"large": "much less than", "small": "slightly less than"}.get(claim or "", "less than")
             comp_raw = re.sub(r"(?i)^other active (therap|treatment)(y|)$",
                               lambda m: f"other active {m.group(1)}{'ies' if m.group(1).lower() == 'therap' else 's'}",
                               comp_raw)  # 'less than other active therapies
-            return _sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf])
+            return (_sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf]),
+                    claim if claim in ("large", "small") else None)
     if size == "unclassified" and c["inc_null"]:
         return _sentence(f"it is uncertain whether {x} {verb}s {y}", [tf, cmp_])[:-1] + (
-            ": the confidence interval includes no effect and no minimal important difference is available.")
+            ": the confidence interval includes no effect and no minimal important difference is available."), None
     v3, vnoun = _VERB[certainty]
-    if size == "large":
-        return _sentence(f"{x} {vnoun} a large {noun} in {y}", [tf, cmp_])
-    if size == "small":
+    if claim == "large":
+        return _sentence(f"{x} {vnoun} a large {noun} in {y}", [tf, cmp_]), "large"
+    if claim == "small":
         phrase = {"high": f"slightly {verb}s", "moderate": f"probably slightly {verb}s",
                   "low": f"may slightly {verb}"}[certainty]
-        return _sentence(f"{x} {phrase} {y}", [tf, cmp_])
-    return _sentence(f"{x} {v3.format(v=verb)} {y}", [tf, cmp_])
+        return _sentence(f"{x} {phrase} {y}", [tf, cmp_]), "small"
+    return _sentence(f"{x} {v3.format(v=verb)} {y}", [tf, cmp_]), None
+
+
+# ------------------------------------------------------------------------------ narrative evidence
+
+_NARR_TRIVIAL = {"high": "makes little or no difference to", "moderate": "probably makes little or no difference to",
+                 "low": "may make little or no difference to"}
+
+
+def _votes_clause(narrative: Any, x: str, between: bool = False) -> str:
+    words = {"favours_intervention": f"favoured {x}", "favours_comparator": "favoured the comparator",
+             "no_difference": "found no difference", "unclear": "did not report a direction"}
+    groups = {d: [v for v in narrative.votes if v.direction == d] for d in words}
+    if between:  # two forms of the intervention: a difference, not a form 'favoured'
+        words = {"favours_intervention": "found a difference", "no_difference": "found no difference",
+                 "unclear": "did not report a direction"}
+        groups = {"favours_intervention": groups["favours_intervention"] + groups["favours_comparator"],
+                  "no_difference": groups["no_difference"], "unclear": groups["unclear"]}
+    parts = []
+    total = len(narrative.votes)
+    for d, w in words.items():
+        vs = groups[d]
+        if vs:
+            n = sum(v.n or 0 for v in vs)
+            known = all(v.n is not None for v in vs)
+            parts.append(f"{len(vs)} {w}" + (f" ({n} participants)" if known and n else ""))
+    return f" Of {total} result{'s' if total != 1 else ''} without a pooled estimate, " + ", ".join(parts) + "."
+
+
+def narrative_statement(
+    rating: Any,
+    narrative: Any,
+    outcome_name: str = "the outcome",
+    timeframe: str | None = None,
+    intervention: str = "the intervention",
+    comparison: str | None = None,
+    *,
+    benefit: str | None = None,
+    population: str | None = None,
+    kind: str = "comparative",
+    comparator_phrase: str | None = None,
+) -> str:
+    """The sentence for evidence without a single estimate (a :class:`~evigrade.grade.NarrativeInput`
+    rated by :func:`~evigrade.grade.assess_narrative`), followed by the vote count.
+
+    No size word is ever used (there is no estimate).  Direction (``narrative.direction``, see
+    :func:`~evigrade.grade.narrative_direction`): all results favouring the intervention -> "may
+    reduce/increase" (``benefit`` picks the verb; "improve" without it); all finding no difference ->
+    "may make little or no difference to" (Santesso 2020 wording for a narrative null; the vote count
+    that follows says it rests on results without an estimate); favouring the comparator -> "may be
+    less effective than"; mixed -> "the effect ... may vary"; unclear -> "it is uncertain whether";
+    very low -> "the evidence is very uncertain".  ``kind='between_forms'`` never says which form is
+    better: "may not differ" or "may differ" from the other form.
+    """
+    kind = check_choice("kind", kind, KINDS)
+    certainty = _coerce(rating, "unclassified", "none", None)["certainty"]
+    d = str(narrative.direction)
+    x = " ".join(str(intervention).split()) or "the intervention"
+    y = " ".join(str(outcome_name).split()) or "the outcome"
+    if population:
+        y = f"{y} in people with {' '.join(str(population).split())}"
+    tf = timeframe_phrase(timeframe)
+    cmp_ = (" ".join(comparator_phrase.split()) if comparator_phrase
+            else _expand_abbreviation(_comparison_phrase(comparison), x))
+    tail = _votes_clause(narrative, x, kind == "between_forms") + _not_fully_assessed(rating)
+    if certainty == "very_low":
+        return _sentence(f"the evidence is very uncertain about the effect of {x} on {y}", [tf, cmp_]) + tail
+    hedge = {"high": "", "moderate": "probably ", "low": "may "}[certainty]
+    if d == "unclear" or (kind == "between_forms" and d == "mixed"):
+        other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
+        what = (f"{x} differs from {other} in its effect on {y}" if kind == "between_forms" else f"{x} affects {y}")
+        return _sentence(f"it is uncertain whether {what}", [tf] if kind == "between_forms" else [tf, cmp_])[:-1] + (
+            ": the direction of the results was not reported." if d == "unclear" else
+            ": the results differ in direction or significance.") + tail
+    if kind == "between_forms":
+        other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
+        forms = ({"high": "does not differ", "moderate": "probably does not differ", "low": "may not differ"}
+                 if d == "no_difference" else {"high": "differs", "moderate": "probably differs", "low": "may differ"})
+        return _sentence(f"{x} {forms[certainty]} from {other} in its effect on {y}", [tf]) + tail
+    if d == "no_difference":
+        return _sentence(f"{x} {_NARR_TRIVIAL[certainty]} {y}", [tf, cmp_]) + tail
+    if d == "favours_intervention":
+        v = {"lower": "reduce", "higher": "increase"}.get(benefit or "", "improve")
+        verb = f"{v}s" if certainty == "high" else f"{hedge}{v}" if certainty == "low" else f"{hedge}{v}s"
+        return _sentence(f"{x} {verb} {y}", [tf, cmp_]) + tail
+    if d == "favours_comparator":
+        be = {"high": "is", "moderate": "is probably", "low": "may be"}[certainty]
+        other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
+        return _sentence(f"{x} {be} less effective than {other} for {y}", [tf]) + tail
+    vary = {"high": "varies", "moderate": "probably varies", "low": "may vary"}[certainty]
+    return _sentence(f"the effect of {x} on {y} {vary}", [tf, cmp_])[:-1] + (
+        ": the results differ in direction or significance.") + tail

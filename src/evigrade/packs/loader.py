@@ -28,6 +28,7 @@ from .schema import (
     DENOMINATOR_BASES,
     EFFECT_MEASURES,
     INDIRECTNESS_JUDGEMENTS,
+    COMPARISON_KINDS,
     ORIENTATIONS,
     POOL_MEASURES,
     REPORTED_AS,
@@ -77,11 +78,11 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
                     "exclude_from_pooling", "notes", "source_row"),
     "results.csv": ("instrument", "unit", "measure", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci",
                     "estimate", "ci_low", "ci_high", "se", "p_value", "orientation", "direction_reported",
-                    "result_as_reported", "timepoint_as_stated", "notes", "source_row"),
+                    "result_as_reported", "timepoint_as_stated", "notes", "source_row", "comparison_kind"),
     "reviews.csv": ("year", "comparison_as_stated", "population_scope", "timepoint_as_stated", "k", "k_scope",
                     "participants", "participants_scope", "measure", "unit", "estimate", "ci_low", "ci_high",
                     "p_value", "i2", "grade", "grade_reasons", "orientation", "direction_note",
-                    "result_as_reported", "notes", "source_row"),
+                    "result_as_reported", "notes", "source_row", "comparison_kind"),
     "safety.csv": ("severity_as_reported", "population", "region_specific", "aggregate", "n_practitioners",
                    "n_patients", "n_treatments", "events", "denominator_basis", "rate_as_reported", "case_report",
                    "time_window", "notes", "source_row"),
@@ -621,6 +622,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
             p_value=_p_check(r, "p_value"), orientation=orientation or "as_reported",
             direction_reported=r.text("direction_reported"), result_as_reported=r.text("result_as_reported"),
             timepoint_as_stated=r.text("timepoint_as_stated"), notes=r.text("notes"), source_row=r.text("source_row"),
+            comparison_kind=r.choice("comparison_kind", COMPARISON_KINDS, default="comparative") or "comparative",
             **vals))
     return out
 
@@ -659,7 +661,8 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
             i2=r.number("i2", lo=0, hi=100), grade=r.text("grade"), grade_reasons=r.text("grade_reasons"),
             orientation=r.choice("orientation", ORIENTATIONS, default="as_reported") or "as_reported",
             direction_note=r.text("direction_note"), result_as_reported=r.text("result_as_reported"),
-            notes=r.text("notes"), source_row=r.text("source_row")))
+            notes=r.text("notes"), source_row=r.text("source_row"),
+            comparison_kind=r.choice("comparison_kind", COMPARISON_KINDS, default="comparative") or "comparative"))
     return out
 
 

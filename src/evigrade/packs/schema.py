@@ -41,6 +41,7 @@ __all__ = [
     "DATA_TYPES",
     "EFFECT_MEASURES",
     "ORIENTATIONS",
+    "COMPARISON_KINDS",
     "SEVERITIES",
     "DENOMINATOR_BASES",
     "SUPPORT_KINDS",
@@ -71,6 +72,10 @@ EFFECT_MEASURES = ("MD", "SMD", "OR", "RR", "RD", "ROM", "ES")  # ES = effect si
 # RATIO_MEASURES is the measures registry's set (of the pack measures: OR, RR, ROM), re-exported here.
 POOL_MEASURES = ("MD", "SMD")
 ORIENTATIONS = ("as_reported", "reversed", "unclear")
+#: what kind of contrast a result is (results.csv / reviews.csv ``comparison_kind``; empty = comparative):
+#: the intervention against a comparator without it; two forms of the intervention; the intervention in
+#: every arm (the trial tests something else); comparators with and without the intervention pooled together
+COMPARISON_KINDS = ("comparative", "between_forms", "intervention_in_all_arms", "partly_between_forms")
 REPORTED_AS = ("numeric", "range", "qualitative")
 SEVERITIES = ("mild", "significant", "serious", "any", "unclassified")
 DENOMINATOR_BASES = ("treatments", "patients", "respondents", "studies", "none")
@@ -297,6 +302,7 @@ class ResultRow(_Reported, ResultMixin):
     timepoint_as_stated: str = ""
     notes: str = ""
     source_row: str = ""
+    comparison_kind: str = "comparative"
 
     def has_arm_continuous(self) -> bool:
         return all(v is not None for v in (self.m1i, self.sd1i, self.n1i, self.m2i, self.sd2i, self.n2i))
@@ -339,6 +345,7 @@ class ReviewRow(_Reported, ResultMixin):
     result_as_reported: str = ""
     notes: str = ""
     source_row: str = ""
+    comparison_kind: str = "comparative"
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,10 @@ class ReviewEstimate:
     primary: bool = False
     difference: float | None = None  # our pooled estimate minus this one (same measure only)
     notes: tuple[Note, ...] = ()
+    i2: float | None = None           # the review's own I² for this estimate (0-100), when it reports one
+    comparison_kind: str = "comparative"  # reviews.csv comparison_kind (comparative | between_forms | ...)
+    #: the review's own GRADE for this outcome on GRADE's scale (high/moderate/low/very_low) or None
+    grade_level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
@@ -184,6 +188,21 @@ class Finding:
     effect_unit: str = ""                   # unit of estimate/ci (e.g. "proportion" for RD, "NPRS 0-10 points")
     # moderators, sensitivity, small-study tests when pooled from >= 3 trials
     robustness: Robustness | None = field(default=None, compare=False)
+    #: what kind of contrast the question is: "comparative" (the intervention against a comparator without
+    #: it) or "between_forms" (two forms of the intervention); non-comparative results are not findings
+    kind: str = "comparative"
+    #: the comparator pools arms with and without the intervention (comparison_kind partly_between_forms)
+    comparator_includes_intervention: bool = False
+    #: the best source of the question by the stated rule: {"rule", "review_row_id", "review_id", "why"}
+    best_source: dict[str, Any] | None = None
+    #: the best source's own GRADE for this outcome (high/moderate/low/very_low) or None, and how it was read
+    source_certainty: str | None = None
+    source_certainty_note: str = ""
+    #: the best source's own I² (0-100) when it is the estimate and reports one
+    source_i2: float | None = None
+    #: reviews of this question disagree in direction or significance (listed side by side in ``discordance``)
+    discordant: bool = False
+    discordance: tuple[dict[str, Any], ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -221,12 +240,20 @@ class Finding:
             "effect_unit": self.effect_unit,
             "robustness": self.robustness.to_dict() if self.robustness is not None else None,
             "subgroups": self.robustness.subgroup_rows() if self.robustness is not None else [],
+            "kind": self.kind,
+            "comparator_includes_intervention": self.comparator_includes_intervention,
+            "best_source": self.best_source,
+            "source_certainty": self.source_certainty,
+            "source_certainty_note": self.source_certainty_note,
+            "source_i2": self.source_i2,
+            "discordant": self.discordant,
+            "discordance": [dict(x) for x in self.discordance],
         }
         return jsonable(d)
 
     def _grade_json(self) -> dict[str, Any]:
         """The GRADE keys of ``to_dict()``: empty here; ``evigrade.pipeline.GradedFinding`` fills them."""
-        return {"certainty": None, "downgrades": None, "statement": None, "grade": None}
+        return {"certainty": None, "downgrades": None, "statement": None, "grade": None, "size_claim": None}
 
     @property
     def evidence_form(self) -> str:
@@ -401,6 +428,9 @@ class Summary:
     mechanisms: tuple[MechanismClaim, ...]
     notes: tuple[Note, ...] = ()
     pack: Pack | None = field(default=None, compare=False, repr=False)  # the Pack, for downstream stages
+    #: results that are not comparative effects of the intervention (within-group changes only; the
+    #: intervention in every arm): listed apart, never findings
+    non_comparative: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         g = self._grade_json()
@@ -416,6 +446,7 @@ class Summary:
             "key_messages": g["key_messages"],
             "conclusion": g["conclusion"],
             "comparisons": g["comparisons"],
+            "non_comparative": [dict(x) for x in self.non_comparative],
         })
 
     def _grade_json(self) -> dict[str, Any]:

@@ -209,12 +209,97 @@ def _review_estimate(r: ReviewRow) -> ReviewEstimate:
         ci_low_as_reported=r.ci_low, ci_high_as_reported=r.ci_high, orientation=r.orientation, k=r.k, k_scope=r.k_scope,
         participants=r.participants, participants_scope=r.participants_scope, grade=r.grade, grade_reasons=r.grade_reasons,
         result_as_reported=r.result_as_reported, direction_note=r.direction_note, source=r.source,
-        source_row=r.source_row or r.review_row_id, notes=tuple(notes))
+        source_row=r.source_row or r.review_row_id, notes=tuple(notes), i2=r.i2, comparison_kind=r.comparison_kind,
+        grade_level=source_grade(r.grade)[0])
 
 
-def _primary_key(r: ReviewRow, order: int) -> tuple[int, int, int, int]:
-    """Documented primary-review rule: most recent, then more trials, then MD before SMD, then file order."""
-    return (-(r.year or 0), -(r.k or 0), 0 if r.measure == "MD" else 1, order)
+#: the stated rule that picks a question's best source among the reviews reporting it (DESIGN.md 5b)
+BEST_SOURCE_RULE = ("most direct comparison (a comparator without the intervention before comparators pooled with "
+                    "other forms of it), then a usable estimate (a number with a CI and a stated sign) before words "
+                    "only, then the most recent review, then a review that rated the outcome with GRADE, then the "
+                    "largest number of trials, then the most participants, then file order")
+
+
+def _usable_number(r: ReviewRow) -> bool:
+    return r.reported_as == "numeric" and r.estimate is not None and r.orientation != "unclear" and r.ci_low is not None
+
+
+def _best_source_key(r: ReviewRow, order: int) -> tuple[int, int, int, int, int, int, int]:
+    """BEST_SOURCE_RULE as a sort key (smallest first)."""
+    direct = 0 if r.comparison_kind == "comparative" else 1
+    k = r.k if r.k is not None and r.k_scope != "review_total" else 0
+    n = r.participants if r.participants is not None and r.participants_scope != "review_total" else 0
+    return (direct, 0 if _usable_number(r) else 1, -(r.year or 0), 0 if source_grade(r.grade)[0] else 1,
+            -k, -n, order)
+
+
+_GRADE_WORDS = (("very low", "very_low"), ("very-low", "very_low"), ("very_low", "very_low"), ("moderate", "moderate"),
+                ("low", "low"), ("high", "high"))
+_LEVEL_ORDER = ("very_low", "low", "moderate", "high")
+
+
+def source_grade(text: str | None) -> tuple[str | None, str]:
+    """A review's own GRADE as printed ('very low', 'Very Low', 'low-to-moderate (overall)', 'low to
+    moderate') -> (level on GRADE's scale or None, how it was read).  A range takes its lower level and
+    says so; a rating on another scheme (the review's own 'level of evidence' scheme: strong, moderate,
+    limited evidence) is not a GRADE rating and gives None."""
+    raw = " ".join(str(text or "").split())
+    if not raw:
+        return None, ""
+    t = raw.lower()
+    if "level scheme" in t or "own scheme" in t or re.search(r"\b(strong|limited|conflicting) evidence\b", t):
+        return None, f"'{raw}' is not a GRADE rating (the review's own levels of evidence); not used as a ceiling"
+    head = re.split(r"[(;]", t)[0]
+    found: list[str] = []
+    pos = 0
+    while pos < len(head):
+        for word, level in _GRADE_WORDS:
+            if head.startswith(word, pos):
+                found.append(level)
+                pos += len(word)
+                break
+        else:
+            pos += 1
+    if not found:
+        return None, f"'{raw}' is not read as a GRADE level; not used as a ceiling"
+    lowest = min(found, key=_LEVEL_ORDER.index)
+    if len(set(found)) > 1:
+        return lowest, (f"'{raw}' is a range; the lower level ({lowest.replace('_', ' ')}) is taken")
+    return lowest, f"'{raw}' read as {lowest.replace('_', ' ')}"
+
+
+def _significance_class(measure: str | None, est: float | None, lo: float | None, hi: float | None,
+                        benefit: str) -> str | None:
+    """favours_intervention / favours_comparator (the CI excludes no effect) or no_difference."""
+    if measure is None or est is None or lo is None or hi is None:
+        return None
+    null = 1.0 if measure in RATIO_MEASURES else 0.0
+    if lo <= null <= hi:
+        return "no_difference"
+    below = hi < null
+    good = below if benefit == "lower" else not below
+    return "favours_intervention" if good else "favours_comparator"
+
+
+def _discordance(reviews: list[ReviewRow], narrative: list[dict[str, Any]], benefit: str) -> list[dict[str, Any]]:
+    """Each review's direction/significance for the question; discordant when two reviews differ."""
+    out: list[dict[str, Any]] = []
+    narr = {n["row_id"]: n for n in narrative if n.get("kind") == "review"}
+    for r in reviews:
+        if _usable_number(r):
+            est, lo, hi = r.harmonised()
+            cls = _significance_class(r.measure, est, lo, hi, benefit)
+            basis = "numeric"
+        elif r.review_row_id in narr:
+            cls = narr[r.review_row_id]["direction"]
+            basis = "words"
+        else:
+            cls = None
+            basis = ""
+        if cls in ("favours_intervention", "favours_comparator", "no_difference"):
+            out.append({"review_id": r.review_id, "review_row_id": r.review_row_id, "year": r.year,
+                        "direction": cls, "basis": basis, "grade": r.grade})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,9 +381,20 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
     out: list[dict[str, Any]] = []
     for r in reviews:
         unclear_sign = r.reported_as == "numeric" and r.estimate is not None and r.orientation == "unclear"
-        if r.reported_as == "numeric" and r.estimate is not None and not unclear_sign:
+        if _usable_number(r):
             continue
         words = r.direction_note or r.result_as_reported or r.reported_as
+        if r.reported_as == "numeric" and r.estimate is not None and not unclear_sign:
+            # a number without a CI cannot be the estimate; its reported direction is kept as a result in words
+            out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
+                        "reported_as": "numeric (no CI)", "direction_as_reported": r.direction_note,
+                        "result_as_reported": f"{r.measure} {r.estimate:g} as printed, no CI"
+                                              + (f"; {r.direction_note}" if r.direction_note else ""),
+                        "direction": _outcome_direction(words, outcome_id, outcome_name, tuple(r.outcomes)),
+                        "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                        "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
+                        "source": r.source, "source_row": r.source_row or r.review_row_id})
+            continue
         if unclear_sign:
             # a number whose sign convention is not stated cannot be harmonised; only its significance is usable
             out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
@@ -307,6 +403,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                               f"{r.direction_note}",
                         "direction": "no_difference" if _NULL_WORDS.search(r.direction_note or "") else "unclear",
                         "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                        "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                         "source": r.source, "source_row": r.source_row or r.review_row_id})
             continue
         out.append({"kind": "review", "source_id": r.review_id, "row_id": r.review_row_id,
@@ -315,6 +412,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                     "direction": _outcome_direction(f"{words}; {r.result_as_reported}", outcome_id, outcome_name,
                                                     tuple(r.outcomes)),
                     "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
+                    "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                     "source": r.source, "source_row": r.source_row or r.review_row_id})
     for t in rows:
         if t.result_id in used:
@@ -326,6 +424,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                                                     if t.direction_reported else t.result_as_reported,
                                                     outcome_id, outcome_name, tuple(t.outcomes)),
                     "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(t.study_id).citation,
+                    "n": _trial_n(t, pack), "rob": pack.study(t.study_id).rob_overall,
                     "source": t.source, "source_row": t.source_row or t.result_id})
     return out
 
@@ -543,7 +642,7 @@ def _compare_with_reviews(revs: list[ReviewEstimate], primary: ReviewRow | None,
             "No published pooled result with a number for this question."
     elif status == "review" and primary is not None:
         alts = [rv.review_id for rv in rev_out if not rv.primary]
-        cmp_text = f"Primary: {primary.review_id} ({primary.source_row or primary.review_row_id}), chosen by the pack's primary-review rule" + \
+        cmp_text = f"Primary: {primary.review_id} ({primary.source_row or primary.review_row_id}), chosen by the best-source rule" + \
             (f"; alternatives: {', '.join(dict.fromkeys(alts))}" if alts else "") + "."
     else:
         cmp_text = ""
@@ -567,9 +666,9 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     pooled_group = _pooled_group(usable, not_poolable)
 
     revs = [_review_estimate(r) for _, r in reviews]
-    candidates = [(o, r) for o, r in reviews if r.reported_as == "numeric" and r.estimate is not None
-                  and r.orientation != "unclear" and r.ci_low is not None]
-    primary = min(candidates, key=lambda c: _primary_key(c[1], c[0]))[1] if candidates else None
+    candidates = [(o, r) for o, r in reviews if _usable_number(r)]
+    primary = min(candidates, key=lambda c: _best_source_key(c[1], c[0]))[1] if candidates else None
+    best = min(reviews, key=lambda c: _best_source_key(c[1], c[0]))[1] if reviews else None
     e = _estimate(pack, rows, pooled_group, primary, revs, method, test, level, notes)
     rev_out, cmp_text = _compare_with_reviews(revs, primary, e, notes)
 
@@ -582,6 +681,31 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     reported_direction = _overall_direction(narrative) if e.estimate is None else None
     unit = _finding_unit(e.status, pooled_group, primary, outcome)
     ref = outcome.reference.to_dict() if outcome.reference else None
+
+    kinds = {r.comparison_kind for r in rows} | {r.comparison_kind for _, r in reviews}
+    kind = "between_forms" if kinds == {"between_forms"} else "comparative"
+    mixed_comparator = kind == "comparative" and bool(kinds & {"between_forms", "partly_between_forms"})
+    if kind == "between_forms":
+        notes.append(Note("between_forms", f"Compares two forms of the intervention ({comp.label}); not an effect of "
+                          "the intervention itself and never counted as favouring it."))
+    elif mixed_comparator:
+        notes.append(Note("comparator_includes_intervention", f"The comparator ({comp.label}) pools arms without the "
+                          "intervention with other forms of it (comparison_kind partly_between_forms)."))
+    src_level, src_note = source_grade(best.grade) if best is not None else (None, "")
+    best_source = None
+    if best is not None:
+        why = "the only review of this question" if len(reviews) == 1 else \
+            f"first of {len({r.review_id for _, r in reviews})} reviews by the best-source rule"
+        best_source = {"rule": BEST_SOURCE_RULE, "review_row_id": best.review_row_id, "review_id": best.review_id,
+                       "year": best.year, "grade": best.grade or None, "why": why}
+        if src_note:
+            notes.append(Note("source_grade", f"{best.review_id}'s own GRADE: {src_note}."))
+    source_i2 = best.i2 if best is not None and primary is not None and best is primary and e.status == "review" else None
+    disc = _discordance([r for _, r in reviews], narrative, outcome.benefit)
+    discordant = len({d["direction"] for d in disc}) > 1 and len({d["review_id"] for d in disc}) > 1
+    if discordant:
+        notes.append(Note("discordant_reviews", "Reviews of this question disagree in direction or significance: "
+                          + "; ".join(f"{d['review_id']} {d['direction'].replace('_', ' ')}" for d in disc) + "."))
     return Finding(
         outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
         timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
@@ -593,7 +717,9 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
         primary_review=primary.review_row_id if primary is not None else None, comparison_with_reviews=cmp_text,
         indirectness=tuple(j.to_dict() for j in pack.indirectness_for(oid, cid, pid)),
         population_broader=bool(pop and pop.broader), notes=tuple(notes), narrative=tuple(narrative),
-        reported_direction=reported_direction, effect_unit=_effect_unit(e.measure, unit))
+        reported_direction=reported_direction, effect_unit=_effect_unit(e.measure, unit), kind=kind,
+        comparator_includes_intervention=mixed_comparator, best_source=best_source, source_certainty=src_level,
+        source_certainty_note=src_note, source_i2=source_i2, discordant=discordant, discordance=tuple(disc))
 
 
 def _finding_unit(status: str, group: list[tuple[ResultRow, TrialEstimate]], primary: ReviewRow | None,
@@ -792,11 +918,18 @@ def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
         return (tuple(tp_order.get(p, 99) for p in parts), len(parts))
 
     cells: dict[tuple[str, str, str, str], tuple[list[ResultRow], list[tuple[int, ReviewRow]]]] = {}
+    non_comparative: list[dict[str, Any]] = []
     for row in pack.results:
         pop = pack.study(row.study_id).population or "all"  # no population stated: "all participants"
+        if _non_comparative_kind(row) is not None:
+            non_comparative.append(_non_comparative_trial(pack, row, pop))
+            continue
         for oid in row.outcomes:
             cells.setdefault((oid, row.timepoint, row.comparison, pop), ([], []))[0].append(row)
     for i, rv in enumerate(pack.reviews):
+        if rv.comparison_kind == "intervention_in_all_arms":
+            non_comparative.append(_non_comparative_review(pack, rv))
+            continue
         for oid in rv.outcomes:
             cells.setdefault((oid, rv.timepoint, rv.comparison, rv.population), ([], []))[1].append((i, rv))
     keys = sorted(cells, key=lambda k: (out_order[k[0]], tp_key(k[1]), cmp_order[k[2]], pop_order.get(k[3], 99)))
@@ -806,4 +939,46 @@ def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
     return Summary(
         pack_id=pack.id, title=pack.title, question=dict(pack.question), pack_path=pack.path, method=method, test=test,
         level=lev, safety_measure=safety_measure, findings=findings,
-        safety=_safety(pack, method, test, lev, safety_measure), mechanisms=_mechanisms(pack), pack=pack)
+        safety=_safety(pack, method, test, lev, safety_measure), mechanisms=_mechanisms(pack), pack=pack,
+        non_comparative=tuple(non_comparative))
+
+
+# ---------------------------------------------------------------------------------------------
+# results that are not comparative effects of the intervention
+# ---------------------------------------------------------------------------------------------
+_NON_COMPARATIVE_WHY = {
+    "within_group": "a change within one group only, not a comparison between groups",
+    "intervention_in_all_arms": "the intervention is given in every arm (the trial tests something else)",
+}
+
+
+def _non_comparative_kind(row: ResultRow) -> str | None:
+    """'intervention_in_all_arms' or 'within_group' for a trial row that is not an effect of the intervention."""
+    if row.comparison_kind == "intervention_in_all_arms":
+        return "intervention_in_all_arms"
+    if row.data_type == "within_group":
+        return "within_group"
+    return None
+
+
+def _non_comparative_trial(pack: Pack, row: ResultRow, pop: str) -> dict[str, Any]:
+    kind = _non_comparative_kind(row) or ""
+    return {"kind": kind, "why": _NON_COMPARATIVE_WHY[kind], "source_kind": "trial", "source_id": row.study_id,
+            "row_id": row.result_id, "outcomes": list(row.outcomes),
+            "outcome_names": [pack.outcome(o).name for o in row.outcomes], "timepoint": row.timepoint,
+            "comparison": row.comparison, "comparison_label": pack.comparison(row.comparison).label,
+            "population": pop, "data_type": row.data_type, "result_as_reported": row.result_as_reported,
+            "direction_as_reported": row.direction_reported, "p_value": row.p_value,
+            "citation": pack.study(row.study_id).citation, "source": row.source,
+            "source_row": row.source_row or row.result_id}
+
+
+def _non_comparative_review(pack: Pack, rv: ReviewRow) -> dict[str, Any]:
+    return {"kind": "intervention_in_all_arms", "why": _NON_COMPARATIVE_WHY["intervention_in_all_arms"],
+            "source_kind": "review", "source_id": rv.review_id, "row_id": rv.review_row_id,
+            "outcomes": list(rv.outcomes), "outcome_names": [pack.outcome(o).name for o in rv.outcomes],
+            "timepoint": rv.timepoint, "comparison": rv.comparison,
+            "comparison_label": pack.comparison(rv.comparison).label, "population": rv.population,
+            "data_type": rv.reported_as, "result_as_reported": rv.result_as_reported,
+            "direction_as_reported": rv.direction_note, "p_value": rv.p_value, "citation": rv.citation,
+            "source": rv.source, "source_row": rv.source_row or rv.review_row_id}

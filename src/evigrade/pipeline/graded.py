@@ -47,11 +47,22 @@ class GradedFinding(Finding):
     def statement(self) -> str | None:
         return self.grade.statement if self.grade is not None else None
 
+    @property
+    def size_claim(self) -> str | None:
+        """The size word the statement uses (only where the whole CI supports it), or None."""
+        return self.grade.size_claim if self.grade is not None else None
+
+    @property
+    def certainty_note(self) -> str | None:
+        if self.grade is not None or self.estimate is not None:
+            return None
+        return "certainty not rated: no numeric estimate"
+
     def _grade_json(self) -> dict[str, Any]:
         if self.grade is None:
             return Finding._grade_json(self)
         return {"certainty": self.certainty, "downgrades": [dict(d) for d in self.grade.downgrades],
-                "statement": self.statement, "grade": self.grade}
+                "statement": self.statement, "grade": self.grade, "size_claim": self.size_claim}
 
 
 @dataclass(frozen=True, slots=True)

@@ -554,7 +554,8 @@ def _finding_view(
         effect_unit=effect_unit,
         narrative=narrative,
         direction=direction_text(_g(f, "reported_direction"), dname) if est is None and _g(f, "reported_direction") else "",
-        certainty_note=str(_g(f, "certainty_note", default="") or ("certainty not rated: no numeric estimate" if est is None else "")),
+        certainty_note=str(_g(f, "certainty_note", default="") or ("certainty not rated: no numeric estimate"
+                                                                   if est is None and not _g(f, "certainty") else "")),
         robustness=tuple(robustness_lines(_g(f, "robustness"))),
         judgements=tuple(_judgements(f)),
         population=population,
