@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from evigrade import batch
-from evigrade._options import METHOD_ALIASES, TEST_ALIASES, canonical_level, canonical_method, canonical_test
+from evigrade._options import (
+    ENGINE_TESTS, METHOD_ALIASES, TEST_ALIASES, canonical_level, canonical_method, canonical_test,
+)
 from evigrade.errors import SpecError
 from evigrade.stats import meta_analysis
 
@@ -72,8 +74,12 @@ def test_errors_name_the_engine_set():
     with pytest.raises(SpecError, match=r"method='SJ' is not one of 'FE', 'DL', 'PM', 'ML', 'REML', 'EB'"):
         batch.run(_table(), "SJ", "z")
     assert meta_analysis(YI, VI, method="SJ").method == "SJ"
+    # stats implements metafor's plain t-test; batch and packs do not, and their message names their set
+    assert canonical_test("t") == "t"
     with pytest.raises(SpecError, match=r"test='t' is not one of 'z', 'knha'"):
-        canonical_test("t")
+        canonical_test("t", ENGINE_TESTS)
+    with pytest.raises(SpecError, match=r"test='t' is not one of 'z', 'knha'"):
+        batch.run(_table(), "REML", "t")
     with pytest.raises(SpecError, match=r"method='fixed-effect' is not one of"):
         canonical_method("fixed-effect", ("FE", "DL"))
     with pytest.raises(SpecError, match=r"level=150 must be a percentage"):

@@ -193,7 +193,7 @@ def comparator_label(comparison: str | None) -> str:
     core = re.sub(r"\s*\([^()]*\)\s*$", "", c).strip().lower()  # '(reviews pooling all comparators)' etc.
     if _UNSTATED.match(core) or _UNSTATED.match(c.lower()):
         return "the comparators used in the trials"
-    return _balanced(_or_list(c))
+    return _balanced(_or_list(_balanced(c)))  # the 'vs' split can leave a lone bracket next to a slash
 
 
 def _expand_abbreviation(text: str, intervention: str) -> str:
