@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from .._escape import safe_url
 from ..errors import InputError, SpecError
 from ..plots._data import (
     RATIO_MEASURES,
@@ -198,7 +199,7 @@ class _Refs:
             if url is None:
                 m = re.search(r"https?://\S+", citation)
                 url = m.group(0).rstrip(".,;)") if m else None
-            self.info[key] = Reference(n, key, citation, str(url) if url else None, f"ref-{n}")
+            self.info[key] = Reference(n, key, citation, safe_url(url) if url else None, f"ref-{n}")
         return self.info[key].number
 
     def add_many(self, srcs: Any) -> tuple[int, ...]:
