@@ -263,7 +263,7 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     if s.case_reports:
         con.print(f"  Case reports ({len(s.case_reports)}):")
         for c in s.case_reports:
-            con.print(f"      {escape(str(c['source_id']))} [{escape(str(c['safety_id']))}]: {escape(str(c['event']))}")
+            con.print(escape(f"      {c['source_id']} [{c['safety_id']}]: {c['event']}"))  # the whole line: "[" is markup
     if graded is not None and graded.safety_rating is not None and graded.safety_rating.sentence:
         con.print(f"  {escape(graded.safety_rating.sentence)}")
 
