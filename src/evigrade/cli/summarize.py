@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import typer
 
+from .._format import fmt_fixed, fmt_pct, fmt_sig
 from ..packs import Summary, load_pack
 from ..pipeline import FindingsSpec, GradedFinding, GradedSummary, build_findings, grade_summary
 
@@ -33,16 +34,10 @@ def _n(x: Any, digits: int = 2) -> str:
     return f"{x:.{digits}f}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _pct(x: Any, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "NA"
-    return f"{100 * x:.{digits}f}%"
-
-
 def _item_line(it: Any) -> str:
-    extra = f"; rule of three <= {_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
-    return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {_pct(it.proportion)} "
-            f"[exact {_pct(it.ci_low, 3)}, {_pct(it.ci_high, 3)}]{extra}")
+    extra = f"; rule of three <= {fmt_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
+    return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {fmt_pct(it.proportion, 2)} "
+            f"[exact {fmt_pct(it.ci_low, 3)}, {fmt_pct(it.ci_high, 3)}]{extra}")
 
 
 def _effect(f: Any) -> str:
@@ -51,7 +46,7 @@ def _effect(f: Any) -> str:
         return "no estimate"
     if f.measure == "RD":
         return (f"RD {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}] as a proportion, i.e. "
-                f"{100 * f.estimate:.0f} percentage points [{100 * f.ci_low:.0f}, {100 * f.ci_high:.0f}]")
+                f"{fmt_fixed(100 * f.estimate, 0)} percentage points [{fmt_fixed(100 * f.ci_low, 0)}, {fmt_fixed(100 * f.ci_high, 0)}]")
     unit = getattr(f, "effect_unit", "") or ""
     tail = f" {unit}" if unit and unit not in ("ratio",) else ""
     return f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]{tail}"
@@ -149,7 +144,7 @@ def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x:
 
     con.print()
     con.print("[bold]Details[/bold]")
-    con.print(f"Pooling: {summary.method}, {summary.test}; {summary.level * 100:g}% CIs; effects are intervention minus "
+    con.print(f"Pooling: {summary.method}, {summary.test}; {fmt_sig(summary.level * 100)}% CIs; effects are intervention minus "
               "comparator (ratios: intervention / comparator; RD as a proportion).")
     fams: dict[str, list] = {}
     for f in summary.findings:
@@ -229,13 +224,13 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     for p in s.pools:
         sev = p.severity.replace("_", " ")
         if getattr(p, "pooled", False):
-            head = (f"  {sev} per {p.basis[:-1]}: pooled {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] "
+            head = (f"  {sev} per {p.basis[:-1]}: pooled {fmt_pct(p.estimate, 2)} [{fmt_pct(p.ci_low, 2)}, {fmt_pct(p.ci_high, 2)}] "
                     f"({p.measure}, {summary.method}, {summary.test}; k={p.k}, {p.events:,}/{p.total:,})")
         elif p.k >= 2:
-            head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.range_low)} to {_pct(p.range_high)} across {p.k} sources "
+            head = (f"  {sev} per {p.basis[:-1]}: {fmt_pct(p.range_low, 2)} to {fmt_pct(p.range_high, 2)} across {p.k} sources "
                     f"(not pooled: fewer than {getattr(s, 'min_pool_k', 3)} sources; each source's exact CI below)")
         else:
-            head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] exact "
+            head = (f"  {sev} per {p.basis[:-1]}: {fmt_pct(p.estimate, 2)} [{fmt_pct(p.ci_low, 2)}, {fmt_pct(p.ci_high, 2)}] exact "
                     f"(one source, {p.events:,}/{p.total:,})")
         con.print(escape(head))
         for it in p.items:
@@ -250,7 +245,7 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     if types:
         con.print("  Event types with a stated rate per treatment (CIOMS: common >= 1%, uncommon 0.1-1%, rare < 0.1%):")
         for e in types:
-            rates = "; ".join(f"{100 * r['proportion']:.3g}% of {r['denominator']:,} ({r['source_id']} [{r['safety_id']}])"
+            rates = "; ".join(f"{fmt_sig(100 * r['proportion'], 3)}% of {r['denominator']:,} ({r['source_id']} [{r['safety_id']}])"
                               for r in e.rates)
             more = f"; also named by {len(e.mentions)} other source row(s)" if e.mentions else ""
             con.print(escape(f"      {e.event_type} ({e.severity}, {e.frequency}): {rates}{more}"))

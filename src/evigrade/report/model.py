@@ -15,8 +15,8 @@ from typing import Any, Mapping, Sequence
 
 from .._escape import safe_url
 from ..errors import InputError, SpecError
+from ..effects.measures import RATIO_MEASURES
 from ..plots._data import (
-    RATIO_MEASURES,
     ForestData,
     FunnelData,
     forest_data,
@@ -25,7 +25,7 @@ from ..plots._data import (
     heterogeneity_text,
     measure_label,
 )
-from ..plots._format import fmt, fmt_ci, fmt_pct
+from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -645,7 +645,7 @@ def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version:
     level = _f(_g(spec, "level", default=95)) or 95.0
     if level <= 1:
         level *= 100
-    lv = f"{level:g}%"
+    lv = f"{fmt_sig(level)}%"
     if method not in _METHOD_NAMES:
         raise SpecError(f"method={method!r} is not one the report can describe ({', '.join(sorted(_METHOD_NAMES))})")
     if test not in ("knha", "hksj", "z"):
@@ -688,7 +688,7 @@ def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version:
         if pk is not None:
             bits.append(
                 f"publication bias was assessed with small-study tests only where at least {pk} trials were pooled"
-                + (f" (rated down when p < {pa:g})" if pa is not None else "") + ", and is otherwise reported as not assessable"
+                + (f" (rated down when p < {fmt_sig(pa)})" if pa is not None else "") + ", and is otherwise reported as not assessable"
             )
         txt = ("Certainty of evidence was rated with GRADE: randomised evidence started at high certainty; " + "; ".join(bits) + ".") if bits else "Certainty of evidence was rated with GRADE."
         txt += " Indirectness was taken from explicit judgements in the evidence pack; where none was given it is reported as not assessed. The thresholds used are listed below."
@@ -710,9 +710,9 @@ def _config_rows(cfg: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):
             v = "; ".join(", ".join(f"{kk}={vv}" for kk, vv in item.items() if kk != "source") for item in v)
         elif isinstance(v, (list, tuple)):
-            v = ", ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+            v = ", ".join(fmt_sig(x) if isinstance(x, float) else str(x) for x in v)
         elif isinstance(v, float):
-            v = f"{v:g}"
+            v = fmt_sig(v)
         rows.append((str(k), str(v)))
     return tuple(rows)
 

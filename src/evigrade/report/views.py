@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping, Sequence
 
+from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
-from ..plots._format import fmt, fmt_pct
+from .._format import fmt, fmt_fixed, fmt_pct, fmt_rate
 from .._access import finite_float as _f, first as _g
 
 __all__ = ["key_points", "contrasts", "narrative_rows", "absolute_text", "DIRECTION_WORDS"]
@@ -203,7 +204,8 @@ def _url(s: Any) -> str | None:
 # --------------------------------------------------------------------------------------------
 # anticipated absolute effect (SoF column)
 
-_RATIO = {"RR", "OR", "HR", "IRR", "MH_RR", "MH_OR", "PETO"}
+#: ratio measures of events: a baseline risk turns them into an absolute effect per 1000 (ROM is no risk)
+_RATIO = RATIO_MEASURES & BINARY_MEASURES
 
 
 def _diff_text(est: float, lo: float, hi: float, unit: str, digits: int, lower: str = "lower", higher: str = "higher",
@@ -272,21 +274,15 @@ def _check(label: str, p: float | None, lo: float | None, hi: float | None) -> N
 
 
 def per_10000(x: float | None) -> str:
-    return "" if x is None else f"{10000 * x:.1f} per 10,000"
-
-
-def _pct(x: float | None, *others: float | None) -> str:
-    """Percent with 2 decimals, 3 when the figures involved are below 1% (rare events)."""
-    vals = [abs(v) for v in (x, *others) if v is not None]
-    return fmt_pct(x, 3 if vals and max(vals) < 0.01 else 2)
+    return "" if x is None else f"{fmt_fixed(10000 * x, 1)} per 10,000"
 
 
 def _rate_ci(p: float | None, lo: float | None, hi: float | None) -> str:
     if p is None:
         return ""
-    s = _pct(p, lo, hi)
+    s = fmt_rate(p, lo, hi)
     if lo is not None and hi is not None:
-        s += f" ({_pct(lo, p, hi)} to {_pct(hi, p, lo)})"
+        s += f" ({fmt_rate(lo, p, hi)} to {fmt_rate(hi, p, lo)})"
     return s
 
 
@@ -351,7 +347,7 @@ def pool_row(r: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int
             method += f"; I\u00b2 = {fmt_pct(i2)}"
     elif rl is not None and rh is not None:
         n_src = len(items) or (int(k) if k is not None else 0)
-        rate = f"{_pct(rl, rh)} to {_pct(rh, rl)}" if rl != rh else _pct(rl)
+        rate = f"{fmt_rate(rl, rh)} to {fmt_rate(rh, rl)}" if rl != rh else fmt_rate(rl)
         rate += f" (range across {n_src} source{'s' if n_src != 1 else ''})"
         ci = "not pooled: each source's exact CI below"
         method = (f"not pooled (fewer than {int(_f(r.get('min_pool_k')) or 3)} sources); "
