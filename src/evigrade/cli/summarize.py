@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from .._format import fmt_fixed, fmt_pct, fmt_sig
 from ..packs import Summary, load_pack
+from ..packs.summary import Finding, NotPoolable, SafetyItem
 from ..pipeline import FindingsSpec, GradedFinding, GradedSummary, build_findings, grade_summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register", "run_summarize", "render_text"]
 
@@ -28,19 +32,19 @@ def run_summarize(pack: Optional[str] = None, *, method: str = "REML", test: str
     return grade_summary(summary) if grade else summary
 
 
-def _n(x: Any, digits: int = 2) -> str:
+def _n(x: float | None, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "NA"
     return f"{x:.{digits}f}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _item_line(it: Any) -> str:
+def _item_line(it: SafetyItem) -> str:
     extra = f"; rule of three <= {fmt_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
     return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {fmt_pct(it.proportion, 2)} "
             f"[exact {fmt_pct(it.ci_low, 3)}, {fmt_pct(it.ci_high, 3)}]{extra}")
 
 
-def _effect(f: Any) -> str:
+def _effect(f: Finding) -> str:
     """'MD -2.31 [-3.64, -0.99] points (scale not stated in abstract)'; RD also in percentage points."""
     if f.estimate is None:
         return "no estimate"
@@ -52,7 +56,7 @@ def _effect(f: Any) -> str:
     return f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]{tail}"
 
 
-def _k_n(f: Any) -> str:
+def _k_n(f: Finding) -> str:
     k = (f"k={f.k}" if f.k is not None else "k not reported")
     n = (f"n={f.participants:,}" if f.participants is not None else "participants not reported")
     return f"{k}; {n}"
@@ -66,12 +70,12 @@ _DIRECTION_WORDS = {"favours_intervention": "favours dry needling", "no_differen
 _NARRATIVE_TYPES = ("p_value_only", "qualitative", "within_group")
 
 
-def _not_pooled_text(np_: Any) -> str:
+def _not_pooled_text(np_: NotPoolable) -> str:
     """'not pooled: T1 [R1]: arm-level data incomplete (...)' for one result left out of pooling."""
     return f"not pooled: {np_.study_id} [{np_.result_id}]: {np_.reason}"
 
 
-def _narrative_line(f: Any, n: dict, intervention: str) -> str:
+def _narrative_line(f: Finding, n: dict[str, Any], intervention: str) -> str:
     kind = "review (narrative)" if n.get("kind") == "review" else f"trial ({n.get('reported_as', '')})"
     import re
 
@@ -113,7 +117,7 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
     return buf.getvalue()
 
 
-def _print_key_messages(con: Any, graded: GradedSummary) -> None:
+def _print_key_messages(con: Console, graded: GradedSummary) -> None:
     """Key messages (one line each, with certainty), the overall conclusion, the comparison contrasts."""
     from rich.markup import escape
 
@@ -138,7 +142,7 @@ def _print_key_messages(con: Any, graded: GradedSummary) -> None:
             con.print(escape(f"  {c.sentence}"))
 
 
-def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
+def _print_findings(con: Console, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
     """The details: findings by outcome family; results without numbers as narrative lines."""
     from rich.markup import escape
 
@@ -212,7 +216,7 @@ def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x:
         con.print(f"({hidden} outcome/time point/comparison cells have neither a numeric estimate nor a narrative result; see --json)")
 
 
-def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+def _print_safety(con: Console, summary: Summary, graded: GradedSummary | None) -> None:
     from rich.markup import escape
 
     s = summary.safety
@@ -263,7 +267,7 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
         con.print(f"  {escape(graded.safety_rating.sentence)}")
 
 
-def _print_mechanisms(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+def _print_mechanisms(con: Console, summary: Summary, graded: GradedSummary | None) -> None:
     from rich.markup import escape
 
     con.print()

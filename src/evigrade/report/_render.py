@@ -19,6 +19,7 @@ from .model import FUNNEL_MIN_K, ReportModel, build_model
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
     from ..packs.summary import Summary
 
@@ -52,7 +53,7 @@ class _MdText(str):
 _REFS_RE = re.compile(r"(?:\[\d+\](?:,? )?)*")
 
 
-def _md_finalize(v: Any) -> str:
+def _md_finalize(v: object) -> str:
     """Every ``{{ ... }}`` of the Markdown template is escaped unless a filter escaped it already."""
     return v if isinstance(v, _MdText) else md_inline("" if v is None else v, every_lt=False)
 
@@ -60,19 +61,20 @@ def _md_finalize(v: Any) -> str:
 def _env(markdown: bool = False) -> jinja2.Environment:
     """The HTML environment (autoescape), or with ``markdown=True`` the Markdown one (every value escaped)."""
     import jinja2
+    from markupsafe import Markup
 
     from ..plots._format import fmt, fmt_pct
 
-    def md(s: Any) -> str:
+    def md(s: object) -> str:
         # keep Markdown inert: escape characters that would start markup inside running text
         return _MdText(md_inline(s))
 
-    def refs(s: Any) -> str:
+    def refs(s: object) -> str:
         """A reference list the model built ("[1], [3]"): kept as is; anything else is escaped."""
         t = str(s or "")
         return _MdText(t) if _REFS_RE.fullmatch(t) else md(t)
 
-    def url(u: Any) -> str:
+    def url(u: object) -> str:
         return _MdText(safe_url(u) or "")
 
     env = jinja2.Environment(
@@ -82,7 +84,7 @@ def _env(markdown: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
         **({"finalize": _md_finalize} if markdown else {}),
     )
-    def reflinks(s: Any) -> Any:
+    def reflinks(s: object) -> Markup:
         """Escape, then turn "[12]" into a link to reference 12."""
         from markupsafe import Markup, escape
 
