@@ -161,7 +161,7 @@ def render(summary: Summary | Mapping[str, Any], fmt: str = "html", *, generated
     """
     fmt = check_choice("fmt", fmt, FORMATS)
     d = _as_dict(summary)
-    m = build_model(d, generated_at=generated)  # validates (refuses) even for JSON
+    m = build_model(summary, generated_at=generated)  # validates (refuses) even for JSON; typed parts read typed
     if fmt == "json":
         return _json(d, generated)
     if fmt == "md":
@@ -180,11 +180,10 @@ def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike
     """
     out = pathlib.Path(outdir)
     stamp = generated if generated is not None else generated_at()
-    d = _as_dict(summary)
     files = {
-        "index.html": render(d, "html", generated=stamp),
-        "report.md": render(d, "md", generated=stamp),
-        "results.json": render(d, "json", generated=stamp),
+        "index.html": render(summary, "html", generated=stamp),
+        "report.md": render(summary, "md", generated=stamp),
+        "results.json": render(summary, "json", generated=stamp),
     }
     if out.exists() and not out.is_dir():
         raise InputError("the report folder path is an existing file", file=str(out), fix="choose a folder name (-o DIR)")

@@ -26,6 +26,9 @@ from ..plots._data import (
     measure_label,
 )
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
+from ..packs.summary import Summary
+from ..pipeline.graded import GradedSummary
+from .load import load_key_messages
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -910,11 +913,13 @@ def _question_rows(question: Any) -> list[tuple[str, str]]:
     return q_rows
 
 
-def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel:
+def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | None = None) -> ReportModel:
     """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
     from .. import __version__
 
     d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
+    # typed parts of a GradedSummary are read as they are; from a dict they are loaded at the edge (report.load)
+    typed_messages = summary.key_messages if isinstance(summary, GradedSummary) else None
     if not isinstance(d, Mapping):
         raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
                          fix="call evigrade.packs.summarize(pack) and pass its result")
@@ -977,7 +982,8 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
         version=version,
         n_plots=n_plots,
         show_population=len({v.population for v in views if v.population}) > 1,
-        key_points=key_points(_g(d, "key_messages", default=()), certainty_symbols, anchor_of),
+        key_points=key_points(typed_messages if typed_messages is not None else load_key_messages(_g(d, "key_messages", default=())),
+                              certainty_symbols, anchor_of),
         conclusion=str(_g(d, "conclusion", default="") or ""),
         contrasts=contrasts(_g(d, "comparisons", default=()) if isinstance(_g(d, "comparisons"), Sequence) and not isinstance(_g(d, "comparisons"), str) and any(isinstance(c, Mapping) and "kind" in c for c in _g(d, "comparisons")) else ()),
     )

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
+from ..grade.integrate import KeyMessage
 from .._format import fmt, fmt_fixed, fmt_pct, fmt_rate
 from .._access import finite_float as _f, first as _g
 
@@ -40,19 +41,18 @@ _KIND_ORDER = {"effect": 0, "practice": 1, "safety": 2, "mechanisms": 3}
 _NOT_RATED = re.compile(r"\s*Not rated \(no numbers?\):\s*", re.IGNORECASE)
 
 
-def kind_of(km: Mapping[str, Any]) -> str:
-    return str(_g(km, "kind", default="effect"))
+def kind_of(km: KeyMessage) -> str:
+    return km.kind
 
 
-def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]],
+def key_points(messages: Sequence[KeyMessage], certainty_symbols: Callable[[str | None], tuple[str, str]],
                anchors: Mapping[tuple[str, ...], str]) -> tuple[dict[str, Any], ...]:
-    """The Summary's key messages, effect messages first, each with symbols + word and a link."""
+    """The Summary's key messages, effect messages first, each with symbols + word and a link
+    (``messages`` typed; a saved summary's are read by ``report.load.load_key_messages``)."""
     out = []
-    for i, km in enumerate(messages or ()):
-        if not isinstance(km, Mapping):
-            continue
-        text = str(_g(km, "text", default="")).strip()
-        topic = _hum(str(_g(km, "topic", default="")).strip())
+    for i, km in enumerate(messages):
+        text = km.text.strip()
+        topic = _hum(km.topic.strip())
         label = ""
         m = re.match(r"([^.:;]{1,100}?):\s+", text)
         if m:  # "Pain: ...", "Safety (reassuring): ...", "Added to another therapy (...): ..."
@@ -76,13 +76,12 @@ def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]
         context = ""
         if sm and kind_of(km) in ("effect", "practice"):
             head, context = head[:sm.start()].strip(), head[sm.end():].strip()
-        kind = str(_g(km, "kind", default="effect"))
-        sym, word = certainty_symbols(_g(km, "certainty"))
-        if _g(km, "certainty") is None:
+        kind = km.kind
+        sym, word = certainty_symbols(km.certainty)
+        if km.certainty is None:
             word = "Not rated" if kind in ("effect", "practice") else "GRADE not applicable"
-        fkey = km.get("finding")
-        anchor = anchors.get(tuple(str(x) for x in fkey)) if isinstance(fkey, Sequence) and not isinstance(fkey, str) else None
-        rng = _hum(_g(km, "certainty_range", default=""))
+        anchor = anchors.get(km.finding) if km.finding is not None else None
+        rng = _hum(km.certainty_range)
         out.append({
             "kind": kind,
             "topic": topic[:1].upper() + topic[1:],
@@ -91,12 +90,12 @@ def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]
             "not_rated": rest.strip(),
             "n_not_rated": len([x for x in re.split(r";\s+(?=[A-Z])", rest.strip()) if x]) if rest.strip() else 0,
             "context": context,
-            "certainty": None if _g(km, "certainty") is None else str(km["certainty"]),
+            "certainty": km.certainty,
             "symbols": sym,
             "word": word,
             "range": rng if rng and rng.casefold() != word.casefold() else "",
             "anchor": anchor or "",
-            "order": (_KIND_ORDER.get(kind, 9) if not (kind == "effect" and _g(km, "certainty") is None) else 2.5, i),
+            "order": (_KIND_ORDER.get(kind, 9) if not (kind == "effect" and km.certainty is None) else 2.5, i),
         })
     out.sort(key=lambda x: x["order"])  # type: ignore[arg-type,return-value]  # (rank, index) tuples
     return tuple(out)
