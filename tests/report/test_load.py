@@ -39,3 +39,18 @@ def test_loader_is_lenient():
     assert load_key_messages(None) == ()
     k = KeyMessage("effect", "pain", "x", certainty="low")
     assert load_key_message(k) is k
+
+
+def test_contrasts_round_trip_and_leniency():
+    from evigrade.grade.families import ComparisonContrast
+    from evigrade.report.load import load_contrasts
+
+    g = _graded()
+    assert g.comparisons
+    assert load_contrasts([c.to_dict() for c in g.comparisons]) == g.comparisons
+    # a summary dict whose "comparisons" is the pack's list (id, label) has no contrasts
+    assert load_contrasts([{"id": "sham", "label": "DN vs sham"}]) == ()
+    assert load_contrasts(None) == ()
+    got = load_contrasts([{"kind": "sham", "counts": {"favours": 2, "odd": "x", "not rated": 1.0}, "sentence": "s"}, "stray"])
+    assert got == (ComparisonContrast(kind="sham", comparisons=(), n_findings=0, certainty_range=None,
+                                      counts={"favours": 2, "not rated": 1}, sentence="s"),)

@@ -28,7 +28,7 @@ from ..plots._data import (
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
 from ..packs.summary import Summary
 from ..pipeline.graded import GradedSummary
-from .load import load_key_messages
+from .load import load_contrasts, load_key_messages
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -985,8 +985,13 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         key_points=key_points(typed_messages if typed_messages is not None else load_key_messages(_g(d, "key_messages", default=())),
                               certainty_symbols, anchor_of),
         conclusion=str(_g(d, "conclusion", default="") or ""),
-        contrasts=contrasts(_g(d, "comparisons", default=()) if isinstance(_g(d, "comparisons"), Sequence) and not isinstance(_g(d, "comparisons"), str) and any(isinstance(c, Mapping) and "kind" in c for c in _g(d, "comparisons")) else ()),
+        contrasts=contrasts(summary.comparisons if isinstance(summary, GradedSummary) else load_contrasts(_seq(_g(d, "comparisons")))),
     )
+
+
+def _seq(v: object) -> Sequence[object]:
+    """``v`` when it is a list (not text), else empty."""
+    return v if isinstance(v, Sequence) and not isinstance(v, (str, bytes)) else ()
 
 
 def _direction_name(question: Any) -> str:

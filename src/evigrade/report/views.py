@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
+from ..grade.families import ComparisonContrast
 from ..grade.integrate import KeyMessage
 from .._format import fmt, fmt_fixed, fmt_pct, fmt_rate
 from .._access import finite_float as _f, first as _g
@@ -113,17 +114,16 @@ _COUNT_WORDS = {"favours": "favour it", "inconclusive": "inconclusive", "harms":
                 "very uncertain": "very uncertain", "not rated": "no numbers (not rated)"}
 
 
-def contrasts(comparisons: Any) -> tuple[dict[str, Any], ...]:
+def contrasts(comparisons: Sequence[ComparisonContrast]) -> tuple[dict[str, Any], ...]:
+    """One row per comparison kind (typed; a saved summary's are read by ``report.load.load_contrasts``)."""
     out = []
-    for c in comparisons or ():
-        if not isinstance(c, Mapping):
-            continue
-        kind = str(_g(c, "kind", default=""))
-        counts = _g(c, "counts", default={}) or {}
-        rated = sum(int(v) for k, v in counts.items() if k != "not rated" and _f(v) is not None)
-        parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if _f(counts.get(k))]
-        parts += [f"{int(v)} {_hum(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and _f(v)]
-        sentence = str(_g(c, "sentence", default="")).strip()
+    for c in comparisons:
+        kind = c.kind
+        counts = c.counts
+        rated = sum(int(v) for k, v in counts.items() if k != "not rated")
+        parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if counts.get(k)]
+        parts += [f"{int(v)} {_hum(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and v]
+        sentence = c.sentence.strip()
         sm = re.match(r"[^:]{1,120}:\s+", sentence)
         if sm:  # the label column already names the comparison
             sentence = sentence[sm.end():]
@@ -132,9 +132,9 @@ def contrasts(comparisons: Any) -> tuple[dict[str, Any], ...]:
             "kind": kind,
             "label": _CONTRAST_LABEL.get(kind, _hum(kind).capitalize()),
             "sentence": sentence,
-            "n_findings": "" if _f(c.get("n_findings")) is None else str(int(c["n_findings"])),
+            "n_findings": str(c.n_findings) if c.n_findings else "",  # 0: not stated
             "rated": str(rated),
-            "certainty_range": _hum(_g(c, "certainty_range", default="")) or "not rated",
+            "certainty_range": _hum(c.certainty_range) or "not rated",
             "counts": "; ".join(parts),
             "is_addon": kind == "add_on",
         })
