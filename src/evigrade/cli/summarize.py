@@ -50,10 +50,15 @@ def _effect(f: Finding) -> str:
         return "no estimate"
     if f.measure == "RD":
         return (f"RD {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}] as a proportion, i.e. "
-                f"{fmt_fixed(100 * f.estimate, 0)} percentage points [{fmt_fixed(100 * f.ci_low, 0)}, {fmt_fixed(100 * f.ci_high, 0)}]")
+                f"{fmt_fixed(100 * f.estimate, 0)} percentage points [{_pp(f.ci_low)}, {_pp(f.ci_high)}]")
     unit = getattr(f, "effect_unit", "") or ""
     tail = f" {unit}" if unit and unit not in ("ratio",) else ""
     return f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]{tail}"
+
+
+def _pp(x: float | None) -> str:
+    """A proportion in whole percentage points (``NA`` when missing)."""
+    return fmt_fixed(None if x is None else 100 * x, 0, missing="NA")
 
 
 def _k_n(f: Finding) -> str:

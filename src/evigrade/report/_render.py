@@ -19,7 +19,6 @@ from .model import FUNNEL_MIN_K, ReportModel, build_model
 
 if TYPE_CHECKING:
     import jinja2
-    from markupsafe import Markup
 
     from ..packs.summary import Summary
 
@@ -61,7 +60,7 @@ def _md_finalize(v: object) -> str:
 def _env(markdown: bool = False) -> jinja2.Environment:
     """The HTML environment (autoescape), or with ``markdown=True`` the Markdown one (every value escaped)."""
     import jinja2
-    from markupsafe import Markup
+    from markupsafe import Markup, escape
 
     from ..plots._format import fmt, fmt_pct
 
@@ -82,12 +81,10 @@ def _env(markdown: bool = False) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        **({"finalize": _md_finalize} if markdown else {}),
+        finalize=_md_finalize if markdown else None,
     )
     def reflinks(s: object) -> Markup:
         """Escape, then turn "[12]" into a link to reference 12."""
-        from markupsafe import Markup, escape
-
         return Markup(re.sub(r"\[(\d+)\]", r'<a href="#ref-\1">[\1]</a>', str(escape(s))))
 
     env.filters["md"] = md
@@ -115,7 +112,10 @@ def _html(m: ReportModel) -> str:
     from ..plots.svg import forest_svg, funnel_svg
 
     env = _env()
-    css = env.loader.get_source(env, "style.css")[0].rstrip("\n")
+    loader = env.loader
+    if loader is None:  # pragma: no cover -- _env always sets the package loader
+        raise RuntimeError("the report templates are not installed")
+    css = loader.get_source(env, "style.css")[0].rstrip("\n")
     svgs = {}
     for f in m.findings:
         svgs[f.anchor] = {
