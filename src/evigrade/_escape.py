@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["md_inline", "md_cell", "safe_url", "MD_SPECIAL"]
+__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL"]
 
 #: characters backslash-escaped in Markdown text (all ASCII punctuation, so CommonMark and pandoc
 #: both take the backslash away again and show the character itself)
@@ -51,6 +51,17 @@ def md_inline(s: object, *, every_lt: bool = True) -> str:
 def md_cell(s: object) -> str:
     """Markdown text for a table cell (``|`` is escaped by :func:`md_inline` already)."""
     return md_inline(s)
+
+
+_URL_IN_TEXT = re.compile(r"https?://\S+")
+
+
+def first_url(text: object) -> str | None:
+    """The first http(s) URL written in ``text`` (a source or citation), without trailing punctuation."""
+    if not text:
+        return None
+    m = _URL_IN_TEXT.search(str(text))
+    return m.group(0).rstrip(".,;)") if m else None
 
 
 def safe_url(url: object) -> str | None:

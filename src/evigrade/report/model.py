@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .._escape import safe_url
+from .._escape import first_url, safe_url
 from ..errors import InputError, SpecError
 from ..effects.measures import RATIO_MEASURES
 from ..plots._data import (
@@ -200,8 +200,7 @@ class _Refs:
             self.order.append(key)
             n = len(self.order)
             if url is None:
-                m = re.search(r"https?://\S+", citation)
-                url = m.group(0).rstrip(".,;)") if m else None
+                url = first_url(citation)
             self.info[key] = Reference(n, key, citation, safe_url(url) if url else None, f"ref-{n}")
         return self.info[key].number
 
@@ -332,7 +331,7 @@ def _alternatives(f: Mapping[str, Any], measure: str, label: str,
         alabel = str(_g(alt, "label", "review", "review_id", "source", default="Published review"))
         _check_ci(f"{label} ({alabel})", ae, al, ah, "review's estimate")
         if alt.get("review_id") and alt.get("citation"):
-            n = refs.add_many([{"id": alt["review_id"], "citation": alt["citation"], "url": _url_of(alt.get("source"))}])
+            n = refs.add_many([{"id": alt["review_id"], "citation": alt["citation"], "url": first_url(alt.get("source"))}])
         else:
             n = refs.add_many(_g(alt, "sources", "source", "citation", default=()))
         akey = _g(alt, "k", "n_trials")
@@ -601,12 +600,6 @@ def _comparator_of(comparison: str) -> str:
     return parts[1] if len(parts) == 2 and parts[1] else (comparison or "control")
 
 
-def _url_of(s: Any) -> str | None:
-    if not s:
-        return None
-    m = re.search(r"https?://\S+", str(s))
-    return m.group(0).rstrip(".,;)") if m else None
-
 
 def _short_cmp(s: str) -> str:
     return s if len(s) <= 28 else s[:27] + "\u2026"
@@ -739,7 +732,7 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
         return refs.add_many([str(sid)])
     if sid is not None:
         cit = _g(item, "citation", default=None)
-        return refs.add_many([{"id": str(sid), "citation": str(cit or sid), "url": _url_of(src)}])
+        return refs.add_many([{"id": str(sid), "citation": str(cit or sid), "url": first_url(src)}])
     return refs.add_many(src or ())
 
 
@@ -823,7 +816,7 @@ def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
             for e in ev:
                 cit = _g(e, "citation")
                 key = str(_g(e, "claim_id", default=cit))
-                n = refs.add({"id": cit or key, "citation": cit or key, "url": _url_of(e.get("source"))}) if (cit or key) else None
+                n = refs.add({"id": cit or key, "citation": cit or key, "url": first_url(e.get("source"))}) if (cit or key) else None
                 if n is not None and n not in acc:
                     acc.append(n)
             nums = tuple(sorted(acc))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping, Sequence
 
+from .._escape import first_url
 from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
 from ..grade.families import ComparisonContrast
@@ -167,7 +168,7 @@ def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...
             continue
         sid = str(_g(n, "source_id", "review_id", "study_id", default="")).strip()
         cit = _g(n, "citation")
-        nums = add_ref({"id": sid, "citation": str(cit), "url": _url(n.get("source"))}) if sid and cit else add_ref(sid) if sid else ()
+        nums = add_ref({"id": sid, "citation": str(cit), "url": first_url(n.get("source"))}) if sid and cit else add_ref(sid) if sid else ()
         raw = str(_g(n, "result_as_reported", default="")).strip()
         words = re.sub(r"^(qualitative|range)\s*:?\s*", "", raw, flags=re.IGNORECASE).strip()
         said = str(_g(n, "direction_as_reported", default="") or "").strip()
@@ -192,12 +193,6 @@ def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...
         })
     return tuple(rows)
 
-
-def _url(s: Any) -> str | None:
-    if not s:
-        return None
-    m = re.search(r"https?://\S+", str(s))
-    return m.group(0).rstrip(".,;)") if m else None
 
 
 # --------------------------------------------------------------------------------------------
