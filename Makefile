@@ -1,11 +1,13 @@
 # The two fresh-machine commands (see README):
 #   make run    install evigrade into .venv and summarise the bundled dry-needling pack
-#   make test   install evigrade + test deps + headless chromium, then run the test suite
+#   make test   install evigrade + test deps + headless chromium, then run the gates (ruff, mypy) and ALL tests
+#   make lint   only the gates (scripts/lint.sh)
+# A developer's quick loop is plain `.venv/bin/python -m pytest`: pyproject's addopts skip tests marked `slow`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-test system-deps golden bench
+.PHONY: run test lint install install-test system-deps golden bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -23,8 +25,14 @@ system-deps:
 run: install
 	$(VENV)/bin/evigrade summarize
 
+lint: install-test
+	VENV=$(VENV) bash scripts/lint.sh
+
+# -m "slow or not slow" overrides the default -m "not slow" of pyproject's addopts: CI runs every test,
+# spread over the machine's cores by pytest-xdist (-n auto: 2 workers on the 2-core CI machine)
 test: install-test system-deps
-	$(PY) -m pytest
+	VENV=$(VENV) bash scripts/lint.sh
+	$(PY) -m pytest -m "slow or not slow" -n auto
 
 # Regenerate the metafor goldens (needs R: bash scripts/install-system-deps.sh --with-r)
 golden:

@@ -162,15 +162,15 @@ def main(argv=None) -> int:
     # ---- evigrade batch
     batch_res = {}
     for n in sizes:
-        sec, res = best_of(lambda: batch.run(data[n], "REML", "knha", pi=True), args.repeats)
+        sec, res = best_of(lambda n=n: batch.run(data[n], "REML", "knha", pi=True), args.repeats)
         rows.append(("evigrade batch", "REML+HKSJ+PI", n, sec))
         batch_res[n] = res
-        sec, res_qp = best_of(lambda: batch.run(data[n], "REML", "knha", pi=True, tau2_ci=True), args.repeats)
+        sec, res_qp = best_of(lambda n=n: batch.run(data[n], "REML", "knha", pi=True, tau2_ci=True), args.repeats)
         rows.append(("evigrade batch", "REML+HKSJ+PI+QP-CI", n, sec))
         if n == sizes[-1]:
             batch_qp_big = res_qp
     for meth in ("PM", "DL"):
-        sec, _ = best_of(lambda: batch.run(data[main_size], meth, "z"), args.repeats)
+        sec, _ = best_of(lambda meth=meth: batch.run(data[main_size], meth, "z"), args.repeats)
         rows.append(("evigrade batch", meth, main_size, sec))
     # peak memory for the largest size, with Q-profile CIs (tracemalloc sees numpy's allocations)
     tracemalloc.start()

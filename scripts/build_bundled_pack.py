@@ -248,7 +248,8 @@ def result_rows(folder: Path, studies: dict[str, dict[str, str]]) -> list[dict[s
             raise SystemExit(f"effect row {rid} has no measure/orientation decision")
         pv = r["p_value"]
         if pv and not re.search(r"\d", pv):
-            notes.append(f"p as printed: {pv}"); pv = ""
+            notes.append(f"p as printed: {pv}")
+            pv = ""
         unit = r["scale"]
         rows.append({
             "result_id": rid, "study_id": r["study_id"], "outcome": outcomes_of(rid, r["outcome_domain"]),

@@ -24,7 +24,7 @@ def test_batch_csv_to_parquet(tmp_path, workload_csv, capsys):
     rc = main(["batch", str(workload_csv), "-o", str(out), "--method", "REML", "--test", "knha", "--tau2-ci"])
     assert rc == 0
     line = capsys.readouterr().out.strip()
-    assert line.startswith(f"wrote 60 analyses (") and "REML/knha" in line and str(out) in line
+    assert line.startswith("wrote 60 analyses (") and "REML/knha" in line and str(out) in line
     got = pd.read_parquet(out)
     ref = batch.run(workload_csv, "REML", "knha", tau2_ci=True).table
     assert_allclose(got.estimate, ref.estimate, rtol=0, atol=0)

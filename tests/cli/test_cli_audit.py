@@ -12,7 +12,6 @@ import json
 import pathlib
 import shutil
 
-import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 

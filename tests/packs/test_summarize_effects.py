@@ -71,7 +71,7 @@ def test_k_below_two_rests_on_review(tmp_path):
     shutil.copytree(PACK, dst)
     res = dst / "results.csv"
     lines = res.read_text().splitlines()
-    res.write_text("\n".join(l for l in lines if not l.startswith(("R1,", "R7,"))) + "\n")
+    res.write_text("\n".join(line for line in lines if not line.startswith(("R1,", "R7,"))) + "\n")
     f = summarize(load_pack(dst)).findings[0]
     assert (f.basis, f.status, f.primary_review) == ("review", "review", "RV2")
     assert (f.measure, f.estimate, f.ci_low, f.ci_high, f.k) == ("SMD", -0.6, -0.9, -0.3, 5)

@@ -311,7 +311,9 @@ def test_subgroups(case):
     assert c.distribution == ("F" if case["test"] == "knha" else "chi2")
 
 
-@pytest.mark.parametrize("case", [c for c in MODS["permutest"] if c["exact"]],
+# REML refits the model for each of 256 or 360 permutations (~0.5-2 s a case): those cases are slow (CI runs them)
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c["method"] == "REML" and c["n_perm"] >= 256
+                                  else c for c in MODS["permutest"] if c["exact"]],
                          ids=lambda c: _id(c, "dataset", "mods", "method", "test"))
 def test_permutation_exact(case):
     X = np.column_stack(case["X"])
@@ -324,6 +326,7 @@ def test_permutation_exact(case):
     assert_allclose(p.qm_pvalue, case["qm_pvalue"], rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow  # 2,000 random permutations, each a REML refit (~8 s)
 def test_permutation_random_within_monte_carlo_error():
     case = next(c for c in MODS["permutest"] if not c["exact"])
     X = np.column_stack(case["X"])

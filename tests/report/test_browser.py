@@ -14,7 +14,10 @@ from cdp import Browser, find_chromium  # noqa: E402
 
 from evigrade.report import write_report  # noqa: E402
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (scripts/install-system-deps.sh)")
+pytestmark = [
+    pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (scripts/install-system-deps.sh)"),
+    pytest.mark.slow,  # a browser launch each (~2-5 s); CI (`make test`) runs them
+]
 
 PROBE = r"""
 (() => {

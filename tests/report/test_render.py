@@ -13,7 +13,6 @@ import pathlib
 import re
 from html.parser import HTMLParser
 
-import numpy as np
 import pytest
 
 from evigrade.errors import InputError, SpecError
@@ -67,7 +66,7 @@ def test_json_keeps_numbers_as_numbers(summary):
 def test_report_numbers_trace_to_the_input(summary):
     md = render(summary, "md", generated=STAMP)
     meta = summary["findings"][0]["meta"]
-    assert f"MD -15.11 (-36.32 to 6.11)".replace("-", "\u2212") in md
+    assert "MD -15.11 (-36.32 to 6.11)".replace("-", "\u2212") in md
     assert f"tau\u00b2 = {meta['tau2']:.4f}" in md and f"I\u00b2 = {100 * meta['i2']:.1f}%" in md
     rr = summary["findings"][1]["meta"]
     assert f"RR {math.exp(rr['estimate']):.2f} ({math.exp(rr['ci_low']):.2f} to {math.exp(rr['ci_high']):.2f})" in md

@@ -3,7 +3,6 @@ exit 3 with one line; one smoke test on the bundled pack."""
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 
 import pytest

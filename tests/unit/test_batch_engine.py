@@ -149,7 +149,7 @@ def test_fallback_chain_when_fisher_scoring_does_not_converge(maxiter):
     assert len(fell) > 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, (aid, g) in enumerate(df.groupby("analysis_id", sort=False)):
+        for i, (_aid, g) in enumerate(df.groupby("analysis_id", sort=False)):
             one = stats.meta_analysis(g.yi.to_numpy(), g.vi.to_numpy(), method="REML", control={"maxiter": maxiter})
             row = res.iloc[i]
             assert row.method_used == one.diagnostics.method_used

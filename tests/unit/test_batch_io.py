@@ -1,6 +1,7 @@
 """Batch input validation, arm-level input through escalc, CSV/Parquet round trips, result objects."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -106,7 +107,7 @@ def test_arm_level_columns_through_escalc(tmp_path):
     assert len(res) == 6
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, (aid, g) in enumerate(df.groupby("analysis_id", sort=False)):
+        for i, (_aid, g) in enumerate(df.groupby("analysis_id", sort=False)):
             eff = escalc("SMD", m1i=g.m1i, sd1i=g.sd1i, n1i=g.n1i, m2i=g.m2i, sd2i=g.sd2i, n2i=g.n2i)
             one = stats.meta_analysis(eff, method="REML", test="knha")
             assert_allclose([res.estimate[i], res.tau2[i], res.ci_low[i]], [one.estimate, one.tau2, one.ci_low],
@@ -170,7 +171,7 @@ def test_result_object():
     frame = res.to_frame()
     frame.loc[0, "estimate"] = 99.0
     assert res.table.loc[0, "estimate"] != 99.0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         res.method = "DL"  # frozen
 
 

@@ -1,13 +1,14 @@
 """GRADE informative statements: the golden grid plus wording rules checked independently of it.
 
 Golden: tests/reference/golden/statements.json (regenerate with
-``python -m evigrade.language.golden tests/reference/golden/statements.json`` and review by eye).
+``python scripts/make_statements_golden.py tests/reference/golden/statements.json`` and review by eye).
 """
 from __future__ import annotations
 
 import itertools
 import json
 import pathlib
+import sys
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -15,7 +16,10 @@ from hypothesis import given, settings, strategies as st
 from evigrade.errors import SpecError
 from evigrade.grade import GradeInput, assess, magnitude
 from evigrade.language import statement, timeframe_phrase
-from evigrade.language.golden import build_golden, grid_cases, render_case
+
+# the generator of the golden file is a script, not part of the package
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "scripts"))
+from make_statements_golden import build_golden, grid_cases, render_case  # noqa: E402
 
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "reference" / "golden" / "statements.json"

@@ -176,7 +176,7 @@ def _resolve(hits: list[tuple[str, str, str, int, int]]) -> list[tuple[str, str,
     taken: list[tuple[int, int]] = []
     prio = {"outcome": 0, "mechanism": 1, "mild": 3, "serious": 3, "absolute": 3, "foreign": 4}
     # equal spans: lexicon outcomes, then mechanisms, then pack-only outcomes (6th item = 2), then the rest
-    for h in sorted(hits, key=lambda h: (-(h[4] - h[3]), h[5] if len(h) > 5 else prio[h[0]], h[3])):  # type: ignore[misc]
+    for h in sorted(hits, key=lambda h: (-(h[4] - h[3]), h[5] if len(h) > 5 else prio[h[0]], h[3])):
         if any(h[3] < b and a < h[4] for a, b in taken):
             continue
         chosen.append(h[:5])

@@ -500,11 +500,11 @@ def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evi
         return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
                      rewording=statement_for(best, ev.intervention, concept.concept),
                      why=[f"the sentence calls the evidence very uncertain ('{a.certainty_cue}') but a finding on "
-                          f"{best.outcome_name} has {best.certainty.replace('_', ' ')} certainty"])
+                          f"{best.outcome_name} has {(best.certainty or '').replace('_', ' ')} certainty"])
     shown = pool or fs
-    best = max(shown, key=lambda f: _C.get(f.certainty or "", -1)) if shown else None
-    return _Part("consistent", evidence=[_finding_evidence(best)] if best else [],
-                 rewording=statement_for(best, ev.intervention, concept.concept) if best else None,
+    top = max(shown, key=lambda f: _C.get(f.certainty or "", -1)) if shown else None
+    return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
+                 rewording=statement_for(top, ev.intervention, concept.concept) if top else None,
                  why=[f"no finding on {concept.label}" + (" at that time" if a.timeframes else "")
                       + " is more certain than very low"])
 

@@ -80,16 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__name__ == "Abort":
             print("error: aborted", file=sys.stderr)
             return 1
-        if callable(getattr(exc, "format_message", None)) and isinstance(getattr(exc, "exit_code", None), int):
+        format_message, exit_code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if callable(format_message) and isinstance(exit_code, int):
             # a usage error: one line, naming the command's --help (exit code 2)
             ctx = getattr(exc, "ctx", None)
             where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
-            msg = " ".join(exc.format_message().split()).rstrip(".")
+            msg = " ".join(format_message().split()).rstrip(".")
             got = _given_value(args, getattr(exc, "param", None))
             if got is not None and "got" not in msg:
                 msg += f", got {got!r}"
             print(f"error: {msg}{where}", file=sys.stderr)
-            return exc.exit_code
+            return exit_code
         if debug:
             raise
         print(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(text if text.startswith(f"{name}:") else f"{name}: {text}", err=True)
             n = len(exc.problems)
             typer.echo(f"{name}: invalid ({n} problem{'s' if n != 1 else ''})", err=True)
-            raise typer.Exit(code=exc.exit_code)
+            raise typer.Exit(code=exc.exit_code) from None
         c = p.counts()
         typer.echo(f"{name}: valid ({c['studies']} studies, {c['results']} results, {c['reviews']} review results, "
                    f"{c['safety']} safety rows, {c['claims']} claims, {c['outcomes']} outcomes)")

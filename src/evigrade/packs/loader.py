@@ -425,7 +425,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         c = str(j.get("comparison", "*"))
         p = str(j.get("population", "*"))
         if o not in oids:
-            _toml_err(col, where, "outcome", "unknown outcome", o, fix=f"use an outcome id from [[outcomes]] or \"*\"")
+            _toml_err(col, where, "outcome", "unknown outcome", o, fix="use an outcome id from [[outcomes]] or \"*\"")
         if c not in cids:
             _toml_err(col, where, "comparison", "unknown comparison group", c, fix="use a comparison id from [[comparisons]] or \"*\"")
         if p not in pids:

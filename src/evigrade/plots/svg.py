@@ -187,7 +187,7 @@ def forest_svg(
     a(f'<desc id="{pid}-desc">{_esc(desc)}</desc>')
     # header
     hy = top - 14
-    a(f'<g class="header" font-weight="600" fill="#222">')
+    a('<g class="header" font-weight="600" fill="#222">')
     a(f'<text x="{_n(x_label_col)}" y="{_n(hy)}">Study</text>')
     if data.show_rob:
         a(f'<text x="{_n(x_rob)}" y="{_n(hy)}" text-anchor="middle">RoB</text>')
@@ -234,11 +234,12 @@ def forest_svg(
                 f'<text x="{_n(x_rob)}" y="{_n(cy + 4)}" text-anchor="middle" font-weight="700" fill="#111">{sym}</text></g>'
             )
         est, clo, chi = r.estimate, r.ci_low, r.ci_high
-        drawable = est is not None and clo is not None and chi is not None
-        if drawable and data.log_scale and min(est, clo, chi) <= 0:
-            drawable = False
-        if drawable:
-            xe, xl, xh = sx(est), sx(clo), sx(chi)
+        ends = (est, clo, chi) if est is not None and clo is not None and chi is not None else None
+        if ends is not None and data.log_scale and min(ends) <= 0:
+            ends = None
+        drawable = ends is not None
+        if ends is not None:
+            xe, xl, xh = (sx(v) for v in ends)
             if r.kind == "study":
                 a(f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#111" stroke-width="1.2"/>')
                 frac = (r.weight / max_w) if (r.weight is not None and max_w > 0) else 0.35
@@ -277,7 +278,7 @@ def forest_svg(
         a("</g>")
 
     # axis
-    a(f'<g class="axis" fill="#222">')
+    a('<g class="axis" fill="#222">')
     a(f'<line x1="{_n(x0)}" y1="{_n(axis_y)}" x2="{_n(x1)}" y2="{_n(axis_y)}" stroke="#222" stroke-width="1"/>')
     for t in ticks:
         xt = sx(t)

@@ -2,10 +2,11 @@
 
 Regenerate the golden file (then review every sentence by eye before committing)::
 
-    python -m evigrade.language.golden tests/reference/golden/statements.json
+    python scripts/make_statements_golden.py tests/reference/golden/statements.json
 
 The test ``tests/unit/test_language_statements.py`` rebuilds every statement from the stored
-inputs and compares it with the stored sentence.
+inputs and compares it with the stored sentence.  (A test-data generator: it lives in scripts/, not in
+the package, so that evigrade.language does not import evigrade.grade.)
 """
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ import json
 import sys
 from typing import Any
 
-from ..grade.config import GradeConfig
-from ..grade.magnitude import magnitude
-from ..grade.model import GradeInput
-from .statements import statement
+from evigrade.grade import GradeConfig, GradeInput, magnitude
+from evigrade.language import statement
 
 __all__ = ["grid_cases", "build_golden", "main"]
 
@@ -122,7 +121,7 @@ def build_golden() -> dict[str, Any]:
         "description": "GRADE informative statements for constructed findings (certainty x magnitude x direction).",
         "source": "Santesso N, Glenton C, Dahm P, et al. GRADE guidelines 26: informative statements to communicate "
                   "the findings of systematic reviews of interventions. J Clin Epidemiol 2020;119:126-135.",
-        "regenerate": "python -m evigrade.language.golden tests/reference/golden/statements.json",
+        "regenerate": "python scripts/make_statements_golden.py tests/reference/golden/statements.json",
         "reviewed": "every sentence read by eye when generated",
         "cases": out,
     }
