@@ -17,7 +17,7 @@ from typing import Any
 
 from ._access import finite_float
 
-__all__ = ["MINUS", "fmt", "fmt_ci", "fmt_pct", "fmt_p", "fmt_num", "fmt_pval", "fmt_fixed", "fmt_sig"]
+__all__ = ["MINUS", "fmt", "fmt_ci", "fmt_pct", "fmt_rate", "fmt_p", "fmt_num", "fmt_pval", "fmt_fixed", "fmt_sig"]
 
 MINUS = "\u2212"
 
@@ -45,6 +45,13 @@ def fmt_pct(x: Any, digits: int = 1, *, missing: str = "NA") -> str:
     """A fraction 0..1 as a percentage string (0.734 -> '73.4%')."""
     f = finite_float(x)
     return missing if f is None else f"{100 * f:.{digits}f}%"
+
+
+def fmt_rate(x: float | None, *others: float | None) -> str:
+    """An event rate as a percentage: 2 decimals, 3 when ``x`` and ``others`` (the figures shown beside
+    it, e.g. its CI) are all below 1% (rare events)."""
+    vals = [abs(v) for v in (x, *others) if v is not None]
+    return fmt_pct(x, 3 if vals and max(vals) < 0.01 else 2)
 
 
 def fmt_p(p: Any, *, missing: str = "NA") -> str:

@@ -5,6 +5,7 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any
 
+from .._format import fmt_fixed
 from ..errors import InputError
 from ..results import Note, jsonable
 from .detect import Assertion, analyse
@@ -118,7 +119,7 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} kB"
+    return f"{fmt_fixed(n / 1e6, 1)} MB" if n >= 1_000_000 else f"{fmt_fixed(n / 1e3, 0)} kB"
 
 
 def read_text_file(path: str | pathlib.Path, *, max_bytes: int = MAX_BYTES) -> str:

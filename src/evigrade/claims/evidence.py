@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .._format import fmt_pct
+from ..effects.measures import is_ratio
 from ..errors import EvigradeError, InputError
 from ..packs.summary import Summary
 from ..results import Note, jsonable
@@ -154,9 +156,9 @@ class EvidenceSafety:
     def mild_rate_text(self) -> str:
         """'about 25% of treatments' or '19% to 37% of treatments', or '' when no rate is known."""
         if self.mild_rate is not None:
-            return f"about {self.mild_rate:.0%} of treatments"
+            return f"about {fmt_pct(self.mild_rate, 0)} of treatments"
         if self.mild_rate_low is not None and self.mild_rate_high is not None:
-            return f"{self.mild_rate_low:.0%} to {self.mild_rate_high:.0%} of treatments across sources"
+            return f"{fmt_pct(self.mild_rate_low, 0)} to {fmt_pct(self.mild_rate_high, 0)} of treatments across sources"
         return ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -342,14 +344,11 @@ def derive_magnitude(measure: str | None, estimate: float | None) -> str | None:
     return "large"
 
 
-_RATIO = ("OR", "RR", "ROM", "HR", "IRR")
-
-
 def derive_direction(measure: str | None, ci_low: float | None, ci_high: float | None, benefit: str) -> str | None:
     """'benefit'/'harm' when the CI excludes the null on that side, 'none' when it includes it."""
     if ci_low is None or ci_high is None:
         return None
-    null = 1.0 if str(measure or "").upper() in _RATIO else 0.0
+    null = 1.0 if is_ratio(measure) else 0.0
     if ci_low <= null <= ci_high:
         return "none"
     lower_side = ci_high < null

@@ -58,6 +58,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._format import fmt_pct
 from .detect import Assertion
 from .evidence import (CERTAINTY_LEVELS, MAGNITUDES, TIME_BUCKETS, Evidence, EvidenceFinding,
                        EvidenceMechanism)
@@ -651,8 +652,8 @@ def _rate_text(lo: float | None, hi: float | None) -> str:
         return "rate not reported"
     if lo is None or hi is None or abs(lo - hi) < 1e-12:
         v = lo if lo is not None else hi
-        return f"{v:.2%} of treatments"
-    return f"{lo:.2%} to {hi:.2%} of treatments"
+        return f"{fmt_pct(v, 2)} of treatments"
+    return f"{fmt_pct(lo, 2)} to {fmt_pct(hi, 2)} of treatments"
 
 
 def _safety_part(a: Assertion, ev: Evidence) -> _Part:

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from .._format import fmt_sig
 from .check import ClaimsReport, ClaimVerdict
 
 __all__ = ["render", "render_text", "render_json", "render_html", "FORMATS"]
@@ -33,9 +34,9 @@ def _evidence_line(e: dict[str, Any]) -> str:
         cert = (e.get("certainty") or "not rated").replace("_", " ")
         est = ""
         if e.get("estimate") is not None and e.get("measure"):
-            est = f"; {e['measure']} {e['estimate']:g}"
+            est = f"; {e['measure']} {fmt_sig(e['estimate'])}"
             if e.get("ci_low") is not None and e.get("ci_high") is not None:
-                est += f" (95% CI {e['ci_low']:g} to {e['ci_high']:g})"
+                est += f" (95% CI {fmt_sig(e['ci_low'])} to {fmt_sig(e['ci_high'])})"
         mag = f", {e['magnitude']}" if e.get("magnitude") else ""
         return f"{e.get('outcome_name')} ({tp}; {e.get('comparison')}): {cert} certainty{mag}{est}. Source: {e.get('source')}"
     if e.get("kind") == "mechanism":

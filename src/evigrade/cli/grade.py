@@ -30,10 +30,10 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
     i2 = f"; I² {fmt_pct(a['i2'], 1)}" if a.get("i2") is not None else ""
     con.print(f"{a['measure']} {fmt_fixed(a['estimate'])} (95% CI {fmt_fixed(a['ci_low'])} to "
               f"{fmt_fixed(a['ci_high'])}{pi}; "
-              f"k = {a['k']}{i2})")
+              f"k = {a['k']}{i2})", markup=False)
     r = res.rating
     con.print(f"[bold]Certainty: {r.symbols} {r.label}[/bold] (start: {r.start})")
-    con.print(res.statement)
+    con.print(res.statement, markup=False)  # pack/user text is never rich markup
     table = Table(show_header=True, header_style="bold", expand=False)
     table.add_column("Domain")
     table.add_column("Concern")
@@ -45,9 +45,9 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
                       j.reason_code)
     con.print(table)
     for i, f in enumerate(r.footnotes, 1):
-        con.print(f"{i}. {f}")
+        con.print(f"{i}. {f}", markup=False)
     for n in res.notes:
-        con.print(f"note: {n.message}")
+        con.print(f"note: {n.message}", markup=False)
     return con.file.getvalue()
 
 

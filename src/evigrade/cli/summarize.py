@@ -8,12 +8,17 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from .._format import fmt_fixed, fmt_pct, fmt_sig
 from ..packs import Summary, load_pack
+from ..packs.summary import Finding, NotPoolable, SafetyItem
 from ..pipeline import FindingsSpec, GradedFinding, GradedSummary, build_findings, grade_summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["register", "run_summarize", "render_text"]
 
@@ -27,37 +32,36 @@ def run_summarize(pack: Optional[str] = None, *, method: str = "REML", test: str
     return grade_summary(summary) if grade else summary
 
 
-def _n(x: Any, digits: int = 2) -> str:
+def _n(x: float | None, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "NA"
     return f"{x:.{digits}f}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _pct(x: Any, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "NA"
-    return f"{100 * x:.{digits}f}%"
+def _item_line(it: SafetyItem) -> str:
+    extra = f"; rule of three <= {fmt_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
+    return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {fmt_pct(it.proportion, 2)} "
+            f"[exact {fmt_pct(it.ci_low, 3)}, {fmt_pct(it.ci_high, 3)}]{extra}")
 
 
-def _item_line(it: Any) -> str:
-    extra = f"; rule of three <= {_pct(it.rule_of_three, 3)}" if it.rule_of_three is not None else ""
-    return (f"      {it.source_id} [{it.safety_id}]: {it.events:,}/{it.denominator:,} = {_pct(it.proportion)} "
-            f"[exact {_pct(it.ci_low, 3)}, {_pct(it.ci_high, 3)}]{extra}")
-
-
-def _effect(f: Any) -> str:
+def _effect(f: Finding) -> str:
     """'MD -2.31 [-3.64, -0.99] points (scale not stated in abstract)'; RD also in percentage points."""
     if f.estimate is None:
         return "no estimate"
     if f.measure == "RD":
         return (f"RD {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}] as a proportion, i.e. "
-                f"{100 * f.estimate:.0f} percentage points [{100 * f.ci_low:.0f}, {100 * f.ci_high:.0f}]")
+                f"{fmt_fixed(100 * f.estimate, 0)} percentage points [{_pp(f.ci_low)}, {_pp(f.ci_high)}]")
     unit = getattr(f, "effect_unit", "") or ""
     tail = f" {unit}" if unit and unit not in ("ratio",) else ""
     return f"{f.measure} {_n(f.estimate)} [{_n(f.ci_low)}, {_n(f.ci_high)}]{tail}"
 
 
-def _k_n(f: Any) -> str:
+def _pp(x: float | None) -> str:
+    """A proportion in whole percentage points (``NA`` when missing)."""
+    return fmt_fixed(None if x is None else 100 * x, 0, missing="NA")
+
+
+def _k_n(f: Finding) -> str:
     k = (f"k={f.k}" if f.k is not None else "k not reported")
     n = (f"n={f.participants:,}" if f.participants is not None else "participants not reported")
     return f"{k}; {n}"
@@ -71,12 +75,12 @@ _DIRECTION_WORDS = {"favours_intervention": "favours dry needling", "no_differen
 _NARRATIVE_TYPES = ("p_value_only", "qualitative", "within_group")
 
 
-def _not_pooled_text(np_: Any) -> str:
+def _not_pooled_text(np_: NotPoolable) -> str:
     """'not pooled: T1 [R1]: arm-level data incomplete (...)' for one result left out of pooling."""
     return f"not pooled: {np_.study_id} [{np_.result_id}]: {np_.reason}"
 
 
-def _narrative_line(f: Any, n: dict, intervention: str) -> str:
+def _narrative_line(f: Finding, n: dict[str, Any], intervention: str) -> str:
     kind = "review (narrative)" if n.get("kind") == "review" else f"trial ({n.get('reported_as', '')})"
     import re
 
@@ -118,7 +122,7 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
     return buf.getvalue()
 
 
-def _print_key_messages(con: Any, graded: GradedSummary) -> None:
+def _print_key_messages(con: Console, graded: GradedSummary) -> None:
     """Key messages (one line each, with certainty), the overall conclusion, the comparison contrasts."""
     from rich.markup import escape
 
@@ -143,13 +147,13 @@ def _print_key_messages(con: Any, graded: GradedSummary) -> None:
             con.print(escape(f"  {c.sentence}"))
 
 
-def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
+def _print_findings(con: Console, summary: Summary, graded: GradedSummary | None, x: str, all_findings: bool) -> None:
     """The details: findings by outcome family; results without numbers as narrative lines."""
     from rich.markup import escape
 
     con.print()
     con.print("[bold]Details[/bold]")
-    con.print(f"Pooling: {summary.method}, {summary.test}; {summary.level * 100:g}% CIs; effects are intervention minus "
+    con.print(f"Pooling: {summary.method}, {summary.test}; {fmt_sig(summary.level * 100)}% CIs; effects are intervention minus "
               "comparator (ratios: intervention / comparator; RD as a proportion).")
     fams: dict[str, list] = {}
     for f in summary.findings:
@@ -217,7 +221,7 @@ def _print_findings(con: Any, summary: Summary, graded: GradedSummary | None, x:
         con.print(f"({hidden} outcome/time point/comparison cells have neither a numeric estimate nor a narrative result; see --json)")
 
 
-def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+def _print_safety(con: Console, summary: Summary, graded: GradedSummary | None) -> None:
     from rich.markup import escape
 
     s = summary.safety
@@ -229,13 +233,13 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     for p in s.pools:
         sev = p.severity.replace("_", " ")
         if getattr(p, "pooled", False):
-            head = (f"  {sev} per {p.basis[:-1]}: pooled {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] "
+            head = (f"  {sev} per {p.basis[:-1]}: pooled {fmt_pct(p.estimate, 2)} [{fmt_pct(p.ci_low, 2)}, {fmt_pct(p.ci_high, 2)}] "
                     f"({p.measure}, {summary.method}, {summary.test}; k={p.k}, {p.events:,}/{p.total:,})")
         elif p.k >= 2:
-            head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.range_low)} to {_pct(p.range_high)} across {p.k} sources "
+            head = (f"  {sev} per {p.basis[:-1]}: {fmt_pct(p.range_low, 2)} to {fmt_pct(p.range_high, 2)} across {p.k} sources "
                     f"(not pooled: fewer than {getattr(s, 'min_pool_k', 3)} sources; each source's exact CI below)")
         else:
-            head = (f"  {sev} per {p.basis[:-1]}: {_pct(p.estimate)} [{_pct(p.ci_low)}, {_pct(p.ci_high)}] exact "
+            head = (f"  {sev} per {p.basis[:-1]}: {fmt_pct(p.estimate, 2)} [{fmt_pct(p.ci_low, 2)}, {fmt_pct(p.ci_high, 2)}] exact "
                     f"(one source, {p.events:,}/{p.total:,})")
         con.print(escape(head))
         for it in p.items:
@@ -250,7 +254,7 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     if types:
         con.print("  Event types with a stated rate per treatment (CIOMS: common >= 1%, uncommon 0.1-1%, rare < 0.1%):")
         for e in types:
-            rates = "; ".join(f"{100 * r['proportion']:.3g}% of {r['denominator']:,} ({r['source_id']} [{r['safety_id']}])"
+            rates = "; ".join(f"{fmt_sig(100 * r['proportion'], 3)}% of {r['denominator']:,} ({r['source_id']} [{r['safety_id']}])"
                               for r in e.rates)
             more = f"; also named by {len(e.mentions)} other source row(s)" if e.mentions else ""
             con.print(escape(f"      {e.event_type} ({e.severity}, {e.frequency}): {rates}{more}"))
@@ -263,12 +267,12 @@ def _print_safety(con: Any, summary: Summary, graded: GradedSummary | None) -> N
     if s.case_reports:
         con.print(f"  Case reports ({len(s.case_reports)}):")
         for c in s.case_reports:
-            con.print(f"      {escape(str(c['source_id']))} [{escape(str(c['safety_id']))}]: {escape(str(c['event']))}")
+            con.print(escape(f"      {c['source_id']} [{c['safety_id']}]: {c['event']}"))  # the whole line: "[" is markup
     if graded is not None and graded.safety_rating is not None and graded.safety_rating.sentence:
         con.print(f"  {escape(graded.safety_rating.sentence)}")
 
 
-def _print_mechanisms(con: Any, summary: Summary, graded: GradedSummary | None) -> None:
+def _print_mechanisms(con: Console, summary: Summary, graded: GradedSummary | None) -> None:
     from rich.markup import escape
 
     con.print()

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import EstimationError, EvigradeError
 from ..results import Note, jsonable
-from ..packs.schema import RATIO_MEASURES
+from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 
 __all__ = [
     "ModeratorAnalysis",
@@ -76,8 +76,8 @@ PEDRO_HIGH_BELOW = 4.0
 #: a test for subgroup differences (or a moderator's omnibus test) below this p-value is reported as a
 #: possible explanation of heterogeneity (the conventional 0.10 of heterogeneity tests, Cochrane Handbook 10.10.2).
 SUBGROUP_ALPHA = 0.10
-#: outcomes tested with Peters' test rather than Egger's.
-BINARY_MEASURES = frozenset({"OR", "RR", "RD"})
+# BINARY_MEASURES (outcomes tested with Peters' test rather than Egger's) is the measures registry's set
+# of event measures, re-exported here; findings pool OR, RR and RD among them.
 
 #: pack Study attributes that a moderator column maps to (other columns are read from studies.csv).
 _STUDY_ATTRS: dict[str, Callable[[Any], Any]] = {

@@ -15,8 +15,10 @@ import numpy as np
 from scipy import stats as _st
 
 from .._access import finite_float as _float, get as _get
+from .._format import fmt_fixed, fmt_p, fmt_pct
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
+from ..effects.measures import RATIO_MEASURES
 from ..results import jsonable
 
 __all__ = [
@@ -32,8 +34,8 @@ __all__ = [
     "measure_label",
 ]
 
-#: measures stored on the log scale (displayed exponentiated on a log axis)
-RATIO_MEASURES = frozenset({"OR", "RR", "ROM", "HR", "IRR", "PETO", "PLO_RATIO"})
+# RATIO_MEASURES (stored on the log scale, displayed exponentiated on a log axis) is the measures
+# registry's set, re-exported here.
 #: risk-of-bias levels the traffic lights know (robvis conventions)
 ROB_LEVELS = ("low", "some concerns", "high", "unknown")
 
@@ -374,12 +376,12 @@ def heterogeneity_text(result: Any) -> str | None:
     qp = _float(_get(result, "q_pvalue"))
     parts = []
     if tau2 is not None:
-        parts.append(f"tau\u00b2 = {tau2:.4f}")
+        parts.append(f"tau\u00b2 = {fmt_fixed(tau2, 4)}")
     if i2 is not None:
-        parts.append(f"I\u00b2 = {100 * i2:.1f}%")
+        parts.append(f"I\u00b2 = {fmt_pct(i2, 1)}")
     if q is not None:
-        ptxt = "" if qp is None else (", p < 0.001" if qp < 0.001 else f", p = {qp:.3f}")
-        parts.append(f"Q = {q:.2f} (df = {qdf}{ptxt})")
+        ptxt = "" if qp is None else ", " + fmt_p(qp)
+        parts.append(f"Q = {fmt_fixed(q, 2)} (df = {qdf}{ptxt})")
     return ("Heterogeneity: " + "; ".join(parts)) if parts else None
 
 

@@ -29,7 +29,7 @@ _ROB_STYLE = {
 }
 
 
-def _esc(s: Any) -> str:
+def _esc(s: object) -> str:
     return html.escape(str(s), quote=True)
 
 

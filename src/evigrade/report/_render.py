@@ -10,6 +10,7 @@ import re
 import tempfile  # noqa: F401  -- tests fail the write by patching tempfile.mkdtemp through this module
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .._escape import md_inline, safe_url
 from .._io import write_folder_atomic
 from .._validate import check_choice
 from ..errors import InputError
@@ -17,6 +18,8 @@ from ..results import jsonable
 from .model import FUNNEL_MIN_K, ReportModel, build_model
 
 if TYPE_CHECKING:
+    import jinja2
+
     from ..packs.summary import Summary
 
 __all__ = ["render", "write_report", "generated_at", "FORMATS", "REPORT_FILES"]
@@ -42,33 +45,55 @@ def generated_at() -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _env() -> Any:
+class _MdText(str):
+    """Markdown that is already escaped (or built by the template from escaped parts)."""
+
+
+_REFS_RE = re.compile(r"(?:\[\d+\](?:,? )?)*")
+
+
+def _md_finalize(v: object) -> str:
+    """Every ``{{ ... }}`` of the Markdown template is escaped unless a filter escaped it already."""
+    return v if isinstance(v, _MdText) else md_inline("" if v is None else v, every_lt=False)
+
+
+def _env(markdown: bool = False) -> jinja2.Environment:
+    """The HTML environment (autoescape), or with ``markdown=True`` the Markdown one (every value escaped)."""
     import jinja2
+    from markupsafe import Markup, escape
 
     from ..plots._format import fmt, fmt_pct
 
-    def md(s: Any) -> str:
+    def md(s: object) -> str:
         # keep Markdown inert: escape characters that would start markup inside running text
-        return str(s).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("\n", " ")
+        return _MdText(md_inline(s))
 
-    def cell(s: Any) -> str:
-        return md(s).replace("|", "\\|")
+    def refs(s: object) -> str:
+        """A reference list the model built ("[1], [3]"): kept as is; anything else is escaped."""
+        t = str(s or "")
+        return _MdText(t) if _REFS_RE.fullmatch(t) else md(t)
+
+    def url(u: object) -> str:
+        return _MdText(safe_url(u) or "")
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("evigrade.report", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        finalize=_md_finalize if markdown else None,
     )
-    def reflinks(s: Any) -> Any:
+    def reflinks(s: object) -> Markup:
         """Escape, then turn "[12]" into a link to reference 12."""
-        from markupsafe import Markup, escape
-
         return Markup(re.sub(r"\[(\d+)\]", r'<a href="#ref-\1">[\1]</a>', str(escape(s))))
 
     env.filters["md"] = md
     env.filters["reflinks"] = reflinks
-    env.filters["cell"] = cell
+    env.filters["cell"] = md
+    env.filters["refs"] = refs
+    env.filters["url"] = url
+    env.filters["code"] = lambda s: _MdText(f"`{s}`") if "`" not in str(s) and "\n" not in str(s) else md(s)
+    env.filters["built"] = lambda s: _MdText(s)  # composed in the template from escaped parts only
     env.globals["fmt"] = lambda x, d=2: fmt(x, d)
     env.globals["pct"] = fmt_pct
     return env
@@ -87,7 +112,10 @@ def _html(m: ReportModel) -> str:
     from ..plots.svg import forest_svg, funnel_svg
 
     env = _env()
-    css = env.loader.get_source(env, "style.css")[0].rstrip("\n")
+    loader = env.loader
+    if loader is None:  # pragma: no cover -- _env always sets the package loader
+        raise RuntimeError("the report templates are not installed")
+    css = loader.get_source(env, "style.css")[0].rstrip("\n")
     svgs = {}
     for f in m.findings:
         svgs[f.anchor] = {
@@ -101,7 +129,7 @@ def _html(m: ReportModel) -> str:
 
 
 def _md(m: ReportModel) -> str:
-    out = _env().get_template("report.md.j2").render(m=m)
+    out = _env(markdown=True).get_template("report.md.j2").render(m=m)
     # collapse runs of blank lines the template's conditionals leave behind
     lines, blank = [], 0
     for line in out.splitlines():
@@ -133,7 +161,7 @@ def render(summary: Summary | Mapping[str, Any], fmt: str = "html", *, generated
     """
     fmt = check_choice("fmt", fmt, FORMATS)
     d = _as_dict(summary)
-    m = build_model(d, generated_at=generated)  # validates (refuses) even for JSON
+    m = build_model(summary, generated_at=generated)  # validates (refuses) even for JSON; typed parts read typed
     if fmt == "json":
         return _json(d, generated)
     if fmt == "md":
@@ -152,11 +180,10 @@ def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike
     """
     out = pathlib.Path(outdir)
     stamp = generated if generated is not None else generated_at()
-    d = _as_dict(summary)
     files = {
-        "index.html": render(d, "html", generated=stamp),
-        "report.md": render(d, "md", generated=stamp),
-        "results.json": render(d, "json", generated=stamp),
+        "index.html": render(summary, "html", generated=stamp),
+        "report.md": render(summary, "md", generated=stamp),
+        "results.json": render(summary, "json", generated=stamp),
     }
     if out.exists() and not out.is_dir():
         raise InputError("the report folder path is an existing file", file=str(out), fix="choose a folder name (-o DIR)")

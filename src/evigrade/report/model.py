@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from .._escape import first_url, safe_url
 from ..errors import InputError, SpecError
+from ..effects.measures import RATIO_MEASURES
 from ..plots._data import (
-    RATIO_MEASURES,
     ForestData,
     FunnelData,
     forest_data,
@@ -24,7 +25,10 @@ from ..plots._data import (
     heterogeneity_text,
     measure_label,
 )
-from ..plots._format import fmt, fmt_ci, fmt_pct
+from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
+from ..packs.summary import Summary
+from ..pipeline.graded import GradedSummary
+from .load import load_contrasts, load_key_messages
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -196,9 +200,8 @@ class _Refs:
             self.order.append(key)
             n = len(self.order)
             if url is None:
-                m = re.search(r"https?://\S+", citation)
-                url = m.group(0).rstrip(".,;)") if m else None
-            self.info[key] = Reference(n, key, citation, str(url) if url else None, f"ref-{n}")
+                url = first_url(citation)
+            self.info[key] = Reference(n, key, citation, safe_url(url) if url else None, f"ref-{n}")
         return self.info[key].number
 
     def add_many(self, srcs: Any) -> tuple[int, ...]:
@@ -328,7 +331,7 @@ def _alternatives(f: Mapping[str, Any], measure: str, label: str,
         alabel = str(_g(alt, "label", "review", "review_id", "source", default="Published review"))
         _check_ci(f"{label} ({alabel})", ae, al, ah, "review's estimate")
         if alt.get("review_id") and alt.get("citation"):
-            n = refs.add_many([{"id": alt["review_id"], "citation": alt["citation"], "url": _url_of(alt.get("source"))}])
+            n = refs.add_many([{"id": alt["review_id"], "citation": alt["citation"], "url": first_url(alt.get("source"))}])
         else:
             n = refs.add_many(_g(alt, "sources", "source", "citation", default=()))
         akey = _g(alt, "k", "n_trials")
@@ -598,12 +601,6 @@ def _comparator_of(comparison: str) -> str:
     return parts[1] if len(parts) == 2 and parts[1] else (comparison or "control")
 
 
-def _url_of(s: Any) -> str | None:
-    if not s:
-        return None
-    m = re.search(r"https?://\S+", str(s))
-    return m.group(0).rstrip(".,;)") if m else None
-
 
 def _short_cmp(s: str) -> str:
     return s if len(s) <= 28 else s[:27] + "\u2026"
@@ -645,7 +642,7 @@ def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version:
     level = _f(_g(spec, "level", default=95)) or 95.0
     if level <= 1:
         level *= 100
-    lv = f"{level:g}%"
+    lv = f"{fmt_sig(level)}%"
     if method not in _METHOD_NAMES:
         raise SpecError(f"method={method!r} is not one the report can describe ({', '.join(sorted(_METHOD_NAMES))})")
     if test not in ("knha", "hksj", "z"):
@@ -688,7 +685,7 @@ def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version:
         if pk is not None:
             bits.append(
                 f"publication bias was assessed with small-study tests only where at least {pk} trials were pooled"
-                + (f" (rated down when p < {pa:g})" if pa is not None else "") + ", and is otherwise reported as not assessable"
+                + (f" (rated down when p < {fmt_sig(pa)})" if pa is not None else "") + ", and is otherwise reported as not assessable"
             )
         txt = ("Certainty of evidence was rated with GRADE: randomised evidence started at high certainty; " + "; ".join(bits) + ".") if bits else "Certainty of evidence was rated with GRADE."
         txt += " Indirectness was taken from explicit judgements in the evidence pack; where none was given it is reported as not assessed. The thresholds used are listed below."
@@ -710,9 +707,9 @@ def _config_rows(cfg: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):
             v = "; ".join(", ".join(f"{kk}={vv}" for kk, vv in item.items() if kk != "source") for item in v)
         elif isinstance(v, (list, tuple)):
-            v = ", ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+            v = ", ".join(fmt_sig(x) if isinstance(x, float) else str(x) for x in v)
         elif isinstance(v, float):
-            v = f"{v:g}"
+            v = fmt_sig(v)
         rows.append((str(k), str(v)))
     return tuple(rows)
 
@@ -736,7 +733,7 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
         return refs.add_many([str(sid)])
     if sid is not None:
         cit = _g(item, "citation", default=None)
-        return refs.add_many([{"id": str(sid), "citation": str(cit or sid), "url": _url_of(src)}])
+        return refs.add_many([{"id": str(sid), "citation": str(cit or sid), "url": first_url(src)}])
     return refs.add_many(src or ())
 
 
@@ -820,7 +817,7 @@ def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
             for e in ev:
                 cit = _g(e, "citation")
                 key = str(_g(e, "claim_id", default=cit))
-                n = refs.add({"id": cit or key, "citation": cit or key, "url": _url_of(e.get("source"))}) if (cit or key) else None
+                n = refs.add({"id": cit or key, "citation": cit or key, "url": first_url(e.get("source"))}) if (cit or key) else None
                 if n is not None and n not in acc:
                     acc.append(n)
             nums = tuple(sorted(acc))
@@ -910,11 +907,13 @@ def _question_rows(question: Any) -> list[tuple[str, str]]:
     return q_rows
 
 
-def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel:
+def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | None = None) -> ReportModel:
     """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
     from .. import __version__
 
     d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
+    # typed parts of a GradedSummary are read as they are; from a dict they are loaded at the edge (report.load)
+    typed_messages = summary.key_messages if isinstance(summary, GradedSummary) else None
     if not isinstance(d, Mapping):
         raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
                          fix="call evigrade.packs.summarize(pack) and pass its result")
@@ -977,10 +976,16 @@ def build_model(summary: Any, *, generated_at: str | None = None) -> ReportModel
         version=version,
         n_plots=n_plots,
         show_population=len({v.population for v in views if v.population}) > 1,
-        key_points=key_points(_g(d, "key_messages", default=()), certainty_symbols, anchor_of),
+        key_points=key_points(typed_messages if typed_messages is not None else load_key_messages(_g(d, "key_messages", default=())),
+                              certainty_symbols, anchor_of),
         conclusion=str(_g(d, "conclusion", default="") or ""),
-        contrasts=contrasts(_g(d, "comparisons", default=()) if isinstance(_g(d, "comparisons"), Sequence) and not isinstance(_g(d, "comparisons"), str) and any(isinstance(c, Mapping) and "kind" in c for c in _g(d, "comparisons")) else ()),
+        contrasts=contrasts(summary.comparisons if isinstance(summary, GradedSummary) else load_contrasts(_seq(_g(d, "comparisons")))),
     )
+
+
+def _seq(v: object) -> Sequence[object]:
+    """``v`` when it is a list (not text), else empty."""
+    return v if isinstance(v, Sequence) and not isinstance(v, (str, bytes)) else ()
 
 
 def _direction_name(question: Any) -> str:

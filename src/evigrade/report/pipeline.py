@@ -10,6 +10,7 @@ import os
 import pathlib
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .._escape import first_url
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -71,16 +72,10 @@ def _add_catalogue(d: dict[str, Any], pack: Any) -> None:
     for s in getattr(pack, "studies", ()) or ():
         sid = getattr(s, "study_id", None)
         if sid:
-            cat.append({"id": sid, "citation": getattr(s, "citation", sid) or sid, "url": _first_url(getattr(s, "source", ""))})
+            cat.append({"id": sid, "citation": getattr(s, "citation", sid) or sid, "url": first_url(getattr(s, "source", ""))})
     if cat:
         d["sources"] = cat
 
-
-def _first_url(s: str) -> str | None:
-    import re
-
-    m = re.search(r"https?://\S+", s or "")
-    return m.group(0).rstrip(".,;)") if m else None
 
 
 def load_summary_json(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from ..plots._format import fmt, fmt_ci, fmt_p
+from .._format import fmt, fmt_ci, fmt_p, fmt_pct
 from .._access import finite_float as _f
 
 __all__ = ["robustness_lines", "subgroup_line", "sensitivity_line", "small_study_line"]
@@ -53,7 +53,7 @@ def subgroup_line(mod: Mapping[str, Any], measure: str, log_scale: bool) -> str 
             what = f"the {measure} changes by {fmt(est, 3)} ({fmt_ci(lo, hi, 3)}) per unit"
         r2 = _f(reg.get("r2"))
         return (f"Meta-regression on {name}: {what}, {fmt_p(reg.get('qm_pvalue'))}, {_trials(int(reg.get('k') or 0))}"
-                + (f"; it accounts for {100 * max(r2, 0.0):.0f}% of tau\u00b2" if r2 is not None else "") + ".")
+                + (f"; it accounts for {fmt_pct(max(r2, 0.0), 0)} of tau\u00b2" if r2 is not None else "") + ".")
     return None
 
 

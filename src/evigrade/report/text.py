@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .model import ReportModel
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 __all__ = ["render_text", "sof_table", "print_report"]
 
 _CERT_STYLE = {"high": "bold green", "moderate": "green", "low": "yellow", "very_low": "red"}
 
 
-def sof_table(m: ReportModel, width: int = 120) -> Any:
+def sof_table(m: ReportModel, width: int = 120) -> Table:
     """The SoF table; the plain-language statement gets its own column only on wide (>= 150) terminals."""
     from rich.table import Table
     from rich.text import Text
@@ -62,7 +66,7 @@ def _comparator(comparison: str) -> str:
     return parts[1] if len(parts) == 2 else comparison
 
 
-def _print(m: ReportModel, console: Any) -> None:
+def _print(m: ReportModel, console: Console) -> None:
     from rich.markup import escape
 
     console.print(f"[bold]{escape(m.title)}[/]")
@@ -121,6 +125,6 @@ def render_text(m: ReportModel, *, color: bool = False, width: int = 120) -> str
     return buf.getvalue()
 
 
-def print_report(m: ReportModel, console: Any) -> None:
+def print_report(m: ReportModel, console: Console) -> None:
     """Print the terminal view on an existing rich Console (the CLI's)."""
     _print(m, console)

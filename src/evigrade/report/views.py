@@ -18,8 +18,12 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping, Sequence
 
+from .._escape import first_url
+from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
-from ..plots._format import fmt, fmt_pct
+from ..grade.families import ComparisonContrast
+from ..grade.integrate import KeyMessage
+from .._format import fmt, fmt_fixed, fmt_pct, fmt_rate
 from .._access import finite_float as _f, first as _g
 
 __all__ = ["key_points", "contrasts", "narrative_rows", "absolute_text", "DIRECTION_WORDS"]
@@ -39,19 +43,18 @@ _KIND_ORDER = {"effect": 0, "practice": 1, "safety": 2, "mechanisms": 3}
 _NOT_RATED = re.compile(r"\s*Not rated \(no numbers?\):\s*", re.IGNORECASE)
 
 
-def kind_of(km: Mapping[str, Any]) -> str:
-    return str(_g(km, "kind", default="effect"))
+def kind_of(km: KeyMessage) -> str:
+    return km.kind
 
 
-def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]],
+def key_points(messages: Sequence[KeyMessage], certainty_symbols: Callable[[str | None], tuple[str, str]],
                anchors: Mapping[tuple[str, ...], str]) -> tuple[dict[str, Any], ...]:
-    """The Summary's key messages, effect messages first, each with symbols + word and a link."""
+    """The Summary's key messages, effect messages first, each with symbols + word and a link
+    (``messages`` typed; a saved summary's are read by ``report.load.load_key_messages``)."""
     out = []
-    for i, km in enumerate(messages or ()):
-        if not isinstance(km, Mapping):
-            continue
-        text = str(_g(km, "text", default="")).strip()
-        topic = _hum(str(_g(km, "topic", default="")).strip())
+    for i, km in enumerate(messages):
+        text = km.text.strip()
+        topic = _hum(km.topic.strip())
         label = ""
         m = re.match(r"([^.:;]{1,100}?):\s+", text)
         if m:  # "Pain: ...", "Safety (reassuring): ...", "Added to another therapy (...): ..."
@@ -75,13 +78,12 @@ def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]
         context = ""
         if sm and kind_of(km) in ("effect", "practice"):
             head, context = head[:sm.start()].strip(), head[sm.end():].strip()
-        kind = str(_g(km, "kind", default="effect"))
-        sym, word = certainty_symbols(_g(km, "certainty"))
-        if _g(km, "certainty") is None:
+        kind = km.kind
+        sym, word = certainty_symbols(km.certainty)
+        if km.certainty is None:
             word = "Not rated" if kind in ("effect", "practice") else "GRADE not applicable"
-        fkey = km.get("finding")
-        anchor = anchors.get(tuple(str(x) for x in fkey)) if isinstance(fkey, Sequence) and not isinstance(fkey, str) else None
-        rng = _hum(_g(km, "certainty_range", default=""))
+        anchor = anchors.get(km.finding) if km.finding is not None else None
+        rng = _hum(km.certainty_range)
         out.append({
             "kind": kind,
             "topic": topic[:1].upper() + topic[1:],
@@ -90,12 +92,12 @@ def key_points(messages: Any, certainty_symbols: Callable[[Any], tuple[str, str]
             "not_rated": rest.strip(),
             "n_not_rated": len([x for x in re.split(r";\s+(?=[A-Z])", rest.strip()) if x]) if rest.strip() else 0,
             "context": context,
-            "certainty": None if _g(km, "certainty") is None else str(km["certainty"]),
+            "certainty": km.certainty,
             "symbols": sym,
             "word": word,
             "range": rng if rng and rng.casefold() != word.casefold() else "",
             "anchor": anchor or "",
-            "order": (_KIND_ORDER.get(kind, 9) if not (kind == "effect" and _g(km, "certainty") is None) else 2.5, i),
+            "order": (_KIND_ORDER.get(kind, 9) if not (kind == "effect" and km.certainty is None) else 2.5, i),
         })
     out.sort(key=lambda x: x["order"])  # type: ignore[arg-type,return-value]  # (rank, index) tuples
     return tuple(out)
@@ -113,17 +115,16 @@ _COUNT_WORDS = {"favours": "favour it", "inconclusive": "inconclusive", "harms":
                 "very uncertain": "very uncertain", "not rated": "no numbers (not rated)"}
 
 
-def contrasts(comparisons: Any) -> tuple[dict[str, Any], ...]:
+def contrasts(comparisons: Sequence[ComparisonContrast]) -> tuple[dict[str, Any], ...]:
+    """One row per comparison kind (typed; a saved summary's are read by ``report.load.load_contrasts``)."""
     out = []
-    for c in comparisons or ():
-        if not isinstance(c, Mapping):
-            continue
-        kind = str(_g(c, "kind", default=""))
-        counts = _g(c, "counts", default={}) or {}
-        rated = sum(int(v) for k, v in counts.items() if k != "not rated" and _f(v) is not None)
-        parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if _f(counts.get(k))]
-        parts += [f"{int(v)} {_hum(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and _f(v)]
-        sentence = str(_g(c, "sentence", default="")).strip()
+    for c in comparisons:
+        kind = c.kind
+        counts = c.counts
+        rated = sum(int(v) for k, v in counts.items() if k != "not rated")
+        parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if counts.get(k)]
+        parts += [f"{int(v)} {_hum(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and v]
+        sentence = c.sentence.strip()
         sm = re.match(r"[^:]{1,120}:\s+", sentence)
         if sm:  # the label column already names the comparison
             sentence = sentence[sm.end():]
@@ -132,9 +133,9 @@ def contrasts(comparisons: Any) -> tuple[dict[str, Any], ...]:
             "kind": kind,
             "label": _CONTRAST_LABEL.get(kind, _hum(kind).capitalize()),
             "sentence": sentence,
-            "n_findings": "" if _f(c.get("n_findings")) is None else str(int(c["n_findings"])),
+            "n_findings": str(c.n_findings) if c.n_findings else "",  # 0: not stated
             "rated": str(rated),
-            "certainty_range": _hum(_g(c, "certainty_range", default="")) or "not rated",
+            "certainty_range": _hum(c.certainty_range) or "not rated",
             "counts": "; ".join(parts),
             "is_addon": kind == "add_on",
         })
@@ -167,7 +168,7 @@ def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...
             continue
         sid = str(_g(n, "source_id", "review_id", "study_id", default="")).strip()
         cit = _g(n, "citation")
-        nums = add_ref({"id": sid, "citation": str(cit), "url": _url(n.get("source"))}) if sid and cit else add_ref(sid) if sid else ()
+        nums = add_ref({"id": sid, "citation": str(cit), "url": first_url(n.get("source"))}) if sid and cit else add_ref(sid) if sid else ()
         raw = str(_g(n, "result_as_reported", default="")).strip()
         words = re.sub(r"^(qualitative|range)\s*:?\s*", "", raw, flags=re.IGNORECASE).strip()
         said = str(_g(n, "direction_as_reported", default="") or "").strip()
@@ -193,17 +194,12 @@ def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...
     return tuple(rows)
 
 
-def _url(s: Any) -> str | None:
-    if not s:
-        return None
-    m = re.search(r"https?://\S+", str(s))
-    return m.group(0).rstrip(".,;)") if m else None
-
 
 # --------------------------------------------------------------------------------------------
 # anticipated absolute effect (SoF column)
 
-_RATIO = {"RR", "OR", "HR", "IRR", "MH_RR", "MH_OR", "PETO"}
+#: ratio measures of events: a baseline risk turns them into an absolute effect per 1000 (ROM is no risk)
+_RATIO = RATIO_MEASURES & BINARY_MEASURES
 
 
 def _diff_text(est: float, lo: float, hi: float, unit: str, digits: int, lower: str = "lower", higher: str = "higher",
@@ -272,21 +268,15 @@ def _check(label: str, p: float | None, lo: float | None, hi: float | None) -> N
 
 
 def per_10000(x: float | None) -> str:
-    return "" if x is None else f"{10000 * x:.1f} per 10,000"
-
-
-def _pct(x: float | None, *others: float | None) -> str:
-    """Percent with 2 decimals, 3 when the figures involved are below 1% (rare events)."""
-    vals = [abs(v) for v in (x, *others) if v is not None]
-    return fmt_pct(x, 3 if vals and max(vals) < 0.01 else 2)
+    return "" if x is None else f"{fmt_fixed(10000 * x, 1)} per 10,000"
 
 
 def _rate_ci(p: float | None, lo: float | None, hi: float | None) -> str:
     if p is None:
         return ""
-    s = _pct(p, lo, hi)
+    s = fmt_rate(p, lo, hi)
     if lo is not None and hi is not None:
-        s += f" ({_pct(lo, p, hi)} to {_pct(hi, p, lo)})"
+        s += f" ({fmt_rate(lo, p, hi)} to {fmt_rate(hi, p, lo)})"
     return s
 
 
@@ -351,7 +341,7 @@ def pool_row(r: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int
             method += f"; I\u00b2 = {fmt_pct(i2)}"
     elif rl is not None and rh is not None:
         n_src = len(items) or (int(k) if k is not None else 0)
-        rate = f"{_pct(rl, rh)} to {_pct(rh, rl)}" if rl != rh else _pct(rl)
+        rate = f"{fmt_rate(rl, rh)} to {fmt_rate(rh, rl)}" if rl != rh else fmt_rate(rl)
         rate += f" (range across {n_src} source{'s' if n_src != 1 else ''})"
         ci = "not pooled: each source's exact CI below"
         method = (f"not pooled (fewer than {int(_f(r.get('min_pool_k')) or 3)} sources); "

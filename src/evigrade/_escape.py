@@ -1,0 +1,88 @@
+"""Escaping for each output format, and the one rule for links (issue 19).
+
+Every text that comes from a pack, a saved summary or a claims file is data, never markup:
+
+* HTML: Jinja2 autoescape (``report/_render.py``); nothing here.
+* Markdown: :func:`md_inline` backslash-escapes every character that can open Markdown markup in
+  running text -- emphasis and code (``* _ `` ` ``), links, images and reference definitions
+  (``[ ]``), pandoc attributes and raw-format spans (``{ }``), strikeout and fences (``~``), table
+  cells (``|``) -- and turns ``<`` into ``&lt;`` so no HTML tag or autolink can start; newlines become
+  spaces so a value cannot start a new block (a heading, a fence, a raw HTML block).
+* Terminal: rich markup is escaped with ``rich.markup.escape`` (or printed with ``markup=False``).
+* Links: :func:`safe_url` lets through only ``http(s)`` URLs and DOI / PubMed identifiers (turned
+  into their https links); ``javascript:``, ``data:``, ``file:`` and every other scheme give None
+  (the reference is printed without a link).
+"""
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL"]
+
+#: characters backslash-escaped in Markdown text (all ASCII punctuation, so CommonMark and pandoc
+#: both take the backslash away again and show the character itself)
+MD_SPECIAL: Final = "\\`*_[]{}~|"
+# a reference mark "[12]" stays as it is (it is no link without a definition, and "[12]:" / "[12](" /
+# "[12][" / "[12]{" that could make one are escaped); every other special character gets a backslash
+_MD_RE = re.compile(r"\[\d{1,4}\](?![:(\[{])|([" + re.escape(MD_SPECIAL) + "])")
+_DOI_RE = re.compile(r"(?i)^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/\S+)$")
+_PMID_RE = re.compile(r"(?i)^(?:pmid:?\s*|pubmed:\s*)(\d{1,9})$")
+_HTTP_RE = re.compile(r"(?i)^https?://[^\s/?#]+[^\s]*$")
+# characters that may not appear raw in a link target (HTML attribute, Markdown autolink)
+_URL_UNSAFE = {c: f"%{ord(c):02X}" for c in "<>\"'`\\{}|^ "}
+
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_inline(s: object, *, every_lt: bool = True) -> str:
+    """``s`` as inert Markdown text (see the module docstring); the rendered text reads as ``s``.
+
+    ``every_lt=False`` turns only a ``<`` that could open a tag or an autolink (a letter, ``/``,
+    ``!`` or ``?`` after it) into ``&lt;``, so "p < 0.001" stays as it is.
+    """
+    t = str(s)
+    text = " ".join(t.splitlines()) if "\n" in t or "\r" in t else t
+    text = _MD_RE.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(0), text)
+    return text.replace("<", "&lt;") if every_lt else _TAG_START.sub("&lt;", text)
+
+
+def md_cell(s: object) -> str:
+    """Markdown text for a table cell (``|`` is escaped by :func:`md_inline` already)."""
+    return md_inline(s)
+
+
+_URL_IN_TEXT = re.compile(r"https?://\S+")
+
+
+def first_url(text: object) -> str | None:
+    """The first http(s) URL written in ``text`` (a source or citation), without trailing punctuation."""
+    if not text:
+        return None
+    m = _URL_IN_TEXT.search(str(text))
+    return m.group(0).rstrip(".,;)") if m else None
+
+
+def safe_url(url: object) -> str | None:
+    """An http(s) link for ``url``, or None.
+
+    ``http://`` and ``https://`` URLs pass (characters that could end an attribute or an autolink
+    are percent-encoded); ``doi:10.x/y`` becomes ``https://doi.org/10.x/y`` and ``PMID: 123``
+    ``https://pubmed.ncbi.nlm.nih.gov/123/``.  Any other scheme (``javascript:``, ``data:``,
+    ``vbscript:``, ``file:``, a relative path, ...) gives None.
+    """
+    if url is None:
+        return None
+    u = str(url).strip()
+    if not u or any(ord(c) < 32 or ord(c) == 127 for c in u):
+        return None
+    m = _DOI_RE.match(u)
+    if m and not u.lower().startswith("http"):
+        return "https://doi.org/" + "".join(_URL_UNSAFE.get(c, c) for c in m.group(1))
+    m = _PMID_RE.match(u)
+    if m:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{m.group(1)}/"
+    if _HTTP_RE.match(u):
+        return "".join(_URL_UNSAFE.get(c, c) for c in u)
+    return None
