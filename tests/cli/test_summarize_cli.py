@@ -71,7 +71,7 @@ def test_summarize_json_is_to_dict(capsys):
 
 
 def test_summarize_text(capsys):
-    rc, out, _ = run(capsys, "summarize", str(NORMAND), "--no-color", "--method", "REML", "--test", "knha")
+    rc, out, _ = run(capsys, "summarize", str(NORMAND), "--details", "--no-color", "--method", "REML", "--test", "knha")
     assert rc == 0 and "\x1b[" not in out
     assert "health-care use" in out
     # the unit is shown with the number; the pooled trials are named with their result rows
@@ -166,7 +166,8 @@ def test_summarize_json_has_conclusion_and_comparisons():
 def test_console_script_first_command():
     """What a README reader types first: `evigrade summarize` with no argument."""
     exe = shutil.which("evigrade")
-    cmd = [exe, "summarize", "--no-color"] if exe else [sys.executable, "-m", "evigrade", "summarize", "--no-color"]
+    cmd = ([exe, "summarize", "--details", "--no-color"] if exe
+           else [sys.executable, "-m", "evigrade", "summarize", "--details", "--no-color"])
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Trigger-point dry needling for neck and shoulder pain" in proc.stdout

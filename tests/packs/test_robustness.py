@@ -214,7 +214,7 @@ def test_summarize_cli_prints_robustness_lines():
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        rc = main(["summarize", str(PACK)])
+        rc = main(["summarize", str(PACK), "--details"])
     out = buf.getvalue()
     assert rc == 0
     assert "Subgroups by Method of treatment allocation" in out

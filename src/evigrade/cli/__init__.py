@@ -17,6 +17,7 @@ from ..errors import EvigradeError
 # Command modules, in help order.  Each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
     "summarize",
+    "explain",
     "validate",
     "meta",
     "grade",

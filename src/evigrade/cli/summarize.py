@@ -1,7 +1,9 @@
-"""``evigrade summarize [PACK] [--json] [--method REML] [--test knha] [--no-color]``.
+"""``evigrade summarize [PACK] [--details] [--format text|markdown] [--json] [--method REML] [--test knha]``.
 
 Thin: ``evigrade.pipeline`` (load_pack -> build_findings -> grade_summary) -> render.  With no PACK
-the bundled dry-needling pack is used.  ``--json`` prints exactly ``summary.to_dict()``.
+the bundled pack is used.  By default it prints the brief (``evigrade.report.brief``), wrapped to the
+terminal; ``--details`` (or ``--no-grade``) prints the full listing; ``--format markdown`` the brief as
+Markdown; ``--json`` prints exactly ``summary.to_dict()``.
 """
 from __future__ import annotations
 
@@ -295,13 +297,17 @@ def register(app: typer.Typer) -> None:
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman) or z."),
         safety_measure: str = typer.Option("PLO", "--safety-measure", help="Proportion scale for adverse events: PLO (logit) or PFT (Freeman-Tukey)."),
         no_grade: bool = typer.Option(False, "--no-grade", help="Skip GRADE certainty and plain-language statements."),
-        all_findings: bool = typer.Option(False, "--all", help="Also list cells without a numeric estimate."),
+        all_findings: bool = typer.Option(False, "--all", help="Also list cells without a numeric estimate (with --details)."),
+        details: bool = typer.Option(False, "--details", help="Print the full listing (every finding, safety row and mechanism) instead of the brief."),
+        fmt: str = typer.Option("text", "--format", help="The brief as 'text' (terminal) or 'markdown' (numbered citations)."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
         report_dir: Optional[str] = typer.Option(None, "--report", help="Also write the report (index.html, report.md, results.json) to this folder."),
     ) -> None:
         """Summarise an evidence pack: findings by outcome, time point and comparison; safety; mechanisms."""
+        from .._validate import check_choice
         from ..errors import PackError
 
+        fmt = check_choice("format", fmt, ("text", "markdown"))
         try:
             summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
         except PackError as exc:  # one line naming the pack, its first problem and how to list them all
@@ -321,5 +327,21 @@ def register(app: typer.Typer) -> None:
                                  fix="choose a folder you can write to (--report DIR)") from None
         if as_json:
             typer.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=False))
-        else:
+        elif details or not isinstance(summary, GradedSummary):
             typer.echo(render_text(summary, color=not no_color, all_findings=all_findings), nl=False)
+        else:
+            typer.echo(_brief_text(summary, fmt, no_color), nl=False)
+
+
+def _brief_text(summary: GradedSummary, fmt: str, no_color: bool) -> str:
+    """The brief of ``summary`` as Markdown, or for the terminal wrapped to its width (COLUMNS)."""
+    import shutil
+
+    from ..report.brief import build_brief, render_brief_markdown, render_brief_text
+    from ._common import use_color
+
+    brief = build_brief(summary)
+    if fmt == "markdown":
+        return render_brief_markdown(brief, summary)
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    return render_brief_text(brief, width=width, color=use_color(no_color))
