@@ -279,7 +279,7 @@ def _use_section(findings: list[GradedFinding], x: str, qpop: str,
         certs.append(best.certainty or "very_low")
         text = (f"{_KIND_TITLE[kind]}: as {said[best.key]}."
                 if best.key in said else f"{_KIND_TITLE[kind]}: {_use_text(best, qpop, x)}")
-        sents.append(BriefSentence(f"use-{len(sents) + 1}", text, best.certainty, (best.key,), _sources(best)))
+        sents.append(BriefSentence(f"use-{len(sents) + 1}", text, None if best.key in said else best.certainty, (best.key,), _sources(best)))
     if not sents:
         return None
     nums = sorted({level_number(c) for c in certs})
