@@ -189,8 +189,10 @@ def test_markdown_brief_has_numbered_citations_and_escapes(capsys, monkeypatch):
     assert nums == list(range(1, len(nums) + 1))
     cited = {int(n) for grp in re.findall(r"\[(\d+(?:, \d+)*)\]", body) for n in grp.split(", ")}
     assert cited == set(nums)  # every reference is cited, every citation has a reference
-    # one entry per source id
-    ids = [re.search(r"\(([^()]*)\)$", ln).group(1) for ln in ref_lines]
+    # one entry per paper, and each source id under one paper only
+    papers = [ln.split(". ", 1)[1].rsplit(" (", 1)[0] for ln in ref_lines]
+    assert len(papers) == len(set(papers))
+    ids = [i for ln in ref_lines for i in re.search(r"\(([^()]*)\)$", ln).group(1).split(", ")]
     assert len(ids) == len(set(ids))
     for sec in brief.sections:
         assert f"## {sec.title}" in body

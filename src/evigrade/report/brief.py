@@ -538,18 +538,24 @@ def _citations(graded: GradedSummary) -> dict[str, str]:
 
 
 def render_brief_markdown(brief: Brief, graded: GradedSummary) -> str:
-    """The brief as blog-ready Markdown: numbered citations after each sentence, one reference per source."""
+    """The brief as blog-ready Markdown: numbered citations after each sentence, one reference per paper
+    (the source ids that cite it in brackets)."""
     from .._escape import md_inline
 
     cites = _citations(graded)
-    numbers: dict[str, int] = {}
+    numbers: dict[str, int] = {}        # one number per paper (its citation text), whatever its source ids
+    ids_of: dict[str, list[str]] = {}
 
     def refs(s: BriefSentence) -> str:
         nums = []
         for sid in s.sources:
-            if sid not in numbers:
-                numbers[sid] = len(numbers) + 1
-            nums.append(numbers[sid])
+            paper = " ".join(str(cites.get(sid) or sid).split())
+            if paper not in numbers:
+                numbers[paper] = len(numbers) + 1
+            ids_of.setdefault(paper, [])
+            if sid not in ids_of[paper]:
+                ids_of[paper].append(sid)
+            nums.append(numbers[paper])
         return "[" + ", ".join(str(n) for n in sorted(set(nums))) + "]" if nums else ""
 
     lines = [f"# {md_inline(brief.title)}", "",
@@ -565,8 +571,8 @@ def render_brief_markdown(brief: Brief, graded: GradedSummary) -> str:
     if numbers:
         lines.append("## References")
         lines.append("")
-        for sid, n in numbers.items():
-            lines.append(f"{n}. {md_inline(cites.get(sid) or sid)} ({md_inline(sid)})")
+        for paper, n in numbers.items():
+            lines.append(f"{n}. {md_inline(paper)} ({md_inline(', '.join(ids_of[paper]))})")
         lines.append("")
     return "\n".join(lines)
 
