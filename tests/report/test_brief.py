@@ -217,3 +217,23 @@ def test_no_grade_and_details_print_the_full_listing(capsys, monkeypatch):
     assert rc == 0 and "Details" in out and "[infection-1]" not in out
     rc, out, _ = _cli(capsys, monkeypatch, "summarize", "--no-color", "--no-grade", str(DATA / "bcg"))
     assert rc == 0 and "Details" in out
+
+
+def test_report_puts_the_brief_first(tmp_path):
+    from evigrade.report import write_report
+    from evigrade.report.pipeline import report_dict
+
+    g, brief = _graded_and_brief("bcg")
+    d = report_dict(g)
+    assert d["brief"] == brief.to_dict()
+    write_report(d, tmp_path / "rep")
+    html = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    md = (tmp_path / "rep" / "report.md").read_text(encoding="utf-8")
+    assert html.index('id="brief"') < html.index('id="key-messages"') < html.index('id="sof"')
+    assert md.index("## The brief") < md.index("## Key messages")
+    for s in brief.sentences:
+        assert f"[{s.key}]" in html and f"\\[{s.key}\\]" in md
+    # a report from a saved summary without the brief has no brief section
+    plain = {k: v for k, v in d.items() if k != "brief"}
+    write_report(plain, tmp_path / "rep2")
+    assert 'id="brief"' not in (tmp_path / "rep2" / "index.html").read_text(encoding="utf-8")

@@ -164,6 +164,7 @@ class ReportModel:
     key_points: tuple[dict[str, Any], ...] = ()  # Summary.key_messages (report.views.key_points)
     conclusion: str = ""
     contrasts: tuple[dict[str, Any], ...] = ()  # Summary.comparisons (report.views.contrasts)
+    brief: Mapping[str, Any] | None = None  # report.brief.Brief.to_dict(), printed first (issue 15)
 
     @property
     def findings(self) -> tuple[FindingView, ...]:
@@ -980,7 +981,14 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
                               certainty_symbols, anchor_of),
         conclusion=str(_g(d, "conclusion", default="") or ""),
         contrasts=contrasts(summary.comparisons if isinstance(summary, GradedSummary) else load_contrasts(_seq(_g(d, "comparisons")))),
+        brief=_brief(d),
     )
+
+
+def _brief(d: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The brief as ``report_dict`` adds it (``report.brief.Brief.to_dict()``), or None."""
+    b = d.get("brief")
+    return b if isinstance(b, Mapping) and isinstance(b.get("sections"), list) else None
 
 
 def _seq(v: object) -> Sequence[object]:

@@ -61,6 +61,12 @@ def report_dict(summary: Summary | Mapping[str, Any], *, config: GradeConfig | N
     pk = pack if pack is not None else getattr(summary, "pack", None)
     if pk is not None:
         _add_catalogue(d, pk)
+    from ..pipeline import GradedSummary
+
+    if isinstance(summary, GradedSummary) and "brief" not in d:  # the report prints the brief first (issue 15)
+        from .brief import build_brief
+
+        d["brief"] = build_brief(summary).to_dict()
     return d
 
 
