@@ -253,7 +253,8 @@ def _opt_str(col: _Collector, tbl: dict, where: str, key: str) -> str:
     return v.strip()
 
 
-def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+    """The parsed pack.toml, or None (with the problem recorded) when it is missing or not TOML."""
     path = folder / "pack.toml"
     if path.is_dir():
         col.add("is a folder, not a file", file="pack.toml", fix="replace the folder pack.toml by the pack's TOML file")
@@ -265,7 +266,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     try:
         _, text = read_csv_text(path, name="pack.toml", kind="TOML",
                                 empty_fix="write id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except InputError as exc:  # empty, binary, not UTF-8 (with the line), unreadable
         col.problems.append(exc)
         return None
@@ -273,6 +274,11 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         col.add(f"TOML syntax error: {exc}", file="pack.toml", fix="fix the TOML syntax (strings in double quotes, one key = value per line)")
         return None
 
+
+def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+    data = _read_toml(folder, col)
+    if data is None:
+        return None
     meta: dict[str, Any] = {}
     meta["id"] = _req_str(col, data, "top level", "id")
     meta["title"] = _req_str(col, data, "top level", "title")
@@ -296,10 +302,48 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _req_str(col, q, "[question]", "population")
         _req_str(col, q, "[question]", "intervention")
     meta["question"] = q
+    meta["buckets"] = _parse_buckets(col, data.get("buckets"))
 
-    # buckets
+    comps = [Comparison(_req_str(col, c, where, "id"), _req_str(col, c, where, "label"),
+                        _opt_str(col, c, where, "description"))
+             for where, c in _required_entries(
+                 col, data, "comparisons", "at least one comparison group is required",
+                 fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")",
+                 entry_fix="write [[comparisons]] with id and label")]
+    _dupes(col, [c.id for c in comps], "comparisons")
+    meta["comparisons"] = tuple(comps)
+    meta["populations"] = _parse_populations(col, data.get("populations"))
+
+    outs = [_parse_outcome(col, where, o)
+            for where, o in _required_entries(
+                col, data, "outcomes", "at least one outcome is required",
+                fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"",
+                entry_fix="write [[outcomes]] tables")]
+    _dupes(col, [o.id for o in outs], "outcomes")
+    meta["outcomes"] = tuple(outs)
+
+    mods = []
+    for where, m in _table_entries(col, data.get("moderators"), "moderators",
+                                   fix="write [[moderators]] with id and description"):
+        mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
+    meta["moderators"] = tuple(mods)
+    meta["indirectness"] = _parse_indirectness(col, data.get("indirectness"), outs, comps, meta["populations"])
+    return meta
+
+
+def _required_entries(col: _Collector, data: dict[str, Any], key: str, missing: str, *, fix: str,
+                      entry_fix: str) -> list[tuple[str, dict]]:
+    """The entries of a required, non-empty array of tables ``[[key]]`` (a problem recorded when it is absent)."""
+    raw = data.get(key)
+    if not isinstance(raw, list) or not raw:
+        _toml_err(col, f"[[{key}]]", None, missing, fix=fix)
+        return []
+    return _table_entries(col, raw, key, fix=entry_fix)
+
+
+def _parse_buckets(col: _Collector, raw_b: Any) -> tuple[Bucket, ...]:
+    """[[buckets]] (follow-up windows), in increasing order of upper_days; the defaults when absent."""
     buckets: list[Bucket] = []
-    raw_b = data.get("buckets")
     if raw_b is None:
         buckets = list(DEFAULT_BUCKETS)
     elif not isinstance(raw_b, list) or not raw_b:
@@ -321,24 +365,12 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
                 _toml_err(col, where, "id", f"bucket id may not be {UNSPECIFIED_BUCKET!r} or contain '+'", bid, fix="choose another id")
             buckets.append(Bucket(bid, label, None if ud is None else float(ud)))
     _dupes(col, [b.id for b in buckets], "buckets")
-    meta["buckets"] = tuple(buckets)
+    return tuple(buckets)
 
-    # comparisons
-    comps: list[Comparison] = []
-    raw_c = data.get("comparisons")
-    if not isinstance(raw_c, list) or not raw_c:
-        _toml_err(col, "[[comparisons]]", None, "at least one comparison group is required",
-                  fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")")
-    else:
-        for where, c in _table_entries(col, raw_c, "comparisons", fix="write [[comparisons]] with id and label"):
-            cid = _req_str(col, c, where, "id")
-            comps.append(Comparison(cid, _req_str(col, c, where, "label"), _opt_str(col, c, where, "description")))
-    _dupes(col, [c.id for c in comps], "comparisons")
-    meta["comparisons"] = tuple(comps)
 
-    # populations (optional; default one population "all")
+def _parse_populations(col: _Collector, raw_p: Any) -> tuple[Population, ...]:
+    """[[populations]] (optional; default one population "all")."""
     pops: list[Population] = []
-    raw_p = data.get("populations")
     if raw_p is None:
         pops = [Population("all", "all participants")]
     elif not isinstance(raw_p, list) or not raw_p:
@@ -352,75 +384,71 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
             pops.append(Population(_req_str(col, p, where, "id"), _req_str(col, p, where, "label"),
                                    _opt_str(col, p, where, "description"), broader))
     _dupes(col, [p.id for p in pops], "populations")
-    meta["populations"] = tuple(pops)
+    return tuple(pops)
 
-    # outcomes
-    outs: list[Outcome] = []
-    raw_o = data.get("outcomes")
-    if not isinstance(raw_o, list) or not raw_o:
-        _toml_err(col, "[[outcomes]]", None, "at least one outcome is required",
-                  fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"")
-    else:
-        for where, o in _table_entries(col, raw_o, "outcomes", fix="write [[outcomes]] tables"):
-            where += f" ({o['id']})" if isinstance(o.get("id"), str) else ""
-            oid = _req_str(col, o, where, "id")
-            name = _req_str(col, o, where, "name")
-            family = _req_str(col, o, where, "family")
-            benefit = o.get("benefit")
-            if benefit not in BENEFIT_DIRECTIONS:
-                _toml_err(col, where, "benefit", "must be \"lower\" or \"higher\" (which direction is benefit)",
-                          benefit, fix="write benefit = \"lower\" (e.g. pain) or benefit = \"higher\" (e.g. range of motion)",
-                          has_value=benefit is not None)
-                benefit = ""
-            mid = o.get("mid")
-            mid_source = _opt_str(col, o, where, "mid_source")
-            if mid is not None:
-                if not _positive_number(mid):
-                    _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
-                              fix="give the MID as a positive number in the outcome's units, or remove it")
-                    mid = None
-                elif not mid_source:
-                    _toml_err(col, where, "mid_source", "an MID needs its source", fix="add mid_source = \"citation\" or remove mid")
-                    mid = None
-            pm = o.get("pool_measure")
-            if pm is not None and pm not in POOL_MEASURES:
-                _toml_err(col, where, "pool_measure", f"must be one of {', '.join(POOL_MEASURES)}", pm, fix="write pool_measure = \"MD\" or \"SMD\"")
-                pm = None
-            ref = None
-            rr = o.get("reference")
-            if rr is not None:
-                if not isinstance(rr, dict):
-                    _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
-                else:
-                    sd = rr.get("sd")
-                    if not _positive_number(sd):
-                        _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
-                    else:
-                        src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
-                        if not src:
-                            _toml_err(col, where, "reference.sd_source", "a reference SD needs its source", fix="add sd_source or remove the reference table")
-                        else:
-                            ref = ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
-            outs.append(Outcome(
-                id=oid, name=name, family=family, benefit=benefit or "",
-                instrument=_opt_str(col, o, where, "instrument"), scale=_opt_str(col, o, where, "scale"),
-                unit=_opt_str(col, o, where, "unit"), mid=None if mid is None else float(mid),
-                mid_unit=_opt_str(col, o, where, "mid_unit"), mid_source=mid_source if mid is not None else "",
-                reference=ref, pool_measure=pm, description=_opt_str(col, o, where, "description")))
-    _dupes(col, [o.id for o in outs], "outcomes")
-    meta["outcomes"] = tuple(outs)
 
-    mods = []
-    for where, m in _table_entries(col, data.get("moderators"), "moderators",
-                                   fix="write [[moderators]] with id and description"):
-        mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
-    meta["moderators"] = tuple(mods)
+def _parse_outcome(col: _Collector, where: str, o: dict) -> Outcome:
+    """One [[outcomes]] table."""
+    where += f" ({o['id']})" if isinstance(o.get("id"), str) else ""
+    oid = _req_str(col, o, where, "id")
+    name = _req_str(col, o, where, "name")
+    family = _req_str(col, o, where, "family")
+    benefit = o.get("benefit")
+    if benefit not in BENEFIT_DIRECTIONS:
+        _toml_err(col, where, "benefit", "must be \"lower\" or \"higher\" (which direction is benefit)",
+                  benefit, fix="write benefit = \"lower\" (e.g. pain) or benefit = \"higher\" (e.g. range of motion)",
+                  has_value=benefit is not None)
+        benefit = ""
+    mid = o.get("mid")
+    mid_source = _opt_str(col, o, where, "mid_source")
+    if mid is not None:
+        if not _positive_number(mid):
+            _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
+                      fix="give the MID as a positive number in the outcome's units, or remove it")
+            mid = None
+        elif not mid_source:
+            _toml_err(col, where, "mid_source", "an MID needs its source", fix="add mid_source = \"citation\" or remove mid")
+            mid = None
+    pm = o.get("pool_measure")
+    if pm is not None and pm not in POOL_MEASURES:
+        _toml_err(col, where, "pool_measure", f"must be one of {', '.join(POOL_MEASURES)}", pm, fix="write pool_measure = \"MD\" or \"SMD\"")
+        pm = None
+    ref = _parse_reference(col, where, o.get("reference"))
+    return Outcome(
+        id=oid, name=name, family=family, benefit=benefit or "",
+        instrument=_opt_str(col, o, where, "instrument"), scale=_opt_str(col, o, where, "scale"),
+        unit=_opt_str(col, o, where, "unit"), mid=None if mid is None else float(mid),
+        mid_unit=_opt_str(col, o, where, "mid_unit"), mid_source=mid_source if mid is not None else "",
+        reference=ref, pool_measure=pm,
+        description=_opt_str(col, o, where, "description"))
 
+
+def _parse_reference(col: _Collector, where: str, rr: Any) -> ReferenceInstrument | None:
+    """An outcome's [outcomes.reference] table (the instrument whose SD converts an SMD), or None."""
+    if rr is None:
+        return None
+    if not isinstance(rr, dict):
+        _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
+        return None
+    sd = rr.get("sd")
+    if not _positive_number(sd):
+        _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
+        return None
+    src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
+    if not src:
+        _toml_err(col, where, "reference.sd_source", "a reference SD needs its source", fix="add sd_source or remove the reference table")
+        return None
+    return ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
+
+
+def _parse_indirectness(col: _Collector, raw: Any, outs: list[Outcome], comps: list[Comparison],
+                        pops: tuple[Population, ...]) -> tuple[Indirectness, ...]:
+    """[[indirectness]] judgements, each naming a known outcome, comparison and population (or "*")."""
     ind = []
     oids = {o.id for o in outs} | {"*"}
     cids = {c.id for c in comps} | {"*"}
     pids = {p.id for p in pops} | {"*"}
-    for where, j in _table_entries(col, data.get("indirectness"), "indirectness",
+    for where, j in _table_entries(col, raw, "indirectness",
                                    fix="write [[indirectness]] with outcome, judgement, reason"):
         o = str(j.get("outcome", "*"))
         c = str(j.get("comparison", "*"))
@@ -439,8 +467,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         reason = _req_str(col, j, where, "reason")
         if jd and reason:
             ind.append(Indirectness(o, c, p, jd, reason))
-    meta["indirectness"] = tuple(ind)
-    return meta
+    return tuple(ind)
 
 
 def _positive_number(x: Any) -> bool:
