@@ -369,6 +369,38 @@ def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], li
     return over, under, why
 
 
+def _rank(f: EvidenceFinding) -> tuple[int, int]:
+    """A finding's rank as the support shown for a claim: certainty, then magnitude."""
+    return _C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1)
+
+
+def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
+                 benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
+    """A sentence that denies an effect: contradicted by a finding of benefit that is not outweighed."""
+    rank = _rank
+    if a.timeframes:
+        benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
+    else:
+        benefit_tf = benefit
+    strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
+    if strong_benefit:
+        best = max(strong_benefit, key=rank)
+        return _Part("contradicted", evidence=[_finding_evidence(best)],
+                     rewording=statement_for(best, ev.intervention, concept.concept),
+                     why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
+                          f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
+                          + (" that outweighs the findings of no effect" if null else "")])
+    pool = null or fs
+    best = max(pool, key=rank)
+    p = _Part("consistent", evidence=[_finding_evidence(best)],
+              rewording=statement_for(best, ev.intervention, concept.concept),
+              why=[f"no finding shows a benefit on {concept.label}"])
+    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
+        p.verdict, p.aspects = "overstated", ["certainty"]
+        p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
+    return p
+
+
 def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
     fs = _findings_for(concept, ev)
     if not fs:
@@ -395,7 +427,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
     # by _strength); the finding a claim's wording is compared with is a rated one when any is.
     benefit = [f for f in fs if f.direction == "benefit"]
     null = [f for f in fs if f.direction in ("none", "harm")]
-    rank = lambda f: (_C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1))  # noqa: E731
+    rank = _rank
 
     if a.inferior and not a.negated:
         # "reduces pain less than injection": what supports it is a finding where the comparator did
@@ -425,27 +457,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
         benefit, null = harmful, [f for f in fs if f.direction == "none"]
 
     if a.negated:
-        if a.timeframes:
-            benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
-        else:
-            benefit_tf = benefit
-        strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
-        if strong_benefit:
-            best = max(strong_benefit, key=rank)
-            return _Part("contradicted", evidence=[_finding_evidence(best)],
-                         rewording=statement_for(best, ev.intervention, concept.concept),
-                         why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
-                              f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
-                              + (" that outweighs the findings of no effect" if null else "")])
-        pool = null or fs
-        best = max(pool, key=rank)
-        p = _Part("consistent", evidence=[_finding_evidence(best)],
-                  rewording=statement_for(best, ev.intervention, concept.concept),
-                  why=[f"no finding shows a benefit on {concept.label}"])
-        if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
-            p.verdict, p.aspects = "overstated", ["certainty"]
-            p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
-        return p
+        return _denial_part(concept, a, ev, fs, benefit, null)
 
     if not benefit or all(_outweighed(f, null) for f in benefit):
         # no finding shows benefit, or the findings of no effect are more certain than any showing benefit
