@@ -14,7 +14,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
@@ -504,16 +504,18 @@ def _dupes(col: _Collector, ids: list[str], table: str) -> None:
 # --------------------------------------------------------------------------------------------
 # the tables
 # --------------------------------------------------------------------------------------------
-def _id_row(fname: str, id_col: str, what: str, n: int, d: dict[str, str], col: _Collector,
-            seen: dict[str, int], *, fix: str) -> tuple[_Row, str]:
-    """The row accessor (labelled by its id) and the id, recording an empty or duplicated id."""
-    r = _Row(fname, n, d, (d.get(id_col) or "").strip() or None, col)
-    rid = r.text(id_col, required=True)
-    if rid in seen:
-        r.err(id_col, f"duplicate {what} (first on row {seen[rid]})", rid, fix=fix)
-    elif rid:
-        seen[rid] = n
-    return r, rid
+def _id_rows(rows: Any, fname: str, id_col: str, what: str, col: _Collector, *,
+             fix: str) -> Iterator[tuple[int, _Row, str]]:
+    """(row number, row accessor labelled by its id, id) for each row, recording an empty or duplicated id."""
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row(fname, n, d, (d.get(id_col) or "").strip() or None, col)
+        rid = r.text(id_col, required=True)
+        if rid in seen:
+            r.err(id_col, f"duplicate {what} (first on row {seen[rid]})", rid, fix=fix)
+        elif rid:
+            seen[rid] = n
+        yield n, r, rid
 
 
 def _check_timepoint(r: _Row, column: str, bucket_ids: set[str] | None) -> str:
@@ -560,10 +562,8 @@ def _p_check(r: _Row, column: str) -> str:
 
 def _load_studies(rows, col, ids) -> list[Study]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, sid = _id_row("studies.csv", "study_id", "study id", n, d, col, seen,
-                         fix="give every study a unique id (e.g. add a/b suffixes)")
+    for n, r, sid in _id_rows(rows, "studies.csv", "study_id", "study id", col,
+                              fix="give every study a unique id (e.g. add a/b suffixes)"):
         if sid and not _ID_RE.match(sid):
             r.err("study_id", "ids may contain only letters, digits, '_', '-' and '.'", sid, fix="rename the id (no spaces)")
         citation = r.text("citation", required=True)
@@ -606,9 +606,8 @@ def _outcome_list(r: _Row, ids, allow_multi: bool) -> tuple[str, ...]:
 
 def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, rid = _id_row("results.csv", "result_id", "result id", n, d, col, seen, fix="give every result row a unique id")
+    for n, r, rid in _id_rows(rows, "results.csv", "result_id", "result id", col,
+                              fix="give every result row a unique id"):
         sid = r.text("study_id", required=True)
         if sid and study_ids is not None:
             _check_ref(r, "study_id", sid, study_ids, "study id", "studies.csv")
@@ -638,7 +637,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
                 if vals[c] is not None and vals[c] <= 0:
                     r.err(c, f"a ratio ({measure}) must be > 0", vals[c], fix="give the ratio itself, not its logarithm")
         if dtype == "effect":
-            if measure is None and not (d.get("measure") or "").strip():
+            if measure is None and not (r.data.get("measure") or "").strip():
                 r.err("measure", "an effect row needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
             if vals["estimate"] is None:
                 r.err("estimate", "an effect row needs an estimate", fix="give the estimate, or change data_type to p_value_only/qualitative")
@@ -656,9 +655,8 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
 
 def _load_reviews(rows, col, ids) -> list[ReviewRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, rid = _id_row("reviews.csv", "review_row_id", "review row id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, rid in _id_rows(rows, "reviews.csv", "review_row_id", "review row id", col,
+                              fix="give every row a unique id"):
         rep = r.choice("reported_as", REPORTED_AS)
         outs = _outcome_list(r, ids, allow_multi=rep != "numeric")
         tp = _check_timepoint(r, "timepoint", ids["buckets"])
@@ -672,7 +670,7 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
         if rep == "numeric":
             if est is None:
                 r.err("estimate", "a numeric review result needs an estimate", fix="give the estimate or set reported_as to qualitative")
-            if measure is None and not (d.get("measure") or "").strip():
+            if measure is None and not (r.data.get("measure") or "").strip():
                 r.err("measure", "a numeric review result needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
         k_scope = r.choice("k_scope", ("estimate", "review_total"), required=False) or ""
         p_scope = r.choice("participants_scope", ("estimate", "review_total"), required=False) or ""
@@ -695,9 +693,8 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
 
 def _load_safety(rows, col) -> list[SafetyRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, sid = _id_row("safety.csv", "safety_id", "safety id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, sid in _id_rows(rows, "safety.csv", "safety_id", "safety id", col,
+                              fix="give every row a unique id"):
         basis = r.choice("denominator_basis", DENOMINATOR_BASES, default="none")
         npat = r.number("n_patients", integer=True, positive=True)
         ntrt = r.number("n_treatments", integer=True, positive=True)
@@ -722,9 +719,8 @@ def _load_safety(rows, col) -> list[SafetyRow]:
 
 def _load_claims(rows, col) -> list[ClaimRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, cid = _id_row("claims.csv", "claim_id", "claim id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, cid in _id_rows(rows, "claims.csv", "claim_id", "claim id", col,
+                              fix="give every row a unique id"):
         out.append(ClaimRow(
             claim_id=cid, claim=r.text("claim", required=True), support_kind=r.choice("support_kind", SUPPORT_KINDS) or "",
             direction=r.choice("direction", CLAIM_DIRECTIONS) or "", citation=r.text("citation", required=True),
