@@ -675,34 +675,32 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
              "serious_rare_events": list(s.serious_rare_events), "mild_rate": s.mild_rate,
              "serious_rate": s.serious_rate, "source": "; ".join(s.sources)}]
     rew = _safety_rewording(ev)
+
+    def part(verdict: str, why: str) -> _Part:
+        return _Part(verdict, evidence=evid, rewording=rew, why=[why])
+
     d = a.safety_detail
     kind = a.safety
     if kind == "comparative":
-        return _Part("unsupported", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}': the evidence has no safety comparison with another treatment"])
+        return part("unsupported", f"'{d.get('cue')}': the evidence has no safety comparison with another treatment")
     if kind == "absolute":
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
-                          + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")
-                          + " and serious ones are rare, not absent"])
+        return part("contradicted", f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
+                    + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")
+                    + " and serious ones are rare, not absent")
     if kind == "danger":
         if a.negated:
-            return _Part("consistent", evidence=evid, rewording=rew,
-                         why=["serious adverse events are rare"])
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}' overstates the risk: serious adverse events are rare"])
+            return part("consistent", "serious adverse events are rare")
+        return part("contradicted", f"'{d.get('cue')}' overstates the risk: serious adverse events are rare")
     if kind == "event":
         sev, stance = d.get("severity"), d.get("stance")
         ev_name = ", ".join(d.get("events", ()))
         if sev == "serious":
             if stance == "frequent":
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is frequent, but serious events are rare"])
+                return part("contradicted", f"the sentence says {ev_name} is frequent, but serious events are rare")
             if stance == "absent":
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
-                                  "are documented in case reports"])
-            return _Part("consistent", evidence=evid, rewording=rew, why=["serious adverse events are rare but possible"])
+                return part("contradicted", f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
+                            "are documented in case reports")
+            return part("consistent", "serious adverse events are rare but possible")
         # mild events (or side effects in general): first the named events' own rates, when known
         rates = _event_rates(s, d.get("events", ()))
         if rates:
@@ -710,27 +708,22 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
             common = [r for r in rates if r[3] == "common"]
             unusual = [r for r in rates if r[3] in ("uncommon", "rare")]
             if stance in ("rare", "absent") and common:
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is {stance}, but it is common: {shown}"])
+                return part("contradicted", f"the sentence says {ev_name} is {stance}, but it is common: {shown}")
             if stance == "frequent" and unusual and not common:
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is common, but it is not: {shown}"])
+                return part("contradicted", f"the sentence says {ev_name} is common, but it is not: {shown}")
             if stance == "rare" and not common:
-                return _Part("consistent", evidence=evid, rewording=rew, why=[f"{ev_name} is not common: {shown}"])
+                return part("consistent", f"{ev_name} is not common: {shown}")
         if stance in ("rare", "absent"):
-            return _Part("contradicted", evidence=evid, rewording=rew,
-                         why=[f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
-                              + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")])
+            return part("contradicted", f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
+                        + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else ""))
         if a.universal_cue:
             return _Part("overstated", aspects=["universality"], evidence=evid, rewording=rew,
                          why=[f"'{a.universal_cue}': mild events are common but do not follow every treatment"])
-        return _Part("consistent", evidence=evid, rewording=rew,
-                     why=["mild adverse events are common"
-                          + (f" ({s.mild_rate_text()}" + (f"; {shown}" if rates else "") + ")" if s.mild_rate_text() else "")])
+        return part("consistent", "mild adverse events are common"
+                    + (f" ({s.mild_rate_text()}" + (f"; {shown}" if rates else "") + ")" if s.mild_rate_text() else ""))
     # general "safe"
     if a.negated:
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=["the sentence says it is not safe, but serious adverse events are rare"])
+        return part("contradicted", "the sentence says it is not safe, but serious adverse events are rare")
     over, why = [], []
     if a.certainty == "high" and a.certainty_cue:
         over.append("certainty")
