@@ -14,7 +14,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
@@ -91,6 +91,14 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_HasId)
 
 
 def bundled_pack_path(name: str = "dry-needling-neck-shoulder") -> Path:
@@ -304,23 +312,15 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     meta["question"] = q
     meta["buckets"] = _parse_buckets(col, data.get("buckets"))
 
-    comps = [Comparison(_req_str(col, c, where, "id"), _req_str(col, c, where, "label"),
-                        _opt_str(col, c, where, "description"))
-             for where, c in _required_entries(
-                 col, data, "comparisons", "at least one comparison group is required",
-                 fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")",
-                 entry_fix="write [[comparisons]] with id and label")]
-    _dupes(col, [c.id for c in comps], "comparisons")
-    meta["comparisons"] = tuple(comps)
+    meta["comparisons"] = comps = _required_tables(
+        col, data, "comparisons", _parse_comparison, "at least one comparison group is required",
+        fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")",
+        entry_fix="write [[comparisons]] with id and label")
     meta["populations"] = _parse_populations(col, data.get("populations"))
-
-    outs = [_parse_outcome(col, where, o)
-            for where, o in _required_entries(
-                col, data, "outcomes", "at least one outcome is required",
-                fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"",
-                entry_fix="write [[outcomes]] tables")]
-    _dupes(col, [o.id for o in outs], "outcomes")
-    meta["outcomes"] = tuple(outs)
+    meta["outcomes"] = outs = _required_tables(
+        col, data, "outcomes", _parse_outcome, "at least one outcome is required",
+        fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"",
+        entry_fix="write [[outcomes]] tables")
 
     mods = []
     for where, m in _table_entries(col, data.get("moderators"), "moderators",
@@ -331,14 +331,23 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     return meta
 
 
-def _required_entries(col: _Collector, data: dict[str, Any], key: str, missing: str, *, fix: str,
-                      entry_fix: str) -> list[tuple[str, dict]]:
-    """The entries of a required, non-empty array of tables ``[[key]]`` (a problem recorded when it is absent)."""
+def _required_tables(col: _Collector, data: dict[str, Any], key: str, parse: Callable[[_Collector, str, dict], _T],
+                     missing: str, *, fix: str, entry_fix: str) -> tuple[_T, ...]:
+    """The entries of a required, non-empty array of tables ``[[key]]``, each parsed, ids unique (a problem
+    recorded when it is absent)."""
     raw = data.get(key)
     if not isinstance(raw, list) or not raw:
         _toml_err(col, f"[[{key}]]", None, missing, fix=fix)
-        return []
-    return _table_entries(col, raw, key, fix=entry_fix)
+        items: list[_T] = []
+    else:
+        items = [parse(col, where, t) for where, t in _table_entries(col, raw, key, fix=entry_fix)]
+    _dupes(col, [x.id for x in items], key)
+    return tuple(items)
+
+
+def _parse_comparison(col: _Collector, where: str, c: dict) -> Comparison:
+    """One [[comparisons]] table."""
+    return Comparison(_req_str(col, c, where, "id"), _req_str(col, c, where, "label"), _opt_str(col, c, where, "description"))
 
 
 def _parse_buckets(col: _Collector, raw_b: Any) -> tuple[Bucket, ...]:
@@ -441,7 +450,7 @@ def _parse_reference(col: _Collector, where: str, rr: Any) -> ReferenceInstrumen
     return ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
 
 
-def _parse_indirectness(col: _Collector, raw: Any, outs: list[Outcome], comps: list[Comparison],
+def _parse_indirectness(col: _Collector, raw: Any, outs: tuple[Outcome, ...], comps: tuple[Comparison, ...],
                         pops: tuple[Population, ...]) -> tuple[Indirectness, ...]:
     """[[indirectness]] judgements, each naming a known outcome, comparison and population (or "*")."""
     ind = []
