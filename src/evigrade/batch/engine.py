@@ -377,7 +377,7 @@ def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int, 
     return tau2, conv & ~failed, iters
 
 
-# long: one Fisher-scoring iteration as metafor takes it, with in-place freezing and compaction; split, the state passes through a dozen arrays
+# long: metafor's Fisher-scoring update loop, vectorised with in-place freezing and compaction; split, its state would pass through a dozen arrays
 def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, failed, iters, kf_all):
     """Fisher-scoring updates it + 1, it + 2, ... (at most up to update ``stop``) for the analyses
     ``idx`` whose rows are ``sub``, starting from ``tau2[idx]``; writes tau2, conv, failed and
