@@ -34,12 +34,10 @@ __all__ = ["Brief", "BriefSection", "BriefSentence", "build_brief", "render_brie
            "explain_lines", "HEDGES"]
 
 #: the hedge a sentence stating an effect must carry at each certainty (Santesso 2020; DESIGN.md section 5)
-#: (a confidence interval that includes no effect is worded "it is uncertain whether" at any level above very
-#: low: language/statements.py, tests/unit/test_questions.py)
 HEDGES: dict[str, tuple[str, ...]] = {
     "high": (),
-    "moderate": ("probably", "likely", "uncertain whether"),
-    "low": ("may", "uncertain whether"),
+    "moderate": ("probably", "likely"),
+    "low": ("may",),
     "very_low": ("very uncertain",),
 }
 
@@ -123,8 +121,6 @@ def _statement(f: GradedFinding, question_population: str) -> str:
     """The first sentence of ``f``'s statement, without "in people with P" when P is the question's own
     population (the brief states it once, in the question)."""
     text = _first_sentence(f.statement or "")
-    # "...: the confidence interval includes no effect and ..." explains the hedge; explain KEY shows it
-    text = re.sub(r": the confidence interval includes no effect.*$", ".", text)
     label = re.sub(r"\s*\([^)]*\)", "", f.population_label or "").strip()
     if label and label.lower() in question_population.lower():
         text = text.replace(f" in people with {label}", "", 1)
@@ -194,7 +190,8 @@ def _no_clear_effect(f: GradedFinding) -> bool:
     """The finding shows no effect: a CI or reported result of no difference, or a statement of little or
     no difference / uncertain whether (the judgement's own words)."""
     st = f.statement or ""
-    return _is_null(f) or "little or no difference" in st or "uncertain whether" in st
+    return _is_null(f) or any(w in st for w in ("little or no difference", "includes no effect", "may or may not",
+                                                 "uncertain whether"))
 
 
 def _level(head: GradedFinding | None, certs: list[str]) -> str:
