@@ -346,14 +346,16 @@ def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection | None:
     return BriefSection("mechanisms", "Mechanisms", top, tuple(sents))
 
 
-def _gaps_section(graded: GradedSummary, heads: list[GradedFinding], x: str) -> BriefSection:
+def _gaps_section(graded: GradedSummary) -> BriefSection:
+    """Outcomes of the pack without rated evidence (harms are the safety section's), long-term effects,
+    populations of the pack without rated evidence."""
     q = graded.question or {}
     findings = list(graded.findings)
     sents: list[BriefSentence] = []
     rated_outcomes = {f.outcome_name for f in findings if f.certainty is not None}
     rated_ids = {f.outcome for f in findings if f.certainty is not None}
     wanted = [str(o) for o in (q.get("outcomes") or ()) if str(o) not in rated_ids and str(o) not in rated_outcomes
-              and str(o) != "adverse events"]
+              and "adverse" not in str(o).lower()]
     pack = graded.pack
     if pack is not None:
         wanted += [o.name if hasattr(o, "name") else str(o) for o in getattr(pack, "outcomes", ())
@@ -376,10 +378,8 @@ def _gaps_section(graded: GradedSummary, heads: list[GradedFinding], x: str) -> 
         studied = {f.population for f in findings if f.certainty is not None}
         missing = [p.label for p in pops if p.id not in studied]
         if missing:
-            sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence in {_list_ids(missing, 3)}.",
+            sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence for {_list_ids(missing, 3)}.",
                                        None, (), ()))
-        elif len(studied) > 0:
-            pass
     return BriefSection("gaps", "What we don't know", None, tuple(sents))
 
 
@@ -474,7 +474,7 @@ def build_brief(graded: GradedSummary) -> Brief:
     mech = _mechanism_section(graded, x)
     if mech is not None:
         sections.append(mech)
-    sections.append(_gaps_section(graded, [h for _, h in heads], x))
+    sections.append(_gaps_section(graded))
     comps = tuple(str(c) for c in (q.get("comparators") or ()))
     if not comps:
         comps = tuple(dict.fromkeys(f.comparison_label for f in findings))
