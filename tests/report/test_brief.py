@@ -72,6 +72,13 @@ def test_a_section_with_an_evidence_level_per_rated_family_safety_and_mechanisms
         assert 1 <= len(sec.sentences) <= 3
     kinds = [s.kind for s in brief.sections]
     assert kinds.count("family") == len(rated_families)
+    # the question's list fields are whole texts (a pack may give one text instead of a list)
+    assert brief.comparators and all(len(c) > 1 for c in brief.comparators)
+    comps = g.question.get("comparators")
+    if isinstance(comps, str):
+        assert brief.comparators == (comps,)
+    gaps = " ".join(x.text for x in brief.sections[-1].sentences)
+    assert not re.search(r"\b\w, \w, \w\b", gaps), gaps
     safety = next(s for s in brief.sections if s.kind == "safety")
     assert safety.level and 1 <= len(safety.sentences) <= 3
     if g.mechanisms:
@@ -125,6 +132,10 @@ def test_explain_cli_and_unknown_key(capsys, monkeypatch):
     g, brief = _graded_and_brief(None)
     assert out.splitlines()[0] == f"[pain-1] {brief.sentence('pain-1').text}"
     assert "risk_of_bias" in out and "sources:" in out
+    rc, out, err = _cli(capsys, monkeypatch, "explain", "safety-1")
+    assert rc == 0 and "safety rating: reassuring" in out and "rule: " in out and "Brady2014" in out
+    rc, out, err = _cli(capsys, monkeypatch, "explain", "mech-1")
+    assert rc == 0 and out.count(": partially supported (") == g.mechanism_labels.count("partially supported")
     rc, out, err = _cli(capsys, monkeypatch, "explain", "[concl-1]", str(DATA / "bcg"))
     assert rc == 0 and out.startswith("[concl-1] ")
     rc, out, err = _cli(capsys, monkeypatch, "explain", "nope-9")

@@ -190,7 +190,8 @@ def _no_clear_effect(f: GradedFinding) -> bool:
     """The finding shows no effect: a CI or reported result of no difference, or a statement of little or
     no difference / uncertain whether (the judgement's own words)."""
     st = f.statement or ""
-    return _is_null(f) or any(w in st for w in ("little or no difference", "includes no effect", "may or may not",
+    return _is_null(f) or any(w in st for w in ("little or no difference", "little to no difference",
+                                                 "includes no effect", "may or may not",
                                                  "uncertain whether"))
 
 
@@ -208,6 +209,17 @@ def _level(head: GradedFinding | None, certs: list[str]) -> str:
     if _not_fully_assessed(head):
         extra.append("partly assessable")
     return out + (f"; {'; '.join(extra)}" if extra else "")
+
+
+def _texts(v: object) -> tuple[str, ...]:
+    """A pack question's list field (``comparators``, ``outcomes``) as texts: a list, or one text."""
+    if v is None or v == "":
+        return ()
+    if isinstance(v, str):
+        return (v,)
+    if isinstance(v, (list, tuple)):
+        return tuple(str(x) for x in v if str(x).strip())
+    return (str(v),)
 
 
 def _slug(name: str) -> str:
@@ -303,8 +315,8 @@ def _safety_section(graded: GradedSummary, x: str) -> BriefSection:
                             (BriefSentence("safety-1", "The pack has no adverse-event data to rate.", None, (), src),))
     serious_ids = tuple(dict.fromkeys(i.source_id for i in s.items if i.severity != "mild"))
     if sr.serious_rare:
-        where = f" in {sr.serious_sources} sources" if sr.serious_sources > 1 else ""
-        t = (f"Serious adverse events appear rare{where} ({sr.treatments:,} treatments; upper 95% limit "
+        where = f" in each of {sr.serious_sources} sources" if sr.serious_sources > 1 else ""
+        t = (f"Serious adverse events appear rare{where} ({sr.treatments:,} treatments in all; upper 95% limit "
              f"{_per10k(sr.serious_upper)} per 10,000).") if sr.treatments else \
             f"Serious adverse events appear rare{where}."
         sents.append(BriefSentence("safety-1", t, None, (), serious_ids or src))
@@ -354,8 +366,8 @@ def _gaps_section(graded: GradedSummary) -> BriefSection:
     sents: list[BriefSentence] = []
     rated_outcomes = {f.outcome_name for f in findings if f.certainty is not None}
     rated_ids = {f.outcome for f in findings if f.certainty is not None}
-    wanted = [str(o) for o in (q.get("outcomes") or ()) if str(o) not in rated_ids and str(o) not in rated_outcomes
-              and "adverse" not in str(o).lower()]
+    wanted = [o for o in _texts(q.get("outcomes")) if o not in rated_ids and str(o) not in rated_outcomes
+              and "adverse" not in o.lower()]
     pack = graded.pack
     if pack is not None:
         wanted += [o.name if hasattr(o, "name") else str(o) for o in getattr(pack, "outcomes", ())
@@ -454,7 +466,7 @@ def build_brief(graded: GradedSummary) -> Brief:
     by_fam: dict[str, list[GradedFinding]] = {}
     for f in findings:
         by_fam.setdefault(f.family, []).append(f)
-    primary = [str(o) for o in (q.get("outcomes") or ())]
+    primary = list(_texts(q.get("outcomes")))
     order = sorted(by_fam, key=lambda fam: not any(f.outcome in primary or f.outcome_name in primary
                                                    for f in by_fam[fam]))
     keys = _family_keys(order)
@@ -475,7 +487,7 @@ def build_brief(graded: GradedSummary) -> Brief:
     if mech is not None:
         sections.append(mech)
     sections.append(_gaps_section(graded))
-    comps = tuple(str(c) for c in (q.get("comparators") or ()))
+    comps = _texts(q.get("comparators"))
     if not comps:
         comps = tuple(dict.fromkeys(f.comparison_label for f in findings))
     return Brief(title=graded.title, population=str(q.get("population") or ""),
@@ -607,6 +619,18 @@ def explain_lines(graded: GradedSummary, brief: Brief, key: str) -> list[str] | 
                 out.append(f"  size word: {f.size_claim}")
         else:
             out.append("  certainty: not rated")
+    sec = next(x for x in (*brief.sections, brief.conclusion) if s in x.sentences)
+    if sec.level:
+        out.append(f"section: {sec.title} ({sec.level})")
+    if sec.kind == "safety" and graded.safety_rating is not None:
+        out += ["", f"safety rating: {graded.safety_rating.label}", f"  {graded.safety_rating.sentence}",
+                f"  rule: {graded.safety_rating.rule}"]
+    if sec.kind == "mechanisms":
+        labels = graded.mechanism_labels or ("",) * len(graded.mechanisms)
+        out += ["", "mechanism claims:"]
+        out += [f"  {m.claim}: {lab or 'not labelled'} ({m.supporting} supporting, {m.not_supporting} against or "
+                f"critical; strongest support: {(m.strongest_support or 'none').replace('_', ' ')})"
+                for m, lab in zip(graded.mechanisms, labels)]
     if s.sources:
         cites = _citations(graded)
         out.append("")
