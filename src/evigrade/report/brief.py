@@ -364,27 +364,29 @@ def _gaps_section(graded: GradedSummary) -> BriefSection:
     q = graded.question or {}
     findings = list(graded.findings)
     sents: list[BriefSentence] = []
-    rated_outcomes = {f.outcome_name for f in findings if f.certainty is not None}
     rated_ids = {f.outcome for f in findings if f.certainty is not None}
-    wanted = [o for o in _texts(q.get("outcomes")) if o not in rated_ids and str(o) not in rated_outcomes
-              and "adverse" not in o.lower()]
     pack = graded.pack
-    if pack is not None:
-        wanted += [o.name if hasattr(o, "name") else str(o) for o in getattr(pack, "outcomes", ())
-                   if getattr(o, "id", None) not in rated_ids and getattr(o, "name", None) not in rated_outcomes]
+    # the pack's outcome table (ids as in the findings); the question's free-text outcome list is not matched
+    wanted = [str(getattr(o, "name", "") or getattr(o, "id", "")) for o in (getattr(pack, "outcomes", ()) or ())
+              if getattr(o, "id", None) not in rated_ids and "adverse" not in str(getattr(o, "name", "")).lower()]
     wanted = list(dict.fromkeys(w for w in wanted if w))
     if wanted:
         sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence on {_list_ids(wanted, 4)}.",
                                    None, (), ()))
-    long = [f for f in findings if f.certainty is not None and "long_term" in f.timepoint.split("+") and _core(f)]
-    if not long:
-        sents.append(BriefSentence(f"gaps-{len(sents) + 1}", "No rated evidence on long-term effects.", None, (), ()))
-    else:
-        top = max(long, key=lambda f: level_number(f.certainty or "very_low"))
-        sents.append(BriefSentence(
-            f"gaps-{len(sents) + 1}", f"Long-term effects rest on {len(long)} rated finding{'s' if len(long) != 1 else ''}, "
-            f"at best {_words(top.certainty)} certainty.", None, tuple(f.key for f in long),
-            tuple(dict.fromkeys(s for f in long for s in _sources(f)))))
+    buckets = list(getattr(pack, "buckets", ()) or ())
+    if buckets:  # the pack's last time bucket is its longest follow-up
+        last = buckets[-1]
+        label = str(getattr(last, "label", "") or last.id)
+        long = [f for f in findings if f.certainty is not None and last.id in f.timepoint.split("+") and _core(f)]
+        if not long:
+            sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"Longest follow-up, {label}: no rated evidence.",
+                                       None, (), ()))
+        else:
+            top = max(long, key=lambda f: level_number(f.certainty or "very_low"))
+            sents.append(BriefSentence(
+                f"gaps-{len(sents) + 1}", f"Longest follow-up, {label}: {len(long)} rated finding"
+                f"{'s' if len(long) != 1 else ''}, at best {_words(top.certainty)} certainty.", None,
+                tuple(f.key for f in long), tuple(dict.fromkeys(s for f in long for s in _sources(f)))))
     if pack is not None:
         pops = [p for p in getattr(pack, "populations", ()) if not getattr(p, "broader", False)]
         studied = {f.population for f in findings if f.certainty is not None}
@@ -392,6 +394,9 @@ def _gaps_section(graded: GradedSummary) -> BriefSection:
         if missing:
             sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence for {_list_ids(missing, 3)}.",
                                        None, (), ()))
+    if not sents:
+        sents.append(BriefSentence("gaps-1", "The pack names no outcome, time frame or population without rated "
+                                   "evidence.", None, (), ()))
     return BriefSection("gaps", "What we don't know", None, tuple(sents))
 
 
