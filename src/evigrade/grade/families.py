@@ -162,10 +162,10 @@ class FamilySummary:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({"family": self.family, "outcomes": list(self.outcomes), "n_findings": self.n_findings,
-                         "n_rated": self.n_rated, "certainty_range": self.certainty_range,
-                         "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence,
-                         "narratives": [dict(n) for n in self.narratives],
-                         "narrative_counts": dict(self.narrative_counts)})
+                              "n_rated": self.n_rated, "certainty_range": self.certainty_range,
+                              "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence,
+                              "narratives": [dict(n) for n in self.narratives],
+                              "narrative_counts": dict(self.narrative_counts)})
 
 
 _NARR_WORDS = {"favours_intervention": "a benefit of {x}", "no_difference": "no difference or no effect",
@@ -349,8 +349,8 @@ class ComparisonContrast:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({"kind": self.kind, "comparisons": list(self.comparisons), "n_findings": self.n_findings,
-                         "certainty_range": self.certainty_range, "counts": dict(self.counts),
-                         "sentence": self.sentence})
+                              "certainty_range": self.certainty_range, "counts": dict(self.counts),
+                              "sentence": self.sentence})
 
 
 def contrast_comparisons(items: Sequence[FindingSummaryItem], *, intervention: str = "the intervention"

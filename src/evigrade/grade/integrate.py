@@ -453,9 +453,9 @@ class KeyMessage:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({"kind": self.kind, "topic": self.topic, "headline": self.headline or self.text,
-                         "text": self.text, "certainty": self.certainty,
-                         "certainty_range": self.certainty_range, "sources": list(self.sources),
-                         "finding": list(self.finding) if self.finding else None})
+                              "text": self.text, "certainty": self.certainty,
+                              "certainty_range": self.certainty_range, "sources": list(self.sources),
+                              "finding": list(self.finding) if self.finding else None})
 
 
 #: preferences when several findings could carry a family's key message (after certainty)

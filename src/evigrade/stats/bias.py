@@ -319,7 +319,7 @@ class RankTestResult:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({"test": "ranktest", "k": self.k, "tau": self.tau, "pval": self.pval, "exact": self.exact,
-                         "notes": [n.to_dict() for n in self.notes]})
+                              "notes": [n.to_dict() for n in self.notes]})
 
 
 def ranktest(effects: Any, vi: Any = None, *, exact: bool = True, study: Sequence[str] | None = None) -> RankTestResult:
