@@ -517,8 +517,10 @@ def _statement(
 
 # ------------------------------------------------------------------------------ narrative evidence
 
-_NARR_TRIVIAL = {"high": "makes little or no difference to", "moderate": "probably makes little or no difference to",
-                 "low": "may make little or no difference to"}
+#: results reported only as "no significant difference": no CI, so no claim of little or no difference (that
+#: would turn "no evidence of an effect" into "evidence of no effect"); the words say no clear difference was found
+_NARR_TRIVIAL = {"high": "does not make a clear difference to", "moderate": "probably does not make a clear difference to",
+                 "low": "may not make a clear difference to"}
 
 
 def _votes_clause(narrative: Any, x: str, between: bool = False) -> str:
@@ -560,7 +562,8 @@ def narrative_statement(
     No size word is ever used (there is no estimate).  Direction (``narrative.direction``, see
     :func:`~evigrade.grade.narrative_direction`): all results favouring the intervention -> "may
     reduce/increase" (``benefit`` picks the verb; "improve" without it); all finding no difference ->
-    "may make little or no difference to" (Santesso 2020 wording for a narrative null; the vote count
+    "may not make a clear difference to" (not Santesso's "little or no difference": without a CI a
+    non-significant result is no evidence of an effect, not evidence of no effect; the vote count
     that follows says it rests on results without an estimate); favouring the comparator -> "may be
     less effective than"; mixed -> "the effect ... may vary"; unclear -> "X may or may not affect Y" (low);
     very low -> "the evidence is very uncertain".  ``kind='between_forms'`` never says which form is
