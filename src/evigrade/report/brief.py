@@ -359,9 +359,8 @@ def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection | None:
 
 
 def _gaps_section(graded: GradedSummary) -> BriefSection:
-    """Outcomes of the pack without rated evidence (harms are the safety section's), long-term effects,
+    """Outcomes of the pack without rated evidence (harms are the safety section's), the longest follow-up,
     populations of the pack without rated evidence."""
-    q = graded.question or {}
     findings = list(graded.findings)
     sents: list[BriefSentence] = []
     rated_ids = {f.outcome for f in findings if f.certainty is not None}
