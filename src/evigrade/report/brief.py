@@ -191,7 +191,7 @@ def _no_clear_effect(f: GradedFinding) -> bool:
     no difference / uncertain whether (the judgement's own words)."""
     st = f.statement or ""
     return _is_null(f) or any(w in st for w in ("little or no difference", "little to no difference",
-                                                 "includes no effect", "may or may not",
+                                                 "includes no effect", "may or may not", "not make a clear difference",
                                                  "uncertain whether"))
 
 
