@@ -286,7 +286,7 @@ def _use_section(findings: list[GradedFinding], x: str, qpop: str,
         if best is None or best.statement is None:
             continue
         certs.append(best.certainty or "very_low")
-        text = (f"{_KIND_TITLE[kind]}: as {said[best.key]}."
+        text = (f"{_KIND_TITLE[kind]}: the most reliable evidence is the finding stated above [{said[best.key]}]."
                 if best.key in said else f"{_KIND_TITLE[kind]}: {_use_text(best, qpop, x)}")
         sents.append(BriefSentence(f"use-{len(sents) + 1}", text, None if best.key in said else best.certainty, (best.key,), _sources(best)))
     if not sents:
