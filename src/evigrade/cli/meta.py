@@ -157,6 +157,9 @@ def register(app: typer.Typer) -> None:
             bt = back_transformed_result(table, res)
             if bt is not None:  # metafor predict(x, transf=...): the pooled result on the reporting scale
                 meta_json["back_transformed"] = bt.to_dict()
+            from ..effects.scales import ratio_scales  # ratio measures: log_scale + ratio_scale, as grade --json
+
+            meta_json.update(ratio_scales(res.measure, meta_json, "log"))
             out = meta_json if not extras else {"meta": meta_json, **{k: v.to_dict() for k, v in extras.items()}}
             typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
