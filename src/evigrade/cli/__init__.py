@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "check_claims",
     "batch",
     "import_revman",
+    "plot",
 )
 
 
