@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "batch",
     "import_revman",
     "plot",
+    "sof",
 )
 
 
