@@ -106,10 +106,19 @@ class AgreementRow:
     downgrades: str             # evigrade's downgrades, "domain -n (reason)" joined
     published_reasons: str
     verdict: str
+    # what evigrade's own rules give without the source's GRADE (grade.rating.own_rules_certainty): the
+    # independent check, since a finding that carries the source's GRADE starts from it and never exceeds it
+    own_rules: str | None = None
+    own_rules_level: int | None = None
+    own_rules_verdict: str = ""
 
     @property
     def difference(self) -> int | None:
         return difference(self.evigrade_level, self.published_range)
+
+    @property
+    def own_rules_difference(self) -> int | None:
+        return difference(self.own_rules_level, self.published_range)
 
     @property
     def published_level(self) -> int | None:
@@ -117,9 +126,10 @@ class AgreementRow:
         return r[0] if r is not None and r[0] == r[1] else None
 
 
-def counts(rows: Iterable[AgreementRow]) -> dict[str, int]:
+def counts(rows: Iterable[AgreementRow], *, own_rules: bool = False) -> dict[str, int]:
+    """Agreement counts of evigrade's final certainty (or, with ``own_rules``, of its own rules alone)."""
     rows = list(rows)
-    diffs = [r.difference for r in rows if r.difference is not None]
+    diffs = [d for d in ((r.own_rules_difference if own_rules else r.difference) for r in rows) if d is not None]
     return {
         "rows": len(rows),
         "compared": len(diffs),
@@ -186,10 +196,14 @@ def _row(pack: str, row_id: str, review: str, key: tuple[str, ...], published: s
          f: dict[str, Any] | None) -> AgreementRow:
     ev = f.get("certainty") if f else None
     pr, el = level_range(published), level(ev)
+    rating = ((f.get("grade") or {}).get("rating") or {}) if f else {}
+    own = rating.get("own_rules_certainty") or (ev if rating else None)
+    ol = level(own)
     return AgreementRow(pack=pack, row_id=row_id, review=review, outcome=key[0], timepoint=key[1], comparison=key[2],
                         population=key[3], published=published, published_range=pr, evigrade=ev, evigrade_level=el,
                         finding_basis=(f.get("basis") if f else None), downgrades=_downgrades(f) if f else "",
-                        published_reasons=reasons, verdict=classify(el, pr))
+                        published_reasons=reasons, verdict=classify(el, pr), own_rules=own, own_rules_level=ol,
+                        own_rules_verdict=classify(ol, pr))
 
 
 class MappingError(ValueError):
@@ -259,13 +273,14 @@ def _pub(r: AgreementRow) -> str:
 
 
 def markdown_table(rows: list[AgreementRow], reasons_header: str) -> str:
-    head = (f"| row | review | outcome (time; comparison) | published | evigrade | verdict | evigrade downgrades | "
-            f"{reasons_header} |\n|---|---|---|---|---|---|---|---|")
+    head = (f"| row | review | outcome (time; comparison) | published | evigrade | verdict | evigrade's own rules "
+            f"(verdict) | evigrade downgrades | {reasons_header} |\n|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
         pub = _pub(r)
         lines.append(f"| {r.row_id} | {r.review} | {r.outcome} ({r.timepoint}; {r.comparison}) | {pub} | "
-                     f"{_name(r.evigrade_level, r.evigrade)} | {r.verdict} | {r.downgrades or '—'} | "
+                     f"{_name(r.evigrade_level, r.evigrade)} | {r.verdict} | "
+                     f"{_name(r.own_rules_level, r.own_rules)} ({r.own_rules_verdict}) | {r.downgrades or '—'} | "
                      f"{(r.published_reasons or '—').replace('|', '/')} |")
     return "\n".join(lines)
 
@@ -291,7 +306,11 @@ def render(results: dict[str, list[AgreementRow]], *, label: str) -> str:
                   markdown_table(rows, "published downgrade reasons"), "", "**" + counts_line(counts(rows)) + "**", ""]
     parts += ["### Totals", "", f"* bundled pack: {counts_line(counts(bundled))}",
               f"* SoF test packs: {counts_line(counts(sof_all))}",
-              f"* all: {counts_line(counts(bundled + sof_all))}", "", DOC_END]
+              f"* all: {counts_line(counts(bundled + sof_all))}", "",
+              "evigrade's own rules alone (without the source's GRADE as start and ceiling; the independent check):", "",
+              f"* bundled pack: {counts_line(counts(bundled, own_rules=True))}",
+              f"* SoF test packs: {counts_line(counts(sof_all, own_rules=True))}",
+              f"* all: {counts_line(counts(bundled + sof_all, own_rules=True))}", "", DOC_END]
     return "\n".join(parts)
 
 

@@ -126,11 +126,13 @@ def test_active_comparator_statement_never_says_the_intervention_worsens_the_out
     text = statement(rating, mag, outcome_name="pain intensity", timeframe="short term",
                      intervention="dry needling", comparison="trigger-point injection", comparator_active=active)
     assert text.endswith(".") and text[0].isupper()
-    if active and mag.direction == "harm" and rating.certainty != "very_low" and not text.startswith("It is uncertain") \
+    if active and mag.direction == "harm" and rating.certainty != "very_low" \
             and mag.size not in ("trivial",) and mag.change != "none":
         good = "reduc" if inp.benefit == "lower" else "increas"
         bad = "increas" if inp.benefit == "lower" else "reduc"
-        assert good in text and bad not in text and "less than trigger-point injection" in text
+        assert bad not in text, text
+        if "includes no difference" not in text:  # a CI with no difference: "may differ from ..., but ..."
+            assert good in text and "less than trigger-point injection" in text, text
 
 
 @SETTINGS

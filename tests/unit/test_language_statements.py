@@ -93,7 +93,11 @@ class TestWordingRules:
         for c in golden["cases"]:
             if c["intended"].get("kind", "").startswith("reaches") and c["certainty"] != "very_low":
                 assert "little to no difference in" not in c["statement"]
-                assert c["statement"].startswith("It is uncertain whether")
+                # the certainty's own hedge (issue 13), never a claim of no difference
+                opening = {"high": "It is not possible to say whether",
+                           "moderate": "It is probably not possible to say whether",
+                           "low": "Dry needling may or may not"}[c["certainty"]]
+                assert c["statement"].startswith(opening), c["statement"]
                 assert "do not rule out an important" in c["statement"]
 
     def test_size_words(self, golden):
@@ -168,7 +172,7 @@ def test_statement_from_a_rating_and_magnitude():
 
 def test_plain_strings_need_explicit_ci_permission_for_no_difference():
     s = statement("low", "trivial", "benefit", "pain", None, "dry needling", benefit="lower")
-    assert s.startswith("It is uncertain whether dry needling makes an important difference to pain")
+    assert s.startswith("Dry needling may or may not make an important difference to pain")
     s2 = statement("low", "trivial", "benefit", "pain", None, "dry needling", benefit="lower", ci_excludes_important=True)
     assert s2 == "Dry needling may result in little to no difference in pain."
 
@@ -194,7 +198,9 @@ def test_active_comparator_wording(golden):
         s, f = c["statement"], c["finding"]
         seen += 1
         if c["magnitude"]["size"] == "unclassified":
-            assert s.startswith(f"It is uncertain whether dry needling differs from {f['comparison']}"), s
+            differs = {"high": "differs", "moderate": "probably differs", "low": "may differ"}[c["certainty"]]
+            assert s.startswith(f"Dry needling {differs} from {f['comparison']}"), s
+            assert "but the confidence interval includes no difference" in s, s
         elif c["magnitude"]["direction"] == "harm":
             good = "reduce" if f["benefit"] == "lower" else "increase"
             assert good in s and f"less than {f['comparison']}" in s, s
@@ -291,6 +297,20 @@ def test_any_comparison_label_gives_balanced_brackets_and_no_slash(label, active
     assert not any(a.isalnum() and b == "/" and c.isalnum() for a, b, c in zip(s, s[1:], s[2:])), s
 
 
+def test_every_statement_carries_its_certaintys_hedge(golden):
+    """Issue 13: high plain; moderate "probably"/"likely"; low "may"; very low "very uncertain"."""
+    for c in golden["cases"]:
+        s, cert = c["statement"], c["certainty"]
+        if cert == "very_low":
+            assert "very uncertain" in s, s
+        elif cert == "low":
+            assert " may " in f" {s} ".replace("May ", " may ") and "uncertain whether" not in s, s
+        elif cert == "moderate":
+            assert ("probably" in s or "likely" in s) and "uncertain whether" not in s, s
+        else:
+            assert " may " not in s and "probably" not in s and "very uncertain" not in s, s
+
+
 def test_between_forms_never_favour(golden):
     """Two forms of the intervention: which arm had lower values, never 'favours', 'reduces', 'improves'."""
     seen = 0
@@ -320,13 +340,16 @@ def test_narrative_statements(golden):
         if cert == "very_low":
             continue
         if tag == "no-difference":
-            assert {"high": "makes little or no difference", "moderate": "probably makes little or no difference",
-                    "low": "may make little or no difference"}[cert] in s
+            assert {"high": "does not make a clear difference", "moderate": "probably does not make a clear difference",
+                    "low": "may not make a clear difference"}[cert] in s
+            assert "little or no difference" not in s  # no CI: never evidence of no effect
         if tag == "favours-intervention":
             assert {"high": "Dry needling reduces", "moderate": "Dry needling probably reduces",
                     "low": "Dry needling may reduce"}[cert] in s
         if tag == "unclear":
-            assert s.startswith("It is uncertain whether")
+            assert s.startswith({"high": "It is not possible to say whether",
+                                 "moderate": "It is probably not possible to say whether",
+                                 "low": "Dry needling may or may not"}[cert]), s
     assert seen == 20
 
 

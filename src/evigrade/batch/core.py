@@ -295,6 +295,87 @@ def _run_starts(ids: pd.Series) -> np.ndarray:
     return first
 
 
+def _check_ids(df: pd.DataFrame, id_col: str, file: str | None, row: Callable[[int], int]) -> tuple[np.ndarray | None, pd.Series | None]:
+    """Refuse a missing or empty analysis id; return the run starts and their ids when found on the way."""
+    n = len(df)
+    ids = df[id_col]
+    missing = ids.isna().to_numpy()
+    id_starts = id_runs = None  # where a run of equal ids starts (computed here when it saves a pass)
+    if not (pd.api.types.is_numeric_dtype(ids) or pd.api.types.is_bool_dtype(ids)):
+        if missing.any():
+            missing = missing | np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
+        else:
+            # the first row with an empty id ("") starts a run of equal ids: checking the run starts
+            # finds it (and the run starts are needed for the grouping below anyway)
+            id_starts = np.flatnonzero(_run_starts(ids.reset_index(drop=True)))
+            sidx = id_starts
+            id_runs = ids.iloc[sidx]
+            empty = np.asarray(id_runs.eq("").to_numpy(dtype=bool, na_value=False))
+            if empty.any():
+                missing = np.zeros(n, dtype=bool)
+                missing[sidx[empty]] = True
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise InputError("analysis id is missing", file=file, row=row(i), column=id_col, value="",
+                         has_value=True, fix="give every row the id of its analysis")
+    return id_starts, id_runs
+
+
+def _given_effects(df: pd.DataFrame, ids: pd.Series, file: str | None, row: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray]:
+    """yi and vi (or sei, squared) as given per row; a non-positive variance is refused."""
+    yi = _numeric(df, "yi", file, ids)
+    if "vi" in df.columns:
+        vi = _numeric(df, "vi", file, ids)
+        vcol = "vi"
+    elif "sei" in df.columns:
+        vi = _numeric(df, "sei", file, ids)
+        vi = np.where(vi > 0, vi * vi, vi)  # a non-positive SE is reported below as it was given
+        vcol = "sei"
+    else:
+        raise InputError("column 'vi' is missing", file=file, column="vi",
+                         fix="give the sampling variance vi (or the standard error sei) per row")
+    bad = vi <= 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("must be > 0", file=file, row=row(i), label=f"analysis {ids.iloc[i]}",
+                         column=vcol, value=df[vcol].iloc[i],
+                         fix=("standard errors" if vcol == "sei" else "sampling variances")
+                         + " must be positive; check the value or drop the row")
+    return yi, vi
+
+
+def _escalc_effects(
+    df: pd.DataFrame, ids: pd.Series, measure: str, file: str | None, row: Callable[[int], int],
+    escalc_options: dict[str, Any] | None, notes: list[Note],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """yi and vi computed from arm-level columns with escalc, and the rows kept (escalc's notes go to ``notes``)."""
+    from ..effects import compute
+
+    n = len(df)
+    opts = dict(escalc_options or {})
+    if "study" in df.columns:
+        labels = [f"analysis {a}, study {s}" for a, s in zip(ids.astype(str), df["study"].astype(str))]
+    else:
+        labels = [f"analysis {a} #{row(r)}" for r, a in enumerate(ids.astype(str))]
+    try:
+        eff = compute(measure, df, study=labels, file=file, rows=[row(i) for i in range(n)], **opts)
+    except TypeError as exc:
+        raise SpecError(f"escalc option not understood: {exc}") from None
+    pos = {lab: i for i, lab in enumerate(labels)}
+    row_index = np.fromiter((pos[s] for s in eff.study), dtype=np.int64, count=len(eff.study))
+    yi = np.asarray(eff.yi, dtype=float)
+    vi = np.asarray(eff.vi, dtype=float)
+    notes.extend(eff.notes)
+    bad = ~np.isfinite(vi) | (vi <= 0) | ~np.isfinite(yi)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        i = int(row_index[j])
+        raise InputError("effect size has a non-positive or undefined sampling variance",
+                         file=file, row=row(i), label=labels[i], column="vi", value=float(vi[j]),
+                         fix="check the arm-level numbers of this row")
+    return yi, vi, row_index
+
+
 def prepare(
     table: pd.DataFrame | str | os.PathLike,
     *,
@@ -323,25 +404,7 @@ def prepare(
     if n == 0:
         raise InputError("no data rows", file=file, fix="add at least one row")
     ids = df[id_col]
-    missing = ids.isna().to_numpy()
-    id_starts = None  # where a run of equal ids starts (computed here when it saves a pass)
-    if not (pd.api.types.is_numeric_dtype(ids) or pd.api.types.is_bool_dtype(ids)):
-        if missing.any():
-            missing = missing | np.asarray(ids.eq("").to_numpy(dtype=bool, na_value=False))  # an empty cell read as ""
-        else:
-            # the first row with an empty id ("") starts a run of equal ids: checking the run starts
-            # finds it (and the run starts are needed for the grouping below anyway)
-            id_starts = np.flatnonzero(_run_starts(ids.reset_index(drop=True)))
-            sidx = id_starts
-            id_runs = ids.iloc[sidx]
-            empty = np.asarray(id_runs.eq("").to_numpy(dtype=bool, na_value=False))
-            if empty.any():
-                missing = np.zeros(n, dtype=bool)
-                missing[sidx[empty]] = True
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError("analysis id is missing", file=file, row=row(i), column=id_col, value="",
-                         has_value=True, fix="give every row the id of its analysis")
+    id_starts, id_runs = _check_ids(df, id_col, file, row)
     notes: list[Note] = list(df.attrs.get(_NOTES_ATTR, ()))
     row_index = None  # rows kept, when escalc excludes some (None: all, in order)
     if measure is None and "yi" not in df.columns:
@@ -350,53 +413,14 @@ def prepare(
         raise InputError("column 'yi' is missing", file=file, column="yi",
                          fix="give yi with vi (or sei) per row" + hint)
     if measure is None or (("yi" in df.columns) and measure in (None, "GEN")):
-        yi = _numeric(df, "yi", file, ids)
-        if "vi" in df.columns:
-            vi = _numeric(df, "vi", file, ids)
-            vcol = "vi"
-        elif "sei" in df.columns:
-            vi = _numeric(df, "sei", file, ids)
-            vi = np.where(vi > 0, vi * vi, vi)  # a non-positive SE is reported below as it was given
-            vcol = "sei"
-        else:
-            raise InputError("column 'vi' is missing", file=file, column="vi",
-                             fix="give the sampling variance vi (or the standard error sei) per row")
-        bad = vi <= 0
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError("must be > 0", file=file, row=row(i), label=f"analysis {ids.iloc[i]}",
-                             column=vcol, value=df[vcol].iloc[i],
-                             fix=("standard errors" if vcol == "sei" else "sampling variances")
-                             + " must be positive; check the value or drop the row")
+        yi, vi = _given_effects(df, ids, file, row)
     else:
-        from ..effects import compute
-
-        opts = dict(escalc_options or {})
-        if "study" in df.columns:
-            labels = [f"analysis {a}, study {s}" for a, s in zip(ids.astype(str), df["study"].astype(str))]
-        else:
-            labels = [f"analysis {a} #{row(r)}" for r, a in enumerate(ids.astype(str))]
-        try:
-            eff = compute(measure, df, study=labels, file=file, rows=[row(i) for i in range(n)], **opts)
-        except TypeError as exc:
-            raise SpecError(f"escalc option not understood: {exc}") from None
-        pos = {lab: i for i, lab in enumerate(labels)}
-        row_index = np.fromiter((pos[s] for s in eff.study), dtype=np.int64, count=len(eff.study))
-        yi = np.asarray(eff.yi, dtype=float)
-        vi = np.asarray(eff.vi, dtype=float)
-        notes.extend(eff.notes)
-        bad = ~np.isfinite(vi) | (vi <= 0) | ~np.isfinite(yi)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            i = int(row_index[j])
-            raise InputError("effect size has a non-positive or undefined sampling variance",
-                             file=file, row=row(i), label=labels[i], column="vi", value=float(vi[j]),
-                             fix="check the arm-level numbers of this row")
+        yi, vi, row_index = _escalc_effects(df, ids, measure, file, row, escalc_options, notes)
     if row_index is not None and len(row_index) == n:
         row_index = None
     kept = ids.iloc[row_index].reset_index(drop=True) if row_index is not None else ids.reset_index(drop=True)
     # fast path: rows already grouped by analysis (the usual layout) -> segment starts directly
-    if row_index is None and id_starts is not None:  # (found above)
+    if row_index is None and id_starts is not None and id_runs is not None:  # (found above)
         starts, uniq = id_starts, id_runs
     else:
         starts = np.flatnonzero(_run_starts(kept))

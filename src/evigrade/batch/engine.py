@@ -211,12 +211,8 @@ def _moments_newton(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
     return _blockwise(_moments_newton_block, seg, tau2, need_wr2)
 
 
-def _moments_block(seg: Segments, tau2: np.ndarray, want: str):
-    """Per-analysis sums at weights w = 1/(v + tau2), in the work buffers (no row-length allocation).
-
-    Returns (S1, sum w r^2, sum w^2 r^2, S2, S3) where r = y - weighted mean; quantities not needed
-    for ``want`` ("q": Q and dQ; "ML", "REML", "EB") are None.
-    """
+def _weighted_residuals(seg: Segments, tau2: np.ndarray):
+    """(work buffer, w, S1, r) at weights w = 1/(v + tau2), r = y - weighted mean (r in a work buffer)."""
     a = seg.bufs()[0]
     w = np.repeat(tau2, seg.k)  # (np.repeat is ~3x faster than np.take(..., out=))
     np.add(w, seg.v, out=w)
@@ -226,6 +222,16 @@ def _moments_block(seg: Segments, tau2: np.ndarray, want: str):
     mu = seg.sum(a) / s1
     b = np.repeat(mu, seg.k)
     np.subtract(seg.y, b, out=b)
+    return a, w, s1, b
+
+
+def _moments_block(seg: Segments, tau2: np.ndarray, want: str):
+    """Per-analysis sums at weights w = 1/(v + tau2), in the work buffers (no row-length allocation).
+
+    Returns (S1, sum w r^2, sum w^2 r^2, S2, S3) where r = y - weighted mean; quantities not needed
+    for ``want`` ("q": Q and dQ; "ML", "REML", "EB") are None.
+    """
+    a, w, s1, b = _weighted_residuals(seg, tau2)
     np.multiply(b, b, out=b)  # r^2
     np.multiply(w, b, out=b)  # w r^2
     if want == "EB":
@@ -246,15 +252,7 @@ def _moments_block(seg: Segments, tau2: np.ndarray, want: str):
 def _moments_newton_block(seg: Segments, tau2: np.ndarray, need_wr2: bool = False):
     """(S1, sum w r^2, sum w^2 r^2, S2, S3, sum w^2 r, sum w^3 r^2): what a Newton step on the ML,
     REML or EB estimating equation needs (Y'PPPY = sum w^3 r^2 - (sum w^2 r)^2 / S1)."""
-    a = seg.bufs()[0]
-    w = np.repeat(tau2, seg.k)  # (np.repeat is ~3x faster than np.take(..., out=))
-    np.add(w, seg.v, out=w)
-    np.reciprocal(w, out=w)
-    s1 = seg.sum(w)
-    np.multiply(w, seg.y, out=a)
-    mu = seg.sum(a) / s1
-    b = np.repeat(mu, seg.k)
-    np.subtract(seg.y, b, out=b)  # r
+    a, w, s1, b = _weighted_residuals(seg, tau2)  # b = r
     np.multiply(w, b, out=a)  # w r
     if need_wr2:
         np.multiply(a, b, out=b)  # w r^2
@@ -379,6 +377,7 @@ def _fisher_scoring(seg: Segments, method: str, threshold: float, maxiter: int, 
     return tau2, conv & ~failed, iters
 
 
+# long: metafor's Fisher-scoring update loop, vectorised with in-place freezing and compaction; split, its state would pass through a dozen arrays
 def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, failed, iters, kf_all):
     """Fisher-scoring updates it + 1, it + 2, ... (at most up to update ``stop``) for the analyses
     ``idx`` whose rows are ``sub``, starting from ``tau2[idx]``; writes tau2, conv, failed and
@@ -898,6 +897,7 @@ def _trp_ppsum_stable(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.
     return seg.sum(wc), seg.sum(wc * wc) + seg.sum(w2 * d) / (s1 * s1)
 
 
+# long: the vectorised rma.uni, following metafor step by step (estimate, fallbacks, ll0check, se, test, PI, I2/H2, Q-profile)
 def fit_segments(
     seg: Segments,
     *,

@@ -195,14 +195,8 @@ def _max_cue(sets: dict[str, TermSet], text: str, order: tuple[str, ...]) -> tup
     return None, None
 
 
-def analyse(text: str, lex: Lexicon) -> Assertion:
-    """Parse one sentence into an ``Assertion``."""
-    t = text.strip()
-    for pat in lex.non_claim:
-        if pat.search(t):
-            return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
-
-    # --- targets, longest match first across outcomes, mechanisms and safety events
+def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
+    """Targets, longest match first across outcomes, mechanisms and safety events: (kind, concept, term, start, end)."""
     hits: list[tuple[str, str, str, int, int]] = []
     for c in lex.outcomes:
         hits += [("outcome", c.concept, term, a, b) for term, a, b in c.terms.find(t)]
@@ -221,18 +215,11 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
-    chosen = _resolve(hits)
+    return _resolve(hits)
 
-    outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
-    outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
-    mechanisms = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "mechanism"))
-    mechanism_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "mechanism"))
-    foreign = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "foreign"))
-    mild = [h[2] for h in chosen if h[0] == "mild"]
-    serious = [h[2] for h in chosen if h[0] == "serious"]
-    absolute = [h[2] for h in chosen if h[0] == "absolute"]
 
-    # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
+def _harmful_outcomes(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, int]]) -> list[str]:
+    """The outcomes the sentence says change for the worse ("reduces range of motion", "increases pain")."""
     harm: list[str] = []
     up, down = _UP.search(t) is not None, _DOWN.search(t) is not None
     worse = _WORSE.search(t) is not None
@@ -243,34 +230,13 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         good = "lower" if _INVERSE_TERM.search(h[2]) else concept_benefit.get(h[1], "lower")
         if worse or (up and not down and good == "lower") or (down and not up and good == "higher"):
             harm.append(h[1])
-    # a temporary increase in pain is an adverse event (post-needling soreness, aggravation)
-    if "pain" in harm and not mild and not serious and _TEMPORARY.search(t):
-        mild = ["pain increase"]
-        harm = [x for x in harm if x != "pain"]
-        outcomes = tuple(x for x in outcomes if x != "pain")
+    return harm
 
-    interv = lex.intervention.find(t)
-    regions = tuple(dict.fromkeys(x[0].lower() for x in lex.pack_regions.find(t)))
 
-    # --- assertion cues.  "X is not a cure, but it may ease pain": when the only negation sits in
-    # a clause before "but"/"however", the assertion is the clause after it.
-    ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
-    explicit = _EXPLICIT_CERTAINTY.search(ct)
-    if explicit is not None:  # "moderate evidence" is a certainty level, not a size
-        ct = ct[:explicit.start()] + " " * (explicit.end() - explicit.start()) + ct[explicit.end():]
-    m_but = re.search(r"(?i)[,;]?\s+(but|however|yet)\s+", t)
-    if m_but:
-        pre, post = ct[:m_but.start()], ct[m_but.end():]
-        if _negation(pre, lex) is not None and _negation(post, lex) is None:
-            ct = post
-    strong = lex.strong.search(ct)
-    size_level, size_cue = _max_cue(lex.size, ct, ("trivial", "small", "moderate", "large", "complete"))
-    tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
-    timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
-    timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
-    universal = lex.universality.search(ct)
-    effect = lex.effect.find(t)
-    comp_idx, comp_terms = [], []
+def _comparators(t: str, lex: Lexicon) -> tuple[list[int], list[str]]:
+    """The comparison groups named (index into ``lex.comparisons``) and their terms; background therapy dropped."""
+    comp_idx: list[int] = []
+    comp_terms: list[str] = []
     for i, (ts, _pat) in enumerate(lex.comparisons):
         hit = ts.search(t)
         if hit:
@@ -280,8 +246,12 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         # "added to physiotherapy": physiotherapy is the background therapy, not the comparator
         keep = [k for k, i in enumerate(comp_idx) if i not in lex.background_groups]
         comp_idx, comp_terms = [comp_idx[k] for k in keep], [comp_terms[k] for k in keep]
+    return comp_idx, comp_terms
 
-    # safety stance
+
+def _safety_stance(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, int]], absolute: list[str],
+                   mild: list[str], serious: list[str], outcomes: tuple[str, ...]) -> tuple[str | None, dict[str, Any]]:
+    """The sentence's stance on safety (absolute, danger, event, comparative, general or None) and its cue."""
     safety: str | None = None
     detail: dict[str, Any] = {}
     danger = lex.safety_danger.search(t)
@@ -315,19 +285,13 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         gen = lex.safety_general.search(t)
         if gen:
             safety, detail = "general", {"cue": gen[0]}
+    return safety, detail
 
-    neg = _negation(ct, lex)
-    non_universal = _NOT_UNIVERSAL.search(ct)
-    if non_universal is not None:
-        # "not everyone": neither a universal claim nor a denial of the effect, a hedge
-        universal = None
-        if neg is not None and non_universal.start() <= neg[1] < non_universal.end():
-            neg = _negation(ct[:non_universal.start()] + " " * (non_universal.end() - non_universal.start())
-                            + ct[non_universal.end():], lex)
-    negated = neg is not None or size_level == "trivial"
-    neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
 
-    # projected certainty
+def _projected_certainty(ct: str, lex: Lexicon, explicit: re.Match[str] | None,
+                         strong: tuple[str, int, int] | None) -> tuple[str, str | None]:
+    """The certainty the wording projects (an explicit GRADE level, strong words, hedges) and its cue."""
+    cue: str | None
     if explicit is not None:
         certainty = _EXPLICIT_LEVEL[explicit.group(1).lower().split()[0].split("-")[0]]
         cue = explicit.group(0)
@@ -343,6 +307,114 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
             certainty, cue = "moderate", mo[0]
         else:
             certainty, cue = "high", None
+    return certainty, cue
+
+
+def _cue_text(t: str, lex: Lexicon) -> tuple[str, re.Match[str] | None]:
+    """The text the assertion cues are read in, and an explicit certainty level.  "X is not a cure, but it may
+    ease pain": when the only negation sits in a clause before "but"/"however", the assertion is the clause after it."""
+    ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
+    explicit = _EXPLICIT_CERTAINTY.search(ct)
+    if explicit is not None:  # "moderate evidence" is a certainty level, not a size
+        ct = ct[:explicit.start()] + " " * (explicit.end() - explicit.start()) + ct[explicit.end():]
+    m_but = re.search(r"(?i)[,;]?\s+(but|however|yet)\s+", t)
+    if m_but:
+        pre, post = ct[:m_but.start()], ct[m_but.end():]
+        if _negation(pre, lex) is not None and _negation(post, lex) is None:
+            ct = post
+    return ct, explicit
+
+
+def _negation_cue(ct: str, lex: Lexicon) -> tuple[tuple[str, int, int] | None, re.Match[str] | None]:
+    """The negation cue, and a "not everyone" hedge (whose "not" is not a negation of the effect)."""
+    neg = _negation(ct, lex)
+    non_universal = _NOT_UNIVERSAL.search(ct)
+    if non_universal is not None:
+        if neg is not None and non_universal.start() <= neg[1] < non_universal.end():
+            neg = _negation(ct[:non_universal.start()] + " " * (non_universal.end() - non_universal.start())
+                            + ct[non_universal.end():], lex)
+    return neg, non_universal
+
+
+def _mechanism_stance(t: str, strong: tuple[str, int, int] | None, certainty: str,
+                      cue: str | None) -> tuple[bool, bool, str, str | None]:
+    """How the treatment works, in general: (a claim?, doubted?, certainty, cue) when the sentence takes a stance."""
+    if _MECH_GENERAL.search(t):
+        doubt = _MECH_DOUBT.search(t)
+        if doubt:
+            return True, True, "very_low", doubt.group(0)
+        sure = _MECH_SURE.search(t)
+        if sure or strong is not None:
+            if certainty != "high" or cue is None:
+                certainty, cue = "high", (strong[0] if strong else sure.group(0))  # type: ignore[union-attr]
+            return True, False, certainty, cue
+    return False, False, certainty, cue
+
+
+def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negated: bool, certainty: str,
+                      cue: str | None, emphatic: bool, timed: bool) -> bool:
+    """Whether the sentence asserts the treatment works (or not) in general, with no outcome named.
+    ``emphatic``: strong words, a size or a universality cue; ``timed``: a time frame."""
+    named = named or re.match(r"(?i)\s*(it|this)\b", t) is not None
+    general_cue = lex.general.search(t) is not None
+    return ((named and (general_cue or certainty == "very_low" or (has_effect and negated)
+                        or (has_effect and (emphatic or cue is not None))))
+            # texts about the treatment often leave it unnamed: "most clients notice a
+            # difference after one session, and results last for months"
+            or (general_cue and has_effect and (timed or emphatic)))
+
+
+def analyse(text: str, lex: Lexicon) -> Assertion:
+    """Parse one sentence into an ``Assertion``."""
+    t = text.strip()
+    for pat in lex.non_claim:
+        if pat.search(t):
+            return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+
+    # --- targets, longest match first across outcomes, mechanisms and safety events
+    chosen = _targets(t, lex)
+
+    outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
+    outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
+    mechanisms = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "mechanism"))
+    mechanism_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "mechanism"))
+    foreign = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "foreign"))
+    mild = [h[2] for h in chosen if h[0] == "mild"]
+    serious = [h[2] for h in chosen if h[0] == "serious"]
+    absolute = [h[2] for h in chosen if h[0] == "absolute"]
+
+    # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
+    harm = _harmful_outcomes(t, lex, chosen)
+    # a temporary increase in pain is an adverse event (post-needling soreness, aggravation)
+    if "pain" in harm and not mild and not serious and _TEMPORARY.search(t):
+        mild = ["pain increase"]
+        harm = [x for x in harm if x != "pain"]
+        outcomes = tuple(x for x in outcomes if x != "pain")
+
+    interv = lex.intervention.find(t)
+    regions = tuple(dict.fromkeys(x[0].lower() for x in lex.pack_regions.find(t)))
+
+    # --- assertion cues
+    ct, explicit = _cue_text(t, lex)
+    strong = lex.strong.search(ct)
+    size_level, size_cue = _max_cue(lex.size, ct, ("trivial", "small", "moderate", "large", "complete"))
+    tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
+    timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
+    timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
+    universal = lex.universality.search(ct)
+    effect = lex.effect.find(t)
+    comp_idx, comp_terms = _comparators(t, lex)
+
+    # safety stance
+    safety, detail = _safety_stance(t, lex, chosen, absolute, mild, serious, outcomes)
+
+    neg, non_universal = _negation_cue(ct, lex)
+    if non_universal is not None:  # "not everyone": neither a universal claim nor a denial of the effect, a hedge
+        universal = None
+    negated = neg is not None or size_level == "trivial"
+    neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
+
+    certainty, cue = _projected_certainty(ct, lex, explicit, strong)
     if non_universal is not None and certainty == "high" and not strong:
         certainty, cue = "low", non_universal.group(0)
     reported = _REPORTED.search(t) is not None and not strong
@@ -358,26 +430,16 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
                                        or (bool(interv) and any(m in lay for m in mechanisms)))
     foreign_claim = bool(foreign) and (has_effect or size_level is not None or strong is not None
                                        or outcome_claim)
-    named = bool(interv) or re.match(r"(?i)\s*(it|this)\b", t) is not None
-    general_cue = lex.general.search(t) is not None
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
-               and ((named and (general_cue or certainty == "very_low" or (has_effect and negated)
-                                or (has_effect and (strong is not None or size_level is not None
-                                                    or universal is not None or cue is not None))))
-                    # texts about the treatment often leave it unnamed: "most clients notice a
-                    # difference after one session, and results last for months"
-                    or (general_cue and has_effect and (bool(timeframes) or size_level is not None
-                                                        or strong is not None or universal is not None))))
+               and _general_efficacy(t, lex, bool(interv), has_effect, negated, certainty, cue,
+                                     strong is not None or size_level is not None or universal is not None,
+                                     bool(timeframes)))
     # how the treatment works, in general: a claim when the sentence takes a stance on it
     mech_general = False
-    if not mech_claim and _MECH_GENERAL.search(t):
-        if _MECH_DOUBT.search(t):
-            mech_general, negated, certainty, cue = True, True, "very_low", _MECH_DOUBT.search(t).group(0)  # type: ignore[union-attr]
-            neg_cue = cue
-        elif _MECH_SURE.search(t) or strong is not None:
-            mech_general = True
-            if certainty != "high" or cue is None:
-                certainty, cue = "high", (strong[0] if strong else _MECH_SURE.search(t).group(0))  # type: ignore[union-attr]
+    if not mech_claim:
+        mech_general, doubted, certainty, cue = _mechanism_stance(t, strong, certainty, cue)
+        if doubted:
+            negated, neg_cue = True, cue
     if mech_general:
         general = False
     is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general or mech_general

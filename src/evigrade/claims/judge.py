@@ -370,6 +370,38 @@ def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], li
     return over, under, why
 
 
+def _rank(f: EvidenceFinding) -> tuple[int, int]:
+    """A finding's rank as the support shown for a claim: certainty, then magnitude."""
+    return _C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1)
+
+
+def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
+                 benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
+    """A sentence that denies an effect: contradicted by a finding of benefit that is not outweighed."""
+    rank = _rank
+    if a.timeframes:
+        benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
+    else:
+        benefit_tf = benefit
+    strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
+    if strong_benefit:
+        best = max(strong_benefit, key=rank)
+        return _Part("contradicted", evidence=[_finding_evidence(best)],
+                     rewording=statement_for(best, ev.intervention, concept.concept),
+                     why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
+                          f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
+                          + (" that outweighs the findings of no effect" if null else "")])
+    pool = null or fs
+    best = max(pool, key=rank)
+    p = _Part("consistent", evidence=[_finding_evidence(best)],
+              rewording=statement_for(best, ev.intervention, concept.concept),
+              why=[f"no finding shows a benefit on {concept.label}"])
+    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
+        p.verdict, p.aspects = "overstated", ["certainty"]
+        p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
+    return p
+
+
 def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
     fs = _findings_for(concept, ev)
     if not fs:
@@ -396,7 +428,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
     # by _strength); the finding a claim's wording is compared with is a rated one when any is.
     benefit = [f for f in fs if f.direction == "benefit"]
     null = [f for f in fs if f.direction in ("none", "harm")]
-    rank = lambda f: (_C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1))  # noqa: E731
+    rank = _rank
 
     if a.inferior and not a.negated:
         # "reduces pain less than injection": what supports it is a finding where the comparator did
@@ -426,27 +458,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
         benefit, null = harmful, [f for f in fs if f.direction == "none"]
 
     if a.negated:
-        if a.timeframes:
-            benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
-        else:
-            benefit_tf = benefit
-        strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
-        if strong_benefit:
-            best = max(strong_benefit, key=rank)
-            return _Part("contradicted", evidence=[_finding_evidence(best)],
-                         rewording=statement_for(best, ev.intervention, concept.concept),
-                         why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
-                              f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
-                              + (" that outweighs the findings of no effect" if null else "")])
-        pool = null or fs
-        best = max(pool, key=rank)
-        p = _Part("consistent", evidence=[_finding_evidence(best)],
-                  rewording=statement_for(best, ev.intervention, concept.concept),
-                  why=[f"no finding shows a benefit on {concept.label}"])
-        if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
-            p.verdict, p.aspects = "overstated", ["certainty"]
-            p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
-        return p
+        return _denial_part(concept, a, ev, fs, benefit, null)
 
     if not benefit or all(_outweighed(f, null) for f in benefit):
         # no finding shows benefit, or the findings of no effect are more certain than any showing benefit
@@ -664,34 +676,32 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
              "serious_rare_events": list(s.serious_rare_events), "mild_rate": s.mild_rate,
              "serious_rate": s.serious_rate, "source": "; ".join(s.sources)}]
     rew = _safety_rewording(ev)
+
+    def part(verdict: str, why: str) -> _Part:
+        return _Part(verdict, evidence=evid, rewording=rew, why=[why])
+
     d = a.safety_detail
     kind = a.safety
     if kind == "comparative":
-        return _Part("unsupported", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}': the evidence has no safety comparison with another treatment"])
+        return part("unsupported", f"'{d.get('cue')}': the evidence has no safety comparison with another treatment")
     if kind == "absolute":
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
-                          + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")
-                          + " and serious ones are rare, not absent"])
+        return part("contradicted", f"'{d.get('cue')}' denies any risk, but mild adverse events are common"
+                    + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")
+                    + " and serious ones are rare, not absent")
     if kind == "danger":
         if a.negated:
-            return _Part("consistent", evidence=evid, rewording=rew,
-                         why=["serious adverse events are rare"])
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=[f"'{d.get('cue')}' overstates the risk: serious adverse events are rare"])
+            return part("consistent", "serious adverse events are rare")
+        return part("contradicted", f"'{d.get('cue')}' overstates the risk: serious adverse events are rare")
     if kind == "event":
         sev, stance = d.get("severity"), d.get("stance")
         ev_name = ", ".join(d.get("events", ()))
         if sev == "serious":
             if stance == "frequent":
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is frequent, but serious events are rare"])
+                return part("contradicted", f"the sentence says {ev_name} is frequent, but serious events are rare")
             if stance == "absent":
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
-                                  "are documented in case reports"])
-            return _Part("consistent", evidence=evid, rewording=rew, why=["serious adverse events are rare but possible"])
+                return part("contradicted", f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
+                            "are documented in case reports")
+            return part("consistent", "serious adverse events are rare but possible")
         # mild events (or side effects in general): first the named events' own rates, when known
         rates = _event_rates(s, d.get("events", ()))
         if rates:
@@ -699,27 +709,22 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
             common = [r for r in rates if r[3] == "common"]
             unusual = [r for r in rates if r[3] in ("uncommon", "rare")]
             if stance in ("rare", "absent") and common:
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is {stance}, but it is common: {shown}"])
+                return part("contradicted", f"the sentence says {ev_name} is {stance}, but it is common: {shown}")
             if stance == "frequent" and unusual and not common:
-                return _Part("contradicted", evidence=evid, rewording=rew,
-                             why=[f"the sentence says {ev_name} is common, but it is not: {shown}"])
+                return part("contradicted", f"the sentence says {ev_name} is common, but it is not: {shown}")
             if stance == "rare" and not common:
-                return _Part("consistent", evidence=evid, rewording=rew, why=[f"{ev_name} is not common: {shown}"])
+                return part("consistent", f"{ev_name} is not common: {shown}")
         if stance in ("rare", "absent"):
-            return _Part("contradicted", evidence=evid, rewording=rew,
-                         why=[f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
-                              + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else "")])
+            return part("contradicted", f"the sentence says {ev_name} is {stance}, but mild adverse events are common"
+                        + (f" ({s.mild_rate_text()})" if s.mild_rate_text() else ""))
         if a.universal_cue:
             return _Part("overstated", aspects=["universality"], evidence=evid, rewording=rew,
                          why=[f"'{a.universal_cue}': mild events are common but do not follow every treatment"])
-        return _Part("consistent", evidence=evid, rewording=rew,
-                     why=["mild adverse events are common"
-                          + (f" ({s.mild_rate_text()}" + (f"; {shown}" if rates else "") + ")" if s.mild_rate_text() else "")])
+        return part("consistent", "mild adverse events are common"
+                    + (f" ({s.mild_rate_text()}" + (f"; {shown}" if rates else "") + ")" if s.mild_rate_text() else ""))
     # general "safe"
     if a.negated:
-        return _Part("contradicted", evidence=evid, rewording=rew,
-                     why=["the sentence says it is not safe, but serious adverse events are rare"])
+        return part("contradicted", "the sentence says it is not safe, but serious adverse events are rare")
     over, why = [], []
     if a.certainty == "high" and a.certainty_cue:
         over.append("certainty")

@@ -380,11 +380,22 @@ def _continuous(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, vtype: str) -
 DROP00_FIX = "use measure RD (risk difference), or pass drop00=False to keep double-zero studies"
 
 
-def _binary(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None, to: str, drop00: bool | None,
-            vtype: str) -> EffectTable:
-    ai, ci = _need(cols, ctx, measure, "ai", "ci")
-    _check_finite(ctx, "ai", ai)
-    _check_finite(ctx, "ci", ci)
+def _corrected(id0: np.ndarray, add: float, to: str) -> np.ndarray:
+    """Which studies get the continuity correction ``add`` (metafor's ``to``: all, only0, if0all, none)."""
+    corrected = np.zeros(len(id0), dtype=bool)
+    if add > 0:
+        if to == "all":
+            corrected[:] = True
+        elif to == "only0":
+            corrected = id0
+        elif to == "if0all" and id0.any():
+            corrected[:] = True
+    return corrected
+
+
+def _binary_arms(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, ai: np.ndarray,
+                 ci: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(events, non-events, group size) of each arm, checked; either non-events or the size may be given."""
     arms = []
     for ev, non, tot, ev_name, non_name, tot_name in (
         (ai, cols.get("bi"), cols.get("n1i"), "ai", "bi", "n1i"),
@@ -422,8 +433,12 @@ def _binary(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None
             assert tot is not None  # neither non-events nor the group size was refused above
             non = tot - ev
         arms.append((ev, non, tot))
-    (ai, bi, n1i), (ci, di, n2i) = arms
-    labels = list(ctx.labels)
+    return arms
+
+
+def _double_zero(measure: str, ctx: _Ctx, labels: list[str], ai: np.ndarray, bi: np.ndarray, ci: np.ndarray,
+                 di: np.ndarray, drop00: bool | None) -> tuple[np.ndarray, list[Note], list[str]]:
+    """The studies kept (drop00: double-zero studies excluded), with a Note for each excluded or kept one."""
     notes: list[Note] = []
     excluded: list[str] = []
     if drop00 is None:
@@ -451,20 +466,24 @@ def _binary(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None
                               f"Study {labels[j]} kept although it has {what} in both groups (drop00=False, "
                               f"metafor's default); with the zero-cell correction its {measure} is near 1 and "
                               f"pulls the estimate towards no effect", study=labels[j]))
+    return keep, notes, excluded
+
+
+def _binary(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | None, to: str, drop00: bool | None,
+            vtype: str) -> EffectTable:
+    ai, ci = _need(cols, ctx, measure, "ai", "ci")
+    _check_finite(ctx, "ai", ai)
+    _check_finite(ctx, "ci", ci)
+    (ai, bi, n1i), (ci, di, n2i) = _binary_arms(measure, cols, ctx, ai, ci)
+    labels = list(ctx.labels)
+    keep, notes, excluded = _double_zero(measure, ctx, labels, ai, bi, ci, di, drop00)
     ai, bi, ci, di, n1i, n2i = (x[keep] for x in (ai, bi, ci, di, n1i, n2i))
     labels = [lab for lab, kp in zip(labels, keep) if kp]
     if add is None:
         add = 0.5
     a, b, c, d = ai.copy(), bi.copy(), ci.copy(), di.copy()
     id0 = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    corrected = np.zeros(len(a), dtype=bool)
-    if add > 0:
-        if to == "all":
-            corrected[:] = True
-        elif to == "only0":
-            corrected = id0
-        elif to == "if0all" and id0.any():
-            corrected[:] = True
+    corrected = _corrected(id0, add, to)
     a, b, c, d = (np.where(corrected, x + add, x) for x in (a, b, c, d))
     if corrected.any():
         for j in np.flatnonzero(corrected):
@@ -524,14 +543,7 @@ def _proportion(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, add: float | 
         add = 0.0 if measure == "PFT" else 0.5
     x, m = xi.copy(), ni - xi
     id0 = (x == 0) | (m == 0)
-    corrected = np.zeros(len(x), dtype=bool)
-    if add > 0:
-        if to == "all":
-            corrected[:] = True
-        elif to == "only0":
-            corrected = id0
-        elif to == "if0all" and id0.any():
-            corrected[:] = True
+    corrected = _corrected(id0, add, to)
     x = np.where(corrected, x + add, x)
     m = np.where(corrected, m + add, m)
     notes = [

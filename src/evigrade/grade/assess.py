@@ -201,7 +201,8 @@ def _fold(judgements: list[DomainJudgement], inp: GradeInput | NarrativeInput, *
         start=level_name(start), judgements=tuple(applied), certainty=level_name(level), level=level,
         downgrade_levels=down, upgrade_levels=up, footnotes=footnotes, basis=basis, review_rating=rr,
         review_reasons=rs, notes=tuple(notes), source_certainty=src, disagreements=tuple(disagreements),
-        capped_by=capped_by, not_assessable=na, kind="narrative" if kind == "narrative" else "estimate")
+        capped_by=capped_by, not_assessable=na, kind="narrative" if kind == "narrative" else "estimate",
+        own_rules_certainty=level_name(own_capped))
 
 
 def assess(inp: GradeInput, config: GradeConfig | None = None) -> CertaintyRating:

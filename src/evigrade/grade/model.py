@@ -544,6 +544,9 @@ class CertaintyRating:
     capped_by: str | None = None
     not_assessable: tuple[str, ...] = ()
     kind: Literal["estimate", "narrative"] = "estimate"
+    #: what evigrade's own rules give on the reported numbers alone, without any source GRADE (equal to
+    #: ``certainty`` when there is no source GRADE); agreement studies compare this with published ratings
+    own_rules_certainty: str | None = None
 
     @property
     def not_fully_assessed(self) -> bool:
@@ -617,4 +620,5 @@ class CertaintyRating:
             "not_assessable": list(self.not_assessable),
             "not_fully_assessed": self.not_fully_assessed,
             "kind": self.kind,
+            "own_rules_certainty": self.own_rules_certainty,
         }

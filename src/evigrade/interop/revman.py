@@ -27,7 +27,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Callable, Literal, TypedDict
 from xml.parsers import expat
 
 from ..errors import InputError
@@ -652,6 +652,78 @@ class _CsvRow:
         return v
 
 
+def _csv_rows(rows: list[list[str]], header: list[str], keys: list[str], name: str) -> list[_CsvRow]:
+    """The non-blank data rows (row numbers from 2), each as cells by key; a row of the wrong width is refused."""
+    parsed: list[_CsvRow] = []
+    for i, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"has {len(row)} cells but the header has {len(header)}", file=name, row=i,
+                             fix="export again without the 'Risk of bias tables' field, and quote cells that contain "
+                                 "the delimiter")
+        cells = {k: v for k, v in zip(keys, row) if k}
+        parsed.append(_CsvRow(name, i, cells, cells.get("name", "").strip()))
+    return parsed
+
+
+def _csv_settings(head: _CsvRow, dtype: str,
+                  cn: Callable[[str], str]) -> tuple[str, str, str, str, bool, str, float, float]:
+    """An analysis row's settings: method, measure (and its label), model, log-scale data, totals, CI levels."""
+    method = head.text("method").upper() or "IV"
+    if method in ("INVERSE", "INV"):
+        method = "IV"
+    label = head.text("measure")
+    measure = _measure(label)
+    if method in ("PETO", "EXP_O_E_VAR"):
+        method, measure = "PETO", "OR"
+    if method not in ("MH", "IV", "PETO"):
+        raise head.err(cn("method"), "is not one of MH, IV, PETO", head.text("method"),
+                       "choose the statistical method in RevMan's analysis properties and export again")
+    if dtype == "dichotomous" and measure not in ("OR", "RR", "RD"):
+        raise head.err(cn("measure"), "is not one of OR, RR, RD, PETO_OR for dichotomous data", label,
+                       "choose the effect measure in RevMan and export again")
+    if dtype == "continuous" and measure not in ("MD", "SMD"):
+        raise head.err(cn("measure"), "is not one of MD, SMD for continuous data", label,
+                       "choose the effect measure in RevMan and export again")
+    model = head.text("model").casefold()
+    if model not in ("fixed", "random", ""):
+        raise head.err(cn("model"), "is not Fixed or Random", head.text("model"), "export again from RevMan 5")
+    log_raw = head.text("logscale").casefold()
+    log_data = (log_raw in ("yes", "true", "1")) if log_raw else measure in LOG_MEASURES
+    totals_raw = head.text("totals").casefold()
+    totals = {"yes": "yes", "sub": "subtotals", "subtotals only": "subtotals", "no": "none"}.get(totals_raw, "yes")
+    ci_total = head.num("ci_total", cn("ci_total")) or 95.0
+    ci_study = head.num("ci_study", cn("ci_study")) or 95.0
+    return method, measure, label, model, log_data, totals, ci_total, ci_study
+
+
+def _csv_entry(r: _CsvRow, dtype: str, cn: Callable[[str], str], common: _EntryCommon) -> StudyEntry | None:
+    """A study row's entry: arm counts (dichotomous) or means, SDs and totals (continuous), checked."""
+    if dtype == "dichotomous":
+        vals = {k: r.num(k, cn(k), integer=True, nonneg=True) for k in ("e1", "n1", "e2", "n2")}
+        counts: dict[str, float] = {}
+        for k, v in vals.items():
+            if v is None:
+                raise r.err(cn(k), "is required but empty", "", "enter the counts in RevMan and export again")
+            counts[k] = v
+        for e, n in (("e1", "n1"), ("e2", "n2")):
+            if counts[e] > counts[n]:
+                raise r.err(cn(e), f"is larger than the group total ({vals[n]:g})", r.text(e),
+                            "correct the events or the total in RevMan")
+        return StudyEntry(events_1=vals["e1"], total_1=vals["n1"], events_2=vals["e2"],
+                          total_2=vals["n2"], **common)
+    elif dtype == "continuous":
+        vals = {k: r.num(k, cn(k), nonneg=k in ("sd1", "sd2", "n1", "n2"), integer=k in ("n1", "n2"))
+                for k in ("m1", "sd1", "n1", "m2", "sd2", "n2")}
+        for k, v in vals.items():
+            if v is None:
+                raise r.err(cn(k), "is required but empty", "", "enter the means, SDs and totals in RevMan")
+        return StudyEntry(mean_1=vals["m1"], sd_1=vals["sd1"], total_1=vals["n1"], mean_2=vals["m2"],
+                          sd_2=vals["sd2"], total_2=vals["n2"], **common)
+    return None
+
+
 def _read_csv(data: bytes, name: str) -> RevManReview:
     text = _decode_csv(data, name)
     first = text.split("\n", 1)[0]
@@ -672,16 +744,7 @@ def _read_csv(data: bytes, name: str) -> RevManReview:
     def cn(k: str) -> str:
         return colname.get(k, k)
 
-    parsed: list[_CsvRow] = []
-    for i, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise InputError(f"has {len(row)} cells but the header has {len(header)}", file=name, row=i,
-                             fix="export again without the 'Risk of bias tables' field, and quote cells that contain "
-                                 "the delimiter")
-        cells = {k: v for k, v in zip(keys, row) if k}
-        parsed.append(_CsvRow(name, i, cells, cells.get("name", "").strip()))
+    parsed = _csv_rows(rows, header, keys, name)
 
     def intcol(r: _CsvRow, k: str) -> int:
         v = r.num(k, cn(k), integer=True, nonneg=True)
@@ -716,31 +779,7 @@ def _read_csv(data: bytes, name: str) -> RevManReview:
             why = "is not imported" if dtype is None else "is not imported from the CSV export (use the .rm5 file)"
             notes.append(f"analysis {aid} ({head.text('name')}): data type {head.text('type')!r} {why}")
             continue
-        method = head.text("method").upper() or "IV"
-        if method in ("INVERSE", "INV"):
-            method = "IV"
-        label = head.text("measure")
-        measure = _measure(label)
-        if method in ("PETO", "EXP_O_E_VAR"):
-            method, measure = "PETO", "OR"
-        if method not in ("MH", "IV", "PETO"):
-            raise head.err(cn("method"), "is not one of MH, IV, PETO", head.text("method"),
-                           "choose the statistical method in RevMan's analysis properties and export again")
-        if dtype == "dichotomous" and measure not in ("OR", "RR", "RD"):
-            raise head.err(cn("measure"), "is not one of OR, RR, RD, PETO_OR for dichotomous data", label,
-                           "choose the effect measure in RevMan and export again")
-        if dtype == "continuous" and measure not in ("MD", "SMD"):
-            raise head.err(cn("measure"), "is not one of MD, SMD for continuous data", label,
-                           "choose the effect measure in RevMan and export again")
-        model = head.text("model").casefold()
-        if model not in ("fixed", "random", ""):
-            raise head.err(cn("model"), "is not Fixed or Random", head.text("model"), "export again from RevMan 5")
-        log_raw = head.text("logscale").casefold()
-        log_data = (log_raw in ("yes", "true", "1")) if log_raw else measure in LOG_MEASURES
-        totals_raw = head.text("totals").casefold()
-        totals = {"yes": "yes", "sub": "subtotals", "subtotals only": "subtotals", "no": "none"}.get(totals_raw, "yes")
-        ci_total = head.num("ci_total", cn("ci_total")) or 95.0
-        ci_study = head.num("ci_study", cn("ci_study")) or 95.0
+        method, measure, label, model, log_data, totals, ci_total, ci_study = _csv_settings(head, dtype, cn)
         entries: list[StudyEntry] = []
         subgroups: list[Subgroup] = []
         seen_sub: set[int] = set()
@@ -761,27 +800,9 @@ def _read_csv(data: bytes, name: str) -> RevManReview:
                           revman_estimate=r.num("est", cn("est")), revman_ci_low=r.num("lo", cn("lo")),
                           revman_ci_high=r.num("hi", cn("hi")), revman_weight=r.num("w", cn("w")),
                           order=None if r.num("order", cn("order")) is None else int(r.num("order", cn("order")) or 0))
-            if dtype == "dichotomous":
-                vals = {k: r.num(k, cn(k), integer=True, nonneg=True) for k in ("e1", "n1", "e2", "n2")}
-                counts: dict[str, float] = {}
-                for k, v in vals.items():
-                    if v is None:
-                        raise r.err(cn(k), "is required but empty", "", "enter the counts in RevMan and export again")
-                    counts[k] = v
-                for e, n in (("e1", "n1"), ("e2", "n2")):
-                    if counts[e] > counts[n]:
-                        raise r.err(cn(e), f"is larger than the group total ({vals[n]:g})", r.text(e),
-                                    "correct the events or the total in RevMan")
-                entries.append(StudyEntry(events_1=vals["e1"], total_1=vals["n1"], events_2=vals["e2"],
-                                          total_2=vals["n2"], **common))
-            elif dtype == "continuous":
-                vals = {k: r.num(k, cn(k), nonneg=k in ("sd1", "sd2", "n1", "n2"), integer=k in ("n1", "n2"))
-                        for k in ("m1", "sd1", "n1", "m2", "sd2", "n2")}
-                for k, v in vals.items():
-                    if v is None:
-                        raise r.err(cn(k), "is required but empty", "", "enter the means, SDs and totals in RevMan")
-                entries.append(StudyEntry(mean_1=vals["m1"], sd_1=vals["sd1"], total_1=vals["n1"], mean_2=vals["m2"],
-                                          sd_2=vals["sd2"], total_2=vals["n2"], **common))
+            entry = _csv_entry(r, dtype, cn, common)
+            if entry is not None:
+                entries.append(entry)
         pooled = _csv_pooled(head, cn) if totals == "yes" else None
         sg_test = None
         if len(subgroups) > 1 and head.num("qint", cn("qint")) is not None:
@@ -903,10 +924,8 @@ def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
     return buf.getvalue()
 
 
-def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str, str]:
-    """The pack's files (relative path -> text), without writing anything."""
-    src = Path(review.source).name
-    pid = pack_id or _slug(Path(review.source).stem, "revman").lower()
+def _pack_study_ids(review: RevManReview) -> dict[str, str]:
+    """The pack's study id (a slug of the name, made unique) for each RevMan study id."""
     study_ids: dict[str, str] = {}
     used: set[str] = set()
     for s in review.studies:
@@ -918,8 +937,11 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
             sid, n = f"{base}-{n}", n + 1
         used.add(sid.casefold())
         study_ids[s.id] = sid
+    return study_ids
 
-    # ---- pack.toml -----------------------------------------------------------------------------
+
+def _pack_toml(review: RevManReview, src: str, pid: str) -> tuple[str, dict[int, str], dict[str, str]]:
+    """pack.toml's text, with the pack's comparison id per RevMan comparison and outcome id per analysis."""
     t: list[str] = []
     t.append(f"# Imported from {src} by `evigrade import-revman` (RevMan {review.revman_version or 'version not stated'}).")
     t.append("# RevMan's analysis settings and its own pooled results are in revman/analyses.csv; subgroups in")
@@ -964,114 +986,66 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
                 if a.swap_events else ""))
         t.append(f"description = {_toml_str(d)}")
         t.append("")
-    files: dict[str, str] = {"pack.toml": "\n".join(t).rstrip() + "\n"}
+    return "\n".join(t).rstrip() + "\n", cmp_ids, out_ids
 
-    # ---- studies.csv ---------------------------------------------------------------------------
-    comps_of: dict[str, set[str]] = {}
-    for a in review.analyses:
-        for e in a.studies:
-            comps_of.setdefault(e.study_id, set()).add(cmp_ids[a.comparison_no])
-    srows = []
-    for s in review.studies:
-        year = int(s.year) if s.year.isdigit() and 1900 <= int(s.year) <= 2100 else None
-        srows.append([study_ids[s.id], f"{s.name}" + (f" ({s.year})" if s.year and s.year not in s.name else ""),
-                      f"{src}: included study {s.id}", year, ";".join(sorted(comps_of.get(s.id, ()))), s.id])
-    files["studies.csv"] = _csv_text(["study_id", "citation", "source", "year", "comparison", "revman_study_id"], srows)
 
-    # ---- results.csv ---------------------------------------------------------------------------
-    rrows = []
-    header = ["result_id", "study_id", "outcome", "timepoint", "comparison", "data_type", "source", "measure",
-              "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci", "estimate", "ci_low", "ci_high", "se",
-              "unit", "notes", "revman_analysis", "subgroup", "revman_measure", "revman_estimate", "revman_ci_low",
-              "revman_ci_high", "revman_weight"]
-    sub_names = {(a.id, g.no): g.name for a in review.analyses for g in a.subgroups}
-    for a in review.analyses:
-        for j, e in enumerate(a.studies, start=1):
-            rid = f"r{a.comparison_no}_{a.outcome_no}_{j}"
-            pm = a.measure if a.measure in _PACK_MEASURES else "ES"
-            src_txt = f"{src}: {e.location}"
-            notes = []
-            vals: dict[str, Any] = {}
-            dtype = "arm_level"
-            if a.data_type == "dichotomous":
-                if not e.total_1 or not e.total_2:
+def _result_values(a: Analysis, e: StudyEntry, pm: str) -> tuple[str, dict[str, Any], list[str]]:
+    """A study entry's data type in the pack, its numbers by results.csv column, and its notes (why not estimable)."""
+    notes: list[str] = []
+    vals: dict[str, Any] = {}
+    dtype = "arm_level"
+    if a.data_type == "dichotomous":
+        if not e.total_1 or not e.total_2:
+            dtype = "qualitative"
+            notes.append("a group total is 0 in RevMan (not estimable)")
+            vals.update(ai=e.events_1, ci=e.events_2)
+        else:
+            vals.update(ai=e.events_1, n1i=e.total_1, ci=e.events_2, n2i=e.total_2)
+            none_ = e.events_1 == 0 and e.events_2 == 0
+            all_ = e.events_1 == e.total_1 and e.events_2 == e.total_2
+            if a.measure in ("OR", "RR") and (none_ or all_):
+                # RevMan: "Not estimable"; kept with its counts but out of pooling, as in RevMan
+                dtype = "qualitative"
+                notes.append(f"{'no' if none_ else 'only'} events in both groups: not estimable for "
+                             f"{a.measure} (RevMan: Not estimable); counts kept, not pooled")
+    elif a.data_type == "continuous":
+        if (e.sd_1 or 0) <= 0 or (e.sd_2 or 0) <= 0 or (e.total_1 or 0) < 1 or (e.total_2 or 0) < 1:
+            dtype = "qualitative"
+            notes.append("SD or group size is 0 in RevMan (not estimable); numbers kept in notes: "
+                         f"mean {e.mean_1!r}/{e.mean_2!r}, SD {e.sd_1!r}/{e.sd_2!r}, n {e.total_1!r}/{e.total_2!r}")
+        else:
+            vals.update(m1i=e.mean_1, sd1i=e.sd_1, n1i=e.total_1, m2i=e.mean_2, sd2i=e.sd_2, n2i=e.total_2)
+    else:
+        dtype = "effect"
+        if e.se is None or e.se <= 0 or e.estimate is None:
+            dtype = "qualitative"
+            notes.append("no SE in RevMan (not estimable)")
+        else:
+            y: float | None
+            if a.log_measure and not a.log_scale_data:
+                if e.estimate <= 0:
                     dtype = "qualitative"
-                    notes.append("a group total is 0 in RevMan (not estimable)")
-                    vals.update(ai=e.events_1, ci=e.events_2)
+                    notes.append("a ratio <= 0 cannot be log-transformed")
+                    y = None
                 else:
-                    vals.update(ai=e.events_1, n1i=e.total_1, ci=e.events_2, n2i=e.total_2)
-                    none_ = e.events_1 == 0 and e.events_2 == 0
-                    all_ = e.events_1 == e.total_1 and e.events_2 == e.total_2
-                    if a.measure in ("OR", "RR") and (none_ or all_):
-                        # RevMan: "Not estimable"; kept with its counts but out of pooling, as in RevMan
-                        dtype = "qualitative"
-                        notes.append(f"{'no' if none_ else 'only'} events in both groups: not estimable for "
-                                     f"{a.measure} (RevMan: Not estimable); counts kept, not pooled")
-            elif a.data_type == "continuous":
-                if (e.sd_1 or 0) <= 0 or (e.sd_2 or 0) <= 0 or (e.total_1 or 0) < 1 or (e.total_2 or 0) < 1:
-                    dtype = "qualitative"
-                    notes.append("SD or group size is 0 in RevMan (not estimable); numbers kept in notes: "
-                                 f"mean {e.mean_1!r}/{e.mean_2!r}, SD {e.sd_1!r}/{e.sd_2!r}, n {e.total_1!r}/{e.total_2!r}")
-                else:
-                    vals.update(m1i=e.mean_1, sd1i=e.sd_1, n1i=e.total_1, m2i=e.mean_2, sd2i=e.sd_2, n2i=e.total_2)
+                    y = math.log(e.estimate)
             else:
-                dtype = "effect"
-                if e.se is None or e.se <= 0 or e.estimate is None:
-                    dtype = "qualitative"
-                    notes.append("no SE in RevMan (not estimable)")
-                else:
-                    y: float | None
-                    if a.log_measure and not a.log_scale_data:
-                        if e.estimate <= 0:
-                            dtype = "qualitative"
-                            notes.append("a ratio <= 0 cannot be log-transformed")
-                            y = None
-                        else:
-                            y = math.log(e.estimate)
-                    else:
-                        y = e.estimate
-                    if y is not None:
-                        z = _z(a.ci_level_study)
-                        tr = math.exp if a.log_measure else (lambda v: v)
-                        vals.update(estimate=tr(y), ci_low=tr(y - z * e.se), ci_high=tr(y + z * e.se), se=e.se,
-                                    n1i=e.total_1 if e.total_1 else None, n2i=e.total_2 if e.total_2 else None)
-                        if pm == "ES":
-                            notes.append(f"measure {a.measure_label or a.measure} is not in the pack vocabulary; "
-                                         "kept as ES (not pooled by summarize)")
-            sub = sub_names.get((a.id, e.subgroup), "")
-            rrows.append([rid, study_ids.get(e.study_id, e.study_id), out_ids[a.id], "unspecified",
-                          cmp_ids[a.comparison_no], dtype, src_txt, pm if dtype != "arm_level" or a.data_type != "continuous" else a.measure,
-                          vals.get("m1i"), vals.get("sd1i"), vals.get("n1i"), vals.get("m2i"), vals.get("sd2i"),
-                          vals.get("n2i"), vals.get("ai"), vals.get("ci"), vals.get("estimate"), vals.get("ci_low"),
-                          vals.get("ci_high"), vals.get("se"), a.units, "; ".join(notes), a.id, sub,
-                          a.measure_label or a.measure, e.revman_estimate, e.revman_ci_low, e.revman_ci_high,
-                          e.revman_weight])
-    files["results.csv"] = _csv_text(header, rrows)
+                y = e.estimate
+            if y is not None:
+                z = _z(a.ci_level_study)
+                tr = math.exp if a.log_measure else (lambda v: v)
+                vals.update(estimate=tr(y), ci_low=tr(y - z * e.se), ci_high=tr(y + z * e.se), se=e.se,
+                            n1i=e.total_1 if e.total_1 else None, n2i=e.total_2 if e.total_2 else None)
+                if pm == "ES":
+                    notes.append(f"measure {a.measure_label or a.measure} is not in the pack vocabulary; "
+                                 "kept as ES (not pooled by summarize)")
+    return dtype, vals, notes
 
-    # ---- reviews.csv: RevMan's own overall result per analysis ----------------------------------
-    vrows = []
-    for a in review.analyses:
-        p = a.pooled
-        if p is None or p.estimate is None:
-            continue
-        pm = a.measure if a.measure in _PACK_MEASURES else "ES"
-        n_total = (p.total_1 or 0) + (p.total_2 or 0)
-        k = sum(1 for _ in a.studies) if p.k is None else p.k
-        model = f"{a.method} {'random' if a.random else 'fixed'}-effect"
-        vrows.append([f"rv{a.comparison_no}_{a.outcome_no}", "revman", review.title + (f" (DOI {review.doi})" if review.doi else ""),
-                      out_ids[a.id], "unspecified", cmp_ids[a.comparison_no], "all", "numeric",
-                      f"{src}: {a.location}, RevMan's pooled result", k if k else None, "estimate",
-                      int(n_total) if n_total else None, "estimate" if n_total else "", pm, a.units, p.estimate, p.ci_low, p.ci_high,
-                      _fmt_p(p.p_z), None if p.i2 is None else min(100.0, max(0.0, p.i2)), f"{a.measure_label or a.measure}, {model}, {a.ci_level:g}% CI",
-                      a.id, a.measure_label or a.measure])
-    files["reviews.csv"] = _csv_text(
-        ["review_row_id", "review_id", "citation", "outcome", "timepoint", "comparison", "population", "reported_as",
-         "source", "k", "k_scope", "participants", "participants_scope", "measure", "unit", "estimate", "ci_low",
-         "ci_high", "p_value", "i2", "notes", "revman_analysis", "revman_measure"], vrows)
-    files["safety.csv"] = _csv_text(["safety_id", "source_id", "citation", "design", "severity", "event", "source"], [])
-    files["claims.csv"] = _csv_text(["claim_id", "claim", "support_kind", "direction", "citation", "source"], [])
 
-    # ---- revman/: what the pack format cannot hold (the loader ignores this folder) -------------
+def _revman_folder(review: RevManReview, src: str, study_ids: dict[str, str], cmp_ids: dict[int, str],
+                   out_ids: dict[str, str]) -> dict[str, str]:
+    """The revman/ folder: what the pack format cannot hold (the loader ignores this folder)."""
+    files: dict[str, str] = {}
     arows = []
     for a in review.analyses:
         p = a.pooled or Pooled(None, None, None, None)
@@ -1111,6 +1085,79 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
     if review.notes:
         readme += ["Not imported:", ""] + [f"* {n}" for n in review.notes] + [""]
     files["revman/README.md"] = "\n".join(readme)
+    return files
+
+
+def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str, str]:
+    """The pack's files (relative path -> text), without writing anything."""
+    src = Path(review.source).name
+    pid = pack_id or _slug(Path(review.source).stem, "revman").lower()
+    study_ids = _pack_study_ids(review)
+
+    # ---- pack.toml -----------------------------------------------------------------------------
+    toml, cmp_ids, out_ids = _pack_toml(review, src, pid)
+    files: dict[str, str] = {"pack.toml": toml}
+
+    # ---- studies.csv ---------------------------------------------------------------------------
+    comps_of: dict[str, set[str]] = {}
+    for a in review.analyses:
+        for e in a.studies:
+            comps_of.setdefault(e.study_id, set()).add(cmp_ids[a.comparison_no])
+    srows = []
+    for s in review.studies:
+        year = int(s.year) if s.year.isdigit() and 1900 <= int(s.year) <= 2100 else None
+        srows.append([study_ids[s.id], f"{s.name}" + (f" ({s.year})" if s.year and s.year not in s.name else ""),
+                      f"{src}: included study {s.id}", year, ";".join(sorted(comps_of.get(s.id, ()))), s.id])
+    files["studies.csv"] = _csv_text(["study_id", "citation", "source", "year", "comparison", "revman_study_id"], srows)
+
+    # ---- results.csv ---------------------------------------------------------------------------
+    rrows = []
+    header = ["result_id", "study_id", "outcome", "timepoint", "comparison", "data_type", "source", "measure",
+              "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci", "estimate", "ci_low", "ci_high", "se",
+              "unit", "notes", "revman_analysis", "subgroup", "revman_measure", "revman_estimate", "revman_ci_low",
+              "revman_ci_high", "revman_weight"]
+    sub_names = {(a.id, g.no): g.name for a in review.analyses for g in a.subgroups}
+    for a in review.analyses:
+        for j, e in enumerate(a.studies, start=1):
+            rid = f"r{a.comparison_no}_{a.outcome_no}_{j}"
+            pm = a.measure if a.measure in _PACK_MEASURES else "ES"
+            src_txt = f"{src}: {e.location}"
+            dtype, vals, notes = _result_values(a, e, pm)
+            sub = sub_names.get((a.id, e.subgroup), "")
+            rrows.append([rid, study_ids.get(e.study_id, e.study_id), out_ids[a.id], "unspecified",
+                          cmp_ids[a.comparison_no], dtype, src_txt, pm if dtype != "arm_level" or a.data_type != "continuous" else a.measure,
+                          vals.get("m1i"), vals.get("sd1i"), vals.get("n1i"), vals.get("m2i"), vals.get("sd2i"),
+                          vals.get("n2i"), vals.get("ai"), vals.get("ci"), vals.get("estimate"), vals.get("ci_low"),
+                          vals.get("ci_high"), vals.get("se"), a.units, "; ".join(notes), a.id, sub,
+                          a.measure_label or a.measure, e.revman_estimate, e.revman_ci_low, e.revman_ci_high,
+                          e.revman_weight])
+    files["results.csv"] = _csv_text(header, rrows)
+
+    # ---- reviews.csv: RevMan's own overall result per analysis ----------------------------------
+    vrows = []
+    for a in review.analyses:
+        p = a.pooled
+        if p is None or p.estimate is None:
+            continue
+        pm = a.measure if a.measure in _PACK_MEASURES else "ES"
+        n_total = (p.total_1 or 0) + (p.total_2 or 0)
+        k = sum(1 for _ in a.studies) if p.k is None else p.k
+        model = f"{a.method} {'random' if a.random else 'fixed'}-effect"
+        vrows.append([f"rv{a.comparison_no}_{a.outcome_no}", "revman", review.title + (f" (DOI {review.doi})" if review.doi else ""),
+                      out_ids[a.id], "unspecified", cmp_ids[a.comparison_no], "all", "numeric",
+                      f"{src}: {a.location}, RevMan's pooled result", k if k else None, "estimate",
+                      int(n_total) if n_total else None, "estimate" if n_total else "", pm, a.units, p.estimate, p.ci_low, p.ci_high,
+                      _fmt_p(p.p_z), None if p.i2 is None else min(100.0, max(0.0, p.i2)), f"{a.measure_label or a.measure}, {model}, {a.ci_level:g}% CI",
+                      a.id, a.measure_label or a.measure])
+    files["reviews.csv"] = _csv_text(
+        ["review_row_id", "review_id", "citation", "outcome", "timepoint", "comparison", "population", "reported_as",
+         "source", "k", "k_scope", "participants", "participants_scope", "measure", "unit", "estimate", "ci_low",
+         "ci_high", "p_value", "i2", "notes", "revman_analysis", "revman_measure"], vrows)
+    files["safety.csv"] = _csv_text(["safety_id", "source_id", "citation", "design", "severity", "event", "source"], [])
+    files["claims.csv"] = _csv_text(["claim_id", "claim", "support_kind", "direction", "citation", "source"], [])
+
+    # ---- revman/: what the pack format cannot hold (the loader ignores this folder) -------------
+    files.update(_revman_folder(review, src, study_ids, cmp_ids, out_ids))
     return files
 
 

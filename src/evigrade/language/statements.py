@@ -69,6 +69,16 @@ _TRIVIAL = {
 }
 
 
+def _open_question(certainty: str, x: str, what: str) -> str:
+    """'X may or may not <what>' with the certainty's own hedge (issue 13: a low statement says "may", a
+    moderate one "probably"), for results that show neither an effect nor its absence; no size word."""
+    if certainty == "low":
+        return f"{x} may or may not {what}"
+    if certainty == "moderate":
+        return f"it is probably not possible to say whether {x} will {what}"
+    return f"it is not possible to say whether {x} will {what}"
+
+
 #: the standard follow-up buckets in time order, with how a sentence names each one
 _BUCKET_ORDER = ("immediate", "short", "medium", "long")
 _BUCKET_OF = {"immediate": "immediate", "immediately": "immediate", "immediately after treatment": "immediate",
@@ -342,8 +352,11 @@ def statement(
     ``comparator_active=True`` (the comparison is another active treatment, e.g. trigger-point
     injection or manual therapy) switches to comparative wording (GRADE: the effect is relative to a
     treatment that itself works): an effect favouring the comparator reads "X probably reduces Y less
-    than C" (not "X increases Y", which would read as if X caused harm), and an uncertain effect reads
-    "it is uncertain whether X differs from C in its effect on Y".  Needs ``benefit`` (or a Magnitude
+    than C" (not "X increases Y", which would read as if X caused harm), and an effect whose CI includes
+    no difference reads "X may differ from C in its effect on Y, but the confidence interval includes no
+    difference ...".  Every sentence carries its certainty's hedge (high plain, moderate "probably",
+    low "may", very low "very uncertain"); a result that shows neither an effect nor its absence reads
+    "X may or may not ..." (low) or "it is probably not possible to say whether ..." (moderate).  Needs ``benefit`` (or a Magnitude
     with a direction) to know which way is better.
 
     ``event=True`` (a dichotomous outcome pooled as RR, OR or RD) speaks of the chance of the event
@@ -396,8 +409,14 @@ def _between_forms(c: dict[str, Any], x: str, y: str, y_effect: str, tf: str, ot
     if (claim == "trivial" or c["size"] == "trivial") and excludes:
         return _sentence(f"{x} {_TRIVIAL[certainty]} {y} compared with {other}", [tf]), "trivial"
     if change == "none" or c["inc_null"] or (c["size"] == "trivial" and not excludes):
-        return _sentence(f"it is uncertain whether {y} differs between {x} and {other}", [tf])[:-1] + (
-            ": the confidence interval includes no difference."), None
+        if change == "none":
+            return _sentence(_open_question(certainty, x, f"differ from {other} in its effect on {y_effect}"),
+                             [tf])[:-1] + ": the confidence interval includes no difference.", None
+        word = "lower" if change == "decrease" else "higher"
+        be = {"high": "is", "moderate": "is probably", "low": "may be"}[certainty]
+        caveat = (", but the confidence interval includes no difference." if c["inc_null"] else
+                  ", but the results do not show whether the difference is important.")
+        return _sentence(f"{y} {be} {word} with {x} than with {other}", [tf])[:-1] + caveat, None
     word = "lower" if change == "decrease" else "higher"
     word = {"large": f"much {word}", "small": f"slightly {word}"}.get(claim or "", word)
     be = {"high": "is", "moderate": "is probably", "low": "may be"}[certainty]
@@ -461,9 +480,8 @@ def _statement(
         if c["inc_h"]:
             reach.append("an important harm")
         what = " or ".join(reach) if reach else "an important effect"
-        return _sentence(
-            f"it is uncertain whether {x} makes an important difference to {y}", [tf, cmp_]
-        )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}.", None
+        return _sentence(_open_question(certainty, x, f"make an important difference to {y}"), [tf, cmp_]
+                         )[:-1] + f": the results are compatible with little to no difference but do not rule out {what}.", None
     verb = "reduce" if change == "decrease" else "increase"
     noun = "reduction" if change == "decrease" else "increase"
     comp_raw = _expand_abbreviation(comparator_label(comparison), x)
@@ -471,8 +489,10 @@ def _statement(
             and not " ".join(str(comparison).split()).lower().startswith(_LEAD_WORDS)):
         good = _good_change(magnitude, benefit)
         if size == "unclassified" and c["inc_null"]:
-            return _sentence(f"it is uncertain whether {x} differs from {comp_raw} in its effect on {y}", [tf])[:-1] + (
-                ": the confidence interval includes no effect and no minimal important difference is available."), None
+            differs = {"high": "differs", "moderate": "probably differs", "low": "may differ"}[certainty]
+            return _sentence(f"{x} {differs} from {comp_raw} in its effect on {y}", [tf])[:-1] + (
+                ", but the confidence interval includes no difference and no minimal important difference is "
+                "available."), None
         if good is not None and change != good:
             good_verb = "reduce" if good == "decrease" else "increase"
             v3, _ = _VERB[certainty]
@@ -482,10 +502,10 @@ def _statement(
                               comp_raw)  # 'less than other active therapies
             return (_sentence(f"{x} {v3.format(v=good_verb)} {y} {less} {comp_raw}", [tf]),
                     claim if claim in ("large", "small") else None)
-    if size == "unclassified" and c["inc_null"]:
-        return _sentence(f"it is uncertain whether {x} {verb}s {y}", [tf, cmp_])[:-1] + (
-            ": the confidence interval includes no effect and no minimal important difference is available."), None
     v3, vnoun = _VERB[certainty]
+    if size == "unclassified" and c["inc_null"]:
+        return _sentence(f"{x} {v3.format(v=verb)} {y}", [tf, cmp_])[:-1] + (
+            ", but the confidence interval includes no effect and no minimal important difference is available."), None
     if claim == "large":
         return _sentence(f"{x} {vnoun} a large {noun} in {y}", [tf, cmp_]), "large"
     if claim == "small":
@@ -497,8 +517,10 @@ def _statement(
 
 # ------------------------------------------------------------------------------ narrative evidence
 
-_NARR_TRIVIAL = {"high": "makes little or no difference to", "moderate": "probably makes little or no difference to",
-                 "low": "may make little or no difference to"}
+#: results reported only as "no significant difference": no CI, so no claim of little or no difference (that
+#: would turn "no evidence of an effect" into "evidence of no effect"); the words say no clear difference was found
+_NARR_TRIVIAL = {"high": "does not make a clear difference to", "moderate": "probably does not make a clear difference to",
+                 "low": "may not make a clear difference to"}
 
 
 def _votes_clause(narrative: Any, x: str, between: bool = False) -> str:
@@ -540,9 +562,10 @@ def narrative_statement(
     No size word is ever used (there is no estimate).  Direction (``narrative.direction``, see
     :func:`~evigrade.grade.narrative_direction`): all results favouring the intervention -> "may
     reduce/increase" (``benefit`` picks the verb; "improve" without it); all finding no difference ->
-    "may make little or no difference to" (Santesso 2020 wording for a narrative null; the vote count
+    "may not make a clear difference to" (not Santesso's "little or no difference": without a CI a
+    non-significant result is no evidence of an effect, not evidence of no effect; the vote count
     that follows says it rests on results without an estimate); favouring the comparator -> "may be
-    less effective than"; mixed -> "the effect ... may vary"; unclear -> "it is uncertain whether";
+    less effective than"; mixed -> "the effect ... may vary"; unclear -> "X may or may not affect Y" (low);
     very low -> "the evidence is very uncertain".  ``kind='between_forms'`` never says which form is
     better: "may not differ" or "may differ" from the other form.
     """
@@ -562,8 +585,8 @@ def narrative_statement(
     hedge = {"high": "", "moderate": "probably ", "low": "may "}[certainty]
     if d == "unclear" or (kind == "between_forms" and d == "mixed"):
         other = cmp_.removeprefix("compared with ") if cmp_.startswith("compared with ") else "the comparator"
-        what = (f"{x} differs from {other} in its effect on {y}" if kind == "between_forms" else f"{x} affects {y}")
-        return _sentence(f"it is uncertain whether {what}", [tf] if kind == "between_forms" else [tf, cmp_])[:-1] + (
+        what = (f"differ from {other} in its effect on {y}" if kind == "between_forms" else f"affect {y}")
+        return _sentence(_open_question(certainty, x, what), [tf] if kind == "between_forms" else [tf, cmp_])[:-1] + (
             ": the direction of the results was not reported." if d == "unclear" else
             ": the results differ in direction or significance.") + tail
     if kind == "between_forms":

@@ -14,7 +14,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
@@ -91,6 +91,14 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_HasId)
 
 
 def bundled_pack_path(name: str = "dry-needling-neck-shoulder") -> Path:
@@ -253,7 +261,8 @@ def _opt_str(col: _Collector, tbl: dict, where: str, key: str) -> str:
     return v.strip()
 
 
-def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+    """The parsed pack.toml, or None (with the problem recorded) when it is missing or not TOML."""
     path = folder / "pack.toml"
     if path.is_dir():
         col.add("is a folder, not a file", file="pack.toml", fix="replace the folder pack.toml by the pack's TOML file")
@@ -265,7 +274,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     try:
         _, text = read_csv_text(path, name="pack.toml", kind="TOML",
                                 empty_fix="write id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except InputError as exc:  # empty, binary, not UTF-8 (with the line), unreadable
         col.problems.append(exc)
         return None
@@ -273,6 +282,11 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         col.add(f"TOML syntax error: {exc}", file="pack.toml", fix="fix the TOML syntax (strings in double quotes, one key = value per line)")
         return None
 
+
+def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
+    data = _read_toml(folder, col)
+    if data is None:
+        return None
     meta: dict[str, Any] = {}
     meta["id"] = _req_str(col, data, "top level", "id")
     meta["title"] = _req_str(col, data, "top level", "title")
@@ -296,10 +310,49 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _req_str(col, q, "[question]", "population")
         _req_str(col, q, "[question]", "intervention")
     meta["question"] = q
+    meta["buckets"] = _parse_buckets(col, data.get("buckets"))
 
-    # buckets
+    meta["comparisons"] = comps = _required_tables(
+        col, data, "comparisons", _parse_comparison, "at least one comparison group is required",
+        fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")",
+        entry_fix="write [[comparisons]] with id and label")
+    meta["populations"] = _parse_populations(col, data.get("populations"))
+    meta["outcomes"] = outs = _required_tables(
+        col, data, "outcomes", _parse_outcome, "at least one outcome is required",
+        fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"",
+        entry_fix="write [[outcomes]] tables")
+
+    mods = []
+    for where, m in _table_entries(col, data.get("moderators"), "moderators",
+                                   fix="write [[moderators]] with id and description"):
+        mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
+    meta["moderators"] = tuple(mods)
+    meta["indirectness"] = _parse_indirectness(col, data.get("indirectness"), outs, comps, meta["populations"])
+    return meta
+
+
+def _required_tables(col: _Collector, data: dict[str, Any], key: str, parse: Callable[[_Collector, str, dict], _T],
+                     missing: str, *, fix: str, entry_fix: str) -> tuple[_T, ...]:
+    """The entries of a required, non-empty array of tables ``[[key]]``, each parsed, ids unique (a problem
+    recorded when it is absent)."""
+    raw = data.get(key)
+    if not isinstance(raw, list) or not raw:
+        _toml_err(col, f"[[{key}]]", None, missing, fix=fix)
+        items: list[_T] = []
+    else:
+        items = [parse(col, where, t) for where, t in _table_entries(col, raw, key, fix=entry_fix)]
+    _dupes(col, [x.id for x in items], key)
+    return tuple(items)
+
+
+def _parse_comparison(col: _Collector, where: str, c: dict) -> Comparison:
+    """One [[comparisons]] table."""
+    return Comparison(_req_str(col, c, where, "id"), _req_str(col, c, where, "label"), _opt_str(col, c, where, "description"))
+
+
+def _parse_buckets(col: _Collector, raw_b: Any) -> tuple[Bucket, ...]:
+    """[[buckets]] (follow-up windows), in increasing order of upper_days; the defaults when absent."""
     buckets: list[Bucket] = []
-    raw_b = data.get("buckets")
     if raw_b is None:
         buckets = list(DEFAULT_BUCKETS)
     elif not isinstance(raw_b, list) or not raw_b:
@@ -321,24 +374,12 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
                 _toml_err(col, where, "id", f"bucket id may not be {UNSPECIFIED_BUCKET!r} or contain '+'", bid, fix="choose another id")
             buckets.append(Bucket(bid, label, None if ud is None else float(ud)))
     _dupes(col, [b.id for b in buckets], "buckets")
-    meta["buckets"] = tuple(buckets)
+    return tuple(buckets)
 
-    # comparisons
-    comps: list[Comparison] = []
-    raw_c = data.get("comparisons")
-    if not isinstance(raw_c, list) or not raw_c:
-        _toml_err(col, "[[comparisons]]", None, "at least one comparison group is required",
-                  fix="add [[comparisons]] tables with id and label (e.g. id = \"sham\", label = \"sham or placebo\")")
-    else:
-        for where, c in _table_entries(col, raw_c, "comparisons", fix="write [[comparisons]] with id and label"):
-            cid = _req_str(col, c, where, "id")
-            comps.append(Comparison(cid, _req_str(col, c, where, "label"), _opt_str(col, c, where, "description")))
-    _dupes(col, [c.id for c in comps], "comparisons")
-    meta["comparisons"] = tuple(comps)
 
-    # populations (optional; default one population "all")
+def _parse_populations(col: _Collector, raw_p: Any) -> tuple[Population, ...]:
+    """[[populations]] (optional; default one population "all")."""
     pops: list[Population] = []
-    raw_p = data.get("populations")
     if raw_p is None:
         pops = [Population("all", "all participants")]
     elif not isinstance(raw_p, list) or not raw_p:
@@ -352,75 +393,71 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
             pops.append(Population(_req_str(col, p, where, "id"), _req_str(col, p, where, "label"),
                                    _opt_str(col, p, where, "description"), broader))
     _dupes(col, [p.id for p in pops], "populations")
-    meta["populations"] = tuple(pops)
+    return tuple(pops)
 
-    # outcomes
-    outs: list[Outcome] = []
-    raw_o = data.get("outcomes")
-    if not isinstance(raw_o, list) or not raw_o:
-        _toml_err(col, "[[outcomes]]", None, "at least one outcome is required",
-                  fix="add [[outcomes]] tables with id, name, family and benefit = \"lower\" or \"higher\"")
-    else:
-        for where, o in _table_entries(col, raw_o, "outcomes", fix="write [[outcomes]] tables"):
-            where += f" ({o['id']})" if isinstance(o.get("id"), str) else ""
-            oid = _req_str(col, o, where, "id")
-            name = _req_str(col, o, where, "name")
-            family = _req_str(col, o, where, "family")
-            benefit = o.get("benefit")
-            if benefit not in BENEFIT_DIRECTIONS:
-                _toml_err(col, where, "benefit", "must be \"lower\" or \"higher\" (which direction is benefit)",
-                          benefit, fix="write benefit = \"lower\" (e.g. pain) or benefit = \"higher\" (e.g. range of motion)",
-                          has_value=benefit is not None)
-                benefit = ""
-            mid = o.get("mid")
-            mid_source = _opt_str(col, o, where, "mid_source")
-            if mid is not None:
-                if not _positive_number(mid):
-                    _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
-                              fix="give the MID as a positive number in the outcome's units, or remove it")
-                    mid = None
-                elif not mid_source:
-                    _toml_err(col, where, "mid_source", "an MID needs its source", fix="add mid_source = \"citation\" or remove mid")
-                    mid = None
-            pm = o.get("pool_measure")
-            if pm is not None and pm not in POOL_MEASURES:
-                _toml_err(col, where, "pool_measure", f"must be one of {', '.join(POOL_MEASURES)}", pm, fix="write pool_measure = \"MD\" or \"SMD\"")
-                pm = None
-            ref = None
-            rr = o.get("reference")
-            if rr is not None:
-                if not isinstance(rr, dict):
-                    _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
-                else:
-                    sd = rr.get("sd")
-                    if not _positive_number(sd):
-                        _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
-                    else:
-                        src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
-                        if not src:
-                            _toml_err(col, where, "reference.sd_source", "a reference SD needs its source", fix="add sd_source or remove the reference table")
-                        else:
-                            ref = ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
-            outs.append(Outcome(
-                id=oid, name=name, family=family, benefit=benefit or "",
-                instrument=_opt_str(col, o, where, "instrument"), scale=_opt_str(col, o, where, "scale"),
-                unit=_opt_str(col, o, where, "unit"), mid=None if mid is None else float(mid),
-                mid_unit=_opt_str(col, o, where, "mid_unit"), mid_source=mid_source if mid is not None else "",
-                reference=ref, pool_measure=pm, description=_opt_str(col, o, where, "description")))
-    _dupes(col, [o.id for o in outs], "outcomes")
-    meta["outcomes"] = tuple(outs)
 
-    mods = []
-    for where, m in _table_entries(col, data.get("moderators"), "moderators",
-                                   fix="write [[moderators]] with id and description"):
-        mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
-    meta["moderators"] = tuple(mods)
+def _parse_outcome(col: _Collector, where: str, o: dict) -> Outcome:
+    """One [[outcomes]] table."""
+    where += f" ({o['id']})" if isinstance(o.get("id"), str) else ""
+    oid = _req_str(col, o, where, "id")
+    name = _req_str(col, o, where, "name")
+    family = _req_str(col, o, where, "family")
+    benefit = o.get("benefit")
+    if benefit not in BENEFIT_DIRECTIONS:
+        _toml_err(col, where, "benefit", "must be \"lower\" or \"higher\" (which direction is benefit)",
+                  benefit, fix="write benefit = \"lower\" (e.g. pain) or benefit = \"higher\" (e.g. range of motion)",
+                  has_value=benefit is not None)
+        benefit = ""
+    mid = o.get("mid")
+    mid_source = _opt_str(col, o, where, "mid_source")
+    if mid is not None:
+        if not _positive_number(mid):
+            _toml_err(col, where, "mid", "minimal important difference must be a positive number", mid,
+                      fix="give the MID as a positive number in the outcome's units, or remove it")
+            mid = None
+        elif not mid_source:
+            _toml_err(col, where, "mid_source", "an MID needs its source", fix="add mid_source = \"citation\" or remove mid")
+            mid = None
+    pm = o.get("pool_measure")
+    if pm is not None and pm not in POOL_MEASURES:
+        _toml_err(col, where, "pool_measure", f"must be one of {', '.join(POOL_MEASURES)}", pm, fix="write pool_measure = \"MD\" or \"SMD\"")
+        pm = None
+    ref = _parse_reference(col, where, o.get("reference"))
+    return Outcome(
+        id=oid, name=name, family=family, benefit=benefit or "",
+        instrument=_opt_str(col, o, where, "instrument"), scale=_opt_str(col, o, where, "scale"),
+        unit=_opt_str(col, o, where, "unit"), mid=None if mid is None else float(mid),
+        mid_unit=_opt_str(col, o, where, "mid_unit"), mid_source=mid_source if mid is not None else "",
+        reference=ref, pool_measure=pm,
+        description=_opt_str(col, o, where, "description"))
 
+
+def _parse_reference(col: _Collector, where: str, rr: Any) -> ReferenceInstrument | None:
+    """An outcome's [outcomes.reference] table (the instrument whose SD converts an SMD), or None."""
+    if rr is None:
+        return None
+    if not isinstance(rr, dict):
+        _toml_err(col, where, "reference", "must be a table", rr, fix="write [outcomes.reference] with instrument, scale, sd, sd_source")
+        return None
+    sd = rr.get("sd")
+    if not _positive_number(sd):
+        _toml_err(col, where, "reference.sd", "reference SD must be a positive number", sd, fix="give the typical SD of the reference instrument", has_value=sd is not None)
+        return None
+    src = _req_str(col, rr, where, "reference.sd_source") if "sd_source" not in rr else _opt_str(col, rr, where, "sd_source")
+    if not src:
+        _toml_err(col, where, "reference.sd_source", "a reference SD needs its source", fix="add sd_source or remove the reference table")
+        return None
+    return ReferenceInstrument(_opt_str(col, rr, where, "instrument"), _opt_str(col, rr, where, "scale"), float(sd), src)
+
+
+def _parse_indirectness(col: _Collector, raw: Any, outs: tuple[Outcome, ...], comps: tuple[Comparison, ...],
+                        pops: tuple[Population, ...]) -> tuple[Indirectness, ...]:
+    """[[indirectness]] judgements, each naming a known outcome, comparison and population (or "*")."""
     ind = []
     oids = {o.id for o in outs} | {"*"}
     cids = {c.id for c in comps} | {"*"}
     pids = {p.id for p in pops} | {"*"}
-    for where, j in _table_entries(col, data.get("indirectness"), "indirectness",
+    for where, j in _table_entries(col, raw, "indirectness",
                                    fix="write [[indirectness]] with outcome, judgement, reason"):
         o = str(j.get("outcome", "*"))
         c = str(j.get("comparison", "*"))
@@ -439,8 +476,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         reason = _req_str(col, j, where, "reason")
         if jd and reason:
             ind.append(Indirectness(o, c, p, jd, reason))
-    meta["indirectness"] = tuple(ind)
-    return meta
+    return tuple(ind)
 
 
 def _positive_number(x: Any) -> bool:
@@ -477,16 +513,18 @@ def _dupes(col: _Collector, ids: list[str], table: str) -> None:
 # --------------------------------------------------------------------------------------------
 # the tables
 # --------------------------------------------------------------------------------------------
-def _id_row(fname: str, id_col: str, what: str, n: int, d: dict[str, str], col: _Collector,
-            seen: dict[str, int], *, fix: str) -> tuple[_Row, str]:
-    """The row accessor (labelled by its id) and the id, recording an empty or duplicated id."""
-    r = _Row(fname, n, d, (d.get(id_col) or "").strip() or None, col)
-    rid = r.text(id_col, required=True)
-    if rid in seen:
-        r.err(id_col, f"duplicate {what} (first on row {seen[rid]})", rid, fix=fix)
-    elif rid:
-        seen[rid] = n
-    return r, rid
+def _id_rows(rows: Any, fname: str, id_col: str, what: str, col: _Collector, *,
+             fix: str) -> Iterator[tuple[int, _Row, str]]:
+    """(row number, row accessor labelled by its id, id) for each row, recording an empty or duplicated id."""
+    seen: dict[str, int] = {}
+    for n, d in rows:
+        r = _Row(fname, n, d, (d.get(id_col) or "").strip() or None, col)
+        rid = r.text(id_col, required=True)
+        if rid in seen:
+            r.err(id_col, f"duplicate {what} (first on row {seen[rid]})", rid, fix=fix)
+        elif rid:
+            seen[rid] = n
+        yield n, r, rid
 
 
 def _check_timepoint(r: _Row, column: str, bucket_ids: set[str] | None) -> str:
@@ -533,10 +571,8 @@ def _p_check(r: _Row, column: str) -> str:
 
 def _load_studies(rows, col, ids) -> list[Study]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, sid = _id_row("studies.csv", "study_id", "study id", n, d, col, seen,
-                         fix="give every study a unique id (e.g. add a/b suffixes)")
+    for n, r, sid in _id_rows(rows, "studies.csv", "study_id", "study id", col,
+                              fix="give every study a unique id (e.g. add a/b suffixes)"):
         if sid and not _ID_RE.match(sid):
             r.err("study_id", "ids may contain only letters, digits, '_', '-' and '.'", sid, fix="rename the id (no spaces)")
         citation = r.text("citation", required=True)
@@ -579,9 +615,8 @@ def _outcome_list(r: _Row, ids, allow_multi: bool) -> tuple[str, ...]:
 
 def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, rid = _id_row("results.csv", "result_id", "result id", n, d, col, seen, fix="give every result row a unique id")
+    for n, r, rid in _id_rows(rows, "results.csv", "result_id", "result id", col,
+                              fix="give every result row a unique id"):
         sid = r.text("study_id", required=True)
         if sid and study_ids is not None:
             _check_ref(r, "study_id", sid, study_ids, "study id", "studies.csv")
@@ -611,7 +646,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
                 if vals[c] is not None and vals[c] <= 0:
                     r.err(c, f"a ratio ({measure}) must be > 0", vals[c], fix="give the ratio itself, not its logarithm")
         if dtype == "effect":
-            if measure is None and not (d.get("measure") or "").strip():
+            if measure is None and not (r.data.get("measure") or "").strip():
                 r.err("measure", "an effect row needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
             if vals["estimate"] is None:
                 r.err("estimate", "an effect row needs an estimate", fix="give the estimate, or change data_type to p_value_only/qualitative")
@@ -629,9 +664,8 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
 
 def _load_reviews(rows, col, ids) -> list[ReviewRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, rid = _id_row("reviews.csv", "review_row_id", "review row id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, rid in _id_rows(rows, "reviews.csv", "review_row_id", "review row id", col,
+                              fix="give every row a unique id"):
         rep = r.choice("reported_as", REPORTED_AS)
         outs = _outcome_list(r, ids, allow_multi=rep != "numeric")
         tp = _check_timepoint(r, "timepoint", ids["buckets"])
@@ -645,7 +679,7 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
         if rep == "numeric":
             if est is None:
                 r.err("estimate", "a numeric review result needs an estimate", fix="give the estimate or set reported_as to qualitative")
-            if measure is None and not (d.get("measure") or "").strip():
+            if measure is None and not (r.data.get("measure") or "").strip():
                 r.err("measure", "a numeric review result needs its measure", fix=f"use one of {', '.join(EFFECT_MEASURES)}")
         k_scope = r.choice("k_scope", ("estimate", "review_total"), required=False) or ""
         p_scope = r.choice("participants_scope", ("estimate", "review_total"), required=False) or ""
@@ -668,9 +702,8 @@ def _load_reviews(rows, col, ids) -> list[ReviewRow]:
 
 def _load_safety(rows, col) -> list[SafetyRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, sid = _id_row("safety.csv", "safety_id", "safety id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, sid in _id_rows(rows, "safety.csv", "safety_id", "safety id", col,
+                              fix="give every row a unique id"):
         basis = r.choice("denominator_basis", DENOMINATOR_BASES, default="none")
         npat = r.number("n_patients", integer=True, positive=True)
         ntrt = r.number("n_treatments", integer=True, positive=True)
@@ -695,9 +728,8 @@ def _load_safety(rows, col) -> list[SafetyRow]:
 
 def _load_claims(rows, col) -> list[ClaimRow]:
     out = []
-    seen: dict[str, int] = {}
-    for n, d in rows:
-        r, cid = _id_row("claims.csv", "claim_id", "claim id", n, d, col, seen, fix="give every row a unique id")
+    for n, r, cid in _id_rows(rows, "claims.csv", "claim_id", "claim id", col,
+                              fix="give every row a unique id"):
         out.append(ClaimRow(
             claim_id=cid, claim=r.text("claim", required=True), support_kind=r.choice("support_kind", SUPPORT_KINDS) or "",
             direction=r.choice("direction", CLAIM_DIRECTIONS) or "", citation=r.text("citation", required=True),

@@ -151,6 +151,105 @@ def forest_svg(
 
     title = f"Forest plot: {data.title}"
     n_study = data.n_study_rows
+    desc = _forest_desc(data, digits)
+
+    out: list[str] = []
+    a = out.append
+    a(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot forest" role="img" '
+        f'width="{width}" height="{_n(height)}" viewBox="0 0 {width} {_n(height)}" '
+        f'aria-labelledby="{pid}-title {pid}-desc" data-plot="forest" data-study-rows="{n_study}" '
+        f'data-measure="{_esc(data.measure)}" data-log-scale="{str(data.log_scale).lower()}" {_FONT} font-size="12">'
+    )
+    a(f'<title id="{pid}-title">{_esc(title)}</title>')
+    a(f'<desc id="{pid}-desc">{_esc(desc)}</desc>')
+    _forest_header(a, data, top, x_label_col, x_rob, x0, x1, x_txt, x_w)
+    # gridline for null value
+    if data.null_value is not None and math.isfinite(data.null_value) and lo <= data.null_value <= hi:
+        xn = sx(data.null_value)
+        a(f'<line class="null-line" x1="{_n(xn)}" y1="{_n(top - 6)}" x2="{_n(xn)}" y2="{_n(plot_bottom)}" stroke="#333" stroke-width="1"/>')
+    pooled = next((r for r in rows if r.kind == "pooled"), None)
+    if pooled is not None and pooled.estimate is not None:
+        xp = sx(pooled.estimate)
+        a(f'<line class="pooled-line" x1="{_n(xp)}" y1="{_n(top - 6)}" x2="{_n(xp)}" y2="{_n(plot_bottom)}" stroke="#777" stroke-width="1" stroke-dasharray="3 3"/>')
+
+    i = 0
+    spacer_done = False
+    for r in rows:
+        if r.kind != "study" and not spacer_done and n_rows > len(rows):
+            i += 1
+            spacer_done = True
+        cy = top + i * row_h + row_h / 2
+        i += 1
+        attrs = _forest_row_attrs(r)
+        a(f"<g {attrs}>")
+        weight_style = ' font-weight="600"' if r.kind in ("pooled", "subgroup") else ""
+        style = ' font-style="italic"' if r.kind in ("reference", "pi") else ""
+        a(f'<text x="{_n(x_label_col)}" y="{_n(cy + 4)}"{weight_style}{style}>{_esc(_short(r.label, 38))}</text>')
+        if r.kind == "study" and data.show_rob:
+            a(_rob_light(r.rob, x_rob, cy))
+        est, clo, chi = r.estimate, r.ci_low, r.ci_high
+        ends = (est, clo, chi) if est is not None and clo is not None and chi is not None else None
+        if ends is not None and data.log_scale and min(ends) <= 0:
+            ends = None
+        drawable = ends is not None
+        if ends is not None:
+            mark = _forest_marks(r, ends, sx, cy, max_w)
+            if mark is not None:
+                a(mark)
+        txt = _forest_estimate_text(r, drawable, digits)
+        a(f'<text x="{_n(x_txt)}" y="{_n(cy + 4)}"{weight_style}>{_esc(txt)}</text>')
+        if r.kind == "study" and r.weight is not None:
+            a(f'<text x="{_n(x_w)}" y="{_n(cy + 4)}" text-anchor="end">{fmt_pct(r.weight)}</text>')
+        elif r.kind in ("pooled", "reference", "subgroup") and r.k is not None:
+            a(f'<text x="{_n(x_w)}" y="{_n(cy + 4)}" text-anchor="end" fill="#555">k = {int(r.k)}</text>')
+        a("</g>")
+
+    _forest_axis(a, data, ticks, sx, lo, hi, x0, x1, axis_y)
+    if data.heterogeneity:
+        a(f'<text class="heterogeneity" x="{_n(x_label_col)}" y="{_n(axis_y + 66)}" font-size="11" fill="#333">{_esc(data.heterogeneity)}</text>')
+    a("</svg>")
+    return "".join(out)
+
+
+def _forest_header(a: Any, data: ForestData, top: float, x_label_col: float, x_rob: float, x0: float, x1: float,
+                   x_txt: float, x_w: float) -> None:
+    """The column headings and the rule under them."""
+    hy = top - 14
+    a('<g class="header" font-weight="600" fill="#222">')
+    a(f'<text x="{_n(x_label_col)}" y="{_n(hy)}">Study</text>')
+    if data.show_rob:
+        a(f'<text x="{_n(x_rob)}" y="{_n(hy)}" text-anchor="middle">RoB</text>')
+    a(f'<text x="{_n((x0 + x1) / 2)}" y="{_n(hy)}" text-anchor="middle">{_esc(data.measure)} ({int(round(data.level * 100))}% CI)</text>')
+    a(f'<text x="{_n(x_txt)}" y="{_n(hy)}">Estimate [CI]</text>')
+    a(f'<text x="{_n(x_w)}" y="{_n(hy)}" text-anchor="end">Weight</text>')
+    a("</g>")
+    a(f'<line x1="{_n(x_label_col)}" y1="{_n(top - 8)}" x2="{_n(x_w)}" y2="{_n(top - 8)}" stroke="#444" stroke-width="1"/>')
+
+
+def _forest_estimate_text(r: Any, drawable: bool, digits: int) -> str:
+    """The "Estimate [CI]" column of one row ("not estimable" when the row cannot be drawn)."""
+    if r.kind == "pi":
+        return f"[{fmt_ci(r.ci_low, r.ci_high, digits, sep=', ')}]" if drawable else "not estimable"
+    if drawable:
+        return f"{fmt(r.estimate, digits)} [{fmt_ci(r.ci_low, r.ci_high, digits, sep=', ')}]"
+    return "not estimable"
+
+
+def _rob_light(rob: str | None, x: float, cy: float) -> str:
+    """A study's risk-of-bias traffic light (colour, symbol and the judgement as its title)."""
+    col, sym, word = _ROB_STYLE.get(rob or "unknown", _ROB_STYLE["unknown"])
+    return (
+        f'<g class="rob-light"><title>{_esc(word)}</title>'
+        f'<circle cx="{_n(x)}" cy="{_n(cy)}" r="7.5" fill="{col}" stroke="#333" stroke-width="0.8"/>'
+        f'<text x="{_n(x)}" y="{_n(cy + 4)}" text-anchor="middle" font-weight="700" fill="#111">{sym}</text></g>'
+    )
+
+
+def _forest_desc(data: ForestData, digits: int) -> str:
+    """The plot's <desc>: study count, measure, pooled result, intervals, favours, heterogeneity."""
+    rows = data.rows
+    n_study = data.n_study_rows
     desc_bits = [
         f"{n_study} stud{'y' if n_study == 1 else 'ies'}; effect measure {data.x_label}"
         + ("; logarithmic axis" if data.log_scale else "")
@@ -173,111 +272,56 @@ def forest_svg(
         desc_bits.append(f"Left of the line of no effect: {data.favours_left.lower()}; right: {data.favours_right.lower()}.")
     if data.heterogeneity:
         desc_bits.append(data.heterogeneity + ".")
-    desc = " ".join(desc_bits)
+    return " ".join(desc_bits)
 
-    out: list[str] = []
-    a = out.append
-    a(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot forest" role="img" '
-        f'width="{width}" height="{_n(height)}" viewBox="0 0 {width} {_n(height)}" '
-        f'aria-labelledby="{pid}-title {pid}-desc" data-plot="forest" data-study-rows="{n_study}" '
-        f'data-measure="{_esc(data.measure)}" data-log-scale="{str(data.log_scale).lower()}" {_FONT} font-size="12">'
-    )
-    a(f'<title id="{pid}-title">{_esc(title)}</title>')
-    a(f'<desc id="{pid}-desc">{_esc(desc)}</desc>')
-    # header
-    hy = top - 14
-    a('<g class="header" font-weight="600" fill="#222">')
-    a(f'<text x="{_n(x_label_col)}" y="{_n(hy)}">Study</text>')
-    if data.show_rob:
-        a(f'<text x="{_n(x_rob)}" y="{_n(hy)}" text-anchor="middle">RoB</text>')
-    a(f'<text x="{_n((x0 + x1) / 2)}" y="{_n(hy)}" text-anchor="middle">{_esc(data.measure)} ({int(round(data.level * 100))}% CI)</text>')
-    a(f'<text x="{_n(x_txt)}" y="{_n(hy)}">Estimate [CI]</text>')
-    a(f'<text x="{_n(x_w)}" y="{_n(hy)}" text-anchor="end">Weight</text>')
-    a("</g>")
-    a(f'<line x1="{_n(x_label_col)}" y1="{_n(top - 8)}" x2="{_n(x_w)}" y2="{_n(top - 8)}" stroke="#444" stroke-width="1"/>')
-    # gridline for null value
-    if data.null_value is not None and math.isfinite(data.null_value) and lo <= data.null_value <= hi:
-        xn = sx(data.null_value)
-        a(f'<line class="null-line" x1="{_n(xn)}" y1="{_n(top - 6)}" x2="{_n(xn)}" y2="{_n(plot_bottom)}" stroke="#333" stroke-width="1"/>')
-    pooled = next((r for r in rows if r.kind == "pooled"), None)
-    if pooled is not None and pooled.estimate is not None:
-        xp = sx(pooled.estimate)
-        a(f'<line class="pooled-line" x1="{_n(xp)}" y1="{_n(top - 6)}" x2="{_n(xp)}" y2="{_n(plot_bottom)}" stroke="#777" stroke-width="1" stroke-dasharray="3 3"/>')
 
-    i = 0
-    spacer_done = False
-    for r in rows:
-        if r.kind != "study" and not spacer_done and n_rows > len(rows):
-            i += 1
-            spacer_done = True
-        cy = top + i * row_h + row_h / 2
-        i += 1
-        attrs = f'class="row row-{r.kind}" data-kind="{r.kind}" data-label="{_esc(r.label)}"'
-        if r.estimate is not None:
-            attrs += f' data-estimate="{fmt_sig(r.estimate)}"'
-        if r.ci_low is not None and r.ci_high is not None:
-            attrs += f' data-ci-low="{fmt_sig(r.ci_low)}" data-ci-high="{fmt_sig(r.ci_high)}"'
-        if r.weight is not None:
-            attrs += f' data-weight="{fmt_sig(r.weight)}"'
-        if r.rob is not None:
-            attrs += f' data-rob="{_esc(r.rob)}"'
-        a(f"<g {attrs}>")
-        weight_style = ' font-weight="600"' if r.kind in ("pooled", "subgroup") else ""
-        style = ' font-style="italic"' if r.kind in ("reference", "pi") else ""
-        a(f'<text x="{_n(x_label_col)}" y="{_n(cy + 4)}"{weight_style}{style}>{_esc(_short(r.label, 38))}</text>')
-        if r.kind == "study" and data.show_rob:
-            col, sym, word = _ROB_STYLE.get(r.rob or "unknown", _ROB_STYLE["unknown"])
-            a(
-                f'<g class="rob-light"><title>{_esc(word)}</title>'
-                f'<circle cx="{_n(x_rob)}" cy="{_n(cy)}" r="7.5" fill="{col}" stroke="#333" stroke-width="0.8"/>'
-                f'<text x="{_n(x_rob)}" y="{_n(cy + 4)}" text-anchor="middle" font-weight="700" fill="#111">{sym}</text></g>'
-            )
-        est, clo, chi = r.estimate, r.ci_low, r.ci_high
-        ends = (est, clo, chi) if est is not None and clo is not None and chi is not None else None
-        if ends is not None and data.log_scale and min(ends) <= 0:
-            ends = None
-        drawable = ends is not None
-        if ends is not None:
-            xe, xl, xh = (sx(v) for v in ends)
-            if r.kind == "study":
-                a(f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#111" stroke-width="1.2"/>')
-                frac = (r.weight / max_w) if (r.weight is not None and max_w > 0) else 0.35
-                half = 2.5 + 5.5 * math.sqrt(max(frac, 0.0))
-                a(f'<rect x="{_n(xe - half)}" y="{_n(cy - half)}" width="{_n(2 * half)}" height="{_n(2 * half)}" fill="#4d4d4d"/>')
-            elif r.kind in ("pooled", "subgroup"):
-                hh = 7.0 if r.kind == "pooled" else 5.5
-                fill = "#111" if r.kind == "pooled" else "#666"
-                a(
-                    f'<polygon points="{_n(xl)},{_n(cy)} {_n(xe)},{_n(cy - hh)} {_n(xh)},{_n(cy)} {_n(xe)},{_n(cy + hh)}" '
-                    f'fill="{fill}" stroke="#111" stroke-width="0.8"/>'
-                )
-            elif r.kind == "pi":
-                a(
-                    f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#111" stroke-width="1.2" stroke-dasharray="5 3"/>'
-                    f'<line x1="{_n(xl)}" y1="{_n(cy - 4)}" x2="{_n(xl)}" y2="{_n(cy + 4)}" stroke="#111" stroke-width="1.2"/>'
-                    f'<line x1="{_n(xh)}" y1="{_n(cy - 4)}" x2="{_n(xh)}" y2="{_n(cy + 4)}" stroke="#111" stroke-width="1.2"/>'
-                )
-            elif r.kind == "reference":
-                a(
-                    f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#555" stroke-width="1.2"/>'
-                    f'<polygon points="{_n(xl)},{_n(cy)} {_n(xe)},{_n(cy - 5.5)} {_n(xh)},{_n(cy)} {_n(xe)},{_n(cy + 5.5)}" '
-                    f'fill="#fff" stroke="#333" stroke-width="1.2"/>'
-                )
-        if r.kind == "pi":
-            txt = f"[{fmt_ci(clo, chi, digits, sep=', ')}]" if drawable else "not estimable"
-        elif drawable:
-            txt = f"{fmt(est, digits)} [{fmt_ci(clo, chi, digits, sep=', ')}]"
-        else:
-            txt = "not estimable"
-        a(f'<text x="{_n(x_txt)}" y="{_n(cy + 4)}"{weight_style}>{_esc(txt)}</text>')
-        if r.kind == "study" and r.weight is not None:
-            a(f'<text x="{_n(x_w)}" y="{_n(cy + 4)}" text-anchor="end">{fmt_pct(r.weight)}</text>')
-        elif r.kind in ("pooled", "reference", "subgroup") and r.k is not None:
-            a(f'<text x="{_n(x_w)}" y="{_n(cy + 4)}" text-anchor="end" fill="#555">k = {int(r.k)}</text>')
-        a("</g>")
+def _forest_row_attrs(r: Any) -> str:
+    """The data-* attributes of one forest row's <g>."""
+    attrs = f'class="row row-{r.kind}" data-kind="{r.kind}" data-label="{_esc(r.label)}"'
+    if r.estimate is not None:
+        attrs += f' data-estimate="{fmt_sig(r.estimate)}"'
+    if r.ci_low is not None and r.ci_high is not None:
+        attrs += f' data-ci-low="{fmt_sig(r.ci_low)}" data-ci-high="{fmt_sig(r.ci_high)}"'
+    if r.weight is not None:
+        attrs += f' data-weight="{fmt_sig(r.weight)}"'
+    if r.rob is not None:
+        attrs += f' data-rob="{_esc(r.rob)}"'
+    return attrs
 
-    # axis
+
+def _forest_marks(r: Any, ends: tuple[float, float, float], sx: Any, cy: float, max_w: float) -> str | None:
+    """The marks of one row with a drawable estimate and CI: box and whiskers, diamond, dashed PI, open diamond."""
+    xe, xl, xh = (sx(v) for v in ends)
+    if r.kind == "study":
+        frac = (r.weight / max_w) if (r.weight is not None and max_w > 0) else 0.35
+        half = 2.5 + 5.5 * math.sqrt(max(frac, 0.0))
+        return (f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#111" stroke-width="1.2"/>'
+                f'<rect x="{_n(xe - half)}" y="{_n(cy - half)}" width="{_n(2 * half)}" height="{_n(2 * half)}" fill="#4d4d4d"/>')
+    elif r.kind in ("pooled", "subgroup"):
+        hh = 7.0 if r.kind == "pooled" else 5.5
+        fill = "#111" if r.kind == "pooled" else "#666"
+        return (
+            f'<polygon points="{_n(xl)},{_n(cy)} {_n(xe)},{_n(cy - hh)} {_n(xh)},{_n(cy)} {_n(xe)},{_n(cy + hh)}" '
+            f'fill="{fill}" stroke="#111" stroke-width="0.8"/>'
+        )
+    elif r.kind == "pi":
+        return (
+            f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#111" stroke-width="1.2" stroke-dasharray="5 3"/>'
+            f'<line x1="{_n(xl)}" y1="{_n(cy - 4)}" x2="{_n(xl)}" y2="{_n(cy + 4)}" stroke="#111" stroke-width="1.2"/>'
+            f'<line x1="{_n(xh)}" y1="{_n(cy - 4)}" x2="{_n(xh)}" y2="{_n(cy + 4)}" stroke="#111" stroke-width="1.2"/>'
+        )
+    elif r.kind == "reference":
+        return (
+            f'<line x1="{_n(xl)}" y1="{_n(cy)}" x2="{_n(xh)}" y2="{_n(cy)}" stroke="#555" stroke-width="1.2"/>'
+            f'<polygon points="{_n(xl)},{_n(cy)} {_n(xe)},{_n(cy - 5.5)} {_n(xh)},{_n(cy)} {_n(xe)},{_n(cy + 5.5)}" '
+            f'fill="#fff" stroke="#333" stroke-width="1.2"/>'
+        )
+    return None
+
+
+def _forest_axis(a: Any, data: ForestData, ticks: list[float], sx: Any, lo: float, hi: float, x0: float, x1: float,
+                 axis_y: float) -> None:
+    """The x axis: line, ticks and labels, the measure's label and the favours labels."""
     a('<g class="axis" fill="#222">')
     a(f'<line x1="{_n(x0)}" y1="{_n(axis_y)}" x2="{_n(x1)}" y2="{_n(axis_y)}" stroke="#222" stroke-width="1"/>')
     for t in ticks:
@@ -290,10 +334,6 @@ def forest_svg(
         a(f'<text class="favours-left" x="{_n(xm - 6)}" y="{_n(axis_y + 49)}" text-anchor="end" font-size="11" font-style="italic">\u2190 {_esc(data.favours_left)}</text>')
         a(f'<text class="favours-right" x="{_n(xm + 6)}" y="{_n(axis_y + 49)}" text-anchor="start" font-size="11" font-style="italic">{_esc(data.favours_right)} \u2192</text>')
     a("</g>")
-    if data.heterogeneity:
-        a(f'<text class="heterogeneity" x="{_n(x_label_col)}" y="{_n(axis_y + 66)}" font-size="11" fill="#333">{_esc(data.heterogeneity)}</text>')
-    a("</svg>")
-    return "".join(out)
 
 
 def _short(s: str, n: int) -> str:
