@@ -24,8 +24,11 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
     ``keep_double_zero``: keep OR/RR studies with no events (or only events) in both groups, as
     metafor does (``drop00=False``); by default they are dropped with a note.
     """
+    from .._validate import check_choice
     from ..effects import read_studies_csv
     from ..stats import meta_analysis
+    from ..stats.fit import canonical_method, canonical_test
+    from ..stats.meta import PRESETS
 
     options: dict[str, Any] = {"scale": "ratio"} if ratio_scale else {}
     if keep_double_zero:
@@ -33,7 +36,11 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
     with cli_double_zero_fix():
         table = read_studies_csv(studies, measure, **options)
     with naming_file(studies):
-        result = meta_analysis(table, method=method, test=test, level=level, preset=preset)
+        # the user's spellings, checked in meta_analysis's order; a preset sets method and test itself
+        if preset is None:
+            result = meta_analysis(table, method=canonical_method(method), test=canonical_test(test), level=level)
+        else:
+            result = meta_analysis(table, level=level, preset=check_choice("preset", preset, PRESETS))
     return table, result
 
 

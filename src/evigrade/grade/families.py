@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .._access import get as _g
-from ..results import jsonable
+from ..results import jsonable_dict
 from .model import LEVELS, level_number
 
 __all__ = [
@@ -116,9 +116,9 @@ class FindingSummaryItem:
         return "inconclusive"
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        d = {f: getattr(self, f) for f in self.__slots__}
         d["verdict"] = self.verdict
-        return jsonable(d)
+        return jsonable_dict(d)
 
 
 def _consistency(items: Sequence[FindingSummaryItem]) -> str:
@@ -161,11 +161,11 @@ class FamilySummary:
     narrative_counts: dict[str, int] = field(default_factory=dict)  # trial narratives by reported direction
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"family": self.family, "outcomes": list(self.outcomes), "n_findings": self.n_findings,
-                         "n_rated": self.n_rated, "certainty_range": self.certainty_range,
-                         "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence,
-                         "narratives": [dict(n) for n in self.narratives],
-                         "narrative_counts": dict(self.narrative_counts)})
+        return jsonable_dict({"family": self.family, "outcomes": list(self.outcomes), "n_findings": self.n_findings,
+                              "n_rated": self.n_rated, "certainty_range": self.certainty_range,
+                              "consistency": self.consistency, "counts": dict(self.counts), "sentence": self.sentence,
+                              "narratives": [dict(n) for n in self.narratives],
+                              "narrative_counts": dict(self.narrative_counts)})
 
 
 _NARR_WORDS = {"favours_intervention": "a benefit of {x}", "no_difference": "no difference or no effect",
@@ -348,9 +348,9 @@ class ComparisonContrast:
     sentence: str
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"kind": self.kind, "comparisons": list(self.comparisons), "n_findings": self.n_findings,
-                         "certainty_range": self.certainty_range, "counts": dict(self.counts),
-                         "sentence": self.sentence})
+        return jsonable_dict({"kind": self.kind, "comparisons": list(self.comparisons), "n_findings": self.n_findings,
+                              "certainty_range": self.certainty_range, "counts": dict(self.counts),
+                              "sentence": self.sentence})
 
 
 def contrast_comparisons(items: Sequence[FindingSummaryItem], *, intervention: str = "the intervention"
@@ -453,9 +453,9 @@ class SafetyRating:
     sentence: str
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        d = {f: getattr(self, f) for f in self.__slots__}
         d["case_reports"] = list(self.case_reports)
-        return jsonable(d)
+        return jsonable_dict(d)
 
 
 def _per(x: float | None, like: float | None = None) -> str:

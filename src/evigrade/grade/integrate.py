@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Mapping, cast
 
 from .._access import finite_float as _num, get as _g
-from ..results import Note, jsonable
+from ..results import Note, jsonable, jsonable_dict
 from .assess import assess
 from .config import RATIO_MEASURES, GradeConfig
 from .families import (
@@ -452,10 +452,10 @@ class KeyMessage:
     headline: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"kind": self.kind, "topic": self.topic, "headline": self.headline or self.text,
-                         "text": self.text, "certainty": self.certainty,
-                         "certainty_range": self.certainty_range, "sources": list(self.sources),
-                         "finding": list(self.finding) if self.finding else None})
+        return jsonable_dict({"kind": self.kind, "topic": self.topic, "headline": self.headline or self.text,
+                              "text": self.text, "certainty": self.certainty,
+                              "certainty_range": self.certainty_range, "sources": list(self.sources),
+                              "finding": list(self.finding) if self.finding else None})
 
 
 #: preferences when several findings could carry a family's key message (after certainty)
@@ -540,7 +540,7 @@ def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | N
         return None
     from .model import level_number
 
-    def key(c):
+    def key(c: tuple[Any, FindingGrade]) -> tuple[int, int, bool, float, int, bool]:
         f, g = c
         return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), _num(_g(f, "estimate")) is not None,
                 _body_n(f),
@@ -607,7 +607,7 @@ def _is_null(f: Any, g: FindingGrade | None) -> bool:
     numbers as no (significant) difference."""
     if g is not None and _num(_g(f, "estimate")) is not None:
         return bool(g.magnitude.ci_includes_null)
-    return _g(f, "reported_direction") == "no_difference"
+    return bool(_g(f, "reported_direction") == "no_difference")
 
 
 def _null_results(best: Any, pairs: list[tuple[Any, FindingGrade | None]], limit: int = 4) -> str:
@@ -665,7 +665,10 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
         pairs = [(f, g) for f, g in zip(findings, graded) if str(_g(f, "family", "")) == name]
         effect = [(f, g) for f, g in pairs if str(_g(f, "kind", "comparative")) != "between_forms"]
         rated = [(f, g) for f, g in effect if g is not None]
-        in_core = (lambda f: not _g(f, "population_broader", False) and item_kind(f) in _EFFECT_KINDS)  # noqa: E731
+
+        def in_core(f: Any) -> bool:
+            return not _g(f, "population_broader", False) and item_kind(f) in _EFFECT_KINDS
+
         core = [(f, g) for f, g in rated if in_core(f)]
         core_all = [(f, g) for f, g in effect if in_core(f) and (g is not None or _g(f, "narrative"))]
         n_words = sum(_num(_g(f, "estimate")) is None for f, _ in core_all)

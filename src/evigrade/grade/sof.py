@@ -9,13 +9,16 @@ Renderers format; ``symbols`` is the only preformatted field (it is a glyph, not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import SpecError
-from ..results import jsonable
+from ..results import jsonable_dict
 from .config import RATIO_MEASURES
 from .magnitude import Magnitude
 from .model import CertaintyRating, GradeInput
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["AbsoluteEffect", "SoFRow", "SoFTable", "absolute_effect", "sof_row", "sof_table"]
 
@@ -34,12 +37,12 @@ class AbsoluteEffect:
     units: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({f: getattr(self, f) for f in self.__slots__})  # type: ignore[attr-defined]
+        return jsonable_dict({f: getattr(self, f) for f in self.__slots__})
 
 
 def _risk(measure: str, baseline: float, effect: float) -> float:
     if measure == "HR":  # proportional hazards: S1 = S0 ** HR
-        return 1.0 - (1.0 - baseline) ** effect
+        return 1.0 - float((1.0 - baseline) ** effect)
     if measure in ("RR", "MH_RR", "IRR"):
         return min(1.0, baseline * effect)
     if measure in ("OR", "MH_OR", "PETO"):
@@ -103,10 +106,10 @@ class SoFRow:
         return self.certainty.replace("_", " ")
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        d = {f: getattr(self, f) for f in self.__slots__}
         d["absolute"] = self.absolute.to_dict() if self.absolute else None
         d["certainty_label"] = self.certainty_label
-        return jsonable(d)
+        return jsonable_dict(d)
 
 
 def sof_row(outcome: str, inp: GradeInput, rating: CertaintyRating, statement: str, *, timepoint: str | None = None,
@@ -151,7 +154,7 @@ class SoFTable:
         return {"title": self.title, "rows": [r.to_dict() for r in self.rows], "footnotes": list(self.footnotes),
                 "row_footnotes": [list(x) for x in self.row_footnotes]}
 
-    def to_frame(self):  # pragma: no cover - thin pandas wrapper
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - thin pandas wrapper
         import pandas as pd
 
         recs = []

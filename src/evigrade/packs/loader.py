@@ -14,7 +14,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterator, Protocol, TypeGuard, TypeVar
 
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
@@ -157,9 +157,16 @@ class _Row:
         if nonneg and v < 0:
             self.err(column, "must be >= 0", raw, fix=f"check {column}; counts cannot be negative")
             return None
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            rng = f"between {fmt_sig(lo)} and {fmt_sig(hi)}" if lo is not None and hi is not None else \
-                (f">= {fmt_sig(lo)}" if lo is not None else f"<= {fmt_sig(hi)}")
+        rng: str | None = None  # the allowed range, when v is outside it
+        if lo is not None and hi is not None:
+            if v < lo or v > hi:
+                rng = f"between {fmt_sig(lo)} and {fmt_sig(hi)}"
+        elif lo is not None:
+            if v < lo:
+                rng = f">= {fmt_sig(lo)}"
+        elif hi is not None and v > hi:
+            rng = f"<= {fmt_sig(hi)}"
+        if rng is not None:
             self.err(column, f"must be {rng}", raw, fix=f"check {column}")
             return None
         return int(v) if integer else v
@@ -459,15 +466,15 @@ def _parse_indirectness(col: _Collector, raw: Any, outs: tuple[Outcome, ...], co
     pids = {p.id for p in pops} | {"*"}
     for where, j in _table_entries(col, raw, "indirectness",
                                    fix="write [[indirectness]] with outcome, judgement, reason"):
-        o = str(j.get("outcome", "*"))
-        c = str(j.get("comparison", "*"))
-        p = str(j.get("population", "*"))
-        if o not in oids:
-            _toml_err(col, where, "outcome", "unknown outcome", o, fix="use an outcome id from [[outcomes]] or \"*\"")
-        if c not in cids:
-            _toml_err(col, where, "comparison", "unknown comparison group", c, fix="use a comparison id from [[comparisons]] or \"*\"")
-        if p not in pids:
-            _toml_err(col, where, "population", "unknown population", p, fix="use a population id from [[populations]] or \"*\"")
+        out_id = str(j.get("outcome", "*"))
+        cmp_id = str(j.get("comparison", "*"))
+        pop_id = str(j.get("population", "*"))
+        if out_id not in oids:
+            _toml_err(col, where, "outcome", "unknown outcome", out_id, fix="use an outcome id from [[outcomes]] or \"*\"")
+        if cmp_id not in cids:
+            _toml_err(col, where, "comparison", "unknown comparison group", cmp_id, fix="use a comparison id from [[comparisons]] or \"*\"")
+        if pop_id not in pids:
+            _toml_err(col, where, "population", "unknown population", pop_id, fix="use a population id from [[populations]] or \"*\"")
         jd = j.get("judgement")
         if jd not in INDIRECTNESS_JUDGEMENTS:
             _toml_err(col, where, "judgement", f"must be one of {', '.join(INDIRECTNESS_JUDGEMENTS)}", jd,
@@ -475,11 +482,11 @@ def _parse_indirectness(col: _Collector, raw: Any, outs: tuple[Outcome, ...], co
             jd = None
         reason = _req_str(col, j, where, "reason")
         if jd and reason:
-            ind.append(Indirectness(o, c, p, jd, reason))
+            ind.append(Indirectness(out_id, cmp_id, pop_id, jd, reason))
     return tuple(ind)
 
 
-def _positive_number(x: Any) -> bool:
+def _positive_number(x: Any) -> TypeGuard[int | float]:
     """True for a finite number above 0 written as a TOML number (booleans are not numbers here)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 

@@ -138,7 +138,7 @@ class ReviewEstimate:
     grade_level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        d = {f: getattr(self, f) for f in self.__slots__}
         d["notes"] = [n.to_dict() for n in self.notes]
         return jsonable(d)
 
@@ -319,7 +319,7 @@ class SafetyPool:
     pooled: bool = False              # True only when k >= SAFETY_MIN_POOL_K sources were pooled
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes")}  # type: ignore[attr-defined]
+        d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes")}
         d["items"] = [i.to_dict() for i in self.items]
         d["meta"] = self.meta.to_dict() if self.meta is not None and hasattr(self.meta, "to_dict") else None
         d["notes"] = [n.to_dict() for n in self.notes]

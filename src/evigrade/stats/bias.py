@@ -30,18 +30,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats as sps
 
 from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable
+from ..results import Note, jsonable_dict
 from .fit import fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "RegTestResult",
@@ -104,7 +108,7 @@ class RegTestResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "test": "regtest", "model": self.model, "predictor": self.predictor, "method": self.method,
             "test_statistic": self.test, "k": self.k, "stat": self.stat, "pval": self.pval, "df": self.df,
             "coef": self.coef, "se": self.se, "tau2": self.tau2, "limit_estimate": self.limit_estimate,
@@ -112,13 +116,13 @@ class RegTestResult:
             "weights": self.weights, "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame({"coefficient": ["intrcpt", self.predictor], "estimate": self.coef, "se": self.se})
 
 
-def _predictor(name: str, vi: np.ndarray, ni: np.ndarray | None) -> np.ndarray:
+def _predictor(name: str, vi: NDArray[np.float64], ni: NDArray[np.float64] | None) -> NDArray[np.float64]:
     if name == "sei":
         return np.sqrt(vi)
     if name == "vi":
@@ -133,8 +137,10 @@ def _predictor(name: str, vi: np.ndarray, ni: np.ndarray | None) -> np.ndarray:
     return {"ni": ni, "ninv": 1.0 / ni, "sqrtni": np.sqrt(ni), "sqrtninv": 1.0 / np.sqrt(ni)}[name]
 
 
-def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray):
+def _wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """R's ``lm(y ~ X - 1, weights=w)``: coefficients, se, t, p, df."""
+    k: int
+    p: int
     k, p = X.shape
     WX = X * w[:, None]
     XtWX_inv = np.linalg.inv(X.T @ WX)
@@ -312,8 +318,8 @@ class RankTestResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"test": "ranktest", "k": self.k, "tau": self.tau, "pval": self.pval, "exact": self.exact,
-                         "notes": [n.to_dict() for n in self.notes]})
+        return jsonable_dict({"test": "ranktest", "k": self.k, "tau": self.tau, "pval": self.pval, "exact": self.exact,
+                              "notes": [n.to_dict() for n in self.notes]})
 
 
 def ranktest(effects: Any, vi: Any = None, *, exact: bool = True, study: Sequence[str] | None = None) -> RankTestResult:
@@ -366,14 +372,14 @@ class TrimFillResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "test": "trimfill", "estimator": self.estimator, "side": self.side, "k0": self.k0, "se_k0": self.se_k0,
             "p_k0": self.p_k0, "fill_yi": self.fill_yi, "fill_vi": self.fill_vi,
             "original": self.original.to_dict(), "adjusted": self.adjusted.to_dict(), "method": self.method,
             "test_statistic": self.test, "iterations": self.iterations, "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame({"yi": self.fill_yi, "vi": self.fill_vi, "filled": True})
@@ -501,7 +507,7 @@ class PetPeeseResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "test": "pet_peese", "chosen": self.chosen, "estimate": self.estimate, "ci_low": self.ci_low,
             "ci_high": self.ci_high, "alpha": self.alpha, "pet_intercept_pval": self.pet_intercept_pval,
             "peese_intercept_pval": self.peese_intercept_pval, "pet": self.pet.to_dict(),
@@ -562,7 +568,7 @@ class SmallStudySummary:
         return None if self.egger is None else self.egger.pval
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "k": self.k, "assessable": self.assessable, "min_k": self.min_k, "pval": self.pval,
             "egger": None if self.egger is None else self.egger.to_dict(),
             "egger_rma": None if self.egger_rma is None else self.egger_rma.to_dict(),

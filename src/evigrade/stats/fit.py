@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, TypedDict, cast
 
 import numpy as np
 from scipy import stats as sps
@@ -166,14 +166,16 @@ class Control:
         return cls(**kw)
 
 
-def canonical_method(method: str, *, name: str = "method") -> str:
+def canonical_method(method: str, *, name: str = "method") -> MethodName:
     """Canonical spelling of a tau² estimator; SpecError naming the allowed set otherwise."""
-    return _options.canonical_method(method, METHODS, name=name)
+    # cast: check_choice returned a member of METHODS, all of which are MethodName spellings
+    return cast(MethodName, _options.canonical_method(method, METHODS, name=name))
 
 
-def canonical_test(test: str) -> str:
-    """``"z"`` or ``"knha"``, from any alias (see ``evigrade._options.TEST_ALIASES``)."""
-    return _options.canonical_test(test)
+def canonical_test(test: str) -> TestName:
+    """``"z"``, ``"t"`` or ``"knha"``, from any alias (see ``evigrade._options.TEST_ALIASES``)."""
+    # cast: check_choice returned a member of TESTS, all of which are TestName spellings
+    return cast(TestName, _options.canonical_test(test))
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,12 +224,23 @@ def _mad(x: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(x - med)))
 
 
+class _Tau2State(TypedDict, total=False):
+    """What an estimator keeps for its se(tau2) (each estimator fills the keys it needs)."""
+
+    P: np.ndarray
+    w: np.ndarray
+    PV: np.ndarray
+    trP: float
+    trPV: float
+    tau2_0: float
+
+
 @dataclass(frozen=True, slots=True)
 class _Tau2:
     raw: float  # before truncation
     converged: bool
     iterations: int
-    state: dict  # matrices needed for se(tau2)
+    state: _Tau2State  # matrices needed for se(tau2)
     notes: tuple[Note, ...] = ()
 
 
@@ -318,7 +331,7 @@ ROUNDING_STOP = 8 * float(np.finfo(float).eps)
 ROOT_RTOL = 1e-13
 
 
-def _score_parts(method: str, t: float, y, vi, X, newton: bool) -> tuple[float, float, float]:
+def _score_parts(method: str, t: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray, newton: bool) -> tuple[float, float, float]:
     """(score, Fisher information, -d score/d tau2) at tau2 = t for ML/REML/EB (metafor's scaling:
     Fisher step = score / information).  The last is only computed when ``newton``."""
     k, p = X.shape
@@ -343,7 +356,7 @@ def _score_parts(method: str, t: float, y, vi, X, newton: bool) -> tuple[float, 
     return float(y @ Py) * c - k, float(w.sum()), curv
 
 
-def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
+def _fisher(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Control, start: float) -> _Tau2:
     tau2 = float(start)
     it = 0
     conv = False
@@ -416,7 +429,7 @@ def _fisher(method: str, y, vi, X, con: Control, start: float) -> _Tau2:
     return _Tau2(tau2, True, it, {"P": P, "w": w}, tuple(notes))
 
 
-def solve_q(y, vi, X, target: float, lo: float, hi: float, maxiter: int) -> tuple[float, bool, int]:
+def solve_q(y: np.ndarray, vi: np.ndarray, X: np.ndarray, target: float, lo: float, hi: float, maxiter: int) -> tuple[float, bool, int]:
     """Solve Q_gen(tau2) = target on [lo, hi] (requires Q(lo) >= target >= Q(hi)).
 
     The algorithm of the batch engine (``evigrade.batch.engine._solve_q``), one analysis at a time:
@@ -450,8 +463,10 @@ def solve_q(y, vi, X, target: float, lo: float, hi: float, maxiter: int) -> tupl
     return t, False, maxiter
 
 
-def _step_at_zero(method: str, y, vi, X) -> float:
+def _step_at_zero(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
     """The sign-carrying numerator of the Fisher scoring step at tau2 = 0."""
+    k: int
+    p: int
     k, p = X.shape
     w = 1.0 / vi
     P, _ = _proj(X, w)
@@ -463,7 +478,9 @@ def _step_at_zero(method: str, y, vi, X) -> float:
     return float(y @ Py) * k / (k - p) - k  # EB
 
 
-def _loglik(method: str, tau2: float, y, vi, X) -> float:
+def _loglik(method: str, tau2: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
+    k: int
+    p: int
     k, p = X.shape
     w = 1.0 / (vi + tau2)
     WX = X * w[:, None]
@@ -476,12 +493,14 @@ def _loglik(method: str, tau2: float, y, vi, X) -> float:
     return (
         -0.5 * (k - p) * math.log(2 * math.pi)
         - 0.5 * float(np.sum(np.log(vi + tau2)))
-        - 0.5 * logdet
+        - 0.5 * float(logdet)
         - 0.5 * RSS
     )
 
 
-def _paule_mandel(y, vi, X, con: Control) -> _Tau2:
+def _paule_mandel(y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Control) -> _Tau2:
+    k: int
+    p: int
     k, p = X.shape
     target = k - p
     tau2_max = con.tau2_max if con.tau2_max is not None else max(100.0, 10.0 * _mad(y) ** 2)
@@ -665,7 +684,8 @@ def _extreme_hint(y: np.ndarray, v: np.ndarray, study: tuple[str, ...] | None) -
             f"vi = {fmt_sig(float(v[i]))} (check its SD / standard error and sample size)")
 
 
-def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
+def _fit(y: np.ndarray, v: np.ndarray, Xm: np.ndarray, method_req: MethodName, test: TestName, lvl: float,
+         adhoc: bool, weights: Any, con: Control,
          study: tuple[str, ...] | None = None) -> RmaFit:
     k, p = Xm.shape
     notes: list[Note] = []
@@ -684,6 +704,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
         notes.append(Note(NoteCode.NO_INTERCEPT, "The model has no intercept; as metafor, tau2 and the residual Q are "
                                           "computed from the mean-centred outcome."))
     # ---- tau2 with the fallback chain
+    chain: tuple[str, ...]
     if k == 1:
         chain = (method_req,)
         if method_req != "FE":
@@ -695,7 +716,7 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
         fallbacks = con.fallback if con.fallback is not None else DEFAULT_FALLBACK.get(method_req, ())
         candidates = (method_req,) + tuple(m for m in fallbacks if m != method_req)
         tried: list[str] = []
-        est = None
+        found: _Tau2 | None = None
         for m in candidates:
             tried.append(m)
             try:
@@ -703,12 +724,13 @@ def _fit(y, v, Xm, method_req, test, lvl, adhoc, weights, con: Control,
             except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError):
                 e = _Tau2(float("nan"), False, 0, {})
             if e.converged and math.isfinite(e.raw):
-                est = e
+                found = e
                 break
-        if est is None:
+        if found is None:
             raise EstimationError(
                 f"tau2 could not be estimated: {' -> '.join(tried)} all failed; {_extreme_hint(y, v, study)}"
             )
+        est = found
         chain = tuple(tried)
         method_used = chain[-1]
         if len(chain) > 1:

@@ -7,7 +7,7 @@ z, Mantel-Haenszel for 2x2 data with +0.5 in zero cells).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -80,7 +80,9 @@ def meta_analysis(
             if table is not None and measure in TWO_BY_TWO_MEASURES and all(c in inputs for c in ("ai", "bi", "ci", "di")):
                 from .mh import mantel_haenszel
 
-                res = mantel_haenszel(inputs["ai"], inputs["bi"], inputs["ci"], inputs["di"], measure=measure,
+                # cast: `measure in TWO_BY_TWO_MEASURES` above, which is exactly ("OR", "RR", "RD")
+                res = mantel_haenszel(inputs["ai"], inputs["bi"], inputs["ci"], inputs["di"],
+                                      measure=cast(Literal["OR", "RR", "RD"], measure),
                                       level=level, study=table.study, add=0.5, to="only0")
                 return _with_spec(res, preset, table_notes)
         else:  # cochrane: the defaults

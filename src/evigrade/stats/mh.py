@@ -32,7 +32,10 @@ __all__ = ["mantel_haenszel", "peto", "escalc_2x2"]
 _TO = ("all", "only0", "if0all", "none")
 
 
-def _cells(ai, bi, ci, di, study) -> tuple[np.ndarray, ...]:
+_Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+def _cells(ai: Any, bi: Any, ci: Any, di: Any, study: Any) -> _Cells:
     arrs = []
     for name, x in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
         try:
@@ -55,7 +58,7 @@ def _cells(ai, bi, ci, di, study) -> tuple[np.ndarray, ...]:
             raise InputError("a group has no participants (ai + bi or ci + di is 0)", label=labels[i],
                              column="ai" if arrs[0][i] + arrs[1][i] == 0 else "ci", value=0,
                              fix="check the group sizes or remove the study")
-    return tuple(arrs) + (labels,)
+    return arrs[0], arrs[1], arrs[2], arrs[3], labels
 
 
 def _labels(k: int, study: Any) -> tuple[str, ...]:
@@ -67,7 +70,9 @@ def _labels(k: int, study: Any) -> tuple[str, ...]:
     return labels
 
 
-def escalc_2x2(measure: str, ai, bi, ci, di, *, add: float = 0.5, to: str = "only0", drop00: bool = True):
+def escalc_2x2(
+    measure: str, ai: Any, bi: Any, ci: Any, di: Any, *, add: float = 0.5, to: str = "only0", drop00: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-study yi, vi for OR/RR/RD/PETO as metafor ``escalc`` (vtype "LS"); NaN for dropped tables.
 
     Returns ``(yi, vi, corrected, dropped)`` where ``corrected`` flags tables that received ``add``
@@ -115,7 +120,7 @@ def escalc_2x2(measure: str, ai, bi, ci, di, *, add: float = 0.5, to: str = "onl
     return yi, vi, corrected, dropped
 
 
-def _het(yi, vi, beta) -> tuple[float, int, float, float, float, int]:
+def _het(yi: np.ndarray, vi: np.ndarray, beta: float) -> tuple[float, int, float, float, float, int]:
     ok = np.isfinite(yi) & np.isfinite(vi)
     kyi = int(ok.sum())
     if kyi > 1:
@@ -126,7 +131,8 @@ def _het(yi, vi, beta) -> tuple[float, int, float, float, float, int]:
     return nan, 0, nan, nan, nan, kyi
 
 
-def _notes_2x2(labels, corrected, dropped, add, measure, kyi) -> list[Note]:
+def _notes_2x2(labels: tuple[str, ...], corrected: np.ndarray, dropped: np.ndarray, add: float, measure: str,
+               kyi: int) -> list[Note]:
     notes: list[Note] = []
     for i, s in enumerate(labels):
         if dropped[i]:
@@ -268,7 +274,9 @@ def peto(
     return _result(k, beta, se, zc, lvl, q, q_df, q_p, i2, h2, V, yi, vi, labels, "OR", "PETO", notes, {})
 
 
-def _result(k, beta, se, zc, lvl, q, q_df, q_p, i2, h2, wts, yi, vi, labels, measure, method, notes, extra):
+def _result(k: int, beta: float, se: float, zc: float, lvl: float, q: float, q_df: int, q_p: float, i2: float,
+            h2: float, wts: np.ndarray, yi: np.ndarray, vi: np.ndarray, labels: tuple[str, ...], measure: str,
+            method: str, notes: list[Note], extra: dict[str, Any]) -> MetaResult:
     nan = float("nan")
     z = beta / se if se > 0 else nan
     wts = np.asarray(wts, dtype=float)

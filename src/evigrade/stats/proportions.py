@@ -20,7 +20,7 @@ from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import InputError
 from ..notes import NoteCode
-from ..results import Note, jsonable
+from ..results import Note, jsonable_dict
 
 __all__ = ["ProportionMetaResult", "meta_proportions", "clopper_pearson", "rule_of_three", "PROPORTION_MEASURES"]
 
@@ -32,9 +32,9 @@ class ProportionMetaResult:
     """A pooled proportion: ``meta`` on the analysis scale, the rest back-transformed to 0..1."""
 
     measure: str
-    estimate: float
-    ci_low: float
-    ci_high: float
+    estimate: float | None  # None where the back-transformation is undefined (as pi_low/pi_high)
+    ci_low: float | None
+    ci_high: float | None
     pi_low: float | None
     pi_high: float | None
     xi: tuple[int, ...]
@@ -48,7 +48,7 @@ class ProportionMetaResult:
         return len(self.xi)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "measure": self.measure, "k": self.k, "estimate": self.estimate, "ci_low": self.ci_low,
             "ci_high": self.ci_high, "pi_low": self.pi_low, "pi_high": self.pi_high,
             "xi": list(self.xi), "ni": list(self.ni), "study": list(self.study),
@@ -87,6 +87,7 @@ def meta_proportions(
     """Pool proportions xi/ni on the logit (PLO), Freeman-Tukey (PFT) or raw (PR) scale."""
     from ..effects import escalc
     from ..effects.transforms import transform_pft_back, transform_plo_back
+    from .fit import canonical_method, canonical_test
     from .meta import meta_analysis
 
     measure = check_choice("measure", measure, PROPORTION_MEASURES)
@@ -94,7 +95,8 @@ def meta_proportions(
     x, n = _counts(xi, ni)
     labels = tuple(str(s) for s in study) if study is not None else tuple(f"Study {i + 1}" for i in range(x.size))
     tab = escalc(measure, xi=x, ni=n, slab=list(labels), add=add, to=to)
-    res = meta_analysis(tab, method=method, test=test, level=lev)  # a fraction past the boundary
+    res = meta_analysis(tab, method=canonical_method(method), test=canonical_test(test),
+                        level=lev)  # a fraction past the boundary
 
     def back(v: Any) -> float | None:
         if v is None or not np.isfinite(v):
@@ -108,7 +110,7 @@ def meta_proportions(
     notes = list(getattr(tab, "notes", ()))
     if measure == "PFT":
         notes.append(Note(NoteCode.PFT_BACK_TRANSFORM, "Freeman-Tukey back-transformation with the harmonic mean of the denominators "
-                          f"({fmt_sig(1.0 / np.mean(1.0 / n))}), as metafor's transf.ipft.hm."))
+                          f"({fmt_sig(1.0 / float(np.mean(1.0 / n)))}), as metafor's transf.ipft.hm."))
     return ProportionMetaResult(
         measure=measure, estimate=back(res.estimate), ci_low=back(res.ci_low), ci_high=back(res.ci_high),
         pi_low=back(getattr(res, "pi_low", None)), pi_high=back(getattr(res, "pi_high", None)),

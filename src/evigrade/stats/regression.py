@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as sps
@@ -32,9 +32,12 @@ from scipy import stats as sps
 from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable
-from .fit import canonical_method, canonical_test, fit_rma, validate_yi_vi
+from ..results import Note, jsonable_dict
+from .fit import MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .results import RmaFit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FitSummary",
@@ -110,7 +113,8 @@ def coerce_effects(effects: Any, vi: Any = None, *, study: Sequence[str] | None 
     return _Effects(y, v, labels, n_arr, method, test, measure)
 
 
-def _resolve(method: str | None, test: str | None, eff: _Effects, default_method: str, default_test: str):
+def _resolve(method: str | None, test: str | None, eff: _Effects, default_method: str,
+             default_test: str) -> tuple[MethodName, TestName]:
     m = method if method is not None else (eff.method or default_method)
     t = test if test is not None else (eff.test or default_test)
     return canonical_method(m), canonical_test(t)
@@ -148,7 +152,7 @@ class FitSummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "k": self.k, "estimate": self.estimate, "se": self.se, "stat": self.stat, "pval": self.pval,
             "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "q": self.q,
             "q_pvalue": self.q_pvalue, "i2": self.i2, "h2": self.h2, "df": self.df,
@@ -299,6 +303,8 @@ def _weighted_adj_r2(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> float:
     beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
     f = X @ beta
     r = y - f
+    n: int
+    p: int
     n, p = X.shape
     mss = float(np.sum(w * (f - np.sum(w * f) / np.sum(w)) ** 2))
     rss = float(np.sum(w * r**2))
@@ -338,8 +344,8 @@ class MetaRegressionResult:
     i2: float
     h2: float
     r2: float
-    method: str
-    test: str
+    method: MethodName
+    test: TestName
     level: float
     study: tuple[str, ...]
     excluded: tuple[str, ...]
@@ -350,7 +356,7 @@ class MetaRegressionResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "k": self.k, "method": self.method, "test": self.test, "level": self.level, "df": self.df,
             "coefficients": [
                 {"name": n, "estimate": self.coef[j], "se": self.se[j], "stat": self.stat[j],
@@ -364,7 +370,7 @@ class MetaRegressionResult:
             "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame({
@@ -373,7 +379,8 @@ class MetaRegressionResult:
         })
 
 
-def _fit_regression(yi, vi, X, *, method, test, level, control, study) -> RmaFit:
+def _fit_regression(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, *, method: MethodName, test: TestName, level: float,
+                    control: Any, study: tuple[str, ...]) -> RmaFit:
     return fit_rma(yi, vi, X, method=method, test=test, level=level, control=control, study=study)
 
 
@@ -484,7 +491,7 @@ class PermutationResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "coefficients": [{"name": n, "stat": self.stat[j], "pval": self.pval[j]}
                              for j, n in enumerate(self.coef_names)],
             "qm": self.qm, "qm_pvalue": self.qm_pvalue, "n_perm": self.n_perm, "exact": self.exact,
@@ -492,13 +499,13 @@ class PermutationResult:
             "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame({"coefficient": list(self.coef_names), "stat": self.stat, "perm_pval": self.pval})
 
 
-def _multiset_permutations(labels: np.ndarray):
+def _multiset_permutations(labels: np.ndarray) -> Iterator[np.ndarray]:
     """Yield every distinct arrangement of ``labels`` (ints), in lexicographic order."""
     a = sorted(int(x) for x in labels)
     n = len(a)
@@ -563,7 +570,7 @@ def permutation_test(
     obs_stat = np.asarray(model.stat, dtype=float)
     obs_qm = model.qm
 
-    def one(yy, XX):
+    def one(yy: np.ndarray, XX: np.ndarray) -> tuple[np.ndarray, float] | None:
         try:
             f = fit_rma(yy, v, XX, method=model.method, test=model.test, level=model.level, control=control)
         except (EstimationError, InputError, np.linalg.LinAlgError):

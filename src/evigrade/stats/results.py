@@ -6,11 +6,16 @@ exactly what the CLI's ``--json`` prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..results import Note, jsonable
+from ..results import Note, jsonable_dict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .fit import MethodName, TestName
 
 __all__ = ["AnalysisSpec", "Diagnostics", "RmaFit", "MetaResult"]
 
@@ -67,7 +72,7 @@ class Diagnostics:
     vt: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable(
+        return jsonable_dict(
             {
                 "tau2_raw": self.tau2_raw,
                 "converged": self.converged,
@@ -111,8 +116,8 @@ class RmaFit:
     yi: np.ndarray
     vi: np.ndarray
     X: np.ndarray
-    method: str
-    test: str
+    method: MethodName
+    test: TestName
     level: float
     adhoc: bool
     diagnostics: Diagnostics
@@ -123,7 +128,7 @@ class RmaFit:
         return float(np.sqrt(self.tau2)) if self.tau2 >= 0 else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable(
+        return jsonable_dict(
             {
                 "k": self.k,
                 "p": self.p,
@@ -219,7 +224,7 @@ class MetaResult:
             {"study": s, "yi": self.yi[i], "vi": self.vi[i], "weight": self.weights[i]}
             for i, s in enumerate(self.study)
         ]
-        return jsonable(
+        return jsonable_dict(
             {
                 "k": self.k,
                 "measure": self.measure,
@@ -257,7 +262,7 @@ class MetaResult:
             }
         )
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Per-study table: study, yi, vi, sei, weight (fraction)."""
         import pandas as pd
 

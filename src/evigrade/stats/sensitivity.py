@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from scipy import stats as sps
 
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable
-from .fit import fit_rma
+from ..results import Note, jsonable_dict
+from .fit import MethodName, TestName, fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
+from .results import RmaFit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LeaveOneOutResult",
@@ -39,7 +43,8 @@ def _rows_dict(rows: Sequence[FitSummary], key: str) -> np.ndarray:
     return np.array([getattr(r, key) if r is not None else math.nan for r in rows], dtype=float)
 
 
-def _try_fit(y, v, X, *, method, test, level, control, study):
+def _try_fit(y: np.ndarray, v: np.ndarray, X: np.ndarray | None, *, method: MethodName, test: TestName, level: float,
+             control: Any, study: tuple[str, ...]) -> tuple[RmaFit, None] | tuple[None, str]:
     try:
         return fit_rma(y, v, X, method=method, test=test, level=level, control=control, study=study), None
     except (EstimationError, InputError, np.linalg.LinAlgError) as exc:
@@ -56,7 +61,7 @@ class _TableMixin:
             d[key] = [getattr(r, key) if r is not None else math.nan for r in rows]
         return d
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame(self._frame_dict())
@@ -79,7 +84,7 @@ class LeaveOneOutResult(_TableMixin):
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "method": self.method, "test": self.test, "level": self.level, "full": self.full.to_dict(),
             "omitted": [dict(study=s, **({} if r is None else {k: v for k, v in r.to_dict().items() if k != "notes"}))
                         for s, r in zip(self.study, self.rows)],
@@ -133,7 +138,7 @@ class CumulativeResult(_TableMixin):
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "method": self.method, "test": self.test, "level": self.level, "order_by": self.order_by,
             "steps": [dict(added=s, **({} if r is None else {k: v for k, v in r.to_dict().items() if k != "notes"}))
                       for s, r in zip(self.study, self.rows)],
@@ -230,7 +235,7 @@ class InfluenceResult:
     test: str
     notes: tuple[Note, ...] = ()
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         d: dict[str, Any] = {"study": list(self.study), "rstudent": self.rstudent, "dffits": self.dffits,
@@ -242,7 +247,7 @@ class InfluenceResult:
         return pd.DataFrame(d)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "method": self.method, "test": self.test, "coef_names": list(self.coef_names),
             "studies": [
                 {"study": s, "rstudent": self.rstudent[i], "dffits": self.dffits[i], "cook_d": self.cook_d[i],
@@ -328,9 +333,9 @@ def influence(
                 | (hat > 3 * p / k)
                 | np.any(np.abs(dfbs) > 1, axis=1))
     infl = infl & ~np.isnan(dffits)
-    for i in np.flatnonzero(infl):
-        notes.append(Note(NoteCode.INFLUENTIAL, f"{eff.study[i]} is influential by metafor's criteria "
-                                         "(DFFITS, Cook's distance, hat value or DFBETAS).", study=eff.study[i]))
+    for j_infl in np.flatnonzero(infl):
+        notes.append(Note(NoteCode.INFLUENTIAL, f"{eff.study[j_infl]} is influential by metafor's criteria "
+                                         "(DFFITS, Cook's distance, hat value or DFBETAS).", study=eff.study[j_infl]))
     return InfluenceResult(
         study=eff.study, coef_names=names, rstudent=rstudent, dffits=dffits, cook_d=cook, cov_r=covr,
         tau2_del=tau2_del, qe_del=qe_del, hat=hat, weight=full.weights.copy(), dfbs=dfbs,
@@ -360,14 +365,14 @@ class SubsetResult:
         return math.nan if self.reduced is None else self.reduced.estimate - self.full.estimate
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "label": self.label, "method": self.method, "test": self.test,
             "full": self.full.to_dict(), "reduced": None if self.reduced is None else self.reduced.to_dict(),
             "change": self.change, "excluded": list(self.excluded), "kept": list(self.kept),
             "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         rows = [dict(analysis="all studies", **{k: v for k, v in self.full.to_dict().items() if k != "notes"})]

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 
 from .._validate import check_choice, check_level
 from ..errors import InputError
 from ..notes import NoteCode
-from ..results import Note, jsonable
+from ..results import Note, jsonable_dict
 from .fit import fit_rma
 from .regression import _is_missing, _resolve, coerce_effects, omnibus_test
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SubgroupEstimate", "SubgroupResult", "subgroup_analysis"]
 
@@ -49,7 +52,7 @@ class SubgroupEstimate:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "level": self.level, "k": self.k, "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
             "ci_high": self.ci_high, "pval": self.pval, "tau2": self.tau2, "q": self.q, "i2": self.i2,
             "studies": list(self.study), "notes": [n.to_dict() for n in self.notes],
@@ -79,7 +82,7 @@ class SubgroupResult:
     notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
+        return jsonable_dict({
             "moderator": self.moderator, "tau2_mode": self.tau2_mode, "method": self.method, "test": self.test,
             "level": self.level, "groups": [g.to_dict() for g in self.groups], "q_between": self.q_between,
             "q_between_df": list(self.q_between_df), "q_between_pvalue": self.q_between_pvalue,
@@ -87,7 +90,7 @@ class SubgroupResult:
             "notes": [n.to_dict() for n in self.notes],
         })
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame([{k: v for k, v in g.to_dict().items() if k not in ("studies", "notes")}
@@ -137,6 +140,7 @@ def subgroup_analysis(
     lab = np.array(labels)
     G = len(levels)
     out: list[SubgroupEstimate] = []
+    q_df: tuple[int, ...]
     if mode == "separate":
         for lv in levels:
             m = lab == lv
