@@ -121,3 +121,44 @@ def test_bad_rob_cell_is_one_line_error(tmp_path, capsys):
     p.write_text(BCG.replace("Aronson 1948,4,119,11,128,low", "Aronson 1948,4,119,11,128,dubious"))
     rc, out, err = run_cli(capsys, "plot", "forest", p, "--measure", "RR", "-o", tmp_path / "f.png")
     assert_one_line_error(rc, out, err, "s.csv", "dubious")
+
+
+TIO = __import__("pathlib").Path(__file__).resolve().parents[1] / "packs" / "data" / "tiotropium_karner2014"
+EXA = "f-exacerbation-follow-up-3-to-48-months-placebo-copd"
+
+
+def test_pack_finding_forest_is_the_reports_plot(tmp_path, capsys):
+    """The file shows the report's ForestData for the finding: its 22 trials, pooled row and the review's row."""
+    from evigrade.report.model import build_model
+    from evigrade.report.pipeline import summary_for_report
+
+    view = next(v for v in build_model(summary_for_report(TIO)).findings if v.anchor == EXA)
+    out = tmp_path / "exa.svg"
+    rc, _, err = run_cli(capsys, "plot", "forest", TIO, "--finding", EXA, "-o", out)
+    assert rc == 0, err
+    _svg_root(out)
+    text = out.read_text(encoding="utf-8")
+    studies = [r.label for r in view.forest.rows if r.kind == "study"]
+    assert len(studies) == 22
+    for label in studies + ["Pooled (REML, HKSJ)", "Prediction interval", "Karner2014"]:
+        assert label in text, label
+    # the anchor may be given without its 'f-' prefix; PNG at 300 dpi
+    png = tmp_path / "exa.png"
+    rc, _, err = run_cli(capsys, "plot", "funnel", TIO, "--finding", EXA[2:], "-o", png)
+    assert rc == 0, err
+    assert _png_size_and_dpi(png.read_bytes())[2] == pytest.approx(300, abs=0.5)
+
+
+def test_pack_finding_errors_are_one_line(tmp_path, capsys):
+    rc, out, err = run_cli(capsys, "plot", "funnel", TIO, "--finding", "f-sgrq-follow-up-3-to-48-months-placebo-copd",
+                           "-o", tmp_path / "f.png")
+    assert_one_line_error(rc, out, err, "no funnel plot", EXA)
+    rc, out, err = run_cli(capsys, "plot", "forest", TIO, "-o", tmp_path / "f.png")
+    assert_one_line_error(rc, out, err, "--finding")
+    rc, out, err = run_cli(capsys, "plot", "forest", TIO, "--finding", "nope", "-o", tmp_path / "f.png")
+    assert_one_line_error(rc, out, err, "no such finding", "nope")
+
+
+def test_csv_needs_measure(bcg, tmp_path, capsys):
+    rc, out, err = run_cli(capsys, "plot", "forest", bcg, "-o", tmp_path / "f.png")
+    assert_one_line_error(rc, out, err, "--measure")

@@ -5,6 +5,10 @@ CSV has one (``--rob-col``, default ``rob`` if present), then ``plots.forest`` /
 (matplotlib, ``plots/_mpl.py``) and ``plots._mpl.save``: PNG at 300 dpi, SVG or PDF by the suffix
 of ``-o``.  The forest plot shows one row per study (estimate, CI, weight, risk of bias), the
 pooled diamond, the prediction interval (k >= 3) and the heterogeneity line.
+
+``evigrade plot forest|funnel PACK --finding ANCHOR -o FILE`` draws the plot the HTML report shows
+for that finding (the same ``ForestData``/``FunnelData`` from ``report.model.build_model``; the
+anchor is the ``#f-...`` id of the finding in index.html).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import typer
 from ..errors import InputError
 from ._common import naming_file
 
-__all__ = ["register", "plot_studies_csv", "KINDS"]
+__all__ = ["register", "plot_studies_csv", "plot_pack_finding", "KINDS"]
 
 KINDS = ("forest", "funnel")
 
@@ -58,12 +62,45 @@ def plot_studies_csv(kind: str, studies: str, measure: str, out: str, *, method:
     return save(ax, out)
 
 
+def plot_pack_finding(kind: str, pack: str, finding: str, out: str, *, method: str = "REML",
+                      test: str = "knha") -> str:
+    """The report's plot of one finding of a pack, written to ``out``; returns the file format."""
+    from .._validate import check_choice
+    from ..plots import forest, funnel
+    from ..plots._mpl import FILE_FORMATS, save
+    from ..report.model import build_model
+    from ..report.pipeline import summary_for_report
+
+    kind = check_choice("plot", kind, KINDS)
+    suffix = pathlib.Path(out).suffix.lstrip(".").lower()
+    if suffix not in FILE_FORMATS:
+        raise InputError("unknown plot file type", file=out, value=pathlib.Path(out).suffix or "(no suffix)",
+                         fix="end the -o file name in .png, .svg or .pdf")
+    model = build_model(summary_for_report(pack, method=method, test=test))
+    views = {v.anchor: v for v in model.findings}
+    want = finding if finding.startswith("f-") else f"f-{finding}"
+    view = views.get(want)
+    with_plot = [a for a, v in views.items() if getattr(v, kind) is not None]
+    if view is None or getattr(view, kind) is None:
+        shown = ", ".join(with_plot[:5]) + (f" (and {len(with_plot) - 5} more)" if len(with_plot) > 5 else "")
+        why = "no such finding" if view is None else f"this finding has no {kind} plot"
+        raise InputError(why, file=pack, value=finding,
+                         fix=f"use the anchor of a finding with a {kind} plot: {shown or 'none in this pack'}")
+    ax = forest(view.forest) if kind == "forest" else funnel(view.funnel)
+    pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return save(ax, out)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("plot")
     def plot(
         kind: str = typer.Argument(..., metavar="forest|funnel", help="Which plot."),
-        studies: str = typer.Argument(..., metavar="STUDIES.csv", help="CSV of studies with metafor column names."),
-        measure: str = typer.Option(..., "--measure", "-m", help="Effect measure: MD, SMD, ROM, OR, RR, RD, ..."),
+        studies: str = typer.Argument(..., metavar="STUDIES.csv|PACK",
+                                      help="CSV of studies with metafor column names, or a pack folder with --finding."),
+        measure: Optional[str] = typer.Option(None, "--measure", "-m",
+                                              help="Effect measure of the CSV: MD, SMD, ROM, OR, RR, RD, ..."),
+        finding: Optional[str] = typer.Option(None, "--finding", metavar="ANCHOR",
+                                              help="With a pack: the finding's anchor (its #f-... id in the report)."),
         out: str = typer.Option(..., "--output", "-o", metavar="FILE.png|svg|pdf",
                                 help="Output file; the suffix picks the format (PNG at 300 dpi)."),
         method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
@@ -79,7 +116,17 @@ def register(app: typer.Typer) -> None:
         keep_double_zero: bool = typer.Option(False, "--keep-double-zero",
                                               help="OR/RR: keep studies with no events in both groups (+1/2)."),
     ) -> None:
-        """Draw a forest or funnel plot of a CSV of studies to PNG (300 dpi), SVG or PDF."""
+        """Draw a forest or funnel plot of a CSV of studies (or of a pack's finding) to PNG (300 dpi), SVG or PDF."""
+        from ..errors import SpecError
+
+        if pathlib.Path(studies).is_dir():
+            if finding is None:
+                raise SpecError(f"{studies} is a pack folder: name the finding with --finding ANCHOR")
+            fmt = plot_pack_finding(kind, studies, finding, out, method=method, test=test)
+            typer.echo(f"wrote {out} ({fmt.upper()})")
+            return
+        if measure is None:
+            raise SpecError("--measure is required for a CSV of studies (e.g. --measure RR)")
         fmt = plot_studies_csv(kind, studies, measure, out, method=method, test=test, level=level, preset=preset,
                                rob_col=rob_col, title=title, benefit=benefit, keep_double_zero=keep_double_zero)
         typer.echo(f"wrote {out} ({fmt.upper()})")

@@ -88,7 +88,7 @@ def forest(result: Any, ax: Any = None, **kwargs: Any) -> Any:
     ax.set_yticklabels(labels)
     ax.set_ylim(0.3, n + 0.7)
     ax.set_xlabel(data.x_label)
-    ax.set_title(data.title, loc="left", fontsize=10)
+    ax.set_title(data.title, loc="left", fontsize=10, pad=16)  # above the column headers
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0, pad=18 if data.show_rob else 4)
