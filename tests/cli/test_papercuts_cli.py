@@ -127,3 +127,33 @@ def test_fresh_install_prints_no_deprecation_box(tmp_path):
     text = r.stdout + r.stderr
     assert "SetuptoolsDeprecationWarning" not in text and "License classifiers are deprecated" not in text
     assert "project.license` as a TOML table is deprecated" not in text
+
+
+def test_subgroup_and_leave_one_out_text_show_the_ratio_too(capsys, tmp_path):
+    rows = BCG.strip().split("\n")
+    text = "\n".join([rows[0] + ",alloc"] + [r + ("," + ("random" if i % 2 else "systematic"))
+                                                for i, r in enumerate(rows[1:])]) + "\n"
+    p = tmp_path / "bcg_alloc.csv"
+    p.write_text(text, encoding="utf-8")
+    rc, out, err = run_cli(capsys, "meta", p, "--measure", "RR", "--subgroup", "alloc", "--leave-one-out",
+                           "--no-color", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    rc, out, err = run_cli(capsys, "meta", p, "--measure", "RR", "--subgroup", "alloc", "--leave-one-out",
+                           "--no-color")
+    assert rc == 0, err
+    import math
+    g = next(x for x in d["subgroups"]["groups"] if x["level"] == "random")
+    want = f"RR {math.exp(g['estimate']):.4f} [{math.exp(g['ci_low']):.4f}, {math.exp(g['ci_high']):.4f}]"
+    assert f"  random: k = {g['k']}, estimate {g['estimate']:.4f}" in out and want in out
+    loo_lines = [ln for ln in out.splitlines() if ln.startswith("  without ")]
+    assert len(loo_lines) == 13 and all("(RR " in ln for ln in loo_lines)
+
+
+def test_md_subgroups_have_no_ratio(capsys, tmp_path):
+    p = tmp_path / "md.csv"
+    p.write_text("study,m1i,sd1i,n1i,m2i,sd2i,n2i,g\nA,1,2,20,2,2,20,x\nB,1.5,2,30,2,2.5,30,x\nC,0.5,1,25,1.5,1.2,25,y\n"
+                 "D,0.7,1,25,1.4,1.2,25,y\n")
+    rc, out, err = run_cli(capsys, "meta", p, "--measure", "MD", "--subgroup", "g", "--leave-one-out", "--no-color")
+    assert rc == 0, err
+    assert "without A:" in out and "(MD " not in out and "(RR " not in out
