@@ -56,7 +56,9 @@ def test_cli_text(csv_path, capsys):
     assert rc == 0
     assert "Certainty: \u2295\u25ef\u25ef\u25ef very low" in out
     assert "The evidence is very uncertain about the effect of dry needling on pain." in out
-    assert "rob_serious" in out and "imprecision_crosses_two" in out
+    # reasons in words (grade.reasons.describe), not codes (issue 17); rich wraps the table cells
+    assert "rob_serious" not in out and "imprecision_crosses_two" not in out
+    assert "crosses two decision" in " ".join(out.split())
 
 
 def test_bad_rob_cell_is_one_line_error(tmp_path, capsys):

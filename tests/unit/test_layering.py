@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "stats": 2,
     "batch": 3, "packs": 3,  # packs: the pack format (and the thin packs.summarize wrapper)
     "interop": 3,  # readers of other tools' files (RevMan), checked against effects and stats
+    "frame": 3,  # pandas wrappers over effects.escalc and stats.meta_analysis
     "grade": 4,
     "language": 5,
     "pipeline": 6,  # owns the chain pack -> findings -> graded findings -> summary

@@ -25,7 +25,17 @@ COMMAND_MODULES = (
     "check_claims",
     "batch",
     "import_revman",
+    "plot",
+    "sof",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"evigrade {__version__}")
+        raise typer.Exit()
 
 
 def build_app() -> typer.Typer:
@@ -40,6 +50,8 @@ def build_app() -> typer.Typer:
     @app.callback()
     def _root(
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                     help="Print evigrade's version and exit."),
     ) -> None:
         """evigrade: evidence packs -> meta-analysis -> GRADE -> plain language."""
 
@@ -60,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line (it is an option of the root command)
         args = ["--debug"] + [a for a in args if a != "--debug"]
+    if not [a for a in args if a != "--debug"]:  # bare `evigrade`: the help, exit 0 (not a usage error)
+        args = [*args, "--help"]
     app = build_app()
     try:
         with warnings.catch_warnings():

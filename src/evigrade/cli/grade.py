@@ -21,6 +21,7 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
     from rich.table import Table
 
     from ..grade import DOMAIN_LABELS
+    from ..grade.reasons import describe
 
     con = text_console(color, width)
     a = res.analysis
@@ -42,7 +43,7 @@ def render_text(res, *, color: bool = True, width: int = 100) -> str:
     for j in r.judgements:
         src = " (override)" if j.source == "override" else ""
         table.add_row(DOMAIN_LABELS[j.domain], j.concern.replace("_", " ") + src, f"{j.levels:+d}" if j.levels else "0",
-                      j.reason_code)
+                      describe(j.reason_code) or j.reason_code.replace("_", " "))  # words, not codes
     con.print(table)
     for i, f in enumerate(r.footnotes, 1):
         con.print(f"{i}. {f}", markup=False)

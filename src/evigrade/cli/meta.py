@@ -164,12 +164,15 @@ def register(app: typer.Typer) -> None:
             bt = back_transformed_result(table, res)
             if bt is not None:  # metafor predict(x, transf=...): the pooled result on the reporting scale
                 meta_json["back_transformed"] = bt.to_dict()
+            from ..effects.scales import ratio_scales  # ratio measures: log_scale + ratio_scale, as grade --json
+
+            meta_json.update(ratio_scales(res.measure, meta_json, "log"))
             out = meta_json if not extras else {"meta": meta_json, **{k: v.to_dict() for k, v in extras.items()}}
             typer.echo(json.dumps(out, indent=2, sort_keys=False))
             return
         typer.echo(render_text(table, res, color=use_color(no_color)), nl=False)
         if extras:
-            typer.echo(render_extras(extras), nl=False)
+            typer.echo(render_extras(extras, res.measure), nl=False)
 
 
 def back_transformed_result(table, res):
@@ -269,16 +272,25 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
     return extras
 
 
-def render_extras(extras: dict) -> str:
-    """Plain-text sections for the optional analyses (numbers formatted here only)."""
+def render_extras(extras: dict, measure: str | None = None) -> str:
+    """Plain-text sections for the optional analyses (numbers formatted here only).  For ratio measures
+    the subgroup and leave-one-out estimates are followed by their ratio (e.g. ``RR 0.49 [0.33, 0.73]``)."""
+    from ..effects.scales import ratio_scales
+
+    def nat(est: float, lo: float, hi: float) -> str:
+        sc = ratio_scales(measure, {"estimate": est, "ci_low": lo, "ci_high": hi}, "log").get("ratio_scale")
+        if not sc or sc["estimate"] is None:
+            return ""
+        return f" ({(measure or '').upper()} {fmt_num(sc['estimate'])} [{fmt_num(sc['ci_low'])}, {fmt_num(sc['ci_high'])}])"
+
     lines: list[str] = []
     pct = fmt_pval
     sg = extras.get("subgroups")
     if sg is not None:
         lines += ["", f"Subgroups by {sg.moderator} ({sg.tau2_mode} tau^2):"]
         for g in sg.groups:
-            lines.append(f"  {g.level}: k = {g.k}, estimate {fmt_num(g.estimate)} [{fmt_num(g.ci_low)}, {fmt_num(g.ci_high)}],"
-                         f" tau^2 = {fmt_num(g.tau2)}")
+            lines.append(f"  {g.level}: k = {g.k}, estimate {fmt_num(g.estimate)} [{fmt_num(g.ci_low)}, {fmt_num(g.ci_high)}]"
+                         f"{nat(g.estimate, g.ci_low, g.ci_high)}, tau^2 = {fmt_num(g.tau2)}")
         df = ", ".join(str(d) for d in sg.q_between_df)
         lines.append(f"  Test for subgroup differences: {'F' if sg.distribution == 'F' else 'Q'}(df = {df}) = "
                      f"{fmt_num(sg.q_between)}, p-val {pct(sg.q_between_pvalue)}")
@@ -296,7 +308,8 @@ def render_extras(extras: dict) -> str:
         lines += ["", "Leave-one-out:"]
         for s, r in zip(lo.study, lo.rows):
             lines.append(f"  without {s}: " + ("could not be fitted" if r is None else
-                         f"{fmt_num(r.estimate)} [{fmt_num(r.ci_low)}, {fmt_num(r.ci_high)}], I^2 = "
+                         f"{fmt_num(r.estimate)} [{fmt_num(r.ci_low)}, {fmt_num(r.ci_high)}]"
+                         f"{nat(r.estimate, r.ci_low, r.ci_high)}, I^2 = "
                          f"{fmt_pct(r.i2, 1)}"))
     ss = extras.get("small_study")
     if ss is not None:

@@ -128,6 +128,7 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
         overrides=tuple(overrides), label=outcome)
     rating = assess(inp, config)
     mag = magnitude(inp, config)
+    from ..effects.scales import ratio_scales
     from ..language import statement_with_size
 
     text, used = statement_with_size(rating, mag, outcome_name=outcome, timeframe=timeframe, intervention=intervention,
@@ -138,6 +139,7 @@ def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = N
                 "studies": [{"study": s, "weight": weights[i] if i < len(weights) else None,
                              "rob": (rob_items[i].judgement or rob_items[i].pedro) if rob_items else None}
                             for i, s in enumerate(studies)]}
+    analysis.update(ratio_scales(measure, analysis, "ratio"))  # log_scale + ratio_scale, as meta --json
     return AnalysisGrade(analysis, inp, rating, mag, text, tuple(notes), used)
 
 

@@ -10,7 +10,11 @@ from scipy import stats as _st
 from ._data import ForestData, FunnelData, forest_data, funnel_data
 from .._format import fmt, fmt_ci, fmt_pct
 
-__all__ = ["forest", "funnel"]
+__all__ = ["forest", "funnel", "save", "FILE_FORMATS"]
+
+#: File formats ``save`` writes (by the file's suffix); PNG is rendered at ``PNG_DPI``.
+FILE_FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 300
 
 _ROB_FACE = {"low": "#3b8f3b", "some concerns": "#e0b000", "high": "#c0392b", "unknown": "#b0b0b0"}
 _ROB_SYM = {"low": "+", "some concerns": "\u2212", "high": "\u00d7", "unknown": "?"}
@@ -74,12 +78,17 @@ def forest(result: Any, ax: Any = None, **kwargs: Any) -> Any:
     if data.null_value is not None and math.isfinite(data.null_value):
         ax.axvline(data.null_value, color="#333", lw=0.9)
     if data.log_scale:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(ys)
     ax.set_yticklabels(labels)
     ax.set_ylim(0.3, n + 0.7)
     ax.set_xlabel(data.x_label)
-    ax.set_title(data.title, loc="left", fontsize=10)
+    ax.set_title(data.title, loc="left", fontsize=10, pad=16)  # above the column headers
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0, pad=18 if data.show_rob else 4)
@@ -99,6 +108,16 @@ def forest(result: Any, ax: Any = None, **kwargs: Any) -> Any:
                 -0.02, y, _ROB_SYM[rob], transform=trans, va="center", ha="right", fontsize=8, fontweight="bold",
                 bbox={"boxstyle": "circle,pad=0.2", "fc": _ROB_FACE[rob], "ec": "#333", "lw": 0.6},
             )
+    # column headers above the first row (RevMan-like) and the heterogeneity line below the axis
+    top = n + 0.75
+    pct = f"{data.level * 100:g}%"
+    ax.text(1.02, top, f"Estimate [{pct} CI]" + ("  Weight" if any(r.weight is not None for r in data.rows) else ""),
+            transform=trans, va="bottom", fontsize=8, fontweight="bold")
+    if data.show_rob:
+        ax.text(-0.02, top, "RoB", transform=trans, va="bottom", ha="right", fontsize=8, fontweight="bold")
+    if data.heterogeneity:
+        ax.annotate(data.heterogeneity, xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -44),
+                    textcoords="offset points", fontsize=7, ha="left", va="top", color="#333")
     if data.favours_left or data.favours_right:
         ax.annotate("\u2190 " + data.favours_left, xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -30),
                     textcoords="offset points", fontsize=8, style="italic", ha="left", va="top")
@@ -128,3 +147,23 @@ def funnel(result: Any, ax: Any = None, **kwargs: Any) -> Any:
     ax.set_ylabel("Standard error")
     ax.set_title(data.title, loc="left", fontsize=10)
     return ax
+
+
+def save(ax: Any, path: str | Any, *, fmt: str | None = None) -> str:
+    """Write the Figure that holds ``ax`` to ``path`` as PNG (``PNG_DPI`` dpi), SVG or PDF, chosen by
+    ``fmt`` or the file's suffix; returns the format written.  Metadata dates are left out so that
+    the same plot gives the same SVG/PDF bytes."""
+    import pathlib
+
+    from .._validate import check_choice
+
+    p = pathlib.Path(path)
+    kind = check_choice("format", (fmt or p.suffix.lstrip(".")).lower(), FILE_FORMATS)
+    fig = ax.figure
+    meta: dict[str, Any] = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}.get(kind, {})
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "evigrade", "svg.fonttype": "path"}):
+        fig.savefig(p, format=kind, dpi=PNG_DPI if kind == "png" else "figure", bbox_inches="tight",
+                    metadata=meta or None)
+    return str(kind)

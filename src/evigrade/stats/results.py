@@ -208,6 +208,17 @@ class MetaResult:
         """Alias of ``zval`` (the statistic is t-distributed when ``test == "knha"``)."""
         return self.zval
 
+    def summary(self) -> str:
+        """The result as metafor's ``print(rma(...))`` prints it (``print(res.summary())``)."""
+        from .printing import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from .printing import summary_html
+
+        return summary_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         studies = [
             {"study": s, "yi": self.yi[i], "vi": self.vi[i], "weight": self.weights[i]}
