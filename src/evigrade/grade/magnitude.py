@@ -160,7 +160,7 @@ def magnitude(inp: GradeInput, config: GradeConfig | None = None, *, reference_s
     if th is None:
         inc_b = inc_h = None
     else:
-        inc_b, inc_h = hi > th[0], lo < th[1]
+        inc_b, inc_h = hi >= th[0], lo <= th[1]  # the MID itself is an important difference (as _band)
     rx = None
     if reference_sd is not None:
         if inp.measure != "SMD":
@@ -183,14 +183,16 @@ def _size_claim(inp: GradeInput, bands: tuple[float, float, float] | None, inc_b
     """The size word the whole CI supports (see the module docstring), or None."""
     if bands is None:
         return None
-    if inc_b is False and inc_h is False:
-        return "trivial"
     if inp.is_ratio:
         lo_d, hi_d = sorted((max(inp.ci_low, 1 / inp.ci_low), max(inp.ci_high, 1 / inp.ci_high)))
         same_side = inp.ci_low > 1 or inp.ci_high < 1
     else:
         lo_d, hi_d = sorted((abs(inp.ci_low), abs(inp.ci_high)))
         same_side = inp.ci_low > 0 or inp.ci_high < 0
+    if inc_b is False and inc_h is False:
+        # trivial only if the size bands agree over the whole CI too (an SMD judged against a natural-unit
+        # MID could otherwise be "trivial" by the MID and "large" by the bands): the weaker claim wins
+        return "trivial" if _band(hi_d, bands) == "trivial" else None
     if not same_side:
         return None
     near, far = _band(lo_d, bands), _band(hi_d, bands)
