@@ -70,6 +70,17 @@ def _labels(k: int, study: Any) -> tuple[str, ...]:
     return labels
 
 
+def _checked(ai: Any, bi: Any, ci: Any, di: Any, study: Any, *, to: str, level: float, add: float,
+             ) -> tuple[Any, float, float, _Cells]:
+    """The options and cells shared by ``rma.mh`` and ``rma.peto``, checked in metafor's order."""
+    to = check_choice("to", to, _TO)
+    lvl = check_level(level)
+    add = float(add)
+    if not (math.isfinite(add) and add >= 0):
+        raise SpecError(f"add={add!r} must be a number >= 0")
+    return to, lvl, add, _cells(ai, bi, ci, di, study)
+
+
 def escalc_2x2(
     measure: str, ai: Any, bi: Any, ci: Any, di: Any, *, add: float = 0.5, to: str = "only0", drop00: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -160,12 +171,7 @@ def mantel_haenszel(
     correction of the CMH test.
     """
     measure = check_choice("measure", measure, TWO_BY_TWO_MEASURES)
-    to = check_choice("to", to, _TO)
-    lvl = check_level(level)
-    add = float(add)
-    if not (math.isfinite(add) and add >= 0):
-        raise SpecError(f"add={add!r} must be a number >= 0")
-    a, b, c, d, labels = _cells(ai, bi, ci, di, study)
+    to, lvl, add, (a, b, c, d, labels) = _checked(ai, bi, ci, di, study, to=to, level=level, add=add)
     k = len(a)
     n1, n2 = a + b, c + d
     N = n1 + n2
@@ -239,12 +245,7 @@ def peto(
     level: float = 95, study: Any = None,
 ) -> MetaResult:
     """Peto's one-step (log) odds ratio (metafor ``rma.peto``); estimate on the log-OR scale."""
-    to = check_choice("to", to, _TO)
-    lvl = check_level(level)
-    add = float(add)
-    if not (math.isfinite(add) and add >= 0):
-        raise SpecError(f"add={add!r} must be a number >= 0")
-    a, b, c, d, labels = _cells(ai, bi, ci, di, study)
+    to, lvl, add, (a, b, c, d, labels) = _checked(ai, bi, ci, di, study, to=to, level=level, add=add)
     k = len(a)
     n1, n2 = a + b, c + d
     N = n1 + n2

@@ -32,7 +32,7 @@ from scipy import stats as sps
 from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys, jsonable_dict
 from .fit import MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .results import RmaFit
 
@@ -123,8 +123,10 @@ def _resolve(method: str | None, test: str | None, eff: _Effects, default_method
 # ------------------------------------------------------------------------------------------ summary
 
 
+@json_keys("k", "estimate", "se", "stat", "pval", "ci_low", "ci_high", "tau2", "q", "q_pvalue", "i2", "h2", "df",
+           "notes")
 @dataclass(frozen=True, slots=True)
-class FitSummary:
+class FitSummary(ResultMixin):
     """The pooled (intercept) result of one intercept-only fit, as a row of a sensitivity table."""
 
     k: int
@@ -150,14 +152,6 @@ class FitSummary:
             tau2=float(fit.tau2), q=float(fit.q), q_pvalue=float(fit.q_pvalue), i2=float(fit.i2),
             h2=float(fit.h2), df=fit.df, notes=tuple(fit.notes),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "k": self.k, "estimate": self.estimate, "se": self.se, "stat": self.stat, "pval": self.pval,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "q": self.q,
-            "q_pvalue": self.q_pvalue, "i2": self.i2, "h2": self.h2, "df": self.df,
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 # ------------------------------------------------------------------------------------------ design

@@ -26,7 +26,7 @@ from scipy import stats as sps
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 from .fit import fit_rma
 from .fitstats import uni_loglik
 from .regression import coerce_effects
@@ -36,8 +36,11 @@ __all__ = ["SelectionModelResult", "selection_model"]
 _DELTA_MAX = 100.0  # metafor's delta.max for step functions
 
 
+@json_keys("estimate", "se", "zval", "pval", "ci_low", "ci_high", "tau2", "tau2_se", "delta", "delta_se", "steps",
+           "interval_k", "alternative", "loglik", "loglik0", "lrt", "lrt_df", "lrt_pvalue", "k", "level", "notes",
+           type="stepfun")
 @dataclass(frozen=True, slots=True)
-class SelectionModelResult:
+class SelectionModelResult(ResultMixin):
     """A fitted step-function selection model.
 
     ``delta`` has one weight per interval (``delta[0] == 1``); ``interval_k`` counts the studies whose
@@ -66,16 +69,6 @@ class SelectionModelResult:
     k: int
     level: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "type": "stepfun", "estimate": self.estimate, "se": self.se, "zval": self.zval, "pval": self.pval,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "tau2_se": self.tau2_se,
-            "delta": self.delta, "delta_se": self.delta_se, "steps": self.steps, "interval_k": self.interval_k,
-            "alternative": self.alternative, "loglik": self.loglik, "loglik0": self.loglik0, "lrt": self.lrt,
-            "lrt_df": self.lrt_df, "lrt_pvalue": self.lrt_pvalue, "k": self.k, "level": self.level,
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def _make_ll(y: np.ndarray, v: np.ndarray, steps: np.ndarray,
