@@ -691,6 +691,7 @@ def wald_pval_crit(zval: np.ndarray, df: int | None, lvl: float) -> tuple[np.nda
     return 2 * sps.norm.sf(np.abs(zval)), float(sps.norm.isf((1 - lvl) / 2))
 
 
+# long: the rma.uni numeric kernel, step by step as metafor (tau2, weights, HKSJ, tests, Q, I2, H2), kept in one piece
 def _fit(y: np.ndarray, v: np.ndarray, Xm: np.ndarray, method_req: MethodName, test: TestName, lvl: float,
          adhoc: bool, weights: Any, con: Control,
          study: tuple[str, ...] | None = None) -> RmaFit:

@@ -310,6 +310,7 @@ def _start(y: np.ndarray, V: np.ndarray, X: np.ndarray, L: int) -> np.ndarray:
     return np.full(L, tot / L)
 
 
+# long: the rma.mv kernel, step by step as metafor (REML/ML Fisher scoring, sigma2 CIs, tests, QE, fit statistics)
 def multilevel(
     yi: Any,
     vi: Any,

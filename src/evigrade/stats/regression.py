@@ -517,6 +517,20 @@ def _multiset_permutations(labels: np.ndarray) -> Iterator[np.ndarray]:
         a[i + 1:] = reversed(a[i + 1:])
 
 
+def _distinct_permutations(X: np.ndarray) -> tuple[bool, np.ndarray, int]:
+    """(intercept only, each row's group of identical rows, the number of distinct permutations): 2^k sign flips for
+    an intercept-only model, else the multinomial count of arrangements of the row groups (Python ints: exact even
+    when k! overflows a float)."""
+    k, p = X.shape
+    if p == 1 and np.all(X[:, 0] == 1):
+        return True, np.zeros(0, dtype=int), 2**k
+    _, inv, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    n_exact = math.factorial(k)
+    for c in counts:
+        n_exact //= math.factorial(int(c))
+    return False, np.asarray(inv).reshape(-1), n_exact
+
+
 def permutation_test(
     model: MetaRegressionResult,
     *,
@@ -546,16 +560,8 @@ def permutation_test(
     if n_perm < 2:
         raise SpecError(f"n_perm must be >= 2, got {n_perm}")
     y, v, X = model.yi, model.vi, model.X
-    k, p = X.shape
-    int_only = p == 1 and np.all(X[:, 0] == 1)
-    if int_only:
-        n_exact = 2**k  # Python ints: exact even when k! overflows a float
-    else:
-        _, inv, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-        inv = np.asarray(inv).reshape(-1)
-        n_exact = math.factorial(k)
-        for c in counts:
-            n_exact //= math.factorial(int(c))
+    k = X.shape[0]
+    int_only, inv, n_exact = _distinct_permutations(X)
     use_exact = bool(exact is True or (exact == "auto" and n_exact <= n_perm))
     if use_exact and n_exact > max_exact:
         raise SpecError(f"an exact permutation test needs {fmt_sig(n_exact, 3)} fits (> max_exact={max_exact}); "
