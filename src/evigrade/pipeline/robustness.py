@@ -39,6 +39,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .._access import finite_float as _fin
 from ..errors import EstimationError, EvigradeError
 from ..results import Note, jsonable
 from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
@@ -95,14 +96,6 @@ _STUDY_ATTRS: dict[str, Callable[[Any], Any]] = {
     "chronicity": lambda s: s.chronicity,
     **{f"rob_{d}": (lambda s, d=d: s.rob.get(d)) for d in ("d1", "d2", "d3", "d4", "d5", "overall")},  # type: ignore[misc]
 }
-
-
-def _fin(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 # ------------------------------------------------------------------------------------------ results

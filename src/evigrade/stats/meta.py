@@ -18,20 +18,12 @@ from ..notes import NoteCode
 from ..results import Note
 from .fit import Control, MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .heterogeneity import qprofile_ci
+from .mh import study_labels
 from .results import AnalysisSpec, MetaResult
 
 __all__ = ["meta_analysis", "PRESETS"]
 
 PRESETS: tuple[str, ...] = ("revman5", "cochrane")
-
-
-def _study_labels(k: int, study: Any) -> tuple[str, ...]:
-    if study is None:
-        return tuple(f"Study {i + 1}" for i in range(k))
-    labels = tuple(str(s) for s in study)
-    if len(labels) != k:
-        raise SpecError(f"study has {len(labels)} labels but there are {k} effect sizes")
-    return labels
 
 
 def _unpack(effects_or_yi: Any, vi: Any, study: Any, measure: str | None,
@@ -95,7 +87,7 @@ def meta_analysis(
         if not isinstance(val, (bool, np.bool_)):
             raise SpecError(f"{name} must be True or False, got {val!r}")
     y0 = np.asarray(yi_arr, dtype=float) if np.ndim(yi_arr) else np.asarray([yi_arr], dtype=float)
-    labels = _study_labels(len(y0), study)
+    labels = study_labels(len(y0), study, "effect sizes")
     y, v = validate_yi_vi(yi_arr, vi_arr, labels)
     con = Control.from_any(control)
     fit = fit_rma(y, v, method=method, test=test, level=lvl, adhoc=bool(adhoc), weights=weights, control=con,

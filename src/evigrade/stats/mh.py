@@ -47,7 +47,7 @@ def _cells(ai: Any, bi: Any, ci: Any, di: Any, study: Any) -> _Cells:
     if any(len(a) != k for a in arrs) or k == 0:
         raise InputError("ai, bi, ci and di must have the same, non-zero length", has_value=False,
                          fix="give one count per study in each column")
-    labels = _labels(k, study)
+    labels = study_labels(k, study)
     for name, a in zip(("ai", "bi", "ci", "di"), arrs):
         for i, val in enumerate(a):
             if not math.isfinite(val) or val < 0:
@@ -61,12 +61,13 @@ def _cells(ai: Any, bi: Any, ci: Any, di: Any, study: Any) -> _Cells:
     return arrs[0], arrs[1], arrs[2], arrs[3], labels
 
 
-def _labels(k: int, study: Any) -> tuple[str, ...]:
+def study_labels(k: int, study: Any, what: str = "tables") -> tuple[str, ...]:
+    """``study`` as k labels ("Study 1", ... when None), or SpecError naming ``what`` there are k of."""
     if study is None:
         return tuple(f"Study {i + 1}" for i in range(k))
     labels = tuple(str(s) for s in study)
     if len(labels) != k:
-        raise SpecError(f"study has {len(labels)} labels but there are {k} tables")
+        raise SpecError(f"study has {len(labels)} labels but there are {k} {what}")
     return labels
 
 
