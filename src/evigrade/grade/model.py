@@ -39,7 +39,7 @@ from typing import Any, Callable, Literal
 
 from .._validate import check_choice
 from ..errors import SpecError
-from ..results import Note, attrs_dict, jsonable
+from ..results import Note, ResultMixin, attrs_dict, jsonable
 from .config import RATIO_MEASURES
 from .reasons import DOMAINS
 
@@ -183,7 +183,7 @@ class StudyRoB:
 
 
 @dataclass(frozen=True, slots=True)
-class Override:
+class Override(ResultMixin):
     """A reviewer's judgement replacing the automatic one for ``domain``; ``reason`` is mandatory.
 
     ``levels`` is 0, -1, -2 (-3 for imprecision) for downgrade domains and 0, +1, +2 for upgrades.
@@ -211,9 +211,6 @@ class Override:
         object.__setattr__(self, "levels", lv)
         if self.concern is not None:
             object.__setattr__(self, "concern", normalize_concern(self.concern))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "levels": self.levels, "reason": self.reason, "concern": self.concern}
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,14 +477,11 @@ class NarrativeInput:
 
 
 @dataclass(frozen=True, slots=True)
-class Disagreement:
+class Disagreement(ResultMixin):
     """One difference between the source review's own GRADE and evigrade's rating or rules."""
 
     code: str
     text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
