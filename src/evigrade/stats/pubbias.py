@@ -65,15 +65,20 @@ class FailSafeN(ResultMixin):
     notes: tuple[Note, ...] = ()
 
 
+def _alpha_effects(alpha: float, effects: Any, vi: Any, study: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``alpha`` (between 0 and 1), then the effect sizes and their sampling variances."""
+    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
+        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
+    eff = coerce_effects(effects, vi, study=study)
+    return eff.yi, eff.vi
+
+
 def fsn(effects: Any, vi: Any = None, *, type: Literal["Rosenthal", "Orwin", "Rosenberg"] = "Rosenthal",
         alpha: float = 0.05, target: float | None = None, weighted: bool = False,
         study: Sequence[str] | None = None) -> FailSafeN:
     """Fail-safe N (metafor ``fsn(yi, vi, type=, alpha=, target=, weighted=)``)."""
     type = check_choice("type", type, ("Rosenthal", "Orwin", "Rosenberg"))
-    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
-        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
-    eff = coerce_effects(effects, vi, study=study)
-    y, v = eff.yi, eff.vi
+    y, v = _alpha_effects(alpha, effects, vi, study)
     k = len(y)
     nan = float("nan")
     notes = [Note(NoteCode.FSN_CAUTION, "Fail-safe N assumes the missing studies average a null effect; it does not "
@@ -141,10 +146,7 @@ def tes(effects: Any, vi: Any = None, *, alpha: float = 0.05, test: Literal["exa
     """Test of excess significance with metafor's defaults (``tes(yi, vi)``; ``test=`` as metafor)."""
     if test is not None:
         test = check_choice("test", test, ("exact", "chi2", "binom"))
-    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
-        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
-    eff = coerce_effects(effects, vi, study=study)
-    y, v = eff.yi, eff.vi
+    y, v = _alpha_effects(alpha, effects, vi, study)
     k = len(y)
     sei = np.sqrt(v)
     theta = float(np.sum(y / v) / np.sum(1 / v))
