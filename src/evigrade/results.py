@@ -8,11 +8,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["Note", "jsonable", "jsonable_dict", "ResultMixin"]
+__all__ = ["Note", "jsonable", "jsonable_dict", "ResultMixin", "json_keys", "attrs_dict"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,34 @@ def jsonable_dict(obj: Any) -> dict[str, Any]:
     return out
 
 
+def attrs_dict(obj: Any, *names: str) -> dict[str, Any]:
+    """``{name: obj.name}`` for ``names`` in that order, values as they are (not through :func:`jsonable`)."""
+    return {name: getattr(obj, name) for name in names}
+
+
+def json_keys(*keys: str, **head: Any) -> Callable[[type[_T]], type[_T]]:
+    """Class decorator for a :class:`ResultMixin` dataclass: its ``to_dict`` writes the constants ``head`` first,
+    then the attributes ``keys`` in that order (``"key=attr"`` writes attribute ``attr`` under ``key``)."""
+    spec = (tuple(head.items()), tuple(k.partition("=")[::2] for k in keys))
+
+    def wrap(cls: type[_T]) -> type[_T]:
+        setattr(cls, "_json_keys", spec)  # noqa: B010 - a class attribute the mixin reads, set after @dataclass
+        return cls
+
+    return wrap
+
+
 class ResultMixin:
-    """Default ``to_dict`` for frozen result dataclasses."""
+    """Default ``to_dict`` for frozen result dataclasses: every field in order, or the keys named by
+    :func:`json_keys`; values go through :func:`jsonable`."""
 
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        spec = getattr(type(self), "_json_keys", None)
+        if spec is None:
+            return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        head, keys = spec
+        out = {k: jsonable(v) for k, v in head}
+        out.update((key, jsonable(getattr(self, attr or key))) for key, attr in keys)
+        return out

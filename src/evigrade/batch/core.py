@@ -15,7 +15,7 @@ from .._options import ENGINE_TESTS, canonical_level, canonical_method, canonica
 from .._validate import check_positive
 from ..errors import InputError, SpecError
 from ..notes import BATCH_CODES, NoteCode, note_messages
-from ..results import Note, jsonable
+from ..results import Note, attrs_dict, jsonable
 from .engine import METHODS, Segments, fit_segments
 
 __all__ = [
@@ -79,13 +79,7 @@ class BatchResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": self.method,
-            "test": self.test,
-            "level": self.level,
-            "tau2_ci": self.tau2_ci,
-            "pi": self.pi,
-            "n_rows": self.n_rows,
-            "n_analyses": self.n_analyses,
+            **attrs_dict(self, "method", "test", "level", "tau2_ci", "pi", "n_rows", "n_analyses"),
             "run_notes": [n.to_dict() for n in self.run_notes],
             "note_codes": dict(NOTE_MESSAGES),
             "analyses": jsonable(self.table.to_dict(orient="records")),

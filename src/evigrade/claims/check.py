@@ -7,7 +7,7 @@ from typing import Any
 
 from .._format import fmt_fixed
 from ..errors import InputError
-from ..results import Note, jsonable
+from ..results import Note, attrs_dict, jsonable
 from .detect import Assertion, analyse
 from .evidence import Evidence, default_evidence
 from .judge import VERDICTS, judge
@@ -75,14 +75,8 @@ class ClaimsReport:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "intervention": self.intervention,
-            "evidence_origin": self.evidence_origin,
-            "counts": self.counts,
-            "claims": [c.to_dict() for c in self.claims],
-            "notes": [n.to_dict() for n in self.notes],
-        }
+        return {**attrs_dict(self, "source", "intervention", "evidence_origin", "counts"),
+                "claims": [c.to_dict() for c in self.claims], "notes": [n.to_dict() for n in self.notes]}
 
 
 def lexicon_for(ev: Evidence, lexicon_path: str | None = None):

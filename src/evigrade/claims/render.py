@@ -28,6 +28,13 @@ _COLOUR = {
 }
 
 
+def _heading(c: ClaimVerdict) -> tuple[str, str]:
+    """A checked claim's verdict as a heading word ('NOT SUPPORTED') and its aspects in brackets (or '')."""
+    label = c.verdict.replace("_", " ").upper()
+    asp = f" ({', '.join(a.replace('_', ' ') for a in c.aspects)})" if c.aspects else ""
+    return label, asp
+
+
 def _evidence_line(e: dict[str, Any]) -> str:
     if e.get("kind") == "finding":
         tp = ", ".join(x.replace("_", " ") for x in e.get("timepoints") or []) or "time point not stated"
@@ -62,8 +69,7 @@ def _plain_lines(report: ClaimsReport) -> list[str]:
     lines += [f"note: {n.message}" for n in report.notes]
     for i, c in enumerate(report.claims, start=1):
         lines.append("")
-        label = c.verdict.replace("_", " ").upper()
-        asp = f" ({', '.join(a.replace('_', ' ') for a in c.aspects)})" if c.aspects else ""
+        label, asp = _heading(c)
         lines.append(f"{i}. line {c.line}: {label}{asp}")
         lines.append(f"   \"{c.sentence}\"")
         if c.verdict == "not_a_claim":
@@ -114,8 +120,7 @@ def render_text(report: ClaimsReport, *, color: bool = False, width: int = 100) 
         con.print(f"[dim]note: {escape(n.message)}[/dim]")
     for i, c in enumerate(report.claims, start=1):
         con.print()
-        label = c.verdict.replace("_", " ").upper()
-        asp = f" ({', '.join(a.replace('_', ' ') for a in c.aspects)})" if c.aspects else ""
+        label, asp = _heading(c)
         con.print(f"[{_STYLE[c.verdict]}]{i}. line {c.line}: {label}{escape(asp)}[/{_STYLE[c.verdict]}]")
         con.print(f"   \"{escape(c.sentence)}\"")
         if c.verdict == "not_a_claim":

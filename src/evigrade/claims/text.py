@@ -14,20 +14,18 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from ..results import ResultMixin
 
 __all__ = ["Sentence", "strip_markdown_line", "split_sentences"]
 
 
 @dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(ResultMixin):
     """One sentence of the input: its text (Markdown removed) and the line it starts on (1-based)."""
 
     text: str
     line: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "line": self.line}
 
 
 # Abbreviations after which a full stop does not end a sentence (compared lower-cased, without

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence, cast
 
 from .._validate import check_choice
+from .._access import finite_float as _fin
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, jsonable
@@ -72,14 +73,6 @@ def small_study_test(result: Any, config: GradeConfig | None = None) -> tuple[fl
     res = egger_test(np.asarray(result.yi, dtype=float), np.asarray(result.vi, dtype=float))
     p = float(res.pval)
     return (p if math.isfinite(p) else None), "Egger"
-
-
-def _fin(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def grade_analysis(result: Any, *, benefit: str = "lower", mid: float | None = None, mid_source: str | None = None,

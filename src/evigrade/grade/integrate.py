@@ -49,6 +49,7 @@ from .families import (
 )
 from .magnitude import Magnitude, magnitude
 from .model import CertaintyRating, GradeInput, NarrativeInput, Override, RobJudgement, StudyRoB, normalize_rob
+from .rules import mid_unit_compatible
 from .sof import SoFRow, sof_narrative_row, sof_row, sof_table
 
 if TYPE_CHECKING:
@@ -117,32 +118,13 @@ def _mid_for(finding: Any, measure: str, notes: list[Note]) -> tuple[float | Non
         return None, None  # natural-unit MIDs do not apply to ratios; the config default is used
     unit = str(_g(finding, "unit") or "")
     mid_unit = str(_g(finding, "mid_unit") or "")
-    if not _unit_compatible(unit, mid_unit):
+    if not mid_unit_compatible(unit, mid_unit):
         notes.append(Note("mid_units_differ",
                           f"The outcome's MID ({mid:g} {mid_unit}) applies to another instrument or scale than this "
                           f"finding ({unit or 'unit not stated'}); no MID is used, so imprecision is judged against no "
                           "effect and the size of the effect is not classified."))
         return None, None
     return mid, src
-
-
-_SYNONYMS = {"NRS": "NPRS", "NPRS": "NPRS", "VAS": "VAS", "NDI": "NDI"}
-
-
-def _tokens(text: str) -> set[str]:
-    import re
-
-    return {_SYNONYMS.get(t, t) for t in re.findall(r"[A-Za-z]+", text.upper())}
-
-
-def _unit_compatible(unit: str, mid_unit: str) -> bool:
-    """True when the finding's unit names the MID's instrument (the first word of ``mid_unit``,
-    e.g. 'NPRS' in 'NPRS points (0-10)'; NRS counts as NPRS).  A bare 'points' is not enough:
-    the MID applies to one instrument and scale only."""
-    if not unit.strip() or not mid_unit.strip():
-        return False
-    first = _tokens(mid_unit.split()[0])
-    return bool(first) and first <= _tokens(unit)
 
 
 def _indirectness(finding: Any) -> tuple[str | None, str | None]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import SpecError
-from ..results import jsonable
+from ..results import attrs_dict, jsonable
 from .config import GradeConfig
 from .model import GradeInput
 from .rules import benefit_scale, resolve_mid, thresholds
@@ -92,20 +92,12 @@ class Magnitude:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "size": self.size,
-            "direction": self.direction,
-            "change": self.change,
-            "basis": self.basis,
+            **attrs_dict(self, "size", "direction", "change", "basis"),
             "bands": list(self.bands) if self.bands else None,
-            "mid": self.mid,
-            "mid_source": self.mid_source,
-            "ci_includes_null": self.ci_includes_null,
-            "ci_includes_important_benefit": self.ci_includes_important_benefit,
-            "ci_includes_important_harm": self.ci_includes_important_harm,
-            "ci_excludes_important": self.ci_excludes_important,
+            **attrs_dict(self, "mid", "mid_source", "ci_includes_null", "ci_includes_important_benefit",
+                         "ci_includes_important_harm", "ci_excludes_important"),
             "re_expressed": self.re_expressed.to_dict() if self.re_expressed else None,
-            "size_claim": self.size_claim,
-            "size_approach": self.size_approach,
+            **attrs_dict(self, "size_claim", "size_approach"),
         }
 
 

@@ -39,7 +39,7 @@ from typing import Any, Callable, Literal
 
 from .._validate import check_choice
 from ..errors import SpecError
-from ..results import Note, jsonable
+from ..results import Note, ResultMixin, attrs_dict, jsonable
 from .config import RATIO_MEASURES
 from .reasons import DOMAINS
 
@@ -183,7 +183,7 @@ class StudyRoB:
 
 
 @dataclass(frozen=True, slots=True)
-class Override:
+class Override(ResultMixin):
     """A reviewer's judgement replacing the automatic one for ``domain``; ``reason`` is mandatory.
 
     ``levels`` is 0, -1, -2 (-3 for imprecision) for downgrade domains and 0, +1, +2 for upgrades.
@@ -211,9 +211,6 @@ class Override:
         object.__setattr__(self, "levels", lv)
         if self.concern is not None:
             object.__setattr__(self, "concern", normalize_concern(self.concern))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "levels": self.levels, "reason": self.reason, "concern": self.concern}
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,14 +477,11 @@ class NarrativeInput:
 
 
 @dataclass(frozen=True, slots=True)
-class Disagreement:
+class Disagreement(ResultMixin):
     """One difference between the source review's own GRADE and evigrade's rating or rules."""
 
     code: str
     text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,15 +507,8 @@ class DomainJudgement:
         object.__setattr__(self, "concern", normalize_concern(self.concern))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "concern": self.concern,
-            "levels": self.levels,
-            "reason_code": self.reason_code,
-            "rationale": self.rationale,
-            "numbers": jsonable(self.numbers),
-            "source": self.source,
-        }
+        return {**attrs_dict(self, "domain", "concern", "levels", "reason_code", "rationale"),
+                "numbers": jsonable(self.numbers), "source": self.source}
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,26 +586,17 @@ class CertaintyRating:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start": self.start,
-            "certainty": self.certainty,
-            "level": self.level,
-            "symbols": self.symbols,
-            "downgrade_levels": self.downgrade_levels,
-            "upgrade_levels": self.upgrade_levels,
+            **attrs_dict(self, "start", "certainty", "level", "symbols", "downgrade_levels", "upgrade_levels"),
             "downgrades": [dict(d) for d in self.downgrades],
             "upgrades": [dict(d) for d in self.upgrades],
             "reason_codes": list(self.reason_codes),
             "judgements": [j.to_dict() for j in self.judgements],
             "footnotes": list(self.footnotes),
-            "basis": self.basis,
-            "review_rating": self.review_rating,
-            "review_reasons": self.review_reasons,
+            **attrs_dict(self, "basis", "review_rating", "review_reasons"),
             "notes": [n.to_dict() for n in self.notes],
             "source_certainty": self.source_certainty,
             "disagreements": [d.to_dict() for d in self.disagreements],
             "capped_by": self.capped_by,
             "not_assessable": list(self.not_assessable),
-            "not_fully_assessed": self.not_fully_assessed,
-            "kind": self.kind,
-            "own_rules_certainty": self.own_rules_certainty,
+            **attrs_dict(self, "not_fully_assessed", "kind", "own_rules_certainty"),
         }

@@ -109,25 +109,19 @@ DEFAULT_BUCKETS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(ResultMixin):
     id: str
     label: str
     description: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "description": self.description}
-
 
 @dataclass(frozen=True, slots=True)
-class Population:
+class Population(ResultMixin):
     id: str
     label: str
     description: str = ""
     #: True when the population is broader than the pack's question (an indirectness flag for GRADE).
     broader: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "description": self.description, "broader": self.broader}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,17 +165,14 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
-class Moderator:
+class Moderator(ResultMixin):
     id: str
     description: str
     column: str = ""  # the studies.csv column that holds it, if any
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "description": self.description, "column": self.column}
-
 
 @dataclass(frozen=True, slots=True)
-class Indirectness:
+class Indirectness(ResultMixin):
     """An explicit indirectness judgement; ``outcome``/``comparison``/``population`` may be ``*``."""
 
     outcome: str
@@ -192,10 +183,6 @@ class Indirectness:
 
     def applies(self, outcome: str, comparison: str, population: str) -> bool:
         return all(a in ("*", b) for a, b in ((self.outcome, outcome), (self.comparison, comparison), (self.population, population)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "comparison": self.comparison, "population": self.population,
-                "judgement": self.judgement, "reason": self.reason}
 
 
 def _harmonise(measure: str | None, orientation: str, est: float | None, lo: float | None,

@@ -39,6 +39,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .._access import finite_float as _fin
 from ..errors import EstimationError, EvigradeError
 from ..results import Note, jsonable
 from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
@@ -95,14 +96,6 @@ _STUDY_ATTRS: dict[str, Callable[[Any], Any]] = {
     "chronicity": lambda s: s.chronicity,
     **{f"rob_{d}": (lambda s, d=d: s.rob.get(d)) for d in ("d1", "d2", "d3", "d4", "d5", "overall")},  # type: ignore[misc]
 }
-
-
-def _fin(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -173,25 +166,32 @@ class Sensitivity:
 
     def to_dict(self, display: Callable[[float | None], float | None] = lambda v: v) -> dict[str, Any]:
         w = self.without_high_rob
-        red = None if w is None or w.reduced is None else w.reduced
+        red = None if w is None else w.reduced
         out: dict[str, Any] = jsonable({
             "loo_min": self.loo_min, "loo_max": self.loo_max,
             "display_loo_min": display(self.loo_min), "display_loo_max": display(self.loo_max),
             "loo_min_study": self.loo_min_study, "loo_max_study": self.loo_max_study,
             "changes_significance": list(self.changes_significance),
             "high_rob": list(self.high_rob), "rob_unknown": list(self.rob_unknown),
-            "without_high_rob": None if w is None else {
-                **w.to_dict(),
-                "display_estimate": None if red is None else display(red.estimate),
-                "display_ci_low": None if red is None else display(red.ci_low),
-                "display_ci_high": None if red is None else display(red.ci_high),
-            },
+            "without_high_rob": _with_display(w, red, display),
             "influential": list(self.influential),
             "leave_one_out": self.leave_one_out.to_dict(),
             "influence": None if self.influence is None else self.influence.to_dict(),
             "notes": [n.to_dict() for n in self.notes],
         })
         return out
+
+
+def _with_display(result: Any, fit: Any, display: Callable[[float | None], float | None]) -> dict[str, Any] | None:
+    """``result.to_dict()`` plus ``fit``'s estimate and CI on the display scale (None where there is no result)."""
+    if result is None:
+        return None
+    return {
+        **result.to_dict(),
+        "display_estimate": None if fit is None else display(fit.estimate),
+        "display_ci_low": None if fit is None else display(fit.ci_low),
+        "display_ci_high": None if fit is None else display(fit.ci_high),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +220,7 @@ class SmallStudy:
             "primary": None if self.primary is None else self.primary.to_dict(),
             "egger": None if self.egger is None else self.egger.to_dict(),
             "ranktest": None if self.rank is None else self.rank.to_dict(),
-            "trimfill": None if tf is None else {
-                **tf.to_dict(),
-                "display_estimate": None if adj is None else display(adj.estimate),
-                "display_ci_low": None if adj is None else display(adj.ci_low),
-                "display_ci_high": None if adj is None else display(adj.ci_high),
-            },
+            "trimfill": _with_display(tf, adj, display),
             "notes": [n.to_dict() for n in self.notes],
         })
         return out

@@ -19,7 +19,7 @@ from .._format import fmt_fixed, fmt_p, fmt_pct
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..effects.measures import RATIO_MEASURES
-from ..results import jsonable
+from ..results import ResultMixin, attrs_dict, jsonable_dict
 
 __all__ = [
     "ForestRow",
@@ -95,17 +95,9 @@ class ForestRow:
     source: str | None = None  # citation key for reference rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "estimate": jsonable(self.estimate),
-            "ci_low": jsonable(self.ci_low),
-            "ci_high": jsonable(self.ci_high),
-            "weight": jsonable(self.weight),
-            "rob": self.rob,
-            "k": self.k,
-            "source": self.source,
-        }
+        return {**attrs_dict(self, "kind", "label"),
+                **jsonable_dict(attrs_dict(self, "estimate", "ci_low", "ci_high", "weight")),
+                **attrs_dict(self, "rob", "k", "source")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,23 +121,13 @@ class ForestData:
         return sum(1 for r in self.rows if r.kind == "study")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "measure": self.measure,
-            "rows": [r.to_dict() for r in self.rows],
-            "log_scale": self.log_scale,
-            "null_value": self.null_value,
-            "level": self.level,
-            "x_label": self.x_label,
-            "favours_left": self.favours_left,
-            "favours_right": self.favours_right,
-            "heterogeneity": self.heterogeneity,
-            "show_rob": self.show_rob,
-        }
+        return {**attrs_dict(self, "title", "measure"), "rows": [r.to_dict() for r in self.rows],
+                **attrs_dict(self, "log_scale", "null_value", "level", "x_label", "favours_left", "favours_right",
+                             "heterogeneity", "show_rob")}
 
 
 @dataclass(frozen=True, slots=True)
-class FunnelData:
+class FunnelData(ResultMixin):
     """A funnel plot: effect (analysis scale) against its standard error."""
 
     title: str
@@ -157,21 +139,6 @@ class FunnelData:
     level: float
     log_scale: bool
     x_label: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable(
-            {
-                "title": self.title,
-                "measure": self.measure,
-                "study": list(self.study),
-                "yi": list(self.yi),
-                "sei": list(self.sei),
-                "estimate": self.estimate,
-                "level": self.level,
-                "log_scale": self.log_scale,
-                "x_label": self.x_label,
-            }
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from .._format import fmt_sig
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 from .fit import fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
 
@@ -80,8 +80,10 @@ def _k_notes(k: int, what: str) -> list[Note]:
 # ------------------------------------------------------------------------------------------ regtest
 
 
+@json_keys("model", "predictor", "method", "test_statistic=test", "k", "stat", "pval", "df", "coef", "se", "tau2",
+           "limit_estimate", "limit_ci_low", "limit_ci_high", "level", "weights", "notes", test="regtest")
 @dataclass(frozen=True, slots=True)
-class RegTestResult:
+class RegTestResult(ResultMixin):
     """A regression test for funnel-plot asymmetry (metafor ``regtest``).
 
     ``stat``/``pval`` test the predictor's coefficient (z for ``model="rma"`` with ``test="z"``,
@@ -106,15 +108,6 @@ class RegTestResult:
     level: float
     weights: str = "inverse_variance"
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "test": "regtest", "model": self.model, "predictor": self.predictor, "method": self.method,
-            "test_statistic": self.test, "k": self.k, "stat": self.stat, "pval": self.pval, "df": self.df,
-            "coef": self.coef, "se": self.se, "tau2": self.tau2, "limit_estimate": self.limit_estimate,
-            "limit_ci_low": self.limit_ci_low, "limit_ci_high": self.limit_ci_high, "level": self.level,
-            "weights": self.weights, "notes": [n.to_dict() for n in self.notes],
-        })
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -307,8 +300,9 @@ def _kendall(x: np.ndarray, y: np.ndarray, exact: bool) -> tuple[float, float, b
     return tau, float(p), False
 
 
+@json_keys("k", "tau", "pval", "exact", "notes", test="ranktest")
 @dataclass(frozen=True, slots=True)
-class RankTestResult:
+class RankTestResult(ResultMixin):
     """Begg & Mazumdar's rank-correlation test (metafor ``ranktest``): Kendall's tau and its p-value."""
 
     k: int
@@ -316,10 +310,6 @@ class RankTestResult:
     pval: float
     exact: bool
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"test": "ranktest", "k": self.k, "tau": self.tau, "pval": self.pval, "exact": self.exact,
-                              "notes": [n.to_dict() for n in self.notes]})
 
 
 def ranktest(effects: Any, vi: Any = None, *, exact: bool = True, study: Sequence[str] | None = None) -> RankTestResult:
@@ -348,8 +338,10 @@ def ranktest(effects: Any, vi: Any = None, *, exact: bool = True, study: Sequenc
 # ------------------------------------------------------------------------------------------ trimfill
 
 
+@json_keys("estimator", "side", "k0", "se_k0", "p_k0", "fill_yi", "fill_vi", "original", "adjusted", "method",
+           "test_statistic=test", "iterations", "notes", test="trimfill")
 @dataclass(frozen=True, slots=True)
-class TrimFillResult:
+class TrimFillResult(ResultMixin):
     """Trim-and-fill (metafor ``trimfill``).
 
     ``k0`` studies were estimated missing on ``side``; ``fill_yi``/``fill_vi`` are the imputed
@@ -370,14 +362,6 @@ class TrimFillResult:
     test: str
     iterations: int
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "test": "trimfill", "estimator": self.estimator, "side": self.side, "k0": self.k0, "se_k0": self.se_k0,
-            "p_k0": self.p_k0, "fill_yi": self.fill_yi, "fill_vi": self.fill_vi,
-            "original": self.original.to_dict(), "adjusted": self.adjusted.to_dict(), "method": self.method,
-            "test_statistic": self.test, "iterations": self.iterations, "notes": [n.to_dict() for n in self.notes],
-        })
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -491,8 +475,10 @@ def trimfill(
 # ------------------------------------------------------------------------------------------ PET-PEESE
 
 
+@json_keys("chosen", "estimate", "ci_low", "ci_high", "alpha", "pet_intercept_pval", "peese_intercept_pval", "pet",
+           "peese", "notes", test="pet_peese")
 @dataclass(frozen=True, slots=True)
-class PetPeeseResult:
+class PetPeeseResult(ResultMixin):
     """PET and PEESE limit estimates and the conditional choice between them."""
 
     pet: RegTestResult
@@ -505,14 +491,6 @@ class PetPeeseResult:
     ci_high: float
     alpha: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "test": "pet_peese", "chosen": self.chosen, "estimate": self.estimate, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "alpha": self.alpha, "pet_intercept_pval": self.pet_intercept_pval,
-            "peese_intercept_pval": self.peese_intercept_pval, "pet": self.pet.to_dict(),
-            "peese": self.peese.to_dict(), "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def _intercept_p(r: RegTestResult) -> float:
@@ -543,8 +521,9 @@ def pet_peese(effects: Any, vi: Any = None, *, alpha: float = 0.10, level: float
 # ------------------------------------------------------------------------------------------ summary for GRADE
 
 
+@json_keys("k", "assessable", "min_k", "pval", "egger", "egger_rma", "ranktest=rank", "trimfill", "notes")
 @dataclass(frozen=True, slots=True)
-class SmallStudySummary:
+class SmallStudySummary(ResultMixin):
     """What GRADE's publication-bias domain and the report need, in one result.
 
     ``assessable`` is False when k < ``min_k`` (then the tests are not run and a Note says why).
@@ -566,16 +545,6 @@ class SmallStudySummary:
     def pval(self) -> float | None:
         """Egger's p-value (None when not assessable)."""
         return None if self.egger is None else self.egger.pval
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "k": self.k, "assessable": self.assessable, "min_k": self.min_k, "pval": self.pval,
-            "egger": None if self.egger is None else self.egger.to_dict(),
-            "egger_rma": None if self.egger_rma is None else self.egger_rma.to_dict(),
-            "ranktest": None if self.rank is None else self.rank.to_dict(),
-            "trimfill": None if self.trimfill is None else self.trimfill.to_dict(),
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def small_study_summary(effects: Any, vi: Any = None, *, min_k: int = MIN_K_SMALL_STUDY, method: str | None = None,

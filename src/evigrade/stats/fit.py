@@ -684,6 +684,14 @@ def _extreme_hint(y: np.ndarray, v: np.ndarray, study: tuple[str, ...] | None) -
             f"vi = {fmt_sig(float(v[i]))} (check its SD / standard error and sample size)")
 
 
+def wald_pval_crit(zval: np.ndarray, df: int | None, lvl: float) -> tuple[np.ndarray, float]:
+    """Two-sided p-values of ``zval`` and the CI multiplier: Student t with ``df`` degrees of freedom, normal if None."""
+    if df is not None:
+        return 2 * sps.t.sf(np.abs(zval), df), float(sps.t.isf((1 - lvl) / 2, df))
+    return 2 * sps.norm.sf(np.abs(zval)), float(sps.norm.isf((1 - lvl) / 2))
+
+
+# long: the rma.uni numeric kernel, step by step as metafor (tau2, weights, HKSJ, tests, Q, I2, H2), kept in one piece
 def _fit(y: np.ndarray, v: np.ndarray, Xm: np.ndarray, method_req: MethodName, test: TestName, lvl: float,
          adhoc: bool, weights: Any, con: Control,
          study: tuple[str, ...] | None = None) -> RmaFit:
@@ -786,14 +794,8 @@ def _fit(y: np.ndarray, v: np.ndarray, Xm: np.ndarray, method_req: MethodName, t
     if eff_test == "t" and k - p == 0:
         notes.append(Note(NoteCode.UNDEFINED, f"A t-test needs k > p; with k = {k} a Wald z-test is used instead."))
         eff_test = "z"
-    if eff_test in ("knha", "t"):
-        df: int | None = k - p
-        pval = 2 * sps.t.sf(np.abs(zval), df)
-        crit = float(sps.t.isf((1 - lvl) / 2, df))
-    else:
-        df = None
-        pval = 2 * sps.norm.sf(np.abs(zval))
-        crit = float(sps.norm.isf((1 - lvl) / 2))
+    df: int | None = k - p if eff_test in ("knha", "t") else None
+    pval, crit = wald_pval_crit(zval, df, lvl)
     ci_low = beta - crit * se
     ci_high = beta + crit * se
 

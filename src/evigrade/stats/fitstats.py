@@ -26,7 +26,7 @@ from scipy import stats as sps
 from .._validate import check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 
 __all__ = [
     "FitStatistics",
@@ -42,8 +42,9 @@ __all__ = [
 _LOG2PI = math.log(2.0 * math.pi)
 
 
+@json_keys("loglik", "deviance", "aic", "bic", "aicc", "likelihood", "parms", "k", "p")
 @dataclass(frozen=True, slots=True)
-class FitStatistics:
+class FitStatistics(ResultMixin):
     """metafor's ``fitstats()`` column for one model.
 
     ``likelihood`` is ``"REML"`` (restricted) or ``"ML"``; ``parms`` the number of estimated
@@ -61,11 +62,6 @@ class FitStatistics:
     parms: int
     k: int
     p: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"loglik": self.loglik, "deviance": self.deviance, "aic": self.aic, "bic": self.bic,
-                         "aicc": self.aicc, "likelihood": self.likelihood, "parms": self.parms, "k": self.k,
-                         "p": self.p})
 
 
 def _from_ll(ll: float, ll_sat: float, likelihood: str, parms: int, k: int, p: int) -> FitStatistics:
@@ -139,8 +135,9 @@ def fit_statistics(x: Any, *, restricted: bool | None = None) -> FitStatistics:
 # ------------------------------------------------------------------------------------------ LRT
 
 
+@json_keys("lrt", "df", "pval", "full", "reduced", "notes")
 @dataclass(frozen=True, slots=True)
-class LikelihoodRatioTest:
+class LikelihoodRatioTest(ResultMixin):
     """metafor ``anova(full, reduced)``: LRT = 2 (ll_full - ll_reduced) on ``df`` = parms difference."""
 
     lrt: float
@@ -149,10 +146,6 @@ class LikelihoodRatioTest:
     full: FitStatistics
     reduced: FitStatistics
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"lrt": self.lrt, "df": self.df, "pval": self.pval, "full": self.full.to_dict(),
-                         "reduced": self.reduced.to_dict(), "notes": [n.to_dict() for n in self.notes]})
 
 
 def _design(x: Any) -> np.ndarray:
@@ -208,8 +201,9 @@ def lrt(full: Any, reduced: Any) -> LikelihoodRatioTest:
 # ------------------------------------------------------------------------------------------ Wald
 
 
+@json_keys("qm", "qm_df", "qm_pvalue", "btt", "L", "estimate", "se", "stat", "pval", "test")
 @dataclass(frozen=True, slots=True)
-class WaldTest:
+class WaldTest(ResultMixin):
     """A Wald-type test: of the coefficients ``btt`` (``estimate`` is then empty) or of ``L beta``.
 
     ``qm`` is chi² with ``qm_df[0]`` df for Wald z fits, and F with ``qm_df`` = (m, k - p) for
@@ -227,12 +221,6 @@ class WaldTest:
     stat: np.ndarray
     pval: np.ndarray
     test: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"qm": self.qm, "qm_df": list(self.qm_df), "qm_pvalue": self.qm_pvalue,
-                         "btt": None if self.btt is None else list(self.btt),
-                         "L": None if self.L is None else self.L.tolist(), "estimate": self.estimate, "se": self.se,
-                         "stat": self.stat, "pval": self.pval, "test": self.test})
 
 
 def _coef(x: Any) -> tuple[np.ndarray, np.ndarray, int | None, str]:
@@ -298,8 +286,9 @@ def wald_test(x: Any, btt: Sequence[int] | None = None, *, L: Any = None) -> Wal
 # ------------------------------------------------------------------------------------------ predict
 
 
+@json_keys("X", "pred", "se", "ci_low", "ci_high", "pi_low", "pi_high", "level", "df", "notes")
 @dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(ResultMixin):
     """metafor ``predict(x, newmods=)``: one row per new moderator row (``X`` holds the full rows).
 
     ``pi_low``/``pi_high`` use sqrt(se² + tau²) (multilevel fits: + the sum of the variance
@@ -316,11 +305,6 @@ class Prediction:
     level: float
     df: int | None
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"X": self.X.tolist(), "pred": self.pred, "se": self.se, "ci_low": self.ci_low,
-                         "ci_high": self.ci_high, "pi_low": self.pi_low, "pi_high": self.pi_high, "level": self.level,
-                         "df": self.df, "notes": [n.to_dict() for n in self.notes]})
 
     def to_frame(self) -> Any:  # a pandas DataFrame (pandas is imported lazily)
         import pandas as pd

@@ -18,6 +18,7 @@ from ..notes import NoteCode
 from ..results import Note
 from .fit import Control, MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .heterogeneity import qprofile_ci
+from .mh import study_labels
 from .results import AnalysisSpec, MetaResult
 
 __all__ = ["meta_analysis", "PRESETS"]
@@ -25,13 +26,19 @@ __all__ = ["meta_analysis", "PRESETS"]
 PRESETS: tuple[str, ...] = ("revman5", "cochrane")
 
 
-def _study_labels(k: int, study: Any) -> tuple[str, ...]:
-    if study is None:
-        return tuple(f"Study {i + 1}" for i in range(k))
-    labels = tuple(str(s) for s in study)
-    if len(labels) != k:
-        raise SpecError(f"study has {len(labels)} labels but there are {k} effect sizes")
-    return labels
+def _unpack(effects_or_yi: Any, vi: Any, study: Any, measure: str | None,
+            ) -> tuple[Any, Any, Any, Any, str | None, tuple[Note, ...]]:
+    """(table or None, yi, vi, study, measure, the table's notes): an EffectTable's own columns, study labels,
+    measure and notes (explicit ``study``/``measure`` win), or the numbers as given."""
+    if hasattr(effects_or_yi, "yi") and hasattr(effects_or_yi, "vi") and hasattr(effects_or_yi, "measure"):
+        table = effects_or_yi
+        if vi is not None:
+            raise SpecError("vi must be None when an EffectTable is given (it carries its own vi)")
+        return (table, table.yi, table.vi, table.study if study is None else study,
+                table.measure if measure is None else measure, tuple(getattr(table, "notes", ())))
+    if vi is None:
+        raise SpecError("vi is required when effect sizes are given as numbers")
+    return None, effects_or_yi, vi, study, measure, ()
 
 
 def meta_analysis(
@@ -57,21 +64,7 @@ def meta_analysis(
     ML, REML, EB, PM).  ``test``: ``"knha"`` (alias ``"hksj"``; t with k-1 df) or ``"z"``.
     ``adhoc=True``: HKSJ never narrower than Wald (metafor ``test="adhoc"``).  ``level``: 95 or 0.95.
     """
-    table_notes: tuple[Note, ...] = ()
-    table = None
-    if hasattr(effects_or_yi, "yi") and hasattr(effects_or_yi, "vi") and hasattr(effects_or_yi, "measure"):
-        table = effects_or_yi
-        if vi is not None:
-            raise SpecError("vi must be None when an EffectTable is given (it carries its own vi)")
-        yi_arr, vi_arr = table.yi, table.vi
-        study = table.study if study is None else study
-        measure = table.measure if measure is None else measure
-        table_notes = tuple(getattr(table, "notes", ()))
-    else:
-        if vi is None:
-            raise SpecError("vi is required when effect sizes are given as numbers")
-        yi_arr, vi_arr = effects_or_yi, vi
-
+    table, yi_arr, vi_arr, study, measure, table_notes = _unpack(effects_or_yi, vi, study, measure)
     if preset is not None:
         preset = check_choice("preset", preset, PRESETS)
         if preset == "revman5":
@@ -94,7 +87,7 @@ def meta_analysis(
         if not isinstance(val, (bool, np.bool_)):
             raise SpecError(f"{name} must be True or False, got {val!r}")
     y0 = np.asarray(yi_arr, dtype=float) if np.ndim(yi_arr) else np.asarray([yi_arr], dtype=float)
-    labels = _study_labels(len(y0), study)
+    labels = study_labels(len(y0), study, "effect sizes")
     y, v = validate_yi_vi(yi_arr, vi_arr, labels)
     con = Control.from_any(control)
     fit = fit_rma(y, v, method=method, test=test, level=lvl, adhoc=bool(adhoc), weights=weights, control=con,

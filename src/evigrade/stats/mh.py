@@ -47,7 +47,7 @@ def _cells(ai: Any, bi: Any, ci: Any, di: Any, study: Any) -> _Cells:
     if any(len(a) != k for a in arrs) or k == 0:
         raise InputError("ai, bi, ci and di must have the same, non-zero length", has_value=False,
                          fix="give one count per study in each column")
-    labels = _labels(k, study)
+    labels = study_labels(k, study)
     for name, a in zip(("ai", "bi", "ci", "di"), arrs):
         for i, val in enumerate(a):
             if not math.isfinite(val) or val < 0:
@@ -61,13 +61,25 @@ def _cells(ai: Any, bi: Any, ci: Any, di: Any, study: Any) -> _Cells:
     return arrs[0], arrs[1], arrs[2], arrs[3], labels
 
 
-def _labels(k: int, study: Any) -> tuple[str, ...]:
+def study_labels(k: int, study: Any, what: str = "tables") -> tuple[str, ...]:
+    """``study`` as k labels ("Study 1", ... when None), or SpecError naming ``what`` there are k of."""
     if study is None:
         return tuple(f"Study {i + 1}" for i in range(k))
     labels = tuple(str(s) for s in study)
     if len(labels) != k:
-        raise SpecError(f"study has {len(labels)} labels but there are {k} tables")
+        raise SpecError(f"study has {len(labels)} labels but there are {k} {what}")
     return labels
+
+
+def _checked(ai: Any, bi: Any, ci: Any, di: Any, study: Any, *, to: str, level: float, add: float,
+             ) -> tuple[Any, float, float, _Cells]:
+    """The options and cells shared by ``rma.mh`` and ``rma.peto``, checked in metafor's order."""
+    to = check_choice("to", to, _TO)
+    lvl = check_level(level)
+    add = float(add)
+    if not (math.isfinite(add) and add >= 0):
+        raise SpecError(f"add={add!r} must be a number >= 0")
+    return to, lvl, add, _cells(ai, bi, ci, di, study)
 
 
 def escalc_2x2(
@@ -160,12 +172,7 @@ def mantel_haenszel(
     correction of the CMH test.
     """
     measure = check_choice("measure", measure, TWO_BY_TWO_MEASURES)
-    to = check_choice("to", to, _TO)
-    lvl = check_level(level)
-    add = float(add)
-    if not (math.isfinite(add) and add >= 0):
-        raise SpecError(f"add={add!r} must be a number >= 0")
-    a, b, c, d, labels = _cells(ai, bi, ci, di, study)
+    to, lvl, add, (a, b, c, d, labels) = _checked(ai, bi, ci, di, study, to=to, level=level, add=add)
     k = len(a)
     n1, n2 = a + b, c + d
     N = n1 + n2
@@ -239,12 +246,7 @@ def peto(
     level: float = 95, study: Any = None,
 ) -> MetaResult:
     """Peto's one-step (log) odds ratio (metafor ``rma.peto``); estimate on the log-OR scale."""
-    to = check_choice("to", to, _TO)
-    lvl = check_level(level)
-    add = float(add)
-    if not (math.isfinite(add) and add >= 0):
-        raise SpecError(f"add={add!r} must be a number >= 0")
-    a, b, c, d, labels = _cells(ai, bi, ci, di, study)
+    to, lvl, add, (a, b, c, d, labels) = _checked(ai, bi, ci, di, study, to=to, level=level, add=add)
     k = len(a)
     n1, n2 = a + b, c + d
     N = n1 + n2

@@ -33,6 +33,7 @@ from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, jsonable_dict
+from .fit import wald_pval_crit
 from .fitstats import FitStatistics, _from_ll
 
 __all__ = ["MultilevelResult", "multilevel", "vcalc", "ML_METHODS", "ML_TESTS"]
@@ -309,6 +310,7 @@ def _start(y: np.ndarray, V: np.ndarray, X: np.ndarray, L: int) -> np.ndarray:
     return np.full(L, tot / L)
 
 
+# long: the rma.mv kernel, step by step as metafor (REML/ML Fisher scoring, sigma2 CIs, tests, QE, fit statistics)
 def multilevel(
     yi: Any,
     vi: Any,
@@ -404,14 +406,8 @@ def multilevel(
     vb = XMXi
     se = np.sqrt(np.diag(vb))
     zval = beta / se
-    if test == "t":
-        df: int | None = k - p
-        pval = 2 * sps.t.sf(np.abs(zval), df)
-        crit = float(sps.t.isf((1 - lvl) / 2, df))
-    else:
-        df = None
-        pval = 2 * sps.norm.sf(np.abs(zval))
-        crit = float(sps.norm.isf((1 - lvl) / 2))
+    df: int | None = k - p if test == "t" else None
+    pval, crit = wald_pval_crit(zval, df, lvl)
     # QE: residual heterogeneity from the sampling covariance alone (the same model with sigma2 = 0)
     qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(2))[0] * -2.0
                         - k * _LOG2PI - _logdet_blocks(model)))

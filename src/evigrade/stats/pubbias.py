@@ -25,7 +25,7 @@ from scipy import stats as sps
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 from .regression import coerce_effects
 
 if TYPE_CHECKING:
@@ -47,8 +47,9 @@ def _round_fsn(x: float) -> float:
 # ------------------------------------------------------------------------------------------ fsn
 
 
+@json_keys("type", "fsnum", "alpha", "pval", "meanes", "target", "weighted", "k", "notes")
 @dataclass(frozen=True, slots=True)
-class FailSafeN:
+class FailSafeN(ResultMixin):
     """metafor ``fsn()``: ``fsnum`` studies averaging a null result would be needed (``inf`` when the
     target is 0).  ``pval`` is the observed combined (Rosenthal) or fixed-effect (Rosenberg) p-value;
     ``meanes``/``target`` the observed mean effect and its target (Orwin)."""
@@ -63,10 +64,13 @@ class FailSafeN:
     k: int
     notes: tuple[Note, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"type": self.type, "fsnum": self.fsnum, "alpha": self.alpha, "pval": self.pval,
-                         "meanes": self.meanes, "target": self.target, "weighted": self.weighted, "k": self.k,
-                         "notes": [n.to_dict() for n in self.notes]})
+
+def _alpha_effects(alpha: float, effects: Any, vi: Any, study: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``alpha`` (between 0 and 1), then the effect sizes and their sampling variances."""
+    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
+        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
+    eff = coerce_effects(effects, vi, study=study)
+    return eff.yi, eff.vi
 
 
 def fsn(effects: Any, vi: Any = None, *, type: Literal["Rosenthal", "Orwin", "Rosenberg"] = "Rosenthal",
@@ -74,10 +78,7 @@ def fsn(effects: Any, vi: Any = None, *, type: Literal["Rosenthal", "Orwin", "Ro
         study: Sequence[str] | None = None) -> FailSafeN:
     """Fail-safe N (metafor ``fsn(yi, vi, type=, alpha=, target=, weighted=)``)."""
     type = check_choice("type", type, ("Rosenthal", "Orwin", "Rosenberg"))
-    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
-        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
-    eff = coerce_effects(effects, vi, study=study)
-    y, v = eff.yi, eff.vi
+    y, v = _alpha_effects(alpha, effects, vi, study)
     k = len(y)
     nan = float("nan")
     notes = [Note(NoteCode.FSN_CAUTION, "Fail-safe N assumes the missing studies average a null effect; it does not "
@@ -110,8 +111,9 @@ def fsn(effects: Any, vi: Any = None, *, type: Literal["Rosenthal", "Orwin", "Ro
 # ------------------------------------------------------------------------------------------ tes
 
 
+@json_keys("O", "E", "oe_ratio", "test", "x2", "pval", "power", "theta", "k", "alpha", "notes")
 @dataclass(frozen=True, slots=True)
-class ExcessSignificance:
+class ExcessSignificance(ResultMixin):
     """metafor ``tes()``: observed (``O``) vs expected (``E``, the sum of the studies' ``power`` at
     ``theta``) number of significant studies; ``test`` is "exact", "chi2" or "binom"; ``x2`` is the
     chi² statistic (NaN otherwise)."""
@@ -127,11 +129,6 @@ class ExcessSignificance:
     k: int
     alpha: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"O": self.O, "E": self.E, "oe_ratio": self.oe_ratio, "test": self.test, "x2": self.x2,
-                         "pval": self.pval, "power": self.power, "theta": self.theta, "k": self.k,
-                         "alpha": self.alpha, "notes": [n.to_dict() for n in self.notes]})
 
 
 def _poisson_binomial(p: np.ndarray) -> np.ndarray:
@@ -149,10 +146,7 @@ def tes(effects: Any, vi: Any = None, *, alpha: float = 0.05, test: Literal["exa
     """Test of excess significance with metafor's defaults (``tes(yi, vi)``; ``test=`` as metafor)."""
     if test is not None:
         test = check_choice("test", test, ("exact", "chi2", "binom"))
-    if not (isinstance(alpha, (int, float)) and 0 < float(alpha) < 1):
-        raise SpecError(f"alpha={alpha!r} must be between 0 and 1")
-    eff = coerce_effects(effects, vi, study=study)
-    y, v = eff.yi, eff.vi
+    y, v = _alpha_effects(alpha, effects, vi, study)
     k = len(y)
     sei = np.sqrt(v)
     theta = float(np.sum(y / v) / np.sum(1 / v))
@@ -184,8 +178,10 @@ def tes(effects: Any, vi: Any = None, *, alpha: float = 0.05, test: Literal["exa
 # ------------------------------------------------------------------------------------------ hc
 
 
+@json_keys("estimate", "se", "ci_low", "ci_high", "tau2", "level", "estimate_rma", "ci_low_rma", "ci_high_rma",
+           "notes")
 @dataclass(frozen=True, slots=True)
-class HenmiCopas:
+class HenmiCopas(ResultMixin):
     """metafor ``hc()``: the fixed-effect estimate with the Henmi-Copas CI (``tau2`` is the DL
     estimate it uses); ``estimate_rma``/``ci_low_rma``/``ci_high_rma`` are the original fit's."""
 
@@ -199,12 +195,6 @@ class HenmiCopas:
     ci_low_rma: float
     ci_high_rma: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"estimate": self.estimate, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                         "tau2": self.tau2, "level": self.level, "estimate_rma": self.estimate_rma,
-                         "ci_low_rma": self.ci_low_rma, "ci_high_rma": self.ci_high_rma,
-                         "notes": [n.to_dict() for n in self.notes]})
 
 
 def henmi_copas(effects: Any, vi: Any = None, *, level: float | None = None, method: str | None = None,

@@ -32,7 +32,7 @@ from scipy import stats as sps
 from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys, jsonable_dict
 from .fit import MethodName, TestName, canonical_method, canonical_test, fit_rma, validate_yi_vi
 from .results import RmaFit
 
@@ -123,8 +123,10 @@ def _resolve(method: str | None, test: str | None, eff: _Effects, default_method
 # ------------------------------------------------------------------------------------------ summary
 
 
+@json_keys("k", "estimate", "se", "stat", "pval", "ci_low", "ci_high", "tau2", "q", "q_pvalue", "i2", "h2", "df",
+           "notes")
 @dataclass(frozen=True, slots=True)
-class FitSummary:
+class FitSummary(ResultMixin):
     """The pooled (intercept) result of one intercept-only fit, as a row of a sensitivity table."""
 
     k: int
@@ -150,14 +152,6 @@ class FitSummary:
             tau2=float(fit.tau2), q=float(fit.q), q_pvalue=float(fit.q_pvalue), i2=float(fit.i2),
             h2=float(fit.h2), df=fit.df, notes=tuple(fit.notes),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "k": self.k, "estimate": self.estimate, "se": self.se, "stat": self.stat, "pval": self.pval,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "q": self.q,
-            "q_pvalue": self.q_pvalue, "i2": self.i2, "h2": self.h2, "df": self.df,
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 # ------------------------------------------------------------------------------------------ design
@@ -523,6 +517,20 @@ def _multiset_permutations(labels: np.ndarray) -> Iterator[np.ndarray]:
         a[i + 1:] = reversed(a[i + 1:])
 
 
+def _distinct_permutations(X: np.ndarray) -> tuple[bool, np.ndarray, int]:
+    """(intercept only, each row's group of identical rows, the number of distinct permutations): 2^k sign flips for
+    an intercept-only model, else the multinomial count of arrangements of the row groups (Python ints: exact even
+    when k! overflows a float)."""
+    k, p = X.shape
+    if p == 1 and np.all(X[:, 0] == 1):
+        return True, np.zeros(0, dtype=int), 2**k
+    _, inv, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    n_exact = math.factorial(k)
+    for c in counts:
+        n_exact //= math.factorial(int(c))
+    return False, np.asarray(inv).reshape(-1), n_exact
+
+
 def permutation_test(
     model: MetaRegressionResult,
     *,
@@ -552,16 +560,8 @@ def permutation_test(
     if n_perm < 2:
         raise SpecError(f"n_perm must be >= 2, got {n_perm}")
     y, v, X = model.yi, model.vi, model.X
-    k, p = X.shape
-    int_only = p == 1 and np.all(X[:, 0] == 1)
-    if int_only:
-        n_exact = 2**k  # Python ints: exact even when k! overflows a float
-    else:
-        _, inv, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-        inv = np.asarray(inv).reshape(-1)
-        n_exact = math.factorial(k)
-        for c in counts:
-            n_exact //= math.factorial(int(c))
+    k = X.shape[0]
+    int_only, inv, n_exact = _distinct_permutations(X)
     use_exact = bool(exact is True or (exact == "auto" and n_exact <= n_perm))
     if use_exact and n_exact > max_exact:
         raise SpecError(f"an exact permutation test needs {fmt_sig(n_exact, 3)} fits (> max_exact={max_exact}); "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, attrs_dict, json_keys, jsonable_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,20 +39,12 @@ class AnalysisSpec:
     tau2_ci: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "test": self.test,
-            "level": self.level,
-            "adhoc": self.adhoc,
-            "preset": self.preset,
-            "measure": self.measure,
-            "pi": self.pi,
-            "tau2_ci": self.tau2_ci,
-        }
+        return attrs_dict(self, "method", "test", "level", "adhoc", "preset", "measure", "pi", "tau2_ci")
 
 
+@json_keys("tau2_raw", "converged", "iterations", "fallback_chain", "method_used", "knha_scale", "vt")
 @dataclass(frozen=True, slots=True)
-class Diagnostics:
+class Diagnostics(ResultMixin):
     """How the estimate was obtained.
 
     ``tau2_raw``: the estimator's value before truncation at 0 (NaN where not applicable).
@@ -71,22 +63,11 @@ class Diagnostics:
     knha_scale: float = 1.0
     vt: float = float("nan")
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict(
-            {
-                "tau2_raw": self.tau2_raw,
-                "converged": self.converged,
-                "iterations": self.iterations,
-                "fallback_chain": list(self.fallback_chain),
-                "method_used": self.method_used,
-                "knha_scale": self.knha_scale,
-                "vt": self.vt,
-            }
-        )
 
-
+@json_keys("k", "p", "beta", "se", "zval", "pval", "ci_low", "ci_high", "df", "tau2", "tau2_se", "q", "q_df",
+           "q_pvalue", "i2", "h2", "method", "test", "level", "adhoc", "diagnostics", "notes")
 @dataclass(frozen=True, slots=True)
-class RmaFit:
+class RmaFit(ResultMixin):
     """A general (mixed-effects) model fit, ``y = X beta + u + e``: what ``fit_rma`` returns.
 
     Coefficient arrays have one entry per column of ``X``; ``vb`` is their covariance matrix
@@ -126,34 +107,6 @@ class RmaFit:
     @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2)) if self.tau2 >= 0 else float("nan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict(
-            {
-                "k": self.k,
-                "p": self.p,
-                "beta": self.beta,
-                "se": self.se,
-                "zval": self.zval,
-                "pval": self.pval,
-                "ci_low": self.ci_low,
-                "ci_high": self.ci_high,
-                "df": self.df,
-                "tau2": self.tau2,
-                "tau2_se": self.tau2_se,
-                "q": self.q,
-                "q_df": self.q_df,
-                "q_pvalue": self.q_pvalue,
-                "i2": self.i2,
-                "h2": self.h2,
-                "method": self.method,
-                "test": self.test,
-                "level": self.level,
-                "adhoc": self.adhoc,
-                "diagnostics": self.diagnostics.to_dict(),
-                "notes": [n.to_dict() for n in self.notes],
-            }
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from scipy import stats as sps
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 from .fit import fit_rma
 from .fitstats import uni_loglik
 from .regression import coerce_effects
@@ -36,8 +36,11 @@ __all__ = ["SelectionModelResult", "selection_model"]
 _DELTA_MAX = 100.0  # metafor's delta.max for step functions
 
 
+@json_keys("estimate", "se", "zval", "pval", "ci_low", "ci_high", "tau2", "tau2_se", "delta", "delta_se", "steps",
+           "interval_k", "alternative", "loglik", "loglik0", "lrt", "lrt_df", "lrt_pvalue", "k", "level", "notes",
+           type="stepfun")
 @dataclass(frozen=True, slots=True)
-class SelectionModelResult:
+class SelectionModelResult(ResultMixin):
     """A fitted step-function selection model.
 
     ``delta`` has one weight per interval (``delta[0] == 1``); ``interval_k`` counts the studies whose
@@ -66,16 +69,6 @@ class SelectionModelResult:
     k: int
     level: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "type": "stepfun", "estimate": self.estimate, "se": self.se, "zval": self.zval, "pval": self.pval,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "tau2": self.tau2, "tau2_se": self.tau2_se,
-            "delta": self.delta, "delta_se": self.delta_se, "steps": self.steps, "interval_k": self.interval_k,
-            "alternative": self.alternative, "loglik": self.loglik, "loglik0": self.loglik0, "lrt": self.lrt,
-            "lrt_df": self.lrt_df, "lrt_pvalue": self.lrt_pvalue, "k": self.k, "level": self.level,
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def _make_ll(y: np.ndarray, v: np.ndarray, steps: np.ndarray,
@@ -123,6 +116,37 @@ def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, rel: float = 1e-4)
     return out
 
 
+def _check_steps(steps: Sequence[float]) -> np.ndarray:
+    """The cut points as an increasing array in (0, 1] ending at 1 (added when missing), or SpecError."""
+    st = np.asarray(list(steps), dtype=float)
+    if st.ndim != 1 or len(st) == 0 or np.any(~np.isfinite(st)) or np.any(st <= 0) or np.any(st > 1) \
+            or np.any(np.diff(st) <= 0):
+        raise SpecError(f"steps={list(steps)!r} must be increasing p-values in (0, 1]")
+    if st[-1] != 1.0:
+        st = np.append(st, 1.0)
+    if len(st) < 2:
+        raise SpecError("steps must define at least two intervals (e.g. steps=(0.025, 1))")
+    return st
+
+
+def _interval_counts(grp: np.ndarray, st: np.ndarray, k: int) -> np.ndarray:
+    """The number of studies in each p-value interval, or InputError when an interval whose weight is estimated has
+    no study or k is too small for mu, tau2 and the weights."""
+    nint = len(st)
+    counts = np.bincount(grp, minlength=nint)
+    if np.any(counts[1:] == 0):  # the first weight is fixed at 1, so only the others need studies
+        j = int(np.flatnonzero(counts[1:] == 0)[0]) + 1
+        lo = 0.0 if j == 0 else st[j - 1]
+        raise InputError(f"no study has a p-value in the interval ({lo:g}, {st[j]:g}], so its selection weight "
+                         "cannot be estimated", column="steps", has_value=False,
+                         fix="merge that interval with a neighbour (fewer steps)")
+    nd = nint - 1
+    if k < 2 + nd:
+        raise InputError(f"too few studies (k = {k}) for mu, tau2 and {nd} selection weight(s)", has_value=False,
+                         fix="use fewer steps")
+    return counts
+
+
 def selection_model(
     effects: Any,
     vi: Any = None,
@@ -137,31 +161,14 @@ def selection_model(
     ``steps``: increasing one-sided p-value cut points in (0, 1]; 1 is added when missing.
     """
     alternative = check_choice("alternative", alternative, ("greater", "less"))
-    st = np.asarray(list(steps), dtype=float)
-    if st.ndim != 1 or len(st) == 0 or np.any(~np.isfinite(st)) or np.any(st <= 0) or np.any(st > 1) \
-            or np.any(np.diff(st) <= 0):
-        raise SpecError(f"steps={list(steps)!r} must be increasing p-values in (0, 1]")
-    if st[-1] != 1.0:
-        st = np.append(st, 1.0)
-    if len(st) < 2:
-        raise SpecError("steps must define at least two intervals (e.g. steps=(0.025, 1))")
+    st = _check_steps(steps)
     eff = coerce_effects(effects, vi, study=study)
     y, v = eff.yi, eff.vi
     k = len(y)
     lvl = float(getattr(effects, "level", 0.95)) if level is None else check_level(level)
     ll_fun, grp = _make_ll(y, v, st, alternative)
-    nint = len(st)
-    counts = np.bincount(grp, minlength=nint)
-    if np.any(counts[1:] == 0):  # the first weight is fixed at 1, so only the others need studies
-        j = int(np.flatnonzero(counts[1:] == 0)[0]) + 1
-        lo = 0.0 if j == 0 else st[j - 1]
-        raise InputError(f"no study has a p-value in the interval ({lo:g}, {st[j]:g}], so its selection weight "
-                         "cannot be estimated", column="steps", has_value=False,
-                         fix="merge that interval with a neighbour (fewer steps)")
-    nd = nint - 1
-    if k < 2 + nd:
-        raise InputError(f"too few studies (k = {k}) for mu, tau2 and {nd} selection weight(s)", has_value=False,
-                         fix="use fewer steps")
+    counts = _interval_counts(grp, st, k)
+    nd = len(st) - 1
     ml = fit_rma(y, v, method="ML", test="z", control={"threshold": 1e-12, "maxiter": 10000})
     ll0 = uni_loglik(y, v, np.ones((k, 1)), ml.tau2, False)[0]
 

@@ -16,7 +16,7 @@ from scipy import stats as sps
 
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys, jsonable_dict
 from .fit import MethodName, TestName, fit_rma
 from .regression import FitSummary, _resolve, coerce_effects
 from .results import RmaFit
@@ -71,6 +71,12 @@ class _TableMixin:
         return _rows_dict(self.rows, key)  # type: ignore[attr-defined]
 
 
+def _rows_json(label: str, study: tuple[str, ...], rows: tuple[FitSummary | None, ...]) -> list[dict[str, Any]]:
+    """One dict a row: ``{label: study}`` then the row's fit without its notes (the result lists those once)."""
+    return [{label: s, **({} if r is None else {k: v for k, v in r.to_dict().items() if k != "notes"})}
+            for s, r in zip(study, rows)]
+
+
 @dataclass(frozen=True, slots=True)
 class LeaveOneOutResult(_TableMixin):
     """metafor ``leave1out()``: row i is the analysis without ``study[i]``."""
@@ -86,8 +92,7 @@ class LeaveOneOutResult(_TableMixin):
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({
             "method": self.method, "test": self.test, "level": self.level, "full": self.full.to_dict(),
-            "omitted": [dict(study=s, **({} if r is None else {k: v for k, v in r.to_dict().items() if k != "notes"}))
-                        for s, r in zip(self.study, self.rows)],
+            "omitted": _rows_json("study", self.study, self.rows),
             "notes": [n.to_dict() for n in self.notes],
         })
 
@@ -140,8 +145,7 @@ class CumulativeResult(_TableMixin):
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({
             "method": self.method, "test": self.test, "level": self.level, "order_by": self.order_by,
-            "steps": [dict(added=s, **({} if r is None else {k: v for k, v in r.to_dict().items() if k != "notes"}))
-                      for s, r in zip(self.study, self.rows)],
+            "steps": _rows_json("added", self.study, self.rows),
             "notes": [n.to_dict() for n in self.notes],
         })
 
@@ -346,8 +350,9 @@ def influence(
 # ------------------------------------------------------------------------------------------ subset
 
 
+@json_keys("label", "method", "test", "full", "reduced", "change", "excluded", "kept", "notes")
 @dataclass(frozen=True, slots=True)
-class SubsetResult:
+class SubsetResult(ResultMixin):
     """The analysis without the studies flagged in a mask (e.g. high risk of bias), next to the full one."""
 
     label: str
@@ -363,14 +368,6 @@ class SubsetResult:
     def change(self) -> float:
         """Reduced minus full estimate (NaN when nothing is left)."""
         return math.nan if self.reduced is None else self.reduced.estimate - self.full.estimate
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "label": self.label, "method": self.method, "test": self.test,
-            "full": self.full.to_dict(), "reduced": None if self.reduced is None else self.reduced.to_dict(),
-            "change": self.change, "excluded": list(self.excluded), "kept": list(self.kept),
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -24,7 +24,7 @@ import numpy as np
 from .._validate import check_choice, check_level
 from ..errors import InputError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 from .fit import fit_rma
 from .regression import _is_missing, _resolve, coerce_effects, omnibus_test
 
@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["SubgroupEstimate", "SubgroupResult", "subgroup_analysis"]
 
 
+@json_keys("level", "k", "estimate", "se", "ci_low", "ci_high", "pval", "tau2", "q", "i2", "studies=study", "notes")
 @dataclass(frozen=True, slots=True)
-class SubgroupEstimate:
+class SubgroupEstimate(ResultMixin):
     """The pooled estimate within one subgroup."""
 
     level: str
@@ -51,16 +52,11 @@ class SubgroupEstimate:
     study: tuple[str, ...]
     notes: tuple[Note, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "level": self.level, "k": self.k, "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "pval": self.pval, "tau2": self.tau2, "q": self.q, "i2": self.i2,
-            "studies": list(self.study), "notes": [n.to_dict() for n in self.notes],
-        })
 
-
+@json_keys("moderator", "tau2_mode", "method", "test", "level", "groups", "q_between", "q_between_df",
+           "q_between_pvalue", "distribution", "tau2_common", "excluded", "notes")
 @dataclass(frozen=True, slots=True)
-class SubgroupResult:
+class SubgroupResult(ResultMixin):
     """Subgroup estimates and the test for subgroup differences.
 
     ``q_between`` is the test statistic (Q-between for separate tau², QM for common tau²; an F value
@@ -80,15 +76,6 @@ class SubgroupResult:
     level: float
     excluded: tuple[str, ...]
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "moderator": self.moderator, "tau2_mode": self.tau2_mode, "method": self.method, "test": self.test,
-            "level": self.level, "groups": [g.to_dict() for g in self.groups], "q_between": self.q_between,
-            "q_between_df": list(self.q_between_df), "q_between_pvalue": self.q_between_pvalue,
-            "distribution": self.distribution, "tau2_common": self.tau2_common, "excluded": list(self.excluded),
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

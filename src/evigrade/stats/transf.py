@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..results import jsonable_dict
+from ..results import ResultMixin, json_keys
 
 __all__ = ["BackTransformed", "back_transformed", "TRANSF"]
 
@@ -23,8 +23,9 @@ _SCALE = {"OR": "odds ratio", "RR": "risk ratio", "ROM": "ratio of means", "PLO"
           "ZCOR": "correlation"}
 
 
+@json_keys("measure", "transf", "scale", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
 @dataclass(frozen=True, slots=True)
-class BackTransformed:
+class BackTransformed(ResultMixin):
     """Estimate, CI and PI of a pooled result on the reporting scale (NaN where undefined)."""
 
     measure: str
@@ -35,11 +36,6 @@ class BackTransformed:
     ci_high: float
     pi_low: float
     pi_high: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({"measure": self.measure, "transf": self.transf, "scale": self.scale,
-                         "estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                         "pi_low": self.pi_low, "pi_high": self.pi_high})
 
 
 def back_transformed(res: Any, *, ni: Any = None) -> BackTransformed | None:
