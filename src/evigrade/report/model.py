@@ -493,6 +493,19 @@ def _without_told(reported: list[str], narrative: Any) -> list[str]:
     return [r for r in reported if not any(r.startswith(t + ":") for t in told)]
 
 
+def _finding_plots(f: Mapping[str, Any], meta: Any, est: float | None, k: int | None, label: str, title: str,
+                   measure: str, comparison: str, benefit: Any, units: str, intervention: str,
+                   rob_map: Mapping[str, Any], reference_rows: Any) -> tuple[Any, Any, Any]:
+    """Forest, funnel and heterogeneity text of one finding: pooled trials, or one estimate alone."""
+    if meta is not None:
+        return _meta_plots(f, meta, k, label, title, measure, comparison, benefit, units, intervention, rob_map,
+                           reference_rows)
+    if est is not None:
+        return _trial_forest(f, label, title, measure, comparison, benefit, units, intervention, rob_map,
+                             reference_rows), None, None
+    return None, None, None
+
+
 def _finding_view(
     f: Mapping[str, Any],
     idx: int,
@@ -537,13 +550,8 @@ def _finding_view(
     population = str(_g(f, "population_label", default=_humanise(pop_id)))
     anchor = f"f-{_slug(outcome_id)}-{_slug(tp_id)}-{_slug(cmp_id)}" + (f"-{_slug(pop_id)}" if pop_id else "")
     title = f"{outcome}, {timepoint}, {comparison}"
-    forest, funnel, heterogeneity = None, None, None
-    if meta is not None:
-        forest, funnel, heterogeneity = _meta_plots(f, meta, k, label, title, measure, comparison, benefit, units,
-                                                    intervention, rob_map, reference_rows)
-    elif est is not None:
-        forest = _trial_forest(f, label, title, measure, comparison, benefit, units, intervention, rob_map,
-                               reference_rows)
+    forest, funnel, heterogeneity = _finding_plots(f, meta, est, k, label, title, measure, comparison, benefit,
+                                                   units, intervention, rob_map, reference_rows)
     reported = _reported_lines(f, est, refs)
     notes = _finding_notes(f, basis, est)
     effect_unit = str(_g(f, "effect_unit", default="") or "") or units
