@@ -320,7 +320,23 @@ def _sentence(core: str, tail: list[str]) -> str:
     return s[0].upper() + s[1:] + "."
 
 
-def statement(rating: Any, magnitude: Any, *args: Any, **kwargs: Any) -> str:
+def statement(
+    rating: Any,
+    magnitude: Any,
+    direction: str | None = None,
+    outcome_name: str = "the outcome",
+    timeframe: str | None = None,
+    intervention: str = "the intervention",
+    comparison: str | None = None,
+    *,
+    benefit: str | None = None,
+    ci_excludes_important: bool | None = None,
+    population: str | None = None,
+    comparator_active: bool = False,
+    event: bool = False,
+    kind: str = "comparative",
+    comparator_phrase: str | None = None,
+) -> str:
     """The plain-language sentence for one finding (followed, when the rating says so, by
     "Certainty could not be fully assessed (...)").
 
@@ -343,8 +359,7 @@ def statement(rating: Any, magnitude: Any, *args: Any, **kwargs: Any) -> str:
     "X may or may not ..." (low) or "it is probably not possible to say whether ..." (moderate).  Needs ``benefit`` (or a Magnitude
     with a direction) to know which way is better.
 
-    The arguments are those of :func:`statement_with_size` (``direction, outcome_name, timeframe, intervention,
-    comparison`` by position or name; the rest by name only): one signature, one implementation.
+    The sentence of :func:`statement_with_size` (the same arguments), without the size word it used.
 
     ``event=True`` (a dichotomous outcome pooled as RR, OR or RD) speaks of the chance of the event
     ("may increase the chance of patient-rated improvement"), never of increasing the outcome itself.
@@ -354,7 +369,10 @@ def statement(rating: Any, magnitude: Any, *args: Any, **kwargs: Any) -> str:
     the intervention neutrally ("Pain intensity may be lower with X than with Y"), never as one
     favouring the other; it needs ``comparator_phrase`` or ``comparison`` to name the other form.
     """
-    return statement_with_size(rating, magnitude, *args, **kwargs)[0]
+    return statement_with_size(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                               benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                               comparator_active=comparator_active, event=event, kind=kind,
+                               comparator_phrase=comparator_phrase)[0]
 
 
 def statement_with_size(
