@@ -709,8 +709,8 @@ def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], i
     finding rated low certainty or better (``_best``, whatever its direction), the main null results of
     its question, and the counts by verdict."""
     out = []
-    heads = {"add_on": "Added to another therapy (dry needling + X compared with X alone)",
-             "active": "Instead of another active treatment (dry needling compared with that treatment)",
+    heads = {"add_on": f"Added to another therapy ({intervention} + X compared with X alone)",
+             "active": f"Instead of another active treatment ({intervention} compared with that treatment)",
              "sham": "Compared with sham or no treatment"}
     for kind in ("add_on", "active"):
         cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)
