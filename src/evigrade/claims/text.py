@@ -6,6 +6,13 @@ remaining prose into sentences.  It does not split after common abbreviations ("
 "et al.", "vs.", "Dr.", "approx.") or inside decimals ("1.53"), and it treats every heading, list
 item and table row as its own unit (a heading is never glued to the next paragraph).
 
+Text copied from web pages brings its own structure: a heading line with no blank line after it, bullets
+inside a line ("Benefits: \u2022 less pain \u2022 better movement") and full stops without a space
+("understood.In").  A short line without end punctuation followed by a line that starts with a
+capital is a heading; each bullet is an item of its own; a full stop between two words is a sentence
+end.  A list item carries its ``context``: the heading or lead-in line ("Benefits of X include:") it
+belongs to, so that the item's claim is judged with it.
+
 Each ``Sentence`` records the text as found (after Markdown stripping) and the 1-based line on
 which it starts, so a report can point back into the file.
 """
@@ -26,6 +33,8 @@ class Sentence(ResultMixin):
 
     text: str
     line: int
+    #: the heading or lead-in line a list item belongs to ("" for other units)
+    context: str = ""
 
 
 # Abbreviations after which a full stop does not end a sentence (compared lower-cased, without
@@ -40,7 +49,15 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u25cf\u2043\u2219]|\d{1,3}[.)])\s+")
+#: a bullet inside a line ("Benefits: \u2022 less pain \u2022 better sleep"): a list item starts after it
+_INLINE_BULLET = re.compile(r"\s+[\u2022\u2023\u25e6\u25aa\u25cf\u2043\u2219]\s*")
+#: a full stop (or ?/!) between two words with no space after it ("understood.In"): a sentence end
+_MISSING_SPACE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[a-z][)\]][.!?])(?=[A-Z][a-z])")
+#: a line a heading can not be: it ends inside a sentence (a comma, a joining word)
+_CONTINUES = re.compile(r"(?i)(?:[,;(\-\u2013\u2014/&]|\b(?:and|or|but|the|a|an|of|to|in|on|at|for|with|by|from|that|"
+                        r"which|who|as|than|is|are|was|were|be|been|its|their|your|our|this|these|such|into|"
+                        r"about|after|before|between|like|e\.g|i\.e|vs|et\s+al))\s*$")
 _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -81,22 +98,79 @@ def strip_markdown_line(line: str) -> str:
     return _WS.sub(" ", s).strip()
 
 
-def _blocks(text: str) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A unit of prose: its lines, the 1-based line number of each, and (for a list item) its context."""
+
+    lines: tuple[str, ...]
+    nums: tuple[int, ...]
+    context: str = ""
+    heading: bool = False
+
+
+def _heading_like(line: str, nxt: str | None) -> bool:
+    """A plain-text heading: a short line that starts with a capital, ends without punctuation or a
+    joining word, and is followed by a line that starts with a capital or a bullet."""
+    s = line.strip()
+    if not s or nxt is None or len(s) > 80 or len(s.split()) > 12 or not s[0].isupper():
+        return False
+    if s[-1] in ".!?:;,\"'\u201d)" or _CONTINUES.search(s):
+        return False
+    n = _QUOTE.sub("", nxt).strip()
+    return bool(n) and (n[0].isupper() or n[0].isdigit() or _BULLET.match(nxt) is not None
+                        or _INLINE_BULLET.match(" " + n) is not None)
+
+
+def _blocks(text: str) -> list[_Block]:
     """Split the document into blocks of prose (paragraphs, headings, list items, table cells).
 
-    Each block is (its lines, the 1-based line number of each), so that a sentence that starts on
-    the third line of a soft-wrapped paragraph can be reported at that line.
+    Each block keeps its lines and the 1-based line number of each, so that a sentence that starts
+    on the third line of a soft-wrapped paragraph can be reported at that line.  A list item's
+    context is the heading or lead-in line ("... include:") the list follows.
     """
-    blocks: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+    blocks: list[_Block] = []
     cur: list[str] = []
     cur_lines: list[int] = []
+    cur_item = False
     in_fence = False
+    list_ctx = ""
+    plain_list = False
 
     def flush() -> None:
-        nonlocal cur, cur_lines
+        nonlocal cur, cur_lines, cur_item, list_ctx
         if cur:
-            blocks.append((tuple(cur), tuple(cur_lines)))
-            cur, cur_lines = [], []
+            blocks.append(_Block(tuple(cur), tuple(cur_lines), list_ctx if cur_item else ""))
+            if not cur_item:
+                # a paragraph that leads into a list ("Benefits include:") is the list's context (its
+                # last sentence); any other paragraph ends the list
+                last = strip_markdown_line(cur[-1])
+                list_ctx = (_split_block(_MISSING_SPACE.sub(" ", strip_markdown_line(" ".join(cur))))[-1]
+                            if last.endswith(":") else "")
+            cur, cur_lines, cur_item = [], [], False
+
+    def heading(txt: str, i: int) -> None:
+        nonlocal list_ctx, plain_list
+        plain_list = False
+        blocks.append(_Block((txt,), (i,), heading=True))
+        list_ctx = strip_markdown_line(txt)
+
+    def items(line: str, i: int, first_is_item: bool) -> None:
+        """A line with bullets inside it: the text before the first bullet leads in, each bullet is an item."""
+        nonlocal cur_item, list_ctx
+        parts = _INLINE_BULLET.split(" " + line)
+        head, rest = parts[0].strip(), [p.strip() for p in parts[1:] if p.strip()]
+        if head:
+            if first_is_item:
+                cur.append(head)
+                cur_lines.append(i)
+                cur_item = True
+                flush()
+            else:
+                flush()
+                blocks.append(_Block((head,), (i,), list_ctx if cur_item else ""))
+                list_ctx = strip_markdown_line(head)
+        for r in rest:
+            blocks.append(_Block((r,), (i,), list_ctx))
 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for i, raw in enumerate(lines, start=1):
@@ -108,31 +182,66 @@ def _blocks(text: str) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
             continue  # code is not prose
         if not raw.strip():
             flush()
+            plain_list = False
             continue
         if _HR.match(raw) or _TABLE_SEP.match(raw) or _REFDEF.match(raw):
             flush()
             continue
         if _SETEXT.match(raw) and cur:
-            flush()  # the previous line was a heading
+            if len(cur) == 1 and not cur_item:  # the previous line was a heading
+                txt, n = cur[0], cur_lines[0]
+                cur, cur_lines = [], []
+                heading(txt, n)
+            else:
+                flush()
             continue
         m = _HEADING.match(raw)
         if m:
             flush()
-            blocks.append(((m.group(1),), (i,)))
+            heading(m.group(1), i)
             continue
         line = _QUOTE.sub("", raw)
         if "|" in line and line.strip().startswith("|"):
             flush()
             for cell in line.strip().strip("|").split("|"):
                 if cell.strip():
-                    blocks.append(((cell,), (i,)))
+                    blocks.append(_Block((cell,), (i,)))
             continue
         b = _BULLET.match(line)
+        if cur_item and not b and cur and not raw[:1].isspace() and line.strip()[:1].isupper() \
+                and not _CONTINUES.search(cur[-1]):
+            flush()  # an unindented line that starts with a capital after a list item is not part of it
         if b:
             flush()
             line = line[b.end():]
+            cur_item = True
+        if _INLINE_BULLET.search(line):
+            was_item = cur_item
+            if not was_item:
+                flush()
+            else:
+                cur_item = False
+            items(line.strip(), i, was_item)
+            continue
+        nxt = lines[i] if i < len(lines) else None
+        if plain_list and not b and len(line.split()) <= 12 and not _CONTINUES.search(line.strip()):
+            # short lines under a lead-in ("Benefits include:") with no bullet markers: one item per line
+            flush()
+            blocks.append(_Block((line.strip(),), (i,), list_ctx))
+            continue
+        plain_list = False
+        sentence_ended = not cur or cur[-1].rstrip().endswith((".", "!", "?", ":"))
+        if not cur_item and sentence_ended and nxt is not None and _heading_like(line, nxt) \
+                and not (_SETEXT.match(nxt) or _HR.match(nxt)):
+            flush()
+            heading(line.strip(), i)
+            continue
         cur.append(line.strip())
         cur_lines.append(i)
+        if not cur_item and line.rstrip().endswith(":") and nxt is not None and nxt.strip() \
+                and not _BULLET.match(nxt) and len(line.split()) <= 25:
+            flush()  # a lead-in line directly followed by the lines of a list
+            plain_list = True
     flush()
     return blocks
 
@@ -187,8 +296,9 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
     stripped paragraph locates it among the paragraph's lines (each stripped on its own).
     """
     sentences: list[Sentence] = []
-    for parts, lines in _blocks(text):
-        plain = strip_markdown_line(" ".join(parts))
+    for blk in _blocks(text):
+        parts, lines = blk.lines, blk.nums
+        plain = _MISSING_SPACE.sub(" ", strip_markdown_line(" ".join(parts)))
         if not plain:
             continue
         pieces = _split_block(plain)
@@ -212,5 +322,5 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
                 seen += _alnum(piece)
                 pos = idx + len(piece)
             if _HAS_LETTER.search(piece):
-                sentences.append(Sentence(piece, line))
+                sentences.append(Sentence(piece, line, blk.context))
     return tuple(sentences)
