@@ -185,10 +185,18 @@ class Evidence:
     #: the summary's key message on mechanisms (e.g. "how dry needling works is unproven: none of
     #: the 12 proposed mechanisms is established ..."), used in rewordings
     mechanisms_summary: str = ""
+    #: the names texts use for the intervention (the pack's ``topic.synonyms``; always includes ``intervention``)
+    synonyms: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The intervention's name and its synonyms, without repeats."""
+        return tuple(dict.fromkeys(x for x in (self.intervention, *self.synonyms) if x))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
+            "synonyms": list(self.names),
             "origin": self.origin,
             "mechanisms_summary": self.mechanisms_summary,
             "findings": [f.to_dict() for f in self.findings],
@@ -230,9 +238,9 @@ class Evidence:
                                                        str(r.get("frequency") or ""))
                                                       for r in _seq(s.get("event_rates")) if isinstance(r, Mapping)))
         notes = tuple(Note(n["code"], n["message"], n.get("study")) for n in d.get("notes", ()))
-        return cls(intervention=str(d.get("intervention") or "dry needling"), findings=tuple(findings),
+        return cls(intervention=str(d.get("intervention") or "the intervention"), findings=tuple(findings),
                    mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes,
-                   mechanisms_summary=str(d.get("mechanisms_summary") or ""))
+                   mechanisms_summary=str(d.get("mechanisms_summary") or ""), synonyms=_strs(d.get("synonyms")))
 
 
 # --------------------------------------------------------------------------------------------

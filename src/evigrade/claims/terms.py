@@ -183,6 +183,26 @@ class Lexicon:
     def all_outcomes(self) -> tuple[Concept, ...]:
         return self.outcomes + self.pack_outcomes
 
+    def with_topic(self, names: Iterable[str]) -> "Lexicon":
+        """A copy that finds the intervention by the pack's own names (``summary.topic.synonyms``) as well
+        as the lexicon's generic references ("this treatment").  A multi-word name also gives its last
+        word when that word is specific (a gerund or a noun of six letters or more that is not a generic
+        word such as "therapy" or "treatment"): sources and web pages shorten names that way."""
+        terms: list[str] = []
+        for n in names:
+            n = str(n).strip()
+            if not n:
+                continue
+            terms.append(n)
+            words = re.findall(r"[A-Za-z][\w'-]*", n)
+            head = words[-1].lower() if len(words) >= 2 else ""
+            if len(head) >= 6 and head not in _GENERIC_HEADS:
+                terms.append(head)
+        if not terms:
+            return self
+        return dataclasses.replace(self, intervention=TermSet.of([*terms, *self.intervention.terms]),
+                                   intervention_name=next(iter(terms)))
+
     def with_pack_outcomes(self, outcomes: Iterable[tuple[str, str, Iterable[str], str]]) -> "Lexicon":
         """A copy that also finds the given pack outcomes: (id, name, synonyms, benefit) each.
 
@@ -215,6 +235,12 @@ def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
         ))
     return tuple(out)
 
+
+#: last words of an intervention's name too generic to stand for it on their own
+_GENERIC_HEADS = frozenset("""therapy therapies treatment treatments training exercise exercises care intervention
+    interventions programme programmes program programs management medicine medicines stimulation injection injections
+    surgery procedure procedures technique techniques session sessions approach method counselling counseling support
+    education advice drug drugs supplement supplements""".split())
 
 _POSSIBLE = ("can", "may", "might", "possible", "occur", "occurs", "happen", "happens", "could")
 
