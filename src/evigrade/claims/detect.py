@@ -93,6 +93,10 @@ class Assertion:
         }
 
 
+#: Each mention of the intervention (by the pack's names or a generic reference) is replaced by this token
+#: before the patterns below are matched, so that they name no treatment of their own (``_mask``).
+ITV = "ITVX"
+
 #: The treatment does less than its comparator: "reduces pain less than trigger-point injection",
 #: "is less effective than", "not as effective as", "inferior to" (but "less pain than sham" is a benefit).
 _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|increases?)\b[^.;]{0,40}?(?<!no )\bless\s+than|"
@@ -100,17 +104,17 @@ _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|incr
                        r"inferior\s+to|smaller\s+(effect|benefit|improvement|reduction)s?\s+than|"
                        r"(did|does|do|performs?|performed)\s+(less\s+well|worse)\s+than|"
                        # the comparator as the subject: "injection relieves pain better than dry needling"
-                       r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+(trigger[\s-]+point\s+)?"
-                       r"dry\s+needling)")
+                       r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+" + ITV + r")")
 
 #: A sentence about how the treatment works in general (not one named mechanism) ...
-_MECH_GENERAL = re.compile(r"(?i)\b(how\s+(dry\s+needling|it|this|the\s+(treatment|technique|therapy|needling|needle))\s+"
-                           r"(really\s+|actually\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(dry\s+needling|it)\s+works?|"
-                           r"mechanisms?\s+(of\s+action|behind|of\s+(dry\s+)?needling|of\s+(the\s+)?(treatment|technique|it))|"
-                           r"(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
+_MECH_GENERAL = re.compile(r"(?i)\b(how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
+                           r"(really\s+|actually\s+|exactly\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(" + ITV
+                           + r"|it)\s+works?|mechanisms?\s+(of\s+action|behind|of\s+(" + ITV + r")|of\s+(the\s+)?"
+                           r"(treatment|technique|it))|(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
 #: ... and what it says about that knowledge.
-_MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+)*(understood|known|established|"
-                         r"clear|proven|explained|settled)|unproven|unknown|unclear|uncertain|mystery|debated|debate|"
+_MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+|completely\s+|entirely\s+)*"
+                         r"(understood|known|established|clear|proven|explained|settled)|(only\s+)?(partly|partially|"
+                         r"incompletely)\s+(understood|known|explained)|unproven|unknown|unclear|uncertain|mystery|debated|debate|"
                          r"remains?\s+(to\s+be|unclear|uncertain|debated)|poorly\s+understood|little\s+is\s+known)")
 _MECH_SURE = re.compile(r"(?i)\b(we\s+(now\s+)?know|(well|fully|clearly)\s+(understood|established|explained)|"
                         r"is\s+(now\s+)?(clear|known|understood|established)|proven|proved|shown|explained|established|"
@@ -138,11 +142,54 @@ _REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|\d+)\s+([\w
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
 
+#: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
+_BYLINE = re.compile(r"(?i)^\s*(by|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
+                     r"fact[- ]checked|(last )?updated( on)?|published( on| by)?|share( this)?|tags?|categor(y|ies)|"
+                     r"filed under|photo|image|credit|source)\b\s*:?|^\s*(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|"
+                     r"sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\s*$|^\s*-\s+[A-Z]")
+#: Calls to action ("Book an appointment today", "Contact us to find out more").
+_CTA = re.compile(r"(?i)^\s*(book|call|contact|visit|email|phone|ask|click|find out|learn more|read more|sign up|follow us|"
+                  r"schedule|get in touch|request|try|don'?t wait|do not wait|make an appointment|talk to|speak (to|with)|"
+                  r"reach out|get started|discover|enquire|inquire|come (in|and see)|let us|let'?s|give us a call|"
+                  r"download|subscribe|register|join)\b|\b(call|contact|email|visit) us\b|"
+                  r"\b(book|schedule) (an?|your) (appointment|session|consultation|assessment)\b")
+#: How common a condition is ("one of the most common causes of disability", "affects millions").
+_EPIDEMIOLOGY = re.compile(r"(?i)\b(one of the (most common|leading|biggest|main)|most common (causes?|reasons?|"
+                           r"complaints?|conditions?|problems?|types?)|leading causes?|(a|the) (common|frequent) (cause|"
+                           r"complaint|condition|problem)|affects? (about|around|up to|over|nearly|almost|more than|one in|"
+                           r"\d|millions|many|most)|prevalen\w*|incidence|(millions|thousands|billions) of (people|adults|"
+                           r"individuals|workers)|at some (point|stage|time) in (their|our|your) li(fe|ves)|"
+                           r"(rise|increase|surge|spike) in|on the rise|(is|are) (so |very |extremely |increasingly |"
+                           r"really )?common (among|in|for|condition|problems?|complaints?)|no exception|"
+                           r"(people|patients|adults|individuals|workers|those) (with|who have|suffering from)\b[^.]*\b"
+                           r"(often|usually|commonly|typically|tend to|frequently) (have|experience|report|develop|suffer))")
+#: Where a condition comes from ("due to head-down posture", "caused by trigger points").
+_AETIOLOGY = re.compile(r"(?i)\b(due to|caused by|causes?|causing|result(s|ed|ing)? (from|of)|stems? from|lead(s|ing)? "
+                        r"to|contribut\w* to|because of|triggered by|brought on by|risk factors?|associated with|"
+                        r"linked (to|with)|develops? (from|when|after)|comes? from)\b")
+#: What a study did, without what it found ("A 2019 trial randomised 60 patients to ...").
+_STUDY_DID = re.compile(r"(?i)\b(stud(y|ies)|trials?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
+                        r"participants|subjects|volunteers)\b[^.]*?\b(randomi[sz]ed|recruited|enrolled|allocated|"
+                        r"assigned|compared|measured|assessed|included|examined|investigated|looked at|evaluated|"
+                        r"followed( up)?|received|underwent|were (treated|given|divided|split)|analy[sz]ed|pooled|"
+                        r"searched|tested|explored|aimed to|set out to|involved)\b")
+_STUDY_RESULT = re.compile(r"(?i)\b(found|find|finds|showed?|shows|shown|reported?|concluded?|suggest\w*|demonstrat\w*|"
+                           r"revealed?|observed?|indicat\w*|confirm\w*|than|no (effect|difference)|significant\w*|"
+                           r"improv\w*|reduc\w*|less|more|better|worse|relie\w*|effective\w*|benefit\w*)\b")
+#: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
+#: of motion"), but not an empty "it" ("It is important to ...").
+_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
+                      r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
+                      r"estimated|true|key|crucial|helpful to|advisable|wise))")
+#: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
+#: "patients typically see ...").
+_TREATMENT_CONTEXT = re.compile(r"(?i)\b(sessions?|treatments?|treated|patients?|clients?|clinically|appointments?)\b")
+
 _UP = re.compile(r"(?i)\b(increas\w*|rais\w*|boost\w*|higher|more pain|heighten\w*|intensif\w*)\b")
 _DOWN = re.compile(r"(?i)\b(reduc\w*|decreas\w*|lower\w*|less|fewer|diminish\w*|limits?|restricts?)\b")
 _WORSE = re.compile(r"(?i)\b(wors[e]n\w*|aggravat\w*|flare\w*|(make|makes|making|made)\s+(\w+\s+){0,3}worse)\b")
 _TEMPORARY = re.compile(r"(?i)\b(temporar\w*|briefly|short.lived|for a (day|few days|while)|a day or two|"
-                        r"at first|initially|afterwards|after (the )?(treatment|session|needling)|may|might|can|could|"
+                        r"at first|initially|afterwards|after (the )?(treatment|session|" + ITV + r")|may|might|can|could|"
                         r"sometimes|some people|some patients)\b")
 #: Outcome terms for which lower is better even when their concept's benefit is "higher".
 _INVERSE_TERM = re.compile(r"(?i)stiff|tender|sensitiv")
@@ -364,15 +411,58 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
             or (general_cue and has_effect and (timed or emphatic)))
 
 
-def analyse(text: str, lex: Lexicon) -> Assertion:
-    """Parse one sentence into an ``Assertion``."""
-    t = text.strip()
-    for pat in lex.non_claim:
-        if pat.search(t):
-            return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+def _mask(t: str, lex: Lexicon) -> str:
+    """``t`` with each mention of the intervention replaced by the token ``ITV``."""
+    hits = lex.intervention.find(t)
+    for _, a, b in sorted(hits, key=lambda h: -h[1]):
+        t = t[:a] + ITV + t[b:]
+    return t
 
-    # --- targets, longest match first across outcomes, mechanisms and safety events
-    chosen = _targets(t, lex)
+
+def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, treated: bool) -> str | None:
+    """Why a sentence is not a claim about the intervention (or None): a byline, a call to action, how
+    common a condition is, where it comes from, what a study did, or another treatment."""
+    if _BYLINE.search(t):
+        return "a byline or page furniture"
+    if not named and _EPIDEMIOLOGY.search(t):
+        return "about how common a condition is (epidemiology), not about the intervention"
+    if not named and not treated and _AETIOLOGY.search(t):
+        return "about what causes a condition (aetiology), not about the intervention"
+    if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
+        return "describes what a study did, not what it found"
+    if not agent:
+        for i, (ts, _pat) in enumerate(lex.comparisons):
+            if i not in lex.add_on_groups and ts.search(t):
+                return "about another treatment, not the intervention"
+    return None
+
+
+def analyse(text: str, lex: Lexicon, context: str = "") -> Assertion:
+    """Parse one sentence into an ``Assertion``.  ``context`` is the heading or lead-in line a list
+    item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
+    the intervention), but only the item's own outcomes and mechanisms are its targets."""
+    item = text.strip()
+    for pat in lex.non_claim:
+        if pat.search(item):
+            return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+    ctx = context.strip()
+    if ctx and not ctx.endswith((":", ".", "!", "?")):
+        ctx += ":"
+    off = len(ctx) + 1 if ctx else 0
+    t = f"{ctx} {item}" if ctx else item
+
+    named = bool(lex.intervention.find(t))
+    agent = named or _PRONOUN.search(item) is not None
+    treated = _TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
+    why_not = _not_about_the_intervention(item, lex, named, agent, treated)
+    if why_not is None and _CTA.search(item) and not lex.strong.search(t) and not any(
+            lex.size[k].search(t) for k in ("large", "complete")):
+        why_not = "a call to action"
+    if why_not is not None:
+        return Assertion(text=text, is_claim=False, reason=why_not)
+
+    # --- targets, longest match first across outcomes, mechanisms and safety events (the item's own)
+    chosen = [h for h in _targets(t, lex) if h[3] >= off]
 
     outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
     outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
@@ -386,7 +476,8 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
     # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
     harm = _harmful_outcomes(t, lex, chosen)
     # a temporary increase in pain is an adverse event (post-needling soreness, aggravation)
-    if "pain" in harm and not mild and not serious and _TEMPORARY.search(t):
+    tm = _mask(t, lex)
+    if "pain" in harm and not mild and not serious and _TEMPORARY.search(tm):
         mild = ["pain increase"]
         harm = [x for x in harm if x != "pain"]
         outcomes = tuple(x for x in outcomes if x != "pain")
@@ -421,15 +512,19 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
 
     # --- is it a claim?
     has_effect = bool(effect)
+    # a claim about the intervention has it (or a pronoun for it) as its agent; with neither, only a
+    # sentence in a treatment's context ("after two sessions", "patients typically see") or a strong cue
+    # ("clinically proven to ...") is read as one ("shoulder pain is no exception" is not)
+    about = agent or treated or strong is not None
     # a time frame alone does not make a claim ("I had neck pain for 3 years")
-    outcome_claim = bool(outcomes) and (has_effect or size_level is not None
-                                        or strong is not None or negated or cue is not None)
+    outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
+                                                  or strong is not None or negated or cue is not None)
     lay = {c.concept for c in lex.mechanisms if c.pack_match is None}
     # a lay metaphor ("flushes toxins", "rebalances energy") asserts by itself
-    mech_claim = bool(mechanisms) and (has_effect or strong is not None
-                                       or (bool(interv) and any(m in lay for m in mechanisms)))
-    foreign_claim = bool(foreign) and (has_effect or size_level is not None or strong is not None
-                                       or outcome_claim)
+    mech_claim = about and bool(mechanisms) and (has_effect or strong is not None
+                                                 or (agent and any(m in lay for m in mechanisms)))
+    foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
+                                                 or outcome_claim)
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and _general_efficacy(t, lex, bool(interv), has_effect, negated, certainty, cue,
                                      strong is not None or size_level is not None or universal is not None,
@@ -437,7 +532,7 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
     # how the treatment works, in general: a claim when the sentence takes a stance on it
     mech_general = False
     if not mech_claim:
-        mech_general, doubted, certainty, cue = _mechanism_stance(t, strong, certainty, cue)
+        mech_general, doubted, certainty, cue = _mechanism_stance(tm, strong, certainty, cue)
         if doubted:
             negated, neg_cue = True, cue
     if mech_general:
@@ -451,7 +546,7 @@ def analyse(text: str, lex: Lexicon) -> Assertion:
         foreign = ()
     reason = "" if is_claim else "no outcome, mechanism, safety or efficacy assertion found"
     harm = [x for x in harm if x in outcomes]
-    inf = _INFERIOR.search(t) if comp_idx else None
+    inf = _INFERIOR.search(tm) if comp_idx else None
     inferior = inf is not None
     if inf is not None and neg is not None and neg_cue is not None and neg_cue.lower() in inf.group(0).lower():
         negated, neg_cue = False, None  # "less effective than massage" compares; it does not deny an effect

@@ -299,6 +299,11 @@ def _outweighed(f: EvidenceFinding, null: list[EvidenceFinding], *, ties: bool =
     return False
 
 
+def _graded(f: EvidenceFinding) -> bool:
+    """A finding that can contradict a sentence: GRADE-rated at low certainty or better."""
+    return f.certainty in ("low", "moderate", "high")
+
+
 def _is_head_to_head(f: EvidenceFinding) -> bool:
     """True for comparisons with another active treatment (not sham, control, add-on or pooled-any)."""
     return _head_to_head_text(f"{f.comparison_id} {f.comparison}")
@@ -383,7 +388,7 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
         benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
     else:
         benefit_tf = benefit
-    strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True)]
+    strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True) and _graded(f)]
     if strong_benefit:
         best = max(strong_benefit, key=rank)
         return _Part("contradicted", evidence=[_finding_evidence(best)],
@@ -393,9 +398,11 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
                           + (" that outweighs the findings of no effect" if null else "")])
     pool = null or fs
     best = max(pool, key=rank)
+    weak = [f for f in benefit_tf if not _graded(f)]
     p = _Part("consistent", evidence=[_finding_evidence(best)],
               rewording=statement_for(best, ev.intervention, concept.concept),
-              why=[f"no finding shows a benefit on {concept.label}"])
+              why=[f"no finding rated low certainty or better shows a benefit on {concept.label}"
+                   + (" (the reports of benefit are unrated or very low certainty)" if weak else "")])
     if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
         p.verdict, p.aspects = "overstated", ["certainty"]
         p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
@@ -438,7 +445,7 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
             benefit, null = worse, [f for f in fs if f.direction in ("none", "benefit")]
         else:
             best = max(benefit or null or fs, key=rank)
-            verdict = "contradicted" if benefit or null else "unsupported"
+            verdict = "contradicted" if any(_graded(f) for f in benefit + null) else "unsupported"
             return _Part(verdict, evidence=[_finding_evidence(best)],
                          rewording=statement_for(best, ev.intervention, concept.concept),
                          why=[f"the sentence says the comparator does better on {concept.label}, but no finding "
@@ -452,6 +459,12 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
         harmful = [f for f in fs if f.direction == "harm"]
         if not harmful:
             shown = max(benefit or null or fs, key=rank)
+            if not any(_graded(f) for f in benefit):
+                # nothing graded points the other way: the claim of harm has no support, no contradiction
+                return _Part("unsupported", evidence=[_finding_evidence(shown)],
+                             rewording=None,
+                             why=[f"the sentence says {concept.label} gets worse, but no finding shows harm"])
+            shown = max((f for f in benefit if _graded(f)), key=rank)
             return _Part("contradicted", evidence=[_finding_evidence(shown)],
                          rewording=statement_for(shown, ev.intervention, concept.concept),
                          why=[f"the sentence says {concept.label} gets worse, but no finding shows harm"])
@@ -462,8 +475,17 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
 
     if not benefit or all(_outweighed(f, null) for f in benefit):
         # no finding shows benefit, or the findings of no effect are more certain than any showing benefit
-        if null:
+        if null and not any(_graded(f) for f in null):
+            # only unrated or very-low-certainty findings of no effect: not enough to contradict
             best = max(null, key=rank)
+            return _Part("overstated", aspects=["certainty"],
+                         evidence=[_finding_evidence(f) for f in sorted(null, key=rank, reverse=True)[:3]],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence claims a benefit on {concept.label}, but no finding shows one; the "
+                              f"findings of no effect are {(best.certainty or 'not rated').replace('_', ' ')}"
+                              + (" certainty" if best.certainty else "")])
+        if null:
+            best = max((f for f in null if _graded(f)), key=rank)
             what = ("the comparator did better" if best.direction == "harm" else
                     f"{ev.intervention} did better" if best.direction == "benefit" else "no effect was shown")
             claimed = ("that the comparator does better on" if a.inferior else
