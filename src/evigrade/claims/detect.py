@@ -79,6 +79,7 @@ class Assertion:
     reason: str = ""
     mechanism_general: bool = False         # about how the treatment works in general ("how it works is unknown")
     inferior: bool = False                  # the comparator does better ("reduces pain less than injection")
+    attributed: bool = False                # the hedge attributes it to studies or theory ("some studies suggest")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,7 +90,7 @@ class Assertion:
             "timeframe_cues": list(self.timeframe_cues), "universal_cue": self.universal_cue,
             "negated": self.negated, "negation_cue": self.negation_cue,
             "comparators": list(self.comparator_terms), "worse": list(self.harm), "reported": self.reported,
-            "mechanism_general": self.mechanism_general, "inferior": self.inferior,
+            "mechanism_general": self.mechanism_general, "inferior": self.inferior, "attributed": self.attributed,
         }
 
 
@@ -141,6 +142,15 @@ _REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|\d+)\s+([\w
                        r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
+
+#: A hedge that attributes the claim to studies or to a theory ("as some studies suggest", "is thought to",
+#: "the theory is that"): it describes evidence that is suggestive, not established.
+_ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emerging|limited|preliminary|early|small)\s+"
+                         r"(studies|research|trials|evidence|reviews|reports)\s+(suggests?|indicates?|shows?|found|reports?|"
+                         r"supports?)|as\s+(some\s+)?(studies|research|trials)\s+(suggests?|indicates?|shows?)|"
+                         r"(is|are)\s+(thought|believed|said|claimed|proposed|hypothesi[sz]ed)\s+to|the\s+theory|"
+                         r"in\s+theory|theori[sz]ed|it\s+has\s+been\s+(suggested|proposed)|there\s+is\s+some\s+"
+                         r"evidence|some\s+evidence\s+(suggests?|indicates?))\b")
 
 #: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
 _BYLINE = re.compile(r"(?i)^\s*(by|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
@@ -558,4 +568,5 @@ def analyse(text: str, lex: Lexicon, context: str = "") -> Assertion:
         universal_cue=universal[0] if universal else None, negated=negated, negation_cue=neg_cue,
         comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
         mechanism_general=mech_general, inferior=inferior,
+        attributed=certainty in ("low", "very_low") and _ATTRIBUTED.search(ct) is not None,
     )

@@ -339,6 +339,8 @@ def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], li
     ev_cert = f.certainty or UNRATED_CEILING
     if a.reported and a.certainty == "high" and a.certainty_cue is None:
         pass  # "a review found that ...": the sentence reports a result; its wording projects no certainty
+    elif a.attributed and f.certainty == "very_low" and f.direction == "benefit":
+        pass  # "as some studies suggest, it may ...": the hedge describes suggestive, very uncertain evidence
     elif _C[a.certainty] > _C[ev_cert]:
         over.append("certainty")
         why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
