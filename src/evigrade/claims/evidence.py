@@ -28,9 +28,9 @@ from typing import Any, Mapping
 from .._format import fmt_pct
 from ..effects.measures import is_ratio
 from ..errors import EvigradeError, InputError
-from ..packs.summary import Summary
+from ..packs.summary import Finding, MechanismClaim, SafetySummary, Summary
 from ..results import Note, jsonable
-from .._access import finite_float as _num, first as _get
+from .._access import finite_float as _num, first as _get, get as _acc
 
 __all__ = [
     "CERTAINTY_LEVELS",
@@ -42,6 +42,9 @@ __all__ = [
     "EvidenceSafety",
     "Evidence",
     "evidence_from_summary",
+    "evidence_from_summary_dict",
+    "EvidenceHeadline",
+    "topic_names",
     "default_evidence",
     "reference_evidence",
     "load_evidence",
@@ -108,10 +111,11 @@ class EvidenceFinding:
     comparison_id: str = ""
     evidence_form: str = ""
     certainty_note: str = ""
+    population_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
-            "population": self.population, "comparison_id": self.comparison_id,
+            "population": self.population, "comparison_id": self.comparison_id, "population_id": self.population_id,
             "evidence_form": self.evidence_form, "certainty_note": self.certainty_note,
             "outcome": self.outcome, "outcome_name": self.outcome_name, "synonyms": list(self.synonyms),
             "family": self.family, "timepoints": list(self.timepoints), "comparison": self.comparison,
@@ -173,6 +177,30 @@ class EvidenceSafety:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceHeadline:
+    """A question's headline judgement: the key message GRADE gives an outcome family (the most reliable
+    body of evidence, whatever its direction), with the finding it rests on."""
+
+    family: str
+    text: str
+    certainty: str | None = None
+    outcome: str = ""
+    timepoint: str = ""
+    comparison: str = ""
+    population: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "text": self.text, "certainty": self.certainty, "outcome": self.outcome,
+                "timepoint": self.timepoint, "comparison": self.comparison, "population": self.population}
+
+    def rests_on(self, f: "EvidenceFinding") -> bool:
+        """True when ``f`` is the finding this headline rests on."""
+        return (f.outcome == self.outcome and (not self.comparison or f.comparison_id == self.comparison)
+                and (not self.timepoint or tuple(normalise_bucket(self.timepoint)) == f.timepoints)
+                and (not self.population or not f.population_id or f.population_id == self.population))
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the claims checker compares a text with."""
 
@@ -187,6 +215,8 @@ class Evidence:
     mechanisms_summary: str = ""
     #: the names texts use for the intervention (the pack's ``topic.synonyms``; always includes ``intervention``)
     synonyms: tuple[str, ...] = ()
+    #: the headline judgement per outcome family (GradedSummary.key_messages of kind "effect")
+    headlines: tuple[EvidenceHeadline, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -196,13 +226,14 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
-            "synonyms": list(self.names),
+            "synonyms": list(self.synonyms),
             "origin": self.origin,
             "mechanisms_summary": self.mechanisms_summary,
             "findings": [f.to_dict() for f in self.findings],
             "mechanisms": [m.to_dict() for m in self.mechanisms],
             "safety": None if self.safety is None else self.safety.to_dict(),
             "notes": [n.to_dict() for n in self.notes],
+            "headlines": [h.to_dict() for h in self.headlines],
         }
 
     @classmethod
@@ -221,6 +252,7 @@ class Evidence:
                 basis=str(f.get("basis") or ""), population=str(f.get("population") or ""),
                 comparison_id=str(f.get("comparison_id") or ""),
                 evidence_form=str(f.get("evidence_form") or ""), certainty_note=str(f.get("certainty_note") or ""),
+                population_id=str(f.get("population_id") or ""),
             ))
         mechs = [EvidenceMechanism(name=str(m["name"]), support_label=_norm_support(m.get("support_label")),
                                    synonyms=_t(m.get("synonyms")), sources=_t(m.get("sources")))
@@ -240,7 +272,8 @@ class Evidence:
         notes = tuple(Note(n["code"], n["message"], n.get("study")) for n in d.get("notes", ()))
         return cls(intervention=str(d.get("intervention") or "the intervention"), findings=tuple(findings),
                    mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes,
-                   mechanisms_summary=str(d.get("mechanisms_summary") or ""), synonyms=_strs(d.get("synonyms")))
+                   mechanisms_summary=str(d.get("mechanisms_summary") or ""), synonyms=_strs(d.get("synonyms")),
+                   headlines=tuple(_headline_from_dict(h) for h in _seq(d.get("headlines")) if isinstance(h, Mapping)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,6 +546,7 @@ def _finding_from_dict(f: Mapping[str, Any], outcomes: Mapping[str, Mapping[str,
         comparison_id=_text(f.get("comparison")),
         evidence_form=str(_get(f, "evidence_form", default="")),
         certainty_note=str(_get(f, "certainty_note", default="")),
+        population_id=_text(f.get("population")),
     )
 
 
@@ -591,17 +625,163 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
                           mild_rate_low=mild_low, mild_rate_high=mild_high, event_rates=tuple(event_rates))
 
 
+# --------------------------------------------------------------------------------------------
+# the typed GradedSummary (the pipeline's own result)
+
+
+def topic_names(summary: Any) -> tuple[str, tuple[str, ...]]:
+    """(name, synonyms) of the intervention: INTERFACE-14's ``summary.topic`` when the summary has one,
+    else the pack question's ``intervention_short`` / ``intervention`` (a saved summary dict: its
+    ``pack.topic`` or ``pack.question``)."""
+    topic = _acc(summary, "topic") or _acc(_acc(summary, "pack") or {}, "topic")
+    if topic:
+        name = _acc(topic, "name") or ""
+        return str(name), tuple(str(x) for x in (name, *(_acc(topic, "synonyms") or ())) if x)
+    q = _acc(summary, "question") or _acc(_acc(summary, "pack") or {}, "question") or {}
+    short, full = _acc(q, "intervention_short"), _acc(q, "intervention")
+    name = short or full or _acc(summary, "intervention") or ""
+    return str(name), tuple(str(x) for x in (short, full) if isinstance(x, str) and x)
+
+
+def _headline_from_dict(h: Mapping[str, Any]) -> EvidenceHeadline:
+    return EvidenceHeadline(family=str(h.get("family") or ""), text=str(h.get("text") or ""),
+                            certainty=normalise_certainty(h.get("certainty")), outcome=str(h.get("outcome") or ""),
+                            timepoint=str(h.get("timepoint") or ""), comparison=str(h.get("comparison") or ""),
+                            population=str(h.get("population") or ""))
+
+
+def _headlines(key_messages: Any) -> tuple[EvidenceHeadline, ...]:
+    """The headline judgement of each outcome family: the key messages of kind "effect" (typed KeyMessage
+    objects, or their saved dicts), each with the finding it rests on."""
+    out = []
+    for k in _seq(key_messages):
+        if _acc(k, "kind") != "effect":
+            continue
+        key = tuple(str(x) for x in (_acc(k, "finding") or ()))
+        text = str(_acc(k, "headline") or _acc(k, "text") or "")
+        out.append(EvidenceHeadline(
+            family=str(_acc(k, "topic") or ""), text=text, certainty=normalise_certainty(_acc(k, "certainty")),
+            outcome=key[0] if len(key) > 0 else "", timepoint=key[1] if len(key) > 1 else "",
+            comparison=key[2] if len(key) > 2 else "", population=key[3] if len(key) > 3 else ""))
+    return tuple(out)
+
+
+def _direction_from_reviews(f: Finding) -> str | None:
+    """'none' when a finding without a direction has a review that reported no effect (older summaries)."""
+    texts = [str(r.result_as_reported or "") for r in f.reviews] + [str(r.reported_as or "") for r in f.reviews]
+    return "none" if _NO_EFFECT_TEXT.search(" ".join(texts)) else None
+
+
+def _finding_from_typed(f: Finding, outcomes: Mapping[str, Mapping[str, Any]]) -> EvidenceFinding:
+    """One pipeline Finding (a GradedFinding when rated) as an EvidenceFinding."""
+    info = outcomes.get(f.outcome, {})
+    grade = getattr(f, "grade", None)
+    mag = grade.magnitude if grade is not None else None
+    benefit = str(f.benefit or info.get("benefit") or "lower")
+    measure = f.measure if isinstance(f.measure, str) and f.measure else None
+    est, lo, hi = _num(f.estimate), _num(f.ci_low), _num(f.ci_high)
+    magnitude = (_norm_magnitude(mag.size) if mag is not None else None) or derive_magnitude(measure, est)
+    direction = derive_direction(measure, lo, hi, benefit) or _norm_direction(
+        f.reported_direction or (mag.direction if mag is not None else None))
+    if direction is None and not f.reported_direction and _direction_from_reviews(f) == "none":
+        direction, magnitude = "none", magnitude or "trivial"
+    statement = getattr(f, "statement", None)
+    return EvidenceFinding(
+        outcome=f.outcome, outcome_name=str(f.outcome_name or info.get("name") or f.outcome.replace("_", " ")),
+        synonyms=_strs(info.get("synonyms")), family=str(f.family or info.get("family") or ""),
+        timepoints=normalise_bucket(f.timepoint), comparison=str(f.comparison_label or f.comparison or ""),
+        certainty=normalise_certainty(getattr(f, "certainty", None)), magnitude=magnitude, direction=direction,
+        benefit=benefit, measure=measure, estimate=est, ci_low=lo, ci_high=hi,
+        statement=None if statement is None else str(statement), source=_sources_text(f.sources),
+        basis=str(f.basis or ""), population=str(f.population_label or f.population or ""),
+        comparison_id=str(f.comparison or ""), evidence_form=str(f.evidence_form or ""),
+        certainty_note=str(f.certainty_note or ""), population_id=str(f.population or ""))
+
+
+def _mechanism_from_typed(m: MechanismClaim, label: str | None) -> EvidenceMechanism:
+    if label is None:  # an ungraded summary: map the strongest support kind
+        label = {"review": "partially supported", "trial": "partially supported"}.get(str(m.strongest_support),
+                                                                                      "proposed")
+    srcs = [" ".join(str(x) for x in (e.claim_id, e.citation) if x) for e in m.evidence]
+    return EvidenceMechanism(name=m.claim, support_label=_norm_support(label), sources=tuple(x for x in srcs if x))
+
+
+def _safety_from_typed(s: SafetySummary, rating: Any) -> EvidenceSafety | None:
+    """The safety profile from the typed SafetySummary and GRADE's SafetyRating; None when the pack has
+    no safety data at all."""
+    if not (s.items or s.pools or s.case_reports or s.event_types):
+        return None
+    mild: list[str] = list(s.common_mild_events)
+    serious: list[str] = []
+    sources: list[str] = []
+    for it in s.items:
+        if it.event and not it.event.lower().startswith("any"):
+            (serious if it.severity in ("serious", "significant") else mild).append(it.event)
+        sources.append(" ".join(x for x in (it.safety_id, it.source_id) if x))
+    for cr in s.case_reports:
+        if cr.get("event"):
+            serious.append(str(cr["event"]))
+            sources.append(" ".join(str(cr.get(k)) for k in ("safety_id", "source_id") if cr.get(k)))
+    mild_rate = _num(rating.mild_estimate) if rating is not None else None
+    mild_low = _num(rating.mild_low) if rating is not None else None
+    mild_high = _num(rating.mild_high) if rating is not None else None
+    for pool in s.pools:
+        if pool.severity == "mild" and pool.basis == "treatments":
+            if mild_rate is None:
+                mild_rate = _num(pool.estimate)
+            if mild_low is None and mild_high is None:
+                mild_low, mild_high = _num(pool.range_low), _num(pool.range_high)
+    rates = tuple((e.event_type, e.severity, _num(e.rate_low), _num(e.rate_high), e.frequency or "")
+                  for e in s.event_types if e.event_type)
+    return EvidenceSafety(rating=(rating.label if rating is not None else "") or "not rated",
+                          common_mild_events=tuple(dict.fromkeys(mild)), serious_rare_events=tuple(dict.fromkeys(serious)),
+                          mild_rate=mild_rate, serious_rate=_num(rating.serious_estimate) if rating is not None else None,
+                          summary=rating.sentence if rating is not None else "",
+                          sources=tuple(dict.fromkeys(x for x in sources if x)),
+                          mild_rate_low=mild_low, mild_rate_high=mild_high, event_rates=rates)
+
+
+def _from_typed(summary: Summary, pack: Any, intervention: str | None) -> Evidence:
+    """Evidence from the pipeline's typed (Graded)Summary: attributes, not its JSON form."""
+    notes: list[Note] = []
+    outcomes = _pack_outcomes(pack if pack is not None else summary.pack)
+    findings = tuple(_finding_from_typed(f, outcomes) for f in summary.findings)
+    labels = tuple(getattr(summary, "mechanism_labels", ()) or ())
+    mechanisms = tuple(_mechanism_from_typed(m, labels[i] if i < len(labels) else None)
+                       for i, m in enumerate(summary.mechanisms))
+    safety = _safety_from_typed(summary.safety, getattr(summary, "safety_rating", None))
+    key_messages = tuple(getattr(summary, "key_messages", ()) or ())
+    mech_summary = next((k.text for k in key_messages if k.kind == "mechanisms"), "")
+    name, synonyms = topic_names(summary)
+    if findings and all(f.certainty is None for f in findings):
+        notes.append(Note("claims_unrated", "No finding in the summary carries a GRADE certainty yet; "
+                                            "unrated findings support at most 'may' (low-certainty) wording."))
+    origin = f"pack '{summary.pack_id}' ({summary.title})" if summary.pack_id else "summary"
+    if any(f.certainty for f in findings):
+        origin += " with GRADE certainty"
+    return Evidence(intervention=intervention or name or "the intervention", findings=findings,
+                    mechanisms=mechanisms, safety=safety, origin=origin, notes=tuple(notes),
+                    mechanisms_summary=mech_summary, synonyms=synonyms, headlines=_headlines(key_messages))
+
+
 #: What reading an oddly shaped summary can raise; caught per item and recorded as a Note.
 _ODD = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None, *,
                           intervention: str | None = None) -> Evidence:
-    """Build ``Evidence`` from a (graded) Summary or its saved ``to_dict()`` form, and the pack (for
-    outcome names and synonyms; a Summary brings its own)."""
-    if isinstance(summary, Summary):  # the typed result: read through its JSON form, the one the checker reads
-        pack = pack if pack is not None else summary.pack
-        summary = summary.to_dict()
+    """Build ``Evidence`` from a (graded) Summary, and the pack (for outcome names and synonyms; a
+    Summary brings its own).  A saved ``to_dict()`` form (a JSON file read at the edge) is read by
+    ``evidence_from_summary_dict``."""
+    if isinstance(summary, Summary):  # the typed result, read through its attributes
+        return _from_typed(summary, pack, intervention)
+    return evidence_from_summary_dict(summary, pack, intervention=intervention)
+
+
+def evidence_from_summary_dict(summary: Mapping[str, Any], pack: Any = None, *,
+                               intervention: str | None = None) -> Evidence:
+    """``evidence_from_summary`` for a saved summary JSON (``GradedSummary.to_dict()``), read defensively:
+    every field of an unexpected shape is skipped with a Note."""
     if not isinstance(summary, Mapping):
         raise InputError("summary must be the dict from Summary.to_dict()", value=type(summary).__name__,
                          fix="pass summary.to_dict()")
@@ -661,23 +841,11 @@ def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None
         safety = None
         notes.append(Note("claims_safety_skipped", f"The summary's safety section could not be read "
                                                    f"({type(exc).__name__}: {exc}); safety claims are unsupported."))
-    if safety is not None and not (safety.common_mild_events or safety.serious_rare_events):
-        # C's raw safety section: fill the event lists from the reference profile's vocabulary
-        ref = reference_evidence().safety
-        if ref is not None:
-            safety = EvidenceSafety(rating=safety.rating if safety.rating != "not rated" else ref.rating,
-                                    common_mild_events=ref.common_mild_events,
-                                    serious_rare_events=ref.serious_rare_events,
-                                    mild_rate=safety.mild_rate or ref.mild_rate,
-                                    serious_rate=safety.serious_rate or ref.serious_rate,
-                                    summary=safety.summary or ref.summary, sources=safety.sources or ref.sources,
-                                    mild_rate_low=safety.mild_rate_low, mild_rate_high=safety.mild_rate_high,
-                                    event_rates=safety.event_rates)
-            notes.append(Note("claims_safety_reference_events",
-                              "The summary's safety section names no events; the common mild and rare serious "
-                              "events were taken from the curated reference profile."))
-    interv = summary.get("intervention")
-    name = intervention or (interv if isinstance(interv, str) else "") or "dry needling"
+    if safety is not None and not (safety.common_mild_events or safety.serious_rare_events or safety.event_rates
+                                   or safety.mild_rate is not None or safety.mild_rate_low is not None):
+        safety = None  # a safety section without data: the pack has no safety evidence
+    t_name, synonyms = topic_names(summary)
+    name = intervention or t_name or "the intervention"
     mech_summary = ""
     for km in _seq(summary.get("key_messages")):
         if isinstance(km, Mapping) and km.get("kind") == "mechanisms" and isinstance(km.get("text"), str):
@@ -690,7 +858,8 @@ def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None
     if any(f.certainty for f in findings):
         origin += " with GRADE certainty"
     return Evidence(intervention=name, findings=findings, mechanisms=mechanisms, safety=safety,
-                    origin=origin, notes=tuple(notes), mechanisms_summary=mech_summary)
+                    origin=origin, notes=tuple(notes), mechanisms_summary=mech_summary, synonyms=synonyms,
+                    headlines=_headlines(summary.get("key_messages")))
 
 
 # --------------------------------------------------------------------------------------------
