@@ -102,7 +102,7 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     lex = lexicon_for(ev, lexicon_path)
     verdicts = []
     for s in split_sentences(text):
-        a = analyse(s.text, lex, s.context)
+        a = analyse(s.text, lex, s.context, s.heading)
         j = judge(a, ev, lex)
         verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
                                      j.explanation, a))

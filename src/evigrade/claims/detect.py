@@ -138,7 +138,7 @@ _NOT_UNIVERSAL = re.compile(r"(?i)\b(not|n't|never)\s+(\w+\s+){0,2}(everyone|eve
 #: "most patients experience no side effects": a majority qualifier turns "no X" into a frequency statement.
 _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|people|clients|treatments|sessions)\b")
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
-_REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
+_REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
                        r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
@@ -149,7 +149,7 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
                          r"(studies|research|trials|evidence|reviews|reports)\s+(suggests?|indicates?|shows?|found|reports?|"
                          r"supports?)|as\s+(some\s+)?(studies|research|trials)\s+(suggests?|indicates?|shows?)|"
                          r"(is|are)\s+(thought|believed|said|claimed|proposed|hypothesi[sz]ed)\s+to|the\s+theory|"
-                         r"in\s+theory|theori[sz]ed|it\s+has\s+been\s+(suggested|proposed)|there\s+is\s+some\s+"
+                         r"in\s+theory|theori[sz]ed|it\s+has\s+been\s+(suggested|proposed)|there\s+is\s+(also\s+)?some\s+"
                          r"evidence|some\s+evidence\s+(suggests?|indicates?))\b")
 
 #: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
@@ -164,7 +164,7 @@ _CTA = re.compile(r"(?i)^\s*(book|call|contact|visit|email|phone|ask|click|find 
                   r"download|subscribe|register|join)\b|\b(call|contact|email|visit) us\b|"
                   r"\b(book|schedule) (an?|your) (appointment|session|consultation|assessment)\b")
 #: How common a condition is ("one of the most common causes of disability", "affects millions").
-_EPIDEMIOLOGY = re.compile(r"(?i)\b(one of the (most common|leading|biggest|main)|most common (causes?|reasons?|"
+_EPIDEMIOLOGY = re.compile(r"(?i)\b((one|some) of the (most common|leading|biggest|main)|most common (causes?|reasons?|"
                            r"complaints?|conditions?|problems?|types?)|leading causes?|(a|the) (common|frequent) (cause|"
                            r"complaint|condition|problem)|affects? (about|around|up to|over|nearly|almost|more than|one in|"
                            r"\d|millions|many|most)|prevalen\w*|incidence|(millions|thousands|billions) of (people|adults|"
@@ -178,14 +178,43 @@ _AETIOLOGY = re.compile(r"(?i)\b(due to|caused by|causes?|causing|result(s|ed|in
                         r"to|contribut\w* to|because of|triggered by|brought on by|risk factors?|associated with|"
                         r"linked (to|with)|develops? (from|when|after)|comes? from)\b")
 #: What a study did, without what it found ("A 2019 trial randomised 60 patients to ...").
-_STUDY_DID = re.compile(r"(?i)\b(stud(y|ies)|trials?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
+_STUDY_DID = re.compile(r"(?i)\b(stud(y|ies)|trials?|rcts?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
                         r"participants|subjects|volunteers)\b[^.]*?\b(randomi[sz]ed|recruited|enrolled|allocated|"
                         r"assigned|compared|measured|assessed|included|examined|investigated|looked at|evaluated|"
                         r"followed( up)?|received|underwent|were (treated|given|divided|split)|analy[sz]ed|pooled|"
-                        r"searched|tested|explored|aimed to|set out to|involved)\b")
+                        r"searched|tested|explored|aimed to|set out to|involved|(have|has) been (conducted|done|"
+                        r"published|carried out))\b")
 _STUDY_RESULT = re.compile(r"(?i)\b(found|find|finds|showed?|shows|shown|reported?|concluded?|suggest\w*|demonstrat\w*|"
                            r"revealed?|observed?|indicat\w*|confirm\w*|than|no (effect|difference)|significant\w*|"
                            r"improv\w*|reduc\w*|less|more|better|worse|relie\w*|effective\w*|benefit\w*)\b")
+#: Sentences that say what the intervention is for, who uses it, how it feels, or give advice: not claims.
+_NOT_A_CLAIM = (
+    (re.compile(r"(?i)\b(the\s+)?(goal|aim|purpose|objective|intention|idea)\s+(of|is|was|behind)\b|^\s*(objectives?|"
+                r"purpose|aims?|background|methods?|design|setting|participants|introduction)\s*:"),
+     "states an aim or describes a study, not an effect"),
+    (re.compile(r"(?i)\b(is|are|was|were|be|being|been|commonly|often|widely|increasingly|frequently)\s+(used|designed|"
+                r"intended|meant|recommended|indicated|offered|prescribed|performed|applied)\s+(to|for|by|as|in)\b|"
+                r"\b(recommending|recommend|gaining popularity|growing in popularity)\b|\b(may|can|could|might)\s+be\s+"
+                r"(treated|managed|addressed|used|performed|done|given|applied|combined)\b|"
+                r"\b(a|an)\s+(\w+\s+){0,3}(technique|treatment|therapy|procedure|method|modality|approach|tool)\s+"
+                r"(used|designed|involving|that involves|which involves|where|in which|that uses)\b|"
+                r"\b(targets?|targeting|uses?|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
+                r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(relieve|reduce|reduced|treat|improve|restore|release|"
+                r"ease|decrease|increase|enhance|manage|address|alleviate)\b"),
+     "says what the intervention is for or who uses it, not what it does"),
+    (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b"),
+     "states the theory the intervention is based on"),
+    (re.compile(r"(?i)\b(feel|feels|felt|feeling|sensations?)\b[^.]{0,80}\b(twitch\w*|insertion|inserted|goes\s+in(to)?|"
+                r"dull|heavy|prick\w*|like\s+a)\b|\b(upon|on|during|after)\s+insertion\b"),
+     "describes a sensation during the procedure"),
+    (re.compile(r"(?i)\byou('ll|\s+will)?\s+need\s+to\b|\b(happy|glad|here)\s+to\s+(help|answer|discuss|"
+                r"assist)\b|\banswer\s+(your|any)\s+questions\b"),
+     "advice or an invitation"),
+)
+#: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
+_ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
+                     r"wait|check|account)\b")
+
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
 _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
@@ -447,14 +476,33 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     return None
 
 
-def analyse(text: str, lex: Lexicon, context: str = "") -> Assertion:
+def _title_like(s: str) -> bool:
+    """A title: no end punctuation and most of its longer words capitalised ("Dry Needling To Relieve Neck Pain")."""
+    if not s or s[-1] in ".!?\"'\u201d)":
+        return False
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", s) if len(w) >= 4]
+    caps = sum(w[0].isupper() for w in words)
+    return len(words) >= 3 and caps >= 0.6 * len(words)
+
+
+def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -> Assertion:
     """Parse one sentence into an ``Assertion``.  ``context`` is the heading or lead-in line a list
     item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
-    the intervention), but only the item's own outcomes and mechanisms are its targets."""
+    the intervention), but only the item's own outcomes and mechanisms are its targets.  A heading
+    (``heading``, or a title-cased line without end punctuation) is not judged on its own: its claim is
+    judged with the list under it; only an emphatic one ("Banish neck pain for good") is a claim."""
     item = text.strip()
     for pat in lex.non_claim:
         if pat.search(item):
             return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+    if (heading or _title_like(item)) and not (lex.strong.search(item) or lex.universality.search(item)
+                                               or lex.size["complete"].search(item) or lex.size["large"].search(item)):
+        return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
+    for pat, why in _NOT_A_CLAIM:
+        if pat.search(item) and not lex.strong.search(item):
+            return Assertion(text=text, is_claim=False, reason=why)
+    if _ADVICE.search(item) and not lex.intervention.find(item):
+        return Assertion(text=text, is_claim=False, reason="advice, not a claim about the intervention")
     ctx = context.strip()
     if ctx and not ctx.endswith((":", ".", "!", "?")):
         ctx += ":"

@@ -35,6 +35,8 @@ class Sentence(ResultMixin):
     line: int
     #: the heading or lead-in line a list item belongs to ("" for other units)
     context: str = ""
+    #: True for a heading (Markdown, Setext or a plain-text heading line): its claim is judged with its list
+    heading: bool = False
 
 
 # Abbreviations after which a full stop does not end a sentence (compared lower-cased, without
@@ -55,6 +57,7 @@ _INLINE_BULLET = re.compile(r"\s+[\u2022\u2023\u25e6\u25aa\u25cf\u2043\u2219]\s*
 #: a full stop (or ?/!) between two words with no space after it ("understood.In"): a sentence end
 _MISSING_SPACE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[a-z][)\]][.!?])(?=[A-Z][a-z])")
 #: a line a heading can not be: it ends inside a sentence (a comma, a joining word)
+_WH = re.compile(r"(?i)(what|how|why|when|who|where|which|is|are|does|do|can|should)\b")
 _CONTINUES = re.compile(r"(?i)(?:[,;(\-\u2013\u2014/&]|\b(?:and|or|but|the|a|an|of|to|in|on|at|for|with|by|from|that|"
                         r"which|who|as|than|is|are|was|were|be|been|its|their|your|our|this|these|such|into|"
                         r"about|after|before|between|like|e\.g|i\.e|vs|et\s+al))\s*$")
@@ -70,6 +73,8 @@ _CODE = re.compile(r"`+([^`]*)`+")
 # (an emphasised span is at most 1,000 characters, so that an unmatched marker in a long paragraph
 # costs a bounded look-ahead rather than a scan to the end of the paragraph)
 _EMPH = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.{1,1000}?)(?<=\S)\1")
+#: a bare web address in brackets after a sentence ("... period. (https://pubmed...)"): a citation, not prose
+_URL_NOTE = re.compile(r"\s*\((?:https?://|www\.)[^)\s]*\)")
 _FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
 _WS = re.compile(r"\s+")
 _HAS_LETTER = re.compile(r"[A-Za-z]")
@@ -94,7 +99,8 @@ def strip_markdown_line(line: str) -> str:
         if s2 == s:
             break
         s = s2
-    s = s.replace("&nbsp;", " ").replace("&amp;", "&")
+    s = s.replace("&nbsp;", " ").replace("&amp;", "&").replace("\u00ac\u2020", " ")  # "¬†": a mis-decoded nbsp
+    s = _URL_NOTE.sub("", s)
     return _WS.sub(" ", s).strip()
 
 
@@ -114,7 +120,9 @@ def _heading_like(line: str, nxt: str | None) -> bool:
     s = line.strip()
     if not s or nxt is None or len(s) > 80 or len(s.split()) > 12 or not s[0].isupper():
         return False
-    if s[-1] in ".!?:;,\"'\u201d)" or _CONTINUES.search(s):
+    if s[-1] in ".!?:;,\"'\u201d)":
+        return False
+    if _CONTINUES.search(s) and not _WH.match(s):  # "What the vaccine is for" is a heading all the same
         return False
     n = _QUOTE.sub("", nxt).strip()
     return bool(n) and (n[0].isupper() or n[0].isdigit() or _BULLET.match(nxt) is not None
@@ -239,7 +247,7 @@ def _blocks(text: str) -> list[_Block]:
         cur.append(line.strip())
         cur_lines.append(i)
         if not cur_item and line.rstrip().endswith(":") and nxt is not None and nxt.strip() \
-                and not _BULLET.match(nxt) and len(line.split()) <= 25:
+                and not _BULLET.match(nxt):
             flush()  # a lead-in line directly followed by the lines of a list
             plain_list = True
     flush()
@@ -322,5 +330,5 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
                 seen += _alnum(piece)
                 pos = idx + len(piece)
             if _HAS_LETTER.search(piece):
-                sentences.append(Sentence(piece, line, blk.context))
+                sentences.append(Sentence(piece, line, blk.context, blk.heading))
     return tuple(sentences)
