@@ -80,6 +80,7 @@ class Assertion:
     mechanism_general: bool = False         # about how the treatment works in general ("how it works is unknown")
     inferior: bool = False                  # the comparator does better ("reduces pain less than injection")
     attributed: bool = False                # the hedge attributes it to studies or theory ("some studies suggest")
+    subgroups: tuple[str, ...] = ()         # population subgroups named ("in children", "patients over 40")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,7 +122,8 @@ _MECH_SURE = re.compile(r"(?i)\b(we\s+(now\s+)?know|(well|fully|clearly)\s+(unde
                         r"is\s+(now\s+)?(clear|known|understood|established)|proven|proved|shown|explained|established|"
                         r"science\s+(shows|proves)|research\s+shows)")
 
-_REDUCE_BEFORE = re.compile(r"(?i)\b(less|reduc\w*|reliev\w*|lower\w*|fewer|eas\w*|improv\w*|no more|"
+_REDUCE_BEFORE = re.compile(r"(?i)\b(less|reduc\w*|reliev\w*|lower\w*|fewer|eas\w*|improv\w*|no more|against|"
+                            r"protect\w*|prevent\w*|"
                             r"decreas\w*|free of|rid of)\W+(\w+\W+)?$")
 
 
@@ -138,7 +140,10 @@ _NOT_UNIVERSAL = re.compile(r"(?i)\b(not|n't|never)\s+(\w+\s+){0,2}(everyone|eve
 #: "most patients experience no side effects": a majority qualifier turns "no X" into a frequency statement.
 _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|people|clients|treatments|sessions)\b")
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
-_REPORTED = re.compile(r"(?i)\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
+_REPORTED = re.compile(r"(?i)\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
+                       r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
+                       r"received\b|^\s*(results|conclusions?)\s*:|"
+                       r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
                        r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
@@ -151,6 +156,21 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
                          r"(is|are)\s+(thought|believed|said|claimed|proposed|hypothesi[sz]ed)\s+to|the\s+theory|"
                          r"in\s+theory|theori[sz]ed|it\s+has\s+been\s+(suggested|proposed)|there\s+is\s+(also\s+)?some\s+"
                          r"evidence|some\s+evidence\s+(suggests?|indicates?))\b")
+
+#: Words that make a sentence about harms ("side effects", "complications", "risk"): a serious-event word
+#: alone ("TB affects the lungs", "it can become very serious") is not a safety claim.
+_SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
+                          r"injur\w*|reactions?|events?)\b")
+#: A list under a lead-in about who should not have the intervention: contraindications, not claims.
+_CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+"
+                               r"recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
+
+#: A population subgroup the claim is limited to ("in children", "in adulthood", "patients over 40 years old").
+_SUBGROUP = re.compile(r"(?i)\b(in|for|among|protecting|protects?|of)\s+(\w+\s+){0,3}?(?P<g>babies|infants|newborns|"
+                       r"children|kids|toddlers|adolescen\w*|teenagers|adults|adulthood|older\s+(people|adults|"
+                       r"individuals|patients)|(the\s+)?elderly|pregnan\w+|(wo)?men)\b|\b(?P<g2>over|under|above|below)\s+"
+                       r"\d+\s+years")
+_ATTRIBUTION_CUE = re.compile(r"(?i)believed|thought|theor|propos|hypothes")
 
 #: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
 _BYLINE = re.compile(r"(?i)^\s*(by|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
@@ -198,11 +218,11 @@ _NOT_A_CLAIM = (
                 r"(treated|managed|addressed|used|performed|done|given|applied|combined)\b|"
                 r"\b(a|an)\s+(\w+\s+){0,3}(technique|treatment|therapy|procedure|method|modality|approach|tool)\s+"
                 r"(used|designed|involving|that involves|which involves|where|in which|that uses)\b|"
-                r"\b(targets?|targeting|uses?|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
+                r"\b(targets?|targeting|uses|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
                 r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(relieve|reduce|reduced|treat|improve|restore|release|"
-                r"ease|decrease|increase|enhance|manage|address|alleviate)\b"),
+                r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate|trigger)\b"),
      "says what the intervention is for or who uses it, not what it does"),
-    (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b"),
+    (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b|\b(is|are)\s+based\s+on\b"),
      "states the theory the intervention is based on"),
     (re.compile(r"(?i)\b(feel|feels|felt|feeling|sensations?)\b[^.]{0,80}\b(twitch\w*|insertion|inserted|goes\s+in(to)?|"
                 r"dull|heavy|prick\w*|like\s+a)\b|\b(upon|on|during|after)\s+insertion\b"),
@@ -298,23 +318,45 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
                      and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
              and not (treats and re.match(r"(?i)headache", term))]
-    hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)]
+    named = bool(lex.intervention.find(t))
+    hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
+             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a]) and (named or _SAFETY_NOUN.search(t))]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
     return _resolve(hits)
 
 
+_AFTER_UP = re.compile(r"(?i)\s*(is\s+|are\s+|was\s+|were\s+|gets?\s+|got\s+|becomes?\s+)?(increas\w*|ris(es|en|ing)|"
+                       r"goes\s+up|higher|worse|wors[e]n\w*|aggravat\w*)")
+_AFTER_DOWN = re.compile(r"(?i)\s*(is\s+|are\s+|was\s+|were\s+|gets?\s+|got\s+|becomes?\s+)?(reduc\w*|decreas\w*|"
+                         r"lower\w*|limited|restricted|drops?|falls?|goes\s+down)")
+_LIST_GLUE = re.compile(r"(?i)[\s,]*(and|or|as\s+well\s+as|&|and/or)?[\s,]*")
+
+
 def _harmful_outcomes(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, int]]) -> list[str]:
-    """The outcomes the sentence says change for the worse ("reduces range of motion", "increases pain")."""
+    """The outcomes the sentence says change for the worse ("reduces range of motion", "increases pain").
+
+    The direction is read next to each outcome (the 40 characters before it, back to the previous
+    outcome, and the words right after it), so that "relieving pain and increasing pain thresholds" does
+    not read as "increasing pain"; outcomes joined by "and" / "or" / commas share their verb."""
     harm: list[str] = []
-    up, down = _UP.search(t) is not None, _DOWN.search(t) is not None
-    worse = _WORSE.search(t) is not None
     concept_benefit = {c.concept: c.benefit for c in lex.all_outcomes}
+    prev_end, prev_dir = 0, None
     for h in chosen:
-        if h[0] != "outcome" or h[1] in harm:
+        if h[0] != "outcome":
             continue
+        a, b = h[3], h[4]
+        if prev_dir is not None and _LIST_GLUE.fullmatch(t[prev_end:a]):
+            d = prev_dir
+        else:
+            before, after = t[max(prev_end, a - 40):a], t[b:b + 30]
+            worse = _WORSE.search(before) is not None or re.match(r"(?i)\s*(gets?|got|becomes?|is|are)?\s*worse", after)
+            up = _UP.search(before) is not None or _AFTER_UP.match(after) is not None
+            down = _DOWN.search(before) is not None or _AFTER_DOWN.match(after) is not None
+            d = "worse" if worse else "up" if up and not down else "down" if down and not up else None
+        prev_end, prev_dir = b, d
         good = "lower" if _INVERSE_TERM.search(h[2]) else concept_benefit.get(h[1], "lower")
-        if worse or (up and not down and good == "lower") or (down and not up and good == "higher"):
+        if h[1] not in harm and (d == "worse" or (d == "up" and good == "lower") or (d == "down" and good == "higher")):
             harm.append(h[1])
     return harm
 
@@ -504,6 +546,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     if _ADVICE.search(item) and not lex.intervention.find(item):
         return Assertion(text=text, is_claim=False, reason="advice, not a claim about the intervention")
     ctx = context.strip()
+    if ctx and _CONTRAINDICATION.search(ctx):
+        return Assertion(text=text, is_claim=False, reason="an item of a list of who should not have it")
     if ctx and not ctx.endswith((":", ".", "!", "?")):
         ctx += ":"
     off = len(ctx) + 1 if ctx else 0
@@ -564,6 +608,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
 
     certainty, cue = _projected_certainty(ct, lex, explicit, strong)
+    if certainty == "very_low" and cue is not None and _ATTRIBUTION_CUE.search(cue) and not _mask(t, lex).lstrip() \
+            .lower().startswith(("how", "why")):
+        # "is believed to", "the theory is": an attribution, a hedge like "may" - not a statement that the
+        # evidence is very uncertain
+        certainty = "low"
     if non_universal is not None and certainty == "high" and not strong:
         certainty, cue = "low", non_universal.group(0)
     reported = _REPORTED.search(t) is not None and not strong
@@ -617,4 +666,6 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
         mechanism_general=mech_general, inferior=inferior,
         attributed=certainty in ("low", "very_low") and _ATTRIBUTED.search(ct) is not None,
+        subgroups=tuple(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower()
+                                      for m in _SUBGROUP.finditer(item))),
     )

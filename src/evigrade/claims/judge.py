@@ -331,7 +331,7 @@ def _prefer_rated(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFindi
     return rated
 
 
-def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], list[str]]:
+def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
     """(overstated aspects, understated aspects, reasons) for a positive claim against a benefit finding."""
     over: list[str] = []
     under: list[str] = []
@@ -366,7 +366,7 @@ def _compare(a: Assertion, f: EvidenceFinding) -> tuple[list[str], list[str], li
             under.append("size")
             why.append(f"'{a.size_cue}' claims a {a.size} effect but the evidence shows a {f.magnitude} one")
     for b in a.timeframes:
-        if b not in f.timepoints:
+        if b not in f.timepoints and b not in covered:  # another finding showing benefit covers that time
             over.append("time_frame")
             shown = ", ".join(x.replace("_", " ") for x in f.timepoints) or "an unstated time point"
             why.append(f"the sentence claims an effect {_TF_PHRASE[b]} but this finding is for {shown}")
@@ -418,6 +418,15 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
                      rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
                                f"{concept.label}.")
     fs = _region_filter(fs, a)
+    if a.subgroups:
+        named = [g for g in a.subgroups if not any(re.search(rf"(?i)\b{re.escape(g.split()[0])}", f.population)
+                                                   for f in fs)]
+        if named:
+            return _Part("unsupported", evidence=[_finding_evidence(f) for f in fs[:1]],
+                         why=[f"the evidence on {concept.label} has no finding for {', '.join(named)} "
+                              f"(its populations: {'; '.join(dict.fromkeys(f.population for f in fs if f.population)) or 'not stated'})"],
+                         rewording=f"The evidence in this pack does not report the effect of {ev.intervention} on "
+                                   f"{concept.label} for {', '.join(named)}.")
     if a.comparators:
         narrowed = [f for f in fs if any(lex.comparisons[i][1].search(f"{f.comparison_id} {f.comparison}")
                                          for i in a.comparators)]
@@ -502,8 +511,10 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
                                f"{concept.label}.")
 
     scored = []
-    for f in _prefer_rated(benefit, a):
-        over, under, why = _compare(a, f)
+    candidates = _prefer_rated(benefit, a)
+    covered = frozenset(b for f in candidates for b in f.timepoints) if len(a.timeframes) > 1 else frozenset()
+    for f in candidates:
+        over, under, why = _compare(a, f, covered)
         scored.append((len(over), len(under), -_C.get(f.certainty or UNRATED_CEILING, 0),
                        -_M.get(f.magnitude or "", -1), over, under, why, f))
     scored.sort(key=lambda s: s[:4])
@@ -722,9 +733,13 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
         if sev == "serious":
             if stance == "frequent":
                 return part("contradicted", f"the sentence says {ev_name} is frequent, but serious events are rare")
+            if stance == "absent" and a.reported:
+                return part("consistent", f"a study that reports no {ev_name} fits a profile in which serious events "
+                            "are rare")
             if stance == "absent":
-                return part("contradicted", f"the sentence rules out {ev_name}, but serious events such as pneumothorax "
-                            "are documented in case reports")
+                return part("contradicted", f"the sentence rules out {ev_name}, but serious events"
+                            + (f" such as {s.serious_rare_events[0]}" if s.serious_rare_events else "")
+                            + " are documented")
             return part("consistent", "serious adverse events are rare but possible")
         # mild events (or side effects in general): first the named events' own rates, when known
         rates = _event_rates(s, d.get("events", ()))

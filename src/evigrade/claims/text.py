@@ -100,7 +100,8 @@ def strip_markdown_line(line: str) -> str:
             break
         s = s2
     s = s.replace("&nbsp;", " ").replace("&amp;", "&").replace("\u00ac\u2020", " ")  # "¬†": a mis-decoded nbsp
-    s = _URL_NOTE.sub("", s)
+    if "(http" in s or "(www." in s:
+        s = _URL_NOTE.sub("", s)
     return _WS.sub(" ", s).strip()
 
 
@@ -147,12 +148,19 @@ def _blocks(text: str) -> list[_Block]:
     def flush() -> None:
         nonlocal cur, cur_lines, cur_item, list_ctx
         if cur:
+            one = strip_markdown_line(cur[0]) if len(cur) == 1 and not cur_item else ""
+            if one and one[0].isupper() and one[-1] not in ".!?:;,\"'\u201d)" and len(one.split()) <= 12:
+                # a short line on its own, without end punctuation: a heading
+                blocks.append(_Block(tuple(cur), tuple(cur_lines), heading=True))
+                list_ctx = one
+                cur, cur_lines, cur_item = [], [], False
+                return
             blocks.append(_Block(tuple(cur), tuple(cur_lines), list_ctx if cur_item else ""))
             if not cur_item:
                 # a paragraph that leads into a list ("Benefits include:") is the list's context (its
                 # last sentence); any other paragraph ends the list
                 last = strip_markdown_line(cur[-1])
-                list_ctx = (_split_block(_MISSING_SPACE.sub(" ", strip_markdown_line(" ".join(cur))))[-1]
+                list_ctx = (_split_block(_space_after_stops(strip_markdown_line(" ".join(cur))))[-1]
                             if last.endswith(":") else "")
             cur, cur_lines, cur_item = [], [], False
 
@@ -254,6 +262,15 @@ def _blocks(text: str) -> list[_Block]:
     return blocks
 
 
+_STOP_CAPITAL = re.compile(r"[.!?](?=[A-Z][a-z])")
+
+
+def _space_after_stops(text: str) -> str:
+    """A space after a full stop written without one ("understood.In"); a quick test first, since the
+    substitution scans every position of a long paragraph."""
+    return _MISSING_SPACE.sub(" ", text) if _STOP_CAPITAL.search(text) else text
+
+
 def _is_false_end(text: str, dot_pos: int, punct: str, after: str) -> bool:
     """True when the '.' at ``dot_pos`` does not end a sentence."""
     if punct != ".":
@@ -306,7 +323,7 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
     sentences: list[Sentence] = []
     for blk in _blocks(text):
         parts, lines = blk.lines, blk.nums
-        plain = _MISSING_SPACE.sub(" ", strip_markdown_line(" ".join(parts)))
+        plain = _space_after_stops(strip_markdown_line(" ".join(parts)))
         if not plain:
             continue
         pieces = _split_block(plain)
