@@ -81,6 +81,7 @@ class Assertion:
     inferior: bool = False                  # the comparator does better ("reduces pain less than injection")
     attributed: bool = False                # the hedge attributes it to studies or theory ("some studies suggest")
     subgroups: tuple[str, ...] = ()         # population subgroups named ("in children", "patients over 40")
+    modifier: str | None = None             # a claim about what modifies the effect ("efficacy varied with ...")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,7 +243,15 @@ _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(it|this|these|they)\b(?!\s
                       r"estimated|true|key|crucial|helpful to|advisable|wise))")
 #: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
 #: "patients typically see ...").
-_TREATMENT_CONTEXT = re.compile(r"(?i)\b(sessions?|treatments?|treated|patients?|clients?|clinically|appointments?)\b")
+_TREATMENT_CONTEXT = re.compile(r"(?i)\b(sessions?|treatments?|treated|patients?|clients?|clinically|appointments?|"
+                                r"efficacy|effectiveness|protection|protective\s+effect)\b")
+#: A claim about what changes the size of the effect ("efficacy varied with latitude", "protection was
+#: greatest in ..."): the evidence holds no such analysis, so it is unsupported.
+_MODIFIER = re.compile(r"(?i)\b(efficacy|effectiveness|protection|effects?|benefits?)\b[^.;]{0,60}?\b(var(ied|ies|y)|"
+                       r"depend\w*|associated\s+with|according\s+to|(was|were|is|are|appeared)\s+(higher|greater|"
+                       r"greatest|weaker|weakest|stronger|strongest|lower|lowest)\s+(in|among|for|when|where))\b|"
+                       r"\b(associated\s+with|varied\s+according\s+to)\s+(higher|greater|lower|weaker)?\s*"
+                       r"(efficacy|effectiveness|protection)\b")
 
 _UP = re.compile(r"(?i)\b(increas\w*|rais\w*|boost\w*|higher|more pain|heighten\w*|intensif\w*)\b")
 _DOWN = re.compile(r"(?i)\b(reduc\w*|decreas\w*|lower\w*|less|fewer|diminish\w*|limits?|restricts?)\b")
@@ -541,7 +550,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
                                                or lex.size["complete"].search(item) or lex.size["large"].search(item)):
         return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
     for pat, why in _NOT_A_CLAIM:
-        if pat.search(item) and not lex.strong.search(item):
+        if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says what") and
+                                                                     _SAFETY_NOUN.search(item)):
             return Assertion(text=text, is_claim=False, reason=why)
     if _ADVICE.search(item) and not lex.intervention.find(item):
         return Assertion(text=text, is_claim=False, reason="advice, not a claim about the intervention")
@@ -644,6 +654,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
             negated, neg_cue = True, cue
     if mech_general:
         general = False
+    mod = _MODIFIER.search(item)
+    if mod is not None and about and not (outcome_claim or mech_claim or safety is not None or foreign_claim):
+        general = True  # "protection was greatest in infants": a claim about the effect, judged as unsupported
     is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general or mech_general
     if not outcome_claim:
         outcomes, outcome_terms = (), ()
@@ -668,4 +681,5 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         attributed=certainty in ("low", "very_low") and _ATTRIBUTED.search(ct) is not None,
         subgroups=tuple(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower()
                                       for m in _SUBGROUP.finditer(item))),
+        modifier=mod.group(0) if mod is not None and is_claim else None,
     )

@@ -798,6 +798,11 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
         parts.append(_safety_part(a, ev))
     if a.mechanism_general:
         parts.append(_mechanism_general_part(a, ev))
+    if a.modifier:
+        parts.append(_Part("unsupported", why=[f"'{a.modifier}': the evidence has no analysis of what changes the "
+                                                "size of the effect (subgroups or moderators)"],
+                           rewording=f"The evidence in this pack does not show what changes the effect of "
+                                     f"{ev.intervention}."))
     if a.general and not parts:
         parts.append(_general_part(a, ev, lex))
     if not parts:

@@ -198,6 +198,8 @@ class Lexicon:
             head = words[-1].lower() if len(words) >= 2 else ""
             if len(head) >= 6 and head not in _GENERIC_HEADS:
                 terms.append(head)
+            if len(words) >= 2:  # an acronym inside a longer name ("BCG vaccination") stands for it too
+                terms += [w for w in words if 2 <= len(w) <= 6 and w.isupper()]
         if not terms:
             return self
         return dataclasses.replace(self, intervention=TermSet.of([*terms, *self.intervention.terms]),
