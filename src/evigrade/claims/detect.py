@@ -141,7 +141,8 @@ _NOT_UNIVERSAL = re.compile(r"(?i)\b(not|n't|never)\s+(\w+\s+){0,2}(everyone|eve
 #: "most patients experience no side effects": a majority qualifier turns "no X" into a frequency statement.
 _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|people|clients|treatments|sessions)\b")
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
-_REPORTED = re.compile(r"(?i)\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
+_REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|concluded|demonstrated)\b|"
+                       r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
                        r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
                        r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
@@ -163,8 +164,8 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
 #: A list under a lead-in about who should not have the intervention: contraindications, not claims.
-_CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+"
-                               r"recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
+_CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+given|"
+                               r"not\s+(be\s+)?(used|offered|performed)|not\s+recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
 
 #: A population subgroup the claim is limited to ("in children", "in adulthood", "patients over 40 years old").
 _SUBGROUP = re.compile(r"(?i)\b(in|for|among|protecting|protects?|of)\s+(\w+\s+){0,3}?(?P<g>babies|infants|newborns|"
@@ -199,7 +200,7 @@ _AETIOLOGY = re.compile(r"(?i)\b(due to|caused by|causes?|causing|result(s|ed|in
                         r"to|contribut\w* to|because of|triggered by|brought on by|risk factors?|associated with|"
                         r"linked (to|with)|develops? (from|when|after)|comes? from)\b")
 #: What a study did, without what it found ("A 2019 trial randomised 60 patients to ...").
-_STUDY_DID = re.compile(r"(?i)\b(stud(y|ies)|trials?|rcts?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
+_STUDY_DID = re.compile(r"(?i)\b(we|stud(y|ies)|trials?|rcts?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
                         r"participants|subjects|volunteers)\b[^.]*?\b(randomi[sz]ed|recruited|enrolled|allocated|"
                         r"assigned|compared|measured|assessed|included|examined|investigated|looked at|evaluated|"
                         r"followed( up)?|received|underwent|were (treated|given|divided|split)|analy[sz]ed|pooled|"
@@ -213,16 +214,23 @@ _NOT_A_CLAIM = (
     (re.compile(r"(?i)\b(the\s+)?(goal|aim|purpose|objective|intention|idea)\s+(of|is|was|behind)\b|^\s*(objectives?|"
                 r"purpose|aims?|background|methods?|design|setting|participants|introduction)\s*:"),
      "states an aim or describes a study, not an effect"),
-    (re.compile(r"(?i)\b(is|are|was|were|be|being|been|commonly|often|widely|increasingly|frequently)\s+(used|designed|"
-                r"intended|meant|recommended|indicated|offered|prescribed|performed|applied)\s+(to|for|by|as|in)\b|"
-                r"\b(recommending|recommend|gaining popularity|growing in popularity)\b|\b(may|can|could|might)\s+be\s+"
-                r"(treated|managed|addressed|used|performed|done|given|applied|combined)\b|"
+    (re.compile(r"(?i)\b(is|are|was|were|be|being|been)\s+(\w+ly\s+|only\s+|also\s+|now\s+)?(used|designed|"
+                r"intended|meant|recommended|indicated|offered|prescribed|performed|applied|administered|given|"
+                r"delivered)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
+                r"recommended|prescribed|offered)\b|"
+                r"\b(recommending|recommend|gaining popularity|growing in popularity)\b|"
+                r"\bif\s+(\w+\s+){0,4}(is|are|were)\s+(found|shown|proven)\s+to\b|"
+                r"\b(on\s+this\s+page|in\s+this\s+(article|post|blog|guide)|this\s+(article|post|page|blog|guide)\s+"
+                r"(will|explains|covers|describes|looks\s+at))\b|"
                 r"\b(a|an)\s+(\w+\s+){0,3}(technique|treatment|therapy|procedure|method|modality|approach|tool)\s+"
                 r"(used|designed|involving|that involves|which involves|where|in which|that uses)\b|"
                 r"\b(targets?|targeting|uses|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
                 r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(relieve|reduce|reduced|treat|improve|restore|release|"
                 r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate|trigger)\b"),
      "says what the intervention is for or who uses it, not what it does"),
+    (re.compile(r"(?i)\b(may|can|could|might)\s+be\s+(treated|managed|addressed|used|performed|done|given|applied|"
+                r"combined)\b"),
+     "says how something can be treated, not what the intervention does"),
     (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b|\b(is|are)\s+based\s+on\b"),
      "states the theory the intervention is based on"),
     (re.compile(r"(?i)\b(feel|feels|felt|feeling|sensations?)\b[^.]{0,80}\b(twitch\w*|insertion|inserted|goes\s+in(to)?|"
@@ -263,6 +271,11 @@ _TEMPORARY = re.compile(r"(?i)\b(temporar\w*|briefly|short.lived|for a (day|few 
 _INVERSE_TERM = re.compile(r"(?i)stiff|tender|sensitiv")
 
 
+#: "no treatment", "no vaccination": a comparison group, not a negation
+_NO_TREATMENT = re.compile(r"(?i)\bno[\s-]+(treatment|intervention|therapy|vaccin\w*|control|care|exercise|"
+                           r"drug|medication)s?\b")
+
+
 def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
     """The first negation cue outside phrases that contain negative words but are not negations
     ("no more pain", "no side effects", "no doubt", "never come back", "without exception")."""
@@ -270,6 +283,7 @@ def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
         + _spans(lex.size["complete"].find(t)) \
         + _spans(lex.safety_absolute.find(t)) + _spans(lex.strong.find(t)) \
         + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t))
+    consumed += [(m.start(), m.end()) for m in _NO_TREATMENT.finditer(t)]
     return lex.negation.search(_blank(t, consumed))
 
 
@@ -550,7 +564,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
                                                or lex.size["complete"].search(item) or lex.size["large"].search(item)):
         return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
     for pat, why in _NOT_A_CLAIM:
-        if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says what") and
+        if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says how") and
                                                                      _SAFETY_NOUN.search(item)):
             return Assertion(text=text, is_claim=False, reason=why)
     if _ADVICE.search(item) and not lex.intervention.find(item):
@@ -654,6 +668,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
             negated, neg_cue = True, cue
     if mech_general:
         general = False
+    if about and has_effect and not (outcome_claim or mech_claim or safety is not None or foreign_claim) \
+            and _SUBGROUP.search(item):
+        general = True  # "patients over 40 benefitted more": a claim for a subgroup
     mod = _MODIFIER.search(item)
     if mod is not None and about and not (outcome_claim or mech_claim or safety is not None or foreign_claim):
         general = True  # "protection was greatest in infants": a claim about the effect, judged as unsupported

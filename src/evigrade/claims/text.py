@@ -115,6 +115,13 @@ class _Block:
     heading: bool = False
 
 
+def _open_line(line: str) -> bool:
+    """A line that ends a unit without punctuation (web text): no end punctuation, no joining word at its
+    end, at most 20 words."""
+    s = strip_markdown_line(line)
+    return bool(s) and s[-1] not in ".!?:;,\"'\u201d)" and not _CONTINUES.search(s) and len(s.split()) <= 20
+
+
 def _heading_like(line: str, nxt: str | None) -> bool:
     """A plain-text heading: a short line that starts with a capital, ends without punctuation or a
     joining word, and is followed by a line that starts with a capital or a bullet."""
@@ -246,6 +253,8 @@ def _blocks(text: str) -> list[_Block]:
             blocks.append(_Block((line.strip(),), (i,), list_ctx))
             continue
         plain_list = False
+        if cur and not cur_item and line.strip()[:1].isupper() and _open_line(cur[-1]):
+            flush()  # a short line without end punctuation, then a capital: the line was a unit of its own
         sentence_ended = not cur or cur[-1].rstrip().endswith((".", "!", "?", ":"))
         if not cur_item and sentence_ended and nxt is not None and _heading_like(line, nxt) \
                 and not (_SETEXT.match(nxt) or _HR.match(nxt)):
