@@ -343,7 +343,8 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
              and not (treats and re.match(r"(?i)headache", term))]
     named = bool(lex.intervention.find(t))
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
-             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a]) and (named or _SAFETY_NOUN.search(t))]
+             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a])
+             and (named or _SAFETY_NOUN.search(t) or lex.safety_rare.search(t) or lex.safety_frequent.search(t))]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
     return _resolve(hits)
@@ -530,7 +531,8 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
         return "a byline or page furniture"
     if not named and _EPIDEMIOLOGY.search(t):
         return "about how common a condition is (epidemiology), not about the intervention"
-    if not named and not treated and _AETIOLOGY.search(t):
+    if not named and not treated and _AETIOLOGY.search(t) and not any(
+            c.pack_match is not None and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
         return "describes what a study did, not what it found"
@@ -652,7 +654,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
                                                   or strong is not None or negated or cue is not None)
     lay = {c.concept for c in lex.mechanisms if c.pack_match is None}
     # a lay metaphor ("flushes toxins", "rebalances energy") asserts by itself
-    mech_claim = about and bool(mechanisms) and (has_effect or strong is not None
+    # (a named mechanism of the evidence - "local twitch responses" - is about the intervention by itself)
+    mech_claim = (about or any(m not in lay for m in mechanisms)) and bool(mechanisms) and (has_effect or strong is not None
                                                  or (agent and any(m in lay for m in mechanisms)))
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)
