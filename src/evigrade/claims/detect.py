@@ -174,6 +174,11 @@ _SUBGROUP = re.compile(r"(?i)\b(in|for|among|protecting|protects?|of)\s+(\w+\s+)
                        r"\d+\s+years")
 _ATTRIBUTION_CUE = re.compile(r"(?i)believed|thought|theor|propos|hypothes")
 
+#: "people with", "patients suffering from": what follows names the population's condition
+_POPULATION_BEFORE = re.compile(r"(?i)\b(people|patients|adults|children|individuals|those|persons|subjects|participants|"
+                                r"clients|sufferers|someone|anyone|women|men)\s+(with|suffering\s+from|who\s+have|who\s+"
+                                r"suffer\s+from|living\s+with)\s+([\w/-]+\s+){0,4}$")
+
 #: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
 _BYLINE = re.compile(r"(?i)^\s*(by|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
                      r"fact[- ]checked|(last )?updated( on)?|published( on| by)?|share( this)?|tags?|categor(y|ies)|"
@@ -591,6 +596,10 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
 
     # --- targets, longest match first across outcomes, mechanisms and safety events (the item's own)
     chosen = [h for h in _targets(t, lex) if h[3] >= off]
+    # "in people with neck pain": the condition of the population, not an outcome, when another outcome is named
+    who = [h for h in chosen if h[0] == "outcome" and _POPULATION_BEFORE.search(t[max(0, h[3] - 60):h[3]])]
+    if who and any(h[0] == "outcome" and h not in who for h in chosen):
+        chosen = [h for h in chosen if h not in who]
 
     outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
     outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))

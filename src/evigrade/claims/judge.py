@@ -60,7 +60,7 @@ from typing import Any
 
 from .._format import fmt_pct
 from .detect import Assertion
-from .evidence import (CERTAINTY_LEVELS, MAGNITUDES, TIME_BUCKETS, Evidence, EvidenceFinding,
+from .evidence import (CERTAINTY_LEVELS, MAGNITUDES, TIME_BUCKETS, Evidence, EvidenceFinding, EvidenceHeadline,
                        EvidenceMechanism)
 from .terms import Concept, Lexicon
 
@@ -411,7 +411,49 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
     return p
 
 
+_TP_PREF = {"short_term": 4, "immediate": 3, "mid_term": 2, "long_term": 1}
+
+
+def headline_for(fs: list[EvidenceFinding], ev: Evidence) -> tuple[EvidenceHeadline, EvidenceFinding | None] | None:
+    """The question's headline judgement for these findings: GRADE's key message for their outcome (the
+    most certain one when several outcomes match), with the finding it rests on.  Evidence without key
+    messages (a stored snapshot) gets the same rule applied here: the most certain rated finding that
+    is not a head-to-head comparison, the short term first."""
+    outs = {f.outcome for f in fs}
+    hs = [h for h in ev.headlines if h.outcome in outs]
+    if hs:
+        h = max(hs, key=lambda h: _C.get(h.certainty or "", -1))
+        return h, next((f for f in fs if h.rests_on(f)), None)
+    rated = [f for f in fs if f.certainty and not _is_head_to_head(f)] or [f for f in fs if f.certainty]
+    if not rated:
+        return None
+    best = max(rated, key=lambda f: (_C[f.certainty or "very_low"], max((_TP_PREF.get(b, 0) for b in f.timepoints),
+                                                                       default=0)))
+    label = best.family or best.outcome_name
+    return EvidenceHeadline(family=label, text=f"{label[:1].upper() + label[1:]}: "
+                                                f"{statement_for(best, ev.intervention)}",
+                            certainty=best.certainty, outcome=best.outcome), best
+
+
+def _headline_why(h: EvidenceHeadline) -> str:
+    text = re.split(r"(?<=[a-z)])\.\s", h.text, maxsplit=1)[0].rstrip(".")
+    cert = (h.certainty or "not rated").replace("_", " ")
+    return f"headline judgement for {h.family} ({cert} certainty): {text}"
+
+
 def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
+    """An outcome claim's verdict, resting on the question's headline judgement: the headline finding is
+    the one compared when it fits the sentence as well as any other, and the reason names it."""
+    fs = _findings_for(concept, ev)
+    head = headline_for(fs, ev) if fs else None
+    p = _outcome_verdict(concept, a, ev, lex, head[1] if head else None)
+    if head is not None:
+        p.why.append(_headline_why(head[0]))
+    return p
+
+
+def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
+                     headline: EvidenceFinding | None) -> _Part:
     fs = _findings_for(concept, ev)
     if not fs:
         return _Part("unsupported", why=[f"the evidence has no finding about {concept.label}"],
@@ -515,10 +557,10 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
     covered = frozenset(b for f in candidates for b in f.timepoints) if len(a.timeframes) > 1 else frozenset()
     for f in candidates:
         over, under, why = _compare(a, f, covered)
-        scored.append((len(over), len(under), -_C.get(f.certainty or UNRATED_CEILING, 0),
+        scored.append((len(over), len(under), 0 if f is headline else 1, -_C.get(f.certainty or UNRATED_CEILING, 0),
                        -_M.get(f.magnitude or "", -1), over, under, why, f))
-    scored.sort(key=lambda s: s[:4])
-    n_over, n_under, _, _, over, under, why, f = scored[0]
+    scored.sort(key=lambda s: s[:5])
+    n_over, n_under, _, _, _, over, under, why, f = scored[0]
     if over:
         verdict = "overstated"
     elif under:
@@ -570,8 +612,30 @@ class _AnyOutcome:
 
 
 def _general_part(a: Assertion, ev: Evidence, lex: Lexicon) -> _Part:
-    """A claim about the treatment in general: judged like an outcome claim over every finding."""
-    return _outcome_part(_AnyOutcome(), a, ev, lex)  # type: ignore[arg-type]
+    """A claim about the treatment in general: judged like an outcome claim over every finding.  Its
+    rewording stays general too (no outcome the sentence did not name): the certainty and direction of
+    the finding the verdict rests on, with the sentence's own comparator and time frame."""
+    p = _outcome_part(_AnyOutcome(), a, ev, lex)  # type: ignore[arg-type]
+    found = [e for e in p.evidence if e.get("kind") == "finding"]
+    if found:
+        p.rewording = _general_rewording(ev.intervention, found[0], a)
+    return p
+
+
+def _general_rewording(intervention: str, e: dict[str, Any], a: Assertion) -> str:
+    subject = intervention[:1].upper() + intervention[1:]
+    tf = "".join(" " + _TF_PHRASE[b] for b in a.timeframes[:1])
+    comp = f" compared with {' or '.join(a.comparator_terms)}" if a.comparator_terms else ""
+    cert, direction = e.get("certainty") or UNRATED_CEILING, e.get("direction")
+    if direction == "harm":
+        modal = {"high": "is", "moderate": "is probably"}.get(cert, "may be")
+        return f"{subject} {modal} less effective{comp}{tf}."
+    if direction != "benefit":
+        return f"The evidence does not show that {intervention} helps{comp}{tf}."
+    if cert == "very_low":
+        return f"The evidence is very uncertain about whether {intervention} helps{comp}{tf}."
+    verb = {"high": "helps", "moderate": "probably helps"}.get(cert, "may help")
+    return f"{subject} {verb}{comp}{tf}, on at least one of the outcomes studied."
 
 
 # ------------------------------------------------------------------------------------------
@@ -638,8 +702,11 @@ def _mechanisms_overall(ev: Evidence) -> str:
 
 
 def _mechanism_general_part(a: Assertion, ev: Evidence) -> _Part:
-    """A sentence about how the treatment works in general ("how it works is not fully understood")."""
-    rew = _mechanisms_overall(ev)[:1].upper() + _mechanisms_overall(ev)[1:]
+    """A sentence about how the treatment works in general ("how it works is not fully understood").  The
+    rewording is the first clause of the evidence's message on mechanisms: it names none of them, so it
+    adds no claim the sentence did not make."""
+    overall = _mechanisms_overall(ev).split(";")[0].strip().rstrip(".") + "."
+    rew = overall[:1].upper() + overall[1:]
     labels = [m.support_label for m in ev.mechanisms]
     evid = [{"kind": "mechanisms", "n": len(labels), "established": labels.count("established"),
              "partially_supported": labels.count("partially supported"), "proposed": labels.count("proposed"),

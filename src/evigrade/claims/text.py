@@ -118,6 +118,9 @@ class _Block:
 def _open_line(line: str) -> bool:
     """A line that ends a unit without punctuation (web text): no end punctuation, no joining word at its
     end, at most 20 words."""
+    raw = line.rstrip()
+    if not raw or raw[-1] in ".!?:;,":  # the common case, decided without stripping Markdown
+        return False
     s = strip_markdown_line(line)
     return bool(s) and s[-1] not in ".!?:;,\"'\u201d)" and not _CONTINUES.search(s) and len(s.split()) <= 20
 
