@@ -29,7 +29,7 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   hedge, not a denial.
 * Direction: "reduces range of motion", "lowers pressure pain thresholds" or "increases pain" say
   the outcome gets worse (lower stiffness and tenderness are better); a temporary or hedged
-  increase in pain is read as an adverse event (post-needling soreness).
+  increase in pain is read as an adverse event (soreness after treatment).
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class Assertion:
     negation_cue: str | None = None
     comparators: tuple[int, ...] = ()       # indexes into Lexicon.comparisons
     comparator_terms: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
+    regions: tuple[int, ...] = ()          # indexes into Lexicon.region_groups (body regions named)
     harm: tuple[str, ...] = ()              # outcome concepts the sentence says get worse
     reported: bool = False                  # reports what a study found ("a review found that ...")
     reason: str = ""
@@ -100,13 +100,13 @@ class Assertion:
 #: before the patterns below are matched, so that they name no treatment of their own (``_mask``).
 ITV = "ITVX"
 
-#: The treatment does less than its comparator: "reduces pain less than trigger-point injection",
+#: The treatment does less than its comparator: "reduces pain less than an injection",
 #: "is less effective than", "not as effective as", "inferior to" (but "less pain than sham" is a benefit).
 _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|increases?)\b[^.;]{0,40}?(?<!no )\bless\s+than|"
                        r"(less|not\s+as)\s+(effective|helpful|useful|beneficial|good|efficacious)\s+(than|as)|"
                        r"inferior\s+to|smaller\s+(effect|benefit|improvement|reduction)s?\s+than|"
                        r"(did|does|do|performs?|performed)\s+(less\s+well|worse)\s+than|"
-                       # the comparator as the subject: "injection relieves pain better than dry needling"
+                       # the comparator as the subject: "injection relieves pain better than <the intervention>"
                        r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+" + ITV + r")")
 
 #: A sentence about how the treatment works in general (not one named mechanism) ...
@@ -160,7 +160,7 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
                          r"evidence|some\s+evidence\s+(suggests?|indicates?))\b")
 
 #: Words that make a sentence about harms ("side effects", "complications", "risk"): a serious-event word
-#: alone ("TB affects the lungs", "it can become very serious") is not a safety claim.
+#: alone ("the disease affects other organs", "it can become very serious") is not a safety claim.
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
 #: A list under a lead-in about who should not have the intervention: contraindications, not claims.
@@ -200,9 +200,9 @@ _EPIDEMIOLOGY = re.compile(r"(?i)\b((one|some) of the (most common|leading|bigge
                            r"really )?common (among|in|for|condition|problems?|complaints?)|no exception|"
                            r"(people|patients|adults|individuals|workers|those) (with|who have|suffering from)\b[^.]*\b"
                            r"(often|usually|commonly|typically|tend to|frequently) (have|experience|report|develop|suffer))")
-#: Where a condition comes from ("due to head-down posture", "caused by trigger points").
+#: Where a condition comes from ("due to head-down posture", "caused by muscle knots").
 _AETIOLOGY = re.compile(r"(?i)\b(due to|caused by|causes?|causing|result(s|ed|ing)? (from|of)|stems? from|lead(s|ing)? "
-                        r"to|contribut\w* to|because of|triggered by|brought on by|risk factors?|associated with|"
+                        r"to|contribut\w* to|because of|brought on by|risk factors?|associated with|"
                         r"linked (to|with)|develops? (from|when|after)|comes? from)\b")
 #: What a study did, without what it found ("A 2019 trial randomised 60 patients to ...").
 _STUDY_DID = re.compile(r"(?i)\b(we|stud(y|ies)|trials?|rcts?|reviews?|meta-analys[ie]s|researchers|investigators|authors|"
@@ -231,7 +231,7 @@ _NOT_A_CLAIM = (
                 r"(used|designed|involving|that involves|which involves|where|in which|that uses)\b|"
                 r"\b(targets?|targeting|uses|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
                 r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(relieve|reduce|reduced|treat|improve|restore|release|"
-                r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate|trigger)\b"),
+                r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate)\b"),
      "says what the intervention is for or who uses it, not what it does"),
     (re.compile(r"(?i)\b(may|can|could|might)\s+be\s+(treated|managed|addressed|used|performed|done|given|applied|"
                 r"combined)\b"),
@@ -549,7 +549,7 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
 
 
 def _title_like(s: str) -> bool:
-    """A title: no end punctuation and most of its longer words capitalised ("Dry Needling To Relieve Neck Pain")."""
+    """A title: no end punctuation and most of its longer words capitalised ("Massage To Relieve Back Pain")."""
     if not s or s[-1] in ".!?\"'\u201d)":
         return False
     words = [w for w in re.findall(r"[A-Za-z][\w'-]*", s) if len(w) >= 4]
@@ -562,7 +562,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
     the intervention), but only the item's own outcomes and mechanisms are its targets.  A heading
     (``heading``, or a title-cased line without end punctuation) is not judged on its own: its claim is
-    judged with the list under it; only an emphatic one ("Banish neck pain for good") is a claim."""
+    judged with the list under it; only an emphatic one ("Banish back pain for good") is a claim."""
     item = text.strip()
     for pat in lex.non_claim:
         if pat.search(item):
@@ -596,7 +596,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
 
     # --- targets, longest match first across outcomes, mechanisms and safety events (the item's own)
     chosen = [h for h in _targets(t, lex) if h[3] >= off]
-    # "in people with neck pain": the condition of the population, not an outcome, when another outcome is named
+    # "in people with back pain": the condition of the population, not an outcome, when another outcome is named
     who = [h for h in chosen if h[0] == "outcome" and _POPULATION_BEFORE.search(t[max(0, h[3] - 60):h[3]])]
     if who and any(h[0] == "outcome" and h not in who for h in chosen):
         chosen = [h for h in chosen if h not in who]
@@ -612,7 +612,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
 
     # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
     harm = _harmful_outcomes(t, lex, chosen)
-    # a temporary increase in pain is an adverse event (post-needling soreness, aggravation)
+    # a temporary increase in pain is an adverse event (soreness after treatment, aggravation)
     tm = _mask(t, lex)
     if "pain" in harm and not mild and not serious and _TEMPORARY.search(tm):
         mild = ["pain increase"]
@@ -620,7 +620,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         outcomes = tuple(x for x in outcomes if x != "pain")
 
     interv = lex.intervention.find(t)
-    regions = tuple(dict.fromkeys(x[0].lower() for x in lex.pack_regions.find(t)))
+    regions = tuple(dict.fromkeys(i for i, g in enumerate(lex.region_groups) if g.search(t)))
 
     # --- assertion cues
     ct, explicit = _cue_text(t, lex)
@@ -656,9 +656,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     has_effect = bool(effect)
     # a claim about the intervention has it (or a pronoun for it) as its agent; with neither, only a
     # sentence in a treatment's context ("after two sessions", "patients typically see") or a strong cue
-    # ("clinically proven to ...") is read as one ("shoulder pain is no exception" is not)
+    # ("clinically proven to ...") is read as one ("knee pain is no exception" is not)
     about = agent or treated or strong is not None
-    # a time frame alone does not make a claim ("I had neck pain for 3 years")
+    # a time frame alone does not make a claim ("I had back pain for 3 years")
     outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
                                                   or strong is not None or negated or cue is not None)
     lay = {c.concept for c in lex.mechanisms if c.pack_match is None}

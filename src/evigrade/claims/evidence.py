@@ -8,7 +8,7 @@ certainty, magnitude and direction), mechanisms (with a support label) and a saf
   statements when they are there, and the pack's outcome names and synonyms.
 * ``default_evidence()`` builds it from the bundled pack; when the pack chain cannot run it
   falls back to ``lexicon/reference_evidence.json``, a hand-curated Evidence taken from the
-  shared dry-needling evidence (every finding names its source row), and records a Note.
+  shared evidence of the bundled topic (every finding names its source row), and records a Note.
 * ``Evidence.from_dict`` / ``load_evidence(path)`` read a stored Evidence (used for fixtures).
 
 Where a summary finding has no GRADE certainty yet, the finding is "not rated" (certainty None);
@@ -210,7 +210,7 @@ class Evidence:
     safety: EvidenceSafety | None = None
     origin: str = ""
     notes: tuple[Note, ...] = ()
-    #: the summary's key message on mechanisms (e.g. "how dry needling works is unproven: none of
+    #: the summary's key message on mechanisms (e.g. "how the intervention works is unproven: none of
     #: the 12 proposed mechanisms is established ..."), used in rewordings
     mechanisms_summary: str = ""
     #: the names texts use for the intervention (the pack's ``topic.synonyms``; always includes ``intervention``)
@@ -330,7 +330,7 @@ def _norm_direction(x: Any) -> str | None:
     s = str(x).strip().lower().replace("_", " ")
     if s in ("benefit", "harm", "none"):
         return s
-    if s in ("favours intervention", "favors intervention", "favours dn", "favors dn", "beneficial", "improvement"):
+    if s in ("favours intervention", "favors intervention", "beneficial", "improvement"):
         return "benefit"
     if s in ("no difference", "no effect", "null", "neutral", "little or no difference", "uncertain"):
         return "none"

@@ -30,8 +30,8 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   not rated) take part in the balance of benefit against no effect with a weight between very low
   and low certainty (``_strength``), but the wording of a claim is compared with a GRADE-rated
   finding whenever one speaks to it (``_prefer_rated``); on their own they support at most "may".
-* "Reduces pain less than injection", "less effective than", "injection works better than dry
-  needling" claim that the comparator does better: supported by findings where it did.
+* "Reduces pain less than injection", "less effective than", "injection works better than <the
+  intervention>" claim that the comparator does better: supported by findings where it did.
 * A sentence saying the evidence is very uncertain / limited / sparse is consistent unless a
   finding at that time has moderate or high certainty (then understated).
 * Mechanisms: proposed supports at most "may" wording, partially supported at most "probably",
@@ -116,12 +116,12 @@ def _comparator_phrase(f: EvidenceFinding) -> str:
         return " when added to other treatment"
     m = re.search(r"\bvs\.?\s+(.*)$", comp)
     if m:
-        c = re.sub(r"\s*\((neck|shoulder)\)\s*$", "", m.group(1)).strip()
+        c = re.sub(r"\s*\((\w+\s*){1,3}\)\s*$", "", m.group(1)).strip()  # "(population)" after the comparator
         return f" compared with {c}" if c else ""
     if re.search(r"(?i)added to|add.?on|\+", comp):
         return " when added to other treatment"
     if comp and not re.search(r"(?i)any comparator|not stated|unspecified|mixed|pooling all", comp):
-        # a pack's comparison label ("sham or placebo needling", "manual therapy")
+        # a pack's comparison label ("sham or placebo", "manual therapy")
         return " compared with " + re.sub(r"\s*\([^)]*\)\s*$", "", comp).strip()
     return ""
 
@@ -248,30 +248,26 @@ def _match_findings(concept: Concept, ev: Evidence) -> list[EvidenceFinding]:
     return out
 
 
-def _region_filter(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFinding]:
-    named = {r for r in a.regions if r in ("neck", "cervical", "shoulder", "shoulders", "subacromial")}
-    if not named:
+def _region_filter(fs: list[EvidenceFinding], a: Assertion, lex: Lexicon) -> list[EvidenceFinding]:
+    """Findings for the one body region the sentence names (the lexicon's region groups): those whose
+    population names that region, or no region, or several; all findings when the sentence names none
+    or several regions."""
+    if len(a.regions) != 1:
         return fs
-    want_shoulder = bool(named & {"shoulder", "shoulders", "subacromial"})
-    want_neck = bool(named & {"neck", "cervical"})
-    if want_neck and want_shoulder:
-        return fs
+    want = a.regions[0]
 
-    def region(f: EvidenceFinding) -> str | None:
-        txt = (f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])).lower()
-        s, n = "shoulder" in txt, ("neck" in txt or "cervical" in txt)
-        if s and n:
-            return None
-        return "shoulder" if s and not n else "neck" if n and not s else None
+    def regions(f: EvidenceFinding) -> set[int]:
+        txt = f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])
+        return {i for i, g in enumerate(lex.region_groups) if g.search(txt)}
 
-    keep = [f for f in fs if region(f) in (None, "shoulder" if want_shoulder else "neck")]
+    keep = [f for f in fs if len(regions(f)) != 1 or regions(f) == {want}]
     return keep or fs
 
 
 _GENERAL_COMP = re.compile(r"(?i)sham|placebo|no.?treatment|waiting|control|any.?comparator|add.?on|added to|"
                            r"adjunct|\+|\bcomparison\b|either")
-_ACTIVE_COMP = re.compile(r"(?i)manual|massage|compression|inject|lidocaine|wet|other.?active|other interventions|"
-                          r"other therap|other treatments|dn.?variant|other form|another form|modalit|"
+_ACTIVE_COMP = re.compile(r"(?i)manual|massage|compression|inject|other.?active|other interventions|"
+                          r"other therap|other treatments|variant|other form|another form|modalit|"
                           r"in every arm|in all arms|dn_in_all_arms")
 
 
@@ -459,7 +455,7 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
         return _Part("unsupported", why=[f"the evidence has no finding about {concept.label}"],
                      rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
                                f"{concept.label}.")
-    fs = _region_filter(fs, a)
+    fs = _region_filter(fs, a, lex)
     if a.subgroups:
         named = [g for g in a.subgroups if not any(re.search(rf"(?i)\b{re.escape(g.split()[0])}", f.population)
                                                    for f in fs)]
@@ -837,7 +833,7 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
         why.append(f"'{a.certainty_cue}': safety rests on practitioner surveys and case reports, not proof")
     if a.universal_cue:
         over.append("universality")
-        why.append(f"'{a.universal_cue}': not every patient can be needled safely (e.g. near the lung)")
+        why.append(f"'{a.universal_cue}': not every patient can be treated safely")
     if over:
         return _Part("overstated", aspects=over, evidence=evid, rewording=rew, why=why)
     return _Part("consistent", evidence=evid, rewording=rew,

@@ -178,6 +178,9 @@ class Lexicon:
     pack_outcomes: tuple[Concept, ...] = ()
     add_on_groups: frozenset[int] = frozenset()
     background_groups: frozenset[int] = frozenset()
+    #: body regions, each a group of words for one region: a sentence naming one region is judged
+    #: against the findings for that region
+    region_groups: tuple[TermSet, ...] = ()
 
     @property
     def all_outcomes(self) -> tuple[Concept, ...]:
@@ -257,6 +260,7 @@ def _build(d: dict[str, Any], source: str) -> Lexicon:
         outcomes=_concepts(d["outcome"]),
         unsupported_outcomes=TermSet.of(d["unsupported_outcomes"]["terms"]),
         pack_regions=TermSet.of(d["regions"]["pack"]),
+        region_groups=tuple(TermSet.of(g) for g in d["regions"].get("groups", ())),
         mechanisms=_concepts(d["mechanism"]),
         strong=TermSet.of(d["certainty"]["strong"]),
         very_low=TermSet.of(d["certainty"]["very_low"]),
