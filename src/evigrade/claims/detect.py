@@ -238,7 +238,7 @@ _NOT_A_CLAIM = (
      "says how something can be treated, not what the intervention does"),
     (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b|\b(is|are)\s+based\s+on\b"),
      "states the theory the intervention is based on"),
-    (re.compile(r"(?i)\b(feel|feels|felt|feeling|sensations?)\b[^.]{0,80}\b(twitch\w*|insertion|inserted|goes\s+in(to)?|"
+    (re.compile(r"(?i)\b(feel|feels|felt|feeling|sensations?)\b[^.]{0,80}\b(jerk\w*|jump\w*|insertion|inserted|goes\s+in(to)?|"
                 r"dull|heavy|prick\w*|like\s+a)\b|\b(upon|on|during|after)\s+insertion\b"),
      "describes a sensation during the procedure"),
     (re.compile(r"(?i)\byou('ll|\s+will)?\s+need\s+to\b|\b(happy|glad|here)\s+to\s+(help|answer|discuss|"
@@ -663,7 +663,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
                                                   or strong is not None or negated or cue is not None)
     lay = {c.concept for c in lex.mechanisms if c.pack_match is None}
     # a lay metaphor ("flushes toxins", "rebalances energy") asserts by itself
-    # (a named mechanism of the evidence - "local twitch responses" - is about the intervention by itself)
+    # (a named mechanism of the evidence - "local blood flow" - is about the intervention by itself)
     mech_claim = (about or any(m not in lay for m in mechanisms)) and bool(mechanisms) and (has_effect or strong is not None
                                                  or (agent and any(m in lay for m in mechanisms)))
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
