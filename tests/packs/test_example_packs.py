@@ -14,11 +14,13 @@ the pack's own intervention and comparators, comparison kinds, direction phrases
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import io
 import json
 import math
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,9 @@ def cli(*argv: str) -> tuple[int, str]:
 @functools.lru_cache(maxsize=None)
 def report_files(pack: str) -> tuple[int, str, str, str]:
     """``evigrade report PACK -o DIR`` once: (exit code, index.html, report.md, results.json)."""
-    out = Path(tempfile.mkdtemp(prefix=f"evigrade-example-{pack}-")) / "report"
+    tmp = tempfile.mkdtemp(prefix=f"evigrade-example-{pack}-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # cached across tests, removed when pytest exits
+    out = Path(tmp) / "report"
     rc, _ = cli("report", str(EXAMPLES / pack), "-o", str(out))
     read = (lambda name: (out / name).read_text(encoding="utf-8")) if rc == 0 else (lambda name: "")
     return rc, read("index.html"), read("report.md"), read("results.json")
