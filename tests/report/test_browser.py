@@ -21,6 +21,8 @@ pytestmark = [
 
 PROBE = r"""
 (() => {
+  const closed = [...document.querySelectorAll('details')].filter(d => !d.open).length;
+  document.querySelectorAll('details').forEach(d => { d.open = true; });  // the details layer, opened
   const svgs = [...document.querySelectorAll('svg[data-plot]')].map(s => ({
     plot: s.dataset.plot,
     declared: parseInt(s.dataset.studyRows, 10),
@@ -29,11 +31,13 @@ PROBE = r"""
     desc: (s.querySelector(':scope > desc') || {}).textContent || '',
     width: s.getBoundingClientRect().width,
   }));
-  const sof = document.querySelector('table#sof-table');
+  const sof = [...document.querySelectorAll('table.sof')];  // one table per comparison
   return JSON.stringify({
     title: document.title,
-    sofRows: sof ? sof.querySelectorAll('tbody tr').length : -1,
-    sofHeaders: sof ? [...sof.querySelectorAll('thead th')].map(t => t.scope) : [],
+    closed,
+    sofTables: sof.length,
+    sofRows: sof.reduce((n, t) => n + t.querySelectorAll('tbody tr').length, 0),
+    sofHeaders: sof.flatMap(t => [...t.querySelectorAll('thead th')].map(th => th.scope)),
     svgs,
     resources: performance.getEntriesByType('resource').length,
     height: Math.ceil(document.documentElement.scrollHeight),
@@ -84,6 +88,8 @@ def test_report_in_headless_chromium(summary, tmp_path):
 
     assert info["title"] == summary["title"]
     assert info["sofRows"] == sum(f["estimate"] is not None for f in summary["findings"])
+    assert info["sofTables"] == len({f["comparison_label"] for f in summary["findings"] if f["estimate"] is not None})
+    assert info["closed"] > 0  # the details layer is collapsed until opened
     assert info["sofHeaders"] and set(info["sofHeaders"]) == {"col"}
     expected = [("forest", 9), ("forest", 13), ("funnel", 13)]
     assert [(s["plot"], s["declared"]) for s in info["svgs"]] == expected

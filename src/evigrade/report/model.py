@@ -33,7 +33,7 @@ from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
 
-__all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
+__all__ = ["ReportModel", "SofRow", "SofTableView", "sof_tables", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
 
 #: certainty level -> (symbols, word).  Symbols as GRADEpro prints them.
 CERTAINTY = {
@@ -74,11 +74,20 @@ def _humanise(s: Any) -> str:
 
 @dataclass(frozen=True)
 class Reference:
+    """One paper of the reference list; ``keys`` are every source id (or citation) that names it."""
+
     number: int
     key: str
     citation: str
     url: str | None = None
     anchor: str = ""
+    keys: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The source ids to show beside the citation (not citation texts, which name the same paper)."""
+        return tuple(k for k in (self.keys or (self.key,)) if not any(c.isspace() for c in k.strip()) and
+                     _norm_citation(k) != _norm_citation(self.citation))
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,61 @@ class FamilyView:
 
 
 @dataclass(frozen=True)
+class SofRow:
+    """One row of a SoF table: the finding, its footnote letters in this table ("a,b") and what happens
+    (the statement's first sentence; what follows it about the certainty is one of the footnotes)."""
+
+    finding: FindingView
+    marks: str
+    what_happens: str
+
+
+@dataclass(frozen=True)
+class SofTableView:
+    """One Summary-of-Findings table (GRADEpro: one per comparison): its rows and its own footnotes,
+    lettered a, b, c ... within the table (a repeated text shares a letter)."""
+
+    anchor: str
+    comparison: str
+    rows: tuple[SofRow, ...]
+    footnotes: tuple[Footnote, ...]
+
+
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
+def _split_statement(statement: str | None) -> tuple[str, str]:
+    """(first sentence, the rest) of a GRADE statement; the rest (e.g. "Certainty could not be fully
+    assessed (...)") becomes a footnote of the SoF row."""
+    text = (statement or "").strip()
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
+
+
+def sof_tables(sof: Sequence[FindingView]) -> tuple[SofTableView, ...]:
+    """The SoF rows grouped by comparison (in order of first appearance), footnotes per table."""
+    groups: dict[str, list[FindingView]] = {}
+    for v in sof:
+        groups.setdefault(v.comparison, []).append(v)
+    out = []
+    for i, (comparison, views) in enumerate(groups.items(), start=1):
+        marks: dict[str, str] = {}
+        rows = []
+        for v in views:
+            what, rest = _split_statement(v.statement)
+            letters: list[str] = []
+            for text in [fn.text for fn in v.footnotes] + ([rest] if rest else []):
+                if text not in marks:
+                    marks[text] = _mark(len(marks))
+                if marks[text] not in letters:
+                    letters.append(marks[text])
+            rows.append(SofRow(v, ",".join(letters), what))
+        out.append(SofTableView(f"sof-{i}", comparison, tuple(rows),
+                                tuple(Footnote(m, t) for t, m in marks.items())))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class ReportModel:
     title: str
     question: tuple[tuple[str, str], ...]  # (label, text) pairs
@@ -170,18 +234,66 @@ class ReportModel:
     def findings(self) -> tuple[FindingView, ...]:
         return tuple(f for fam in self.families for f in fam.findings)
 
+    @property
+    def sof_tables(self) -> tuple[SofTableView, ...]:
+        """One SoF table per comparison, footnotes lettered within each table."""
+        return sof_tables(self.sof)
+
 
 # --------------------------------------------------------------------------------------------
 # references
 
 
+_DOI_IN = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>&#?]+)", re.IGNORECASE)
+_PMID_IN = re.compile(r"pubmed(?:\.ncbi\.nlm\.nih\.gov|\.gov)?/(\d{5,9})\b|\bPMID:?\s*(\d{5,9})\b", re.IGNORECASE)
+
+
+_PROVENANCE = re.compile(r"\s*\[[^\[\]]*\]\s*$")  # "... 2016;36(1):1-13 [evidence_supplement/pooled.csv X008]"
+_VOL_PAGE = re.compile(r"\b((?:19|20)\d\d)\b[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
+
+
+def _norm_citation(text: str) -> str:
+    """A citation reduced to lower-case letters and digits, one space apart (punctuation, case and a
+    trailing "[file row]" provenance tag ignored)."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", _PROVENANCE.sub("", str(text)).casefold()).split())
+
+
+def _citation_ids(citation: str) -> list[str]:
+    """Identities of a citation text: itself normalised, and first author + year + volume + first page
+    when it states them ("Smith J, et al. ... 2014;44(4):252-260" and its short form match)."""
+    out = [f"cit:{_norm_citation(citation)}"]
+    m = _VOL_PAGE.search(citation)
+    author = re.split(r"[,.]", citation.strip(), maxsplit=1)[0].strip()
+    if m and author and " " in author:
+        out.append(f"avp:{_norm_citation(author)}|{m.group(1)}|{m.group(2)}|{m.group(3).casefold()}")
+    return out
+
+
+def paper_ids(citation: str, url: str | None) -> tuple[str | None, str | None]:
+    """(DOI lower-cased, PubMed id) written in a source's URL or citation, each None when absent."""
+    from urllib.parse import unquote
+
+    doi = pmid = None
+    for text in (url or "", citation):
+        t = unquote(str(text))
+        if doi is None and (m := _DOI_IN.search(t)):
+            doi = m.group(1).rstrip(".,;)").casefold()
+        if pmid is None and (p := _PMID_IN.search(t)):
+            pmid = p.group(1) or p.group(2)
+    return doi, pmid
+
+
 class _Refs:
-    """Collects sources in order of first appearance; each gets a stable number."""
+    """Collects sources in order of first appearance; each paper gets one stable number, however many
+    source ids or citation texts name it (same DOI, same PubMed id or the same citation text once
+    case and punctuation are ignored).  Its link is the DOI, else PubMed, else the source's own
+    http(s) URL (``safe_url`` only)."""
 
     def __init__(self, catalogue: Mapping[str, Mapping[str, Any]]):
         self.catalogue = catalogue
-        self.order: list[str] = []
-        self.info: dict[str, Reference] = {}
+        self.papers: list[dict[str, Any]] = []   # citation, url, doi, pmid, keys
+        self.number_of: dict[str, int] = {}      # source key -> paper number
+        self.by_id: dict[str, int] = {}          # "doi:..", "pmid:..", "cit:.." -> paper number
 
     def add(self, src: Any) -> int | None:
         if src is None or src == "":
@@ -197,13 +309,29 @@ class _Refs:
             url = _g(cat, "url", "source_url") if cat else None
         if not key:
             return None
-        if key not in self.info:
-            self.order.append(key)
-            n = len(self.order)
-            if url is None:
-                url = first_url(citation)
-            self.info[key] = Reference(n, key, citation, safe_url(url) if url else None, f"ref-{n}")
-        return self.info[key].number
+        if key in self.number_of:
+            return self.number_of[key]
+        if url is None:
+            url = first_url(citation)
+        doi, pmid = paper_ids(citation, None if url is None else str(url))
+        ids = [f"doi:{doi}" if doi else "", f"pmid:{pmid}" if pmid else "", *_citation_ids(citation)]
+        n = next((self.by_id[i] for i in ids if i and i in self.by_id), None)
+        if n is None:
+            self.papers.append({"citation": _PROVENANCE.sub("", citation) or citation, "url": url, "doi": doi, "pmid": pmid, "keys": [key]})
+            n = len(self.papers)
+        else:
+            p = self.papers[n - 1]
+            p["keys"].append(key)
+            p["doi"], p["pmid"] = p["doi"] or doi, p["pmid"] or pmid
+            if p["url"] is None:
+                p["url"] = url
+            if len(_PROVENANCE.sub("", citation)) > len(p["citation"]) and citation != key:
+                p["citation"] = _PROVENANCE.sub("", citation)  # the fullest citation text of the paper
+        for i in ids:
+            if i:
+                self.by_id.setdefault(i, n)
+        self.number_of[key] = n
+        return n
 
     def add_many(self, srcs: Any) -> tuple[int, ...]:
         if srcs is None:
@@ -218,7 +346,12 @@ class _Refs:
         return tuple(sorted(out))
 
     def all(self) -> tuple[Reference, ...]:
-        return tuple(self.info[k] for k in self.order)
+        out = []
+        for n, p in enumerate(self.papers, start=1):
+            link = (f"doi:{p['doi']}" if p["doi"] else f"PMID: {p['pmid']}" if p["pmid"] else p["url"])
+            url = safe_url(link) if link else None
+            out.append(Reference(n, p["keys"][0], p["citation"], url, f"ref-{n}", tuple(p["keys"])))
+        return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------
