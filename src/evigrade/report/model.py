@@ -28,7 +28,8 @@ from ..plots._data import (
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
 from ..packs.summary import Summary
 from ..pipeline.graded import GradedSummary
-from .load import load_contrasts, load_key_messages
+from ..grade.families import FamilySummary, SafetyRating
+from .load import load_contrasts, load_families, load_key_messages, load_safety_rating
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -879,7 +880,9 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
     return refs.add_many(src or ())
 
 
-def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
+def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None) -> dict[str, Any]:
+    """The safety section; ``rating`` is the typed safety rating (``GradedSummary.safety_rating``, or
+    loaded at the JSON edge by ``report.load.load_safety_rating``)."""
     if not safety:
         return {}
     if not isinstance(safety, Mapping):
@@ -920,11 +923,7 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
             "description": str(_g(c, "description", "summary", "notes", "population", "population_or_region", default="")),
             "refs": ", ".join(f"[{x}]" for x in nums),
         })
-    rating = _g(safety, "rating", "certainty")
-    statement = _g(safety, "statement", "summary")
-    if isinstance(rating, Mapping):
-        statement = statement or _g(rating, "statement", "summary", "sentence")
-        rating = _g(rating, "rating", "label", "level", "certainty")
+    statement = _g(safety, "statement", "summary") or (rating.sentence if rating is not None else "")
     notes = [str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(safety, "notes", default=()) or ())]
     other = []
     for o in safety.get("other") or ():
@@ -941,8 +940,9 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
             "refs": ", ".join(f"[{x}]" for x in _src_ref(refs, o)),
         })
     common = [str(x) for x in (safety.get("common_mild_events") or ())]
-    rule = str(_g(safety.get("rating"), "rule", default="")) if isinstance(safety.get("rating"), Mapping) else ""
-    return {"rates": rates, "by_source": items, "cases": cases, "rating": _humanise(rating) if rating else "",
+    rule = rating.rule if rating is not None else ""
+    return {"rates": rates, "by_source": items, "cases": cases,
+            "rating": _humanise(rating.label) if rating is not None and rating.label else "",
             "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
             "other": other,
             "rule": rule}
@@ -1011,25 +1011,23 @@ def _unique_anchors(views: list[FindingView]) -> list[FindingView]:
     return fixed
 
 
-def _family_views(d: Mapping[str, Any], views: list[FindingView]) -> list[FamilyView]:
-    """One FamilyView per outcome family, in the order the findings first name them."""
-    fam_info = {}
-    for fam in _g(d, "families", default=()) or ():
-        if isinstance(fam, Mapping):
-            fam_info[str(_g(fam, "family", "id", "name", default=""))] = fam
+def _family_views(summaries: Sequence[FamilySummary], views: list[FindingView]) -> list[FamilyView]:
+    """One FamilyView per outcome family, in the order the findings first name them (``summaries``:
+    the typed family summaries, ``GradedSummary.families`` or loaded by ``report.load.load_families``)."""
+    fam_info = {fs.family: fs for fs in summaries}
     fam_order: list[str] = []
     for v in views:
         if v.family not in fam_order:
             fam_order.append(v.family)
     families = []
     for name in fam_order:
-        info = fam_info.get(name, {})
+        info = fam_info.get(name)
         families.append(
             FamilyView(
                 anchor=f"family-{_slug(name)}",
-                name=str(_g(info, "label", "name", default=_humanise(name))).capitalize() if not _g(info, "label") else str(info["label"]),
-                summary=_g(info, "summary", "sentence", "statement"),
-                certainty_range=_humanise(_g(info, "certainty_range", "range")) or None,
+                name=_humanise(name).capitalize(),
+                summary=(info.sentence or None) if info is not None else None,
+                certainty_range=(_humanise(info.certainty_range) or None) if info is not None else None,
                 findings=tuple(v for v in views if v.family == name),
             )
         )
@@ -1087,7 +1085,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         for f, v in zip(raw, views)
     }
 
-    families = _family_views(d, views)
+    graded = summary if isinstance(summary, GradedSummary) else None
+    # typed parts: a GradedSummary's own objects; from a dict they are loaded at the edge (report.load)
+    families = _family_views(graded.families if graded else load_families(_seq(_g(d, "families"))), views)
     key_messages = tuple(v for v in views if v.statement and v.has_estimate)
     sof = tuple(v for v in views if v.has_estimate)
     sof_notes = tuple(Footnote(m, t) for t, m in sorted(marks.items(), key=lambda kv: _mark_index(kv[1])))
@@ -1095,7 +1095,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
     if cfg is not None and hasattr(cfg, "to_dict"):
         cfg = cfg.to_dict()
     version = __version__
-    safety = _safety(_g(d, "safety"), refs)
+    safety_d = _g(d, "safety")
+    safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
+        _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None))
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
     q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
