@@ -111,3 +111,22 @@ def test_bundled_pack_report_in_headless_chromium(tmp_path):
     assert info["svgs"]
     for s in info["svgs"]:
         assert s["drawn"] == s["declared"] and s["title"] and s["desc"], s
+
+
+def test_a_link_to_a_question_opens_its_folded_details(summary, tmp_path):
+    """The SoF and key-message links point inside the folded details: following one opens the question
+    (and its family), as GRADEpro's interactive SoF opens a row's details."""
+    import re
+
+    out = write_report(summary, tmp_path / "report", generated="2024-01-01T00:00:00Z")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    anchor = re.search(r'<th scope="row"><a href="#([^"]+)">', html).group(1)  # the first SoF row's link
+    url = (out / "index.html").resolve().as_uri()
+    with Browser(tmp_path / "chromium-profile") as b:
+        session = _open(b, f"{url}#{anchor}")
+        probe = (f"JSON.stringify((() => {{ const el = document.getElementById({json.dumps(anchor)});"
+                 " const q = el.closest('details'); const fam = q.parentElement.closest('details');"
+                 " return [q.open, fam.open, document.querySelectorAll('details[open]').length]; })())")
+        res = b.send("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)
+    q_open, fam_open, n_open = json.loads(res["result"]["value"])
+    assert q_open and fam_open and n_open == 2  # that question and its family only
