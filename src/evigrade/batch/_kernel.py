@@ -290,7 +290,13 @@ def _fisher(y: Any, v: Any, a: int, k: int, m: int, method: int, threshold: floa
                     adj *= 0.5
         t = t + adj
         aabs = abs(adj)
-        done = aabs <= max(threshold, _ROUNDING_STOP * t)
+        # |change| <= threshold, or at the rounding level of tau2 or of the step itself
+        # (evigrade.stats.fit.step_scale)
+        scale = 0.0
+        if info > 0.0:
+            scale = (abs(score) + 2.0 * (kf if method == _EB else math.sqrt(kf * info))) / info
+        level = t if not scale > t else scale  # (a NaN scale is ignored)
+        done = aabs <= max(threshold, _ROUNDING_STOP * level)
         if newton:
             if use and prev_newton and aabs <= 1e-6 and aabs < prev_abs:
                 if aabs * aabs * aabs <= threshold * prev_abs * prev_abs:

@@ -408,14 +408,20 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
                 curv = 2.0 * (w3r2 - w2r * w2r / s1) - info
         elif method == "ML":
             score = w2r2 - s1
+            info = s2
             adj = score / s2
             if newton:
                 curv = 2.0 * (w3r2 - w2r * w2r / s1) - s2
         else:  # EB
             score = wr2 * kf / (kf - 1.0) - kf
+            info = s1
             adj = score / s1
             if newton:
                 curv = w2r2 * kf / (kf - 1.0)
+        # the rounding scale of the step (evigrade.stats.fit.step_scale, vectorised)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = (np.abs(score) + 2.0 * (kf if method == "EB" else np.sqrt(kf * info))) / info
+        scale = np.where(info > 0.0, scale, 0.0)
         if newton:
             # Newton on the same estimating equation (quadratic convergence) where the curvature
             # has the right sign and the step keeps tau2 >= 0; Fisher scoring otherwise.
@@ -442,7 +448,7 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
         tloc = new
         aabs = np.abs(adj)
         # |change| <= threshold or <= the rounding level of tau2 (as evigrade.stats.fit)
-        done = aabs <= np.maximum(threshold, ROUNDING_STOP * tloc)
+        done = aabs <= np.maximum(threshold, ROUNDING_STOP * np.fmax(tloc, scale))
         if use is not None:
             # two Newton steps in a row in the quadratic phase: the next change would be about
             # |d_k|^3 / |d_(k-1)|^2; stop when that is below the threshold (saves the last pass)
@@ -910,6 +916,8 @@ def _trp_ppsum_stable(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.
 #: "numpy"), "numpy" (the vectorised numpy engine; analyses with a dominant study go to the kernel
 #: functions, see ``_DOMINANT``) and "kernel" (every analysis through ``_kernel``, compiled or not).
 ENGINES = ("auto", "numpy", "kernel")
+#: The engine used when ``fit_segments`` is not told (tests set it to compare the engines).
+DEFAULT_ENGINE = "auto"
 #: An analysis whose most precise study carries more than this share of the fixed-effect weight
 #: is fitted by the kernel's stable sums in the numpy engine too: the textbook forms of tr(P),
 #: sum(P*P) and the residual of that study, used by the vectorised Fisher scoring, lose about
@@ -936,16 +944,18 @@ def fit_segments(
     pi: bool = True,
     threshold: float = 1e-12,
     maxiter: int = 1000,
-    engine: str = "auto",
+    engine: str | None = None,
 ) -> FitArrays:
     """Fit every analysis in ``seg``; ``level`` is a fraction (0.95).
 
     Conventions follow ``evigrade.stats.meta_analysis``: with k = 1 tau2 is 0 (FE result), the
     Knapp-Hartung test falls back to Wald z, Q/I2/H2 are undefined (NaN); for FE ``tau2_raw`` is
-    NaN and I2 is NaN when Q = 0.  ``engine``: see ``ENGINES``; every engine takes the same steps
+    NaN and I2 is NaN when Q = 0.  ``engine``: see ``ENGINES`` (None: ``DEFAULT_ENGINE``); every engine takes the same steps
     and writes the same notes (results agree to ~1e-13).  Analyses whose results are not finite
     (e.g. yi = 1e300) are failed analyses: ``converged`` False and the note ``non_finite``.
     """
+    if engine is None:
+        engine = DEFAULT_ENGINE
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
     args = (method, test, level, tau2_ci, pi, threshold, maxiter)
@@ -1007,11 +1017,14 @@ class _Est:
 def _fit(seg: Segments, kernel: bool, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
          threshold: float, maxiter: int) -> FitArrays:
     notes = _Notes(len(seg))
-    if kernel:
-        est = _estimate_kernel(seg, method, threshold, maxiter, tau2_ci, 1.0 - level, notes)
-    else:
-        est = _estimate_numpy(seg, method, threshold, maxiter, notes)
-    return _finish(seg, est, notes, method, test, level, tau2_ci, pi)
+    # overflow and 0/0 in an analysis (e.g. yi = 1e300) end as a failed analysis with the note
+    # non_finite (``_finish``), not as warnings about the whole run
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if kernel:
+            est = _estimate_kernel(seg, method, threshold, maxiter, tau2_ci, 1.0 - level, notes)
+        else:
+            est = _estimate_numpy(seg, method, threshold, maxiter, notes)
+        return _finish(seg, est, notes, method, test, level, tau2_ci, pi)
 
 
 def _estimate_kernel(seg: Segments, method: str, threshold: float, maxiter: int, tau2_ci: bool, alpha: float,
