@@ -30,14 +30,14 @@ import numpy as np
 
 from .engine import _NEWTON_AFTER as NEWTON_AFTER, _ROOT_RTOL as ROOT_RTOL, ROUNDING_STOP
 
-__all__ = ["compiled", "fit_all", "METHOD_CODE", "N_FLOAT", "FLAG"]
+__all__ = ["compiled", "warm", "fit_all", "METHOD_CODE", "N_FLOAT", "FLAG"]
 
 try:  # numba is optional (the ``fast`` extra); without it these functions run as plain Python
     if os.environ.get("EVIGRADE_NO_NUMBA"):  # (tests: the numpy engine as users without numba get it)
         raise ImportError("numba disabled by EVIGRADE_NO_NUMBA")
     import numba
 except ImportError:  # pragma: no cover - exercised in a subprocess by tests/unit/test_batch_kernel.py
-    numba = None
+    numba = None  # type: ignore[assignment]  # the module or None: ``compiled()`` tells which
 
 
 def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,12 +46,20 @@ def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     default raises ZeroDivisionError); the function itself when numba is missing."""
     if numba is None:
         return fn
-    return numba.njit(cache=True, error_model="numpy")(fn)  # type: ignore[no-any-return]  # numba is untyped
+    return numba.njit(cache=True, error_model="numpy")(fn)  # type: ignore[no-any-return,unused-ignore]  # numba ships no type hints
 
 
 def compiled() -> bool:
     """Whether the kernel runs compiled (numba installed)."""
     return numba is not None
+
+
+def warm() -> None:
+    """Compile the kernel now, or load it from numba's on-disk cache (the Dask runner calls this on
+    the client, so that workers load the cached machine code instead of each compiling it)."""
+    if numba is not None:
+        fit_all(np.array([0.1, 0.2]), np.array([0.01, 0.02]), np.zeros(1, np.int64), np.full(1, 2, np.int64),
+                "REML", 1e-12, 10, True, np.ones(1), np.ones(1))
 
 
 #: method codes of the kernel

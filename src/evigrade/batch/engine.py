@@ -1011,7 +1011,7 @@ class _Est:
     rss: np.ndarray
     s2: np.ndarray
     ppsum: np.ndarray | None  # sum(P*P) at the estimate (REML's se)
-    qprofile: tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]] | None = None  # kernel's Q-profile CI
+    qprofile: tuple[np.ndarray, np.ndarray, list[tuple[NoteCode, np.ndarray]]] | None = None  # kernel's Q-profile CI
 
 
 def _fit(seg: Segments, kernel: bool, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
@@ -1241,6 +1241,7 @@ def _finish(seg: Segments, est: _Est, notes: "_Notes", method: str, test: str, l
     tau2_se = nan.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "DL":
+            assert ppsum0 is not None  # both estimators compute it for DL
             tau2_se = np.sqrt((2.0 * (kf - 1.0) + 4.0 * tau2 * trp0 + 2.0 * tau2 ** 2 * ppsum0) / trp0 ** 2)
         elif method in ("ML", "REML"):
             if method == "ML":
