@@ -50,20 +50,21 @@ def _needs_quotes(table: "pa.Table") -> bool:
 
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            hit = pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py()
-            if hit:
+            if pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py():
                 return True
-    return any(ch in name for name in table.column_names for ch in ',"\r\n')
+    return False
 
 
 def _write_csv(table: "pa.Table", sink: Any, header: bool) -> None:
     import pyarrow.csv as pacsv
 
     # quoting "none" writes text as pandas does (no quotes); where a cell needs quotes, "needed"
-    # quotes every text cell (valid CSV that reads back the same)
+    # quotes every text cell (valid CSV that reads back the same).  The header is quoted only if a
+    # column name needs it.
     style = "needed" if _needs_quotes(table) else "none"
+    plain_names = not any(ch in name for name in table.column_names for ch in ',"\r\n')
     opts = pacsv.WriteOptions(include_header=header, quoting_style=style,
-                              **({"quoting_header": "none"} if style == "none" else {}))
+                              quoting_header="none" if plain_names else "needed")
     pacsv.write_csv(table, sink, write_options=opts)
 
 

@@ -332,6 +332,8 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
                         blank_rows.append(rows[empty])
                         piece = piece.filter(pa.array(~empty))
                         rows = rows[~empty]
+                        if not piece.num_rows:
+                            continue
                 starts = _run_starts(piece.column(id_col))
                 ids = piece.column(id_col).combine_chunks().take(pa.array(starts))
                 _check_grouped(ids, rows[starts], name, id_col)
