@@ -82,6 +82,9 @@ class NoteCode(StrEnum):
     MID_UNITS_DIFFER = "mid_units_differ"
     MID_NOT_FOR_RATIO = "mid_not_for_ratio"
     ROB_NOT_GIVEN = "rob_not_given"
+    # -- reading an evidence pack (packs.loader)
+    PACK_DEFAULT_ASSUMED = "pack_default_assumed"
+    PACK_TABLE_ABSENT = "pack_table_absent"
 
     @property
     def message(self) -> str:
@@ -150,6 +153,8 @@ _MESSAGES: dict[NoteCode, str] = {
     NoteCode.MID_UNITS_DIFFER: "the outcome's MID is in other units than the finding; it is not used",
     NoteCode.MID_NOT_FOR_RATIO: "the outcome's MID is in natural units and does not apply to a ratio measure",
     NoteCode.ROB_NOT_GIVEN: "no risk-of-bias judgements were given",
+    NoteCode.PACK_DEFAULT_ASSUMED: "the pack does not state a key; a default was assumed (the note names it)",
+    NoteCode.PACK_TABLE_ABSENT: "an optional table of the pack is absent and was read as empty",
     NoteCode.TRIMFILL_WALD: "the trim-and-fill data were refitted with a Wald z-test, as metafor does",
     NoteCode.NOT_NESTED: "the two models are not nested; the likelihood-ratio test may not be valid",
     NoteCode.SELMODEL_BOUNDARY: "a selection weight is at the edge of its range; the model is weakly identified",

@@ -265,7 +265,7 @@ def _family_section(name: str, key: str, fs: list[GradedFinding], qpop: str) -> 
 
 
 def _use_text(f: GradedFinding, qpop: str, x: str) -> str:
-    """'dry needling may reduce pain intensity (neck pain) compared with manual therapy.': the effect and the
+    """'X may reduce pain intensity (adults) compared with manual therapy.': the effect and the
     comparator (the time frame is behind the key), or the whole first sentence."""
     text = _statement(f, qpop)
     clause = _effect_clause(text, x)
@@ -403,7 +403,7 @@ _CUTS = (" in people with ", " in the ", " immediately ", " over ", " at ", " co
 
 
 def _effect_clause(text: str, x: str) -> str | None:
-    """'may reduce pain intensity compared with sham' from 'Dry needling may reduce pain intensity in people
+    """'may reduce pain intensity compared with sham' from 'X may reduce pain intensity in people
     with P in the short term compared with sham.' (population and time frame left to the keyed sentence);
     None when the statement is not of that form."""
     head = x[:1].upper() + x[1:] + " "

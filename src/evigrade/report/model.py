@@ -605,7 +605,7 @@ def _finding_view(
 
 
 def _comparator_of(comparison: str) -> str:
-    """'dry needling + X vs X' -> 'X'; a label without ' vs ' is used as it is."""
+    """'the intervention + X vs X' -> 'X'; a label without ' vs ' is used as it is."""
     parts = re.split(r"\s+(?:vs\.?|versus|compared with)\s+", comparison, maxsplit=1)
     return parts[1] if len(parts) == 2 and parts[1] else (comparison or "control")
 
