@@ -327,6 +327,19 @@ def _estimate(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Co
 from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP  # noqa: E402
 
 
+def step_scale(method: str, k: int, score: float, info: float) -> float:
+    """The scale of the rounding error of a scoring step score / info (ML/REML/EB; shared with the
+    batch engine): score is a difference of two sums whose size is at most |score| + 2 B with
+    B = tr(P) <= sqrt(k sum(P*P)) (REML), S1 <= sqrt(k S2) (ML) or k (EB).  A step below
+    ``ROUNDING_STOP`` times this scale is rounding noise: with large sampling variances (a study
+    with vi ~ 1e5 next to one with vi ~ 0.03) the noise exceeds both the threshold and the rounding
+    level of tau2, and the iterates would flip without converging (issue 19)."""
+    if not info > 0.0:
+        return 0.0
+    b = float(k) if method == "EB" else math.sqrt(k * info)
+    return (abs(score) + 2.0 * b) / info
+
+
 def _score_parts(method: str, t: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray, newton: bool) -> tuple[float, float, float]:
     """(score, Fisher information, -d score/d tau2) at tau2 = t for ML/REML/EB (metafor's scaling:
     Fisher step = score / information).  The last is only computed when ``newton``."""
@@ -382,7 +395,7 @@ def _fisher(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Cont
                         adj *= 0.5
             tau2 = tau2 + adj
             aabs = abs(adj)
-            done = aabs <= con.threshold or aabs <= ROUNDING_STOP * tau2
+            done = aabs <= con.threshold or aabs <= ROUNDING_STOP * max(tau2, step_scale(method, len(y), score, info))
             if newton:
                 if (use and prev_newton and aabs <= 1e-6 and aabs < prev_abs
                         and aabs * aabs * aabs <= con.threshold * prev_abs * prev_abs):
