@@ -60,7 +60,7 @@ import numpy as np
 from scipy import special
 
 from ..notes import NoteCode
-from ..stats.fit import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
+from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
 
 __all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
 
