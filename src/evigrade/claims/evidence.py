@@ -8,7 +8,7 @@ certainty, magnitude and direction), mechanisms (with a support label) and a saf
   statements when they are there, and the pack's outcome names and synonyms.
 * ``default_evidence()`` builds it from the bundled pack; when the pack chain cannot run it
   falls back to ``lexicon/reference_evidence.json``, a hand-curated Evidence taken from the
-  shared evidence of the bundled topic (every finding names its source row), and records a Note.
+  shared evidence of the bundled pack (every finding names its source row), and records a Note.
 * ``Evidence.from_dict`` / ``load_evidence(path)`` read a stored Evidence (used for fixtures).
 
 Where a summary finding has no GRADE certainty yet, the finding is "not rated" (certainty None);
@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from .._format import fmt_pct
 from ..effects.measures import is_ratio
 from ..errors import EvigradeError, InputError
+from ..packs.schema import Topic
 from ..packs.summary import Finding, MechanismClaim, SafetySummary, Summary
 from ..results import Note, jsonable
 from .._access import finite_float as _num, first as _get, get as _acc
@@ -630,17 +631,20 @@ def _safety_from_dict(s: Any) -> EvidenceSafety | None:
 
 
 def topic_names(summary: Any) -> tuple[str, tuple[str, ...]]:
-    """(name, synonyms) of the intervention: INTERFACE-14's ``summary.topic`` when the summary has one,
-    else the pack question's ``intervention_short`` / ``intervention`` (a saved summary dict: its
-    ``pack.topic`` or ``pack.question``)."""
+    """(name, synonyms) of the intervention: INTERFACE-14's ``summary.topic`` (a ``Topic``) when the
+    summary has one, else the pack question's ``intervention_short`` / ``intervention`` /
+    ``intervention_synonyms`` (a saved summary dict: its ``pack.topic`` or ``pack.question``)."""
     topic = _acc(summary, "topic") or _acc(_acc(summary, "pack") or {}, "topic")
-    if topic:
-        name = _acc(topic, "name") or ""
-        return str(name), tuple(str(x) for x in (name, *(_acc(topic, "synonyms") or ())) if x)
+    if isinstance(topic, Mapping):
+        topic = Topic.from_dict(dict(topic))
+    if isinstance(topic, Topic) and (topic.full_name or topic.name != "the intervention"):
+        return topic.name, topic.synonyms
     q = _acc(summary, "question") or _acc(_acc(summary, "pack") or {}, "question") or {}
-    short, full = _acc(q, "intervention_short"), _acc(q, "intervention")
-    name = short or full or _acc(summary, "intervention") or ""
-    return str(name), tuple(str(x) for x in (short, full) if isinstance(x, str) and x)
+    if isinstance(q, Mapping) and (q.get("intervention_short") or q.get("intervention")):
+        t = Topic.from_question(dict(q))
+        return t.name, t.synonyms
+    name = _acc(summary, "intervention") or ""
+    return str(name), ((str(name),) if name else ())
 
 
 def _headline_from_dict(h: Mapping[str, Any]) -> EvidenceHeadline:
