@@ -86,7 +86,8 @@ def lexicon_for(ev: Evidence, lexicon_path: str | None = None):
     for f in ev.findings:
         if f.outcome not in seen:
             seen[f.outcome] = (f.outcome, f.outcome_name, f.synonyms, f.benefit)
-    return lex.with_topic(ev.names).with_pack_outcomes(seen.values())
+    return (lex.with_topic(ev.names).with_pack_outcomes(seen.values())
+            .with_evidence_mechanisms((m.name, m.synonyms) for m in ev.mechanisms))
 
 
 def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,

@@ -180,7 +180,8 @@ _POPULATION_BEFORE = re.compile(r"(?i)\b(people|patients|adults|children|individ
                                 r"suffer\s+from|living\s+with)\s+([\w/-]+\s+){0,4}$")
 
 #: Bylines and page furniture ("Written by ...", "Posted on 3 May 2024", "Medically reviewed by ...").
-_BYLINE = re.compile(r"(?i)^\s*(by|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
+_BYLINE = re.compile(r"(?i)^\s*(by(?!\s+(\w+ing|the|a|an|this|these|their|its|our|your|using|means|far|now|then|"
+                     r"contrast|comparison|doing|default|itself|themselves)\b)|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
                      r"fact[- ]checked|(last )?updated( on)?|published( on| by)?|share( this)?|tags?|categor(y|ies)|"
                      r"filed under|photo|image|credit|source)\b\s*:?|^\s*(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|"
                      r"sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\s*$|^\s*-\s+[A-Z]")
@@ -467,10 +468,17 @@ def _projected_certainty(ct: str, lex: Lexicon, explicit: re.Match[str] | None,
     return certainty, cue
 
 
+#: "Not to be confused with acupuncture, ...": an aside that names another treatment to set it apart; neither a
+#: negation nor a comparison of effects ("unlike massage, it ..." does compare, and is not one).
+_CONTRAST_ASIDE = re.compile(r"(?i)\b(not\s+to\s+be\s+confused\s+with|(which\s+is\s+)?(not\s+the\s+same\s+as|"
+                             r"different\s+from|distinct\s+from))\s+[^,;.]{1,80}[,;]")
+
+
 def _cue_text(t: str, lex: Lexicon) -> tuple[str, re.Match[str] | None]:
     """The text the assertion cues are read in, and an explicit certainty level.  "X is not a cure, but it may
     ease pain": when the only negation sits in a clause before "but"/"however", the assertion is the clause after it."""
     ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
+    ct = _CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), ct)
     explicit = _EXPLICIT_CERTAINTY.search(ct)
     if explicit is not None:  # "moderate evidence" is a certainty level, not a size
         ct = ct[:explicit.start()] + " " * (explicit.end() - explicit.start()) + ct[explicit.end():]
@@ -537,7 +545,7 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     if not named and _EPIDEMIOLOGY.search(t):
         return "about how common a condition is (epidemiology), not about the intervention"
     if not named and not treated and _AETIOLOGY.search(t) and not any(
-            c.pack_match is not None and c.terms.search(t) for c in lex.mechanisms):
+            lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
         return "describes what a study did, not what it found"
@@ -631,7 +639,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
     universal = lex.universality.search(ct)
     effect = lex.effect.find(t)
-    comp_idx, comp_terms = _comparators(t, lex)
+    comp_idx, comp_terms = _comparators(_CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), t), lex)
 
     # safety stance
     safety, detail = _safety_stance(t, lex, chosen, absolute, mild, serious, outcomes)
@@ -662,9 +670,10 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
                                                   or strong is not None or negated or cue is not None)
     lay = {c.concept for c in lex.mechanisms if c.pack_match is None}
+    held = {c.concept for c in lex.mechanisms if lex.is_evidence_mechanism(c)}
     # a lay metaphor ("flushes toxins", "rebalances energy") asserts by itself
     # (a named mechanism of the evidence - "local blood flow" - is about the intervention by itself)
-    mech_claim = (about or any(m not in lay for m in mechanisms)) and bool(mechanisms) and (has_effect or strong is not None
+    mech_claim = (about or any(m in held for m in mechanisms)) and bool(mechanisms) and (has_effect or strong is not None
                                                  or (agent and any(m in lay for m in mechanisms)))
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)

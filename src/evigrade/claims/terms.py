@@ -181,6 +181,27 @@ class Lexicon:
     #: body regions, each a group of words for one region: a sentence naming one region is judged
     #: against the findings for that region
     region_groups: tuple[TermSet, ...] = ()
+    #: the mechanism concepts the evidence holds (``with_evidence_mechanisms``); None = not known, every
+    #: concept with a ``pack_match`` counts as one the evidence may hold
+    evidence_mechanisms: frozenset[str] | None = None
+
+    def is_evidence_mechanism(self, concept: "Concept") -> bool:
+        """A mechanism concept that names one of the evidence's own mechanisms (not a lay metaphor, and
+        not a mechanism the evidence does not study): such a mention is about the intervention by itself."""
+        if concept.pack_match is None:
+            return False
+        return self.evidence_mechanisms is None or concept.concept in self.evidence_mechanisms
+
+    def with_evidence_mechanisms(self, mechanisms: Iterable[tuple[str, Iterable[str]]]) -> "Lexicon":
+        """A copy that knows which mechanism concepts the evidence holds: (name, synonyms) of each of its
+        mechanisms, matched as the judge matches them."""
+        held = set()
+        for name, synonyms in mechanisms:
+            syn = tuple(synonyms)
+            for c in self.mechanisms:
+                if c.matches_pack_text(" ".join((name, *syn))) or any(c.terms.search(x) for x in syn):
+                    held.add(c.concept)
+        return dataclasses.replace(self, evidence_mechanisms=frozenset(held))
 
     @property
     def all_outcomes(self) -> tuple[Concept, ...]:
@@ -203,6 +224,7 @@ class Lexicon:
                 terms.append(head)
             if len(words) >= 2:  # an acronym inside a longer name ("BCG vaccination") stands for it too
                 terms += [w for w in words if 2 <= len(w) <= 6 and w.isupper()]
+            terms += _instrument_names(words)
         if not terms:
             return self
         return dataclasses.replace(self, intervention=TermSet.of([*terms, *self.intervention.terms]),
@@ -226,6 +248,32 @@ class Lexicon:
             extra.append(Concept(concept=f"pack:{oid}", label=name, terms=TermSet.of(sorted(terms)),
                                  pack_match=re.compile(rf"^{re.escape(oid)}\b"), benefit=benefit))
         return dataclasses.replace(self, pack_outcomes=tuple(extra))
+
+
+def _instrument_names(words: list[str]) -> list[str]:
+    """What texts call the thing an intervention named by an action noun gives or uses: "X-ation" -> "the
+    X-e" ("vaccination" gives "the vaccine"), "X-ing" -> "the X-es" ("taping" uses "the tapes"); with a
+    determiner only, and the whole name with that noun as its head ("BCG vaccine").  For an "-ing" name
+    only the plural stands for the treatment: "the tape is then stretched ...", "the insertion of the
+    pin ..." narrate one step of the procedure."""
+    if not words:
+        return []
+    head = words[-1].lower()
+    if head in _GENERIC_HEADS:
+        return []
+    if head.endswith("ation") and len(head) >= 8:
+        one, many = head[:-5] + "e", head[:-5] + "es"
+        out = [f"{d} {one}" for d in ("the", "this", "our")] + [f"{d} {many}" for d in ("the", "these", "our")]
+        nouns = (one, many)
+    elif head.endswith("ing") and len(head) >= 6 and head[-4] not in "aeiou":
+        many = head[:-3] + "es"
+        out = [f"{d} {many}" for d in ("the", "these", "our")]
+        nouns = (head[:-3] + "e", many)
+    else:
+        return []
+    if len(words) >= 2:
+        out += [" ".join([*words[:-1], n]) for n in nouns]
+    return out
 
 
 def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
