@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from evigrade.claims import Evidence, analyse, check, load_evidence
+from evigrade.claims import Evidence, EvidenceFinding, analyse, check, load_evidence
 from evigrade.claims.check import lexicon_for
 from evigrade.claims.evidence import evidence_from_pack
 from evigrade.claims.terms import _instrument_names
@@ -97,3 +97,57 @@ def test_rigorously_studied_reads_as_high_certainty(snap):
     assert a.is_claim and a.certainty == "high" and a.certainty_cue == "rigorously studied"
     assert one("Dry needling has been rigorously studied for its effectiveness in pain relief.", snap).verdict == \
         "overstated"
+
+
+# ---- reported results and stated levels -----------------------------------------------------------------
+
+
+def test_each_outcome_takes_the_level_stated_nearest_before_it(snap):
+    lex = lexicon_for(snap)
+    text = ("There was moderate-quality evidence that dry needling reduces neck pain and low-quality evidence that "
+            "dry needling improves related disability.")
+    a = analyse(text, lex)
+    assert dict((o, lvl) for o, lvl, _, _ in a.outcome_certainty) == {"pain": "moderate", "disability": "low"}
+    assert one(text, snap).verdict == "consistent"  # pain moderate, disability low: both as graded
+    # one level for the whole sentence: no per-outcome levels
+    assert analyse("Low-quality evidence suggests dry needling reduces pain and disability.", lex).outcome_certainty == ()
+
+
+def test_a_stated_range_of_levels_is_not_understated_when_the_evidence_is_inside_it(snap):
+    lex = lexicon_for(snap)
+    a = analyse("Moderate- to low-quality evidence suggests that dry needling reduces neck pain.", lex)
+    assert (a.certainty, a.certainty_top, a.certainty_cue) == ("low", "moderate", "Moderate- to low-quality")
+    # one moderate-certainty finding: a range that reaches it is consistent, levels below it are understated
+    ev = Evidence(intervention="the treatment", findings=(EvidenceFinding(
+        outcome="pain", outcome_name="pain", timepoints=("short_term",), comparison="sham", certainty="moderate",
+        magnitude="small", direction="benefit"),))
+    assert one("Low- to moderate-quality evidence suggests that the treatment reduces pain.", ev).verdict == "consistent"
+    assert one("Low-quality evidence suggests that the treatment reduces pain.", ev).verdict == "understated"
+    assert one("Very low- to low-quality evidence suggests that the treatment reduces pain.", ev).verdict == \
+        "understated"
+
+
+def test_a_reported_study_result_keeps_its_own_time_points_and_statistical_significance(snap):
+    lex = lexicon_for(snap)
+    text = ("Compared with the placebo group, those who received dry needling had significantly greater "
+            "improvements in pain immediately after each session.")
+    a = analyse(text, lex)
+    assert a.reported and a.size is None  # "significantly" in a study's result: statistical significance
+    assert one(text, snap).verdict == "consistent"
+    # a size above the evidence's judged one is still compared; a plain claim keeps its time frame
+    assert one("A trial found that dry needling eliminated neck pain.", snap).verdict == "overstated"
+    assert "time_frame" in one("Dry needling reduces neck pain for years.", snap).aspects
+
+
+def test_no_more_effective_than_is_a_denial_not_a_complete_effect(snap):
+    lex = lexicon_for(snap)
+    a = analyse("Dry needling is no more effective than sham.", lex)
+    assert a.negated and a.negation_cue == "no more effective than" and a.size is None
+    assert one("Dry needling is no more effective than sham.", snap).verdict == "contradicted"
+    assert analyse("Dry needling means no more pain.", lex).size == "complete"
+    # conceding null studies, then reporting a trial's benefit: the clause after "however" is the claim
+    text = ("Many studies show that it is no more effective than placebo; however this trial supports that "
+            "dry needling was better than placebo.")
+    a = analyse(text, lex)
+    assert a.reported and not a.negated
+    assert one(text, snap).verdict == "consistent"

@@ -82,6 +82,10 @@ class Assertion:
     attributed: bool = False                # the hedge attributes it to studies or theory ("some studies suggest")
     subgroups: tuple[str, ...] = ()         # population subgroups named ("in children", "patients over 40")
     modifier: str | None = None             # a claim about what modifies the effect ("efficacy varied with ...")
+    certainty_top: str | None = None        # the upper end of a stated range of levels ("moderate- to low-quality")
+    #: (outcome, level, cue, top) when the sentence states a level for each outcome ("moderate-quality evidence
+    #: that it reduces pain and low-quality evidence that it improves disability")
+    outcome_certainty: tuple[tuple[str, str, str, str | None], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +138,26 @@ _SAFETY_COMPARATIVE = re.compile(r"(?i)\b(safer|less risky|riskier|more dangerou
 _EXPLICIT_CERTAINTY = re.compile(r"(?i)\b(very[\s-]+low|low|moderate|high|strong|weak)[\s-]+(certainty|quality|"
                                  r"evidence|level evidence)\b")
 _EXPLICIT_LEVEL = {"very": "very_low", "low": "low", "weak": "low", "moderate": "moderate", "high": "high", "strong": "high"}
+#: "Moderate- to low-quality evidence": a stated range of GRADE levels.
+_EXPLICIT_RANGE = re.compile(r"(?i)\b(very[\s-]+low|low|moderate|high)[\s-]*(?:to|\u2013|-)\s*(very[\s-]+low|low|moderate|"
+                             r"high)[\s-]+(certainty|quality|evidence|level evidence)\b")
+
+
+def _level(word: str) -> str:
+    return _EXPLICIT_LEVEL[word.lower().split()[0].split("-")[0]]
+
+
+def _explicit_levels(t: str) -> list[tuple[int, int, str, str, str | None]]:
+    """Every explicit GRADE level the sentence states, in order: (start, end, level, cue, top).  A range
+    ("moderate- to low-quality") gives its lower level and, as ``top``, its upper one."""
+    out: list[tuple[int, int, str, str, str | None]] = []
+    for m in _EXPLICIT_RANGE.finditer(t):
+        lo, hi = sorted((_level(m.group(1)), _level(m.group(2))), key=_CERT_RANK.__getitem__)
+        out.append((m.start(), m.end(), lo, m.group(0), hi if hi != lo else None))
+    for m in _EXPLICIT_CERTAINTY.finditer(t):
+        if not any(a <= m.start() < b for a, b, *_ in out):
+            out.append((m.start(), m.end(), _level(m.group(1)), m.group(0), None))
+    return sorted(out)
 #: "not a magic bullet", "not a cure": a hedge, not a denial of any effect.
 _NOT_PANACEA = re.compile(r"(?i)\bnot\s+a\s+(magic bullet|miracle cure|miracle|cure-all|cure|panacea|quick fix)\b")
 #: "not everyone", "might not help everyone": a statement that the effect is not universal.
@@ -146,7 +170,7 @@ _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|c
                        r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
                        r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
-                       r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed)\b|"
+                       r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed|supports\s+that|suggests\s+that)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
 
@@ -282,9 +306,17 @@ _NO_TREATMENT = re.compile(r"(?i)\bno[\s-]+(treatment|intervention|therapy|vacci
                            r"drug|medication)s?\b")
 
 
+#: "no more effective than placebo": a denial of a difference, not "no more pain" (a complete effect)
+_NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
+
+
 def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
     """The first negation cue outside phrases that contain negative words but are not negations
     ("no more pain", "no side effects", "no doubt", "never come back", "without exception")."""
+    nm = _NO_MORE_THAN.search(t)
+    if nm is not None:
+        rest = _negation(t[:nm.start()], lex)
+        return rest if rest is not None else (nm.group(0), nm.start(), nm.end())
     consumed = _spans(lex.size["trivial"].find(t)) + _spans(lex.size["large"].find(t)) \
         + _spans(lex.size["complete"].find(t)) \
         + _spans(lex.safety_absolute.find(t)) + _spans(lex.strong.find(t)) \
@@ -446,13 +478,12 @@ def _safety_stance(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, 
     return safety, detail
 
 
-def _projected_certainty(ct: str, lex: Lexicon, explicit: re.Match[str] | None,
+def _projected_certainty(ct: str, lex: Lexicon, explicit: list[tuple[int, int, str, str, str | None]],
                          strong: tuple[str, int, int] | None) -> tuple[str, str | None]:
     """The certainty the wording projects (an explicit GRADE level, strong words, hedges) and its cue."""
     cue: str | None
-    if explicit is not None:
-        certainty = _EXPLICIT_LEVEL[explicit.group(1).lower().split()[0].split("-")[0]]
-        cue = explicit.group(0)
+    if explicit:
+        certainty, cue = explicit[0][2], explicit[0][3]
     elif strong:
         certainty, cue = "high", strong[0]
     else:
@@ -474,14 +505,14 @@ _CONTRAST_ASIDE = re.compile(r"(?i)\b(not\s+to\s+be\s+confused\s+with|(which\s+i
                              r"different\s+from|distinct\s+from))\s+[^,;.]{1,80}[,;]")
 
 
-def _cue_text(t: str, lex: Lexicon) -> tuple[str, re.Match[str] | None]:
-    """The text the assertion cues are read in, and an explicit certainty level.  "X is not a cure, but it may
+def _cue_text(t: str, lex: Lexicon) -> tuple[str, list[tuple[int, int, str, str, str | None]]]:
+    """The text the assertion cues are read in, and the explicit certainty levels.  "X is not a cure, but it may
     ease pain": when the only negation sits in a clause before "but"/"however", the assertion is the clause after it."""
     ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
     ct = _CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), ct)
-    explicit = _EXPLICIT_CERTAINTY.search(ct)
-    if explicit is not None:  # "moderate evidence" is a certainty level, not a size
-        ct = ct[:explicit.start()] + " " * (explicit.end() - explicit.start()) + ct[explicit.end():]
+    explicit = _explicit_levels(ct)
+    # "moderate evidence" is a certainty level, not a size
+    ct = _blank(ct, [(a, b) for a, b, *_ in explicit])
     m_but = re.search(r"(?i)[,;]?\s+(but|however|yet)\s+", t)
     if m_but:
         pre, post = ct[:m_but.start()], ct[m_but.end():]
@@ -633,7 +664,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     # --- assertion cues
     ct, explicit = _cue_text(t, lex)
     strong = lex.strong.search(ct)
-    size_level, size_cue = _max_cue(lex.size, ct, ("trivial", "small", "moderate", "large", "complete"))
+    size_level, size_cue = _max_cue(lex.size, _blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]),
+                                    ("trivial", "small", "moderate", "large", "complete"))
     tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
     timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
@@ -659,6 +691,16 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     if non_universal is not None and certainty == "high" and not strong:
         certainty, cue = "low", non_universal.group(0)
     reported = _REPORTED.search(t) is not None and not strong
+    top = explicit[0][4] if explicit and certainty == explicit[0][2] and cue == explicit[0][3] else None
+    per_outcome: list[tuple[str, str, str, str | None]] = []
+    if len(explicit) > 1:  # each outcome takes the level stated nearest before it
+        for h in chosen:
+            if h[0] == "outcome" and h[1] not in [x[0] for x in per_outcome]:
+                e = [x for x in explicit if x[0] < h[3]]
+                if e:
+                    per_outcome.append((h[1], e[-1][2], e[-1][3], e[-1][4]))
+    if reported and size_cue is not None and size_cue.lower().startswith("significant"):
+        size_level, size_cue = None, None  # "significantly greater" in a study's result: statistical significance
 
     # --- is it a claim?
     has_effect = bool(effect)
@@ -720,4 +762,5 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         subgroups=tuple(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower()
                                       for m in _SUBGROUP.finditer(item))),
         modifier=mod.group(0) if mod is not None and is_claim else None,
+        certainty_top=top, outcome_certainty=tuple(x for x in per_outcome if x[0] in outcomes),
     )

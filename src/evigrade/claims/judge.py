@@ -53,6 +53,7 @@ Rules (each verdict's ``explanation`` states the ones that fired):
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -342,11 +343,14 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
         why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
                    + (f" ('{a.certainty_cue}')" if a.certainty_cue else " (a plain assertion)")
                    + f" but the evidence is {(f.certainty or 'not rated').replace('_', ' ')}")
-    elif _C[a.certainty] < _C[ev_cert] and f.certainty is not None:
+    elif _C[a.certainty_top or a.certainty] < _C[ev_cert] and f.certainty is not None:
         under.append("certainty")
         why.append(f"the sentence is more hesitant ('{a.certainty_cue}') than {f.certainty.replace('_', ' ')}"
                    " certainty evidence warrants")
-    if a.size == "complete":
+    if a.reported and a.size != "complete" and (f.magnitude is None or a.size is None
+                                                or _M.get(a.size, 0) <= _M[f.magnitude]):
+        pass  # a study's reported effect size is its own: only one above the evidence's judged size is compared
+    elif a.size == "complete":
         over.append("size")
         why.append(f"'{a.size_cue}' claims the problem goes away completely; the evidence shows an average "
                    f"{f.magnitude or 'unjudged'} effect, not complete resolution")
@@ -361,7 +365,7 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
         elif _M[a.size] < _M[f.magnitude]:
             under.append("size")
             why.append(f"'{a.size_cue}' claims a {a.size} effect but the evidence shows a {f.magnitude} one")
-    for b in a.timeframes:
+    for b in () if a.reported else a.timeframes:  # a study's time points are its own
         if b not in f.timepoints and b not in covered:  # another finding showing benefit covers that time
             over.append("time_frame")
             shown = ", ".join(x.replace("_", " ") for x in f.timepoints) or "an unstated time point"
@@ -442,6 +446,9 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
     the one compared when it fits the sentence as well as any other, and the reason names it."""
     fs = _findings_for(concept, ev)
     head = headline_for(fs, ev) if fs else None
+    own = next((x for x in a.outcome_certainty if x[0] == concept.concept), None)
+    if own is not None:  # the level the sentence states for this outcome
+        a = dataclasses.replace(a, certainty=own[1], certainty_cue=own[2], certainty_top=own[3])
     p = _outcome_verdict(concept, a, ev, lex, head[1] if head else None)
     if head is not None:
         p.why.append(_headline_why(head[0]))
