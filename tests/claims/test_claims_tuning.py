@@ -151,3 +151,59 @@ def test_no_more_effective_than_is_a_denial_not_a_complete_effect(snap):
     a = analyse(text, lex)
     assert a.reported and not a.negated
     assert one(text, snap).verdict == "consistent"
+
+
+# ---- who is treated, what is not an event, lay claims, variability, the reader's situation ---------------
+
+
+def test_a_sentence_after_so_or_and_keeps_its_pronoun_as_agent(bcg):
+    c = one("So it's not effective at preventing the spread of the disease.", bcg)
+    assert c.verdict == "unsupported"  # transmission: an outcome the pack does not hold
+    assert c.asserted is not None and c.asserted.foreign == ("spread of the disease",)
+
+
+def test_the_participle_of_the_name_puts_a_sentence_in_the_treatment_context(bcg):
+    lex = lexicon_for(bcg)
+    assert lex.treated.find("Once vaccinated, children ...")
+    c = one("When you're vaccinated, your immune system makes protective antibodies.", bcg)
+    assert c.verdict == "unsupported"
+    # without it, the same sentence is not about the intervention
+    assert one("Your immune system makes protective antibodies.", bcg).verdict == "not_a_claim"
+
+
+def test_sore_before_a_plural_noun_names_the_condition_not_an_adverse_event(snap):
+    lex = lexicon_for(snap)
+    assert analyse("Dry needling relaxes sore muscles.", lex).safety is None
+    assert analyse("You may feel sore afterwards.", lex).safety == "event"
+    assert analyse("Dry needling may leave the area sore for a day.", lex).safety == "event"
+
+
+def test_imbalances_are_a_lay_claim(snap):
+    c = one("Next, it addresses the imbalance that puts strain on other muscles.", snap)
+    assert c.verdict == "unsupported"
+
+
+def test_not_suitable_for_is_about_who_has_it(bcg):
+    assert one("It is a live vaccine, and it is not suitable for everyone.", bcg).verdict == "not_a_claim"
+
+
+def test_an_effect_that_varies_widely_is_an_uncertain_one(bcg, snap):
+    lex = lexicon_for(bcg)
+    a = analyse("The effectiveness of the BCG vaccine is highly variable.", lex)
+    assert (a.certainty, a.certainty_cue) == ("very_low", "highly variable")
+    assert one("The effectiveness of the BCG vaccine is highly variable.", bcg).verdict == "consistent"
+    assert one("Trials of the BCG vaccine against tuberculosis have widely varying results.", bcg).verdict == \
+        "consistent"
+    # against moderate-certainty evidence the same wording is understated
+    assert one("Trials of dry needling for neck pain in the short term have inconsistent results.", snap).verdict == \
+        "understated"
+
+
+def test_the_readers_situation_is_not_a_claim(snap):
+    for text in ("When searching for pain relief, many people discover dry needling, what it is and why it is "
+                 "beneficial.",
+                 "At first, people who learn about dry needling may wonder if it hurts."):
+        assert one(text, snap).verdict == "not_a_claim", text
+    # what people discover about its effect is a claim
+    assert one("Many patients discover that dry needling relieves their neck pain.", snap).verdict == "overstated"
+    assert one("Most patients discover relief after one session of dry needling.", snap).verdict == "overstated"

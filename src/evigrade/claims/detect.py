@@ -249,6 +249,7 @@ _NOT_A_CLAIM = (
                 r"delivered)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
                 r"recommended|prescribed|offered)\b|"
                 r"\b(recommending|recommend|gaining popularity|growing in popularity)\b|"
+                r"\b(is|are|isn't|aren't)\s+(not\s+)?(\w+\s+)?suitable\s+for\b|"
                 r"\bif\s+(\w+\s+){0,4}(is|are|were)\s+(found|shown|proven)\s+to\b|"
                 r"\b(on\s+this\s+page|in\s+this\s+(article|post|blog|guide)|this\s+(article|post|page|blog|guide)\s+"
                 r"(will|explains|covers|describes|looks\s+at))\b|"
@@ -270,13 +271,20 @@ _NOT_A_CLAIM = (
                 r"assist)\b|\banswer\s+(your|any)\s+questions\b"),
      "advice or an invitation"),
 )
+#: The reader's situation: "many people discover <the intervention>, what it is and why it is beneficial", "you may
+#: wonder if it hurts", "when searching for pain relief ..." (matched with the intervention masked as ``ITV``);
+#: "patients discover that it relieves pain" and "patients discover relief" are claims.
+_READER_SCENARIO = re.compile(r"(?i)\b(people|patients|you|readers|someone|many|most|clients)\s+(\w+\s+){0,4}?(discover|"
+                              r"wonder|ask|hear\s+about|come\s+across|learn\s+about|find\s+out\s+about)\s+(" + ITV
+                              + r"|if|whether|what|how|why|about)\b|^\s*when\s+(searching|looking)\s+for\b")
 #: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
                      r"wait|check|account)\b")
 
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
-_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
+_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(?:(?:so|and|but|also|yet|thus|therefore|however|still)\s+)?"
+                      r"(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
                       r"estimated|true|key|crucial|helpful to|advisable|wise))")
 #: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
@@ -362,6 +370,13 @@ def _max_cue(sets: dict[str, TermSet], text: str, order: tuple[str, ...]) -> tup
     return None, None
 
 
+#: "sore muscles", "stiff joints": an adjective before a plural noun names the condition, not an adverse event
+#: ("sore afterwards", "feel sore for a day" are events)
+_CONDITION_ADJECTIVE = re.compile(r"(?i)(sore|aching|achy)\s+(?!(after|afterwards|for|and|or|the|at|in|to|from|but|"
+                                  r"when|during|as|like|later|until|around|following|is|was|this|these|days|hours)\b)"
+                                  r"[a-z]+s\b")
+
+
 def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
     """Targets, longest match first across outcomes, mechanisms and safety events: (kind, concept, term, start, end)."""
     hits: list[tuple[str, str, str, int, int]] = []
@@ -378,6 +393,7 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
     hits += [("mild", "mild", term, a, b) for term, a, b in lex.mild_events.find(t)
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
                      and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
+             and not _CONDITION_ADJECTIVE.match(t[a:])
              and not (treats and re.match(r"(?i)headache", term))]
     named = bool(lex.intervention.find(t))
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
@@ -613,6 +629,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says how") and
                                                                      _SAFETY_NOUN.search(item)):
             return Assertion(text=text, is_claim=False, reason=why)
+    if _READER_SCENARIO.search(_mask(item, lex)) and not lex.strong.search(item):
+        return Assertion(text=text, is_claim=False, reason="describes the reader's situation, not what the intervention does")
     if _ADVICE.search(item) and not lex.intervention.find(item):
         return Assertion(text=text, is_claim=False, reason="advice, not a claim about the intervention")
     ctx = context.strip()
@@ -625,7 +643,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
 
     named = bool(lex.intervention.find(t))
     agent = named or _PRONOUN.search(item) is not None
-    treated = _TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
+    treated = (_TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
+               or bool(lex.treated.find(t)))
     why_not = _not_about_the_intervention(item, lex, named, agent, treated)
     if why_not is None and _CTA.search(item) and not lex.strong.search(t) and not any(
             lex.size[k].search(t) for k in ("large", "complete")):

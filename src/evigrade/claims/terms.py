@@ -184,6 +184,8 @@ class Lexicon:
     #: the mechanism concepts the evidence holds (``with_evidence_mechanisms``); None = not known, every
     #: concept with a ``pack_match`` counts as one the evidence may hold
     evidence_mechanisms: frozenset[str] | None = None
+    #: words saying someone has had the intervention ("vaccinated"; ``with_topic``): a treatment context
+    treated: TermSet = TermSet((), None)
 
     def is_evidence_mechanism(self, concept: "Concept") -> bool:
         """A mechanism concept that names one of the evidence's own mechanisms (not a lay metaphor, and
@@ -213,6 +215,7 @@ class Lexicon:
         word when that word is specific (a gerund or a noun of six letters or more that is not a generic
         word such as "therapy" or "treatment"): sources and web pages shorten names that way."""
         terms: list[str] = []
+        treated: list[str] = []
         for n in names:
             n = str(n).strip()
             if not n:
@@ -225,10 +228,11 @@ class Lexicon:
             if len(words) >= 2:  # an acronym inside a longer name ("BCG vaccination") stands for it too
                 terms += [w for w in words if 2 <= len(w) <= 6 and w.isupper()]
             terms += _instrument_names(words)
+            treated += _participles(words)
         if not terms:
             return self
         return dataclasses.replace(self, intervention=TermSet.of([*terms, *self.intervention.terms]),
-                                   intervention_name=next(iter(terms)))
+                                   intervention_name=next(iter(terms)), treated=TermSet.of(treated))
 
     def with_pack_outcomes(self, outcomes: Iterable[tuple[str, str, Iterable[str], str]]) -> "Lexicon":
         """A copy that also finds the given pack outcomes: (id, name, synonyms, benefit) each.
@@ -274,6 +278,18 @@ def _instrument_names(words: list[str]) -> list[str]:
     if len(words) >= 2:
         out += [" ".join([*words[:-1], n]) for n in nouns]
     return out
+
+
+def _participles(words: list[str]) -> list[str]:
+    """The participle of an action-noun name: "X-ation" -> "X-ated" ("vaccinated"), "X-ing" -> "X-ed"."""
+    head = words[-1].lower() if words else ""
+    if head in _GENERIC_HEADS:
+        return []
+    if head.endswith("ation") and len(head) >= 8:
+        return [head[:-5] + "ated"]
+    if head.endswith("ing") and len(head) >= 6 and head[-4] not in "aeiou":
+        return [head[:-3] + "ed"]
+    return []
 
 
 def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
