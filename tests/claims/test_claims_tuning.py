@@ -207,3 +207,20 @@ def test_the_readers_situation_is_not_a_claim(snap):
     # what people discover about its effect is a claim
     assert one("Many patients discover that dry needling relieves their neck pain.", snap).verdict == "overstated"
     assert one("Most patients discover relief after one session of dry needling.", snap).verdict == "overstated"
+
+
+def test_does_not_work_that_well_claims_a_small_effect_not_none(bcg, snap):
+    lex = lexicon_for(bcg)
+    a = analyse("The BCG vaccine does not work that well.", lex)
+    assert not a.negated and (a.size, a.size_cue) == ("small", "not work that well")
+    c = one("The BCG vaccine does not work that well.", bcg)
+    assert c.verdict == "overstated" and any("claims a small effect but the evidence shows a large one" in w
+                                             for w in c.explanation)
+    assert analyse("The BCG vaccine does not work.", lex).negated
+    assert one("Dry needling is not very effective for neck pain.", snap).verdict != "contradicted"
+
+
+def test_a_relative_clause_naming_a_cause_does_not_make_the_sentence_aetiology(bcg):
+    lex = lexicon_for(bcg)
+    assert analyse("It does not prevent infection with the bacteria that cause disease.", lex).is_claim
+    assert not analyse("Infection with these bacteria causes disease.", lex).is_claim

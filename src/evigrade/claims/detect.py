@@ -314,6 +314,9 @@ _NO_TREATMENT = re.compile(r"(?i)\bno[\s-]+(treatment|intervention|therapy|vacci
                            r"drug|medication)s?\b")
 
 
+#: "does not work that well", "is not very effective": a claim of a small effect, not a denial of any effect
+_WEAK_DENIAL = re.compile(r"(?i)\b(not|n't)\s+(work\s+|working\s+|worked\s+)?(that|very|all\s+that|particularly|"
+                          r"especially|terribly|so|too|hugely|overly)\s+(well|effective|effectively|good|helpful|much)\b")
 #: "no more effective than placebo": a denial of a difference, not "no more pain" (a complete effect)
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
@@ -591,7 +594,10 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
         return "a byline or page furniture"
     if not named and _EPIDEMIOLOGY.search(t):
         return "about how common a condition is (epidemiology), not about the intervention"
-    if not named and not treated and _AETIOLOGY.search(t) and not any(
+    aet = _AETIOLOGY.search(t)
+    if aet is not None and agent and re.search(r"(?i)\b(that|which|who)\s+(\w+\s+)?$", t[:aet.start()]):
+        aet = None  # "it does not prevent the infection with the bacteria that cause disease": a relative clause
+    if not named and not treated and aet is not None and not any(
             lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
@@ -698,6 +704,12 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     neg, non_universal = _negation_cue(ct, lex)
     if non_universal is not None:  # "not everyone": neither a universal claim nor a denial of the effect, a hedge
         universal = None
+    weak = _WEAK_DENIAL.search(ct)
+    if weak is not None and neg is not None and neg[1] < weak.end() and weak.start() < neg[2]:
+        # "does not work that well": a small effect, not no effect
+        neg = _negation(_blank(ct, [weak.span()]), lex)
+        if size_level is None or _SIZE_RANK[size_level] > _SIZE_RANK["small"]:
+            size_level, size_cue = "small", weak.group(0)
     negated = neg is not None or size_level == "trivial"
     neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
 
