@@ -224,3 +224,38 @@ def test_a_relative_clause_naming_a_cause_does_not_make_the_sentence_aetiology(b
     lex = lexicon_for(bcg)
     assert analyse("It does not prevent infection with the bacteria that cause disease.", lex).is_claim
     assert not analyse("Infection with these bacteria causes disease.", lex).is_claim
+
+
+# ---- acronyms a text defines, places on the body, the condition as a cause -------------------------------
+
+
+def test_an_acronym_the_text_defines_stands_for_its_outcome(bcg):
+    text = "Tuberculosis (TB) is a serious infection. BCG vaccine reduces the risk of TB by about half."
+    out = [(c.sentence, c.verdict) for c in check(text, bcg).claims]
+    assert out == [("Tuberculosis (TB) is a serious infection.", "not_a_claim"),
+                   ("BCG vaccine reduces the risk of TB by about half.", "overstated")]
+    c = check(text, bcg).claims[1]
+    assert c.asserted is not None and c.asserted.outcomes == ("pack:tb",)
+    # undefined, "TB" is no outcome of this pack
+    assert check("BCG vaccine reduces the risk of TB by about half.", bcg).claims[0].verdict == "not_a_claim"
+    lex = lexicon_for(bcg).with_text_acronyms("Bacille Calmette-Guerin vaccination (BCGV) is given at birth.")
+    assert lex.intervention.find("BCGV protects.")  # the intervention's acronym too (it ends with its name)
+    assert lexicon_for(bcg).with_text_acronyms("no acronyms here") == lexicon_for(bcg)
+
+
+def test_the_condition_as_a_cause_is_not_an_effect_of_the_intervention(bcg):
+    text = ("Tuberculosis (TB) is common. Before the BCG vaccine was available, a quarter of all deaths were caused "
+            "by TB. The bacterium that causes TB was discovered in 1882 and the BCG vaccine was named after its "
+            "makers.")
+    assert [c.verdict for c in check(text, bcg).claims] == ["not_a_claim"] * 3
+
+
+def test_a_site_on_the_body_is_not_another_treatment(bcg):
+    c = one("Side effects of the vaccine include a small blister at the injection site.", bcg)
+    assert c.verdict == "unsupported"  # a safety claim; the pack has no safety data
+    assert c.asserted is not None and c.asserted.comparators == ()
+
+
+def test_protection_offered_to_a_subgroup_is_judged_for_that_subgroup(bcg):
+    c = one("The vaccine offers good protection to young children against tuberculosis.", bcg)
+    assert c.verdict == "unsupported" and c.asserted is not None and c.asserted.subgroups == ("children",)

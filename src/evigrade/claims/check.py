@@ -100,7 +100,7 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     if not isinstance(text, str):
         raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
     ev = default_evidence() if evidence is None else evidence
-    lex = lexicon_for(ev, lexicon_path)
+    lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
     verdicts = []
     for s in split_sentences(text):
         a = analyse(s.text, lex, s.context, s.heading)

@@ -192,12 +192,16 @@ _CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot
                                r"not\s+(be\s+)?(used|offered|performed)|not\s+recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
 
 #: A population subgroup the claim is limited to ("in children", "in adulthood", "patients over 40 years old").
-_SUBGROUP = re.compile(r"(?i)\b(in|for|among|protecting|protects?|of)\s+(\w+\s+){0,3}?(?P<g>babies|infants|newborns|"
+_SUBGROUP = re.compile(r"(?i)\b(in|for|among|protecting|protects?|of|to)\s+(\w+\s+){0,3}?(?P<g>babies|infants|newborns|"
                        r"children|kids|toddlers|adolescen\w*|teenagers|adults|adulthood|older\s+(people|adults|"
                        r"individuals|patients)|(the\s+)?elderly|pregnan\w+|(wo)?men)\b|\b(?P<g2>over|under|above|below)\s+"
                        r"\d+\s+years")
 _ATTRIBUTION_CUE = re.compile(r"(?i)believed|thought|theor|propos|hypothes")
 
+_CAUSE_BEFORE = re.compile(r"(?i)\b(caused\s+by|due\s+to|because\s+of|(that|which)\s+causes?|causes?\s+of|"
+                           r"the\s+cause\s+of)\s+(\w+\s+){0,2}$")
+_CAUSE_AFTER = re.compile(r"(?i)\s*(\([^)]*\)\s*)?(still\s+|also\s+|mainly\s+|often\s+)?(causes|caused|causing|kills|killed|"
+                          r"leads\s+to|led\s+to)\b")
 #: "people with", "patients suffering from": what follows names the population's condition
 _POPULATION_BEFORE = re.compile(r"(?i)\b(people|patients|adults|children|individuals|those|persons|subjects|participants|"
                                 r"clients|sufferers|someone|anyone|women|men)\s+(with|suffering\s+from|who\s+have|who\s+"
@@ -248,7 +252,7 @@ _NOT_A_CLAIM = (
                 r"intended|meant|recommended|indicated|offered|prescribed|performed|applied|administered|given|"
                 r"delivered)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
                 r"recommended|prescribed|offered)\b|"
-                r"\b(recommending|recommend|gaining popularity|growing in popularity)\b|"
+                r"\b(recommending|recommends?|gaining popularity|growing in popularity)\b|"
                 r"\b(is|are|isn't|aren't)\s+(not\s+)?(\w+\s+)?suitable\s+for\b|"
                 r"\bif\s+(\w+\s+){0,4}(is|are|were)\s+(found|shown|proven)\s+to\b|"
                 r"\b(on\s+this\s+page|in\s+this\s+(article|post|blog|guide)|this\s+(article|post|page|blog|guide)\s+"
@@ -442,10 +446,15 @@ def _harmful_outcomes(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, in
     return harm
 
 
+#: "the injection site": a place on the body, not a treatment named
+_SITE = re.compile(r"(?i)\b[\w-]+\s+sites?\b")
+
+
 def _comparators(t: str, lex: Lexicon) -> tuple[list[int], list[str]]:
     """The comparison groups named (index into ``lex.comparisons``) and their terms; background therapy dropped."""
     comp_idx: list[int] = []
     comp_terms: list[str] = []
+    t = _SITE.sub(lambda m: " " * len(m.group(0)), t)
     for i, (ts, _pat) in enumerate(lex.comparisons):
         hit = ts.search(t)
         if hit:
@@ -604,7 +613,7 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
         return "describes what a study did, not what it found"
     if not agent:
         for i, (ts, _pat) in enumerate(lex.comparisons):
-            if i not in lex.add_on_groups and ts.search(t):
+            if i not in lex.add_on_groups and ts.search(_SITE.sub(lambda m: " " * len(m.group(0)), t)):
                 return "about another treatment, not the intervention"
     return None
 
@@ -664,6 +673,10 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     who = [h for h in chosen if h[0] == "outcome" and _POPULATION_BEFORE.search(t[max(0, h[3] - 60):h[3]])]
     if who and any(h[0] == "outcome" and h not in who for h in chosen):
         chosen = [h for h in chosen if h not in who]
+    # "deaths caused by TB", "TB still causes 2 million deaths", "the bacterium that causes TB": the condition as
+    # a cause or caused by something else, not an effect of the intervention
+    chosen = [h for h in chosen if not (h[0] == "outcome" and (_CAUSE_BEFORE.search(t[max(0, h[3] - 30):h[3]])
+                                                               or _CAUSE_AFTER.match(t[h[4]:h[4] + 30])))]
 
     outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
     outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))

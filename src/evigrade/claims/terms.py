@@ -234,6 +234,33 @@ class Lexicon:
         return dataclasses.replace(self, intervention=TermSet.of([*terms, *self.intervention.terms]),
                                    intervention_name=next(iter(terms)), treated=TermSet.of(treated))
 
+    def with_text_acronyms(self, text: str) -> "Lexicon":
+        """A copy that also finds the acronyms a text defines for an outcome or for the intervention:
+        "tuberculosis (TB)" makes "TB" the outcome tuberculosis for the rest of the text, "Bacillus
+        Calmette-Guerin (BCG) vaccine" ... the intervention."""
+        extra: dict[str, set[str]] = {}
+        interv: set[str] = set()
+        for m in _ACRONYM_DEFINED.finditer(text):
+            lead, acr = m.group(1), m.group(2)
+            if sum(ch.isupper() for ch in acr) < 2:
+                continue
+            if any(b == len(lead) for _, _, b in self.intervention.find(lead)):
+                interv.add(acr)
+                continue
+            for c in self.all_outcomes:
+                if any(b == len(lead) for _, _, b in c.terms.find(lead)):
+                    extra.setdefault(c.concept, set()).add(acr)
+                    break
+        if not extra and not interv:
+            return self
+
+        def grown(cs: tuple[Concept, ...]) -> tuple[Concept, ...]:
+            return tuple(dataclasses.replace(c, terms=TermSet.of([*c.terms.terms, *sorted(extra[c.concept])]))
+                         if c.concept in extra else c for c in cs)
+        return dataclasses.replace(self, outcomes=grown(self.outcomes), pack_outcomes=grown(self.pack_outcomes),
+                                   intervention=TermSet.of([*self.intervention.terms, *sorted(interv)])
+                                   if interv else self.intervention)
+
     def with_pack_outcomes(self, outcomes: Iterable[tuple[str, str, Iterable[str], str]]) -> "Lexicon":
         """A copy that also finds the given pack outcomes: (id, name, synonyms, benefit) each.
 
@@ -304,6 +331,9 @@ def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
         ))
     return tuple(out)
 
+
+#: "tuberculosis (TB)": an acronym defined right after the words it stands for
+_ACRONYM_DEFINED = re.compile(r"([A-Za-z][\w'-]*(?:[ \t]+[A-Za-z][\w'-]*){0,5})[ \t]*\([ \t]*([A-Z][A-Za-z]{1,5})[ \t]*\)")
 
 #: last words of an intervention's name too generic to stand for it on their own
 _GENERIC_HEADS = frozenset("""therapy therapies treatment treatments training exercise exercises care intervention
