@@ -431,6 +431,7 @@ def _harmful_outcomes(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, in
         if h[0] != "outcome":
             continue
         a, b = h[3], h[4]
+        d: str | None
         if prev_dir is not None and _LIST_GLUE.fullmatch(t[prev_end:a]):
             d = prev_dir
         else:
