@@ -30,6 +30,15 @@ Rules, in order (each verdict's explanation lists the cues that fired):
 * Direction: "reduces range of motion", "lowers pressure pain thresholds" or "increases pain" say
   the outcome gets worse (lower stiffness and tenderness are better); a temporary or hedged
   increase in pain is read as an adverse event (soreness after treatment).
+* Found while tuning on the real-text set (tests/claims/test_claims_tuning.py has one test each):
+  the reader's situation ("many people discover X, what it is ...") is not a claim; a mechanism
+  the evidence does not hold is no claim without the intervention; the condition as a cause
+  ("caused by TB", "the bacterium that causes TB") is not an effect target; "sore muscles" names
+  the condition, not an adverse event; each outcome takes the GRADE level stated nearest before
+  it, and a stated range ("moderate- to low-quality") keeps its top; "significantly" in a
+  reported result is statistical; "no more effective than" denies a difference; "does not work
+  that well" claims a small effect; an effect that "varies widely" reads as very uncertain;
+  "not to be confused with X," is an aside; "the injection site" is a place, not a treatment.
 """
 from __future__ import annotations
 

@@ -48,6 +48,10 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   "soreness and bruising are common" are consistent.
 * Rewordings are passed through ``tidy`` (upstream statement oddities such as "in the immediate to
   short term" or an unmatched ")" are cleaned here).
+* A sentence that reports what a study found keeps its own time points and effect size: only a size
+  above the evidence's judged one is compared (its wording projects no certainty unless it states a
+  GRADE level).  An outcome with its own stated level is judged at that level; a stated range is
+  understated only when the evidence is above its top.
 * A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
   overstated > understated > consistent, and the union of the overstated aspects.
 """
