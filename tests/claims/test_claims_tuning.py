@@ -259,3 +259,10 @@ def test_a_site_on_the_body_is_not_another_treatment(bcg):
 def test_protection_offered_to_a_subgroup_is_judged_for_that_subgroup(bcg):
     c = one("The vaccine offers good protection to young children against tuberculosis.", bcg)
     assert c.verdict == "unsupported" and c.asserted is not None and c.asserted.subgroups == ("children",)
+
+
+def test_we_use_it_to_help_is_a_purpose_not_a_claim(snap):
+    assert one("We use dry needling to help patients with neck pain.", snap).verdict == "not_a_claim"
+    # "supports the use of X to improve pain" is a claim (the use, a noun)
+    assert one("Our meta-analysis supports the use of dry needling to improve neck pain.", snap).verdict != \
+        "not_a_claim"

@@ -268,8 +268,9 @@ _NOT_A_CLAIM = (
                 r"(will|explains|covers|describes|looks\s+at))\b|"
                 r"\b(a|an)\s+(\w+\s+){0,3}(technique|treatment|therapy|procedure|method|modality|approach|tool)\s+"
                 r"(used|designed|involving|that involves|which involves|where|in which|that uses)\b|"
-                r"\b(targets?|targeting|uses|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
-                r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(relieve|reduce|reduced|treat|improve|restore|release|"
+                r"\b(targets?|targeting|uses|(we|they|you|i|therapists|physiotherapists|practitioners|clinicians)\s+"
+                r"(\w+\s+)?use|using|inserts?|inserted|insertion|involv\w+|aims?|aimed|seeks?|"
+                r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(help|relieve|reduce|reduced|treat|improve|restore|release|"
                 r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate)\b"),
      "says what the intervention is for or who uses it, not what it does"),
     (re.compile(r"(?i)\b(may|can|could|might)\s+be\s+(treated|managed|addressed|used|performed|done|given|applied|"
