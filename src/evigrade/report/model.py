@@ -1100,9 +1100,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None))
     # the pack's own lines on where the safety counts come from ([safety] context; never words of the code)
     topic_d = _g(pack, "topic", default={}) if isinstance(pack, Mapping) else {}
-    raw = _g(topic_d, "safety_context", default=()) if isinstance(topic_d, Mapping) else ()
+    raw_ctx: Any = _g(topic_d, "safety_context", default=()) if isinstance(topic_d, Mapping) else ()
     context = graded.topic.safety_context if graded else tuple(
-        str(x) for x in ((raw,) if isinstance(raw, str) else (raw or ())))
+        str(x) for x in ((raw_ctx,) if isinstance(raw_ctx, str) else (raw_ctx or ())))
     if safety and context:
         safety = {**safety, "context": tuple(context)}
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
