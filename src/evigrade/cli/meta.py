@@ -18,7 +18,8 @@ __all__ = ["register", "run_meta", "render_text"]
 
 
 def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "knha", level: float = 95,
-             preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False):
+             preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False,
+             columns: Optional[dict[str, str]] = None):
     """The library call behind the command: (EffectTable, MetaResult).
 
     ``keep_double_zero``: keep OR/RR studies with no events (or only events) in both groups, as
@@ -34,7 +35,7 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
     if keep_double_zero:
         options["drop00"] = False
     with cli_double_zero_fix():
-        table = read_studies_csv(studies, measure, **options)
+        table = read_studies_csv(studies, measure, columns=columns, **options)
     with naming_file(studies):
         # the user's spellings, checked in meta_analysis's order; a preset sets method and test itself
         if preset is None:
@@ -122,6 +123,21 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     return con.file.getvalue()
 
 
+def _parse_map(text: Optional[str], studies: str) -> Optional[dict[str, str]]:
+    """``--map ai=tpos,bi=tneg`` -> {"ai": "tpos", "bi": "tneg"}."""
+    if not text:
+        return None
+    from ..errors import InputError
+
+    out = {}
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        name, sep, col = item.partition("=")
+        if not sep or not name.strip() or not col.strip():
+            raise InputError("--map entry is not NAME=COLUMN", file=studies, value=item, fix="write e.g. --map ai=tpos,bi=tneg")
+        out[name.strip()] = col.strip()
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command("meta")
     def meta(
@@ -153,10 +169,14 @@ def register(app: typer.Typer) -> None:
                                              help="Cluster-robust SEs, tests and CIs by this column (metafor robust())."),
         vcov: str = typer.Option("CR1", "--vcov", help="--robust estimator: CR1 (metafor's default) or CR2 "
                                                        "(clubSandwich, Satterthwaite df)."),
+        col_map: Optional[str] = typer.Option(None, "--map", metavar="NAME=COL,...",
+                                              help="The CSV's own column names, e.g. R's dat.bcg: "
+                                                   "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
-                              ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
+                              ratio_scale=ratio_scale, keep_double_zero=keep_double_zero,
+                              columns=_parse_map(col_map, studies))
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias, multilevel=multilevel, robust=robust, vcov=vcov)
         if json_out:

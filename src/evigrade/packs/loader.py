@@ -237,8 +237,8 @@ def _read_csv(folder: Path, fname: str, col: _Collector, mapping: dict[str, str]
         if own in header:
             header[header.index(own)] = canon
         else:
-            col.add(f"[columns.{fname.removesuffix('.csv')}] maps {canon} to a column that is not in {fname}'s header",
-                    file="pack.toml", column=canon, value=own,
+            col.add(f"names a column that is not in {fname}'s header", file="pack.toml",
+                    label=f"[columns.{fname.removesuffix('.csv')}]", column=canon, value=own,
                     fix=f"write the name of the column exactly as in {fname}'s first row, or remove the mapping")
     missing = [c for c in REQUIRED_COLUMNS[fname] if c not in header]
     for c in missing:
@@ -536,6 +536,8 @@ def _parse_comparison(col: _Collector, where: str, c: dict) -> Comparison:
     assumed = kind is None
     if assumed:
         kind = guess_comparator_kind(cid, label)
+    elif isinstance(kind, str) and kind.strip().upper().startswith(PLACEHOLDER):
+        kind = guess_comparator_kind(cid, label)  # the placeholder itself is the problem reported
     elif kind not in COMPARATOR_KINDS:
         _toml_err(col, where + (f" ({cid})" if cid else ""), "kind", f"is not one of {', '.join(COMPARATOR_KINDS)}",
                   kind, fix="write kind = \"sham\", \"no_treatment\", \"usual_care\", \"active\", \"add_on\", "
@@ -950,7 +952,10 @@ def _read_tables(folder: Path, col: _Collector, columns: dict[str, dict[str, str
         if name in absent and (name in OPTIONAL_TABLES or
                                (name in ("results.csv", "reviews.csv") and not {"results.csv", "reviews.csv"} <= set(absent))):
             tables[name] = []
-            notes.append(NoteCode.PACK_TABLE_ABSENT.note(f"{name} is absent: read as a table without rows."))
+            notes.append(NoteCode.PACK_TABLE_ABSENT.note(
+                f"{name} is absent: read as a table without rows" + (
+                    "; each study_id of results.csv is its own study (citation = the id, no risk of bias)."
+                    if name == "studies.csv" else ".")))
             continue
         if name == "reviews.csv" and name in absent:  # both absent: one problem, not two
             continue
@@ -1001,7 +1006,7 @@ def load_pack(path: str | Path | None = None) -> Pack:
     safety = _load_safety(tables["safety.csv"] or [], col)
     claims = _load_claims(tables["claims.csv"] or [], col)
     if not results and not reviews and tables["results.csv"] is not None and tables["reviews.csv"] is not None \
-            and not col.problems:
+            and not any(p.file in ("results.csv", "reviews.csv") for p in col.problems):
         gone = [n for n in ("results.csv", "reviews.csv") if not (folder / n).exists()]
         if gone:
             other = "reviews.csv" if gone[0] == "results.csv" else "results.csv"
@@ -1032,13 +1037,16 @@ def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, .
 
     Columns that look like a misspelling of a known column are problems reported by ``load_pack``."""
     folder = bundled_pack_path() if path is None else Path(path)
+    col = _Collector()
+    data = _read_toml(folder, col) or {}
+    mapped = _parse_columns(col, data.get("columns"))  # columns mapped by [columns.<table>] are read
     out: dict[str, tuple[str, ...]] = {}
     for fname in REQUIRED_COLUMNS:
         try:
             header = read_csv_rows(folder / fname, name=fname).header
         except InputError:
             continue
-        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname])
+        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname]) | set(mapped.get(fname, {}).values())
         extra = tuple(h for h in header if h and h not in known)
         if extra:
             out[fname] = extra
