@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
     def meta(
         studies: str = typer.Argument(..., metavar="STUDIES.csv", help="CSV of studies with metafor column names (m1i, sd1i, n1i, ...)."),
         measure: str = typer.Option(..., "--measure", "-m",
-                                    help="Effect measure: MD, SMD, ROM, OR, RR, RD, PR, PLO, PFT, ZCOR, GEN."),
+                                    help="Effect measure: MD, SMD, ROM, OR, RR, RD, IRR, PR, PLO, PFT, COR, ZCOR, MC, SMCC, SMCR, GEN."),
         method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
         level: float = typer.Option(95.0, "--level", help="Confidence level: 95 (percent) or 0.95."),

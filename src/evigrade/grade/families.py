@@ -486,7 +486,7 @@ def _per(x: float | None, like: float | None = None) -> str:
 
 def _exact_upper(events: int, n: int, level: float = 0.95) -> float:
     """Two-sided Clopper-Pearson upper limit."""
-    from scipy.stats import beta
+    from .._dist import beta
 
     if events >= n:
         return 1.0
@@ -509,7 +509,7 @@ def _source_rate_text(i: Any) -> str:
 
 
 def _exact_lower(events: int, n: int, level: float = 0.95) -> float:
-    from scipy.stats import beta
+    from .._dist import beta
 
     if events <= 0:
         return 0.0

@@ -174,7 +174,7 @@ def _rd_percentage_points(est: float | None, lo: float | None, hi: float | None)
 
 
 def _z(level: float) -> float:
-    from scipy.stats import norm
+    from .._dist import norm
 
     return float(norm.ppf(1 - (1 - level) / 2))
 
