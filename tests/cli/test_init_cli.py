@@ -8,13 +8,22 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from numpy.testing import assert_allclose
 
 from cli_helpers import assert_one_line_error, run_cli
 from evigrade.packs import load_pack
 from evigrade.packs.template import TEMPLATE_FILES
 
-GOLDEN = json.loads((Path(__file__).parents[1] / "reference" / "golden" / "packs_bcg.json").read_text())
+#: metafor on dat.bcg (tests/reference/r/examples.R): rma(escalc("RR", ...), method="REML", test="knha" / "z")
+GOLDEN = json.loads((Path(__file__).parents[1] / "reference" / "golden" / "examples_bcg_tuberculosis.json").read_text())
+# Tolerances (DESIGN.md 4.10), as tests/packs/test_example_packs.py: REML is iterative (metafor stops at threshold
+# 1e-12, evigrade at its own criterion), so what goes through tau^2 agrees to ~1e-12 relative; 1e-9 leaves room for
+# platforms.  Effect sizes (escalc) are closed form: 1e-10.
+RTOL_ITER = 1e-9
+RTOL_CLOSED = 1e-10
+#: dat.bcg's own columns, as `--map` names them (the two 2x2 cells of each arm, the author as the study label)
+BCG_MAP = "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author"
 
 #: R's own metadat::dat.bcg, as write.csv(dat.bcg, row.names = FALSE) writes it
 DAT_BCG = '''"trial","author","year","tpos","tneg","cpos","cneg","ablat","alloc"
@@ -100,72 +109,183 @@ def test_filled_with_three_rows_it_validates_and_summarizes(tmp_path, capsys):
     assert rc == 0 and "BCG vaccination" in out and "needling" not in out
 
 
-def test_init_refuses_a_folder_that_holds_a_pack(tmp_path, capsys):
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
     pack = tmp_path / "p"
     pack.mkdir()
     (pack / "pack.toml").write_text("id = 'x'\n")
     rc, out, err = run_cli(capsys, "init", pack)
-    assert_one_line_error(rc, out, err, str(pack), "already holds pack.toml", "fix: choose a new folder")
+    assert_one_line_error(rc, out, err, str(pack), "is not empty (holds pack.toml)", "fix: choose a new or empty folder",
+                          "--force")
     assert (pack / "pack.toml").read_text() == "id = 'x'\n" and not (pack / "results.csv").exists()
-    assert set(TEMPLATE_FILES) == {"pack.toml", "results.csv", "reviews.csv"}
+    # any file counts, not only the template's own
+    other = tmp_path / "q"
+    other.mkdir()
+    for name in ("notes.txt", "a.csv", "b.csv", "c.csv"):
+        (other / name).write_text("x\n")
+    rc, out, err = run_cli(capsys, "init", other)
+    assert_one_line_error(rc, out, err, "is not empty (holds a.csv, b.csv, c.csv and 1 more)")
+    assert sorted(p.name for p in other.iterdir()) == ["a.csv", "b.csv", "c.csv", "notes.txt"]
+    # an empty folder that already exists is fine
+    empty = tmp_path / "e"
+    empty.mkdir()
+    assert run_cli(capsys, "init", empty)[0] == 0 and (empty / "pack.toml").read_text() == TEMPLATE_FILES["pack.toml"]
+    # a file is not a folder
+    f = tmp_path / "file.txt"
+    f.write_text("x\n")
+    rc, out, err = run_cli(capsys, "init", f)
+    assert_one_line_error(rc, out, err, str(f), "is a file, not a folder")
 
 
-def _bcg_pack_with_r_columns(tmp_path: Path, mapping: str) -> Path:
-    """A filled pack whose results.csv keeps dat.bcg's own column names, mapped in pack.toml."""
+def test_init_force_writes_the_template_over_its_own_files_only(tmp_path, capsys):
+    pack = tmp_path / "p"
+    pack.mkdir()
+    (pack / "pack.toml").write_text("id = 'x'\n")
+    (pack / "safety.csv").write_text("kept\n")
+    rc, out, err = run_cli(capsys, "init", pack, "--force")
+    assert rc == 0 and err == ""
+    assert out.splitlines()[:3] == [f"wrote {pack / n}" for n in ("pack.toml", "results.csv", "reviews.csv")]
+    assert {n: (pack / n).read_text() for n in TEMPLATE_FILES} == TEMPLATE_FILES
+    assert (pack / "safety.csv").read_text() == "kept\n"
+
+
+def _bcg_pack_with_r_columns(tmp_path: Path, mapping: str, *, trials: int = 13) -> Path:
+    """A filled pack whose studies.csv is R's dat.bcg CSV itself (plus a source column) and whose results.csv keeps
+    dat.bcg's column names (trial, tpos, tneg, cpos, cneg) next to the pack's own; ``mapping`` is added to pack.toml."""
     from evigrade.packs.template import write_template
 
     pack = tmp_path / "bcg"
     write_template(pack)
     _fill(pack)
-    rows = [r.split(",") for r in DAT_BCG.strip().splitlines()[1:4]]
-    lines = ["result_id,study_id,outcome,timepoint,comparison,data_type,measure,tpos,tneg,cpos,cneg,source"]
-    for r in rows:
-        lines.append(f"R{r[0]},T{r[0]},outcome1,long_term,control,arm_level,RR,{r[3]},{r[4]},{r[5]},{r[6]},dat.bcg")
-    (pack / "results.csv").write_text("\n".join(lines) + "\n")
+    lines = DAT_BCG.strip().splitlines()[: trials + 1]
+    (pack / "studies.csv").write_text("\n".join([lines[0] + ',"source"'] + [f'{ln},"metadat dat.bcg"' for ln in lines[1:]])
+                                      + "\n")
+    res = ["result_id,trial,outcome,timepoint,comparison,data_type,measure,tpos,tneg,cpos,cneg,source"]
+    for ln in lines[1:]:
+        r = ln.split(",")
+        res.append(f"R{r[0]},{r[0]},outcome1,long_term,control,arm_level,RR,{r[3]},{r[4]},{r[5]},{r[6]},dat.bcg")
+    (pack / "results.csv").write_text("\n".join(res) + "\n")
     (pack / "pack.toml").write_text((pack / "pack.toml").read_text() + mapping)
     return pack
 
 
-def test_columns_are_mapped_in_pack_toml(tmp_path):
-    # n1i and n2i are the arm sizes: dat.bcg gives tpos + tneg; map the events and give sizes by a second table
-    pack = _bcg_pack_with_r_columns(tmp_path, '\n[columns.results]\nai = "tpos"\nci = "cpos"\n')
-    text = (pack / "results.csv").read_text().replace("tneg", "n1i").replace("cneg", "n2i")
-    rows = [ln.split(",") for ln in text.splitlines()]
-    for r in rows[1:]:  # arm sizes from the 2x2 cells
-        r[8], r[10] = str(int(r[7]) + int(r[8])), str(int(r[9]) + int(r[10]))
-    (pack / "results.csv").write_text("\n".join(",".join(r) for r in rows) + "\n")
+BCG_COLUMNS = """
+[columns.studies]
+study_id = "trial"
+citation = "author"
+
+[columns.results]
+study_id = "trial"
+ai = "tpos"
+bi = "tneg"
+ci = "cpos"
+di = "cneg"
+"""
+
+
+def test_a_pack_reads_r_dat_bcg_through_columns(tmp_path, capsys):
+    # studies.csv is dat.bcg itself (two "Rosenthal et al" and two "Comstock et al" trials, told apart by their id)
+    pack = _bcg_pack_with_r_columns(tmp_path, BCG_COLUMNS)
     p = load_pack(pack)
-    assert [(r.ai, r.n1i, r.ci, r.n2i) for r in p.results] == [(4, 123, 11, 139), (6, 306, 29, 303), (3, 231, 11, 220)]
+    assert [s.citation for s in p.studies if s.citation.startswith("Rosenthal")] == ["Rosenthal et al"] * 2
+    assert [(s.study_id, s.citation) for s in p.studies][2] == ("3", "Rosenthal et al")
+    # arm sizes from the 2x2 cells: n1i = tpos + tneg, n2i = cpos + cneg
+    assert [(r.ai, r.n1i, r.ci, r.n2i) for r in p.results][:3] == [(4, 123, 11, 139), (6, 306, 29, 303), (3, 231, 11, 220)]
+    rc, out, err = run_cli(capsys, "validate", pack)
+    assert rc == 0 and err == "" and out.startswith(f"{pack}: valid (13 studies, 13 results")
+    rc, out, err = run_cli(capsys, "summarize", "--json", pack)
+    assert rc == 0, err
+    (f,) = json.loads(out)["findings"]
+    g = GOLDEN["knha"]
+    assert (f["status"], f["measure"], f["k"], f["participants"]) == ("pooled", "RR", g["k"], g["participants"])
+    assert [t["study_id"] for t in f["trials"]] == [str(i) for i in range(1, 14)]
+    assert_allclose([t["yi"] for t in f["trials"]], g["yi"], rtol=RTOL_CLOSED)
+    assert_allclose([f["estimate"], f["ci_low"], f["ci_high"]], [g["ratio"][k] for k in ("estimate", "ci_low", "ci_high")],
+                    rtol=RTOL_ITER)
+
+
+def test_a_2x2_arm_size_that_disagrees_is_one_problem(tmp_path, capsys):
+    pack = _bcg_pack_with_r_columns(tmp_path, BCG_COLUMNS, trials=2)
+    text = (pack / "results.csv").read_text().splitlines()
+    text[0] += ",n1i"
+    text[1] += ",124"  # trial 1: tpos 4 + tneg 119 = 123
+    text[2] += ","
+    (pack / "results.csv").write_text("\n".join(text) + "\n")
+    rc, out, err = run_cli(capsys, "validate", pack)
+    assert rc == 3 and err.splitlines() == [
+        f"{pack}: results.csv row 2 (R1), column n1i: is not ai + bi = 123, got 124; fix: give either n1i or bi, or "
+        "check both against the source", f"{pack}: invalid (1 problem)"]
 
 
 def test_a_mapping_to_a_missing_column_is_one_problem(tmp_path, capsys):
-    pack = _bcg_pack_with_r_columns(tmp_path, '\n[columns.results]\nai = "tpositive"\n')
+    pack = _bcg_pack_with_r_columns(tmp_path, BCG_COLUMNS.replace('ai = "tpos"', 'ai = "tpositive"'), trials=2)
     rc, out, err = run_cli(capsys, "validate", pack)
     lines = err.strip().splitlines()
     assert rc == 3 and len(lines) >= 2
-    assert lines[0].startswith(f"{pack}: pack.toml ([columns.results]), column ai: names a column that is not in "
-                               "results.csv's header, got 'tpositive'; fix: write the name of the column exactly as")
-    rc, out, err = run_cli(capsys, "validate", _bcg_pack_with_r_columns(tmp_path / "b", '\n[columns.results]\nxx = "tpos"\n'))
+    assert lines[0] == (f"{pack}: pack.toml ([columns.results]), column ai: names a column that is not in "
+                        "results.csv's header, got 'tpositive'; fix: write the name of the column exactly as in "
+                        "results.csv's first row, or remove the mapping")
+    rc, out, err = run_cli(capsys, "validate", _bcg_pack_with_r_columns(tmp_path / "b", BCG_COLUMNS + 'xx = "tpos"\n'))
     assert rc == 3 and "[columns.results]), column xx: is not a column of results.csv" in err
 
 
-def test_meta_reads_r_dat_bcg_with_map(tmp_path, capsys):
+def test_a_mapping_that_collides_is_one_problem(tmp_path, capsys):
+    # results.csv already has an ai column: mapping tpos to ai would give two
+    pack = _bcg_pack_with_r_columns(tmp_path, BCG_COLUMNS, trials=2)
+    text = (pack / "results.csv").read_text().splitlines()
+    (pack / "results.csv").write_text("\n".join([text[0] + ",ai"] + [ln + ",4" for ln in text[1:]]) + "\n")
+    rc, out, err = run_cli(capsys, "validate", pack)
+    assert rc == 3 and err.splitlines() == [
+        f"{pack}: pack.toml ([columns.results]), column ai: results.csv already has a column ai (mapping 'tpos' to it "
+        "would give two), got 'tpos'; fix: remove ai = 'tpos' from [columns.results], or rename or remove "
+        "results.csv's own ai column", f"{pack}: invalid (1 problem)"]
+    # one CSV column mapped to two pack columns
+    pack = _bcg_pack_with_r_columns(tmp_path / "b", BCG_COLUMNS.replace('ci = "cpos"', 'ci = "tpos"'), trials=2)
+    rc, out, err = run_cli(capsys, "validate", pack)
+    assert rc == 3 and ("pack.toml ([columns.results]), column ci: maps 'tpos' a second time (already mapped to ai), "
+                        "got 'tpos'; fix: map each column of results.csv to one pack column") in err
+
+
+@pytest.mark.parametrize("test", ["knha", "z"])
+def test_meta_reads_r_dat_bcg_with_map(tmp_path, capsys, test):
     csv = tmp_path / "dat_bcg.csv"
     csv.write_text(DAT_BCG)
-    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--json", "--map", "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author")
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--test", test, "--json", "--map", BCG_MAP)
     assert rc == 0, err
-    d = json.loads(out)
-    assert_allclose([d["estimate"], d["tau2"]], [GOLDEN["estimate_log"], GOLDEN["tau2"]], rtol=1e-9)
-    assert_allclose(d["i2"], GOLDEN["i2"], rtol=1e-9)
-    # the two "Rosenthal et al" trials are told apart by their trial number
-    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--no-color", "--map",
-                           "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author")
-    assert rc == 0 and "Rosenthal et al (trial 3)" in out and "Rosenthal et al (trial 10)" in out
+    d, g = json.loads(out), GOLDEN[test]
+    assert (d["k"], d["method"], d["test"]) == (13, "REML", test)
+    assert_allclose(d["studies"]["yi"] if isinstance(d["studies"], dict) else [s["yi"] for s in d["studies"]],
+                    g["yi"], rtol=RTOL_CLOSED)
+    for key in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q"):
+        assert_allclose(d[key], g[key], rtol=RTOL_ITER, err_msg=key)
+    bt = d["back_transformed"]  # RR 0.4894 and its CI, as metafor's predict(transf=exp)
+    for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        assert_allclose(bt[key], g["ratio"][key], rtol=RTOL_ITER, err_msg=key)
+
+
+def test_meta_map_labels_the_repeated_authors_by_trial(tmp_path, capsys):
+    csv = tmp_path / "dat_bcg.csv"
+    csv.write_text(DAT_BCG)
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--no-color", "--map", BCG_MAP)
+    assert rc == 0, err
+    for label in ("Rosenthal et al (trial 3)", "Rosenthal et al (trial 10)", "Comstock et al (trial 11)",
+                  "Comstock et al (trial 13)"):
+        assert label in out
+    assert "Back-transformed (RR): 0.4894" in out
+    # the add-on analyses read the same mapping and labels (allocation: alternate, random, systematic)
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--json", "--subgroup", "alloc", "--map", BCG_MAP)
+    assert rc == 0, err
+    groups = {g["level"]: g["studies"] for g in json.loads(out)["subgroups"]["groups"]}
+    assert groups["systematic"] == ["Rosenthal et al (trial 10)", "Comstock et al (trial 11)", "Comstock & Webster",
+                                    "Comstock et al (trial 13)"]
+    assert sorted(len(v) for v in groups.values()) == [2, 4, 7]
 
 
 def test_duplicate_labels_without_ids_are_still_refused(tmp_path, capsys):
     csv = tmp_path / "s.csv"
     csv.write_text("study,ai,bi,ci,di\nA,1,9,2,8\nA,2,8,3,7\n")
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR")
+    assert_one_line_error(rc, out, err, "duplicated study label")
+    csv.write_text("study,id,ai,bi,ci,di\nA,1,1,9,2,8\nA,1,2,8,3,7\n")  # the ids do not tell them apart either
     rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR")
     assert_one_line_error(rc, out, err, "duplicated study label")
 
@@ -176,6 +296,23 @@ def test_bad_map_is_one_line(tmp_path, capsys):
     rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai:tpos")
     assert_one_line_error(rc, out, err, str(csv), "--map entry is not NAME=COLUMN", "ai:tpos", "fix: write e.g.")
     rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai=tp")
-    assert_one_line_error(rc, out, err, "column ai", "has no column named 'tp'", "fix: use a column of the header")
+    assert_one_line_error(rc, out, err, "dat_bcg.csv row 1, column tp: no such column in the header (mapped as ai=tp)",
+                          "fix: use a column of the header: trial, author, year, tpos")
     rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "bogus=tpos")
-    assert_one_line_error(rc, out, err, "is not a column evigrade reads", "bogus=tpos")
+    assert_one_line_error(rc, out, err, "dat_bcg.csv column bogus: is not a column name evigrade reads (mapped as bogus=tpos)",
+                          "fix: map one of")
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai=tpos,ai=tneg")
+    assert_one_line_error(rc, out, err, "--map names ai twice")
+
+
+def test_a_map_that_collides_is_one_line(tmp_path, capsys):
+    csv = tmp_path / "dat_bcg.csv"
+    csv.write_text(DAT_BCG.replace('"tneg"', '"ai"', 1))  # the CSV has its own ai column
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai=tpos,bi=ai,ci=cpos,di=cneg")
+    assert_one_line_error(rc, out, err, "dat_bcg.csv row 1, column ai: the header already has a column ai (mapping "
+                          "ai=tpos would give two)", "fix: drop ai=tpos from the mapping, or rename or remove the CSV's "
+                          "own ai column")
+    csv.write_text(DAT_BCG)
+    rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai=tpos,ci=tpos")
+    assert_one_line_error(rc, out, err, "dat_bcg.csv row 1, column tpos: is mapped twice (ai=tpos and ci=tpos)",
+                          "fix: map each column of the CSV to one name")

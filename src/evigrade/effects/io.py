@@ -117,17 +117,36 @@ _ID_COLUMNS = ("study_id", "id", "trial")
 
 
 def _map_columns(name: str, header: list[str], columns: Mapping[str, str]) -> None:
-    """Rename the CSV's own columns to metafor names in place (``columns``: metafor name -> CSV name)."""
+    """Rename the CSV's own columns to metafor names in place (``columns``: metafor name -> CSV name).
+
+    Refused, one line each: a name evigrade does not read, a CSV column that is not in the header, a CSV
+    column mapped twice, and a metafor name the header already has (the CSV would hold it twice)."""
     known = (*NUMERIC_COLUMNS, *_STUDY_COLUMNS, *_ID_COLUMNS)
+    original = list(header)
+    mapped: dict[str, str] = {}
     for canon, own in columns.items():
         c, o = canon.strip().lower(), own.strip().lower()
+        pair = f"{canon}={own}"
         if c not in known:
-            raise InputError("is not a column evigrade reads", file=name, column=canon, value=f"{canon}={own}",
-                             fix=f"map one of {', '.join(known)}, e.g. ai=tpos")
-        if o not in header:
-            raise InputError(f"has no column named {own!r}", file=name, row=1, column=canon, value=f"{canon}={own}",
-                             fix=f"use a column of the header: {', '.join(h for h in header if h)}")
-        header[header.index(o)] = c
+            raise InputError(f"is not a column name evigrade reads (mapped as {pair})", file=name,
+                             column=canon, fix=f"map one of {', '.join(known)}, e.g. ai=tpos")
+        if o not in original:
+            raise InputError(f"no such column in the header (mapped as {pair})", file=name, row=1, column=own,
+                             fix=f"use a column of the header: {', '.join(h for h in original if h)}")
+        if o in mapped:
+            raise InputError(f"is mapped twice ({mapped[o]}={own} and {pair})", file=name, row=1, column=own,
+                             fix="map each column of the CSV to one name")
+        if c != o and c in original:
+            raise InputError(f"the header already has a column {c} (mapping {pair} would give two)", file=name,
+                             row=1, column=c, fix=f"drop {pair} from the mapping, or rename or remove the CSV's own "
+                                                  f"{c} column")
+        mapped[o] = canon
+        header[original.index(o)] = c
+
+
+def study_labels(name: str, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
+    """The rows' study labels (None without a study column), repeated labels told apart by an id column."""
+    return _tell_apart(_labels(name, header, rows), header, rows)
 
 
 def _tell_apart(labels: list[str] | None, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
@@ -160,7 +179,7 @@ def read_studies_csv(path: str | os.PathLike[str], measure: str, *, columns: Map
     if not rows:
         raise InputError("has a header but no data rows", file=name, row=2,
                          fix="add one row per study below the header")
-    labels = _tell_apart(_labels(name, header, rows), header, rows)
+    labels = study_labels(name, header, rows)
     present = set(header)
     raw_cols = _RAW.get(measure, ())
     use: tuple[str, ...]

@@ -65,10 +65,14 @@ favours_comparator = []     # e.g. ["more cases among the vaccinated"]
 [safety]
 context = []
 
-# (optional) your CSV's own column names: pack column = "your column", e.g. R's dat.bcg
+# (optional) your CSV's own column names: pack column = "the column in your CSV", e.g. R's dat.bcg, whose
+# 2x2 cells tpos, tneg, cpos, cneg are ai, bi, ci, di (the arm sizes are then ai + bi and ci + di)
 # [columns.results]
+# study_id = "trial"
 # ai = "tpos"
+# bi = "tneg"
 # ci = "cpos"
+# di = "cneg"
 '''
 
 RESULTS_CSV = '''\
@@ -87,19 +91,28 @@ review_row_id,review_id,citation,outcome,timepoint,comparison,population,reporte
 TEMPLATE_FILES = {"pack.toml": PACK_TOML, "results.csv": RESULTS_CSV, "reviews.csv": REVIEWS_CSV}
 
 
-def write_template(folder: str | Path) -> tuple[Path, ...]:
-    """Write the template pack into ``folder`` (created; it must not hold any of the files yet) and return
-    the paths written."""
+def write_template(folder: str | Path, *, force: bool = False) -> tuple[Path, ...]:
+    """Write the template pack into ``folder`` (created when missing) and return the paths written.
+
+    A folder that already holds anything is refused (nothing is written) unless ``force``; with ``force``
+    the template's three files are written over any of the same name, and other files are left alone."""
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise InputError("is a file, not a folder", file=str(path), fix="give the name of a new folder")
-    clash = [n for n in TEMPLATE_FILES if (path / n).exists()]
-    if clash:
-        raise InputError(f"already holds {', '.join(clash)}", file=str(path),
-                         fix="choose a new folder (nothing was written)")
-    path.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not force:
+        held = sorted(p.name for p in path.iterdir())
+        if held:
+            shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+            raise InputError(f"is not empty (holds {shown})", file=str(path),
+                             fix="choose a new or empty folder, or add --force to write the template files over "
+                                 "any of the same name (nothing was written)")
     out = []
-    for name, text in TEMPLATE_FILES.items():
-        (path / name).write_text(text, encoding="utf-8")
-        out.append(path / name)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for name, text in TEMPLATE_FILES.items():
+            (path / name).write_text(text, encoding="utf-8")
+            out.append(path / name)
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})", file=str(path),
+                         fix="choose a folder you can write to") from exc
     return tuple(out)
