@@ -17,6 +17,8 @@ from evigrade.packs.template import TEMPLATE_FILES
 
 #: metafor on dat.bcg (tests/reference/r/examples.R): rma(escalc("RR", ...), method="REML", test="knha" / "z")
 GOLDEN = json.loads((Path(__file__).parents[1] / "reference" / "golden" / "examples_bcg_tuberculosis.json").read_text())
+#: metafor's meta-regression of dat.bcg on ablat (tests/reference/r/packs_robustness.R)
+ROBUSTNESS_GOLDEN = json.loads((Path(__file__).parents[1] / "reference" / "golden" / "packs_robustness.json").read_text())
 # Tolerances (DESIGN.md 4.10), as tests/packs/test_example_packs.py: REML is iterative (metafor stops at threshold
 # 1e-12, evigrade at its own criterion), so what goes through tau^2 agrees to ~1e-12 relative; 1e-9 leaves room for
 # platforms.  Effect sizes (escalc) are closed form: 1e-10.
@@ -182,9 +184,17 @@ di = "cneg"
 """
 
 
+MODERATOR = """
+[[moderators]]
+id = "latitude"
+description = "Absolute latitude of the trial site (degrees; dat.bcg ablat)"
+column = "ablat"
+"""
+
+
 def test_a_pack_reads_r_dat_bcg_through_columns(tmp_path, capsys):
     # studies.csv is dat.bcg itself (two "Rosenthal et al" and two "Comstock et al" trials, told apart by their id)
-    pack = _bcg_pack_with_r_columns(tmp_path, BCG_COLUMNS)
+    pack = _bcg_pack_with_r_columns(tmp_path, MODERATOR + BCG_COLUMNS)
     p = load_pack(pack)
     assert [s.citation for s in p.studies if s.citation.startswith("Rosenthal")] == ["Rosenthal et al"] * 2
     assert [(s.study_id, s.citation) for s in p.studies][2] == ("3", "Rosenthal et al")
@@ -201,6 +211,14 @@ def test_a_pack_reads_r_dat_bcg_through_columns(tmp_path, capsys):
     assert_allclose([t["yi"] for t in f["trials"]], g["yi"], rtol=RTOL_CLOSED)
     assert_allclose([f["estimate"], f["ci_low"], f["ci_high"]], [g["ratio"][k] for k in ("estimate", "ci_low", "ci_high")],
                     rtol=RTOL_ITER)
+    # the moderator column of studies.csv is matched to the trials through the mapped study id (trial): the
+    # meta-regression on latitude equals metafor's (tests/reference/r/packs_robustness.R)
+    (mod,) = f["robustness"]["moderators"]
+    reg = ROBUSTNESS_GOLDEN["regression_ablat"]
+    assert (mod["id"], mod["status"]) == ("latitude", "regression")
+    # 1e-8 as tests/packs/test_robustness.py: that golden was written with 15 significant digits
+    assert_allclose([c["estimate"] for c in mod["regression"]["coefficients"]], reg["coef"], rtol=1e-8)
+    assert_allclose(mod["pval"], reg["qm_pvalue"], rtol=1e-8)
 
 
 def test_a_2x2_arm_size_that_disagrees_is_one_problem(tmp_path, capsys):
@@ -316,3 +334,30 @@ def test_a_map_that_collides_is_one_line(tmp_path, capsys):
     rc, out, err = run_cli(capsys, "meta", csv, "-m", "RR", "--map", "ai=tpos,ci=tpos")
     assert_one_line_error(rc, out, err, "dat_bcg.csv row 1, column tpos: is mapped twice (ai=tpos and ci=tpos)",
                           "fix: map each column of the CSV to one name")
+
+
+def test_a_pack_of_reviews_only_needs_no_results_csv(tmp_path, capsys):
+    pack = tmp_path / "bcg"
+    assert run_cli(capsys, "init", pack)[0] == 0
+    _fill(pack)
+    (pack / "results.csv").unlink()
+    with (pack / "reviews.csv").open("a") as f:  # Colditz 1994 (JAMA 271:698), random-effects RR of tuberculosis
+        f.write('V1,Colditz1994,"Colditz GA et al. JAMA. 1994;271(9):698-702",outcome1,long_term,control,all,'
+                'numeric,RR,0.49,0.34,0.70,13,,,"Colditz 1994, abstract"\n')
+    rc, out, err = run_cli(capsys, "validate", pack, "-v")
+    assert rc == 0 and err == "", err
+    assert out.splitlines()[0] == f"{pack}: valid (0 studies, 0 results, 1 review results, 0 safety rows, 0 claims, 1 outcomes)"
+    assert f"{pack}: note: results.csv is absent: read as a table without rows." in out.splitlines()
+    rc, out, err = run_cli(capsys, "summarize", "--json", pack)
+    assert rc == 0, err
+    d = json.loads(out)
+    assert "results.csv is absent: read as a table without rows." in [n["message"] for n in d["notes"]]
+    (f,) = d["findings"]
+    assert (f["basis"], f["estimate"], f["ci_low"], f["ci_high"]) == ("review", 0.49, 0.34, 0.70)
+    # without either table there is nothing to summarise: one problem that says what to create
+    (pack / "reviews.csv").unlink()
+    rc, out, err = run_cli(capsys, "validate", pack)
+    assert rc == 3 and err.splitlines() == [
+        f"{pack}: results.csv: results.csv and reviews.csv are both missing; fix: create results.csv (trial results) "
+        "or reviews.csv (published pooled results), or start from `evigrade init DIR` (see docs/packs.md)",
+        f"{pack}: invalid (1 problem)"]

@@ -988,6 +988,7 @@ def _read_tables(folder: Path, col: _Collector, columns: dict[str, dict[str, str
                     if name == "studies.csv" else ".")))
             continue
         if name == "reviews.csv" and name in absent:  # both absent: one problem, not two
+            tables[name] = None
             continue
         if name == "results.csv" and name in absent:
             col.add("results.csv and reviews.csv are both missing", file=name,
@@ -1059,7 +1060,8 @@ def load_pack(path: str | Path | None = None) -> Pack:
         results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
         description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
         primary_review_rule=meta["primary_review_rule"], topic=meta["topic"], notes=tuple(notes),
-        event_types=meta["event_types"])
+        event_types=meta["event_types"],
+        columns=tuple((t, c, own) for t, m in meta["columns"].items() for c, own in m.items()))
 
 
 def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, ...]]:
