@@ -200,8 +200,10 @@ def test_a_pack_reads_r_dat_bcg_through_columns(tmp_path, capsys):
     assert [(s.study_id, s.citation) for s in p.studies][2] == ("3", "Rosenthal et al")
     # arm sizes from the 2x2 cells: n1i = tpos + tneg, n2i = cpos + cneg
     assert [(r.ai, r.n1i, r.ci, r.n2i) for r in p.results][:3] == [(4, 123, 11, 139), (6, 306, 29, 303), (3, 231, 11, 220)]
-    rc, out, err = run_cli(capsys, "validate", pack)
+    rc, out, err = run_cli(capsys, "validate", pack, "-v")
     assert rc == 0 and err == "" and out.startswith(f"{pack}: valid (13 studies, 13 results")
+    # trial and author are read (mapped), ablat too (a moderator); the rest of dat.bcg is kept for provenance
+    assert out.splitlines()[1] == f"{pack}: studies.csv: not analysed (kept for provenance): tpos, tneg, cpos, cneg, alloc"
     rc, out, err = run_cli(capsys, "summarize", "--json", pack)
     assert rc == 0, err
     (f,) = json.loads(out)["findings"]

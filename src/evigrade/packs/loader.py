@@ -1072,6 +1072,9 @@ def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, .
     col = _Collector()
     data = _read_toml(folder, col) or {}
     mapped = _parse_columns(col, data.get("columns"))  # columns mapped by [columns.<table>] are read
+    # the columns of studies.csv that [[moderators]] name are analysed (subgroups, meta-regression)
+    mods = data.get("moderators") if isinstance(data.get("moderators"), list) else []
+    moderator_cols = {str(m.get("column") or m.get("id") or "") for m in mods if isinstance(m, dict)}
     out: dict[str, tuple[str, ...]] = {}
     for fname in REQUIRED_COLUMNS:
         try:
@@ -1079,6 +1082,8 @@ def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, .
         except InputError:
             continue
         known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname]) | set(mapped.get(fname, {}).values())
+        if fname == "studies.csv":
+            known |= moderator_cols
         extra = tuple(h for h in header if h and h not in known)
         if extra:
             out[fname] = extra
