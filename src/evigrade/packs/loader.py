@@ -1073,7 +1073,8 @@ def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, .
     data = _read_toml(folder, col) or {}
     mapped = _parse_columns(col, data.get("columns"))  # columns mapped by [columns.<table>] are read
     # the columns of studies.csv that [[moderators]] name are analysed (subgroups, meta-regression)
-    mods = data.get("moderators") if isinstance(data.get("moderators"), list) else []
+    raw_mods = data.get("moderators")
+    mods = raw_mods if isinstance(raw_mods, list) else []
     moderator_cols = {str(m.get("column") or m.get("id") or "") for m in mods if isinstance(m, dict)}
     out: dict[str, tuple[str, ...]] = {}
     for fname in REQUIRED_COLUMNS:
