@@ -638,6 +638,34 @@ def _title_like(s: str) -> bool:
     return len(words) >= 3 and caps >= 0.6 * len(words)
 
 
+def _own_targets(t: str, lex: Lexicon, off: int) -> list[tuple[str, str, str, int, int]]:
+    """The item's own targets (from ``off``), longest match first across outcomes, mechanisms and safety events,
+    without the population's condition ("in people with back pain", when another outcome is named) and without
+    the condition as a cause ("deaths caused by TB", "TB still causes ...", "the bacterium that causes TB")."""
+    chosen = [h for h in _targets(t, lex) if h[3] >= off]
+    who = [h for h in chosen if h[0] == "outcome" and _POPULATION_BEFORE.search(t[max(0, h[3] - 60):h[3]])]
+    if who and any(h[0] == "outcome" and h not in who for h in chosen):
+        chosen = [h for h in chosen if h not in who]
+    return [h for h in chosen if not (h[0] == "outcome" and (_CAUSE_BEFORE.search(t[max(0, h[3] - 30):h[3]])
+                                                             or _CAUSE_AFTER.match(t[h[4]:h[4] + 30])))]
+
+
+def _levels_per_outcome(explicit: list[tuple[int, int, str, str, str | None]],
+                        chosen: list[tuple[str, str, str, int, int]]) -> list[tuple[str, str, str, str | None]]:
+    """(outcome, level, cue, top) when the sentence states several GRADE levels: each outcome takes the one
+    stated nearest before it."""
+    out: list[tuple[str, str, str, str | None]] = []
+    if len(explicit) > 1:
+        for h in chosen:
+            if h[0] == "outcome" and h[1] not in [x[0] for x in out]:
+                e = [x for x in explicit if x[0] < h[3]]
+                if e:
+                    out.append((h[1], e[-1][2], e[-1][3], e[-1][4]))
+    return out
+
+
+# long: one pass of ordered rules over values they share (the item with its lead-in, the targets, the cue text
+# with hedges and asides removed, the negation); the module docstring lists the rules in this order
 def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -> Assertion:
     """Parse one sentence into an ``Assertion``.  ``context`` is the heading or lead-in line a list
     item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
@@ -678,16 +706,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     if why_not is not None:
         return Assertion(text=text, is_claim=False, reason=why_not)
 
-    # --- targets, longest match first across outcomes, mechanisms and safety events (the item's own)
-    chosen = [h for h in _targets(t, lex) if h[3] >= off]
-    # "in people with back pain": the condition of the population, not an outcome, when another outcome is named
-    who = [h for h in chosen if h[0] == "outcome" and _POPULATION_BEFORE.search(t[max(0, h[3] - 60):h[3]])]
-    if who and any(h[0] == "outcome" and h not in who for h in chosen):
-        chosen = [h for h in chosen if h not in who]
-    # "deaths caused by TB", "TB still causes 2 million deaths", "the bacterium that causes TB": the condition as
-    # a cause or caused by something else, not an effect of the intervention
-    chosen = [h for h in chosen if not (h[0] == "outcome" and (_CAUSE_BEFORE.search(t[max(0, h[3] - 30):h[3]])
-                                                               or _CAUSE_AFTER.match(t[h[4]:h[4] + 30])))]
+    chosen = _own_targets(t, lex, off)
 
     outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
     outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
@@ -747,13 +766,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         certainty, cue = "low", non_universal.group(0)
     reported = _REPORTED.search(t) is not None and not strong
     top = explicit[0][4] if explicit and certainty == explicit[0][2] and cue == explicit[0][3] else None
-    per_outcome: list[tuple[str, str, str, str | None]] = []
-    if len(explicit) > 1:  # each outcome takes the level stated nearest before it
-        for h in chosen:
-            if h[0] == "outcome" and h[1] not in [x[0] for x in per_outcome]:
-                e = [x for x in explicit if x[0] < h[3]]
-                if e:
-                    per_outcome.append((h[1], e[-1][2], e[-1][3], e[-1][4]))
+    per_outcome = _levels_per_outcome(explicit, chosen)
     if reported and size_cue is not None and size_cue.lower().startswith("significant"):
         size_level, size_cue = None, None  # "significantly greater" in a study's result: statistical significance
 

@@ -459,6 +459,8 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
     return p
 
 
+# long: the verdict ladder for one outcome (coverage, subgroup, comparator, inferiority, uncertainty, harm,
+# denial, balance of benefit against no effect, then the wording); each rung returns, in the docstring's order
 def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                      headline: EvidenceFinding | None) -> _Part:
     fs = _findings_for(concept, ev)

@@ -140,6 +140,8 @@ def _heading_like(line: str, nxt: str | None) -> bool:
                         or _INLINE_BULLET.match(" " + n) is not None)
 
 
+# long: a line-by-line reader of web text with its state (the open paragraph, the heading or lead-in a list hangs
+# from, fenced code, tables); each kind of line is one commented branch
 def _blocks(text: str) -> list[_Block]:
     """Split the document into blocks of prose (paragraphs, headings, list items, table cells).
 
