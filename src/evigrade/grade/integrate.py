@@ -169,8 +169,8 @@ def _rob(finding: Any, notes: list[Note]) -> tuple[StudyRoB, ...]:
 def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | None]:
     """Egger's test p-value (evigrade.stats.bias) for a pooled finding with k >= 10."""
     meta = _g(finding, "meta")
-    if meta is None or k is None or k < 10:
-        return None, None
+    if meta is None or k is None or k < 10 or _g(meta, "model") == "multilevel":
+        return None, None  # a multilevel pool (several results per study): Egger's test assumes one per study
     ss = _g(_g(finding, "robustness"), "small_study")  # evigrade.pipeline.robustness: Egger / Peters by outcome type
     if ss is not None and _g(ss, "assessable"):
         return _num(_g(ss, "pval")), _g(ss, "test")

@@ -510,6 +510,9 @@ class Pack:
     #: what the loader assumed for keys the pack does not state (code ``pack_default_assumed``), and tables
     #: that are absent (code ``pack_table_absent``)
     notes: tuple[Note, ...] = ()
+    #: ``[analysis] rho``: the assumed correlation between two results of one study (multilevel pooling,
+    #: evigrade.pipeline.pooling); None = its default
+    analysis_rho: float | None = None
 
     # ---- look-ups -------------------------------------------------------------------------
     def outcome(self, oid: str) -> Outcome:
