@@ -185,7 +185,7 @@ def _arm_effects(rows: list[ResultRow], measure: str) -> list[tuple[float, float
 
     tab = escalc(measure, m1i=[r.m1i for r in rows], sd1i=[r.sd1i for r in rows], n1i=[r.n1i for r in rows],
                  m2i=[r.m2i for r in rows], sd2i=[r.sd2i for r in rows], n2i=[r.n2i for r in rows],
-                 slab=[r.study_id for r in rows])
+                 slab=[r.result_id for r in rows])  # result ids: a study may give several results
     return [(float(a), float(b)) for a, b in zip(tab.yi, tab.vi)]
 
 
