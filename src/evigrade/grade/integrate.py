@@ -506,6 +506,9 @@ def finding_source(finding: Any) -> str:
         if rv is not None:
             return str(_g(rv, "review_id"))
     trials = [str(_g(t, "study_id")) for t in (_g(finding, "trials", ()) or ())]
+    if status == "pooled" and len(set(trials)) < len(trials):  # several results per study (multilevel pool)
+        studies = list(dict.fromkeys(trials))
+        return f"{len(studies)} trials ({len(trials)} results) pooled ({', '.join(studies)})"
     if status == "pooled":
         return f"{len(trials)} trials pooled ({', '.join(trials)})"
     if trials:
