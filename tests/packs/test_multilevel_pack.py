@@ -144,3 +144,23 @@ def test_one_study_with_several_results_is_shown_not_pooled():
     assert "AriasBuria2017 gives 2 usable results" in next(n.message for n in f.notes
                                                            if n.code == "several_results_per_study")
     assert not any(isinstance(g.meta, MultilevelPool) for g in s.findings)
+
+
+def test_bundled_pack_count_of_questions_with_several_results_of_one_trial():
+    """docs/packs.md: 2 bundled questions have a trial with two usable results, each the question's only trial."""
+    s = summarize(load_pack(None))
+    hit = [f.key for f in s.findings if "several_results_per_study" in {n.code for n in f.notes}]
+    assert hit == [("pain", "short_term", "add_on", "neck"), ("disability", "mid_term", "add_on", "shoulder")]
+
+
+def test_grade_reads_the_multilevel_result():
+    """GRADE's inconsistency and imprecision read the multilevel pool: total I², tau2 = sum of the two sigma2,
+    the prediction interval (ratio scale for RR) and the robust CI; no Egger test on dependent results."""
+    from evigrade.grade.integrate import grade_input_from_finding
+
+    (f,) = summarize(load_pack(DATA / "nrt_hartmannboyce2018")).findings
+    inp = grade_input_from_finding(f)
+    assert (inp.k, inp.i2, inp.tau2) == (133, f.meta.i2, f.meta.tau2)
+    assert (inp.ci_low, inp.ci_high) == (f.ci_low, f.ci_high) == (np.exp(f.meta.ci_low), np.exp(f.meta.ci_high))
+    assert_allclose((inp.pi_low, inp.pi_high), np.exp([f.meta.pi_low, f.meta.pi_high]), rtol=1e-15)
+    assert (inp.small_study_p, inp.small_study_test) == (None, None)  # k = 133 >= 10, but results are dependent
