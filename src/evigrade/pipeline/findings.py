@@ -673,7 +673,8 @@ def _pool_several(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], meth
     rho = DEFAULT_RHO if pack_rho is None else float(pack_rho)
     ml_method = method if method in ("REML", "ML") else "REML"
     study = [r.study_id for r, _ in group]
-    pool = pool_multilevel([t.yi for _, t in group], [t.vi for _, t in group], study, [r.result_id for r, _ in group],
+    pool = pool_multilevel(np.array([t.yi for _, t in group], dtype=float), np.array([t.vi for _, t in group], dtype=float),
+                           study, [r.result_id for r, _ in group],
                            measure=m, rho=rho, level=level, method=ml_method)
     many = several_results(study)
     which = "; ".join(f"{s}: {', '.join(r.result_id for r, _ in group if r.study_id == s)}" for s in many)

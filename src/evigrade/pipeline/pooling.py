@@ -121,7 +121,7 @@ def several_results(study: Sequence[str]) -> dict[str, int]:
     return {s: n for s, n in counts.items() if n > 1}
 
 
-def pool_multilevel(yi: Sequence[float], vi: Sequence[float], study: Sequence[str], es_id: Sequence[str], *,
+def pool_multilevel(yi: Any, vi: Any, study: Sequence[str], es_id: Sequence[str], *,
                     measure: str, rho: float = DEFAULT_RHO, level: float = 0.95,
                     method: str = "REML") -> MultilevelPool:
     """Fit ``rma.mv(yi, vcalc(vi, study, es_id, rho), random = ~ 1 | study/es_id)`` and its CR2 robust
