@@ -49,6 +49,9 @@ def _check(f, case: dict, *, ratio: bool = False) -> None:
     assert_allclose(m.i2_levels, case["i2_levels"], rtol=rtol, atol=ATOL_SIGMA2)
     w = dict(zip(case["es_id"], case["weights"]))
     assert_allclose([t.weight for t in f.trials], [w[t.result_id] for t in f.trials], rtol=rtol)
+    wr = dict(zip(case["es_id"], case["weights_rowsum"]))
+    assert_allclose(m.weights_rowsum, [wr[e] for e in m.es_id], rtol=rtol, atol=1e-12)
+    assert all(t.weight > 0 for t in f.trials)  # the diagonal weights; a rowsum weight can be < 0
     assert_allclose(sum(t.weight for t in f.trials), 1.0, rtol=1e-12)
     assert len(f.trials) == case["k_effects"]
     assert "several_results_per_study" in {n.code for n in f.notes}

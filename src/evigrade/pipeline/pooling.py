@@ -14,8 +14,10 @@ and reports the robust estimate, its CI (t with the Satterthwaite df), the predi
 (``predict(rob)``: ``sqrt(se² + sigma2_study + sigma2_result)`` with the same df), the two variance
 components, I² in total and per level (the multilevel I² of Nakagawa & Santos 2012 as given in the metafor
 FAQ: ``sigma2 / (sum(sigma2) + (k - p) / tr(P))``, ``P = W - W X (X'WX)^-1 X'W``, ``W = V^-1``), the
-residual heterogeneity test QE and each result's share of the weight (metafor ``weights(res,
-type="rowsum")``).  ``rho`` is the assumed correlation between the sampling errors of two results of one
+residual heterogeneity test QE and each result's weight: metafor's default ``weights(res)`` (the diagonal of
+the inverse marginal covariance, in shares: always positive, what forest plots print) and the ``type="rowsum"``
+weights (each result's actual share in the estimate, which can be negative for a result correlated with a more
+precise one of the same study; a study's rowsum total is always positive).  ``rho`` is the assumed correlation between the sampling errors of two results of one
 study (default :data:`DEFAULT_RHO`, or the pack's ``[analysis] rho``); the cluster-robust variance keeps
 the CI valid when that guess is wrong (Pustejovsky & Tipton 2022).
 """
@@ -47,7 +49,8 @@ class MultilevelPool:
     ``i2`` a fraction); ``tau2`` is the total between-result variance ``sigma2[0] + sigma2[1]``
     (between studies, between results of one study), ``i2_levels`` I² per level.  ``k`` counts the results
     (the model's rows), ``k_studies`` the studies (clusters); ``df`` is the Satterthwaite df of the CR2 t-test.
-    ``weights`` are fractions summing to 1 (metafor ``weights(res, type="rowsum")`` / 100).
+    ``weights`` are fractions summing to 1 (metafor ``weights(res)`` / 100, type "diagonal"; > 0);
+    ``weights_rowsum`` metafor ``weights(res, type="rowsum")`` / 100 (can be < 0 for single results).
     """
 
     measure: str
@@ -76,6 +79,7 @@ class MultilevelPool:
     study: tuple[str, ...]
     es_id: tuple[str, ...]
     weights: np.ndarray
+    weights_rowsum: np.ndarray
     converged: bool
     notes: tuple[Note, ...] = ()
     method: str = "REML"
@@ -107,8 +111,9 @@ class MultilevelPool:
             "i2_study": self.i2_levels[0], "i2_result": self.i2_levels[1], "q": self.q, "q_df": self.q_df,
             "q_pvalue": self.q_pvalue, "converged": self.converged,
             # "effects", not "studies": one row per result, several per study
-            "effects": [{"study": s, "es_id": e, "yi": y, "vi": v, "weight": w}
-                        for s, e, y, v, w in zip(self.study, self.es_id, self.yi, self.vi, self.weights)],
+            "effects": [{"study": s, "es_id": e, "yi": y, "vi": v, "weight": w, "weight_rowsum": wr}
+                        for s, e, y, v, w, wr in zip(self.study, self.es_id, self.yi, self.vi, self.weights,
+                                                     self.weights_rowsum)],
             "notes": [n.to_dict() for n in self.notes],
         })
 
@@ -146,12 +151,14 @@ def pool_multilevel(yi: Any, vi: Any, study: Sequence[str], es_id: Sequence[str]
     P = W - WX @ np.linalg.solve(X.T @ WX, WX.T)
     typical = (fit.k - fit.p) / float(np.trace(P))
     denom = s2[0] + s2[1] + typical
-    Mi1 = np.linalg.solve(fit.M, np.ones(fit.k))
+    Mi = np.linalg.inv(fit.M)
+    Mi1 = Mi.sum(axis=1)
+    dg = np.diag(Mi)
     notes = tuple(dict.fromkeys((*fit.notes, *rob.notes)))
     return MultilevelPool(
         measure=measure, estimate=est, se=se, zval=float(rob.stat[0]), pval=float(rob.pval[0]), df=df,
         ci_low=float(rob.ci_low[0]), ci_high=float(rob.ci_high[0]), pi_low=est - half, pi_high=est + half,
         tau2=s2[0] + s2[1], sigma2=s2, i2=(s2[0] + s2[1]) / denom, i2_levels=(s2[0] / denom, s2[1] / denom),
         q=float(fit.qe), q_df=int(fit.qe_df), q_pvalue=float(fit.qe_pvalue), k=fit.k, k_studies=rob.n_clusters,
-        rho=float(rho), level=level, yi=y, vi=v, study=st, es_id=es, weights=Mi1 / float(Mi1.sum()),
+        rho=float(rho), level=level, yi=y, vi=v, study=st, es_id=es, weights=dg / float(dg.sum()), weights_rowsum=Mi1 / float(Mi1.sum()),
         converged=bool(fit.converged), notes=notes, method=fit.method, fit=fit, robust_fit=rob)

@@ -9,7 +9,7 @@
 # is compared (as extras.R).
 #
 # plus the multilevel I² (metafor FAQ, Nakagawa & Santos 2012) in total and per level, QE, and
-# weights(res, type = "rowsum").  Each case reads the test pack's own CSV, so the inputs are the ones
+# weights(res) (diagonal, the default) and weights(res, type = "rowsum").  Each case reads the test pack's own CSV, so the inputs are the ones
 # `summarize` sees.  Run from the repository root (part of tests/reference/make_golden.R):
 #     Rscript tests/reference/r/packs_multilevel.R
 # Needs metafor, metadat, clubSandwich (Debian r-cran-clubsandwich) and jsonlite.
@@ -41,7 +41,8 @@ ml_case <- function(yi, vi, study, es_id, rho, call) {
        pi_low = pr$pi.lb, pi_high = pr$pi.ub, sigma2 = res$sigma2,
        i2 = sum(res$sigma2) / (sum(res$sigma2) + typical), i2_levels = res$sigma2 / (sum(res$sigma2) + typical),
        qe = res$QE, qe_df = res$k - res$p, qe_pvalue = res$QEp,
-       weights = as.numeric(weights(res, type = "rowsum")) / 100, es_id = as.character(es_id))
+       weights = as.numeric(weights(res)) / 100, weights_rowsum = as.numeric(weights(res, type = "rowsum")) / 100,
+       es_id = as.character(es_id))
 }
 
 cases <- list()
