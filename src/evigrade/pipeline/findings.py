@@ -682,7 +682,7 @@ def _pool_several(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], meth
     notes.append(NoteCode.SEVERAL_RESULTS_PER_STUDY.note(
         f"{len(many)} of {pool.k_studies} studies give several results for this question ({which}); all "
         f"{pool.k} results are pooled by a {pool.method_text}: rho = {rho:g} ({rho_from}). "
-        + (f"The pack's {test} test is replaced by the robust t-test. " if test != "t" else "")
+        + (f"The requested test ({test}) is replaced by the robust t-test. " if test != "t" else "")
         + (f"{method} is not available for the multilevel model; REML is used. " if ml_method != method else "")
         + "Moderator, sensitivity and small-study analyses are not run (they assume one result per study)."))
     tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
