@@ -67,18 +67,27 @@ def evigrade_exe() -> str:
     return str(exe) if exe.exists() else shutil.which("evigrade") or "evigrade"
 
 
-def timed(cmd: list[str], cwd: pathlib.Path | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one process; raises on a non-zero exit."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.read().decode().strip()[-800:]}")
-    return wall, usage.ru_maxrss * 1024
+#: Runs argv[1:] and prints "<wall seconds> <peak RSS KiB>" of that process.  The measured process is a
+#: grandchild of the benchmark: Python starts children with vfork, and on Linux a child's ru_maxrss then
+#: starts from its parent's high-water mark, so a child of the (large) benchmark process would report
+#: the benchmark's own peak; this small wrapper's is ~10 MiB.
+_WRAP = ("import os, subprocess, sys, time\n"
+         "t0 = time.perf_counter()\n"
+         "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+         "_, status, ru = os.wait4(p.pid, 0)\n"
+         "wall = time.perf_counter() - t0\n"
+         "print(wall, ru.ru_maxrss, flush=True)\n"
+         "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
+def timed(cmd: list[str], cwd: pathlib.Path | None = None, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """(wall seconds, peak RSS bytes) of one process, from spawn to exit; raises on a non-zero exit."""
+    proc = subprocess.run([sys.executable, "-c", _WRAP, *cmd], capture_output=True, text=True, cwd=cwd,
+                          env=None if env is None else {**os.environ, **env}, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-800:]}")
+    wall, kib = proc.stdout.split()
+    return float(wall), int(kib) * 1024
 
 
 def workload_blocks(n: int):
@@ -168,27 +177,34 @@ def part_cli(rep: Report, args, tmp: pathlib.Path) -> None:
     rep(f"[cli] evigrade batch on {n:,} analyses ({rows:,} rows, {src.stat().st_size / 2**20:,.0f} MiB CSV, "
         f"string ids), CSV out; {args.rounds} rounds interleaved with metafor's loop on the first {n_sub} analyses")
     exe = evigrade_exe()
+    no_numba = {"EVIGRADE_NO_NUMBA": "1"}  # the numpy engine, as users without the 'fast' extra run it
     timed([exe, "batch", str(tiny), "-o", str(tmp / "tiny_out.csv"), "-q"])  # warm-up (numba cache, pyc)
-    walls, rss, tiny_walls, mf = [], [], [], []
+    res: dict[str, list[float]] = {s: [] for s in ("evigrade", "tiny", "numpy", "tiny_numpy")}
+    rss: list[int] = []
+    mf: list[float] = []
     version = ""
+    steps = list(res) + (["metafor"] if has_r else [])
     for r in range(args.rounds):
-        steps = ["evigrade", "tiny", "metafor"] if has_r else ["evigrade", "tiny"]
-        steps = steps[r % len(steps):] + steps[: r % len(steps)]
-        for s in steps:
-            if s == "evigrade":
-                w, m = timed([exe, "batch", str(src), "-o", str(tmp / "cli_out.csv"), "-q"])
-                walls.append(w)
-                rss.append(m)
-            elif s == "tiny":
-                tiny_walls.append(timed([exe, "batch", str(tiny), "-o", str(tmp / "tiny_out.csv"), "-q"])[0])
-            else:
+        for s in steps[r % len(steps):] + steps[: r % len(steps)]:
+            if s == "metafor":
                 k, sec, version = metafor_loop(sub)
                 mf.append(sec / k)
-    out_rows = sum(1 for _ in open(tmp / "cli_out.csv")) - 1
+                continue
+            big = s in ("evigrade", "numpy")
+            w, m = timed([exe, "batch", str(src if big else tiny), "-o", str(tmp / f"{s}_out.csv"), "-q"],
+                         env=no_numba if "numpy" in s else None)
+            res[s].append(w)
+            if s == "evigrade":
+                rss.append(m)
+    walls, tiny_walls = res["evigrade"], res["tiny"]
+    with open(tmp / "evigrade_out.csv") as fh:
+        out_rows = sum(1 for _ in fh) - 1
     med = float(np.median(walls))
     rep(f"  evigrade batch, whole process: median {med:.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
         f"{n / med:,.0f} analyses/s, peak RSS {gib(max(rss))}; {out_rows:,} result rows")
     rep(f"  the same command on 10 analyses (start-up floor): median {np.median(tiny_walls):.2f} s")
+    rep(f"  without numba (EVIGRADE_NO_NUMBA=1, numpy engine): median {np.median(res['numpy']):.2f} s on {n:,}, "
+        f"{np.median(res['tiny_numpy']):.2f} s on 10 analyses")
     if mf:
         per = float(np.median(mf))
         x = per * n / med
