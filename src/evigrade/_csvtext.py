@@ -1,7 +1,8 @@
 """The one low-level CSV reader behind every evigrade table (studies CSVs and evidence-pack tables).
 
 ``read_csv_rows(path)`` reads the bytes, refuses what is not CSV text with one ``InputError``
-(missing, a folder, empty, binary, not UTF-8 with the row of the first bad byte), accepts a UTF-8
+(missing, a folder, empty, binary, larger than the input size limit of ``evigrade._io``, not
+UTF-8 with the row of the first bad byte), accepts a UTF-8
 byte-order mark and CRLF line ends, detects a semicolon- or tab-delimited file from its header row,
 and returns the header and the data rows numbered as a spreadsheet user counts them (header =
 row 1; a quoted cell spanning lines is still one row; blank rows are counted but skipped).
@@ -14,6 +15,7 @@ import io
 import os
 from dataclasses import dataclass
 
+from ._io import read_bytes_limited
 from .errors import InputError
 
 __all__ = ["CsvText", "read_csv_text", "read_csv_rows"]
@@ -46,27 +48,20 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
     what = f"{kind} file"
     path = os.fspath(path)
     name = path if name is None else name
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise InputError("file not found", file=name, fix="check the path and the file name") from None
-    except IsADirectoryError:
-        raise InputError(f"is a folder, not a {what}", file=name, fix=f"give the path of the {what}") from None
-    except PermissionError:
-        raise InputError("cannot be read (permission denied)", file=name, fix="check the file's permissions") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=name, fix="check the path") from None
+
+    def check_start(head: bytes) -> None:
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError("is UTF-16 text (e.g. Excel's 'Unicode Text'), not UTF-8", file=name,
+                             fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
+                             else "save the file as UTF-8")
+        if b"\x00" in head:
+            raise InputError(f"is a binary file (e.g. a spreadsheet workbook), not {kind} text", file=name,
+                             fix="export the table as CSV (comma-separated text, UTF-8)" if kind == "CSV"
+                             else f"save the file as {kind} text in UTF-8")
+
+    data = read_bytes_limited(path, name=name, what=what, check_start=check_start)
     if not data.strip():
         raise InputError("file is empty", file=name, fix=empty_fix)
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError("is UTF-16 text (e.g. Excel's 'Unicode Text'), not UTF-8", file=name,
-                         fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
-                         else "save the file as UTF-8")
-    if b"\x00" in data[:65536]:
-        raise InputError(f"is a binary file (e.g. a spreadsheet workbook), not {kind} text", file=name,
-                         fix="export the table as CSV (comma-separated text, UTF-8)" if kind == "CSV"
-                         else f"save the file as {kind} text in UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

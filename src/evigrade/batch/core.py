@@ -151,6 +151,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError("file not found", file=str(p), fix="check the path and the file name")
         if p.is_dir():
             raise InputError("is a folder, not a table", file=str(p), fix="give a .csv or .parquet file")
+        from .._io import check_input_size
+
+        check_input_size(p)
         try:
             return pd.read_parquet(p)
         except (ValueError, OSError) as exc:
@@ -168,10 +171,11 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
                                          "per study")
     delim = _delimiter(text)
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    na_values = _na_values(text, delim, name)
     del text  # the bytes are known to be UTF-8 now; pandas' C parser reads the file itself (fast path)
     try:
         df = pd.read_csv(p, sep=delim, encoding="utf-8-sig", dtype={"analysis_id": str, "study": str},
-                         keep_default_na=True, skip_blank_lines=True)
+                         keep_default_na=False, na_values=na_values, skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=name, fix="add a header row and one row per study") from None
     except (ValueError, pd.errors.ParserError) as exc:
@@ -208,6 +212,31 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
         df.attrs[_ROWS_ATTR] = rows
     df.attrs[_NOTES_ATTR] = tuple(notes)
     return df
+
+
+def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:
+    """pandas' missing-value spellings (NA, N/A, null, nan, ...) for the number columns only: ids,
+    study labels and other text keep ``NA``, ``null`` or ``None`` as written (an analysis may be
+    called NA).  A column name that appears twice is refused, naming both columns."""
+    import csv
+
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    header = next(csv.reader([first], delimiter=delim), [])
+    seen: dict[str, int] = {}
+    for j, h in enumerate(c.strip().lstrip("\ufeff") for c in header):
+        if h and h in seen:
+            raise InputError(f"column name appears twice (columns {seen[h] + 1} and {j + 1})", file=name, row=1,
+                             column=h, fix="give every column a unique name (remove or rename one of them)")
+        seen[h] = j
+    na = sorted(STR_NA_VALUES)
+    return {h: na for h in seen if h.lower() in _NUMBER_COLUMNS}
+
+
+#: the columns read as numbers (metafor names): only these turn NA-like cells into missing values
+_NUMBER_COLUMNS = frozenset(("yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
+                             "n1i", "n2i", "xi", "ni", "mi", "ri", "ti", "ci_low", "ci_high"))
 
 
 def _row_numbers(text: str, delim: str) -> np.ndarray:
@@ -318,7 +347,18 @@ def _check_ids(df: pd.DataFrame, id_col: str, file: str | None, row: Callable[[i
 def _given_effects(df: pd.DataFrame, ids: pd.Series, file: str | None, row: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray]:
     """yi and vi (or sei, squared) as given per row; a non-positive variance is refused."""
     yi = _numeric(df, "yi", file, ids)
-    if "vi" in df.columns:
+    if "vi" in df.columns and "sei" in df.columns:  # both: they must agree (else an error naming both)
+        from ..effects.io import vi_sei_check
+
+        vi = _numeric(df, "vi", file, ids)
+        i_bad, _ = vi_sei_check(vi, _numeric(df, "sei", file, ids))
+        if i_bad is not None:
+            raise InputError(f"columns vi and sei disagree: vi = {df['vi'].iloc[i_bad]} means sei = "
+                             f"{float(np.sqrt(vi[i_bad])):.6g}", file=file, row=row(i_bad),
+                             label=f"analysis {ids.iloc[i_bad]}", column="sei", value=df["sei"].iloc[i_bad],
+                             fix="give only one of vi and sei, or correct the value (vi must equal sei squared)")
+        vcol = "vi"
+    elif "vi" in df.columns:
         vi = _numeric(df, "vi", file, ids)
         vcol = "vi"
     elif "sei" in df.columns:
@@ -408,6 +448,10 @@ def prepare(
                          fix="give yi with vi (or sei) per row" + hint)
     if measure is None or (("yi" in df.columns) and measure in (None, "GEN")):
         yi, vi = _given_effects(df, ids, file, row)
+        if "vi" in df.columns and "sei" in df.columns:
+            notes.append(Note(NoteCode.COLUMNS_NOT_USED, f"{file or 'the table'}: both vi and sei were given; they "
+                                                         "agree on every row (within 1% on the standard-error "
+                                                         "scale) and vi was used."))
     else:
         yi, vi, row_index = _escalc_effects(df, ids, measure, file, row, escalc_options, notes)
     if row_index is not None and len(row_index) == n:
