@@ -40,7 +40,7 @@ from .errors import InputError
 __all__ = [
     "write_atomic", "write_text_atomic", "write_folder_atomic", "output_lock", "OutputLock",
     "output_error", "read_bytes_limited", "input_limit", "check_input_size", "DEFAULT_MAX_INPUT_MB",
-    "MAX_INPUT_ENV",
+    "MAX_INPUT_ENV", "refuse_binary",
 ]
 
 #: The largest input file any reader accepts, in MB (1 MB = 2**20 bytes), unless overridden.  A
@@ -66,13 +66,25 @@ def input_limit() -> int:
     except ValueError:
         mb = float("nan")
     if not (mb > 0 and mb < 1e12):  # also NaN and inf
-        raise InputError("must be a positive number of megabytes", column=MAX_INPUT_ENV, value=raw,
+        raise InputError(f"the input size limit {MAX_INPUT_ENV} (--max-input-mb) must be a positive number of "
+                         "megabytes", value=raw,
                          fix=f"unset it (default {DEFAULT_MAX_INPUT_MB} MB) or set e.g. {MAX_INPUT_ENV}=4096")
     return max(1, int(mb * (1 << 20)))
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1 << 20):.3g} MB" if n >= (1 << 20) else f"{n:,} bytes"
+    mb = n / (1 << 20)
+    return f"{mb:,.0f} MB" if mb >= 10 else (f"{mb:.3g} MB" if n >= (1 << 20) else f"{n:,} bytes")
+
+
+def refuse_binary(name: str, kind: str, fix: str) -> Callable[[bytes], None]:
+    """A ``check_start`` for ``read_bytes_limited`` that refuses NUL bytes (no text format has them)."""
+
+    def check(head: bytes) -> None:
+        if b"\x00" in head:
+            raise InputError(f"is a binary file, not {kind}", file=name, fix=fix)
+
+    return check
 
 
 def _too_large(name: str, size: int | None, limit: int) -> InputError:
@@ -175,7 +187,7 @@ def output_error(path: str | os.PathLike[str], exc: OSError) -> InputError:
         return InputError("cannot be written (read-only file system)", file=name,
                           fix="choose an output on a writable disk")
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
-        return InputError("cannot be written (disk full or quota exceeded); nothing was written", file=name,
+        return InputError("cannot be written (disk full or quota exceeded)", file=name,
                           fix="free some space or write the output to another disk")
     if code == errno.ENAMETOOLONG:
         return InputError("cannot be written (file name too long)", file=name, fix="choose a shorter output name")
@@ -214,6 +226,9 @@ class OutputLock:
         self._outer: OutputLock | None = None
 
     def __enter__(self) -> "OutputLock":
+        if _is_device(self.target):  # -o /dev/stdout, /dev/null, a FIFO: nothing to lock or clean
+            self._outer = self  # (a no-op exit)
+            return self
         key = os.path.realpath(self.lockfile)
         held = _HELD.get(key)
         if held is not None:  # this process already holds it (the CLI around a library writer)
@@ -227,6 +242,9 @@ class OutputLock:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self._outer is self:
+            self._outer = None
+            return
         if self._outer is not None:
             self._outer._depth -= 1
             self._outer = None
@@ -316,6 +334,17 @@ class OutputLock:
             self.removed.append(e.path)
 
 
+def _is_device(path: pathlib.Path) -> bool:
+    """True for an existing path that is neither a regular file nor a folder (a device, a FIFO)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def _holder(fd: int) -> str:
     try:
         text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
@@ -356,8 +385,13 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[str], None], *, 
 
     The temporary file is removed if ``write`` (or the move) fails; the target is left untouched.
     The output lock is held while writing (re-entrant: a CLI command holds it for its whole run).
+    An existing device or FIFO (``/dev/stdout``, ``/dev/full``) is written directly.
     """
     target = pathlib.Path(path)
+    if _is_device(target):  # -o /dev/stdout or a FIFO: written directly (replacing the device would be wrong)
+        with _writing(target):
+            write(str(target))
+        return target
     with output_lock(target), _writing(target):
         if target.is_dir():
             raise output_error(target, IsADirectoryError(errno.EISDIR, "is a folder"))

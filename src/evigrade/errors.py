@@ -50,7 +50,9 @@ class EvigradeError(Exception):
 
 def _fmt_value(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value if len(value) <= 200 else value[:200] + "...")  # one readable line
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**16:
+        return f"{float(value):.6g}"  # not 300 digits of a huge whole number
     return str(value)
 
 

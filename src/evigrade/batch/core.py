@@ -231,7 +231,7 @@ def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:
                              column=h, fix="give every column a unique name (remove or rename one of them)")
         seen[h] = j
     na = sorted(STR_NA_VALUES)
-    return {h: na for h in seen if h.lower() in _NUMBER_COLUMNS}
+    return {h: (na if h.lower() in _NUMBER_COLUMNS else [""]) for h in seen}
 
 
 #: the columns read as numbers (metafor names): only these turn NA-like cells into missing values

@@ -106,8 +106,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[MAX_INPUT_ENV] = saved_limit
 
 
+def _check_environment() -> None:
+    """Environment variables that would otherwise break an import (numpy's f2py reads
+    SOURCE_DATE_EPOCH with int() when scipy loads it): refused here with one line."""
+    from ..errors import InputError
+
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if sde is not None and sde.strip() == "":  # set but empty means unset (reproducible-builds.org)
+        del os.environ["SOURCE_DATE_EPOCH"]
+    elif sde is not None:
+        try:
+            int(sde)
+        except ValueError:
+            raise InputError("the environment variable SOURCE_DATE_EPOCH must be a whole number of seconds since "
+                             "1970-01-01", value=sde, fix="unset it or set e.g. SOURCE_DATE_EPOCH=1700000000") from None
+
+
 def _run(args: list[str], debug: bool) -> int:
     try:
+        _check_environment()
         app = build_app()
         with warnings.catch_warnings():
             if not debug:  # every numerical warning is also a stored Note that the output prints

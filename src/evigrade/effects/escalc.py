@@ -263,6 +263,13 @@ def compute(
                             "give every study a unique label, e.g. add the year or a/b")
         seen[lab] = i
 
+    for name, x in cols.items():  # (robust, issue 19) squares and products of larger values overflow
+        with np.errstate(invalid="ignore"):
+            huge = np.flatnonzero(np.isfinite(x) & (np.abs(x) > MAX_MAGNITUDE))
+        if len(huge):
+            raise ctx.error(int(huge[0]), name, f"is too large to compute with (more than {MAX_MAGNITUDE:.0e} in "
+                            "size; its square would overflow)", x[huge[0]],
+                            "check the value (a unit, decimal-point or copy error?)")
     if use_generic:
         return _generic(measure, cols, ctx, level, scale)
     if measure in ("MD", "SMD", "ROM"):
@@ -272,6 +279,11 @@ def compute(
     if measure in ("PR", "PLO", "PFT"):
         return _proportion(measure, cols, ctx, add, to, vtype)
     return _correlation(cols, ctx)
+
+
+#: Inputs larger than this in absolute value are refused: their squares and products (SD^2,
+#: a*d, y^2 in a variance) would overflow to infinity and give a wrong effect without a word.
+MAX_MAGNITUDE = 1e100
 
 
 def escalc(
