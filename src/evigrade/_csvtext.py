@@ -108,6 +108,10 @@ def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
             rows.append((rownum, cells))
     except csv.Error as exc:
         bad = rownum + 1
+        if "field larger than field limit" in str(exc):
+            raise InputError(f"has a cell longer than {csv.field_size_limit():,} characters", file=name, row=bad,
+                             fix="check this row: such a cell usually comes from a missing closing quote or from "
+                                 "data that is not a table") from None
         if "end of data" in str(exc):
             raise InputError("a quoted cell is never closed (a \" without its closing \")", file=name, row=bad,
                              fix="add the closing double quote or remove the stray one") from None

@@ -18,7 +18,20 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL"]
+__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL", "term_safe"]
+
+# C0 controls except tab and newline, DEL, C1 controls (0x80-0x9f: CSI, OSC, ... in 8-bit form) and
+# the Unicode bidirectional overrides that can make a terminal line read differently from its bytes
+_TERM_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def term_safe(s: object, *, newlines: bool = True) -> str:
+    """``s`` with every terminal control character shown as a visible escape (ESC -> ``\\x1b``), so a
+    value from a file cannot move the cursor, clear the screen, set the window title or hide text
+    (robust, issue 19).  ``newlines=False`` also turns newlines into spaces (one-line messages)."""
+    text = _TERM_UNSAFE.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 0x100
+                            else "\\u%04x" % ord(m.group()), str(s))
+    return text if newlines else " ".join(text.split("\n"))
 
 #: characters backslash-escaped in Markdown text (all ASCII punctuation, so CommonMark and pandoc
 #: both take the backslash away again and show the character itself)

@@ -5,7 +5,7 @@ import io
 import os
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, NoReturn, Sequence
 
 import numpy as np
 import pandas as pd
@@ -164,7 +164,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _read_csv(p: pathlib.Path) -> pd.DataFrame:
-    from .._csvtext import _DELIMITER_NAMES, _delimiter, read_csv_rows, read_csv_text
+    from .._csvtext import _DELIMITER_NAMES, _delimiter, read_csv_text
 
     name, text = read_csv_text(p, name=str(p),
                                empty_fix="add a header row (analysis_id, yi, vi or arm-level columns) and one row "
@@ -179,17 +179,11 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=name, fix="add a header row and one row per study") from None
     except (ValueError, pd.errors.ParserError) as exc:
-        # find the row with the exact reader (quoting errors are raised there with their row)
-        parsed = read_csv_rows(p, name=name)
-        width = len(parsed.header)
-        for r, cells in parsed.rows:
-            if len(cells) > width:
-                raise InputError(f"has {len(cells)} cells but the header has {width} columns", file=name, row=r,
-                                 fix="remove the extra cells or add a column name (quote text that contains "
-                                     f"a {_DELIMITER_NAMES.get(delim, repr(delim))})") from None
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot be read as a table ({first})", file=name,
-                         fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+        _refuse_malformed(p, name, delim, exc)
+    if not isinstance(df.index, pd.RangeIndex):
+        # every row has one cell more than the header: pandas would silently take the first column as
+        # the index and shift every value one column to the left (robust, issue 19)
+        _refuse_malformed(p, name, delim, None)
     notes: list[Note] = []
     if delim != ",":
         notes.append(Note(NoteCode.CSV_DELIMITER, f"{name} was read as {_DELIMITER_NAMES[delim]}-delimited text."))
@@ -212,6 +206,22 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
         df.attrs[_ROWS_ATTR] = rows
     df.attrs[_NOTES_ATTR] = tuple(notes)
     return df
+
+
+def _refuse_malformed(p: pathlib.Path, name: str, delim: str, exc: Exception | None) -> NoReturn:
+    """Find the row with the exact reader (quoting errors are raised there with their row)."""
+    from .._csvtext import _DELIMITER_NAMES, read_csv_rows
+
+    parsed = read_csv_rows(p, name=name)
+    width = len(parsed.header)
+    for r, cells in parsed.rows:
+        if len(cells) > width:
+            raise InputError(f"has {len(cells)} cells but the header has {width} columns", file=name, row=r,
+                             fix="remove the extra cells or add a column name (quote text that contains "
+                                 f"a {_DELIMITER_NAMES.get(delim, repr(delim))})") from None
+    first = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
+    raise InputError(f"cannot be read as a table ({first})", file=name,
+                     fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
 
 
 def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:

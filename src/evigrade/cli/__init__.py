@@ -181,9 +181,12 @@ def _run(args: list[str], debug: bool) -> int:
 
 
 def _error(msg: str) -> None:
-    """The one error line on stderr (a closed stderr is not worth a traceback)."""
+    """The one error line on stderr (a closed stderr is not worth a traceback); control characters
+    from file names or values are shown as escapes, never sent to the terminal."""
+    from .._escape import term_safe
+
     try:
-        print(f"error: {' '.join(msg.splitlines())}", file=sys.stderr)
+        print(f"error: {term_safe(' '.join(msg.splitlines()), newlines=False)}", file=sys.stderr)
     except (OSError, ValueError):
         pass
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional, cast
 
 import typer
 
+from .._escape import term_safe
 from .._format import fmt_fixed
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def _batch(batch: Any, infile: str, output: str, method: str, test: str, level: 
     print(f"wrote {res.n_analyses} analyses ({res.n_rows} rows, {res.method}/{res.test}) to {output} "
           f"in {fmt_fixed(elapsed)} s{conv}{extra}", file=sys.stdout)
     for note in res.run_notes:  # how the input was read (delimiter, skipped rows, escalc exclusions)
-        print(f"note: {note.message}", file=sys.stdout)
+        print(f"note: {term_safe(note.message)}", file=sys.stdout)
     if rej_path is not None:
         n_an = len({r.analysis_id for r in rejects})
         print(f"skipped {n_an} analys{'es' if n_an != 1 else 'is'} with {len(rejects)} bad "

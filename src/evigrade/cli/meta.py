@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 
+from .._escape import term_safe
 from .._format import fmt_fixed, fmt_num, fmt_pct, fmt_pval, fmt_sig
 from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
@@ -114,7 +115,7 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     for col in ("yi", "vi", "weight %"):
         st.add_column(col, justify="right")
     for i, s in enumerate(res.study[:STUDY_ROWS_SHOWN]):
-        st.add_row(Text(s), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
+        st.add_row(Text(term_safe(s)), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
     con.print(st)
     if len(res.study) > STUDY_ROWS_SHOWN:  # a terminal table of 100,000 rows helps nobody (and takes minutes)
         con.print(f"... the first {STUDY_ROWS_SHOWN:,} of {len(res.study):,} studies are listed; --json lists all of them",
@@ -124,7 +125,7 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
         con.print()
         con.print("[bold]Notes:[/bold]")
         for n in notes:
-            con.print("- " + n.message, markup=False)
+            con.print("- " + term_safe(n.message), markup=False)
     return con.file.getvalue()
 
 
