@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ._io import read_bytes_limited
 from .errors import InputError
 
-__all__ = ["CsvText", "read_csv_text", "read_csv_rows"]
+__all__ = ["CsvText", "read_csv_text", "read_csv_rows", "check_text_bytes"]
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -49,19 +49,31 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
     path = os.fspath(path)
     name = path if name is None else name
 
-    def check_start(head: bytes) -> None:
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise InputError("is UTF-16 text (e.g. Excel's 'Unicode Text'), not UTF-8", file=name,
-                             fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
-                             else "save the file as UTF-8")
-        if b"\x00" in head:
-            raise InputError(f"is a binary file (e.g. a spreadsheet workbook), not {kind} text", file=name,
-                             fix="export the table as CSV (comma-separated text, UTF-8)" if kind == "CSV"
-                             else f"save the file as {kind} text in UTF-8")
+    def check_start(head: bytes) -> None:  # binary data is refused on its first megabyte (/dev/zero)
+        _check_encoding(head, name, kind)
 
     data = read_bytes_limited(path, name=name, what=what, check_start=check_start)
+    return name, check_text_bytes(data, name=name, kind=kind, empty_fix=empty_fix)
+
+
+def _check_encoding(data: bytes, name: str, kind: str) -> None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError("is UTF-16 text (e.g. Excel's 'Unicode Text'), not UTF-8", file=name,
+                         fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
+                         else "save the file as UTF-8")
+    if b"\x00" in data[:65536]:
+        raise InputError(f"is a binary file (e.g. a spreadsheet workbook), not {kind} text", file=name,
+                         fix="export the table as CSV (comma-separated text, UTF-8)" if kind == "CSV"
+                         else f"save the file as {kind} text in UTF-8")
+
+
+def check_text_bytes(data: bytes, *, name: str, kind: str = "CSV",
+                     empty_fix: str = "add a header row and one row per study") -> str:
+    """The checks of ``read_csv_text`` on bytes already read (the whole file, or the head of a file that is
+    read in blocks, cut at a line end): the decoded text, or one InputError saying how to fix it."""
     if not data.strip():
         raise InputError("file is empty", file=name, fix=empty_fix)
+    _check_encoding(data, name, kind)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -71,7 +83,7 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
                          file=name, **where,
                          fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
                          else "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
-    return name, text
+    return text
 
 
 def _delimiter(text: str) -> str:

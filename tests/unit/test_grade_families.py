@@ -58,7 +58,7 @@ class TestFamilies:
         assert comparison_kind("add_on", "the same therapy without dry needling") == "add_on"
         assert comparison_kind("sham_or_control", "sham, placebo") == "sham"
         assert comparison_kind("injection", "trigger-point injection") == "active"
-        assert comparison_kind("dn_variant", "another form of dry needling") == "dn_variant"
+        assert comparison_kind("dn_variant", "another form of dry needling") == "between_forms"
         assert comparison_kind("any_comparator", "any comparator (reviews pooling all comparators)") == "mixed"
         cs = contrast_comparisons([item("moderate"), item("low", comparison="add_on"),
                                    item("low", direction="harm", comparison="injection")], intervention="dry needling")
@@ -210,7 +210,7 @@ class TestApplyOnBundledPack:
         n_rated = sum(1 for f in g.findings if f.certainty)
         assert len(rep.sof.rows) == n_rated
         assert all(fn for fn in rep.sof.row_footnotes)  # every row has at least one footnote (RoB unknown)
-        assert {c.kind for c in rep.comparisons} == {"sham", "add_on", "active", "dn_variant", "mixed"}
+        assert {c.kind for c in rep.comparisons} == {"sham", "add_on", "active", "between_forms", "mixed"}
         assert rep.conclusion.startswith("Across ") and "Serious adverse events" in rep.conclusion
         json.dumps(rep.to_dict())
 

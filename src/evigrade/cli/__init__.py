@@ -16,11 +16,12 @@ Each command lives in its own module with a ``register(app)`` function.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import warnings
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import typer
 
@@ -50,7 +51,8 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
+def build_app(commands: Sequence[str] | None = None) -> typer.Typer:
+    """The typer app with every command, or only the command modules named in ``commands``."""
     app = typer.Typer(
         name="evigrade",
         help="Turn clinical-trial data into graded, plain-language evidence.",
@@ -75,7 +77,7 @@ def build_app() -> typer.Typer:
             os.environ[MAX_INPUT_ENV] = repr(max_input_mb)
             input_limit()  # refuse a non-positive value here, naming it
 
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if commands is None else commands:
         try:
             mod = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command not built yet
@@ -124,9 +126,9 @@ def _check_environment() -> None:
 
 def _run(args: list[str], debug: bool) -> int:
     try:
-        _check_environment()
-        app = build_app()
-        with warnings.catch_warnings():
+        _check_environment()  # before the command's imports (numpy reads SOURCE_DATE_EPOCH)
+        app = build_app(_invoked(args))
+        with warnings.catch_warnings(), _safe_stdout():
             if not debug:  # every numerical warning is also a stored Note that the output prints
                 warnings.simplefilter("ignore")
             rv = app(args=args, prog_name="evigrade", standalone_mode=False)
@@ -180,6 +182,27 @@ def _run(args: list[str], debug: bool) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _safe_stdout() -> Iterator[None]:
+    """While a command runs, everything printed to stdout goes through ``_escape.term_safe``: a value
+    from a pack, a CSV or a claims text (a study label, a title) cannot send control sequences to the
+    terminal (clear the screen, set the title, hide or reorder text), whichever renderer printed it.
+    On a terminal with colour allowed, rich's colour sequences are kept."""
+    from .._escape import TermSafeStream
+
+    original = sys.stdout
+    try:
+        keep_style = bool(original.isatty()) and not os.environ.get("NO_COLOR")
+    except (AttributeError, ValueError, OSError):
+        keep_style = False
+    sys.stdout = TermSafeStream(original, keep_style=keep_style)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, TermSafeStream):
+            sys.stdout = original
+
+
 def _error(msg: str) -> None:
     """The one error line on stderr (a closed stderr is not worth a traceback); control characters
     from file names or values are shown as escapes, never sent to the terminal."""
@@ -207,6 +230,27 @@ def _os_error_line(exc: OSError) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
     return (f"{where + ': ' if where else ''}{what}; fix: check the path, its permissions and the free disk "
             "space (rerun with --debug for the traceback)")
+
+
+def _invoked(args: Sequence[str]) -> tuple[str, ...] | None:
+    """The module of the command on the line, so that only its imports are loaded (``evigrade batch``
+    does not import the GRADE pipeline, ``summarize`` not pandas); None (every command) for the root
+    help, ``--version`` or a name that is not a command (click's message lists the commands)."""
+    skip = False
+    for a in args:
+        if skip:  # the value of --max-input-mb
+            skip = False
+            continue
+        if a.startswith("-"):  # the root options (--debug, --help, --version) come before the command
+            if a == "--debug" or a.startswith("--max-input-mb="):
+                continue
+            if a == "--max-input-mb":
+                skip = True
+                continue
+            return None
+        mod = a.replace("-", "_")
+        return (mod,) if mod in COMMAND_MODULES else None
+    return None
 
 
 def _given_value(args: list[str], param) -> str | None:

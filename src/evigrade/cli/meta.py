@@ -11,14 +11,10 @@ from typing import Any, Optional
 
 import typer
 
-from .._escape import term_safe
 from .._format import fmt_fixed, fmt_num, fmt_pct, fmt_pval, fmt_sig
 from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "run_meta", "render_text"]
-
-#: the per-study table of the text output lists at most this many studies (--json has all)
-STUDY_ROWS_SHOWN = 2000
 
 
 def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "knha", level: float = 95,
@@ -114,18 +110,15 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     st.add_column("study", justify="left")
     for col in ("yi", "vi", "weight %"):
         st.add_column(col, justify="right")
-    for i, s in enumerate(res.study[:STUDY_ROWS_SHOWN]):
-        st.add_row(Text(term_safe(s)), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
+    for i, s in enumerate(res.study):
+        st.add_row(Text(s), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
     con.print(st)
-    if len(res.study) > STUDY_ROWS_SHOWN:  # a terminal table of 100,000 rows helps nobody (and takes minutes)
-        con.print(f"... the first {STUDY_ROWS_SHOWN:,} of {len(res.study):,} studies are listed; --json lists all of them",
-                  markup=False)
     notes = list(res.notes)
     if notes:
         con.print()
         con.print("[bold]Notes:[/bold]")
         for n in notes:
-            con.print("- " + term_safe(n.message), markup=False)
+            con.print("- " + n.message, markup=False)
     return con.file.getvalue()
 
 
@@ -134,7 +127,7 @@ def register(app: typer.Typer) -> None:
     def meta(
         studies: str = typer.Argument(..., metavar="STUDIES.csv", help="CSV of studies with metafor column names (m1i, sd1i, n1i, ...)."),
         measure: str = typer.Option(..., "--measure", "-m",
-                                    help="Effect measure: MD, SMD, ROM, OR, RR, RD, PR, PLO, PFT, ZCOR, GEN."),
+                                    help="Effect measure: MD, SMD, ROM, OR, RR, RD, IRR, PR, PLO, PFT, COR, ZCOR, MC, SMCC, SMCR, GEN."),
         method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
         level: float = typer.Option(95.0, "--level", help="Confidence level: 95 (percent) or 0.95."),

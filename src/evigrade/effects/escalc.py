@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
-from scipy.stats import norm
+from .._dist import norm
 
 from .._format import fmt_fixed, fmt_sig
 from .._validate import check_choice, check_level
@@ -34,7 +34,8 @@ from .transforms import FloatOrArray
 
 __all__ = ["escalc", "compute", "MEASURES", "MEASURE_COLUMNS", "RAW_COLUMNS", "GENERIC_COLUMNS", "cmicalc"]
 
-MEASURES = ("MD", "SMD", "ROM", "OR", "RR", "RD", "PR", "PLO", "PFT", "ZCOR", "GEN")
+MEASURES = ("MD", "SMD", "ROM", "OR", "RR", "RD", "IRR", "PR", "PLO", "PFT", "COR", "ZCOR", "MC", "SMCC", "SMCR",
+            "GEN")
 
 #: The metafor column names each measure reads (alternatives separated by "|").
 MEASURE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -48,6 +49,11 @@ MEASURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "PLO": ("xi", "ni"),
     "PFT": ("xi", "ni"),
     "ZCOR": ("ri", "ni"),
+    "COR": ("ri", "ni"),
+    "IRR": ("x1i", "t1i", "x2i", "t2i"),
+    "MC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
+    "SMCC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
+    "SMCR": ("m1i", "m2i", "sd1i", "ni", "ri"),
     "GEN": ("yi", "vi|sei|ci_low+ci_high"),
 }
 
@@ -58,6 +64,9 @@ _VTYPES: dict[str, tuple[str, ...]] = {
     "RD": ("LS", "UB", "AV"),
     "PR": ("LS", "UB", "AV"),
     "PLO": ("LS", "AV"),
+    "COR": ("LS", "AV"),
+    "SMCC": ("LS", "LS2"),
+    "SMCR": ("LS", "LS2"),
 }
 
 #: The columns each measure's raw-data path reads (metafor names).
@@ -72,6 +81,11 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "PLO": ("xi", "ni"),
     "PFT": ("xi", "ni"),
     "ZCOR": ("ri", "ni"),
+    "COR": ("ri", "ni"),
+    "IRR": ("x1i", "t1i", "x2i", "t2i"),
+    "MC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
+    "SMCC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
+    "SMCR": ("m1i", "m2i", "sd1i", "ni", "ri"),
     "GEN": (),
 }
 #: The columns of effects given directly (yi with vi, sei or a CI; ni optional).
@@ -94,7 +108,7 @@ def _has_raw(measure: str, names: Iterable[str]) -> bool:
 _TO = ("only0", "all", "if0all", "none")
 _ALL_COLUMNS = (
     "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
-    "xi", "ni", "ri", "yi", "vi", "sei", "ci_low", "ci_high",
+    "xi", "ni", "ri", "x1i", "t1i", "x2i", "t2i", "yi", "vi", "sei", "ci_low", "ci_high",
 )
 
 
@@ -295,6 +309,12 @@ def compute(
         return _binary(measure, cols, ctx, add, to, drop00, vtype)
     if measure in ("PR", "PLO", "PFT"):
         return _proportion(measure, cols, ctx, add, to, vtype)
+    if measure == "IRR":
+        return _rates(cols, ctx, add, to, drop00)
+    if measure in ("MC", "SMCC", "SMCR"):
+        return _change(measure, cols, ctx, vtype)
+    if measure == "COR":
+        return _raw_correlation(cols, ctx, vtype)
     return _correlation(cols, ctx)
 
 
@@ -310,6 +330,8 @@ def escalc(
     m2i: ColumnIn | None = None, sd2i: ColumnIn | None = None, n2i: ColumnIn | None = None,
     ai: ColumnIn | None = None, bi: ColumnIn | None = None, ci: ColumnIn | None = None, di: ColumnIn | None = None,
     xi: ColumnIn | None = None, ni: ColumnIn | None = None, ri: ColumnIn | None = None,
+    x1i: ColumnIn | None = None, t1i: ColumnIn | None = None, x2i: ColumnIn | None = None,
+    t2i: ColumnIn | None = None,
     yi: ColumnIn | None = None, vi: ColumnIn | None = None, sei: ColumnIn | None = None,
     ci_low: ColumnIn | None = None, ci_high: ColumnIn | None = None, ci_level: float = 95, scale: str = "analysis",
     slab: Sequence[Any] | None = None,
@@ -330,6 +352,7 @@ def escalc(
     data = {
         "m1i": m1i, "sd1i": sd1i, "n1i": n1i, "m2i": m2i, "sd2i": sd2i, "n2i": n2i,
         "ai": ai, "bi": bi, "ci": ci, "di": di, "xi": xi, "ni": ni, "ri": ri,
+        "x1i": x1i, "t1i": t1i, "x2i": x2i, "t2i": t2i,
         "yi": yi, "vi": vi, "sei": sei, "ci_low": ci_low, "ci_high": ci_high,
     }
     return compute(measure, data, study=slab, add=add, to=to, drop00=drop00, vtype=vtype, ci_level=ci_level,
@@ -471,7 +494,7 @@ def _double_zero(measure: str, ctx: _Ctx, labels: list[str], ai: np.ndarray, bi:
     notes: list[Note] = []
     excluded: list[str] = []
     if drop00 is None:
-        drop00 = measure in ("OR", "RR")
+        drop00 = measure in ("OR", "RR", "IRR")
     keep = np.ones(len(ai), dtype=bool)
     if drop00:
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
@@ -488,7 +511,7 @@ def _double_zero(measure: str, ctx: _Ctx, labels: list[str], ai: np.ndarray, bi:
                 f"no studies left for {measure}: every study has zero events (or only events) in both groups",
                 file=ctx.file, fix=DROP00_FIX,
             )
-    elif measure in ("OR", "RR"):
+    elif measure in ("OR", "RR", "IRR"):
         for j in np.flatnonzero(((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))):
             what = "no events" if ai[j] == 0 else "only events"
             notes.append(Note(NoteCode.DOUBLE_ZERO_KEPT,
@@ -628,6 +651,121 @@ def _correlation(cols: Mapping[str, _Col], ctx: _Ctx) -> EffectTable:
     yi = 0.5 * np.log((1 + ri) / (1 - ri))
     vi = 1 / (ni - 3)
     return EffectTable("ZCOR", yi, vi, tuple(ctx.labels), n=ni.astype(float), inputs={"ri": ri, "ni": ni})
+
+
+# --------------------------------------------------------------------------------------------
+# COR (raw correlation)
+# --------------------------------------------------------------------------------------------
+def _raw_correlation(cols: Mapping[str, _Col], ctx: _Ctx, vtype: str) -> EffectTable:
+    """metafor ``measure="COR"``: yi = ri, vi = (1 - ri^2)^2 / (ni - 1) (vtype AV: the ni-weighted mean ri)."""
+    ri, ni = _need(cols, ctx, "COR", "ri", "ni")
+    _check_finite(ctx, "ri", ri)
+    _check_finite(ctx, "ni", ni)
+    i = _first(np.abs(ri) > 1)
+    if i is not None:
+        raise ctx.error(i, "ri", "a correlation must be between -1 and 1", ri[i], "check the value")
+    _check_whole(ctx, "ni", ni, "participants")
+    _check_min(ctx, "ni", ni, 1, True, "a correlation's variance (1 - r^2)^2 / (ni - 1) needs at least 2 participants")
+    yi = ri.copy()
+    r = _wmean(yi, ni) if vtype == "AV" else yi
+    vi = (1 - r**2) ** 2 / (ni - 1)
+    i = _first(~(vi > 0))
+    if i is not None:
+        raise ctx.error(i, "ri", "a correlation of exactly -1 or 1 has sampling variance 0", ri[i],
+                        "check the value, or use vtype='AV'")
+    return EffectTable("COR", yi, np.asarray(vi, float), tuple(ctx.labels), n=ni.astype(float),
+                       inputs={"ri": ri, "ni": ni})
+
+
+# --------------------------------------------------------------------------------------------
+# IRR (incidence rate ratio from event counts and person-time)
+# --------------------------------------------------------------------------------------------
+def _rates(cols: Mapping[str, _Col], ctx: _Ctx, add: float | None, to: str, drop00: bool | None) -> EffectTable:
+    """metafor ``measure="IRR"``: yi = log(x1i/t1i) - log(x2i/t2i), vi = 1/x1i + 1/x2i, with ``add`` to
+    both counts of a study with a zero count (``to``); double-zero studies dropped by default (drop00)."""
+    x1i, t1i, x2i, t2i = _need(cols, ctx, "IRR", "x1i", "t1i", "x2i", "t2i")
+    for name, x in (("x1i", x1i), ("t1i", t1i), ("x2i", x2i), ("t2i", t2i)):
+        _check_finite(ctx, name, x)
+    for name, x in (("x1i", x1i), ("x2i", x2i)):
+        _check_whole(ctx, name, x, "events")
+        _check_min(ctx, name, x, 0, False, "event counts cannot be negative")
+    for name, x in (("t1i", t1i), ("t2i", t2i)):
+        _check_min(ctx, name, x, 0, True, "person-time must be positive (e.g. person-years at risk)")
+    labels = list(ctx.labels)
+    ones = np.ones_like(x1i)
+    keep, notes, excluded = _double_zero("IRR", ctx, labels, x1i, ones, x2i, ones, drop00)
+    x1i, t1i, x2i, t2i = (x[keep] for x in (x1i, t1i, x2i, t2i))
+    labels = [lab for lab, kp in zip(labels, keep) if kp]
+    if add is None:
+        add = 0.5
+    id0 = (x1i == 0) | (x2i == 0)
+    corrected = _corrected(id0, add, to)
+    a = np.where(corrected, x1i + add, x1i)
+    c = np.where(corrected, x2i + add, x2i)
+    for j in np.flatnonzero(corrected):
+        why = "a zero count" if id0[j] else f"to='{to}'"
+        notes.append(Note(NoteCode.ZERO_CELL_CORRECTION,
+                          f"Added {fmt_sig(add)} to both event counts of study {labels[j]} ({why}; metafor "
+                          f"add={fmt_sig(add)}, to='{to}')", study=labels[j]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yi = np.log(a / t1i) - np.log(c / t2i)
+        vi = 1 / a + 1 / c
+    i = _first(~(np.isfinite(yi) & np.isfinite(vi)))
+    if i is not None:
+        raise InputError("the IRR cannot be computed for this study (a zero count without a continuity correction)",
+                         file=ctx.file, label=labels[i] if ctx.show_labels else None,
+                         row=(np.asarray(ctx.rows)[keep][i] if ctx.rows is not None else None),
+                         fix="use add=0.5 with to='only0' (the default), or remove the study")
+    return EffectTable("IRR", yi, vi, tuple(labels), excluded=tuple(excluded), notes=tuple(notes),
+                       inputs={"x1i": x1i, "t1i": t1i, "x2i": x2i, "t2i": t2i})
+
+
+# --------------------------------------------------------------------------------------------
+# MC, SMCC, SMCR (mean change in one group: m1i after, m2i before, ri their correlation)
+# --------------------------------------------------------------------------------------------
+def _change(measure: str, cols: Mapping[str, _Col], ctx: _Ctx, vtype: str) -> EffectTable:
+    """metafor's single-group change measures: MC (raw mean change), SMCC (standardised by the SD of the
+    change scores) and SMCR (standardised by the SD at the first time point, ``sd1i``)."""
+    names = MEASURE_COLUMNS[measure]
+    got = dict(zip(names, _need(cols, ctx, measure, *names)))
+    for name, x in got.items():
+        _check_finite(ctx, name, x)
+    m1i, m2i, sd1i, ni, ri = got["m1i"], got["m2i"], got["sd1i"], got["ni"], got["ri"]
+    sd2i = got.get("sd2i")
+    for name in ("sd1i", "sd2i"):
+        if name in got:
+            _check_min(ctx, name, got[name], 0, False, "a standard deviation cannot be negative")
+    i = _first(np.abs(ri) > 1)
+    if i is not None:
+        raise ctx.error(i, "ri", "a correlation must be between -1 and 1", ri[i],
+                        "check the pre-post correlation")
+    _check_whole(ctx, "ni", ni, "participants")
+    _check_min(ctx, "ni", ni, 2, False, f"{measure} needs at least 2 participants")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "SMCR":
+            cmi = cmicalc(ni - 1)
+            di = (m1i - m2i) / sd1i
+            yi = cmi * di
+            base = 2 * (1 - ri) / ni
+        else:
+            assert sd2i is not None  # MC and SMCC read sd2i (MEASURE_COLUMNS)
+            var_d = sd1i**2 + sd2i**2 - 2 * ri * sd1i * sd2i
+            if measure == "MC":
+                yi = m1i - m2i
+                vi = var_d / ni
+            else:
+                cmi = cmicalc(ni - 1)
+                di = (m1i - m2i) / np.sqrt(var_d)
+                yi = cmi * di
+                base = 1 / ni
+        if measure != "MC":
+            vi = cmi**2 * (base + di**2 / (2 * ni)) if vtype == "LS2" else base + yi**2 / (2 * ni)
+    i = _first(~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0)))
+    if i is not None:
+        raise ctx.error(i, "sd1i", f"the {measure} cannot be computed for this study (the standard deviation "
+                        "of the change is 0)", got["sd1i"][i], "check the SDs and the correlation ri")
+    return EffectTable(measure, np.asarray(yi, float), np.asarray(vi, float), tuple(ctx.labels),
+                       n=ni.astype(float), inputs=got)
 
 
 # --------------------------------------------------------------------------------------------

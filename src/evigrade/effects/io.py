@@ -6,7 +6,10 @@ in a ``columns_not_used`` Note):
 * MD, SMD, ROM: ``m1i, sd1i, n1i, m2i, sd2i, n2i``
 * OR, RR, RD:   ``ai, ci`` and ``bi`` or ``n1i``, ``di`` or ``n2i``
 * PR, PLO, PFT: ``xi, ni``
-* ZCOR:         ``ri, ni``
+* ZCOR, COR:    ``ri, ni``
+* IRR:          ``x1i, t1i, x2i, t2i`` (events and person-time per group)
+* MC, SMCC:     ``m1i, m2i, sd1i, sd2i, ni, ri`` (one group: m1i after, m2i before, ri their correlation);
+  SMCR the same without ``sd2i``
 * GEN (or any measure given as effects): ``yi`` with ``vi``, ``sei`` or ``ci_low`` and ``ci_high``
   (on the analysis scale: log scale for ratios)
 
@@ -44,7 +47,7 @@ VI_SEI_RTOL = 0.01
 
 NUMERIC_COLUMNS = (
     "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
-    "xi", "ni", "ri", "yi", "vi", "sei", "ci_low", "ci_high",
+    "xi", "ni", "ri", "x1i", "t1i", "x2i", "t2i", "yi", "vi", "sei", "ci_low", "ci_high",
 )
 _STUDY_COLUMNS = ("study", "slab")
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "."}

@@ -82,6 +82,10 @@ MEASURE_REGISTRY: dict[str, Measure] = {m.name: m for m in (
     Measure("PLO", "difference", "Proportion", back_transform="ilogit", null=_NAN),
     Measure("PFT", "difference", "Proportion", back_transform="ipft", null=_NAN),
     Measure("ZCOR", "difference", "Correlation (Fisher z)", back_transform="tanh"),
+    Measure("COR", "difference", "Correlation"),
+    Measure("MC", "difference", "Mean change"),
+    Measure("SMCC", "difference", "Standardised mean change (change-score SD)"),
+    Measure("SMCR", "difference", "Standardised mean change (raw-score SD)"),
     Measure("GEN", "difference", "Effect"),
     Measure("ES", "difference", "Effect size"),
 )}

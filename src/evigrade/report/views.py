@@ -107,7 +107,7 @@ _CONTRAST_LABEL = {
     "sham": "Against sham, placebo or no treatment",
     "add_on": "Added to another therapy (vs that therapy alone)",
     "active": "Instead of another active treatment",
-    "dn_variant": "Against other forms of the same intervention",
+    "between_forms": "Against other forms of the same intervention",
     "mixed": "Against mixed comparators (reviews pooling all comparators)",
 }
 _COUNT_ORDER = ("favours", "inconclusive", "harms", "very uncertain", "not rated")

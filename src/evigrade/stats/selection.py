@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
-from scipy import optimize
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
@@ -182,6 +181,8 @@ def selection_model(
         return val if math.isfinite(val) else 1e300
 
     t0 = np.concatenate([[float(ml.beta[0]), math.log(ml.tau2 + 0.001)], np.zeros(nd)])
+    from scipy import optimize  # lazily: scipy.optimize costs ~0.3 s to import
+
     res = optimize.minimize(negll_t, t0, method="BFGS", options={"gtol": 1e-10, "maxiter": 5000})
     t = res.x
     # Newton polishing on the same parameterisation (finite-difference gradient and Hessian)

@@ -127,6 +127,38 @@ local({
   add_case("bcg_GEN_vi", "GEN", list(yi = as.numeric(d$yi), vi = as.numeric(d$vi)), lab)
   add_case("bcg_GEN_sei", "GEN", list(yi = as.numeric(d$yi), sei = sqrt(as.numeric(d$vi))), lab)
 
+  # --- raw correlations (COR): dat.molloy2014, dat.craft2003 ------------------------------------
+  d <- dat.molloy2014
+  add_case("molloy2014_COR", "COR", list(ri = d$ri, ni = d$ni), paste(d$authors, d$year))
+  add_case("molloy2014_COR_AV", "COR", list(ri = d$ri, ni = d$ni), paste(d$authors, d$year), list(vtype = "AV"))
+  d <- dat.craft2003[!is.na(dat.craft2003$ri), ]  # rows with a correlation (metafor gives NA otherwise)
+  add_case("craft2003_COR", "COR", list(ri = d$ri, ni = d$ni), paste(d$study, d$var1, d$var2))
+
+  # --- incidence rate ratios (IRR): dat.hart1999, dat.nielweise2008 (zero counts) --------------
+  d <- dat.hart1999
+  rates <- list(x1i = d$x1i, t1i = d$t1i, x2i = d$x2i, t2i = d$t2i)
+  add_case("hart1999_IRR", "IRR", rates, paste(d$trial, d$study))
+  d <- dat.nielweise2008
+  rates <- list(x1i = d$x1i, t1i = d$t1i, x2i = d$x2i, t2i = d$t2i)
+  lab <- paste(d$authors, d$year)
+  add_case("nielweise2008_IRR", "IRR", rates, lab, list(drop00 = FALSE))
+  add_case("nielweise2008_IRR_to_all", "IRR", rates, lab, list(to = "all", drop00 = FALSE))
+  add_case("nielweise2008_IRR_add0.1", "IRR", rates, lab, list(add = 0.1, drop00 = FALSE))
+
+  # --- single-group change (MC, SMCC, SMCR): illustrative pretest-posttest data -----------------
+  # (five groups; m1i = posttest, m2i = pretest, ri = pre-post correlation; no metadat dataset in
+  # this metadat version has pre-post means with correlations)
+  pp <- list(m1i = c(38.5, 26.8, 0.7, 75.9, 36.0), m2i = c(30.6, 23.5, 0.5, 53.4, 35.6),
+             sd1i = c(11.6, 4.1, 0.1, 4.4, 4.6), sd2i = c(15.0, 3.1, 0.1, 14.5, 4.7),
+             ni = c(20, 50, 9, 10, 14), ri = c(0.47, 0.64, 0.77, 0.89, 0.44))
+  lab <- paste("group", 1:5)
+  add_case("prepost_MC", "MC", pp, lab)
+  add_case("prepost_SMCC", "SMCC", pp, lab)
+  add_case("prepost_SMCC_LS2", "SMCC", pp, lab, list(vtype = "LS2"))
+  ppr <- pp[c("m1i", "m2i", "sd1i", "ni", "ri")]
+  add_case("prepost_SMCR", "SMCR", ppr, lab)
+  add_case("prepost_SMCR_LS2", "SMCR", ppr, lab, list(vtype = "LS2"))
+
   # --- back-transformations and the SMD correction factor ----------------------------------
   x <- seq(-1, 2, by = 0.125)
   ni_pft <- dat.pritz1997$ni
