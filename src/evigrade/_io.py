@@ -40,7 +40,7 @@ from .errors import InputError
 __all__ = [
     "write_atomic", "write_text_atomic", "write_folder_atomic", "output_lock", "OutputLock",
     "output_error", "read_bytes_limited", "input_limit", "check_input_size", "DEFAULT_MAX_INPUT_MB",
-    "MAX_INPUT_ENV", "refuse_binary",
+    "MAX_INPUT_ENV", "refuse_binary", "too_large_error", "check_readable",
 ]
 
 #: The largest input file any reader accepts, in MB (1 MB = 2**20 bytes), unless overridden.  A
@@ -87,7 +87,8 @@ def refuse_binary(name: str, kind: str, fix: str) -> Callable[[bytes], None]:
     return check
 
 
-def _too_large(name: str, size: int | None, limit: int) -> InputError:
+def too_large_error(name: str, size: int | None, limit: int) -> InputError:
+    """The one line for an input larger than the input size limit (``size`` None: a stream without a size)."""
     got = f" ({_mb(size)})" if size is not None else f" (more than {_mb(limit)} read)"
     return InputError(f"is larger than the input size limit of {_mb(limit)}{got}", file=name,
                       fix=f"check that this is the right file, or raise the limit with --max-input-mb N "
@@ -111,7 +112,21 @@ def check_input_size(path: str | os.PathLike[str], *, name: str | None = None, l
         raise InputError("is not a regular file (a device or a pipe)", file=name,
                          fix="give the path of a file on disk")
     if st.st_size > limit:
-        raise _too_large(name, st.st_size, limit)
+        raise too_large_error(name, st.st_size, limit)
+
+
+def check_readable(path: str | os.PathLike[str], *, name: str | None = None, what: str = "file") -> None:
+    """Refuse an input that is missing, a folder or cannot be opened (permission denied, a loop of
+    links), before a reader that hands the path to a library opens it somewhere an error would be
+    worded as something else."""
+    name = os.fspath(path) if name is None else name
+    if os.path.isdir(path):
+        raise InputError(f"is a folder, not a {what}", file=name, fix=f"give the path of the {what}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise _read_error(name, exc, what) from None
 
 
 def _read_error(name: str, exc: OSError, what: str = "file") -> InputError:
@@ -146,7 +161,7 @@ def read_bytes_limited(path: str | os.PathLike[str], *, name: str | None = None,
             except OSError:  # pragma: no cover - fstat of an open file does not fail in practice
                 size = 0
             if size > limit:
-                raise _too_large(name, size, limit)
+                raise too_large_error(name, size, limit)
             parts: list[bytes] = []
             total = 0
             while True:
@@ -157,7 +172,7 @@ def read_bytes_limited(path: str | os.PathLike[str], *, name: str | None = None,
                     check_start(chunk)
                 total += len(chunk)
                 if total > limit:
-                    raise _too_large(name, None if size == 0 else size, limit)
+                    raise too_large_error(name, None if size == 0 else size, limit)
                 parts.append(chunk)
     except OSError as exc:
         raise _read_error(name, exc, what) from None

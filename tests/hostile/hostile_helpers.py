@@ -37,17 +37,29 @@ def write(path: pathlib.Path, data: str | bytes) -> pathlib.Path:
     return path
 
 
-def assert_controlled(rc: int, out: str, err: str, *fragments: str, code: int = 3) -> None:
+def assert_controlled(rc: int, out: str, err: str, *fragments: str, code: int = 3, need_fix: bool = True) -> None:
     """Exit ``code`` with exactly one ``error: `` line on stderr (no traceback, no 'internal error',
-    no raw control character) containing every fragment and a fix."""
+    no raw control character) containing every fragment and (``need_fix``) a ``fix:``."""
     assert rc == code, (rc, err)
     lines = err.strip("\n").splitlines()
     errors = [ln for ln in lines if ln.startswith("error: ")]
     assert len(errors) == 1, err
     assert "Traceback" not in err and "internal error" not in err, err
     assert "\x1b" not in err and "\x07" not in err, repr(err)
-    if code == 3:
+    if code == 3 and need_fix:
         assert "fix:" in errors[0], err
+    for f in fragments:
+        assert f in err, (f, err)
+
+
+def assert_validate_refuses(rc: int, out: str, err: str, *fragments: str) -> None:
+    """``evigrade validate``'s refusal: exit 3, every problem on its own line (file and fix), then the
+    verdict line 'invalid (N problems)'; no traceback, no internal error, no raw control character."""
+    assert rc == 3, (rc, err)
+    lines = err.strip("\n").splitlines()
+    assert lines and "invalid (" in lines[-1], err
+    assert all("fix:" in ln for ln in lines[:-1]), err
+    assert "Traceback" not in err and "internal error" not in err and "\x1b" not in err, err
     for f in fragments:
         assert f in err, (f, err)
 

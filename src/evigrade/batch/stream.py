@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
-from .._io import write_atomic
+from .._io import check_readable, write_atomic
 from ..errors import EvigradeError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, attrs_dict
@@ -277,6 +277,7 @@ def run_stream(
     if not out_path.parent.exists():
         raise InputError("output folder does not exist", file=str(out_path), fix="create the folder first")
     name = str(source)
+    check_readable(src_path, name=name, what="table")  # here, not inside the output's writer (issue 19)
     state: dict[str, Any] = {}
 
     def write(tmp: str) -> None:

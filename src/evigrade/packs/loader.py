@@ -223,6 +223,9 @@ def _read_csv(folder: Path, fname: str, col: _Collector, mapping: dict[str, str]
     if path.is_dir():
         col.add("is a folder, not a CSV file", file=fname, fix=f"replace the folder {fname} by the CSV table")
         return None
+    if path.exists() and not path.is_file():  # a device or a pipe (e.g. a link to /dev/zero; issue 19)
+        col.add("is not a regular file (a device or a pipe)", file=fname, fix=f"replace {fname} by the CSV table")
+        return None
     if not path.is_file():
         col.add("file is missing", file=fname, fix=f"create {fname} with columns {', '.join(REQUIRED_COLUMNS[fname])} (see docs/packs.md)")
         return None
@@ -305,6 +308,9 @@ def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     path = folder / "pack.toml"
     if path.is_dir():
         col.add("is a folder, not a file", file="pack.toml", fix="replace the folder pack.toml by the pack's TOML file")
+        return None
+    if path.exists() and not path.is_file():  # a device or a pipe (e.g. a link to /dev/zero; issue 19)
+        col.add("is not a regular file (a device or a pipe)", file="pack.toml", fix="replace it by the pack's TOML file")
         return None
     if not path.is_file():
         col.add("file is missing", file="pack.toml",
