@@ -15,6 +15,7 @@ import io
 import os
 from dataclasses import dataclass
 
+from ._escape import CONTROL_FIX, control_char, control_problem
 from ._io import read_bytes_limited
 from .errors import InputError
 
@@ -95,10 +96,19 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+def _refuse_control(cells: list[str], header: tuple[str, ...] | None, name: str, row: int) -> None:
+    for j, c in enumerate(cells):
+        ch = control_char(c)
+        if ch is not None:
+            col = header[j] if header is not None and j < len(header) else f"column {j + 1}"
+            raise InputError(control_problem(ch), file=name, row=row, column=col, value=c, fix=CONTROL_FIX)
+
+
 def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
                   empty_fix: str = "add a header row and one row per study") -> CsvText:
     """Read and split a CSV file (see the module docstring); raise InputError on broken quoting."""
     name, text = read_csv_text(path, name=name, empty_fix=empty_fix)
+    controls = control_char(text) is not None  # (issue 19) refused below, naming the row and column
     delim = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: tuple[str, ...] | None = None
@@ -108,6 +118,8 @@ def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
     try:
         for cells in reader:
             rownum += 1
+            if controls:
+                _refuse_control(cells, header, name, 1 if header is None else rownum)
             if not any(c.strip() for c in cells):
                 if header is not None:
                     blank.append(rownum)

@@ -7,7 +7,8 @@ Every text that comes from a pack, a saved summary or a claims file is data, nev
   running text -- emphasis and code (``* _ `` ` ``), links, images and reference definitions
   (``[ ]``), pandoc attributes and raw-format spans (``{ }``), strikeout and fences (``~``), table
   cells (``|``) -- and turns ``<`` into ``&lt;`` so no HTML tag or autolink can start; newlines become
-  spaces so a value cannot start a new block (a heading, a fence, a raw HTML block).
+  spaces so a value cannot start a new block (a heading, a fence, a raw HTML block); control
+  characters are shown as escapes (``\\u001b``).
 * Terminal: rich markup is escaped with ``rich.markup.escape`` (or printed with ``markup=False``);
   control characters (ESC, C1, bidirectional overrides) are shown as escapes by :func:`term_safe`,
   which the CLI applies to everything it prints (:class:`TermSafeStream`).
@@ -20,7 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL", "term_safe", "TermSafeStream"]
+__all__ = ["md_inline", "md_cell", "safe_url", "first_url", "MD_SPECIAL", "term_safe", "TermSafeStream", "control_char",
+           "control_problem", "find_control_char", "CONTROL_FIX"]
 
 # C0 controls except tab and newline, DEL, C1 controls (0x80-0x9f: CSI, OSC, ... in 8-bit form) and
 # the Unicode bidirectional overrides that can make a terminal line read differently from its bytes
@@ -73,6 +75,40 @@ class TermSafeStream:
         return getattr(self._stream, name)
 
 
+# control characters that no text data holds (C0 except tab, LF and CR; DEL; C1): a pack or CSV cell
+# with one is refused (an ESC rewrites a terminal; no control character fits in a Word file)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_FIX: Final = ("remove it (a control character is never data: it can rewrite a terminal and cannot be "
+                      "stored in a Word file)")
+
+
+def control_char(s: str) -> str | None:
+    """The first control character of ``s`` that no text data holds (see ``_CONTROL``), or None."""
+    m = _CONTROL.search(s)
+    return m.group() if m else None
+
+
+def control_problem(ch: str) -> str:
+    """'contains the control character U+001B (ESC)' for ``InputError``s."""
+    names = {"\x1b": " (ESC)", "\x07": " (BEL)", "\x08": " (backspace)", "\x9b": " (CSI)", "\x9d": " (OSC)"}
+    return f"contains the control character U+{ord(ch):04X}{names.get(ch, '')}"
+
+
+def find_control_char(obj: Any, where: str = "") -> tuple[str, str] | None:
+    """(the key path, the character) of the first control character in any string of a nested
+    dict/list (a parsed pack.toml), or None."""
+    if isinstance(obj, str):
+        ch = control_char(obj)
+        return (where, ch) if ch is not None else None
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        found = find_control_char(v, f"{where}.{k}" if where and not isinstance(k, int) else
+                                  f"{where}[{k + 1}]" if isinstance(k, int) else str(k))
+        if found is not None:
+            return found
+    return None
+
+
 #: characters backslash-escaped in Markdown text (all ASCII punctuation, so CommonMark and pandoc
 #: both take the backslash away again and show the character itself)
 MD_SPECIAL: Final = "\\`*_[]{}~|"
@@ -97,6 +133,7 @@ def md_inline(s: object, *, every_lt: bool = True) -> str:
     """
     t = str(s)
     text = " ".join(t.splitlines()) if "\n" in t or "\r" in t else t
+    text = _CONTROL.sub(_visible, text)  # an ESC in a .md file would still act in `cat report.md`
     text = _MD_RE.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(0), text)
     return text.replace("<", "&lt;") if every_lt else _TAG_START.sub("&lt;", text)
 

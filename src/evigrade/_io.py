@@ -40,7 +40,7 @@ from .errors import InputError
 __all__ = [
     "write_atomic", "write_text_atomic", "write_folder_atomic", "output_lock", "OutputLock",
     "output_error", "read_bytes_limited", "input_limit", "check_input_size", "DEFAULT_MAX_INPUT_MB",
-    "MAX_INPUT_ENV", "refuse_binary", "too_large_error", "check_readable",
+    "MAX_INPUT_ENV", "refuse_binary", "too_large_error", "check_readable", "removed_leftovers",
 ]
 
 #: The largest input file any reader accepts, in MB (1 MB = 2**20 bytes), unless overridden.  A
@@ -222,6 +222,15 @@ def _check_output_folder(target: pathlib.Path) -> pathlib.Path:
 # the output lock and stale temporary files
 
 _HELD: dict[str, "OutputLock"] = {}  # lock path -> the lock this process holds (re-entrant use)
+_REMOVED: list[str] = []  # leftovers removed by this process and not yet reported (see removed_leftovers)
+
+
+def removed_leftovers() -> list[str]:
+    """The temporary files and folders of interrupted runs removed since the last call (the CLI prints
+    one note for each after a command, whichever writer removed them)."""
+    out = list(_REMOVED)
+    _REMOVED.clear()
+    return out
 
 
 class OutputLock:
@@ -231,9 +240,10 @@ class OutputLock:
     CLI prints one note for each.
     """
 
-    def __init__(self, target: str | os.PathLike[str], *, force: bool = False) -> None:
+    def __init__(self, target: str | os.PathLike[str], *, force: bool = False, force_option: bool = False) -> None:
         self.target = pathlib.Path(target)
         self.force = force
+        self.force_option = force_option  # the command has --force (the error's fix names it)
         self.removed: list[str] = []
         self.lockfile = self.target.parent / f".{self.target.name}.lock"
         self._fd: int | None = None
@@ -298,8 +308,8 @@ class OutputLock:
                 if self.force:
                     return  # --force: write anyway, without the lock (the other run keeps it)
                 raise InputError(f"another evigrade run is writing this output{holder}", file=str(self.target),
-                                 fix="wait for it to finish, write to another path, or add --force to "
-                                     "write anyway") from None
+                                 fix="wait for it to finish or write to another path" + (
+                                     ", or add --force to write anyway" if self.force_option else "")) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.lockfile).st_ino
             except OSError:
@@ -347,6 +357,7 @@ class OutputLock:
             except OSError:
                 continue
             self.removed.append(e.path)
+            _REMOVED.append(e.path)
 
 
 def _is_device(path: pathlib.Path) -> bool:
@@ -368,9 +379,10 @@ def _holder(fd: int) -> str:
     return f" ({text})" if text and "\n" not in text and len(text) < 150 else ""
 
 
-def output_lock(target: str | os.PathLike[str], *, force: bool = False) -> OutputLock:
-    """``with output_lock(path, force=...) as lock:`` hold the output lock for ``path`` (see the module docstring)."""
-    return OutputLock(target, force=force)
+def output_lock(target: str | os.PathLike[str], *, force: bool = False, force_option: bool = False) -> OutputLock:
+    """``with output_lock(path, force=...) as lock:`` hold the output lock for ``path`` (see the module
+    docstring); ``force_option``: the caller offers ``--force`` (the error's fix names it)."""
+    return OutputLock(target, force=force, force_option=force_option)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import tempfile
 from typing import Iterator
 
 import pytest
-from hostile_helpers import GOOD_BATCH, GOOD_CSV, REVMAN_CSV, CLAIMS_TEXT
+from .hostile_helpers import GOOD_BATCH, GOOD_CSV, REVMAN_CSV, CLAIMS_TEXT
 
 from evigrade.cli import main
 

@@ -3,7 +3,7 @@ line naming the file (and the row / column where there is one), exit 3; never ex
 from __future__ import annotations
 
 import pytest
-from hostile_helpers import assert_controlled, run, write
+from .hostile_helpers import assert_controlled, run, write
 
 # (case id, file content with {id} for the label column, fragments the error must contain)
 # The label column is `study` for meta and `analysis_id` for batch.

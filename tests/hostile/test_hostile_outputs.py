@@ -14,7 +14,7 @@ import re
 from typing import Callable
 
 import pytest
-from hostile_helpers import EVIDENCE_JSON, REVMAN_CSV, assert_controlled, can_setpriv, run, run_many
+from .hostile_helpers import EVIDENCE_JSON, REVMAN_CSV, assert_controlled, can_setpriv, run, run_many
 
 Argv = Callable[[dict[str, pathlib.Path], pathlib.Path], list[object]]
 

@@ -15,7 +15,7 @@ import shutil
 from typing import Callable
 
 import pytest
-from hostile_helpers import EVIDENCE_JSON, assert_controlled, assert_validate_refuses, can_setpriv, run, run_many
+from .hostile_helpers import EVIDENCE_JSON, assert_controlled, assert_validate_refuses, can_setpriv, run, run_many
 
 Argv = Callable[[dict[str, pathlib.Path], pathlib.Path], list[object]]
 

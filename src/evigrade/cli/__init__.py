@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, debug)
     finally:
+        _report_leftovers()
         if saved_limit is None:
             os.environ.pop(MAX_INPUT_ENV, None)
         else:
@@ -201,6 +202,20 @@ def _safe_stdout() -> Iterator[None]:
     finally:
         if isinstance(sys.stdout, TermSafeStream):
             sys.stdout = original
+
+
+def _report_leftovers() -> None:
+    """One note on stderr for each temporary file or folder of an interrupted run that a writer of this
+    run removed (``_io.OutputLock``), whatever the command and whether it succeeded."""
+    from .._escape import term_safe
+    from .._io import removed_leftovers
+
+    for path in removed_leftovers():
+        try:
+            print(f"note: removed {term_safe(path, newlines=False)}, a temporary file left by an interrupted run",
+                  file=sys.stderr)
+        except (OSError, ValueError):
+            pass
 
 
 def _error(msg: str) -> None:

@@ -14,17 +14,13 @@ __all__ = ["naming_file", "use_color", "text_console", "cli_double_zero_fix", "h
 def holding_output(path: str | os.PathLike | None, force: bool = False) -> Iterator[None]:
     """Hold the output lock for ``path`` for the whole command (``evigrade._io.output_lock``): a
     second run writing the same output fails at once (exit 3) unless ``force``.  Stale temporary
-    files of killed runs are removed and each is reported as a note on stderr."""
+    files of killed runs are removed (``cli.main`` prints a note for each)."""
     if path is None:
         yield
         return
-    import sys
-
     from .._io import output_lock
 
-    with output_lock(path, force=force) as lock:
-        for p in lock.removed:
-            print(f"note: removed {p}, a temporary file left by an interrupted run", file=sys.stderr)
+    with output_lock(path, force=force, force_option=True):
         yield
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Protocol, TypeGuard, TypeVar
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
 from ..effects.measures import RATIO_MEASURES
+from .._escape import CONTROL_FIX, control_problem, find_control_char
 from ..errors import InputError, PackError
 from ..notes import NoteCode
 from ..results import Note
@@ -319,7 +320,12 @@ def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     try:
         _, text = read_csv_text(path, name="pack.toml", kind="TOML",
                                 empty_fix="write id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+        found = find_control_char(data)  # (issue 19) e.g. "\u001b" written as a TOML escape
+        if found is not None:
+            col.add(f"{found[0]} {control_problem(found[1])}", file="pack.toml", fix=CONTROL_FIX)
+            return None
+        return data
     except InputError as exc:  # empty, binary, not UTF-8 (with the line), unreadable
         col.problems.append(exc)
         return None
