@@ -76,7 +76,7 @@ def _prescreen(df: pd.DataFrame, id_col: str, rows: np.ndarray) -> list[tuple[in
     ids = df[id_col]
     missing_id = ids.isna().to_numpy() | ids.astype(str).str.strip().eq("").to_numpy()
     for i in np.flatnonzero(missing_id):
-        found[int(i)] = (int(i), id_col, "", "analysis id is missing")
+        found[int(i)] = (int(i), id_col, "", "analysis id is missing; fix: give every row the id of its analysis")
     num: dict[str, np.ndarray] = {}
     for col in ("yi", "vi", "sei"):
         if col not in df.columns:
@@ -88,19 +88,22 @@ def _prescreen(df: pd.DataFrame, id_col: str, rows: np.ndarray) -> list[tuple[in
             if int(i) in found:
                 continue
             raw = s.iloc[int(i)]
+            # the reasons (and fixes) of the strict mode (batch.core), so a reject reads as its error would
             if pd.isna(raw) or _text(raw).strip() == "":
-                why = "is missing"
+                why = f"is missing; fix: enter a value for {col} or remove the row"
             elif np.isnan(arr[i]):
-                why = "must be a number"
+                why = f"must be a number; fix: enter {col} as a number (decimal point '.')"
             else:
-                why = "must be a finite number"
+                why = f"must be a finite number; fix: enter a finite value for {col}"
             found[int(i)] = (int(i), col, _text(raw), why)
         if col in ("vi", "sei"):
             with np.errstate(invalid="ignore"):
                 bad = np.isfinite(arr) & (arr <= 0)
             for i in np.flatnonzero(bad):
                 if int(i) not in found:
-                    found[int(i)] = (int(i), col, _text(s.iloc[int(i)]), "must be > 0")
+                    what = "standard errors" if col == "sei" else "sampling variances"
+                    found[int(i)] = (int(i), col, _text(s.iloc[int(i)]),
+                                     f"must be > 0; fix: {what} must be positive; check the value or drop the row")
     if "vi" in num and "sei" in num:
         from ..effects.io import VI_SEI_RTOL
 
@@ -111,7 +114,8 @@ def _prescreen(df: pd.DataFrame, id_col: str, rows: np.ndarray) -> list[tuple[in
         for i in np.flatnonzero(bad):
             if int(i) not in found:
                 found[int(i)] = (int(i), "sei", _text(df["sei"].iloc[int(i)]),
-                                 f"columns vi and sei disagree (vi = {_text(df['vi'].iloc[int(i)])})")
+                                 f"columns vi and sei disagree (vi = {_text(df['vi'].iloc[int(i)])}); fix: give "
+                                 "only one of vi and sei, or correct the value (vi must equal sei squared)")
     return [found[i] for i in sorted(found)]
 
 
