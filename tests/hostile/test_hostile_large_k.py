@@ -40,6 +40,7 @@ def test_large_k_route_agrees_with_the_dense_route(monkeypatch, method):
         assert_allclose(getattr(fast, f), getattr(dense, f), rtol=ROUTE_RTOL, atol=1e-14, err_msg=f)
 
 
+@pytest.mark.slow  # ~3 s: the dense route's Q-profile with one study of 99.99% weight
 def test_large_k_route_with_tau2_zero_and_one_dominant_study(monkeypatch):
     """Homogeneous data (tau2 at its bound 0) and one study with 99.99% of the weight."""
     yi, vi = _data(fitmod.DENSE_MAX_K + 101, tau2=0.0)
