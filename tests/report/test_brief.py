@@ -81,9 +81,12 @@ def test_a_section_with_an_evidence_level_per_rated_family_safety_and_mechanisms
     assert not re.search(r"\b\w, \w, \w\b", gaps), gaps
     safety = next(s for s in brief.sections if s.kind == "safety")
     assert safety.level and 1 <= len(safety.sentences) <= 3
+    mech = next(s for s in brief.sections if s.kind == "mechanisms")  # every pack: said, not left out
     if g.mechanisms:
-        mech = next(s for s in brief.sections if s.kind == "mechanisms")
         assert mech.level in ("established", "partially supported", "proposed") and 1 <= len(mech.sentences) <= 3
+    else:
+        assert mech.level == "not covered" and len(mech.sentences) == 1
+        assert "states no proposed mechanism" in mech.sentences[0].text
     assert kinds[-1] == "gaps"
     use = [s for s in brief.sections if s.kind == "use"]
     assert len(use) == 1 and use[0].level and 1 <= len(use[0].sentences) <= 3

@@ -48,6 +48,14 @@ class TestFamilies:
         fs = family_summary("f", [item("low", null=True), item("moderate")])
         assert fs.counts == {"inconclusive": 1, "favours": 1} and fs.consistency == "mixed"
 
+    def test_all_favour_the_comparator_is_consistent_not_mixed(self):
+        fs = family_summary("adverse_events", [item("low", direction="harm", outcome="adverse events"),
+                                               item("moderate", direction="harm", outcome="adverse events")],
+                            intervention="SSRIs")
+        assert fs.consistency == "consistent_comparator"
+        assert fs.sentence == ("Adverse events: certainty low to moderate across 2 rated findings; the findings "
+                               "consistently favour the comparator.")
+
     def test_very_uncertain_and_unrated(self):
         fs = family_summary("f", [item("very_low"), item("very_low")])
         assert fs.consistency == "very_uncertain"

@@ -149,6 +149,8 @@ def _consistency(items: Sequence[FindingSummaryItem]) -> str:
         return "consistent_benefit"
     if all(x == "little or no difference" for x in v):
         return "consistent_no_difference"
+    if all(x == "harms" for x in v):
+        return "consistent_comparator"  # every rated finding favours the comparator: not 'mixed'
     return "mixed"
 
 
@@ -288,6 +290,7 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
         cons_txt = {
             "consistent_benefit": "the findings consistently favour " + intervention,
             "consistent_no_difference": "the findings consistently show little or no difference",
+            "consistent_comparator": "the findings consistently favour the comparator",
             "conflicting": "the findings conflict",
             "mixed": "the findings are mixed",
             "very_uncertain": "the evidence is very uncertain",
@@ -296,7 +299,8 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
         }[cons]
         kinds = {k for k, v in counts.items() if k != "not rated" and v}
         repeats = (cons == "consistent_benefit" and kinds == {"favours"}) or \
-            (cons == "consistent_no_difference" and kinds == {"little or no difference"})
+            (cons == "consistent_no_difference" and kinds == {"little or no difference"}) or \
+            (cons == "consistent_comparator" and kinds == {"harms"})
         show = verdicts and cons not in ("very_uncertain",) and not repeats  # never 'favour X (2 favour X)'
 
         sentence = (f"{named}: certainty {rng} across {len(rated)} rated "

@@ -310,7 +310,7 @@ def _use_section(findings: list[GradedFinding], x: str, qpop: str,
     nums = sorted({level_number(c) for c in certs})
     names = {1: "very low", 2: "low", 3: "moderate", 4: "high"}
     level = f"certainty {names[nums[-1]]}" + (f"; range {names[nums[0]]} to {names[nums[-1]]}" if len(nums) > 1 else "")
-    return BriefSection("use", f"How {x} is best used", level, tuple(sents))
+    return BriefSection("use", f"Best use of {x}", level, tuple(sents))
 
 
 def _per10k(p: float | None) -> str:
@@ -355,10 +355,11 @@ def _safety_section(graded: GradedSummary, x: str) -> BriefSection:
 _MECH_RANK = {"established": 3, "partially supported": 2}
 
 
-def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection | None:
+def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection:
     ms = list(graded.mechanisms)
-    if not ms:
-        return None
+    if not ms:  # said, not left out: the brief has a mechanisms section for every pack
+        return BriefSection("mechanisms", "Mechanisms", "not covered", (BriefSentence(
+            "mech-1", f"This evidence pack states no proposed mechanism for how {x} works.", None, (), ()),))
     labels = list(graded.mechanism_labels) or ["proposed"] * len(ms)
     est = [m.claim for m, lab in zip(ms, labels) if lab == "established"]
     part = [m.claim for m, lab in zip(ms, labels) if lab == "partially supported"]
@@ -479,7 +480,7 @@ def _conclusion(graded: GradedSummary, fam_heads: list[tuple[BriefSection, Grade
             t = "Serious harm appears rare" + (" (case reports exist)." if sr.case_reports else ".")
         else:
             t = "The data are too few to judge the risk of serious harm."
-        if mech is not None and mech.level != "established":
+        if mech is not None and mech.level in ("partially supported", "proposed"):
             t = t[:-1] + f", and how {x} works is unproven."
         sents.append(BriefSentence(f"concl-{len(sents) + 1}", t, None, (), safety.sentences[0].sources))
     if len(sents) < 2:
@@ -514,8 +515,7 @@ def build_brief(graded: GradedSummary) -> Brief:
     safety = _safety_section(graded, x)
     sections.append(safety)
     mech = _mechanism_section(graded, x)
-    if mech is not None:
-        sections.append(mech)
+    sections.append(mech)
     sections.append(_gaps_section(graded))
     comps = _texts(q.get("comparators"))
     if not comps:

@@ -945,7 +945,7 @@ def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None) -> dict[str, 
             "rating": _humanise(rating.label) if rating is not None and rating.label else "",
             "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
             "other": other,
-            "rule": rule}
+            "rule": rule, "context": ()}
 
 
 def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
@@ -1098,6 +1098,13 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
     safety_d = _g(d, "safety")
     safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
         _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None))
+    # the pack's own lines on where the safety counts come from ([safety] context; never words of the code)
+    topic_d = _g(pack, "topic", default={}) if isinstance(pack, Mapping) else {}
+    raw_ctx: Any = _g(topic_d, "safety_context", default=()) if isinstance(topic_d, Mapping) else ()
+    context = graded.topic.safety_context if graded else tuple(
+        str(x) for x in ((raw_ctx,) if isinstance(raw_ctx, str) else (raw_ctx or ())))
+    if safety and context:
+        safety = {**safety, "context": tuple(context)}
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
     q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
