@@ -45,7 +45,7 @@ def shared_dir(inputs: dict[str, pathlib.Path]) -> Iterator[pathlib.Path]:
     d = pathlib.Path(tempfile.mkdtemp(prefix="evigrade-hostile-", dir="/tmp"))
     try:
         os.chmod(d, 0o755)
-        for name, p in inputs.items():
+        for p in inputs.values():
             target = d / p.name
             if p.is_dir():
                 shutil.copytree(p, target)

@@ -196,7 +196,7 @@ def _safe_stdout() -> Iterator[None]:
         keep_style = bool(original.isatty()) and not os.environ.get("NO_COLOR")
     except (AttributeError, ValueError, OSError):
         keep_style = False
-    sys.stdout = TermSafeStream(original, keep_style=keep_style)  # type: ignore[assignment]
+    sys.stdout = TermSafeStream(original, keep_style=keep_style)
     try:
         yield
     finally:

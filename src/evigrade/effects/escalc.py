@@ -293,8 +293,7 @@ def compute(
                             "give every study a unique label, e.g. add the year or a/b")
         seen[lab] = i
 
-    for name, x in ({} if use_generic else cols).items():  # (robust, issue 19) arm-level columns only:
-        # their squares and products overflow; yi/vi as given are fitted as they are (meta refuses what it cannot fit)
+    for name, x in ({} if use_generic else cols).items():  # arm-level cells whose squares would overflow (issue 19)
         with np.errstate(invalid="ignore"):
             huge = np.flatnonzero(np.isfinite(x) & (np.abs(x) > MAX_MAGNITUDE))
         if len(huge):

@@ -281,5 +281,8 @@ def write_sof_docx(graded: Any, path: str | pathlib.Path, *, title: str | None =
 
     buf = io.BytesIO()  # the whole file in memory first: a failing disk cannot leave a half-closed zip behind
     doc.save(buf)
-    write_atomic(path, lambda tmp: pathlib.Path(tmp).write_bytes(buf.getvalue()))  # no partial file (issue 19)
+    def write(tmp: str) -> None:  # no partial file on a failed or killed write (issue 19)
+        pathlib.Path(tmp).write_bytes(buf.getvalue())
+
+    write_atomic(path, write)
     return tables
