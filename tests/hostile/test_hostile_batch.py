@@ -115,3 +115,22 @@ def test_on_error_value_is_checked(tmp_path, capsys):
     p = write(tmp_path / "in.csv", "analysis_id,yi,vi\na,0.1,0.01\n")
     rc, out, err = run(capsys, "batch", p, "-o", tmp_path / "fits.csv", "--on-error", "ignore")
     assert_controlled(rc, out, err, "--on-error", "'ignore'", "strict", "skip", need_fix=False)
+
+
+@pytest.mark.parametrize("mode", ["--stream", "--no-stream"])
+@pytest.mark.parametrize("value", ["1e300", "-1e300", "1.7e308"])
+def test_extreme_effect_is_a_failed_analysis_with_a_note(tmp_path, capsys, mode, value):
+    """yi = 1e300 overflows the fit: that analysis is not converged and says non_finite; the others are fine."""
+    p = write(tmp_path / "in.csv", f"analysis_id,yi,vi\na,{value},0.01\na,0.2,0.02\nb,0.1,0.01\nb,0.3,0.02\n")
+    rc, out, err = run(capsys, "batch", p, "-o", tmp_path / "fits.csv", mode)
+    assert rc == 0, err
+    assert "non_finite x1" in out
+    fits = _read(tmp_path / "fits.csv").set_index("analysis_id")
+    assert not fits.loc["a", "converged"] and "non_finite" in fits.loc["a", "notes"]
+    assert fits.loc["b", "converged"] and "non_finite" not in fits.loc["b", "notes"]
+
+
+def test_meta_refuses_an_effect_it_cannot_fit(tmp_path, capsys):
+    p = write(tmp_path / "s.csv", "study,yi,vi\nA,1e300,0.01\nB,0.2,0.02\n")
+    rc, out, err = run(capsys, "meta", p, "-m", "GEN")
+    assert_controlled(rc, out, err, str(p), "numerical overflow", "yi = 1e+300", need_fix=False)

@@ -36,6 +36,8 @@ CASES: list[tuple[str, bytes | str, tuple[str, ...]]] = [
     ("decimal_comma", "{id};yi;vi\nA;0,1;0,01\nB;0,2;0,02\n", ("row 2", "yi")),
     ("duplicate_yi", "{id},yi,vi,yi\nA,0.1,0.01,0.5\nB,0.2,0.02,0.6\n", ("appears twice", "columns 2 and 4")),
     ("duplicate_vi", "{id},yi,vi,vi\nA,0.1,0.01,0.5\nB,0.2,0.02,0.6\n", ("appears twice", "columns 3 and 4")),
+    ("duplicate_yi_other_case", "{id},yi,vi,YI\nA,0.1,0.01,0.5\nB,0.2,0.02,0.6\n", ("row 1", "appears twice", "columns 2 and 4")),
+    ("duplicate_yi_spaces", "{id},yi,vi, yi \nA,0.1,0.01,0.5\nB,0.2,0.02,0.6\n", ("appears twice", "columns 2 and 4")),
     ("vi_sei_conflict", "{id},yi,vi,sei\nA,0.1,0.01,0.5\nB,0.2,0.04,0.2\n",
      ("row 2", "vi and sei disagree", "sei")),
     ("sei_negative", "{id},yi,sei\nA,0.1,-0.1\nB,0.2,0.2\n", ("row 2", "sei")),

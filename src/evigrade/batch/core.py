@@ -234,11 +234,19 @@ def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     header = next(csv.reader([first], delimiter=delim), [])
     seen: dict[str, int] = {}
+    known: dict[str, tuple[int, str]] = {}  # a data column in another case ("yi" and "YI") is a second one too
     for j, h in enumerate(c.strip().lstrip("\ufeff") for c in header):
         if h and h in seen:
             raise InputError(f"column name appears twice (columns {seen[h] + 1} and {j + 1})", file=name, row=1,
                              column=h, fix="give every column a unique name (remove or rename one of them)")
         seen[h] = j
+        if h.lower() in _NUMBER_COLUMNS:
+            if h.lower() in known:
+                k0, h0 = known[h.lower()]
+                raise InputError(f"column name appears twice (columns {k0 + 1} and {j + 1}: {h0} and {h})",
+                                 file=name, row=1, column=h0,
+                                 fix="give every column a unique name (remove or rename one of them)")
+            known[h.lower()] = (j, h)
     na = sorted(STR_NA_VALUES)
     return {h: (na if h.lower() in _NUMBER_COLUMNS else [""]) for h in seen}
 
