@@ -331,7 +331,7 @@ class OutputLock:
                          fix="retry, or add --force")  # pragma: no cover
 
     def _clean(self, since: float) -> None:
-        """Remove ``.<name>.*.tmp`` files and ``.<name>.tmp-*`` folders older than ``since``."""
+        """Remove ``.<name>.*.tmp`` files and folders and ``.<name>.tmp-*`` folders older than ``since``."""
         folder = self.target.parent if str(self.target.parent) else pathlib.Path(".")
         name = self.target.name
         try:
@@ -341,7 +341,8 @@ class OutputLock:
         for e in entries:
             n = e.name
             stale_file = n.startswith(f".{name}.") and n.endswith(".tmp") and len(n) > len(name) + 5
-            stale_dir = n.startswith(f".{name}.tmp-")
+            # a report folder's .<name>.tmp-<random>, an imported pack's .<name>.<random>.tmp
+            stale_dir = n.startswith(f".{name}.tmp-") or stale_file
             if not (stale_file or stale_dir):
                 continue
             try:

@@ -18,7 +18,7 @@ import textwrap
 import time
 
 import pytest
-from .hostile_helpers import EVIDENCE_JSON, ROOT, assert_controlled, run
+from .hostile_helpers import EVIDENCE_JSON, REVMAN_CSV, ROOT, assert_controlled, run
 
 SRC = str(ROOT / "src")
 
@@ -102,6 +102,20 @@ def test_killed_report_writer_leaves_no_folder_and_next_run_cleans(tmp_path, cap
     assert sorted(p.name for p in out_dir.iterdir()) == ["index.html", "report.md", "results.json"]
 
 
+def test_killed_import_revman_leftover_is_cleaned(tmp_path, capsys):
+    """import-revman writes the pack into .<name>.<random>.tmp and renames it; a killed run's folder
+    is removed by the next import to the same place."""
+    left = tmp_path / ".pack.k1ll3d.tmp"
+    (left / "revman").mkdir(parents=True)
+    (left / "studies.csv").write_text("half a pack")
+    time.sleep(0.02)
+    rc, out, err = run(capsys, "import-revman", REVMAN_CSV, "-o", tmp_path / "pack")
+    assert rc == 0, err
+    assert f"note: removed {left}" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+    assert (tmp_path / "pack" / "pack.toml").is_file()
+
+
 def test_a_fresh_temporary_file_of_a_running_writer_is_kept(tmp_path, capsys, inputs):
     """Only leftovers older than the lock are removed: a temp file made after it (by a --force run
     writing beside us) is not touched.  Here: one created while our run holds the lock."""
@@ -144,6 +158,7 @@ LOCKED = {  # command -> (output name, argv, whether it offers --force)
     **{w: (n, a, w.startswith("batch")) for w, (n, a) in WRITERS.items()},
     "report": ("rep", lambda i, o: ["report", "--from-json", i["summary"], "-o", o], False),
     "summarize_report": ("rep", lambda i, o: ["summarize", i["pack"], "--report", o, "--json"], False),
+    "import_revman": ("rep", lambda i, o: ["import-revman", REVMAN_CSV, "-o", o, "--overwrite"], False),
 }
 
 
