@@ -29,6 +29,7 @@ from ..errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE, Evi
 
 # Command modules, in help order.  Each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
+    "init",
     "summarize",
     "explain",
     "validate",
