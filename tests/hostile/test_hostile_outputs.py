@@ -37,6 +37,7 @@ FOLDER_WRITERS: dict[str, Argv] = {
     "report": lambda i, o: ["report", "--from-json", i["summary"], "-o", o],
     "summarize_report": lambda i, o: ["summarize", i["pack"], "--report", o],
     "import_revman": lambda i, o: ["import-revman", REVMAN_CSV, "-o", o],
+    "init": lambda i, o: ["init", o],
 }
 
 
@@ -98,7 +99,7 @@ def _folder_case(kind: str, tmp: pathlib.Path) -> tuple[pathlib.Path, str]:
         return tmp / "no-such-folder" / "out", "does not exist"
     if kind == "is_a_file":
         (tmp / "out").write_text("not a folder")
-        return tmp / "out", "is an existing file|is not a folder"
+        return tmp / "out", "is an existing file|is not a folder|is a file, not a folder"
     if kind == "parent_is_a_file":
         (tmp / "afile").write_text("x")
         # (report says the containing folder "does not exist"; import-revman quotes mkdir: "File exists")
@@ -113,8 +114,8 @@ def _folder_case(kind: str, tmp: pathlib.Path) -> tuple[pathlib.Path, str]:
 def test_folder_output_cannot_be_written(tmp_path, capsys, inputs, writer, kind):
     out, pattern = _folder_case(kind, tmp_path)
     rc, stdout, err = run(capsys, *FOLDER_WRITERS[writer](inputs, out))
-    if writer == "import_revman" and kind == "missing_parent":
-        # import-revman makes a new pack folder, parents included (`-o PACKDIR`: new or empty)
+    if writer in ("import_revman", "init") and kind == "missing_parent":
+        # import-revman and init make a new pack folder, parents included (new or empty)
         assert rc == 0, err
         assert (out / "pack.toml").is_file()
         return
