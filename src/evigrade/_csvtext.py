@@ -1,7 +1,8 @@
 """The one low-level CSV reader behind every evigrade table (studies CSVs and evidence-pack tables).
 
 ``read_csv_rows(path)`` reads the bytes, refuses what is not CSV text with one ``InputError``
-(missing, a folder, empty, binary, not UTF-8 with the row of the first bad byte), accepts a UTF-8
+(missing, a folder, empty, binary, larger than the input size limit of ``evigrade._io``, not
+UTF-8 with the row of the first bad byte), accepts a UTF-8
 byte-order mark and CRLF line ends, detects a semicolon- or tab-delimited file from its header row,
 and returns the header and the data rows numbered as a spreadsheet user counts them (header =
 row 1; a quoted cell spanning lines is still one row; blank rows are counted but skipped).
@@ -14,6 +15,8 @@ import io
 import os
 from dataclasses import dataclass
 
+from ._escape import CONTROL_FIX, control_char, control_problem
+from ._io import read_bytes_limited
 from .errors import InputError
 
 __all__ = ["CsvText", "read_csv_text", "read_csv_rows", "check_text_bytes"]
@@ -46,26 +49,15 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
     what = f"{kind} file"
     path = os.fspath(path)
     name = path if name is None else name
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise InputError("file not found", file=name, fix="check the path and the file name") from None
-    except IsADirectoryError:
-        raise InputError(f"is a folder, not a {what}", file=name, fix=f"give the path of the {what}") from None
-    except PermissionError:
-        raise InputError("cannot be read (permission denied)", file=name, fix="check the file's permissions") from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=name, fix="check the path") from None
+
+    def check_start(head: bytes) -> None:  # binary data is refused on its first megabyte (/dev/zero)
+        _check_encoding(head, name, kind)
+
+    data = read_bytes_limited(path, name=name, what=what, check_start=check_start)
     return name, check_text_bytes(data, name=name, kind=kind, empty_fix=empty_fix)
 
 
-def check_text_bytes(data: bytes, *, name: str, kind: str = "CSV",
-                     empty_fix: str = "add a header row and one row per study") -> str:
-    """The checks of ``read_csv_text`` on bytes already read (the whole file, or the head of a file that is
-    read in blocks, cut at a line end): the decoded text, or one InputError saying how to fix it."""
-    if not data.strip():
-        raise InputError("file is empty", file=name, fix=empty_fix)
+def _check_encoding(data: bytes, name: str, kind: str) -> None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise InputError("is UTF-16 text (e.g. Excel's 'Unicode Text'), not UTF-8", file=name,
                          fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
@@ -74,6 +66,15 @@ def check_text_bytes(data: bytes, *, name: str, kind: str = "CSV",
         raise InputError(f"is a binary file (e.g. a spreadsheet workbook), not {kind} text", file=name,
                          fix="export the table as CSV (comma-separated text, UTF-8)" if kind == "CSV"
                          else f"save the file as {kind} text in UTF-8")
+
+
+def check_text_bytes(data: bytes, *, name: str, kind: str = "CSV",
+                     empty_fix: str = "add a header row and one row per study") -> str:
+    """The checks of ``read_csv_text`` on bytes already read (the whole file, or the head of a file that is
+    read in blocks, cut at a line end): the decoded text, or one InputError saying how to fix it."""
+    if not data.strip():
+        raise InputError("file is empty", file=name, fix=empty_fix)
+    _check_encoding(data, name, kind)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -95,10 +96,19 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+def _refuse_control(cells: list[str], header: tuple[str, ...] | None, name: str, row: int) -> None:
+    for j, c in enumerate(cells):
+        ch = control_char(c)
+        if ch is not None:
+            col = header[j] if header is not None and j < len(header) else f"column {j + 1}"
+            raise InputError(control_problem(ch), file=name, row=row, column=col, value=c, fix=CONTROL_FIX)
+
+
 def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
                   empty_fix: str = "add a header row and one row per study") -> CsvText:
     """Read and split a CSV file (see the module docstring); raise InputError on broken quoting."""
     name, text = read_csv_text(path, name=name, empty_fix=empty_fix)
+    controls = control_char(text) is not None  # (issue 19) refused below, naming the row and column
     delim = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: tuple[str, ...] | None = None
@@ -108,6 +118,8 @@ def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
     try:
         for cells in reader:
             rownum += 1
+            if controls:
+                _refuse_control(cells, header, name, 1 if header is None else rownum)
             if not any(c.strip() for c in cells):
                 if header is not None:
                     blank.append(rownum)
@@ -120,6 +132,10 @@ def read_csv_rows(path: str | os.PathLike, *, name: str | None = None,
             rows.append((rownum, cells))
     except csv.Error as exc:
         bad = rownum + 1
+        if "field larger than field limit" in str(exc):
+            raise InputError(f"has a cell longer than {csv.field_size_limit():,} characters", file=name, row=bad,
+                             fix="check this row: such a cell usually comes from a missing closing quote or from "
+                                 "data that is not a table") from None
         if "end of data" in str(exc):
             raise InputError("a quoted cell is never closed (a \" without its closing \")", file=name, row=bad,
                              fix="add the closing double quote or remove the stray one") from None

@@ -1,7 +1,12 @@
-"""One error tree and one warning tree for evigrade.
+"""One error tree and one warning tree for evigrade, and the CLI's exit codes.
 
 Every controlled error renders as one line.  ``InputError`` names the file, row, column and value
 and says how to fix it; the CLI prints ``str(err)`` to stderr and exits with code 3.
+
+Exit codes (the policy is applied in one place, ``evigrade.cli.main``; docs/exit-codes.md):
+``EXIT_OK`` 0, ``EXIT_INTERNAL`` 1 (a bug, and only a bug), ``EXIT_USAGE`` 2 (command-line usage),
+``EXIT_INPUT`` 3 (bad input, unreadable or too large input, unwritable output, a locked output,
+out of memory: anything the user can fix), ``EXIT_INTERRUPTED`` 130, ``EXIT_PIPE`` 141.
 """
 from __future__ import annotations
 
@@ -16,18 +21,38 @@ __all__ = [
     "EvigradeWarning",
     "ConvergenceWarning",
     "EvigradeDeprecationWarning",
+    "EXIT_OK",
+    "EXIT_INTERNAL",
+    "EXIT_USAGE",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_PIPE",
 ]
+
+EXIT_OK = 0
+#: an internal error (a bug): the only case that exits 1
+EXIT_INTERNAL = 1
+#: a command-line usage error (click's own code)
+EXIT_USAGE = 2
+#: anything the user can fix: bad or unreadable input, an output that cannot be written
+EXIT_INPUT = 3
+#: Ctrl-C (128 + SIGINT)
+EXIT_INTERRUPTED = 130
+#: the reader of stdout went away (128 + SIGPIPE)
+EXIT_PIPE = 141
 
 
 class EvigradeError(Exception):
     """Base of every controlled evigrade error (CLI exit code 3)."""
 
-    exit_code = 3
+    exit_code = EXIT_INPUT
 
 
 def _fmt_value(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value if len(value) <= 200 else value[:200] + "...")  # one readable line
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**16:
+        return f"{float(value):.6g}"  # not 300 digits of a huge whole number
     return str(value)
 
 

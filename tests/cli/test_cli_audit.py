@@ -100,10 +100,11 @@ def test_missing_file_and_folder(command, tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["meta", "grade"])
 def test_numerical_overflow_is_one_line_naming_the_file(command, tmp_path, capsys):
-    # finite cells whose squares overflow: numpy's RuntimeWarnings must not leak onto stderr
+    # finite cells whose squares overflow: numpy's RuntimeWarnings must not leak onto stderr, and
+    # (issue 19) the cell is refused before it overflows, naming its row and column
     p = _write(tmp_path, "huge.csv", GOOD + "D,1e308,1,20,2,1,20\n")
     rc, out, err = _run(capsys, command, p, "--measure", "MD")
-    assert_one_line_error(rc, out, err, str(p), "tau2 could not be estimated")
+    assert_one_line_error(rc, out, err, str(p), "row 5", "column m1i", "too large to compute with", "got '1e308'")
 
 
 # --------------------------------------------------------------------------------------------

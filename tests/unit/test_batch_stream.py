@@ -96,7 +96,9 @@ _PLAIN = "analysis_id,study,yi,vi\na,S1,0.10,0.010\na,S2,0.30,0.020\na,S3,0.25,0
         b"analysis_id,yi,vi\na,0.1,0.01\na,0.2,abc\n",
         b"analysis_id,yi,vi\na,0.1,0.01\na,0.2,-0.01\n",
         b"analysis_id,yi,vi\na,0.1,0.01\n,0.2,0.01\n",
-        b"analysis_id,yi,vi\na,0.1,0.01\nNA,0.2,0.01\n",
+        # (an id NA is a valid id since issue 19: tests/hostile checks both readers keep it as text)
+        b"analysis_id,yi,vi,yi\na,0.1,0.01,0.2\n",
+        b"analysis_id,yi,vi,sei\na,0.1,0.01,0.5\n",
         b"aid,yi,vi\na,0.1,0.01\n",
         b"analysis_id,yi,vi\na,0.1,0.01\na,,0.01\n",
         b"analysis_id,yi\na,0.1\n",

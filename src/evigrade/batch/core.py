@@ -5,7 +5,7 @@ import io
 import os
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, NoReturn, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,6 +150,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise InputError("file not found", file=str(p), fix="check the path and the file name")
         if p.is_dir():
             raise InputError("is a folder, not a table", file=str(p), fix="give a .csv or .parquet file")
+        from .._io import check_input_size
+
+        check_input_size(p)
         try:
             return pd.read_parquet(p)
         except (ValueError, OSError) as exc:
@@ -160,31 +163,26 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _read_csv(p: pathlib.Path) -> pd.DataFrame:
-    from .._csvtext import _DELIMITER_NAMES, _delimiter, read_csv_rows, read_csv_text
+    from .._csvtext import _DELIMITER_NAMES, _delimiter, read_csv_text
 
     name, text = read_csv_text(p, name=str(p),
                                empty_fix="add a header row (analysis_id, yi, vi or arm-level columns) and one row "
                                          "per study")
     delim = _delimiter(text)
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    na_values = _na_values(text, delim, name)
     del text  # the bytes are known to be UTF-8 now; pandas' C parser reads the file itself (fast path)
     try:
         df = pd.read_csv(p, sep=delim, encoding="utf-8-sig", dtype={"analysis_id": str, "study": str},
-                         keep_default_na=True, skip_blank_lines=True)
+                         keep_default_na=False, na_values=na_values, skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=name, fix="add a header row and one row per study") from None
     except (ValueError, pd.errors.ParserError) as exc:
-        # find the row with the exact reader (quoting errors are raised there with their row)
-        parsed = read_csv_rows(p, name=name)
-        width = len(parsed.header)
-        for r, cells in parsed.rows:
-            if len(cells) > width:
-                raise InputError(f"has {len(cells)} cells but the header has {width} columns", file=name, row=r,
-                                 fix="remove the extra cells or add a column name (quote text that contains "
-                                     f"a {_DELIMITER_NAMES.get(delim, repr(delim))})") from None
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot be read as a table ({first})", file=name,
-                         fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+        _refuse_malformed(p, name, delim, exc)
+    if not isinstance(df.index, pd.RangeIndex):
+        # every row has one cell more than the header: pandas would silently take the first column as
+        # the index and shift every value one column to the left (robust, issue 19)
+        _refuse_malformed(p, name, delim, None)
     notes: list[Note] = []
     if delim != ",":
         notes.append(Note(NoteCode.CSV_DELIMITER, f"{name} was read as {_DELIMITER_NAMES[delim]}-delimited text."))
@@ -207,6 +205,55 @@ def _read_csv(p: pathlib.Path) -> pd.DataFrame:
         df.attrs[_ROWS_ATTR] = rows
     df.attrs[_NOTES_ATTR] = tuple(notes)
     return df
+
+
+def _refuse_malformed(p: pathlib.Path, name: str, delim: str, exc: Exception | None) -> NoReturn:
+    """Find the row with the exact reader (quoting errors are raised there with their row)."""
+    from .._csvtext import _DELIMITER_NAMES, read_csv_rows
+
+    parsed = read_csv_rows(p, name=name)
+    width = len(parsed.header)
+    for r, cells in parsed.rows:
+        if len(cells) > width:
+            raise InputError(f"has {len(cells)} cells but the header has {width} columns", file=name, row=r,
+                             fix="remove the extra cells or add a column name (quote text that contains "
+                                 f"a {_DELIMITER_NAMES.get(delim, repr(delim))})") from None
+    first = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
+    raise InputError(f"cannot be read as a table ({first})", file=name,
+                     fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+
+
+def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:
+    """pandas' missing-value spellings (NA, N/A, null, nan, ...) for the number columns only: ids,
+    study labels and other text keep ``NA``, ``null`` or ``None`` as written (an analysis may be
+    called NA).  A column name that appears twice is refused, naming both columns."""
+    import csv
+
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    header = next(csv.reader([first], delimiter=delim), [])
+    seen: dict[str, int] = {}
+    known: dict[str, tuple[int, str]] = {}  # a data column in another case ("yi" and "YI") is a second one too
+    for j, h in enumerate(c.strip().lstrip("\ufeff") for c in header):
+        if h and h in seen:
+            raise InputError(f"column name appears twice (columns {seen[h] + 1} and {j + 1})", file=name, row=1,
+                             column=h, fix="give every column a unique name (remove or rename one of them)")
+        seen[h] = j
+        if h.lower() in _NUMBER_COLUMNS:
+            if h.lower() in known:
+                k0, h0 = known[h.lower()]
+                raise InputError(f"column name appears twice (columns {k0 + 1} and {j + 1}: {h0} and {h})",
+                                 file=name, row=1, column=h0,
+                                 fix="give every column a unique name (remove or rename one of them)")
+            known[h.lower()] = (j, h)
+    na = sorted(STR_NA_VALUES)
+    return {h: (na if h.lower() in _NUMBER_COLUMNS else [""]) for h in seen}
+
+
+#: the columns read as numbers (metafor names): only these turn NA-like cells into missing values
+_NUMBER_COLUMNS = frozenset(("yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
+                             "n1i", "n2i", "xi", "ni", "mi", "ri", "ti", "ci_low", "ci_high"))
 
 
 def _row_numbers(text: str, delim: str) -> np.ndarray:
@@ -317,7 +364,18 @@ def _check_ids(df: pd.DataFrame, id_col: str, file: str | None, row: Callable[[i
 def _given_effects(df: pd.DataFrame, ids: pd.Series, file: str | None, row: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray]:
     """yi and vi (or sei, squared) as given per row; a non-positive variance is refused."""
     yi = _numeric(df, "yi", file, ids)
-    if "vi" in df.columns:
+    if "vi" in df.columns and "sei" in df.columns:  # both: they must agree (else an error naming both)
+        from ..effects.io import vi_sei_check
+
+        vi = _numeric(df, "vi", file, ids)
+        i_bad, _ = vi_sei_check(vi, _numeric(df, "sei", file, ids))
+        if i_bad is not None:
+            raise InputError(f"columns vi and sei disagree: vi = {df['vi'].iloc[i_bad]} means sei = "
+                             f"{float(np.sqrt(vi[i_bad])):.6g}", file=file, row=row(i_bad),
+                             label=f"analysis {ids.iloc[i_bad]}", column="sei", value=df["sei"].iloc[i_bad],
+                             fix="give only one of vi and sei, or correct the value (vi must equal sei squared)")
+        vcol = "vi"
+    elif "vi" in df.columns:
         vi = _numeric(df, "vi", file, ids)
         vcol = "vi"
     elif "sei" in df.columns:
@@ -407,6 +465,10 @@ def prepare(
                          fix="give yi with vi (or sei) per row" + hint)
     if measure is None or (("yi" in df.columns) and measure in (None, "GEN")):
         yi, vi = _given_effects(df, ids, file, row)
+        if "vi" in df.columns and "sei" in df.columns:
+            notes.append(Note(NoteCode.COLUMNS_NOT_USED, f"{file or 'the table'}: both vi and sei were given; they "
+                                                         "agree on every row (within 1% on the standard-error "
+                                                         "scale) and vi was used."))
     else:
         yi, vi, row_index = _escalc_effects(df, ids, measure, file, row, escalc_options, notes)
     if row_index is not None and len(row_index) == n:

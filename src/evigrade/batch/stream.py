@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
-from .._io import write_atomic
+from .._io import check_readable, write_atomic
 from ..errors import EvigradeError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, attrs_dict
-from .core import NOTE_MESSAGES, _check_spec, _control, prepare, read_table, run_prepared
+from .core import NOTE_MESSAGES, _check_spec, _control, _na_values, prepare, read_table, run_prepared
 from .io import ResultWriter, output_format
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ DEFAULT_CHUNK_ROWS = 1 << 20
 #: Up to this file size a problem found while streaming is re-derived by the whole-file reader (exact
 #: row numbers and the very message of ``batch.run``); bigger files are never read whole.
 EXACT_LIMIT = 256 << 20
-#: pandas' default missing-value markers (``pandas.read_csv``), so that a cell means the same here.
+#: pandas' default missing-value markers (``pandas.read_csv``), so that a number cell means the same here
+#: (text columns -- ids, study labels -- keep ``NA``, ``null``, ... as text, as ``batch.run`` does).
 _NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 _HEAD_BYTES = 1 << 20
@@ -117,6 +118,7 @@ def _csv_header(p: pathlib.Path, name: str) -> tuple[str, list[str], float]:
     text = check_text_bytes(head, name=name, empty_fix="add a header row (analysis_id, yi, vi or arm-level "
                                                        "columns) and one row per study")
     delim = _delimiter(text)
+    _na_values(text, delim, name)  # a column name that appears twice is refused, naming both columns
     lines = [ln for ln in text.splitlines() if ln.strip()]
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim)) if lines else []
     per_row = len(head) / max(1, len(lines))
@@ -153,8 +155,8 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
             read_options=pacsv.ReadOptions(block_size=block, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delim),
             convert_options=pacsv.ConvertOptions(column_types=types, include_columns=wanted or None,
-                                                 null_values=_NA_VALUES, strings_can_be_null=True,
-                                                 quoted_strings_can_be_null=True),
+                                                 null_values=_NA_VALUES, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
         )
     except BaseException:
         fh.close()
@@ -275,6 +277,7 @@ def run_stream(
     if not out_path.parent.exists():
         raise InputError("output folder does not exist", file=str(out_path), fix="create the folder first")
     name = str(source)
+    check_readable(src_path, name=name, what="table")  # here, not inside the output's writer (issue 19)
     state: dict[str, Any] = {}
 
     def write(tmp: str) -> None:
@@ -388,8 +391,10 @@ def _all_null(piece: "pa.Table") -> np.ndarray:
     import pyarrow.compute as pc
 
     mask = None
-    for col in piece.columns:
+    for col in piece.columns:  # text columns keep NA-like cells as text; an empty one is ""
         isnull = pc.is_null(col)
+        if col.type == "string":
+            isnull = pc.or_(isnull, pc.equal(col, ""))
         mask = isnull if mask is None else pc.and_(mask, isnull)
     return np.zeros(piece.num_rows, dtype=bool) if mask is None else np.asarray(mask.to_numpy(zero_copy_only=False))
 

@@ -129,12 +129,16 @@ def read_text_file(path: str | pathlib.Path, *, max_bytes: int = MAX_BYTES) -> s
     if size > max_bytes:
         raise InputError(f"file is too large to check ({_size(size)}; the limit is {_size(max_bytes)})",
                          file=name, fix="split the text into files under the limit and check each one")
-    data = p.read_bytes()
+    from .._io import read_bytes_limited  # (robust, issue 19: /dev/zero has size 0 and no end)
+
+    def refuse_binary(head: bytes) -> None:  # on the first megabyte, before the rest is read
+        if b"\x00" in head[:8192]:
+            raise InputError("looks like a binary file (it contains NUL bytes), not text", file=name,
+                             fix="save the text as plain UTF-8 text or Markdown")
+
+    data = read_bytes_limited(p, name=name, limit=max_bytes, check_start=refuse_binary)
     if not data.strip():
         raise InputError("file is empty", file=name, fix="give a file that contains the text to check")
-    if b"\x00" in data[:8192]:
-        raise InputError("looks like a binary file (it contains NUL bytes), not text", file=name,
-                         fix="save the text as plain UTF-8 text or Markdown")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -874,7 +874,10 @@ def load_evidence(path: str | pathlib.Path) -> Evidence:
     """Read a stored Evidence JSON (``Evidence.to_dict()`` format)."""
     p = pathlib.Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        from .._io import read_bytes_limited, refuse_binary  # (robust, issue 19: size limit, binary refused)
+
+        data = json.loads(read_bytes_limited(p, name=str(p), check_start=refuse_binary(
+            str(p), "an evidence JSON", "write it with json.dumps(evidence.to_dict())")).decode("utf-8"))
     except FileNotFoundError:
         raise InputError("evidence file not found", file=str(p), fix="give the path of an evidence JSON") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

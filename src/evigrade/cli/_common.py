@@ -7,7 +7,21 @@ from typing import Any, Iterator
 
 from ..errors import EstimationError
 
-__all__ = ["naming_file", "use_color", "text_console", "cli_double_zero_fix"]
+__all__ = ["naming_file", "use_color", "text_console", "cli_double_zero_fix", "holding_output"]
+
+
+@contextlib.contextmanager
+def holding_output(path: str | os.PathLike | None, force: bool = False) -> Iterator[None]:
+    """Hold the output lock for ``path`` for the whole command (``evigrade._io.output_lock``): a
+    second run writing the same output fails at once (exit 3) unless ``force``.  Stale temporary
+    files of killed runs are removed (``cli.main`` prints a note for each)."""
+    if path is None:
+        yield
+        return
+    from .._io import output_lock
+
+    with output_lock(path, force=force, force_option=True):
+        yield
 
 
 @contextlib.contextmanager

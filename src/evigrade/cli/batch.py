@@ -2,8 +2,8 @@
 
 Thin: by default ``batch.stream.run_stream`` (the input read with pyarrow in chunks of whole analyses,
 each chunk fitted and appended to the output, so memory stays bounded however long the file; the rows
-of each analysis must be next to each other); ``--no-stream`` (or ``--json``) ``batch.run`` on the whole
-file (rows in any order) then ``batch.write_table``; ``batch.run_dask`` with ``--scheduler`` /
+of each analysis must be next to each other); ``--no-stream`` (or ``--json``, ``--on-error skip``)
+``batch.run`` on the whole file (rows in any order) then ``batch.write_table``; ``batch.run_dask`` with ``--scheduler`` /
 ``--dask-workers``.  The output appears atomically; then a one-line summary (or ``--json``: exactly
 ``BatchResult.to_dict()``).  A rich progress bar, counting analyses, appears on stderr for runs that
 take over a second.
@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import TYPE_CHECKING, Optional, cast
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 import typer
 
+from .._escape import term_safe
 from .._format import fmt_fixed
 
 if TYPE_CHECKING:
@@ -105,51 +106,98 @@ def register(app: typer.Typer) -> None:
                                        help="Input rows per streamed chunk (a chunk always holds whole analyses)."),
         json_out: bool = typer.Option(False, "--json", help="Print BatchResult.to_dict() as JSON."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
+        on_error: str = typer.Option("strict", "--on-error", metavar="strict|skip",
+                                     help="strict: stop at the first bad row (exit 3). skip: fit the other "
+                                          "analyses and list each bad row in OUTPUT.rejects.csv (reads the whole "
+                                          "file, as --no-stream)."),
+        force: bool = typer.Option(False, "--force", help="Write OUTPUT even if another evigrade run is writing it."),
     ) -> None:
         """Fit many meta-analyses at once (vectorised; optionally on a Dask cluster)."""
         from .. import batch
+        from .._validate import check_choice
         from ..errors import SpecError
+        from ._common import holding_output
 
         if scheduler is not None and dask_workers is not None:
             raise SpecError("give either --scheduler or --dask-workers, not both")
         out_ext = output.lower().rsplit(".", 1)[-1] if "." in output else ""
         if out_ext not in ("csv", "parquet", "pq"):
             raise SpecError(f"output {output!r} must end in .csv or .parquet")
-        progress = _Progress(enabled=not quiet and not json_out)
-        t0 = time.perf_counter()
-        if stream and scheduler is None and dask_workers is None and not json_out:
-            from ..batch.stream import run_stream
+        on_error = check_choice("--on-error", on_error, ("strict", "skip"))
+        from ..batch.rejects import rejects_path
 
-            try:
-                sres = run_stream(infile, output, method, test, level, tau2_ci, pi, measure=measure, id_col=id_col,
-                                  chunk_rows=chunk_rows, progress=progress.stream)
-            finally:
-                progress.close()
-            if not quiet:
-                _summary(sres.n_analyses, sres.n_rows, sres.method, sres.test, output, time.perf_counter() - t0,
-                         sres.n_fallback, sres.summary_counts(), sres.run_notes)
-            return
+        rej_path = rejects_path(output) if on_error == "skip" else None
+        with holding_output(output, force), holding_output(rej_path, force):
+            _batch(batch, infile, output, method, test, level, tau2_ci, pi, measure, id_col, scheduler, dask_workers,
+                   partitions, stream, chunk_rows, json_out, quiet, rej_path)
+
+
+def _batch(batch: Any, infile: str, output: str, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
+           measure: Optional[str], id_col: str, scheduler: Optional[str], dask_workers: Optional[int],
+           partitions: Optional[int], stream: bool, chunk_rows: int, json_out: bool, quiet: bool,
+           rej_path: Optional[str]) -> None:
+    """The body of ``evigrade batch`` (the output lock is held around it)."""
+    progress = _Progress(enabled=not quiet and not json_out)
+    t0 = time.perf_counter()
+    # --on-error skip screens the whole table first, so it reads the file whole (as --no-stream)
+    if stream and scheduler is None and dask_workers is None and not json_out and rej_path is None:
+        from ..batch.stream import run_stream
+
         try:
-            if scheduler is not None or dask_workers is not None:
-                res = batch.run_dask(infile, method, test, level, tau2_ci, pi, scheduler=scheduler,
-                                     workers=dask_workers, npartitions=partitions, measure=measure,
-                                     id_col=id_col, progress=progress)
-            else:
-                # The user's spelling goes through unchanged: batch.run canonicalises method and test
-                # (aliases, any case) and refuses other values with a one-line SpecError (exit 3).
-                res = batch.run(infile, cast("Method", method), cast("Test", test), level, tau2_ci, pi,
-                                measure=measure, id_col=id_col, chunk_size=10_000, progress=progress)
+            sres = run_stream(infile, output, method, test, level, tau2_ci, pi, measure=measure, id_col=id_col,
+                              chunk_rows=chunk_rows, progress=progress.stream)
         finally:
             progress.close()
-        batch.write_table(res.table, output)
-        elapsed = time.perf_counter() - t0
-        if json_out:
-            typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
-            return
-        if quiet:
-            return
-        _summary(res.n_analyses, res.n_rows, res.method, res.test, output, elapsed,
-                 int((~res.table["converged"]).sum()), res.summary_counts(), res.run_notes)
+        if not quiet:
+            _summary(sres.n_analyses, sres.n_rows, sres.method, sres.test, output, time.perf_counter() - t0,
+                     sres.n_fallback, sres.summary_counts(), sres.run_notes)
+        return
+    table_in: Any = infile
+    rejects: tuple[Any, ...] = ()
+    if rej_path is not None:  # --on-error skip: leave out the analyses with a bad row, list them
+        from ..batch.rejects import screen
+
+        table_in, rejects = screen(batch.read_table(infile), measure=measure, id_col=id_col, file=infile)
+        if len(table_in) == 0:
+            from ..batch.rejects import write_rejects
+            from ..errors import InputError
+
+            write_rejects(rejects, rej_path)
+            raise InputError(f"every analysis has a bad row ({len(rejects)} listed in {rej_path}); nothing "
+                             "was fitted", file=infile, fix=f"correct the rows listed in {rej_path}")
+    try:
+        if scheduler is not None or dask_workers is not None:
+            res = batch.run_dask(table_in, method, test, level, tau2_ci, pi, scheduler=scheduler,
+                                 workers=dask_workers, npartitions=partitions, measure=measure,
+                                 id_col=id_col, progress=progress)
+        else:
+            # The user's spelling goes through unchanged: batch.run canonicalises method and test
+            # (aliases, any case) and refuses other values with a one-line SpecError (exit 3).
+            res = batch.run(table_in, cast("Method", method), cast("Test", test), level, tau2_ci, pi,
+                            measure=measure, id_col=id_col, chunk_size=10_000, progress=progress)
+    finally:
+        progress.close()
+    batch.write_table(res.table, output)
+    if rej_path is not None:
+        from ..batch.rejects import write_rejects
+
+        write_rejects(rejects, rej_path)
+        if rejects and (json_out or quiet):
+            n_an = len({r.analysis_id for r in rejects})
+            print(f"note: {n_an} analys{'es' if n_an != 1 else 'is'} skipped for bad rows; see {rej_path}",
+                  file=sys.stderr)
+    elapsed = time.perf_counter() - t0
+    if json_out:
+        typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
+        return
+    if quiet:
+        return
+    _summary(res.n_analyses, res.n_rows, res.method, res.test, output, elapsed,
+             int((~res.table["converged"]).sum()), res.summary_counts(), res.run_notes)
+    if rej_path is not None:
+        n_an = len({r.analysis_id for r in rejects})
+        print(f"skipped {n_an} analys{'es' if n_an != 1 else 'is'} with {len(rejects)} bad "
+              f"row{'s' if len(rejects) != 1 else ''}; listed in {rej_path}", file=sys.stdout)
 
 
 def _summary(n_analyses: int, n_rows: int, method: str, test: str, output: str, elapsed: float, not_conv: int,
@@ -162,4 +210,4 @@ def _summary(n_analyses: int, n_rows: int, method: str, test: str, output: str, 
     print(f"wrote {n_analyses} analyses ({n_rows} rows, {method}/{test}) to {output} "
           f"in {fmt_fixed(elapsed)} s{conv}{extra}", file=sys.stdout)
     for note in run_notes:  # how the input was read (delimiter, skipped rows, escalc exclusions)
-        print(f"note: {note.message}", file=sys.stdout)
+        print(f"note: {term_safe(note.message)}", file=sys.stdout)

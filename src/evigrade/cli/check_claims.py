@@ -46,6 +46,6 @@ def register(app: typer.Typer) -> None:
         color = fmt == "text" and not no_color and output is None and sys.stdout.isatty()
         out = render(report, fmt, color=color)
         if output:
-            write_text_atomic(output, out, prefix=".check-claims-")
+            write_text_atomic(output, out)
         else:
             sys.stdout.write(out if out.endswith("\n") else out + "\n")

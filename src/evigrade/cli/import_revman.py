@@ -28,9 +28,17 @@ def register(app: typer.Typer) -> None:
         """Import a RevMan 5 review (.rm5) or RevMan analysis CSV export as an evidence pack."""
         import json
 
+        import contextlib
+        import pathlib
+
+        from .._io import output_lock
         from ..interop.revman import import_revman
 
-        review, dest = import_revman(source, output, overwrite=overwrite, pack_id=pack_id)
+        # the output lock (a second run fails at once; a killed run's temporary folder is removed) when
+        # the parent folder exists (import-revman makes missing parents)
+        held = output_lock(output) if pathlib.Path(output).resolve().parent.is_dir() else contextlib.nullcontext()
+        with held:
+            review, dest = import_revman(source, output, overwrite=overwrite, pack_id=pack_id)
         info: dict[str, Any] = {  # the --json output
             "source": review.source, "pack": str(dest), "title": review.title, "studies": len(review.studies),
             "analyses": len(review.analyses),

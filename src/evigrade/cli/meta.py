@@ -16,6 +16,9 @@ from ._common import cli_double_zero_fix, naming_file, text_console, use_color
 
 __all__ = ["register", "run_meta", "render_text"]
 
+#: the per-study table of the text output lists at most this many studies (--json has all; issue 19)
+STUDY_ROWS_SHOWN = 2000
+
 
 def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "knha", level: float = 95,
              preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False,
@@ -111,9 +114,12 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     st.add_column("study", justify="left")
     for col in ("yi", "vi", "weight %"):
         st.add_column(col, justify="right")
-    for i, s in enumerate(res.study):
+    for i, s in enumerate(res.study[:STUDY_ROWS_SHOWN]):
         st.add_row(Text(s), fmt_num(res.yi[i]), fmt_num(res.vi[i]), f"{fmt_fixed(float(res.weights[i]) * 100)}")
     con.print(st)
+    if len(res.study) > STUDY_ROWS_SHOWN:  # a terminal table of 100,000 rows helps nobody (and takes minutes)
+        con.print(f"... the first {STUDY_ROWS_SHOWN:,} of {len(res.study):,} studies are listed; --json lists all of them",
+                  markup=False)
     notes = list(res.notes)
     if notes:
         con.print()

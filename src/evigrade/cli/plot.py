@@ -40,7 +40,7 @@ def plot_studies_csv(kind: str, studies: str, measure: str, out: str, *, method:
     from .._validate import check_choice
     from ..grade.analysis import read_rob_column
     from ..plots import forest, funnel
-    from ..plots._mpl import FILE_FORMATS, save
+    from ..plots._mpl import FILE_FORMATS
     from .meta import run_meta
 
     kind = check_choice("plot", kind, KINDS)
@@ -58,8 +58,7 @@ def plot_studies_csv(kind: str, studies: str, measure: str, out: str, *, method:
         ax = forest(res, title=title or "Forest plot", rob=rob, benefit=benefit)
     else:
         ax = funnel(res, title=title or "Funnel plot")
-    pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
-    return save(ax, out)
+    return _save_atomic(ax, out)
 
 
 def plot_pack_finding(kind: str, pack: str, finding: str, out: str, *, method: str = "REML",
@@ -67,7 +66,7 @@ def plot_pack_finding(kind: str, pack: str, finding: str, out: str, *, method: s
     """The report's plot of one finding of a pack, written to ``out``; returns the file format."""
     from .._validate import check_choice
     from ..plots import forest, funnel
-    from ..plots._mpl import FILE_FORMATS, save
+    from ..plots._mpl import FILE_FORMATS
     from ..report.model import build_model
     from ..report.pipeline import summary_for_report
 
@@ -87,8 +86,18 @@ def plot_pack_finding(kind: str, pack: str, finding: str, out: str, *, method: s
         raise InputError(why, file=pack, value=finding,
                          fix=f"use the anchor of a finding with a {kind} plot: {shown or 'none in this pack'}")
     ax = forest(view.forest) if kind == "forest" else funnel(view.funnel)
-    pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
-    return save(ax, out)
+    return _save_atomic(ax, out)
+
+
+def _save_atomic(ax: Any, out: str) -> str:
+    """``plots.save`` through ``_io.write_atomic``: a failed or killed write leaves no partial file, and an
+    output that cannot be written (folder missing, disk full, ...) is one line, exit 3 (issue 19)."""
+    from .._io import write_atomic
+    from ..plots._mpl import save
+
+    fmt: list[str] = []
+    write_atomic(out, lambda tmp: fmt.append(save(ax, tmp, fmt=pathlib.Path(out).suffix.lstrip("."))))
+    return fmt[0]
 
 
 def register(app: typer.Typer) -> None:

@@ -77,14 +77,14 @@ def _with_validate_hint(exc: Any, pack: Optional[pathlib.Path]) -> Any:
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
-        pack: Optional[pathlib.Path] = typer.Argument(None, metavar="PACK",
+        pack: Optional[pathlib.Path] = typer.Argument(None, readable=False, metavar="PACK",
                                                       help="Evidence pack folder (default: the bundled pack)."),
-        out: Optional[pathlib.Path] = typer.Option(None, "--out", "-o", metavar="DIR",
+        out: Optional[pathlib.Path] = typer.Option(None, "--out", "-o", readable=False, metavar="DIR",
                                                    help="Write DIR/index.html, DIR/report.md and DIR/results.json "
                                                         "(a new or report-only folder); without -o, print to the terminal."),
         method: str = typer.Option("REML", "--method", help="tau² estimator (REML, DL, PM, ...)."),
         test: str = typer.Option("knha", "--test", help="knha (HKSJ) or z."),
-        from_json: Optional[pathlib.Path] = typer.Option(None, "--from-json", metavar="FILE", help="Render a saved `summarize --json` output instead of a pack."),
+        from_json: Optional[pathlib.Path] = typer.Option(None, "--from-json", readable=False, metavar="FILE", help="Render a saved `summarize --json` output instead of a pack."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain terminal output."),
     ) -> None:
         """Build the report: a self-contained web page with forest and funnel plots, plus Markdown and JSON."""

@@ -19,9 +19,9 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     @app.command("sof")
     def sof(
-        pack: Optional[pathlib.Path] = typer.Argument(None, metavar="PACK",
+        pack: Optional[pathlib.Path] = typer.Argument(None, readable=False, metavar="PACK",
                                                       help="Evidence pack folder (default: the bundled pack)."),
-        out: pathlib.Path = typer.Option(..., "--output", "-o", metavar="FILE.docx", help="Word file to write."),
+        out: pathlib.Path = typer.Option(..., "--output", "-o", readable=False, metavar="FILE.docx", help="Word file to write."),
         method: str = typer.Option("REML", "--method", help="tau^2 estimator for pooled trials."),
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman) or z (Wald)."),
     ) -> None:

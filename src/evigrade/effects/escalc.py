@@ -157,15 +157,31 @@ class _Ctx:
         )
 
 
-def _as_array(name: str, values: Any, ctx_file: str | None) -> np.ndarray:
+def _as_array(name: str, values: Any, ctx_file: str | None, rows: Sequence[int] | None = None) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
+        i, bad = _first_non_number(values)  # (robust, issue 19: name the row and the value)
         raise InputError(
             "must contain numbers only", file=ctx_file, column=name,
-            fix=f"give {name} as numbers (one per study)",
+            row=rows[i] if (rows is not None and i is not None and i < len(rows)) else None,
+            value=bad, has_value=i is not None, fix=f"give {name} as numbers (one per study)",
         ) from None
     return np.atleast_1d(arr).reshape(-1)
+
+
+def _first_non_number(values: Any) -> tuple[int | None, Any]:
+    """The position and value of the first entry that is not a number (None, None if not found)."""
+    try:
+        items = list(values)
+    except TypeError:
+        return None, None
+    for i, v in enumerate(items):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return i, v
+    return None, None
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -242,7 +258,7 @@ def compute(
     cols: dict[str, np.ndarray] = {}
     for name in relevant:
         if name in given:
-            cols[name] = _as_array(name, data[name], file)
+            cols[name] = _as_array(name, data[name], file, rows)
     if not cols:
         raise InputError(
             f"no data columns given for measure {measure}", file=file,
@@ -277,6 +293,13 @@ def compute(
                             "give every study a unique label, e.g. add the year or a/b")
         seen[lab] = i
 
+    for name, x in ({} if use_generic else cols).items():  # arm-level cells whose squares would overflow (issue 19)
+        with np.errstate(invalid="ignore"):
+            huge = np.flatnonzero(np.isfinite(x) & (np.abs(x) > MAX_MAGNITUDE))
+        if len(huge):
+            raise ctx.error(int(huge[0]), name, f"is too large to compute with (more than {MAX_MAGNITUDE:.0e} in "
+                            "size; its square would overflow)", x[huge[0]],
+                            "check the value (a unit, decimal-point or copy error?)")
     if use_generic:
         return _generic(measure, cols, ctx, level, scale)
     if measure in ("MD", "SMD", "ROM"):
@@ -292,6 +315,11 @@ def compute(
     if measure == "COR":
         return _raw_correlation(cols, ctx, vtype)
     return _correlation(cols, ctx)
+
+
+#: Inputs larger than this in absolute value are refused: their squares and products (SD^2,
+#: a*d, y^2 in a variance) would overflow to infinity and give a wrong effect without a word.
+MAX_MAGNITUDE = 1e100
 
 
 def escalc(

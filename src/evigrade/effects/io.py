@@ -37,7 +37,13 @@ from .escalc import GENERIC_COLUMNS, MEASURES, RAW_COLUMNS, _has_raw, compute
 from .measures import TWO_BY_TWO_MEASURES
 from .table import EffectTable
 
-__all__ = ["read_studies_csv", "read_table_csv", "NUMERIC_COLUMNS"]
+__all__ = ["read_studies_csv", "read_table_csv", "NUMERIC_COLUMNS", "VI_SEI_RTOL", "vi_sei_check"]
+
+#: When a row gives both ``vi`` and ``sei``, they must describe the same variance: sqrt(vi) and
+#: sei may differ by at most this fraction of sei (1%: a standard error rounded to two or three
+#: significant digits still agrees; a column of SDs, CI half-widths or variances entered as sei
+#: does not).  Agreeing rows use vi, with a note; a disagreeing row is an error naming both columns.
+VI_SEI_RTOL = 0.01
 
 NUMERIC_COLUMNS = (
     "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
@@ -106,11 +112,55 @@ def _numeric_column(name: str, col: str, header: list[str], rows: list[tuple[int
 
 
 def _labels(name: str, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
+    """The study labels, kept as text exactly as written (``NA``, ``null``, ``None`` are labels too)."""
+    if all(sc in header for sc in _STUDY_COLUMNS):
+        js = [header.index(sc) for sc in _STUDY_COLUMNS]
+        for r, cells in rows:
+            a, b = (_cell(cells, j) for j in js)
+            if a != b:
+                raise InputError(f"columns study and slab both name the study and disagree (study = {a!r})",
+                                 file=name, row=r, column="slab", value=b,
+                                 fix="keep one of the two label columns")
     for sc in _STUDY_COLUMNS:
         if sc in header:
             j = header.index(sc)
             return [_cell(cells, j) for _, cells in rows]
     return None
+
+
+def vi_sei_check(vi: np.ndarray, sei: np.ndarray) -> tuple[int | None, int]:
+    """Rows giving both ``vi`` and ``sei`` (NaN = not given): (first disagreeing row index or None,
+    number of rows giving both).  Disagreeing: |sqrt(vi) - sei| > ``VI_SEI_RTOL`` * sei, or one of
+    them not positive (that row's own check then names the value)."""
+    vi = np.asarray(vi, dtype=float)
+    sei = np.asarray(sei, dtype=float)
+    both = ~np.isnan(vi) & ~np.isnan(sei)
+    if not both.any():
+        return None, 0
+    with np.errstate(invalid="ignore"):
+        ok = (vi > 0) & (sei > 0) & (np.abs(np.sqrt(np.where(vi > 0, vi, 0.0)) - sei) <= VI_SEI_RTOL * sei)
+    bad = both & ~ok & (vi > 0) & (sei > 0)
+    first = int(np.flatnonzero(bad)[0]) if bad.any() else None
+    return first, int(both.sum())
+
+
+def _vi_sei_conflict(name: str, data: dict[str, np.ndarray], raw: dict[str, list[str]],
+                     rows: list[tuple[int, list[str]]], labels: list[str] | None) -> Note | None:
+    """Refuse rows whose vi and sei disagree; a note when both are given and agree."""
+    if "vi" not in data or "sei" not in data:
+        return None
+    i, n_both = vi_sei_check(data["vi"], data["sei"])
+    if i is not None:
+        se = math.sqrt(float(data["vi"][i]))
+        raise InputError(f"columns vi and sei disagree: vi = {raw['vi'][i]} means sei = {se:.6g}", file=name,
+                         row=rows[i][0], label=labels[i] if labels else None, column="sei", value=raw["sei"][i],
+                         fix="give only one of vi (the variance) and sei (the standard error), or correct the "
+                             "value (vi must equal sei squared)")
+    if not n_both:
+        return None
+    return Note(NoteCode.COLUMNS_NOT_USED,
+                f"{os.path.basename(name)}: {n_both} row{'s' if n_both > 1 else ''} give both vi and sei; they agree "
+                f"(within {VI_SEI_RTOL:.0%} on the standard-error scale) and vi was used.")
 
 
 _ID_COLUMNS = ("study_id", "id", "trial")
@@ -208,11 +258,12 @@ def read_studies_csv(path: str | os.PathLike[str], measure: str, *, columns: Map
     for col in use:
         if col in present:
             data[col], raw[col] = _numeric_column(name, col, header, rows, labels)
+    both_note = _vi_sei_conflict(name, data, raw, rows, labels)
     row_numbers = [r for r, _ in rows]
     table = compute(measure, data, study=labels, file=name, rows=row_numbers, raw=raw, **options)
     label_col = next((c for c in _STUDY_COLUMNS if c in present), None)
     used = set(data) if label_col is None else set(data) | {label_col}
-    notes = _file_notes(name, header, used, parsed)
+    notes = _file_notes(name, header, used, parsed) + ((both_note,) if both_note is not None else ())
     return dataclasses.replace(table, notes=notes + table.notes) if notes else table
 
 

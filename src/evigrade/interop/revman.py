@@ -281,13 +281,18 @@ class RevManReview:
 # safe XML
 # ------------------------------------------------------------------------------------------------
 def _read_bytes(path: str | os.PathLike, name: str) -> bytes:
+    from .._io import input_limit, too_large_error
+
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
             raise InputError(f"file is {size / 1e6:.0f} MB, more than the {MAX_BYTES // (1024 * 1024)} MB limit",
                              file=name, fix="give a RevMan 5 review file (.rm5) or a RevMan analysis CSV export")
+        limit = input_limit()  # the --max-input-mb limit of every reader (issue 19), below RevMan's own
+        if size > limit:
+            raise too_large_error(name, size, limit)
         with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = fh.read(min(MAX_BYTES, limit) + 1)
     except FileNotFoundError:
         raise InputError("file not found", file=name, fix="check the path and the file name") from None
     except IsADirectoryError:

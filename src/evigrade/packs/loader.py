@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Protocol, TypeGuard, TypeVar
 from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
 from ..effects.measures import RATIO_MEASURES
+from .._escape import CONTROL_FIX, control_problem, find_control_char
 from ..errors import InputError, PackError
 from ..notes import NoteCode
 from ..results import Note
@@ -223,6 +224,9 @@ def _read_csv(folder: Path, fname: str, col: _Collector, mapping: dict[str, str]
     if path.is_dir():
         col.add("is a folder, not a CSV file", file=fname, fix=f"replace the folder {fname} by the CSV table")
         return None
+    if path.exists() and not path.is_file():  # a device or a pipe (e.g. a link to /dev/zero; issue 19)
+        col.add("is not a regular file (a device or a pipe)", file=fname, fix=f"replace {fname} by the CSV table")
+        return None
     if not path.is_file():
         col.add("file is missing", file=fname, fix=f"create {fname} with columns {', '.join(REQUIRED_COLUMNS[fname])} (see docs/packs.md)")
         return None
@@ -316,6 +320,9 @@ def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     if path.is_dir():
         col.add("is a folder, not a file", file="pack.toml", fix="replace the folder pack.toml by the pack's TOML file")
         return None
+    if path.exists() and not path.is_file():  # a device or a pipe (e.g. a link to /dev/zero; issue 19)
+        col.add("is not a regular file (a device or a pipe)", file="pack.toml", fix="replace it by the pack's TOML file")
+        return None
     if not path.is_file():
         col.add("file is missing", file="pack.toml",
                 fix="create pack.toml with id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
@@ -323,7 +330,12 @@ def _read_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     try:
         _, text = read_csv_text(path, name="pack.toml", kind="TOML",
                                 empty_fix="write id, title, [question], [[outcomes]] and [[comparisons]] (see docs/packs.md)")
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+        found = find_control_char(data)  # (issue 19) e.g. "\u001b" written as a TOML escape
+        if found is not None:
+            col.add(f"{found[0]} {control_problem(found[1])}", file="pack.toml", fix=CONTROL_FIX)
+            return None
+        return data
     except InputError as exc:  # empty, binary, not UTF-8 (with the line), unreadable
         col.problems.append(exc)
         return None

@@ -107,12 +107,20 @@ def write_template(folder: str | Path, *, force: bool = False) -> tuple[Path, ..
                              fix="choose a new or empty folder, or add --force to write the template files over "
                                  "any of the same name (nothing was written)")
     out = []
+    created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
         for name, text in TEMPLATE_FILES.items():
-            (path / name).write_text(text, encoding="utf-8")
-            out.append(path / name)
+            with open(path / name, "w", encoding="utf-8") as fh:
+                out.append(path / name)  # (opened: removed again if the write fails)
+                fh.write(text)
     except OSError as exc:
+        for p in out:  # nothing half-written is left (a full disk; issue 19)
+            p.unlink(missing_ok=True)
+        if created:
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
         raise InputError(f"cannot be written ({exc.strerror or exc})", file=str(path),
                          fix="choose a folder you can write to") from exc
     return tuple(out)

@@ -87,10 +87,18 @@ def _add_catalogue(d: dict[str, Any], pack: Any) -> None:
 def load_summary_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a saved ``evigrade summarize --json`` output (or a report's results.json)."""
     p = pathlib.Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError("file not found", file=str(p), fix="give the path of a summary JSON file")
+    from .._io import read_bytes_limited  # (robust, issue 19: size limit, binary refused on its first megabyte)
+
+    def refuse_binary(head: bytes) -> None:
+        if b"\x00" in head:
+            head[:4096].decode("utf-8")  # not UTF-8 at all: said so below
+            raise InputError("is a binary file, not a summary JSON", file=str(p),
+                             fix="give the JSON written by `evigrade summarize --json`")
+
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_bytes_limited(p, name=str(p), what="summary JSON file", check_start=refuse_binary).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text", file=str(p), fix="give the JSON written by `evigrade summarize --json`") from None
     try:

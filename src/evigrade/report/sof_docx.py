@@ -19,6 +19,7 @@ optional extra ``evigrade[docx]``).
 """
 from __future__ import annotations
 
+import io
 import pathlib
 import statistics
 import tomllib
@@ -276,7 +277,12 @@ def write_sof_docx(graded: Any, path: str | pathlib.Path, *, title: str | None =
     doc.add_paragraph("GRADE certainty: High \u2295\u2295\u2295\u2295, Moderate \u2295\u2295\u2295\u25ef, "
                       "Low \u2295\u2295\u25ef\u25ef, Very low \u2295\u25ef\u25ef\u25ef. Absolute effects per 1,000 "
                       "use the comparator risk stated in each table's footnotes.")
-    p = pathlib.Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(p))
+    from .._io import write_atomic
+
+    buf = io.BytesIO()  # the whole file in memory first: a failing disk cannot leave a half-closed zip behind
+    doc.save(buf)
+    def write(tmp: str) -> None:  # no partial file on a failed or killed write (issue 19)
+        pathlib.Path(tmp).write_bytes(buf.getvalue())
+
+    write_atomic(path, write)
     return tables
