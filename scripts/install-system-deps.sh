@@ -9,6 +9,9 @@ if [[ "${1:-}" == "--with-r" ]]; then
   Rscript -e 'library(metafor); library(metadat)' >/dev/null 2>&1 || need+=(r-cran-metafor r-cran-metadat)
   # tests/reference/r/extras.R (CR2 goldens) and selmodel.R (metafor's Hessian) need these two
   Rscript -e 'library(clubSandwich); library(numDeriv)' >/dev/null 2>&1 || need+=(r-cran-clubsandwich r-cran-numderiv)
+  # packs_normand.R and packs_robustness.R read packs' JSON; glmm.R fits rma.glmm (lme4, BiasedUrn)
+  Rscript -e 'library(jsonlite)' >/dev/null 2>&1 || need+=(r-cran-jsonlite)
+  Rscript -e 'library(lme4); library(BiasedUrn)' >/dev/null 2>&1 || need+=(r-cran-lme4 r-cran-biasedurn)
 fi
 if (( ${#need[@]} )); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["CsvText", "read_csv_text", "read_csv_rows"]
+__all__ = ["CsvText", "read_csv_text", "read_csv_rows", "check_text_bytes"]
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -57,6 +57,13 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
         raise InputError("cannot be read (permission denied)", file=name, fix="check the file's permissions") from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or exc})", file=name, fix="check the path") from None
+    return name, check_text_bytes(data, name=name, kind=kind, empty_fix=empty_fix)
+
+
+def check_text_bytes(data: bytes, *, name: str, kind: str = "CSV",
+                     empty_fix: str = "add a header row and one row per study") -> str:
+    """The checks of ``read_csv_text`` on bytes already read (the whole file, or the head of a file that is
+    read in blocks, cut at a line end): the decoded text, or one InputError saying how to fix it."""
     if not data.strip():
         raise InputError("file is empty", file=name, fix=empty_fix)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -76,7 +83,7 @@ def read_csv_text(path: str | os.PathLike, *, name: str | None = None, kind: str
                          file=name, **where,
                          fix="save the file as 'CSV UTF-8' (e.g. Excel: Save As > CSV UTF-8)" if kind == "CSV"
                          else "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
-    return name, text
+    return text
 
 
 def _delimiter(text: str) -> str:

@@ -48,6 +48,7 @@ class NoteCode(StrEnum):
     TAU2_CI_BOUND = "tau2_ci_bound"
     TAU2_CI_FAILED = "tau2_ci_failed"
     PFT_BACK_TRANSFORM = "pft_back_transform"
+    NON_FINITE = "non_finite"
     # -- small-study effects (stats.bias)
     NOT_ASSESSABLE = "not_assessable"
     TIES = "ties"
@@ -82,6 +83,9 @@ class NoteCode(StrEnum):
     MID_UNITS_DIFFER = "mid_units_differ"
     MID_NOT_FOR_RATIO = "mid_not_for_ratio"
     ROB_NOT_GIVEN = "rob_not_given"
+    # -- reading an evidence pack (packs.loader)
+    PACK_DEFAULT_ASSUMED = "pack_default_assumed"
+    PACK_TABLE_ABSENT = "pack_table_absent"
 
     @property
     def message(self) -> str:
@@ -132,6 +136,9 @@ _MESSAGES: dict[NoteCode, str] = {
     NoteCode.TAU2_CI_NULL: "the Q-profile CI for tau2 is the null set {0}; reported as [0, 0] (as metafor)",
     NoteCode.TAU2_CI_BOUND: "a Q-profile bound reached the search limit max(100, 10 tau2) (as metafor)",
     NoteCode.TAU2_CI_FAILED: "the root finder for a Q-profile bound (lower or upper) did not converge",
+    NoteCode.NON_FINITE: ("the estimate, its standard error or an interval is not a finite number (values beyond "
+                          "floating-point range, e.g. yi = 1e300): the analysis failed (converged is False); "
+                          "rescale the effect sizes or check them for entry errors"),
     NoteCode.PFT_BACK_TRANSFORM: "Freeman-Tukey back-transformation with the harmonic mean of the denominators",
     NoteCode.NOT_ASSESSABLE: "small-study effects were not assessed (too few studies)",
     NoteCode.TIES: "tied values: the p-value uses the normal approximation with a tie correction",
@@ -150,6 +157,8 @@ _MESSAGES: dict[NoteCode, str] = {
     NoteCode.MID_UNITS_DIFFER: "the outcome's MID is in other units than the finding; it is not used",
     NoteCode.MID_NOT_FOR_RATIO: "the outcome's MID is in natural units and does not apply to a ratio measure",
     NoteCode.ROB_NOT_GIVEN: "no risk-of-bias judgements were given",
+    NoteCode.PACK_DEFAULT_ASSUMED: "the pack does not state a key; a default was assumed (the note names it)",
+    NoteCode.PACK_TABLE_ABSENT: "an optional table of the pack is absent and was read as empty",
     NoteCode.TRIMFILL_WALD: "the trim-and-fill data were refitted with a Wald z-test, as metafor does",
     NoteCode.NOT_NESTED: "the two models are not nested; the likelihood-ratio test may not be valid",
     NoteCode.SELMODEL_BOUNDARY: "a selection weight is at the edge of its range; the model is weakly identified",
@@ -169,7 +178,7 @@ _MESSAGES: dict[NoteCode, str] = {
 BATCH_CODES: tuple[NoteCode, ...] = (
     NoteCode.TAU2_TRUNCATED, NoteCode.K_SMALL, NoteCode.UNDEFINED, NoteCode.KNHA_ZERO_SCALE, NoteCode.KNHA_FE,
     NoteCode.LOCAL_MAXIMUM, NoteCode.TAU2_CI_NULL, NoteCode.TAU2_CI_BOUND, NoteCode.TAU2_CI_FAILED,
-    NoteCode.FALLBACK, NoteCode.PM_INTERVAL_EXTENDED, NoteCode.SLOW_CONVERGENCE,
+    NoteCode.FALLBACK, NoteCode.PM_INTERVAL_EXTENDED, NoteCode.SLOW_CONVERGENCE, NoteCode.NON_FINITE,
 )
 
 

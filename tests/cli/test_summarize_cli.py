@@ -149,7 +149,7 @@ def test_summarize_active_comparator_wording(graded_text):
 def test_summarize_json_has_conclusion_and_comparisons():
     d = json.loads(json.dumps(run_summarize(None).to_dict()))
     assert d["conclusion"].startswith("Across ") and "rated findings" in d["conclusion"]
-    assert [c["kind"] for c in d["comparisons"]] == ["sham", "add_on", "active", "dn_variant", "mixed"]
+    assert [c["kind"] for c in d["comparisons"]] == ["sham", "add_on", "active", "between_forms", "mixed"]
     assert d["key_messages"][0]["certainty"] == "low" and d["key_messages"][0]["kind"] == "effect"
     assert d["key_messages"][0]["finding"] == ["pain", "short_term", "sham_or_no_treatment", "neck_shoulder"]
     # the Interface of issue 13: kind, source_certainty, size_claim per finding; non_comparative at the top

@@ -271,7 +271,8 @@ def test_stiffness_is_its_own_family(summary_json):
 def test_direction_class(text, expected):
     from evigrade.pipeline.findings import direction_class
 
-    assert direction_class(text) == expected
+    # the intervention's names and the phrases come from the bundled pack (pack.toml [question], [directions])
+    assert direction_class(text, load_pack().topic) == expected
 
 
 # README 4.4 of the shared evidence: each source's sign convention, and the side the harmonised

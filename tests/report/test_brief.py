@@ -81,9 +81,12 @@ def test_a_section_with_an_evidence_level_per_rated_family_safety_and_mechanisms
     assert not re.search(r"\b\w, \w, \w\b", gaps), gaps
     safety = next(s for s in brief.sections if s.kind == "safety")
     assert safety.level and 1 <= len(safety.sentences) <= 3
+    mech = next(s for s in brief.sections if s.kind == "mechanisms")  # every pack: said, not left out
     if g.mechanisms:
-        mech = next(s for s in brief.sections if s.kind == "mechanisms")
         assert mech.level in ("established", "partially supported", "proposed") and 1 <= len(mech.sentences) <= 3
+    else:
+        assert mech.level == "not covered" and len(mech.sentences) == 1
+        assert "states no proposed mechanism" in mech.sentences[0].text
     assert kinds[-1] == "gaps"
     use = [s for s in brief.sections if s.kind == "use"]
     assert len(use) == 1 and use[0].level and 1 <= len(use[0].sentences) <= 3
@@ -171,7 +174,7 @@ def test_each_sentence_hedge_matches_its_certainty_and_size_words_follow_the_fin
     for sec in brief.sections:
         if sec.kind == "family":
             f = by_key[sec.sentences[0].findings[0]]
-            words = sec.sentences[0].text.rstrip(".").split()
+            words = sec.sentences[0].text.rstrip(".").replace(":", " ").split()  # a statement may have a colon
             assert words[:5] == f.statement.split()[:5]
             assert set(words) <= set(f.statement.replace(".", " ").replace(":", " ").split()), sec.sentences[0].text
 
@@ -248,3 +251,39 @@ def test_report_puts_the_brief_first(tmp_path):
     plain = {k: v for k, v in d.items() if k != "brief"}
     write_report(plain, tmp_path / "rep2")
     assert 'id="brief"' not in (tmp_path / "rep2" / "index.html").read_text(encoding="utf-8")
+
+
+def test_explain_cli_works_for_every_key_of_the_bundled_brief(capsys, monkeypatch):
+    """`evigrade explain KEY` (the CLI path, brackets as printed) for every key of the bundled brief."""
+    import evigrade.pipeline as pipeline
+
+    g, brief = _graded_and_brief(None)
+    real_run = pipeline.run
+    monkeypatch.setattr(pipeline, "run", lambda pack=None, **kw: g if pack is None else real_run(pack, **kw))
+    assert len(brief.keys) >= 20
+    for key in brief.keys:
+        rc, out, err = _cli(capsys, monkeypatch, "explain", f"[{key}]")
+        assert rc == 0 and err == "", (key, err)
+        lines = out.splitlines()
+        assert lines[0] == f"[{key}] {brief.sentence(key).text}"
+        assert len(lines) >= 2, key  # something stands behind every sentence
+
+
+@pytest.mark.parametrize("name", PACKS, ids=lambda n: n or "bundled")
+def test_null_results_come_from_the_judgement_not_the_wording(name):
+    """Null results (the "No clear effect ..." sentences, the conclusion's null sentence) are read from the
+    graded judgement (CI against no effect, the size class, the rated direction of results without an
+    estimate): with every statement replaced by neutral words, the same findings are called null."""
+    import dataclasses
+
+    g, brief = _graded_and_brief(name)
+    neutral = tuple(dataclasses.replace(f, grade=dataclasses.replace(f.grade, statement="Neutral placeholder words."))
+                    if f.grade is not None else f for f in g.findings)
+    b2 = build_brief(dataclasses.replace(g, findings=neutral))
+
+    def nulls(b):
+        return {s.key: s.findings for s in b.sentences if s.text.startswith(("No clear effect", "The most reliable evidence shows no clear"))}
+
+    assert nulls(b2) == nulls(brief)
+    if name is None:
+        assert len(nulls(brief)) >= 3  # the bundled pack has null results to name

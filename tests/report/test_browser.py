@@ -21,6 +21,8 @@ pytestmark = [
 
 PROBE = r"""
 (() => {
+  const closed = [...document.querySelectorAll('details')].filter(d => !d.open).length;
+  document.querySelectorAll('details').forEach(d => { d.open = true; });  // the details layer, opened
   const svgs = [...document.querySelectorAll('svg[data-plot]')].map(s => ({
     plot: s.dataset.plot,
     declared: parseInt(s.dataset.studyRows, 10),
@@ -29,11 +31,13 @@ PROBE = r"""
     desc: (s.querySelector(':scope > desc') || {}).textContent || '',
     width: s.getBoundingClientRect().width,
   }));
-  const sof = document.querySelector('table#sof-table');
+  const sof = [...document.querySelectorAll('table.sof')];  // one table per comparison
   return JSON.stringify({
     title: document.title,
-    sofRows: sof ? sof.querySelectorAll('tbody tr').length : -1,
-    sofHeaders: sof ? [...sof.querySelectorAll('thead th')].map(t => t.scope) : [],
+    closed,
+    sofTables: sof.length,
+    sofRows: sof.reduce((n, t) => n + t.querySelectorAll('tbody tr').length, 0),
+    sofHeaders: sof.flatMap(t => [...t.querySelectorAll('thead th')].map(th => th.scope)),
     svgs,
     resources: performance.getEntriesByType('resource').length,
     height: Math.ceil(document.documentElement.scrollHeight),
@@ -84,6 +88,8 @@ def test_report_in_headless_chromium(summary, tmp_path):
 
     assert info["title"] == summary["title"]
     assert info["sofRows"] == sum(f["estimate"] is not None for f in summary["findings"])
+    assert info["sofTables"] == len({f["comparison_label"] for f in summary["findings"] if f["estimate"] is not None})
+    assert info["closed"] > 0  # the details layer is collapsed until opened
     assert info["sofHeaders"] and set(info["sofHeaders"]) == {"col"}
     expected = [("forest", 9), ("forest", 13), ("funnel", 13)]
     assert [(s["plot"], s["declared"]) for s in info["svgs"]] == expected
@@ -105,3 +111,22 @@ def test_bundled_pack_report_in_headless_chromium(tmp_path):
     assert info["svgs"]
     for s in info["svgs"]:
         assert s["drawn"] == s["declared"] and s["title"] and s["desc"], s
+
+
+def test_a_link_to_a_question_opens_its_folded_details(summary, tmp_path):
+    """The SoF and key-message links point inside the folded details: following one opens the question
+    (and its family), as GRADEpro's interactive SoF opens a row's details."""
+    import re
+
+    out = write_report(summary, tmp_path / "report", generated="2024-01-01T00:00:00Z")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    anchor = re.search(r'<th scope="row"><a href="#([^"]+)">', html).group(1)  # the first SoF row's link
+    url = (out / "index.html").resolve().as_uri()
+    with Browser(tmp_path / "chromium-profile") as b:
+        session = _open(b, f"{url}#{anchor}")
+        probe = (f"JSON.stringify((() => {{ const el = document.getElementById({json.dumps(anchor)});"
+                 " const q = el.closest('details'); const fam = q.parentElement.closest('details');"
+                 " return [q.open, fam.open, document.querySelectorAll('details[open]').length]; })())")
+        res = b.send("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)
+    q_open, fam_open, n_open = json.loads(res["result"]["value"])
+    assert q_open and fam_open and n_open == 2  # that question and its family only

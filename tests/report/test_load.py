@@ -54,3 +54,21 @@ def test_contrasts_round_trip_and_leniency():
     got = load_contrasts([{"kind": "sham", "counts": {"favours": 2, "odd": "x", "not rated": 1.0}, "sentence": "s"}, "stray"])
     assert got == (ComparisonContrast(kind="sham", comparisons=(), n_findings=0, certainty_range=None,
                                       counts={"favours": 2, "not rated": 1}, sentence="s"),)
+
+
+def test_typed_parts_and_their_json_give_the_same_report_model():
+    """build_model reads a GradedSummary's families, safety rating, key messages and contrasts typed; a
+    saved summary's are loaded at the edge (report.load): both give the same view."""
+    import json
+
+    from evigrade.report.load import load_families, load_safety_rating
+    from evigrade.report.model import build_model
+
+    g = _graded()
+    saved = json.loads(json.dumps(g.to_dict()))
+    assert load_families(saved["families"]) == g.families
+    assert load_safety_rating(saved["safety"]["rating"]) == g.safety_rating
+    live, loaded = build_model(g), build_model(saved)
+    assert live.families == loaded.families and any(f.summary for f in live.families)
+    assert live.safety == loaded.safety and live.safety["rating"] == "reassuring" and live.safety["rule"]
+    assert live.key_points == loaded.key_points and live.contrasts == loaded.contrasts

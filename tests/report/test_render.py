@@ -17,6 +17,7 @@ import pytest
 
 from evigrade.errors import InputError, SpecError
 from evigrade.report import REPORT_FILES, generated_at, render, write_report
+from sofhtml import sof_body
 
 GOLD = pathlib.Path(__file__).parent / "gold"
 STAMP = "2024-01-01T00:00:00Z"
@@ -227,7 +228,35 @@ def test_findings_without_estimate_are_listed_not_dropped(summary):
                           "reason": "only a p-value is reported"}],
     })
     html = render(summary, "html", generated=STAMP)
-    sof = html[html.index('id="sof-table"'): html.index("</table>", html.index('id="sof-table"'))]
-    assert "Range of motion" not in sof  # no estimate: not a SoF row
+    sof = sof_body(html)
+    assert sof and "Range of motion" not in sof  # no estimate: not a SoF row
     assert "Results without numbers" in html
     assert "Smith2020: ROM improved in both groups (p = 0.3); not pooled: only a p-value is reported" in html
+
+
+def test_one_reference_per_paper_by_doi_pmid_or_citation():
+    """Source ids and citation texts that name the same paper share one numbered entry; its link is the
+    DOI, else PubMed, else the source's http(s) URL; other schemes are never linked."""
+    from evigrade.report.model import _Refs
+
+    cat = {
+        "Smith2014": {"citation": "Smith J, Doe A. A trial. J Pain. 2014;44(4):252-260.", "url": "https://example.org/x?doi=10.1000%2Fabc.1"},
+        "Smith2014b": {"citation": "Smith J, et al. J Pain. 2014;44(4):252-260 [outcomes.csv O001]", "url": None},
+        "Lee2020": {"citation": "Lee K. Another review. Pain Med. 2020.", "url": "https://www.ncbi.nlm.nih.gov/pubmed/12345678"},
+        "Lee2020_r": {"citation": "Lee K. A differently worded citation.", "url": "http://www.pubmed.gov/12345678/"},
+        "Bad": {"citation": "Bad B. Unsafe link.", "url": "javascript:alert(1)"},
+    }
+    refs = _Refs(cat)
+    a = refs.add("Smith2014")
+    assert refs.add("Smith2014b") == a  # same first author, year, volume and first page
+    assert refs.add("Smith J, Doe A. A trial. J Pain. 2014;44(4):252-260. [results.csv R7]") == a  # provenance tag ignored
+    b = refs.add("Lee2020")
+    assert refs.add("Lee2020_r") == b != a  # same PubMed id
+    assert refs.add({"id": "X", "citation": "Other paper", "url": "doi:10.1000/ABC.1"}) == a  # same DOI, any case
+    c = refs.add("Bad")
+    out = refs.all()
+    assert [r.number for r in out] == [1, 2, 3] and (a, b, c) == (1, 2, 3)
+    assert out[0].url == "https://doi.org/10.1000/abc.1" and out[0].keys[:2] == ("Smith2014", "Smith2014b")
+    assert out[0].labels == ("Smith2014", "Smith2014b", "X")  # ids, not citation texts
+    assert out[1].url == "https://pubmed.ncbi.nlm.nih.gov/12345678/"
+    assert out[2].url is None and out[2].citation == "Bad B. Unsafe link."

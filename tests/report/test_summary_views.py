@@ -10,6 +10,7 @@ import pytest
 from evigrade.report import render
 from evigrade.report.model import build_model
 from evigrade.report.views import absolute_text
+from sofhtml import sof_body, sof_tables
 
 STAMP = "2024-01-01T00:00:00Z"
 
@@ -61,8 +62,8 @@ def test_narrative_findings_listed_with_words_direction_and_not_rated(summary):
     row = row[:row.index("</tr>")]
     assert "no difference reported" in row and "not rated" in row
     # never drawn as if it had numbers: no plot, no SoF row
-    sof = html[html.index('id="sof-table"'):html.index("</table>", html.index('id="sof-table"'))]
-    assert sof.count("<tr>") - 1 == 3
+    sof = sof_body(html)
+    assert sof.count("<tr>") == 3
     assert len(re.findall(r"<svg\b", html)) == 3
     md = render(summary, "md", generated=STAMP)
     assert '"no significant effect on pain at 6 months"' in md and "| not rated |" in md
@@ -94,8 +95,8 @@ def test_unpooled_safety_shows_range_each_source_and_bounds_never_na(summary):
 
 def test_sof_has_absolute_effect_and_units(summary):
     html = render(summary, "html", generated=STAMP)
-    sof = html[html.index('id="sof-table"'):html.index("</table>", html.index('id="sof-table"'))]
-    assert "Anticipated absolute effect (95% CI)" in sof
+    tables = sof_tables(html)
+    assert tables and all("Anticipated absolute effect (95% CI)" in t for t in tables)
     m = build_model(summary)
     los = m.sof[0]  # MD in days
     assert los.effect_unit == "days" and los.absolute_effect.startswith(f"{abs(los.estimate):.2f} days lower")
@@ -164,7 +165,7 @@ def test_bundled_pack_page_says_what_summarize_says():
     for c in d["safety"]["case_reports"]:
         assert c["event"][:30] in _text(saf)
     # SoF: one row per numeric finding, each with an absolute-effect cell
-    sof = html[html.index('id="sof-table"'):html.index("</table>", html.index('id="sof-table"'))]
+    sof = sof_body(html)
     assert sof.count('<td class="abs">') == sum(f["estimate"] is not None for f in d["findings"])
     # ES = effect size of unstated type (e.g. Rodriguez-Mansilla 2016 'd'): no absolute effect can be computed either
     assert "not estimable</td>" not in sof or all(v.measure in ("RR", "OR", "HR", "ES") for v in m.sof if not v.absolute_effect)

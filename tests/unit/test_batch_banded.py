@@ -32,6 +32,12 @@ ATOL_ITERATIVE = 1e-9
 RTOL = 1e-10
 
 
+@pytest.fixture(autouse=True)
+def numpy_engine(monkeypatch):
+    """These tests exercise the vectorised numpy engine (the compiled kernel has no banded path)."""
+    monkeypatch.setattr(engine, "DEFAULT_ENGINE", "numpy")
+
+
 @pytest.fixture
 def banded(monkeypatch):
     monkeypatch.setattr(engine, "_BANDED_MIN", 1)

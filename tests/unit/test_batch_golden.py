@@ -30,6 +30,15 @@ RTOL = 1e-10
 N_CASES = 12  # 6 methods x 2 tests
 
 
+@pytest.fixture(params=["kernel", "numpy"], autouse=True)
+def batch_engine(request, monkeypatch):
+    """Every golden check runs on both engines: the compiled kernel (numba) and the numpy engine."""
+    from evigrade.batch import engine
+
+    monkeypatch.setattr(engine, "DEFAULT_ENGINE", request.param)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def golden():
     return json.loads(GOLDEN.read_text())

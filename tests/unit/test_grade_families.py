@@ -48,6 +48,14 @@ class TestFamilies:
         fs = family_summary("f", [item("low", null=True), item("moderate")])
         assert fs.counts == {"inconclusive": 1, "favours": 1} and fs.consistency == "mixed"
 
+    def test_all_favour_the_comparator_is_consistent_not_mixed(self):
+        fs = family_summary("adverse_events", [item("low", direction="harm", outcome="adverse events"),
+                                               item("moderate", direction="harm", outcome="adverse events")],
+                            intervention="SSRIs")
+        assert fs.consistency == "consistent_comparator"
+        assert fs.sentence == ("Adverse events: certainty low to moderate across 2 rated findings; the findings "
+                               "consistently favour the comparator.")
+
     def test_very_uncertain_and_unrated(self):
         fs = family_summary("f", [item("very_low"), item("very_low")])
         assert fs.consistency == "very_uncertain"
@@ -58,7 +66,7 @@ class TestFamilies:
         assert comparison_kind("add_on", "the same therapy without dry needling") == "add_on"
         assert comparison_kind("sham_or_control", "sham, placebo") == "sham"
         assert comparison_kind("injection", "trigger-point injection") == "active"
-        assert comparison_kind("dn_variant", "another form of dry needling") == "dn_variant"
+        assert comparison_kind("dn_variant", "another form of dry needling") == "between_forms"
         assert comparison_kind("any_comparator", "any comparator (reviews pooling all comparators)") == "mixed"
         cs = contrast_comparisons([item("moderate"), item("low", comparison="add_on"),
                                    item("low", direction="harm", comparison="injection")], intervention="dry needling")
@@ -210,7 +218,7 @@ class TestApplyOnBundledPack:
         n_rated = sum(1 for f in g.findings if f.certainty)
         assert len(rep.sof.rows) == n_rated
         assert all(fn for fn in rep.sof.row_footnotes)  # every row has at least one footnote (RoB unknown)
-        assert {c.kind for c in rep.comparisons} == {"sham", "add_on", "active", "dn_variant", "mixed"}
+        assert {c.kind for c in rep.comparisons} == {"sham", "add_on", "active", "between_forms", "mixed"}
         assert rep.conclusion.startswith("Across ") and "Serious adverse events" in rep.conclusion
         json.dumps(rep.to_dict())
 

@@ -122,7 +122,7 @@ def test_between_forms_never_favour(bundled):
     assert {i.verdict for i in items} == {"between forms"}
     for fam in d["families"]:
         assert "between forms" not in {k for k, v in fam["counts"].items() if k == "favours"}
-    dn = next(c for c in d["comparisons"] if c["kind"] == "dn_variant")
+    dn = next(c for c in d["comparisons"] if c["kind"] == "between_forms")
     assert "favours" not in dn["counts"] and dn["counts"]["between forms"] == len(bf)
 
 

@@ -10,7 +10,6 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .._io import write_atomic
 from .._options import ENGINE_TESTS, canonical_level, canonical_method, canonical_test
 from .._validate import check_positive
 from ..errors import InputError, SpecError
@@ -552,16 +551,7 @@ def fit_arrays(
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> pathlib.Path:
-    """Write CSV or Parquet (by extension) atomically: a temp file in the same folder, then os.replace."""
-    p = pathlib.Path(path)
-    if not p.parent.exists():
-        raise InputError("output folder does not exist", file=str(p), fix="create the folder first")
-    fmt = "parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv"
+    """Write CSV or Parquet (by extension) atomically, with pyarrow (see ``evigrade.batch.io``)."""
+    from .io import write_table as _write
 
-    def write(tmp: str) -> None:
-        if fmt == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, float_format="%.17g")
-
-    return write_atomic(p, write)
+    return _write(frame, path)

@@ -60,7 +60,7 @@ import numpy as np
 from scipy import special
 
 from ..notes import NoteCode
-from ..stats.fit import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
+from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
 
 __all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
 
@@ -408,14 +408,23 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
                 curv = 2.0 * (w3r2 - w2r * w2r / s1) - info
         elif method == "ML":
             score = w2r2 - s1
+            info = s2
             adj = score / s2
             if newton:
                 curv = 2.0 * (w3r2 - w2r * w2r / s1) - s2
         else:  # EB
             score = wr2 * kf / (kf - 1.0) - kf
+            info = s1
             adj = score / s1
             if newton:
                 curv = w2r2 * kf / (kf - 1.0)
+        # the rounding scale of the step (evigrade.stats.fit.step_scale, vectorised; for REML also
+        # the terms S1 and S2/S1 of tr(P) in the textbook form used here, which cancel)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = (np.abs(score) + 2.0 * (kf if method == "EB" else np.sqrt(kf * info))) / info
+            if method == "REML":
+                scale = np.fmax(scale, (np.abs(w2r2) + s1 + s2_s1) / info)
+        scale = np.where(info > 0.0, scale, 0.0)
         if newton:
             # Newton on the same estimating equation (quadratic convergence) where the curvature
             # has the right sign and the step keeps tau2 >= 0; Fisher scoring otherwise.
@@ -442,7 +451,7 @@ def _fisher_loop(sub, idx, it, stop, method, threshold, maxiter, tau2, conv, fai
         tloc = new
         aabs = np.abs(adj)
         # |change| <= threshold or <= the rounding level of tau2 (as evigrade.stats.fit)
-        done = aabs <= np.maximum(threshold, ROUNDING_STOP * tloc)
+        done = aabs <= np.maximum(threshold, ROUNDING_STOP * np.fmax(tloc, scale))
         if use is not None:
             # two Newton steps in a row in the quadratic phase: the next change would be about
             # |d_k|^3 / |d_(k-1)|^2; stop when that is below the threshold (saves the last pass)
@@ -777,35 +786,44 @@ def _crit_by_df(df: np.ndarray, fn) -> np.ndarray:
 
 
 class _Notes:
-    """Sparse per-analysis note codes (most analyses have none)."""
+    """Per-analysis note codes, recorded as one bit per ``add`` call ("site") in a signature.
 
-    __slots__ = ("n", "codes", "common")
+    An analysis's notes are the codes of the sites that included it, in the order of the sites
+    (each code once).  The order of the sites is fixed by the code path, so the notes of an
+    analysis do not depend on which other analyses were fitted with it (chunks, Dask partitions,
+    the numpy and the compiled engine agree).  ``column`` builds one string per distinct signature.
+    """
+
+    __slots__ = ("n", "sig", "sites")
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.codes: dict[int, list[str]] = {}
-        self.common: list[str] = []  # codes that apply to every analysis
+        self.sig = np.zeros(n, dtype=np.uint64)
+        self.sites: list[str] = []  # code of each bit
 
     def add(self, where: np.ndarray, code: str) -> None:
-        """Record ``code`` (an ``evigrade.notes.NoteCode``) once per analysis in ``where``."""
-        code = str(code)
-        idx = np.flatnonzero(where) if getattr(where, "dtype", None) == bool else where
-        if len(idx) == self.n and self.n > 0:
-            if code not in self.common:
-                self.common.append(code)
+        """Record ``code`` (an ``evigrade.notes.NoteCode``) for the analyses ``where`` (mask or indices)."""
+        where = np.asarray(where)
+        if where.dtype == bool:
+            if not where.any():
+                return
+        elif where.size == 0:
             return
-        for j in idx:
-            got = self.codes.setdefault(int(j), [])
-            if code not in got:
-                got.append(code)
+        if len(self.sites) >= 64:  # pragma: no cover - the engine has about 25 sites
+            raise RuntimeError("too many note sites for a 64-bit signature")
+        bit = np.uint64(1) << np.uint64(len(self.sites))
+        self.sites.append(str(code))
+        self.sig[where] |= bit
 
     def column(self) -> np.ndarray:
-        base = "; ".join(self.common)
-        out = np.full(self.n, base, dtype=object)
-        for j, codes in self.codes.items():
-            # one code per event; several events can share a code ("undefined", "k_small"): list it once
-            out[j] = "; ".join(dict.fromkeys(self.common + codes))
-        return out
+        if not self.sites:
+            return np.full(self.n, "", dtype=object)
+        uniq, inv = np.unique(self.sig, return_inverse=True)
+        text = []
+        for s in uniq.tolist():
+            codes = [c for b, c in enumerate(self.sites) if (s >> b) & 1]
+            text.append("; ".join(dict.fromkeys(codes)))
+        return np.asarray(text, dtype=object)[inv.reshape(-1)]
 
 
 def _unpermute(x: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -897,7 +915,30 @@ def _trp_ppsum_stable(seg: Segments, w: np.ndarray, s1: np.ndarray) -> tuple[np.
     return seg.sum(wc), seg.sum(wc * wc) + seg.sum(w2 * d) / (s1 * s1)
 
 
-# long: the vectorised rma.uni, following metafor step by step (estimate, fallbacks, ll0check, se, test, PI, I2/H2, Q-profile)
+#: The engines of ``fit_segments``: "auto" (the compiled kernel when numba is installed, else
+#: "numpy"), "numpy" (the vectorised numpy engine; analyses with a dominant study go to the kernel
+#: functions, see ``_DOMINANT``) and "kernel" (every analysis through ``_kernel``, compiled or not).
+ENGINES = ("auto", "numpy", "kernel")
+#: The engine used when ``fit_segments`` is not told (tests set it to compare the engines).
+DEFAULT_ENGINE = "auto"
+#: An analysis whose most precise study carries more than this share of the fixed-effect weight
+#: is fitted by the kernel's stable sums in the numpy engine too: the textbook forms of tr(P),
+#: sum(P*P) and the residual of that study, used by the vectorised Fisher scoring, lose about
+#: log10(1 / (1 - share)) digits (issue 19: at variance ratios of 1e8..1e12 Fisher scoring stopped
+#: short of the optimum; at 0.999 the rounding noise of a step could still exceed the stopping
+#: rule's rounding scale, and the iterates flipped without converging).  Below 0.9 they lose at
+#: most one digit (the same bound as ``_sums_at``); no analysis of the benchmark workload (k 3..40)
+#: reaches it, so the numpy engine keeps its speed there.
+_DOMINANT = 0.9
+
+
+def _kernel():
+    """The kernel module (imported on first use: numba, when installed, loads with it)."""
+    from . import _kernel as kern
+
+    return kern
+
+
 def fit_segments(
     seg: Segments,
     *,
@@ -908,17 +949,144 @@ def fit_segments(
     pi: bool = True,
     threshold: float = 1e-12,
     maxiter: int = 1000,
+    engine: str | None = None,
 ) -> FitArrays:
     """Fit every analysis in ``seg``; ``level`` is a fraction (0.95).
 
     Conventions follow ``evigrade.stats.meta_analysis``: with k = 1 tau2 is 0 (FE result), the
     Knapp-Hartung test falls back to Wald z, Q/I2/H2 are undefined (NaN); for FE ``tau2_raw`` is
-    NaN and I2 is NaN when Q = 0.
+    NaN and I2 is NaN when Q = 0.  ``engine``: see ``ENGINES`` (None: ``DEFAULT_ENGINE``); every engine takes the same steps
+    and writes the same notes (results agree to ~1e-13).  Analyses whose results are not finite
+    (e.g. yi = 1e300) are failed analyses: ``converged`` False and the note ``non_finite``.
     """
+    if engine is None:
+        engine = DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+    args = (method, test, level, tau2_ci, pi, threshold, maxiter)
+    if engine == "kernel" or (engine == "auto" and _kernel().compiled()):
+        return _fit(seg, True, *args)
+    dom = _dominant(seg)
+    if not dom.any():
+        return _fit(seg, False, *args)
+    if dom.all():
+        return _fit(seg, True, *args)
+    easy = _fit(seg.subset(~dom), False, *args)
+    hard = _fit(seg.subset(dom), True, *args)
+    return _merge(len(seg), ~dom, easy, hard)
+
+
+def _dominant(seg: Segments) -> np.ndarray:
+    """Analyses (k > 1) whose smallest vi carries more than ``_DOMINANT`` of the weight at tau2 = 0."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s1 = seg.sum(1.0 / seg.v)
+        return (seg.k > 1) & (1.0 / seg.vmin() > _DOMINANT * s1)
+
+
+def _merge(n: int, first: np.ndarray, a: FitArrays, b: FitArrays) -> FitArrays:
+    """The results of the analyses ``first`` (a) and of the others (b), in segment order."""
+    cols = {}
+    for name, x in a.columns.items():
+        out = np.empty(n, dtype=np.result_type(x, b.columns[name]) if x.dtype != object else object)
+        out[first] = x
+        out[~first] = b.columns[name]
+        cols[name] = out
+    notes = np.empty(n, dtype=object)
+    notes[first] = a.notes
+    notes[~first] = b.notes
+    return FitArrays(cols, notes)
+
+
+@dataclass(slots=True)
+class _Est:
+    """The estimation half of a fit (per-analysis arrays), as ``_finish`` needs it."""
+
+    s1_0: np.ndarray
+    q: np.ndarray  # Q with fixed-effect weights, max(0, RSS(0))
+    trp0: np.ndarray
+    ppsum0: np.ndarray | None  # sum(P*P) at tau2 = 0 (DL's se)
+    iterations: np.ndarray
+    converged: np.ndarray
+    method_used: np.ndarray
+    own: np.ndarray  # method_used == the requested method
+    tau2_raw: np.ndarray
+    tau2: np.ndarray
+    s1: np.ndarray
+    mu: np.ndarray
+    rss: np.ndarray
+    s2: np.ndarray
+    ppsum: np.ndarray | None  # sum(P*P) at the estimate (REML's se)
+    qprofile: tuple[np.ndarray, np.ndarray, list[tuple[NoteCode, np.ndarray]]] | None = None  # kernel's Q-profile CI
+
+
+def _fit(seg: Segments, kernel: bool, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
+         threshold: float, maxiter: int) -> FitArrays:
+    notes = _Notes(len(seg))
+    # overflow and 0/0 in an analysis (e.g. yi = 1e300) end as a failed analysis with the note
+    # non_finite (``_finish``), not as warnings about the whole run
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if kernel:
+            est = _estimate_kernel(seg, method, threshold, maxiter, tau2_ci, 1.0 - level, notes)
+        else:
+            est = _estimate_numpy(seg, method, threshold, maxiter, notes)
+        return _finish(seg, est, notes, method, test, level, tau2_ci, pi)
+
+
+def _estimate_kernel(seg: Segments, method: str, threshold: float, maxiter: int, tau2_ci: bool, alpha: float,
+                     notes: "_Notes") -> _Est:
+    """tau2 and the sums by the compiled kernel (``_kernel``); notes at the numpy engine's sites."""
+    kern = _kernel()
+    n = len(seg)
+    k = seg.k
+    k1 = k == 1
+    if tau2_ci and method != "FE":
+        df = np.maximum(k.astype(float) - 1.0, 1.0)
+        crit_u = _crit_by_df(df, lambda d: special.chdtri(d, alpha / 2.0))
+        crit_l = _crit_by_df(df, lambda d: special.chdtri(d, 1.0 - alpha / 2.0))
+    else:
+        crit_u = crit_l = np.zeros(n)
+    fo, io = kern.fit_all(seg.y, seg.v, seg.starts, k, method, threshold, maxiter, tau2_ci, crit_u, crit_l)
+    flags = io[:, 3]
+    f = kern.FLAG
+
+    def has(name: str) -> np.ndarray:
+        return (flags & f[name]) != 0
+
+    # the notes, at the numpy engine's sites and in its order
+    notes.add(has("pm_extended"), NoteCode.PM_INTERVAL_EXTENDED)
+    notes.add(has("slow"), NoteCode.SLOW_CONVERGENCE)
+    notes.add(has("fallback"), NoteCode.FALLBACK)
+    notes.add(has("pm_extended_fallback"), NoteCode.PM_INTERVAL_EXTENDED)
+    tau2_raw = fo[:, kern.TAU2_RAW].copy()
+    if method != "FE":
+        notes.add(k1, NoteCode.K_SMALL)
+        notes.add((tau2_raw < 0) & ~k1, NoteCode.TAU2_TRUNCATED)
+    notes.add(k == 2, NoteCode.K_SMALL)
+    notes.add(has("local_maximum"), NoteCode.LOCAL_MAXIMUM)
+    used = io[:, 2]
+    names = np.array([method, "PM", "DL", "FE"], dtype=object)
+    qprofile = None
+    if tau2_ci and method != "FE":
+        qprofile = (fo[:, kern.T_LO].copy(), fo[:, kern.T_HI].copy(),
+                    [(NoteCode.TAU2_CI_NULL, has("ci_null")), (NoteCode.TAU2_CI_BOUND, has("ci_bound")),
+                     (NoteCode.TAU2_CI_FAILED, has("ci_failed_lo")), (NoteCode.TAU2_CI_FAILED, has("ci_failed_hi"))])
+    own = used == kern.USED_OWN
+    if method == "FE":
+        own |= used == kern.USED_FE
+    return _Est(
+        s1_0=fo[:, kern.S1_0].copy(), q=np.maximum(0.0, fo[:, kern.RSS_0]), trp0=fo[:, kern.TRP_0].copy(),
+        ppsum0=fo[:, kern.PP_0].copy(), iterations=io[:, 0].copy(), converged=io[:, 1] != 0,
+        method_used=names[used], own=own, tau2_raw=tau2_raw, tau2=fo[:, kern.TAU2].copy(),
+        s1=fo[:, kern.S1].copy(), mu=fo[:, kern.MU].copy(), rss=fo[:, kern.RSS].copy(), s2=fo[:, kern.S2].copy(),
+        ppsum=fo[:, kern.PP].copy(), qprofile=qprofile)
+
+
+# long: the vectorised estimation, following metafor step by step (estimate, fallbacks, ll0check)
+def _estimate_numpy(seg: Segments, method: str, threshold: float, maxiter: int, notes: "_Notes") -> _Est:
+    """tau2 and the sums by the vectorised numpy engine (notes recorded in ``notes``)."""
     n = len(seg)
     k = seg.k
     kf = k.astype(float)
-    notes = _Notes(n)
     k1 = k == 1
     any_k1 = bool(k1.any())
     nan = np.full(n, np.nan)
@@ -930,8 +1098,6 @@ def fit_segments(
     banded = _Banded.build(seg) if method in ("ML", "REML", "EB") and n >= _BANDED_MIN else None
     s1_0, mu0, rss0, s2_0, trp0, ppsum0 = _sums_at(seg, None, method == "DL", banded)
     q = np.maximum(0.0, rss0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vt = (kf - 1.0) / trp0  # metafor's "typical" within-study variance (i2def = "1")
 
     iterations = np.zeros(n, dtype=np.int64)
     converged = np.ones(n, dtype=bool)
@@ -1054,12 +1220,33 @@ def fit_segments(
                 tau2[stuck] = 0.0
                 tau2_raw[stuck] = 0.0
                 s1, mu, rss, s2, _, ppsum = _sums_at(seg, tau2, method == "REML", banded)
+    return _Est(s1_0=s1_0, q=q, trp0=trp0, ppsum0=ppsum0, iterations=iterations, converged=converged,
+                method_used=method_used, own=own, tau2_raw=tau2_raw, tau2=tau2, s1=s1, mu=mu, rss=rss, s2=s2,
+                ppsum=ppsum)
+
+
+# long: the finishing half of rma.uni (se, test, PI, I2/H2, Q-profile, the output columns)
+def _finish(seg: Segments, est: _Est, notes: "_Notes", method: str, test: str, level: float, tau2_ci: bool,
+            pi: bool) -> FitArrays:
+    """Standard errors, tests, intervals, heterogeneity and the Q-profile CI from the estimates."""
+    n = len(seg)
+    k = seg.k
+    kf = k.astype(float)
+    k1 = k == 1
+    any_k1 = bool(k1.any())
+    nan = np.full(n, np.nan)
+    q, trp0, ppsum0, s1, mu, rss, s2, ppsum = est.q, est.trp0, est.ppsum0, est.s1, est.mu, est.rss, est.s2, est.ppsum
+    tau2, tau2_raw, own, method_used = est.tau2, est.tau2_raw, est.own, est.method_used
+    converged, iterations = est.converged, est.iterations
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vt = (kf - 1.0) / trp0  # metafor's "typical" within-study variance (i2def = "1")
     se = np.sqrt(1.0 / s1)
 
     # standard error of tau2 as metafor reports it
     tau2_se = nan.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "DL":
+            assert ppsum0 is not None  # both estimators compute it for DL
             tau2_se = np.sqrt((2.0 * (kf - 1.0) + 4.0 * tau2 * trp0 + 2.0 * tau2 ** 2 * ppsum0) / trp0 ** 2)
         elif method in ("ML", "REML"):
             if method == "ML":
@@ -1136,7 +1323,12 @@ def fit_segments(
             arr[k1] = np.nan
 
     t_lo, t_hi = nan.copy(), nan.copy()
-    if tau2_ci and method != "FE":
+    if tau2_ci and method != "FE" and est.qprofile is not None:  # computed by the kernel
+        t_lo, t_hi, qp_notes = est.qprofile
+        for code, where in qp_notes:
+            notes.add(where, code)
+        notes.add(k1, NoteCode.UNDEFINED)
+    elif tau2_ci and method != "FE":
         ok = ~k1
         if ok.all():
             t_lo, t_hi, qp_notes = _qprofile(seg, tau2, alpha, q)
@@ -1152,6 +1344,14 @@ def fit_segments(
     with np.errstate(divide="ignore", invalid="ignore"):
         i2_lo, i2_hi = t_lo / (vt + t_lo), t_hi / (vt + t_hi)
         h2_lo, h2_hi = t_lo / vt + 1.0, t_hi / vt + 1.0
+
+    # a result beyond floating-point range (e.g. yi = 1e300: infinite se) is a failed analysis
+    finite = np.isfinite(mu) & np.isfinite(se) & np.isfinite(ci_low) & np.isfinite(ci_high) & np.isfinite(tau2)
+    if pi and method != "FE":
+        finite &= np.isfinite(pi_low) & np.isfinite(pi_high)
+    if not finite.all():
+        converged = converged & finite
+        notes.add(~finite, NoteCode.NON_FINITE)
 
     cols = {
         "k": k,

@@ -8,7 +8,7 @@ certainty, magnitude and direction), mechanisms (with a support label) and a saf
   statements when they are there, and the pack's outcome names and synonyms.
 * ``default_evidence()`` builds it from the bundled pack; when the pack chain cannot run it
   falls back to ``lexicon/reference_evidence.json``, a hand-curated Evidence taken from the
-  shared dry-needling evidence (every finding names its source row), and records a Note.
+  shared evidence of the bundled pack (every finding names its source row), and records a Note.
 * ``Evidence.from_dict`` / ``load_evidence(path)`` read a stored Evidence (used for fixtures).
 
 Where a summary finding has no GRADE certainty yet, the finding is "not rated" (certainty None);
@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from .._format import fmt_pct
 from ..effects.measures import is_ratio
 from ..errors import EvigradeError, InputError
+from ..packs.schema import Topic
 from ..packs.summary import Summary
 from ..results import Note, jsonable
 from .._access import finite_float as _num, first as _get
@@ -182,13 +183,16 @@ class Evidence:
     safety: EvidenceSafety | None = None
     origin: str = ""
     notes: tuple[Note, ...] = ()
-    #: the summary's key message on mechanisms (e.g. "how dry needling works is unproven: none of
+    #: the summary's key message on mechanisms (e.g. "how the intervention works is unproven: none of
     #: the 12 proposed mechanisms is established ..."), used in rewordings
     mechanisms_summary: str = ""
+    #: the words sources use for the intervention (the pack's ``Topic.synonyms``)
+    synonyms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
+            "synonyms": list(self.synonyms),
             "origin": self.origin,
             "mechanisms_summary": self.mechanisms_summary,
             "findings": [f.to_dict() for f in self.findings],
@@ -230,9 +234,9 @@ class Evidence:
                                                        str(r.get("frequency") or ""))
                                                       for r in _seq(s.get("event_rates")) if isinstance(r, Mapping)))
         notes = tuple(Note(n["code"], n["message"], n.get("study")) for n in d.get("notes", ()))
-        return cls(intervention=str(d.get("intervention") or "dry needling"), findings=tuple(findings),
+        return cls(intervention=str(d.get("intervention") or "the intervention"), findings=tuple(findings),
                    mechanisms=tuple(mechs), safety=safety, origin=str(d.get("origin") or ""), notes=notes,
-                   mechanisms_summary=str(d.get("mechanisms_summary") or ""))
+                   mechanisms_summary=str(d.get("mechanisms_summary") or ""), synonyms=_strs(d.get("synonyms")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +293,7 @@ def _norm_direction(x: Any) -> str | None:
     s = str(x).strip().lower().replace("_", " ")
     if s in ("benefit", "harm", "none"):
         return s
-    if s in ("favours intervention", "favors intervention", "favours dn", "favors dn", "beneficial", "improvement"):
+    if s in ("favours intervention", "favors intervention", "beneficial", "improvement"):
         return "benefit"
     if s in ("no difference", "no effect", "null", "neutral", "little or no difference", "uncertain"):
         return "none"
@@ -669,7 +673,9 @@ def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None
                               "The summary's safety section names no events; the common mild and rare serious "
                               "events were taken from the curated reference profile."))
     interv = summary.get("intervention")
-    name = intervention or (interv if isinstance(interv, str) else "") or "dry needling"
+    pk_ = _mapping(summary.get("pack"))  # the pack's topic (a summary saved before it existed: its question)
+    topic = Topic.from_dict(pk_["topic"]) if "topic" in pk_ else Topic.from_question(pk_.get("question"))
+    name = intervention or (interv if isinstance(interv, str) else "") or topic.name
     mech_summary = ""
     for km in _seq(summary.get("key_messages")):
         if isinstance(km, Mapping) and km.get("kind") == "mechanisms" and isinstance(km.get("text"), str):
@@ -682,7 +688,7 @@ def evidence_from_summary(summary: Summary | Mapping[str, Any], pack: Any = None
     if any(f.certainty for f in findings):
         origin += " with GRADE certainty"
     return Evidence(intervention=name, findings=findings, mechanisms=mechanisms, safety=safety,
-                    origin=origin, notes=tuple(notes), mechanisms_summary=mech_summary)
+                    origin=origin, notes=tuple(notes), mechanisms_summary=mech_summary, synonyms=topic.synonyms)
 
 
 # --------------------------------------------------------------------------------------------

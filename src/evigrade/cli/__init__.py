@@ -38,7 +38,8 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
+def build_app(commands: Sequence[str] | None = None) -> typer.Typer:
+    """The typer app with every command, or only the command modules named in ``commands``."""
     app = typer.Typer(
         name="evigrade",
         help="Turn clinical-trial data into graded, plain-language evidence.",
@@ -55,7 +56,7 @@ def build_app() -> typer.Typer:
     ) -> None:
         """evigrade: evidence packs -> meta-analysis -> GRADE -> plain language."""
 
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if commands is None else commands:
         try:
             mod = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:  # a command not built yet
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ["--debug"] + [a for a in args if a != "--debug"]
     if not [a for a in args if a != "--debug"]:  # bare `evigrade`: the help, exit 0 (not a usage error)
         args = [*args, "--help"]
-    app = build_app()
+    app = build_app(_invoked(args))
     try:
         with warnings.catch_warnings():
             if not debug:  # every numerical warning is also a stored Note that the output prints
@@ -111,6 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+def _invoked(args: Sequence[str]) -> tuple[str, ...] | None:
+    """The module of the command on the line, so that only its imports are loaded (``evigrade batch``
+    does not import the GRADE pipeline, ``summarize`` not pandas); None (every command) for the root
+    help, ``--version`` or a name that is not a command (click's message lists the commands)."""
+    for a in args:
+        if a.startswith("-"):  # the root options (--debug, --help, --version) come before the command
+            if a == "--debug":
+                continue
+            return None
+        mod = a.replace("-", "_")
+        return (mod,) if mod in COMMAND_MODULES else None
+    return None
 
 
 def _given_value(args: list[str], param) -> str | None:

@@ -1,8 +1,12 @@
 """``evigrade batch IN -o OUT``: fit many meta-analyses from one long table (CSV or Parquet).
 
-Thin: ``batch.run`` (or ``batch.run_dask`` with ``--scheduler`` / ``--dask-workers``) -> write the
-one-row-per-analysis table atomically -> print a one-line summary (or ``--json``: exactly
-``BatchResult.to_dict()``).  A rich progress bar appears on stderr for runs that take over a second.
+Thin: by default ``batch.stream.run_stream`` (the input read with pyarrow in chunks of whole analyses,
+each chunk fitted and appended to the output, so memory stays bounded however long the file; the rows
+of each analysis must be next to each other); ``--no-stream`` (or ``--json``) ``batch.run`` on the whole
+file (rows in any order) then ``batch.write_table``; ``batch.run_dask`` with ``--scheduler`` /
+``--dask-workers``.  The output appears atomically; then a one-line summary (or ``--json``: exactly
+``BatchResult.to_dict()``).  A rich progress bar, counting analyses, appears on stderr for runs that
+take over a second.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from ..batch.core import Method, Test
+    from ..results import Note
 
 __all__ = ["register"]
 
@@ -48,6 +53,24 @@ class _Progress:
         assert self.task is not None  # set together with self.bar
         self.bar.update(self.task, completed=done)
 
+    def stream(self, done: int, fraction: float) -> None:
+        """A streamed run: the count of analyses fitted so far, the bar showing how much input has been read."""
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.t0 < 1.0 or fraction >= 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            bar = Progress(TextColumn("fitting analyses: {task.fields[analyses]:,} done"), BarColumn(),
+                           TaskProgressColumn(), TextColumn("of the input read"), TimeElapsedColumn(),
+                           console=Console(stderr=True), transient=True)
+            bar.start()
+            self.bar, self.task = bar, bar.add_task("fit", total=1.0, analyses=0)
+        assert self.task is not None  # set together with self.bar
+        self.bar.update(self.task, completed=min(1.0, fraction), analyses=done)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
@@ -74,6 +97,12 @@ def register(app: typer.Typer) -> None:
         dask_workers: Optional[int] = typer.Option(None, "--dask-workers",
                                                    help="Run on a temporary local Dask cluster with N workers."),
         partitions: Optional[int] = typer.Option(None, "--partitions", help="Dask partitions (default 4 per worker)."),
+        stream: bool = typer.Option(True, "--stream/--no-stream",
+                                    help="Read and fit the input in chunks of whole analyses, writing results as "
+                                         "they are fitted (bounded memory; the rows of each analysis must be next "
+                                         "to each other). --no-stream reads the whole file (rows in any order)."),
+        chunk_rows: int = typer.Option(1 << 20, "--chunk-rows", min=1,
+                                       help="Input rows per streamed chunk (a chunk always holds whole analyses)."),
         json_out: bool = typer.Option(False, "--json", help="Print BatchResult.to_dict() as JSON."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
     ) -> None:
@@ -88,6 +117,18 @@ def register(app: typer.Typer) -> None:
             raise SpecError(f"output {output!r} must end in .csv or .parquet")
         progress = _Progress(enabled=not quiet and not json_out)
         t0 = time.perf_counter()
+        if stream and scheduler is None and dask_workers is None and not json_out:
+            from ..batch.stream import run_stream
+
+            try:
+                sres = run_stream(infile, output, method, test, level, tau2_ci, pi, measure=measure, id_col=id_col,
+                                  chunk_rows=chunk_rows, progress=progress.stream)
+            finally:
+                progress.close()
+            if not quiet:
+                _summary(sres.n_analyses, sres.n_rows, sres.method, sres.test, output, time.perf_counter() - t0,
+                         sres.n_fallback, sres.summary_counts(), sres.run_notes)
+            return
         try:
             if scheduler is not None or dask_workers is not None:
                 res = batch.run_dask(infile, method, test, level, tau2_ci, pi, scheduler=scheduler,
@@ -107,13 +148,18 @@ def register(app: typer.Typer) -> None:
             return
         if quiet:
             return
-        counts = res.summary_counts()
-        extra = ""
-        if counts:
-            extra = "; notes: " + ", ".join(f"{c} x{n}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        not_conv = int((~res.table["converged"]).sum())
-        conv = f"; {not_conv} used a fallback estimator" if not_conv else ""
-        print(f"wrote {res.n_analyses} analyses ({res.n_rows} rows, {res.method}/{res.test}) to {output} "
-              f"in {fmt_fixed(elapsed)} s{conv}{extra}", file=sys.stdout)
-        for note in res.run_notes:  # how the input was read (delimiter, skipped rows, escalc exclusions)
-            print(f"note: {note.message}", file=sys.stdout)
+        _summary(res.n_analyses, res.n_rows, res.method, res.test, output, elapsed,
+                 int((~res.table["converged"]).sum()), res.summary_counts(), res.run_notes)
+
+
+def _summary(n_analyses: int, n_rows: int, method: str, test: str, output: str, elapsed: float, not_conv: int,
+             counts: dict[str, int], run_notes: "tuple[Note, ...]") -> None:
+    """The one-line summary of a run and the notes about how the input was read."""
+    extra = ""
+    if counts:
+        extra = "; notes: " + ", ".join(f"{c} x{n}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    conv = f"; {not_conv} used a fallback estimator" if not_conv else ""
+    print(f"wrote {n_analyses} analyses ({n_rows} rows, {method}/{test}) to {output} "
+          f"in {fmt_fixed(elapsed)} s{conv}{extra}", file=sys.stdout)
+    for note in run_notes:  # how the input was read (delimiter, skipped rows, escalc exclusions)
+        print(f"note: {note.message}", file=sys.stdout)

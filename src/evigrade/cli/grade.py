@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
         outcome: str = typer.Option("the outcome", "--outcome", help="Outcome name for the statement."),
         intervention: str = typer.Option("the intervention", "--intervention", help="Intervention name."),
-        comparison: Optional[str] = typer.Option(None, "--comparison", help="Comparator, e.g. 'sham needling'."),
+        comparison: Optional[str] = typer.Option(None, "--comparison", help="Comparator, e.g. 'placebo'."),
         timeframe: Optional[str] = typer.Option(None, "--timeframe", help="e.g. 'short term'."),
         json_out: bool = typer.Option(False, "--json", help="Print AnalysisGrade.to_dict() as JSON."),
         no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),

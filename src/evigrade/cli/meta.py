@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import typer
 
@@ -153,6 +153,12 @@ def register(app: typer.Typer) -> None:
                                              help="Cluster-robust SEs, tests and CIs by this column (metafor robust())."),
         vcov: str = typer.Option("CR1", "--vcov", help="--robust estimator: CR1 (metafor's default) or CR2 "
                                                        "(clubSandwich, Satterthwaite df)."),
+        selmodel: Optional[str] = typer.Option(None, "--selmodel", metavar="TYPE",
+                                               help="Selection model (metafor selmodel on the ML fit): step, beta, "
+                                                    "halfnorm or negexp; a sensitivity analysis for publication bias."),
+        steps: Optional[str] = typer.Option(None, "--steps", metavar="P,...",
+                                            help="--selmodel step: one-sided p-value cut points (default 0.025,1); "
+                                                 "halfnorm/negexp: one p-value below which the weight is 1."),
         glmm: Optional[str] = typer.Option(None, "--glmm", metavar="MODEL",
                                            help="OR from arm-level counts: a GLMM (metafor rma.glmm) UM.FS, UM.RS, CM.EL "
                                                 "or CM.AL; --method FE drops the random treatment effect."),
@@ -161,7 +167,8 @@ def register(app: typer.Typer) -> None:
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
                               ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
-                            bias=bias, multilevel=multilevel, robust=robust, vcov=vcov, glmm=glmm)
+                            bias=bias, multilevel=multilevel, robust=robust, vcov=vcov, selmodel=selmodel,
+                            steps=steps, glmm=glmm)
         if json_out:
             meta_json = res.to_dict()
             bt = back_transformed_result(table, res)
@@ -224,7 +231,7 @@ def _typed(values: list) -> list:
 
 
 def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
-               multilevel=None, robust=None, vcov="CR1", glmm=None) -> dict:
+               multilevel=None, robust=None, vcov="CR1", selmodel=None, steps=None, glmm=None) -> dict:
     """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
 
     ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
@@ -284,7 +291,29 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
         from ..stats.bias import small_study_summary
 
         extras["small_study"] = small_study_summary(res)
+    if selmodel or steps:
+        extras["selection_model"] = _selection(res, selmodel, steps)
     return extras
+
+
+def _selection(res, kind: str | None, steps: str | None):
+    """``--selmodel TYPE [--steps P,...]``: ``stats.selection_model`` on the study effects."""
+    from ..errors import SpecError
+    from ..stats.selection import SelectionType, selection_model
+
+    if not kind:
+        raise SpecError("--steps needs --selmodel (step, beta, halfnorm or negexp)")
+    kind = {"step": "stepfun", "stepfun": "stepfun"}.get(kind.strip().lower(), kind.strip().lower())
+    if kind not in ("stepfun", "beta", "halfnorm", "negexp"):
+        raise SpecError(f"--selmodel {kind!r} must be one of step, beta, halfnorm, negexp")
+    cuts = None
+    if steps:
+        try:
+            cuts = [float(x) for x in steps.split(",") if x.strip()]
+        except ValueError:
+            raise SpecError(f"--steps {steps!r} must be p-values separated by commas, e.g. 0.025,1") from None
+    return selection_model(res.yi, res.vi, type=cast(SelectionType, kind), steps=cuts, level=res.level,
+                           study=list(res.study))
 
 
 def render_extras(extras: dict, measure: str | None = None) -> str:
@@ -357,6 +386,16 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
         lines += ["", f"Cluster-robust inference ({rb.vcov}; {rb.n_clusters} clusters):"]
         lines.append(f"  estimate {fmt_num(rb.beta[0])} (se {fmt_num(rb.se[0])}), t(df = {fmt_num(rb.df[0], 2)}) = "
                      f"{fmt_num(rb.stat[0])}, p-val {pct(rb.pval[0])}, CI [{fmt_num(rb.ci_low[0])}, {fmt_num(rb.ci_high[0])}]")
+    sm = extras.get("selection_model")
+    if sm is not None:
+        what = {"stepfun": "step function, steps " + ", ".join(fmt_num(x) for x in sm.steps)}.get(
+            sm.selection_type, sm.selection_type)
+        lines += ["", f"Selection model ({what}; k = {sm.k}; ML):"]
+        lines.append(f"  adjusted estimate {fmt_num(sm.estimate)} (se {fmt_num(sm.se)}), p-val {pct(sm.pval)}, "
+                     f"CI [{fmt_num(sm.ci_low)}, {fmt_num(sm.ci_high)}]{nat(sm.estimate, sm.ci_low, sm.ci_high)}, "
+                     f"tau^2 = {fmt_num(sm.tau2)}")
+        lines.append("  selection weights (delta): " + ", ".join(fmt_num(d) for d in sm.delta))
+        lines.append(f"  LRT against no selection: X^2(df = {sm.lrt_df}) = {fmt_num(sm.lrt)}, p-val {pct(sm.lrt_pvalue)}")
     gm = extras.get("glmm")
     if gm is not None:
         lines += ["", f"Generalised linear mixed model ({gm.model}, {gm.method}; k = {gm.k}; metafor rma.glmm):"]

@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_cmd(
         pack: Optional[pathlib.Path] = typer.Argument(None, metavar="PACK",
-                                                      help="Evidence pack folder (default: the bundled dry-needling pack)."),
+                                                      help="Evidence pack folder (default: the bundled pack)."),
         out: Optional[pathlib.Path] = typer.Option(None, "--out", "-o", metavar="DIR",
                                                    help="Write DIR/index.html, DIR/report.md and DIR/results.json "
                                                         "(a new or report-only folder); without -o, print to the terminal."),

@@ -69,7 +69,7 @@ def _k_n(f: Finding) -> str:
     return f"{k}; {n}"
 
 
-_DIRECTION_WORDS = {"favours_intervention": "favours dry needling", "no_difference": "no difference or no effect",
+_DIRECTION_WORDS = {"favours_intervention": "favours {x}", "no_difference": "no difference or no effect",
                     "favours_comparator": "favours the comparator", "mixed": "mixed", "unclear": "direction unclear"}
 
 
@@ -90,7 +90,7 @@ def _narrative_line(f: Finding, n: dict[str, Any], intervention: str) -> str:
     said = str(n.get("direction_as_reported") or "")
     if not words or words.startswith("("):
         words = f"{said} {words}".strip() or str(n.get("reported_as") or "")
-    direc = _DIRECTION_WORDS.get(str(n.get("direction")), "direction unclear").replace("dry needling", intervention)
+    direc = _DIRECTION_WORDS.get(str(n.get("direction")), "direction unclear").format(x=intervention)
     return (f"  {f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | {f.population_label}: "
             f"{kind} {n.get('source_id')} [{n.get('row_id')}]: \"{words}\" ({direc}) — certainty not rated: no numeric estimate")
 
@@ -109,7 +109,7 @@ def render_text(summary: Summary, *, color: bool = True, width: int = 120, all_f
                   highlight=False, force_terminal=color, emoji=False, soft_wrap=True)
     con.print(f"[bold]{escape(summary.title)}[/bold]")
     q = summary.question or {}
-    x = str(q.get("intervention_short") or "the intervention")
+    x = summary.topic.name
     if q.get("population"):
         con.print(f"Population: {escape(str(q['population']))}")
     if q.get("intervention"):
@@ -231,6 +231,9 @@ def _print_safety(con: Console, summary: Summary, graded: GradedSummary | None) 
     con.print("[bold underline]Safety (adverse events)[/bold underline]")
     if not s.pools and not s.items and not s.case_reports:
         con.print("  No adverse-event data in this pack.")
+    elif summary.topic.safety_context:  # the pack's own words on where the counts come from
+        for line in summary.topic.safety_context:
+            con.print(escape(f"  {line}"))
     pooled_ids = set()
     for p in s.pools:
         sev = p.severity.replace("_", " ")
@@ -291,7 +294,7 @@ def _print_mechanisms(con: Console, summary: Summary, graded: GradedSummary | No
 def register(app: typer.Typer) -> None:
     @app.command("summarize")
     def summarize_cmd(
-        pack: Optional[str] = typer.Argument(None, help="Evidence pack folder (default: the bundled dry-needling pack)."),
+        pack: Optional[str] = typer.Argument(None, help="Evidence pack folder (default: the bundled pack)."),
         as_json: bool = typer.Option(False, "--json", help="Print the full structured result (summary.to_dict())."),
         method: str = typer.Option("REML", "--method", help="tau2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
         test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman) or z."),

@@ -22,8 +22,9 @@ def register(app: typer.Typer) -> None:
         """Validate an evidence pack; print every problem (file, row, column, value, fix)."""
         from ..errors import PackError
         from ..packs import load_pack
+        from ..packs.loader import BUNDLED_PACKS
 
-        name = pack if pack is not None else "bundled:dry-needling-neck-shoulder"
+        name = pack if pack is not None else f"bundled:{BUNDLED_PACKS[0]}"
         try:
             p = load_pack(pack)
         except PackError as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from .._dist import norm
 
 from .._format import fmt_sig
 from .._validate import check_level

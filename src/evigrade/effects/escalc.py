@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
-from scipy.stats import norm
+from .._dist import norm
 
 from .._format import fmt_fixed, fmt_sig
 from .._validate import check_choice, check_level

@@ -17,8 +17,13 @@ Rules (all documented here so reports can cite them):
   significant' is 'no significant effect') and count the rest by the direction the source reported.
 * **Between forms** (two forms of the intervention, finding ``kind`` "between_forms"): verdict
   "between forms", never "favours"; left out of consistency and of every "X of Y favour" count, and
-  grouped as "dn_variant" in the comparison contrasts.  A comparator pooling arms with and without
+  grouped as "between_forms" in the comparison contrasts.  A comparator pooling arms with and without
   the intervention (``comparator_includes_intervention``) is grouped as "mixed" (:func:`item_kind`).
+* **Comparison groups** come from the pack (``[[comparisons]] kind``, carried on each finding as
+  ``comparator_kind``): sham and no_treatment form one group ("sham", against sham, placebo or no
+  treatment), the others their own (usual_care, active, add_on, between_forms, mixed).  Only output
+  without ``comparator_kind`` (saved before packs stated it) falls back to the keyword guess
+  :func:`~evigrade.packs.schema.guess_comparator_kind` on the comparison id and label.
 * **Mechanism label** from the kinds of support (ranked theory < animal < human physiological <
   clinical trial < systematic review):
   *established*: at least two fully supporting rows from clinical trials or reviews, at least one
@@ -39,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .._access import get as _g
+from ..packs.schema import guess_comparator_kind
 from ..results import jsonable_dict
 from .model import LEVELS, level_number
 
@@ -51,6 +57,7 @@ __all__ = [
     "ComparisonContrast",
     "contrast_comparisons",
     "comparison_kind",
+    "contrast_kind",
     "item_kind",
     "support_rank",
     "mechanism_label",
@@ -91,6 +98,8 @@ class FindingSummaryItem:
     reported_direction: str | None = None
     #: the comparator pools arms with and without the intervention (partly between forms)
     comparator_includes_intervention: bool = False
+    #: the pack's kind of the comparison group (``[[comparisons]] kind``); "" = not known
+    comparator_kind: str = ""
 
     @property
     def verdict(self) -> str:
@@ -140,6 +149,8 @@ def _consistency(items: Sequence[FindingSummaryItem]) -> str:
         return "consistent_benefit"
     if all(x == "little or no difference" for x in v):
         return "consistent_no_difference"
+    if all(x == "harms" for x in v):
+        return "consistent_comparator"  # every rated finding favours the comparator: not 'mixed'
     return "mixed"
 
 
@@ -192,7 +203,7 @@ def _reported_words(n: Any, intervention: str) -> str:
 
 
 def narrative_phrase(n: Any, intervention: str = "the intervention", *, compact: bool = False) -> str:
-    """'NavarroSantana2020 (review) reported no effect on range of motion (neck pain; vs any comparator)'.
+    """'Smith2020 (review) reported no effect on range of motion (adults; vs any comparator)'.
     ``compact`` drops the population and the '(review)' tag (key messages)."""
     where = "; ".join(x for x in (None if compact else _g(n, "population_label"),
                                   ("vs " + str(_g(n, "comparison_label"))) if _g(n, "comparison_label") else "",
@@ -279,6 +290,7 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
         cons_txt = {
             "consistent_benefit": "the findings consistently favour " + intervention,
             "consistent_no_difference": "the findings consistently show little or no difference",
+            "consistent_comparator": "the findings consistently favour the comparator",
             "conflicting": "the findings conflict",
             "mixed": "the findings are mixed",
             "very_uncertain": "the evidence is very uncertain",
@@ -287,7 +299,8 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
         }[cons]
         kinds = {k for k, v in counts.items() if k != "not rated" and v}
         repeats = (cons == "consistent_benefit" and kinds == {"favours"}) or \
-            (cons == "consistent_no_difference" and kinds == {"little or no difference"})
+            (cons == "consistent_no_difference" and kinds == {"little or no difference"}) or \
+            (cons == "consistent_comparator" and kinds == {"harms"})
         show = verdicts and cons not in ("very_uncertain",) and not repeats  # never 'favour X (2 favour X)'
 
         sentence = (f"{named}: certainty {rng} across {len(rated)} rated "
@@ -302,40 +315,47 @@ def family_summary(family: str, items: Sequence[FindingSummaryItem], *, interven
 
 # ----------------------------------------------------------------------------- comparison groups
 
+#: the comparison group (contrast) each pack kind belongs to: sham and no treatment share one
+_CONTRAST_OF = {"sham": "sham", "no_treatment": "sham", "usual_care": "usual_care", "active": "active",
+                "add_on": "add_on", "between_forms": "between_forms", "mixed": "mixed"}
+
+
+def contrast_kind(comparator_kind: str) -> str:
+    """The comparison group of a pack's comparison kind: 'sham' (sham, placebo or no treatment), 'usual_care',
+    'active', 'add_on', 'between_forms' or 'mixed'."""
+    return _CONTRAST_OF.get(comparator_kind, "active")
+
+
 def comparison_kind(comparison_id: str, label: str = "") -> str:
-    """'add_on' (X + DN vs X), 'sham' (sham, placebo, waiting list, no treatment), 'dn_variant'
-    (another form of the same intervention), 'mixed' (reviews pooling any comparator) or 'active'."""
-    text = f"{comparison_id} {label}".lower()
-    if any(w in text for w in ("add_on", "add-on", "addon", "added to", "combined", "adjunct", "plus", " + ")):
-        return "add_on"
-    if any(w in text for w in ("sham", "placebo", "waiting", "wait list", "no treatment", "no_treatment", "no intervention", "control")):
-        return "sham"
-    if any(w in text for w in ("variant", "another form", "other form", "in every arm", "all_arms", "all arms")):
-        return "dn_variant"
-    if any(w in text for w in ("any_comparator", "any comparator", "all comparators", "mixed comparator")):
-        return "mixed"
-    return "active"
+    """The comparison group guessed from a comparison's id and label (the fallback for output that does not
+    carry the pack's ``kind``): :func:`~evigrade.packs.schema.guess_comparator_kind`, grouped by
+    :func:`contrast_kind`."""
+    return contrast_kind(guess_comparator_kind(comparison_id, label))
 
 
 def item_kind(item: Any) -> str:
-    """comparison_kind of a finding (object or dict) that also reads its ``kind``: two forms of the
-    intervention are 'dn_variant' and a comparator pooling arms with and without the intervention is
-    'mixed', whatever the comparison label says."""
+    """The comparison group of a finding (object or dict): two forms of the intervention are 'between_forms'
+    and a comparator pooling arms with and without the intervention is 'mixed', whatever the pack says;
+    otherwise the pack's kind (``comparator_kind``), or the guess from the comparison's id and label."""
     if str(_g(item, "kind", "") or "") == "between_forms":
-        return "dn_variant"
+        return "between_forms"
     if _g(item, "comparator_includes_intervention", False):
         return "mixed"
+    declared = str(_g(item, "comparator_kind", "") or "")
+    if declared:
+        return contrast_kind(declared)
     return comparison_kind(str(_g(item, "comparison", "") or ""), str(_g(item, "comparison_label", "") or ""))
 
 
 _KIND_PHRASE = {
     "sham": "against sham, placebo or no treatment",
     "add_on": "added to another therapy (compared with that therapy alone)",
+    "usual_care": "against usual care",
     "active": "against other active treatments",
-    "dn_variant": "compared with other forms of the same intervention",
+    "between_forms": "compared with other forms of the same intervention",
     "mixed": "against mixed comparators (reviews pooling all comparators)",
 }
-_KIND_ORDER = ("sham", "add_on", "active", "dn_variant", "mixed")
+_KIND_ORDER = ("sham", "add_on", "usual_care", "active", "between_forms", "mixed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,8 +375,8 @@ class ComparisonContrast:
 
 def contrast_comparisons(items: Sequence[FindingSummaryItem], *, intervention: str = "the intervention"
                          ) -> tuple[ComparisonContrast, ...]:
-    """One entry per comparison kind (sham, add-on, active, other forms, mixed) with its certainty
-    range and verdicts."""
+    """One entry per comparison group (sham, add-on, usual care, active, other forms, mixed) with its
+    certainty range and verdicts."""
     groups: dict[str, list[FindingSummaryItem]] = {}
     for i in items:
         groups.setdefault(item_kind(i), []).append(i)
@@ -470,7 +490,7 @@ def _per(x: float | None, like: float | None = None) -> str:
 
 def _exact_upper(events: int, n: int, level: float = 0.95) -> float:
     """Two-sided Clopper-Pearson upper limit."""
-    from scipy.stats import beta
+    from .._dist import beta
 
     if events >= n:
         return 1.0
@@ -493,7 +513,7 @@ def _source_rate_text(i: Any) -> str:
 
 
 def _exact_lower(events: int, n: int, level: float = 0.95) -> float:
-    from scipy.stats import beta
+    from .._dist import beta
 
     if events <= 0:
         return 0.0

@@ -21,7 +21,7 @@ Decisions made here (documented because they change ratings):
 * A finding without an estimate but with results in words is rated by ``assess_narrative`` (one vote per
   result with its participants and RoB) and worded by ``narrative_statement``; no size word.
 * A between-forms finding is worded with ``kind='between_forms'``, naming the two forms from its best
-  source's comparison as stated ('needling with LTR vs needling without LTR') or the pack's label.
+  source's comparison as stated ('form A vs form B') or the pack's label.
 * Key messages are neutral (issue 13): per family the headline is the most reliable body of evidence
   (``_best``: certainty, then comparator directness sham > add-on > active, then an estimate before a vote
   count, then participants), whatever its direction and never a between-forms finding, and the same
@@ -291,7 +291,7 @@ def _timepoint_phrase(finding: Any) -> str | None:
 
 def _population(finding: Any) -> str | None:
     label = _strip_paren(_g(finding, "population_label", "") or "")
-    # 'neck pain', 'spinal pain', 'musculoskeletal pain in any body region' (a broader population must be said,
+    # 'low back pain', 'chronic pain', 'pain in any body region' (a broader population must be said,
     # or the sentence reads as if it were about everyone); 'all participants' and the like are left out
     return label if (label.endswith("pain") or " pain " in f" {label} ") else None
 
@@ -327,8 +327,8 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
 
 def _forms(finding: Any, intervention: str) -> tuple[str, str | None]:
     """The two forms a between-forms finding compares: the best source's own words when it names them
-    ('needling with LTR vs needling without LTR' -> 'needling with LTR', 'compared with needling without
-    LTR'), else the intervention and the pack's comparison label ('compared with another form of dry needling')."""
+    ('high dose vs low dose' -> 'high dose', 'compared with low dose'), else the intervention and the pack's
+    comparison label ('compared with another form of the intervention')."""
     best = _g(finding, "best_source") or {}
     for r in _g(finding, "reviews", ()) or ():
         said = " ".join(str(_g(r, "comparison_as_stated", "") or "").split())
@@ -441,9 +441,9 @@ class KeyMessage:
 
 
 #: preferences when several findings could carry a family's key message (after certainty)
-_KIND_PREF = {"sham": 3, "add_on": 2, "active": 1}
+_KIND_PREF = {"sham": 3, "add_on": 2, "usual_care": 1, "active": 1}
 _TP_PREF = {"short_term": 4, "immediate": 3, "mid_term": 2, "long_term": 1}
-_EFFECT_KINDS = ("sham", "add_on", "active")
+_EFFECT_KINDS = ("sham", "add_on", "usual_care", "active")
 
 
 def _cert_words(c: str | None) -> str:
@@ -516,17 +516,16 @@ def finding_source(finding: Any) -> str:
 def _best(cands: list[tuple[Any, FindingGrade]]) -> tuple[Any, FindingGrade] | None:
     """The most reliable body of evidence, whatever its direction: highest certainty, then the most direct
     comparator for efficacy (sham or placebo, then add-on, then active treatments), then the most
-    participants, then an estimate before results without one; the time frame and the question's own
-    population break ties."""
+    participants, then an estimate before results without one; the time frame breaks ties."""
     if not cands:
         return None
     from .model import level_number
 
-    def key(c: tuple[Any, FindingGrade]) -> tuple[int, int, bool, float, int, bool]:
+    def key(c: tuple[Any, FindingGrade]) -> tuple[int, int, bool, float, int]:
         f, g = c
         return (level_number(g.certainty), _KIND_PREF.get(item_kind(f), 0), _num(_g(f, "estimate")) is not None,
                 _body_n(f),
-                _TP_PREF.get(str(_g(f, "timepoint", "")), 0), _g(f, "population") != "neck_shoulder")
+                _TP_PREF.get(str(_g(f, "timepoint", "")), 0))
     return max(cands, key=key)
 
 
@@ -562,12 +561,28 @@ def _range_words(rng: str | None) -> str:
     return f"certainty across the family ranges from {r}" if " to " in r else f"certainty across the family is {r}"
 
 
-def _family_context(n_fav: int, n_core: int, n_words: int, intervention: str, rng: str | None) -> str:
+def _scope(findings: list[Any]) -> str:
+    """'against sham, as an add-on or against active treatments': the comparison groups of the question's
+    populations that the summary has (a 'sham' group of no-treatment comparisons only reads 'against no
+    treatment')."""
+    kinds = {item_kind(f) for f in findings if not _g(f, "population_broader", False)
+             and str(_g(f, "kind", "comparative")) != "between_forms"}
+    declared = {str(_g(f, "comparator_kind", "") or "") for f in findings if item_kind(f) == "sham"}
+    words = {"sham": "against sham" if declared & {"sham", ""} else "against no treatment",
+             "add_on": "as an add-on", "usual_care": "against usual care", "active": "against active treatments"}
+    parts = [words[k] for k in _EFFECT_KINDS if k in kinds]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _family_context(n_fav: int, n_core: int, n_words: int, intervention: str, rng: str | None,
+                    scope_kinds: str = "against sham, as an add-on or against active treatments") -> str:
     """'3 of 12 findings in the question's populations (against sham, as an add-on or against active
-    treatments; 7 of them reported without a single estimate) favour dry needling; certainty across the
+    treatments; 7 of them reported without a single estimate) favour the intervention; certainty across the
     family ranges from very low to moderate.'  Counts include the results reported without numbers."""
-    scope = "in the question's populations (against sham, as an add-on or against active treatments"
-    scope += f"; {n_words} of them reported without a single estimate)" if n_words else ")"
+    bits = [x for x in (scope_kinds, f"{n_words} of them reported without a single estimate" if n_words else "") if x]
+    scope = "in the question's populations" + (f" ({'; '.join(bits)})" if bits else "")
     if n_core == 1:  # the key message's own finding: its sentence already says what it shows
         head = f"This is the only finding {scope}"
     elif n_fav == 0:
@@ -666,7 +681,8 @@ def _family_messages(findings: list[Any], graded: list[FindingGrade | None], fam
         best = _best(core) or _best(rated)
         if best is not None:
             f, g = best
-            ctx = " " + _family_context(n_fav, len(core_all), n_words, intervention, fam.certainty_range)
+            ctx = " " + _family_context(n_fav, len(core_all), n_words, intervention, fam.certainty_range,
+                                        _scope(findings))
             if best not in core:
                 ctx = (f" This rests on a broader population or mixed comparators; "
                        f"{_range_words(fam.certainty_range)}.")
@@ -710,9 +726,10 @@ def _practice_messages(findings: list[Any], graded: list[FindingGrade | None], i
     its question, and the counts by verdict."""
     out = []
     heads = {"add_on": f"Added to another therapy ({intervention} + X compared with X alone)",
+             "usual_care": f"Instead of usual care ({intervention} compared with usual care)",
              "active": f"Instead of another active treatment ({intervention} compared with that treatment)",
              "sham": "Compared with sham or no treatment"}
-    for kind in ("add_on", "active"):
+    for kind in ("add_on", "usual_care", "active"):
         cands = [(f, g) for f, g in zip(findings, graded) if g is not None and not _g(f, "population_broader", False)
                  and str(_g(f, "kind", "comparative")) != "between_forms" and item_kind(f) == kind
                  and g.certainty != "very_low"]
@@ -812,6 +829,7 @@ def _item(finding: Any, fg: FindingGrade | None) -> FindingSummaryItem:
         direction=fg.magnitude.direction if fg else None,
         ci_includes_null=fg.magnitude.ci_includes_null if fg else None,
         ci_excludes_important=fg.magnitude.ci_excludes_important if fg else None,
+        comparator_kind=str(_g(finding, "comparator_kind", "") or ""),
         kind=str(_g(finding, "kind", "comparative") or "comparative"),
         reported_direction=_g(finding, "reported_direction") if _num(_g(finding, "estimate")) is None else None,
         comparator_includes_intervention=bool(_g(finding, "comparator_includes_intervention", False)),

@@ -1162,7 +1162,7 @@ def pack_files(review: RevManReview, *, pack_id: str | None = None) -> dict[str,
 
 
 def _z(level: float) -> float:
-    from scipy.stats import norm
+    from .._dist import norm
 
     return float(norm.isf((1 - level / 100) / 2))
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from ..errors import EstimationError
 from ..results import jsonable

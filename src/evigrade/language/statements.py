@@ -20,8 +20,7 @@ size word it actually used (None when none): that is the ``size_claim`` output.
 When the rating's ``not_fully_assessed`` is True (two or more domains not assessable, no source
 GRADE) the sentence is followed by "Certainty could not be fully assessed (...)".
 
-``kind='between_forms'`` (two forms of the intervention, e.g. needling active and latent trigger
-points vs active ones only) describes which arm had lower or higher values of the outcome, never
+``kind='between_forms'`` (two forms of the intervention, e.g. a high dose vs a low dose) describes which arm had lower or higher values of the outcome, never
 that one "works" or is favoured.  :func:`narrative_statement` words evidence without a single
 estimate (Murad 2017; SWiM) from :class:`~evigrade.grade.NarrativeInput` votes.
 """
@@ -188,8 +187,8 @@ def _or_list(text: str) -> str:
 def comparator_label(comparison: str | None) -> str:
     """A comparison label as the words after 'compared with' ('' when there is none).
 
-    'DN vs sham/placebo/waiting list (neck)' -> 'sham, placebo or waiting list': the part after 'vs',
-    a trailing bracket naming a body region dropped (the population is said elsewhere), slashes read as
+    'X vs sham/placebo/waiting list (adults)' -> 'sham, placebo or waiting list': the part after 'vs',
+    a trailing one- or two-word bracket dropped (the population is said elsewhere), slashes read as
     'or', unbalanced brackets removed.  Labels that do not name the comparator ('comparator not stated',
     'any comparator', 'mixed comparators') give 'the comparators used in the trials'.
     """
@@ -207,7 +206,8 @@ def comparator_label(comparison: str | None) -> str:
 
 
 def _expand_abbreviation(text: str, intervention: str) -> str:
-    """'other DN' -> 'other dry needling' when 'DN' is the intervention's initials (labels use it; sentences do not)."""
+    """'other CBT' -> 'other cognitive behavioural therapy' when 'CBT' is the intervention's initials (labels use
+    it; sentences do not)."""
     words = intervention.split()
     if len(words) < 2 or not text:
         return text
@@ -217,13 +217,17 @@ def _expand_abbreviation(text: str, intervention: str) -> str:
 
 
 def _strip_region(text: str) -> str:
-    """Drop a trailing bracket naming a body region ('manual therapy (neck)', even when unclosed)."""
-    return re.sub(r"(?i)\s*\((?:neck|shoulder|neck and shoulder|neck and/or shoulder|neck or shoulder|back|spine|"
-                  r"trapezius|upper trapezius)\)?\s*$", "", text).strip()
+    """Drop a trailing bracket that qualifies a whole 'A vs B' label ('A vs manual therapy (adults)': the
+    population is said elsewhere) and a trailing bracket left unclosed ('manual therapy (adults')."""
+    t = re.sub(r"\s*\([^()]*$", "", text.strip())
+    if re.search(r"(?i)\b(?:vs\.?|versus)\s", t):
+        t = re.sub(r"\s*\([^()]*\)\s*$", "", t)
+    return t.strip()
 
 
-#: 'DN added to exercise vs exercise alone', 'dry needling + exercise vs exercise' -> 'exercise'
-_ADD_ON = re.compile(r"(?i)^(?:dn|dry needling|the intervention|[\w-]+(?: [\w-]+)?)\s*(?:added to|\+|plus)\s+(.*?)"
+#: 'X added to exercise vs exercise alone', 'the intervention + exercise vs exercise' -> 'exercise' (the
+#: intervention named in one or two words)
+_ADD_ON = re.compile(r"(?i)^(?:[\w-]+(?: [\w-]+)?)\s*(?:added to|\+|plus)\s+(.*?)"
                      r"(?:\s+(?:vs\.?|versus)\s+.*)?$")
 
 
@@ -346,11 +350,11 @@ def statement(
     change the estimate shows ('decrease' / 'increase'), or 'benefit' / 'harm' together with
     ``benefit='lower'|'higher'``; it is taken from the Magnitude when omitted.  When a plain size
     word 'trivial' is given, pass ``ci_excludes_important=True`` to allow "little to no
-    difference"; otherwise the uncertain wording is used.  ``population`` (e.g. 'neck pain') adds
-    "in people with neck pain" after the outcome.
+    difference"; otherwise the uncertain wording is used.  ``population`` (e.g. 'chronic pain') adds
+    "in people with chronic pain" after the outcome.
 
-    ``comparator_active=True`` (the comparison is another active treatment, e.g. trigger-point
-    injection or manual therapy) switches to comparative wording (GRADE: the effect is relative to a
+    ``comparator_active=True`` (the comparison is another active treatment, e.g. an injection or
+    manual therapy) switches to comparative wording (GRADE: the effect is relative to a
     treatment that itself works): an effect favouring the comparator reads "X probably reduces Y less
     than C" (not "X increases Y", which would read as if X caused harm), and an effect whose CI includes
     no difference reads "X may differ from C in its effect on Y, but the confidence interval includes no
@@ -364,7 +368,7 @@ def statement(
     ``event=True`` (a dichotomous outcome pooled as RR, OR or RD) speaks of the chance of the event
     ("may increase the chance of patient-rated improvement"), never of increasing the outcome itself.
 
-    ``comparator_phrase`` (e.g. 'compared with needling active trigger points only') replaces the
+    ``comparator_phrase`` (e.g. 'compared with the low dose only') replaces the
     phrase built from ``comparison``.  ``kind='between_forms'`` words a comparison of two forms of
     the intervention neutrally ("Pain intensity may be lower with X than with Y"), never as one
     favouring the other; it needs ``comparator_phrase`` or ``comparison`` to name the other form.

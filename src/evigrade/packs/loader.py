@@ -1,10 +1,18 @@
 """Load and validate an evidence pack in one pass.
 
-``load_pack(path)`` reads pack.toml and the five CSV tables, checks every cell and every cross
-reference (unknown study ids, outcomes, time-point buckets, comparison groups, populations are
+``load_pack(path)`` reads pack.toml and the CSV tables (results.csv or reviews.csv is required;
+studies.csv, safety.csv and claims.csv may be absent: an absent table is empty, with a Note), checks
+every cell and every cross reference (unknown study ids, outcomes, time-point buckets, comparison groups, populations are
 errors, never silent drops) and raises one :class:`~evigrade.errors.PackError` listing *every*
 problem found, each an :class:`~evigrade.errors.InputError` naming file, row (header = row 1),
 column, value and a fix.  Loading never writes anything.
+
+What an older pack does not state (``[question] intervention_synonyms``, ``[[comparisons]] kind``,
+``[directions]``, ``[safety] context``) gets a default and a Note ``pack_default_assumed`` saying what
+was assumed (``Pack.notes``).  ``[columns.<table>]`` maps the pack's names to a CSV's own column names
+(``[columns.results] ai = "tpos"``).  Lines of a CSV whose first cell starts with ``#`` are comments.
+A string in pack.toml that still starts with ``FILL IN`` (the placeholders ``evigrade init`` writes) is a
+problem to fix, as is a pack whose results.csv and reviews.csv have no rows yet.
 """
 from __future__ import annotations
 
@@ -20,6 +28,8 @@ from .._csvtext import read_csv_rows, read_csv_text
 from .._format import fmt_sig
 from ..effects.measures import RATIO_MEASURES
 from ..errors import InputError, PackError
+from ..notes import NoteCode
+from ..results import Note
 from .schema import (
     BENEFIT_DIRECTIONS,
     CLAIM_DIRECTIONS,
@@ -28,6 +38,7 @@ from .schema import (
     DENOMINATOR_BASES,
     EFFECT_MEASURES,
     INDIRECTNESS_JUDGEMENTS,
+    COMPARATOR_KINDS,
     COMPARISON_KINDS,
     ORIENTATIONS,
     POOL_MEASURES,
@@ -49,12 +60,21 @@ from .schema import (
     ReviewRow,
     SafetyRow,
     Study,
+    Topic,
+    guess_comparator_kind,
 )
 
 __all__ = ["load_pack", "bundled_pack_path", "validate_pack", "unanalysed_columns", "BUNDLED_PACKS",
-           "REQUIRED_COLUMNS"]
+           "REQUIRED_COLUMNS", "OPTIONAL_TABLES", "PLACEHOLDER"]
 
+#: The packs shipped with evigrade (package data).  The one allowed topic name in the code: the id of
+#: the bundled pack, the default of ``bundled_pack_path``.
 BUNDLED_PACKS = ("dry-needling-neck-shoulder",)
+
+#: Tables a pack may leave out (read as empty, with a Note); of results.csv and reviews.csv one is needed.
+OPTIONAL_TABLES = ("studies.csv", "safety.csv", "claims.csv")
+#: The start of a pack.toml string that is still a template placeholder (``evigrade init``)
+PLACEHOLDER = "FILL IN"
 
 #: Pack format versions this loader reads (pack.toml ``schema_version``; absent = the latest).
 SCHEMA_VERSIONS = (1,)
@@ -101,7 +121,7 @@ class _HasId(Protocol):
 _T = TypeVar("_T", bound=_HasId)
 
 
-def bundled_pack_path(name: str = "dry-needling-neck-shoulder") -> Path:
+def bundled_pack_path(name: str = BUNDLED_PACKS[0]) -> Path:
     """Folder of a bundled pack (shipped as package data)."""
     if name not in BUNDLED_PACKS:
         raise InputError(f"unknown bundled pack {name!r}", fix=f"use one of {', '.join(BUNDLED_PACKS)}")
@@ -195,7 +215,10 @@ class _Row:
         return False
 
 
-def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict[str, str]]] | None:
+def _read_csv(folder: Path, fname: str, col: _Collector, mapping: dict[str, str] | None = None
+              ) -> list[tuple[int, dict[str, str]]] | None:
+    """The rows of one table as {column: cell}, or None (problem recorded) when it cannot be read.
+    ``mapping``: {pack column: the CSV's own column name} from pack.toml ``[columns.<table>]``."""
     path = folder / fname
     if path.is_dir():
         col.add("is a folder, not a CSV file", file=fname, fix=f"replace the folder {fname} by the CSV table")
@@ -210,6 +233,13 @@ def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict
         col.problems.append(exc)
         return None
     header = list(parsed.header)
+    for canon, own in (mapping or {}).items():
+        if own in header:
+            header[header.index(own)] = canon
+        else:
+            col.add(f"[columns.{fname.removesuffix('.csv')}] maps {canon} to a column that is not in {fname}'s header",
+                    file="pack.toml", column=canon, value=own,
+                    fix=f"write the name of the column exactly as in {fname}'s first row, or remove the mapping")
     missing = [c for c in REQUIRED_COLUMNS[fname] if c not in header]
     for c in missing:
         col.add("required column is missing", file=fname, row=1, column=c, fix=f"add a column named {c!r} to the header row")
@@ -227,6 +257,8 @@ def _read_csv(folder: Path, fname: str, col: _Collector) -> list[tuple[int, dict
         return None
     out = []
     for i, r in parsed.rows:
+        if r and r[0].lstrip().startswith("#"):  # a comment line (the templates' commented examples)
+            continue
         if len(r) > len(header):
             extra = [c for c in r[len(header):] if c.strip()]
             if extra:
@@ -317,6 +349,11 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         _req_str(col, q, "[question]", "population")
         _req_str(col, q, "[question]", "intervention")
     meta["question"] = q
+    notes: list[Note] = []
+    meta["topic"] = _parse_topic(col, data, q, notes)
+    meta["columns"] = _parse_columns(col, data.get("columns"))
+    meta["event_types"] = _parse_event_types(col, data)
+    _placeholders(col, data)
     meta["buckets"] = _parse_buckets(col, data.get("buckets"))
 
     meta["comparisons"] = comps = _required_tables(
@@ -335,7 +372,147 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
         mods.append(Moderator(_req_str(col, m, where, "id"), _req_str(col, m, where, "description"), _opt_str(col, m, where, "column")))
     meta["moderators"] = tuple(mods)
     meta["indirectness"] = _parse_indirectness(col, data.get("indirectness"), outs, comps, meta["populations"])
+    for c in comps:
+        if c.kind_assumed:
+            notes.append(NoteCode.PACK_DEFAULT_ASSUMED.note(
+                f"pack.toml [[comparisons]] {c.id!r} has no kind: {c.kind!r} assumed from its id and label "
+                f"(write kind = \"{c.kind}\" or another of {', '.join(COMPARATOR_KINDS)})."))
+    meta["notes"] = notes
     return meta
+
+
+def _str_list(col: _Collector, tbl: dict, where: str, key: str) -> tuple[str, ...] | None:
+    """A list of strings (one string is a list of one), None when the key is absent; a problem when not."""
+    v = tbl.get(key)
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        _toml_err(col, where, key, "must be a list of strings", v, fix=f'write {key} = ["...", "..."]')
+        return ()
+    return tuple(x for x in v if x.strip())
+
+
+def _opt_table(col: _Collector, data: dict, key: str, fix: str) -> dict | None:
+    v = data.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        _toml_err(col, f"[{key}]", None, "must be a table", v, fix=fix)
+        return None
+    return v
+
+
+def _parse_topic(col: _Collector, data: dict, q: dict, notes: list[Note]) -> Topic:
+    """The pack's topic: names and synonyms ([question]), direction phrases ([directions]), safety context
+    ([safety]); a Note ``pack_default_assumed`` for each key the pack does not state."""
+    short = q.get("intervention_short") if isinstance(q.get("intervention_short"), str) else ""
+    full = q.get("intervention") if isinstance(q.get("intervention"), str) else ""
+    syn = _str_list(col, q, "[question]", "intervention_synonyms")
+    topic = Topic.make(short or "", full or "", syn or ())
+    if syn is None:
+        names = " and ".join(repr(n) for n in topic.synonyms) or "none"
+        notes.append(NoteCode.PACK_DEFAULT_ASSUMED.note(
+            f"pack.toml [question] has no intervention_synonyms: sources are read for the intervention's names "
+            f"only ({names})."))
+    d = _opt_table(col, data, "directions", 'write [directions] with favours_intervention = ["..."] and '
+                                            'favours_comparator = ["..."]')
+    fav_i = fav_c = unclear = None
+    if d is not None:
+        fav_i = _str_list(col, d, "[directions]", "favours_intervention")
+        fav_c = _str_list(col, d, "[directions]", "favours_comparator")
+        unclear = _str_list(col, d, "[directions]", "unclear")
+        for k in d:
+            if k not in ("favours_intervention", "favours_comparator", "unclear"):
+                _toml_err(col, "[directions]", k, "unknown key", fix="use favours_intervention, favours_comparator or unclear")
+    if fav_i is None and fav_c is None:
+        notes.append(NoteCode.PACK_DEFAULT_ASSUMED.note(
+            "pack.toml has no [directions]: only the generic phrases ('favours the intervention', 'favours control', "
+            "'no difference', ...) and 'favours' followed by one of the intervention's names are read."))
+    sf = _opt_table(col, data, "safety", 'write [safety] with context = ["..."]')
+    ctx = _str_list(col, sf, "[safety]", "context") if sf is not None else None
+    if sf is not None:
+        for k in sf:
+            if k not in ("context", "event_types"):
+                _toml_err(col, "[safety]", k, "unknown key", fix="use context = [\"...\"] or [safety.event_types]")
+    if ctx is None:  # said only for a pack with safety rows (load_pack drops it otherwise)
+        notes.append(NoteCode.PACK_DEFAULT_ASSUMED.note(_NO_SAFETY_CONTEXT))
+    return Topic.make(topic.name, topic.full_name, topic.synonyms, fav_i or (), fav_c or (), ctx or (), unclear or ())
+
+
+_NO_SAFETY_CONTEXT = "pack.toml has no [safety] context: the safety section is shown without a context line."
+
+
+def _parse_event_types(col: _Collector, data: dict) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """[safety.event_types]: type name = [keywords found in the event text]; ((keywords, name), ...)."""
+    sf = data.get("safety")
+    raw = sf.get("event_types") if isinstance(sf, dict) else None
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        _toml_err(col, "[safety]", "event_types", "must be a table", raw,
+                  fix='write [safety.event_types] with lines such as bruising = ["bruis", "haematoma"]')
+        return ()
+    out = []
+    for name in raw:
+        kw = _str_list(col, raw, "[safety.event_types]", name)
+        if kw:
+            out.append((tuple(k.lower() for k in kw), str(name).replace("_", " ")))
+    return tuple(out)
+
+
+def _parse_columns(col: _Collector, raw: Any) -> dict[str, dict[str, str]]:
+    """[columns.<table>]: {table file: {pack column: the CSV's own column name}}."""
+    out: dict[str, dict[str, str]] = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        _toml_err(col, "[columns]", None, "must be a table of tables", raw,
+                  fix='write [columns.results] with lines such as ai = "tpos"')
+        return out
+    for table, m in raw.items():
+        fname = table if table.endswith(".csv") else f"{table}.csv"
+        where = f"[columns.{table}]"
+        if fname not in REQUIRED_COLUMNS:
+            _toml_err(col, where, None, "is not a table of the pack", table,
+                      fix=f"use one of {', '.join(t.removesuffix('.csv') for t in REQUIRED_COLUMNS)}")
+            continue
+        if not isinstance(m, dict):
+            _toml_err(col, where, None, "must be a table of column = \"CSV column\" lines", m,
+                      fix=f'write {where} with lines such as study_id = "trial"')
+            continue
+        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname])
+        good: dict[str, str] = {}
+        for canon, own in m.items():
+            if canon not in known:
+                close = difflib.get_close_matches(canon, sorted(known), n=1, cutoff=0.6)
+                _toml_err(col, where, canon, f"is not a column of {fname}", canon,
+                          fix=f"use {close[0]!r}" if close else f"use a column named in docs/packs.md for {fname}")
+            elif not isinstance(own, str) or not own.strip():
+                _toml_err(col, where, canon, "must be the CSV's column name (a string)", own,
+                          fix=f'write {canon} = "the column name in {fname}"')
+            else:
+                good[canon] = own.strip()
+        out[fname] = good
+    return out
+
+
+def _placeholders(col: _Collector, node: Any, path: tuple[str, ...] = ()) -> None:
+    """Every string of pack.toml that still starts with the template's placeholder is a problem to fix."""
+    if isinstance(node, str):
+        if node.strip().upper().startswith(PLACEHOLDER):
+            parent = path[:-1]
+            where = "top level" if not parent else (parent[0] if len(parent) == 1 and parent[0].endswith("]")
+                                                     else "[" + ".".join(parent) + "]")
+            _toml_err(col, where, path[-1] if path else None, "still holds the template's placeholder (fill in)", node,
+                      fix="replace the placeholder by the pack's own text (the comment above it says what)")
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            _placeholders(col, v, (*path, str(k)))
+    elif isinstance(node, list) and path:
+        for i, v in enumerate(node):
+            _placeholders(col, v, (*path[:-1], f"{path[-1]}[{i + 1}]"))
 
 
 def _required_tables(col: _Collector, data: dict[str, Any], key: str, parse: Callable[[_Collector, str, dict], _T],
@@ -353,8 +530,18 @@ def _required_tables(col: _Collector, data: dict[str, Any], key: str, parse: Cal
 
 
 def _parse_comparison(col: _Collector, where: str, c: dict) -> Comparison:
-    """One [[comparisons]] table."""
-    return Comparison(_req_str(col, c, where, "id"), _req_str(col, c, where, "label"), _opt_str(col, c, where, "description"))
+    """One [[comparisons]] table; ``kind`` guessed from the id and label when absent (a Note says so)."""
+    cid, label = _req_str(col, c, where, "id"), _req_str(col, c, where, "label")
+    kind = c.get("kind")
+    assumed = kind is None
+    if assumed:
+        kind = guess_comparator_kind(cid, label)
+    elif kind not in COMPARATOR_KINDS:
+        _toml_err(col, where + (f" ({cid})" if cid else ""), "kind", f"is not one of {', '.join(COMPARATOR_KINDS)}",
+                  kind, fix="write kind = \"sham\", \"no_treatment\", \"usual_care\", \"active\", \"add_on\", "
+                            "\"between_forms\" or \"mixed\" (see docs/packs.md)")
+        kind = guess_comparator_kind(cid, label)
+    return Comparison(cid, label, _opt_str(col, c, where, "description"), str(kind), assumed)
 
 
 def _parse_buckets(col: _Collector, raw_b: Any) -> tuple[Bucket, ...]:
@@ -754,8 +941,41 @@ def _check_pack_path(path: Path) -> None:
         raise PackError([InputError("is not a folder", file=str(path), fix="give the folder that holds pack.toml, not a file")], pack=str(path))
 
 
+def _read_tables(folder: Path, col: _Collector, columns: dict[str, dict[str, str]], notes: list[Note]
+                 ) -> dict[str, list[tuple[int, dict[str, str]]] | None]:
+    """Every table's rows; an absent optional table is empty (a Note), results.csv or reviews.csv is needed."""
+    tables: dict[str, list[tuple[int, dict[str, str]]] | None] = {}
+    absent = [n for n in REQUIRED_COLUMNS if not (folder / n).exists()]
+    for name in REQUIRED_COLUMNS:
+        if name in absent and (name in OPTIONAL_TABLES or
+                               (name in ("results.csv", "reviews.csv") and not {"results.csv", "reviews.csv"} <= set(absent))):
+            tables[name] = []
+            notes.append(NoteCode.PACK_TABLE_ABSENT.note(f"{name} is absent: read as a table without rows."))
+            continue
+        if name == "reviews.csv" and name in absent:  # both absent: one problem, not two
+            continue
+        if name == "results.csv" and name in absent:
+            col.add("results.csv and reviews.csv are both missing", file=name,
+                    fix="create results.csv (trial results) or reviews.csv (published pooled results), or start "
+                        "from `evigrade init DIR` (see docs/packs.md)")
+            tables[name] = None
+            continue
+        tables[name] = _read_csv(folder, name, col, columns.get(name))
+    return tables
+
+
+def _studies_from_results(rows: list[tuple[int, dict[str, str]]]) -> list[Study]:
+    """Without studies.csv each study id of results.csv is its own study (citation = the id)."""
+    seen: dict[str, Study] = {}
+    for _, d in rows:
+        sid = (d.get("study_id") or "").strip()
+        if sid and sid not in seen:
+            seen[sid] = Study(study_id=sid, citation=sid, source="results.csv (studies.csv is absent)", row=0)
+    return list(seen.values())
+
+
 def load_pack(path: str | Path | None = None) -> Pack:
-    """Load and validate the pack at ``path`` (None = the bundled dry-needling pack).
+    """Load and validate the pack at ``path`` (None = the bundled pack).
 
     Raises PackError listing every problem; never writes anything.
     """
@@ -769,25 +989,42 @@ def load_pack(path: str | Path | None = None) -> Pack:
     for key in ("outcomes", "comparisons", "populations", "buckets"):
         declared = {x.id for x in (meta or {}).get(key, ())}
         ids[key] = declared or None
-    tables = {name: _read_csv(folder, name, col) for name in REQUIRED_COLUMNS}
+    notes: list[Note] = list((meta or {}).get("notes", ()))
+    tables = _read_tables(folder, col, (meta or {}).get("columns", {}), notes)
     studies = _load_studies(tables["studies.csv"] or [], col, ids)
+    if not (folder / "studies.csv").exists():
+        studies = _studies_from_results(tables["results.csv"] or [])
     study_ids = {s.study_id for s in studies}
-    # when studies.csv itself is missing, its absence is the one problem to report (not every study id)
+    # when studies.csv itself is unreadable, its own problem is the one to report (not every study id)
     results = _load_results(tables["results.csv"] or [], col, ids, study_ids if tables["studies.csv"] is not None else None)
     reviews = _load_reviews(tables["reviews.csv"] or [], col, ids)
     safety = _load_safety(tables["safety.csv"] or [], col)
     claims = _load_claims(tables["claims.csv"] or [], col)
+    if not results and not reviews and tables["results.csv"] is not None and tables["reviews.csv"] is not None \
+            and not col.problems:
+        gone = [n for n in ("results.csv", "reviews.csv") if not (folder / n).exists()]
+        if gone:
+            other = "reviews.csv" if gone[0] == "results.csv" else "results.csv"
+            col.add(f"file is missing and {other} has no data rows", file=gone[0],
+                    fix=f"create {gone[0]} with columns {', '.join(REQUIRED_COLUMNS[gone[0]])} or add rows to {other}")
+        else:
+            col.add("no rows yet (fill in): results.csv and reviews.csv have no data rows", file="results.csv",
+                    fix="add at least one row to results.csv (trial results) or reviews.csv (published pooled "
+                        "results); lines starting with # are comments")
     if col.problems:
         raise PackError(col.problems, pack=str(folder))
     if meta is None:  # pragma: no cover - a missing/broken pack.toml always records a problem
         raise PackError([InputError("pack.toml could not be read", file="pack.toml")], pack=str(folder))
+    if not safety:
+        notes = [n for n in notes if n.message != _NO_SAFETY_CONTEXT]
     return Pack(
         path=str(folder), id=meta["id"], title=meta["title"], question=meta["question"], outcomes=meta["outcomes"],
         buckets=meta["buckets"], comparisons=meta["comparisons"], populations=meta["populations"],
         moderators=meta["moderators"], indirectness=meta["indirectness"], studies=tuple(studies),
         results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
         description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
-        primary_review_rule=meta["primary_review_rule"])
+        primary_review_rule=meta["primary_review_rule"], topic=meta["topic"], notes=tuple(notes),
+        event_types=meta["event_types"])
 
 
 def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, ...]]:

@@ -14,7 +14,7 @@ A pack is a folder a reviewer edits by hand and keeps in git::
 
 Conventions (documented in docs/packs.md):
 
-* Group 1 is the dry-needling (intervention) arm, group 2 the comparator.  A harmonised effect is
+* Group 1 is the intervention arm, group 2 the comparator.  A harmonised effect is
   *intervention minus comparator* (or intervention / comparator for ratios).  Numbers are stored
   in the CSVs exactly as the source printed them; the ``orientation`` column says how to harmonise:
   ``as_reported`` (already intervention minus comparator), ``reversed`` (the source reported
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..effects.measures import RATIO_MEASURES
-from ..results import ResultMixin, jsonable
+from ..results import Note, ResultMixin, jsonable
 
 __all__ = [
     "BENEFIT_DIRECTIONS",
@@ -42,6 +42,7 @@ __all__ = [
     "EFFECT_MEASURES",
     "ORIENTATIONS",
     "COMPARISON_KINDS",
+    "COMPARATOR_KINDS",
     "SEVERITIES",
     "DENOMINATOR_BASES",
     "SUPPORT_KINDS",
@@ -51,6 +52,8 @@ __all__ = [
     "INDIRECTNESS_JUDGEMENTS",
     "ROB_LEVELS",
     "Bucket",
+    "Topic",
+    "guess_comparator_kind",
     "Comparison",
     "Population",
     "ReferenceInstrument",
@@ -76,6 +79,10 @@ ORIENTATIONS = ("as_reported", "reversed", "unclear")
 #: the intervention against a comparator without it; two forms of the intervention; the intervention in
 #: every arm (the trial tests something else); comparators with and without the intervention pooled together
 COMPARISON_KINDS = ("comparative", "between_forms", "intervention_in_all_arms", "partly_between_forms")
+#: what a comparison group of pack.toml compares the intervention with (``[[comparisons]] kind``): placebo or
+#: sham; no treatment or a waiting list; usual care; another active treatment; the intervention added to X
+#: against X alone; two forms of the intervention; several of these pooled together (by a review)
+COMPARATOR_KINDS = ("sham", "no_treatment", "usual_care", "active", "add_on", "between_forms", "mixed")
 REPORTED_AS = ("numeric", "range", "qualitative")
 SEVERITIES = ("mild", "significant", "serious", "any", "unclassified")
 DENOMINATOR_BASES = ("treatments", "patients", "respondents", "studies", "none")
@@ -108,11 +115,101 @@ DEFAULT_BUCKETS = (
 )
 
 
+def _texts(value: Any) -> tuple[str, ...]:
+    """A tuple of non-empty, stripped strings from a list (or one string); duplicates dropped (case-insensitive)."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    out: dict[str, str] = {}
+    for v in items:
+        t = " ".join(str(v).split())
+        if t and t.casefold() not in out:
+            out[t.casefold()] = t
+    return tuple(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """What the pack is about, in the pack's own words (no topic word lives in the code).
+
+    ``name`` is the short name sentences use (pack.toml ``[question] intervention_short``, else
+    ``intervention``); ``full_name`` is ``[question] intervention``; ``synonyms`` the words sources and
+    real-world texts use for the intervention (``[question] intervention_synonyms``; always includes
+    ``name`` and ``full_name``); ``favours_intervention`` / ``favours_comparator`` the phrases that mean
+    so in the pack's sources (``[directions]``; generic phrases are understood in addition);
+    ``unclear_directions`` phrases whose favoured arm cannot be told (``[directions] unclear``, e.g. one
+    form of the intervention over another); ``safety_context`` the lines shown with the safety data
+    (``[safety] context``).  ``Topic()`` is the topic of a pack that states nothing: "the intervention".
+    """
+
+    name: str = "the intervention"
+    full_name: str = ""
+    synonyms: tuple[str, ...] = ()
+    favours_intervention: tuple[str, ...] = ()
+    favours_comparator: tuple[str, ...] = ()
+    safety_context: tuple[str, ...] = ()
+    unclear_directions: tuple[str, ...] = ()
+
+    @classmethod
+    def make(cls, name: str = "", full_name: str = "", synonyms: Any = (), favours_intervention: Any = (),
+             favours_comparator: Any = (), safety_context: Any = (), unclear_directions: Any = ()) -> Topic:
+        """A Topic with its lists cleaned (stripped, de-duplicated) and ``synonyms`` including the names."""
+        full = " ".join(str(full_name or "").split())
+        short = " ".join(str(name or "").split()) or full or "the intervention"
+        names = (short, full) if short != "the intervention" else (full,)
+        return cls(short, full, _texts([*names, *_texts(synonyms)]), _texts(favours_intervention),
+                   _texts(favours_comparator), _texts(safety_context), _texts(unclear_directions))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "full_name": self.full_name, "synonyms": list(self.synonyms),
+                "favours_intervention": list(self.favours_intervention),
+                "favours_comparator": list(self.favours_comparator), "safety_context": list(self.safety_context),
+                "unclear_directions": list(self.unclear_directions)}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Topic:
+        """Read ``to_dict()`` back (a saved summary's ``pack.topic``); missing or malformed -> the defaults."""
+        if not isinstance(d, dict):
+            return cls()
+        return cls.make(d.get("name") or "", d.get("full_name") or "", d.get("synonyms") or (),
+                        d.get("favours_intervention") or (), d.get("favours_comparator") or (),
+                        d.get("safety_context") or (), d.get("unclear_directions") or ())
+
+    @classmethod
+    def from_question(cls, question: Any) -> Topic:
+        """The topic a pack question (dict) states, for summaries saved before ``pack.topic`` existed."""
+        q = question if isinstance(question, dict) else {}
+        return cls.make(str(q.get("intervention_short") or ""), str(q.get("intervention") or ""),
+                        q.get("intervention_synonyms") or ())
+
+
+def guess_comparator_kind(comparison_id: str, label: str = "") -> str:
+    """The kind a comparison group's id and label suggest, for a pack that does not state ``kind`` (the
+    loader then adds a Note ``pack_default_assumed``): 'add_on' (added to, plus, combined), 'sham' (sham,
+    placebo, control), 'no_treatment' (no treatment, waiting list), 'between_forms' (variant, another
+    form, every arm), 'mixed' (any or all comparators), else 'active'.  A keyword guess: it reads "no
+    vaccination" as 'active', for instance, so a pack should state its kinds."""
+    text = f"{comparison_id} {label}".lower()
+    if any(w in text for w in ("add_on", "add-on", "addon", "added to", "combined", "adjunct", "plus", " + ")):
+        return "add_on"
+    if any(w in text for w in ("sham", "placebo", "control")):
+        return "sham"
+    if any(w in text for w in ("waiting", "wait list", "no treatment", "no_treatment", "no intervention")):
+        return "no_treatment"
+    if any(w in text for w in ("variant", "another form", "other form", "in every arm", "all_arms", "all arms")):
+        return "between_forms"
+    if any(w in text for w in ("any_comparator", "any comparator", "all comparators", "mixed comparator")):
+        return "mixed"
+    return "active"
+
+
 @dataclass(frozen=True, slots=True)
 class Comparison(ResultMixin):
     id: str
     label: str
     description: str = ""
+    #: one of COMPARATOR_KINDS (pack.toml ``kind``; guessed from the id and label when the pack does not say)
+    kind: str = "active"
+    #: True when ``kind`` was guessed (an old pack without ``kind``; a Note says so)
+    kind_assumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +503,13 @@ class Pack:
     version: str = ""
     sign_convention: str = ""
     primary_review_rule: str = ""
+    topic: Topic = field(default_factory=Topic)
+    #: the pack's own adverse-event types (``[safety.event_types]``): ((keywords, type name), ...), matched
+    #: in the event text (lower case) before the generic types
+    event_types: tuple[tuple[tuple[str, ...], str], ...] = ()
+    #: what the loader assumed for keys the pack does not state (code ``pack_default_assumed``), and tables
+    #: that are absent (code ``pack_table_absent``)
+    notes: tuple[Note, ...] = ()
 
     # ---- look-ups -------------------------------------------------------------------------
     def outcome(self, oid: str) -> Outcome:
@@ -437,7 +541,7 @@ class Pack:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
-            "id": self.id, "title": self.title, "question": self.question,
+            "id": self.id, "title": self.title, "question": self.question, "topic": self.topic.to_dict(),
             "outcomes": [o.to_dict() for o in self.outcomes], "buckets": [b.to_dict() for b in self.buckets],
             "comparisons": [c.to_dict() for c in self.comparisons],
             "populations": [p.to_dict() for p in self.populations],

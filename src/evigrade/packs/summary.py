@@ -5,7 +5,7 @@
 GRADE keys filled::
 
     {
-      "pack": {id, title, question, path},
+      "pack": {id, title, question, topic},        # topic: Topic.to_dict() (name, synonyms, phrases)
       "spec": {method, test, level, safety_measure},
       "findings": [Finding.to_dict(), ...],   # one per outcome x time point x comparison x population
       "safety": SafetySummary.to_dict(),
@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..results import Note, ResultMixin, jsonable
+from .schema import Topic
 
 if TYPE_CHECKING:
     from ..pipeline.robustness import Robustness
@@ -193,6 +194,9 @@ class Finding:
     kind: str = "comparative"
     #: the comparator pools arms with and without the intervention (comparison_kind partly_between_forms)
     comparator_includes_intervention: bool = False
+    #: what the comparison group compares the intervention with (pack.toml ``[[comparisons]] kind``: sham,
+    #: no_treatment, usual_care, active, add_on, between_forms, mixed); "" when not known (older saved output)
+    comparator_kind: str = ""
     #: the best source of the question by the stated rule: {"rule", "review_row_id", "review_id", "why"}
     best_source: dict[str, Any] | None = None
     #: the best source's own GRADE for this outcome (high/moderate/low/very_low) or None, and how it was read
@@ -242,6 +246,7 @@ class Finding:
             "subgroups": self.robustness.subgroup_rows() if self.robustness is not None else [],
             "kind": self.kind,
             "comparator_includes_intervention": self.comparator_includes_intervention,
+            "comparator_kind": self.comparator_kind,
             "best_source": self.best_source,
             "source_certainty": self.source_certainty,
             "source_certainty_note": self.source_certainty_note,
@@ -431,12 +436,15 @@ class Summary:
     #: results that are not comparative effects of the intervention (within-group changes only; the
     #: intervention in every arm): listed apart, never findings
     non_comparative: tuple[dict[str, Any], ...] = ()
+    #: what the pack is about, in its own words (name, synonyms, direction phrases, safety context)
+    topic: Topic = field(default_factory=Topic)
 
     def to_dict(self) -> dict[str, Any]:
         g = self._grade_json()
         labels = g["mechanism_labels"] or (None,) * len(self.mechanisms)
         return jsonable({
-            "pack": {"id": self.pack_id, "title": self.title, "question": self.question},
+            "pack": {"id": self.pack_id, "title": self.title, "question": self.question,
+                     "topic": self.topic.to_dict()},
             "spec": {"method": self.method, "test": self.test, "level": self.level, "safety_measure": self.safety_measure},
             "findings": [f.to_dict() for f in self.findings],
             "safety": self.safety.to_dict(rating=g["safety_rating"]),

@@ -34,7 +34,7 @@ import numpy as np
 from .._validate import check_choice, check_level
 from ..results import Note
 from ..stats.fit import canonical_method, canonical_test
-from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow
+from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow, Topic
 from ..packs.summary import (
     Finding,
     MechanismClaim,
@@ -174,7 +174,7 @@ def _rd_percentage_points(est: float | None, lo: float | None, hi: float | None)
 
 
 def _z(level: float) -> float:
-    from scipy.stats import norm
+    from .._dist import norm
 
     return float(norm.ppf(1 - (1 - level) / 2))
 
@@ -191,13 +191,13 @@ def _arm_effects(rows: list[ResultRow], measure: str) -> list[tuple[float, float
 # ---------------------------------------------------------------------------------------------
 # reviews
 # ---------------------------------------------------------------------------------------------
-def _review_estimate(r: ReviewRow) -> ReviewEstimate:
+def _review_estimate(r: ReviewRow, intervention: str = "the intervention") -> ReviewEstimate:
     est, lo, hi = r.harmonised()
     notes = []
     if r.orientation == "reversed":
-        notes.append(Note("sign_reversed", f"{r.review_id}: sign reversed to dry needling minus comparator "
+        notes.append(Note("sign_reversed", f"{r.review_id}: sign reversed to {intervention} minus comparator "
                           f"(printed {r.estimate:g} [{r.ci_low:g}, {r.ci_high:g}])." if r.estimate is not None and r.ci_low is not None
-                          else f"{r.review_id}: sign reversed to dry needling minus comparator."))
+                          else f"{r.review_id}: sign reversed to {intervention} minus comparator."))
     if r.orientation == "unclear" and r.estimate is not None:
         notes.append(Note("sign_unclear", f"{r.review_id}: sign convention not stated; shown as printed and not used as the primary estimate."))
     if r.k is not None and r.k_scope == "review_total":
@@ -307,26 +307,86 @@ def _discordance(reviews: list[ReviewRow], narrative: list[dict[str, Any]], bene
 # ---------------------------------------------------------------------------------------------
 _NULL_WORDS = re.compile(r"no (statistically )?(significant )?(between[- ]group )?(difference|effect|change)|not (statistically )?"
                          r"significant|non-?significant|no differences|no added benefit|similar|equal to|no between", re.I)
-_FAV_DN = re.compile(r"favou?rs? (dn|dry needling|tdn|trp-dn|\w+ \+ dn|[\w ]*\+ dn|adding dn|the dn|dn group)|"
-                     r"\b(dn|dry needling|tdn) (better|superior|improved|increases|effective|more)|greater improvement with|"
-                     r"(better|superior|greater|larger) (with|for|in) (the )?(dn|dry needling)", re.I)
-_FAV_OTHER = re.compile(r"favou?rs? (?!dn\b|dry needling|tdn|trp-dn|\w+ \+ dn|[\w ]*\+ dn|adding dn|the dn|dn group)([a-z][\w /+-]*)", re.I)
 DIRECTION_CLASSES = ("favours_intervention", "no_difference", "favours_comparator", "mixed", "unclear")
 
+#: always understood, whatever the pack: words for the intervention arm and phrases for either side
+_GENERIC_NAMES = ("the intervention", "intervention", "the intervention group", "intervention group",
+                  "the experimental group", "experimental group", "the treatment group", "treatment group")
+_GENERIC_FAV_COMPARATOR = ("favours control", "favours the control", "favours comparator", "favours the comparator",
+                           "in favour of control", "in favour of the comparator")
 
-def direction_class(text: str) -> str:
-    """Classify a reported direction ('favours DN', 'no effect', 'favours HPPT ultrasound',
-    'DN better than placebo; similar to other approaches', ...) into one of DIRECTION_CLASSES.
-    Only the source's own words are used; anything not recognised is 'unclear'."""
+
+def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A case-insensitive pattern for any of ``phrases`` (spaces flexible; 'favours' also reads 'favors',
+    'favour', 'favor')."""
+    alts = []
+    for p in sorted({" ".join(p.split()) for p in phrases if p.strip()}, key=len, reverse=True):
+        words = [re.escape(w) for w in p.split()]
+        for i, w in enumerate(words[:2]):
+            if re.fullmatch(r"(?i)favou?rs?", w):
+                words[i] = "favou?rs?"
+        alts.append(r"\s+".join(words))
+    if not alts:
+        return None
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.I)
+
+
+@dataclass(frozen=True)
+class _DirectionRules:
+    """The direction patterns of one topic: the pack's names and phrases plus the generic ones."""
+
+    fav: re.Pattern[str]
+    other: re.Pattern[str]
+    fav_phrases: re.Pattern[str] | None
+    cmp_phrases: re.Pattern[str] | None
+    unclear: re.Pattern[str] | None
+
+
+_RULES_CACHE: dict[Topic, _DirectionRules] = {}
+
+
+def _rules(topic: Topic) -> _DirectionRules:
+    cached = _RULES_CACHE.get(topic)
+    if cached is not None:
+        return cached
+    names = sorted({" ".join(n.split()).lower() for n in (*topic.synonyms, *_GENERIC_NAMES) if n.strip()},
+                   key=len, reverse=True)
+    nm = "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names)
+    end = r"(?![\w-])"
+    # 'favours X', 'favours the X', 'favours Y + X', 'favours adding X' (X a name of the intervention)
+    favoured = rf"(?:the\s+)?(?:{nm}){end}|[\w -]*\+\s*(?:{nm}){end}|adding\s+(?:{nm}){end}"
+    fav = re.compile(rf"favou?rs?\s+(?:{favoured})|in\s+favou?r\s+of\s+(?:{favoured})|"
+                     rf"(?<![\w-])(?:{nm})\s+(?:better|superior|improved|increases|effective|more)\b|"
+                     rf"greater improvement with|"
+                     rf"(?:better|superior|greater|larger)\s+(?:with|for|in)\s+(?:the\s+)?(?:{nm}){end}", re.I)
+    other = re.compile(rf"favou?rs?\s+(?!of\s)(?!(?:{favoured}))([a-z][\w /+-]*)|"
+                       rf"in\s+favou?r\s+of\s+(?!(?:{favoured}))([a-z][\w /+-]*)", re.I)
+    out = _DirectionRules(fav, other, _phrase_re(topic.favours_intervention),
+                          _phrase_re((*topic.favours_comparator, *_GENERIC_FAV_COMPARATOR)),
+                          _phrase_re(topic.unclear_directions))
+    _RULES_CACHE[topic] = out
+    return out
+
+
+def direction_class(text: str, topic: Topic | None = None) -> str:
+    """Classify a reported direction ('favours the intervention', 'no effect', 'favours ultrasound',
+    'X better than placebo; similar to other approaches', ...) into one of DIRECTION_CLASSES.
+
+    The intervention is named by the ``topic``'s synonyms (``[question] intervention_synonyms``) and the
+    generic words ('the intervention', 'intervention group'); the pack's ``[directions]`` phrases are read
+    as favouring the intervention, the comparator, or neither (``unclear``: e.g. one form of the
+    intervention over another).  'favours' followed by anything else favours the comparator.  Only the
+    source's own words are used; anything not recognised is 'unclear'."""
     t = " ".join(str(text or "").split())
     if not t:
         return "unclear"
-    fav = bool(_FAV_DN.search(t)) or bool(re.search(r"\b(superior|better than|effective|decrease in pain)\b", t, re.I)
-                                          and not _FAV_OTHER.search(t))
-    m = _FAV_OTHER.search(t)
-    if m and not fav and re.search(r"dn|needl|trp|latent", m.group(1), re.I):
-        return "unclear"  # favours one form of needling over another: which arm is 'the intervention' is not stated
-    other = bool(m)
+    r = _rules(topic or Topic())
+    m = r.other.search(t)
+    fav = bool(r.fav.search(t)) or bool(r.fav_phrases and r.fav_phrases.search(t)) or bool(
+        re.search(r"\b(superior|better than|effective|decrease in pain)\b", t, re.I) and not m)
+    if not fav and r.unclear is not None and r.unclear.search(t):
+        return "unclear"  # the pack says these words do not tell which arm is the intervention
+    other = bool(m) or bool(r.cmp_phrases and r.cmp_phrases.search(t))
     null = bool(_NULL_WORDS.search(t))
     if fav and null:
         return "no_difference" if re.search(r"but not|not statistically", t, re.I) else "mixed"
@@ -341,21 +401,21 @@ def direction_class(text: str) -> str:
     return "unclear"
 
 
-
 _OUTCOME_WORDS = {"rom": ("rom", "range of motion", "range"), "disability": ("disab", "function", "ndi", "dash", "spadi"),
                   "quality_of_life": ("qol", "quality of life"), "ppt": ("ppt", "pressure pain", "sensitivity"),
                   "pain": ("pain",), "strength": ("strength",), "stiffness": ("stiff", "elastic")}
 
 
-def _outcome_direction(text: str, outcome_id: str, outcome_name: str, all_outcomes: tuple[str, ...]) -> str:
+def _outcome_direction(text: str, outcome_id: str, outcome_name: str, all_outcomes: tuple[str, ...],
+                       topic: Topic | None = None) -> str:
     """The direction a (possibly multi-outcome) statement reports for one outcome.
 
-    A statement covering several outcomes ('DN effective short term for pain, ROM, QoL; insufficient evidence
+    A statement covering several outcomes ('X effective short term for pain, ROM, QoL; insufficient evidence
     for disability') is read clause by clause: the clause naming the outcome decides ('insufficient' -> unclear);
     when clauses name other outcomes but not this one the direction is 'unclear' for it (the source's words do
     not speak to it); a statement naming no outcome at all applies to every outcome it covers."""
     if len(all_outcomes) <= 1:
-        return direction_class(text)
+        return direction_class(text, topic)
     clauses = [c.strip() for c in re.split(r"[;.]", text) if c.strip()]
 
     def words(oid: str, name: str = "") -> tuple[str, ...]:
@@ -369,10 +429,10 @@ def _outcome_direction(text: str, outcome_id: str, outcome_name: str, all_outcom
     if mine:
         if any(re.search(r"insufficient|inconclusive|unclear", c, re.I) for c in mine):
             return "unclear"
-        return direction_class("; ".join(mine))
+        return direction_class("; ".join(mine), topic)
     if any(mentions(c, o) for c in clauses for o in all_outcomes if o != outcome_id):
         return "unclear"
-    return direction_class(text)
+    return direction_class(text, topic)
 
 
 def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], pack: Pack,
@@ -390,7 +450,8 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                         "reported_as": "numeric (no CI)", "direction_as_reported": r.direction_note,
                         "result_as_reported": f"{r.measure} {r.estimate:g} as printed, no CI"
                                               + (f"; {r.direction_note}" if r.direction_note else ""),
-                        "direction": _outcome_direction(words, outcome_id, outcome_name, tuple(r.outcomes)),
+                        "direction": _outcome_direction(words, outcome_id, outcome_name, tuple(r.outcomes),
+                                                        pack.topic),
                         "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
                         "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                         "source": r.source, "source_row": r.source_row or r.review_row_id})
@@ -410,7 +471,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                     "reported_as": r.reported_as, "direction_as_reported": r.direction_note,
                     "result_as_reported": r.result_as_reported or r.reported_as,
                     "direction": _outcome_direction(f"{words}; {r.result_as_reported}", outcome_id, outcome_name,
-                                                    tuple(r.outcomes)),
+                                                    tuple(r.outcomes), pack.topic),
                     "k": r.k, "k_scope": r.k_scope, "grade": r.grade, "citation": r.citation,
                     "n": r.participants if r.participants_scope == "estimate" else None, "rob": None,
                     "source": r.source, "source_row": r.source_row or r.review_row_id})
@@ -422,7 +483,7 @@ def _narrative(rows: list[ResultRow], reviews: list[ReviewRow], used: set[str], 
                     "p_value": t.p_value,
                     "direction": _outcome_direction(f"{t.direction_reported}; {t.result_as_reported}"
                                                     if t.direction_reported else t.result_as_reported,
-                                                    outcome_id, outcome_name, tuple(t.outcomes)),
+                                                    outcome_id, outcome_name, tuple(t.outcomes), pack.topic),
                     "k": 1, "k_scope": "trial", "grade": "", "citation": pack.study(t.study_id).citation,
                     "n": _trial_n(t, pack), "rob": pack.study(t.study_id).rob_overall,
                     "source": t.source, "source_row": t.source_row or t.result_id})
@@ -665,7 +726,7 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     usable = _resolve_arm_rows(_usable_rows(rows, pack, level, not_poolable), outcome, level, notes)
     pooled_group = _pooled_group(usable, not_poolable)
 
-    revs = [_review_estimate(r) for _, r in reviews]
+    revs = [_review_estimate(r, pack.topic.name) for _, r in reviews]
     candidates = [(o, r) for o, r in reviews if _usable_number(r)]
     primary = min(candidates, key=lambda c: _best_source_key(c[1], c[0]))[1] if candidates else None
     best = min(reviews, key=lambda c: _best_source_key(c[1], c[0]))[1] if reviews else None
@@ -708,7 +769,8 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
                           + "; ".join(f"{d['review_id']} {d['direction'].replace('_', ' ')}" for d in disc) + "."))
     return Finding(
         outcome=oid, outcome_name=outcome.name, family=outcome.family, benefit=outcome.benefit, timepoint=tp,
-        timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label, population=pid,
+        timepoint_label=pack.bucket_label(tp), comparison=cid, comparison_label=comp.label,
+        comparator_kind=comp.kind, population=pid,
         population_label=pop.label if pop else ("all participants" if pid == "all" else pid), measure=e.measure,
         estimate=_f(e.estimate), ci_low=_f(e.ci_low), ci_high=_f(e.ci_high), k=e.k, participants=e.participants,
         basis=e.basis, status=e.status, sources=e.sources, unit=unit, pi_low=_f(e.pi_low), pi_high=_f(e.pi_high),
@@ -776,7 +838,8 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
             r3 = rule_of_three(tot) if zero_all else None
             props = [i.proportion for i in its if i.proportion is not None]
             if not all(i.region_specific for i in its):
-                pnotes.append(Note("all_regions", "Counts come from surveys of dry needling in all body regions, not neck/shoulder-specific."))
+                pnotes.append(Note("all_regions", "Counts include sources that are not specific to the question's "
+                                   "population (region_specific = no in safety.csv)."))
             if len(its) >= SAFETY_MIN_POOL_K:
                 res = meta_proportions([i.events for i in its], [i.denominator for i in its], measure=measure, method=method,
                                        test=test, level=level * 100, study=[i.source_id for i in its])
@@ -803,12 +866,12 @@ def _safety(pack: Pack, method: str, test: str, level: float, measure: str) -> S
                          notes=tuple(notes), event_types=_event_types(pack), min_pool_k=SAFETY_MIN_POOL_K)
 
 
-#: keyword -> event type (first match wins); the event text of each safety row is matched in lower case
-_EVENT_TYPES = (
-    (("pneumothora",), "pneumothorax"),
+#: keyword -> event type (first match wins, after the pack's own ``[safety.event_types]``); the event text of
+#: each safety row is matched in lower case
+_EVENT_TYPES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("bruis", "haematoma", "hematoma"), "bruising"),
     (("bleed", "haemorrh", "hemorrh"), "bleeding"),
-    (("pain during", "discomfort during", "pain during dry needling"), "pain during treatment"),
+    (("pain during", "discomfort during"), "pain during treatment"),
     (("pain after", "soreness"), "pain or soreness after treatment"),
     (("aggravation",), "aggravation of symptoms"),
     (("syncope", "faint"), "fainting"),
@@ -816,11 +879,13 @@ _EVENT_TYPES = (
 _PCT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%(\s+of treatments)?\s*$")
 
 
-def _event_type(event: str) -> str | None:
+def _event_type(event: str, own: tuple[tuple[tuple[str, ...], str], ...] = ()) -> str | None:
+    """The event type of a safety row's event text: the pack's own types (``own``) first, then the generic ones,
+    else the text itself; None for an aggregate row."""
     e = event.lower()
     if e.startswith("any "):
         return None  # an aggregate row ("any mild AE"): not an event type
-    for keys, name in _EVENT_TYPES:
+    for keys, name in (*own, *_EVENT_TYPES):
         if any(k in e for k in keys):
             return name
     return " ".join(event.split()) or None
@@ -835,7 +900,7 @@ def _event_types(pack: Pack) -> tuple[SafetyEventType, ...]:
     denominator; nothing is back-calculated) and every other row naming the event."""
     groups: OrderedDict[tuple[str, str], tuple[list[Any], list[Any]]] = OrderedDict()
     for srow in pack.safety:
-        name = _event_type(srow.event)
+        name = _event_type(srow.event, pack.event_types)
         if name is None or srow.severity == "unclassified":
             continue
         sev = "serious" if srow.severity in ("significant", "serious") else srow.severity
@@ -940,7 +1005,7 @@ def build_findings(pack: Pack, spec: FindingsSpec | None = None) -> Summary:
         pack_id=pack.id, title=pack.title, question=dict(pack.question), pack_path=pack.path, method=method, test=test,
         level=lev, safety_measure=safety_measure, findings=findings,
         safety=_safety(pack, method, test, lev, safety_measure), mechanisms=_mechanisms(pack), pack=pack,
-        non_comparative=tuple(non_comparative))
+        non_comparative=tuple(non_comparative), notes=pack.notes, topic=pack.topic)
 
 
 # ---------------------------------------------------------------------------------------------

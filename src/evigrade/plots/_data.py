@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
-from scipy import stats as _st
+from .. import _dist as _st
 
 from .._access import finite_float as _float, get as _get
 from .._format import fmt_fixed, fmt_p, fmt_pct

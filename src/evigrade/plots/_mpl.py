@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scipy import stats as _st
+from .. import _dist as _st
 
 from ._data import ForestData, FunnelData, forest_data, funnel_data
 from .._format import fmt, fmt_ci, fmt_pct

@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any, Sequence
 
-from scipy import stats as _st
+from .. import _dist as _st
 
 from ._data import ForestData, FunnelData, forest_data, funnel_data
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..grade.families import item_kind
 from ..grade.integrate import effect_text, finding_source, intervention_name
+from ..grade import NarrativeInput
 from ..grade.model import level_number
 
 if TYPE_CHECKING:
@@ -117,10 +118,19 @@ def _first_sentence(statement: str) -> str:
     return s if s.endswith(".") else s + "."
 
 
+_VERY_UNCERTAIN = re.compile(r"The evidence is very uncertain about the effect of .+? on ")
+
+
 def _statement(f: GradedFinding, question_population: str) -> str:
     """The first sentence of ``f``'s statement, without "in people with P" when P is the question's own
-    population (the brief states it once, in the question)."""
+    population (the brief states it once, in the question).  A very-low-certainty statement claims
+    nothing, so it stops at the outcome ("The evidence is very uncertain about the effect of X on Y.");
+    its population, time frame and comparator are behind its key (``evigrade explain``)."""
     text = _first_sentence(f.statement or "")
+    m = _VERY_UNCERTAIN.match(text) if f.certainty == "very_low" else None
+    outcome = (f.outcome_name or "").strip()
+    if m and outcome and text[m.end():].lower().startswith(outcome.lower()):
+        return text[:m.end() + len(outcome)] + "."
     label = re.sub(r"\s*\([^)]*\)", "", f.population_label or "").strip()
     if label and label.lower() in question_population.lower():
         text = text.replace(f" in people with {label}", "", 1)
@@ -181,18 +191,24 @@ def _null_sources(f: GradedFinding) -> tuple[str, ...]:
 
 
 def _is_null(f: GradedFinding) -> bool:
-    if f.grade is not None and f.estimate is not None:
-        return bool(f.grade.magnitude.ci_includes_null)
-    return f.reported_direction == "no_difference"
+    """The graded judgement finds no effect: for an estimate, its 95% CI includes no effect or lies wholly
+    within the MID thresholds (size "trivial"); for results without an estimate, the rated body's
+    direction is "no difference" (an unrated finding: the direction its sources report)."""
+    g = f.grade
+    if g is None:
+        return f.reported_direction == "no_difference"
+    if isinstance(g.input, NarrativeInput):
+        return g.input.direction == "no_difference"
+    return bool(g.magnitude.ci_includes_null) or g.size_claim == "trivial"
 
 
 def _no_clear_effect(f: GradedFinding) -> bool:
-    """The finding shows no effect: a CI or reported result of no difference, or a statement of little or
-    no difference / uncertain whether (the judgement's own words)."""
-    st = f.statement or ""
-    return _is_null(f) or any(w in st for w in ("little or no difference", "little to no difference",
-                                                 "includes no effect", "may or may not", "not make a clear difference",
-                                                 "uncertain whether"))
+    """The judgement shows no clear effect: a null result (:func:`_is_null`), or results without an
+    estimate whose direction is unclear or mixed."""
+    g = f.grade
+    if g is not None and isinstance(g.input, NarrativeInput):
+        return g.input.direction in ("no_difference", "unclear", "mixed")
+    return _is_null(f)
 
 
 def _level(head: GradedFinding | None, certs: list[str]) -> str:
@@ -265,7 +281,7 @@ def _family_section(name: str, key: str, fs: list[GradedFinding], qpop: str) -> 
 
 
 def _use_text(f: GradedFinding, qpop: str, x: str) -> str:
-    """'dry needling may reduce pain intensity (neck pain) compared with manual therapy.': the effect and the
+    """'X may reduce pain intensity (adults) compared with manual therapy.': the effect and the
     comparator (the time frame is behind the key), or the whole first sentence."""
     text = _statement(f, qpop)
     clause = _effect_clause(text, x)
@@ -286,7 +302,7 @@ def _use_section(findings: list[GradedFinding], x: str, qpop: str,
         if best is None or best.statement is None:
             continue
         certs.append(best.certainty or "very_low")
-        text = (f"{_KIND_TITLE[kind]}: the most reliable evidence is the finding stated above [{said[best.key]}]."
+        text = (f"{_KIND_TITLE[kind]}: the most reliable evidence is stated above [{said[best.key]}]."
                 if best.key in said else f"{_KIND_TITLE[kind]}: {_use_text(best, qpop, x)}")
         sents.append(BriefSentence(f"use-{len(sents) + 1}", text, None if best.key in said else best.certainty, (best.key,), _sources(best)))
     if not sents:
@@ -294,7 +310,7 @@ def _use_section(findings: list[GradedFinding], x: str, qpop: str,
     nums = sorted({level_number(c) for c in certs})
     names = {1: "very low", 2: "low", 3: "moderate", 4: "high"}
     level = f"certainty {names[nums[-1]]}" + (f"; range {names[nums[0]]} to {names[nums[-1]]}" if len(nums) > 1 else "")
-    return BriefSection("use", f"How {x} is best used", level, tuple(sents))
+    return BriefSection("use", f"Best use of {x}", level, tuple(sents))
 
 
 def _per10k(p: float | None) -> str:
@@ -339,10 +355,11 @@ def _safety_section(graded: GradedSummary, x: str) -> BriefSection:
 _MECH_RANK = {"established": 3, "partially supported": 2}
 
 
-def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection | None:
+def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection:
     ms = list(graded.mechanisms)
-    if not ms:
-        return None
+    if not ms:  # said, not left out: the brief has a mechanisms section for every pack
+        return BriefSection("mechanisms", "Mechanisms", "not covered", (BriefSentence(
+            "mech-1", f"This evidence pack states no proposed mechanism for how {x} works.", None, (), ()),))
     labels = list(graded.mechanism_labels) or ["proposed"] * len(ms)
     est = [m.claim for m, lab in zip(ms, labels) if lab == "established"]
     part = [m.claim for m, lab in zip(ms, labels) if lab == "partially supported"]
@@ -358,6 +375,14 @@ def _mechanism_section(graded: GradedSummary, x: str) -> BriefSection | None:
     return BriefSection("mechanisms", "Mechanisms", top, tuple(sents))
 
 
+def _gap(n: int, text: str, behind: list[GradedFinding]) -> BriefSentence:
+    """A sentence of "what we don't know" with the pack's unrated findings behind it (results reported
+    without numbers, which ``explain`` lists) and their sources."""
+    return BriefSentence(f"gaps-{n + 1}", text, None, tuple(f.key for f in behind),
+                         tuple(dict.fromkeys(str(x.get("source_id")) for f in behind for x in (f.narrative or ())
+                                             if x.get("source_id"))))
+
+
 def _gaps_section(graded: GradedSummary) -> BriefSection:
     """Outcomes of the pack without rated evidence (harms are the safety section's), the longest follow-up,
     populations of the pack without rated evidence."""
@@ -366,20 +391,21 @@ def _gaps_section(graded: GradedSummary) -> BriefSection:
     rated_ids = {f.outcome for f in findings if f.certainty is not None}
     pack = graded.pack
     # the pack's outcome table (ids as in the findings); the question's free-text outcome list is not matched
-    wanted = [str(getattr(o, "name", "") or getattr(o, "id", "")) for o in (getattr(pack, "outcomes", ()) or ())
-              if getattr(o, "id", None) not in rated_ids and "adverse" not in str(getattr(o, "name", "")).lower()]
-    wanted = list(dict.fromkeys(w for w in wanted if w))
+    outs = [o for o in (getattr(pack, "outcomes", ()) or ())
+            if getattr(o, "id", None) not in rated_ids and "adverse" not in str(getattr(o, "name", "")).lower()]
+    wanted = list(dict.fromkeys(w for w in (str(getattr(o, "name", "") or getattr(o, "id", "")) for o in outs) if w))
     if wanted:
-        sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence on {_list_ids(wanted, 4)}.",
-                                   None, (), ()))
+        ids = {getattr(o, "id", None) for o in outs}
+        sents.append(_gap(len(sents), f"No rated evidence on {_list_ids(wanted, 4)}.",
+                          [f for f in findings if f.outcome in ids]))
     buckets = list(getattr(pack, "buckets", ()) or ())
     if buckets:  # the pack's last time bucket is its longest follow-up
         last = buckets[-1]
         label = str(getattr(last, "label", "") or last.id)
         long = [f for f in findings if f.certainty is not None and last.id in f.timepoint.split("+") and _core(f)]
         if not long:
-            sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"Longest follow-up, {label}: no rated evidence.",
-                                       None, (), ()))
+            sents.append(_gap(len(sents), f"Longest follow-up, {label}: no rated evidence.",
+                              [f for f in findings if last.id in f.timepoint.split("+")]))
         else:
             top = max(long, key=lambda f: level_number(f.certainty or "very_low"))
             sents.append(BriefSentence(
@@ -389,10 +415,11 @@ def _gaps_section(graded: GradedSummary) -> BriefSection:
     if pack is not None:
         pops = [p for p in getattr(pack, "populations", ()) if not getattr(p, "broader", False)]
         studied = {f.population for f in findings if f.certainty is not None}
-        missing = [p.label for p in pops if p.id not in studied]
+        missing = [p for p in pops if p.id not in studied]
         if missing:
-            sents.append(BriefSentence(f"gaps-{len(sents) + 1}", f"No rated evidence for {_list_ids(missing, 3)}.",
-                                       None, (), ()))
+            ids = {p.id for p in missing}
+            sents.append(_gap(len(sents), f"No rated evidence for {_list_ids([p.label for p in missing], 3)}.",
+                              [f for f in findings if f.population in ids]))
     if not sents:
         sents.append(BriefSentence("gaps-1", "The pack names no outcome, time frame or population without rated "
                                    "evidence.", None, (), ()))
@@ -403,7 +430,7 @@ _CUTS = (" in people with ", " in the ", " immediately ", " over ", " at ", " co
 
 
 def _effect_clause(text: str, x: str) -> str | None:
-    """'may reduce pain intensity compared with sham' from 'Dry needling may reduce pain intensity in people
+    """'may reduce pain intensity compared with sham' from 'X may reduce pain intensity in people
     with P in the short term compared with sham.' (population and time frame left to the keyed sentence);
     None when the statement is not of that form."""
     head = x[:1].upper() + x[1:] + " "
@@ -436,7 +463,7 @@ def _conclusion(graded: GradedSummary, fam_heads: list[tuple[BriefSection, Grade
             if clauses:
                 said, h0 = clauses[0]
                 lead = (f"At best the evidence is of {names[top]} certainty"
-                        + (", so new research could change these findings" if top <= 2 else ""))
+                        + (" (new research could change it)" if top <= 2 else ""))
                 sents.append(BriefSentence("concl-1", f"{lead}: {x} {said}.", names[top].replace(" ", "_"),
                                            (h0.key,), _sources(h0)))
             else:
@@ -453,7 +480,7 @@ def _conclusion(graded: GradedSummary, fam_heads: list[tuple[BriefSection, Grade
             t = "Serious harm appears rare" + (" (case reports exist)." if sr.case_reports else ".")
         else:
             t = "The data are too few to judge the risk of serious harm."
-        if mech is not None and mech.level != "established":
+        if mech is not None and mech.level in ("partially supported", "proposed"):
             t = t[:-1] + f", and how {x} works is unproven."
         sents.append(BriefSentence(f"concl-{len(sents) + 1}", t, None, (), safety.sentences[0].sources))
     if len(sents) < 2:
@@ -488,8 +515,7 @@ def build_brief(graded: GradedSummary) -> Brief:
     safety = _safety_section(graded, x)
     sections.append(safety)
     mech = _mechanism_section(graded, x)
-    if mech is not None:
-        sections.append(mech)
+    sections.append(mech)
     sections.append(_gaps_section(graded))
     comps = _texts(q.get("comparators"))
     if not comps:
@@ -626,6 +652,11 @@ def explain_lines(graded: GradedSummary, brief: Brief, key: str) -> list[str] | 
     sec = next(x for x in (*brief.sections, brief.conclusion) if s in x.sentences)
     if sec.level:
         out.append(f"section: {sec.title} ({sec.level})")
+    if sec.kind == "gaps":
+        out.append("")
+        out.append("how: the pack's outcomes, time frames and populations, checked against the rated findings")
+        if not s.findings:
+            out.append("  no finding of the pack addresses it (no result reported, with or without numbers)")
     if sec.kind == "safety" and graded.safety_rating is not None:
         out += ["", f"safety rating: {graded.safety_rating.label}", f"  {graded.safety_rating.sentence}",
                 f"  rule: {graded.safety_rating.rule}"]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Iterable, Mapping, Sequence
 
 from .._access import finite_float, first
-from ..grade.families import ComparisonContrast
+from ..grade.families import ComparisonContrast, FamilySummary, SafetyRating
 from ..grade.integrate import KeyMessage
 
-__all__ = ["load_key_message", "load_key_messages", "load_contrast", "load_contrasts"]
+__all__ = ["load_key_message", "load_key_messages", "load_contrast", "load_contrasts", "load_family",
+           "load_families", "load_safety_rating"]
 
 
 def load_key_message(d: Mapping[str, object] | KeyMessage) -> KeyMessage:
@@ -71,3 +72,63 @@ def load_contrasts(items: Iterable[object] | None) -> tuple[ComparisonContrast, 
     if not got:
         return ()
     return tuple(load_contrast(x) for x in items or () if isinstance(x, (Mapping, ComparisonContrast)))
+
+
+def _int(v: object) -> int:
+    f = finite_float(v)
+    return 0 if f is None else int(f)
+
+
+def _counts(v: object) -> dict[str, int]:
+    return ({str(k): int(f) for k, x in v.items() if (f := finite_float(x)) is not None}
+            if isinstance(v, Mapping) else {})
+
+
+def load_family(d: Mapping[str, object] | FamilySummary) -> FamilySummary:
+    """One family summary from its ``to_dict()`` form (``sentence`` may be given as ``summary``; the
+    family id as ``id`` or ``name``; counts that are not numbers are left out)."""
+    if isinstance(d, FamilySummary):
+        return d
+    rng = d.get("certainty_range", d.get("range"))
+    narr = d.get("narratives")
+    return FamilySummary(
+        family=str(first(d, "family", "id", "name", default="")),
+        outcomes=_strs(d.get("outcomes")),
+        n_findings=_int(d.get("n_findings")),
+        n_rated=_int(d.get("n_rated")),
+        certainty_range=None if rng is None else str(rng),
+        consistency=str(first(d, "consistency", default="")),
+        counts=_counts(d.get("counts")),
+        sentence=str(first(d, "sentence", "summary", "statement", default="") or ""),
+        narratives=tuple(dict(n) for n in narr if isinstance(n, Mapping)) if isinstance(narr, Sequence) else (),
+        narrative_counts=_counts(d.get("narrative_counts")),
+    )
+
+
+def load_families(items: Iterable[object] | None) -> tuple[FamilySummary, ...]:
+    """Every family summary of ``items`` (objects or their dicts; other entries are skipped)."""
+    return tuple(load_family(x) for x in items or () if isinstance(x, (Mapping, FamilySummary)))
+
+
+def load_safety_rating(d: object) -> SafetyRating | None:
+    """The safety rating from its ``to_dict()`` form, or from a bare label ("reassuring"); None when absent.
+    Numbers that are missing stay None (not stated), never zero."""
+    if d is None or isinstance(d, SafetyRating):
+        return d
+    if isinstance(d, str):
+        return SafetyRating(label=d, serious_rare=False, consistent=False, serious_estimate=None, serious_upper=None,
+                            serious_sources=0, treatments=None, mild_estimate=None, mild_low=None, mild_high=None,
+                            case_reports=(), rule="", sentence="") if d.strip() else None
+    if not isinstance(d, Mapping):
+        return None
+    tr = finite_float(d.get("treatments"))
+    return SafetyRating(
+        label=str(first(d, "label", "rating", "level", "certainty", default="")),
+        serious_rare=bool(d.get("serious_rare")), consistent=bool(d.get("consistent")),
+        serious_estimate=finite_float(d.get("serious_estimate")), serious_upper=finite_float(d.get("serious_upper")),
+        serious_sources=_int(d.get("serious_sources")), treatments=None if tr is None else int(tr),
+        mild_estimate=finite_float(d.get("mild_estimate")), mild_low=finite_float(d.get("mild_low")),
+        mild_high=finite_float(d.get("mild_high")), case_reports=_strs(d.get("case_reports")),
+        rule=str(first(d, "rule", default="") or ""),
+        sentence=str(first(d, "sentence", "statement", "summary", default="") or ""),
+    )

@@ -28,12 +28,13 @@ from ..plots._data import (
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
 from ..packs.summary import Summary
 from ..pipeline.graded import GradedSummary
-from .load import load_contrasts, load_key_messages
+from ..grade.families import FamilySummary, SafetyRating
+from .load import load_contrasts, load_families, load_key_messages, load_safety_rating
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
 
-__all__ = ["ReportModel", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
+__all__ = ["ReportModel", "SofRow", "SofTableView", "sof_tables", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
 
 #: certainty level -> (symbols, word).  Symbols as GRADEpro prints them.
 CERTAINTY = {
@@ -74,11 +75,20 @@ def _humanise(s: Any) -> str:
 
 @dataclass(frozen=True)
 class Reference:
+    """One paper of the reference list; ``keys`` are every source id (or citation) that names it."""
+
     number: int
     key: str
     citation: str
     url: str | None = None
     anchor: str = ""
+    keys: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The source ids to show beside the citation (not citation texts, which name the same paper)."""
+        return tuple(k for k in (self.keys or (self.key,)) if not any(c.isspace() for c in k.strip()) and
+                     _norm_citation(k) != _norm_citation(self.citation))
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,61 @@ class FamilyView:
 
 
 @dataclass(frozen=True)
+class SofRow:
+    """One row of a SoF table: the finding, its footnote letters in this table ("a,b") and what happens
+    (the statement's first sentence; what follows it about the certainty is one of the footnotes)."""
+
+    finding: FindingView
+    marks: str
+    what_happens: str
+
+
+@dataclass(frozen=True)
+class SofTableView:
+    """One Summary-of-Findings table (GRADEpro: one per comparison): its rows and its own footnotes,
+    lettered a, b, c ... within the table (a repeated text shares a letter)."""
+
+    anchor: str
+    comparison: str
+    rows: tuple[SofRow, ...]
+    footnotes: tuple[Footnote, ...]
+
+
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
+def _split_statement(statement: str | None) -> tuple[str, str]:
+    """(first sentence, the rest) of a GRADE statement; the rest (e.g. "Certainty could not be fully
+    assessed (...)") becomes a footnote of the SoF row."""
+    text = (statement or "").strip()
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
+
+
+def sof_tables(sof: Sequence[FindingView]) -> tuple[SofTableView, ...]:
+    """The SoF rows grouped by comparison (in order of first appearance), footnotes per table."""
+    groups: dict[str, list[FindingView]] = {}
+    for v in sof:
+        groups.setdefault(v.comparison, []).append(v)
+    out = []
+    for i, (comparison, views) in enumerate(groups.items(), start=1):
+        marks: dict[str, str] = {}
+        rows = []
+        for v in views:
+            what, rest = _split_statement(v.statement)
+            letters: list[str] = []
+            for text in [fn.text for fn in v.footnotes] + ([rest] if rest else []):
+                if text not in marks:
+                    marks[text] = _mark(len(marks))
+                if marks[text] not in letters:
+                    letters.append(marks[text])
+            rows.append(SofRow(v, ",".join(letters), what))
+        out.append(SofTableView(f"sof-{i}", comparison, tuple(rows),
+                                tuple(Footnote(m, t) for t, m in marks.items())))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class ReportModel:
     title: str
     question: tuple[tuple[str, str], ...]  # (label, text) pairs
@@ -170,18 +235,66 @@ class ReportModel:
     def findings(self) -> tuple[FindingView, ...]:
         return tuple(f for fam in self.families for f in fam.findings)
 
+    @property
+    def sof_tables(self) -> tuple[SofTableView, ...]:
+        """One SoF table per comparison, footnotes lettered within each table."""
+        return sof_tables(self.sof)
+
 
 # --------------------------------------------------------------------------------------------
 # references
 
 
+_DOI_IN = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>&#?]+)", re.IGNORECASE)
+_PMID_IN = re.compile(r"pubmed(?:\.ncbi\.nlm\.nih\.gov|\.gov)?/(\d{5,9})\b|\bPMID:?\s*(\d{5,9})\b", re.IGNORECASE)
+
+
+_PROVENANCE = re.compile(r"\s*\[[^\[\]]*\]\s*$")  # "... 2016;36(1):1-13 [evidence_supplement/pooled.csv X008]"
+_VOL_PAGE = re.compile(r"\b((?:19|20)\d\d)\b[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
+
+
+def _norm_citation(text: str) -> str:
+    """A citation reduced to lower-case letters and digits, one space apart (punctuation, case and a
+    trailing "[file row]" provenance tag ignored)."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", _PROVENANCE.sub("", str(text)).casefold()).split())
+
+
+def _citation_ids(citation: str) -> list[str]:
+    """Identities of a citation text: itself normalised, and first author + year + volume + first page
+    when it states them ("Smith J, et al. ... 2014;44(4):252-260" and its short form match)."""
+    out = [f"cit:{_norm_citation(citation)}"]
+    m = _VOL_PAGE.search(citation)
+    author = re.split(r"[,.]", citation.strip(), maxsplit=1)[0].strip()
+    if m and author and " " in author:
+        out.append(f"avp:{_norm_citation(author)}|{m.group(1)}|{m.group(2)}|{m.group(3).casefold()}")
+    return out
+
+
+def paper_ids(citation: str, url: str | None) -> tuple[str | None, str | None]:
+    """(DOI lower-cased, PubMed id) written in a source's URL or citation, each None when absent."""
+    from urllib.parse import unquote
+
+    doi = pmid = None
+    for text in (url or "", citation):
+        t = unquote(str(text))
+        if doi is None and (m := _DOI_IN.search(t)):
+            doi = m.group(1).rstrip(".,;)").casefold()
+        if pmid is None and (p := _PMID_IN.search(t)):
+            pmid = p.group(1) or p.group(2)
+    return doi, pmid
+
+
 class _Refs:
-    """Collects sources in order of first appearance; each gets a stable number."""
+    """Collects sources in order of first appearance; each paper gets one stable number, however many
+    source ids or citation texts name it (same DOI, same PubMed id or the same citation text once
+    case and punctuation are ignored).  Its link is the DOI, else PubMed, else the source's own
+    http(s) URL (``safe_url`` only)."""
 
     def __init__(self, catalogue: Mapping[str, Mapping[str, Any]]):
         self.catalogue = catalogue
-        self.order: list[str] = []
-        self.info: dict[str, Reference] = {}
+        self.papers: list[dict[str, Any]] = []   # citation, url, doi, pmid, keys
+        self.number_of: dict[str, int] = {}      # source key -> paper number
+        self.by_id: dict[str, int] = {}          # "doi:..", "pmid:..", "cit:.." -> paper number
 
     def add(self, src: Any) -> int | None:
         if src is None or src == "":
@@ -197,13 +310,29 @@ class _Refs:
             url = _g(cat, "url", "source_url") if cat else None
         if not key:
             return None
-        if key not in self.info:
-            self.order.append(key)
-            n = len(self.order)
-            if url is None:
-                url = first_url(citation)
-            self.info[key] = Reference(n, key, citation, safe_url(url) if url else None, f"ref-{n}")
-        return self.info[key].number
+        if key in self.number_of:
+            return self.number_of[key]
+        if url is None:
+            url = first_url(citation)
+        doi, pmid = paper_ids(citation, None if url is None else str(url))
+        ids = [f"doi:{doi}" if doi else "", f"pmid:{pmid}" if pmid else "", *_citation_ids(citation)]
+        n = next((self.by_id[i] for i in ids if i and i in self.by_id), None)
+        if n is None:
+            self.papers.append({"citation": _PROVENANCE.sub("", citation) or citation, "url": url, "doi": doi, "pmid": pmid, "keys": [key]})
+            n = len(self.papers)
+        else:
+            p = self.papers[n - 1]
+            p["keys"].append(key)
+            p["doi"], p["pmid"] = p["doi"] or doi, p["pmid"] or pmid
+            if p["url"] is None:
+                p["url"] = url
+            if len(_PROVENANCE.sub("", citation)) > len(p["citation"]) and citation != key:
+                p["citation"] = _PROVENANCE.sub("", citation)  # the fullest citation text of the paper
+        for i in ids:
+            if i:
+                self.by_id.setdefault(i, n)
+        self.number_of[key] = n
+        return n
 
     def add_many(self, srcs: Any) -> tuple[int, ...]:
         if srcs is None:
@@ -218,7 +347,12 @@ class _Refs:
         return tuple(sorted(out))
 
     def all(self) -> tuple[Reference, ...]:
-        return tuple(self.info[k] for k in self.order)
+        out = []
+        for n, p in enumerate(self.papers, start=1):
+            link = (f"doi:{p['doi']}" if p["doi"] else f"PMID: {p['pmid']}" if p["pmid"] else p["url"])
+            url = safe_url(link) if link else None
+            out.append(Reference(n, p["keys"][0], p["citation"], url, f"ref-{n}", tuple(p["keys"])))
+        return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,7 +739,7 @@ def _finding_view(
 
 
 def _comparator_of(comparison: str) -> str:
-    """'dry needling + X vs X' -> 'X'; a label without ' vs ' is used as it is."""
+    """'the intervention + X vs X' -> 'X'; a label without ' vs ' is used as it is."""
     parts = re.split(r"\s+(?:vs\.?|versus|compared with)\s+", comparison, maxsplit=1)
     return parts[1] if len(parts) == 2 and parts[1] else (comparison or "control")
 
@@ -746,7 +880,9 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
     return refs.add_many(src or ())
 
 
-def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
+def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None) -> dict[str, Any]:
+    """The safety section; ``rating`` is the typed safety rating (``GradedSummary.safety_rating``, or
+    loaded at the JSON edge by ``report.load.load_safety_rating``)."""
     if not safety:
         return {}
     if not isinstance(safety, Mapping):
@@ -787,11 +923,7 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
             "description": str(_g(c, "description", "summary", "notes", "population", "population_or_region", default="")),
             "refs": ", ".join(f"[{x}]" for x in nums),
         })
-    rating = _g(safety, "rating", "certainty")
-    statement = _g(safety, "statement", "summary")
-    if isinstance(rating, Mapping):
-        statement = statement or _g(rating, "statement", "summary", "sentence")
-        rating = _g(rating, "rating", "label", "level", "certainty")
+    statement = _g(safety, "statement", "summary") or (rating.sentence if rating is not None else "")
     notes = [str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(safety, "notes", default=()) or ())]
     other = []
     for o in safety.get("other") or ():
@@ -808,11 +940,12 @@ def _safety(safety: Any, refs: _Refs) -> dict[str, Any]:
             "refs": ", ".join(f"[{x}]" for x in _src_ref(refs, o)),
         })
     common = [str(x) for x in (safety.get("common_mild_events") or ())]
-    rule = str(_g(safety.get("rating"), "rule", default="")) if isinstance(safety.get("rating"), Mapping) else ""
-    return {"rates": rates, "by_source": items, "cases": cases, "rating": _humanise(rating) if rating else "",
+    rule = rating.rule if rating is not None else ""
+    return {"rates": rates, "by_source": items, "cases": cases,
+            "rating": _humanise(rating.label) if rating is not None and rating.label else "",
             "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
             "other": other,
-            "rule": rule}
+            "rule": rule, "context": ()}
 
 
 def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
@@ -878,25 +1011,23 @@ def _unique_anchors(views: list[FindingView]) -> list[FindingView]:
     return fixed
 
 
-def _family_views(d: Mapping[str, Any], views: list[FindingView]) -> list[FamilyView]:
-    """One FamilyView per outcome family, in the order the findings first name them."""
-    fam_info = {}
-    for fam in _g(d, "families", default=()) or ():
-        if isinstance(fam, Mapping):
-            fam_info[str(_g(fam, "family", "id", "name", default=""))] = fam
+def _family_views(summaries: Sequence[FamilySummary], views: list[FindingView]) -> list[FamilyView]:
+    """One FamilyView per outcome family, in the order the findings first name them (``summaries``:
+    the typed family summaries, ``GradedSummary.families`` or loaded by ``report.load.load_families``)."""
+    fam_info = {fs.family: fs for fs in summaries}
     fam_order: list[str] = []
     for v in views:
         if v.family not in fam_order:
             fam_order.append(v.family)
     families = []
     for name in fam_order:
-        info = fam_info.get(name, {})
+        info = fam_info.get(name)
         families.append(
             FamilyView(
                 anchor=f"family-{_slug(name)}",
-                name=str(_g(info, "label", "name", default=_humanise(name))).capitalize() if not _g(info, "label") else str(info["label"]),
-                summary=_g(info, "summary", "sentence", "statement"),
-                certainty_range=_humanise(_g(info, "certainty_range", "range")) or None,
+                name=_humanise(name).capitalize(),
+                summary=(info.sentence or None) if info is not None else None,
+                certainty_range=(_humanise(info.certainty_range) or None) if info is not None else None,
                 findings=tuple(v for v in views if v.family == name),
             )
         )
@@ -954,7 +1085,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         for f, v in zip(raw, views)
     }
 
-    families = _family_views(d, views)
+    graded = summary if isinstance(summary, GradedSummary) else None
+    # typed parts: a GradedSummary's own objects; from a dict they are loaded at the edge (report.load)
+    families = _family_views(graded.families if graded else load_families(_seq(_g(d, "families"))), views)
     key_messages = tuple(v for v in views if v.statement and v.has_estimate)
     sof = tuple(v for v in views if v.has_estimate)
     sof_notes = tuple(Footnote(m, t) for t, m in sorted(marks.items(), key=lambda kv: _mark_index(kv[1])))
@@ -962,7 +1095,16 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
     if cfg is not None and hasattr(cfg, "to_dict"):
         cfg = cfg.to_dict()
     version = __version__
-    safety = _safety(_g(d, "safety"), refs)
+    safety_d = _g(d, "safety")
+    safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
+        _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None))
+    # the pack's own lines on where the safety counts come from ([safety] context; never words of the code)
+    topic_d = _g(pack, "topic", default={}) if isinstance(pack, Mapping) else {}
+    raw_ctx: Any = _g(topic_d, "safety_context", default=()) if isinstance(topic_d, Mapping) else ()
+    context = graded.topic.safety_context if graded else tuple(
+        str(x) for x in ((raw_ctx,) if isinstance(raw_ctx, str) else (raw_ctx or ())))
+    if safety and context:
+        safety = {**safety, "context": tuple(context)}
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
     q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))

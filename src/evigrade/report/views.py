@@ -107,7 +107,7 @@ _CONTRAST_LABEL = {
     "sham": "Against sham, placebo or no treatment",
     "add_on": "Added to another therapy (vs that therapy alone)",
     "active": "Instead of another active treatment",
-    "dn_variant": "Against other forms of the same intervention",
+    "between_forms": "Against other forms of the same intervention",
     "mixed": "Against mixed comparators (reviews pooling all comparators)",
 }
 _COUNT_ORDER = ("favours", "inconclusive", "harms", "very uncertain", "not rated")
@@ -316,7 +316,8 @@ def pool_row(r: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int
     """A severity class: the pooled rate (k >= min_pool_k) or the range across sources with each source."""
     sev_key = str(_g(r, "severity", default=""))
     sev = _SEVERITY.get(sev_key, _hum(sev_key))
-    event = str(_g(r, "event", "label", default=f"any {sev} adverse event".replace("  ", " ")))
+    default = "any adverse event" if sev in ("", "any") else f"any {sev} adverse event"  # not 'any any ...'
+    event = str(_g(r, "event", "label", default=default))
     est, lo, hi = _f(_g(r, "estimate", "rate", "proportion")), _f(_g(r, "ci_low")), _f(_g(r, "ci_high"))
     _check(event, est, lo, hi)
     items = [it for it in (r.get("items") or ()) if isinstance(it, Mapping)]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._format import fmt_sig
 from .._validate import check_choice, check_level

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping, TypedDict, cast
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._format import fmt_sig
 from .. import _options
@@ -322,13 +322,22 @@ def _estimate(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Co
 #    the next change (about |d_k|^3 / |d_(k-1)|^2) is below the threshold;
 # 5. at most ``maxiter`` updates in all (metafor's meaning of maxiter; evigrade's default 1000);
 #    not converged by then -> the fallback chain (PM -> DL), the only case where it is used.
-NEWTON_AFTER = 100
-#: A step no larger than this multiple of tau2 is at the rounding level of tau2 (a few ulps) and also
-#: ends the iteration: with an absolute threshold alone (metafor's rule), tau2 above ~500 could never
-#: meet threshold = 1e-12 and the iterates would flip between neighbouring floating-point numbers.
-ROUNDING_STOP = 8 * float(np.finfo(float).eps)
-#: relative step at which the safeguarded Newton root finder (PM) stops; shared with the batch engine.
-ROOT_RTOL = 1e-13
+# NEWTON_AFTER = 100, ROUNDING_STOP (8 ulps of tau2) and ROOT_RTOL (1e-13, the PM root finder) are
+# defined in evigrade._convergence, so that the batch engine shares them without importing evigrade.stats.
+from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP  # noqa: E402
+
+
+def step_scale(method: str, k: int, score: float, info: float) -> float:
+    """The scale of the rounding error of a scoring step score / info (ML/REML/EB; shared with the
+    batch engine): score is a difference of two sums whose size is at most |score| + 2 B with
+    B = tr(P) <= sqrt(k sum(P*P)) (REML), S1 <= sqrt(k S2) (ML) or k (EB).  A step below
+    ``ROUNDING_STOP`` times this scale is rounding noise: with large sampling variances (a study
+    with vi ~ 1e5 next to one with vi ~ 0.03) the noise exceeds both the threshold and the rounding
+    level of tau2, and the iterates would flip without converging (issue 19)."""
+    if not info > 0.0:
+        return 0.0
+    b = float(k) if method == "EB" else math.sqrt(k * info)
+    return (abs(score) + 2.0 * b) / info
 
 
 def _score_parts(method: str, t: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray, newton: bool) -> tuple[float, float, float]:
@@ -386,7 +395,7 @@ def _fisher(method: str, y: np.ndarray, vi: np.ndarray, X: np.ndarray, con: Cont
                         adj *= 0.5
             tau2 = tau2 + adj
             aabs = abs(adj)
-            done = aabs <= con.threshold or aabs <= ROUNDING_STOP * tau2
+            done = aabs <= con.threshold or aabs <= ROUNDING_STOP * max(tau2, step_scale(method, len(y), score, info))
             if newton:
                 if (use and prev_newton and aabs <= 1e-6 and aabs < prev_abs
                         and aabs * aabs * aabs <= con.threshold * prev_abs * prev_abs):

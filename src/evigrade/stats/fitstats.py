@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._validate import check_level
 from ..errors import InputError, SpecError

@@ -53,8 +53,8 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 from scipy import special as spsp
-from scipy import stats as sps
 
+from .. import _dist as sps
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
@@ -151,7 +151,9 @@ def _dev_resids(yp: np.ndarray, mu: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 def _logdbinom(y: np.ndarray, n: np.ndarray, mu: np.ndarray) -> float:
-    return float(np.sum(sps.binom.logpmf(y, n, mu)))
+    """sum(dbinom(y, n, mu, log=TRUE))."""
+    lc = spsp.gammaln(n + 1) - spsp.gammaln(y + 1) - spsp.gammaln(n - y + 1)
+    return float(np.sum(lc + spsp.xlogy(y, mu) + spsp.xlog1py(n - y, -mu)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats as sps
+from .. import _dist as sps
 
 from .._format import fmt_sig
 from ..notes import NoteCode
@@ -71,6 +71,8 @@ def qprofile_ci(
     lb = ub = nan
 
     def root(target: float) -> float:
+        from scipy import optimize  # lazily: scipy.optimize costs ~0.3 s to import
+
         try:
             r, rr = optimize.brentq(f, lo_b, hi_b, args=(target,), xtol=tol, maxiter=maxiter, full_output=True)
         except (ValueError, RuntimeError):

@@ -18,7 +18,7 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._validate import check_choice, check_level
 from ..effects.measures import TWO_BY_TWO_MEASURES

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
-from scipy import optimize
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
@@ -456,6 +455,8 @@ def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_
                 maxiter: int) -> tuple[float, float, list[Note]]:
     """Profile-likelihood CI of component j (metafor confint.rma.mv): the other free components are
     re-estimated at every value of component j."""
+    from scipy import optimize  # lazily: scipy.optimize costs ~0.3 s to import
+
     crit = float(sps.chi2.isf(1 - lvl, 1))
     free = ~fixed.copy()
     free[j] = False

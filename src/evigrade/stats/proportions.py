@@ -119,7 +119,7 @@ def meta_proportions(
 
 def clopper_pearson(x: int, n: int, level: float = 95) -> tuple[float, float]:
     """Exact two-sided Clopper-Pearson CI for x events in n (level as 95 or 0.95)."""
-    from scipy.stats import beta
+    from .._dist import beta
 
     lev = check_level(level)
     xa, na = _counts([x], [n])

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Sequence, cast
 
 import numpy as np
-from scipy import integrate, optimize, special
-from scipy import stats as sps
+from scipy import special
+from .. import _dist as sps
 
 from .._validate import check_choice, check_level
 from ..errors import EstimationError, InputError, SpecError
@@ -234,6 +234,8 @@ def henmi_copas(effects: Any, vi: Any = None, *, level: float | None = None, met
 
     def finv(f: float) -> float:
         return float((W1 / W2 - 1) * (f**2 - 1) + (k - 1))
+
+    from scipy import integrate, optimize  # lazily: ~0.3 s to import
 
     def eqn(x: float) -> float:
         def integrand(r: float) -> float:  # pgamma(finv(r/x), shape = EQ²/VQ, scale = VQ/EQ) * dnorm(r), scalar fast path

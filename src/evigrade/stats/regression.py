@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._format import fmt_sig
 from ..errors import EstimationError, InputError, SpecError

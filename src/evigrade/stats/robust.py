@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from .. import _dist as sps
 
 from ..errors import EstimationError, InputError, SpecError
 from ..notes import NoteCode

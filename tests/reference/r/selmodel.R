@@ -1,8 +1,10 @@
-# Golden values for step-function selection models (metafor selmodel(type="stepfun")), metafor 3.8-1.
+# Golden values for selection models (metafor selmodel: stepfun, halfnorm, negexp, beta), metafor 3.8-1.
 # Regenerate: Rscript tests/reference/r/selmodel.R (also sourced by tests/reference/make_golden.R).
 # Needs numDeriv (Debian r-cran-numderiv) for metafor's Hessian.  The optimiser is run to a tight
-# tolerance (control=list(optimizer='BFGS', reltol=1e-14, maxit=10000)) so that the maximum, not metafor's default
-# stopping rule (reltol 1e-8), is compared.  Writes tests/reference/golden/extras_selmodel.json at %.17g.
+# tolerance with two optimizers (BFGS reltol 1e-14 and Nelder-Mead reltol 1e-16; integrate() rel.tol 1e-12 for the
+# smooth types) and the fit with the higher log-likelihood is kept (`optimizer` in the JSON), so that the maximum,
+# not metafor's default stopping rule (reltol 1e-8), is compared.  type="beta" fails with the tight controls
+# (optim error) and is fitted with metafor's default control (`optimizer` = "default").  Writes tests/reference/golden/extras_selmodel.json at %.17g.
 suppressPackageStartupMessages({ library(metafor); library(metadat) })
 local({
   num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x) || is.infinite(x)) "null" else sprintf("%.17g", x)
@@ -26,23 +28,46 @@ local({
                list("hackshaw1998", c(0.025, 0.10, 0.50, 1)), list("bcg", c(0.025, 1)),
                list("bangertdrowns2004", c(0.025, 1)), list("bangertdrowns2004", c(0.025, 0.5, 1)),
                list("molloy2014", c(0.025, 1)), list("egger2001", c(0.025, 1)))
-  for (g in grid) for (alt in "greater") {
-    ds <- g[[1]]; steps <- g[[2]]
+  ic <- list(rel.tol = 1e-12, subdivisions = 1000L)
+  tight <- list(BFGS = list(optimizer = "BFGS", reltol = 1e-14, maxit = 10000, intCtrl = ic),
+                NM = list(optimizer = "Nelder-Mead", reltol = 1e-16, maxit = 100000, intCtrl = ic))
+  best_fit <- function(fit, type, steps, alt) {
+    best <- NULL; used <- NA
+    ctrls <- if (type == "beta") list(default = list()) else tight
+    for (nm in names(ctrls)) {
+      s <- if (is.null(steps)) try(selmodel(fit, type = type, alternative = alt, control = ctrls[[nm]]), silent = TRUE)
+           else try(selmodel(fit, type = type, steps = steps, alternative = alt, control = ctrls[[nm]]), silent = TRUE)
+      if (inherits(s, "try-error")) next
+      if (is.null(best) || s$ll > best$ll) { best <- s; used <- nm }
+    }
+    list(s = best, used = used)
+  }
+  one_case <- function(ds, type, steps, alt) {
     fit <- rma(yi, vi, data = dd[[ds]], method = "ML", control = ctrl)
-    s <- try(selmodel(fit, type = "stepfun", steps = steps, alternative = alt, control = sctrl), silent = TRUE)
-    if (inherits(s, "try-error")) { cat("skipped", ds, deparse(steps), alt, ":", s); next }
-    cases <- c(cases, obj(list(dataset = jstr(ds), steps = vec(steps), alternative = jstr(alt),
-      call = jstr(sprintf("selmodel(rma(yi, vi, method='ML'), type='stepfun', steps=c(%s), alternative='%s', control=list(optimizer='BFGS', reltol=1e-14, maxit=10000))",
-                          paste(steps, collapse = ", "), alt)),
+    b <- suppressWarnings(best_fit(fit, type, steps, alt))
+    s <- b$s
+    if (is.null(s)) { cat("skipped", ds, type, deparse(steps), alt, "\n"); return(NULL) }
+    obj(list(dataset = jstr(ds), type = jstr(type), steps = if (is.null(steps)) "null" else vec(steps),
+      alternative = jstr(alt), optimizer = jstr(b$used),
+      call = jstr(sprintf("selmodel(rma(yi, vi, method='ML'), type='%s'%s, alternative='%s', control=<%s>)", type,
+                          if (is.null(steps)) "" else sprintf(", steps=c(%s)", paste(steps, collapse = ", ")), alt, b$used)),
       beta = num(s$beta[1]), se = num(s$se), zval = num(s$zval), pval = num(s$pval), ci_lb = num(s$ci.lb),
       ci_ub = num(s$ci.ub), tau2 = num(s$tau2), se_tau2 = num(s$se.tau2), delta = vec(s$delta),
       se_delta = vec(s$se.delta), ll = num(s$ll), ll0 = num(s$ll0), LRT = num(s$LRT), LRTdf = num(s$LRTdf),
-      LRTp = num(s$LRTp), ptable = vec(s$ptable$k))))
+      LRTp = num(s$LRTp), ptable = if (is.data.frame(s$ptable)) vec(s$ptable$k) else "null"))
   }
+  for (g in grid) { x <- one_case(g[[1]], "stepfun", g[[2]], "greater"); if (!is.null(x)) cases <- c(cases, x) }
+  smooth <- character(0)
+  sgrid <- list(list("hackshaw1998", "halfnorm", NULL), list("hackshaw1998", "negexp", NULL),
+                list("hackshaw1998", "beta", NULL), list("hackshaw1998", "halfnorm", c(0.025, 1)),
+                list("bangertdrowns2004", "halfnorm", NULL), list("bangertdrowns2004", "negexp", NULL),
+                list("molloy2014", "halfnorm", NULL), list("molloy2014", "negexp", NULL))
+  for (g in sgrid) { x <- one_case(g[[1]], g[[2]], g[[3]], "greater"); if (!is.null(x)) smooth <- c(smooth, x) }
   out <- paste0("{\"generator\": \"tests/reference/r/selmodel.R\", \"r_version\": ", jstr(R.version.string),
                 ", \"metafor_version\": ", jstr(as.character(packageVersion("metafor"))),
                 ", \"numderiv_version\": ", jstr(as.character(packageVersion("numDeriv"))),
-                ", \"datasets\": {", datasets, "},\n\"stepfun\": [", paste(cases, collapse = ",\n"), "]}")
+                ", \"datasets\": {", datasets, "},\n\"stepfun\": [", paste(cases, collapse = ",\n"),
+                "],\n\"smooth\": [", paste(smooth, collapse = ",\n"), "]}")
   writeLines(out, file.path("tests", "reference", "golden", "extras_selmodel.json"))
   cat("wrote tests/reference/golden/extras_selmodel.json\n")
 })

@@ -1,0 +1,442 @@
+"""Streaming batch runs: read a long table in chunks of whole analyses, fit each chunk, write its results.
+
+``run_stream(IN, OUT)`` is ``batch.run`` + ``batch.write_table`` in bounded memory: the input (CSV or
+Parquet) is read with pyarrow in blocks; each block is cut at the start of an analysis (an analysis is
+never split across chunks), validated by ``batch.prepare``, fitted by ``batch.run_prepared`` and
+appended to the output, which appears atomically when the run succeeds.  Memory is a few chunks plus
+the analysis ids (kept to check that no analysis appears twice), so ten million analyses fit in well
+under 2 GiB.
+
+What the input must be
+    The rows of each analysis must be next to each other (one block of rows per analysis, in any
+    order of analyses: a file sorted by ``analysis_id`` qualifies, and so does any file written one
+    analysis after another).  An analysis whose rows are split into two blocks is refused with one
+    line naming the analysis and the rows; ``batch.run`` (``evigrade batch --no-stream``) reads the
+    whole file into memory and accepts rows in any order.
+
+Errors are the ones ``batch.run`` gives: for files up to ``EXACT_LIMIT`` bytes a problem found while
+streaming is re-derived by the whole-file reader, so the message (row numbers counted as a
+spreadsheet counts them, blank lines included) is identical.  For bigger files the row numbers count
+the data rows that are not empty lines (identical unless the file has empty lines or quoted cells
+that span lines).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pathlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+
+from .._io import write_atomic
+from ..errors import EvigradeError, InputError, SpecError
+from ..notes import NoteCode
+from ..results import Note, attrs_dict
+from .core import NOTE_MESSAGES, _check_spec, _control, prepare, read_table, run_prepared
+from .io import ResultWriter, output_format
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["run_stream", "StreamResult", "DEFAULT_CHUNK_ROWS", "EXACT_LIMIT"]
+
+#: Rows per chunk (about 50,000 analyses of 20 studies): large enough that the vectorised engine runs
+#: at full speed, small enough that a chunk's working memory stays near 200 MiB.
+DEFAULT_CHUNK_ROWS = 1 << 20
+#: Up to this file size a problem found while streaming is re-derived by the whole-file reader (exact
+#: row numbers and the very message of ``batch.run``); bigger files are never read whole.
+EXACT_LIMIT = 256 << 20
+#: pandas' default missing-value markers (``pandas.read_csv``), so that a cell means the same here.
+_NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+_HEAD_BYTES = 1 << 20
+_SORT_FIX = ("the rows of each analysis must be next to each other to stream the file: sort it by {col} "
+             "(or use --no-stream, which reads the whole file into memory and accepts any order)")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamResult:
+    """What a streamed run did (the per-analysis results are in ``output``, not in memory)."""
+
+    output: str
+    method: str
+    test: str
+    level: float
+    tau2_ci: bool
+    pi: bool
+    n_rows: int
+    n_analyses: int
+    n_fallback: int  # analyses that did not converge and used a fallback estimator
+    n_chunks: int
+    note_counts: dict[str, int] = field(default_factory=dict)
+    run_notes: tuple[Note, ...] = ()
+
+    def summary_counts(self) -> dict[str, int]:
+        """How many analyses carry each note code."""
+        return dict(self.note_counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **attrs_dict(self, "output", "method", "test", "level", "tau2_ci", "pi", "n_rows", "n_analyses",
+                         "n_fallback", "n_chunks"),
+            "note_counts": dict(self.note_counts),
+            "run_notes": [n.to_dict() for n in self.run_notes],
+            "note_codes": dict(NOTE_MESSAGES),
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# reading in blocks
+
+
+@dataclass(slots=True)
+class _Source:
+    """An open input: Arrow tables in file order, and how far the reading has got (0..1)."""
+
+    name: str
+    size: int
+    batches: Iterator["pa.Table"]
+    fraction: Callable[[], float]
+    is_csv: bool
+    delimiter: str = ","
+    close: Callable[[], None] = lambda: None
+
+
+def _csv_header(p: pathlib.Path, name: str) -> tuple[str, list[str], float]:
+    """Delimiter, column names and bytes per row, from the head of the file (checked as batch.run checks it)."""
+    from .._csvtext import _delimiter, check_text_bytes
+
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if len(head) < size and b"\n" in head:
+        head = head[: head.rfind(b"\n") + 1]  # whole lines only (no UTF-8 character cut in two)
+    text = check_text_bytes(head, name=name, empty_fix="add a header row (analysis_id, yi, vi or arm-level "
+                                                       "columns) and one row per study")
+    delim = _delimiter(text)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim)) if lines else []
+    per_row = len(head) / max(1, len(lines))
+    return delim, header, per_row
+
+
+def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chunk_rows: int) -> _Source:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from ..effects.escalc import _ALL_COLUMNS
+
+    delim, header, per_row = _csv_header(p, name)
+    if measure is None:
+        numeric = {"yi", "vi", "sei"}
+        wanted = [c for c in header if c in {id_col, "yi", "vi", "sei"}]
+    else:
+        numeric = set(_ALL_COLUMNS) | {"yi", "vi", "sei"}
+        wanted = list(dict.fromkeys(header))
+    types: dict[str, Any] = {}
+    for c in wanted:
+        if c in ("analysis_id", "study"):  # as batch.run reads them (text, even when they look like numbers)
+            types[c] = pa.string()
+        elif c in numeric:
+            types[c] = pa.float64()
+        elif c != id_col:  # another id column keeps the type of its first block (numbers stay numbers)
+            types[c] = pa.string()  # not used by the engine: kept as text (no type guessed per block)
+    block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
+    fh = open(p, "rb")  # noqa: SIM115 - closed by _Source.close
+    size = p.stat().st_size
+    try:
+        reader = pacsv.open_csv(
+            fh,
+            read_options=pacsv.ReadOptions(block_size=block, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delim),
+            convert_options=pacsv.ConvertOptions(column_types=types, include_columns=wanted or None,
+                                                 null_values=_NA_VALUES, strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=True),
+        )
+    except BaseException:
+        fh.close()
+        raise
+
+    def batches() -> Iterator["pa.Table"]:
+        for batch in reader:
+            yield pa.Table.from_batches([batch])
+
+    return _Source(name, size, batches(), lambda: fh.tell() / max(1, size), True, delim, fh.close)
+
+
+def _open_parquet(p: pathlib.Path, name: str, chunk_rows: int) -> _Source:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(p)
+    total = max(1, pf.metadata.num_rows)
+    done = [0]
+
+    def batches() -> Iterator["pa.Table"]:
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            done[0] += batch.num_rows
+            yield pa.Table.from_batches([batch])
+
+    return _Source(name, p.stat().st_size, batches(), lambda: done[0] / total, False, close=pf.close)
+
+
+def _open(path: pathlib.Path, name: str, id_col: str, measure: str | None, chunk_rows: int) -> _Source:
+    if not path.exists():
+        raise InputError("file not found", file=name, fix="check the path and the file name")
+    if path.is_dir():
+        raise InputError("is a folder, not a table", file=name, fix="give a .csv or .parquet file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _open_parquet(path, name, chunk_rows)
+    return _open_csv(path, name, id_col, measure, chunk_rows)
+
+
+def _run_starts(ids: "pa.ChunkedArray | pa.Array") -> np.ndarray:
+    """Positions where a new run of equal ids starts (a missing id starts a run of its own)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    a = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    n = len(a)
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        ne = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, n - 1)), True)
+        first[1:] = ne.to_numpy(zero_copy_only=False)
+    return np.flatnonzero(first)
+
+
+def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa.Table", int]]:
+    """Tables of whole analyses of about ``chunk_rows`` rows, with the 0-based index of their first data row."""
+    import pyarrow as pa
+
+    pending: pa.Table | None = None
+    offset = 0  # data rows handed out so far
+    for tbl in source.batches:
+        if id_col not in tbl.column_names:
+            yield tbl, offset  # prepare() names the missing column
+            return
+        t = tbl if pending is None else pa.concat_tables([pending, tbl])
+        if t.num_rows < chunk_rows:
+            pending = t
+            continue
+        starts = _run_starts(t.column(id_col))
+        pos = 0
+        while t.num_rows - pos >= chunk_rows:
+            i = int(np.searchsorted(starts, pos + chunk_rows, side="right")) - 1  # last start <= pos + chunk_rows
+            cut = int(starts[i]) if i >= 0 and starts[i] > pos else -1
+            if cut < 0:  # one analysis longer than a chunk: all of it
+                j = int(np.searchsorted(starts, pos, side="right"))
+                if j >= len(starts):
+                    break  # it may go on in the next block
+                cut = int(starts[j])
+            yield t.slice(pos, cut - pos), offset
+            offset += cut - pos
+            pos = cut
+        pending = t.slice(pos)
+    if pending is not None and pending.num_rows:
+        yield pending, offset
+
+
+# ----------------------------------------------------------------------------------------------
+# the run
+
+
+def run_stream(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    method: str = "REML",
+    test: str = "knha",
+    level: float = 95,
+    tau2_ci: bool = False,
+    pi: bool = True,
+    *,
+    measure: str | None = None,
+    id_col: str = "analysis_id",
+    control: dict[str, Any] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int, float], None] | None = None,
+    escalc_options: dict[str, Any] | None = None,
+) -> StreamResult:
+    """Fit every analysis of the long table ``source`` (CSV or Parquet) chunk by chunk, writing ``output``.
+
+    The options are those of ``batch.run``; ``chunk_rows`` is the number of input rows per chunk (a
+    chunk always holds whole analyses); ``progress(analyses_done, fraction_of_input_read)`` is called
+    after each chunk.  The output (CSV or Parquet, by extension) is written as ``batch.write_table``
+    writes it and appears atomically.  The input must hold each analysis's rows together (see the
+    module docstring).
+    """
+    method, test, lev = _check_spec(method, test, level, tau2_ci, pi)
+    threshold, maxiter = _control(control)
+    if not isinstance(chunk_rows, (int, np.integer)) or isinstance(chunk_rows, bool) or chunk_rows < 1:
+        raise SpecError(f"chunk_rows={chunk_rows!r} must be a whole number >= 1")
+    src_path, out_path = pathlib.Path(source), pathlib.Path(output)
+    if not out_path.parent.exists():
+        raise InputError("output folder does not exist", file=str(out_path), fix="create the folder first")
+    name = str(source)
+    state: dict[str, Any] = {}
+
+    def write(tmp: str) -> None:
+        state.update(_stream(src_path, name, tmp, output_format(out_path), method, test, lev, tau2_ci, pi,
+                             measure, id_col, threshold, maxiter, int(chunk_rows), progress, escalc_options))
+
+    try:
+        write_atomic(out_path, write)
+    except EvigradeError:
+        raise
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _exact_error(src_path, name, measure, id_col, escalc_options)
+        raise InputError(f"cannot be read as a table ({first})", file=name,
+                         fix="save it as a UTF-8 CSV with a header row, or as Parquet") from None
+    return StreamResult(str(out_path), method, test, lev, bool(tau2_ci), bool(pi), **state)
+
+
+def _exact_error(path: pathlib.Path, name: str, measure: str | None, id_col: str,
+                 escalc_options: dict[str, Any] | None) -> None:
+    """Raise the whole-file reader's error for a file small enough to read whole (else return)."""
+    try:
+        small = path.stat().st_size <= EXACT_LIMIT
+    except OSError:
+        return
+    if small:
+        prepare(read_table(path), measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
+
+
+def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test: str, level: float,
+            tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float, maxiter: int,
+            chunk_rows: int, progress: Callable[[int, float], None] | None,
+            escalc_options: dict[str, Any] | None) -> dict[str, Any]:
+    import pandas as pd
+    import pyarrow as pa
+
+    from .._csvtext import _DELIMITER_NAMES
+    from .core import _NOTES_ATTR, _ROWS_ATTR
+
+    source = _open(path, name, id_col, measure, chunk_rows)
+    writer = ResultWriter(tmp, fmt)
+    counts: dict[str, int] = {}
+    chunk_notes: list[Note] = []
+    blank_rows: list[np.ndarray] = []
+    run_ids: list[pa.Array] = []
+    run_rows: list[np.ndarray] = []
+    n_rows = n_analyses = n_fallback = n_chunks = 0
+    try:
+        for piece, offset in _pieces(source, id_col, chunk_rows):
+            rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)  # header = row 1
+            if id_col in piece.column_names and piece.num_rows:
+                if source.is_csv:  # wholly empty rows (",,,") are skipped with a note, as batch.run does
+                    empty = _all_null(piece)
+                    if empty.any():
+                        blank_rows.append(rows[empty])
+                        piece = piece.filter(pa.array(~empty))
+                        rows = rows[~empty]
+                        if not piece.num_rows:
+                            continue
+                starts = _run_starts(piece.column(id_col))
+                ids = piece.column(id_col).combine_chunks().take(pa.array(starts))
+                _check_grouped(ids, rows[starts], name, id_col)
+                run_ids.append(ids)
+                run_rows.append(rows[starts])
+            df = piece.to_pandas()
+            df.attrs[_ROWS_ATTR] = rows
+            df.attrs[_NOTES_ATTR] = ()
+            try:
+                prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
+            except InputError:
+                _exact_error(path, name, measure, id_col, escalc_options)
+                raise
+            if not len(prep):
+                continue
+            res = run_prepared(prep, method, test, level, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
+                               chunk_size=max(1, len(prep)))
+            writer.write(res.table)
+            n_rows += prep.n_rows
+            n_analyses += len(res.table)
+            n_fallback += int((~res.table["converged"].to_numpy(dtype=bool)).sum())
+            n_chunks += 1
+            for code, n in res.summary_counts().items():
+                counts[code] = counts.get(code, 0) + n
+            chunk_notes.extend(prep.notes)
+            del df, prep, res
+            if progress is not None:
+                progress(n_analyses, source.fraction())
+        if n_chunks == 0 and n_rows == 0:
+            _exact_error(path, name, measure, id_col, escalc_options)
+            raise InputError("no data rows", file=name, fix="add at least one row")
+        if writer.rows == 0:  # every row was excluded (escalc): an empty table with the output columns
+            from .core import OUTPUT_COLUMNS
+
+            writer.write(pd.DataFrame({c: [] for c in ("analysis_id",) + OUTPUT_COLUMNS}))
+        _check_unique(run_ids, run_rows, name, id_col)
+    finally:
+        writer.close()
+        source.close()
+    notes: list[Note] = []
+    if source.is_csv and source.delimiter != ",":
+        notes.append(Note(NoteCode.CSV_DELIMITER,
+                          f"{name} was read as {_DELIMITER_NAMES[source.delimiter]}-delimited text."))
+    if blank_rows:
+        notes.append(_blank_note(path, name, np.concatenate(blank_rows)))
+    notes.extend(chunk_notes)
+    return {"n_rows": n_rows, "n_analyses": n_analyses, "n_fallback": n_fallback, "n_chunks": n_chunks,
+            "note_counts": counts, "run_notes": tuple(notes)}
+
+
+def _all_null(piece: "pa.Table") -> np.ndarray:
+    import pyarrow.compute as pc
+
+    mask = None
+    for col in piece.columns:
+        isnull = pc.is_null(col)
+        mask = isnull if mask is None else pc.and_(mask, isnull)
+    return np.zeros(piece.num_rows, dtype=bool) if mask is None else np.asarray(mask.to_numpy(zero_copy_only=False))
+
+
+def _blank_note(path: pathlib.Path, name: str, skipped: np.ndarray) -> Note:
+    """batch.run's note about skipped blank rows (from the whole-file reader when the file is small enough)."""
+    if path.stat().st_size <= EXACT_LIMIT:
+        from .core import _NOTES_ATTR, _read_csv
+
+        for note in _read_csv(path).attrs.get(_NOTES_ATTR, ()):
+            if note.code == NoteCode.BLANK_ROWS_SKIPPED:
+                return note
+    shown = ", ".join(map(str, skipped[:10])) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+    return Note(NoteCode.BLANK_ROWS_SKIPPED, f"{name}: blank row{'s' if len(skipped) > 1 else ''} {shown} skipped (no data).")
+
+
+def _check_grouped(ids: "pa.Array", rows: np.ndarray, name: str, id_col: str) -> None:
+    """Refuse a chunk in which an analysis's rows come in two separate blocks."""
+    import pyarrow.compute as pc
+
+    if len(ids) - ids.null_count < 2 or pc.count_distinct(ids, mode="only_valid").as_py() == len(ids) - ids.null_count:
+        return  # (a missing id is refused by prepare(), with its row)
+    _refuse_split(ids.to_pylist(), rows, name, id_col)
+
+
+def _refuse_split(values: list[Any], rows: np.ndarray, name: str, id_col: str) -> None:
+    seen: dict[Any, int] = {}
+    for v, r in zip(values, rows):
+        if v in seen:
+            raise InputError(f"the rows of analysis {v} are not together (rows from {seen[v]} and again from {r})",
+                             file=name, row=int(r), column=id_col, value=v, fix=_SORT_FIX.format(col=id_col))
+        seen[v] = int(r)
+
+
+def _check_unique(run_ids: list["pa.Array"], run_rows: list[np.ndarray], name: str, id_col: str) -> None:
+    """Across chunks: no analysis id may start two blocks of rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(run_ids) < 2:
+        return
+    all_ids = pa.chunked_array(run_ids)
+    if pc.count_distinct(all_ids, mode="only_valid").as_py() == len(all_ids) - all_ids.null_count:
+        return
+    vc = pc.value_counts(all_ids)
+    vc = vc.filter(pc.and_(pc.greater(vc.field("counts"), 1), pc.is_valid(vc.field("values"))))
+    dup = vc.field("values")[0].as_py()
+    hits = np.flatnonzero(pc.fill_null(pc.equal(all_ids, dup), False).to_numpy(zero_copy_only=False))
+    rows = np.concatenate(run_rows)[hits]
+    _refuse_split([dup] * len(rows), rows, name, id_col)
