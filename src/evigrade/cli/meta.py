@@ -187,6 +187,9 @@ def register(app: typer.Typer) -> None:
         col_map: Optional[str] = typer.Option(None, "--map", metavar="NAME=COL,...",
                                               help="The CSV's own column names, e.g. R's dat.bcg: "
                                                    "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author."),
+        glmm: Optional[str] = typer.Option(None, "--glmm", metavar="MODEL",
+                                           help="OR from arm-level counts: a GLMM (metafor rma.glmm) UM.FS, UM.RS, CM.EL "
+                                                "or CM.AL; --method FE drops the random treatment effect."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
         columns = _parse_map(col_map, studies)
@@ -195,7 +198,7 @@ def register(app: typer.Typer) -> None:
                               columns=columns)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias, multilevel=multilevel, robust=robust, vcov=vcov, selmodel=selmodel,
-                            steps=steps, col_map=columns)
+                            steps=steps, col_map=columns, glmm=glmm)
         if json_out:
             meta_json = res.to_dict()
             bt = back_transformed_result(table, res)
@@ -262,7 +265,7 @@ def _typed(values: list) -> list:
 
 def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
                multilevel=None, robust=None, vcov="CR1", selmodel=None, steps=None,
-               col_map: Optional[dict[str, str]] = None) -> dict:
+               col_map: Optional[dict[str, str]] = None, glmm=None) -> dict:
     """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
 
     ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
@@ -271,6 +274,18 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
     """
     extras: dict = {}
     ml_fit = None
+    if glmm:
+        from ..errors import SpecError
+        from ..stats.glmm import GLMM_MODELS, rma_glmm
+
+        model = glmm.strip().upper()
+        if model not in GLMM_MODELS:
+            raise SpecError(f"--glmm={glmm!r} is not one of {', '.join(GLMM_MODELS)}")
+        if (res.measure or "").upper() != "OR" or not all(c in table.inputs for c in ("ai", "bi", "ci", "di")):
+            raise SpecError("--glmm needs --measure OR and arm-level counts (columns ai, bi, ci, di or ai, n1i, ci, n2i)")
+        extras["glmm"] = rma_glmm(*(table.inputs[c] for c in ("ai", "bi", "ci", "di")), model=model,
+                                  method="FE" if res.method == "FE" else "ML", test="z" if res.test == "z" else "t",
+                                  level=res.level, study=table.study)
     if multilevel:
         from ..errors import SpecError
         from ..stats.multilevel import multilevel as _ml
@@ -415,6 +430,15 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
                      f"tau^2 = {fmt_num(sm.tau2)}")
         lines.append("  selection weights (delta): " + ", ".join(fmt_num(d) for d in sm.delta))
         lines.append(f"  LRT against no selection: X^2(df = {sm.lrt_df}) = {fmt_num(sm.lrt)}, p-val {pct(sm.lrt_pvalue)}")
+    gm = extras.get("glmm")
+    if gm is not None:
+        lines += ["", f"Generalised linear mixed model ({gm.model}, {gm.method}; k = {gm.k}; metafor rma.glmm):"]
+        if gm.method == "ML":
+            lines.append(f"  tau^2 = {fmt_num(gm.tau2)}, I^2 = {fmt_pct(gm.i2, 1)}")
+        lines.append(f"  estimate {fmt_num(gm.estimate)} (se {fmt_num(gm.se)}), p-val {pct(gm.pval)}, "
+                     f"CI [{fmt_num(gm.ci_low)}, {fmt_num(gm.ci_high)}]{nat(gm.estimate, gm.ci_low, gm.ci_high)}")
+        lines.append(f"  Tests for heterogeneity: Wald(df = {gm.qe_df}) = {fmt_num(gm.qe_wald)}, p-val "
+                     f"{pct(gm.qe_wald_pvalue)}; LRT(df = {gm.qe_df}) = {fmt_num(gm.qe_lrt)}, p-val {pct(gm.qe_lrt_pvalue)}")
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]

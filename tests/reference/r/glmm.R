@@ -1,0 +1,128 @@
+# Golden values for generalised linear mixed models for 2x2 tables (metafor rma.glmm, measure="OR"),
+# metafor 3.8-1 with lme4 (glmer) and BiasedUrn (the noncentral hypergeometric of model="CM.EL").
+#
+# Regenerate (from the repository root):
+#     Rscript tests/reference/r/glmm.R        (or Rscript tests/reference/make_golden.R)
+# Needs R with metafor, metadat, lme4, numDeriv and BiasedUrn.  Writes
+# tests/reference/golden/extras_glmm.json with every number at %.17g, the versions and the R call of every case.
+#
+# UM.RS: the heterogeneity tests fit a saturated glmer model whose treatment effects diverge for arms without
+# events; lme4 stops at finite values, so its Wald statistic depends on where (evigrade takes the limit).
+#
+# Two kinds of case:
+#   "tight":   the optimisers run to tight tolerances, so that the optimum, not a stopping rule, is compared:
+#              glmer: optimizer="bobyqa" (both stages), rhoend=1e-12, tolPwrss=1e-12 (lme4's default Nelder-Mead
+#              stops short: on dat.nielweise2007 UM.FS it warns max|grad| = 0.0089 and its logLik is 2.7e-4 lower);
+#              CM.EL: nlminb rel.tol=1e-11 (1e-12 and below end in nlminb's false convergence), integrate() rel.tol=1e-11 (metafor's default is
+#              .Machine$double.eps^0.25 = 1.2e-4), BiasedUrn precision 1e-14.
+#              The glm() fits (method="FE" of UM.FS and CM.AL, and the saturated models of the heterogeneity tests)
+#              keep glm's defaults (epsilon=1e-8, maxit=25): evigrade follows glm's iterations exactly.
+#   "default": metafor's own example calls with default controls (compared loosely: ours is the higher maximum).
+suppressPackageStartupMessages({ library(metafor); library(metadat); library(lme4) })
+local({
+  num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x) || is.infinite(x)) "null" else sprintf("%.17g", x)
+  jstr <- function(s) paste0("\"", gsub("\"", "\\\\\"", s), "\"")
+  vec <- function(x) paste0("[", paste(vapply(as.numeric(x), num, ""), collapse = ", "), "]")
+  obj <- function(l) paste0("{", paste(sprintf("%s: %s", vapply(names(l), jstr, ""), unlist(l)), collapse = ", "), "}")
+  tight <- list(glmerCtrl = list(optimizer = "bobyqa", tolPwrss = 1e-12, optCtrl = list(rhoend = 1e-12, maxfun = 1e6)),
+                optCtrl = list(rel.tol = 1e-11, eval.max = 1e4, iter.max = 1e4),
+                intCtrl = list(rel.tol = 1e-11, subdivisions = 1000L), dnchgprec = 1e-14)
+  tight_txt <- paste0("control=list(glmerCtrl=list(optimizer='bobyqa', tolPwrss=1e-12, optCtrl=list(rhoend=1e-12, ",
+                      "maxfun=1e6)), optCtrl=list(rel.tol=1e-11, eval.max=1e4, iter.max=1e4), ",
+                      "intCtrl=list(rel.tol=1e-11, subdivisions=1000), dnchgprec=1e-14)")
+  tab <- function(ai, n1i, ci, n2i) { ok <- !is.na(ai) & !is.na(n1i) & !is.na(ci) & !is.na(n2i)
+    data.frame(ai = ai[ok], bi = (n1i - ai)[ok], ci = ci[ok], di = (n2i - ci)[ok]) }
+  y9 <- dat.yusuf1985[dat.yusuf1985$table == "9", ]
+  y6 <- dat.yusuf1985[dat.yusuf1985$table == "6", ]
+  co <- dat.collins1985a
+  dd <- list(
+    nielweise2007 = tab(dat.nielweise2007$ai, dat.nielweise2007$n1i, dat.nielweise2007$ci, dat.nielweise2007$n2i),
+    yusuf1985_table9 = tab(y9$ai, y9$n1i, y9$ci, y9$n2i),
+    yusuf1985_table6 = tab(y6$ai, y6$n1i, y6$ci, y6$n2i),
+    collins1985a_deaths = tab(co$d.xti, co$nti, co$d.xci, co$nci),
+    li2007 = tab(dat.li2007$ai, dat.li2007$n1i, dat.li2007$ci, dat.li2007$n2i))
+  sel <- Sys.getenv("GLMM_ONLY", "")
+  datasets <- paste(vapply(names(dd), function(n) sprintf("%s: %s", jstr(n),
+                    obj(list(ai = vec(dd[[n]]$ai), bi = vec(dd[[n]]$bi), ci = vec(dd[[n]]$ci), di = vec(dd[[n]]$di)))), ""),
+                    collapse = ",\n")
+  cases <- character(0)
+  one <- function(ds, model, method, kind, test = "z", nAGQ = 7, ctrl = NULL, ctrl_txt = NULL) {
+    if (is.null(ctrl)) ctrl <- if (kind == "tight") tight else list()
+    if (is.null(ctrl_txt)) ctrl_txt <- if (kind == "tight") tight_txt else ""
+    t0 <- proc.time()[3]
+    r <- try(suppressWarnings(rma.glmm(measure = "OR", ai = ai, bi = bi, ci = ci, di = di, data = dd[[ds]],
+                                       model = model, method = method, test = test, nAGQ = nAGQ, control = ctrl,
+                                       retfit = TRUE)), silent = TRUE)
+    cat(sprintf("%-22s %-5s %-2s %-7s %6.1fs\n", ds, model, method, kind, proc.time()[3] - t0))
+    if (inherits(r, "try-error")) { cat("  skipped:", r); return(invisible()) }
+    # CM.EL: metafor's standard errors come from numDeriv::hessian(r = 16) of a likelihood computed by integrate(),
+    # whose Richardson steps reach 3e-6 where the integration error dominates (about 1e-4 relative on the SE); an
+    # independent check: the same numDeriv Hessian of metafor's own .dnchg with r = 4, d = 0.01 and rel.tol = 1e-13
+    # (method="FE": the same check on the conditional likelihood itself, no integral)
+    se_check <- NA
+    if (model == "CM.EL" && kind == "tight") {
+      D <- dd[[ds]]; ok <- !((D$ai == 0 & D$ci == 0) | (D$bi == 0 & D$di == 0)); D <- D[ok, ]
+      random <- method == "ML"
+      h <- numDeriv::hessian(metafor:::.dnchg, x = c(r$beta[1], if (random) log(r$tau2) else 0),
+                             method.args = list(d = 0.01, r = 4),
+                             ai = D$ai, bi = D$bi, ci = D$ci, di = D$di, X.fit = matrix(1, nrow(D), 1), random = random,
+                             dnchgcalc = "dFNCHypergeo", dnchgprec = 1e-14,
+                             intCtrl = list(lower = -Inf, upper = Inf, rel.tol = 1e-13, subdivisions = 1000L))
+      se_check <- if (random) sqrt(solve(h)[1, 1]) else sqrt(1 / h[1, 1])
+    }
+    objll <- NA  # the maximised objective: lme4's logLik (Laplace/AGQ) or CM.EL's exact log-likelihood
+    if (method == "ML" && model != "CM.EL") objll <- c(logLik(r$res.ML))
+    if (method == "FE" && model == "UM.RS") objll <- c(logLik(r$res.FE))
+    if (model == "CM.EL") objll <- r$fit.stats["ll", "ML"]
+    call <- sprintf("rma.glmm(measure='OR', ai, bi, ci, di, model='%s', method='%s', test='%s', nAGQ=%d%s)",
+                    model, method, test, nAGQ, if (nzchar(ctrl_txt)) paste0(", ", ctrl_txt) else "")
+    cases <<- c(cases, obj(list(dataset = jstr(ds), model = jstr(model), method = jstr(method), kind = jstr(kind),
+      test = jstr(test), nAGQ = num(nAGQ), call = jstr(call),
+      beta = num(r$beta[1]), se = num(r$se), zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb),
+      ci_ub = num(r$ci.ub), tau2 = num(r$tau2), se_tau2 = num(r$se.tau2), sigma2 = num(r$sigma2),
+      ll = num(r$fit.stats["ll", "ML"]), dev = num(r$fit.stats["dev", "ML"]), AIC = num(r$fit.stats["AIC", "ML"]),
+      BIC = num(r$fit.stats["BIC", "ML"]), AICc = num(r$fit.stats["AICc", "ML"]), objective_ll = num(objll),
+      QE_Wld = num(r$QE.Wld), QEp_Wld = num(r$QEp.Wld), QE_LRT = num(r$QE.LRT), QEp_LRT = num(r$QEp.LRT),
+      QE_df = num(r$QE.df), se_check = num(se_check), I2 = num(r$I2), H2 = num(r$H2), k = num(r$k), k_all = num(r$k.all))))
+  }
+  for (ds in names(dd)) {
+    if (nzchar(sel) && ds != sel) next
+    for (model in c("UM.FS", "CM.EL", "CM.AL", "UM.RS")) for (method in c("FE", "ML")) {
+      # yusuf1985 table 9, CM.EL ML: the likelihood is largest at tau2 = 0 and metafor stops with "Cannot compute
+      # var-cov matrix of the fixed effects" (after about 5 minutes at these controls); the test checks that
+      # evigrade returns the CM.EL fixed-effect fit there, with a note
+      # (yusuf1985 table 6 likewise: nlminb ends in false convergence at the boundary)
+      # dat.li2007 CM.EL ML: nlminb at rel.tol 1e-11 ends in false convergence; optim's BFGS at reltol 1e-14 is used
+      if (ds %in% c("yusuf1985_table9", "yusuf1985_table6") && model == "CM.EL" && method == "ML") next
+      if (ds == "li2007" && model == "CM.EL" && method == "ML") {
+        bctrl <- tight; bctrl$optimizer <- "BFGS"; bctrl$optCtrl <- list(reltol = 1e-14, maxit = 1e4)
+        one(ds, model, method, "tight", ctrl = bctrl, ctrl_txt = sub("optCtrl=list(rel.tol=1e-11, eval.max=1e4, iter.max=1e4)",
+            "optimizer='BFGS', optCtrl=list(reltol=1e-14, maxit=1e4)", tight_txt, fixed = TRUE))
+        next
+      }
+      one(ds, model, method, "tight")
+    }
+    # the tight CM.EL fits lose the heterogeneity tests (nlminb runs the saturated model's zero-cell studies
+    # out until "Cannot fit saturated model"); metafor's default controls give them
+    one(ds, "CM.EL", "FE", "default")
+  }
+  if (!nzchar(sel) || sel == "nielweise2007") {
+    # metafor's own examples (?rma.glmm), default controls
+    one("nielweise2007", "UM.FS", "ML", "default")
+    one("nielweise2007", "CM.EL", "ML", "default")
+    # t-based inference and Laplace (nAGQ=1) on the first model
+    one("nielweise2007", "UM.FS", "ML", "tight", test = "t")
+    one("nielweise2007", "UM.FS", "ML", "tight", nAGQ = 1)
+    one("nielweise2007", "CM.AL", "ML", "tight", nAGQ = 1)
+    one("nielweise2007", "CM.EL", "ML", "tight", test = "t")
+  }
+  out <- paste0("{\"generator\": \"tests/reference/r/glmm.R\", \"r_version\": ", jstr(R.version.string),
+                ", \"metafor_version\": ", jstr(as.character(packageVersion("metafor"))),
+                ", \"lme4_version\": ", jstr(as.character(packageVersion("lme4"))),
+                ", \"biasedurn_version\": ", jstr(as.character(packageVersion("BiasedUrn"))),
+                ", \"datasets\": {", datasets, "},\n\"cases\": [", paste(cases, collapse = ",\n"), "]}")
+  f <- if (nzchar(sel)) file.path(tempdir(), "extras_glmm.json") else file.path("tests", "reference", "golden", "extras_glmm.json")
+  if (nzchar(sel)) f <- Sys.getenv("GLMM_OUT", f)
+  writeLines(out, f)
+  cat("wrote", f, "\n")
+})
