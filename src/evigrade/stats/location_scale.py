@@ -248,7 +248,7 @@ def _start(y: np.ndarray, v: np.ndarray, X: np.ndarray, Zs: np.ndarray) -> np.nd
     r = y - X @ beta
     k, p = X.shape
     t0 = max(float(r @ r) / max(k - p, 1) - float(np.mean(v)), 0.01 * float(np.median(v)))
-    a, *_ = np.linalg.lstsq(Zs, np.full(len(y), math.log(t0)), rcond=None)
+    a: np.ndarray = np.linalg.lstsq(Zs, np.full(len(y), math.log(t0)), rcond=None)[0]
     return a
 
 

@@ -492,6 +492,7 @@ def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_
 # ------------------------------------------------------------------ structured random effects (~ inner | outer)
 
 MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR")
+MVStruct = Literal["CS", "HCS", "UN", "AR"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -698,7 +699,7 @@ def multivariate(
     inner: Sequence[Any],
     outer: Sequence[Any],
     *,
-    struct: Literal["CS", "HCS", "UN", "AR"] = "CS",
+    struct: MVStruct = "CS",
     X: Any = None,
     V: Any = None,
     method: Literal["REML", "ML"] = "REML",
