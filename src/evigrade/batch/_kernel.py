@@ -317,6 +317,8 @@ def _fisher(y: Any, v: Any, a: int, k: int, m: int, method: int, threshold: floa
             return t, False, it
 
 
+# long: one analysis end to end in numba's nopython mode (estimate, se, tests, PI, I2/H2, Q-profile) in registers;
+# split, its scalars would pass through arrays between compiled calls
 @_jit
 def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxiter: int, tau2_ci: bool,
              crit_u: float, crit_l: float, fo: Any, io: Any, j: int) -> None:

@@ -16,6 +16,7 @@ from ..errors import EvigradeError
 
 # Command modules, in help order.  Each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
+    "init",
     "summarize",
     "explain",
     "validate",

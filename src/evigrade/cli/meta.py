@@ -18,7 +18,8 @@ __all__ = ["register", "run_meta", "render_text"]
 
 
 def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "knha", level: float = 95,
-             preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False):
+             preset: Optional[str] = None, ratio_scale: bool = False, keep_double_zero: bool = False,
+             columns: Optional[dict[str, str]] = None):
     """The library call behind the command: (EffectTable, MetaResult).
 
     ``keep_double_zero``: keep OR/RR studies with no events (or only events) in both groups, as
@@ -34,7 +35,7 @@ def run_meta(studies: str, measure: str, *, method: str = "REML", test: str = "k
     if keep_double_zero:
         options["drop00"] = False
     with cli_double_zero_fix():
-        table = read_studies_csv(studies, measure, **options)
+        table = read_studies_csv(studies, measure, columns=columns, **options)
     with naming_file(studies):
         # the user's spellings, checked in meta_analysis's order; a preset sets method and test itself
         if preset is None:
@@ -122,6 +123,24 @@ def render_text(table, res, *, color: bool = True, width: int = 100) -> str:
     return con.file.getvalue()
 
 
+def _parse_map(text: Optional[str], studies: str) -> Optional[dict[str, str]]:
+    """``--map ai=tpos,bi=tneg`` -> {"ai": "tpos", "bi": "tneg"}."""
+    if not text:
+        return None
+    from ..errors import InputError
+
+    out = {}
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        name, sep, col = item.partition("=")
+        if not sep or not name.strip() or not col.strip():
+            raise InputError("--map entry is not NAME=COLUMN", file=studies, value=item, fix="write e.g. --map ai=tpos,bi=tneg")
+        if name.strip() in out:
+            raise InputError(f"--map names {name.strip()} twice", file=studies, value=text,
+                             fix="give each NAME once, e.g. --map ai=tpos,bi=tneg")
+        out[name.strip()] = col.strip()
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command("meta")
     def meta(
@@ -165,13 +184,18 @@ def register(app: typer.Typer) -> None:
         scale: Optional[str] = typer.Option(None, "--scale", metavar="COLS",
                                             help="Location-scale model: log(tau^2) regressed on these numeric CSV "
                                                  "columns (metafor rma(scale=); location part: --mods columns)."),
+        col_map: Optional[str] = typer.Option(None, "--map", metavar="NAME=COL,...",
+                                              help="The CSV's own column names, e.g. R's dat.bcg: "
+                                                   "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author."),
     ) -> None:
         """Meta-analyse a CSV of studies (effect sizes as metafor's escalc, pooling as rma)."""
+        columns = _parse_map(col_map, studies)
         table, res = run_meta(studies, measure, method=method, test=test, level=level, preset=preset,
-                              ratio_scale=ratio_scale, keep_double_zero=keep_double_zero)
+                              ratio_scale=ratio_scale, keep_double_zero=keep_double_zero,
+                              columns=columns)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias, multilevel=multilevel, robust=robust, vcov=vcov, selmodel=selmodel,
-                            steps=steps, struct=struct, scale=scale)
+                            steps=steps, struct=struct, scale=scale, col_map=columns)
         if json_out:
             meta_json = res.to_dict()
             bt = back_transformed_result(table, res)
@@ -200,13 +224,16 @@ def back_transformed_result(table, res):
 # .sensitivity, .bias).  --json then prints {"meta": MetaResult.to_dict(), "<analysis>": result.to_dict(), ...}.
 
 
-def _csv_columns(studies: str, table, columns: list[str]) -> dict[str, list]:
-    """Values of extra CSV columns, aligned with the table's studies (None for an empty cell)."""
-    from ..effects.io import _MISSING, _labels, _parse
+def _csv_columns(studies: str, table, columns: list[str], col_map: Optional[dict[str, str]] = None) -> dict[str, list]:
+    """Values of extra CSV columns, aligned with the table's studies (None for an empty cell); ``col_map``
+    is ``--map`` (the study labels are read as ``read_studies_csv`` reads them)."""
+    from ..effects.io import _MISSING, _map_columns, _parse, study_labels
     from ..errors import InputError
 
     name, header, rows = _parse(studies)
-    labels = _labels(name, header, rows)
+    if col_map:
+        _map_columns(name, header, col_map)
+    labels = study_labels(name, header, rows)
     out: dict[str, list] = {}
     for col in columns:
         key = col.strip().lower()
@@ -235,7 +262,7 @@ def _typed(values: list) -> list:
 
 def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
                multilevel=None, robust=None, vcov="CR1", selmodel=None, steps=None, struct=None,
-               scale=None) -> dict:
+               scale=None, col_map: Optional[dict[str, str]] = None) -> dict:
     """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
 
     ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
@@ -249,7 +276,7 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
 
         raise SpecError(f"--struct {struct} needs --multilevel OUTER,INNER (e.g. --multilevel trial,outcome)")
     if multilevel and struct:
-        ml_fit = _multivariate(studies, table, res, multilevel, struct)
+        ml_fit = _multivariate(studies, table, res, multilevel, struct, col_map)
         extras["multilevel"] = ml_fit
     elif multilevel:
         from ..errors import SpecError
@@ -259,7 +286,7 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
         if not 1 <= len(cols) <= 2:
             raise SpecError(f"--multilevel={multilevel!r} must name the cluster column and optionally the "
                             "effect-size column, e.g. study,es_id")
-        vals = _csv_columns(studies, table, cols)
+        vals = _csv_columns(studies, table, cols, col_map)
         method = res.method if res.method in ("REML", "ML") else None
         if method is None:
             raise SpecError(f"--multilevel fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
@@ -269,18 +296,18 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
     if robust:
         from ..stats.robust import robust as _robust
 
-        cl = _csv_columns(studies, table, [robust.strip()])[robust.strip()]
+        cl = _csv_columns(studies, table, [robust.strip()], col_map)[robust.strip()]
         extras["robust"] = _robust(ml_fit if ml_fit is not None else res, cl, vcov=vcov)
     if subgroup:
         from ..stats.subgroups import subgroup_analysis
 
-        g = _csv_columns(studies, table, [subgroup])[subgroup]
+        g = _csv_columns(studies, table, [subgroup], col_map)[subgroup]
         extras["subgroups"] = subgroup_analysis(res, groups=g, moderator=subgroup)
     if mods:
         from ..stats.regression import meta_regression
 
         cols = [c.strip() for c in mods.split(",") if c.strip()]
-        vals = _csv_columns(studies, table, cols)
+        vals = _csv_columns(studies, table, cols, col_map)
         extras["meta_regression"] = meta_regression(res, mods={c: _typed(v) for c, v in vals.items()})
     if leave_one_out:
         from ..stats.sensitivity import leave_one_out as _l1o
@@ -293,11 +320,11 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
     if selmodel or steps:
         extras["selection_model"] = _selection(res, selmodel, steps)
     if scale:
-        extras["location_scale"] = _location_scale(studies, table, res, scale, mods)
+        extras["location_scale"] = _location_scale(studies, table, res, scale, mods, col_map)
     return extras
 
 
-def _multivariate(studies: str, table, res, multilevel: str, struct: str):
+def _multivariate(studies: str, table, res, multilevel: str, struct: str, col_map=None):
     """``--multilevel OUTER,INNER --struct S``: ``stats.multivariate`` (rma.mv, random = ~ INNER | OUTER)."""
     from ..errors import SpecError
     from ..stats.multilevel import MV_STRUCTS, MVStruct, multivariate
@@ -311,12 +338,12 @@ def _multivariate(studies: str, table, res, multilevel: str, struct: str):
                         "e.g. trial,outcome")
     if res.method not in ("REML", "ML"):
         raise SpecError(f"--struct fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
-    vals = _csv_columns(studies, table, cols)
+    vals = _csv_columns(studies, table, cols, col_map)
     return multivariate(res.yi, res.vi, vals[cols[1]], vals[cols[0]], struct=cast(MVStruct, st), method=res.method,
                         test="z" if res.test == "z" else "t", level=res.level)
 
 
-def _numeric_design(studies: str, table, cols_arg: str, option: str):
+def _numeric_design(studies: str, table, cols_arg: str, option: str, col_map=None):
     import numpy as np
 
     from ..errors import SpecError
@@ -324,7 +351,7 @@ def _numeric_design(studies: str, table, cols_arg: str, option: str):
     cols = [c.strip() for c in cols_arg.split(",") if c.strip()]
     if not cols:
         raise SpecError(f"{option} {cols_arg!r} must name one or more CSV columns, e.g. {option} year")
-    vals = _csv_columns(studies, table, cols)
+    vals = _csv_columns(studies, table, cols, col_map)
     out = [np.ones(len(table.study))]
     for c in cols:
         v = _typed(vals[c])
@@ -334,15 +361,15 @@ def _numeric_design(studies: str, table, cols_arg: str, option: str):
     return np.column_stack(out)
 
 
-def _location_scale(studies: str, table, res, scale: str, mods: str | None):
+def _location_scale(studies: str, table, res, scale: str, mods: str | None, col_map=None):
     """``--scale COLS``: ``stats.location_scale`` (metafor ``rma(yi, vi, mods=~MODS, scale=~COLS)``)."""
     from ..errors import SpecError
     from ..stats.location_scale import location_scale
 
     if res.method not in ("REML", "ML"):
         raise SpecError(f"--scale fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
-    Z = _numeric_design(studies, table, scale, "--scale")
-    X = _numeric_design(studies, table, mods, "--mods") if mods else None
+    Z = _numeric_design(studies, table, scale, "--scale", col_map)
+    X = _numeric_design(studies, table, mods, "--mods", col_map) if mods else None
     return location_scale(res.yi, res.vi, X, Z, method=res.method, test="z" if res.test == "z" else "t",
                           level=res.level)
 

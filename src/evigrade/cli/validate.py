@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
     def validate_cmd(
         pack: Optional[str] = typer.Argument(None, metavar="PACK", help="Evidence pack folder (default: the bundled pack)."),
         verbose: bool = typer.Option(False, "--verbose", "-v",
-                                     help="Also list the columns kept for provenance but not analysed."),
+                                     help="Also list the defaults assumed for keys the pack does not state, and the "
+                                          "columns kept for provenance but not analysed."),
     ) -> None:
         """Validate an evidence pack; print every problem (file, row, column, value, fix)."""
         from ..errors import PackError
@@ -42,3 +43,5 @@ def register(app: typer.Typer) -> None:
 
             for fname, cols in unanalysed_columns(pack).items():
                 typer.echo(f"{name}: {fname}: not analysed (kept for provenance): {', '.join(cols)}")
+            for note in p.notes:  # what was assumed for keys the pack does not state, tables it leaves out
+                typer.echo(f"{name}: note: {note.message}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -113,17 +113,73 @@ def _labels(name: str, header: list[str], rows: list[tuple[int, list[str]]]) -> 
     return None
 
 
-def read_studies_csv(path: str | os.PathLike[str], measure: str, **options: Any) -> EffectTable:
+_ID_COLUMNS = ("study_id", "id", "trial")
+
+
+def _map_columns(name: str, header: list[str], columns: Mapping[str, str]) -> None:
+    """Rename the CSV's own columns to metafor names in place (``columns``: metafor name -> CSV name).
+
+    Refused, one line each: a name evigrade does not read, a CSV column that is not in the header, a CSV
+    column mapped twice, and a metafor name the header already has (the CSV would hold it twice)."""
+    known = (*NUMERIC_COLUMNS, *_STUDY_COLUMNS, *_ID_COLUMNS)
+    original = list(header)
+    mapped: dict[str, str] = {}
+    for canon, own in columns.items():
+        c, o = canon.strip().lower(), own.strip().lower()
+        pair = f"{canon}={own}"
+        if c not in known:
+            raise InputError(f"is not a column name evigrade reads (mapped as {pair})", file=name,
+                             column=canon, fix=f"map one of {', '.join(known)}, e.g. ai=tpos")
+        if o not in original:
+            raise InputError(f"no such column in the header (mapped as {pair})", file=name, row=1, column=own,
+                             fix=f"use a column of the header: {', '.join(h for h in original if h)}")
+        if o in mapped:
+            raise InputError(f"is mapped twice ({mapped[o]}={own} and {pair})", file=name, row=1, column=own,
+                             fix="map each column of the CSV to one name")
+        if c != o and c in original:
+            raise InputError(f"the header already has a column {c} (mapping {pair} would give two)", file=name,
+                             row=1, column=c, fix=f"drop {pair} from the mapping, or rename or remove the CSV's own "
+                                                  f"{c} column")
+        mapped[o] = canon
+        header[original.index(o)] = c
+
+
+def study_labels(name: str, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
+    """The rows' study labels (None without a study column), repeated labels told apart by an id column."""
+    return _tell_apart(_labels(name, header, rows), header, rows)
+
+
+def _tell_apart(labels: list[str] | None, header: list[str], rows: list[tuple[int, list[str]]]) -> list[str] | None:
+    """Study labels shared by several rows get their row's id ('Rosenthal et al (trial 4)') when an id column
+    (study_id, id, trial) tells them apart; otherwise they are left for escalc to refuse."""
+    if labels is None or len(set(labels)) == len(labels):
+        return labels
+    col = next((c for c in _ID_COLUMNS if c in header), None)
+    if col is None:
+        return labels
+    ids = [_cell(cells, header.index(col)) for _, cells in rows]
+    if len(set(ids)) != len(ids) or "" in ids:
+        return labels
+    word = "trial " if col == "trial" else ""
+    return [f"{lab} ({word}{i})" if labels.count(lab) > 1 else lab for lab, i in zip(labels, ids)]
+
+
+def read_studies_csv(path: str | os.PathLike[str], measure: str, *, columns: Mapping[str, str] | None = None,
+                     **options: Any) -> EffectTable:
     """Read a studies CSV (metafor column names) and compute ``measure`` for every row.
 
-    ``options`` are passed to ``escalc`` (``add``, ``to``, ``drop00``, ``vtype``, ``ci_level``, ``scale``).
+    ``columns`` maps metafor names to the CSV's own (``{"ai": "tpos"}``); study labels shared by several
+    rows are told apart by an id column (study_id, id or trial) when there is one.  ``options`` are passed
+    to ``escalc`` (``add``, ``to``, ``drop00``, ``vtype``, ``ci_level``, ``scale``).
     """
     measure = check_choice("measure", measure, MEASURES)
     parsed, name, header, rows = _parse_full(path)
+    if columns:
+        _map_columns(name, header, columns)
     if not rows:
         raise InputError("has a header but no data rows", file=name, row=2,
                          fix="add one row per study below the header")
-    labels = _labels(name, header, rows)
+    labels = study_labels(name, header, rows)
     present = set(header)
     raw_cols = _RAW.get(measure, ())
     use: tuple[str, ...]

@@ -97,7 +97,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
                     "chronicity", "rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall", "pedro",
                     "exclude_from_pooling", "notes", "source_row"),
     "results.csv": ("instrument", "unit", "measure", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci",
-                    "estimate", "ci_low", "ci_high", "se", "p_value", "orientation", "direction_reported",
+                    "bi", "di", "estimate", "ci_low", "ci_high", "se", "p_value", "orientation", "direction_reported",
                     "result_as_reported", "timepoint_as_stated", "notes", "source_row", "comparison_kind"),
     "reviews.csv": ("year", "comparison_as_stated", "population_scope", "timepoint_as_stated", "k", "k_scope",
                     "participants", "participants_scope", "measure", "unit", "estimate", "ci_low", "ci_high",
@@ -233,13 +233,23 @@ def _read_csv(folder: Path, fname: str, col: _Collector, mapping: dict[str, str]
         col.problems.append(exc)
         return None
     header = list(parsed.header)
+    original = tuple(header)
+    where = f"[columns.{fname.removesuffix('.csv')}]"
+    mapped: dict[str, str] = {}
     for canon, own in (mapping or {}).items():
-        if own in header:
-            header[header.index(own)] = canon
+        if own not in original:
+            col.add(f"names a column that is not in {fname}'s header", file="pack.toml", label=where, column=canon,
+                    value=own, fix=f"write the name of the column exactly as in {fname}'s first row, or remove the mapping")
+        elif own in mapped:
+            col.add(f"maps {own!r} a second time (already mapped to {mapped[own]})", file="pack.toml", label=where,
+                    column=canon, value=own, fix=f"map each column of {fname} to one pack column")
+        elif canon != own and canon in original:
+            col.add(f"{fname} already has a column {canon} (mapping {own!r} to it would give two)", file="pack.toml",
+                    label=where, column=canon, value=own,
+                    fix=f"remove {canon} = {own!r} from {where}, or rename or remove {fname}'s own {canon} column")
         else:
-            col.add(f"[columns.{fname.removesuffix('.csv')}] maps {canon} to a column that is not in {fname}'s header",
-                    file="pack.toml", column=canon, value=own,
-                    fix=f"write the name of the column exactly as in {fname}'s first row, or remove the mapping")
+            mapped[own] = canon
+            header[original.index(own)] = canon
     missing = [c for c in REQUIRED_COLUMNS[fname] if c not in header]
     for c in missing:
         col.add("required column is missing", file=fname, row=1, column=c, fix=f"add a column named {c!r} to the header row")
@@ -536,6 +546,8 @@ def _parse_comparison(col: _Collector, where: str, c: dict) -> Comparison:
     assumed = kind is None
     if assumed:
         kind = guess_comparator_kind(cid, label)
+    elif isinstance(kind, str) and kind.strip().upper().startswith(PLACEHOLDER):
+        kind = guess_comparator_kind(cid, label)  # the placeholder itself is the problem reported
     elif kind not in COMPARATOR_KINDS:
         _toml_err(col, where + (f" ({cid})" if cid else ""), "kind", f"is not one of {', '.join(COMPARATOR_KINDS)}",
                   kind, fix="write kind = \"sham\", \"no_treatment\", \"usual_care\", \"active\", \"add_on\", "
@@ -807,6 +819,25 @@ def _outcome_list(r: _Row, ids, allow_multi: bool) -> tuple[str, ...]:
     return outs if ok else ()
 
 
+def _sizes_from_non_events(r: _Row, vals: dict[str, Any]) -> None:
+    """2x2 cells (bi, di: participants without the event, as R's dat.bcg tneg/cneg) give the arm sizes
+    n1i = ai + bi and n2i = ci + di; an arm size given as well must agree."""
+    for ev, non, nn in (("ai", "bi", "n1i"), ("ci", "di", "n2i")):
+        cells = r.number(non, integer=True, nonneg=True)
+        if cells is None:
+            continue
+        if vals[ev] is None:
+            r.err(non, f"needs {ev} (the events of the same arm)", cells, fix=f"give {ev}, or leave {non} empty")
+        elif vals[nn] is None:
+            if vals[ev] + cells <= 0:
+                r.err(non, f"{ev} + {non} must be > 0 (the arm's participants)", cells, fix=f"check {ev} and {non}")
+            else:
+                vals[nn] = vals[ev] + cells
+        elif vals[nn] != vals[ev] + cells:
+            r.err(nn, f"is not {ev} + {non} = {fmt_sig(vals[ev] + cells)}", vals[nn],
+                  fix=f"give either {nn} or {non}, or check both against the source")
+
+
 def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
     out = []
     for n, r, rid in _id_rows(rows, "results.csv", "result_id", "result id", col,
@@ -827,6 +858,7 @@ def _load_results(rows, col, ids, study_ids) -> list[ResultRow]:
             ai=r.number("ai", integer=True, nonneg=True), ci=r.number("ci", integer=True, nonneg=True),
             estimate=r.number("estimate"), ci_low=r.number("ci_low"), ci_high=r.number("ci_high"),
             se=r.number("se", positive=True))
+        _sizes_from_non_events(r, vals)
         for ev, nn in (("ai", "n1i"), ("ci", "n2i")):
             if vals[ev] is not None and vals[nn] is not None and vals[ev] > vals[nn]:
                 r.err(ev, f"more events than participants ({nn} = {vals[nn]})", vals[ev], fix=f"check {ev} and {nn}")
@@ -950,9 +982,13 @@ def _read_tables(folder: Path, col: _Collector, columns: dict[str, dict[str, str
         if name in absent and (name in OPTIONAL_TABLES or
                                (name in ("results.csv", "reviews.csv") and not {"results.csv", "reviews.csv"} <= set(absent))):
             tables[name] = []
-            notes.append(NoteCode.PACK_TABLE_ABSENT.note(f"{name} is absent: read as a table without rows."))
+            notes.append(NoteCode.PACK_TABLE_ABSENT.note(
+                f"{name} is absent: read as a table without rows" + (
+                    "; each study_id of results.csv is its own study (citation = the id, no risk of bias)."
+                    if name == "studies.csv" else ".")))
             continue
         if name == "reviews.csv" and name in absent:  # both absent: one problem, not two
+            tables[name] = None
             continue
         if name == "results.csv" and name in absent:
             col.add("results.csv and reviews.csv are both missing", file=name,
@@ -1001,7 +1037,7 @@ def load_pack(path: str | Path | None = None) -> Pack:
     safety = _load_safety(tables["safety.csv"] or [], col)
     claims = _load_claims(tables["claims.csv"] or [], col)
     if not results and not reviews and tables["results.csv"] is not None and tables["reviews.csv"] is not None \
-            and not col.problems:
+            and not any(p.file in ("results.csv", "reviews.csv") for p in col.problems):
         gone = [n for n in ("results.csv", "reviews.csv") if not (folder / n).exists()]
         if gone:
             other = "reviews.csv" if gone[0] == "results.csv" else "results.csv"
@@ -1024,7 +1060,8 @@ def load_pack(path: str | Path | None = None) -> Pack:
         results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
         description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
         primary_review_rule=meta["primary_review_rule"], topic=meta["topic"], notes=tuple(notes),
-        event_types=meta["event_types"])
+        event_types=meta["event_types"],
+        columns=tuple((t, c, own) for t, m in meta["columns"].items() for c, own in m.items()))
 
 
 def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, ...]]:
@@ -1032,13 +1069,22 @@ def unanalysed_columns(path: str | Path | None = None) -> dict[str, tuple[str, .
 
     Columns that look like a misspelling of a known column are problems reported by ``load_pack``."""
     folder = bundled_pack_path() if path is None else Path(path)
+    col = _Collector()
+    data = _read_toml(folder, col) or {}
+    mapped = _parse_columns(col, data.get("columns"))  # columns mapped by [columns.<table>] are read
+    # the columns of studies.csv that [[moderators]] name are analysed (subgroups, meta-regression)
+    raw_mods = data.get("moderators")
+    mods = raw_mods if isinstance(raw_mods, list) else []
+    moderator_cols = {str(m.get("column") or m.get("id") or "") for m in mods if isinstance(m, dict)}
     out: dict[str, tuple[str, ...]] = {}
     for fname in REQUIRED_COLUMNS:
         try:
             header = read_csv_rows(folder / fname, name=fname).header
         except InputError:
             continue
-        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname])
+        known = set(REQUIRED_COLUMNS[fname]) | set(OPTIONAL_COLUMNS[fname]) | set(mapped.get(fname, {}).values())
+        if fname == "studies.csv":
+            known |= moderator_cols
         extra = tuple(h for h in header if h and h not in known)
         if extra:
             out[fname] = extra

@@ -510,8 +510,15 @@ class Pack:
     #: what the loader assumed for keys the pack does not state (code ``pack_default_assumed``), and tables
     #: that are absent (code ``pack_table_absent``)
     notes: tuple[Note, ...] = ()
+    #: ``[columns.<table>]``: (table file, pack column, the CSV's own column name), for code that reads a
+    #: table's raw columns (moderators of studies.csv) and must find the study id under its own name
+    columns: tuple[tuple[str, str, str], ...] = ()
 
     # ---- look-ups -------------------------------------------------------------------------
+    def csv_column(self, table: str, column: str) -> str:
+        """The name ``column`` of ``table`` (e.g. "studies.csv", "study_id") has in the CSV's header."""
+        return next((own for t, c, own in self.columns if t == table and c == column), column)
+
     def outcome(self, oid: str) -> Outcome:
         return next(o for o in self.outcomes if o.id == oid)
 

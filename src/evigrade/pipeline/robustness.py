@@ -311,8 +311,9 @@ def study_columns(pack: Any) -> dict[str, dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error):  # the loader has already validated this file
         return {}
     cols: dict[str, dict[str, str]] = {}
+    id_col = pack.csv_column("studies.csv", "study_id") if hasattr(pack, "csv_column") else "study_id"  # [columns]
     for r in rows:
-        sid = (r.get("study_id") or "").strip()
+        sid = (r.get(id_col) or "").strip()
         for c, v in r.items():
             if c is None:
                 continue
