@@ -451,16 +451,7 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
                          f"{fmt_num(tf.adjusted.estimate)} [{fmt_num(tf.adjusted.ci_low)}, {fmt_num(tf.adjusted.ci_high)}]")
     ml = extras.get("multilevel")
     if ml is not None and hasattr(ml, "struct"):
-        lines += ["", f"Multivariate model (k = {ml.k} effects in {ml.n_outer} groups; struct {ml.struct}; "
-                      f"{ml.method}):"]
-        for lv, t2 in zip(ml.inner_levels if len(ml.tau2) > 1 else ("all levels",), ml.tau2):
-            lines.append(f"  tau^2 ({lv}) = {fmt_num(t2)}")
-        if len(ml.rho):
-            lines.append("  rho = " + ", ".join(fmt_num(r) for r in ml.rho))
-        for j in range(ml.p):
-            lines.append(f"  coefficient {j + 1}: {fmt_num(ml.beta[j])} (se {fmt_num(ml.se[j])}), p-val "
-                         f"{pct(ml.pval[j])}, CI [{fmt_num(ml.ci_low[j])}, {fmt_num(ml.ci_high[j])}]")
-        lines.append(f"  Test for heterogeneity: Q(df = {ml.qe_df}) = {fmt_num(ml.qe)}, p-val {pct(ml.qe_pvalue)}")
+        lines += _render_multivariate(ml)
     elif ml is not None:
         lines += ["", f"Multilevel model (k = {ml.k} effects in {ml.sigma2_n[0]} clusters; {ml.method}):"]
         for nm, s2, n in zip(ml.sigma2_names, ml.sigma2, ml.sigma2_n):
@@ -485,20 +476,42 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
                      f"tau^2 = {fmt_num(sm.tau2)}")
         lines.append("  selection weights (delta): " + ", ".join(fmt_num(d) for d in sm.delta))
         lines.append(f"  LRT against no selection: X^2(df = {sm.lrt_df}) = {fmt_num(sm.lrt)}, p-val {pct(sm.lrt_pvalue)}")
-    ls = extras.get("location_scale")
-    if ls is not None:
-        lines += ["", f"Location-scale model (k = {ls.k}; {ls.method}; log link):"]
-        for j in range(ls.p):
-            lines.append(f"  location {j + 1}: {fmt_num(ls.beta[j])} (se {fmt_num(ls.se[j])}), p-val {pct(ls.pval[j])}, "
-                         f"CI [{fmt_num(ls.ci_low[j])}, {fmt_num(ls.ci_high[j])}]")
-        for j in range(ls.q):
-            lines.append(f"  scale {j + 1}: {fmt_num(ls.alpha[j])} (se {fmt_num(ls.alpha_se[j])}), p-val "
-                         f"{pct(ls.alpha_pval[j])}, CI [{fmt_num(ls.alpha_ci_low[j])}, {fmt_num(ls.alpha_ci_high[j])}]")
-        lines.append(f"  tau^2 per study: {fmt_num(float(ls.tau2.min()))} to {fmt_num(float(ls.tau2.max()))}")
-        if not math.isnan(ls.lrt):
-            lines.append(f"  LRT of the scale moderators: X^2(df = {ls.lrt_df}) = {fmt_num(ls.lrt)}, p-val "
-                         f"{pct(ls.lrt_pvalue)}")
+    if extras.get("location_scale") is not None:
+        lines += _render_location_scale(extras["location_scale"])
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def _render_multivariate(ml) -> list[str]:
+    """Text lines of an ``rma.mv ~ inner | outer`` fit (``--struct``)."""
+    pct = fmt_pval
+    lines = ["", f"Multivariate model (k = {ml.k} effects in {ml.n_outer} groups; struct {ml.struct}; "
+                      f"{ml.method}):"]
+    for lv, t2 in zip(ml.inner_levels if len(ml.tau2) > 1 else ("all levels",), ml.tau2):
+        lines.append(f"  tau^2 ({lv}) = {fmt_num(t2)}")
+    if len(ml.rho):
+        lines.append("  rho = " + ", ".join(fmt_num(r) for r in ml.rho))
+    for j in range(ml.p):
+        lines.append(f"  coefficient {j + 1}: {fmt_num(ml.beta[j])} (se {fmt_num(ml.se[j])}), p-val "
+                     f"{pct(ml.pval[j])}, CI [{fmt_num(ml.ci_low[j])}, {fmt_num(ml.ci_high[j])}]")
+    lines.append(f"  Test for heterogeneity: Q(df = {ml.qe_df}) = {fmt_num(ml.qe)}, p-val {pct(ml.qe_pvalue)}")
+    return lines
+
+
+def _render_location_scale(ls) -> list[str]:
+    """Text lines of a location-scale fit (``--scale``)."""
+    pct = fmt_pval
+    lines = ["", f"Location-scale model (k = {ls.k}; {ls.method}; log link):"]
+    for j in range(ls.p):
+        lines.append(f"  location {j + 1}: {fmt_num(ls.beta[j])} (se {fmt_num(ls.se[j])}), p-val {pct(ls.pval[j])}, "
+                     f"CI [{fmt_num(ls.ci_low[j])}, {fmt_num(ls.ci_high[j])}]")
+    for j in range(ls.q):
+        lines.append(f"  scale {j + 1}: {fmt_num(ls.alpha[j])} (se {fmt_num(ls.alpha_se[j])}), p-val "
+                     f"{pct(ls.alpha_pval[j])}, CI [{fmt_num(ls.alpha_ci_low[j])}, {fmt_num(ls.alpha_ci_high[j])}]")
+    lines.append(f"  tau^2 per study: {fmt_num(float(ls.tau2.min()))} to {fmt_num(float(ls.tau2.max()))}")
+    if not math.isnan(ls.lrt):
+        lines.append(f"  LRT of the scale moderators: X^2(df = {ls.lrt_df}) = {fmt_num(ls.lrt)}, p-val "
+                     f"{pct(ls.lrt_pvalue)}")
+    return lines
