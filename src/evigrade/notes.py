@@ -78,6 +78,7 @@ class NoteCode(StrEnum):
     HC_FIXED_EFFECT = "hc_fixed_effect"
     MULTILEVEL_ONE_PER_CLUSTER = "multilevel_one_per_cluster"
     PROFILE_CI_OPEN = "profile_ci_open"
+    SEVERAL_RESULTS_PER_STUDY = "several_results_per_study"
     # -- GRADE inputs (grade.rules, grade.analysis)
     MID_FROM_REFERENCE_SD = "mid_from_reference_sd"
     MID_UNITS_DIFFER = "mid_units_differ"
@@ -172,6 +173,10 @@ _MESSAGES: dict[NoteCode, str] = {
     NoteCode.HC_FIXED_EFFECT: "tau2 is 0: the Henmi-Copas interval equals the common-effect interval",
     NoteCode.MULTILEVEL_ONE_PER_CLUSTER: "every cluster has one effect: the levels cannot be separated",
     NoteCode.PROFILE_CI_OPEN: "a profile-likelihood bound was not found within the search range",
+    NoteCode.SEVERAL_RESULTS_PER_STUDY: (
+        "a study gives several results for one question: with results from at least 2 studies they are pooled by "
+        "a multilevel model (results nested in studies, sampling correlation rho) with cluster-robust CR2 "
+        "variance; with one study only its first result is shown and the others are listed"),
 }
 
 #: The codes the batch engine writes in its ``notes`` column.

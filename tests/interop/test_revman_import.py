@@ -193,8 +193,9 @@ def test_hostile_names_still_give_a_loadable_pack(tmp_path):
 def test_summarize_on_the_pack_reproduces_revman_iv_md(name, tmp_path):
     """The pack route: `summarize --method DL --test z` on the imported pack gives RevMan's pooled MD for every
     random-effects inverse-variance MD analysis in which each study appears once.  Where RevMan lists a study
-    twice (multi-arm trials split by the review authors), summarize keeps the first row only and says so
-    (docs/revman.md, "Not supported")."""
+    twice (multi-arm trials split by the review authors), summarize pools every row with a multilevel model
+    (results nested in studies, CR2 robust variance; docs/revman.md, "Not supported"), where RevMan treats the
+    rows as independent studies."""
     from evigrade.interop.revman_meta import study_effects
     from evigrade.packs import summarize
 
@@ -216,5 +217,9 @@ def test_summarize_on_the_pack_reproduces_revman_iv_md(name, tmp_path):
             matched += 1
         else:
             assert f.k == len(set(ids))
-            assert any("another result of the same study is already used" in n.reason for n in f.not_poolable), a.id
+            if len(set(ids)) >= 2:  # a study listed twice: every estimable row enters the multilevel model
+                assert (f.meta.model, f.meta.k_studies, f.meta.k) == ("multilevel", len(set(ids)), len(ids)), a.id
+                assert not any("same study" in n.reason for n in f.not_poolable), a.id
+            else:  # one study only: its first row is shown, the others listed
+                assert any("another result of the same study is already used" in n.reason for n in f.not_poolable), a.id
     assert matched == {"CD008625StatsDataOnly.rm5": 14, "CD003188StatsDataOnly.rm5": 1, "CD007868StatsDataOnly.rm5": 1}[name]

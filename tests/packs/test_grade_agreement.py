@@ -78,8 +78,10 @@ def test_sof_pack_validates_and_every_row_maps_to_one_rated_finding(pack: Path):
 def test_trial_level_packs_reproduce_the_published_k_and_n():
     nrt = ga.graded_dict(DATA / "nrt_hartmannboyce2018")
     (f,) = nrt["findings"]
-    # 133 studies (the SoF's k); 3 further arms of multi-arm trials are listed as not poolable, not dropped
-    assert (f["basis"], f["k"], len(f["not_poolable"])) == ("trials", 133, 3)
+    # 133 studies (the SoF's k); the 3 further arms of multi-arm trials (Moolchan 2005, Piper 2009) enter a
+    # multilevel model with the first arms (136 results), nothing is left out
+    assert (f["basis"], f["k"], len(f["not_poolable"])) == ("trials", 133, 0)
+    assert (f["meta"]["model"], f["meta"]["k_studies"], f["meta"]["k_effects"]) == ("multilevel", 133, 136)
 
     tio = ga.graded_dict(DATA / "tiotropium_karner2014")
     by = {x["outcome"]: x for x in tio["findings"]}

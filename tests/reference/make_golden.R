@@ -18,7 +18,8 @@ cat(R.version.string, "- metafor", as.character(packageVersion("metafor")), "\n"
 # Every part script in tests/reference/r/ (each owned by the engineer of that module), pooling first:
 #   r/rma.R    pooling: rma.uni (all tau2 estimators x z/knha) + confint + predict, models with a design
 #              matrix, rma.mh, rma.peto (stats core)
-#   r/escalc.R effect sizes;  r/bias.R meta-regression, small-study tests, sensitivity;  others as added.
+#   r/escalc.R effect sizes;  r/bias.R meta-regression, small-study tests, sensitivity;
+#   r/packs_multilevel.R packs with several results per study (rma.mv + robust CR2, needs clubSandwich);  others as added.
 parts <- sort(Sys.glob("tests/reference/r/*.R"))
 parts <- c(intersect("tests/reference/r/rma.R", parts), setdiff(parts, "tests/reference/r/rma.R"))
 for (part in parts) {

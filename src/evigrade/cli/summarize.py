@@ -65,6 +65,9 @@ def _pp(x: float | None) -> str:
 
 def _k_n(f: Finding) -> str:
     k = (f"k={f.k}" if f.k is not None else "k not reported")
+    k_effects = getattr(f.meta, "k_effects", None)  # several results per study: a multilevel pool
+    if k_effects is not None and f.k is not None:
+        k += f" ({k_effects} results)"
     n = (f"n={f.participants:,}" if f.participants is not None else "participants not reported")
     return f"{k}; {n}"
 

@@ -169,8 +169,8 @@ def _rob(finding: Any, notes: list[Note]) -> tuple[StudyRoB, ...]:
 def _small_study_p(finding: Any, k: int | None) -> tuple[float | None, str | None]:
     """Egger's test p-value (evigrade.stats.bias) for a pooled finding with k >= 10."""
     meta = _g(finding, "meta")
-    if meta is None or k is None or k < 10:
-        return None, None
+    if meta is None or k is None or k < 10 or _g(meta, "model") == "multilevel":
+        return None, None  # a multilevel pool (several results per study): Egger's test assumes one per study
     ss = _g(_g(finding, "robustness"), "small_study")  # evigrade.pipeline.robustness: Egger / Peters by outcome type
     if ss is not None and _g(ss, "assessable"):
         return _num(_g(ss, "pval")), _g(ss, "test")
@@ -506,6 +506,9 @@ def finding_source(finding: Any) -> str:
         if rv is not None:
             return str(_g(rv, "review_id"))
     trials = [str(_g(t, "study_id")) for t in (_g(finding, "trials", ()) or ())]
+    if status == "pooled" and len(set(trials)) < len(trials):  # several results per study (multilevel pool)
+        studies = list(dict.fromkeys(trials))
+        return f"{len(studies)} trials ({len(trials)} results) pooled ({', '.join(studies)})"
     if status == "pooled":
         return f"{len(trials)} trials pooled ({', '.join(trials)})"
     if trials:

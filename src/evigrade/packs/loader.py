@@ -363,6 +363,7 @@ def _parse_toml(folder: Path, col: _Collector) -> dict[str, Any] | None:
     meta["topic"] = _parse_topic(col, data, q, notes)
     meta["columns"] = _parse_columns(col, data.get("columns"))
     meta["event_types"] = _parse_event_types(col, data)
+    meta["analysis_rho"] = _parse_analysis(col, data)
     _placeholders(col, data)
     meta["buckets"] = _parse_buckets(col, data.get("buckets"))
 
@@ -449,6 +450,23 @@ def _parse_topic(col: _Collector, data: dict, q: dict, notes: list[Note]) -> Top
     if ctx is None:  # said only for a pack with safety rows (load_pack drops it otherwise)
         notes.append(NoteCode.PACK_DEFAULT_ASSUMED.note(_NO_SAFETY_CONTEXT))
     return Topic.make(topic.name, topic.full_name, topic.synonyms, fav_i or (), fav_c or (), ctx or (), unclear or ())
+
+
+def _parse_analysis(col: _Collector, data: dict) -> float | None:
+    """[analysis] rho: the correlation between two results of one study (-1 < rho < 1), or None."""
+    a = _opt_table(col, data, "analysis", "write [analysis] with rho = 0.6")
+    if a is None:
+        return None
+    for k in a:
+        if k != "rho":
+            _toml_err(col, "[analysis]", k, "unknown key", fix="use rho = 0.6 (the correlation between two results of one study)")
+    rho = a.get("rho")
+    if rho is None:
+        return None
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 < float(rho) < 1:
+        _toml_err(col, "[analysis]", "rho", "must be a number between -1 and 1 (exclusive)", rho, fix="write rho = 0.6")
+        return None
+    return float(rho)
 
 
 _NO_SAFETY_CONTEXT = "pack.toml has no [safety] context: the safety section is shown without a context line."
@@ -1060,7 +1078,7 @@ def load_pack(path: str | Path | None = None) -> Pack:
         results=tuple(results), reviews=tuple(reviews), safety=tuple(safety), claims=tuple(claims),
         description=meta["description"], version=meta["version"], sign_convention=meta["sign_convention"],
         primary_review_rule=meta["primary_review_rule"], topic=meta["topic"], notes=tuple(notes),
-        event_types=meta["event_types"],
+        event_types=meta["event_types"], analysis_rho=meta["analysis_rho"],
         columns=tuple((t, c, own) for t, m in meta["columns"].items() for c, own in m.items()))
 
 

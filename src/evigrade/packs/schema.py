@@ -513,6 +513,9 @@ class Pack:
     #: ``[columns.<table>]``: (table file, pack column, the CSV's own column name), for code that reads a
     #: table's raw columns (moderators of studies.csv) and must find the study id under its own name
     columns: tuple[tuple[str, str, str], ...] = ()
+    #: ``[analysis] rho``: the assumed correlation between two results of one study (multilevel pooling,
+    #: evigrade.pipeline.pooling); None = its default
+    analysis_rho: float | None = None
 
     # ---- look-ups -------------------------------------------------------------------------
     def csv_column(self, table: str, column: str) -> str:

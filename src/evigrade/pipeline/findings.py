@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_choice, check_level
+from ..notes import NoteCode
 from ..results import Note
 from ..stats.fit import canonical_method, canonical_test
 from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow, Topic
@@ -184,7 +185,7 @@ def _arm_effects(rows: list[ResultRow], measure: str) -> list[tuple[float, float
 
     tab = escalc(measure, m1i=[r.m1i for r in rows], sd1i=[r.sd1i for r in rows], n1i=[r.n1i for r in rows],
                  m2i=[r.m2i for r in rows], sd2i=[r.sd2i for r in rows], n2i=[r.n2i for r in rows],
-                 slab=[r.study_id for r in rows])
+                 slab=[r.result_id for r in rows])  # result ids: a study may give several results
     return [(float(a), float(b)) for a, b in zip(tab.yi, tab.vi)]
 
 
@@ -525,19 +526,14 @@ def _not_poolable(row: ResultRow, reason: str) -> NotPoolable:
 
 def _usable_rows(rows: list[ResultRow], pack: Pack, level: float,
                  not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
-    """Classify the trial rows: usable (one result per study) or not poolable with the reason."""
+    """Classify the trial rows: usable (several results of one study are all kept; see _pooled_group and
+    pipeline.pooling) or not poolable with the reason."""
     usable: list[tuple[ResultRow, TrialEstimate]] = []
-    used_study: dict[str, str] = {}
     for row in rows:
         te, reason = _classify(row, pack, level)
         if te is None:
             not_poolable.append(_not_poolable(row, reason or "not poolable"))
             continue
-        if row.study_id in used_study:
-            not_poolable.append(_not_poolable(
-                row, f"another result of the same study is already used ({used_study[row.study_id]}); one result per study"))
-            continue
-        used_study[row.study_id] = row.result_id
         usable.append((row, te))
     return usable
 
@@ -567,8 +563,8 @@ def _resolve_arm_rows(usable: list[tuple[ResultRow, TrialEstimate]], outcome: An
     return new
 
 
-def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]],
-                  not_poolable: list[NotPoolable]) -> list[tuple[ResultRow, TrialEstimate]]:
+def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]], not_poolable: list[NotPoolable],
+                  notes: list[Note]) -> list[tuple[ResultRow, TrialEstimate]]:
     """The largest set of rows on one measure (and for MD/RD one scale); the others are not poolable, with why."""
     groups: OrderedDict[tuple[str, str], list[tuple[ResultRow, TrialEstimate]]] = OrderedDict()
     for r, t in usable:
@@ -577,15 +573,38 @@ def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]],
         groups.setdefault(gk, []).append((r, t))
     if not groups:
         return []
-    best = max(groups.items(), key=lambda kv: (len(kv[1]), kv[0][0] == "MD", -list(groups).index(kv[0])))
+    # the most studies first, then the most rows (equal when each study gives one result)
+    best = max(groups.items(), key=lambda kv: (len({r.study_id for r, _ in kv[1]}), len(kv[1]), kv[0][0] == "MD",
+                                               -list(groups).index(kv[0])))
     pooled_group = best[1]
+    studies = list(dict.fromkeys(r.study_id for r, _ in pooled_group))
+    if len(studies) == 1 and len(pooled_group) > 1:
+        # one study: no multilevel model (it needs results from at least 2 studies); its first result is
+        # shown and the others are listed, never dropped
+        first = pooled_group[0][0].result_id
+        for r, _ in pooled_group[1:]:
+            not_poolable.append(_not_poolable(
+                r, f"another result of the same study is already used ({first}); several results of one study are "
+                   "pooled by a multilevel model only with results from at least 2 studies, and this is the only "
+                   "study with usable data on this measure"))
+        pooled_group = pooled_group[:1]
     for gk, members in groups.items():
         if gk == best[0]:
             continue
         for r, t in members:
+            same = next((u.result_id for u, _ in pooled_group if u.study_id == r.study_id), None)
             not_poolable.append(_not_poolable(
-                r, f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) from the "
-                   f"{len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})"))
+                r, (f"another result of the same study is already used ({same}), on a " if same else "")
+                + f"different measure or scale ({t.measure}{', ' + t.unit if t.unit else ''}) "
+                  f"from the {len(pooled_group)} row(s) used ({best[0][0]}{', ' + best[0][1] if best[0][1] else ''})"))
+    if len(studies) == 1:
+        mine = [r.result_id for r, _ in usable if r.study_id == studies[0]]
+        if len(mine) > 1:
+            notes.append(NoteCode.SEVERAL_RESULTS_PER_STUDY.note(
+                f"{studies[0]} gives {len(mine)} usable results for this question ({', '.join(mine)}) and is the only "
+                f"study with usable data on {best[0][0]}{', ' + best[0][1] if best[0][1] else ''}: a multilevel model "
+                f"needs results from at least 2 studies, so only {mine[0]} is used and the others are listed as not "
+                "poolable."))
     return pooled_group
 
 
@@ -643,11 +662,58 @@ def _pool_trials(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], metho
                      participants, meta, _trial_sources(pack, group), tuple(trials_out))
 
 
+def _pool_several(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], method: str, test: str, level: float,
+                  notes: list[Note]) -> _Estimate:
+    """Several results of one study in a question of k >= 2 studies: multilevel model (results nested in
+    studies, vcalc sampling covariance with rho) with CR2 cluster-robust inference (pipeline.pooling)."""
+    from .pooling import DEFAULT_RHO, pool_multilevel, several_results
+
+    m = group[0][1].measure
+    pack_rho = getattr(pack, "analysis_rho", None)
+    rho = DEFAULT_RHO if pack_rho is None else float(pack_rho)
+    ml_method = method if method in ("REML", "ML") else "REML"
+    study = [r.study_id for r, _ in group]
+    pool = pool_multilevel(np.array([t.yi for _, t in group], dtype=float), np.array([t.vi for _, t in group], dtype=float),
+                           study, [r.result_id for r, _ in group],
+                           measure=m, rho=rho, level=level, method=ml_method)
+    many = several_results(study)
+    which = "; ".join(f"{s}: {', '.join(r.result_id for r, _ in group if r.study_id == s)}" for s in many)
+    rho_from = "the pack's [analysis] rho" if pack_rho is not None else "default; set [analysis] rho in pack.toml"
+    notes.append(NoteCode.SEVERAL_RESULTS_PER_STUDY.note(
+        f"{len(many)} of {pool.k_studies} studies give several results for this question ({which}); all "
+        f"{pool.k} results are pooled by a {pool.method_text}: rho = {rho:g} ({rho_from}). "
+        + (f"The requested test ({test}) is replaced by the robust t-test. " if test != "t" else "")
+        + (f"{method} is not available for the multilevel model; REML is used. " if ml_method != method else "")
+        + "Moderator, sensitivity and small-study analyses are not run (they assume one result per study)."))
+    tr = (lambda v: None if v is None else math.exp(v)) if m in RATIO_MEASURES else (lambda v: v)
+    per_study: dict[str, int | None] = {}
+    for r, t in group:
+        n_rand = pack.study(r.study_id).n_randomised
+        cur = per_study.get(r.study_id)
+        cand = n_rand if n_rand is not None else t.n
+        per_study[r.study_id] = None if cand is None else (cand if cur is None else max(cur, cand))
+    participants = None if any(n is None for n in per_study.values()) else int(sum(per_study.values()))  # type: ignore[arg-type]
+    if participants is None:
+        notes.append(Note("participants_unknown", "Participants not known for every pooled trial; total not given."))
+    else:
+        notes.append(Note("participants_randomised", "Participants counted once per study (the number randomised, "
+                          "else the largest comparison), not once per result."))
+    trials_out = tuple(TrialEstimate(**{**t.to_dict(), "weight": float(w)}) for (_, t), w in zip(group, pool.weights))
+    notes.extend(pool.notes)
+    if m in RATIO_MEASURES:
+        notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
+    return _Estimate("trials", "pooled", m, tr(pool.estimate), tr(pool.ci_low), tr(pool.ci_high), tr(pool.pi_low),
+                     tr(pool.pi_high), pool.k_studies, participants, pool, _trial_sources(pack, group), trials_out)
+
+
 def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, TrialEstimate]],
               primary: ReviewRow | None, revs: list[ReviewEstimate], method: str, test: str, level: float,
               notes: list[Note]) -> _Estimate:
-    """Pooled trials (k >= 2), else the primary review, else one trial, else no estimate (with a Note each)."""
-    k_trials = len(group)
+    """Pooled trials (k >= 2 studies; a multilevel model when a study gives several results), else the primary
+    review, else one trial, else no estimate (with a Note each)."""
+    k_trials = len({r.study_id for r, _ in group})
+    if k_trials >= 2 and len(group) > k_trials:
+        return _pool_several(pack, group, method, test, level, notes)
     if k_trials >= 2:
         return _pool_trials(pack, group, method, test, level, notes)
     trials = tuple(t for _, t in group)
@@ -724,7 +790,7 @@ def _finding(pack: Pack, key: tuple[str, str, str, str], rows: list[ResultRow], 
     notes: list[Note] = []
     not_poolable: list[NotPoolable] = []
     usable = _resolve_arm_rows(_usable_rows(rows, pack, level, not_poolable), outcome, level, notes)
-    pooled_group = _pooled_group(usable, not_poolable)
+    pooled_group = _pooled_group(usable, not_poolable, notes)
 
     revs = [_review_estimate(r, pack.topic.name) for _, r in reviews]
     candidates = [(o, r) for o, r in reviews if _usable_number(r)]

@@ -520,6 +520,8 @@ def robustness(finding: Any, pack: Any, *, raw_columns: Mapping[str, Mapping[str
     meta = getattr(finding, "meta", None)
     if meta is None or getattr(finding, "status", None) != "pooled" or getattr(finding, "basis", None) != "trials":
         return None
+    if getattr(meta, "model", None) == "multilevel":
+        return None  # several results per study (pipeline.pooling): these analyses assume one per study
     k = len(meta.yi)
     if k < MIN_K_ROBUSTNESS:
         return None

@@ -634,6 +634,9 @@ def explain_lines(graded: GradedSummary, brief: Brief, key: str) -> list[str] | 
         out.append(f"{f.outcome_name} | {f.timepoint_label} | vs {f.comparison_label} | {f.population_label}")
         if f.estimate is not None:
             kn = f"k={f.k}" if f.k is not None else "k not reported"
+            k_effects = getattr(f.meta, "k_effects", None)  # several results per study (a multilevel pool)
+            if f.k is not None and k_effects is not None:
+                kn += f" ({k_effects} results)"
             n = f"n={f.participants:,}" if f.participants is not None else "participants not reported"
             out.append(f"  effect: {effect_text(f)}; {kn}; {n}; source: {finding_source(f) or '-'}")
         for nd in f.narrative or ():

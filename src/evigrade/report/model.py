@@ -133,6 +133,7 @@ class FindingView:
     judgements: tuple[dict[str, Any], ...] = ()  # every GRADE domain, including those not rated down
     robustness: tuple[str, ...] = ()  # moderators / sensitivity / small-study lines (report.robustness)
     absolute_effect: str = ""  # SoF "anticipated absolute effect" cell (report.views.absolute_text)
+    k_effects: int | None = None  # results pooled when studies give several (multilevel pool), else None
     effect_unit: str = ""  # unit of the estimate and CI ("SD units", "proportion", "NPRS 0-10 points", ...)
     narrative: tuple[dict[str, str], ...] = ()  # results without numbers: source's words + direction
     direction: str = ""  # for findings without an estimate: what the narratives say, in words
@@ -695,7 +696,9 @@ def _finding_view(
     narrative = narrative_rows(f, lambda x: refs.add_many([x]), dname)
     if narrative and est is None:
         reported = _without_told(reported, narrative)
+    ml = _g(f, "meta")
     return FindingView(
+        k_effects=_int_or_none(_g(ml, "k_effects")) if isinstance(ml, Mapping) and _g(ml, "model") == "multilevel" else None,
         absolute_effect=absolute_text(f, measure, est, lo, hi, effect_unit) if basis in BASES else "",
         effect_unit=effect_unit,
         narrative=narrative,
@@ -802,6 +805,16 @@ def _methods(summary: Mapping[str, Any], cfg: Mapping[str, Any] | None, version:
         "Where fewer than two trials had usable data, the finding rests on a published review's pooled result, and overlapping reviews are shown as "
         "alternative summaries of the same trials, never pooled with each other."
     )
+    ml = [m for m in (_g(f, "meta") for f in _g(summary, "findings", default=()) or ())
+          if isinstance(m, Mapping) and _g(m, "model") == "multilevel"]
+    if ml:  # several results of one study for one question (evigrade.pipeline.pooling)
+        rhos = sorted({float(m["rho"]) for m in ml if _f(m.get("rho")) is not None})
+        p1 += (" Where a trial gave several results for one question (several arms against one control, several scales "
+               "or several time points within one time frame), all of them were pooled with a multilevel random-effects "
+               "model (REML; results nested in trials; a sampling correlation of " + " or ".join(f"{r:g}" for r in rhos)
+               + " assumed between results of one trial) with cluster-robust (CR2) variance and Satterthwaite t-based "
+               "confidence and prediction intervals (R metafor rma.mv and robust() with clubSandwich); such findings "
+               "count trials and results separately.")
     paras = [p1]
     if cfg:
         bits = []

@@ -38,6 +38,8 @@ def sof_table(m: ReportModel, width: int = 120) -> Table:
         t.add_column("What happens", overflow="fold", width=stmt_w)
     for f in m.sof:
         kn = ("k not reported" if f.k is None else str(f.k)) + ("" if f.participants is None else f" ({f.participants})")
+        if f.k_effects:  # several results per study (multilevel pool)
+            kn += f" [{f.k_effects} results]"
         if f.basis == "review":
             kn += " R"
         marks = ",".join(fn.mark for fn in f.footnotes)
