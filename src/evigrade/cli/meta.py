@@ -184,6 +184,12 @@ def register(app: typer.Typer) -> None:
         steps: Optional[str] = typer.Option(None, "--steps", metavar="P,...",
                                             help="--selmodel step: one-sided p-value cut points (default 0.025,1); "
                                                  "halfnorm/negexp: one p-value below which the weight is 1."),
+        struct: Optional[str] = typer.Option(None, "--struct", metavar="CS|HCS|UN|AR",
+                                             help="With --multilevel OUTER,INNER: rma.mv random = ~ INNER | OUTER "
+                                                  "with this structure (e.g. outcomes or time points in trials)."),
+        scale: Optional[str] = typer.Option(None, "--scale", metavar="COLS",
+                                            help="Location-scale model: log(tau^2) regressed on these numeric CSV "
+                                                 "columns (metafor rma(scale=); location part: --mods columns)."),
         col_map: Optional[str] = typer.Option(None, "--map", metavar="NAME=COL,...",
                                               help="The CSV's own column names, e.g. R's dat.bcg: "
                                                    "ai=tpos,bi=tneg,ci=cpos,di=cneg,study=author."),
@@ -198,7 +204,7 @@ def register(app: typer.Typer) -> None:
                               columns=columns)
         extras = run_extras(studies, table, res, subgroup=subgroup, mods=mods, leave_one_out=leave_one_out,
                             bias=bias, multilevel=multilevel, robust=robust, vcov=vcov, selmodel=selmodel,
-                            steps=steps, col_map=columns, glmm=glmm)
+                            steps=steps, struct=struct, scale=scale, col_map=columns, glmm=glmm)
         if json_out:
             meta_json = res.to_dict()
             bt = back_transformed_result(table, res)
@@ -264,8 +270,8 @@ def _typed(values: list) -> list:
 
 
 def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_out=False, bias=False,
-               multilevel=None, robust=None, vcov="CR1", selmodel=None, steps=None,
-               col_map: Optional[dict[str, str]] = None, glmm=None) -> dict:
+               multilevel=None, robust=None, vcov="CR1", selmodel=None, steps=None, struct=None,
+               scale=None, col_map: Optional[dict[str, str]] = None, glmm=None) -> dict:
     """The optional analyses of ``evigrade meta`` as ``{name: frozen result}`` (empty when none asked).
 
     ``multilevel="study,es_id"``: ``stats.multilevel`` (metafor ``rma.mv``, ``random = ~ 1 | study/es_id``;
@@ -286,7 +292,14 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
         extras["glmm"] = rma_glmm(*(table.inputs[c] for c in ("ai", "bi", "ci", "di")), model=model,
                                   method="FE" if res.method == "FE" else "ML", test="z" if res.test == "z" else "t",
                                   level=res.level, study=table.study)
-    if multilevel:
+    if struct and not multilevel:
+        from ..errors import SpecError
+
+        raise SpecError(f"--struct {struct} needs --multilevel OUTER,INNER (e.g. --multilevel trial,outcome)")
+    if multilevel and struct:
+        ml_fit = _multivariate(studies, table, res, multilevel, struct, col_map)
+        extras["multilevel"] = ml_fit
+    elif multilevel:
         from ..errors import SpecError
         from ..stats.multilevel import multilevel as _ml
 
@@ -327,7 +340,59 @@ def run_extras(studies: str, table, res, *, subgroup=None, mods=None, leave_one_
         extras["small_study"] = small_study_summary(res)
     if selmodel or steps:
         extras["selection_model"] = _selection(res, selmodel, steps)
+    if scale:
+        extras["location_scale"] = _location_scale(studies, table, res, scale, mods, col_map)
     return extras
+
+
+def _multivariate(studies: str, table, res, multilevel: str, struct: str, col_map=None):
+    """``--multilevel OUTER,INNER --struct S``: ``stats.multivariate`` (rma.mv, random = ~ INNER | OUTER)."""
+    from ..errors import SpecError
+    from ..stats.multilevel import MV_STRUCTS, MVStruct, multivariate
+
+    st = struct.strip().upper()
+    if st not in MV_STRUCTS:
+        raise SpecError(f"--struct {struct!r} must be one of {', '.join(MV_STRUCTS)}")
+    cols = [c.strip() for c in multilevel.split(",") if c.strip()]
+    if len(cols) != 2:
+        raise SpecError(f"--multilevel={multilevel!r} with --struct must name the outer and the inner column, "
+                        "e.g. trial,outcome")
+    if res.method not in ("REML", "ML"):
+        raise SpecError(f"--struct fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
+    vals = _csv_columns(studies, table, cols, col_map)
+    return multivariate(res.yi, res.vi, vals[cols[1]], vals[cols[0]], struct=cast(MVStruct, st), method=res.method,
+                        test="z" if res.test == "z" else "t", level=res.level)
+
+
+def _numeric_design(studies: str, table, cols_arg: str, option: str, col_map=None):
+    import numpy as np
+
+    from ..errors import SpecError
+
+    cols = [c.strip() for c in cols_arg.split(",") if c.strip()]
+    if not cols:
+        raise SpecError(f"{option} {cols_arg!r} must name one or more CSV columns, e.g. {option} year")
+    vals = _csv_columns(studies, table, cols, col_map)
+    out = [np.ones(len(table.study))]
+    for c in cols:
+        v = _typed(vals[c])
+        if any(isinstance(x, str) for x in v):
+            raise SpecError(f"{option} column '{c}' must be numeric (code categories as 0/1 columns)")
+        out.append(np.asarray([np.nan if x is None else x for x in v], dtype=float))
+    return np.column_stack(out)
+
+
+def _location_scale(studies: str, table, res, scale: str, mods: str | None, col_map=None):
+    """``--scale COLS``: ``stats.location_scale`` (metafor ``rma(yi, vi, mods=~MODS, scale=~COLS)``)."""
+    from ..errors import SpecError
+    from ..stats.location_scale import location_scale
+
+    if res.method not in ("REML", "ML"):
+        raise SpecError(f"--scale fits by REML or ML; --method {res.method} is not one of 'REML', 'ML'")
+    Z = _numeric_design(studies, table, scale, "--scale", col_map)
+    X = _numeric_design(studies, table, mods, "--mods", col_map) if mods else None
+    return location_scale(res.yi, res.vi, X, Z, method=res.method, test="z" if res.test == "z" else "t",
+                          level=res.level)
 
 
 def _selection(res, kind: str | None, steps: str | None):
@@ -406,7 +471,9 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
             lines.append(f"  Trim-and-fill ({tf.estimator}): {tf.k0} missing on the {tf.side} side; adjusted "
                          f"{fmt_num(tf.adjusted.estimate)} [{fmt_num(tf.adjusted.ci_low)}, {fmt_num(tf.adjusted.ci_high)}]")
     ml = extras.get("multilevel")
-    if ml is not None:
+    if ml is not None and hasattr(ml, "struct"):
+        lines += _render_multivariate(ml)
+    elif ml is not None:
         lines += ["", f"Multilevel model (k = {ml.k} effects in {ml.sigma2_n[0]} clusters; {ml.method}):"]
         for nm, s2, n in zip(ml.sigma2_names, ml.sigma2, ml.sigma2_n):
             lines.append(f"  sigma^2 ({nm}, {n} levels) = {fmt_num(s2)}")
@@ -439,7 +506,42 @@ def render_extras(extras: dict, measure: str | None = None) -> str:
                      f"CI [{fmt_num(gm.ci_low)}, {fmt_num(gm.ci_high)}]{nat(gm.estimate, gm.ci_low, gm.ci_high)}")
         lines.append(f"  Tests for heterogeneity: Wald(df = {gm.qe_df}) = {fmt_num(gm.qe_wald)}, p-val "
                      f"{pct(gm.qe_wald_pvalue)}; LRT(df = {gm.qe_df}) = {fmt_num(gm.qe_lrt)}, p-val {pct(gm.qe_lrt_pvalue)}")
+    if extras.get("location_scale") is not None:
+        lines += _render_location_scale(extras["location_scale"])
     notes = [n for r in extras.values() for n in getattr(r, "notes", ())]
     if notes:
         lines += ["", "Notes (additional analyses):"] + [f"- {n.message}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def _render_multivariate(ml) -> list[str]:
+    """Text lines of an ``rma.mv ~ inner | outer`` fit (``--struct``)."""
+    pct = fmt_pval
+    lines = ["", f"Multivariate model (k = {ml.k} effects in {ml.n_outer} groups; struct {ml.struct}; "
+                      f"{ml.method}):"]
+    for lv, t2 in zip(ml.inner_levels if len(ml.tau2) > 1 else ("all levels",), ml.tau2):
+        lines.append(f"  tau^2 ({lv}) = {fmt_num(t2)}")
+    if len(ml.rho):
+        lines.append("  rho = " + ", ".join(fmt_num(r) for r in ml.rho))
+    for j in range(ml.p):
+        lines.append(f"  coefficient {j + 1}: {fmt_num(ml.beta[j])} (se {fmt_num(ml.se[j])}), p-val "
+                     f"{pct(ml.pval[j])}, CI [{fmt_num(ml.ci_low[j])}, {fmt_num(ml.ci_high[j])}]")
+    lines.append(f"  Test for heterogeneity: Q(df = {ml.qe_df}) = {fmt_num(ml.qe)}, p-val {pct(ml.qe_pvalue)}")
+    return lines
+
+
+def _render_location_scale(ls) -> list[str]:
+    """Text lines of a location-scale fit (``--scale``)."""
+    pct = fmt_pval
+    lines = ["", f"Location-scale model (k = {ls.k}; {ls.method}; log link):"]
+    for j in range(ls.p):
+        lines.append(f"  location {j + 1}: {fmt_num(ls.beta[j])} (se {fmt_num(ls.se[j])}), p-val {pct(ls.pval[j])}, "
+                     f"CI [{fmt_num(ls.ci_low[j])}, {fmt_num(ls.ci_high[j])}]")
+    for j in range(ls.q):
+        lines.append(f"  scale {j + 1}: {fmt_num(ls.alpha[j])} (se {fmt_num(ls.alpha_se[j])}), p-val "
+                     f"{pct(ls.alpha_pval[j])}, CI [{fmt_num(ls.alpha_ci_low[j])}, {fmt_num(ls.alpha_ci_high[j])}]")
+    lines.append(f"  tau^2 per study: {fmt_num(float(ls.tau2.min()))} to {fmt_num(float(ls.tau2.max()))}")
+    if not math.isnan(ls.lrt):
+        lines.append(f"  LRT of the scale moderators: X^2(df = {ls.lrt_df}) = {fmt_num(ls.lrt)}, p-val "
+                     f"{pct(ls.lrt_pvalue)}")
+    return lines

@@ -11,7 +11,8 @@ from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, 
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
-from .multilevel import MultilevelResult, multilevel, vcalc
+from .location_scale import LocationScaleResult, location_scale
+from .multilevel import MultilevelResult, MultivariateResult, multilevel, multivariate, vcalc
 from .pubbias import ExcessSignificance, FailSafeN, HenmiCopas, fsn, henmi_copas, tes
 from .robust import RobustResult, robust
 from .selection import SelectionModelResult, selection_model
@@ -47,6 +48,10 @@ __all__ = [
     "MultilevelResult",
     "multilevel",
     "vcalc",
+    "MultivariateResult",
+    "multivariate",
+    "LocationScaleResult",
+    "location_scale",
     "RobustResult",
     "robust",
     "BackTransformed",

@@ -35,7 +35,8 @@ from ..results import Note, jsonable_dict
 from .fit import wald_pval_crit
 from .fitstats import FitStatistics, _from_ll
 
-__all__ = ["MultilevelResult", "multilevel", "vcalc", "ML_METHODS", "ML_TESTS"]
+__all__ = ["MultilevelResult", "multilevel", "vcalc", "ML_METHODS", "ML_TESTS", "MultivariateResult", "multivariate",
+           "MV_STRUCTS"]
 
 ML_METHODS: tuple[str, ...] = ("REML", "ML")
 ML_TESTS: tuple[str, ...] = ("z", "t")
@@ -194,10 +195,8 @@ class _Model:
         self.k, self.p = k, p
         _, self.logdet_xx = np.linalg.slogdet(X.T @ X)
         self.blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        for rows, D2 in groups:
-            m, sz = rows.shape
+        for rows, D in groups:  # D: (L, m, s, s), one indicator matrix per component
             Vb = V[rows[:, :, None], rows[:, None, :]]
-            D = np.stack([np.ones((m, sz, sz)), D2])  # (L, m, s, s)
             self.blocks.append((rows, Vb, D, X[rows], y[rows]))
 
     def parts(self, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
@@ -363,7 +362,8 @@ def multilevel(
     if V is not None and np.any(Vm[c_codes[:, None] != c_codes[None, :]] != 0):
         raise InputError("V has covariances between effect sizes of different clusters", column="V",
                          has_value=False, fix="build V within clusters only (vcalc with the same cluster)")
-    groups = [(rows, (co_codes[rows][:, :, None] == co_codes[rows][:, None, :]).astype(float))
+    groups = [(rows, np.stack([np.ones((rows.shape[0], rows.shape[1], rows.shape[1])),
+                               (co_codes[rows][:, :, None] == co_codes[rows][:, None, :]).astype(float)]))
               for rows in _cluster_blocks(c_codes)]
     Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
     if Xm.ndim == 1:
@@ -487,3 +487,345 @@ def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_
         return lo, float("inf"), notes
     hi = optimize.brentq(dev, sj, hi_b, xtol=1e-14, rtol=1e-12, maxiter=500)
     return float(lo), float(hi), notes
+
+
+# ------------------------------------------------------------------ structured random effects (~ inner | outer)
+
+MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR")
+MVStruct = Literal["CS", "HCS", "UN", "AR"]
+
+
+@dataclass(frozen=True, slots=True)
+class MultivariateResult:
+    """A fitted ``rma.mv(yi, V, mods, random = ~ inner | outer, struct=)`` model.
+
+    ``G`` is the covariance matrix of the true effects of one outer group over the ``inner_levels``
+    (sorted as metafor's factor levels); ``tau2`` has one entry (CS, AR) or one per inner level
+    (HCS, UN), ``rho`` one entry (CS, HCS, AR) or one per pair of levels (UN; pairs (1,2), (1,3), ...,
+    (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
+    """
+
+    k: int
+    p: int
+    beta: np.ndarray
+    vb: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    pval: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    df: int | None
+    struct: str
+    tau2: np.ndarray
+    rho: np.ndarray
+    G: np.ndarray
+    inner_levels: tuple[str, ...]
+    n_outer: int
+    qe: float
+    qe_df: int
+    qe_pvalue: float
+    qm: float
+    qm_df: tuple[int, int | None]
+    qm_pvalue: float
+    fit_statistics: FitStatistics
+    yi: np.ndarray
+    vi: np.ndarray
+    V: np.ndarray
+    X: np.ndarray
+    M: np.ndarray
+    cluster: tuple[str, ...]
+    method: str
+    test: str
+    level: float
+    converged: bool
+    iterations: int
+    notes: tuple[Note, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable_dict({
+            "model": "multivariate", "struct": self.struct, "k": self.k, "p": self.p, "method": self.method,
+            "test": self.test, "level": self.level, "df": self.df, "beta": self.beta, "se": self.se,
+            "zval": self.zval, "pval": self.pval, "ci_low": self.ci_low, "ci_high": self.ci_high,
+            "inner_levels": list(self.inner_levels), "n_outer": self.n_outer, "tau2": self.tau2, "rho": self.rho,
+            "G": self.G, "qe": self.qe, "qe_df": self.qe_df, "qe_pvalue": self.qe_pvalue, "qm": self.qm,
+            "qm_df": list(self.qm_df), "qm_pvalue": self.qm_pvalue, "fit_statistics": self.fit_statistics.to_dict(),
+            "converged": self.converged, "iterations": self.iterations, "notes": [n.to_dict() for n in self.notes],
+        })
+
+
+def _sorted_levels(labels: np.ndarray) -> list[str]:
+    """metafor's factor level order: numeric when every label is a number, else lexicographic."""
+    u = sorted(set(labels.tolist()))
+    try:
+        return sorted(u, key=float)
+    except ValueError:
+        return u
+
+
+class _Struct:
+    """G(theta) over n inner levels, as the vector g of its upper-triangle elements (l <= m, row-major), and the
+    Jacobian dg/dtheta.  theta = (tau2..., rho...) as metafor reports them."""
+
+    def __init__(self, struct: str, n: int) -> None:
+        self.struct, self.n = struct, n
+        self.pairs = [(a, b) for a in range(n) for b in range(a, n)]
+        self.n_tau2 = n if struct in ("HCS", "UN") else 1
+        self.n_rho = n * (n - 1) // 2 if struct == "UN" else (1 if n > 1 else 0)
+        self.off = [(a, b) for a in range(n) for b in range(a + 1, n)]
+
+    @property
+    def size(self) -> int:
+        return self.n_tau2 + self.n_rho
+
+    def g_jac(self, th: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        nt = self.n_tau2
+        t2 = th[:nt]
+        rho = th[nt:]
+        g = np.zeros(len(self.pairs))
+        J = np.zeros((len(self.pairs), self.size))
+        for e, (a, b) in enumerate(self.pairs):
+            if self.struct in ("CS", "AR"):
+                lag = b - a if self.struct == "AR" else (0 if a == b else 1)
+                r = rho[0] if self.n_rho else 0.0
+                g[e] = t2[0] * r ** lag
+                J[e, 0] = r ** lag
+                if lag and self.n_rho:
+                    J[e, 1] = t2[0] * lag * r ** (lag - 1)
+            elif a == b:
+                g[e] = t2[a]
+                J[e, a] = 1.0
+            else:
+                r_idx = nt + (0 if self.struct == "HCS" else self.off.index((a, b)))
+                r = th[r_idx]
+                sa, sb = math.sqrt(max(t2[a], 0.0)), math.sqrt(max(t2[b], 0.0))
+                g[e] = r * sa * sb
+                J[e, r_idx] = sa * sb
+                if sa > 0:
+                    J[e, a] = r * sb / (2.0 * sa)
+                if sb > 0:
+                    J[e, b] = r * sa / (2.0 * sb)
+        return g, J
+
+    def G(self, th: np.ndarray) -> np.ndarray:
+        g, _ = self.g_jac(th)
+        Gm = np.zeros((self.n, self.n))
+        for e, (a, b) in enumerate(self.pairs):
+            Gm[a, b] = Gm[b, a] = g[e]
+        return Gm
+
+    def project(self, th: np.ndarray) -> np.ndarray:
+        out = th.copy()
+        out[:self.n_tau2] = np.maximum(out[:self.n_tau2], 0.0)
+        out[self.n_tau2:] = np.clip(out[self.n_tau2:], -1.0, 1.0)
+        return out
+
+
+class _CholUN(_Struct):
+    """UN with more than two levels, parametrised by the lower-triangular Cholesky factor L of G = L L' (theta =
+    L's elements, row-major), so that G stays positive semi-definite as metafor requires; the optimum may lie
+    on that boundary (a singular G), which a projection on tau2 and rho could not reach."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__("UN", n)
+        self.tril = [(a, b) for a in range(n) for b in range(a + 1)]
+
+    def L(self, th: np.ndarray) -> np.ndarray:
+        Lm = np.zeros((self.n, self.n))
+        for i, (a, b) in enumerate(self.tril):
+            Lm[a, b] = th[i]
+        return Lm
+
+    def g_jac(self, th: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Lm = self.L(th)
+        Gm = Lm @ Lm.T
+        g = np.array([Gm[a, b] for a, b in self.pairs])
+        J = np.zeros((len(self.pairs), len(self.tril)))
+        for e, (a, b) in enumerate(self.pairs):
+            for i, (r, c) in enumerate(self.tril):  # d (L L')_ab / d L_rc = [a == r] L_bc + [b == r] L_ac
+                J[e, i] = (Lm[b, c] if a == r else 0.0) + (Lm[a, c] if b == r else 0.0)
+        return g, J
+
+    def project(self, th: np.ndarray) -> np.ndarray:
+        return th.copy()
+
+    def start(self, tau2: float) -> np.ndarray:
+        return np.asarray([math.sqrt(max(tau2, 1e-12)) if a == b else 0.0 for a, b in self.tril])
+
+    def natural(self, th: np.ndarray) -> np.ndarray:
+        """(tau2..., rho...) of G = L L'."""
+        Gm = self.G(th)
+        t2 = np.diag(Gm).copy()
+        rho = [Gm[a, b] / math.sqrt(t2[a] * t2[b]) if t2[a] > 0 and t2[b] > 0 else 0.0 for a, b in self.off]
+        return np.concatenate([t2, np.asarray(rho)])
+
+
+def _struct_scoring(model: _Model, st: _Struct, th0: np.ndarray, maxiter: int) -> tuple[np.ndarray, bool, int]:
+    """Fisher scoring in theta: score J' s_g, information J' I_g J (the likelihood is linear in g); step halving keeps
+    the likelihood increasing, tau2 >= 0 and |rho| <= 1."""
+    th = st.project(th0)
+
+    def ll_of(t: np.ndarray) -> float:
+        return model.loglik(st.g_jac(t)[0])
+
+    ll = ll_of(th)
+    for it in range(1, maxiter + 1):
+        g, J = st.g_jac(th)
+        _, sc_g, info_g = model.score_info(g)
+        sc = J.T @ sc_g
+        info = J.T @ info_g @ J
+        # Cholesky coordinates: the information is singular in the direction of a vanishing diagonal element of
+        # L (the likelihood depends on its square), so that direction is cut off (rcond 1e-9) instead of followed
+        step = np.linalg.lstsq(info, sc, rcond=1e-9 if isinstance(st, _CholUN) else 1e-14)[0]
+        lam = 1.0
+        for _ in range(60):
+            new = st.project(th + lam * step)
+            lln = ll_of(new)
+            if lln >= ll - 1e-12 * max(1.0, abs(ll)):
+                break
+            lam *= 0.5
+        else:
+            return th, True, it
+        change = np.abs(new - th)
+        th, ll = new, lln
+        if np.all(change <= _THRESHOLD * np.maximum(1e-8, np.abs(th))):
+            return th, True, it
+    return th, False, maxiter
+
+
+# long: the rma.mv kernel for ~ inner | outer, step by step as metafor (scoring, GLS, tests, QE, fit statistics)
+def multivariate(
+    yi: Any,
+    vi: Any,
+    inner: Sequence[Any],
+    outer: Sequence[Any],
+    *,
+    struct: MVStruct = "CS",
+    X: Any = None,
+    V: Any = None,
+    method: Literal["REML", "ML"] = "REML",
+    test: Literal["z", "t"] = "z",
+    level: float = 95,
+    maxiter: int = 2000,
+) -> MultivariateResult:
+    """Fit ``rma.mv(yi, V, mods=X, random = ~ inner | outer, struct=, method=, test=)``.
+
+    Within an outer group (a study), the true effects of inner levels a and b (outcomes, time points)
+    have covariance ``G[a, b]``: CS ``tau2 (rho if a != b)``, HCS ``tau_a tau_b (rho if a != b)``,
+    UN a free covariance matrix, AR ``tau2 rho^|a - b|`` over the sorted levels.  ``V`` (k x k,
+    e.g. :func:`vcalc`) defaults to ``diag(vi)`` and may not link different outer groups.
+    """
+    method = check_choice("method", method, ML_METHODS)
+    test = check_choice("test", test, ML_TESTS)
+    struct = check_choice("struct", struct, MV_STRUCTS)
+    lvl = check_level(level)
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    k = len(y)
+    if V is None:
+        v = np.asarray(vi, dtype=float).reshape(-1)
+        if len(v) != k:
+            raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
+                             fix="give one sampling variance per effect size")
+        Vm = np.diag(v)
+    else:
+        Vm = np.asarray(V, dtype=float)
+        if Vm.shape != (k, k) or not np.allclose(Vm, Vm.T):
+            raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
+                             has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
+        v = np.diag(Vm).copy()
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
+                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
+                         fix="drop effect sizes without a positive sampling variance")
+    o = _labels("outer", outer, k)
+    inn = _labels("inner", inner, k)
+    levels = _sorted_levels(inn)
+    lev_idx = {lv: i for i, lv in enumerate(levels)}
+    inner_codes = np.asarray([lev_idx[x] for x in inn.tolist()])
+    _, o_codes = np.unique(o, return_inverse=True)
+    if V is not None and np.any(Vm[o_codes[:, None] != o_codes[None, :]] != 0):
+        raise InputError("V has covariances between effect sizes of different outer groups", column="V",
+                         has_value=False, fix="build V within the outer groups only (vcalc with cluster = outer)")
+    n = len(levels)
+    st = _CholUN(n) if struct == "UN" and n > 2 else _Struct(struct, n)
+    groups = []
+    for rows in _cluster_blocks(o_codes):
+        ic = inner_codes[rows]  # (m, s)
+        D = np.stack([((ic[:, :, None] == a) & (ic[:, None, :] == b)) | ((ic[:, :, None] == b) & (ic[:, None, :] == a))
+                      for a, b in st.pairs]).astype(float)
+        groups.append((rows, D))
+    Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
+    if Xm.ndim == 1:
+        Xm = Xm[:, None]
+    if Xm.shape[0] != k or not np.all(np.isfinite(Xm)):
+        raise InputError(f"design matrix X must have {k} finite rows, got shape {Xm.shape}", column="X",
+                         has_value=False, fix="remove effect sizes with missing moderators")
+    p = Xm.shape[1]
+    if np.linalg.matrix_rank(Xm) < p:
+        raise InputError("design matrix X is not of full rank", column="X", has_value=False,
+                         fix="drop redundant moderator columns")
+    if k - p < st.size:
+        raise InputError(f"too few effect sizes (k = {k}) for {p} coefficient(s) and {st.size} variance parameters "
+                         f"(struct {struct})", has_value=False, fix="use fewer moderators or a simpler struct")
+    notes: list[Note] = []
+    model = _Model(y, Vm, Xm, groups, method == "REML")
+    t0 = float(_start(y, Vm, Xm, 1)[0])
+    th0 = st.start(t0) if isinstance(st, _CholUN) else np.concatenate([np.full(st.n_tau2, t0), np.zeros(st.n_rho)])
+    th_int, ok, its = _struct_scoring(model, st, th0, maxiter)
+    if isinstance(st, _CholUN):  # a near-zero diagonal element of L: try it at 0 (G singular), keep the better fit
+        diag = [i for i, (a, b) in enumerate(st.tril) if a == b]
+        scale = max(abs(th_int[i]) for i in diag)
+        small = [i for i in diag if abs(th_int[i]) < 1e-3 * scale]
+        if small:
+            th1 = th_int.copy()
+            th1[small] = 0.0
+            th1, ok1, its1 = _struct_scoring(model, st, th1, maxiter)
+            if ok1 and model.loglik(st.g_jac(th1)[0]) > model.loglik(st.g_jac(th_int)[0]):
+                th_int, ok, its = th1, ok1, its + its1
+    g, _ = st.g_jac(th_int)
+    Gm = st.G(th_int)
+    th = st.natural(th_int) if isinstance(st, _CholUN) else th_int
+    if not ok:
+        notes.append(Note(NoteCode.NO_CONVERGENCE, f"The variance components did not converge in {maxiter} "
+                                                   "Fisher scoring iterations; the last values are reported."))
+    if not isinstance(st, _CholUN) and (np.any(th[:st.n_tau2] <= 0.0) or np.any(np.abs(th[st.n_tau2:]) >= 1.0)):
+        notes.append(Note(NoteCode.NO_CONVERGENCE, "A variance component is at its boundary (tau2 = 0 or |rho| = 1); "
+                                                   "treat the random-effects structure with caution."))
+    if isinstance(st, _CholUN) and float(np.linalg.eigvalsh(Gm)[0]) <= 1e-8 * float(np.max(np.diag(Gm))):
+        notes.append(Note(NoteCode.NO_CONVERGENCE, "The unstructured G is singular at the maximum (on the boundary "
+                                                   "of positive semi-definite matrices)."))
+    ll, beta, XMXi, out = model.parts(g)
+    M = np.zeros((k, k))
+    for (rows, *_), (_, _, _, Mb) in zip(model.blocks, out):
+        M[rows[:, :, None], rows[:, None, :]] = Mb
+    vb = XMXi
+    se = np.sqrt(np.diag(vb))
+    zval = beta / se
+    df: int | None = k - p if test == "t" else None
+    pval, crit = wald_pval_crit(zval, df, lvl)
+    qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(len(st.pairs)))[0] * -2.0
+                        - k * _LOG2PI - _logdet_blocks(model)))
+    qe_df = k - p
+    idx = list(range(1, p)) if (p > 1 and np.allclose(Xm[:, 0], 1.0)) else list(range(p))
+    b = beta[idx]
+    qm = float(b @ np.linalg.solve(vb[np.ix_(idx, idx)], b))
+    m = len(idx)
+    if df is not None:
+        qm /= m
+        qm_df: tuple[int, int | None] = (m, df)
+        qm_p = float(sps.f.sf(qm, m, df))
+    else:
+        qm_df = (m, None)
+        qm_p = float(sps.chi2.sf(qm, m))
+    ll_sat = float(np.sum(-0.5 * _LOG2PI - 0.5 * np.log(v))) if V is None else \
+        -0.5 * k * _LOG2PI - 0.5 * float(np.linalg.slogdet(Vm)[1])
+    fs = _from_ll(ll, ll_sat, method, p + st.size, k, p)
+    return MultivariateResult(
+        k=k, p=p, beta=beta, vb=vb, se=se, zval=zval, pval=pval, ci_low=beta - crit * se, ci_high=beta + crit * se,
+        df=df, struct=struct, tau2=th[:st.n_tau2].copy(), rho=th[st.n_tau2:].copy(), G=Gm,
+        inner_levels=tuple(levels), n_outer=int(o_codes.max()) + 1, qe=qe, qe_df=qe_df,
+        qe_pvalue=float(sps.chi2.sf(qe, qe_df)), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, fit_statistics=fs, yi=y, vi=v,
+        V=Vm, X=Xm, M=M, cluster=tuple(o.tolist()), method=method, test=test, level=lvl, converged=ok,
+        iterations=its, notes=tuple(notes),
+    )

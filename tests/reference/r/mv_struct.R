@@ -1,0 +1,82 @@
+# Golden values for multivariate models with a structured random effect, metafor 3.8-1:
+#   rma.mv(yi, V, mods=, random = ~ inner | outer, struct = "CS" | "HCS" | "UN" | "AR", method = "REML" | "ML")
+# Regenerate: Rscript tests/reference/r/mv_struct.R (also sourced by tests/reference/make_golden.R).
+# Datasets: dat.berkey1998 (metafor's own example: V from vcalc(vi=1, cluster=author, rvars=c(v1i, v2i)),
+# random = ~ outcome | trial), dat.ishak2007 (metafor's example in long format: V from vcalc(vi, cluster=study,
+# time1=time, phi=0.97), random = ~ time | study) and dat.konstantopoulos2011 (random = ~ school | district, struct CS,
+# which is the three-level model ~ 1 | district/school).  Each fit uses nlminb with rel.tol 1e-12 (and metafor's
+# default control as a fallback and as a second candidate: the fit with the higher log-likelihood is kept, recorded in
+# `control_used`).  Writes tests/reference/golden/extras_mv_struct.json at %.17g.
+suppressPackageStartupMessages({ library(metafor); library(metadat) })
+local({
+  num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x) || is.infinite(x)) "null" else sprintf("%.17g", x)
+  jstr <- function(s) paste0("\"", gsub("\"", "\\\\\"", s), "\"")
+  vec <- function(x) paste0("[", paste(vapply(as.numeric(x), num, ""), collapse = ", "), "]")
+  svec <- function(x) paste0("[", paste(vapply(as.character(x), jstr, ""), collapse = ", "), "]")
+  mat <- function(M) paste0("[", paste(apply(M, 1, vec), collapse = ", "), "]")
+  obj <- function(l) paste0("{", paste(sprintf("%s: %s", vapply(names(l), jstr, ""), unlist(l)), collapse = ", "), "}")
+  mvctrl <- list(rel.tol = 1e-12, eval.max = 10000, iter.max = 10000)
+  be <- dat.berkey1998
+  Vbe <- vcalc(vi = 1, cluster = author, rvars = c(v1i, v2i), data = be)
+  ish <- reshape(dat.ishak2007, direction = "long", idvar = "study", v.names = c("yi", "vi"),
+                 varying = list(c(2, 4, 6, 8), c(3, 5, 7, 9)))
+  ish <- ish[order(ish$study, ish$time), ]
+  ish <- ish[!is.na(ish$yi), ]
+  rownames(ish) <- NULL
+  Vish <- vcalc(vi, cluster = study, time1 = time, phi = 0.97, data = ish)
+  ko <- dat.konstantopoulos2011
+  dd <- list(
+    berkey1998 = list(d = data.frame(yi = be$yi, outcome = be$outcome, trial = be$trial, year = be$year), V = Vbe,
+                      inner = "outcome", outer = "trial"),
+    ishak2007 = list(d = data.frame(yi = ish$yi, time = ish$time, study = ish$study), V = Vish,
+                     inner = "time", outer = "study"),
+    konstantopoulos2011 = list(d = data.frame(yi = ko$yi, vi = ko$vi, school = ko$school, district = ko$district,
+                                              year = ko$year), V = diag(ko$vi), inner = "school", outer = "district"))
+  datasets <- paste(vapply(names(dd), function(n) {
+    x <- dd[[n]]
+    cols <- lapply(names(x$d), function(cn) if (is.numeric(x$d[[cn]])) vec(x$d[[cn]]) else svec(x$d[[cn]]))
+    names(cols) <- names(x$d)
+    sprintf("%s: %s", jstr(n), obj(c(cols, list(V = mat(x$V), inner = jstr(x$inner), outer = jstr(x$outer)))))
+  }, ""), collapse = ",\n")
+  fit1 <- function(ds, mods, struct, method, ctl) {
+    x <- dd[[ds]]
+    d <- x$d
+    d$V_ <- seq_len(nrow(d))
+    rnd <- as.formula(sprintf("~ %s | %s", x$inner, x$outer))
+    try(suppressWarnings(rma.mv(d$yi, x$V, mods = as.formula(mods), random = rnd, struct = struct, data = d,
+                                method = method, control = ctl)), silent = TRUE)
+  }
+  grid <- list(
+    list("berkey1998", "~ outcome - 1", "UN"), list("berkey1998", "~ outcome - 1", "CS"),
+    list("berkey1998", "~ outcome - 1", "HCS"), list("berkey1998", "~ outcome + outcome:I(year - 1983) - 1", "UN"),
+    list("ishak2007", "~ factor(time) - 1", "CS"), list("ishak2007", "~ factor(time) - 1", "HCS"),
+    list("ishak2007", "~ factor(time) - 1", "AR"), list("ishak2007", "~ factor(time) - 1", "UN"),
+    list("konstantopoulos2011", "~ 1", "CS"))
+  cases <- character(0)
+  for (g in grid) for (method in c("REML", "ML")) {
+    best <- NULL; used <- NA
+    for (nm in c("mvctrl", "default")) {
+      f <- fit1(g[[1]], g[[2]], g[[3]], method, if (nm == "mvctrl") mvctrl else list())
+      if (inherits(f, "try-error")) next
+      if (is.null(best) || logLik(f) > logLik(best) + 1e-12 * abs(logLik(f))) { best <- f; used <- nm }
+    }
+    if (is.null(best)) { cat("skipped", unlist(g), method, "\n"); next }
+    f <- best
+    fs <- setNames(f$fit.stats[, method], rownames(f$fit.stats))
+    X <- model.matrix(as.formula(g[[2]]), data = dd[[g[[1]]]]$d)
+    cases <- c(cases, obj(list(dataset = jstr(g[[1]]), mods = jstr(g[[2]]), struct = jstr(g[[3]]), method = jstr(method),
+      control_used = jstr(used),
+      call = jstr(sprintf("rma.mv(yi, V, mods = %s, random = ~ %s | %s, struct = '%s', method = '%s', control = <%s>)",
+                          g[[2]], dd[[g[[1]]]]$inner, dd[[g[[1]]]]$outer, g[[3]], method, used)),
+      X = mat(X), g_levels = svec(f$g.levels.f[[1]]), tau2 = vec(f$tau2), rho = vec(f$rho), G = mat(f$G),
+      beta = vec(f$beta), se = vec(f$se), zval = vec(f$zval), pval = vec(f$pval), ci_lb = vec(f$ci.lb),
+      ci_ub = vec(f$ci.ub), QE = num(f$QE), QEp = num(f$QEp), QM = num(f$QM), QMp = num(f$QMp), parms = num(f$parms),
+      loglik = num(fs[["ll"]]), deviance = num(fs[["dev"]]), aic = num(fs[["AIC"]]), bic = num(fs[["BIC"]]),
+      aicc = num(fs[["AICc"]]))))
+  }
+  out <- paste0("{\"generator\": \"tests/reference/r/mv_struct.R\", \"r_version\": ", jstr(R.version.string),
+                ", \"metafor_version\": ", jstr(as.character(packageVersion("metafor"))),
+                ", \"datasets\": {", datasets, "},\n\"cases\": [", paste(cases, collapse = ",\n"), "]}")
+  writeLines(out, file.path("tests", "reference", "golden", "extras_mv_struct.json"))
+  cat("wrote tests/reference/golden/extras_mv_struct.json (", length(cases), "cases )\n")
+})
