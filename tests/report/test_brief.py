@@ -19,14 +19,20 @@ from evigrade.report.brief import HEDGES, build_brief, explain_lines, render_bri
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "packs" / "data"
 TEST_PACKS = sorted(p.name for p in DATA.iterdir() if (p / "pack.toml").exists())
-PACKS = [None, *TEST_PACKS]  # None: the bundled pack
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_PACKS = sorted(p.name for p in EXAMPLES.iterdir() if (p / "pack.toml").exists())
+PACKS = [None, *TEST_PACKS, *EXAMPLE_PACKS]  # None: the bundled pack; then the test packs and the example packs
+
+
+def _path(name: str) -> pathlib.Path:
+    return DATA / name if (DATA / name).exists() else EXAMPLES / name
 
 _cache: dict[str | None, tuple] = {}
 
 
 def _graded_and_brief(name: str | None):
     if name not in _cache:
-        g = run(None if name is None else DATA / name)
+        g = run(None if name is None else _path(name))
         _cache[name] = (g, build_brief(g))
     return _cache[name]
 
@@ -41,7 +47,7 @@ def _cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("name", PACKS, ids=lambda n: n or "bundled")
 def test_default_summarize_is_the_brief_in_at_most_60_lines_without_split_words(name, capsys, monkeypatch):
-    args = ["summarize", "--no-color"] + ([] if name is None else [str(DATA / name)])
+    args = ["summarize", "--no-color"] + ([] if name is None else [str(_path(name))])
     rc, out, err = _cli(capsys, monkeypatch, *args)
     assert rc == 0, err
     lines = out.splitlines()
@@ -179,11 +185,11 @@ def test_each_sentence_hedge_matches_its_certainty_and_size_words_follow_the_fin
             assert set(words) <= set(f.statement.replace(".", " ").replace(":", " ").split()), sec.sentences[0].text
 
 
-@pytest.mark.parametrize("name", TEST_PACKS)
+@pytest.mark.parametrize("name", [*TEST_PACKS, *EXAMPLE_PACKS])
 def test_no_text_of_the_bundled_topic_in_another_pack(name, capsys, monkeypatch):
     g, brief = _graded_and_brief(name)
     texts = [render_brief_text(brief, width=100), render_brief_markdown(brief, g)]
-    rc, out, _ = _cli(capsys, monkeypatch, "summarize", "--no-color", str(DATA / name))
+    rc, out, _ = _cli(capsys, monkeypatch, "summarize", "--no-color", str(_path(name)))
     assert rc == 0
     texts.append(out)
     for t in texts:

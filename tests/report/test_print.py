@@ -92,3 +92,30 @@ def test_bundled_report_prints_on_at_most_15_a4_pages_with_the_brief_on_page_1(t
     assert len(pmids) == len(set(pmids))
     cits = [_norm_citation(r.citation) for r in refs]
     assert len(cits) == len(set(cits))
+
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.iterdir() if (p / "pack.toml").exists()))
+def test_example_pack_reports_print_on_at_most_15_a4_pages_with_the_brief_on_page_1(name, tmp_path):
+    from evigrade.report import write_report
+    from evigrade.report.pipeline import summary_for_report
+
+    d = summary_for_report(EXAMPLES / name)
+    out = write_report(d, tmp_path / "report", generated="2024-01-01T00:00:00Z")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert not any(" open" in tag for tag in re.findall(r"<details[^>]*>", html))  # the details layer is folded
+    pdf = tmp_path / "report.pdf"
+    _print_pdf(out / "index.html", pdf, tmp_path / "profile")
+    reader = pypdf.PdfReader(str(pdf))
+    pages = [p.extract_text() or "" for p in reader.pages]
+    assert 1 <= len(pages) <= MAX_PAGES, len(pages)
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - A4[0]) < 2 and abs(float(box.height) - A4[1]) < 2
+    brief = d["brief"]
+    first = _squash(pages[0])
+    keys = [s["key"] for sec in [*brief["sections"], brief["conclusion"]] for s in sec["sentences"]]
+    for key in keys:  # the whole brief on page 1, nothing of it on a later page
+        assert f"[{key}]" in first, key
+    assert not any(f"[{k}]" in _squash(p) for p in pages[1:] for k in keys)
