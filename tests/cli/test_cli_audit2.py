@@ -144,7 +144,8 @@ def test_summarize_report_into_folder_with_other_files(pack, tmp_path, capsys):
 def test_excluded_result_is_printed_with_the_right_arm(old, new, reason, pack, capsys):
     _edit(pack / "results.csv", old, new)
     rc, out, err = _run(capsys, "summarize", pack, "--no-color", "--no-grade")
-    assert rc == 0 and err == "", err
+    # no error; the bcg test pack's own notes (keys left to defaults) are said on stderr, one line each
+    assert rc == 0 and all(line.startswith("note: pack.toml") for line in err.splitlines()), err
     assert f"      - not pooled: T1 [R1]: {reason}" in out.splitlines()  # without --all
     rc, js, err = _run(capsys, "summarize", pack, "--json", "--no-grade")
     f = json.loads(js)["findings"][0]

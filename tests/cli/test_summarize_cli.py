@@ -172,3 +172,20 @@ def test_console_script_first_command():
     assert proc.returncode == 0, proc.stderr
     assert "Trigger-point dry needling for neck and shoulder pain" in proc.stdout
     assert "certainty:" in proc.stdout  # GRADE hook applied by default
+
+
+def test_pack_notes_are_said_on_stderr_beside_the_brief_and_the_details(capsys):
+    """A pack that leaves keys to defaults (normand1999 states no synonyms, directions or comparison kind) gets
+    each note on stderr, one line each, in the brief and --details modes; the JSON carries them instead."""
+    from evigrade.pipeline import load_pack
+
+    messages = [n.message for n in load_pack(NORMAND).notes]
+    assert messages
+    for extra in ((), ("--details",)):
+        rc, out, err = run(capsys, "summarize", "--no-color", str(NORMAND), *extra)
+        assert rc == 0 and out
+        assert err.splitlines() == [f"note: {m}" for m in messages]
+    rc, out, err = run(capsys, "summarize", str(NORMAND), "--json")
+    assert rc == 0 and err == "" and [n["message"] for n in json.loads(out)["notes"]] == messages
+    rc, out, err = run(capsys, "summarize")  # the bundled pack states every key: nothing on stderr
+    assert rc == 0 and err == ""

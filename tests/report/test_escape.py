@@ -20,7 +20,20 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from cdp import Browser, find_chromium  # noqa: E402
-from conftest import small_summary  # noqa: E402
+
+def _own_conftest():
+    """tests/report/conftest.py by its path: a bare ``import conftest`` may find another folder's conftest
+    (tests/packs/conftest.py) when several test folders are collected in one run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("report_conftest", pathlib.Path(__file__).parent / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+small_summary = _own_conftest().small_summary
 
 from evigrade._escape import md_inline, safe_url  # noqa: E402
 from evigrade.cli import main  # noqa: E402

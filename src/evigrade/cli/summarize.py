@@ -337,6 +337,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(render_text(summary, color=not no_color, all_findings=all_findings), nl=False)
         else:
             typer.echo(_brief_text(summary, fmt, no_color), nl=False)
+        if not as_json:  # the pack's own notes (defaults assumed, absent tables): said, on stderr beside the text
+            for n in summary.notes:
+                typer.echo(f"note: {n.message}", err=True)
 
 
 def _brief_text(summary: GradedSummary, fmt: str, no_color: bool) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .fit import METHODS, TESTS, Control, fit_rma, qe_generalised, tau2_estimate
 from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, fit_statistics, lrt, predict, wald_test
+from .glmm import GLMM_MODELS, GlmmResult, rma_glmm
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
 from .mh import escalc_2x2, mantel_haenszel, peto
@@ -64,4 +65,7 @@ __all__ = [
     "henmi_copas",
     "SelectionModelResult",
     "selection_model",
+    "GLMM_MODELS",
+    "GlmmResult",
+    "rma_glmm",
 ]
