@@ -300,6 +300,107 @@ def _scoring(model: _Model, s0: np.ndarray, free: np.ndarray, maxiter: int) -> t
     return s, False, maxiter
 
 
+def _effects_and_V(yi: Any, vi: Any, V: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The effect sizes, their sampling variances and the k x k sampling covariance (``diag(vi)`` unless ``V``),
+    checked (rma.mv's inputs for ``multilevel`` and ``multivariate``)."""
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    k = len(y)
+    if V is None:
+        v = np.asarray(vi, dtype=float).reshape(-1)
+        if len(v) != k:
+            raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
+                             fix="give one sampling variance per effect size")
+        Vm = np.diag(v)
+    else:
+        Vm = np.asarray(V, dtype=float)
+        if Vm.shape != (k, k) or not np.allclose(Vm, Vm.T):
+            raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
+                             has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
+        v = np.diag(Vm).copy()
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
+                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
+                         fix="drop effect sizes without a positive sampling variance")
+    return y, v, Vm
+
+
+def _design(X: Any, k: int) -> np.ndarray:
+    """The design matrix (default: intercept only), k finite rows of full column rank."""
+    Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
+    if Xm.ndim == 1:
+        Xm = Xm[:, None]
+    if Xm.shape[0] != k or not np.all(np.isfinite(Xm)):
+        raise InputError(f"design matrix X must have {k} finite rows, got shape {Xm.shape}", column="X",
+                         has_value=False, fix="remove effect sizes with missing moderators")
+    if np.linalg.matrix_rank(Xm) < Xm.shape[1]:
+        raise InputError("design matrix X is not of full rank", column="X", has_value=False,
+                         fix="drop redundant moderator columns")
+    return Xm
+
+
+@dataclass(frozen=True, slots=True)
+class _GlsTests:
+    """What an rma.mv fit reports once its variance components are estimated (shared by ``multilevel`` and
+    ``multivariate``): the GLS coefficients with Wald tests, QE, QM and the marginal covariance M."""
+
+    ll: float
+    beta: np.ndarray
+    vb: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    df: int | None
+    pval: np.ndarray
+    crit: float
+    qe: float
+    qe_df: int
+    qm: float
+    qm_df: tuple[int, int | None]
+    qm_p: float
+    M: np.ndarray
+    v: np.ndarray
+    V: np.ndarray
+
+    def ll_sat(self, diagonal: bool) -> float:
+        """The saturated log-likelihood (metafor's deviance reference): from vi, or from the full V."""
+        k = len(self.v)
+        return float(np.sum(-0.5 * _LOG2PI - 0.5 * np.log(self.v))) if diagonal else \
+            -0.5 * k * _LOG2PI - 0.5 * float(np.linalg.slogdet(self.V)[1])
+
+
+def _gls_tests(model: _Model, Vm: np.ndarray, theta: np.ndarray, groups: list[tuple[np.ndarray, np.ndarray]],
+               test: str, lvl: float) -> _GlsTests:
+    y, Xm = model.y, model.X
+    k, p = Xm.shape
+    ll, beta, XMXi, out = model.parts(theta)
+    M = np.zeros((k, k))  # the marginal covariance, for robust() on this fit
+    for (rows, *_), (_, _, _, Mb) in zip(model.blocks, out):
+        M[rows[:, :, None], rows[:, None, :]] = Mb
+    vb = XMXi
+    se = np.sqrt(np.diag(vb))
+    zval = beta / se
+    df: int | None = k - p if test == "t" else None
+    pval, crit = wald_pval_crit(zval, df, lvl)
+    # QE: residual heterogeneity from the sampling covariance alone (the same model with the components at 0)
+    qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(len(theta)))[0] * -2.0
+                        - k * _LOG2PI - _logdet_blocks(model)))
+    # QM: all but the intercept (or the only coefficient)
+    idx = list(range(1, p)) if (p > 1 and np.allclose(Xm[:, 0], 1.0)) else list(range(p))
+    b = beta[idx]
+    qm = float(b @ np.linalg.solve(vb[np.ix_(idx, idx)], b))
+    m = len(idx)
+    if df is not None:
+        qm /= m
+        qm_df: tuple[int, int | None] = (m, df)
+        qm_p = float(sps.f.sf(qm, m, df))
+    else:
+        qm_df = (m, None)
+        qm_p = float(sps.chi2.sf(qm, m))
+    return _GlsTests(float(ll), beta, vb, se, zval, df, pval, float(crit), qe, k - p, qm, qm_df, qm_p, M,
+                     np.diag(Vm).copy(), Vm)
+
+
 def _start(y: np.ndarray, V: np.ndarray, X: np.ndarray, L: int) -> np.ndarray:
     """metafor-like start: the residual variance beyond sampling error, split evenly."""
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
@@ -334,26 +435,8 @@ def multilevel(
     method = check_choice("method", method, ML_METHODS)
     test = check_choice("test", test, ML_TESTS)
     lvl = check_level(level)
-    y = np.asarray(yi, dtype=float).reshape(-1)
+    y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
-    if V is None:
-        v = np.asarray(vi, dtype=float).reshape(-1)
-        if len(v) != k:
-            raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
-                             fix="give one sampling variance per effect size")
-        Vm = np.diag(v)
-    else:
-        Vm = np.asarray(V, dtype=float)
-        if Vm.shape != (k, k) or not np.allclose(Vm, Vm.T):
-            raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
-                             has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
-        v = np.diag(Vm).copy()
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
-    if len(bad):
-        i = int(bad[0])
-        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
-                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
-                         fix="drop effect sizes without a positive sampling variance")
     c = _labels("cluster", cluster, k)
     o = _labels("obs", obs, k) if obs is not None else np.asarray([str(i) for i in range(k)])
     _, c_codes = np.unique(c, return_inverse=True)
@@ -365,16 +448,8 @@ def multilevel(
     groups = [(rows, np.stack([np.ones((rows.shape[0], rows.shape[1], rows.shape[1])),
                                (co_codes[rows][:, :, None] == co_codes[rows][:, None, :]).astype(float)]))
               for rows in _cluster_blocks(c_codes)]
-    Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
-    if Xm.ndim == 1:
-        Xm = Xm[:, None]
-    if Xm.shape[0] != k or not np.all(np.isfinite(Xm)):
-        raise InputError(f"design matrix X must have {k} finite rows, got shape {Xm.shape}", column="X",
-                         has_value=False, fix="remove effect sizes with missing moderators")
+    Xm = _design(X, k)
     p = Xm.shape[1]
-    if np.linalg.matrix_rank(Xm) < p:
-        raise InputError("design matrix X is not of full rank", column="X", has_value=False,
-                         fix="drop redundant moderator columns")
     if k - p < 1:
         raise InputError(f"too few effect sizes (k = {k}) for {p} coefficient(s) and two variance components",
                          has_value=False, fix="use fewer moderators")
@@ -398,35 +473,9 @@ def multilevel(
     if not ok:
         notes.append(Note(NoteCode.NO_CONVERGENCE, f"The variance components did not converge in {maxiter} "
                                             "Fisher scoring iterations; the last values are reported."))
-    ll, beta, XMXi, out = model.parts(s)
-    M = np.zeros((k, k))  # the marginal covariance, for robust() on this fit
-    for (rows, *_), (_, _, _, Mb) in zip(model.blocks, out):
-        M[rows[:, :, None], rows[:, None, :]] = Mb
-    vb = XMXi
-    se = np.sqrt(np.diag(vb))
-    zval = beta / se
-    df: int | None = k - p if test == "t" else None
-    pval, crit = wald_pval_crit(zval, df, lvl)
-    # QE: residual heterogeneity from the sampling covariance alone (the same model with sigma2 = 0)
-    qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(2))[0] * -2.0
-                        - k * _LOG2PI - _logdet_blocks(model)))
-    qe_df = k - p
-    # QM: all but the intercept (or the only coefficient)
-    idx = list(range(1, p)) if (p > 1 and np.allclose(Xm[:, 0], 1.0)) else list(range(p))
-    b = beta[idx]
-    qm = float(b @ np.linalg.solve(vb[np.ix_(idx, idx)], b))
-    m = len(idx)
-    if df is not None:
-        qm /= m
-        qm_df: tuple[int, int | None] = (m, df)
-        qm_p = float(sps.f.sf(qm, m, df))
-    else:
-        qm_df = (m, None)
-        qm_p = float(sps.chi2.sf(qm, m))
-    parms = p + int((~fixed).sum())
-    ll_sat = float(np.sum(-0.5 * _LOG2PI - 0.5 * np.log(v))) if V is None else \
-        -0.5 * k * _LOG2PI - 0.5 * float(np.linalg.slogdet(Vm)[1])
-    fs = _from_ll(ll, ll_sat, method, parms, k, p)
+    g = _gls_tests(model, Vm, s, groups, test, lvl)
+    ll, beta, vb, se, zval, df, pval, crit = g.ll, g.beta, g.vb, g.se, g.zval, g.df, g.pval, g.crit
+    fs = _from_ll(ll, g.ll_sat(V is None), method, p + int((~fixed).sum()), k, p)
     # prediction for an intercept-only model: the pooled effect with PI
     if p == 1:
         pred = float(beta[0])
@@ -444,9 +493,10 @@ def multilevel(
     return MultilevelResult(
         k=k, p=p, beta=beta, vb=vb, se=se, zval=zval, pval=pval, ci_low=beta - crit * se, ci_high=beta + crit * se,
         df=df, sigma2=s, sigma2_names=("cluster", "cluster/obs"), sigma2_n=n_levels,
-        sigma2_fixed=tuple(bool(f) for f in fixed), sigma2_ci_low=ci_lo, sigma2_ci_high=ci_hi, qe=qe, qe_df=qe_df,
-        qe_pvalue=float(sps.chi2.sf(qe, qe_df)), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, pred=pred, pi_low=pi_low,
-        pi_high=pi_high, fit_statistics=fs, yi=y, vi=v, V=Vm, X=Xm, M=M, cluster=tuple(c.tolist()), method=method,
+        sigma2_fixed=tuple(bool(f) for f in fixed), sigma2_ci_low=ci_lo, sigma2_ci_high=ci_hi, qe=g.qe, qe_df=g.qe_df,
+        qe_pvalue=float(sps.chi2.sf(g.qe, g.qe_df)), qm=g.qm, qm_df=g.qm_df, qm_pvalue=g.qm_p, pred=pred,
+        pi_low=pi_low, pi_high=pi_high, fit_statistics=fs, yi=y, vi=v, V=Vm, X=Xm, M=g.M, cluster=tuple(c.tolist()),
+        method=method,
         test=test, level=lvl, converged=ok, iterations=its, notes=tuple(notes),
     )
 
@@ -718,26 +768,8 @@ def multivariate(
     test = check_choice("test", test, ML_TESTS)
     struct = check_choice("struct", struct, MV_STRUCTS)
     lvl = check_level(level)
-    y = np.asarray(yi, dtype=float).reshape(-1)
+    y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
-    if V is None:
-        v = np.asarray(vi, dtype=float).reshape(-1)
-        if len(v) != k:
-            raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
-                             fix="give one sampling variance per effect size")
-        Vm = np.diag(v)
-    else:
-        Vm = np.asarray(V, dtype=float)
-        if Vm.shape != (k, k) or not np.allclose(Vm, Vm.T):
-            raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
-                             has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
-        v = np.diag(Vm).copy()
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
-    if len(bad):
-        i = int(bad[0])
-        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
-                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
-                         fix="drop effect sizes without a positive sampling variance")
     o = _labels("outer", outer, k)
     inn = _labels("inner", inner, k)
     levels = _sorted_levels(inn)
@@ -755,16 +787,8 @@ def multivariate(
         D = np.stack([((ic[:, :, None] == a) & (ic[:, None, :] == b)) | ((ic[:, :, None] == b) & (ic[:, None, :] == a))
                       for a, b in st.pairs]).astype(float)
         groups.append((rows, D))
-    Xm = np.ones((k, 1)) if X is None else np.asarray(X, dtype=float)
-    if Xm.ndim == 1:
-        Xm = Xm[:, None]
-    if Xm.shape[0] != k or not np.all(np.isfinite(Xm)):
-        raise InputError(f"design matrix X must have {k} finite rows, got shape {Xm.shape}", column="X",
-                         has_value=False, fix="remove effect sizes with missing moderators")
+    Xm = _design(X, k)
     p = Xm.shape[1]
-    if np.linalg.matrix_rank(Xm) < p:
-        raise InputError("design matrix X is not of full rank", column="X", has_value=False,
-                         fix="drop redundant moderator columns")
     if k - p < st.size:
         raise InputError(f"too few effect sizes (k = {k}) for {p} coefficient(s) and {st.size} variance parameters "
                          f"(struct {struct})", has_value=False, fix="use fewer moderators or a simpler struct")
@@ -795,37 +819,13 @@ def multivariate(
     if isinstance(st, _CholUN) and float(np.linalg.eigvalsh(Gm)[0]) <= 1e-8 * float(np.max(np.diag(Gm))):
         notes.append(Note(NoteCode.NO_CONVERGENCE, "The unstructured G is singular at the maximum (on the boundary "
                                                    "of positive semi-definite matrices)."))
-    ll, beta, XMXi, out = model.parts(g)
-    M = np.zeros((k, k))
-    for (rows, *_), (_, _, _, Mb) in zip(model.blocks, out):
-        M[rows[:, :, None], rows[:, None, :]] = Mb
-    vb = XMXi
-    se = np.sqrt(np.diag(vb))
-    zval = beta / se
-    df: int | None = k - p if test == "t" else None
-    pval, crit = wald_pval_crit(zval, df, lvl)
-    qe = max(0.0, float(_Model(y, Vm, Xm, groups, False).parts(np.zeros(len(st.pairs)))[0] * -2.0
-                        - k * _LOG2PI - _logdet_blocks(model)))
-    qe_df = k - p
-    idx = list(range(1, p)) if (p > 1 and np.allclose(Xm[:, 0], 1.0)) else list(range(p))
-    b = beta[idx]
-    qm = float(b @ np.linalg.solve(vb[np.ix_(idx, idx)], b))
-    m = len(idx)
-    if df is not None:
-        qm /= m
-        qm_df: tuple[int, int | None] = (m, df)
-        qm_p = float(sps.f.sf(qm, m, df))
-    else:
-        qm_df = (m, None)
-        qm_p = float(sps.chi2.sf(qm, m))
-    ll_sat = float(np.sum(-0.5 * _LOG2PI - 0.5 * np.log(v))) if V is None else \
-        -0.5 * k * _LOG2PI - 0.5 * float(np.linalg.slogdet(Vm)[1])
-    fs = _from_ll(ll, ll_sat, method, p + st.size, k, p)
+    r = _gls_tests(model, Vm, g, groups, test, lvl)
+    fs = _from_ll(r.ll, r.ll_sat(V is None), method, p + st.size, k, p)
     return MultivariateResult(
-        k=k, p=p, beta=beta, vb=vb, se=se, zval=zval, pval=pval, ci_low=beta - crit * se, ci_high=beta + crit * se,
-        df=df, struct=struct, tau2=th[:st.n_tau2].copy(), rho=th[st.n_tau2:].copy(), G=Gm,
-        inner_levels=tuple(levels), n_outer=int(o_codes.max()) + 1, qe=qe, qe_df=qe_df,
-        qe_pvalue=float(sps.chi2.sf(qe, qe_df)), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, fit_statistics=fs, yi=y, vi=v,
-        V=Vm, X=Xm, M=M, cluster=tuple(o.tolist()), method=method, test=test, level=lvl, converged=ok,
+        k=k, p=p, beta=r.beta, vb=r.vb, se=r.se, zval=r.zval, pval=r.pval, ci_low=r.beta - r.crit * r.se,
+        ci_high=r.beta + r.crit * r.se, df=r.df, struct=struct, tau2=th[:st.n_tau2].copy(), rho=th[st.n_tau2:].copy(),
+        G=Gm, inner_levels=tuple(levels), n_outer=int(o_codes.max()) + 1, qe=r.qe, qe_df=r.qe_df,
+        qe_pvalue=float(sps.chi2.sf(r.qe, r.qe_df)), qm=r.qm, qm_df=r.qm_df, qm_pvalue=r.qm_p, fit_statistics=fs,
+        yi=y, vi=v, V=Vm, X=Xm, M=r.M, cluster=tuple(o.tolist()), method=method, test=test, level=lvl, converged=ok,
         iterations=its, notes=tuple(notes),
     )
