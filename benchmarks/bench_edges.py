@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import io
 import os
 import pathlib
 import platform
@@ -45,20 +44,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from evigrade.batch.workload import make_workload  # noqa: E402
+from run_benchmarks import Report  # noqa: E402  (this folder; the same line printer and --save buffer)
 
 SEED = 20261125
 PARTS = ("cli", "summarize", "stream", "dask")
 BLOCK = 1_000_000  # analyses per generated block
-
-
-class Report:
-    def __init__(self) -> None:
-        self.buf = io.StringIO()
-
-    def __call__(self, *parts: object) -> None:
-        line = " ".join(str(p) for p in parts)
-        print(line, flush=True)
-        self.buf.write(line + "\n")
 
 
 def evigrade_exe() -> str:
