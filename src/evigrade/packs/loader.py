@@ -68,9 +68,11 @@ from .schema import (
 __all__ = ["load_pack", "bundled_pack_path", "validate_pack", "unanalysed_columns", "BUNDLED_PACKS",
            "REQUIRED_COLUMNS", "OPTIONAL_TABLES", "PLACEHOLDER"]
 
-#: The packs shipped with evigrade (package data).  The one allowed topic name in the code: the id of
-#: the bundled pack, the default of ``bundled_pack_path``.
-BUNDLED_PACKS = ("dry-needling-neck-shoulder",)
+#: The packs shipped with evigrade: the folders of package data ``packs/bundled/`` that hold a pack.toml (their
+#: names come from the data, not the code); the first is the default of ``bundled_pack_path``.
+BUNDLED_PACKS: tuple[str, ...] = tuple(sorted(
+    d.name for d in resources.files("evigrade.packs").joinpath("bundled").iterdir()
+    if d.is_dir() and d.joinpath("pack.toml").is_file()))
 
 #: Tables a pack may leave out (read as empty, with a Note); of results.csv and reviews.csv one is needed.
 OPTIONAL_TABLES = ("studies.csv", "safety.csv", "claims.csv")
