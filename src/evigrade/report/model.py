@@ -26,6 +26,7 @@ from ..plots._data import (
     measure_label,
 )
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
+from ..packs.schema import Topic
 from ..packs.summary import Summary
 from ..pipeline.graded import GradedSummary
 from ..grade.families import FamilySummary, SafetyRating
@@ -893,9 +894,9 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
     return refs.add_many(src or ())
 
 
-def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None) -> dict[str, Any]:
+def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None, context: tuple[str, ...] = ()) -> dict[str, Any]:
     """The safety section; ``rating`` is the typed safety rating (``GradedSummary.safety_rating``, or
-    loaded at the JSON edge by ``report.load.load_safety_rating``)."""
+    loaded at the JSON edge by ``report.load.load_safety_rating``); ``context`` the pack's [safety] context lines."""
     if not safety:
         return {}
     if not isinstance(safety, Mapping):
@@ -958,7 +959,7 @@ def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None) -> dict[str, 
             "rating": _humanise(rating.label) if rating is not None and rating.label else "",
             "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
             "other": other,
-            "rule": rule, "context": ()}
+            "rule": rule, "context": context}
 
 
 def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
@@ -1109,15 +1110,10 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         cfg = cfg.to_dict()
     version = __version__
     safety_d = _g(d, "safety")
-    safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
-        _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None))
     # the pack's own lines on where the safety counts come from ([safety] context; never words of the code)
-    topic_d = _g(pack, "topic", default={}) if isinstance(pack, Mapping) else {}
-    raw_ctx: Any = _g(topic_d, "safety_context", default=()) if isinstance(topic_d, Mapping) else ()
-    context = graded.topic.safety_context if graded else tuple(
-        str(x) for x in ((raw_ctx,) if isinstance(raw_ctx, str) else (raw_ctx or ())))
-    if safety and context:
-        safety = {**safety, "context": tuple(context)}
+    topic = graded.topic if graded else Topic.from_dict(_g(pack, "topic") if isinstance(pack, Mapping) else None)
+    safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
+        _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None), topic.safety_context)
     mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
     q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
