@@ -222,16 +222,13 @@ class Population(ResultMixin):
 
 
 @dataclass(frozen=True, slots=True)
-class ReferenceInstrument:
+class ReferenceInstrument(ResultMixin):
     """Instrument used to re-express an SMD in natural units (SMD x sd), with the SD's source."""
 
     instrument: str
     scale: str
     sd: float
     sd_source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({"instrument": self.instrument, "scale": self.scale, "sd": self.sd, "sd_source": self.sd_source})
 
 
 @dataclass(frozen=True, slots=True)
