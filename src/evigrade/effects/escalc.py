@@ -69,24 +69,11 @@ _VTYPES: dict[str, tuple[str, ...]] = {
     "SMCR": ("LS", "LS2"),
 }
 
-#: The columns each measure's raw-data path reads (metafor names).
+#: The columns each measure's raw-data path reads (metafor names): MEASURE_COLUMNS' first choices, then
+#: the alternatives (2x2: ai, bi, ci, di, n1i, n2i); GEN has no raw-data path.
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "MD": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
-    "SMD": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
-    "ROM": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
-    "OR": ("ai", "bi", "ci", "di", "n1i", "n2i"),
-    "RR": ("ai", "bi", "ci", "di", "n1i", "n2i"),
-    "RD": ("ai", "bi", "ci", "di", "n1i", "n2i"),
-    "PR": ("xi", "ni"),
-    "PLO": ("xi", "ni"),
-    "PFT": ("xi", "ni"),
-    "ZCOR": ("ri", "ni"),
-    "COR": ("ri", "ni"),
-    "IRR": ("x1i", "t1i", "x2i", "t2i"),
-    "MC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
-    "SMCC": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
-    "SMCR": ("m1i", "m2i", "sd1i", "ni", "ri"),
-    "GEN": (),
+    m: () if m == "GEN" else tuple([c.split("|")[0] for c in cols] + [a for c in cols for a in c.split("|")[1:]])
+    for m, cols in MEASURE_COLUMNS.items()
 }
 #: The columns of effects given directly (yi with vi, sei or a CI; ni optional).
 GENERIC_COLUMNS = ("yi", "vi", "sei", "ci_low", "ci_high", "ni")

@@ -31,7 +31,7 @@ from typing import Any, Callable, Literal, TypedDict
 from xml.parsers import expat
 
 from ..errors import InputError
-from ..results import jsonable
+from ..results import ResultMixin, jsonable
 
 __all__ = [
     "MAX_BYTES",
@@ -92,7 +92,7 @@ class RevManStudy:
 
 
 @dataclass(frozen=True, slots=True)
-class StudyEntry:
+class StudyEntry(ResultMixin):
     """One study's data in one analysis (group 1 = experimental, group 2 = control, as RevMan).
 
     Dichotomous: ``events_1, total_1, events_2, total_2``; continuous: ``mean_1, sd_1, total_1,
@@ -121,9 +121,6 @@ class StudyEntry:
     revman_weight: float | None = None
     order: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({k: getattr(self, k) for k in self.__slots__})
-
 
 class _EntryCommon(TypedDict):
     """The ``StudyEntry`` fields of every data type: the study, where it is in the file, RevMan's own results."""
@@ -141,7 +138,7 @@ class _EntryCommon(TypedDict):
 
 
 @dataclass(frozen=True, slots=True)
-class Pooled:
+class Pooled(ResultMixin):
     """RevMan's pooled result for an analysis or subgroup, as stored (ratios as ratios).
 
     ``chi2``/``df``/``p_chi2`` are the heterogeneity test, ``i2`` in percent, ``z``/``p_z`` the test
@@ -164,12 +161,9 @@ class Pooled:
     events_2: float | None = None
     total_2: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({k: getattr(self, k) for k in self.__slots__})
-
 
 @dataclass(frozen=True, slots=True)
-class SubgroupTest:
+class SubgroupTest(ResultMixin):
     """RevMan's test for subgroup differences (Chi², df, P, I² in percent)."""
 
     chi2: float | None
@@ -177,18 +171,12 @@ class SubgroupTest:
     p: float | None
     i2: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({"chi2": self.chi2, "df": self.df, "p": self.p, "i2": self.i2})
-
 
 @dataclass(frozen=True, slots=True)
-class Subgroup:
+class Subgroup(ResultMixin):
     no: int
     name: str
     pooled: Pooled | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"no": self.no, "name": self.name, "pooled": self.pooled.to_dict() if self.pooled else None}
 
 
 @dataclass(frozen=True, slots=True)

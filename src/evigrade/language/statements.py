@@ -26,11 +26,15 @@ estimate (Murad 2017; SWiM) from :class:`~evigrade.grade.NarrativeInput` votes.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from typing import Any
+from typing import Any, Callable, ParamSpec
 
 from .._validate import check_choice
 from ..errors import SpecError
+
+P = ParamSpec("P")
 
 __all__ = ["statement", "statement_with_size", "narrative_statement", "size_claim_of", "timeframe_phrase", "comparator_label", "SIZES",
            "CERTAINTIES", "KINDS"]
@@ -324,7 +328,20 @@ def _sentence(core: str, tail: list[str]) -> str:
     return s[0].upper() + s[1:] + "."
 
 
-def statement(
+def _sentence_of(with_size: Callable[P, tuple[str, str | None]]) -> Callable[[Callable[[], None]], Callable[P, str]]:
+    """Decorator: the decorated stub (its name and docstring) becomes ``with_size(...)[0]``, taking
+    ``with_size``'s arguments, so that one signature serves :func:`statement` and :func:`statement_with_size`."""
+    def make(stub: Callable[[], None]) -> Callable[P, str]:
+        @functools.wraps(stub)
+        def sentence(*args: P.args, **kwargs: P.kwargs) -> str:
+            return with_size(*args, **kwargs)[0]
+
+        sentence.__signature__ = inspect.signature(with_size).replace(return_annotation="str")  # type: ignore[attr-defined]
+        return sentence
+    return make
+
+
+def statement_with_size(
     rating: Any,
     magnitude: Any,
     direction: str | None = None,
@@ -340,7 +357,19 @@ def statement(
     event: bool = False,
     kind: str = "comparative",
     comparator_phrase: str | None = None,
-) -> str:
+) -> tuple[str, str | None]:
+    """:func:`statement` and the size word it actually used: 'large' ("a large reduction", "much
+    less/lower"), 'small' ("slightly"), 'trivial' ("little to no difference"), or None (no size word:
+    plain verb, uncertain wording, very low certainty).  This is the ``size_claim`` output."""
+    text, used = _statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
+                            benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
+                            comparator_active=comparator_active, event=event, kind=kind,
+                            comparator_phrase=comparator_phrase)
+    return text + _not_fully_assessed(rating), used
+
+
+@_sentence_of(statement_with_size)
+def statement() -> None:
     """The plain-language sentence for one finding (followed, when the rating says so, by
     "Certainty could not be fully assessed (...)").
 
@@ -373,37 +402,6 @@ def statement(
     the intervention neutrally ("Pain intensity may be lower with X than with Y"), never as one
     favouring the other; it needs ``comparator_phrase`` or ``comparison`` to name the other form.
     """
-    return statement_with_size(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
-                               benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
-                               comparator_active=comparator_active, event=event, kind=kind,
-                               comparator_phrase=comparator_phrase)[0]
-
-
-def statement_with_size(
-    rating: Any,
-    magnitude: Any,
-    direction: str | None = None,
-    outcome_name: str = "the outcome",
-    timeframe: str | None = None,
-    intervention: str = "the intervention",
-    comparison: str | None = None,
-    *,
-    benefit: str | None = None,
-    ci_excludes_important: bool | None = None,
-    population: str | None = None,
-    comparator_active: bool = False,
-    event: bool = False,
-    kind: str = "comparative",
-    comparator_phrase: str | None = None,
-) -> tuple[str, str | None]:
-    """:func:`statement` and the size word it actually used: 'large' ("a large reduction", "much
-    less/lower"), 'small' ("slightly"), 'trivial' ("little to no difference"), or None (no size word:
-    plain verb, uncertain wording, very low certainty).  This is the ``size_claim`` output."""
-    text, used = _statement(rating, magnitude, direction, outcome_name, timeframe, intervention, comparison,
-                            benefit=benefit, ci_excludes_important=ci_excludes_important, population=population,
-                            comparator_active=comparator_active, event=event, kind=kind,
-                            comparator_phrase=comparator_phrase)
-    return text + _not_fully_assessed(rating), used
 
 
 def _between_forms(c: dict[str, Any], x: str, y: str, y_effect: str, tf: str, other: str,

@@ -202,10 +202,16 @@ def guess_comparator_kind(comparison_id: str, label: str = "") -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison(ResultMixin):
+class _Labelled(ResultMixin):
+    """An entity pack.toml names and describes (a comparison, a population): its id, label and description."""
+
     id: str
     label: str
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison(_Labelled):
     #: one of COMPARATOR_KINDS (pack.toml ``kind``; guessed from the id and label when the pack does not say)
     kind: str = "active"
     #: True when ``kind`` was guessed (an old pack without ``kind``; a Note says so)
@@ -213,25 +219,19 @@ class Comparison(ResultMixin):
 
 
 @dataclass(frozen=True, slots=True)
-class Population(ResultMixin):
-    id: str
-    label: str
-    description: str = ""
+class Population(_Labelled):
     #: True when the population is broader than the pack's question (an indirectness flag for GRADE).
     broader: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class ReferenceInstrument:
+class ReferenceInstrument(ResultMixin):
     """Instrument used to re-express an SMD in natural units (SMD x sd), with the SD's source."""
 
     instrument: str
     scale: str
     sd: float
     sd_source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable({"instrument": self.instrument, "scale": self.scale, "sd": self.sd, "sd_source": self.sd_source})
 
 
 @dataclass(frozen=True, slots=True)

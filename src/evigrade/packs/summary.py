@@ -44,6 +44,7 @@ from ..results import Note, ResultMixin, jsonable
 from .schema import Topic
 
 if TYPE_CHECKING:
+    from ..pipeline.pooling import MultilevelPool
     from ..pipeline.robustness import Robustness
     from ..stats.results import MetaResult
     from .schema import Pack
@@ -174,7 +175,9 @@ class Finding:
     mid_unit: str = ""
     mid_source: str = ""
     reference: dict[str, Any] | None = None
-    meta: MetaResult | None = None  # when basis == "trials" and k >= 2
+    #: the pooled trials when basis == "trials" and k >= 2: a random-effects MetaResult, or a MultilevelPool when a
+    #: study gives several results for the question (``pipeline.pooling``)
+    meta: MetaResult | MultilevelPool | None = None
     trials: tuple[TrialEstimate, ...] = ()
     not_poolable: tuple[NotPoolable, ...] = ()
     reviews: tuple[ReviewEstimate, ...] = ()

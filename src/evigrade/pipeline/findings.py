@@ -27,7 +27,7 @@ import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,6 +50,10 @@ from ..packs.summary import (
     TrialEstimate,
 )
 from .robustness import attach_robustness
+
+if TYPE_CHECKING:
+    from ..stats.results import MetaResult
+    from .pooling import MultilevelPool
 
 __all__ = ["build_findings", "FindingsSpec", "SAFETY_MEASURES", "SAFETY_MIN_POOL_K", "direction_class"]
 
@@ -622,7 +626,7 @@ class _Estimate:
     pi_high: float | None = None
     k: int | None = None
     participants: int | None = None
-    meta: Any = None
+    meta: MetaResult | MultilevelPool | None = None
     sources: tuple[str, ...] = ()
     trials: tuple[TrialEstimate, ...] = ()
 

@@ -260,6 +260,13 @@ def _pooled_rows(result: Any, back: Any, n_studies: int, pooled_label: str | Non
     return rows
 
 
+def _given_row(kind: str, given: Mapping[str, Any], default_label: str, source: str | None = None) -> ForestRow:
+    """A subgroup or reference row given as a mapping (label, estimate, ci_low, ci_high, k) already on the display scale."""
+    return ForestRow(kind=kind, label=str(given.get("label", default_label)), estimate=_float(given.get("estimate")),
+                     ci_low=_float(given.get("ci_low")), ci_high=_float(given.get("ci_high")), k=given.get("k"),
+                     source=source)
+
+
 def forest_data(
     result: Any,
     *,
@@ -290,30 +297,9 @@ def forest_data(
 
     rows = _study_rows(result, back, z, dict(rob or {}))
     n_studies = len(rows)
-    for sg in subgroups:
-        rows.append(
-            ForestRow(
-                kind="subgroup",
-                label=str(sg.get("label", "Subgroup")),
-                estimate=_float(sg.get("estimate")),
-                ci_low=_float(sg.get("ci_low")),
-                ci_high=_float(sg.get("ci_high")),
-                k=sg.get("k"),
-            )
-        )
+    rows.extend(_given_row("subgroup", sg, "Subgroup") for sg in subgroups)
     rows.extend(_pooled_rows(result, back, n_studies, pooled_label))
-    for ref in references:
-        rows.append(
-            ForestRow(
-                kind="reference",
-                label=str(ref.get("label", "Published review")),
-                estimate=_float(ref.get("estimate")),
-                ci_low=_float(ref.get("ci_low")),
-                ci_high=_float(ref.get("ci_high")),
-                k=ref.get("k"),
-                source=ref.get("source"),
-            )
-        )
+    rows.extend(_given_row("reference", ref, "Published review", source=ref.get("source")) for ref in references)
     fl, fr = _favours(benefit, intervention, comparator, log_scale)
     x_label = measure_label(m) + (f" ({units})" if units else "")
     return ForestData(

@@ -7,7 +7,8 @@ mixed-effects model with a design matrix, reused by meta-regression) -> ``RmaFit
 from __future__ import annotations
 
 from .fit import METHODS, TESTS, Control, fit_rma, qe_generalised, tau2_estimate
-from .fitstats import FitStatistics, LikelihoodRatioTest, Prediction, WaldTest, fit_statistics, lrt, predict, wald_test
+from . import fitstats
+from .fitstats import *  # noqa: F403  (fitstats.__all__ is part of this package's API, added below)
 from .glmm import GLMM_MODELS, GlmmResult, rma_glmm
 from .heterogeneity import QProfileCI, qprofile_ci
 from .meta import PRESETS, meta_analysis
@@ -38,14 +39,6 @@ __all__ = [
     "Diagnostics",
     "MetaResult",
     "RmaFit",
-    "FitStatistics",
-    "LikelihoodRatioTest",
-    "WaldTest",
-    "Prediction",
-    "fit_statistics",
-    "lrt",
-    "wald_test",
-    "predict",
     "MultilevelResult",
     "multilevel",
     "vcalc",
@@ -69,3 +62,4 @@ __all__ = [
     "GlmmResult",
     "rma_glmm",
 ]
+__all__ += fitstats.__all__  # FitStatistics, LikelihoodRatioTest, WaldTest, Prediction, fit_statistics, lrt, ...

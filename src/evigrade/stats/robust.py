@@ -32,15 +32,17 @@ from .. import _dist as sps
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, jsonable_dict
+from ..results import Note, ResultMixin, json_keys
 
 __all__ = ["RobustResult", "robust", "VCOV_TYPES"]
 
 VCOV_TYPES: tuple[str, ...] = ("CR1", "CR2")
 
 
+@json_keys("vcov", "beta", "se", "stat", "df", "pval", "ci_low", "ci_high", "vb", "qm", "qm_df", "qm_pvalue", "btt",
+           "n_clusters", "k", "p", "level", "cluster_size_min", "cluster_size_max", "notes")
 @dataclass(frozen=True, slots=True)
-class RobustResult:
+class RobustResult(ResultMixin):
     """Cluster-robust tests of a model's coefficients.
 
     ``df`` holds one value per coefficient (``n - p`` for CR1; Satterthwaite df for CR2);
@@ -68,15 +70,13 @@ class RobustResult:
     level: float
     notes: tuple[Note, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "vcov": self.vcov, "beta": self.beta, "se": self.se, "stat": self.stat, "df": self.df, "pval": self.pval,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "vb": self.vb.tolist(), "qm": self.qm,
-            "qm_df": list(self.qm_df), "qm_pvalue": self.qm_pvalue, "btt": list(self.btt),
-            "n_clusters": self.n_clusters, "k": self.k, "p": self.p, "level": self.level,
-            "cluster_size_min": int(self.cluster_sizes.min()), "cluster_size_max": int(self.cluster_sizes.max()),
-            "notes": [n.to_dict() for n in self.notes],
-        })
+    @property
+    def cluster_size_min(self) -> int:
+        return int(self.cluster_sizes.min())
+
+    @property
+    def cluster_size_max(self) -> int:
+        return int(self.cluster_sizes.max())
 
 
 def _working(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:

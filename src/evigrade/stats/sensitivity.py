@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
 from .. import _dist as sps
@@ -51,8 +51,16 @@ def _try_fit(y: np.ndarray, v: np.ndarray, X: np.ndarray | None, *, method: Meth
         return None, str(exc)
 
 
-class _TableMixin:
+class _TableMixin(ResultMixin):
+    """One refit a row (``study``, ``rows``): the table as a DataFrame, one column as an array, the rows as JSON."""
+
     __slots__ = ()
+    #: the key naming each row's study in the JSON rows ("study" left out, "added")
+    _ROW_LABEL: ClassVar[str]
+
+    @property
+    def _json_rows(self) -> list[dict[str, Any]]:
+        return _rows_json(self._ROW_LABEL, self.study, self.rows)  # type: ignore[attr-defined]
 
     def _frame_dict(self) -> dict[str, Any]:
         rows = self.rows  # type: ignore[attr-defined]
@@ -77,9 +85,12 @@ def _rows_json(label: str, study: tuple[str, ...], rows: tuple[FitSummary | None
             for s, r in zip(study, rows)]
 
 
+@json_keys("method", "test", "level", "full", "omitted=_json_rows", "notes")
 @dataclass(frozen=True, slots=True)
 class LeaveOneOutResult(_TableMixin):
     """metafor ``leave1out()``: row i is the analysis without ``study[i]``."""
+
+    _ROW_LABEL = "study"
 
     study: tuple[str, ...]
     rows: tuple[FitSummary | None, ...]
@@ -88,13 +99,6 @@ class LeaveOneOutResult(_TableMixin):
     test: str
     level: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "method": self.method, "test": self.test, "level": self.level, "full": self.full.to_dict(),
-            "omitted": _rows_json("study", self.study, self.rows),
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def leave_one_out(
@@ -129,9 +133,12 @@ def leave_one_out(
                              test=full.test, level=full.level, notes=tuple(notes))
 
 
+@json_keys("method", "test", "level", "order_by", "steps=_json_rows", "notes")
 @dataclass(frozen=True, slots=True)
 class CumulativeResult(_TableMixin):
     """metafor ``cumul()``: row i pools the first i+1 studies in ``study`` order (already sorted)."""
+
+    _ROW_LABEL = "added"
 
     study: tuple[str, ...]
     order: np.ndarray  # indices into the original study order
@@ -141,13 +148,6 @@ class CumulativeResult(_TableMixin):
     test: str
     level: float
     notes: tuple[Note, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return jsonable_dict({
-            "method": self.method, "test": self.test, "level": self.level, "order_by": self.order_by,
-            "steps": _rows_json("added", self.study, self.rows),
-            "notes": [n.to_dict() for n in self.notes],
-        })
 
 
 def cumulative(
