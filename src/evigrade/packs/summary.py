@@ -325,12 +325,19 @@ class SafetyPool:
     range_low: float | None = None    # lowest source proportion (the headline when not pooled)
     range_high: float | None = None   # highest source proportion
     pooled: bool = False              # True only when k >= SAFETY_MIN_POOL_K sources were pooled
+    # a rate stated by hand (a saved summary's ``rates``, never made by the pipeline): the event as named,
+    # the stated upper bound and the source ids; written by ``to_dict`` only when given
+    label: str = ""
+    upper_bound: float | None = None
+    sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes")}
+        stated = {"label": self.label, "upper_bound": self.upper_bound, "sources": list(self.sources)}
+        d = {f: getattr(self, f) for f in self.__slots__ if f not in ("meta", "items", "notes", *stated)}
         d["items"] = [i.to_dict() for i in self.items]
         d["meta"] = self.meta.to_dict() if self.meta is not None and hasattr(self.meta, "to_dict") else None
         d["notes"] = [n.to_dict() for n in self.notes]
+        d.update({k: v for k, v in stated.items() if v})
         return jsonable(d)
 
 
@@ -408,9 +415,11 @@ class MechanismClaim:
     claim: str
     strongest_support: str | None    # strongest kind among rows that support (fully or partly)
     strongest_any: str               # strongest kind among all rows, whatever their direction
-    supporting: int
-    not_supporting: int
+    supporting: int | None           # None: not stated (a hand-written summary without evidence rows)
+    not_supporting: int | None
     evidence: tuple[MechanismEvidence, ...]
+    #: what the claim says the mechanism does, in words (pack claims.csv ``proposed_effect``); "" when not given
+    proposed_effect: str = ""
 
     def to_dict(self, *, label: str | None = None) -> dict[str, Any]:
         """``label``: proposed / partially supported / established (``GradedSummary.mechanism_labels``)."""
@@ -418,6 +427,7 @@ class MechanismClaim:
             "claim": self.claim, "strongest_support": self.strongest_support, "strongest_any": self.strongest_any,
             "supporting": self.supporting, "not_supporting": self.not_supporting,
             "evidence": [e.to_dict() for e in self.evidence], "label": label,
+            **({"proposed_effect": self.proposed_effect} if self.proposed_effect else {}),
         })
 
 

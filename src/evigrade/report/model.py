@@ -26,11 +26,9 @@ from ..plots._data import (
     measure_label,
 )
 from .._format import fmt, fmt_ci, fmt_pct, fmt_sig
-from ..packs.schema import Topic
-from ..packs.summary import Summary
-from ..pipeline.graded import GradedSummary
+from ..packs.summary import MechanismClaim, SafetySummary, Summary
 from ..grade.families import FamilySummary, SafetyRating
-from .load import load_contrasts, load_families, load_key_messages, load_safety_rating
+from .load import SummaryParts, load_parts
 from .robustness import robustness_lines
 from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
@@ -883,8 +881,10 @@ _POOL_METHOD = {
 }
 
 
-def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
-    sid = _g(item, "source_id", "id")
+def _src_ref(refs: _Refs, item: Any) -> tuple[int, ...]:
+    """Reference numbers of one safety row (a SafetyItem, or a source's dict inside the typed safety
+    summary): its source id (a catalogue entry, else the id with the row's citation and link)."""
+    sid = _g(item, "source_id", "id") or None
     src = _g(item, "sources", "source", "citation")
     if sid is not None and str(sid) in refs.catalogue:
         return refs.add_many([str(sid)])
@@ -894,55 +894,40 @@ def _src_ref(refs: _Refs, item: Mapping[str, Any]) -> tuple[int, ...]:
     return refs.add_many(src or ())
 
 
-def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None, context: tuple[str, ...] = ()) -> dict[str, Any]:
+def _safety(safety: SafetySummary | None, refs: _Refs, rating: SafetyRating | None,
+            context: tuple[str, ...] = ()) -> dict[str, Any]:
     """The safety section; ``rating`` is the typed safety rating (``GradedSummary.safety_rating``, or
-    loaded at the JSON edge by ``report.load.load_safety_rating``); ``context`` the pack's [safety] context lines."""
-    if not safety:
+    loaded at the JSON edge by ``report.load.load_safety``); ``context`` the pack's [safety] context lines."""
+    if safety is None:
         return {}
-    if not isinstance(safety, Mapping):
-        raise InputError("the summary's safety section is not an object", column="safety", value=type(safety).__name__,
-                         fix="pass Summary.to_dict() unchanged")
     ref_of = lambda it: _src_ref(refs, it)  # noqa: E731
-    min_k = safety.get("min_pool_k")
-    rates = []
-    for r in [*(_g(safety, "rates", "pooled_rates", default=()) or ()), *(safety.get("pools") or ())]:
-        if isinstance(r, Mapping):
-            rates.append(pool_row({**r, "min_pool_k": min_k} if min_k is not None else r, ref_of, _POOL_METHOD))
+    rates = [pool_row(r, ref_of, _POOL_METHOD, safety.min_pool_k) for r in safety.pools]
     event_types = event_type_rows(safety, ref_of)
     items = []
-    for it in _g(safety, "items", default=()) or ():
-        if not isinstance(it, Mapping):
-            continue
-        p, lo, hi = _f(_g(it, "proportion")), _f(it.get("ci_low")), _f(it.get("ci_high"))
-        _check_ci(str(_g(it, "event", default="adverse event")), p, lo, hi, "proportion")
+    for it in safety.items:
+        p, lo, hi = it.proportion, it.ci_low, it.ci_high
+        _check_ci(it.event or "adverse event", p, lo, hi, "proportion")
         nums = _src_ref(refs, it)
-        ev, den = _f(it.get("events")), _f(it.get("denominator"))
+        ev, den = it.events, it.denominator
         items.append({
-            "event": str(_g(it, "event", default="")),
-            "severity": _humanise(_g(it, "severity_as_reported", "severity", default="")),
-            "basis": _humanise(_g(it, "denominator_basis", default="")),
-            "counts": f"{int(ev)} / {int(den)}" if ev is not None and den is not None else "",
+            "event": it.event,
+            "severity": _humanise(it.severity_as_reported or it.severity),
+            "basis": _humanise(it.denominator_basis),
+            "counts": f"{ev} / {den}" if ev is not None and den is not None else "",
             "rate": (fmt_pct(p, 2) + (f" ({fmt_pct(lo, 2)} to {fmt_pct(hi, 2)})" if lo is not None and hi is not None else "")) if p is not None else "",
-            "reported": str(_g(it, "rate_as_reported", default="")),
+            "reported": it.rate_as_reported,
             "refs": ", ".join(f"[{x}]" for x in nums),
         })
     cases = []
-    for c in _g(safety, "case_reports", "serious_case_reports", "serious", default=()) or ():
-        if not isinstance(c, Mapping):
-            cases.append({"event": str(c), "description": "", "refs": ""})
-            continue
+    for c in safety.case_reports:
         nums = _src_ref(refs, c)
         cases.append({
             "event": str(_g(c, "event", default="")),
             "description": str(_g(c, "description", "summary", "notes", "population", "population_or_region", default="")),
             "refs": ", ".join(f"[{x}]" for x in nums),
         })
-    statement = _g(safety, "statement", "summary") or (rating.sentence if rating is not None else "")
-    notes = [str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(safety, "notes", default=()) or ())]
     other = []
-    for o in safety.get("other") or ():
-        if not isinstance(o, Mapping):
-            continue
+    for o in safety.other:
         basis = _humanise(_g(o, "denominator_basis", default=""))
         rep = str(_g(o, "rate_as_reported", default="") or "").strip()
         other.append({
@@ -953,42 +938,36 @@ def _safety(safety: Any, refs: _Refs, rating: SafetyRating | None, context: tupl
             "design": str(_g(o, "design", default="") or ""),
             "refs": ", ".join(f"[{x}]" for x in _src_ref(refs, o)),
         })
-    common = [str(x) for x in (safety.get("common_mild_events") or ())]
-    rule = rating.rule if rating is not None else ""
     return {"rates": rates, "by_source": items, "cases": cases,
             "rating": _humanise(rating.label) if rating is not None and rating.label else "",
-            "statement": statement or "", "notes": notes, "event_types": event_types, "common_mild": common,
-            "other": other,
-            "rule": rule, "context": context}
+            "statement": rating.sentence if rating is not None else "",
+            "notes": [n.message for n in safety.notes], "event_types": event_types,
+            "common_mild": list(safety.common_mild_events), "other": other,
+            "rule": rating.rule if rating is not None else "", "context": context}
 
 
-def _mechanisms(mechs: Any, refs: _Refs) -> tuple[dict[str, Any], ...]:
+def _mechanisms(mechs: Sequence[MechanismClaim], labels: Sequence[str | None], refs: _Refs) -> tuple[dict[str, Any], ...]:
+    """One row per mechanism claim (``labels``: ``GradedSummary.mechanism_labels``, one per claim, or none)."""
     out = []
-    for m in mechs or ():
-        if not isinstance(m, Mapping):
-            continue
-        ev = [e for e in (m.get("evidence") or ()) if isinstance(e, Mapping)]
-        if ev:
-            acc: list[int] = []
-            for e in ev:
-                cit = _g(e, "citation")
-                key = str(_g(e, "claim_id", default=cit))
-                n = refs.add({"id": cit or key, "citation": cit or key, "url": first_url(e.get("source"))}) if (cit or key) else None
-                if n is not None and n not in acc:
-                    acc.append(n)
-            nums = tuple(sorted(acc))
-        else:
-            nums = refs.add_many(_g(m, "sources", "source", "citations", default=()))
-        sup, nsup = _f(m.get("supporting")), _f(m.get("not_supporting"))
+    for i, m in enumerate(mechs):
+        acc: list[int] = []
+        for e in m.evidence:
+            cit = e.citation or e.claim_id
+            if not cit:
+                continue
+            # a citation that is a catalogue key (a source id) is that source; otherwise the text itself
+            n = refs.add(cit) if cit in refs.catalogue else refs.add({"id": cit, "citation": cit, "url": first_url(e.source)})
+            if n is not None and n not in acc:
+                acc.append(n)
+        sup, nsup = m.supporting, m.not_supporting
+        label = labels[i] if i < len(labels) else None
         out.append({
-            "count": "" if sup is None else f"{int(sup)} supporting, {int(nsup or 0)} not supporting",
-            "name": str(_g(m, "mechanism", "name", "claim", default="")),
-            "claim": str(_g(m, "proposed_effect", "description", default="") or (
-                _g(m, "claim", default="") if (m.get("mechanism") or m.get("name")) else "")),
-            "support": _humanise(_g(m, "strongest_support", "support", "support_kind", default="")),
-            "label": _humanise(_g(m, "support_label", "label", default="")),
-            "finding": str(_g(m, "key_finding", "finding", default="")),
-            "refs": ", ".join(f"[{x}]" for x in nums),
+            "count": "" if sup is None else f"{sup} supporting, {nsup or 0} not supporting",
+            "name": m.claim,
+            "claim": m.proposed_effect,
+            "support": _humanise(m.strongest_support or ""),
+            "label": _humanise(label or ""),
+            "refs": ", ".join(f"[{x}]" for x in sorted(acc)),
         })
     return tuple(out)
 
@@ -1066,8 +1045,6 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
     from .. import __version__
 
     d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
-    # typed parts of a GradedSummary are read as they are; from a dict they are loaded at the edge (report.load)
-    typed_messages = summary.key_messages if isinstance(summary, GradedSummary) else None
     if not isinstance(d, Mapping):
         raise InputError("the report needs a Summary (or Summary.to_dict())", value=type(summary).__name__,
                          fix="call evigrade.packs.summarize(pack) and pass its result")
@@ -1099,9 +1076,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         for f, v in zip(raw, views)
     }
 
-    graded = summary if isinstance(summary, GradedSummary) else None
-    # typed parts: a GradedSummary's own objects; from a dict they are loaded at the edge (report.load)
-    families = _family_views(graded.families if graded else load_families(_seq(_g(d, "families"))), views)
+    # typed parts: a Summary's own objects; from a dict they are loaded once, at the edge (report.load)
+    parts = SummaryParts.of(summary) if isinstance(summary, Summary) else load_parts(d)
+    families = _family_views(parts.families, views)
     key_messages = tuple(v for v in views if v.statement and v.has_estimate)
     sof = tuple(v for v in views if v.has_estimate)
     sof_notes = tuple(Footnote(m, t) for t, m in sorted(marks.items(), key=lambda kv: _mark_index(kv[1])))
@@ -1109,12 +1086,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
     if cfg is not None and hasattr(cfg, "to_dict"):
         cfg = cfg.to_dict()
     version = __version__
-    safety_d = _g(d, "safety")
     # the pack's own lines on where the safety counts come from ([safety] context; never words of the code)
-    topic = graded.topic if graded else Topic.from_dict(_g(pack, "topic") if isinstance(pack, Mapping) else None)
-    safety = _safety(safety_d, refs, graded.safety_rating if graded else load_safety_rating(
-        _g(safety_d, "rating", "certainty") if isinstance(safety_d, Mapping) else None), topic.safety_context)
-    mechanisms = _mechanisms(_g(d, "mechanisms"), refs)
+    safety = _safety(parts.safety, refs, parts.safety_rating, parts.topic.safety_context)
+    mechanisms = _mechanisms(parts.mechanisms, parts.mechanism_labels, refs)
     q_rows = _question_rows(question)
     notes = tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (_g(d, "notes", default=()) or ()))
     n_plots = sum((v.forest is not None) + (v.funnel is not None) for v in views)
@@ -1136,10 +1110,9 @@ def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | Non
         version=version,
         n_plots=n_plots,
         show_population=len({v.population for v in views if v.population}) > 1,
-        key_points=key_points(typed_messages if typed_messages is not None else load_key_messages(_g(d, "key_messages", default=())),
-                              certainty_symbols, anchor_of),
+        key_points=key_points(parts.key_messages, certainty_symbols, anchor_of),
         conclusion=str(_g(d, "conclusion", default="") or ""),
-        contrasts=contrasts(summary.comparisons if isinstance(summary, GradedSummary) else load_contrasts(_seq(_g(d, "comparisons")))),
+        contrasts=contrasts(parts.comparisons),
         brief=_brief(d),
     )
 
@@ -1148,11 +1121,6 @@ def _brief(d: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The brief as ``report_dict`` adds it (``report.brief.Brief.to_dict()``), or None."""
     b = d.get("brief")
     return b if isinstance(b, Mapping) and isinstance(b.get("sections"), list) else None
-
-
-def _seq(v: object) -> Sequence[object]:
-    """``v`` when it is a list (not text), else empty."""
-    return v if isinstance(v, Sequence) and not isinstance(v, (str, bytes)) else ()
 
 
 def _direction_name(question: Any) -> str:

@@ -23,6 +23,7 @@ from ..effects.measures import BINARY_MEASURES, RATIO_MEASURES
 from ..errors import InputError
 from ..grade.families import ComparisonContrast
 from ..grade.integrate import KeyMessage
+from ..packs.summary import SafetyItem, SafetyPool, SafetySummary
 from .._format import fmt, fmt_fixed, fmt_pct, fmt_rate
 from .._access import finite_float as _f, first as _g
 
@@ -280,13 +281,11 @@ def _rate_ci(p: float | None, lo: float | None, hi: float | None) -> str:
     return s
 
 
-def source_rate(it: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int, ...]]) -> dict[str, str]:
+def source_rate(it: SafetyItem, refs: Callable[[SafetyItem], tuple[int, ...]]) -> dict[str, str]:
     """One source's figure: count / denominator, rate with exact CI, rule-of-three bound when zero."""
-    p, lo, hi = _f(_g(it, "proportion")), _f(it.get("ci_low")), _f(it.get("ci_high"))
-    sid = str(_g(it, "source_id", "id", default=""))
-    _check(f"safety {sid} {_g(it, 'event', default='')}".strip(), p, lo, hi)
-    ev, den = _f(it.get("events")), _f(_g(it, "denominator", "total"))
-    r3 = _f(_g(it, "rule_of_three"))
+    p, lo, hi = it.proportion, it.ci_low, it.ci_high
+    _check(f"safety {it.source_id} {it.event}".strip(), p, lo, hi)
+    ev, den, r3 = it.events, it.denominator, it.rule_of_three
     bound = ""
     if ev == 0 and den:
         bits = []
@@ -297,13 +296,13 @@ def source_rate(it: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple
         bound = "; ".join(bits)
     nums = refs(it)
     return {
-        "source": sid,
-        "event": str(_g(it, "event", default="")),
-        "counts": f"{int(ev):,} / {int(den):,}" if ev is not None and den is not None else "",
+        "source": it.source_id,
+        "event": it.event,
+        "counts": f"{ev:,} / {den:,}" if ev is not None and den is not None else "",
         "rate": _rate_ci(p, lo, hi) or "no count (see as reported)",
         "bound": bound,
-        "reported": str(_g(it, "rate_as_reported", default="")),
-        "basis": _hum(_g(it, "denominator_basis", default="")),
+        "reported": it.rate_as_reported,
+        "basis": _hum(it.denominator_basis),
         "refs": ", ".join(f"[{x}]" for x in nums),
     }
 
@@ -311,46 +310,39 @@ def source_rate(it: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple
 _SEVERITY = {"significant_or_serious": "serious or significant", "mild": "mild", "any": "any"}
 
 
-def pool_row(r: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int, ...]],
-             method_names: Mapping[str, str]) -> dict[str, Any]:
-    """A severity class: the pooled rate (k >= min_pool_k) or the range across sources with each source."""
-    sev_key = str(_g(r, "severity", default=""))
-    sev = _SEVERITY.get(sev_key, _hum(sev_key))
-    default = "any adverse event" if sev in ("", "any") else f"any {sev} adverse event"  # not 'any any ...'
-    event = str(_g(r, "event", "label", default=default))
-    est, lo, hi = _f(_g(r, "estimate", "rate", "proportion")), _f(_g(r, "ci_low")), _f(_g(r, "ci_high"))
+def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], method_names: Mapping[str, str],
+             min_pool_k: int = 3) -> dict[str, Any]:
+    """A severity class: the pooled rate (k >= min_pool_k) or the range across sources with each source
+    (a stated rate of an older summary: its own ``label``, ``upper_bound`` and ``sources``).  A count of
+    0 for ``k`` or ``total`` is not stated (the pipeline's pools have at least one source and treatment)."""
+    sev = _SEVERITY.get(r.severity, _hum(r.severity))
+    event = r.label or ("any adverse event" if sev in ("", "any") else f"any {sev} adverse event")  # not 'any any ...'
+    est, lo, hi = r.estimate, r.ci_low, r.ci_high
     _check(event, est, lo, hi)
-    items = [it for it in (r.get("items") or ()) if isinstance(it, Mapping)]
-    per_source = tuple(source_rate(it, refs) for it in items)
+    per_source = tuple(source_rate(it, refs) for it in r.items)
     nums: list[int] = []
-    for it in items:
+    for it in r.items:
         for x in refs(it):
             if x not in nums:
                 nums.append(x)
-    if not items:
-        nums = list(refs({"sources": _g(r, "sources", "source", default=())}))
-    k = _f(_g(r, "k"))
-    ev, tot = _g(r, "events", "count"), _g(r, "total", "denominator", "n")
-    rl, rh = _f(r.get("range_low")), _f(r.get("range_high"))
-    meas = str(_g(r, "measure", "method", default=""))
-    pooled = est is not None
-    if pooled:
+    if not r.items:
+        nums = list(refs({"sources": r.sources}))
+    rl, rh = r.range_low, r.range_high
+    if est is not None:
         rate, ci = fmt_pct(est, 2), (f"{fmt_pct(lo, 2)} to {fmt_pct(hi, 2)}" if lo is not None and hi is not None else "")
-        method = method_names.get(meas, str(_g(r, "method_text", "method", default=meas)))
-        i2 = _f(r.get("i2"))
-        if i2 is not None:
-            method += f"; I\u00b2 = {fmt_pct(i2)}"
+        method = method_names.get(r.measure, r.measure)
+        if r.i2 is not None:
+            method += f"; I\u00b2 = {fmt_pct(r.i2)}"
     elif rl is not None and rh is not None:
-        n_src = len(items) or (int(k) if k is not None else 0)
+        n_src = len(r.items) or r.k
         rate = f"{fmt_rate(rl, rh)} to {fmt_rate(rh, rl)}" if rl != rh else fmt_rate(rl)
         rate += f" (range across {n_src} source{'s' if n_src != 1 else ''})"
         ci = "not pooled: each source's exact CI below"
-        method = (f"not pooled (fewer than {int(_f(r.get('min_pool_k')) or 3)} sources); "
+        method = (f"not pooled (fewer than {min_pool_k} sources); "
                   "per-source exact (Clopper-Pearson) CIs")
     else:
-        rate, ci, method = "no rate stated", "", str(meas)
-    ub, ube = _f(r.get("upper_bound")), _f(r.get("upper_bound_exact"))
-    r3 = _f(r.get("rule_of_three"))
+        rate, ci, method = "no rate stated", "", r.measure
+    ub, ube, r3 = r.upper_bound, r.upper_bound_exact, r.rule_of_three
     upper = "; ".join(x for x in (
         f"upper bound {fmt_pct(ub, 3)}" if ub is not None else "",
         f"exact upper 95% limit {fmt_pct(ube, 3)}" if ube is not None else "",
@@ -358,33 +350,29 @@ def pool_row(r: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int
     return {
         "event": event,
         "severity": sev,
-        "basis": _hum(_g(r, "denominator_basis", "basis", "per", default="")),
+        "basis": _hum(r.basis),
         "rate": rate,
         "ci": ci,
-        "pooled": pooled,
-        "k": "" if k is None else str(int(k)),
-        "counts": (f"{int(ev):,} / {int(tot):,}" if _f(ev) is not None and _f(tot) is not None else ""),
+        "pooled": est is not None,
+        "k": str(r.k) if r.k else "",
+        "counts": f"{r.events:,} / {r.total:,}" if r.total else "",
         "method": method,
         "upper": upper,
         "sources": per_source,
         "refs": ", ".join(f"[{x}]" for x in sorted(nums)),
-        "notes": tuple(str(_g(n, "message", default=n)) if isinstance(n, Mapping) else str(n) for n in (r.get("notes") or ())),
+        "notes": tuple(n.message for n in r.notes),
     }
 
 
-def event_type_rows(safety: Mapping[str, Any], refs: Callable[[Mapping[str, Any]], tuple[int, ...]]) -> tuple[dict[str, Any], ...]:
+def event_type_rows(safety: SafetySummary, refs: Callable[[Mapping[str, Any]], tuple[int, ...]]) -> tuple[dict[str, Any], ...]:
     """Event types with a per-treatment rate (common mild ones first), each source's rate."""
-    common = [str(x) for x in (safety.get("common_mild_events") or ())]
+    common = safety.common_mild_events
     out = []
-    for e in safety.get("event_types") or ():
-        if not isinstance(e, Mapping):
-            continue
-        rates = [r for r in (e.get("rates") or ()) if isinstance(r, Mapping)]
-        name = str(_g(e, "event_type", default=""))
-        lo, hi = _f(e.get("rate_low")), _f(e.get("rate_high"))
+    for e in safety.event_types:
+        lo, hi = e.rate_low, e.rate_high
         by_src = []
         nums: list[int] = []
-        for r in rates:
+        for r in e.rates:
             p = _f(r.get("proportion"))
             n = refs(r)
             nums += [x for x in n if x not in nums]
@@ -392,17 +380,16 @@ def event_type_rows(safety: Mapping[str, Any], refs: Callable[[Mapping[str, Any]
             by_src.append(f"{_g(r, 'source_id', default='source')}: {fmt_pct(p, 2) if p is not None else r.get('rate_as_reported', '')}"
                           + (f" of {int(den):,} treatments" if den is not None else "")
                           + (" " + ", ".join(f"[{x}]" for x in n) if n else ""))
-        mentions = [m for m in (e.get("mentions") or ()) if isinstance(m, Mapping)]
-        for m in mentions:
+        for m in e.mentions:
             nums += [x for x in refs(m) if x not in nums]
         out.append({
-            "event": name,
-            "severity": _hum(_g(e, "severity", default="")),
-            "frequency": _hum(_g(e, "frequency", default="")) or "no per-treatment rate",
+            "event": e.event_type,
+            "severity": _hum(e.severity),
+            "frequency": _hum(e.frequency) or "no per-treatment rate",
             "range": "" if lo is None else (fmt_pct(lo, 2) if hi is None or hi == lo else f"{fmt_pct(lo, 2)} to {fmt_pct(hi, 2)}"),
             "by_source": tuple(by_src),
-            "mentions": len(mentions),
-            "common": name in common and str(_g(e, "severity", default="")) == "mild",
+            "mentions": len(e.mentions),
+            "common": e.event_type in common and e.severity == "mild",
             "refs": ", ".join(f"[{x}]" for x in sorted(nums)),
         })
     out.sort(key=lambda x: (not x["common"], x["severity"] != "mild", not x["range"], x["event"]))
