@@ -72,3 +72,55 @@ def test_typed_parts_and_their_json_give_the_same_report_model():
     assert live.families == loaded.families and any(f.summary for f in live.families)
     assert live.safety == loaded.safety and live.safety["rating"] == "reassuring" and live.safety["rule"]
     assert live.key_points == loaded.key_points and live.contrasts == loaded.contrasts
+
+
+def test_safety_and_mechanisms_round_trip_through_json():
+    """A saved summary's safety section and mechanism claims load back into the pipeline's own objects
+    (the pools' stored meta-analysis aside, which the report does not read) and give the same view."""
+    import dataclasses
+    import json
+
+    from evigrade.report.load import SummaryParts, load_parts
+    from evigrade.report.model import build_model
+
+    g = _graded()
+    saved = json.loads(json.dumps(g.to_dict()))
+    live, loaded = SummaryParts.of(g), load_parts(saved)
+    assert g.mechanisms and g.safety.pools and g.safety.items and g.safety.event_types
+    assert loaded.mechanisms == g.mechanisms and loaded.mechanism_labels == g.mechanism_labels
+    assert loaded.safety == dataclasses.replace(
+        g.safety, pools=tuple(dataclasses.replace(p, meta=None) for p in g.safety.pools))
+    assert loaded.safety_rating == live.safety_rating and loaded.topic == live.topic
+    m_live, m_loaded = build_model(g), build_model(saved)
+    assert m_live.mechanisms == m_loaded.mechanisms and m_live.safety == m_loaded.safety
+    # the pipeline's JSON is unchanged by the fields only a hand-written summary states
+    assert all(set(p) == set(saved["safety"]["pools"][0]) for p in saved["safety"]["pools"])
+    assert not {"label", "upper_bound", "sources"} & set(saved["safety"]["pools"][0])
+    assert all("proposed_effect" not in m for m in saved["mechanisms"])
+
+
+def test_older_hand_written_vocabulary_is_translated_at_the_edge(summary):
+    """The gold-file fixture's older names become the typed fields that hold the same data."""
+    from evigrade.packs.summary import MechanismClaim, MechanismEvidence
+    from evigrade.report.load import load_mechanisms, load_safety
+
+    d = summary
+    mechs, labels = load_mechanisms(d["mechanisms"])
+    assert mechs[0] == MechanismClaim(
+        claim="local twitch response", strongest_support="trial", strongest_any="", supporting=None,
+        not_supporting=None, evidence=(MechanismEvidence("", "", "", "Hong1994", "", "", ""),),
+        proposed_effect="Eliciting twitches is needed for relief")
+    assert mechs[1].evidence == () and labels == ("partially_supported", "proposed")
+    assert mechs[0].to_dict(label=labels[0])["proposed_effect"] == "Eliciting twitches is needed for relief"
+    safety, rating = load_safety(d["safety"])
+    assert safety is not None and rating is not None
+    assert rating.sentence == "Mild adverse events are common; serious events are rare." and rating.label == ""
+    stated, pool = safety.pools[1], safety.pools[2]
+    assert (stated.label, stated.measure, stated.upper_bound, stated.sources, stated.k, stated.total) == (
+        "any significant adverse event", "exact; rule of three upper bound", 0.000393, ("Brady2014",), 1, 7629)
+    assert stated.to_dict()["upper_bound"] == 0.000393 and stated.to_dict()["sources"] == ["Brady2014"]
+    assert pool.label == "" and [i.source_id for i in pool.items] == ["Brady2014", "Boyce2020"]
+    assert pool.items[1].citation.startswith("Boyce D") and safety.common_mild_events == ("bruising",)
+    assert safety.case_reports == ({"event": "pneumothorax", "description": d["safety"]["case_reports"][0]["description"],
+                                    "source": "Case2019"},)
+    assert load_safety(None) == (None, None) and load_mechanisms(["stray", None]) == ((), ())
