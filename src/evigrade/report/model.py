@@ -30,7 +30,7 @@ from ..packs.summary import MechanismClaim, SafetySummary, Summary
 from ..grade.families import FamilySummary, SafetyRating
 from .load import SummaryParts, load_parts
 from .robustness import robustness_lines
-from .views import absolute_text, contrasts, direction_text, event_type_rows, key_points, narrative_rows, pool_row
+from .views import absolute_text, contrasts, direction_text, event_type_rows, humanise as _humanise, key_points, narrative_rows, pool_row
 from .._access import finite_float as _f, first as _g
 
 __all__ = ["ReportModel", "SofRow", "SofTableView", "sof_tables", "build_model", "CERTAINTY", "certainty_symbols", "FUNNEL_MIN_K"]
@@ -59,13 +59,6 @@ def certainty_symbols(level: str | None) -> tuple[str, str]:
 
 def _slug(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(s).casefold()).strip("-") or "x"
-
-
-def _humanise(s: Any) -> str:
-    if s is None:
-        return ""
-    s = str(s)
-    return s.replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", s) else s
 
 
 # --------------------------------------------------------------------------------------------

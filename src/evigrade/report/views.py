@@ -30,7 +30,8 @@ from .._access import finite_float as _f, first as _g
 __all__ = ["key_points", "contrasts", "narrative_rows", "absolute_text", "DIRECTION_WORDS"]
 
 
-def _hum(s: Any) -> str:
+def humanise(s: Any) -> str:
+    """A snake_case key in words ("some_concerns" -> "some concerns"); other text as it is; None -> ""."""
     if s is None:
         return ""
     s = str(s)
@@ -55,7 +56,7 @@ def key_points(messages: Sequence[KeyMessage], certainty_symbols: Callable[[str 
     out = []
     for i, km in enumerate(messages):
         text = km.text.strip()
-        topic = _hum(km.topic.strip())
+        topic = humanise(km.topic.strip())
         label = ""
         m = re.match(r"([^.:;]{1,100}?):\s+", text)
         if m:  # "Pain: ...", "Safety (reassuring): ...", "Added to another therapy (...): ..."
@@ -84,7 +85,7 @@ def key_points(messages: Sequence[KeyMessage], certainty_symbols: Callable[[str 
         if km.certainty is None:
             word = "Not rated" if kind in ("effect", "practice") else "GRADE not applicable"
         anchor = anchors.get(km.finding) if km.finding is not None else None
-        rng = _hum(km.certainty_range)
+        rng = humanise(km.certainty_range)
         out.append({
             "kind": kind,
             "topic": topic[:1].upper() + topic[1:],
@@ -124,7 +125,7 @@ def contrasts(comparisons: Sequence[ComparisonContrast]) -> tuple[dict[str, Any]
         counts = c.counts
         rated = sum(int(v) for k, v in counts.items() if k != "not rated")
         parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if counts.get(k)]
-        parts += [f"{int(v)} {_hum(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and v]
+        parts += [f"{int(v)} {humanise(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and v]
         sentence = c.sentence.strip()
         sm = re.match(r"[^:]{1,120}:\s+", sentence)
         if sm:  # the label column already names the comparison
@@ -132,11 +133,11 @@ def contrasts(comparisons: Sequence[ComparisonContrast]) -> tuple[dict[str, Any]
             sentence = sentence[:1].upper() + sentence[1:]
         out.append({
             "kind": kind,
-            "label": _CONTRAST_LABEL.get(kind, _hum(kind).capitalize()),
+            "label": _CONTRAST_LABEL.get(kind, humanise(kind).capitalize()),
             "sentence": sentence,
             "n_findings": str(c.n_findings) if c.n_findings else "",  # 0: not stated
             "rated": str(rated),
-            "certainty_range": _hum(c.certainty_range) or "not rated",
+            "certainty_range": humanise(c.certainty_range) or "not rated",
             "counts": "; ".join(parts),
             "is_addon": kind == "add_on",
         })
@@ -158,7 +159,7 @@ DIRECTION_WORDS = {
 def direction_text(direction: Any, intervention: str) -> str:
     if not direction:
         return "direction not stated"
-    return DIRECTION_WORDS.get(str(direction), _hum(direction)).format(i=intervention)
+    return DIRECTION_WORDS.get(str(direction), humanise(direction)).format(i=intervention)
 
 
 def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...]], intervention: str) -> tuple[dict[str, str], ...]:
@@ -180,14 +181,14 @@ def narrative_rows(f: Mapping[str, Any], add_ref: Callable[[Any], tuple[int, ...
             words += f" (p {pv})" if pv[0] in "<>=" else f" (p = {pv})"
         kind = str(_g(n, "kind", default=""))
         k = _f(n.get("k"))
-        what = "review" if kind == "review" else "trial" if kind == "trial" else _hum(kind)
+        what = "review" if kind == "review" else "trial" if kind == "trial" else humanise(kind)
         if kind == "review" and k is not None and k > 1:
             what += f" of {int(k)} trials"
         rows.append({
             "source": sid or "source",
             "kind": what,
             "words": words,
-            "as_reported": _hum(_g(n, "direction_as_reported", default="")),
+            "as_reported": humanise(_g(n, "direction_as_reported", default="")),
             "direction": direction_text(_g(n, "direction"), intervention),
             "direction_key": str(_g(n, "direction", default="")),
             "refs": ", ".join(f"[{x}]" for x in nums),
@@ -302,7 +303,7 @@ def source_rate(it: SafetyItem, refs: Callable[[SafetyItem], tuple[int, ...]]) -
         "rate": _rate_ci(p, lo, hi) or "no count (see as reported)",
         "bound": bound,
         "reported": it.rate_as_reported,
-        "basis": _hum(it.denominator_basis),
+        "basis": humanise(it.denominator_basis),
         "refs": ", ".join(f"[{x}]" for x in nums),
     }
 
@@ -315,7 +316,7 @@ def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], method_names
     """A severity class: the pooled rate (k >= min_pool_k) or the range across sources with each source
     (a stated rate of an older summary: its own ``label``, ``upper_bound`` and ``sources``).  A count of
     0 for ``k`` or ``total`` is not stated (the pipeline's pools have at least one source and treatment)."""
-    sev = _SEVERITY.get(r.severity, _hum(r.severity))
+    sev = _SEVERITY.get(r.severity, humanise(r.severity))
     event = r.label or ("any adverse event" if sev in ("", "any") else f"any {sev} adverse event")  # not 'any any ...'
     est, lo, hi = r.estimate, r.ci_low, r.ci_high
     _check(event, est, lo, hi)
@@ -350,7 +351,7 @@ def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], method_names
     return {
         "event": event,
         "severity": sev,
-        "basis": _hum(r.basis),
+        "basis": humanise(r.basis),
         "rate": rate,
         "ci": ci,
         "pooled": est is not None,
@@ -384,8 +385,8 @@ def event_type_rows(safety: SafetySummary, refs: Callable[[Mapping[str, Any]], t
             nums += [x for x in refs(m) if x not in nums]
         out.append({
             "event": e.event_type,
-            "severity": _hum(e.severity),
-            "frequency": _hum(e.frequency) or "no per-treatment rate",
+            "severity": humanise(e.severity),
+            "frequency": humanise(e.frequency) or "no per-treatment rate",
             "range": "" if lo is None else (fmt_pct(lo, 2) if hi is None or hi == lo else f"{fmt_pct(lo, 2)} to {fmt_pct(hi, 2)}"),
             "by_source": tuple(by_src),
             "mentions": len(e.mentions),
