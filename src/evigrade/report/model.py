@@ -1034,7 +1034,11 @@ def _question_rows(question: Any) -> list[tuple[str, str]]:
 
 
 def build_model(summary: Summary | Mapping[str, Any], *, generated_at: str | None = None) -> ReportModel:
-    """Turn a Summary (object with ``to_dict()``, or the dict itself) into a :class:`ReportModel`."""
+    """Turn a Summary (or a saved summary's dict) into a :class:`ReportModel`.
+
+    Safety, mechanisms, key messages, contrasts and family summaries are read typed
+    (``report.load.SummaryParts``: a Summary's own objects, or a dict's loaded once by ``load_parts``);
+    the findings are still read from ``to_dict()`` (issue 12)."""
     from .. import __version__
 
     d = summary.to_dict() if hasattr(summary, "to_dict") and not isinstance(summary, Mapping) else summary
