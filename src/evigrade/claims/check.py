@@ -102,8 +102,18 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     ev = default_evidence() if evidence is None else evidence
     lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
     verdicts = []
+    # what a pronoun ("it", "this") or an effect noun ("the benefits") can stand for: the intervention when the
+    # current heading or one of the two units before names it (or had it as a resolved agent); ``topic``: the
+    # text has named it before
+    heading_names, recent, topic = False, [True, True], False
     for s in split_sentences(text):
-        a = analyse(s.text, lex, s.context, s.heading)
+        antecedent = heading_names or any(recent[-2:])
+        a = analyse(s.text, lex, s.context, s.heading, antecedent=antecedent, topic=topic)
+        names = bool(lex.intervention.find(s.text)) or bool(s.context and lex.intervention.find(s.context))
+        if s.heading:
+            heading_names = names
+        recent.append(names or a.agent)
+        topic = topic or names
         j = judge(a, ev, lex)
         verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
                                      j.explanation, a))

@@ -95,6 +95,13 @@ class Assertion:
     #: (outcome, level, cue, top) when the sentence states a level for each outcome ("moderate-quality evidence
     #: that it reduces pain and low-quality evidence that it improves disability")
     outcome_certainty: tuple[tuple[str, str, str, str | None], ...] = ()
+    #: the intervention (its name, a generic noun or a pronoun that resolves to it), a treatment context ("patients
+    #: see ... after two sessions") or a strong cue makes the sentence about the intervention; False when only an
+    #: effect noun in a text about it does ("the benefits fade within months")
+    agent: bool = False
+    #: the sentence says there is no evidence or proof, or calls the treatment pseudoscience ("there is no evidence
+    #: that it works", "unproven"): an absence claim, judged against the best evidence
+    absent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -291,6 +298,22 @@ _NOT_A_CLAIM = (
 _READER_SCENARIO = re.compile(r"(?i)\b(people|patients|you|readers|someone|many|most|clients)\s+(\w+\s+){0,4}?(discover|"
                               r"wonder|ask|hear\s+about|come\s+across|learn\s+about|find\s+out\s+about)\s+(" + ITV
                               + r"|if|whether|what|how|why|about)\b|^\s*when\s+(searching|looking)\s+for\b")
+#: An effect named as a noun ("the benefits", "the effects on pain", "improvements in function"): in a text about
+#: the intervention such a subject is the intervention's effect even when the sentence does not name it.
+_EFFECT_NOUN = re.compile(r"(?i)\b(benefits?|(?<!side[\s-])(?<!adverse\s)effects?|improvements?|efficacy|effectiveness|protection|relief|"
+                          r"(treatment|clinical)\s+(results?|responses?|outcomes?)|results?\s+(of|from|with)\s+(the\s+)?"
+                          r"(treatment|therapy|sessions?))\b")
+#: The evidence said to be absent ("there is no evidence that it works", "lack of good evidence", "has not been
+#: proven to work", "unproven", "pseudoscience"): an absence claim, judged against the best evidence.  A denial of
+#: the effect itself ("it does not work", "no better than sham") stays a denial (contradicted by graded benefit).
+_ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convincing|high[\s-]+quality|scientific|"
+                     r"robust|sound|hard|firm|credible|published)?\s*(evidence|proof|data|research|studies)\b(?!\s+of\s+"
+                     r"(harm|risk|serious))|(lack|absence|dearth)\s+of\s+(\w+\s+)?(evidence|proof|data|research)|"
+                     r"(not|never|n't|yet\s+to\s+be)\s+(been\s+|yet\s+been\s+|scientifically\s+)*(proven|shown|demonstrated|"
+                     r"established|validated)\s+to\s+(work|be\s+effective|help|have\s+an?\s+effect)|unproven|unproved|"
+                     r"pseudo-?scien\w*|quack\w*|junk\s+science|snake\s+oil|no\s+scientific\s+(basis|support|backing)|"
+                     r"not\s+(supported|backed)\s+by\s+(any\s+|the\s+|good\s+)?(evidence|science|research|studies|data))")
+
 #: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
                      r"wait|check|account)\b")
@@ -590,7 +613,6 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
                       cue: str | None, emphatic: bool, timed: bool) -> bool:
     """Whether the sentence asserts the treatment works (or not) in general, with no outcome named.
     ``emphatic``: strong words, a size or a universality cue; ``timed``: a time frame."""
-    named = named or re.match(r"(?i)\s*(it|this)\b", t) is not None
     general_cue = lex.general.search(t) is not None
     return ((named and (general_cue or certainty == "very_low" or (has_effect and negated)
                         or (has_effect and (emphatic or cue is not None))))
@@ -666,12 +688,19 @@ def _levels_per_outcome(explicit: list[tuple[int, int, str, str, str | None]],
 
 # long: one pass of ordered rules over values they share (the item with its lead-in, the targets, the cue text
 # with hedges and asides removed, the negation); the module docstring lists the rules in this order
-def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -> Assertion:
+def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *, antecedent: bool = True,
+            topic: bool = False) -> Assertion:
     """Parse one sentence into an ``Assertion``.  ``context`` is the heading or lead-in line a list
     item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
     the intervention), but only the item's own outcomes and mechanisms are its targets.  A heading
     (``heading``, or a title-cased line without end punctuation) is not judged on its own: its claim is
-    judged with the list under it; only an emphatic one ("Banish back pain for good") is a claim."""
+    judged with the list under it; only an emphatic one ("Banish back pain for good") is a claim.
+
+    ``antecedent``: whether a pronoun at the head of the sentence can stand for the intervention (``check``
+    passes False when neither the current heading nor the two units before name it, so that "It" after a
+    sentence about a condition is about that condition).  ``topic``: the text has named the intervention before,
+    so an effect noun as subject ("the effects on pain were found only at short term", "several studies
+    point to short-term benefits") is about it."""
     item = text.strip()
     for pat in lex.non_claim:
         if pat.search(item):
@@ -696,7 +725,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     t = f"{ctx} {item}" if ctx else item
 
     named = bool(lex.intervention.find(t))
-    agent = named or _PRONOUN.search(item) is not None
+    agent = named or (antecedent and _PRONOUN.search(item) is not None)
     treated = (_TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
                or bool(lex.treated.find(t)))
     why_not = _not_about_the_intervention(item, lex, named, agent, treated)
@@ -757,6 +786,14 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
 
     certainty, cue = _projected_certainty(ct, lex, explicit, strong)
+    absent = _ABSENT.search(_mask(ct, lex))
+    if absent is not None and not strong and not _REPORTED.search(t):  # (a study that found "no evidence of" an
+        # effect reports a null result: a denial, judged as one)
+        # "there is no evidence that it works", "unproven": the sentence says the evidence is absent
+        certainty, cue = "very_low", absent.group(0)
+        negated, neg_cue = True, absent.group(0)
+    elif absent is not None:
+        absent = None
     if certainty == "very_low" and cue is not None and _ATTRIBUTION_CUE.search(cue) and not _mask(t, lex).lstrip() \
             .lower().startswith(("how", "why")):
         # "is believed to", "the theory is": an attribution, a hedge like "may" - not a statement that the
@@ -775,7 +812,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     # a claim about the intervention has it (or a pronoun for it) as its agent; with neither, only a
     # sentence in a treatment's context ("after two sessions", "patients typically see") or a strong cue
     # ("clinically proven to ...") is read as one ("knee pain is no exception" is not)
-    about = agent or treated or strong is not None
+    nominal = topic and _EFFECT_NOUN.search(item) is not None
+    about = agent or treated or strong is not None or nominal
     # a time frame alone does not make a claim ("I had back pain for 3 years")
     outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
                                                   or strong is not None or negated or cue is not None)
@@ -788,9 +826,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
-               and _general_efficacy(t, lex, bool(interv), has_effect, negated, certainty, cue,
-                                     strong is not None or size_level is not None or universal is not None,
-                                     bool(timeframes)))
+               and ((absent is not None and (agent or treated or nominal))
+                    or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
+                                                                   is not None), has_effect, negated, certainty, cue,
+                                         strong is not None or size_level is not None or universal is not None,
+                                         bool(timeframes))))
     # how the treatment works, in general: a claim when the sentence takes a stance on it
     mech_general = False
     if not mech_claim:
@@ -831,4 +871,5 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
                                       for m in _SUBGROUP.finditer(item))),
         modifier=mod.group(0) if mod is not None and is_claim else None,
         certainty_top=top, outcome_certainty=tuple(x for x in per_outcome if x[0] in outcomes),
+        agent=agent or treated or strong is not None, absent=absent is not None and is_claim,
     )

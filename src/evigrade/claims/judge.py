@@ -260,13 +260,31 @@ def _region_filter(fs: list[EvidenceFinding], a: Assertion, lex: Lexicon) -> lis
     if len(a.regions) != 1:
         return fs
     want = a.regions[0]
-
-    def regions(f: EvidenceFinding) -> set[int]:
-        txt = f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])
-        return {i for i, g in enumerate(lex.region_groups) if g.search(txt)}
-
-    keep = [f for f in fs if len(regions(f)) != 1 or regions(f) == {want}]
+    keep = []
+    for f in fs:
+        r = _finding_regions(f, lex)
+        if len(r) != 1 or r == frozenset({want}):
+            keep.append(f)
     return keep or fs
+
+
+#: (id of the lexicon's region groups, finding text) -> the region groups that text names; a finding's
+#: regions do not change, and long texts ask for them once per outcome sentence (a profile found this
+#: set comprehension among the costliest steps of check-claims on a 5 MB text)
+_REGIONS_CACHE: dict[tuple[int, str], tuple[Any, frozenset[int]]] = {}
+
+
+def _finding_regions(f: EvidenceFinding, lex: Lexicon) -> frozenset[int]:
+    txt = f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])
+    key = (id(lex.region_groups), txt)
+    hit = _REGIONS_CACHE.get(key)
+    if hit is not None and hit[0] is lex.region_groups:  # (the id of a freed lexicon may be reused)
+        return hit[1]
+    if len(_REGIONS_CACHE) > 4096:
+        _REGIONS_CACHE.clear()
+    out = frozenset(i for i, g in enumerate(lex.region_groups) if g.search(txt))
+    _REGIONS_CACHE[key] = (lex.region_groups, out)
+    return out
 
 
 _GENERAL_COMP = re.compile(r"(?i)sham|placebo|no.?treatment|waiting|control|any.?comparator|add.?on|added to|"
@@ -342,6 +360,11 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
         pass  # "a review found that ...": the sentence reports a result; its wording projects no certainty
     elif a.attributed and f.certainty == "very_low" and f.direction == "benefit":
         pass  # "as some studies suggest, it may ...": the hedge describes suggestive, very uncertain evidence
+    elif not a.agent and a.certainty_cue is None and _C[a.certainty] > _C[ev_cert]:
+        # "the benefits last for weeks": the intervention is not the sentence's agent, so its plain wording is a
+        # weak match for a certainty claim; the verdict rests on size, time frame and universality alone
+        why.append("the sentence does not name the intervention as the agent, so its plain wording is not read as "
+                   "a claim of certainty")
     elif _C[a.certainty] > _C[ev_cert]:
         over.append("certainty")
         why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
@@ -409,7 +432,8 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
               rewording=statement_for(best, ev.intervention, concept.concept),
               why=[f"no finding rated low certainty or better shows a benefit on {concept.label}"
                    + (" (the reports of benefit are unrated or very low certainty)" if weak else "")])
-    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
+    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue and _C[a.certainty] > _C["low"]:
+        # a hedged denial ("some may not be protected") says no more than weak evidence; a confident one does
         p.verdict, p.aspects = "overstated", ["certainty"]
         p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
     return p
@@ -513,6 +537,9 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                          why=[f"the sentence says the comparator does better on {concept.label}, but no finding "
                               "shows that"])
 
+    if a.absent:
+        return _absence_part(concept, a, ev, fs, benefit, null)
+
     if a.certainty == "very_low" and not a.negated:
         return _uncertainty_part(concept, a, ev, fs, benefit)
 
@@ -580,6 +607,29 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                + (f", {f.magnitude} effect" if f.magnitude else "") + ")"]
     return _Part(verdict, aspects=over if over else under, evidence=[_finding_evidence(f)],
                  rewording=statement_for(f, ev.intervention, concept.concept), why=why)
+
+
+def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
+                  benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
+    """A sentence that says there is no evidence or proof of an effect, or calls the treatment pseudoscience.
+
+    Understated (certainty) when a finding at the time frame named (any when none is named) shows benefit
+    at low certainty or better and is not outweighed by a finding of no effect: "no evidence" says less
+    than even "may".  Consistent otherwise (nothing graded shows a benefit)."""
+    pool = [f for f in benefit if not a.timeframes or any(b in f.timepoints for b in a.timeframes)]
+    shown = [f for f in pool if _graded(f) and not _outweighed(f, null, ties=True)]
+    if shown:
+        best = max(shown, key=_rank)
+        return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
+                     rewording=statement_for(best, ev.intervention, concept.concept),
+                     why=[f"the sentence says the evidence is absent ('{a.certainty_cue}'), "
+                          f"but a finding on {best.outcome_name} shows benefit with "
+                          f"{(best.certainty or '').replace('_', ' ')} certainty"])
+    top = max(pool or fs, key=_rank) if (pool or fs) else None
+    return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
+                 rewording=statement_for(top, ev.intervention, concept.concept) if top else None,
+                 why=[f"no finding on {concept.label}" + (" at that time" if a.timeframes else "")
+                      + " rated low certainty or better shows a benefit"])
 
 
 def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
@@ -721,6 +771,9 @@ def _mechanism_general_part(a: Assertion, ev: Evidence) -> _Part:
              "partially_supported": labels.count("partially supported"), "proposed": labels.count("proposed"),
              "summary": rew}]
     established = "established" in labels
+    if not labels:
+        return _Part("unsupported", evidence=evid, rewording=rew,
+                     why=[f"the evidence holds no finding on how {ev.intervention} works"])
     if a.negated:
         if established:
             return _Part("understated", aspects=["certainty"], evidence=evid, rewording=rew,
