@@ -130,10 +130,14 @@ _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|incr
                        r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+" + ITV + r")")
 
 #: A sentence about how the treatment works in general (not one named mechanism) ...
-_MECH_GENERAL = re.compile(r"(?i)\b(how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
+_MECH_GENERAL = re.compile(r"(?i)\b((" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+"
+                           r"(by|through|via)\b|how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
                            r"(really\s+|actually\s+|exactly\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(" + ITV
                            + r"|it)\s+works?|mechanisms?\s+(of\s+action|behind|of\s+(" + ITV + r")|of\s+(the\s+)?"
                            r"(treatment|technique|it))|(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
+#: "It works by ...", "acts by ...", "works through ...": the sentence states how the treatment works.
+_WORKS_BY = re.compile(r"(?i)\b(" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+(by|through|"
+                       r"via)\b")
 #: ... and what it says about that knowledge.
 _MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+|completely\s+|entirely\s+)*"
                          r"(understood|known|established|clear|proven|explained|settled)|(only\s+)?(partly|partially|"
@@ -185,8 +189,10 @@ _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|c
                        r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
                        r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
-                       r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
-                       r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed|supports\s+that|suggests\s+that)\b|"
+                       r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|most|some|all|two|three|\d+)\s+([\w-]+\s+){0,5}"
+                       r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
+                       r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"
+                       r"points?\s+to|pointed\s+to|supports?\s+that|suggests?\s+that)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
 
@@ -266,7 +272,7 @@ _NOT_A_CLAIM = (
      "states an aim or describes a study, not an effect"),
     (re.compile(r"(?i)\b(is|are|was|were|be|being|been)\s+(\w+ly\s+|only\s+|also\s+|now\s+)?(used|designed|"
                 r"intended|meant|recommended|indicated|offered|prescribed|performed|applied|administered|given|"
-                r"delivered)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
+                r"delivered|aimed|targeted|directed)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
                 r"recommended|prescribed|offered)\b|"
                 r"\b(recommending|recommends?|gaining popularity|growing in popularity)\b|"
                 r"\b(is|are|isn't|aren't)\s+(not\s+)?(\w+\s+)?suitable\s+for\b|"
@@ -280,8 +286,8 @@ _NOT_A_CLAIM = (
                 r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(help|relieve|reduce|reduced|treat|improve|restore|release|"
                 r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate)\b"),
      "says what the intervention is for or who uses it, not what it does"),
-    (re.compile(r"(?i)\b(may|can|could|might)\s+be\s+(treated|managed|addressed|used|performed|done|given|applied|"
-                r"combined)\b"),
+    (re.compile(r"(?i)\b(may|can|could|might)\s+(also\s+)?be\s+(treated|managed|addressed|used|performed|done|given|"
+                r"applied|combined|carried\s+out|delivered|administered|repeated)\b"),
      "says how something can be treated, not what the intervention does"),
     (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b|\b(is|are)\s+based\s+on\b"),
      "states the theory the intervention is based on"),
@@ -354,6 +360,9 @@ _NO_TREATMENT = re.compile(r"(?i)\bno[\s-]+(treatment|intervention|therapy|vacci
 #: "does not work that well", "is not very effective": a claim of a small effect, not a denial of any effect
 _WEAK_DENIAL = re.compile(r"(?i)\b(not|n't)\s+(work\s+|working\s+|worked\s+)?(that|very|all\s+that|particularly|"
                           r"especially|terribly|so|too|hugely|overly)\s+(well|effective|effectively|good|helpful|much)\b")
+#: "the benefits fade", "the effect wears off", "the relief does not last": the effect is said not to last
+_FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+off|(does|do|did)\s*(not|n't)\s+last|"
+                    r"(is|are)\s+not\s+(long[\s-]+lasting|lasting|permanent)|diminish\w*\s+over\s+time)\b")
 #: "no more effective than placebo": a denial of a difference, not "no more pain" (a complete effect)
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
@@ -417,6 +426,10 @@ _CONDITION_ADJECTIVE = re.compile(r"(?i)(sore|aching|achy)\s+(?!(after|afterward
                                   r"[a-z]+s\b")
 
 
+#: "TB, an infection spread by ...", "is a bacterial infection": the word names what the condition is, not an event
+_DEFINES = re.compile(r"(?i)(,|\bis|\bare|\bwas|\bwere)\s+(an?|the)\s+([\w-]+\s+){0,2}$")
+
+
 def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
     """Targets, longest match first across outcomes, mechanisms and safety events: (kind, concept, term, start, end)."""
     hits: list[tuple[str, str, str, int, int]] = []
@@ -437,7 +450,7 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
              and not (treats and re.match(r"(?i)headache", term))]
     named = bool(lex.intervention.find(t))
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
-             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a])
+             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a]) and not _DEFINES.search(t[max(0, a - 30):a])
              and (named or _SAFETY_NOUN.search(t) or lex.safety_rare.search(t) or lex.safety_frequent.search(t))]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
@@ -567,11 +580,17 @@ _CONTRAST_ASIDE = re.compile(r"(?i)\b(not\s+to\s+be\s+confused\s+with|(which\s+i
                              r"different\s+from|distinct\s+from))\s+[^,;.]{1,80}[,;]")
 
 
+#: "other established therapies", "other proven treatments": words describing the comparators, not certainty cues
+_OTHER_ESTABLISHED = re.compile(r"(?i)\bother\s+(well[\s-]+)?(established|proven|accepted|evidence[\s-]+based|standard|"
+                                r"conventional)\b")
+
+
 def _cue_text(t: str, lex: Lexicon) -> tuple[str, list[tuple[int, int, str, str, str | None]]]:
     """The text the assertion cues are read in, and the explicit certainty levels.  "X is not a cure, but it may
     ease pain": when the only negation sits in a clause before "but"/"however", the assertion is the clause after it."""
     ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
     ct = _CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), ct)
+    ct = _OTHER_ESTABLISHED.sub(lambda m: " " * len(m.group(0)), ct)
     explicit = _explicit_levels(ct)
     # "moderate evidence" is a certainty level, not a size
     ct = _blank(ct, [(a, b) for a, b, *_ in explicit])
@@ -599,6 +618,10 @@ def _mechanism_stance(t: str, strong: tuple[str, int, int] | None, certainty: st
     """How the treatment works, in general: (a claim?, doubted?, certainty, cue) when the sentence takes a stance."""
     if _MECH_GENERAL.search(t):
         doubt = _MECH_DOUBT.search(t)
+        if not doubt and _WORKS_BY.search(t):
+            # "it works by introducing ...": a plain statement of how it works
+            return True, False, ("high" if cue is None else certainty), cue
+
         if doubt:
             return True, True, "very_low", doubt.group(0)
         sure = _MECH_SURE.search(t)
@@ -629,6 +652,13 @@ def _mask(t: str, lex: Lexicon) -> str:
     return t
 
 
+#: A treatment named as what something is compared with or added to ("when compared to no treatment", "combined
+#: with other treatments", "other therapies like massage"): the sentence is not about that treatment.
+_COMPARED = re.compile(r"(?i)\b(compared\s+(to|with)|comparisons?\s+(to|with)|than|versus|vs\.?|relative\s+to|"
+                       r"combined\s+with|added\s+to|alongside|in\s+addition\s+to|plus|like|such\s+as|including|"
+                       r"instead\s+of|rather\s+than)\s+([\w-]+\s+){0,4}$")
+
+
 def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, treated: bool) -> str | None:
     """Why a sentence is not a claim about the intervention (or None): a byline, a call to action, how
     common a condition is, where it comes from, what a study did, or another treatment."""
@@ -645,10 +675,20 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
         return "describes what a study did, not what it found"
     if not agent:
+        bare = _SITE.sub(lambda m: " " * len(m.group(0)), t)
         for i, (ts, _pat) in enumerate(lex.comparisons):
-            if i not in lex.add_on_groups and ts.search(_SITE.sub(lambda m: " " * len(m.group(0)), t)):
+            if i not in lex.add_on_groups and any(not _COMPARED.search(bare[max(0, a - 60):a])
+                                                  for _, a, _b in ts.find(bare)):
                 return "about another treatment, not the intervention"
     return None
+
+
+def _subgroups(item: str) -> tuple[str, ...]:
+    """The population subgroups a claim is limited to; "in both women and men" names everyone, not a subgroup."""
+    gs = list(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower() for m in _SUBGROUP.finditer(item)))
+    if re.search(r"(?i)\bwomen\b", item) and re.search(r"(?i)(?<!wo)\bmen\b", item):
+        gs = [g for g in gs if g not in ("men", "women")]
+    return tuple(gs)
 
 
 def _title_like(s: str) -> bool:
@@ -708,6 +748,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     if (heading or _title_like(item)) and not (lex.strong.search(item) or lex.universality.search(item)
                                                or lex.size["complete"].search(item) or lex.size["large"].search(item)):
         return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
+    if item.endswith(":") and not context.strip() and not (lex.strong.search(item) or lex.universality.search(item)):
+        # "Benefits of X include:": a lead-in, whose claim is read with each of its list items
+        return Assertion(text=text, is_claim=False, reason="a lead-in to a list; its claim is judged with the items")
     for pat, why in _NOT_A_CLAIM:
         if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says how") and
                                                                      _SAFETY_NOUN.search(item)):
@@ -784,6 +827,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
             size_level, size_cue = "small", weak.group(0)
     negated = neg is not None or size_level == "trivial"
     neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
+    fade = _FADES.search(ct)
+    if fade is not None and not negated:
+        # "the benefits fade within a few months": a denial of a lasting effect
+        negated, neg_cue = True, fade.group(0)
+        timeframes, timeframe_cues = ("long_term",), (fade.group(0),)
 
     certainty, cue = _projected_certainty(ct, lex, explicit, strong)
     absent = _ABSENT.search(_mask(ct, lex))
@@ -867,8 +915,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
         comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
         mechanism_general=mech_general, inferior=inferior,
         attributed=certainty in ("low", "very_low") and _ATTRIBUTED.search(ct) is not None,
-        subgroups=tuple(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower()
-                                      for m in _SUBGROUP.finditer(item))),
+        subgroups=_subgroups(item),
         modifier=mod.group(0) if mod is not None and is_claim else None,
         certainty_top=top, outcome_certainty=tuple(x for x in per_outcome if x[0] in outcomes),
         agent=agent or treated or strong is not None, absent=absent is not None and is_claim,

@@ -540,6 +540,18 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
     if a.absent:
         return _absence_part(concept, a, ev, fs, benefit, null)
 
+    if concept.concept is None and a.comparators and not a.negated and not a.inferior:
+        # "more effective than other therapies", naming no outcome: a claim on every outcome compared, so a
+        # graded finding in which the comparator did better points the other way
+        worse = [f for f in fs if f.direction == "harm" and _graded(f)]
+        if worse:
+            best = max(worse, key=rank)
+            return _Part("contradicted", evidence=[_finding_evidence(best)],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence claims {ev.intervention} does better than {', '.join(a.comparator_terms)} "
+                              f"in general, but on {best.outcome_name} the comparator did better "
+                              f"({(best.certainty or '').replace('_', ' ')} certainty)"])
+
     if a.certainty == "very_low" and not a.negated:
         return _uncertainty_part(concept, a, ev, fs, benefit)
 
