@@ -187,7 +187,7 @@ _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
 _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|concluded|demonstrated)\b|"
                        r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
-                       r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
+                       r"received\b|\b(were|was)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|documented)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
                        r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|most|some|all|two|three|\d+)\s+([\w-]+\s+){0,5}"
                        r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
@@ -447,6 +447,7 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
                      and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
              and not _CONDITION_ADJECTIVE.match(t[a:])
+             and not _DEFINES.search(t[max(0, a - 30):a])
              and not (treats and re.match(r"(?i)headache", term))]
     named = bool(lex.intervention.find(t))
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
@@ -803,7 +804,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
 
     # --- assertion cues
     ct, explicit = _cue_text(t, lex)
-    strong = lex.strong.search(ct)
+    absent = _ABSENT.search(ct)
+    # "has not been proven to work": the strong word is inside the statement that proof is absent
+    strong = lex.strong.search(_blank(ct, [absent.span()]) if absent is not None else ct)
     size_level, size_cue = _max_cue(lex.size, _blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]),
                                     ("trivial", "small", "moderate", "large", "complete"))
     tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
@@ -834,7 +837,6 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
         timeframes, timeframe_cues = ("long_term",), (fade.group(0),)
 
     certainty, cue = _projected_certainty(ct, lex, explicit, strong)
-    absent = _ABSENT.search(_mask(ct, lex))
     if absent is not None and not strong and not _REPORTED.search(t):  # (a study that found "no evidence of" an
         # effect reports a null result: a denial, judged as one)
         # "there is no evidence that it works", "unproven": the sentence says the evidence is absent

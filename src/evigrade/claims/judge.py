@@ -350,6 +350,9 @@ def _prefer_rated(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFindi
     return rated
 
 
+_NO_AGENT = "the sentence does not name the intervention as the agent"
+
+
 def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
     """(overstated aspects, understated aspects, reasons) for a positive claim against a benefit finding."""
     over: list[str] = []
@@ -363,8 +366,7 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
     elif not a.agent and a.certainty_cue is None and _C[a.certainty] > _C[ev_cert]:
         # "the benefits last for weeks": the intervention is not the sentence's agent, so its plain wording is a
         # weak match for a certainty claim; the verdict rests on size, time frame and universality alone
-        why.append("the sentence does not name the intervention as the agent, so its plain wording is not read as "
-                   "a claim of certainty")
+        why.append(_NO_AGENT + ", so its plain wording is not read as a claim of certainty")
     elif _C[a.certainty] > _C[ev_cert]:
         over.append("certainty")
         why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
@@ -616,7 +618,7 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
     else:
         verdict = "consistent"
         why = [f"matches a finding on {f.outcome_name} ({(f.certainty or 'not rated').replace('_', ' ')} certainty"
-               + (f", {f.magnitude} effect" if f.magnitude else "") + ")"]
+               + (f", {f.magnitude} effect" if f.magnitude else "") + ")"] + [w for w in why if w.startswith(_NO_AGENT)]
     return _Part(verdict, aspects=over if over else under, evidence=[_finding_evidence(f)],
                  rewording=statement_for(f, ev.intervention, concept.concept), why=why)
 

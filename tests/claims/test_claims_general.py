@@ -1,0 +1,166 @@
+"""Generic rules that replace phrase patches (claims16): agent resolution across sentences, effect nouns in a
+text about the intervention, absence-of-evidence claims, hedged denials, how-it-works statements, general
+superiority claims, effects said to fade, comparators named as such.  Sentences are written here (no real-text
+set is read); each rule is checked on the bundled pack (stored snapshot) and, where the evidence differs, on BCG,
+so that the verdict is seen to come from the evidence, not from the words.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from evigrade.claims import Evidence, analyse, check, load_evidence
+from evigrade.claims.check import lexicon_for
+from evigrade.claims.evidence import evidence_from_pack
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+@pytest.fixture(scope="module")
+def snap() -> Evidence:
+    return load_evidence(HERE / "bundled_evidence_snapshot.json")
+
+
+@pytest.fixture(scope="module")
+def bcg() -> Evidence:
+    return evidence_from_pack(ROOT / "tests" / "packs" / "data" / "bcg")
+
+
+def verdicts(text: str, ev: Evidence) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.sentence, c.verdict, c.aspects) for c in check(text, ev).claims]
+
+
+def one(text: str, ev: Evidence):
+    r = check(text, ev).claims
+    assert len(r) == 1, [c.sentence for c in r]
+    return r[0]
+
+
+# ---- who is the agent -------------------------------------------------------------------------------------
+
+
+def test_a_pronoun_stands_for_the_intervention_only_when_it_was_just_named(snap):
+    cond = verdicts("Neck pain is very common. It often gets better on its own within a few weeks.", snap)
+    assert [v for _, v, _ in cond] == ["not_a_claim", "not_a_claim"]
+    itv = verdicts("We offer dry needling. It reduces neck pain within a few weeks.", snap)
+    assert itv[1][1:] == ("overstated", ("certainty",))
+    # the heading names it: the pronoun under it resolves
+    head = verdicts("# Dry needling\n\nNeck pain is common.\n\nIt reduces neck pain within a few weeks.\n", snap)
+    assert head[-1][1] == "overstated"
+    # analysed alone (no text around it) a leading pronoun is read as the intervention, as before
+    lex = lexicon_for(snap)
+    assert analyse("It reduces neck pain within a few weeks.", lex).is_claim
+    assert not analyse("It reduces neck pain within a few weeks.", lex, antecedent=False).is_claim
+
+
+def test_an_effect_noun_is_the_interventions_effect_in_a_text_about_it(snap):
+    s = "The effects on neck pain last only a few weeks."
+    assert one(s, snap).verdict == "not_a_claim"  # alone: nothing says whose effects
+    got = verdicts(f"We offer dry needling at our clinic.\n\n{s}\n", snap)
+    assert got[1][1] == "consistent"
+    # "were found": a reported result, a claim even alone, and one that projects no certainty of its own
+    c = one("The effects on neck pain were found only in the short term.", snap)
+    assert c.verdict == "consistent" and c.asserted is not None and c.asserted.reported
+    # side effects are not "effects" of that kind
+    lex = lexicon_for(snap)
+    assert not analyse("Other side effects include fainting.", lex, topic=True).agent
+
+
+def test_plain_wording_with_only_an_effect_noun_as_subject_is_no_certainty_claim(snap):
+    got = verdicts("Dry needling is offered here.\n\nPain relief comes within a few weeks.\n", snap)
+    assert got[1][1] == "consistent"
+    assert any("not read as a claim of certainty" in w
+               for w in check("Dry needling is offered here.\n\nPain relief comes within a few weeks.\n",
+                              snap).claims[1].explanation)
+    # with the intervention as the agent the same plain wording reads as high certainty
+    assert one("Dry needling brings pain relief within a few weeks.", snap).verdict == "overstated"
+
+
+# ---- evidence said to be absent ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("s", ["There is no good evidence that dry needling reduces neck pain.",
+                               "Dry needling is pseudoscience.",
+                               "Dry needling has not been proven to work.",
+                               "There is a lack of scientific evidence for dry needling."])
+def test_absence_of_evidence_is_understated_where_graded_benefit_exists(snap, s):
+    c = one(s, snap)
+    assert (c.verdict, c.aspects) == ("understated", ("certainty",)), c.explanation
+    assert "absent" in c.explanation[0]
+
+
+def test_absence_of_evidence_is_consistent_where_nothing_graded_shows_benefit(bcg):
+    # the BCG pack grades its one outcome very low: "no evidence" says nothing the evidence contradicts
+    c = one("There is no evidence that the BCG vaccine prevents tuberculosis.", bcg)
+    assert c.verdict == "consistent"
+
+
+def test_a_denial_of_the_effect_itself_stays_a_denial(snap):
+    assert one("Dry needling does not work.", snap).verdict == "contradicted"
+    assert one("Dry needling is clinically proven to work.", snap).verdict == "overstated"
+
+
+def test_a_hedged_denial_is_not_overstated(bcg):
+    c = one("Some vaccinated people may not be protected against tuberculosis at all.", bcg)
+    assert c.verdict == "consistent", c.explanation
+
+
+def test_a_study_that_found_no_evidence_reports_a_null_result(snap):
+    a = analyse("The review showed no evidence of a reduction in neck pain.", lexicon_for(snap))
+    assert a.reported and a.negated and not a.absent
+
+
+# ---- how it works, superiority, lasting effects -------------------------------------------------------------
+
+
+def test_how_it_works_is_judged_against_the_mechanism_evidence(snap, bcg):
+    c = one("The BCG vaccine works by introducing a weakened germ into the body.", bcg)
+    assert c.verdict == "unsupported" and "no finding on how" in c.explanation[0]
+    c = one("Dry needling works by a process nobody has named.", snap)
+    assert (c.verdict, c.aspects) == ("overstated", ("certainty",))  # none of its mechanisms is established
+
+
+def test_a_general_claim_of_doing_better_than_other_therapies(snap):
+    c = one("Dry needling is more effective than other therapies.", snap)
+    assert c.verdict == "contradicted" and "the comparator did better" in c.explanation[0]
+    # "combined with other treatments" is an add-on design, not a comparison with them
+    c = one("Several studies point to short-term benefits of dry needling when combined with other treatments.", snap)
+    assert c.verdict == "consistent"
+    a = analyse("In trials, improvements in function were seen only when compared to no treatment.",
+                lexicon_for(snap), topic=True)
+    assert a.is_claim  # no treatment named as the comparator does not make it about another treatment
+
+
+def test_an_effect_said_to_fade_denies_a_lasting_effect(snap):
+    c = one("The benefits of dry needling wear off within a few months.", snap)
+    assert c.verdict == "consistent"
+    assert c.asserted is not None and c.asserted.negated and c.asserted.timeframes == ("long_term",)
+
+
+def test_words_that_describe_the_comparators_are_not_certainty_cues(snap):
+    a = analyse("It helped neck pain less than other established therapies.", lexicon_for(snap))
+    assert a.certainty_cue != "established"
+
+
+def test_a_lead_in_to_a_list_is_judged_with_its_items(snap):
+    got = verdicts("The benefits of dry needling include:\n- less neck pain\n", snap)
+    assert got[0][1] == "not_a_claim" and got[1][1] != "not_a_claim"
+
+
+def test_a_word_that_defines_the_condition_is_no_adverse_event(bcg):
+    a = analyse("The BCG vaccine protects against tuberculosis, an infection spread through the air.", lexicon_for(bcg))
+    assert a.safety is None and a.outcomes
+
+
+def test_both_sexes_named_is_no_subgroup(snap):
+    a = analyse("Dry needling reduced neck pain in both women and men.", lexicon_for(snap))
+    assert a.subgroups == ()
+    assert analyse("Dry needling reduced neck pain in women.", lexicon_for(snap)).subgroups == ("women",)
+
+
+def test_procedure_and_aim_descriptions_are_not_claims(snap):
+    lex = lexicon_for(snap)
+    assert not analyse("It is aimed at tight spots in the muscle.", lex).is_claim
+    assert not analyse("Dry needling can be carried out at a superficial or deep level.", lex).is_claim
