@@ -164,3 +164,16 @@ def test_procedure_and_aim_descriptions_are_not_claims(snap):
     lex = lexicon_for(snap)
     assert not analyse("It is aimed at tight spots in the muscle.", lex).is_claim
     assert not analyse("Dry needling can be carried out at a superficial or deep level.", lex).is_claim
+
+
+@pytest.mark.parametrize("s, size", [
+    ("A large trial found that dry needling reduced neck pain.", None),
+    ("It is important to note that dry needling may reduce neck pain.", None),
+    ("A significant number of patients say dry needling reduces neck pain.", None),
+    ("Dry needling significantly reduces neck pain.", "moderate"),
+    ("Dry needling brings a large improvement in neck pain.", "large"),
+    ("After dry needling the relief in neck pain was dramatic.", "large"),
+    ("Dry needling makes neck pain disappear.", "complete"),
+])
+def test_a_size_word_counts_only_when_it_describes_the_effect(snap, s, size):
+    assert analyse(s, lexicon_for(snap)).size == size

@@ -419,6 +419,38 @@ def _max_cue(sets: dict[str, TermSet], text: str, order: tuple[str, ...]) -> tup
     return None, None
 
 
+#: A graded size word describes the effect only next to an effect or outcome word ("significantly reduces", "a
+#: large improvement", "pain relief was significant"), not "a large trial", "a significant number of people", "it
+#: is important to", "a major cause"
+_SIZE_NOT_EFFECT = re.compile(r"(?i)\s+(\w+\s+)?(trials?|stud(y|ies)|reviews?|samples?|numbers?|amounts?|parts?|roles?|"
+                              r"causes?|factors?|percentages?|proportions?|portions?|groups?|cohorts?|needles?|areas?|"
+                              r"muscles?|sizes?|doses?|to\s+(note|remember|know|understand|consider|mention))\b")
+_SIZE_ANCHOR = re.compile(r"(?i)\b(effects?|benefits?|improv\w*|reduc\w*|reliev\w*|relief|decreas\w*|increas\w*|"
+                          r"differences?|changes?|results?|outcomes?|response|protect\w*|effective\w*|efficac\w*|"
+                          r"help\w*|better|worse|less|more|lower\w*|eas\w*|boost\w*|gains?|progress)\b")
+
+
+def _size_cue(ct: str, lex: Lexicon) -> tuple[str | None, str | None]:
+    """The largest size the sentence claims, with its cue.  "Complete" and "trivial" cues are effect phrases of
+    their own ("pain-free", "little or no difference"); a small, moderate or large cue counts only when it is
+    anchored to an effect or outcome word within a few words (``_SIZE_ANCHOR``, the outcome terms) and does not
+    qualify a study, a number or a part (``_SIZE_NOT_EFFECT``)."""
+    outcome_terms = [c.terms for c in lex.all_outcomes]
+    for level in ("complete", "large", "moderate", "small", "trivial"):
+        ts = lex.size.get(level)
+        if not ts:
+            continue
+        for term, a, b in ts.find(ct):
+            if level in ("complete", "trivial"):
+                return level, term
+            if _SIZE_NOT_EFFECT.match(ct[b:b + 40]):
+                continue
+            window = ct[max(0, a - 25):b + 25]
+            if _SIZE_ANCHOR.search(window) or any(o.search(window) for o in outcome_terms):
+                return level, term
+    return None, None
+
+
 #: "sore muscles", "stiff joints": an adjective before a plural noun names the condition, not an adverse event
 #: ("sore afterwards", "feel sore for a day" are events)
 _CONDITION_ADJECTIVE = re.compile(r"(?i)(sore|aching|achy)\s+(?!(after|afterwards|for|and|or|the|at|in|to|from|but|"
@@ -807,8 +839,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     absent = _ABSENT.search(ct)
     # "has not been proven to work": the strong word is inside the statement that proof is absent
     strong = lex.strong.search(_blank(ct, [absent.span()]) if absent is not None else ct)
-    size_level, size_cue = _max_cue(lex.size, _blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]),
-                                    ("trivial", "small", "moderate", "large", "complete"))
+    size_level, size_cue = _size_cue(_blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]), lex)
     tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
     timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
