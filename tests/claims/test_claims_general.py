@@ -177,3 +177,15 @@ def test_procedure_and_aim_descriptions_are_not_claims(snap):
 ])
 def test_a_size_word_counts_only_when_it_describes_the_effect(snap, s, size):
     assert analyse(s, lexicon_for(snap)).size == size
+
+
+def test_acronyms_found_from_their_bracket_match_the_forward_pattern():
+    """The speed rewrite (search back from each "(ACR)") finds what the forward pattern found."""
+    from evigrade.claims.terms import _ACRONYM_DEFINED, _acronym_definitions
+
+    texts = ["The Bacillus Calmette-Guerin (BCG) vaccine protects against tuberculosis (TB).",
+             "alpha beta gamma delta epsilon zeta eta theta (ABC) x9y (QQ) a-b's c (Tb) ( DN ) foo\t(XY)(ZZ) bar (AB)",
+             "(TB) at the start, then range of motion\n(ROM) after a line break, and pain ( VAS ).",
+             "word " * 200 + "(LONG)", "a" * 500 + " (AB)"]
+    for t in texts:
+        assert _acronym_definitions(t) == [(m.group(1), m.group(2)) for m in _ACRONYM_DEFINED.finditer(t)]
