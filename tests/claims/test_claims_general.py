@@ -189,3 +189,20 @@ def test_acronyms_found_from_their_bracket_match_the_forward_pattern():
              "word " * 200 + "(LONG)", "a" * 500 + " (AB)"]
     for t in texts:
         assert _acronym_definitions(t) == [(m.group(1), m.group(2)) for m in _ACRONYM_DEFINED.finditer(t)]
+
+
+def test_how_long_people_had_the_condition_is_no_claimed_time_frame(snap):
+    lex = lexicon_for(snap)
+    a = analyse("In patients who had neck pain for more than three months, dry needling reduced pain.", lex)
+    assert a.timeframes == ()
+    assert analyse("Dry needling reduces neck pain for months.", lex).timeframes == ("mid_term",)
+    c = one("In patients who had neck pain for more than three months, dry needling reduced pain.", snap)
+    assert "time_frame" not in c.aspects
+
+
+def test_a_statement_on_the_evidence_in_a_text_about_the_intervention(snap):
+    got = verdicts("We offer dry needling.\n\nThe research is still limited.\n", snap)
+    assert got[1][1:] == ("understated", ("certainty",))  # moderate-certainty findings exist
+    assert one("The research is still limited.", snap).verdict == "not_a_claim"  # alone: research on what?
+    got = verdicts("We offer dry needling.\n\nThe evidence is thought to be good.\n", snap)
+    assert got[1][1] == "not_a_claim"  # an attribution, not a statement that the evidence is weak

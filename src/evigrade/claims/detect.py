@@ -309,6 +309,14 @@ _READER_SCENARIO = re.compile(r"(?i)\b(people|patients|you|readers|someone|many|
 _EFFECT_NOUN = re.compile(r"(?i)\b(benefits?|(?<!side[\s-])(?<!adverse\s)effects?|improvements?|efficacy|effectiveness|protection|relief|"
                           r"(treatment|clinical)\s+(results?|responses?|outcomes?)|results?\s+(of|from|with)\s+(the\s+)?"
                           r"(treatment|therapy|sessions?))\b")
+#: How long people have had the condition ("patients who had neck pain for more than three months", "pain lasting
+#: over six weeks", "for years"): a description of the population, not the time frame of a claimed effect
+_DURATION_OF_CONDITION = re.compile(r"(?i)\b((had|have|has|having|with|suffer\w*|experienc\w*|lived\s+with|"
+                                    r"living\s+with)\s+([\w-]+\s+){0,4}?(for|over)|(lasting|persisting|present)\s+(for\s+)?)"
+                                    r"\s*(more\s+than|over|at\s+least|longer\s+than|up\s+to|about|around)?\s*([\w-]+\s+)?"
+                                    r"(weeks|months|years|a\s+year|one\s+year)\b")
+#: The evidence itself as the subject ("the research", "the evidence", "studies so far", "the science")
+_EVIDENCE_SUBJECT = re.compile(r"(?i)\b(evidence|research|studies|science|scientific\s+support|data|trials|literature)\b")
 #: The evidence said to be absent ("there is no evidence that it works", "lack of good evidence", "has not been
 #: proven to work", "unproven", "pseudoscience"): an absence claim, judged against the best evidence.  A denial of
 #: the effect itself ("it does not work", "no better than sham") stays a denial (contradicted by graded benefit).
@@ -840,7 +848,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     # "has not been proven to work": the strong word is inside the statement that proof is absent
     strong = lex.strong.search(_blank(ct, [absent.span()]) if absent is not None else ct)
     size_level, size_cue = _size_cue(_blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]), lex)
-    tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
+    tct = _blank(ct, [m.span() for m in _DURATION_OF_CONDITION.finditer(ct)])
+    tf_hits = {k: ts.find(tct) for k, ts in lex.timeframe.items()}
     timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
     universal = lex.universality.search(ct)
@@ -908,6 +917,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                                                  or outcome_claim)
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and ((absent is not None and (agent or treated or nominal))
+                    # "the research is still limited", in a text about the intervention: a statement on its evidence
+                    or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
+                        and _EVIDENCE_SUBJECT.search(item) is not None)
                     or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
                                                                    is not None), has_effect, negated, certainty, cue,
                                          strong is not None or size_level is not None or universal is not None,
