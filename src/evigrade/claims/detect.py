@@ -309,7 +309,7 @@ _READER_SCENARIO = re.compile(r"(?i)\b(people|patients|you|readers|someone|many|
 _EFFECT_NOUN = re.compile(r"(?i)\b(benefits?|(?<!side[\s-])(?<!adverse\s)effects?|improvements?|efficacy|effectiveness|protection|relief|"
                           r"(treatment|clinical)\s+(results?|responses?|outcomes?)|results?\s+(of|from|with)\s+(the\s+)?"
                           r"(treatment|therapy|sessions?))\b")
-#: How long people have had the condition ("patients who had neck pain for more than three months", "pain lasting
+#: How long people have had the condition ("patients who had back pain for more than three months", "pain lasting
 #: over six weeks", "for years"): a description of the population, not the time frame of a claimed effect
 _DURATION_OF_CONDITION = re.compile(r"(?i)\b((had|have|has|having|with|suffer\w*|experienc\w*|lived\s+with|"
                                     r"living\s+with)\s+([\w-]+\s+){0,4}?(for|over)|(lasting|persisting|present)\s+(for\s+)?)"
