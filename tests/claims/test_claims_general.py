@@ -206,3 +206,13 @@ def test_a_statement_on_the_evidence_in_a_text_about_the_intervention(snap):
     assert one("The research is still limited.", snap).verdict == "not_a_claim"  # alone: research on what?
     got = verdicts("We offer dry needling.\n\nThe evidence is thought to be good.\n", snap)
     assert got[1][1] == "not_a_claim"  # an attribution, not a statement that the evidence is weak
+
+
+def test_a_doubting_hedge_fits_very_uncertain_evidence_of_benefit_and_can_does_not(bcg, snap):
+    # BCG's one outcome is rated very low: "may" is the most a sentence can say, "can" states an ability
+    assert one("The BCG vaccine may reduce the risk of TB.", bcg).verdict == "consistent"
+    assert one("Some studies suggest the BCG vaccine reduces the risk of TB.", bcg).verdict == "consistent"
+    c = one("The BCG vaccine can reduce the risk of TB.", bcg)
+    assert (c.verdict, c.aspects) == ("overstated", ("certainty",))
+    # a hedge is still compared with more certain evidence: "may" says too little about a moderate-certainty finding
+    assert one("Dry needling may improve pressure pain thresholds in the short term.", snap).verdict == "understated"

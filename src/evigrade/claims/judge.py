@@ -351,6 +351,9 @@ def _prefer_rated(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFindi
 
 
 _NO_AGENT = "the sentence does not name the intervention as the agent"
+#: hedges that express doubt (epistemic), as opposed to "can" (what the treatment is able to do)
+_EPISTEMIC = re.compile(r"(?i)(may|might|could|possibl|perhaps|appear|seem|suggest|some\s+(studies|trials|evidence|"
+                        r"research)|potential|tends?\s+to|sometimes|in\s+some|some\s+(people|patients)|low)")
 
 
 def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
@@ -361,8 +364,12 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
     ev_cert = f.certainty or UNRATED_CEILING
     if a.reported and a.certainty == "high" and a.certainty_cue is None:
         pass  # "a review found that ...": the sentence reports a result; its wording projects no certainty
-    elif a.attributed and f.certainty == "very_low" and f.direction == "benefit":
-        pass  # "as some studies suggest, it may ...": the hedge describes suggestive, very uncertain evidence
+    elif a.certainty == "low" and _EPISTEMIC.match(a.certainty_cue or "") and f.certainty == "very_low" \
+            and f.direction == "benefit":
+        # "it may help", "some studies suggest": a hedge is flagged only when even the hedge says more than the
+        # evidence (a finding of little or no difference); very uncertain evidence of benefit fits it.  "Can"
+        # states what the treatment is able to do, not a doubt, and is compared as a low-certainty claim.
+        pass
     elif not a.agent and a.certainty_cue is None and _C[a.certainty] > _C[ev_cert]:
         # "the benefits last for weeks": the intervention is not the sentence's agent, so its plain wording is a
         # weak match for a certainty claim; the verdict rests on size, time frame and universality alone
