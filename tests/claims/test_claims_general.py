@@ -216,3 +216,15 @@ def test_a_doubting_hedge_fits_very_uncertain_evidence_of_benefit_and_can_does_n
     assert (c.verdict, c.aspects) == ("overstated", ("certainty",))
     # a hedge is still compared with more certain evidence: "may" says too little about a moderate-certainty finding
     assert one("Dry needling may improve pressure pain thresholds in the short term.", snap).verdict == "understated"
+
+
+def test_how_much_evidence_is_said_to_be_missing(snap):
+    # absent: says less than the moderate-certainty findings show
+    c = one("There isn't any good evidence that dry needling helps neck pain.", snap)
+    assert (c.verdict, c.aspects) == ("understated", ("certainty",))
+    assert one("Dry needling lacks scientific support.", snap).verdict == "understated"
+    # "not much evidence": limited, not absent, and not a denial of the effect
+    c = one("There isn't much evidence on dry needling for neck pain.", snap)
+    assert c.verdict == "understated" and "very uncertain" in c.explanation[0]
+    # "no strong evidence": only that the evidence is not of high certainty, which is true here
+    assert one("Dry needling doesn't have strong evidence behind it.", snap).verdict == "consistent"

@@ -326,7 +326,10 @@ _ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convin
                      r"(not|never|n't|yet\s+to\s+be)\s+(been\s+|yet\s+been\s+|scientifically\s+)*(proven|shown|demonstrated|"
                      r"established|validated)\s+to\s+(work|be\s+effective|help|have\s+an?\s+effect)|unproven|unproved|"
                      r"pseudo-?scien\w*|quack\w*|junk\s+science|snake\s+oil|no\s+scientific\s+(basis|support|backing)|"
-                     r"not\s+(supported|backed)\s+by\s+(any\s+|the\s+|good\s+)?(evidence|science|research|studies|data))")
+                     r"not\s+(supported|backed)\s+by\s+(any\s+|the\s+|good\s+)?(evidence|science|research|studies|data)|"
+                     r"(is\s*n't|is\s+not|are\s*n't|are\s+not|(does|do|has|have)\s*(n't|\s+not)\s+(have|got)|lacks?|lacking|"
+                     r"without)\s+(any\s+)?(good\s+|strong\s+|clear\s+|solid\s+|reliable\s+|convincing\s+|scientific\s+|"
+                     r"high[\s-]+quality\s+)?(evidence|proof|scientific\s+support)\b)")
 
 #: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
@@ -385,7 +388,8 @@ def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
     consumed = _spans(lex.size["trivial"].find(t)) + _spans(lex.size["large"].find(t)) \
         + _spans(lex.size["complete"].find(t)) \
         + _spans(lex.safety_absolute.find(t)) + _spans(lex.strong.find(t)) \
-        + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t))
+        + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t)) \
+        + _spans(lex.very_low.find(t))  # "there isn't much evidence", "not fully understood": uncertainty, not denial
     consumed += [(m.start(), m.end()) for m in _NO_TREATMENT.finditer(t)]
     return lex.negation.search(_blank(t, consumed))
 
@@ -844,7 +848,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
 
     # --- assertion cues
     ct, explicit = _cue_text(t, lex)
-    absent = _ABSENT.search(ct)
+    # ("doesn't have strong evidence": the explicit level is blanked in ct, so look in the sentence too)
+    absent = _ABSENT.search(ct) or (_ABSENT.search(t) if len(ct) == len(t) else None)
     # "has not been proven to work": the strong word is inside the statement that proof is absent
     strong = lex.strong.search(_blank(ct, [absent.span()]) if absent is not None else ct)
     size_level, size_cue = _size_cue(_blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]), lex)

@@ -638,7 +638,10 @@ def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidenc
     at low certainty or better and is not outweighed by a finding of no effect: "no evidence" says less
     than even "may".  Consistent otherwise (nothing graded shows a benefit)."""
     pool = [f for f in benefit if not a.timeframes or any(b in f.timepoints for b in a.timeframes)]
-    shown = [f for f in pool if _graded(f) and not _outweighed(f, null, ties=True)]
+    # "no strong / high-quality / conclusive evidence" says only that the evidence is not of high certainty
+    floor = "high" if _HIGH_STANDARD.search(a.certainty_cue or "") else "low"
+    shown = [f for f in pool if f.certainty is not None and _C[f.certainty] >= _C[floor]
+             and not _outweighed(f, null, ties=True)]
     if shown:
         best = max(shown, key=_rank)
         return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
@@ -650,7 +653,11 @@ def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidenc
     return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
                  rewording=statement_for(top, ev.intervention, concept.concept) if top else None,
                  why=[f"no finding on {concept.label}" + (" at that time" if a.timeframes else "")
-                      + " rated low certainty or better shows a benefit"])
+                      + f" rated {floor.replace('_', ' ')} certainty" + (" or better" if floor != "high" else "")
+                      + " shows a benefit"])
+
+
+_HIGH_STANDARD = re.compile(r"(?i)\b(strong|high[\s-]+quality|conclusive|definitive|robust|solid)\b")
 
 
 def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
