@@ -52,6 +52,13 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   above the evidence's judged one is compared (its wording projects no certainty unless it states a
   GRADE level).  An outcome with its own stated level is judged at that level; a stated range is
   understated only when the evidence is above its top.
+* Weak matches get the weaker verdict (claims16): a doubting hedge ("may", "some studies suggest")
+  fits very-low-certainty evidence of benefit ("can", an ability, does not); a hedged denial is not
+  overstated; plain wording with no intervention as agent is not read as certainty; a statement that
+  evidence is absent is understated where a finding rated low or better (high, for "no strong
+  evidence") shows benefit, else consistent; how it works is unsupported when the evidence holds no
+  mechanism; a general claim of doing better than a comparator is contradicted where a graded finding
+  shows the comparator did better.
 * A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
   overstated > understated > consistent, and the union of the overstated aspects.
 """
