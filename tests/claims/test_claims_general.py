@@ -228,3 +228,14 @@ def test_how_much_evidence_is_said_to_be_missing(snap):
     assert c.verdict == "understated" and "very uncertain" in c.explanation[0]
     # "no strong evidence": only that the evidence is not of high certainty, which is true here
     assert one("Dry needling doesn't have strong evidence behind it.", snap).verdict == "consistent"
+
+
+def test_missing_evidence_on_what_the_pack_lacks_is_consistent(snap):
+    # the pack indeed has nothing on headaches: saying so is right; claiming an effect on them is unsupported
+    assert one("There is no evidence that dry needling helps headaches.", snap).verdict == "consistent"
+    assert one("Dry needling helps headaches.", snap).verdict == "unsupported"
+    # a treatment named as what is measured ("reliance on painkillers") is neither the subject nor a comparator
+    got = verdicts("We offer dry needling.\n\nEvidence on long-term effects, such as sustained pain relief or "
+                   "reduced reliance on painkillers, remains limited.\n", snap)
+    assert got[1][1] == "consistent"
+    assert analyse("Dry needling reduced reliance on painkillers.", lexicon_for(snap)).comparators == ()

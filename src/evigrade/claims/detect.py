@@ -560,7 +560,7 @@ def _comparators(t: str, lex: Lexicon) -> tuple[list[int], list[str]]:
     comp_terms: list[str] = []
     t = _SITE.sub(lambda m: " " * len(m.group(0)), t)
     for i, (ts, _pat) in enumerate(lex.comparisons):
-        hit = ts.search(t)
+        hit = next((h for h in ts.find(t) if not _MEASURED.search(t[max(0, h[1] - 40):h[1]])), None)
         if hit:
             comp_idx.append(i)
             comp_terms.append(hit[0])
@@ -709,11 +709,15 @@ def _mask(t: str, lex: Lexicon) -> str:
     return t
 
 
+_MEASURED_WORDS = r"reliance\s+on|dependence\s+on|need\s+for|use\s+of|intake\s+of|consumption\s+of|cut\s+down\s+on"
 #: A treatment named as what something is compared with or added to ("when compared to no treatment", "combined
-#: with other treatments", "other therapies like massage"): the sentence is not about that treatment.
+#: with other treatments", "other therapies like massage"), or as what is measured ("reliance on painkillers"):
+#: the sentence is not about that treatment.
 _COMPARED = re.compile(r"(?i)\b(compared\s+(to|with)|comparisons?\s+(to|with)|than|versus|vs\.?|relative\s+to|"
                        r"combined\s+with|added\s+to|alongside|in\s+addition\s+to|plus|like|such\s+as|including|"
-                       r"instead\s+of|rather\s+than)\s+([\w-]+\s+){0,4}$")
+                       r"instead\s+of|rather\s+than|" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,4}$")
+#: ... a treatment that is what is measured ("reduced reliance on painkillers"): no comparator either
+_MEASURED = re.compile(r"(?i)\b(" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,2}$")
 
 
 def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, treated: bool) -> str | None:

@@ -504,6 +504,11 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
 def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                      headline: EvidenceFinding | None) -> _Part:
     fs = _findings_for(concept, ev)
+    if not fs and (a.absent or (a.certainty == "very_low" and not a.negated)):
+        return _Part("consistent", why=[f"the sentence says the evidence on {concept.label} is missing or uncertain; "
+                                        "the evidence indeed has no finding about it"],
+                     rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
+                               f"{concept.label}.")
     if not fs:
         return _Part("unsupported", why=[f"the evidence has no finding about {concept.label}"],
                      rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
@@ -953,6 +958,11 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
     for oc in a.outcomes:
         parts.append(_outcome_part(by_id[oc], a, ev, lex))
     for term in a.foreign:
+        if a.absent or (a.certainty == "very_low" and not a.negated):
+            # "evidence on X is limited / there is no evidence on X", where the evidence indeed has nothing on X
+            parts.append(_Part("consistent", why=[f"the evidence indeed has no finding on '{term}'"],
+                               rewording=f"The evidence in this pack does not cover {term}."))
+            continue
         parts.append(_Part("unsupported", why=[f"the evidence says nothing about '{term}'"],
                            rewording=f"The evidence in this pack does not cover {term}."))
     mech_by_id = {c.concept: c for c in lex.mechanisms}
