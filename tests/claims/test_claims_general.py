@@ -239,3 +239,17 @@ def test_missing_evidence_on_what_the_pack_lacks_is_consistent(snap):
                    "reduced reliance on painkillers, remains limited.\n", snap)
     assert got[1][1] == "consistent"
     assert analyse("Dry needling reduced reliance on painkillers.", lexicon_for(snap)).comparators == ()
+
+
+def test_similar_findings_restate_the_finding_before(snap):
+    got = verdicts("A review found that dry needling reduced neck pain compared with sham. A meta-analysis of trials "
+                   "in other regions revealed similar findings.", snap)
+    assert [v for _, v, _ in got] == ["consistent", "consistent"]
+    c = check("A review found that dry needling reduced neck pain compared with sham. A meta-analysis of trials "
+              "in other regions revealed similar findings.", snap).claims[1]
+    assert c.asserted is not None and c.asserted.reported and c.asserted.outcomes == ("pain",)
+    # nothing to refer back to, or only a statement that evidence is lacking: not a claim
+    assert verdicts("Neck pain is common. The same results were seen in other studies.", snap)[1][1] == "not_a_claim"
+    got = verdicts("We offer dry needling.\n\nThe research is still limited. Other reviews reached similar "
+                   "conclusions.\n", snap)
+    assert got[-1][1] == "not_a_claim"

@@ -8,7 +8,7 @@ from typing import Any
 from .._format import fmt_fixed
 from ..errors import InputError
 from ..results import Note, attrs_dict, jsonable
-from .detect import Assertion, analyse
+from .detect import Assertion, analyse, restated
 from .evidence import Evidence, default_evidence
 from .judge import VERDICTS, judge
 from .terms import load_lexicon
@@ -106,9 +106,13 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     # current heading or one of the two units before names it (or had it as a resolved agent); ``topic``: the
     # text has named it before
     heading_names, recent, topic = False, [True, True], False
+    previous: Assertion | None = None  # the last unit's assertion ("... revealed similar findings" restates it)
     for s in split_sentences(text):
         antecedent = heading_names or any(recent[-2:])
         a = analyse(s.text, lex, s.context, s.heading, antecedent=antecedent, topic=topic)
+        if not a.is_claim and not s.heading and previous is not None:
+            a = restated(previous, s.text) or a
+        previous = a
         names = bool(lex.intervention.find(s.text)) or bool(s.context and lex.intervention.find(s.context))
         if s.heading:
             heading_names = names

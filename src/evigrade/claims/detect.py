@@ -54,13 +54,14 @@ Rules, in order (each verdict's explanation lists the cues that fired):
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .terms import Lexicon, TermSet
 
-__all__ = ["Assertion", "analyse"]
+__all__ = ["Assertion", "analyse", "restated"]
 
 _CERT_RANK = {"very_low": 0, "low": 1, "moderate": 2, "high": 3}
 _SIZE_RANK = {"trivial": 0, "small": 1, "moderate": 2, "large": 3, "complete": 4}
@@ -986,3 +987,24 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
         certainty_top=top, outcome_certainty=tuple(x for x in per_outcome if x[0] in outcomes),
         agent=agent or treated or strong is not None, absent=absent is not None and is_claim,
     )
+
+
+#: "... revealed similar findings", "the same results were seen in ...": the claim of the sentence before, reported again
+_SAME_FINDINGS = re.compile(r"(?i)\b(similar|the\s+same|comparable|consistent|matching|identical)\s+(\w+\s+)?(findings|"
+                            r"results|effects|benefits|conclusions?|outcomes|improvements)\b")
+
+
+def restated(previous: Assertion, text: str) -> Assertion | None:
+    """The effect claim of ``previous`` as reported again by ``text`` ("A meta-analysis ... revealed similar
+    findings"), or None when ``text`` does not refer back to a finding.  The restatement is a reported result: it
+    keeps the outcomes, direction and comparators claimed, but no certainty, size, time frame, subgroup or
+    outcome the evidence lacks of its own."""
+    if not previous.is_claim or _SAME_FINDINGS.search(text) is None:
+        return None
+    if previous.absent or previous.certainty == "very_low" or not (previous.outcomes or previous.general):
+        return None  # "similar findings" refer back to a finding, not to a statement that evidence is lacking
+    return dataclasses.replace(previous, text=text, reported=True, certainty="high", certainty_cue=None,
+                               certainty_top=None, outcome_certainty=(), size=None, size_cue=None, timeframes=(),
+                               timeframe_cues=(), universal_cue=None, attributed=False, foreign=(), modifier=None,
+                               subgroups=(), mechanisms=(), mechanism_terms=(), safety=None, safety_detail={},
+                               mechanism_general=False)
