@@ -79,8 +79,25 @@ class ClaimsReport:
                 "claims": [c.to_dict() for c in self.claims], "notes": [n.to_dict() for n in self.notes]}
 
 
+#: (id of the evidence, lexicon path) -> (the evidence, its lexicon): building one compiles about a hundred
+#: patterns (about half a second), which every ``check`` of a text against the same evidence would repeat
+_LEXICON_CACHE: dict[tuple[int, str | None], tuple[Evidence, Any]] = {}
+
+
 def lexicon_for(ev: Evidence, lexicon_path: str | None = None):
     """The lexicon plus the evidence's own outcomes (names and pack synonyms) as extra concepts."""
+    key = (id(ev), lexicon_path)
+    hit = _LEXICON_CACHE.get(key)
+    if hit is not None and hit[0] is ev:  # (the id of a freed evidence object may be reused)
+        return hit[1]
+    lex = _lexicon_for(ev, lexicon_path)
+    if len(_LEXICON_CACHE) > 16:
+        _LEXICON_CACHE.clear()
+    _LEXICON_CACHE[key] = (ev, lex)
+    return lex
+
+
+def _lexicon_for(ev: Evidence, lexicon_path: str | None):
     lex = load_lexicon(lexicon_path)
     seen: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
     for f in ev.findings:
