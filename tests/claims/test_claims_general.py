@@ -253,3 +253,10 @@ def test_similar_findings_restate_the_finding_before(snap):
     got = verdicts("We offer dry needling.\n\nThe research is still limited. Other reviews reached similar "
                    "conclusions.\n", snap)
     assert got[-1][1] == "not_a_claim"
+
+
+def test_a_change_named_as_a_noun_phrase_is_an_effect_in_a_text_about_the_intervention(snap):
+    s = "The tiny injury sets off a local response, which results in reduced neck pain."
+    assert one(s, snap).verdict == "not_a_claim"  # alone: whose effect?
+    got = verdicts(f"We offer dry needling.\n\n{s}\n", snap)
+    assert got[1][1] == "consistent"  # no agent named: plain wording not read as certainty

@@ -328,6 +328,10 @@ _DURATION_OF_CONDITION = re.compile(r"(?i)\b((had|have|has|having|with|suffer\w*
                                     r"living\s+with)\s+([\w-]+\s+){0,4}?(for|over)|(lasting|persisting|present)\s+(for\s+)?)"
                                     r"\s*(more\s+than|over|at\s+least|longer\s+than|up\s+to|about|around)?\s*([\w-]+\s+)?"
                                     r"(weeks|months|years|a\s+year|one\s+year)\b")
+#: A change named as a noun phrase ("reduced pain", "improved function", "less stiffness", "better movement"): in a
+#: text about the intervention, an effect of it
+_CHANGE_BEFORE = re.compile(r"(?i)\b(reduced|improved|increased|decreased|lower|less|better|greater|fewer|enhanced|"
+                            r"restored|relieved|eased)\s+([\w-]+\s+)?$")
 #: The evidence itself as the subject ("the research", "the evidence", "studies so far", "the science")
 _EVIDENCE_SUBJECT = re.compile(r"(?i)\b(evidence|research|studies|science|scientific\s+support|data|trials|literature)\b")
 #: The evidence said to be absent ("there is no evidence that it works", "lack of good evidence", "has not been
@@ -924,7 +928,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     # a claim about the intervention has it (or a pronoun for it) as its agent; with neither, only a
     # sentence in a treatment's context ("after two sessions", "patients typically see") or a strong cue
     # ("clinically proven to ...") is read as one ("knee pain is no exception" is not)
-    nominal = topic and _EFFECT_NOUN.search(item) is not None
+    nominal = topic and (_EFFECT_NOUN.search(item) is not None or any(
+        h[0] == "outcome" and _CHANGE_BEFORE.search(t[max(0, h[3] - 25):h[3]]) for h in chosen))
     about = agent or treated or strong is not None or nominal
     # a time frame alone does not make a claim ("I had back pain for 3 years")
     outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
