@@ -42,7 +42,8 @@ Rules, in order (each verdict's explanation lists the cues that fired):
 * Generic structure (claims16, replacing phrase patches): a leading pronoun is the intervention's agent
   only when the heading or one of the two units before names it (``check`` passes ``antecedent``); in
   a text that has named it (``topic``), an effect noun as subject ("the benefits", "the effects on
-  pain", "improvements in function") or a statement on "the evidence/research" makes the sentence
+  pain", "improvements in function"), a change named as a noun phrase ("results in reduced pain")
+  or a statement on "the evidence/research" makes the sentence
   about it (``agent`` stays False: its plain wording is not read as certainty); absence of evidence
   ("no good evidence", "unproven", "pseudoscience", "lacks scientific support") is its own claim
   (``absent``), unlike a denial of the effect ("it does not work"); an effect said to fade denies a
@@ -50,7 +51,8 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   with or added to does not make the sentence about that treatment; a small/moderate/large size word
   counts only next to an effect or outcome word; how long people have had the condition is no
   claimed time frame; an event word that defines the condition ("TB, an infection") is no adverse
-  event; both sexes named is no subgroup; a lead-in ending in ":" is judged with its items.
+  event; both sexes named is no subgroup; a lead-in ending in ":" is judged with its items; "...
+  revealed similar findings" restates the effect claim of the unit before (``restated``).
 """
 from __future__ import annotations
 
