@@ -60,8 +60,9 @@ def _tokens(text: str) -> frozenset[str]:
 class TermSet:
     """A compiled list of terms; ``find`` returns (matched text, start, end) for every match.
 
-    A quick pre-check on the sentence's words skips the regular expression when no term's first
-    word (or first-word prefix, for ``word*`` terms) occurs, which keeps long texts fast.
+    A quick pre-check on the sentence's words skips the regular expression when no term's key word
+    (its longest plain word, or its prefix for a one-word ``word*`` term) occurs, which keeps long
+    texts fast.
     """
 
     terms: tuple[str, ...]
@@ -86,13 +87,15 @@ class TermSet:
             if not words or not re.match(r"\w", t.strip()):
                 always = True
                 continue
-            w = words[0].lower()
-            if w.endswith("*"):
-                prefixes.append(w[:-1])
-            elif len(words) == 1 and t.strip().endswith("*"):
-                prefixes.append(w)
+            plain = [w.lower() for w in words if not w.endswith("*")]
+            if len(words) == 1 and t.strip().endswith("*"):
+                prefixes.append(words[0].lower().rstrip("*"))
+            elif plain:
+                # the term's longest plain word must be a word of the text: a rarer key than its first word
+                # ("is limited" -> "limited"), so fewer sentences reach the regular expression
+                first.add(max(plain, key=len))
             else:
-                first.add(w)
+                prefixes.append(words[0].lower().rstrip("*"))
         prefix_re = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in sorted(set(prefixes))) + ")", re.I)
                      if prefixes else None)
         return cls(tuple(ordered), pat, frozenset(first), prefix_re, always)
