@@ -17,6 +17,11 @@ Real texts (tests/claims/realtext/, labelled blind; see its README.md):
     python scripts/claims_eval.py --realtext --split heldout   # report separately, never tune on these
     python scripts/claims_eval.py --realtext --split all --show-errors
     python scripts/claims_eval.py --realtext --unit-mode units # judge each labelled unit on its own
+    python scripts/claims_eval.py --set DIR --split all        # another labelled folder in the same format
+
+``--set DIR`` scores a folder laid out like tests/claims/realtext/: ``DIR/texts.csv`` (text_id, file,
+evidence, split; ``file`` relative to DIR) and ``DIR/labels.csv`` (text_id, unit_no, split, unit, is_claim,
+expected_verdict, expected_aspects[, reason]).  It implies --realtext.
 
 In --realtext mode each whole text is checked (``claims.check``), so sentence splitting counts: the
 checker's sentences are aligned with the labelled units by their letters and digits, and each unit
@@ -311,12 +316,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--realtext", action="store_true",
                     help="evaluate on the labelled real texts (tests/claims/realtext) instead of the sentence sets")
     ap.add_argument("--labels-realtext", default=str(REALTEXT), help="labels.csv of the real texts (texts.csv beside it)")
+    ap.add_argument("--set", dest="set_dir", metavar="DIR", default=None,
+                    help="score a labelled folder in the real-text format (DIR/texts.csv + DIR/labels.csv, files "
+                         "relative to DIR); implies --realtext")
     ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all",
                     help="which real texts to score (--realtext): tune, heldout or all (reported per split)")
     ap.add_argument("--unit-mode", choices=("text", "units"), default="text",
                     help="text: check each whole text and align its sentences with the units (default); "
                          "units: judge each labelled unit on its own")
     args = ap.parse_args(argv)
+    if args.set_dir is not None:
+        d = pathlib.Path(args.set_dir)
+        if not d.is_dir():
+            print(f"error: --set {args.set_dir}: not a folder; give a folder holding texts.csv and labels.csv",
+                  file=sys.stderr)
+            return 3
+        args.realtext, args.labels_realtext = True, str(d / "labels.csv")
 
     if args.realtext:
         from evigrade.errors import EvigradeError

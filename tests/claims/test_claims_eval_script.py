@@ -205,3 +205,28 @@ def test_an_unknown_split_is_refused_by_the_option_parser(capsys):
     with pytest.raises(SystemExit) as exc:
         ce.main(["--realtext", "--split", "both"])
     assert exc.value.code == 2 and "invalid choice: 'both'" in capsys.readouterr().err
+
+
+def test_set_scores_another_labelled_folder(tmp_path, capsys):
+    """--set DIR: a folder in the real-text format, its texts.csv paths relative to DIR (here a subfolder)."""
+    d = tmp_path / "blindset"
+    (d / "texts").mkdir(parents=True)
+    (d / "texts" / "s1.md").write_text(SYNTH_TUNE, encoding="utf-8")
+    (d / "texts.csv").write_text("text_id,file,evidence,split\ns1,texts/s1.md,bundled,tune\n", encoding="utf-8")
+    rows = [("s1", 1, "tune", "# Dry Needling at Harbour Physio", "no", "not_a_claim"),
+            ("s1", 2, "tune", "Dry needling is completely safe.", "yes", "contradicted"),
+            ("s1", 3, "tune", "Dry needling probably reduces neck pain in the short term.", "yes", "overstated")]
+    with (d / "labels.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text_id", "unit_no", "split", "unit", "is_claim", "expected_verdict", "expected_aspects"])
+        w.writerows([(*r, "certainty" if r[5] == "overstated" else "") for r in rows])
+    assert ce.main(["--set", str(d), "--evidence", "snapshot", "--split", "tune", "--json"]) == 0
+    tune = json.loads(capsys.readouterr().out)["splits"]["tune"]
+    # the labeller's 'overstated' on unit 3 disagrees with the checker's 'consistent' (snapshot: moderate)
+    assert (tune["n"], tune["correct"]) == (3, 2)
+    assert tune["flagged"] == {"support": 2, "predicted": 1, "correct": 1, "precision": 1.0, "recall": 0.5}
+    assert ce.main(["--set", str(tmp_path / "nowhere")]) == 3
+    assert "not a folder" in capsys.readouterr().err
+    (d / "labels.csv").unlink()
+    assert ce.main(["--set", str(d)]) == 3
+    assert "labels.csv" in capsys.readouterr().err

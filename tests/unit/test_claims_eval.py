@@ -50,6 +50,10 @@ pack and the GRADE rules evolve.  Refresh it from the live pack with
 narrative).  At that refresh the live pack and the snapshot gave identical figures
 (`python scripts/claims_eval.py --all` = `--all --evidence snapshot` = 279/282).  A separate check
 runs against the live bundled pack with a lower floor, since other engineers keep changing it.
+(Since then the live pack rates short-term pain low rather than moderate, so `--all` against it gives
+254/282 (255/282 after claims16) while the snapshot gives 279/282; claims16 raised the snapshot figure to 281/282: D029,
+"the benefits ... usually fade within a few months", is read as a denial of a lasting effect, and D031, "may offer
+modest short-term benefits for shoulder pain", as a hedge that fits very uncertain evidence of a small benefit.)
 """
 from __future__ import annotations
 
@@ -80,7 +84,7 @@ DEV_ASPECTS_EXACT = (28, 28)    # overstated rows whose aspect set matches exact
 HELDOUT_ACCURACY = 1.0          # 42/42 now; 37/42 on the blind first run (see module docstring)
 BLIND_ACCURACY = 1.0            # 35/35 now (B021 relabelled); 26/35 on the blind first run
 BLIND2_ACCURACY = 1.0           # 40/40 now; 31/40 on the blind first run (see module docstring)
-BLIND3_ACCURACY = 33 / 36       # 0.917 now; 25/36 on the blind first run (see module docstring)
+BLIND3_ACCURACY = 35 / 36       # 0.972 now; 25/36 on the blind first run (see module docstring)
 FOLLOWUP_ACCURACY = 1.0         # 23/23 now; 22/23 on its first run (see module docstring)
 # The live bundled pack is still changing (packs, GRADE); 0.85 leaves room for rating changes in a
 # few findings while still catching a broken evidence adapter (which drops far below it).
@@ -134,7 +138,7 @@ def test_blind3_set_figures(snapshot):
     res = evaluate(read_labelled(BLIND3), snapshot)
     assert res.n == 36
     assert res.accuracy >= BLIND3_ACCURACY - 1e-12, res.to_dict()["errors"]
-    assert [r.item.id for r in res.rows if not r.correct] == ["D004", "D029", "D031"]
+    assert [r.item.id for r in res.rows if not r.correct] == ["D004"]
 
 
 def test_followup_set_figures(snapshot):
@@ -151,8 +155,8 @@ def test_all_sets_per_verdict_figures(snapshot):
     items = sum((read_labelled(p) for p in (LABELLED, HELDOUT, BLIND, BLIND2, BLIND3, FOLLOWUP)), ())
     res = evaluate(items, snapshot)
     got = {v: (d["support"], d["predicted"], d["correct"]) for v, d in res.per_verdict().items()}
-    assert got == {"consistent": (98, 96, 96), "overstated": (68, 67, 67), "understated": (7, 8, 7),
-                   "unsupported": (39, 39, 39), "contradicted": (29, 29, 29), "not_a_claim": (41, 43, 41)}
+    assert got == {"consistent": (98, 98, 98), "overstated": (68, 67, 67), "understated": (7, 7, 7),
+                   "unsupported": (39, 39, 39), "contradicted": (29, 29, 29), "not_a_claim": (41, 42, 41)}
     assert res.aspect_agreement() == (67, 67)
 
 
@@ -190,7 +194,7 @@ def test_script_reports_the_same_figures(capsys):
     assert "overstated aspects: exact match 28/28" in out
     assert mod.main(["--evidence", "snapshot", "--all"]) == 0
     out = capsys.readouterr().out
-    assert "accuracy: 0.989 (279/282)" in out  # the six sets together (blind misses included)
+    assert "accuracy: 0.996 (281/282)" in out  # the six sets together (blind misses included)
     assert "contradicted        29        29     1.000   1.000" in out
     assert "overstated aspects: exact match 67/67" in out
 

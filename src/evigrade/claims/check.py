@@ -8,7 +8,7 @@ from typing import Any
 from .._format import fmt_fixed
 from ..errors import InputError
 from ..results import Note, attrs_dict, jsonable
-from .detect import Assertion, analyse
+from .detect import Assertion, analyse, restated
 from .evidence import Evidence, default_evidence
 from .judge import VERDICTS, judge
 from .terms import load_lexicon
@@ -79,8 +79,25 @@ class ClaimsReport:
                 "claims": [c.to_dict() for c in self.claims], "notes": [n.to_dict() for n in self.notes]}
 
 
+#: (id of the evidence, lexicon path) -> (the evidence, its lexicon): building one compiles about a hundred
+#: patterns (about half a second), which every ``check`` of a text against the same evidence would repeat
+_LEXICON_CACHE: dict[tuple[int, str | None], tuple[Evidence, Any]] = {}
+
+
 def lexicon_for(ev: Evidence, lexicon_path: str | None = None):
     """The lexicon plus the evidence's own outcomes (names and pack synonyms) as extra concepts."""
+    key = (id(ev), lexicon_path)
+    hit = _LEXICON_CACHE.get(key)
+    if hit is not None and hit[0] is ev:  # (the id of a freed evidence object may be reused)
+        return hit[1]
+    lex = _lexicon_for(ev, lexicon_path)
+    if len(_LEXICON_CACHE) > 16:
+        _LEXICON_CACHE.clear()
+    _LEXICON_CACHE[key] = (ev, lex)
+    return lex
+
+
+def _lexicon_for(ev: Evidence, lexicon_path: str | None):
     lex = load_lexicon(lexicon_path)
     seen: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
     for f in ev.findings:
@@ -102,8 +119,22 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     ev = default_evidence() if evidence is None else evidence
     lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
     verdicts = []
+    # what a pronoun ("it", "this") or an effect noun ("the benefits") can stand for: the intervention when the
+    # current heading or one of the two units before names it (or had it as a resolved agent); ``topic``: the
+    # text has named it before
+    heading_names, recent, topic = False, [True, True], False
+    previous: Assertion | None = None  # the last unit's assertion ("... revealed similar findings" restates it)
     for s in split_sentences(text):
-        a = analyse(s.text, lex, s.context, s.heading)
+        antecedent = heading_names or any(recent[-2:])
+        a = analyse(s.text, lex, s.context, s.heading, antecedent=antecedent, topic=topic)
+        if not a.is_claim and not s.heading and previous is not None:
+            a = restated(previous, s.text) or a
+        previous = a
+        names = bool(lex.intervention.find(s.text)) or bool(s.context and lex.intervention.find(s.context))
+        if s.heading:
+            heading_names = names
+        recent.append(names or a.agent)
+        topic = topic or names
         j = judge(a, ev, lex)
         verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
                                      j.explanation, a))

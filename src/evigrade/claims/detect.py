@@ -39,16 +39,31 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   reported result is statistical; "no more effective than" denies a difference; "does not work
   that well" claims a small effect; an effect that "varies widely" reads as very uncertain;
   "not to be confused with X," is an aside; "the injection site" is a place, not a treatment.
+* Generic structure (claims16, replacing phrase patches): a leading pronoun is the intervention's agent
+  only when the heading or one of the two units before names it (``check`` passes ``antecedent``); in
+  a text that has named it (``topic``), an effect noun as subject ("the benefits", "the effects on
+  pain", "improvements in function"), a change named as a noun phrase ("results in reduced pain")
+  or a statement on "the evidence/research" makes the sentence
+  about it (``agent`` stays False: its plain wording is not read as certainty); absence of evidence
+  ("no good evidence", "unproven", "pseudoscience", "lacks scientific support") is its own claim
+  (``absent``), unlike a denial of the effect ("it does not work"); an effect said to fade denies a
+  lasting effect; "works by ..." states how it works; a treatment named as what something is compared
+  with or added to does not make the sentence about that treatment; a small/moderate/large size word
+  counts only next to an effect or outcome word; how long people have had the condition is no
+  claimed time frame; an event word that defines the condition ("TB, an infection") is no adverse
+  event; both sexes named is no subgroup; a lead-in ending in ":" is judged with its items; "...
+  revealed similar findings" restates the effect claim of the unit before (``restated``).
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .terms import Lexicon, TermSet
 
-__all__ = ["Assertion", "analyse"]
+__all__ = ["Assertion", "analyse", "restated"]
 
 _CERT_RANK = {"very_low": 0, "low": 1, "moderate": 2, "high": 3}
 _SIZE_RANK = {"trivial": 0, "small": 1, "moderate": 2, "large": 3, "complete": 4}
@@ -95,6 +110,13 @@ class Assertion:
     #: (outcome, level, cue, top) when the sentence states a level for each outcome ("moderate-quality evidence
     #: that it reduces pain and low-quality evidence that it improves disability")
     outcome_certainty: tuple[tuple[str, str, str, str | None], ...] = ()
+    #: the intervention (its name, a generic noun or a pronoun that resolves to it), a treatment context ("patients
+    #: see ... after two sessions") or a strong cue makes the sentence about the intervention; False when only an
+    #: effect noun in a text about it does ("the benefits fade within months")
+    agent: bool = False
+    #: the sentence says there is no evidence or proof, or calls the treatment pseudoscience ("there is no evidence
+    #: that it works", "unproven"): an absence claim, judged against the best evidence
+    absent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,10 +145,14 @@ _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|incr
                        r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+" + ITV + r")")
 
 #: A sentence about how the treatment works in general (not one named mechanism) ...
-_MECH_GENERAL = re.compile(r"(?i)\b(how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
+_MECH_GENERAL = re.compile(r"(?i)\b((" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+"
+                           r"(by|through|via)\b|how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
                            r"(really\s+|actually\s+|exactly\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(" + ITV
                            + r"|it)\s+works?|mechanisms?\s+(of\s+action|behind|of\s+(" + ITV + r")|of\s+(the\s+)?"
                            r"(treatment|technique|it))|(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
+#: "It works by ...", "acts by ...", "works through ...": the sentence states how the treatment works.
+_WORKS_BY = re.compile(r"(?i)\b(" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+(by|through|"
+                       r"via)\b")
 #: ... and what it says about that knowledge.
 _MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+|completely\s+|entirely\s+)*"
                          r"(understood|known|established|clear|proven|explained|settled)|(only\s+)?(partly|partially|"
@@ -176,10 +202,12 @@ _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
 _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|concluded|demonstrated)\b|"
                        r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
-                       r"received\b|\b(were|was)\s+(reported|observed|recorded)\b|\bthose\s+who\s+"
+                       r"received\b|\b(were|was)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|documented)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
-                       r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|two|three|\d+)\s+([\w-]+\s+){0,5}(review|meta-analysis|"
-                       r"trial|study|rct|survey)s?\b.*\b(found|reported|showed|concluded|observed|supports\s+that|suggests\s+that)\b|"
+                       r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|most|some|all|two|three|\d+)\s+([\w-]+\s+){0,5}"
+                       r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
+                       r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"
+                       r"points?\s+to|pointed\s+to|supports?\s+that|suggests?\s+that)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
 
 
@@ -259,7 +287,7 @@ _NOT_A_CLAIM = (
      "states an aim or describes a study, not an effect"),
     (re.compile(r"(?i)\b(is|are|was|were|be|being|been)\s+(\w+ly\s+|only\s+|also\s+|now\s+)?(used|designed|"
                 r"intended|meant|recommended|indicated|offered|prescribed|performed|applied|administered|given|"
-                r"delivered)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
+                r"delivered|aimed|targeted|directed)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
                 r"recommended|prescribed|offered)\b|"
                 r"\b(recommending|recommends?|gaining popularity|growing in popularity)\b|"
                 r"\b(is|are|isn't|aren't)\s+(not\s+)?(\w+\s+)?suitable\s+for\b|"
@@ -273,8 +301,8 @@ _NOT_A_CLAIM = (
                 r"designed|intended|applied)\b[^.;]{0,80}?\bto\s+(help|relieve|reduce|reduced|treat|improve|restore|release|"
                 r"ease|decrease|increase|enhance|manage|address|alleviate|stimulate|promote|activate)\b"),
      "says what the intervention is for or who uses it, not what it does"),
-    (re.compile(r"(?i)\b(may|can|could|might)\s+be\s+(treated|managed|addressed|used|performed|done|given|applied|"
-                r"combined)\b"),
+    (re.compile(r"(?i)\b(may|can|could|might)\s+(also\s+)?be\s+(treated|managed|addressed|used|performed|done|given|"
+                r"applied|combined|carried\s+out|delivered|administered|repeated)\b"),
      "says how something can be treated, not what the intervention does"),
     (re.compile(r"(?i)\bbased\s+on\s+the\s+(theory|idea|principle|concept|belief|premise)\b|\b(is|are)\s+based\s+on\b"),
      "states the theory the intervention is based on"),
@@ -291,6 +319,37 @@ _NOT_A_CLAIM = (
 _READER_SCENARIO = re.compile(r"(?i)\b(people|patients|you|readers|someone|many|most|clients)\s+(\w+\s+){0,4}?(discover|"
                               r"wonder|ask|hear\s+about|come\s+across|learn\s+about|find\s+out\s+about)\s+(" + ITV
                               + r"|if|whether|what|how|why|about)\b|^\s*when\s+(searching|looking)\s+for\b")
+#: An effect named as a noun ("the benefits", "the effects on pain", "improvements in function"): in a text about
+#: the intervention such a subject is the intervention's effect even when the sentence does not name it.
+_EFFECT_NOUN = re.compile(r"(?i)\b(benefits?|(?<!side[\s-])(?<!adverse\s)effects?|improvements?|efficacy|effectiveness|protection|relief|"
+                          r"(treatment|clinical)\s+(results?|responses?|outcomes?)|results?\s+(of|from|with)\s+(the\s+)?"
+                          r"(treatment|therapy|sessions?))\b")
+#: How long people have had the condition ("patients who had back pain for more than three months", "pain lasting
+#: over six weeks", "for years"): a description of the population, not the time frame of a claimed effect
+_DURATION_OF_CONDITION = re.compile(r"(?i)\b((had|have|has|having|with|suffer\w*|experienc\w*|lived\s+with|"
+                                    r"living\s+with)\s+([\w-]+\s+){0,4}?(for|over)|(lasting|persisting|present)\s+(for\s+)?)"
+                                    r"\s*(more\s+than|over|at\s+least|longer\s+than|up\s+to|about|around)?\s*([\w-]+\s+)?"
+                                    r"(weeks|months|years|a\s+year|one\s+year)\b")
+#: A change named as a noun phrase ("reduced pain", "improved function", "less stiffness", "better movement"): in a
+#: text about the intervention, an effect of it
+_CHANGE_BEFORE = re.compile(r"(?i)\b(reduced|improved|increased|decreased|lower|less|better|greater|fewer|enhanced|"
+                            r"restored|relieved|eased)\s+([\w-]+\s+)?$")
+#: The evidence itself as the subject ("the research", "the evidence", "studies so far", "the science")
+_EVIDENCE_SUBJECT = re.compile(r"(?i)\b(evidence|research|studies|science|scientific\s+support|data|trials|literature)\b")
+#: The evidence said to be absent ("there is no evidence that it works", "lack of good evidence", "has not been
+#: proven to work", "unproven", "pseudoscience"): an absence claim, judged against the best evidence.  A denial of
+#: the effect itself ("it does not work", "no better than sham") stays a denial (contradicted by graded benefit).
+_ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convincing|high[\s-]+quality|scientific|"
+                     r"robust|sound|hard|firm|credible|published)?\s*(evidence|proof|data|research|studies)\b(?!\s+of\s+"
+                     r"(harm|risk|serious))|(lack|absence|dearth)\s+of\s+(\w+\s+)?(evidence|proof|data|research)|"
+                     r"(not|never|n't|yet\s+to\s+be)\s+(been\s+|yet\s+been\s+|scientifically\s+)*(proven|shown|demonstrated|"
+                     r"established|validated)\s+to\s+(work|be\s+effective|help|have\s+an?\s+effect)|unproven|unproved|"
+                     r"pseudo-?scien\w*|quack\w*|junk\s+science|snake\s+oil|no\s+scientific\s+(basis|support|backing)|"
+                     r"not\s+(supported|backed)\s+by\s+(any\s+|the\s+|good\s+)?(evidence|science|research|studies|data)|"
+                     r"(is\s*n't|is\s+not|are\s*n't|are\s+not|(does|do|has|have)\s*(n't|\s+not)\s+(have|got)|lacks?|lacking|"
+                     r"without)\s+(any\s+)?(good\s+|strong\s+|clear\s+|solid\s+|reliable\s+|convincing\s+|scientific\s+|"
+                     r"high[\s-]+quality\s+)?(evidence|proof|scientific\s+support)\b)")
+
 #: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
                      r"wait|check|account)\b")
@@ -331,6 +390,9 @@ _NO_TREATMENT = re.compile(r"(?i)\bno[\s-]+(treatment|intervention|therapy|vacci
 #: "does not work that well", "is not very effective": a claim of a small effect, not a denial of any effect
 _WEAK_DENIAL = re.compile(r"(?i)\b(not|n't)\s+(work\s+|working\s+|worked\s+)?(that|very|all\s+that|particularly|"
                           r"especially|terribly|so|too|hugely|overly)\s+(well|effective|effectively|good|helpful|much)\b")
+#: "the benefits fade", "the effect wears off", "the relief does not last": the effect is said not to last
+_FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+off|(does|do|did)\s*(not|n't)\s+last|"
+                    r"(is|are)\s+not\s+(long[\s-]+lasting|lasting|permanent)|diminish\w*\s+over\s+time)\b")
 #: "no more effective than placebo": a denial of a difference, not "no more pain" (a complete effect)
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
@@ -345,7 +407,8 @@ def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
     consumed = _spans(lex.size["trivial"].find(t)) + _spans(lex.size["large"].find(t)) \
         + _spans(lex.size["complete"].find(t)) \
         + _spans(lex.safety_absolute.find(t)) + _spans(lex.strong.find(t)) \
-        + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t))
+        + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t)) \
+        + _spans(lex.very_low.find(t))  # "there isn't much evidence", "not fully understood": uncertainty, not denial
     consumed += [(m.start(), m.end()) for m in _NO_TREATMENT.finditer(t)]
     return lex.negation.search(_blank(t, consumed))
 
@@ -387,11 +450,47 @@ def _max_cue(sets: dict[str, TermSet], text: str, order: tuple[str, ...]) -> tup
     return None, None
 
 
+#: A graded size word describes the effect only next to an effect or outcome word ("significantly reduces", "a
+#: large improvement", "pain relief was significant"), not "a large trial", "a significant number of people", "it
+#: is important to", "a major cause"
+_SIZE_NOT_EFFECT = re.compile(r"(?i)\s+(\w+\s+)?(trials?|stud(y|ies)|reviews?|samples?|numbers?|amounts?|parts?|roles?|"
+                              r"causes?|factors?|percentages?|proportions?|portions?|groups?|cohorts?|needles?|areas?|"
+                              r"muscles?|sizes?|doses?|to\s+(note|remember|know|understand|consider|mention))\b")
+_SIZE_ANCHOR = re.compile(r"(?i)\b(effects?|benefits?|improv\w*|reduc\w*|reliev\w*|relief|decreas\w*|increas\w*|"
+                          r"differences?|changes?|results?|outcomes?|response|protect\w*|effective\w*|efficac\w*|"
+                          r"help\w*|better|worse|less|more|lower\w*|eas\w*|boost\w*|gains?|progress)\b")
+
+
+def _size_cue(ct: str, lex: Lexicon) -> tuple[str | None, str | None]:
+    """The largest size the sentence claims, with its cue.  "Complete" and "trivial" cues are effect phrases of
+    their own ("pain-free", "little or no difference"); a small, moderate or large cue counts only when it is
+    anchored to an effect or outcome word within a few words (``_SIZE_ANCHOR``, the outcome terms) and does not
+    qualify a study, a number or a part (``_SIZE_NOT_EFFECT``)."""
+    outcome_terms = [c.terms for c in lex.all_outcomes]
+    for level in ("complete", "large", "moderate", "small", "trivial"):
+        ts = lex.size.get(level)
+        if not ts:
+            continue
+        for term, a, b in ts.find(ct):
+            if level in ("complete", "trivial"):
+                return level, term
+            if _SIZE_NOT_EFFECT.match(ct[b:b + 40]):
+                continue
+            window = ct[max(0, a - 25):b + 25]
+            if _SIZE_ANCHOR.search(window) or any(o.search(window) for o in outcome_terms):
+                return level, term
+    return None, None
+
+
 #: "sore muscles", "stiff joints": an adjective before a plural noun names the condition, not an adverse event
 #: ("sore afterwards", "feel sore for a day" are events)
 _CONDITION_ADJECTIVE = re.compile(r"(?i)(sore|aching|achy)\s+(?!(after|afterwards|for|and|or|the|at|in|to|from|but|"
                                   r"when|during|as|like|later|until|around|following|is|was|this|these|days|hours)\b)"
                                   r"[a-z]+s\b")
+
+
+#: "TB, an infection spread by ...", "is a bacterial infection": the word names what the condition is, not an event
+_DEFINES = re.compile(r"(?i)(,|\bis|\bare|\bwas|\bwere)\s+(an?|the)\s+([\w-]+\s+){0,2}$")
 
 
 def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
@@ -411,10 +510,11 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
                      and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
              and not _CONDITION_ADJECTIVE.match(t[a:])
+             and not _DEFINES.search(t[max(0, a - 30):a])
              and not (treats and re.match(r"(?i)headache", term))]
     named = bool(lex.intervention.find(t))
     hits += [("serious", "serious", term, a, b) for term, a, b in lex.serious_events.find(t)
-             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a])
+             if not _REDUCE_BEFORE.search(t[max(0, a - 25):a]) and not _DEFINES.search(t[max(0, a - 30):a])
              and (named or _SAFETY_NOUN.search(t) or lex.safety_rare.search(t) or lex.safety_frequent.search(t))]
     hits += [("absolute", "absolute", term, a, b) for term, a, b in lex.safety_absolute.find(t)]
     hits += [("foreign", "foreign", term, a, b) for term, a, b in lex.unsupported_outcomes.find(t)]
@@ -467,7 +567,7 @@ def _comparators(t: str, lex: Lexicon) -> tuple[list[int], list[str]]:
     comp_terms: list[str] = []
     t = _SITE.sub(lambda m: " " * len(m.group(0)), t)
     for i, (ts, _pat) in enumerate(lex.comparisons):
-        hit = ts.search(t)
+        hit = next((h for h in ts.find(t) if not _MEASURED.search(t[max(0, h[1] - 40):h[1]])), None)
         if hit:
             comp_idx.append(i)
             comp_terms.append(hit[0])
@@ -544,11 +644,17 @@ _CONTRAST_ASIDE = re.compile(r"(?i)\b(not\s+to\s+be\s+confused\s+with|(which\s+i
                              r"different\s+from|distinct\s+from))\s+[^,;.]{1,80}[,;]")
 
 
+#: "other established therapies", "other proven treatments": words describing the comparators, not certainty cues
+_OTHER_ESTABLISHED = re.compile(r"(?i)\bother\s+(well[\s-]+)?(established|proven|accepted|evidence[\s-]+based|standard|"
+                                r"conventional)\b")
+
+
 def _cue_text(t: str, lex: Lexicon) -> tuple[str, list[tuple[int, int, str, str, str | None]]]:
     """The text the assertion cues are read in, and the explicit certainty levels.  "X is not a cure, but it may
     ease pain": when the only negation sits in a clause before "but"/"however", the assertion is the clause after it."""
     ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
     ct = _CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), ct)
+    ct = _OTHER_ESTABLISHED.sub(lambda m: " " * len(m.group(0)), ct)
     explicit = _explicit_levels(ct)
     # "moderate evidence" is a certainty level, not a size
     ct = _blank(ct, [(a, b) for a, b, *_ in explicit])
@@ -576,6 +682,10 @@ def _mechanism_stance(t: str, strong: tuple[str, int, int] | None, certainty: st
     """How the treatment works, in general: (a claim?, doubted?, certainty, cue) when the sentence takes a stance."""
     if _MECH_GENERAL.search(t):
         doubt = _MECH_DOUBT.search(t)
+        if not doubt and _WORKS_BY.search(t):
+            # "it works by introducing ...": a plain statement of how it works
+            return True, False, ("high" if cue is None else certainty), cue
+
         if doubt:
             return True, True, "very_low", doubt.group(0)
         sure = _MECH_SURE.search(t)
@@ -590,7 +700,6 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
                       cue: str | None, emphatic: bool, timed: bool) -> bool:
     """Whether the sentence asserts the treatment works (or not) in general, with no outcome named.
     ``emphatic``: strong words, a size or a universality cue; ``timed``: a time frame."""
-    named = named or re.match(r"(?i)\s*(it|this)\b", t) is not None
     general_cue = lex.general.search(t) is not None
     return ((named and (general_cue or certainty == "very_low" or (has_effect and negated)
                         or (has_effect and (emphatic or cue is not None))))
@@ -605,6 +714,17 @@ def _mask(t: str, lex: Lexicon) -> str:
     for _, a, b in sorted(hits, key=lambda h: -h[1]):
         t = t[:a] + ITV + t[b:]
     return t
+
+
+_MEASURED_WORDS = r"reliance\s+on|dependence\s+on|need\s+for|use\s+of|intake\s+of|consumption\s+of|cut\s+down\s+on"
+#: A treatment named as what something is compared with or added to ("when compared to no treatment", "combined
+#: with other treatments", "other therapies like massage"), or as what is measured ("reliance on painkillers"):
+#: the sentence is not about that treatment.
+_COMPARED = re.compile(r"(?i)\b(compared\s+(to|with)|comparisons?\s+(to|with)|than|versus|vs\.?|relative\s+to|"
+                       r"combined\s+with|added\s+to|alongside|in\s+addition\s+to|plus|like|such\s+as|including|"
+                       r"instead\s+of|rather\s+than|" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,4}$")
+#: ... a treatment that is what is measured ("reduced reliance on painkillers"): no comparator either
+_MEASURED = re.compile(r"(?i)\b(" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,2}$")
 
 
 def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, treated: bool) -> str | None:
@@ -623,10 +743,20 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
         return "describes what a study did, not what it found"
     if not agent:
+        bare = _SITE.sub(lambda m: " " * len(m.group(0)), t)
         for i, (ts, _pat) in enumerate(lex.comparisons):
-            if i not in lex.add_on_groups and ts.search(_SITE.sub(lambda m: " " * len(m.group(0)), t)):
+            if i not in lex.add_on_groups and any(not _COMPARED.search(bare[max(0, a - 60):a])
+                                                  for _, a, _b in ts.find(bare)):
                 return "about another treatment, not the intervention"
     return None
+
+
+def _subgroups(item: str) -> tuple[str, ...]:
+    """The population subgroups a claim is limited to; "in both women and men" names everyone, not a subgroup."""
+    gs = list(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower() for m in _SUBGROUP.finditer(item)))
+    if re.search(r"(?i)\bwomen\b", item) and re.search(r"(?i)(?<!wo)\bmen\b", item):
+        gs = [g for g in gs if g not in ("men", "women")]
+    return tuple(gs)
 
 
 def _title_like(s: str) -> bool:
@@ -666,12 +796,19 @@ def _levels_per_outcome(explicit: list[tuple[int, int, str, str, str | None]],
 
 # long: one pass of ordered rules over values they share (the item with its lead-in, the targets, the cue text
 # with hedges and asides removed, the negation); the module docstring lists the rules in this order
-def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -> Assertion:
+def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *, antecedent: bool = True,
+            topic: bool = False) -> Assertion:
     """Parse one sentence into an ``Assertion``.  ``context`` is the heading or lead-in line a list
     item belongs to ("Benefits of X include:"): the item is read with it (its hedges and its naming of
     the intervention), but only the item's own outcomes and mechanisms are its targets.  A heading
     (``heading``, or a title-cased line without end punctuation) is not judged on its own: its claim is
-    judged with the list under it; only an emphatic one ("Banish back pain for good") is a claim."""
+    judged with the list under it; only an emphatic one ("Banish back pain for good") is a claim.
+
+    ``antecedent``: whether a pronoun at the head of the sentence can stand for the intervention (``check``
+    passes False when neither the current heading nor the two units before name it, so that "It" after a
+    sentence about a condition is about that condition).  ``topic``: the text has named the intervention before,
+    so an effect noun as subject ("the effects on pain were found only at short term", "several studies
+    point to short-term benefits") is about it."""
     item = text.strip()
     for pat in lex.non_claim:
         if pat.search(item):
@@ -679,6 +816,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     if (heading or _title_like(item)) and not (lex.strong.search(item) or lex.universality.search(item)
                                                or lex.size["complete"].search(item) or lex.size["large"].search(item)):
         return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
+    if item.endswith(":") and not context.strip() and not (lex.strong.search(item) or lex.universality.search(item)):
+        # "Benefits of X include:": a lead-in, whose claim is read with each of its list items
+        return Assertion(text=text, is_claim=False, reason="a lead-in to a list; its claim is judged with the items")
     for pat, why in _NOT_A_CLAIM:
         if pat.search(item) and not lex.strong.search(item) and not (why.startswith("says how") and
                                                                      _SAFETY_NOUN.search(item)):
@@ -696,7 +836,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     t = f"{ctx} {item}" if ctx else item
 
     named = bool(lex.intervention.find(t))
-    agent = named or _PRONOUN.search(item) is not None
+    agent = named or (antecedent and _PRONOUN.search(item) is not None)
     treated = (_TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
                or bool(lex.treated.find(t)))
     why_not = _not_about_the_intervention(item, lex, named, agent, treated)
@@ -731,10 +871,13 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
 
     # --- assertion cues
     ct, explicit = _cue_text(t, lex)
-    strong = lex.strong.search(ct)
-    size_level, size_cue = _max_cue(lex.size, _blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]),
-                                    ("trivial", "small", "moderate", "large", "complete"))
-    tf_hits = {k: ts.find(ct) for k, ts in lex.timeframe.items()}
+    # ("doesn't have strong evidence": the explicit level is blanked in ct, so look in the sentence too)
+    absent = _ABSENT.search(ct) or (_ABSENT.search(t) if len(ct) == len(t) else None)
+    # "has not been proven to work": the strong word is inside the statement that proof is absent
+    strong = lex.strong.search(_blank(ct, [absent.span()]) if absent is not None else ct)
+    size_level, size_cue = _size_cue(_blank(ct, [m.span() for m in _NO_MORE_THAN.finditer(ct)]), lex)
+    tct = _blank(ct, [m.span() for m in _DURATION_OF_CONDITION.finditer(ct)])
+    tf_hits = {k: ts.find(tct) for k, ts in lex.timeframe.items()}
     timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
     universal = lex.universality.search(ct)
@@ -755,8 +898,20 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
             size_level, size_cue = "small", weak.group(0)
     negated = neg is not None or size_level == "trivial"
     neg_cue = neg[0] if neg else (size_cue if size_level == "trivial" else None)
+    fade = _FADES.search(ct)
+    if fade is not None and not negated:
+        # "the benefits fade within a few months": a denial of a lasting effect
+        negated, neg_cue = True, fade.group(0)
+        timeframes, timeframe_cues = ("long_term",), (fade.group(0),)
 
     certainty, cue = _projected_certainty(ct, lex, explicit, strong)
+    if absent is not None and not strong and not _REPORTED.search(t):  # (a study that found "no evidence of" an
+        # effect reports a null result: a denial, judged as one)
+        # "there is no evidence that it works", "unproven": the sentence says the evidence is absent
+        certainty, cue = "very_low", absent.group(0)
+        negated, neg_cue = True, absent.group(0)
+    elif absent is not None:
+        absent = None
     if certainty == "very_low" and cue is not None and _ATTRIBUTION_CUE.search(cue) and not _mask(t, lex).lstrip() \
             .lower().startswith(("how", "why")):
         # "is believed to", "the theory is": an attribution, a hedge like "may" - not a statement that the
@@ -775,7 +930,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     # a claim about the intervention has it (or a pronoun for it) as its agent; with neither, only a
     # sentence in a treatment's context ("after two sessions", "patients typically see") or a strong cue
     # ("clinically proven to ...") is read as one ("knee pain is no exception" is not)
-    about = agent or treated or strong is not None
+    nominal = topic and (_EFFECT_NOUN.search(item) is not None or any(
+        h[0] == "outcome" and _CHANGE_BEFORE.search(t[max(0, h[3] - 25):h[3]]) for h in chosen))
+    about = agent or treated or strong is not None or nominal
     # a time frame alone does not make a claim ("I had back pain for 3 years")
     outcome_claim = about and bool(outcomes) and (has_effect or size_level is not None
                                                   or strong is not None or negated or cue is not None)
@@ -788,9 +945,14 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
-               and _general_efficacy(t, lex, bool(interv), has_effect, negated, certainty, cue,
-                                     strong is not None or size_level is not None or universal is not None,
-                                     bool(timeframes)))
+               and ((absent is not None and (agent or treated or nominal))
+                    # "the research is still limited", in a text about the intervention: a statement on its evidence
+                    or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
+                        and _EVIDENCE_SUBJECT.search(item) is not None)
+                    or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
+                                                                   is not None), has_effect, negated, certainty, cue,
+                                         strong is not None or size_level is not None or universal is not None,
+                                         bool(timeframes))))
     # how the treatment works, in general: a claim when the sentence takes a stance on it
     mech_general = False
     if not mech_claim:
@@ -827,8 +989,29 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False) -
         comparators=tuple(comp_idx), comparator_terms=tuple(comp_terms), regions=regions, reason=reason,
         mechanism_general=mech_general, inferior=inferior,
         attributed=certainty in ("low", "very_low") and _ATTRIBUTED.search(ct) is not None,
-        subgroups=tuple(dict.fromkeys(re.sub(r"\s+", " ", m.group("g") or m.group(0)).lower()
-                                      for m in _SUBGROUP.finditer(item))),
+        subgroups=_subgroups(item),
         modifier=mod.group(0) if mod is not None and is_claim else None,
         certainty_top=top, outcome_certainty=tuple(x for x in per_outcome if x[0] in outcomes),
+        agent=agent or treated or strong is not None, absent=absent is not None and is_claim,
     )
+
+
+#: "... revealed similar findings", "the same results were seen in ...": the claim of the sentence before, reported again
+_SAME_FINDINGS = re.compile(r"(?i)\b(similar|the\s+same|comparable|consistent|matching|identical)\s+(\w+\s+)?(findings|"
+                            r"results|effects|benefits|conclusions?|outcomes|improvements)\b")
+
+
+def restated(previous: Assertion, text: str) -> Assertion | None:
+    """The effect claim of ``previous`` as reported again by ``text`` ("A meta-analysis ... revealed similar
+    findings"), or None when ``text`` does not refer back to a finding.  The restatement is a reported result: it
+    keeps the outcomes, direction and comparators claimed, but no certainty, size, time frame, subgroup or
+    outcome the evidence lacks of its own."""
+    if not previous.is_claim or _SAME_FINDINGS.search(text) is None:
+        return None
+    if previous.absent or previous.certainty == "very_low" or not (previous.outcomes or previous.general):
+        return None  # "similar findings" refer back to a finding, not to a statement that evidence is lacking
+    return dataclasses.replace(previous, text=text, reported=True, certainty="high", certainty_cue=None,
+                               certainty_top=None, outcome_certainty=(), size=None, size_cue=None, timeframes=(),
+                               timeframe_cues=(), universal_cue=None, attributed=False, foreign=(), modifier=None,
+                               subgroups=(), mechanisms=(), mechanism_terms=(), safety=None, safety_detail={},
+                               mechanism_general=False)

@@ -52,6 +52,13 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   above the evidence's judged one is compared (its wording projects no certainty unless it states a
   GRADE level).  An outcome with its own stated level is judged at that level; a stated range is
   understated only when the evidence is above its top.
+* Weak matches get the weaker verdict (claims16): a doubting hedge ("may", "some studies suggest")
+  fits very-low-certainty evidence of benefit ("can", an ability, does not); a hedged denial is not
+  overstated; plain wording with no intervention as agent is not read as certainty; a statement that
+  evidence is absent is understated where a finding rated low or better (high, for "no strong
+  evidence") shows benefit, else consistent; how it works is unsupported when the evidence holds no
+  mechanism; a general claim of doing better than a comparator is contradicted where a graded finding
+  shows the comparator did better.
 * A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
   overstated > understated > consistent, and the union of the overstated aspects.
 """
@@ -260,13 +267,31 @@ def _region_filter(fs: list[EvidenceFinding], a: Assertion, lex: Lexicon) -> lis
     if len(a.regions) != 1:
         return fs
     want = a.regions[0]
-
-    def regions(f: EvidenceFinding) -> set[int]:
-        txt = f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])
-        return {i for i, g in enumerate(lex.region_groups) if g.search(txt)}
-
-    keep = [f for f in fs if len(regions(f)) != 1 or regions(f) == {want}]
+    keep = []
+    for f in fs:
+        r = _finding_regions(f, lex)
+        if len(r) != 1 or r == frozenset({want}):
+            keep.append(f)
     return keep or fs
+
+
+#: (id of the lexicon's region groups, finding text) -> the region groups that text names; a finding's
+#: regions do not change, and long texts ask for them once per outcome sentence (a profile found this
+#: set comprehension among the costliest steps of check-claims on a 5 MB text)
+_REGIONS_CACHE: dict[tuple[int, str], tuple[Any, frozenset[int]]] = {}
+
+
+def _finding_regions(f: EvidenceFinding, lex: Lexicon) -> frozenset[int]:
+    txt = f.population or " ".join([f.outcome, f.outcome_name, f.comparison, f.family, f.source])
+    key = (id(lex.region_groups), txt)
+    hit = _REGIONS_CACHE.get(key)
+    if hit is not None and hit[0] is lex.region_groups:  # (the id of a freed lexicon may be reused)
+        return hit[1]
+    if len(_REGIONS_CACHE) > 4096:
+        _REGIONS_CACHE.clear()
+    out = frozenset(i for i, g in enumerate(lex.region_groups) if g.search(txt))
+    _REGIONS_CACHE[key] = (lex.region_groups, out)
+    return out
 
 
 _GENERAL_COMP = re.compile(r"(?i)sham|placebo|no.?treatment|waiting|control|any.?comparator|add.?on|added to|"
@@ -332,6 +357,12 @@ def _prefer_rated(fs: list[EvidenceFinding], a: Assertion) -> list[EvidenceFindi
     return rated
 
 
+_NO_AGENT = "the sentence does not name the intervention as the agent"
+#: hedges that express doubt (epistemic), as opposed to "can" (what the treatment is able to do)
+_EPISTEMIC = re.compile(r"(?i)(may|might|could|possibl|perhaps|appear|seem|suggest|some\s+(studies|trials|evidence|"
+                        r"research)|potential|tends?\s+to|sometimes|in\s+some|some\s+(people|patients)|low)")
+
+
 def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
     """(overstated aspects, understated aspects, reasons) for a positive claim against a benefit finding."""
     over: list[str] = []
@@ -340,8 +371,16 @@ def _compare(a: Assertion, f: EvidenceFinding, covered: frozenset[str] = frozens
     ev_cert = f.certainty or UNRATED_CEILING
     if a.reported and a.certainty == "high" and a.certainty_cue is None:
         pass  # "a review found that ...": the sentence reports a result; its wording projects no certainty
-    elif a.attributed and f.certainty == "very_low" and f.direction == "benefit":
-        pass  # "as some studies suggest, it may ...": the hedge describes suggestive, very uncertain evidence
+    elif a.certainty == "low" and _EPISTEMIC.match(a.certainty_cue or "") and f.certainty == "very_low" \
+            and f.direction == "benefit":
+        # "it may help", "some studies suggest": a hedge is flagged only when even the hedge says more than the
+        # evidence (a finding of little or no difference); very uncertain evidence of benefit fits it.  "Can"
+        # states what the treatment is able to do, not a doubt, and is compared as a low-certainty claim.
+        pass
+    elif not a.agent and a.certainty_cue is None and _C[a.certainty] > _C[ev_cert]:
+        # "the benefits last for weeks": the intervention is not the sentence's agent, so its plain wording is a
+        # weak match for a certainty claim; the verdict rests on size, time frame and universality alone
+        why.append(_NO_AGENT + ", so its plain wording is not read as a claim of certainty")
     elif _C[a.certainty] > _C[ev_cert]:
         over.append("certainty")
         why.append(f"the sentence reads as {a.certainty.replace('_', ' ')} certainty"
@@ -409,7 +448,8 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
               rewording=statement_for(best, ev.intervention, concept.concept),
               why=[f"no finding rated low certainty or better shows a benefit on {concept.label}"
                    + (" (the reports of benefit are unrated or very low certainty)" if weak else "")])
-    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue:
+    if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue and _C[a.certainty] > _C["low"]:
+        # a hedged denial ("some may not be protected") says no more than weak evidence; a confident one does
         p.verdict, p.aspects = "overstated", ["certainty"]
         p.why.append(f"'{a.certainty_cue}' is more certain than the evidence")
     return p
@@ -464,6 +504,11 @@ def _outcome_part(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon) ->
 def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                      headline: EvidenceFinding | None) -> _Part:
     fs = _findings_for(concept, ev)
+    if not fs and (a.absent or (a.certainty == "very_low" and not a.negated)):
+        return _Part("consistent", why=[f"the sentence says the evidence on {concept.label} is missing or uncertain; "
+                                        "the evidence indeed has no finding about it"],
+                     rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
+                               f"{concept.label}.")
     if not fs:
         return _Part("unsupported", why=[f"the evidence has no finding about {concept.label}"],
                      rewording=f"The evidence in this pack does not cover the effect of {ev.intervention} on "
@@ -512,6 +557,21 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
                          rewording=statement_for(best, ev.intervention, concept.concept),
                          why=[f"the sentence says the comparator does better on {concept.label}, but no finding "
                               "shows that"])
+
+    if a.absent:
+        return _absence_part(concept, a, ev, fs, benefit, null)
+
+    if concept.concept is None and a.comparators and not a.negated and not a.inferior:
+        # "more effective than other therapies", naming no outcome: a claim on every outcome compared, so a
+        # graded finding in which the comparator did better points the other way
+        worse = [f for f in fs if f.direction == "harm" and _graded(f)]
+        if worse:
+            best = max(worse, key=rank)
+            return _Part("contradicted", evidence=[_finding_evidence(best)],
+                         rewording=statement_for(best, ev.intervention, concept.concept),
+                         why=[f"the sentence claims {ev.intervention} does better than {', '.join(a.comparator_terms)} "
+                              f"in general, but on {best.outcome_name} the comparator did better "
+                              f"({(best.certainty or '').replace('_', ' ')} certainty)"])
 
     if a.certainty == "very_low" and not a.negated:
         return _uncertainty_part(concept, a, ev, fs, benefit)
@@ -577,9 +637,39 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
     else:
         verdict = "consistent"
         why = [f"matches a finding on {f.outcome_name} ({(f.certainty or 'not rated').replace('_', ' ')} certainty"
-               + (f", {f.magnitude} effect" if f.magnitude else "") + ")"]
+               + (f", {f.magnitude} effect" if f.magnitude else "") + ")"] + [w for w in why if w.startswith(_NO_AGENT)]
     return _Part(verdict, aspects=over if over else under, evidence=[_finding_evidence(f)],
                  rewording=statement_for(f, ev.intervention, concept.concept), why=why)
+
+
+def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
+                  benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
+    """A sentence that says there is no evidence or proof of an effect, or calls the treatment pseudoscience.
+
+    Understated (certainty) when a finding at the time frame named (any when none is named) shows benefit
+    at low certainty or better and is not outweighed by a finding of no effect: "no evidence" says less
+    than even "may".  Consistent otherwise (nothing graded shows a benefit)."""
+    pool = [f for f in benefit if not a.timeframes or any(b in f.timepoints for b in a.timeframes)]
+    # "no strong / high-quality / conclusive evidence" says only that the evidence is not of high certainty
+    floor = "high" if _HIGH_STANDARD.search(a.certainty_cue or "") else "low"
+    shown = [f for f in pool if f.certainty is not None and _C[f.certainty] >= _C[floor]
+             and not _outweighed(f, null, ties=True)]
+    if shown:
+        best = max(shown, key=_rank)
+        return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
+                     rewording=statement_for(best, ev.intervention, concept.concept),
+                     why=[f"the sentence says the evidence is absent ('{a.certainty_cue}'), "
+                          f"but a finding on {best.outcome_name} shows benefit with "
+                          f"{(best.certainty or '').replace('_', ' ')} certainty"])
+    top = max(pool or fs, key=_rank) if (pool or fs) else None
+    return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
+                 rewording=statement_for(top, ev.intervention, concept.concept) if top else None,
+                 why=[f"no finding on {concept.label}" + (" at that time" if a.timeframes else "")
+                      + f" rated {floor.replace('_', ' ')} certainty" + (" or better" if floor != "high" else "")
+                      + " shows a benefit"])
+
+
+_HIGH_STANDARD = re.compile(r"(?i)\b(strong|high[\s-]+quality|conclusive|definitive|robust|solid)\b")
 
 
 def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
@@ -721,6 +811,9 @@ def _mechanism_general_part(a: Assertion, ev: Evidence) -> _Part:
              "partially_supported": labels.count("partially supported"), "proposed": labels.count("proposed"),
              "summary": rew}]
     established = "established" in labels
+    if not labels:
+        return _Part("unsupported", evidence=evid, rewording=rew,
+                     why=[f"the evidence holds no finding on how {ev.intervention} works"])
     if a.negated:
         if established:
             return _Part("understated", aspects=["certainty"], evidence=evid, rewording=rew,
@@ -865,6 +958,11 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
     for oc in a.outcomes:
         parts.append(_outcome_part(by_id[oc], a, ev, lex))
     for term in a.foreign:
+        if a.absent or (a.certainty == "very_low" and not a.negated):
+            # "evidence on X is limited / there is no evidence on X", where the evidence indeed has nothing on X
+            parts.append(_Part("consistent", why=[f"the evidence indeed has no finding on '{term}'"],
+                               rewording=f"The evidence in this pack does not cover {term}."))
+            continue
         parts.append(_Part("unsupported", why=[f"the evidence says nothing about '{term}'"],
                            rewording=f"The evidence in this pack does not cover {term}."))
     mech_by_id = {c.concept: c for c in lex.mechanisms}

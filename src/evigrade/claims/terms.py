@@ -60,8 +60,9 @@ def _tokens(text: str) -> frozenset[str]:
 class TermSet:
     """A compiled list of terms; ``find`` returns (matched text, start, end) for every match.
 
-    A quick pre-check on the sentence's words skips the regular expression when no term's first
-    word (or first-word prefix, for ``word*`` terms) occurs, which keeps long texts fast.
+    A quick pre-check on the sentence's words skips the regular expression when no term's key word
+    (its longest plain word, or its prefix for a one-word ``word*`` term) occurs, which keeps long
+    texts fast.
     """
 
     terms: tuple[str, ...]
@@ -86,13 +87,15 @@ class TermSet:
             if not words or not re.match(r"\w", t.strip()):
                 always = True
                 continue
-            w = words[0].lower()
-            if w.endswith("*"):
-                prefixes.append(w[:-1])
-            elif len(words) == 1 and t.strip().endswith("*"):
-                prefixes.append(w)
+            plain = [w.lower() for w in words if not w.endswith("*")]
+            if len(words) == 1 and t.strip().endswith("*"):
+                prefixes.append(words[0].lower().rstrip("*"))
+            elif plain:
+                # the term's longest plain word must be a word of the text: a rarer key than its first word
+                # ("is limited" -> "limited"), so fewer sentences reach the regular expression
+                first.add(max(plain, key=len))
             else:
-                first.add(w)
+                prefixes.append(words[0].lower().rstrip("*"))
         prefix_re = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in sorted(set(prefixes))) + ")", re.I)
                      if prefixes else None)
         return cls(tuple(ordered), pat, frozenset(first), prefix_re, always)
@@ -240,8 +243,7 @@ class Lexicon:
         Calmette-Guerin (BCG) vaccine" ... the intervention."""
         extra: dict[str, set[str]] = {}
         interv: set[str] = set()
-        for m in _ACRONYM_DEFINED.finditer(text):
-            lead, acr = m.group(1), m.group(2)
+        for lead, acr in _acronym_definitions(text):
             if sum(ch.isupper() for ch in acr) < 2:
                 continue
             if any(b == len(lead) for _, _, b in self.intervention.find(lead)):
@@ -334,6 +336,27 @@ def _concepts(items: list[dict[str, Any]]) -> tuple[Concept, ...]:
 
 #: "tuberculosis (TB)": an acronym defined right after the words it stands for
 _ACRONYM_DEFINED = re.compile(r"([A-Za-z][\w'-]*(?:[ \t]+[A-Za-z][\w'-]*){0,5})[ \t]*\([ \t]*([A-Z][A-Za-z]{1,5})[ \t]*\)")
+#: the same, found from its bracket: "(TB)" first, then up to six words before it (``_acronym_definitions``)
+_ACRONYM_BRACKET = re.compile(r"\([ \t]*([A-Z][A-Za-z]{1,5})[ \t]*\)")
+_ACRONYM_LEAD = re.compile(r"[A-Za-z][\w'-]*(?:[ \t]+[A-Za-z][\w'-]*){0,5}[ \t]*\Z")
+
+
+def _acronym_definitions(text: str) -> list[tuple[str, str]]:
+    """(lead words, acronym) for each "words (ACR)" in ``text``: what ``_ACRONYM_DEFINED.finditer`` finds, but
+    searched from each bracket backwards.  Tried at every word of a long text, the forward pattern took about
+    two seconds per megabyte; a text has few brackets."""
+    out: list[tuple[str, str]] = []
+    last = 0
+    for m in _ACRONYM_BRACKET.finditer(text):
+        start = max(last, m.start() - 400)
+        while start > last and (text[start - 1].isalnum() or text[start - 1] in "_'-"):
+            start -= 1  # do not cut a word in two
+        lead = _ACRONYM_LEAD.search(text, start, m.start())
+        if lead is None:
+            continue
+        out.append((lead.group(0).rstrip(" \t"), m.group(1)))
+        last = m.end()
+    return out
 
 #: last words of an intervention's name too generic to stand for it on their own
 _GENERIC_HEADS = frozenset("""therapy therapies treatment treatments training exercise exercises care intervention

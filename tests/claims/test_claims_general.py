@@ -1,0 +1,262 @@
+"""Generic rules that replace phrase patches (claims16): agent resolution across sentences, effect nouns in a
+text about the intervention, absence-of-evidence claims, hedged denials, how-it-works statements, general
+superiority claims, effects said to fade, comparators named as such.  Sentences are written here (no real-text
+set is read); each rule is checked on the bundled pack (stored snapshot) and, where the evidence differs, on BCG,
+so that the verdict is seen to come from the evidence, not from the words.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from evigrade.claims import Evidence, analyse, check, load_evidence
+from evigrade.claims.check import lexicon_for
+from evigrade.claims.evidence import evidence_from_pack
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+@pytest.fixture(scope="module")
+def snap() -> Evidence:
+    return load_evidence(HERE / "bundled_evidence_snapshot.json")
+
+
+@pytest.fixture(scope="module")
+def bcg() -> Evidence:
+    return evidence_from_pack(ROOT / "tests" / "packs" / "data" / "bcg")
+
+
+def verdicts(text: str, ev: Evidence) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.sentence, c.verdict, c.aspects) for c in check(text, ev).claims]
+
+
+def one(text: str, ev: Evidence):
+    r = check(text, ev).claims
+    assert len(r) == 1, [c.sentence for c in r]
+    return r[0]
+
+
+# ---- who is the agent -------------------------------------------------------------------------------------
+
+
+def test_a_pronoun_stands_for_the_intervention_only_when_it_was_just_named(snap):
+    cond = verdicts("Neck pain is very common. It often gets better on its own within a few weeks.", snap)
+    assert [v for _, v, _ in cond] == ["not_a_claim", "not_a_claim"]
+    itv = verdicts("We offer dry needling. It reduces neck pain within a few weeks.", snap)
+    assert itv[1][1:] == ("overstated", ("certainty",))
+    # the heading names it: the pronoun under it resolves
+    head = verdicts("# Dry needling\n\nNeck pain is common.\n\nIt reduces neck pain within a few weeks.\n", snap)
+    assert head[-1][1] == "overstated"
+    # analysed alone (no text around it) a leading pronoun is read as the intervention, as before
+    lex = lexicon_for(snap)
+    assert analyse("It reduces neck pain within a few weeks.", lex).is_claim
+    assert not analyse("It reduces neck pain within a few weeks.", lex, antecedent=False).is_claim
+
+
+def test_an_effect_noun_is_the_interventions_effect_in_a_text_about_it(snap):
+    s = "The effects on neck pain last only a few weeks."
+    assert one(s, snap).verdict == "not_a_claim"  # alone: nothing says whose effects
+    got = verdicts(f"We offer dry needling at our clinic.\n\n{s}\n", snap)
+    assert got[1][1] == "consistent"
+    # "were found": a reported result, a claim even alone, and one that projects no certainty of its own
+    c = one("The effects on neck pain were found only in the short term.", snap)
+    assert c.verdict == "consistent" and c.asserted is not None and c.asserted.reported
+    # side effects are not "effects" of that kind
+    lex = lexicon_for(snap)
+    assert not analyse("Other side effects include fainting.", lex, topic=True).agent
+
+
+def test_plain_wording_with_only_an_effect_noun_as_subject_is_no_certainty_claim(snap):
+    got = verdicts("Dry needling is offered here.\n\nPain relief comes within a few weeks.\n", snap)
+    assert got[1][1] == "consistent"
+    assert any("not read as a claim of certainty" in w
+               for w in check("Dry needling is offered here.\n\nPain relief comes within a few weeks.\n",
+                              snap).claims[1].explanation)
+    # with the intervention as the agent the same plain wording reads as high certainty
+    assert one("Dry needling brings pain relief within a few weeks.", snap).verdict == "overstated"
+
+
+# ---- evidence said to be absent ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("s", ["There is no good evidence that dry needling reduces neck pain.",
+                               "Dry needling is pseudoscience.",
+                               "Dry needling has not been proven to work.",
+                               "There is a lack of scientific evidence for dry needling."])
+def test_absence_of_evidence_is_understated_where_graded_benefit_exists(snap, s):
+    c = one(s, snap)
+    assert (c.verdict, c.aspects) == ("understated", ("certainty",)), c.explanation
+    assert "absent" in c.explanation[0]
+
+
+def test_absence_of_evidence_is_consistent_where_nothing_graded_shows_benefit(bcg):
+    # the BCG pack grades its one outcome very low: "no evidence" says nothing the evidence contradicts
+    c = one("There is no evidence that the BCG vaccine prevents tuberculosis.", bcg)
+    assert c.verdict == "consistent"
+
+
+def test_a_denial_of_the_effect_itself_stays_a_denial(snap):
+    assert one("Dry needling does not work.", snap).verdict == "contradicted"
+    assert one("Dry needling is clinically proven to work.", snap).verdict == "overstated"
+
+
+def test_a_hedged_denial_is_not_overstated(bcg):
+    c = one("Some vaccinated people may not be protected against tuberculosis at all.", bcg)
+    assert c.verdict == "consistent", c.explanation
+
+
+def test_a_study_that_found_no_evidence_reports_a_null_result(snap):
+    a = analyse("The review showed no evidence of a reduction in neck pain.", lexicon_for(snap))
+    assert a.reported and a.negated and not a.absent
+
+
+# ---- how it works, superiority, lasting effects -------------------------------------------------------------
+
+
+def test_how_it_works_is_judged_against_the_mechanism_evidence(snap, bcg):
+    c = one("The BCG vaccine works by introducing a weakened germ into the body.", bcg)
+    assert c.verdict == "unsupported" and "no finding on how" in c.explanation[0]
+    c = one("Dry needling works by a process nobody has named.", snap)
+    assert (c.verdict, c.aspects) == ("overstated", ("certainty",))  # none of its mechanisms is established
+
+
+def test_a_general_claim_of_doing_better_than_other_therapies(snap):
+    c = one("Dry needling is more effective than other therapies.", snap)
+    assert c.verdict == "contradicted" and "the comparator did better" in c.explanation[0]
+    # "combined with other treatments" is an add-on design, not a comparison with them
+    c = one("Several studies point to short-term benefits of dry needling when combined with other treatments.", snap)
+    assert c.verdict == "consistent"
+    a = analyse("In trials, improvements in function were seen only when compared to no treatment.",
+                lexicon_for(snap), topic=True)
+    assert a.is_claim  # no treatment named as the comparator does not make it about another treatment
+
+
+def test_an_effect_said_to_fade_denies_a_lasting_effect(snap):
+    c = one("The benefits of dry needling wear off within a few months.", snap)
+    assert c.verdict == "consistent"
+    assert c.asserted is not None and c.asserted.negated and c.asserted.timeframes == ("long_term",)
+
+
+def test_words_that_describe_the_comparators_are_not_certainty_cues(snap):
+    a = analyse("It helped neck pain less than other established therapies.", lexicon_for(snap))
+    assert a.certainty_cue != "established"
+
+
+def test_a_lead_in_to_a_list_is_judged_with_its_items(snap):
+    got = verdicts("The benefits of dry needling include:\n- less neck pain\n", snap)
+    assert got[0][1] == "not_a_claim" and got[1][1] != "not_a_claim"
+
+
+def test_a_word_that_defines_the_condition_is_no_adverse_event(bcg):
+    a = analyse("The BCG vaccine protects against tuberculosis, an infection spread through the air.", lexicon_for(bcg))
+    assert a.safety is None and a.outcomes
+
+
+def test_both_sexes_named_is_no_subgroup(snap):
+    a = analyse("Dry needling reduced neck pain in both women and men.", lexicon_for(snap))
+    assert a.subgroups == ()
+    assert analyse("Dry needling reduced neck pain in women.", lexicon_for(snap)).subgroups == ("women",)
+
+
+def test_procedure_and_aim_descriptions_are_not_claims(snap):
+    lex = lexicon_for(snap)
+    assert not analyse("It is aimed at tight spots in the muscle.", lex).is_claim
+    assert not analyse("Dry needling can be carried out at a superficial or deep level.", lex).is_claim
+
+
+@pytest.mark.parametrize("s, size", [
+    ("A large trial found that dry needling reduced neck pain.", None),
+    ("It is important to note that dry needling may reduce neck pain.", None),
+    ("A significant number of patients say dry needling reduces neck pain.", None),
+    ("Dry needling significantly reduces neck pain.", "moderate"),
+    ("Dry needling brings a large improvement in neck pain.", "large"),
+    ("After dry needling the relief in neck pain was dramatic.", "large"),
+    ("Dry needling makes neck pain disappear.", "complete"),
+])
+def test_a_size_word_counts_only_when_it_describes_the_effect(snap, s, size):
+    assert analyse(s, lexicon_for(snap)).size == size
+
+
+def test_acronyms_found_from_their_bracket_match_the_forward_pattern():
+    """The speed rewrite (search back from each "(ACR)") finds what the forward pattern found."""
+    from evigrade.claims.terms import _ACRONYM_DEFINED, _acronym_definitions
+
+    texts = ["The Bacillus Calmette-Guerin (BCG) vaccine protects against tuberculosis (TB).",
+             "alpha beta gamma delta epsilon zeta eta theta (ABC) x9y (QQ) a-b's c (Tb) ( DN ) foo\t(XY)(ZZ) bar (AB)",
+             "(TB) at the start, then range of motion\n(ROM) after a line break, and pain ( VAS ).",
+             "word " * 200 + "(LONG)", "a" * 500 + " (AB)"]
+    for t in texts:
+        assert _acronym_definitions(t) == [(m.group(1), m.group(2)) for m in _ACRONYM_DEFINED.finditer(t)]
+
+
+def test_how_long_people_had_the_condition_is_no_claimed_time_frame(snap):
+    lex = lexicon_for(snap)
+    a = analyse("In patients who had neck pain for more than three months, dry needling reduced pain.", lex)
+    assert a.timeframes == ()
+    assert analyse("Dry needling reduces neck pain for months.", lex).timeframes == ("mid_term",)
+    c = one("In patients who had neck pain for more than three months, dry needling reduced pain.", snap)
+    assert "time_frame" not in c.aspects
+
+
+def test_a_statement_on_the_evidence_in_a_text_about_the_intervention(snap):
+    got = verdicts("We offer dry needling.\n\nThe research is still limited.\n", snap)
+    assert got[1][1:] == ("understated", ("certainty",))  # moderate-certainty findings exist
+    assert one("The research is still limited.", snap).verdict == "not_a_claim"  # alone: research on what?
+    got = verdicts("We offer dry needling.\n\nThe evidence is thought to be good.\n", snap)
+    assert got[1][1] == "not_a_claim"  # an attribution, not a statement that the evidence is weak
+
+
+def test_a_doubting_hedge_fits_very_uncertain_evidence_of_benefit_and_can_does_not(bcg, snap):
+    # BCG's one outcome is rated very low: "may" is the most a sentence can say, "can" states an ability
+    assert one("The BCG vaccine may reduce the risk of TB.", bcg).verdict == "consistent"
+    assert one("Some studies suggest the BCG vaccine reduces the risk of TB.", bcg).verdict == "consistent"
+    c = one("The BCG vaccine can reduce the risk of TB.", bcg)
+    assert (c.verdict, c.aspects) == ("overstated", ("certainty",))
+    # a hedge is still compared with more certain evidence: "may" says too little about a moderate-certainty finding
+    assert one("Dry needling may improve pressure pain thresholds in the short term.", snap).verdict == "understated"
+
+
+def test_how_much_evidence_is_said_to_be_missing(snap):
+    # absent: says less than the moderate-certainty findings show
+    c = one("There isn't any good evidence that dry needling helps neck pain.", snap)
+    assert (c.verdict, c.aspects) == ("understated", ("certainty",))
+    assert one("Dry needling lacks scientific support.", snap).verdict == "understated"
+    # "not much evidence": limited, not absent, and not a denial of the effect
+    c = one("There isn't much evidence on dry needling for neck pain.", snap)
+    assert c.verdict == "understated" and "very uncertain" in c.explanation[0]
+    # "no strong evidence": only that the evidence is not of high certainty, which is true here
+    assert one("Dry needling doesn't have strong evidence behind it.", snap).verdict == "consistent"
+
+
+def test_missing_evidence_on_what_the_pack_lacks_is_consistent(snap):
+    # the pack indeed has nothing on headaches: saying so is right; claiming an effect on them is unsupported
+    assert one("There is no evidence that dry needling helps headaches.", snap).verdict == "consistent"
+    assert one("Dry needling helps headaches.", snap).verdict == "unsupported"
+    # a treatment named as what is measured ("reliance on painkillers") is neither the subject nor a comparator
+    got = verdicts("We offer dry needling.\n\nEvidence on long-term effects, such as sustained pain relief or "
+                   "reduced reliance on painkillers, remains limited.\n", snap)
+    assert got[1][1] == "consistent"
+    assert analyse("Dry needling reduced reliance on painkillers.", lexicon_for(snap)).comparators == ()
+
+
+def test_similar_findings_restate_the_finding_before(snap):
+    got = verdicts("A review found that dry needling reduced neck pain compared with sham. A meta-analysis of trials "
+                   "in other regions revealed similar findings.", snap)
+    assert [v for _, v, _ in got] == ["consistent", "consistent"]
+    c = check("A review found that dry needling reduced neck pain compared with sham. A meta-analysis of trials "
+              "in other regions revealed similar findings.", snap).claims[1]
+    assert c.asserted is not None and c.asserted.reported and c.asserted.outcomes == ("pain",)
+    # nothing to refer back to, or only a statement that evidence is lacking: not a claim
+    assert verdicts("Neck pain is common. The same results were seen in other studies.", snap)[1][1] == "not_a_claim"
+    got = verdicts("We offer dry needling.\n\nThe research is still limited. Other reviews reached similar "
+                   "conclusions.\n", snap)
+    assert got[-1][1] == "not_a_claim"
+
+
+def test_a_change_named_as_a_noun_phrase_is_an_effect_in_a_text_about_the_intervention(snap):
+    s = "The tiny injury sets off a local response, which results in reduced neck pain."
+    assert one(s, snap).verdict == "not_a_claim"  # alone: whose effect?
+    got = verdicts(f"We offer dry needling.\n\n{s}\n", snap)
+    assert got[1][1] == "consistent"  # no agent named: plain wording not read as certainty
