@@ -147,7 +147,7 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
         elif c != id_col:  # another id column keeps the type of its first block (numbers stay numbers)
             types[c] = pa.string()  # not used by the engine: kept as text (no type guessed per block)
     block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
-    fh = open(p, "rb")  # noqa: SIM115 - closed by _Source.close
+    fh = _ReadAhead(open(p, "rb"))  # noqa: SIM115 - closed by _Source.close
     size = p.stat().st_size
     try:
         reader = pacsv.open_csv(
@@ -163,17 +163,88 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
         raise
 
     def batches() -> Iterator["pa.Table"]:
-        for batch in reader:
+        while True:
+            try:
+                batch = fh.next_batch(reader)
+            except StopIteration:
+                return
             yield pa.Table.from_batches([batch])
 
     return _Source(name, size, batches(), lambda: fh.tell() / max(1, size), True, delim, fh.close)
+
+
+class _ReadAhead:
+    """A binary file whose reads run at most ``AHEAD`` blocks ahead of the batches taken from the CSV reader.
+
+    pyarrow's streaming CSV reader reads its input on a background thread up to 32 blocks ahead of the
+    consumer (1.3 GiB of 50 MiB blocks for a 1 GiB file, which is read faster than it is fitted); here
+    a read waits while ``AHEAD`` blocks are read and not yet taken as batches.  So that the reader can
+    never stall (should a batch need more blocks than that), a read goes ahead anyway once the consumer
+    has been waiting for a batch for ``PATIENCE`` seconds (one block more each time).  Smaller blocks would bound memory too, but
+    change the first block, on which pyarrow guesses the type of an id column other than ``analysis_id``.
+    """
+
+    AHEAD = 3  # a batch needs its block and the start of the next (the row cut by the boundary)
+    PATIENCE = 1.0
+
+    def __init__(self, fh: Any) -> None:
+        import threading
+
+        self._fh = fh
+        self._cond = threading.Condition()
+        self._ahead = 0  # blocks read and not yet taken as batches
+        self._since: float | None = None  # when the consumer began to wait for a batch
+        self._closed = False
+
+    def _may_read(self) -> bool:
+        import time
+
+        return (self._closed or self._ahead < self.AHEAD
+                or (self._since is not None and time.monotonic() - self._since >= self.PATIENCE))
+
+    def read(self, n: int = -1) -> bytes:
+        import time
+
+        with self._cond:
+            while not self._may_read():
+                self._cond.wait(self.PATIENCE / 4)
+            if self._ahead >= self.AHEAD and self._since is not None:
+                self._since = time.monotonic()  # one block more per PATIENCE seconds of waiting
+            self._ahead += 1
+        return self._fh.read(n)
+
+    def next_batch(self, reader: Any) -> Any:
+        """``reader.read_next_batch()`` (StopIteration at the end), counting the batch as taken."""
+        import time
+
+        with self._cond:
+            self._since = time.monotonic()
+        try:
+            return reader.read_next_batch()
+        finally:
+            with self._cond:
+                self._since = None
+                self._ahead = max(0, self._ahead - 1)
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True  # a read still under way on pyarrow's thread must not wait for ever
+            self._cond.notify_all()
+        self._fh.close()
+
+    def __getattr__(self, name: str) -> Any:  # tell, closed, readable, seekable, ... (what pyarrow asks)
+        return getattr(self._fh, name)
 
 
 def _open_parquet(p: pathlib.Path, name: str, chunk_rows: int) -> _Source:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(p)
+    # pre_buffer=False: with pyarrow's default (True) the reader caches every column chunk it has read
+    # until it is closed, so memory grew with the file (about its compressed size: 3.4 GiB for 10M
+    # analyses); without it, only the row group being read is held (and reading a local file is no slower).
+    pf = pq.ParquetFile(p, pre_buffer=False)
     total = max(1, pf.metadata.num_rows)
     done = [0]
 
