@@ -219,12 +219,13 @@ def _stream_peaks(path, out, chunk_rows):
 
 
 @pytest.mark.parametrize("ext", ["csv", "parquet"])
-def test_streamed_memory_does_not_grow_with_the_number_of_chunks(tmp_path, ext):
+def test_streamed_memory_does_not_grow_with_the_number_of_chunks(tmp_path, ext, monkeypatch):
     # Memory is bounded by the chunk, not by the file: the same chunk size over a file 3x as long (12 chunks
     # against 4) must not raise the peak of Python/numpy allocations (tracemalloc: the CSV text that pyarrow
     # reads ahead is Python bytes) or of pyarrow's own (its Parquet reader used to cache every row group of
     # the file; its CSV reader read up to 32 blocks ahead).  Untimed; ~22,000 rows (>= 1 MiB of CSV) a chunk.
     chunk_rows = 22_000
+    monkeypatch.setattr(stream, "_READ_AHEAD", 2 << 20)  # 48 MiB of CSV text ahead would hold all of these files
     warm = tmp_path / "warm.parquet"
     make_workload(50, seed=7).to_parquet(warm)
     run_stream(warm, tmp_path / "warm_out.parquet")  # one-off costs (imports, caches) before measuring

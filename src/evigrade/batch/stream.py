@@ -54,6 +54,11 @@ EXACT_LIMIT = 256 << 20
 _NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 _HEAD_BYTES = 1 << 20
+#: CSV block size when every column has a stated type (pyarrow parses the first block before it returns
+#: a reader, and the rest in parallel with the fit: 52 MiB blocks made opening a 100k-analysis file take
+#: 1-3 s), and how far ahead of the fit the CSV text may be read (see ``_ReadAhead``)
+_TYPED_BLOCK = 4 << 20
+_READ_AHEAD = 48 << 20
 _SORT_FIX = ("the rows of each analysis must be next to each other to stream the file: sort it by {col} "
              "(or use --no-stream, which reads the whole file into memory and accepts any order)")
 
@@ -146,8 +151,11 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
             types[c] = pa.float64()
         elif c != id_col:  # another id column keeps the type of its first block (numbers stay numbers)
             types[c] = pa.string()  # not used by the engine: kept as text (no type guessed per block)
-    block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
-    fh = _ReadAhead(open(p, "rb"))  # noqa: SIM115 - closed by _Source.close
+    if id_col in types or id_col not in wanted:  # every column typed: small blocks, parsed while the fit runs
+        block = int(min(_TYPED_BLOCK, max(1 << 20, chunk_rows * per_row)))
+    else:  # pyarrow guesses the id column's type from the first block: as much of the file as a chunk
+        block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
+    fh = _ReadAhead(open(p, "rb"), max(3, _READ_AHEAD // block))  # noqa: SIM115 - closed by _Source.close
     size = p.stat().st_size
     try:
         reader = pacsv.open_csv(
@@ -174,23 +182,22 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
 
 
 class _ReadAhead:
-    """A binary file whose reads run at most ``AHEAD`` blocks ahead of the batches taken from the CSV reader.
+    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches taken from the CSV reader.
 
     pyarrow's streaming CSV reader reads its input on a background thread up to 32 blocks ahead of the
     consumer (1.3 GiB of 50 MiB blocks for a 1 GiB file, which is read faster than it is fitted); here
-    a read waits while ``AHEAD`` blocks are read and not yet taken as batches.  So that the reader can
+    a read waits while ``ahead`` blocks are read and not yet taken as batches.  So that the reader can
     never stall (should a batch need more blocks than that), a read goes ahead anyway once the consumer
-    has been waiting for a batch for ``PATIENCE`` seconds (one block more each time).  Smaller blocks would bound memory too, but
-    change the first block, on which pyarrow guesses the type of an id column other than ``analysis_id``.
+    has been waiting for a batch for ``PATIENCE`` seconds (one block more each time).
     """
 
-    AHEAD = 3  # a batch needs its block and the start of the next (the row cut by the boundary)
     PATIENCE = 1.0
 
-    def __init__(self, fh: Any) -> None:
+    def __init__(self, fh: Any, ahead: int = 3) -> None:
         import threading
 
         self._fh = fh
+        self.ahead = ahead  # >= 3: a batch needs its block and the start of the next (a row cut by the boundary)
         self._cond = threading.Condition()
         self._ahead = 0  # blocks read and not yet taken as batches
         self._since: float | None = None  # when the consumer began to wait for a batch
@@ -199,7 +206,7 @@ class _ReadAhead:
     def _may_read(self) -> bool:
         import time
 
-        return (self._closed or self._ahead < self.AHEAD
+        return (self._closed or self._ahead < self.ahead
                 or (self._since is not None and time.monotonic() - self._since >= self.PATIENCE))
 
     def read(self, n: int = -1) -> bytes:
@@ -208,7 +215,7 @@ class _ReadAhead:
         with self._cond:
             while not self._may_read():
                 self._cond.wait(self.PATIENCE / 4)
-            if self._ahead >= self.AHEAD and self._since is not None:
+            if self._ahead >= self.ahead and self._since is not None:
                 self._since = time.monotonic()  # one block more per PATIENCE seconds of waiting
             self._ahead += 1
         return self._fh.read(n)
