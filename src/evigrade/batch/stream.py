@@ -393,7 +393,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     import pyarrow as pa
 
     from .._csvtext import _DELIMITER_NAMES
-    from .core import _NOTES_ATTR, _ROWS_ATTR
+    from .core import _NOTES_ATTR, _ROWS_ATTR, shared_rows
 
     source = _open(path, name, id_col, measure, chunk_rows)
     writer = ResultWriter(tmp, fmt)
@@ -421,7 +421,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
                 run_ids.append(ids)
                 run_rows.append(rows[starts])
             df = piece.to_pandas()
-            df.attrs[_ROWS_ATTR] = rows
+            df.attrs[_ROWS_ATTR] = shared_rows(rows)
             df.attrs[_NOTES_ATTR] = ()
             try:
                 prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
