@@ -6,7 +6,7 @@
     python benchmarks/bench_edges.py --cli-n 1000 --stream-n 2000 --dask-n 2000 --rounds 1 --metafor-n 10  # smoke
     python benchmarks/bench_edges.py --save benchmarks/results/edges.txt
 
-Parts (each one a new process per run, as a user starts it; wall time from spawn to exit, peak
+Parts (each one a new process per run, as a user starts it; wall time from spawn to exit, CPU time and peak
 resident memory of that process from ``os.wait4``):
 
 * ``cli``: ``evigrade batch IN.csv -o OUT.csv -q`` on ``--cli-n`` analyses (default 100,000; CSV in
