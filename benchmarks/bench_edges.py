@@ -6,7 +6,7 @@
     python benchmarks/bench_edges.py --cli-n 1000 --stream-n 2000 --dask-n 2000 --rounds 1 --metafor-n 10  # smoke
     python benchmarks/bench_edges.py --save benchmarks/results/edges.txt
 
-Parts (each one a new process per run, as a user starts it; wall time from spawn to exit, peak
+Parts (each one a new process per run, as a user starts it; wall time from spawn to exit, CPU time and peak
 resident memory of that process from ``os.wait4``):
 
 * ``cli``: ``evigrade batch IN.csv -o OUT.csv -q`` on ``--cli-n`` analyses (default 100,000; CSV in
@@ -57,7 +57,8 @@ def evigrade_exe() -> str:
     return str(exe) if exe.exists() else shutil.which("evigrade") or "evigrade"
 
 
-#: Runs argv[1:] and prints "<wall seconds> <peak RSS KiB>" of that process.  The measured process is a
+#: Runs argv[1:] and prints "<wall seconds> <peak RSS KiB> <CPU seconds>" of that process (CPU = user + system
+#: time of the process and its threads: what the run costs whatever the load; wall time stretches with it).  The measured process is a
 #: grandchild of the benchmark: Python starts children with vfork, and on Linux a child's ru_maxrss then
 #: starts from its parent's high-water mark, so a child of the (large) benchmark process would report
 #: the benchmark's own peak; this small wrapper's is ~10 MiB.
@@ -66,18 +67,26 @@ _WRAP = ("import os, subprocess, sys, time\n"
          "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
          "_, status, ru = os.wait4(p.pid, 0)\n"
          "wall = time.perf_counter() - t0\n"
-         "print(wall, ru.ru_maxrss, flush=True)\n"
+         "print(wall, ru.ru_maxrss, ru.ru_utime + ru.ru_stime, flush=True)\n"
          "sys.exit(os.waitstatus_to_exitcode(status))\n")
 
 
-def timed(cmd: list[str], cwd: pathlib.Path | None = None, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one process, from spawn to exit; raises on a non-zero exit."""
+#: Measured commands run without PYTHONDONTWRITEBYTECODE (set in some shells and CI images): with it and
+#: an editable install that has no bytecode yet, Python compiles every evigrade module from source at each
+#: start (0.6 s more CPU for ``summarize``), which an installed package never does (pip writes the bytecode
+#: at install time); here the warm-up runs write it.
+_BASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(cmd: list[str], cwd: pathlib.Path | None = None,
+          env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS bytes, CPU seconds) of one process, from spawn to exit; raises on a non-zero exit."""
     proc = subprocess.run([sys.executable, "-c", _WRAP, *cmd], capture_output=True, text=True, cwd=cwd,
-                          env=None if env is None else {**os.environ, **env}, check=False)
+                          env={**_BASE_ENV, **(env or {})}, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-800:]}")
-    wall, kib = proc.stdout.split()
-    return float(wall), int(kib) * 1024
+    wall, kib, cpu = proc.stdout.split()
+    return float(wall), int(kib) * 1024, float(cpu)
 
 
 def workload_blocks(n: int):
@@ -170,6 +179,7 @@ def part_cli(rep: Report, args, tmp: pathlib.Path) -> None:
     no_numba = {"EVIGRADE_NO_NUMBA": "1"}  # the numpy engine, as users without the 'fast' extra run it
     timed([exe, "batch", str(tiny), "-o", str(tmp / "tiny_out.csv"), "-q"])  # warm-up (numba cache, pyc)
     res: dict[str, list[float]] = {s: [] for s in ("evigrade", "tiny", "numpy", "tiny_numpy")}
+    cpu: dict[str, list[float]] = {s: [] for s in res}
     rss: list[int] = []
     mf: list[float] = []
     version = ""
@@ -181,9 +191,10 @@ def part_cli(rep: Report, args, tmp: pathlib.Path) -> None:
                 mf.append(sec / k)
                 continue
             big = s in ("evigrade", "numpy")
-            w, m = timed([exe, "batch", str(src if big else tiny), "-o", str(tmp / f"{s}_out.csv"), "-q"],
+            w, m, c = timed([exe, "batch", str(src if big else tiny), "-o", str(tmp / f"{s}_out.csv"), "-q"],
                          env=no_numba if "numpy" in s else None)
             res[s].append(w)
+            cpu[s].append(c)
             if s == "evigrade":
                 rss.append(m)
     walls, tiny_walls = res["evigrade"], res["tiny"]
@@ -195,6 +206,9 @@ def part_cli(rep: Report, args, tmp: pathlib.Path) -> None:
     rep(f"  the same command on 10 analyses (start-up floor): median {np.median(tiny_walls):.2f} s")
     rep(f"  without numba (EVIGRADE_NO_NUMBA=1, numpy engine): median {np.median(res['numpy']):.2f} s on {n:,}, "
         f"{np.median(res['tiny_numpy']):.2f} s on 10 analyses")
+    rep(f"  CPU seconds (user + system, median): {np.median(cpu['evigrade']):.2f} on {n:,} and "
+        f"{np.median(cpu['tiny']):.2f} on 10 analyses; without numba {np.median(cpu['numpy']):.2f} and "
+        f"{np.median(cpu['tiny_numpy']):.2f}")
     if mf:
         per = float(np.median(mf))
         x = per * n / med
@@ -213,13 +227,16 @@ def part_summarize(rep: Report, args, tmp: pathlib.Path) -> None:
     for c in cmds.values():
         timed(c, cwd=tmp)  # warm-up: pyc files and the OS file cache
     res: dict[str, list[float]] = {k: [] for k in cmds}
+    cpu: dict[str, list[float]] = {k: [] for k in cmds}
     rounds = max(args.rounds, 5)
     for r in range(rounds):
         for name in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
-            res[name].append(timed(cmds[name], cwd=tmp)[0])
-    rep(f"[summarize] new process each time, {rounds} rounds interleaved (median, min-max)")
+            w, _, c = timed(cmds[name], cwd=tmp)
+            res[name].append(w)
+            cpu[name].append(c)
+    rep(f"[summarize] new process each time, {rounds} rounds interleaved (median, min-max; CPU = user + system)")
     for name, w in res.items():
-        rep(f"  {name:<28} {np.median(w):.2f} s ({min(w):.2f}-{max(w):.2f})")
+        rep(f"  {name:<28} {np.median(w):.2f} s ({min(w):.2f}-{max(w):.2f}), CPU {np.median(cpu[name]):.2f} s")
     med = float(np.median(res["evigrade summarize"]))
     rep(f"  => evigrade summarize cold: {med:.2f} s (target < 1.0 s): {verdict(med < 1.0)}")
     rep("")
@@ -233,7 +250,7 @@ def part_stream(rep: Report, args, tmp: pathlib.Path) -> None:
     rep(f"[stream] {n:,} analyses ({rows:,} rows, {src.stat().st_size / 2**30:.2f} GiB Parquet; written in "
         f"{time.perf_counter() - t0:.0f} s, untimed)")
     out = tmp / "stream_out.parquet"
-    wall, rss = timed([evigrade_exe(), "batch", str(src), "-o", str(out), "-q"])
+    wall, rss, _ = timed([evigrade_exe(), "batch", str(src), "-o", str(out), "-q"])
     import pyarrow.parquet as pq
 
     n_out = pq.ParquetFile(out).metadata.num_rows
@@ -253,8 +270,8 @@ def part_dask(rep: Report, args, tmp: pathlib.Path) -> None:
     write_parquet(src, n)
     exe = evigrade_exe()
     local_out, dask_out = tmp / "local.parquet", tmp / "dask.parquet"
-    w_local, rss_local = timed([exe, "batch", str(src), "-o", str(local_out), "-q"])
-    w_dask, rss_dask = timed([exe, "batch", str(src), "-o", str(dask_out), "-q", "--dask-workers", "4"])
+    w_local, rss_local, _ = timed([exe, "batch", str(src), "-o", str(local_out), "-q"])
+    w_dask, rss_dask, _ = timed([exe, "batch", str(src), "-o", str(dask_out), "-q", "--dask-workers", "4"])
     a = pq.read_table(local_out).to_pandas()
     b = pq.read_table(dask_out).to_pandas()
     same_ids = bool((a["analysis_id"].to_numpy() == b["analysis_id"].to_numpy()).all()) and len(a) == len(b)
@@ -307,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     rep(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average at start "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; Python {platform.python_version()}, pandas "
         f"{pd.__version__}, pyarrow {pyarrow.__version__}; engine: {kern}")
+    rep(f"PYTHONDONTWRITEBYTECODE {'is set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else 'is not set'} here; "
+        "the measured commands run without it (evigrade's modules load from bytecode, as installed) unless stated")
     rep("")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="evigrade-edges-"))
     try:

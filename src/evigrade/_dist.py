@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special as sc
+from ._special import ufuncs as sc  # scipy.special's ufuncs without its import-time cost
 
 __all__ = ["norm", "t", "chi2", "f", "beta", "binom"]
 
@@ -156,7 +156,7 @@ class _F(_ShapeDist):
 
 
 def _beta_ppf_raw(q: Any, a: Any, b: Any) -> Any:
-    fn = getattr(sc._ufuncs, "_beta_ppf", None)  # what scipy.stats.beta uses (Boost); public fallback below
+    fn = getattr(getattr(sc, "_ufuncs", sc), "_beta_ppf", None)  # what scipy.stats.beta uses (Boost); public fallback below
     return fn(q, a, b) if fn is not None else sc.betaincinv(a, b, q)
 
 
@@ -173,7 +173,7 @@ class _Binom:
     def sf(k: Any, n: Any, p: Any) -> Any:
         ka, na, pa = (np.asarray(a, dtype=float) for a in (k, n, p))
         ok = (na >= 0) & (na == np.floor(na)) & (pa >= 0) & (pa <= 1)
-        fn = getattr(sc._ufuncs, "_binom_sf", None)
+        fn = getattr(getattr(sc, "_ufuncs", sc), "_binom_sf", None)
         kk = np.floor(ka)
         with np.errstate(all="ignore"):
             val = fn(kk, na, pa) if fn is not None else sc.bdtrc(kk, na, pa)

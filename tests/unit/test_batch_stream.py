@@ -195,3 +195,56 @@ def test_cli_stream_summary_line_and_chunk_rows(tmp_path, files, capsys):
     whole = batch.run(files / "in.csv", tau2_ci=True)
     assert line.startswith(f"wrote {N} analyses ({whole.n_rows} rows, REML/knha) to {out} in ")
     pd.testing.assert_frame_equal(pd.read_parquet(out), whole.table, check_exact=True, check_dtype=False)
+
+
+def _stream_peaks(path, out, chunk_rows):
+    """(tracemalloc peak, largest pyarrow allocation seen after a chunk) of one streamed run, in bytes."""
+    import tracemalloc
+
+    import pyarrow as pa
+
+    arrow: list[int] = []
+    base = pa.total_allocated_bytes()  # what the test itself holds (pandas -> Arrow buffers of the workload)
+
+    def progress(done, fraction):
+        arrow.append(pa.total_allocated_bytes() - base)
+
+    tracemalloc.start()
+    try:
+        res = run_stream(path, out, chunk_rows=chunk_rows, progress=progress)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return res, peak, arrow
+
+
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_streamed_memory_does_not_grow_with_the_number_of_chunks(tmp_path, ext, monkeypatch):
+    # Memory is bounded by the chunk, not by the file: the same chunk size over a file 3x as long (12 chunks
+    # against 4) must not raise the peak of Python/numpy allocations (tracemalloc: the CSV text that pyarrow
+    # reads ahead is Python bytes) or of pyarrow's own (its Parquet reader used to cache every row group of
+    # the file; its CSV reader read up to 32 blocks ahead).  Untimed; ~22,000 rows (>= 1 MiB of CSV) a chunk.
+    chunk_rows = 22_000
+    monkeypatch.setattr(stream, "_READ_AHEAD", 2 << 20)  # 48 MiB of CSV text ahead would hold all of these files
+    warm = tmp_path / "warm.parquet"
+    make_workload(50, seed=7).to_parquet(warm)
+    run_stream(warm, tmp_path / "warm_out.parquet")  # one-off costs (imports, caches) before measuring
+    peaks = {}
+    for n_chunks in (4, 12):
+        df = make_workload(1_000 * n_chunks, seed=7)
+        src = tmp_path / f"in{n_chunks}.{ext}"
+        if ext == "csv":
+            df.to_csv(src, index=False)
+        else:  # row groups of one chunk, as a big Parquet file has them
+            df.to_parquet(src, row_group_size=chunk_rows)
+        res, peak, arrow = _stream_peaks(src, tmp_path / f"out{n_chunks}.parquet", chunk_rows)
+        assert res.n_chunks >= n_chunks
+        peaks[n_chunks] = (peak, max(arrow))
+    (py4, ar4), (py12, ar12) = peaks[4], peaks[12]
+    # measured (bytes): Python 5.0M (4 chunks) / 4.6M (12), Arrow 2.2M / 2.8M for CSV; Python 1.0M / 1.1M,
+    # Arrow 3.2M / 3.3M for Parquet.  Before the fixes: Python 5.7M / 11.5M for CSV (the text read ahead),
+    # Arrow 4.5M / 8.1M for Parquet (the cached row groups).  12 chunks keep 8 more chunks' analysis ids
+    # (the duplicate check) and the CSV reader decodes up to 3 blocks ahead (which 4 chunks do not fill):
+    # hence 25% + 1 MiB of slack
+    assert py12 <= 1.25 * py4, (py4, py12)
+    assert ar12 <= 1.25 * ar4 + (1 << 20), (ar4, ar12)

@@ -22,7 +22,7 @@ PKG = pathlib.Path(__file__).resolve().parents[2] / "src" / "evigrade"
 LAYERS: dict[str, int] = {
     # 0: foundations that import nothing of evigrade above them
     "__init__": 0, "errors": 0, "_validate": 0, "_access": 0, "_csvtext": 0, "results": 0,
-    "_options": 0, "_io": 0, "_format": 0, "notes": 0, "_escape": 0, "_dist": 0, "_convergence": 0,
+    "_options": 0, "_io": 0, "_format": 0, "notes": 0, "_escape": 0, "_dist": 0, "_special": 0, "_convergence": 0,
     # 1..5: the numerical and judgement chain
     "effects": 1,
     "stats": 2,

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from scipy import special
+from .._special import ufuncs as special  # scipy.special's ufuncs without its import-time cost
 
 from ..notes import NoteCode
 from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP

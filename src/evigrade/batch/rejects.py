@@ -128,7 +128,7 @@ def screen(
     escalc_options: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, tuple[Reject, ...]]:
     """The table without the analyses that have a bad row, and one Reject per bad row found."""
-    from .core import _NOTES_ATTR, _ROWS_ATTR, prepare
+    from .core import _NOTES_ATTR, _ROWS_ATTR, prepare, shared_rows
 
     if id_col not in table.columns:
         prepare(table, measure=measure, id_col=id_col, file=file, escalc_options=escalc_options)  # raises
@@ -164,7 +164,7 @@ def screen(
         if not keep.any():
             break
         cur = df.loc[keep].reset_index(drop=True)
-        cur.attrs[_ROWS_ATTR] = rows[keep]
+        cur.attrs[_ROWS_ATTR] = shared_rows(rows[keep])
         cur.attrs[_NOTES_ATTR] = notes
         try:
             prepare(cur, measure=measure, id_col=id_col, file=file, escalc_options=escalc_options)
@@ -182,7 +182,7 @@ def screen(
         break
     keep = ~drop
     out = df.loc[keep].reset_index(drop=True)
-    out.attrs[_ROWS_ATTR] = rows[keep]
+    out.attrs[_ROWS_ATTR] = shared_rows(rows[keep])
     out.attrs[_NOTES_ATTR] = notes
     return out, tuple(rejects)
 

@@ -54,6 +54,11 @@ EXACT_LIMIT = 256 << 20
 _NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
               "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 _HEAD_BYTES = 1 << 20
+#: CSV block size when every column has a stated type (pyarrow parses the first block before it returns
+#: a reader, and the rest in parallel with the fit: 52 MiB blocks made opening a 100k-analysis file take
+#: 1-3 s), and how far ahead of the fit the CSV text may be read (see ``_ReadAhead``)
+_TYPED_BLOCK = 4 << 20
+_READ_AHEAD = 48 << 20
 _SORT_FIX = ("the rows of each analysis must be next to each other to stream the file: sort it by {col} "
              "(or use --no-stream, which reads the whole file into memory and accepts any order)")
 
@@ -146,8 +151,11 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
             types[c] = pa.float64()
         elif c != id_col:  # another id column keeps the type of its first block (numbers stay numbers)
             types[c] = pa.string()  # not used by the engine: kept as text (no type guessed per block)
-    block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
-    fh = open(p, "rb")  # noqa: SIM115 - closed by _Source.close
+    if id_col in types or id_col not in wanted:  # every column typed: small blocks, parsed while the fit runs
+        block = int(min(_TYPED_BLOCK, max(1 << 20, chunk_rows * per_row)))
+    else:  # pyarrow guesses the id column's type from the first block: as much of the file as a chunk
+        block = int(min(64 << 20, max(1 << 20, chunk_rows * per_row)))
+    fh = _ReadAhead(open(p, "rb"), max(3, _READ_AHEAD // block))  # noqa: SIM115 - closed by _Source.close
     size = p.stat().st_size
     try:
         reader = pacsv.open_csv(
@@ -163,17 +171,87 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
         raise
 
     def batches() -> Iterator["pa.Table"]:
-        for batch in reader:
+        while True:
+            try:
+                batch = fh.next_batch(reader)
+            except StopIteration:
+                return
             yield pa.Table.from_batches([batch])
 
     return _Source(name, size, batches(), lambda: fh.tell() / max(1, size), True, delim, fh.close)
+
+
+class _ReadAhead:
+    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches taken from the CSV reader.
+
+    pyarrow's streaming CSV reader reads its input on a background thread up to 32 blocks ahead of the
+    consumer (1.3 GiB of 50 MiB blocks for a 1 GiB file, which is read faster than it is fitted); here
+    a read waits while ``ahead`` blocks are read and not yet taken as batches.  So that the reader can
+    never stall (should a batch need more blocks than that), a read goes ahead anyway once the consumer
+    has been waiting for a batch for ``PATIENCE`` seconds (one block more each time).
+    """
+
+    PATIENCE = 1.0
+
+    def __init__(self, fh: Any, ahead: int = 3) -> None:
+        import threading
+
+        self._fh = fh
+        self.ahead = ahead  # >= 3: a batch needs its block and the start of the next (a row cut by the boundary)
+        self._cond = threading.Condition()
+        self._ahead = 0  # blocks read and not yet taken as batches
+        self._since: float | None = None  # when the consumer began to wait for a batch
+        self._closed = False
+
+    def _may_read(self) -> bool:
+        import time
+
+        return (self._closed or self._ahead < self.ahead
+                or (self._since is not None and time.monotonic() - self._since >= self.PATIENCE))
+
+    def read(self, n: int = -1) -> bytes:
+        import time
+
+        with self._cond:
+            while not self._may_read():
+                self._cond.wait(self.PATIENCE / 4)
+            if self._ahead >= self.ahead and self._since is not None:
+                self._since = time.monotonic()  # one block more per PATIENCE seconds of waiting
+            self._ahead += 1
+        return self._fh.read(n)
+
+    def next_batch(self, reader: Any) -> Any:
+        """``reader.read_next_batch()`` (StopIteration at the end), counting the batch as taken."""
+        import time
+
+        with self._cond:
+            self._since = time.monotonic()
+        try:
+            return reader.read_next_batch()
+        finally:
+            with self._cond:
+                self._since = None
+                self._ahead = max(0, self._ahead - 1)
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True  # a read still under way on pyarrow's thread must not wait for ever
+            self._cond.notify_all()
+        self._fh.close()
+
+    def __getattr__(self, name: str) -> Any:  # tell, closed, readable, seekable, ... (what pyarrow asks)
+        return getattr(self._fh, name)
 
 
 def _open_parquet(p: pathlib.Path, name: str, chunk_rows: int) -> _Source:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(p)
+    # pre_buffer=False: with pyarrow's default (True) the reader caches every column chunk it has read
+    # until it is closed, so memory grew with the file (about its compressed size: 3.4 GiB for 10M
+    # analyses); without it, only the row group being read is held (and reading a local file is no slower).
+    pf = pq.ParquetFile(p, pre_buffer=False)
     total = max(1, pf.metadata.num_rows)
     done = [0]
 
@@ -315,7 +393,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     import pyarrow as pa
 
     from .._csvtext import _DELIMITER_NAMES
-    from .core import _NOTES_ATTR, _ROWS_ATTR
+    from .core import _NOTES_ATTR, _ROWS_ATTR, shared_rows
 
     source = _open(path, name, id_col, measure, chunk_rows)
     writer = ResultWriter(tmp, fmt)
@@ -343,7 +421,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
                 run_ids.append(ids)
                 run_rows.append(rows[starts])
             df = piece.to_pandas()
-            df.attrs[_ROWS_ATTR] = rows
+            df.attrs[_ROWS_ATTR] = shared_rows(rows)
             df.attrs[_NOTES_ATTR] = ()
             try:
                 prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)

@@ -20,10 +20,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import gammaln
 from .._dist import norm
 
 from .._format import fmt_fixed, fmt_sig
+from .._special import ufuncs as _special  # scipy.special's ufuncs without its import-time cost
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
@@ -31,6 +31,8 @@ from ..results import Note
 from .measures import TWO_BY_TWO_MEASURES, is_ratio
 from .table import EffectTable
 from .transforms import FloatOrArray
+
+_lgamma = _special.gammaln
 
 __all__ = ["escalc", "compute", "MEASURES", "MEASURE_COLUMNS", "RAW_COLUMNS", "GENERIC_COLUMNS", "cmicalc"]
 
@@ -103,7 +105,7 @@ def cmicalc(mi: ArrayLike) -> FloatOrArray:
     """metafor's exact small-sample correction: exp(lgamma(m/2) - log(sqrt(m/2)) - lgamma((m-1)/2))."""
     m = np.asarray(mi, dtype=float)
     with np.errstate(invalid="ignore"):
-        out = np.where(m <= 1, np.nan, np.exp(gammaln(m / 2) - np.log(np.sqrt(m / 2)) - gammaln((m - 1) / 2)))
+        out = np.where(m <= 1, np.nan, np.exp(_lgamma(m / 2) - np.log(np.sqrt(m / 2)) - _lgamma((m - 1) / 2)))
     return out if out.ndim else float(out)
 
 
