@@ -12,7 +12,7 @@ __all__ = ["get", "first", "finite_float"]
 
 def get(obj: Any, name: str, default: Any = None) -> Any:
     """``obj[name]`` for a mapping, else ``obj.name``; ``default`` when absent (a stored None stays None)."""
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict) or isinstance(obj, Mapping):  # (dict first: the ABC check costs ~1 µs a call)
         return obj.get(name, default)
     return getattr(obj, name, default)
 
@@ -20,7 +20,7 @@ def get(obj: Any, name: str, default: Any = None) -> Any:
 def first(d: Any, *keys: str, default: Any = None) -> Any:
     """The first present, non-None key of a mapping (or attribute of an object); ``default`` if none."""
     for k in keys:
-        v = d.get(k) if isinstance(d, Mapping) else getattr(d, k, None)
+        v = d.get(k) if isinstance(d, dict) or isinstance(d, Mapping) else getattr(d, k, None)
         if v is not None:
             return v
     return default
