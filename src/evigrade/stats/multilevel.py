@@ -541,8 +541,8 @@ def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_
 
 # ------------------------------------------------------------------ structured random effects (~ inner | outer)
 
-MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR")
-MVStruct = Literal["CS", "HCS", "UN", "AR"]
+MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR", "HAR", "DIAG")
+MVStruct = Literal["CS", "HCS", "UN", "AR", "HAR", "DIAG"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,8 +551,8 @@ class MultivariateResult:
 
     ``G`` is the covariance matrix of the true effects of one outer group over the ``inner_levels``
     (sorted as metafor's factor levels); ``tau2`` has one entry (CS, AR) or one per inner level
-    (HCS, UN), ``rho`` one entry (CS, HCS, AR) or one per pair of levels (UN; pairs (1,2), (1,3), ...,
-    (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
+    (HCS, UN, HAR, DIAG), ``rho`` none (DIAG), one entry (CS, HCS, AR, HAR) or one per pair of levels (UN;
+    pairs (1,2), (1,3), ..., (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
     """
 
     k: int
@@ -619,8 +619,8 @@ class _Struct:
     def __init__(self, struct: str, n: int) -> None:
         self.struct, self.n = struct, n
         self.pairs = [(a, b) for a in range(n) for b in range(a, n)]
-        self.n_tau2 = n if struct in ("HCS", "UN") else 1
-        self.n_rho = n * (n - 1) // 2 if struct == "UN" else (1 if n > 1 else 0)
+        self.n_tau2 = n if struct in ("HCS", "UN", "HAR", "DIAG") else 1
+        self.n_rho = n * (n - 1) // 2 if struct == "UN" else (1 if n > 1 and struct != "DIAG" else 0)
         self.off = [(a, b) for a in range(n) for b in range(a + 1, n)]
 
     @property
@@ -644,6 +644,18 @@ class _Struct:
             elif a == b:
                 g[e] = t2[a]
                 J[e, a] = 1.0
+            elif self.struct == "DIAG":
+                continue  # no covariance between inner levels
+            elif self.struct == "HAR":  # tau_a tau_b rho^|a - b|
+                lag = b - a
+                r = th[nt]
+                sa, sb = math.sqrt(max(t2[a], 0.0)), math.sqrt(max(t2[b], 0.0))
+                g[e] = r ** lag * sa * sb
+                J[e, nt] = lag * r ** (lag - 1) * sa * sb
+                if sa > 0:
+                    J[e, a] = r ** lag * sb / (2.0 * sa)
+                if sb > 0:
+                    J[e, b] = r ** lag * sa / (2.0 * sb)
             else:
                 r_idx = nt + (0 if self.struct == "HCS" else self.off.index((a, b)))
                 r = th[r_idx]
@@ -761,7 +773,8 @@ def multivariate(
 
     Within an outer group (a study), the true effects of inner levels a and b (outcomes, time points)
     have covariance ``G[a, b]``: CS ``tau2 (rho if a != b)``, HCS ``tau_a tau_b (rho if a != b)``,
-    UN a free covariance matrix, AR ``tau2 rho^|a - b|`` over the sorted levels.  ``V`` (k x k,
+    UN a free covariance matrix, AR ``tau2 rho^|a - b|`` over the sorted levels, HAR
+    ``tau_a tau_b rho^|a - b|``, DIAG ``tau2_a`` on the diagonal and no covariance.  ``V`` (k x k,
     e.g. :func:`vcalc`) defaults to ``diag(vi)`` and may not link different outer groups.
     """
     method = check_choice("method", method, ML_METHODS)
