@@ -681,6 +681,14 @@ class _Struct:
         out[self.n_tau2:] = np.clip(out[self.n_tau2:], -1.0, 1.0)
         return out
 
+    def held(self, th: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Components at a bound whose score points out of the parameter space."""
+        nt = self.n_tau2
+        out = np.zeros(th.shape, dtype=bool)
+        out[:nt] = (th[:nt] <= 0.0) & (score[:nt] < 0.0)
+        out[nt:] = ((th[nt:] <= -1.0) & (score[nt:] < 0.0)) | ((th[nt:] >= 1.0) & (score[nt:] > 0.0))
+        return out
+
 
 class _CholUN(_Struct):
     """UN with more than two levels, parametrised by the lower-triangular Cholesky factor L of G = L L' (theta =
@@ -710,6 +718,9 @@ class _CholUN(_Struct):
     def project(self, th: np.ndarray) -> np.ndarray:
         return th.copy()
 
+    def held(self, th: np.ndarray, score: np.ndarray) -> np.ndarray:
+        return np.zeros(th.shape, dtype=bool)  # no bounds on the Cholesky factor
+
     def start(self, tau2: float) -> np.ndarray:
         return np.asarray([math.sqrt(max(tau2, 1e-12)) if a == b else 0.0 for a, b in self.tril])
 
@@ -737,7 +748,15 @@ def _struct_scoring(model: _Model, st: _Struct, th0: np.ndarray, maxiter: int) -
         info = J.T @ info_g @ J
         # Cholesky coordinates: the information is singular in the direction of a vanishing diagonal element of
         # L (the likelihood depends on its square), so that direction is cut off (rcond 1e-9) instead of followed
-        step = np.linalg.lstsq(info, sc, rcond=1e-9 if isinstance(st, _CholUN) else 1e-14)[0]
+        rcond = 1e-9 if isinstance(st, _CholUN) else 1e-14
+        # a component held at its bound (tau2 = 0, rho = +-1) by a score pointing outwards stays there, and the
+        # step of the others is solved with it fixed (else their joint step, cut by the projection, can stall:
+        # dat.kalaian1996, rho = -1)
+        held = st.held(th, sc)
+        step = np.zeros_like(th)
+        free = ~held
+        if np.any(free):
+            step[free] = np.linalg.lstsq(info[np.ix_(free, free)], sc[free], rcond=rcond)[0]
         lam = 1.0
         for _ in range(60):
             new = st.project(th + lam * step)

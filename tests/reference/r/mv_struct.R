@@ -4,7 +4,8 @@
 # Datasets: dat.berkey1998 (metafor's own example: V from vcalc(vi=1, cluster=author, rvars=c(v1i, v2i)),
 # random = ~ outcome | trial), dat.ishak2007 (metafor's example in long format: V from vcalc(vi, cluster=study,
 # time1=time, phi=0.97), random = ~ time | study; also HAR and DIAG) and dat.konstantopoulos2011 (random = ~ school | district, struct CS,
-# which is the three-level model ~ 1 | district/school).  Each model is fitted with four optimiser settings and the fit
+# which is the three-level model ~ 1 | district/school); dat.kalaian1996 (V from vcalc(vi, cluster=study, type=outcome,
+# rho=0.66) as in metafor's help page, random = ~ outcome | study; UN, CS, HCS, DIAG).  Each model is fitted with four optimiser settings and the fit
 # with the highest log-likelihood is kept (recorded in `control_used`), so that the maximum, not a stopping rule, is
 # compared: "bobyqa" (minqa's bobyqa, rhoend 1e-12: no gradient, so no finite-difference noise), "nlm" (gradtol and
 # steptol 1e-12), "mvctrl" (nlminb, rel.tol 1e-12) and "default" (metafor's default control).  nlminb alone (the
@@ -33,13 +34,19 @@ local({
   rownames(ish) <- NULL
   Vish <- vcalc(vi, cluster = study, time1 = time, phi = 0.97, data = ish)
   ko <- dat.konstantopoulos2011
+  # dat.kalaian1996 (SAT coaching, verbal and math outcomes in 47 studies), V as in metafor's help page:
+  # vcalc(vi, cluster = study, type = outcome, rho = 0.66); a third dataset for the multivariate structures
+  ka <- dat.kalaian1996
+  Vka <- vcalc(vi, cluster = study, type = outcome, rho = 0.66, data = ka)
   dd <- list(
     berkey1998 = list(d = data.frame(yi = be$yi, outcome = be$outcome, trial = be$trial, year = be$year), V = Vbe,
                       inner = "outcome", outer = "trial"),
     ishak2007 = list(d = data.frame(yi = ish$yi, time = ish$time, study = ish$study), V = Vish,
                      inner = "time", outer = "study"),
     konstantopoulos2011 = list(d = data.frame(yi = ko$yi, vi = ko$vi, school = ko$school, district = ko$district,
-                                              year = ko$year), V = diag(ko$vi), inner = "school", outer = "district"))
+                                              year = ko$year), V = diag(ko$vi), inner = "school", outer = "district"),
+    kalaian1996 = list(d = data.frame(yi = ka$yi, outcome = ka$outcome, study = ka$study), V = Vka,
+                       inner = "outcome", outer = "study"))
   datasets <- paste(vapply(names(dd), function(n) {
     x <- dd[[n]]
     cols <- lapply(names(x$d), function(cn) if (is.numeric(x$d[[cn]])) vec(x$d[[cn]]) else svec(x$d[[cn]]))
@@ -61,7 +68,9 @@ local({
     list("ishak2007", "~ factor(time) - 1", "AR"), list("ishak2007", "~ factor(time) - 1", "UN"),
     list("konstantopoulos2011", "~ 1", "CS"),
     list("ishak2007", "~ factor(time) - 1", "HAR"), list("ishak2007", "~ factor(time) - 1", "DIAG"),
-    list("berkey1998", "~ outcome - 1", "DIAG"))
+    list("berkey1998", "~ outcome - 1", "DIAG"),
+    list("kalaian1996", "~ outcome - 1", "UN"), list("kalaian1996", "~ outcome - 1", "CS"),
+    list("kalaian1996", "~ outcome - 1", "HCS"), list("kalaian1996", "~ outcome - 1", "DIAG"))
   cases <- character(0)
   for (g in grid) for (method in c("REML", "ML")) {
     best <- NULL; used <- NA
