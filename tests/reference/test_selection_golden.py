@@ -81,11 +81,16 @@ SMOOTH = G.get("smooth", [])
 #: Smooth selection functions, where metafor converges tightly (halfnorm, negexp: Nelder-Mead at reltol 1e-16 and
 #: integrate() at rel.tol 1e-12): parameters and standard errors to 1e-6.
 SMOOTH_RTOL = 1e-6
-#: type="beta": metafor fails with tight controls (optim error) and is run with its defaults, i.e. integrate() at
-#: rel.tol 1.2e-4 and optim's reltol 1e-8; its log-likelihood is then 2.5e-4 below the maximum we reach (ours is
-#: checked against an independent adaptive quadrature in tests/unit/test_selection_smooth.py), and the
-#: parameters agree to about 1e-3 relative.
-BETA_RTOL = 2e-3
+#: type="beta": metafor fails with the tight controls above (optim error) and at its defaults stops 2.5e-4 below the
+#: maximum in logLik (parameters 8.5e-5, SEs 8e-3 off: the earlier goldens); the golden keeps the better of Nelder-Mead
+#: (reltol 1e-16) and bobyqa (rhoend 1e-12), both with integrate() at rel.tol 1e-10 (selmodel.R).  Parameters then
+#: agree to 1e-6 (the same rule as SMOOTH_RTOL; seen 1.4e-7 on hackshaw1998, bangertdrowns2004, molloy2014).
+#: The log-likelihood itself: the beta weight is singular at p = 0 and 1, and metafor's integrate() of it is off by
+#: about 1e-7 whatever its rel.tol says (seen 1.1e-7 either way, at parameters equal to 1.4e-7; ours is checked
+#: against an independent adaptive quadrature in tests/unit/test_selection_smooth.py), so it is compared at 2e-7.
+BETA_LL_ATOL = 2e-7
+#: Standard errors of type="beta": metafor's numDeriv Hessian (r = 6) of that integrated likelihood: seen 1.2e-6.
+BETA_SE_RTOL = 2e-6
 
 
 def _fit_smooth(case):
@@ -103,15 +108,14 @@ def test_smooth_goldens_exist():
 def test_smooth(case):
     r = _fit_smooth(case)
     assert r.selection_type == case["type"]
-    assert r.loglik >= case["ll"] - 1e-9  # never a lower maximum than metafor's
-    if case["type"] == "beta":
-        assert case["optimizer"] == "default"
-        assert_allclose([r.estimate, r.tau2, *r.delta], [case["beta"], case["tau2"], *_arr(case["delta"])],
-                        rtol=BETA_RTOL)
-        return
-    assert_allclose([r.loglik, r.loglik0], [case["ll"], case["ll0"]], atol=1e-9, rtol=0)
-    # LRT = 2 (ll - ll0): the two 1e-9 tolerances above add up to 4e-9 on it
-    assert_allclose(r.lrt, case["LRT"], atol=4e-9, rtol=0)
+    beta = case["type"] == "beta"
+    assert r.loglik >= case["ll"] - (BETA_LL_ATOL if beta else 1e-9)  # never a lower maximum than metafor's
+    if beta:
+        assert case["optimizer"] in ("NM_int1e-10", "bobyqa_int1e-10")
+    ll_atol = BETA_LL_ATOL if beta else 1e-9
+    assert_allclose([r.loglik, r.loglik0], [case["ll"], case["ll0"]], atol=ll_atol, rtol=0)
+    # LRT = 2 (ll - ll0): the two tolerances above add up to 4 x on it
+    assert_allclose(r.lrt, case["LRT"], atol=4 * ll_atol, rtol=0)
     assert r.lrt_df == case["LRTdf"]
     if any(n.code == "selmodel_boundary" for n in r.notes):
         # the weight at a bound (0: no selection): both sides approach it asymptotically; estimates still agree
@@ -130,10 +134,12 @@ def test_smooth(case):
     # log-likelihood already moves the SEs by about 1% (measured by adding such noise to ours); metafor's
     # integrate() is accurate to about 1e-12 there, so its SEs carry that error (ours differ by 1.9e-4, and equally
     # at metafor's own estimates). Those SEs are compared at 1e-3; all others at SMOOTH_RTOL.
-    se_rtol = 1e-3 if np.any(_arr(case["delta"]) < 0.01) else SMOOTH_RTOL
+    se_rtol = 1e-3 if np.any(_arr(case["delta"]) < 0.01) else (BETA_SE_RTOL if beta else SMOOTH_RTOL)
     assert_allclose([r.se, r.tau2_se, *r.delta_se], [case["se"], case["se_tau2"], *_arr(case["se_delta"])],
                     rtol=se_rtol)
-    assert_allclose([r.ci_low, r.ci_high, r.zval], [case["ci_lb"], case["ci_ub"], case["zval"]], rtol=se_rtol)
+    # a CI bound near 0 (hackshaw1998 beta: -0.00096) is compared in units of the SE as well (mu -/+ 1.96 se)
+    assert_allclose([r.ci_low, r.ci_high, r.zval], [case["ci_lb"], case["ci_ub"], case["zval"]], rtol=se_rtol,
+                    atol=2 * se_rtol * case["se"])
     if se_rtol == SMOOTH_RTOL:  # a p-value of 5e-4 magnifies an SE error z^2 = 12 times; it follows from zval
         assert_allclose(r.pval, case["pval"], rtol=SMOOTH_RTOL)
 

@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         steps: Optional[str] = typer.Option(None, "--steps", metavar="P,...",
                                             help="--selmodel step: one-sided p-value cut points (default 0.025,1); "
                                                  "halfnorm/negexp: one p-value below which the weight is 1."),
-        struct: Optional[str] = typer.Option(None, "--struct", metavar="CS|HCS|UN|AR",
+        struct: Optional[str] = typer.Option(None, "--struct", metavar="CS|HCS|UN|AR|HAR|DIAG",
                                              help="With --multilevel OUTER,INNER: rma.mv random = ~ INNER | OUTER "
                                                   "with this structure (e.g. outcomes or time points in trials)."),
         scale: Optional[str] = typer.Option(None, "--scale", metavar="COLS",

@@ -541,8 +541,8 @@ def _profile_ci(model: _Model, s_hat: np.ndarray, j: int, fixed: np.ndarray, ll_
 
 # ------------------------------------------------------------------ structured random effects (~ inner | outer)
 
-MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR")
-MVStruct = Literal["CS", "HCS", "UN", "AR"]
+MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR", "HAR", "DIAG")
+MVStruct = Literal["CS", "HCS", "UN", "AR", "HAR", "DIAG"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,8 +551,8 @@ class MultivariateResult:
 
     ``G`` is the covariance matrix of the true effects of one outer group over the ``inner_levels``
     (sorted as metafor's factor levels); ``tau2`` has one entry (CS, AR) or one per inner level
-    (HCS, UN), ``rho`` one entry (CS, HCS, AR) or one per pair of levels (UN; pairs (1,2), (1,3), ...,
-    (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
+    (HCS, UN, HAR, DIAG), ``rho`` none (DIAG), one entry (CS, HCS, AR, HAR) or one per pair of levels (UN;
+    pairs (1,2), (1,3), ..., (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
     """
 
     k: int
@@ -619,8 +619,8 @@ class _Struct:
     def __init__(self, struct: str, n: int) -> None:
         self.struct, self.n = struct, n
         self.pairs = [(a, b) for a in range(n) for b in range(a, n)]
-        self.n_tau2 = n if struct in ("HCS", "UN") else 1
-        self.n_rho = n * (n - 1) // 2 if struct == "UN" else (1 if n > 1 else 0)
+        self.n_tau2 = n if struct in ("HCS", "UN", "HAR", "DIAG") else 1
+        self.n_rho = n * (n - 1) // 2 if struct == "UN" else (1 if n > 1 and struct != "DIAG" else 0)
         self.off = [(a, b) for a in range(n) for b in range(a + 1, n)]
 
     @property
@@ -644,6 +644,18 @@ class _Struct:
             elif a == b:
                 g[e] = t2[a]
                 J[e, a] = 1.0
+            elif self.struct == "DIAG":
+                continue  # no covariance between inner levels
+            elif self.struct == "HAR":  # tau_a tau_b rho^|a - b|
+                lag = b - a
+                r = th[nt]
+                sa, sb = math.sqrt(max(t2[a], 0.0)), math.sqrt(max(t2[b], 0.0))
+                g[e] = r ** lag * sa * sb
+                J[e, nt] = lag * r ** (lag - 1) * sa * sb
+                if sa > 0:
+                    J[e, a] = r ** lag * sb / (2.0 * sa)
+                if sb > 0:
+                    J[e, b] = r ** lag * sa / (2.0 * sb)
             else:
                 r_idx = nt + (0 if self.struct == "HCS" else self.off.index((a, b)))
                 r = th[r_idx]
@@ -667,6 +679,14 @@ class _Struct:
         out = th.copy()
         out[:self.n_tau2] = np.maximum(out[:self.n_tau2], 0.0)
         out[self.n_tau2:] = np.clip(out[self.n_tau2:], -1.0, 1.0)
+        return out
+
+    def held(self, th: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Components at a bound whose score points out of the parameter space."""
+        nt = self.n_tau2
+        out = np.zeros(th.shape, dtype=bool)
+        out[:nt] = (th[:nt] <= 0.0) & (score[:nt] < 0.0)
+        out[nt:] = ((th[nt:] <= -1.0) & (score[nt:] < 0.0)) | ((th[nt:] >= 1.0) & (score[nt:] > 0.0))
         return out
 
 
@@ -698,6 +718,9 @@ class _CholUN(_Struct):
     def project(self, th: np.ndarray) -> np.ndarray:
         return th.copy()
 
+    def held(self, th: np.ndarray, score: np.ndarray) -> np.ndarray:
+        return np.zeros(th.shape, dtype=bool)  # no bounds on the Cholesky factor
+
     def start(self, tau2: float) -> np.ndarray:
         return np.asarray([math.sqrt(max(tau2, 1e-12)) if a == b else 0.0 for a, b in self.tril])
 
@@ -725,7 +748,15 @@ def _struct_scoring(model: _Model, st: _Struct, th0: np.ndarray, maxiter: int) -
         info = J.T @ info_g @ J
         # Cholesky coordinates: the information is singular in the direction of a vanishing diagonal element of
         # L (the likelihood depends on its square), so that direction is cut off (rcond 1e-9) instead of followed
-        step = np.linalg.lstsq(info, sc, rcond=1e-9 if isinstance(st, _CholUN) else 1e-14)[0]
+        rcond = 1e-9 if isinstance(st, _CholUN) else 1e-14
+        # a component held at its bound (tau2 = 0, rho = +-1) by a score pointing outwards stays there, and the
+        # step of the others is solved with it fixed (else their joint step, cut by the projection, can stall:
+        # dat.kalaian1996, rho = -1)
+        held = st.held(th, sc)
+        step = np.zeros_like(th)
+        free = ~held
+        if np.any(free):
+            step[free] = np.linalg.lstsq(info[np.ix_(free, free)], sc[free], rcond=rcond)[0]
         lam = 1.0
         for _ in range(60):
             new = st.project(th + lam * step)
@@ -761,7 +792,8 @@ def multivariate(
 
     Within an outer group (a study), the true effects of inner levels a and b (outcomes, time points)
     have covariance ``G[a, b]``: CS ``tau2 (rho if a != b)``, HCS ``tau_a tau_b (rho if a != b)``,
-    UN a free covariance matrix, AR ``tau2 rho^|a - b|`` over the sorted levels.  ``V`` (k x k,
+    UN a free covariance matrix, AR ``tau2 rho^|a - b|`` over the sorted levels, HAR
+    ``tau_a tau_b rho^|a - b|``, DIAG ``tau2_a`` on the diagonal and no covariance.  ``V`` (k x k,
     e.g. :func:`vcalc`) defaults to ``diag(vi)`` and may not link different outer groups.
     """
     method = check_choice("method", method, ML_METHODS)

@@ -13,6 +13,12 @@
 #   "tight":   the optimisers run to tight tolerances, so that the optimum, not a stopping rule, is compared:
 #              glmer: optimizer="bobyqa" (both stages), rhoend=1e-12, tolPwrss=1e-12 (lme4's default Nelder-Mead
 #              stops short: on dat.nielweise2007 UM.FS it warns max|grad| = 0.0089 and its logLik is 2.7e-4 lower);
+#              the Laplace fits (method="ML" with nAGQ=1, and every UM.RS ML fit) use tolPwrss=1e-14: at 1e-12 the
+#              penalised IRLS leaves the Laplace objective noisy at ~1e-6, so that bobyqa stopped UM.RS on
+#              dat.nielweise2007 1.1e-6 below the maximum, with tau2 4.2e-6 off; where glmer fails at 1e-14 ("Cannot
+#              fit ML model": PIRLS cannot reach it) the case falls back to 1e-12 and says so in its call.  (1e-14 is
+#              not used for the nAGQ=7 fits: there it changes nothing in the estimates, but lme4's Hessian, whose every
+#              point runs PIRLS to that tolerance, moved the SE of UM.RS FE on dat.nielweise2007 by 1.6e-4);
 #              CM.EL: nlminb rel.tol=1e-11 (1e-12 and below end in nlminb's false convergence), integrate() rel.tol=1e-11 (metafor's default is
 #              .Machine$double.eps^0.25 = 1.2e-4), BiasedUrn precision 1e-14.
 #              The glm() fits (method="FE" of UM.FS and CM.AL, and the saturated models of the heterogeneity tests)
@@ -49,10 +55,22 @@ local({
   one <- function(ds, model, method, kind, test = "z", nAGQ = 7, ctrl = NULL, ctrl_txt = NULL) {
     if (is.null(ctrl)) ctrl <- if (kind == "tight") tight else list()
     if (is.null(ctrl_txt)) ctrl_txt <- if (kind == "tight") tight_txt else ""
+    laplace <- kind == "tight" && method == "ML" && (model == "UM.RS" || nAGQ == 1)
+    if (laplace) {
+      ctrl$glmerCtrl$tolPwrss <- 1e-14
+      ctrl_txt <- sub("tolPwrss=1e-12", "tolPwrss=1e-14", ctrl_txt, fixed = TRUE)
+    }
     t0 <- proc.time()[3]
     r <- try(suppressWarnings(rma.glmm(measure = "OR", ai = ai, bi = bi, ci = ci, di = di, data = dd[[ds]],
                                        model = model, method = method, test = test, nAGQ = nAGQ, control = ctrl,
                                        retfit = TRUE)), silent = TRUE)
+    if (inherits(r, "try-error") && laplace) {
+      ctrl$glmerCtrl$tolPwrss <- 1e-12
+      ctrl_txt <- sub("tolPwrss=1e-14", "tolPwrss=1e-12", ctrl_txt, fixed = TRUE)
+      r <- try(suppressWarnings(rma.glmm(measure = "OR", ai = ai, bi = bi, ci = ci, di = di, data = dd[[ds]],
+                                         model = model, method = method, test = test, nAGQ = nAGQ, control = ctrl,
+                                         retfit = TRUE)), silent = TRUE)
+    }
     cat(sprintf("%-22s %-5s %-2s %-7s %6.1fs\n", ds, model, method, kind, proc.time()[3] - t0))
     if (inherits(r, "try-error")) { cat("  skipped:", r); return(invisible()) }
     # CM.EL: metafor's standard errors come from numDeriv::hessian(r = 16) of a likelihood computed by integrate(),

@@ -1,12 +1,18 @@
 # Golden values for multivariate models with a structured random effect, metafor 3.8-1:
-#   rma.mv(yi, V, mods=, random = ~ inner | outer, struct = "CS" | "HCS" | "UN" | "AR", method = "REML" | "ML")
+#   rma.mv(yi, V, mods=, random = ~ inner | outer, struct = "CS" | "HCS" | "UN" | "AR" | "HAR" | "DIAG", method = "REML" | "ML")
 # Regenerate: Rscript tests/reference/r/mv_struct.R (also sourced by tests/reference/make_golden.R).
 # Datasets: dat.berkey1998 (metafor's own example: V from vcalc(vi=1, cluster=author, rvars=c(v1i, v2i)),
 # random = ~ outcome | trial), dat.ishak2007 (metafor's example in long format: V from vcalc(vi, cluster=study,
-# time1=time, phi=0.97), random = ~ time | study) and dat.konstantopoulos2011 (random = ~ school | district, struct CS,
-# which is the three-level model ~ 1 | district/school).  Each fit uses nlminb with rel.tol 1e-12 (and metafor's
-# default control as a fallback and as a second candidate: the fit with the higher log-likelihood is kept, recorded in
-# `control_used`).  Writes tests/reference/golden/extras_mv_struct.json at %.17g.
+# time1=time, phi=0.97), random = ~ time | study; also HAR and DIAG) and dat.konstantopoulos2011 (random = ~ school | district, struct CS,
+# which is the three-level model ~ 1 | district/school); dat.kalaian1996 (V from vcalc(vi, cluster=study, type=outcome,
+# rho=0.66) as in metafor's help page, random = ~ outcome | study; UN, CS, HCS, DIAG).  Each model is fitted with four optimiser settings and the fit
+# with the highest log-likelihood is kept (recorded in `control_used`), so that the maximum, not a stopping rule, is
+# compared: "bobyqa" (minqa's bobyqa, rhoend 1e-12: no gradient, so no finite-difference noise), "nlm" (gradtol and
+# steptol 1e-12), "mvctrl" (nlminb, rel.tol 1e-12) and "default" (metafor's default control).  nlminb alone (the
+# earlier goldens) stops where its finite-difference gradient is ~1e-6, leaving tau2 up to 1.8e-5 (relative) short of
+# the maximum on this flat likelihood (ishak2007 HCS ML: logLik 9.4e-10 lower); bobyqa or nlm reach it to ~1e-13 in
+# logLik (measured: no setting beats the kept one by more than 1e-12).
+# Writes tests/reference/golden/extras_mv_struct.json at %.17g.
 suppressPackageStartupMessages({ library(metafor); library(metadat) })
 local({
   num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x) || is.infinite(x)) "null" else sprintf("%.17g", x)
@@ -15,7 +21,10 @@ local({
   svec <- function(x) paste0("[", paste(vapply(as.character(x), jstr, ""), collapse = ", "), "]")
   mat <- function(M) paste0("[", paste(apply(M, 1, vec), collapse = ", "), "]")
   obj <- function(l) paste0("{", paste(sprintf("%s: %s", vapply(names(l), jstr, ""), unlist(l)), collapse = ", "), "}")
-  mvctrl <- list(rel.tol = 1e-12, eval.max = 10000, iter.max = 10000)
+  ctrls <- list(bobyqa = list(optimizer = "bobyqa", rhoend = 1e-12, maxfun = 1e5),
+                nlm = list(optimizer = "nlm", gradtol = 1e-12, steptol = 1e-12, iterlim = 10000),
+                mvctrl = list(rel.tol = 1e-12, eval.max = 10000, iter.max = 10000),
+                default = list())
   be <- dat.berkey1998
   Vbe <- vcalc(vi = 1, cluster = author, rvars = c(v1i, v2i), data = be)
   ish <- reshape(dat.ishak2007, direction = "long", idvar = "study", v.names = c("yi", "vi"),
@@ -25,13 +34,19 @@ local({
   rownames(ish) <- NULL
   Vish <- vcalc(vi, cluster = study, time1 = time, phi = 0.97, data = ish)
   ko <- dat.konstantopoulos2011
+  # dat.kalaian1996 (SAT coaching, verbal and math outcomes in 47 studies), V as in metafor's help page:
+  # vcalc(vi, cluster = study, type = outcome, rho = 0.66); a third dataset for the multivariate structures
+  ka <- dat.kalaian1996
+  Vka <- vcalc(vi, cluster = study, type = outcome, rho = 0.66, data = ka)
   dd <- list(
     berkey1998 = list(d = data.frame(yi = be$yi, outcome = be$outcome, trial = be$trial, year = be$year), V = Vbe,
                       inner = "outcome", outer = "trial"),
     ishak2007 = list(d = data.frame(yi = ish$yi, time = ish$time, study = ish$study), V = Vish,
                      inner = "time", outer = "study"),
     konstantopoulos2011 = list(d = data.frame(yi = ko$yi, vi = ko$vi, school = ko$school, district = ko$district,
-                                              year = ko$year), V = diag(ko$vi), inner = "school", outer = "district"))
+                                              year = ko$year), V = diag(ko$vi), inner = "school", outer = "district"),
+    kalaian1996 = list(d = data.frame(yi = ka$yi, outcome = ka$outcome, study = ka$study), V = Vka,
+                       inner = "outcome", outer = "study"))
   datasets <- paste(vapply(names(dd), function(n) {
     x <- dd[[n]]
     cols <- lapply(names(x$d), function(cn) if (is.numeric(x$d[[cn]])) vec(x$d[[cn]]) else svec(x$d[[cn]]))
@@ -51,14 +66,18 @@ local({
     list("berkey1998", "~ outcome - 1", "HCS"), list("berkey1998", "~ outcome + outcome:I(year - 1983) - 1", "UN"),
     list("ishak2007", "~ factor(time) - 1", "CS"), list("ishak2007", "~ factor(time) - 1", "HCS"),
     list("ishak2007", "~ factor(time) - 1", "AR"), list("ishak2007", "~ factor(time) - 1", "UN"),
-    list("konstantopoulos2011", "~ 1", "CS"))
+    list("konstantopoulos2011", "~ 1", "CS"),
+    list("ishak2007", "~ factor(time) - 1", "HAR"), list("ishak2007", "~ factor(time) - 1", "DIAG"),
+    list("berkey1998", "~ outcome - 1", "DIAG"),
+    list("kalaian1996", "~ outcome - 1", "UN"), list("kalaian1996", "~ outcome - 1", "CS"),
+    list("kalaian1996", "~ outcome - 1", "HCS"), list("kalaian1996", "~ outcome - 1", "DIAG"))
   cases <- character(0)
   for (g in grid) for (method in c("REML", "ML")) {
     best <- NULL; used <- NA
-    for (nm in c("mvctrl", "default")) {
-      f <- fit1(g[[1]], g[[2]], g[[3]], method, if (nm == "mvctrl") mvctrl else list())
+    for (nm in names(ctrls)) {
+      f <- fit1(g[[1]], g[[2]], g[[3]], method, ctrls[[nm]])
       if (inherits(f, "try-error")) next
-      if (is.null(best) || logLik(f) > logLik(best) + 1e-12 * abs(logLik(f))) { best <- f; used <- nm }
+      if (is.null(best) || logLik(f) > logLik(best)) { best <- f; used <- nm }
     }
     if (is.null(best)) { cat("skipped", unlist(g), method, "\n"); next }
     f <- best
