@@ -6,26 +6,10 @@ so that the verdict is seen to come from the evidence, not from the words.
 """
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
-from evigrade.claims import Evidence, analyse, check, load_evidence
+from evigrade.claims import Evidence, analyse, check
 from evigrade.claims.check import lexicon_for
-from evigrade.claims.evidence import evidence_from_pack
-
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-
-
-@pytest.fixture(scope="module")
-def snap() -> Evidence:
-    return load_evidence(HERE / "bundled_evidence_snapshot.json")
-
-
-@pytest.fixture(scope="module")
-def bcg() -> Evidence:
-    return evidence_from_pack(ROOT / "tests" / "packs" / "data" / "bcg")
 
 
 def verdicts(text: str, ev: Evidence) -> list[tuple[str, str, tuple[str, ...]]]:

@@ -11,19 +11,13 @@ import re
 
 import pytest
 
-from evigrade.claims import Evidence, EvidenceFinding, analyse, check, load_evidence, split_sentences
+from evigrade.claims import Evidence, EvidenceFinding, analyse, check, split_sentences
 from evigrade.claims.check import lexicon_for
 from evigrade.claims.evaluate import read_labelled
-from evigrade.claims.evidence import EvidenceHeadline, evidence_from_pack
+from evigrade.claims.evidence import EvidenceHeadline
 
 HERE = pathlib.Path(__file__).resolve().parent
-SNAPSHOT = HERE / "bundled_evidence_snapshot.json"
 ROOT = HERE.parents[1]
-
-
-@pytest.fixture(scope="module")
-def snap() -> Evidence:
-    return load_evidence(SNAPSHOT)
 
 
 def verdicts(text: str, ev: Evidence) -> list[tuple[str, str]]:
@@ -237,11 +231,6 @@ def test_stored_evidence_without_key_messages_gets_a_headline_by_the_same_rule(s
 
 
 # ---- any topic: the pack names the intervention ----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def bcg() -> Evidence:
-    return evidence_from_pack(ROOT / "tests" / "packs" / "data" / "bcg")
 
 
 def test_another_topic_is_read_from_its_own_pack(bcg):

@@ -4,27 +4,9 @@ the tuning texts, and (where it matters) on both packs: the bundled one (stored 
 """
 from __future__ import annotations
 
-import pathlib
-
-import pytest
-
-from evigrade.claims import Evidence, EvidenceFinding, analyse, check, load_evidence
+from evigrade.claims import Evidence, EvidenceFinding, analyse, check
 from evigrade.claims.check import lexicon_for
-from evigrade.claims.evidence import evidence_from_pack
 from evigrade.claims.terms import _instrument_names
-
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-
-
-@pytest.fixture(scope="module")
-def snap() -> Evidence:
-    return load_evidence(HERE / "bundled_evidence_snapshot.json")
-
-
-@pytest.fixture(scope="module")
-def bcg() -> Evidence:
-    return evidence_from_pack(ROOT / "tests" / "packs" / "data" / "bcg")
 
 
 def one(text: str, ev: Evidence):
