@@ -335,11 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rep(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if args.save:
-        out = pathlib.Path(args.save)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(rep.buf.getvalue())
-        print(f"saved {out}")
+    rep.save(args.save)
     return 0
 
 

@@ -77,6 +77,14 @@ class Report:
         print(line, flush=True)
         self.buf.write(line + "\n")
 
+    def save(self, path: str | None) -> None:
+        """With --save PATH: write every line printed so far to PATH (folders created)."""
+        if path:
+            out = pathlib.Path(path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(self.buf.getvalue())
+            print(f"saved {out}")
+
 
 def numba_compiled() -> bool:
     from evigrade.batch import _kernel
@@ -362,11 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         if task == "reml":
             rep(f"  agreement, {label} REML+HKSJ+PI vs tight metafor: {a:.1e} (target <= 1e-9): {verdict(a <= 1e-9)}")
     shutil.rmtree(tmp, ignore_errors=True)
-    if args.save:
-        out = pathlib.Path(args.save)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(rep.buf.getvalue())
-        print(f"saved {out}")
+    rep.save(args.save)
     return 0
 
 
