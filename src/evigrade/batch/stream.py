@@ -26,6 +26,8 @@ import csv
 import io
 import os
 import pathlib
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -194,8 +196,6 @@ class _ReadAhead:
     PATIENCE = 1.0
 
     def __init__(self, fh: Any, ahead: int = 3) -> None:
-        import threading
-
         self._fh = fh
         self.ahead = ahead  # >= 3: a batch needs its block and the start of the next (a row cut by the boundary)
         self._cond = threading.Condition()
@@ -204,14 +204,10 @@ class _ReadAhead:
         self._closed = False
 
     def _may_read(self) -> bool:
-        import time
-
         return (self._closed or self._ahead < self.ahead
                 or (self._since is not None and time.monotonic() - self._since >= self.PATIENCE))
 
     def read(self, n: int = -1) -> bytes:
-        import time
-
         with self._cond:
             while not self._may_read():
                 self._cond.wait(self.PATIENCE / 4)
@@ -222,8 +218,6 @@ class _ReadAhead:
 
     def next_batch(self, reader: Any) -> Any:
         """``reader.read_next_batch()`` (StopIteration at the end), counting the batch as taken."""
-        import time
-
         with self._cond:
             self._since = time.monotonic()
         try:
