@@ -82,6 +82,12 @@ CONTROL_FIX: Final = ("remove it (a control character is never data: it can rewr
                       "stored in a Word file)")
 
 
+def visible_controls(s: str) -> str:
+    """``s`` with every control character of ``_CONTROL`` written out as ``\\uXXXX`` text (as the Markdown
+    and terminal outputs show it): a raw ESC or BEL in a page is a parse error and can act in a terminal."""
+    return _CONTROL.sub(_visible, s)
+
+
 def control_char(s: str) -> str | None:
     """The first control character of ``s`` that no text data holds (see ``_CONTROL``), or None."""
     m = _CONTROL.search(s)

@@ -411,6 +411,24 @@ def test_report_output_is_a_file_or_has_no_parent(pack, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "pack"]
 
 
+@pytest.mark.parametrize("command", ["report", "summarize"])
+def test_bad_report_folder_is_refused_before_the_pack_is_read(pack, tmp_path, capsys, monkeypatch, command):
+    """An unusable output folder is the first error: nothing is computed for a report that cannot be written."""
+    import evigrade.cli.summarize as summarize_cli
+    import evigrade.pipeline as pipeline
+
+    def boom(*a, **k):
+        raise AssertionError("the pack was summarised before the output folder was checked")
+
+    monkeypatch.setattr(pipeline, "run", boom)
+    monkeypatch.setattr(pipeline, "load_pack", boom)
+    monkeypatch.setattr(summarize_cli, "load_pack", boom)
+    f = _write(tmp_path, "afile", "x")
+    argv = ["report", pack, "-o", f] if command == "report" else ["summarize", pack, "--report", f]
+    rc, out, err = _run(capsys, *argv)
+    assert_one_line_error(rc, out, err, str(f), "existing file", "fix:")
+
+
 def test_report_unwritable_folder_is_one_line_and_leaves_nothing(pack, tmp_path, capsys, monkeypatch):
     # tests may run as root, where chmod cannot make a folder unwritable: fail the write itself
     import evigrade.report._render as render_mod

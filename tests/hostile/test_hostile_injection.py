@@ -240,7 +240,10 @@ def test_saved_summary_controls_files(tmp_path, capsys, control_summary):
     md = (tmp_path / "rep" / "report.md").read_text()
     _no_raw_control(md.replace("\u202e", "").replace("\u202c", "").replace("\u2066", "").replace("\u2069", ""))
     _md_inert(md)
-    _html_inert((tmp_path / "rep" / "index.html").read_text())
+    html = (tmp_path / "rep" / "index.html").read_text()
+    _html_inert(html)
+    _no_raw_control(html.replace("\u202e", "").replace("\u202c", "").replace("\u2066", "").replace("\u2069", ""))
+    assert "\\u001b]0;pwned-title" in html  # shown, not acted on
     assert "Title " + payload in _strings(json.loads((tmp_path / "rep" / "results.json").read_text()))
 
 

@@ -97,6 +97,10 @@ def register(app: typer.Typer) -> None:
             from ..errors import SpecError
 
             raise SpecError("give either PACK or --from-json, not both")
+        if out is not None:  # refuse an unusable folder before computing anything
+            from ..report import check_report_folder
+
+            check_report_folder(out)
 
         def work(progress: Callable[[str], None]) -> Any:
             if from_json is not None:

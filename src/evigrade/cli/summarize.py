@@ -314,6 +314,10 @@ def register(app: typer.Typer) -> None:
         from ..errors import PackError
 
         fmt = check_choice("format", fmt, ("text", "markdown"))
+        if report_dir is not None:  # refuse an unusable folder before computing anything
+            from ..report import check_report_folder
+
+            check_report_folder(report_dir)
         try:
             summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
         except PackError as exc:  # one line naming the pack, its first problem and how to list them all

@@ -7,7 +7,7 @@ Markdown, JSON and a rich terminal view.
 from __future__ import annotations
 
 from .model import CERTAINTY, FUNNEL_MIN_K, ReportModel, build_model
-from ._render import FORMATS, REPORT_FILES, generated_at, render, write_report
+from ._render import FORMATS, REPORT_FILES, check_report_folder, generated_at, render, write_report
 
-__all__ = ["render", "write_report", "build_model", "ReportModel", "generated_at", "FORMATS", "REPORT_FILES",
+__all__ = ["render", "write_report", "check_report_folder", "build_model", "ReportModel", "generated_at", "FORMATS", "REPORT_FILES",
            "CERTAINTY", "FUNNEL_MIN_K"]

@@ -10,7 +10,7 @@ import re
 import tempfile  # noqa: F401  -- tests fail the write by patching tempfile.mkdtemp through this module
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .._escape import md_inline, safe_url
+from .._escape import md_inline, safe_url, visible_controls
 from .._io import write_folder_atomic
 from .._validate import check_choice
 from ..errors import InputError
@@ -125,7 +125,8 @@ def _html(m: ReportModel) -> str:
             else "",
             "funnel": funnel_svg(f.funnel, id_prefix=f"{f.anchor}-funnel") if f.funnel is not None else "",
         }
-    return env.get_template("report.html.j2").render(m=m, css=css, svgs=svgs, funnel_min_k=FUNNEL_MIN_K)
+    page = env.get_template("report.html.j2").render(m=m, css=css, svgs=svgs, funnel_min_k=FUNNEL_MIN_K)
+    return visible_controls(page)  # a saved summary may hold control characters (packs refuse them)
 
 
 def _md(m: ReportModel) -> str:
@@ -171,20 +172,10 @@ def render(summary: Summary | Mapping[str, Any], fmt: str = "html", *, generated
     return _html(m)
 
 
-def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
-    """Write ``outdir/index.html``, ``report.md`` and ``results.json`` atomically.
-
-    Everything is rendered in memory first, written into a temporary folder beside ``outdir`` and
-    then moved into place, so a failure leaves no partial report.  An existing ``outdir`` is
-    replaced only if it holds nothing but report files (never a folder with other content).
-    """
+def check_report_folder(outdir: str | os.PathLike[str]) -> pathlib.Path:
+    """Refuse a report folder that :func:`write_report` could not fill (one line, exit 3), so a command can
+    check it before it computes anything: an existing file, a folder holding other files, or a missing parent."""
     out = pathlib.Path(outdir)
-    stamp = generated if generated is not None else generated_at()
-    files = {
-        "index.html": render(summary, "html", generated=stamp),
-        "report.md": render(summary, "md", generated=stamp),
-        "results.json": render(summary, "json", generated=stamp),
-    }
     if out.exists() and not out.is_dir():
         raise InputError("the report folder path is an existing file", file=str(out), fix="choose a folder name (-o DIR)")
     if out.is_dir():
@@ -199,4 +190,22 @@ def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike
     if not parent.is_dir():
         raise InputError("the folder that should contain the report does not exist", file=str(parent),
                          fix="create it first or choose another -o DIR")
+    return out
+
+
+def write_report(summary: Summary | Mapping[str, Any], outdir: str | os.PathLike[str], *, generated: str | None = None) -> pathlib.Path:
+    """Write ``outdir/index.html``, ``report.md`` and ``results.json`` atomically.
+
+    Everything is rendered in memory first, written into a temporary folder beside ``outdir`` and
+    then moved into place, so a failure leaves no partial report.  An existing ``outdir`` is
+    replaced only if it holds nothing but report files (never a folder with other content).
+    """
+    out = check_report_folder(outdir)
+    stamp = generated if generated is not None else generated_at()
+    files = {
+        "index.html": render(summary, "html", generated=stamp),
+        "report.md": render(summary, "md", generated=stamp),
+        "results.json": render(summary, "json", generated=stamp),
+    }
+    check_report_folder(out)  # again: the folder may have changed while the report was rendered
     return write_folder_atomic(out, files)
