@@ -275,6 +275,11 @@ def _scoring(model: _Model, s0: np.ndarray, free: np.ndarray, maxiter: int) -> t
     return s, False, maxiter
 
 
+def _options(method: str, test: str, level: float) -> tuple[Literal["REML", "ML"], Literal["z", "t"], float]:
+    """The options every ``rma.mv`` fit takes, checked: (method, test, level as a fraction)."""
+    return check_choice("method", method, ML_METHODS), check_choice("test", test, ML_TESTS), check_level(level)
+
+
 def _effects_and_V(yi: Any, vi: Any, V: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The effect sizes, their sampling variances and the k x k sampling covariance (``diag(vi)`` unless ``V``),
     checked (rma.mv's inputs for ``multilevel`` and ``multivariate``)."""
@@ -402,9 +407,7 @@ def multilevel(
     its own); ``X``: design matrix including the intercept column (default intercept only).
     ``sigma2``: ``None`` entries are estimated, numbers are fixed (metafor ``sigma2=c(0, NA)``).
     """
-    method = check_choice("method", method, ML_METHODS)
-    test = check_choice("test", test, ML_TESTS)
-    lvl = check_level(level)
+    method, test, lvl = _options(method, test, level)
     y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
     c = _labels("cluster", cluster, k)
@@ -741,10 +744,8 @@ def multivariate(
     ``tau_a tau_b rho^|a - b|``, DIAG ``tau2_a`` on the diagonal and no covariance.  ``V`` (k x k,
     e.g. :func:`vcalc`) defaults to ``diag(vi)`` and may not link different outer groups.
     """
-    method = check_choice("method", method, ML_METHODS)
-    test = check_choice("test", test, ML_TESTS)
+    method, test, lvl = _options(method, test, level)
     struct = check_choice("struct", struct, MV_STRUCTS)
-    lvl = check_level(level)
     y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
     o = _labels("outer", outer, k)
