@@ -301,7 +301,7 @@ class _Reported:
     row answers (outcomes, time point, comparison), where it comes from, the number as the source printed it
     (measure, estimate, CI, p-value, orientation) and the words beside it; ``outcome`` is the first outcome
     named and ``harmonised()`` the (estimate, ci_low, ci_high) as intervention minus comparator.  Each row
-    type's JSON names its own keys, in its CSV's order."""
+    type lists its own JSON keys (``json_keys``), so they keep their order."""
 
     outcomes: tuple[str, ...]
     timepoint: str
