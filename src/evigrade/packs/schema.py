@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..effects.measures import RATIO_MEASURES
-from ..results import Note, ResultMixin, jsonable
+from ..results import Note, ResultMixin, json_keys, jsonable
 
 __all__ = [
     "BENEFIT_DIRECTIONS",
@@ -295,20 +295,39 @@ def _harmonise(measure: str | None, orientation: str, est: float | None, lo: flo
     return neg(est), neg(hi), neg(lo)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Reported:
-    """What trial results and review results share: the first outcome named and the harmonised
-    (estimate, ci_low, ci_high).  Needs the fields outcomes, measure, orientation, estimate,
-    ci_low and ci_high."""
+    """The columns a trial result (results.csv) and a review result (reviews.csv) share: which question the
+    row answers (outcomes, time point, comparison), where it comes from, the number as the source printed it
+    (measure, estimate, CI, p-value, orientation) and the words beside it; ``outcome`` is the first outcome
+    named and ``harmonised()`` the (estimate, ci_low, ci_high) as intervention minus comparator.  Each row
+    type lists its own JSON keys (``json_keys``), so they keep their order."""
 
-    __slots__ = ()
+    outcomes: tuple[str, ...]
+    timepoint: str
+    comparison: str
+    source: str
+    row: int
+    timepoint_as_stated: str = ""
+    measure: str | None = None
+    unit: str = ""
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: str = ""
+    orientation: str = "as_reported"
+    result_as_reported: str = ""
+    notes: str = ""
+    source_row: str = ""
+    comparison_kind: str = "comparative"
 
     @property
     def outcome(self) -> str:
-        return self.outcomes[0]  # type: ignore[attr-defined]
+        return self.outcomes[0]
 
     def harmonised(self) -> tuple[float | None, float | None, float | None]:
         """(estimate, ci_low, ci_high) as intervention minus comparator (ratios: intervention/comparator)."""
-        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)  # type: ignore[attr-defined]
+        return _harmonise(self.measure, self.orientation, self.estimate, self.ci_low, self.ci_high)
 
 
 def _num(x: float | None) -> float | None:
@@ -352,21 +371,18 @@ class Study:
         })
 
 
-@dataclass(frozen=True, slots=True)
+@json_keys("result_id", "study_id", "outcomes", "timepoint", "comparison", "data_type", "source", "row", "instrument",
+           "unit", "measure", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "ci", "estimate", "ci_low", "ci_high", "se",
+           "p_value", "orientation", "direction_reported", "result_as_reported", "timepoint_as_stated", "notes",
+           "source_row", "comparison_kind")
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResultRow(_Reported, ResultMixin):
     """One trial result.  Numbers as the source printed them; ``harmonised()`` applies orientation."""
 
     result_id: str
     study_id: str
-    outcomes: tuple[str, ...]
-    timepoint: str
-    comparison: str
     data_type: str
-    source: str
-    row: int
     instrument: str = ""
-    unit: str = ""
-    measure: str | None = None
     m1i: float | None = None
     sd1i: float | None = None
     n1i: int | None = None
@@ -375,18 +391,8 @@ class ResultRow(_Reported, ResultMixin):
     n2i: int | None = None
     ai: int | None = None  # events, intervention arm
     ci: int | None = None  # events, comparator arm
-    estimate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
     se: float | None = None
-    p_value: str = ""
-    orientation: str = "as_reported"
     direction_reported: str = ""
-    result_as_reported: str = ""
-    timepoint_as_stated: str = ""
-    notes: str = ""
-    source_row: str = ""
-    comparison_kind: str = "comparative"
 
     def has_arm_continuous(self) -> bool:
         return all(v is not None for v in (self.m1i, self.sd1i, self.n1i, self.m2i, self.sd2i, self.n2i))
@@ -395,41 +401,31 @@ class ResultRow(_Reported, ResultMixin):
         return all(v is not None for v in (self.ai, self.n1i, self.ci, self.n2i))
 
 
-@dataclass(frozen=True, slots=True)
+@json_keys("review_row_id", "review_id", "citation", "outcomes", "timepoint", "comparison", "population", "reported_as",
+           "source", "row", "year", "comparison_as_stated", "population_scope", "timepoint_as_stated", "k", "k_scope",
+           "participants", "participants_scope", "measure", "unit", "estimate", "ci_low", "ci_high", "p_value", "i2",
+           "grade", "grade_reasons", "orientation", "direction_note", "result_as_reported", "notes", "source_row",
+           "comparison_kind")
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewRow(_Reported, ResultMixin):
+    """One pooled result of a review, as the review reports it."""
+
     review_row_id: str
     review_id: str
     citation: str
-    outcomes: tuple[str, ...]
-    timepoint: str
-    comparison: str
     population: str
     reported_as: str
-    source: str
-    row: int
     year: int | None = None
     comparison_as_stated: str = ""
     population_scope: str = ""
-    timepoint_as_stated: str = ""
     k: int | None = None
     k_scope: str = ""  # "estimate" | "review_total" | ""
     participants: int | None = None
     participants_scope: str = ""
-    measure: str | None = None
-    unit: str = ""
-    estimate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    p_value: str = ""
     i2: float | None = None
     grade: str = ""
     grade_reasons: str = ""
-    orientation: str = "as_reported"
     direction_note: str = ""
-    result_as_reported: str = ""
-    notes: str = ""
-    source_row: str = ""
-    comparison_kind: str = "comparative"
 
 
 @dataclass(frozen=True, slots=True)

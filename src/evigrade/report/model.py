@@ -866,14 +866,6 @@ def _config_rows(cfg: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
 # safety and mechanisms
 
 
-_POOL_METHOD = {
-    "PLO": "random-effects proportion meta-analysis (logit), back-transformed",
-    "PFT": "random-effects proportion meta-analysis (Freeman-Tukey), back-transformed",
-    "PR": "random-effects proportion meta-analysis (raw proportions)",
-    "single": "one source: exact (Clopper-Pearson) CI",
-}
-
-
 def _src_ref(refs: _Refs, item: Any) -> tuple[int, ...]:
     """Reference numbers of one safety row (a SafetyItem, or a source's dict inside the typed safety
     summary): its source id (a catalogue entry, else the id with the row's citation and link)."""
@@ -894,7 +886,7 @@ def _safety(safety: SafetySummary | None, refs: _Refs, rating: SafetyRating | No
     if safety is None:
         return {}
     ref_of = lambda it: _src_ref(refs, it)  # noqa: E731
-    rates = [pool_row(r, ref_of, _POOL_METHOD, safety.min_pool_k) for r in safety.pools]
+    rates = [pool_row(r, ref_of, safety.min_pool_k) for r in safety.pools]
     event_types = event_type_rows(safety, ref_of)
     items = []
     for it in safety.items:

@@ -309,10 +309,16 @@ def source_rate(it: SafetyItem, refs: Callable[[SafetyItem], tuple[int, ...]]) -
 
 
 _SEVERITY = {"significant_or_serious": "serious or significant", "mild": "mild", "any": "any"}
+#: how a severity class's rate was obtained, by the pool's measure
+_POOL_METHOD = {
+    "PLO": "random-effects proportion meta-analysis (logit), back-transformed",
+    "PFT": "random-effects proportion meta-analysis (Freeman-Tukey), back-transformed",
+    "PR": "random-effects proportion meta-analysis (raw proportions)",
+    "single": "one source: exact (Clopper-Pearson) CI",
+}
 
 
-def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], method_names: Mapping[str, str],
-             min_pool_k: int = 3) -> dict[str, Any]:
+def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], min_pool_k: int = 3) -> dict[str, Any]:
     """A severity class: the pooled rate (k >= min_pool_k) or the range across sources with each source
     (a stated rate of an older summary: its own ``label``, ``upper_bound`` and ``sources``).  A count of
     0 for ``k`` or ``total`` is not stated (the pipeline's pools have at least one source and treatment)."""
@@ -331,7 +337,7 @@ def pool_row(r: SafetyPool, refs: Callable[[Any], tuple[int, ...]], method_names
     rl, rh = r.range_low, r.range_high
     if est is not None:
         rate, ci = fmt_pct(est, 2), (f"{fmt_pct(lo, 2)} to {fmt_pct(hi, 2)}" if lo is not None and hi is not None else "")
-        method = method_names.get(r.measure, r.measure)
+        method = _POOL_METHOD.get(r.measure, r.measure)
         if r.i2 is not None:
             method += f"; I\u00b2 = {fmt_pct(r.i2)}"
     elif rl is not None and rh is not None:

@@ -703,6 +703,17 @@ def validate_yi_vi(yi: Any, vi: Any, study: tuple[str, ...] | None = None) -> tu
     return y, v
 
 
+def check_finite_effects(y: np.ndarray, v: np.ndarray, unit: str) -> None:
+    """The combined check of the ``rma.mv``/``rma.ls`` fits: every effect size finite and every sampling variance
+    finite and > 0, else InputError naming the first bad row (``unit``: what a row is, for the fix)."""
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
+                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
+                         fix=f"drop {unit} without a positive sampling variance")
+
+
 def fit_rma(
     yi: Any,
     vi: Any,

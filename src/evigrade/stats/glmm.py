@@ -58,8 +58,9 @@ from .. import _dist as sps
 from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
-from ..results import Note, ResultMixin
+from ..results import Note, ResultMixin, json_keys
 from .mh import _cells, escalc_2x2
+from .results import PooledEstimate
 
 __all__ = ["GlmmResult", "rma_glmm", "GLMM_MODELS", "GLMM_METHODS"]
 
@@ -74,8 +75,11 @@ _CMEL_NODES = 64
 _CMEL_TAU2_MIN = 1e-8
 
 
-@dataclass(frozen=True, slots=True)
-class GlmmResult(ResultMixin):
+@json_keys("model", "method", "measure", "estimate", "se", "zval", "pval", "ci_low", "ci_high", "tau2", "tau2_se",
+           "sigma2", "i2", "h2", "qe_wald", "qe_wald_pvalue", "qe_lrt", "qe_lrt_pvalue", "qe_df", "loglik", "deviance",
+           "aic", "bic", "aicc", "objective_loglik", "k", "k_all", "test", "df", "level", "nagq", "notes")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlmmResult(PooledEstimate, ResultMixin):
     """A fitted ``rma.glmm`` model (log odds ratio).
 
     ``tau2`` is the variance of the random treatment effect (0 for ``method="FE"``); ``sigma2`` the
@@ -88,14 +92,6 @@ class GlmmResult(ResultMixin):
     model: str
     method: str
     measure: str
-    estimate: float
-    se: float
-    zval: float
-    pval: float
-    ci_low: float
-    ci_high: float
-    tau2: float
-    tau2_se: float
     sigma2: float
     i2: float
     h2: float
@@ -110,13 +106,10 @@ class GlmmResult(ResultMixin):
     bic: float
     aicc: float
     objective_loglik: float
-    k: int
     k_all: int
     test: str
     df: int | None
-    level: float
     nagq: int
-    notes: tuple[Note, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ from .._validate import check_choice, check_level
 from ..errors import InputError
 from ..notes import NoteCode
 from ..results import Note, jsonable_dict
-from .fit import wald_pval_crit
-from .fitstats import FitStatistics, _from_ll
+from .fit import check_finite_effects, wald_pval_crit
+from .fitstats import _from_ll
+from .results import LikelihoodFit
 
 __all__ = ["LocationScaleResult", "location_scale", "LS_METHODS", "LS_TESTS", "LS_LINKS"]
 
@@ -47,28 +48,19 @@ _STEP_TOL = 1e-11
 _TINY_TAU2 = 1e-8
 
 
-@dataclass(frozen=True, slots=True)
-class LocationScaleResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationScaleResult(LikelihoodFit):
     """A fitted location-scale model (metafor ``rma.ls``).
 
     ``beta``/``se``/... are the location coefficients (columns of ``X``); ``alpha``/``alpha_se``/...
-    the scale coefficients (columns of ``Z``, log link: ``tau2 = exp(Z alpha)``).  ``tau2`` and
-    ``i2`` (a fraction) have one entry per study.  ``lrt``/``lrt_df``/``lrt_pvalue`` test the scale
+    the ``q`` scale coefficients (columns of ``Z``, log link: ``tau2 = exp(Z alpha)``).  ``tau2`` and
+    ``i2`` (a fraction) have one entry per study.  ``qs`` tests the scale coefficients as ``qm`` the
+    location ones.  ``lrt``/``lrt_df``/``lrt_pvalue`` test the scale
     coefficients other than the intercept against ``scale = ~ 1`` (NaN when Z has no intercept or
     only one column); ``loglik_reduced`` is that model's log-likelihood.
     """
 
-    k: int
-    p: int
     q: int
-    beta: np.ndarray
-    vb: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    df: int | None
     alpha: np.ndarray
     va: np.ndarray
     alpha_se: np.ndarray
@@ -79,12 +71,6 @@ class LocationScaleResult:
     alpha_df: int | None
     tau2: np.ndarray
     i2: np.ndarray
-    qe: float
-    qe_df: int
-    qe_pvalue: float
-    qm: float
-    qm_df: tuple[int, int | None]
-    qm_pvalue: float
     qs: float
     qs_df: tuple[int, int | None]
     qs_pvalue: float
@@ -92,18 +78,8 @@ class LocationScaleResult:
     lrt_df: int
     lrt_pvalue: float
     loglik_reduced: float
-    fit_statistics: FitStatistics
-    yi: np.ndarray
-    vi: np.ndarray
-    X: np.ndarray
     Z: np.ndarray
-    method: str
-    test: str
     link: str
-    level: float
-    converged: bool
-    iterations: int
-    notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({
@@ -314,12 +290,7 @@ def location_scale(
     if len(v) != k:
         raise InputError(f"vi has {len(v)} values but yi has {k}", column="vi", has_value=False,
                          fix="give one sampling variance per study")
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
-    if len(bad):
-        i = int(bad[0])
-        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
-                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
-                         fix="drop studies without a positive sampling variance")
+    check_finite_effects(y, v, "studies")
     X = _design("mods", mods, k)
     Z = _design("scale", scale, k)
     p, q = X.shape[1], Z.shape[1]

@@ -32,8 +32,9 @@ from .._validate import check_choice, check_level
 from ..errors import InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, jsonable_dict
-from .fit import wald_pval_crit
-from .fitstats import FitStatistics, _from_ll
+from .fit import check_finite_effects, wald_pval_crit
+from .fitstats import _from_ll
+from .results import LikelihoodFit
 
 __all__ = ["MultilevelResult", "multilevel", "vcalc", "ML_METHODS", "ML_TESTS", "MultivariateResult", "multivariate",
            "MV_STRUCTS"]
@@ -45,54 +46,28 @@ _LOG2PI = math.log(2.0 * math.pi)
 _THRESHOLD = 1e-12
 
 
-@dataclass(frozen=True, slots=True)
-class MultilevelResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultilevelResult(LikelihoodFit):
     """A fitted multilevel model (metafor ``rma.mv`` with ``random = ~ 1 | cluster/obs``).
 
     ``sigma2`` has one entry per random-effects level (``sigma2_names``: ``"cluster"``,
     ``"cluster/obs"``), ``sigma2_n`` the number of groups at that level, ``sigma2_fixed`` whether it
     was fixed by the user; ``sigma2_ci_low``/``_high`` are profile-likelihood CIs (NaN for fixed
-    components).  ``M`` is the marginal covariance of ``yi``.
+    components).  ``V`` is the sampling covariance, ``M`` the marginal covariance of ``yi``.
     """
 
-    k: int
-    p: int
-    beta: np.ndarray
-    vb: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    df: int | None
     sigma2: np.ndarray
     sigma2_names: tuple[str, ...]
     sigma2_n: tuple[int, ...]
     sigma2_fixed: tuple[bool, ...]
     sigma2_ci_low: np.ndarray
     sigma2_ci_high: np.ndarray
-    qe: float
-    qe_df: int
-    qe_pvalue: float
-    qm: float
-    qm_df: tuple[int, int | None]
-    qm_pvalue: float
     pred: float
     pi_low: float
     pi_high: float
-    fit_statistics: FitStatistics
-    yi: np.ndarray
-    vi: np.ndarray
     V: np.ndarray
-    X: np.ndarray
     M: np.ndarray
     cluster: tuple[str, ...]
-    method: str
-    test: str
-    level: float
-    converged: bool
-    iterations: int
-    notes: tuple[Note, ...] = ()
 
     @property
     def total_variance(self) -> float:
@@ -300,6 +275,11 @@ def _scoring(model: _Model, s0: np.ndarray, free: np.ndarray, maxiter: int) -> t
     return s, False, maxiter
 
 
+def _options(method: str, test: str, level: float) -> tuple[Literal["REML", "ML"], Literal["z", "t"], float]:
+    """The options every ``rma.mv`` fit takes, checked: (method, test, level as a fraction)."""
+    return check_choice("method", method, ML_METHODS), check_choice("test", test, ML_TESTS), check_level(level)
+
+
 def _effects_and_V(yi: Any, vi: Any, V: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The effect sizes, their sampling variances and the k x k sampling covariance (``diag(vi)`` unless ``V``),
     checked (rma.mv's inputs for ``multilevel`` and ``multivariate``)."""
@@ -317,12 +297,7 @@ def _effects_and_V(yi: Any, vi: Any, V: Any) -> tuple[np.ndarray, np.ndarray, np
             raise InputError(f"V must be a symmetric {k} x {k} matrix, got shape {Vm.shape}", column="V",
                              has_value=False, fix="build V with vcalc(vi, cluster, rho=...)")
         v = np.diag(Vm).copy()
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v) | (v <= 0))
-    if len(bad):
-        i = int(bad[0])
-        raise InputError("effect size or sampling variance is missing, infinite or not > 0", row=i + 1,
-                         column="yi/vi", value=f"{y[i]}, {v[i]}", has_value=True,
-                         fix="drop effect sizes without a positive sampling variance")
+    check_finite_effects(y, v, "effect sizes")
     return y, v, Vm
 
 
@@ -432,9 +407,7 @@ def multilevel(
     its own); ``X``: design matrix including the intercept column (default intercept only).
     ``sigma2``: ``None`` entries are estimated, numbers are fixed (metafor ``sigma2=c(0, NA)``).
     """
-    method = check_choice("method", method, ML_METHODS)
-    test = check_choice("test", test, ML_TESTS)
-    lvl = check_level(level)
+    method, test, lvl = _options(method, test, level)
     y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
     c = _labels("cluster", cluster, k)
@@ -545,51 +518,26 @@ MV_STRUCTS: tuple[str, ...] = ("CS", "HCS", "UN", "AR", "HAR", "DIAG")
 MVStruct = Literal["CS", "HCS", "UN", "AR", "HAR", "DIAG"]
 
 
-@dataclass(frozen=True, slots=True)
-class MultivariateResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultivariateResult(LikelihoodFit):
     """A fitted ``rma.mv(yi, V, mods, random = ~ inner | outer, struct=)`` model.
 
     ``G`` is the covariance matrix of the true effects of one outer group over the ``inner_levels``
     (sorted as metafor's factor levels); ``tau2`` has one entry (CS, AR) or one per inner level
     (HCS, UN, HAR, DIAG), ``rho`` none (DIAG), one entry (CS, HCS, AR, HAR) or one per pair of levels (UN;
-    pairs (1,2), (1,3), ..., (2,3), ... as metafor).  ``M`` is the marginal covariance of ``yi``; ``cluster`` the outer labels.
+    pairs (1,2), (1,3), ..., (2,3), ... as metafor).  ``V`` is the sampling covariance, ``M`` the marginal
+    covariance of ``yi``; ``cluster`` the outer labels.
     """
 
-    k: int
-    p: int
-    beta: np.ndarray
-    vb: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    df: int | None
     struct: str
     tau2: np.ndarray
     rho: np.ndarray
     G: np.ndarray
     inner_levels: tuple[str, ...]
     n_outer: int
-    qe: float
-    qe_df: int
-    qe_pvalue: float
-    qm: float
-    qm_df: tuple[int, int | None]
-    qm_pvalue: float
-    fit_statistics: FitStatistics
-    yi: np.ndarray
-    vi: np.ndarray
     V: np.ndarray
-    X: np.ndarray
     M: np.ndarray
     cluster: tuple[str, ...]
-    method: str
-    test: str
-    level: float
-    converged: bool
-    iterations: int
-    notes: tuple[Note, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable_dict({
@@ -796,10 +744,8 @@ def multivariate(
     ``tau_a tau_b rho^|a - b|``, DIAG ``tau2_a`` on the diagonal and no covariance.  ``V`` (k x k,
     e.g. :func:`vcalc`) defaults to ``diag(vi)`` and may not link different outer groups.
     """
-    method = check_choice("method", method, ML_METHODS)
-    test = check_choice("test", test, ML_TESTS)
+    method, test, lvl = _options(method, test, level)
     struct = check_choice("struct", struct, MV_STRUCTS)
-    lvl = check_level(level)
     y, v, Vm = _effects_and_V(yi, vi, V)
     k = len(y)
     o = _labels("outer", outer, k)

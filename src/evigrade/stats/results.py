@@ -1,7 +1,10 @@
-"""Frozen results of the statistics core: ``AnalysisSpec``, ``Diagnostics``, ``RmaFit``, ``MetaResult``.
+"""Frozen results of the statistics core: ``AnalysisSpec``, ``Diagnostics``, ``RmaFit``, ``MetaResult``, and the
+blocks the model results share: ``CoefficientFit`` (a coefficient table), ``LikelihoodFit`` (a model fitted by
+(RE)ML: ``rma.mv``, ``rma.ls``) and ``PooledEstimate`` (one pooled effect).
 
 Numbers stay numbers (``i2`` is a fraction 0..1); ``to_dict()`` is JSON-safe (NaN -> None) and is
-exactly what the CLI's ``--json`` prints.
+exactly what the CLI's ``--json`` prints.  The shared blocks are keyword-only (every result is built by
+keyword); a result's JSON keeps its own key order (its ``to_dict`` or ``json_keys`` names them).
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .fit import MethodName, TestName
+    from .fitstats import FitStatistics
 
-__all__ = ["AnalysisSpec", "Diagnostics", "RmaFit", "MetaResult"]
+__all__ = ["AnalysisSpec", "Diagnostics", "CoefficientFit", "LikelihoodFit", "PooledEstimate", "RmaFit", "MetaResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +68,13 @@ class Diagnostics(ResultMixin):
     vt: float = float("nan")
 
 
-@json_keys("k", "p", "beta", "se", "zval", "pval", "ci_low", "ci_high", "df", "tau2", "tau2_se", "q", "q_df",
-           "q_pvalue", "i2", "h2", "method", "test", "level", "adhoc", "diagnostics", "notes")
-@dataclass(frozen=True, slots=True)
-class RmaFit(ResultMixin):
-    """A general (mixed-effects) model fit, ``y = X beta + u + e``: what ``fit_rma`` returns.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoefficientFit:
+    """The coefficient table of a fitted model (metafor's ``beta``, ``se``, ``zval``, ``pval``, ``ci.lb``, ``ci.ub``).
 
-    Coefficient arrays have one entry per column of ``X``; ``vb`` is their covariance matrix
-    (already scaled by s² for HKSJ).  ``df`` is ``k - p`` for t-based tests and ``None`` for z.
-    Heterogeneity (``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``) is the residual heterogeneity.
+    Arrays have one entry per column of the model matrix (``p`` of them, from ``k`` effects); ``vb`` is the
+    coefficients' covariance matrix; ``zval`` is z for Wald tests and t (with ``df`` degrees of freedom; ``None``
+    for z) otherwise; the CIs are at ``level`` (a fraction).  ``notes`` records every correction made on the way.
     """
 
     k: int
@@ -84,8 +86,65 @@ class RmaFit(ResultMixin):
     pval: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
-    crit: float
     df: int | None
+    level: float
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LikelihoodFit(CoefficientFit):
+    """A model whose variance parameters are fitted by maximising the (restricted) likelihood (metafor ``rma.mv``,
+    ``rma.ls``): the coefficient table, the residual heterogeneity test QE (``qe_df = k - p``), the omnibus test
+    QM of the coefficients (chi² with ``qm_df[0]`` df, or F with ``qm_df``), the fit statistics, the data
+    (``yi``, ``vi``, model matrix ``X``), the options and how the maximiser ended (``converged``, ``iterations``).
+    """
+
+    qe: float
+    qe_df: int
+    qe_pvalue: float
+    qm: float
+    qm_df: tuple[int, int | None]
+    qm_pvalue: float
+    fit_statistics: FitStatistics
+    yi: np.ndarray
+    vi: np.ndarray
+    X: np.ndarray
+    method: str
+    test: str
+    converged: bool
+    iterations: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PooledEstimate:
+    """One pooled effect from ``k`` studies: the estimate, its test and CI (at ``level``, a fraction), and the
+    between-study variance ``tau2`` it allowed for (0 for a common-effect model) with its standard error."""
+
+    k: int
+    estimate: float
+    se: float
+    zval: float
+    pval: float
+    ci_low: float
+    ci_high: float
+    tau2: float
+    tau2_se: float
+    level: float
+    notes: tuple[Note, ...] = ()
+
+
+@json_keys("k", "p", "beta", "se", "zval", "pval", "ci_low", "ci_high", "df", "tau2", "tau2_se", "q", "q_df",
+           "q_pvalue", "i2", "h2", "method", "test", "level", "adhoc", "diagnostics", "notes")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RmaFit(CoefficientFit, ResultMixin):
+    """A general (mixed-effects) model fit, ``y = X beta + u + e``: what ``fit_rma`` returns.
+
+    The coefficient table (:class:`CoefficientFit`) has ``vb`` already scaled by s² for HKSJ, ``df`` ``k - p``
+    for t-based tests and ``None`` for z; ``crit`` is the critical value of its CIs.
+    Heterogeneity (``q``, ``q_df``, ``q_pvalue``, ``i2``, ``h2``) is the residual heterogeneity.
+    """
+
+    crit: float
     tau2: float
     tau2_se: float
     q: float
@@ -99,18 +158,16 @@ class RmaFit(ResultMixin):
     X: np.ndarray
     method: MethodName
     test: TestName
-    level: float
     adhoc: bool
     diagnostics: Diagnostics
-    notes: tuple[Note, ...] = ()
 
     @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2)) if self.tau2 >= 0 else float("nan")
 
 
-@dataclass(frozen=True, slots=True)
-class MetaResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetaResult(PooledEstimate):
     """A pooled (intercept-only) meta-analysis: one estimate, its uncertainty and heterogeneity.
 
     ``zval`` is the z statistic for Wald tests and the t statistic (with ``df`` degrees of
@@ -119,17 +176,8 @@ class MetaResult:
     ``method="MH"``).
     """
 
-    k: int
-    estimate: float
-    se: float
-    zval: float
-    pval: float
-    ci_low: float
-    ci_high: float
     pi_low: float
     pi_high: float
-    tau2: float
-    tau2_se: float
     tau2_ci_low: float
     tau2_ci_high: float
     tau: float
@@ -149,11 +197,9 @@ class MetaResult:
     measure: str | None
     method: str
     test: str
-    level: float
     df: int | None
     spec: AnalysisSpec
     diagnostics: Diagnostics
-    notes: tuple[Note, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

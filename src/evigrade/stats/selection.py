@@ -38,6 +38,7 @@ from ..results import Note, ResultMixin, json_keys
 from .fit import fit_rma
 from .fitstats import uni_loglik
 from .regression import coerce_effects
+from .results import PooledEstimate
 
 __all__ = ["SelectionModelResult", "selection_model"]
 
@@ -46,8 +47,8 @@ _DELTA_MAX = 100.0  # metafor's delta.max for step functions
 
 @json_keys("type=selection_type", "estimate", "se", "zval", "pval", "ci_low", "ci_high", "tau2", "tau2_se", "delta", "delta_se", "steps",
            "interval_k", "alternative", "loglik", "loglik0", "lrt", "lrt_df", "lrt_pvalue", "k", "level", "notes")
-@dataclass(frozen=True, slots=True)
-class SelectionModelResult(ResultMixin):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectionModelResult(PooledEstimate, ResultMixin):
     """A fitted step-function selection model.
 
     ``delta`` has one weight per interval (``delta[0] == 1``); ``interval_k`` counts the studies whose
@@ -55,14 +56,6 @@ class SelectionModelResult(ResultMixin):
     ML random-effects model (``loglik0``).
     """
 
-    estimate: float
-    se: float
-    zval: float
-    pval: float
-    ci_low: float
-    ci_high: float
-    tau2: float
-    tau2_se: float
     delta: np.ndarray
     delta_se: np.ndarray
     steps: np.ndarray
@@ -73,9 +66,6 @@ class SelectionModelResult(ResultMixin):
     lrt: float
     lrt_df: int
     lrt_pvalue: float
-    k: int
-    level: float
-    notes: tuple[Note, ...] = ()
     #: "stepfun", "beta", "halfnorm" or "negexp" (metafor's ``type``)
     selection_type: str = "stepfun"
 
