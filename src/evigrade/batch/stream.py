@@ -37,8 +37,9 @@ from .._io import check_readable, write_atomic
 from ..errors import EvigradeError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, attrs_dict
-from .core import NOTE_MESSAGES, _check_spec, _control, _na_values, prepare, read_table, run_prepared
-from .io import ResultWriter, output_format
+from . import _arrow
+from ._spec import NOTE_MESSAGES, check_control, check_spec, header_names
+from .io import ResultWriter, fit_table, output_format
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -125,7 +126,7 @@ def _csv_header(p: pathlib.Path, name: str) -> tuple[str, list[str], float]:
     text = check_text_bytes(head, name=name, empty_fix="add a header row (analysis_id, yi, vi or arm-level "
                                                        "columns) and one row per study")
     delim = _delimiter(text)
-    _na_values(text, delim, name)  # a column name that appears twice is refused, naming both columns
+    header_names(text, delim, name)  # a column name that appears twice is refused, naming both columns
     lines = [ln for ln in text.splitlines() if ln.strip()]
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim)) if lines else []
     per_row = len(head) / max(1, len(lines))
@@ -136,13 +137,13 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from ..effects.escalc import _ALL_COLUMNS
-
     delim, header, per_row = _csv_header(p, name)
     if measure is None:
         numeric = {"yi", "vi", "sei"}
         wanted = [c for c in header if c in {id_col, "yi", "vi", "sei"}]
     else:
+        from ..effects.escalc import _ALL_COLUMNS
+
         numeric = set(_ALL_COLUMNS) | {"yi", "vi", "sei"}
         wanted = list(dict.fromkeys(header))
     types: dict[str, Any] = {}
@@ -276,8 +277,8 @@ def _run_starts(ids: "pa.ChunkedArray | pa.Array") -> np.ndarray:
     n = len(a)
     first = np.ones(n, dtype=bool)
     if n > 1:
-        ne = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, n - 1)), True)
-        first[1:] = ne.to_numpy(zero_copy_only=False)
+        ne = pc.not_equal(a.slice(1), a.slice(0, n - 1))
+        first[1:] = _arrow.bools(ne) | ~_arrow.valid(ne)  # (null where an id is missing: a run of its own)
     return np.flatnonzero(first)
 
 
@@ -341,8 +342,8 @@ def run_stream(
     writes it and appears atomically.  The input must hold each analysis's rows together (see the
     module docstring).
     """
-    method, test, lev = _check_spec(method, test, level, tau2_ci, pi)
-    threshold, maxiter = _control(control)
+    method, test, lev = check_spec(method, test, level, tau2_ci, pi)
+    threshold, maxiter = check_control(control)
     if not isinstance(chunk_rows, (int, np.integer)) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise SpecError(f"chunk_rows={chunk_rows!r} must be a whole number >= 1")
     src_path, out_path = pathlib.Path(source), pathlib.Path(output)
@@ -376,6 +377,8 @@ def _exact_error(path: pathlib.Path, name: str, measure: str | None, id_col: str
     except OSError:
         return
     if small:
+        from .core import prepare, read_table
+
         prepare(read_table(path), measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
 
 
@@ -383,11 +386,9 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float, maxiter: int,
             chunk_rows: int, progress: Callable[[int, float], None] | None,
             escalc_options: dict[str, Any] | None) -> dict[str, Any]:
-    import pandas as pd
     import pyarrow as pa
 
     from .._csvtext import _DELIMITER_NAMES
-    from .core import _NOTES_ATTR, _ROWS_ATTR, shared_rows
 
     source = _open(path, name, id_col, measure, chunk_rows)
     writer = ResultWriter(tmp, fmt)
@@ -400,48 +401,49 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     try:
         for piece, offset in _pieces(source, id_col, chunk_rows):
             rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)  # header = row 1
+            starts = ids = None
             if id_col in piece.column_names and piece.num_rows:
                 if source.is_csv:  # wholly empty rows (",,,") are skipped with a note, as batch.run does
                     empty = _all_null(piece)
                     if empty.any():
                         blank_rows.append(rows[empty])
-                        piece = piece.filter(pa.array(~empty))
+                        piece = piece.filter(_arrow.array(~empty))
                         rows = rows[~empty]
                         if not piece.num_rows:
                             continue
                 starts = _run_starts(piece.column(id_col))
-                ids = piece.column(id_col).combine_chunks().take(pa.array(starts))
+                ids = piece.column(id_col).combine_chunks().take(_arrow.array(starts))
                 _check_grouped(ids, rows[starts], name, id_col)
                 run_ids.append(ids)
                 run_rows.append(rows[starts])
-            df = piece.to_pandas()
-            df.attrs[_ROWS_ATTR] = shared_rows(rows)
-            df.attrs[_NOTES_ATTR] = ()
-            try:
-                prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
-            except InputError:
-                _exact_error(path, name, measure, id_col, escalc_options)
-                raise
-            if not len(prep):
-                continue
-            res = run_prepared(prep, method, test, level, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
-                               chunk_size=max(1, len(prep)))
-            writer.write(res.table)
-            n_rows += prep.n_rows
-            n_analyses += len(res.table)
-            n_fallback += int((~res.table["converged"].to_numpy(dtype=bool)).sum())
+            fitted = None
+            if measure is None and fmt == "csv" and starts is not None and ids is not None:
+                fitted = _fit_plain(piece, id_col, ids, starts, method, test, level, tau2_ci, pi, threshold,
+                                    maxiter)
+            if fitted is None:  # anything else (or a problem to report): batch.run's own reading, on pandas
+                fitted = _fit_frame(piece, rows, path, name, method, test, level, tau2_ci, pi, measure, id_col,
+                                    threshold, maxiter, escalc_options)
+                if fitted is None:
+                    continue
+            table, n_fit, n_fb, chunk_counts, notes_here = fitted
+            writer.write(table)
+            n_rows += piece.num_rows
+            n_analyses += n_fit
+            n_fallback += n_fb
             n_chunks += 1
-            for code, n in res.summary_counts().items():
+            for code, n in chunk_counts.items():
                 counts[code] = counts.get(code, 0) + n
-            chunk_notes.extend(prep.notes)
-            del df, prep, res
+            chunk_notes.extend(notes_here)
+            del table, fitted
             if progress is not None:
                 progress(n_analyses, source.fraction())
         if n_chunks == 0 and n_rows == 0:
             _exact_error(path, name, measure, id_col, escalc_options)
             raise InputError("no data rows", file=name, fix="add at least one row")
         if writer.rows == 0:  # every row was excluded (escalc): an empty table with the output columns
-            from .core import OUTPUT_COLUMNS
+            import pandas as pd
+
+            from ._spec import OUTPUT_COLUMNS
 
             writer.write(pd.DataFrame({c: [] for c in ("analysis_id",) + OUTPUT_COLUMNS}))
         _check_unique(run_ids, run_rows, name, id_col)
@@ -459,16 +461,81 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             "note_counts": counts, "run_notes": tuple(notes)}
 
 
+#: what fitting one piece gives: the result table (a pandas frame or an Arrow table), the number of
+#: analyses, how many used a fallback estimator, the count of each note code, the notes about the input
+_Fitted = tuple[Any, int, int, dict[str, int], "list[Note] | tuple[Note, ...]"]
+
+
+def _fit_plain(piece: "pa.Table", id_col: str, ids: "pa.Array", starts: np.ndarray, method: str, test: str,
+               level: float, tau2_ci: bool, pi: bool, threshold: float, maxiter: int) -> _Fitted | None:
+    """A piece of the usual table -- text ids none of them empty, yi and vi numbers, every one finite,
+    every vi > 0, no sei -- fitted straight from its Arrow columns (no pandas: what ``batch.run`` does
+    with such a table, to the same numbers, notes and CSV bytes); None for anything else (then
+    ``_fit_frame`` reads the piece as ``batch.run`` does and reports what is wrong with it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = piece.column_names
+    if "yi" not in names or "vi" not in names or "sei" in names:
+        return None
+    id_type, cols = piece.schema.field(id_col).type, (piece.column("yi"), piece.column("vi"))
+    if not (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)) or ids.null_count:
+        return None
+    if any(c.type != pa.float64() or c.null_count for c in cols):
+        return None
+    if (_arrow.numbers(pc.binary_length(ids)) == 0).any():
+        return None
+    yi, vi = (_arrow.numbers(c) for c in cols)
+    if not (np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
+        return None
+    from .engine import Segments, fit_segments
+
+    k = np.diff(np.append(starts, piece.num_rows)).astype(np.int64)
+    fit = fit_segments(Segments.from_sizes(yi, vi, k), method=method, test=test, level=level, tau2_ci=tau2_ci,
+                       pi=pi, threshold=threshold, maxiter=maxiter)
+    counts: dict[str, int] = {}
+    for cell in fit.notes[fit.notes != ""]:
+        for code in cell.split("; "):
+            counts[code] = counts.get(code, 0) + 1
+    n_fallback = int(np.count_nonzero(~fit.columns["converged"]))
+    return fit_table(ids, method, test, fit), len(k), n_fallback, counts, ()
+
+
+def _fit_frame(piece: "pa.Table", rows: np.ndarray, path: pathlib.Path, name: str, method: str, test: str,
+               level: float, tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float,
+               maxiter: int, escalc_options: dict[str, Any] | None) -> _Fitted | None:
+    """A piece read into pandas and fitted as ``batch.run`` does (errors re-derived by the whole-file
+    reader for files up to ``EXACT_LIMIT``); None when escalc excluded every row."""
+    from .core import _NOTES_ATTR, _ROWS_ATTR, prepare, run_prepared, shared_rows
+
+    df = piece.to_pandas()
+    df.attrs[_ROWS_ATTR] = shared_rows(rows)
+    df.attrs[_NOTES_ATTR] = ()
+    try:
+        prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
+    except InputError:
+        _exact_error(path, name, measure, id_col, escalc_options)
+        raise
+    if not len(prep):
+        return None
+    res = run_prepared(prep, method, test, level, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
+                       chunk_size=max(1, len(prep)))
+    n_fallback = int((~res.table["converged"].to_numpy(dtype=bool)).sum())
+    return res.table, len(res.table), n_fallback, res.summary_counts(), prep.notes
+
+
 def _all_null(piece: "pa.Table") -> np.ndarray:
     import pyarrow.compute as pc
 
-    mask = None
+    if not piece.num_columns:
+        return np.zeros(piece.num_rows, dtype=bool)
+    mask = np.ones(piece.num_rows, dtype=bool)
     for col in piece.columns:  # text columns keep NA-like cells as text; an empty one is ""
-        isnull = pc.is_null(col)
+        isnull = ~_arrow.valid(col)
         if col.type == "string":
-            isnull = pc.or_(isnull, pc.equal(col, ""))
-        mask = isnull if mask is None else pc.and_(mask, isnull)
-    return np.zeros(piece.num_rows, dtype=bool) if mask is None else np.asarray(mask.to_numpy(zero_copy_only=False))
+            isnull |= _arrow.numbers(pc.binary_length(col)) == 0
+        mask &= isnull
+    return mask
 
 
 def _blank_note(path: pathlib.Path, name: str, skipped: np.ndarray) -> Note:

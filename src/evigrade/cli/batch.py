@@ -124,9 +124,11 @@ def register(app: typer.Typer) -> None:
         if out_ext not in ("csv", "parquet", "pq"):
             raise SpecError(f"output {output!r} must end in .csv or .parquet")
         on_error = check_choice("--on-error", on_error, ("strict", "skip"))
-        from ..batch.rejects import rejects_path
+        rej_path = None
+        if on_error == "skip":
+            from ..batch.rejects import rejects_path  # (pandas: only --on-error skip needs it)
 
-        rej_path = rejects_path(output) if on_error == "skip" else None
+            rej_path = rejects_path(output)
         with holding_output(output, force), holding_output(rej_path, force):
             _batch(batch, infile, output, method, test, level, tau2_ci, pi, measure, id_col, scheduler, dask_workers,
                    partitions, stream, chunk_rows, json_out, quiet, rej_path)
