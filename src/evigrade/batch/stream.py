@@ -282,19 +282,21 @@ def _run_starts(ids: "pa.ChunkedArray | pa.Array") -> np.ndarray:
     return np.flatnonzero(first)
 
 
-def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa.Table", int]]:
-    """Tables of whole analyses of about ``chunk_rows`` rows, with the 0-based index of their first data row."""
+def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa.Table", int, np.ndarray | None]]:
+    """Tables of whole analyses of about ``chunk_rows`` rows, with the 0-based index of their first data
+    row and, when already found, the positions where their runs of equal ids start (see ``_run_starts``)."""
     import pyarrow as pa
 
     pending: pa.Table | None = None
+    pending_starts: np.ndarray | None = None
     offset = 0  # data rows handed out so far
     for tbl in source.batches:
         if id_col not in tbl.column_names:
-            yield tbl, offset  # prepare() names the missing column
+            yield tbl, offset, None  # prepare() names the missing column
             return
         t = tbl if pending is None else pa.concat_tables([pending, tbl])
         if t.num_rows < chunk_rows:
-            pending = t
+            pending, pending_starts = t, None
             continue
         starts = _run_starts(t.column(id_col))
         pos = 0
@@ -306,12 +308,17 @@ def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa
                 if j >= len(starts):
                     break  # it may go on in the next block
                 cut = int(starts[j])
-            yield t.slice(pos, cut - pos), offset
+            yield t.slice(pos, cut - pos), offset, _starts_in(starts, pos, cut)
             offset += cut - pos
             pos = cut
-        pending = t.slice(pos)
+        pending, pending_starts = t.slice(pos), _starts_in(starts, pos, t.num_rows)
     if pending is not None and pending.num_rows:
-        yield pending, offset
+        yield pending, offset, pending_starts
+
+
+def _starts_in(starts: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The run starts of rows a..b-1 (a is one of them), counted from a."""
+    return starts[int(np.searchsorted(starts, a)):int(np.searchsorted(starts, b))] - a
 
 
 # ----------------------------------------------------------------------------------------------
@@ -392,6 +399,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
 
     source = _open(path, name, id_col, measure, chunk_rows)
     writer = ResultWriter(tmp, fmt)
+    behind = _WriteBehind(writer)
     counts: dict[str, int] = {}
     chunk_notes: list[Note] = []
     blank_rows: list[np.ndarray] = []
@@ -399,34 +407,41 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     run_rows: list[np.ndarray] = []
     n_rows = n_analyses = n_fallback = n_chunks = 0
     try:
-        for piece, offset in _pieces(source, id_col, chunk_rows):
-            rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)  # header = row 1
-            starts = ids = None
+        for piece, offset, starts in _pieces(source, id_col, chunk_rows):
+            rows: np.ndarray | None = None  # spreadsheet row numbers (header = row 1), made when needed
+            ids = None
             if id_col in piece.column_names and piece.num_rows:
                 if source.is_csv:  # wholly empty rows (",,,") are skipped with a note, as batch.run does
                     empty = _all_null(piece)
                     if empty.any():
+                        rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)
                         blank_rows.append(rows[empty])
                         piece = piece.filter(_arrow.array(~empty))
-                        rows = rows[~empty]
+                        rows, starts = rows[~empty], None
                         if not piece.num_rows:
                             continue
-                starts = _run_starts(piece.column(id_col))
+                if starts is None:
+                    starts = _run_starts(piece.column(id_col))
                 ids = piece.column(id_col).combine_chunks().take(_arrow.array(starts))
-                _check_grouped(ids, rows[starts], name, id_col)
+                start_rows = rows[starts] if rows is not None else starts + (offset + 2)
+                _check_grouped(ids, start_rows, name, id_col)
                 run_ids.append(ids)
-                run_rows.append(rows[starts])
+                run_rows.append(start_rows)
+            else:
+                starts = None
             fitted = None
             if measure is None and fmt == "csv" and starts is not None and ids is not None:
                 fitted = _fit_plain(piece, id_col, ids, starts, method, test, level, tau2_ci, pi, threshold,
                                     maxiter)
             if fitted is None:  # anything else (or a problem to report): batch.run's own reading, on pandas
+                if rows is None:
+                    rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)
                 fitted = _fit_frame(piece, rows, path, name, method, test, level, tau2_ci, pi, measure, id_col,
                                     threshold, maxiter, escalc_options)
                 if fitted is None:
                     continue
             table, n_fit, n_fb, chunk_counts, notes_here = fitted
-            writer.write(table)
+            behind.write(table)
             n_rows += piece.num_rows
             n_analyses += n_fit
             n_fallback += n_fb
@@ -437,6 +452,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             del table, fitted
             if progress is not None:
                 progress(n_analyses, source.fraction())
+        behind.wait()
         if n_chunks == 0 and n_rows == 0:
             _exact_error(path, name, measure, id_col, escalc_options)
             raise InputError("no data rows", file=name, fix="add at least one row")
@@ -448,6 +464,7 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             writer.write(pd.DataFrame({c: [] for c in ("analysis_id",) + OUTPUT_COLUMNS}))
         _check_unique(run_ids, run_rows, name, id_col)
     finally:
+        behind.join()
         writer.close()
         source.close()
     notes: list[Note] = []
@@ -459,6 +476,41 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     notes.extend(chunk_notes)
     return {"n_rows": n_rows, "n_analyses": n_analyses, "n_fallback": n_fallback, "n_chunks": n_chunks,
             "note_counts": counts, "run_notes": tuple(notes)}
+
+
+class _WriteBehind:
+    """Writes each result table on a thread of its own while the next chunk is read and fitted
+    (pyarrow's CSV and Parquet writers release the GIL, as do the reader and the compiled kernel);
+    at most one table is being written at a time, and an error in writing is raised by the next call."""
+
+    def __init__(self, writer: ResultWriter) -> None:
+        self._writer = writer
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _run(self, table: Any) -> None:
+        try:
+            self._writer.write(table)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by wait()
+            self._error = exc
+
+    def write(self, table: Any) -> None:
+        self.wait()
+        self._thread = threading.Thread(target=self._run, args=(table,), name="evigrade-writer", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the table being written (its error, if any, stays for ``wait``)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def wait(self) -> None:
+        """Wait for the table being written and raise its error, if any."""
+        self.join()
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
 
 
 #: what fitting one piece gives: the result table (a pandas frame or an Arrow table), the number of
