@@ -86,10 +86,11 @@ def strings(values: Sequence[str] | np.ndarray) -> "pa.Array":
     import pyarrow as pa
 
     if len(values) > 64:  # mostly a few distinct values (the notes, method_used): encode each once
-        codes: dict[str, int] = {}
-        idx = np.fromiter((codes.setdefault(v, len(codes)) for v in values), dtype=np.int64, count=len(values))
-        if len(codes) * 4 < len(values):
-            return strings(list(codes)).take(array(idx))
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) * 4 < len(values):
+            code = {v: i for i, v in enumerate(distinct)}
+            idx = np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
+            return strings(distinct).take(array(idx))
     enc = [s.encode("utf-8") for s in values]
     offsets = np.zeros(len(enc) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, enc), dtype=np.int64, count=len(enc)), out=offsets[1:])
