@@ -23,6 +23,7 @@ import os
 import pathlib
 import sys
 from types import ModuleType
+from typing import Any
 
 __all__ = ["load", "build", "source_hash", "MODULE", "STAMP"]
 
@@ -74,7 +75,8 @@ def build(quiet: bool = False) -> pathlib.Path:
         raise RuntimeError("numba is not installed (pip install 'evigrade[fast]')")
     digest = source_hash()
     kern.warm()  # compiles _fit_all for the argument types fit_all passes
-    sig = kern._fit_all.signatures[0]
+    entry: Any = kern._fit_all  # numba's dispatcher (numba ships no type hints)
+    sig = entry.signatures[0]
 
     import numba.pycc.compiler as pycc_compiler
     from numba.pycc import CC
@@ -96,14 +98,14 @@ def build(quiet: bool = False) -> pathlib.Path:
         cc = CC(MODULE)
         cc.output_dir = tmp
         cc.verbose = not quiet
-        cc.export("_fit_all", sig)(kern._fit_all.py_func)
-        pycc_compiler.Flags = _Flags
+        cc.export("_fit_all", sig)(entry.py_func)
+        setattr(pycc_compiler, "Flags", _Flags)  # noqa: B010 - pycc makes its Flags() in _cull_exports
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # numba.pycc is "pending deprecation"
                 cc.compile()
         finally:
-            pycc_compiler.Flags = base
+            setattr(pycc_compiler, "Flags", base)  # noqa: B010
         built = pathlib.Path(tmp) / f"{MODULE}{suffix}"
         shutil.move(str(built), str(target))
     STAMP.write_text(digest + "\n", encoding="ascii")
@@ -115,8 +117,7 @@ def _main(argv: list[str]) -> int:
     numba or C compiler is a note, not an error (exit 0), and an up-to-date module is kept."""
     optional = "--if-possible" in argv
     quiet = "--quiet" in argv
-    if optional and STAMP.exists() and STAMP.read_text(encoding="ascii").strip() == source_hash() \
-            and any(_HERE.glob(f"{MODULE}.*.so")) | any(_HERE.glob(f"{MODULE}.*.pyd")):
+    if optional and not disabled() and load() is not None:
         print("evigrade: the ahead-of-time batch kernel is up to date")
         return 0
     try:

@@ -33,8 +33,9 @@ NUMBER_COLUMNS = frozenset(("yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2
                             "n1i", "n2i", "xi", "ni", "mi", "ri", "ti", "ci_low", "ci_high"))
 
 
-def check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool) -> tuple[str, str, float]:
-    """(method, test, level as a fraction), canonical; a bad option is a one-line SpecError."""
+def check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool) -> tuple[Any, Any, float]:
+    """(method, test, level as a fraction), canonical; a bad option is a one-line SpecError.  (Typed
+    Any: the callers rebind their ``Method`` / ``Test`` literal parameters to the canonical names.)"""
     method = canonical_method(method, METHODS)
     test = canonical_test(test, ENGINE_TESTS)
     lev = canonical_level(level)

@@ -393,8 +393,6 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float, maxiter: int,
             chunk_rows: int, progress: Callable[[int, float], None] | None,
             escalc_options: dict[str, Any] | None) -> dict[str, Any]:
-    import pyarrow as pa
-
     from .._csvtext import _DELIMITER_NAMES
 
     source = _open(path, name, id_col, measure, chunk_rows)
