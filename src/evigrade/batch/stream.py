@@ -176,16 +176,87 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
     def batches() -> Iterator["pa.Table"]:
         while True:
             try:
-                batch = fh.next_batch(reader)
+                batch = reader.read_next_batch()
             except StopIteration:
                 return
             yield pa.Table.from_batches([batch])
 
-    return _Source(name, size, batches(), lambda: fh.tell() / max(1, size), True, delim, fh.close)
+    # parsed on a thread of its own while the previous chunk is fitted, within the read-ahead budget
+    ahead = _Prefetch(batches(), fh)
+
+    def close() -> None:
+        ahead.stop()
+        fh.close()  # (a read the reader is waiting for returns at once)
+        ahead.join()
+
+    return _Source(name, size, ahead, lambda: fh.tell() / max(1, size), True, delim, close)
+
+
+class _Prefetch:
+    """The batches of a streaming CSV reader, taken from it on a thread of its own: pyarrow parses a
+    CSV block on the thread that asks for it (with the GIL released), so the parsing of the next
+    blocks overlaps the fitting and writing of the current chunk.  How far ahead is ``_ReadAhead``'s
+    budget: a batch counts as taken when the consumer takes it from here.  An error of the reader is
+    raised where the batch it stopped at would have been taken."""
+
+    _END = object()
+
+    def __init__(self, batches: Iterator["pa.Table"], budget: "_ReadAhead") -> None:
+        import queue
+
+        self._queue: queue.Queue[Any] = queue.Queue()  # (bounded by the budget of blocks read ahead)
+        self._budget = budget
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, args=(batches,), name="evigrade-reader", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        if self._stop.is_set():
+            return False
+        self._queue.put(item)
+        return True
+
+    def _produce(self, batches: Iterator["pa.Table"]) -> None:
+        try:
+            for batch in batches:
+                if not self._put((batch, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised in the consumer by __next__
+            self._put((None, exc))
+            return
+        self._put((self._END, None))
+
+    def __iter__(self) -> "_Prefetch":
+        return self
+
+    def __next__(self) -> "pa.Table":
+        if self._done:
+            raise StopIteration
+        self._budget.waiting()
+        try:
+            item, exc = self._queue.get()
+        finally:
+            self._budget.taken()
+        if exc is not None:
+            self._done = True
+            raise exc
+        if item is self._END:
+            self._done = True
+            raise StopIteration
+        return item
+
+    def stop(self) -> None:
+        """Ask the reading thread to stop (after the batch it is parsing)."""
+        self._stop.set()
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 class _ReadAhead:
-    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches taken from the CSV reader.
+    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches the consumer has taken
+    (``waiting`` / ``taken``, called by ``_Prefetch``).
 
     pyarrow's streaming CSV reader reads its input on a background thread up to 32 blocks ahead of the
     consumer (1.3 GiB of 50 MiB blocks for a 1 GiB file, which is read faster than it is fitted); here
@@ -217,17 +288,17 @@ class _ReadAhead:
             self._ahead += 1
         return self._fh.read(n)
 
-    def next_batch(self, reader: Any) -> Any:
-        """``reader.read_next_batch()`` (StopIteration at the end), counting the batch as taken."""
+    def waiting(self) -> None:
+        """The consumer begins to wait for a batch."""
         with self._cond:
             self._since = time.monotonic()
-        try:
-            return reader.read_next_batch()
-        finally:
-            with self._cond:
-                self._since = None
-                self._ahead = max(0, self._ahead - 1)
-                self._cond.notify_all()
+
+    def taken(self) -> None:
+        """The consumer has taken a batch (or stopped waiting)."""
+        with self._cond:
+            self._since = None
+            self._ahead = max(0, self._ahead - 1)
+            self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -477,9 +548,11 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
 
 
 class _WriteBehind:
-    """Writes each result table on a thread of its own while the next chunk is read and fitted
-    (pyarrow's CSV and Parquet writers release the GIL, as do the reader and the compiled kernel);
-    at most one table is being written at a time, and an error in writing is raised by the next call."""
+    """Writes each result table of the pandas-free path (an Arrow table) on a thread of its own while
+    the next chunk is read and fitted (pyarrow's CSV writer releases the GIL, as do the reader and the
+    compiled kernel); at most one table is being written at a time, and an error in writing is raised
+    by the next call.  Frames from ``batch.run``'s reader are written in line (pandas' conversion to
+    Arrow holds the GIL and makes Python objects, so overlapping it would only add to the peak memory)."""
 
     def __init__(self, writer: ResultWriter) -> None:
         self._writer = writer
@@ -493,7 +566,12 @@ class _WriteBehind:
             self._error = exc
 
     def write(self, table: Any) -> None:
+        import pyarrow as pa
+
         self.wait()
+        if not isinstance(table, pa.Table):  # a pandas frame: converted holding the GIL, so written here
+            self._writer.write(table)
+            return
         self._thread = threading.Thread(target=self._run, args=(table,), name="evigrade-writer", daemon=True)
         self._thread.start()
 
