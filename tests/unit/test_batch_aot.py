@@ -126,16 +126,17 @@ _IMPORTS_SCRIPT = """
 import sys
 from evigrade.cli import main
 code = main(["batch", sys.argv[1], "-o", sys.argv[2], "-q"])
-print(code, "pandas" in sys.modules, "numba" in sys.modules, "scipy.stats" in sys.modules)
+print(code, "pandas" in sys.modules, "numba" in sys.modules, "scipy.stats" in sys.modules, "typer" in sys.modules,
+      "pydantic" in sys.modules)
 """
 
 
-def test_a_plain_csv_run_loads_neither_pandas_nor_numba(tmp_path):
+def test_a_plain_csv_run_loads_neither_pandas_nor_numba_nor_typer(tmp_path):
     make_workload(50, seed=2).to_csv(tmp_path / "in.csv", index=False)
     proc = subprocess.run([sys.executable, "-c", _IMPORTS_SCRIPT, str(tmp_path / "in.csv"), str(tmp_path / "o.csv")],
                           capture_output=True, text=True, check=True)
-    code, pandas_loaded, numba_loaded, stats_loaded = proc.stdout.split()
-    assert (code, pandas_loaded, stats_loaded) == ("0", "False", "False")
+    code, pandas_loaded, numba_loaded, stats_loaded, typer_loaded, pydantic_loaded = proc.stdout.split()
+    assert (code, pandas_loaded, stats_loaded, typer_loaded, pydantic_loaded) == ("0",) + ("False",) * 4
     assert numba_loaded == ("False" if AOT is not None else numba_loaded)  # (without the module: numba's JIT)
     ref = batch.run(tmp_path / "in.csv")
     batch.write_table(ref.table, tmp_path / "ref.csv")
