@@ -13,11 +13,17 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip >/dev/null
 
+# after installing: the batch kernel compiled ahead of time (evigrade/batch/_aot.py; skipped with a note
+# without numba or a C compiler, kept when up to date)
+AOT := $(PY) -m evigrade.batch._aot --if-possible --quiet
+
 install: $(PY)
 	$(PIP) install -q -e .
+	$(AOT)
 
 install-test: $(PY)
 	$(PIP) install -q -e '.[test]'
+	$(AOT)
 
 system-deps:
 	bash scripts/install-system-deps.sh
@@ -31,6 +37,7 @@ lint: install-test
 # -m "slow or not slow" overrides the default -m "not slow" of pyproject's addopts: CI runs every test,
 # spread over the machine's cores by pytest-xdist (-n auto: 2 workers on the 2-core CI machine)
 test: install-test system-deps
+	$(AOT)
 	VENV=$(VENV) bash scripts/lint.sh
 	$(PY) -m pytest -m "slow or not slow" -n auto
 

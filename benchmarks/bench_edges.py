@@ -177,6 +177,7 @@ def part_cli(rep: Report, args, tmp: pathlib.Path) -> None:
         f"string ids), CSV out; {args.rounds} rounds interleaved with metafor's loop on the first {n_sub} analyses")
     exe = evigrade_exe()
     no_numba = {"EVIGRADE_NO_NUMBA": "1"}  # the numpy engine, as users without the 'fast' extra run it
+    # (the default run uses the ahead-of-time kernel when `make install` built it, else numba's JIT)
     timed([exe, "batch", str(tiny), "-o", str(tmp / "tiny_out.csv"), "-q"])  # warm-up (numba cache, pyc)
     res: dict[str, list[float]] = {s: [] for s in ("evigrade", "tiny", "numpy", "tiny_numpy")}
     cpu: dict[str, list[float]] = {s: [] for s in res}
@@ -316,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     rep("command: python benchmarks/bench_edges.py " + " ".join(sys.argv[1:] if argv is None else argv))
     try:
         from evigrade.batch import _kernel
-        kern = "numba kernel" if _kernel.compiled() else "numpy engine (numba not installed)"
+        kern = ("kernel compiled ahead of time (evigrade.batch._aot; numba not imported)" if _kernel._AOT is not None
+                else "numba kernel (JIT, cached)" if _kernel.compiled() else "numpy engine (numba not installed)")
     except ImportError:
         kern = "?"
     import pyarrow

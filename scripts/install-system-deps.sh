@@ -4,6 +4,10 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a C compiler and the Python headers: `make install` compiles the batch kernel ahead of time (numba.pycc)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null || need+=(python3-dev)
 if [[ "${1:-}" == "--with-r" ]]; then
   command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
   Rscript -e 'library(metafor); library(metadat)' >/dev/null 2>&1 || need+=(r-cran-metafor r-cran-metadat)

@@ -10,12 +10,13 @@ from typing import Any, Callable, Literal, NoReturn, Sequence
 import numpy as np
 import pandas as pd
 
-from .._options import ENGINE_TESTS, canonical_level, canonical_method, canonical_test
-from .._validate import check_positive
 from ..errors import InputError, SpecError
-from ..notes import BATCH_CODES, NoteCode, note_messages
+from ..notes import NoteCode
 from ..results import Note, attrs_dict, jsonable
-from .engine import METHODS, Segments, fit_segments
+from ._spec import NOTE_MESSAGES, NUMBER_COLUMNS, OUTPUT_COLUMNS, header_names
+from ._spec import check_control as _control
+from ._spec import check_spec as _check_spec
+from .engine import Segments, fit_segments
 
 __all__ = [
     "BatchResult",
@@ -32,20 +33,8 @@ __all__ = [
 Method = Literal["FE", "CE", "EE", "common", "fixed", "DL", "PM", "ML", "REML", "EB"]
 Test = Literal["z", "knha", "hksj", "wald"]
 
-#: What each per-analysis note code means (the ``notes`` column holds codes joined by "; "); the
-#: codes and their messages come from the catalogue ``evigrade.notes.NoteCode``, shared with ``stats``.
-NOTE_MESSAGES: dict[str, str] = note_messages(BATCH_CODES)
-
 #: pandas 3 always copies on write, so a frame built without copying cannot alias-modify its sources.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
-
-#: Output columns, in order (after ``analysis_id``).
-OUTPUT_COLUMNS = (
-    "k", "method", "test", "estimate", "se", "stat", "pval", "ci_low", "ci_high", "pi_low", "pi_high",
-    "tau2", "tau2_se", "tau2_ci_low", "tau2_ci_high", "tau", "i2", "i2_ci_low", "i2_ci_high",
-    "h2", "h2_ci_low", "h2_ci_high", "q", "q_df", "q_pvalue", "df", "tau2_raw", "converged",
-    "iterations", "method_used", "notes",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +102,6 @@ class Prepared:
         offs = np.concatenate(([0], np.cumsum(self.k)))
         a, b = int(offs[start]), int(offs[stop])
         return Prepared(self.ids[start:stop], self.k[start:stop], self.yi[a:b], self.vi[a:b], b - a)
-
-
-def _check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool):
-    method = canonical_method(method, METHODS)
-    test = canonical_test(test, ENGINE_TESTS)
-    lev = canonical_level(level)
-    for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):
-        if not isinstance(val, (bool, np.bool_)):
-            raise SpecError(f"{name}={val!r} must be True or False")
-    return method, test, lev
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,33 +222,11 @@ def _na_values(text: str, delim: str, name: str) -> dict[str, list[str]]:
     """pandas' missing-value spellings (NA, N/A, null, nan, ...) for the number columns only: ids,
     study labels and other text keep ``NA``, ``null`` or ``None`` as written (an analysis may be
     called NA).  A column name that appears twice is refused, naming both columns."""
-    import csv
-
     from pandas._libs.parsers import STR_NA_VALUES
 
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    header = next(csv.reader([first], delimiter=delim), [])
-    seen: dict[str, int] = {}
-    known: dict[str, tuple[int, str]] = {}  # a data column in another case ("yi" and "YI") is a second one too
-    for j, h in enumerate(c.strip().lstrip("\ufeff") for c in header):
-        if h and h in seen:
-            raise InputError(f"column name appears twice (columns {seen[h] + 1} and {j + 1})", file=name, row=1,
-                             column=h, fix="give every column a unique name (remove or rename one of them)")
-        seen[h] = j
-        if h.lower() in _NUMBER_COLUMNS:
-            if h.lower() in known:
-                k0, h0 = known[h.lower()]
-                raise InputError(f"column name appears twice (columns {k0 + 1} and {j + 1}: {h0} and {h})",
-                                 file=name, row=1, column=h0,
-                                 fix="give every column a unique name (remove or rename one of them)")
-            known[h.lower()] = (j, h)
+    names = header_names(text, delim, name)
     na = sorted(STR_NA_VALUES)
-    return {h: (na if h.lower() in _NUMBER_COLUMNS else [""]) for h in seen}
-
-
-#: the columns read as numbers (metafor names): only these turn NA-like cells into missing values
-_NUMBER_COLUMNS = frozenset(("yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di",
-                             "n1i", "n2i", "xi", "ni", "mi", "ri", "ti", "ci_low", "ci_high"))
+    return {h: (na if h.lower() in NUMBER_COLUMNS else [""]) for h in names}
 
 
 def _row_numbers(text: str, delim: str) -> np.ndarray:
@@ -542,18 +499,6 @@ def _fit_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci:
     # pandas >= 3 (copy-on-write): the frame can take the result arrays without copying them into
     # one consolidated block (~10% of the batch time saved here); older pandas copies, as before
     return pd.DataFrame(data, copy=False) if _COPY_ON_WRITE else pd.DataFrame(data)
-
-
-def _control(control: dict[str, Any] | None) -> tuple[float, int]:
-    control = dict(control or {})
-    unknown = set(control) - {"threshold", "maxiter"}
-    if unknown:
-        raise SpecError(f"control has unknown keys {sorted(unknown)}; allowed: 'threshold', 'maxiter'")
-    threshold = check_positive("control['threshold']", control.get("threshold", 1e-12))
-    maxiter = control.get("maxiter", 1000)
-    if not isinstance(maxiter, (int, np.integer)) or isinstance(maxiter, bool) or maxiter < 1:
-        raise SpecError(f"control['maxiter']={maxiter!r} must be a whole number >= 1")
-    return threshold, int(maxiter)
 
 
 def run(

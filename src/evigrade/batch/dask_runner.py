@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvigradeError, SpecError
-from .core import BatchResult, Prepared, _check_spec, _control, _fit_prepared, prepare
+from ._spec import check_control, check_spec
+from .core import BatchResult, Prepared, _fit_prepared, prepare
 
 __all__ = ["run_dask"]
 
@@ -71,8 +72,8 @@ def run_dask(
     otherwise ``workers`` (>= 1) starts a ``LocalCluster`` for the duration of the call
     (``processes=False`` uses threads in this process).  ``npartitions`` defaults to 4 per worker.
     """
-    method, test, lev = _check_spec(method, test, level, tau2_ci, pi)
-    threshold, maxiter = _control(control)
+    method, test, lev = check_spec(method, test, level, tau2_ci, pi)
+    threshold, maxiter = check_control(control)
     if scheduler is None and workers is None:
         raise SpecError("run_dask needs scheduler=ADDRESS (an existing cluster) or workers=N (a local cluster)")
     if workers is not None and (not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1):

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["write_table", "ResultWriter", "output_format"]
+    from .engine import FitArrays
+
+__all__ = ["write_table", "ResultWriter", "output_format", "fit_table"]
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -29,16 +31,39 @@ def output_format(path: str | os.PathLike) -> str:
     return "parquet" if pathlib.Path(path).suffix.lower() in (".parquet", ".pq") else "csv"
 
 
-def _to_arrow(frame: "pd.DataFrame", fmt: str) -> "pa.Table":
-    """The result frame as an Arrow table (NaN -> null; for CSV, booleans as pandas writes them)."""
+def fit_table(ids: "pa.Array", method: str, test: str, fit: "FitArrays") -> "pa.Table":
+    """The engine's arrays as the result table of ``batch.run`` (the columns and values of its frame,
+    ``OUTPUT_COLUMNS`` after ``analysis_id``), built in Arrow without pandas (for CSV output: the file
+    is byte for byte the one ``write_table(batch.run(...).table, ...)`` writes)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from . import _arrow
+    from ._spec import OUTPUT_COLUMNS
+
+    first = _arrow.array(np.zeros(len(ids), dtype=np.int64))
+    cols: list[Any] = [ids]
+    for name in OUTPUT_COLUMNS:
+        if name in ("method", "test"):
+            cols.append(_arrow.strings([method if name == "method" else test]).take(first))
+        else:
+            cols.append(_arrow.array(fit.notes if name == "notes" else fit.columns[name]))
+    return pa.Table.from_arrays(cols, names=["analysis_id", *OUTPUT_COLUMNS])
+
+
+def _to_arrow(frame: "pd.DataFrame | pa.Table", fmt: str) -> "pa.Table":
+    """The result frame (or a ``fit_table``) as an Arrow table (NaN -> null; for CSV, booleans as
+    pandas writes them)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    from . import _arrow
+
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     if fmt == "csv":
         for i, field in enumerate(table.schema):
-            if pa.types.is_boolean(field.type):
-                col = pc.if_else(table.column(i), "True", "False")
+            if pa.types.is_boolean(field.type):  # (a take, not pc.if_else: its Python scalars load pandas)
+                col = _arrow.strings(["False", "True"]).take(pc.cast(table.column(i), pa.int8()))
                 table = table.set_column(i, field.name, col)
     return table
 
@@ -78,7 +103,7 @@ class ResultWriter:
         self._schema: Any = None
         self.rows = 0
 
-    def write(self, frame: "pd.DataFrame") -> None:
+    def write(self, frame: "pd.DataFrame | pa.Table") -> None:
         table = _to_arrow(frame, self.fmt)
         if self._schema is None:
             self._schema = table.schema

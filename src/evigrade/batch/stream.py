@@ -37,8 +37,9 @@ from .._io import check_readable, write_atomic
 from ..errors import EvigradeError, InputError, SpecError
 from ..notes import NoteCode
 from ..results import Note, attrs_dict
-from .core import NOTE_MESSAGES, _check_spec, _control, _na_values, prepare, read_table, run_prepared
-from .io import ResultWriter, output_format
+from . import _arrow
+from ._spec import NOTE_MESSAGES, check_control, check_spec, header_names
+from .io import ResultWriter, fit_table, output_format
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -125,7 +126,7 @@ def _csv_header(p: pathlib.Path, name: str) -> tuple[str, list[str], float]:
     text = check_text_bytes(head, name=name, empty_fix="add a header row (analysis_id, yi, vi or arm-level "
                                                        "columns) and one row per study")
     delim = _delimiter(text)
-    _na_values(text, delim, name)  # a column name that appears twice is refused, naming both columns
+    header_names(text, delim, name)  # a column name that appears twice is refused, naming both columns
     lines = [ln for ln in text.splitlines() if ln.strip()]
     header = next(csv.reader(io.StringIO(lines[0]), delimiter=delim)) if lines else []
     per_row = len(head) / max(1, len(lines))
@@ -136,13 +137,13 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from ..effects.escalc import _ALL_COLUMNS
-
     delim, header, per_row = _csv_header(p, name)
     if measure is None:
         numeric = {"yi", "vi", "sei"}
         wanted = [c for c in header if c in {id_col, "yi", "vi", "sei"}]
     else:
+        from ..effects.escalc import _ALL_COLUMNS
+
         numeric = set(_ALL_COLUMNS) | {"yi", "vi", "sei"}
         wanted = list(dict.fromkeys(header))
     types: dict[str, Any] = {}
@@ -175,16 +176,87 @@ def _open_csv(p: pathlib.Path, name: str, id_col: str, measure: str | None, chun
     def batches() -> Iterator["pa.Table"]:
         while True:
             try:
-                batch = fh.next_batch(reader)
+                batch = reader.read_next_batch()
             except StopIteration:
                 return
             yield pa.Table.from_batches([batch])
 
-    return _Source(name, size, batches(), lambda: fh.tell() / max(1, size), True, delim, fh.close)
+    # parsed on a thread of its own while the previous chunk is fitted, within the read-ahead budget
+    ahead = _Prefetch(batches(), fh)
+
+    def close() -> None:
+        ahead.stop()
+        fh.close()  # (a read the reader is waiting for returns at once)
+        ahead.join()
+
+    return _Source(name, size, ahead, lambda: fh.tell() / max(1, size), True, delim, close)
+
+
+class _Prefetch:
+    """The batches of a streaming CSV reader, taken from it on a thread of its own: pyarrow parses a
+    CSV block on the thread that asks for it (with the GIL released), so the parsing of the next
+    blocks overlaps the fitting and writing of the current chunk.  How far ahead is ``_ReadAhead``'s
+    budget: a batch counts as taken when the consumer takes it from here.  An error of the reader is
+    raised where the batch it stopped at would have been taken."""
+
+    _END = object()
+
+    def __init__(self, batches: Iterator["pa.Table"], budget: "_ReadAhead") -> None:
+        import queue
+
+        self._queue: queue.Queue[Any] = queue.Queue()  # (bounded by the budget of blocks read ahead)
+        self._budget = budget
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, args=(batches,), name="evigrade-reader", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        if self._stop.is_set():
+            return False
+        self._queue.put(item)
+        return True
+
+    def _produce(self, batches: Iterator["pa.Table"]) -> None:
+        try:
+            for batch in batches:
+                if not self._put((batch, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised in the consumer by __next__
+            self._put((None, exc))
+            return
+        self._put((self._END, None))
+
+    def __iter__(self) -> "_Prefetch":
+        return self
+
+    def __next__(self) -> "pa.Table":
+        if self._done:
+            raise StopIteration
+        self._budget.waiting()
+        try:
+            item, exc = self._queue.get()
+        finally:
+            self._budget.taken()
+        if exc is not None:
+            self._done = True
+            raise exc
+        if item is self._END:
+            self._done = True
+            raise StopIteration
+        return item
+
+    def stop(self) -> None:
+        """Ask the reading thread to stop (after the batch it is parsing)."""
+        self._stop.set()
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 class _ReadAhead:
-    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches taken from the CSV reader.
+    """A binary file whose reads run at most ``ahead`` blocks ahead of the batches the consumer has taken
+    (``waiting`` / ``taken``, called by ``_Prefetch``).
 
     pyarrow's streaming CSV reader reads its input on a background thread up to 32 blocks ahead of the
     consumer (1.3 GiB of 50 MiB blocks for a 1 GiB file, which is read faster than it is fitted); here
@@ -216,17 +288,17 @@ class _ReadAhead:
             self._ahead += 1
         return self._fh.read(n)
 
-    def next_batch(self, reader: Any) -> Any:
-        """``reader.read_next_batch()`` (StopIteration at the end), counting the batch as taken."""
+    def waiting(self) -> None:
+        """The consumer begins to wait for a batch."""
         with self._cond:
             self._since = time.monotonic()
-        try:
-            return reader.read_next_batch()
-        finally:
-            with self._cond:
-                self._since = None
-                self._ahead = max(0, self._ahead - 1)
-                self._cond.notify_all()
+
+    def taken(self) -> None:
+        """The consumer has taken a batch (or stopped waiting)."""
+        with self._cond:
+            self._since = None
+            self._ahead = max(0, self._ahead - 1)
+            self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -276,24 +348,26 @@ def _run_starts(ids: "pa.ChunkedArray | pa.Array") -> np.ndarray:
     n = len(a)
     first = np.ones(n, dtype=bool)
     if n > 1:
-        ne = pc.fill_null(pc.not_equal(a.slice(1), a.slice(0, n - 1)), True)
-        first[1:] = ne.to_numpy(zero_copy_only=False)
+        ne = pc.not_equal(a.slice(1), a.slice(0, n - 1))
+        first[1:] = _arrow.bools(ne) | ~_arrow.valid(ne)  # (null where an id is missing: a run of its own)
     return np.flatnonzero(first)
 
 
-def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa.Table", int]]:
-    """Tables of whole analyses of about ``chunk_rows`` rows, with the 0-based index of their first data row."""
+def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa.Table", int, np.ndarray | None]]:
+    """Tables of whole analyses of about ``chunk_rows`` rows, with the 0-based index of their first data
+    row and, when already found, the positions where their runs of equal ids start (see ``_run_starts``)."""
     import pyarrow as pa
 
     pending: pa.Table | None = None
+    pending_starts: np.ndarray | None = None
     offset = 0  # data rows handed out so far
     for tbl in source.batches:
         if id_col not in tbl.column_names:
-            yield tbl, offset  # prepare() names the missing column
+            yield tbl, offset, None  # prepare() names the missing column
             return
         t = tbl if pending is None else pa.concat_tables([pending, tbl])
         if t.num_rows < chunk_rows:
-            pending = t
+            pending, pending_starts = t, None
             continue
         starts = _run_starts(t.column(id_col))
         pos = 0
@@ -305,12 +379,17 @@ def _pieces(source: _Source, id_col: str, chunk_rows: int) -> Iterator[tuple["pa
                 if j >= len(starts):
                     break  # it may go on in the next block
                 cut = int(starts[j])
-            yield t.slice(pos, cut - pos), offset
+            yield t.slice(pos, cut - pos), offset, _starts_in(starts, pos, cut)
             offset += cut - pos
             pos = cut
-        pending = t.slice(pos)
+        pending, pending_starts = t.slice(pos), _starts_in(starts, pos, t.num_rows)
     if pending is not None and pending.num_rows:
-        yield pending, offset
+        yield pending, offset, pending_starts
+
+
+def _starts_in(starts: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The run starts of rows a..b-1 (a is one of them), counted from a."""
+    return starts[int(np.searchsorted(starts, a)):int(np.searchsorted(starts, b))] - a
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,8 +420,8 @@ def run_stream(
     writes it and appears atomically.  The input must hold each analysis's rows together (see the
     module docstring).
     """
-    method, test, lev = _check_spec(method, test, level, tau2_ci, pi)
-    threshold, maxiter = _control(control)
+    method, test, lev = check_spec(method, test, level, tau2_ci, pi)
+    threshold, maxiter = check_control(control)
     if not isinstance(chunk_rows, (int, np.integer)) or isinstance(chunk_rows, bool) or chunk_rows < 1:
         raise SpecError(f"chunk_rows={chunk_rows!r} must be a whole number >= 1")
     src_path, out_path = pathlib.Path(source), pathlib.Path(output)
@@ -376,6 +455,8 @@ def _exact_error(path: pathlib.Path, name: str, measure: str | None, id_col: str
     except OSError:
         return
     if small:
+        from .core import prepare, read_table
+
         prepare(read_table(path), measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
 
 
@@ -383,14 +464,11 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float, maxiter: int,
             chunk_rows: int, progress: Callable[[int, float], None] | None,
             escalc_options: dict[str, Any] | None) -> dict[str, Any]:
-    import pandas as pd
-    import pyarrow as pa
-
     from .._csvtext import _DELIMITER_NAMES
-    from .core import _NOTES_ATTR, _ROWS_ATTR, shared_rows
 
     source = _open(path, name, id_col, measure, chunk_rows)
     writer = ResultWriter(tmp, fmt)
+    behind = _WriteBehind(writer)
     counts: dict[str, int] = {}
     chunk_notes: list[Note] = []
     blank_rows: list[np.ndarray] = []
@@ -398,54 +476,64 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
     run_rows: list[np.ndarray] = []
     n_rows = n_analyses = n_fallback = n_chunks = 0
     try:
-        for piece, offset in _pieces(source, id_col, chunk_rows):
-            rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)  # header = row 1
+        for piece, offset, starts in _pieces(source, id_col, chunk_rows):
+            rows: np.ndarray | None = None  # spreadsheet row numbers (header = row 1), made when needed
+            ids = None
             if id_col in piece.column_names and piece.num_rows:
                 if source.is_csv:  # wholly empty rows (",,,") are skipped with a note, as batch.run does
                     empty = _all_null(piece)
                     if empty.any():
+                        rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)
                         blank_rows.append(rows[empty])
-                        piece = piece.filter(pa.array(~empty))
-                        rows = rows[~empty]
+                        piece = piece.filter(_arrow.array(~empty))
+                        rows, starts = rows[~empty], None
                         if not piece.num_rows:
                             continue
-                starts = _run_starts(piece.column(id_col))
-                ids = piece.column(id_col).combine_chunks().take(pa.array(starts))
-                _check_grouped(ids, rows[starts], name, id_col)
+                if starts is None:
+                    starts = _run_starts(piece.column(id_col))
+                ids = piece.column(id_col).combine_chunks().take(_arrow.array(starts))
+                start_rows = rows[starts] if rows is not None else starts + (offset + 2)
+                _check_grouped(ids, start_rows, name, id_col)
                 run_ids.append(ids)
-                run_rows.append(rows[starts])
-            df = piece.to_pandas()
-            df.attrs[_ROWS_ATTR] = shared_rows(rows)
-            df.attrs[_NOTES_ATTR] = ()
-            try:
-                prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
-            except InputError:
-                _exact_error(path, name, measure, id_col, escalc_options)
-                raise
-            if not len(prep):
-                continue
-            res = run_prepared(prep, method, test, level, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
-                               chunk_size=max(1, len(prep)))
-            writer.write(res.table)
-            n_rows += prep.n_rows
-            n_analyses += len(res.table)
-            n_fallback += int((~res.table["converged"].to_numpy(dtype=bool)).sum())
+                run_rows.append(start_rows)
+            else:
+                starts = None
+            fitted = None
+            if measure is None and fmt == "csv" and starts is not None and ids is not None:
+                fitted = _fit_plain(piece, id_col, ids, starts, method, test, level, tau2_ci, pi, threshold,
+                                    maxiter)
+            if fitted is None:  # anything else (or a problem to report): batch.run's own reading, on pandas
+                if rows is None:
+                    rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)
+                fitted = _fit_frame(piece, rows, path, name, method, test, level, tau2_ci, pi, measure, id_col,
+                                    threshold, maxiter, escalc_options)
+                if fitted is None:
+                    continue
+            table, n_fit, n_fb, chunk_counts, notes_here = fitted
+            behind.write(table)
+            n_rows += piece.num_rows
+            n_analyses += n_fit
+            n_fallback += n_fb
             n_chunks += 1
-            for code, n in res.summary_counts().items():
+            for code, n in chunk_counts.items():
                 counts[code] = counts.get(code, 0) + n
-            chunk_notes.extend(prep.notes)
-            del df, prep, res
+            chunk_notes.extend(notes_here)
+            del table, fitted
             if progress is not None:
                 progress(n_analyses, source.fraction())
+        behind.wait()
         if n_chunks == 0 and n_rows == 0:
             _exact_error(path, name, measure, id_col, escalc_options)
             raise InputError("no data rows", file=name, fix="add at least one row")
         if writer.rows == 0:  # every row was excluded (escalc): an empty table with the output columns
-            from .core import OUTPUT_COLUMNS
+            import pandas as pd
+
+            from ._spec import OUTPUT_COLUMNS
 
             writer.write(pd.DataFrame({c: [] for c in ("analysis_id",) + OUTPUT_COLUMNS}))
         _check_unique(run_ids, run_rows, name, id_col)
     finally:
+        behind.join()
         writer.close()
         source.close()
     notes: list[Note] = []
@@ -459,16 +547,123 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
             "note_counts": counts, "run_notes": tuple(notes)}
 
 
+class _WriteBehind:
+    """Writes each result table of the pandas-free path (an Arrow table) on a thread of its own while
+    the next chunk is read and fitted (pyarrow's CSV writer releases the GIL, as do the reader and the
+    compiled kernel); at most one table is being written at a time, and an error in writing is raised
+    by the next call.  Frames from ``batch.run``'s reader are written in line (pandas' conversion to
+    Arrow holds the GIL and makes Python objects, so overlapping it would only add to the peak memory)."""
+
+    def __init__(self, writer: ResultWriter) -> None:
+        self._writer = writer
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _run(self, table: Any) -> None:
+        try:
+            self._writer.write(table)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by wait()
+            self._error = exc
+
+    def write(self, table: Any) -> None:
+        import pyarrow as pa
+
+        self.wait()
+        if not isinstance(table, pa.Table):  # a pandas frame: converted holding the GIL, so written here
+            self._writer.write(table)
+            return
+        self._thread = threading.Thread(target=self._run, args=(table,), name="evigrade-writer", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the table being written (its error, if any, stays for ``wait``)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def wait(self) -> None:
+        """Wait for the table being written and raise its error, if any."""
+        self.join()
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
+
+
+#: what fitting one piece gives: the result table (a pandas frame or an Arrow table), the number of
+#: analyses, how many used a fallback estimator, the count of each note code, the notes about the input
+_Fitted = tuple[Any, int, int, dict[str, int], "list[Note] | tuple[Note, ...]"]
+
+
+def _fit_plain(piece: "pa.Table", id_col: str, ids: "pa.Array", starts: np.ndarray, method: str, test: str,
+               level: float, tau2_ci: bool, pi: bool, threshold: float, maxiter: int) -> _Fitted | None:
+    """A piece of the usual table -- text ids none of them empty, yi and vi numbers, every one finite,
+    every vi > 0, no sei -- fitted straight from its Arrow columns (no pandas: what ``batch.run`` does
+    with such a table, to the same numbers, notes and CSV bytes); None for anything else (then
+    ``_fit_frame`` reads the piece as ``batch.run`` does and reports what is wrong with it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = piece.column_names
+    if "yi" not in names or "vi" not in names or "sei" in names:
+        return None
+    id_type, cols = piece.schema.field(id_col).type, (piece.column("yi"), piece.column("vi"))
+    if not (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)) or ids.null_count:
+        return None
+    if any(c.type != pa.float64() or c.null_count for c in cols):
+        return None
+    if (_arrow.numbers(pc.binary_length(ids)) == 0).any():
+        return None
+    yi, vi = (_arrow.numbers(c) for c in cols)
+    if not (np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
+        return None
+    from .engine import Segments, fit_segments
+
+    k = np.diff(np.append(starts, piece.num_rows)).astype(np.int64)
+    fit = fit_segments(Segments.from_sizes(yi, vi, k), method=method, test=test, level=level, tau2_ci=tau2_ci,
+                       pi=pi, threshold=threshold, maxiter=maxiter)
+    counts: dict[str, int] = {}
+    for cell in fit.notes[fit.notes != ""]:
+        for code in cell.split("; "):
+            counts[code] = counts.get(code, 0) + 1
+    n_fallback = int(np.count_nonzero(~fit.columns["converged"]))
+    return fit_table(ids, method, test, fit), len(k), n_fallback, counts, ()
+
+
+def _fit_frame(piece: "pa.Table", rows: np.ndarray, path: pathlib.Path, name: str, method: str, test: str,
+               level: float, tau2_ci: bool, pi: bool, measure: str | None, id_col: str, threshold: float,
+               maxiter: int, escalc_options: dict[str, Any] | None) -> _Fitted | None:
+    """A piece read into pandas and fitted as ``batch.run`` does (errors re-derived by the whole-file
+    reader for files up to ``EXACT_LIMIT``); None when escalc excluded every row."""
+    from .core import _NOTES_ATTR, _ROWS_ATTR, prepare, run_prepared, shared_rows
+
+    df = piece.to_pandas()
+    df.attrs[_ROWS_ATTR] = shared_rows(rows)
+    df.attrs[_NOTES_ATTR] = ()
+    try:
+        prep = prepare(df, measure=measure, id_col=id_col, file=name, escalc_options=escalc_options)
+    except InputError:
+        _exact_error(path, name, measure, id_col, escalc_options)
+        raise
+    if not len(prep):
+        return None
+    res = run_prepared(prep, method, test, level, tau2_ci, pi, threshold=threshold, maxiter=maxiter,
+                       chunk_size=max(1, len(prep)))
+    n_fallback = int((~res.table["converged"].to_numpy(dtype=bool)).sum())
+    return res.table, len(res.table), n_fallback, res.summary_counts(), prep.notes
+
+
 def _all_null(piece: "pa.Table") -> np.ndarray:
     import pyarrow.compute as pc
 
-    mask = None
+    if not piece.num_columns:
+        return np.zeros(piece.num_rows, dtype=bool)
+    mask = np.ones(piece.num_rows, dtype=bool)
     for col in piece.columns:  # text columns keep NA-like cells as text; an empty one is ""
-        isnull = pc.is_null(col)
+        isnull = ~_arrow.valid(col)
         if col.type == "string":
-            isnull = pc.or_(isnull, pc.equal(col, ""))
-        mask = isnull if mask is None else pc.and_(mask, isnull)
-    return np.zeros(piece.num_rows, dtype=bool) if mask is None else np.asarray(mask.to_numpy(zero_copy_only=False))
+            isnull |= _arrow.numbers(pc.binary_length(col)) == 0
+        mask &= isnull
+    return mask
 
 
 def _blank_note(path: pathlib.Path, name: str, skipped: np.ndarray) -> Note:

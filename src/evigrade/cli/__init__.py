@@ -17,15 +17,17 @@ Each command lives in its own module with a ``register(app)`` function.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import sys
 import warnings
-from typing import Iterator, Optional, Sequence
-
-import typer
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from ..errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE, EvigradeError
+
+if TYPE_CHECKING:
+    import typer
 
 # Command modules, in help order.  Each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (
@@ -45,6 +47,8 @@ COMMAND_MODULES = (
 
 
 def _print_version(value: bool) -> None:
+    import typer
+
     if value:
         from .. import __version__
 
@@ -54,6 +58,8 @@ def _print_version(value: bool) -> None:
 
 def build_app(commands: Sequence[str] | None = None) -> typer.Typer:
     """The typer app with every command, or only the command modules named in ``commands``."""
+    import typer
+
     app = typer.Typer(
         name="evigrade",
         help="Turn clinical-trial data into graded, plain-language evidence.",
@@ -129,11 +135,14 @@ def _check_environment() -> None:
 def _run(args: list[str], debug: bool) -> int:
     try:
         _check_environment()  # before the command's imports (numpy reads SOURCE_DATE_EPOCH)
-        app = build_app(_invoked(args))
+        command = _plain_command(args)
+        if command is None:
+            command = functools.partial(build_app(_invoked(args)), args=args, prog_name="evigrade",
+                                        standalone_mode=False)
         with warnings.catch_warnings(), _safe_stdout():
             if not debug:  # every numerical warning is also a stored Note that the output prints
                 warnings.simplefilter("ignore")
-            rv = app(args=args, prog_name="evigrade", standalone_mode=False)
+            rv = command()
         if isinstance(rv, int):
             return rv
     except EvigradeError as exc:
@@ -246,6 +255,17 @@ def _os_error_line(exc: OSError) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
     return (f"{where + ': ' if where else ''}{what}; fix: check the path, its permissions and the free disk "
             "space (rerun with --debug for the traceback)")
+
+
+def _plain_command(args: Sequence[str]) -> Callable[[], Any] | None:
+    """A plain ``evigrade batch IN -o OUT ...`` parsed without typer (``cli.batch.plain_args``: typer
+    and its pydantic validation are about a fifth of a small batch run); None: typer parses the line."""
+    if args[:1] != ["batch"]:
+        return None
+    from .batch import plain_args, run_batch
+
+    kw = plain_args(list(args[1:]))
+    return None if kw is None else (lambda: run_batch(**kw))
 
 
 def _invoked(args: Sequence[str]) -> tuple[str, ...] | None:

@@ -11,22 +11,22 @@ take over a second.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Optional, cast
-
-import typer
 
 from .._escape import term_safe
 from .._format import fmt_fixed
 
 if TYPE_CHECKING:
+    import typer
     from rich.progress import Progress, TaskID
 
     from ..batch.core import Method, Test
     from ..results import Note
 
-__all__ = ["register"]
+__all__ = ["register", "plain_args", "run_batch", "DEFAULTS", "PLAIN_OPTIONS"]
 
 
 class _Progress:
@@ -77,59 +77,143 @@ class _Progress:
             self.bar.stop()
 
 
+#: The default of every option of ``evigrade batch``, in one place: the typer signature below and the
+#: typer-free parse of a plain run (``plain_args``) both read them.
+DEFAULTS: dict[str, Any] = {
+    "method": "REML", "test": "knha", "level": 95.0, "tau2_ci": False, "pi": True, "measure": None,
+    "id_col": "analysis_id", "scheduler": None, "dask_workers": None, "partitions": None, "stream": True,
+    "chunk_rows": 1 << 20, "json_out": False, "quiet": False, "on_error": "strict", "force": False,
+}
+
+#: The options ``plain_args`` reads: option -> (parameter, type of its value, or the value a flag sets).
+#: (Dask, --json and --help are left to typer.)  tests/cli/test_batch_plain_args.py checks them against
+#: the typer command: the same names, the same parameters, the same defaults, the same parsed values.
+PLAIN_OPTIONS: dict[str, tuple[str, Any]] = {
+    "-o": ("output", str), "--output": ("output", str), "--method": ("method", str), "--test": ("test", str),
+    "--level": ("level", float), "--tau2-ci": ("tau2_ci", True), "--no-tau2-ci": ("tau2_ci", False),
+    "--pi": ("pi", True), "--no-pi": ("pi", False), "-m": ("measure", str), "--measure": ("measure", str),
+    "--id-col": ("id_col", str), "--stream": ("stream", True), "--no-stream": ("stream", False),
+    "--chunk-rows": ("chunk_rows", int), "-q": ("quiet", True), "--quiet": ("quiet", True),
+    "--on-error": ("on_error", str), "--force": ("force", True),
+}
+_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def plain_args(argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of ``evigrade batch`` for a plain command line (``IN -o OUT`` and the options of
+    ``PLAIN_OPTIONS`` with ordinary values), parsed without typer, whose import and per-option
+    validation (pydantic) cost about a fifth of a small run; None for anything else (typer then parses
+    it and reports what is wrong)."""
+    kw: dict[str, Any] = {**DEFAULTS, "infile": None, "output": None}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if not a.startswith("-"):
+            if kw["infile"] is not None:
+                return None
+            kw["infile"] = a
+            continue
+        name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+        spec = PLAIN_OPTIONS.get(name)
+        if spec is None:
+            return None
+        param, kind = spec
+        if isinstance(kind, bool):
+            if eq:
+                return None
+            kw[param] = kind
+            continue
+        if not eq:
+            if i >= len(argv):
+                return None
+            value = argv[i]
+            i += 1
+        if not value or value.startswith("-"):
+            return None
+        if kind is float:
+            if not _FLOAT.fullmatch(value):
+                return None
+            kw[param] = float(value)
+        elif kind is int:
+            if not value.isdigit() or int(value) < 1:  # (--chunk-rows: min=1)
+                return None
+            kw[param] = int(value)
+        else:
+            kw[param] = value
+    if kw["infile"] is None or kw["output"] is None:
+        return None
+    return kw
+
+
 def register(app: typer.Typer) -> None:
+    import typer
+
     @app.command("batch")
     def batch_cmd(
         infile: str = typer.Argument(..., metavar="IN",
                                      help="Long table (CSV or .parquet): analysis_id + yi/vi (or sei), "
                                           "or arm-level metafor columns with --measure."),
         output: str = typer.Option(..., "--output", "-o", help="Output file, .csv or .parquet (one row per analysis)."),
-        method: str = typer.Option("REML", "--method", help="tau^2 estimator: FE, DL, PM, ML, REML, EB."),
-        test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
-        level: float = typer.Option(95.0, "--level", help="Confidence level in percent."),
-        tau2_ci: bool = typer.Option(False, "--tau2-ci/--no-tau2-ci", help="Add Q-profile CIs for tau^2, I^2, H^2."),
-        pi: bool = typer.Option(True, "--pi/--no-pi", help="Add the prediction interval."),
-        measure: Optional[str] = typer.Option(None, "--measure", "-m",
+        method: str = typer.Option(DEFAULTS["method"], "--method", help="tau^2 estimator: FE, DL, PM, ML, REML, EB."),
+        test: str = typer.Option(DEFAULTS["test"], "--test", help="knha (Hartung-Knapp-Sidik-Jonkman, t) or z (Wald)."),
+        level: float = typer.Option(DEFAULTS["level"], "--level", help="Confidence level in percent."),
+        tau2_ci: bool = typer.Option(DEFAULTS["tau2_ci"], "--tau2-ci/--no-tau2-ci", help="Add Q-profile CIs for tau^2, I^2, H^2."),
+        pi: bool = typer.Option(DEFAULTS["pi"], "--pi/--no-pi", help="Add the prediction interval."),
+        measure: Optional[str] = typer.Option(DEFAULTS["measure"], "--measure", "-m",
                                               help="Compute yi/vi from arm-level columns with escalc "
                                                    "(MD, SMD, ROM, OR, RR, RD, PR, PLO, PFT, ZCOR)."),
-        id_col: str = typer.Option("analysis_id", "--id-col", help="Column naming each row's analysis."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+        id_col: str = typer.Option(DEFAULTS["id_col"], "--id-col", help="Column naming each row's analysis."),
+        scheduler: Optional[str] = typer.Option(DEFAULTS["scheduler"], "--scheduler",
                                                 help="Run on an existing Dask cluster (e.g. tcp://host:8786)."),
-        dask_workers: Optional[int] = typer.Option(None, "--dask-workers",
+        dask_workers: Optional[int] = typer.Option(DEFAULTS["dask_workers"], "--dask-workers",
                                                    help="Run on a temporary local Dask cluster with N workers."),
-        partitions: Optional[int] = typer.Option(None, "--partitions", help="Dask partitions (default 4 per worker)."),
-        stream: bool = typer.Option(True, "--stream/--no-stream",
+        partitions: Optional[int] = typer.Option(DEFAULTS["partitions"], "--partitions", help="Dask partitions (default 4 per worker)."),
+        stream: bool = typer.Option(DEFAULTS["stream"], "--stream/--no-stream",
                                     help="Read and fit the input in chunks of whole analyses, writing results as "
                                          "they are fitted (bounded memory; the rows of each analysis must be next "
                                          "to each other). --no-stream reads the whole file (rows in any order)."),
-        chunk_rows: int = typer.Option(1 << 20, "--chunk-rows", min=1,
+        chunk_rows: int = typer.Option(DEFAULTS["chunk_rows"], "--chunk-rows", min=1,
                                        help="Input rows per streamed chunk (a chunk always holds whole analyses)."),
-        json_out: bool = typer.Option(False, "--json", help="Print BatchResult.to_dict() as JSON."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary line."),
-        on_error: str = typer.Option("strict", "--on-error", metavar="strict|skip",
+        json_out: bool = typer.Option(DEFAULTS["json_out"], "--json", help="Print BatchResult.to_dict() as JSON."),
+        quiet: bool = typer.Option(DEFAULTS["quiet"], "--quiet", "-q", help="No progress bar and no summary line."),
+        on_error: str = typer.Option(DEFAULTS["on_error"], "--on-error", metavar="strict|skip",
                                      help="strict: stop at the first bad row (exit 3). skip: fit the other "
                                           "analyses and list each bad row in OUTPUT.rejects.csv (reads the whole "
                                           "file, as --no-stream)."),
-        force: bool = typer.Option(False, "--force", help="Write OUTPUT even if another evigrade run is writing it."),
+        force: bool = typer.Option(DEFAULTS["force"], "--force", help="Write OUTPUT even if another evigrade run is writing it."),
     ) -> None:
         """Fit many meta-analyses at once (vectorised; optionally on a Dask cluster)."""
-        from .. import batch
-        from .._validate import check_choice
-        from ..errors import SpecError
-        from ._common import holding_output
+        run_batch(infile=infile, output=output, method=method, test=test, level=level, tau2_ci=tau2_ci, pi=pi,
+                  measure=measure, id_col=id_col, scheduler=scheduler, dask_workers=dask_workers,
+                  partitions=partitions, stream=stream, chunk_rows=chunk_rows, json_out=json_out, quiet=quiet,
+                  on_error=on_error, force=force)
 
-        if scheduler is not None and dask_workers is not None:
-            raise SpecError("give either --scheduler or --dask-workers, not both")
-        out_ext = output.lower().rsplit(".", 1)[-1] if "." in output else ""
-        if out_ext not in ("csv", "parquet", "pq"):
-            raise SpecError(f"output {output!r} must end in .csv or .parquet")
-        on_error = check_choice("--on-error", on_error, ("strict", "skip"))
-        from ..batch.rejects import rejects_path
 
-        rej_path = rejects_path(output) if on_error == "skip" else None
-        with holding_output(output, force), holding_output(rej_path, force):
-            _batch(batch, infile, output, method, test, level, tau2_ci, pi, measure, id_col, scheduler, dask_workers,
-                   partitions, stream, chunk_rows, json_out, quiet, rej_path)
+def run_batch(*, infile: str, output: str, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
+              measure: Optional[str], id_col: str, scheduler: Optional[str], dask_workers: Optional[int],
+              partitions: Optional[int], stream: bool, chunk_rows: int, json_out: bool, quiet: bool, on_error: str,
+              force: bool) -> None:
+    """The command once its arguments are parsed (by typer, or by ``plain_args``)."""
+    from .. import batch
+    from .._validate import check_choice
+    from ..errors import SpecError
+    from ._common import holding_output
+
+    if scheduler is not None and dask_workers is not None:
+        raise SpecError("give either --scheduler or --dask-workers, not both")
+    out_ext = output.lower().rsplit(".", 1)[-1] if "." in output else ""
+    if out_ext not in ("csv", "parquet", "pq"):
+        raise SpecError(f"output {output!r} must end in .csv or .parquet")
+    on_error = check_choice("--on-error", on_error, ("strict", "skip"))
+    rej_path = None
+    if on_error == "skip":
+        from ..batch.rejects import rejects_path  # (pandas: only --on-error skip needs it)
+
+        rej_path = rejects_path(output)
+    with holding_output(output, force), holding_output(rej_path, force):
+        _batch(batch, infile, output, method, test, level, tau2_ci, pi, measure, id_col, scheduler, dask_workers,
+               partitions, stream, chunk_rows, json_out, quiet, rej_path)
 
 
 def _batch(batch: Any, infile: str, output: str, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
@@ -188,6 +272,8 @@ def _batch(batch: Any, infile: str, output: str, method: str, test: str, level: 
                   file=sys.stderr)
     elapsed = time.perf_counter() - t0
     if json_out:
+        import typer
+
         typer.echo(json.dumps(res.to_dict(), indent=2, sort_keys=False))
         return
     if quiet:

@@ -1,0 +1,80 @@
+"""``evigrade batch`` parses a plain command line without typer (``cli.batch.plain_args``): the same
+options, parameters, defaults and values as the typer command; anything else is left to typer."""
+from __future__ import annotations
+
+import pytest
+import typer
+
+from evigrade.cli import _plain_command, build_app
+from evigrade.cli import batch as cli_batch
+from evigrade.cli.batch import DEFAULTS, PLAIN_OPTIONS, plain_args
+
+
+def _command():
+    return typer.main.get_command(build_app(["batch"])).commands["batch"]
+
+
+def test_plain_options_are_the_typer_commands_options_with_its_defaults():
+    params = {p.name: p for p in _command().params}
+    for opt, (name, kind) in PLAIN_OPTIONS.items():
+        p = params[name]
+        if isinstance(kind, bool) and not kind and opt.startswith("--no-"):
+            assert opt in p.secondary_opts, opt
+        else:
+            assert opt in p.opts, opt
+    assert set(DEFAULTS) | {"infile", "output"} == set(params)
+    for name, default in DEFAULTS.items():
+        assert params[name].default == default, name
+
+
+LINES = [
+    ["in.csv", "-o", "out.csv"],
+    ["in.csv", "--output", "out.parquet", "-q"],
+    ["-o", "out.csv", "in.csv", "--method", "DL", "--test", "z", "--level", "90"],
+    ["in.csv", "--output=out.csv", "--level=99.5", "--tau2-ci", "--no-pi"],
+    ["in.csv", "-o", "out.csv", "--no-tau2-ci", "--pi", "--id-col", "aid", "-m", "SMD", "--no-stream"],
+    ["in.csv", "-o", "out.csv", "--chunk-rows", "5000", "--on-error", "skip", "--force", "--quiet"],
+    ["in.csv", "-o", "a.csv", "-o", "b.csv", "--method", "PM", "--method", "EB", "--level", ".5e2"],
+    ["in.csv", "-o", "out.csv", "--measure=OR", "--stream", "--level", "+95"],
+]
+
+
+@pytest.mark.parametrize("argv", LINES)
+def test_plain_args_parse_as_typer_does(argv, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(cli_batch, "run_batch", lambda **kw: seen.update(kw))
+    build_app(["batch"])(args=["batch", *argv], prog_name="evigrade", standalone_mode=False)
+    assert plain_args(argv) == seen
+    assert _plain_command(["batch", *argv]) is not None
+
+
+@pytest.mark.parametrize("argv", [
+    ["in.csv"],  # no output (typer says it is missing)
+    ["in.csv", "-o"],
+    ["-o", "out.csv"],
+    ["a.csv", "b.csv", "-o", "out.csv"],
+    ["in.csv", "-o", "out.csv", "--json"],  # typer's path for these
+    ["in.csv", "-o", "out.csv", "--dask-workers", "2"],
+    ["in.csv", "-o", "out.csv", "--scheduler", "tcp://h:1"],
+    ["in.csv", "-o", "out.csv", "--help"],
+    ["in.csv", "-o", "out.csv", "--level", "abc"],  # values typer must judge
+    ["in.csv", "-o", "out.csv", "--level", " 95"],
+    ["in.csv", "-o", "out.csv", "--level", "nan"],
+    ["in.csv", "-o", "out.csv", "--chunk-rows", "0"],
+    ["in.csv", "-o", "out.csv", "--chunk-rows", "1.5"],
+    ["in.csv", "-ox.csv"],  # spellings left to click
+    ["in.csv", "-o", "-x.csv"],
+    ["in.csv", "-o", "out.csv", "--tau2-ci=1"],
+    ["in.csv", "-o", "out.csv", "--method", ""],
+    ["in.csv", "-o", "out.csv", "--"],
+    ["-", "-o", "out.csv"],
+    ["in.csv", "-o", "out.csv", "--unknown"],
+])
+def test_other_lines_are_left_to_typer(argv):
+    assert plain_args(argv) is None
+    assert _plain_command(["batch", *argv]) is None
+
+
+def test_only_the_batch_command_is_parsed_without_typer():
+    assert _plain_command(["--debug", "batch", "in.csv", "-o", "out.csv"]) is None
+    assert _plain_command(["summarize"]) is None
