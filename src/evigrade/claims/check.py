@@ -10,11 +10,12 @@ from ..errors import InputError
 from ..results import Note, attrs_dict, jsonable
 from .detect import Assertion, analyse, restated
 from .evidence import Evidence, default_evidence
-from .judge import VERDICTS, judge
+from .judge import VERDICTS, Judgement, judge
+from .learned import features, load_model, revise
 from .terms import load_lexicon
-from .text import split_sentences
+from .text import Sentence, split_sentences
 
-__all__ = ["ClaimVerdict", "ClaimsReport", "check", "read_text_file", "MAX_BYTES"]
+__all__ = ["ClaimVerdict", "ClaimsReport", "check", "judged_sentences", "read_text_file", "MAX_BYTES"]
 
 #: Largest text file check-claims reads: 6 MB (about 900,000 words).  Measured on the shared
 #: 2-core machine (python scripts/claims_eval.py is unrelated; see tests/cli/test_check_claims_cli.py
@@ -107,18 +108,9 @@ def _lexicon_for(ev: Evidence, lexicon_path: str | None):
             .with_evidence_mechanisms((m.name, m.synonyms) for m in ev.mechanisms))
 
 
-def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,
-          lexicon_path: str | None = None) -> ClaimsReport:
-    """Split ``text`` (Markdown or plain) into sentences and judge each against ``evidence``.
-
-    ``evidence`` defaults to ``default_evidence()`` (the bundled pack, summarised and graded on
-    each call, about two seconds): pass it explicitly when checking many texts.
-    """
-    if not isinstance(text, str):
-        raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
-    ev = default_evidence() if evidence is None else evidence
-    lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
-    verdicts = []
+def judged_sentences(text: str, ev: Evidence, lex: Any) -> list[tuple[Sentence, Assertion, Judgement]]:
+    """Each sentence of ``text`` with its parse and the rules' judgement (no learned reader)."""
+    out = []
     # what a pronoun ("it", "this") or an effect noun ("the benefits") can stand for: the intervention when the
     # current heading or one of the two units before names it (or had it as a resolved agent); ``topic``: the
     # text has named it before
@@ -135,7 +127,30 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
             heading_names = names
         recent.append(names or a.agent)
         topic = topic or names
-        j = judge(a, ev, lex)
+        out.append((s, a, judge(a, ev, lex)))
+    return out
+
+
+def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,
+          lexicon_path: str | None = None, learned: bool = True) -> ClaimsReport:
+    """Split ``text`` (Markdown or plain) into sentences and judge each against ``evidence``.
+
+    ``evidence`` defaults to ``default_evidence()`` (the bundled pack, summarised and graded on
+    each call, about two seconds): pass it explicitly when checking many texts.  ``learned``: let the
+    learned reader (``claims.learned``, fitted on the labelled tuning texts) overrule the rules where it
+    is confident that a sentence is, or is not, a claim about the intervention.
+    """
+    if not isinstance(text, str):
+        raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
+    ev = default_evidence() if evidence is None else evidence
+    lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
+    model = load_model() if learned else None
+    verdicts = []
+    for s, a, j in judged_sentences(text, ev, lex):
+        if model is not None:
+            feats = features(s.text, a, j.verdict, lex, heading=s.heading, context=s.context,
+                             vocabulary=model.vocabulary)
+            j = revise(model, model.probabilities(feats), a, j, ev, lex)
         verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
                                      j.explanation, a))
     notes = list(ev.notes)

@@ -708,6 +708,45 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
             or (general_cue and has_effect and (timed or emphatic)))
 
 
+#: The intervention (or a pronoun for it) as the agent of a transitive effect verb, and the verb's object: "it
+#: relieves tight hamstrings", "the vaccine also boosts general immunity", "it can help to restore balance".
+#: (Verbs of an outcome only: how it acts on the body - "relaxes the muscles" - is the mechanisms' to read.)
+_AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+)(?:" + ITV + r"|it|this|they|these)\s+"
+                           r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|"
+                           r"actually|is\s+able\s+to|are\s+able\s+to|has\s+been\s+shown\s+to|is\s+known\s+to|"
+                           r"helps?(?:\s+to)?|can\s+help(?:\s+to)?|may\s+help(?:\s+to)?)\s+){0,3}"
+                           r"(?P<verb>reduc\w*|reliev\w*|improv\w*|treat(?:s|ed)?|heal(?:s|ed)?|boost\w*|enhanc\w*|"
+                           r"restor\w*|increas\w*|decreas\w*|prevent\w*|protect\w*\s+against|promot\w*|speeds?\s+up|"
+                           r"alleviat\w*|eas(?:es|ed)|eliminat\w*|resolv\w*|lower\w*|strengthen\w*|cur(?:es|ed))\s+"
+                           r"(?P<obj>[^.;:,()]{3,80})")
+_OBJECT_END = re.compile(r"(?i)\s+(by|in|for|with|when|after|because|that|which|while|as|if|from|so|than|and\s+(?:can|may|"
+                         r"will|is|are)|at|during|within|over|without|through|via|into)\b.*$")
+_OBJECT_DET = re.compile(r"(?i)^(the|a|an|your|their|his|her|its|our|any|some|this|these|those|overall|general|"
+                         r"both|all|many|various)\s+")
+#: objects too vague to name an outcome ("relieves symptoms", "helps patients"): left to the general reading
+_VAGUE_OBJECT = re.compile(r"(?i)^(symptoms?|problems?|issues?|conditions?|the\s+condition|patients?|people|you|them|"
+                           r"it|things?|results?|outcomes?|effects?|suffering|discomfort|complaints?|this|these|those|"
+                           r"the\s+problem|quality|health|treatment|recovery)$")
+
+
+def _unknown_object(tm: str) -> str | None:
+    """The object of an effect verb whose agent is the intervention (``tm``: the sentence with the intervention
+    masked), when the sentence names no outcome, mechanism or event the lexicon knows: a claim on something the
+    evidence may not hold ("it relieves tight hamstrings")."""
+    m = _AGENT_EFFECT.search(tm)
+    if m is None:
+        return None
+    obj = _OBJECT_END.sub("", m.group("obj")).strip()
+    while True:
+        o2 = _OBJECT_DET.sub("", obj)
+        if o2 == obj:
+            break
+        obj = o2
+    if not obj or _VAGUE_OBJECT.match(obj) or ITV in obj or not re.search(r"[A-Za-z]{4,}", obj):
+        return None
+    return " ".join(obj.split()[:5])
+
+
 def _mask(t: str, lex: Lexicon) -> str:
     """``t`` with each mention of the intervention replaced by the token ``ITV``."""
     hits = lex.intervention.find(t)
@@ -944,6 +983,12 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                                                  or (agent and any(m in lay for m in mechanisms)))
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)
+    if agent and has_effect and absent is None and not (outcome_claim or mech_claim or safety is not None
+                                                        or foreign_claim):
+        # the intervention as agent of an effect verb whose object the lexicon does not know: a claim on it
+        obj = _unknown_object(tm)
+        if obj is not None:
+            foreign, foreign_claim = (obj,), True
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and ((absent is not None and (agent or treated or nominal))
                     # "the research is still limited", in a text about the intervention: a statement on its evidence
