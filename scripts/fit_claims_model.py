@@ -60,7 +60,7 @@ class Row:
 
 def load_rows(set_dirs: list[str], evidence: str = "bundled") -> tuple[list[Row], dict[str, list[Any]]]:
     from evigrade.claims import default_evidence, evidence_from_pack, load_evidence
-    from evigrade.claims.check import judged_sentences, lexicon_for
+    from evigrade.claims.check import judged_sentences, lexicon_for, with_text_classes
     from evigrade.claims.learned import group_of, words
 
     cache: dict[str, Any] = {}
@@ -85,7 +85,7 @@ def load_rows(set_dirs: list[str], evidence: str = "bundled") -> tuple[list[Row]
             units_by_text[t.text_id] = mine
             ev = evidence_for(t.evidence)
             body = t.file.read_text(encoding="utf-8")
-            lex = lexicon_for(ev).with_text_acronyms(body)
+            lex = with_text_classes(lexicon_for(ev).with_text_acronyms(body), body)
             judged = judged_sentences(body, ev, lex)
             uspans = ce.locate(body, [u.unit for u in mine])
             sspans = ce.locate(body, [s.text for s, _, _ in judged])

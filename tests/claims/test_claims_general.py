@@ -244,3 +244,58 @@ def test_a_change_named_as_a_noun_phrase_is_an_effect_in_a_text_about_the_interv
     assert one(s, snap).verdict == "not_a_claim"  # alone: whose effect?
     got = verdicts(f"We offer dry needling.\n\n{s}\n", snap)
     assert got[1][1] == "consistent"  # no agent named: plain wording not read as certainty
+
+
+# ---- the intervention as agent of an effect verb on something the lexicon does not know ----------------------
+
+
+def test_an_effect_verb_with_an_unknown_object_is_a_claim_on_something_the_evidence_does_not_hold(snap, bcg):
+    # the intervention (or its pronoun) is the agent of an outcome verb; the object is no outcome, mechanism or
+    # event of the lexicon or the pack: a claim the evidence cannot support
+    c = one("Dry needling also improves athletic endurance.", snap)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("athletic endurance",)
+    c = one("The vaccine also improves school attendance.", bcg)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("school attendance",)
+    # the object ends before a preposition; determiners are dropped
+    c = one("It can help to restore the balance of the spine after treatment.", snap)
+    assert c.asserted.foreign == ("balance of the spine",)
+    # a known outcome is the outcome's to judge (no extra foreign target)
+    c = one("Dry needling reduces neck pain.", snap)
+    assert c.asserted.foreign == () and c.asserted.outcomes and c.verdict == "overstated"
+    # a vague object ("symptoms") stays a general claim; no agent, no claim; how it acts on the body
+    # ("relaxes the muscles") is the mechanisms' to read
+    assert one("Dry needling relieves symptoms.", snap).asserted.foreign == ()
+    assert one("Stretching improves athletic endurance.", snap).verdict == "not_a_claim"
+    assert one("Dry needling relaxes the muscles.", snap).asserted.foreign == ()
+
+
+# ---- lists of side effects; what the text calls the intervention ------------------------------------------------
+
+
+def test_an_item_of_a_side_effect_list_names_an_adverse_event(snap, bcg):
+    text = "# Side effects\n\n- Weight gain\n- Feeling tired\n"
+    # known to the lexicon or not, each item is an adverse event of the intervention: mild events are common in
+    # the bundled pack's safety profile; the BCG pack has no safety data
+    assert [v for _, v, _ in verdicts(text, snap)[1:]] == ["consistent", "consistent"]
+    assert [v for _, v, _ in verdicts(text, bcg)[1:]] == ["unsupported", "unsupported"]
+    c = check(text, bcg).claims[1]
+    assert c.asserted is not None and c.asserted.safety == "event"
+    # not under a list about harms, or under a list of who should not have it: no event
+    assert [v for _, v, _ in verdicts("# What to bring\n\n- Weight gain\n", bcg)[1:]] == ["not_a_claim"]
+    assert [v for _, v, _ in verdicts("# Who should not have it if they have side effects\n\n- Weight gain\n",
+                                      bcg)[1:]] == ["not_a_claim"]
+
+
+def test_the_class_noun_a_text_gives_the_intervention_stands_for_it(bcg):
+    text = "BCG vaccine is a live preparation that is given once. The preparation lowers the risk of TB disease."
+    got = check(text, bcg).claims
+    assert got[1].asserted is not None and got[1].asserted.mentions_intervention
+    # without the text saying so, "the preparation" is nothing
+    alone = check("The preparation lowers the risk of TB disease.", bcg).claims[0]
+    assert alone.asserted is not None and not alone.asserted.mentions_intervention
+    # a noun too general to stand for it ("an option") is not taken
+    from evigrade.claims.check import lexicon_for, with_text_classes
+    lex = lexicon_for(bcg)
+    assert with_text_classes(lex, "BCG vaccine is an option for babies.") is lex
+    grown = with_text_classes(lex, "BCG vaccine is a live preparation that is given once.")
+    assert grown.intervention.find("these preparations work") and not grown.intervention.find("preparation work")

@@ -895,6 +895,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     mild = [h[2] for h in chosen if h[0] == "mild"]
     serious = [h[2] for h in chosen if h[0] == "serious"]
     absolute = [h[2] for h in chosen if h[0] == "absolute"]
+    if ctx and not (mild or serious or absolute or outcomes) and _SAFETY_NOUN.search(ctx) \
+            and not _CONTRAINDICATION.search(ctx) and len(item.split()) <= 8 and not lex.effect.find(item):
+        # an item of a list of side effects ("Side effects: \u2022 weight gain") names an adverse event, known
+        # to the lexicon or not
+        mild = [item.rstrip(".;,")]
 
     # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
     harm = _harmful_outcomes(t, lex, chosen)
