@@ -6,6 +6,8 @@ so that the verdict is seen to come from the evidence, not from the words.
 """
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from evigrade.claims import Evidence, analyse, check
@@ -281,9 +283,10 @@ def test_an_item_of_a_side_effect_list_names_an_adverse_event(snap, bcg):
     c = check(text, bcg).claims[1]
     assert c.asserted is not None and c.asserted.safety == "event"
     # not under a list about harms, or under a list of who should not have it: no event
-    assert [v for _, v, _ in verdicts("# What to bring\n\n- Weight gain\n", bcg)[1:]] == ["not_a_claim"]
-    assert [v for _, v, _ in verdicts("# Who should not have it if they have side effects\n\n- Weight gain\n",
+    assert [v for _, v, _ in verdicts("# What to bring\n\n- Loose clothing\n", bcg)[1:]] == ["not_a_claim"]
+    assert [v for _, v, _ in verdicts("# Side effects: who should not have it\n\n- Loose clothing\n",
                                       bcg)[1:]] == ["not_a_claim"]
+    assert [v for _, v, _ in verdicts("# Side effects\n\n- Loose clothing\n", bcg)[1:]] == ["unsupported"]
 
 
 def test_the_class_noun_a_text_gives_the_intervention_stands_for_it(bcg):
@@ -299,3 +302,39 @@ def test_the_class_noun_a_text_gives_the_intervention_stands_for_it(bcg):
     assert with_text_classes(lex, "BCG vaccine is an option for babies.") is lex
     grown = with_text_classes(lex, "BCG vaccine is a live preparation that is given once.")
     assert grown.intervention.find("these preparations work") and not grown.intervention.find("preparation work")
+
+
+# ---- example packs: a drug against placebo, with harm outcomes ---------------------------------------------------
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def ssri() -> Evidence:
+    from evigrade.claims import evidence_from_pack
+    return evidence_from_pack(EXAMPLES / "ssri-depression-primary-care")
+
+
+def test_more_harm_events_are_no_evidence_that_the_comparator_works_better(ssri):
+    # the pack's graded findings with direction 'harm' are adverse-event outcomes (dropouts because of adverse
+    # events); a general claim of doing better than placebo is judged on the efficacy findings, not contradicted
+    c = one("SSRIs work better than placebo.", ssri)
+    assert c.verdict != "contradicted", c.explanation
+    assert not any("comparator did better" in w for w in c.explanation)
+
+
+def test_in_trials_reports_a_finding(ssri):
+    # "In trials, ..." reports what studies found: no certainty of its own is read into its plain wording
+    c = one("In trials, more people improved on SSRIs than on placebo.", ssri)
+    assert c.asserted is not None and c.asserted.reported and c.verdict == "consistent"
+    assert one("More people improve on SSRIs than on placebo.", ssri).verdict == "overstated"
+
+
+def test_a_denied_effect_on_an_unknown_object_and_common_drug_events(ssri, bcg):
+    got = verdicts("SSRIs are used in primary care. They will not shorten your illness.", ssri)
+    assert got[1][1] == "unsupported"
+    c = check("SSRIs are used in primary care. They will not shorten your illness.", ssri).claims[1]
+    assert c.asserted is not None and c.asserted.foreign == ("illness",)
+    # medicines' common adverse events are events of the lexicon ("sleepy", "dry mouth")
+    assert one("SSRIs make many people sleepy.", ssri).asserted.safety == "event"
+    assert one("The vaccine often leaves a small scar.", bcg).verdict == "unsupported"  # no safety data in the pack

@@ -208,7 +208,8 @@ _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|c
                        r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
                        r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"
                        r"points?\s+to|pointed\s+to|supports?\s+that|suggests?\s+that)\b|"
-                       r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
+                       r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b|"
+                       r"^\s*in\s+((clinical|randomi[sz]ed|controlled|published|recent)\s+)*(trials|studies|rcts)\b")
 
 
 #: A hedge that attributes the claim to studies or to a theory ("as some studies suggest", "is thought to",
@@ -712,12 +713,13 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
 #: relieves tight hamstrings", "the vaccine also boosts general immunity", "it can help to restore balance".
 #: (Verbs of an outcome only: how it acts on the body - "relaxes the muscles" - is the mechanisms' to read.)
 _AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+)(?:" + ITV + r"|it|this|they|these)\s+"
-                           r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|"
+                           r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|not|never|does|do|did|"
+                           r"doesn't|don't|won't|cannot|can't|"
                            r"actually|is\s+able\s+to|are\s+able\s+to|has\s+been\s+shown\s+to|is\s+known\s+to|"
                            r"helps?(?:\s+to)?|can\s+help(?:\s+to)?|may\s+help(?:\s+to)?)\s+){0,3}"
                            r"(?P<verb>reduc\w*|reliev\w*|improv\w*|treat(?:s|ed)?|heal(?:s|ed)?|boost\w*|enhanc\w*|"
                            r"restor\w*|increas\w*|decreas\w*|prevent\w*|protect\w*\s+against|promot\w*|speeds?\s+up|"
-                           r"alleviat\w*|eas(?:es|ed)|eliminat\w*|resolv\w*|lower\w*|strengthen\w*|cur(?:es|ed))\s+"
+                           r"alleviat\w*|eas(?:es|ed)|eliminat\w*|resolv\w*|lower\w*|strengthen\w*|shorten\w*|cur(?:es|ed))\s+"
                            r"(?P<obj>[^.;:,()]{3,80})")
 _OBJECT_END = re.compile(r"(?i)\s+(by|in|for|with|when|after|because|that|which|while|as|if|from|so|than|and\s+(?:can|may|"
                          r"will|is|are)|at|during|within|over|without|through|via|into)\b.*$")
@@ -727,6 +729,9 @@ _OBJECT_DET = re.compile(r"(?i)^(the|a|an|your|their|his|her|its|our|any|some|th
 _VAGUE_OBJECT = re.compile(r"(?i)^(symptoms?|problems?|issues?|conditions?|the\s+condition|patients?|people|you|them|"
                            r"it|things?|results?|outcomes?|effects?|suffering|discomfort|complaints?|this|these|those|"
                            r"the\s+problem|quality|health|treatment|recovery)$")
+
+
+_THAN = re.compile(r"(?i)\b(than|compared\s+(with|to)|versus|vs\.?)\b")
 
 
 def _unknown_object(tm: str) -> str | None:
@@ -999,6 +1004,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                     # "the research is still limited", in a text about the intervention: a statement on its evidence
                     or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
                         and _EVIDENCE_SUBJECT.search(item) is not None)
+                    # "more people improved on X than on placebo": an effect compared with a comparator
+                    or (bool(interv) and has_effect and bool(comp_idx) and _THAN.search(t) is not None)
                     or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
                                                                    is not None), has_effect, negated, certainty, cue,
                                          strong is not None or size_level is not None or universal is not None,

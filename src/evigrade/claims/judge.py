@@ -432,6 +432,15 @@ def _on_finding(verdict: str, best: EvidenceFinding, ev: Evidence, concept: Conc
                  rewording=statement_for(best, ev.intervention, concept.concept), why=[why])
 
 
+#: an outcome that counts harms (adverse events, side effects, dropouts because of them): more of it with the
+#: intervention is a cost, weighed by the safety rules, not evidence that the comparator works better
+_HARM_OUTCOME = re.compile(r"(?i)\b(adverse|side[\s-]+effects?|harms?|complications?|toxicity|safety)\b")
+
+
+def _is_harm_outcome(f: EvidenceFinding) -> bool:
+    return _HARM_OUTCOME.search(" ".join((f.outcome, f.outcome_name, f.family)).replace("_", " ")) is not None
+
+
 def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
                  benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
     """A sentence that denies an effect: contradicted by a finding of benefit that is not outweighed."""
@@ -568,7 +577,7 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
     if concept.concept is None and a.comparators and not a.negated and not a.inferior:
         # "more effective than other therapies", naming no outcome: a claim on every outcome compared, so a
         # graded finding in which the comparator did better points the other way
-        worse = [f for f in fs if f.direction == "harm" and _graded(f)]
+        worse = [f for f in fs if f.direction == "harm" and _graded(f) and not _is_harm_outcome(f)]
         if worse:
             best = max(worse, key=rank)
             return _on_finding("contradicted", best, ev, concept,
