@@ -338,3 +338,20 @@ def test_a_denied_effect_on_an_unknown_object_and_common_drug_events(ssri, bcg):
     # medicines' common adverse events are events of the lexicon ("sleepy", "dry mouth")
     assert one("SSRIs make many people sleepy.", ssri).asserted.safety == "event"
     assert one("The vaccine often leaves a small scar.", bcg).verdict == "unsupported"  # no safety data in the pack
+
+
+def test_a_pronoun_after_a_reporting_verb_and_a_cause_qualifying_the_target(snap):
+    # "research suggests it may ...": the pronoun heads the reported clause; "linked to neck tension" says what the
+    # headaches are, not what causes the sentence's subject (no aetiology)
+    got = verdicts("We offer dry needling. Research suggests it may also reduce headaches linked to tension.", snap)
+    assert got[1][1] == "unsupported"  # headaches: not in the pack
+    # a pronoun for the condition with a cause is still aetiology
+    got = verdicts("We offer dry needling. These knots are thought to be caused by a build-up of tension.", snap)
+    assert got[1][1] == "not_a_claim"
+
+
+def test_evaluative_predicates_are_effect_words(snap):
+    # "is great for", "is good for": an effect claim on the outcome named
+    c = one("Dry needling is great for stubborn neck pain.", snap)
+    assert c.verdict == "overstated" and c.asserted.outcomes == ("pain",)
+    assert one("Dry needling is used for stubborn neck pain.", snap).verdict == "not_a_claim"

@@ -357,7 +357,11 @@ _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|
 
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
-_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(?:(?:so|and|but|also|yet|thus|therefore|however|still)\s+)?"
+#: a reporting verb before the clause it reports ("research suggests (that) it ...")
+_REPORTING = (r"(?:suggests?|suggested|shows?|showed|shown|found|finds|indicates?|indicated|says?|said|believes?|think|"
+              r"thinks|claims?|reports?|reported|concluded|demonstrated?|demonstrates)\s+(?:that\s+)?")
+_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING + r")?(?:(?:so|and|but|also|yet|thus|"
+                      r"therefore|however|still)\s+)?"
                       r"(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
                       r"estimated|true|key|crucial|helpful to|advisable|wise))")
@@ -712,7 +716,8 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
 #: The intervention (or a pronoun for it) as the agent of a transitive effect verb, and the verb's object: "it
 #: relieves tight hamstrings", "the vaccine also boosts general immunity", "it can help to restore balance".
 #: (Verbs of an outcome only: how it acts on the body - "relaxes the muscles" - is the mechanisms' to read.)
-_AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+)(?:" + ITV + r"|it|this|they|these)\s+"
+_AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+|\b" + _REPORTING + r")(?:" + ITV
+                           + r"|it|this|they|these)\s+"
                            r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|not|never|does|do|did|"
                            r"doesn't|don't|won't|cannot|can't|"
                            r"actually|is\s+able\s+to|are\s+able\s+to|has\s+been\s+shown\s+to|is\s+known\s+to|"
@@ -781,6 +786,8 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     aet = _AETIOLOGY.search(t)
     if aet is not None and agent and re.search(r"(?i)\b(that|which|who)\s+(\w+\s+)?$", t[:aet.start()]):
         aet = None  # "it does not prevent the infection with the bacteria that cause disease": a relative clause
+    if aet is not None and agent and _AGENT_EFFECT.search(_mask(t[:aet.start()], lex) + " x x x"):
+        aet = None  # "it may reduce headaches linked to tension": the cause qualifies what the intervention acts on
     if not named and not treated and aet is not None and not any(
             lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
