@@ -41,6 +41,8 @@ _spec.loader.exec_module(ce)
 L2 = 0.03
 MARGIN = 0.3
 MIN_TEXTS = 3
+ACTIONS = ("to_none", "from_none")
+ACTION_SETS = ["to_none+from_none"]  # the action sets --cv scores (--actions)  # what the stored model may change (see claims.learned.Model.actions)
 RULES = True  # the rules' reading as features (False: the sentence's form and words only)  # a word enters the vocabulary when it occurs in at least this many texts of at least two topics
 
 
@@ -152,11 +154,13 @@ def fit(rows: list[Row], l2: float = L2) -> dict[str, Any]:
     return {"weights": weights, "vocabulary": sorted(vocab), "margin": MARGIN}
 
 
-def apply(model_d: dict[str, Any], rows: list[Row], margin: float | None = None) -> list[str]:
+def apply(model_d: dict[str, Any], rows: list[Row], margin: float | None = None,
+          actions: frozenset[str] | None = None) -> list[str]:
     from evigrade.claims.learned import CLASSES, Model, revise
 
     m = Model({c: model_d["weights"][c] for c in CLASSES}, frozenset(model_d["vocabulary"]),
-              model_d["margin"] if margin is None else margin, {})
+              model_d["margin"] if margin is None else margin, {},
+              frozenset(model_d.get("actions", ACTIONS)) if actions is None else actions)
     out = []
     for r in rows:
         p = m.probabilities(feats(r, m.vocabulary))
@@ -189,18 +193,20 @@ def line(title: str, sc: dict[str, Any]) -> str:
 
 def cross_validate(rows: list[Row], units_by_text: dict[str, list[Any]], l2: float, margins: list[float]) -> None:
     texts = list(units_by_text)
-    preds: dict[float, list[str]] = {m: [""] * len(rows) for m in margins}
+    action_sets = [frozenset(a.split("+")) for a in ACTION_SETS]
+    keys = [(m, acts) for m in margins for acts in action_sets]
+    preds: dict[Any, list[str]] = {k: [""] * len(rows) for k in keys}
     for t in texts:
         train = [r for r in rows if r.text_id != t and r.unit is not None]
         model_d = fit(train, l2)
         test_i = [i for i, r in enumerate(rows) if r.text_id == t]
-        for m in margins:
-            vs = apply(model_d, [rows[i] for i in test_i], m)
+        for m, acts in keys:
+            vs = apply(model_d, [rows[i] for i in test_i], m, acts)
             for i, v in zip(test_i, vs):
-                preds[m][i] = v
+                preds[(m, acts)][i] = v
     print(line("rules alone", unit_scores(rows, [r.judgement.verdict for r in rows], units_by_text)))
-    for m in margins:
-        print(line(f"leave-one-text-out m={m}", unit_scores(rows, preds[m], units_by_text)))
+    for m, acts in keys:
+        print(line(f"LOTO m={m} {'+'.join(sorted(acts))}", unit_scores(rows, preds[(m, acts)], units_by_text)))
     raw = [""] * len(rows)
     for t in texts:
         model_d = fit([r for r in rows if r.text_id != t and r.unit is not None], l2)
@@ -225,6 +231,7 @@ def standalone(model_d: dict[str, Any], r: Row) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global RULES, ACTION_SETS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", dest="sets", action="append", required=True, help="a labelled folder (tune texts read)")
     ap.add_argument("--test", action="append", default=[], help="fit on --set, score the tune texts of this folder")
@@ -234,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--evidence", default="bundled", choices=("bundled", "snapshot"))
     ap.add_argument("--write", action="store_true", help="store the model fitted on every --set text")
     ap.add_argument("--text-only", action="store_true", help="no rule features (an honest CV on rule-tuned texts)")
+    ap.add_argument("--actions", default=",".join(ACTION_SETS),
+                    help="comma-separated action sets to score, each '+'-joined (to_none, from_none, flag_to_ok)")
+    ap.add_argument("--store-actions", default="+".join(ACTIONS), help="the action set stored with --write")
     args = ap.parse_args(argv)
-    global RULES
+    ACTION_SETS = args.actions.split(",")
     RULES = not args.text_only
     margins = [float(x) for x in args.margins.split(",")]
     rows, units = load_rows(args.sets, args.evidence)
@@ -248,9 +258,13 @@ def main(argv: list[str] | None = None) -> int:
         trows, tunits = load_rows(args.test, args.evidence)
         print(line("test: rules alone", unit_scores(trows, [r.judgement.verdict for r in trows], tunits)))
         for m in margins:
-            print(line(f"test: model m={m}", unit_scores(trows, apply(model_d, trows, m), tunits)))
+            for acts in ACTION_SETS:
+                print(line(f"test: model m={m} {acts}", unit_scores(trows, apply(model_d, trows, m,
+                                                                                 frozenset(acts.split("+"))), tunits)))
     if args.write:
         model_d = fit([r for r in rows if r.unit is not None], args.l2)
+        model_d["actions"] = sorted(args.store_actions.split("+"))
+        model_d["margin"] = margins[0]
         model_d["meta"] = {"fitted_on": [str(pathlib.Path(s)) for s in args.sets], "split": "tune",
                            "texts": len(units), "sentences": sum(1 for r in rows if r.unit is not None),
                            "l2": args.l2, "script": "scripts/fit_claims_model.py"}

@@ -53,6 +53,12 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   claimed time frame; an event word that defines the condition ("TB, an infection") is no adverse
   event; both sexes named is no subgroup; a lead-in ending in ":" is judged with its items; "...
   revealed similar findings" restates the effect claim of the unit before (``restated``).
+* Second round (claims16, generic structure): the intervention or its pronoun as agent of an outcome verb whose
+  object the lexicon does not know ("it relieves tight hamstrings", "they will not shorten your illness") is a
+  claim on something the evidence may not hold; an item of a list under a side-effects heading names an adverse
+  event; a pronoun heading a reported clause ("research suggests it may ...") is the agent; a cause that
+  qualifies the target ("headaches linked to tension") is no aetiology; "in trials, ..." reports a finding; an
+  effect compared with a comparator ("more people improved on X than on placebo") is a general claim.
 """
 from __future__ import annotations
 

@@ -127,6 +127,9 @@ class Model:
     vocabulary: frozenset[str]
     margin: float
     meta: dict[str, Any]
+    #: what the model may change: "to_none" (a claim the rules read is none), "from_none" (a claim the rules
+    #: missed), "flag_to_ok" (a flag the model reads as a supported claim)
+    actions: frozenset[str] = frozenset({"to_none", "from_none"})
 
     def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
         z = {c: sum(self.weights[c].get(k, 0.0) * v for k, v in feats.items()) for c in CLASSES}
@@ -144,7 +147,7 @@ def load_model(path: str | None = None) -> Model | None:
         return None
     d = json.loads(p.read_text(encoding="utf-8"))
     return Model({c: dict(d["weights"][c]) for c in CLASSES}, frozenset(d["vocabulary"]), float(d["margin"]),
-                 dict(d.get("meta", {})))
+                 dict(d.get("meta", {})), frozenset(d.get("actions", ("to_none", "from_none"))))
 
 
 def _pct(p: float) -> str:
@@ -158,8 +161,9 @@ def revise(model: Model, probs: dict[str, float], a: Assertion, j: Any, ev: Any,
     * The model reads a claim the rules did not: the sentence is judged as a general claim about the
       intervention (its verdict from the evidence, as for "it works"); when that finds nothing, it stays
       not_a_claim.
-    * Between a supported and a flagged claim the model is not used: which finding the claim matches and what
-      it asserts are the rules' to read, and a reason for the flag could not be given otherwise.
+    * A flag the model reads as a supported claim (only when the stored model allows ``flag_to_ok``): consistent,
+      with the rules' reasons for the flag kept in the explanation.
+    * A supported claim is never flagged by the model: a flag needs a reason from the evidence.
     """
     from .judge import Judgement, judge
 
@@ -170,9 +174,15 @@ def revise(model: Model, probs: dict[str, float], a: Assertion, j: Any, ev: Any,
     note = (f"learned reader: {_pct(probs['none'])} not a claim, {_pct(probs['ok'])} supported claim, "
             f"{_pct(probs['flag'])} flagged claim")
     if best == "none":
+        if "to_none" not in model.actions:
+            return j
         return Judgement("not_a_claim", explanation=(f"read as no claim about the intervention ({note}); the rules "
                                                      f"read it as {j.verdict.replace('_', ' ')}",))
-    if rule != "none":
+    if rule == "flag" and best == "ok" and "flag_to_ok" in model.actions:
+        return Judgement("consistent", evidence=j.evidence,
+                         explanation=(f"read as a claim the evidence supports ({note}); the rules flagged it as "
+                                      f"{j.verdict}:", *j.explanation))
+    if rule != "none" or "from_none" not in model.actions:
         return j
     forced = dataclasses.replace(a, is_claim=True, general=True, agent=True, reason="")
     j2 = judge(forced, ev, lex)
