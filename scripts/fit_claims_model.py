@@ -39,10 +39,11 @@ _spec.loader.exec_module(ce)
 # L2 penalty (per unit of the mean log-loss) and the probability margin by which the model must beat the rules'
 # class before it overrules them; both chosen by the leave-one-text-out figures on the tuning texts
 L2 = 0.03
-MARGIN = 0.3
+MARGIN = 0.1
 MIN_TEXTS = 3
-ACTIONS = ("to_none", "from_none")
+ACTIONS = ("flag_to_ok", "none_to_flag", "ok_to_flag", "to_none")
 ACTION_SETS = ["to_none+from_none"]  # the action sets --cv scores (--actions)  # what the stored model may change (see claims.learned.Model.actions)
+SET_OF: dict[str, str] = {}  # text id -> the folder it came from (figures per set)
 RULES = True  # the rules' reading as features (False: the sentence's form and words only)  # a word enters the vocabulary when it occurs in at least this many texts of at least two topics
 
 
@@ -85,6 +86,7 @@ def load_rows(set_dirs: list[str], evidence: str = "bundled") -> tuple[list[Row]
                 continue
             mine = sorted((u for u in units if u.text_id == t.text_id), key=lambda u: u.unit_no)
             units_by_text[t.text_id] = mine
+            SET_OF[t.text_id] = pathlib.Path(d).name
             ev = evidence_for(t.evidence)
             body = t.file.read_text(encoding="utf-8")
             lex = with_text_classes(lexicon_for(ev).with_text_acronyms(body), body)
@@ -204,9 +206,16 @@ def cross_validate(rows: list[Row], units_by_text: dict[str, list[Any]], l2: flo
             vs = apply(model_d, [rows[i] for i in test_i], m, acts)
             for i, v in zip(test_i, vs):
                 preds[(m, acts)][i] = v
-    print(line("rules alone", unit_scores(rows, [r.judgement.verdict for r in rows], units_by_text)))
-    for m, acts in keys:
-        print(line(f"LOTO m={m} {'+'.join(sorted(acts))}", unit_scores(rows, preds[(m, acts)], units_by_text)))
+    sets = sorted({SET_OF[t] for t in texts})
+    for name in ([None] + sets if len(sets) > 1 else [None]):
+        keep = [i for i, r in enumerate(rows) if name is None or SET_OF[r.text_id] == name]
+        ut = {t: u for t, u in units_by_text.items() if name is None or SET_OF[t] == name}
+        sub = [rows[i] for i in keep]
+        print(f"-- {name or 'all'}")
+        print(line("rules alone", unit_scores(sub, [r.judgement.verdict for r in sub], ut)))
+        for m, acts in keys:
+            print(line(f"LOTO m={m} {'+'.join(sorted(acts))}", unit_scores(sub, [preds[(m, acts)][i] for i in keep],
+                                                                            ut)))
     raw = [""] * len(rows)
     for t in texts:
         model_d = fit([r for r in rows if r.text_id != t and r.unit is not None], l2)

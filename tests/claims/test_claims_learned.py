@@ -56,6 +56,10 @@ def test_check_without_the_learned_reader_is_the_rules(snap):
     lex = lexicon_for(snap)
     rules = [j.verdict for _, _, j in judged_sentences(text, snap, lex)]
     assert [c.verdict for c in check(text, snap, learned=False).claims] == rules
+    assert [c.verdict for c in check(text, snap).claims] == rules  # off by default
+    # on, every verdict it changes says so
+    on = check(text, snap, learned=True).claims
+    assert all(c.explanation[0].startswith("read as") for c, r in zip(on, rules) if c.verdict != r)
 
 
 def test_the_stored_model_was_fitted_on_tuning_texts_only():

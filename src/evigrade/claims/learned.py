@@ -10,8 +10,9 @@ common words of the tuning texts that occur in texts of more than one topic.
 
 The weights are fitted on the labelled tuning texts only (``scripts/fit_claims_model.py``, which writes
 ``lexicon/learned_model.json`` and reports the figures of a cross-validation across texts).  ``revise``
-applies the model: it changes the rules' verdict only when the model is confident (``MARGIN``) and says so
-in the explanation, with the probability.  No numpy at run time: the model is a dot product over a dict.
+applies the model: it changes the rules' verdict only when the model is confident (its margin) and says so
+in the explanation, with the probabilities.  No numpy at run time: the model is a dot product over a dict.
+``check(..., learned=True)`` and ``scripts/claims_eval.py --learned`` turn it on; it is off by default.
 """
 from __future__ import annotations
 
@@ -128,7 +129,9 @@ class Model:
     margin: float
     meta: dict[str, Any]
     #: what the model may change: "to_none" (a claim the rules read is none), "from_none" (a claim the rules
-    #: missed), "flag_to_ok" (a flag the model reads as a supported claim)
+    #: missed, judged as a general claim), "none_to_flag" (a missed claim the model reads as flagged: unsupported),
+    #: "ok_to_flag" (a supported claim the model reads as flagged: unsupported), "flag_to_ok" (a flag the model
+    #: reads as a supported claim: consistent)
     actions: frozenset[str] = frozenset({"to_none", "from_none"})
 
     def probabilities(self, feats: dict[str, float]) -> dict[str, float]:
@@ -163,7 +166,9 @@ def revise(model: Model, probs: dict[str, float], a: Assertion, j: Any, ev: Any,
       not_a_claim.
     * A flag the model reads as a supported claim (only when the stored model allows ``flag_to_ok``): consistent,
       with the rules' reasons for the flag kept in the explanation.
-    * A supported claim is never flagged by the model: a flag needs a reason from the evidence.
+    * A claim the rules found supported, or no claim, that the model reads as flagged (``ok_to_flag``,
+      ``none_to_flag``): unsupported, "read as claiming more than the evidence matched supports", with the rules'
+      reasons kept.
     """
     from .judge import Judgement, judge
 
@@ -178,6 +183,14 @@ def revise(model: Model, probs: dict[str, float], a: Assertion, j: Any, ev: Any,
             return j
         return Judgement("not_a_claim", explanation=(f"read as no claim about the intervention ({note}); the rules "
                                                      f"read it as {j.verdict.replace('_', ' ')}",))
+    if best == "flag" and rule == "ok" and "ok_to_flag" in model.actions:
+        return Judgement("unsupported", evidence=j.evidence,
+                         explanation=(f"read as claiming more than the evidence matched supports ({note}); the rules "
+                                      "found it consistent:", *j.explanation))
+    if best == "flag" and rule == "none" and "none_to_flag" in model.actions:
+        return Judgement("unsupported", explanation=(f"read as a claim about the intervention that the evidence does "
+                                                     f"not support ({note}); the rules found no claim "
+                                                     f"({a.reason or 'no assertion'})",))
     if rule == "flag" and best == "ok" and "flag_to_ok" in model.actions:
         return Judgement("consistent", evidence=j.evidence,
                          explanation=(f"read as a claim the evidence supports ({note}); the rules flagged it as "
