@@ -18,6 +18,7 @@ Real texts (tests/claims/realtext/, labelled blind; see its README.md):
     python scripts/claims_eval.py --realtext --split all --show-errors
     python scripts/claims_eval.py --realtext --unit-mode units # judge each labelled unit on its own
     python scripts/claims_eval.py --set DIR --split all        # another labelled folder in the same format
+    python scripts/claims_eval.py --realtext --learned         # with the learned reader (claims.learned) on
 
 ``--set DIR`` scores a folder laid out like tests/claims/realtext/: ``DIR/texts.csv`` (text_id, file,
 evidence, split; ``file`` relative to DIR) and ``DIR/labels.csv`` (text_id, unit_no, split, unit, is_claim,
@@ -267,7 +268,7 @@ def run_realtext(args: argparse.Namespace) -> int:
         ev = evidence_for(t.evidence)
         body = t.file.read_text(encoding="utf-8")
         if args.unit_mode == "text":
-            rep = check(body, ev, source=str(t.file))
+            rep = check(body, ev, source=str(t.file), learned=args.learned)
             got, why = assign(body, mine, [(c.sentence, c.verdict) for c in rep.claims])
             notes.extend(why)
         else:
@@ -321,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                          "relative to DIR); implies --realtext")
     ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all",
                     help="which real texts to score (--realtext): tune, heldout or all (reported per split)")
+    ap.add_argument("--learned", action="store_true",
+                    help="--realtext: let the learned reader (claims.learned, lexicon/learned_model.json) overrule the "
+                         "rules where it is confident (off by default, as in claims.check)")
     ap.add_argument("--unit-mode", choices=("text", "units"), default="text",
                     help="text: check each whole text and align its sentences with the units (default); "
                          "units: judge each labelled unit on its own")

@@ -6,6 +6,8 @@ so that the verdict is seen to come from the evidence, not from the words.
 """
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from evigrade.claims import Evidence, analyse, check
@@ -244,3 +246,112 @@ def test_a_change_named_as_a_noun_phrase_is_an_effect_in_a_text_about_the_interv
     assert one(s, snap).verdict == "not_a_claim"  # alone: whose effect?
     got = verdicts(f"We offer dry needling.\n\n{s}\n", snap)
     assert got[1][1] == "consistent"  # no agent named: plain wording not read as certainty
+
+
+# ---- the intervention as agent of an effect verb on something the lexicon does not know ----------------------
+
+
+def test_an_effect_verb_with_an_unknown_object_is_a_claim_on_something_the_evidence_does_not_hold(snap, bcg):
+    # the intervention (or its pronoun) is the agent of an outcome verb; the object is no outcome, mechanism or
+    # event of the lexicon or the pack: a claim the evidence cannot support
+    c = one("Dry needling also improves athletic endurance.", snap)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("athletic endurance",)
+    c = one("The vaccine also improves school attendance.", bcg)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("school attendance",)
+    # the object ends before a preposition; determiners are dropped
+    c = one("It can help to restore the balance of the spine after treatment.", snap)
+    assert c.asserted.foreign == ("balance of the spine",)
+    # a known outcome is the outcome's to judge (no extra foreign target)
+    c = one("Dry needling reduces neck pain.", snap)
+    assert c.asserted.foreign == () and c.asserted.outcomes and c.verdict == "overstated"
+    # a vague object ("symptoms") stays a general claim; no agent, no claim; how it acts on the body
+    # ("relaxes the muscles") is the mechanisms' to read
+    assert one("Dry needling relieves symptoms.", snap).asserted.foreign == ()
+    assert one("Stretching improves athletic endurance.", snap).verdict == "not_a_claim"
+    assert one("Dry needling relaxes the muscles.", snap).asserted.foreign == ()
+
+
+# ---- lists of side effects; what the text calls the intervention ------------------------------------------------
+
+
+def test_an_item_of_a_side_effect_list_names_an_adverse_event(snap, bcg):
+    text = "# Side effects\n\n- Weight gain\n- Feeling tired\n"
+    # known to the lexicon or not, each item is an adverse event of the intervention: mild events are common in
+    # the bundled pack's safety profile; the BCG pack has no safety data
+    assert [v for _, v, _ in verdicts(text, snap)[1:]] == ["consistent", "consistent"]
+    assert [v for _, v, _ in verdicts(text, bcg)[1:]] == ["unsupported", "unsupported"]
+    c = check(text, bcg).claims[1]
+    assert c.asserted is not None and c.asserted.safety == "event"
+    # not under a list about harms, or under a list of who should not have it: no event
+    assert [v for _, v, _ in verdicts("# What to bring\n\n- Loose clothing\n", bcg)[1:]] == ["not_a_claim"]
+    assert [v for _, v, _ in verdicts("# Side effects: who should not have it\n\n- Loose clothing\n",
+                                      bcg)[1:]] == ["not_a_claim"]
+    assert [v for _, v, _ in verdicts("# Side effects\n\n- Loose clothing\n", bcg)[1:]] == ["unsupported"]
+
+
+def test_the_class_noun_a_text_gives_the_intervention_stands_for_it(bcg):
+    text = "BCG vaccine is a live preparation that is given once. The preparation lowers the risk of TB disease."
+    got = check(text, bcg).claims
+    assert got[1].asserted is not None and got[1].asserted.mentions_intervention
+    # without the text saying so, "the preparation" is nothing
+    alone = check("The preparation lowers the risk of TB disease.", bcg).claims[0]
+    assert alone.asserted is not None and not alone.asserted.mentions_intervention
+    # a noun too general to stand for it ("an option") is not taken
+    from evigrade.claims.check import lexicon_for, with_text_classes
+    lex = lexicon_for(bcg)
+    assert with_text_classes(lex, "BCG vaccine is an option for babies.") is lex
+    grown = with_text_classes(lex, "BCG vaccine is a live preparation that is given once.")
+    assert grown.intervention.find("these preparations work") and not grown.intervention.find("preparation work")
+
+
+# ---- example packs: a drug against placebo, with harm outcomes ---------------------------------------------------
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def ssri() -> Evidence:
+    from evigrade.claims import evidence_from_pack
+    return evidence_from_pack(EXAMPLES / "ssri-depression-primary-care")
+
+
+def test_more_harm_events_are_no_evidence_that_the_comparator_works_better(ssri):
+    # the pack's graded findings with direction 'harm' are adverse-event outcomes (dropouts because of adverse
+    # events); a general claim of doing better than placebo is judged on the efficacy findings, not contradicted
+    c = one("SSRIs work better than placebo.", ssri)
+    assert c.verdict != "contradicted", c.explanation
+    assert not any("comparator did better" in w for w in c.explanation)
+
+
+def test_in_trials_reports_a_finding(ssri):
+    # "In trials, ..." reports what studies found: no certainty of its own is read into its plain wording
+    c = one("In trials, more people improved on SSRIs than on placebo.", ssri)
+    assert c.asserted is not None and c.asserted.reported and c.verdict == "consistent"
+    assert one("More people improve on SSRIs than on placebo.", ssri).verdict == "overstated"
+
+
+def test_a_denied_effect_on_an_unknown_object_and_common_drug_events(ssri, bcg):
+    got = verdicts("SSRIs are used in primary care. They will not shorten your illness.", ssri)
+    assert got[1][1] == "unsupported"
+    c = check("SSRIs are used in primary care. They will not shorten your illness.", ssri).claims[1]
+    assert c.asserted is not None and c.asserted.foreign == ("illness",)
+    # medicines' common adverse events are events of the lexicon ("sleepy", "dry mouth")
+    assert one("SSRIs make many people sleepy.", ssri).asserted.safety == "event"
+    assert one("The vaccine often leaves a small scar.", bcg).verdict == "unsupported"  # no safety data in the pack
+
+
+def test_a_pronoun_after_a_reporting_verb_and_a_cause_qualifying_the_target(snap):
+    # "research suggests it may ...": the pronoun heads the reported clause; "linked to neck tension" says what the
+    # headaches are, not what causes the sentence's subject (no aetiology)
+    got = verdicts("We offer dry needling. Research suggests it may also reduce headaches linked to tension.", snap)
+    assert got[1][1] == "unsupported"  # headaches: not in the pack
+    # a pronoun for the condition with a cause is still aetiology
+    got = verdicts("We offer dry needling. These knots are thought to be caused by a build-up of tension.", snap)
+    assert got[1][1] == "not_a_claim"
+
+
+def test_evaluative_predicates_are_effect_words(snap):
+    # "is great for", "is good for": an effect claim on the outcome named
+    c = one("Dry needling is great for stubborn neck pain.", snap)
+    assert c.verdict == "overstated" and c.asserted.outcomes == ("pain",)
+    assert one("Dry needling is used for stubborn neck pain.", snap).verdict == "not_a_claim"

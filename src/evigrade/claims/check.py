@@ -1,20 +1,23 @@
 """``check(text, evidence) -> ClaimsReport`` and ``read_text_file(path)`` with its input checks."""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .._format import fmt_fixed
 from ..errors import InputError
 from ..results import Note, attrs_dict, jsonable
-from .detect import Assertion, analyse, restated
+from .detect import ITV, Assertion, analyse, restated
 from .evidence import Evidence, default_evidence
-from .judge import VERDICTS, judge
-from .terms import load_lexicon
-from .text import split_sentences
+from .judge import VERDICTS, Judgement, judge
+from .learned import features, load_model, revise
+from .terms import TermSet, load_lexicon
+from .text import Sentence, split_sentences
 
-__all__ = ["ClaimVerdict", "ClaimsReport", "check", "read_text_file", "MAX_BYTES"]
+__all__ = ["ClaimVerdict", "ClaimsReport", "check", "judged_sentences", "read_text_file", "MAX_BYTES"]
 
 #: Largest text file check-claims reads: 6 MB (about 900,000 words).  Measured on the shared
 #: 2-core machine (python scripts/claims_eval.py is unrelated; see tests/cli/test_check_claims_cli.py
@@ -107,18 +110,39 @@ def _lexicon_for(ev: Evidence, lexicon_path: str | None):
             .with_evidence_mechanisms((m.name, m.synonyms) for m in ev.mechanisms))
 
 
-def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,
-          lexicon_path: str | None = None) -> ClaimsReport:
-    """Split ``text`` (Markdown or plain) into sentences and judge each against ``evidence``.
+#: "SSRIs are a class of antidepressants", "the vaccine is a live vaccine", "X is a technique that ...": the text
+#: says what kind of thing the intervention is (the noun after up to three words of description)
+_IS_A = re.compile(r"(?i)\b" + ITV + r"\s+(?:is|are)\s+(?:(?:a|an|the|one\s+of\s+the)\s+)?(?:(?:type|kind|class|"
+                   r"form|group|family|sort)\s+of\s+)?(?:[\w-]+\s+){0,3}?(?P<noun>[a-z]{5,}?)(?P<pl>e?s)?(?=\s+(?:that|"
+                   r"which|used|given|for|to|where|in|made|containing|with)\b|\s*[,.;:(])")
+#: nouns too general to stand for the intervention on their own ("a way", "an option")
+_NOT_A_CLASS = frozenset("""thing option choice method process example alternative group number part
+    range variety option possibility substance chemical product person problem condition disease infection""".split())
 
-    ``evidence`` defaults to ``default_evidence()`` (the bundled pack, summarised and graded on
-    each call, about two seconds): pass it explicitly when checking many texts.
-    """
-    if not isinstance(text, str):
-        raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
-    ev = default_evidence() if evidence is None else evidence
-    lex = lexicon_for(ev, lexicon_path).with_text_acronyms(text)
-    verdicts = []
+
+def with_text_classes(lex: Any, text: str) -> Any:
+    """A copy of ``lex`` that also finds the intervention by the class noun a text gives it ("SSRIs are a type of
+    antidepressant" makes "the antidepressants", "this antidepressant" and "these antidepressants" stand for it
+    in the rest of the text), with a determiner only (a bare class noun may mean other members of the class)."""
+    from .detect import _mask
+
+    nouns = set()
+    for line in text.splitlines():
+        if "is" not in line and "are" not in line:
+            continue
+        for m in _IS_A.finditer(_mask(line, lex)):
+            n = m.group("noun").lower()
+            if n not in _NOT_A_CLASS and not lex.intervention.find(n):
+                nouns.add(n)
+    if not nouns:
+        return lex
+    terms = [f"{d} {n}{s}" for n in sorted(nouns) for d, s in (("the", ""), ("this", ""), ("the", "s"), ("these", "s"))]
+    return dataclasses.replace(lex, intervention=TermSet.of([*lex.intervention.terms, *terms]))
+
+
+def judged_sentences(text: str, ev: Evidence, lex: Any) -> list[tuple[Sentence, Assertion, Judgement]]:
+    """Each sentence of ``text`` with its parse and the rules' judgement (no learned reader)."""
+    out = []
     # what a pronoun ("it", "this") or an effect noun ("the benefits") can stand for: the intervention when the
     # current heading or one of the two units before names it (or had it as a resolved agent); ``topic``: the
     # text has named it before
@@ -135,7 +159,31 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
             heading_names = names
         recent.append(names or a.agent)
         topic = topic or names
-        j = judge(a, ev, lex)
+        out.append((s, a, judge(a, ev, lex)))
+    return out
+
+
+def check(text: str, evidence: Evidence | None = None, *, source: str | None = None,
+          lexicon_path: str | None = None, learned: bool = False) -> ClaimsReport:
+    """Split ``text`` (Markdown or plain) into sentences and judge each against ``evidence``.
+
+    ``evidence`` defaults to ``default_evidence()`` (the bundled pack, summarised and graded on
+    each call, about two seconds): pass it explicitly when checking many texts.  ``learned=True`` lets the
+    learned reader (``claims.learned``, fitted on labelled tuning texts) overrule the rules where it is
+    confident; it is off by default: it raises the figures on texts the rules were not written on but
+    overrules verdicts the rules' tests pin (see the README's claims figures).
+    """
+    if not isinstance(text, str):
+        raise InputError("text must be a str", value=type(text).__name__, fix="decode the file as UTF-8 first")
+    ev = default_evidence() if evidence is None else evidence
+    lex = with_text_classes(lexicon_for(ev, lexicon_path).with_text_acronyms(text), text)
+    model = load_model() if learned else None
+    verdicts = []
+    for s, a, j in judged_sentences(text, ev, lex):
+        if model is not None:
+            feats = features(s.text, a, j.verdict, lex, heading=s.heading, context=s.context,
+                             vocabulary=model.vocabulary)
+            j = revise(model, model.probabilities(feats), a, j, ev, lex)
         verdicts.append(ClaimVerdict(s.text, s.line, j.verdict, j.aspects, j.evidence, j.rewording,
                                      j.explanation, a))
     notes = list(ev.notes)

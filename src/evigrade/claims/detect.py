@@ -53,6 +53,12 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   claimed time frame; an event word that defines the condition ("TB, an infection") is no adverse
   event; both sexes named is no subgroup; a lead-in ending in ":" is judged with its items; "...
   revealed similar findings" restates the effect claim of the unit before (``restated``).
+* Second round (claims16, generic structure): the intervention or its pronoun as agent of an outcome verb whose
+  object the lexicon does not know ("it relieves tight hamstrings", "they will not shorten your illness") is a
+  claim on something the evidence may not hold; an item of a list under a side-effects heading names an adverse
+  event; a pronoun heading a reported clause ("research suggests it may ...") is the agent; a cause that
+  qualifies the target ("headaches linked to tension") is no aetiology; "in trials, ..." reports a finding; an
+  effect compared with a comparator ("more people improved on X than on placebo") is a general claim.
 """
 from __future__ import annotations
 
@@ -208,7 +214,8 @@ _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|c
                        r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
                        r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"
                        r"points?\s+to|pointed\s+to|supports?\s+that|suggests?\s+that)\b|"
-                       r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b")
+                       r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b|"
+                       r"^\s*in\s+((clinical|randomi[sz]ed|controlled|published|recent)\s+)*(trials|studies|rcts)\b")
 
 
 #: A hedge that attributes the claim to studies or to a theory ("as some studies suggest", "is thought to",
@@ -356,7 +363,11 @@ _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|
 
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
-_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*)?(?:(?:so|and|but|also|yet|thus|therefore|however|still)\s+)?"
+#: a reporting verb before the clause it reports ("research suggests (that) it ...")
+_REPORTING = (r"(?:suggests?|suggested|shows?|showed|shown|found|finds|indicates?|indicated|says?|said|believes?|think|"
+              r"thinks|claims?|reports?|reported|concluded|demonstrated?|demonstrates)\s+(?:that\s+)?")
+_PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING + r")?(?:(?:so|and|but|also|yet|thus|"
+                      r"therefore|however|still)\s+)?"
                       r"(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
                       r"estimated|true|key|crucial|helpful to|advisable|wise))")
@@ -708,6 +719,50 @@ def _general_efficacy(t: str, lex: Lexicon, named: bool, has_effect: bool, negat
             or (general_cue and has_effect and (timed or emphatic)))
 
 
+#: The intervention (or a pronoun for it) as the agent of a transitive effect verb, and the verb's object: "it
+#: relieves tight hamstrings", "the vaccine also boosts general immunity", "it can help to restore balance".
+#: (Verbs of an outcome only: how it acts on the body - "relaxes the muscles" - is the mechanisms' to read.)
+_AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+|\b" + _REPORTING + r")(?:" + ITV
+                           + r"|it|this|they|these)\s+"
+                           r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|not|never|does|do|did|"
+                           r"doesn't|don't|won't|cannot|can't|"
+                           r"actually|is\s+able\s+to|are\s+able\s+to|has\s+been\s+shown\s+to|is\s+known\s+to|"
+                           r"helps?(?:\s+to)?|can\s+help(?:\s+to)?|may\s+help(?:\s+to)?)\s+){0,3}"
+                           r"(?P<verb>reduc\w*|reliev\w*|improv\w*|treat(?:s|ed)?|heal(?:s|ed)?|boost\w*|enhanc\w*|"
+                           r"restor\w*|increas\w*|decreas\w*|prevent\w*|protect\w*\s+against|promot\w*|speeds?\s+up|"
+                           r"alleviat\w*|eas(?:es|ed)|eliminat\w*|resolv\w*|lower\w*|strengthen\w*|shorten\w*|cur(?:es|ed))\s+"
+                           r"(?P<obj>[^.;:,()]{3,80})")
+_OBJECT_END = re.compile(r"(?i)\s+(by|in|for|with|when|after|because|that|which|while|as|if|from|so|than|and\s+(?:can|may|"
+                         r"will|is|are)|at|during|within|over|without|through|via|into)\b.*$")
+_OBJECT_DET = re.compile(r"(?i)^(the|a|an|your|their|his|her|its|our|any|some|this|these|those|overall|general|"
+                         r"both|all|many|various)\s+")
+#: objects too vague to name an outcome ("relieves symptoms", "helps patients"): left to the general reading
+_VAGUE_OBJECT = re.compile(r"(?i)^(symptoms?|problems?|issues?|conditions?|the\s+condition|patients?|people|you|them|"
+                           r"it|things?|results?|outcomes?|effects?|suffering|discomfort|complaints?|this|these|those|"
+                           r"the\s+problem|quality|health|treatment|recovery)$")
+
+
+_THAN = re.compile(r"(?i)\b(than|compared\s+(with|to)|versus|vs\.?)\b")
+
+
+def _unknown_object(tm: str) -> str | None:
+    """The object of an effect verb whose agent is the intervention (``tm``: the sentence with the intervention
+    masked), when the sentence names no outcome, mechanism or event the lexicon knows: a claim on something the
+    evidence may not hold ("it relieves tight hamstrings")."""
+    m = _AGENT_EFFECT.search(tm)
+    if m is None:
+        return None
+    obj = _OBJECT_END.sub("", m.group("obj")).strip()
+    while True:
+        o2 = _OBJECT_DET.sub("", obj)
+        if o2 == obj:
+            break
+        obj = o2
+    if not obj or _VAGUE_OBJECT.match(obj) or ITV in obj or not re.search(r"[A-Za-z]{4,}", obj):
+        return None
+    return " ".join(obj.split()[:5])
+
+
 def _mask(t: str, lex: Lexicon) -> str:
     """``t`` with each mention of the intervention replaced by the token ``ITV``."""
     hits = lex.intervention.find(t)
@@ -737,6 +792,8 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     aet = _AETIOLOGY.search(t)
     if aet is not None and agent and re.search(r"(?i)\b(that|which|who)\s+(\w+\s+)?$", t[:aet.start()]):
         aet = None  # "it does not prevent the infection with the bacteria that cause disease": a relative clause
+    if aet is not None and agent and _AGENT_EFFECT.search(_mask(t[:aet.start()], lex) + " x x x"):
+        aet = None  # "it may reduce headaches linked to tension": the cause qualifies what the intervention acts on
     if not named and not treated and aet is not None and not any(
             lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
@@ -856,6 +913,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     mild = [h[2] for h in chosen if h[0] == "mild"]
     serious = [h[2] for h in chosen if h[0] == "serious"]
     absolute = [h[2] for h in chosen if h[0] == "absolute"]
+    if ctx and not (mild or serious or absolute or outcomes) and _SAFETY_NOUN.search(ctx) \
+            and not _CONTRAINDICATION.search(ctx) and len(item.split()) <= 8 and not lex.effect.find(item):
+        # an item of a list of side effects ("Side effects: \u2022 weight gain") names an adverse event, known
+        # to the lexicon or not
+        mild = [item.rstrip(".;,")]
 
     # direction of the claimed change: "reduces range of motion" or "increases pain" say "worse"
     harm = _harmful_outcomes(t, lex, chosen)
@@ -944,11 +1006,19 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                                                  or (agent and any(m in lay for m in mechanisms)))
     foreign_claim = about and bool(foreign) and (has_effect or size_level is not None or strong is not None
                                                  or outcome_claim)
+    if agent and has_effect and absent is None and not (outcome_claim or mech_claim or safety is not None
+                                                        or foreign_claim):
+        # the intervention as agent of an effect verb whose object the lexicon does not know: a claim on it
+        obj = _unknown_object(tm)
+        if obj is not None:
+            foreign, foreign_claim = (obj,), True
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and ((absent is not None and (agent or treated or nominal))
                     # "the research is still limited", in a text about the intervention: a statement on its evidence
                     or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
                         and _EVIDENCE_SUBJECT.search(item) is not None)
+                    # "more people improved on X than on placebo": an effect compared with a comparator
+                    or (bool(interv) and has_effect and bool(comp_idx) and _THAN.search(t) is not None)
                     or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
                                                                    is not None), has_effect, negated, certainty, cue,
                                          strong is not None or size_level is not None or universal is not None,

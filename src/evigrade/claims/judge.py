@@ -425,6 +425,22 @@ def _rank(f: EvidenceFinding) -> tuple[int, int]:
     return _C.get(f.certainty or "", -1), _M.get(f.magnitude or "", -1)
 
 
+def _on_finding(verdict: str, best: EvidenceFinding, ev: Evidence, concept: Concept, why: str,
+                aspects: tuple[str, ...] = ()) -> _Part:
+    """A part that rests on one finding: its evidence, GRADE's statement for it as the rewording, and why."""
+    return _Part(verdict, aspects=list(aspects), evidence=[_finding_evidence(best)],
+                 rewording=statement_for(best, ev.intervention, concept.concept), why=[why])
+
+
+#: an outcome that counts harms (adverse events, side effects, dropouts because of them): more of it with the
+#: intervention is a cost, weighed by the safety rules, not evidence that the comparator works better
+_HARM_OUTCOME = re.compile(r"(?i)\b(adverse|side[\s-]+effects?|harms?|complications?|toxicity|safety)\b")
+
+
+def _is_harm_outcome(f: EvidenceFinding) -> bool:
+    return _HARM_OUTCOME.search(" ".join((f.outcome, f.outcome_name, f.family)).replace("_", " ")) is not None
+
+
 def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[EvidenceFinding],
                  benefit: list[EvidenceFinding], null: list[EvidenceFinding]) -> _Part:
     """A sentence that denies an effect: contradicted by a finding of benefit that is not outweighed."""
@@ -436,18 +452,16 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
     strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True) and _graded(f)]
     if strong_benefit:
         best = max(strong_benefit, key=rank)
-        return _Part("contradicted", evidence=[_finding_evidence(best)],
-                     rewording=statement_for(best, ev.intervention, concept.concept),
-                     why=[f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
-                          f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
-                          + (" that outweighs the findings of no effect" if null else "")])
+        return _on_finding("contradicted", best, ev, concept,
+                           f"the sentence denies an effect on {concept.label} ('{a.negation_cue}') but a finding "
+                           f"shows benefit ({(best.certainty or 'not rated').replace('_', ' ')} certainty)"
+                           + (" that outweighs the findings of no effect" if null else ""))
     pool = null or fs
     best = max(pool, key=rank)
     weak = [f for f in benefit_tf if not _graded(f)]
-    p = _Part("consistent", evidence=[_finding_evidence(best)],
-              rewording=statement_for(best, ev.intervention, concept.concept),
-              why=[f"no finding rated low certainty or better shows a benefit on {concept.label}"
-                   + (" (the reports of benefit are unrated or very low certainty)" if weak else "")])
+    p = _on_finding("consistent", best, ev, concept,
+                    f"no finding rated low certainty or better shows a benefit on {concept.label}"
+                    + (" (the reports of benefit are unrated or very low certainty)" if weak else ""))
     if _C[a.certainty] > _C[best.certainty or UNRATED_CEILING] and a.certainty_cue and _C[a.certainty] > _C["low"]:
         # a hedged denial ("some may not be protected") says no more than weak evidence; a confident one does
         p.verdict, p.aspects = "overstated", ["certainty"]
@@ -553,10 +567,9 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
         else:
             best = max(benefit or null or fs, key=rank)
             verdict = "contradicted" if any(_graded(f) for f in benefit + null) else "unsupported"
-            return _Part(verdict, evidence=[_finding_evidence(best)],
-                         rewording=statement_for(best, ev.intervention, concept.concept),
-                         why=[f"the sentence says the comparator does better on {concept.label}, but no finding "
-                              "shows that"])
+            return _on_finding(verdict, best, ev, concept,
+                               f"the sentence says the comparator does better on {concept.label}, but no finding "
+                               "shows that")
 
     if a.absent:
         return _absence_part(concept, a, ev, fs, benefit, null)
@@ -564,14 +577,13 @@ def _outcome_verdict(concept: Concept, a: Assertion, ev: Evidence, lex: Lexicon,
     if concept.concept is None and a.comparators and not a.negated and not a.inferior:
         # "more effective than other therapies", naming no outcome: a claim on every outcome compared, so a
         # graded finding in which the comparator did better points the other way
-        worse = [f for f in fs if f.direction == "harm" and _graded(f)]
+        worse = [f for f in fs if f.direction == "harm" and _graded(f) and not _is_harm_outcome(f)]
         if worse:
             best = max(worse, key=rank)
-            return _Part("contradicted", evidence=[_finding_evidence(best)],
-                         rewording=statement_for(best, ev.intervention, concept.concept),
-                         why=[f"the sentence claims {ev.intervention} does better than {', '.join(a.comparator_terms)} "
-                              f"in general, but on {best.outcome_name} the comparator did better "
-                              f"({(best.certainty or '').replace('_', ' ')} certainty)"])
+            return _on_finding("contradicted", best, ev, concept,
+                               f"the sentence claims {ev.intervention} does better than {', '.join(a.comparator_terms)} "
+                               f"in general, but on {best.outcome_name} the comparator did better "
+                               f"({(best.certainty or '').replace('_', ' ')} certainty)")
 
     if a.certainty == "very_low" and not a.negated:
         return _uncertainty_part(concept, a, ev, fs, benefit)
@@ -656,11 +668,10 @@ def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidenc
              and not _outweighed(f, null, ties=True)]
     if shown:
         best = max(shown, key=_rank)
-        return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
-                     rewording=statement_for(best, ev.intervention, concept.concept),
-                     why=[f"the sentence says the evidence is absent ('{a.certainty_cue}'), "
-                          f"but a finding on {best.outcome_name} shows benefit with "
-                          f"{(best.certainty or '').replace('_', ' ')} certainty"])
+        return _on_finding("understated", best, ev, concept,
+                           f"the sentence says the evidence is absent ('{a.certainty_cue}'), "
+                           f"but a finding on {best.outcome_name} shows benefit with "
+                           f"{(best.certainty or '').replace('_', ' ')} certainty", aspects=("certainty",))
     top = max(pool or fs, key=_rank) if (pool or fs) else None
     return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
                  rewording=statement_for(top, ev.intervention, concept.concept) if top else None,
@@ -685,10 +696,9 @@ def _uncertainty_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evi
     rated = [f for f in pool if f.certainty in ("moderate", "high")]
     if rated:
         best = max(rated, key=lambda f: (_C[f.certainty or "very_low"], _M.get(f.magnitude or "", -1)))
-        return _Part("understated", aspects=["certainty"], evidence=[_finding_evidence(best)],
-                     rewording=statement_for(best, ev.intervention, concept.concept),
-                     why=[f"the sentence calls the evidence very uncertain ('{a.certainty_cue}') but a finding on "
-                          f"{best.outcome_name} has {(best.certainty or '').replace('_', ' ')} certainty"])
+        return _on_finding("understated", best, ev, concept,
+                           f"the sentence calls the evidence very uncertain ('{a.certainty_cue}') but a finding on "
+                           f"{best.outcome_name} has {(best.certainty or '').replace('_', ' ')} certainty", aspects=("certainty",))
     shown = pool or fs
     top = max(shown, key=lambda f: _C.get(f.certainty or "", -1)) if shown else None
     return _Part("consistent", evidence=[_finding_evidence(top)] if top else [],
