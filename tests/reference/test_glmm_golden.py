@@ -150,6 +150,9 @@ def test_glmm_tight(case):
             assert r.loglik >= case["ll"] - 1e-9
             assert_allclose([r.loglik, r.aic], [case["ll"], case["AIC"]], atol=1e-8, rtol=0)
             assert_allclose(r.se, case["se_check"], rtol=CMEL_SE_RTOL_CHECK)
+            # the exact Fisher information (BiasedUrn's variances at metafor's estimate, no numerical derivative):
+            # seen 8.5e-10 on li2007, where se_check is 3.3e-6 off it
+            assert_allclose(r.se, case["se_exact"], rtol=REF_SE_RTOL)
             if abs(case["se"] / case["se_check"] - 1) < CMEL_FE_SE_RTOL_METAFOR:
                 assert_allclose(r.se, case["se"], rtol=CMEL_FE_SE_RTOL_METAFOR)
             else:  # li2007: metafor's r=16 Hessian is 34% off its own careful recomputation (se_check), ours is not
@@ -249,6 +252,7 @@ def test_cmel_tau2_at_zero(ds):
     assert r.tau2 == 0 and any(n.code == "tau2_truncated" for n in r.notes)
     assert_allclose([r.estimate, r.loglik], [fe["beta"], fe["ll"]], atol=CMEL_ATOL)
     assert_allclose(r.se, fe["se_check"], rtol=CMEL_SE_RTOL_CHECK)
+    assert_allclose(r.se, fe["se_exact"], rtol=REF_SE_RTOL)
 
 
 @pytest.mark.parametrize("case", [c for c in DEFAULT if c["model"] == "CM.EL" and c["method"] == "FE"],

@@ -121,7 +121,7 @@ local({
     # whose Richardson steps reach 3e-6 where the integration error dominates (about 1e-4 relative on the SE); an
     # independent check: the same numDeriv Hessian of metafor's own .dnchg with r = 4, d = 0.01 and rel.tol = 1e-13
     # (method="FE": the same check on the conditional likelihood itself, no integral)
-    se_check <- NA
+    se_check <- NA; se_exact <- NA
     if (model == "CM.EL" && kind == "tight") {
       D <- dd[[ds]]; ok <- !((D$ai == 0 & D$ci == 0) | (D$bi == 0 & D$di == 0)); D <- D[ok, ]
       random <- method == "ML"
@@ -131,6 +131,11 @@ local({
                              dnchgcalc = "dFNCHypergeo", dnchgprec = 1e-14,
                              intCtrl = list(lower = -Inf, upper = Inf, rel.tol = 1e-13, subdivisions = 1000L))
       se_check <- if (random) sqrt(solve(h)[1, 1]) else sqrt(1 / h[1, 1])
+      # method="FE": the exact Fisher information of the conditional likelihood, the sum over the tables of the
+      # variance of Fisher's noncentral hypergeometric at metafor's estimate (BiasedUrn::varFNCHypergeo, precision
+      # 1e-14): no numerical derivative at all (se_check's r=4 Hessian is 3.3e-6 off it on li2007's large tables)
+      if (!random) se_exact <- 1 / sqrt(sum(mapply(function(a, b, c, d) BiasedUrn::varFNCHypergeo(a + b, c + d, a + c,
+                                                   exp(r$beta[1]), precision = 1e-14), D$ai, D$bi, D$ci, D$di)))
     }
     # the glmer fits' reference (see glmer_ref); a variance component maps to its theta by value (tau2 = theta^2)
     ref <- NULL
@@ -174,7 +179,7 @@ local({
       QE_alt_call = if (is.null(qalt)) "null" else jstr(qalt_call),
       ref_beta = num(ref$beta), ref_se = num(ref$se), ref_se_alt = num(ref$se_alt), ref_tau2 = num(vc_ref(r$tau2)),
       ref_sigma2 = num(vc_ref(r$sigma2)), ref_ll_gain = num(ref$ll_gain), ref_dev_check = num(ref$dev_check),
-      ref_newton = num(ref$newton), se_check = num(se_check), I2 = num(r$I2), H2 = num(r$H2), k = num(r$k), k_all = num(r$k.all))))
+      ref_newton = num(ref$newton), se_exact = num(se_exact), se_check = num(se_check), I2 = num(r$I2), H2 = num(r$H2), k = num(r$k), k_all = num(r$k.all))))
   }
   for (ds in names(dd)) {
     if (nzchar(sel) && ds != sel) next
