@@ -167,3 +167,26 @@ def test_grade_reads_the_multilevel_result():
     assert (inp.ci_low, inp.ci_high) == (f.ci_low, f.ci_high) == (np.exp(f.meta.ci_low), np.exp(f.meta.ci_high))
     assert_allclose((inp.pi_low, inp.pi_high), np.exp([f.meta.pi_low, f.meta.pi_high]), rtol=1e-15)
     assert (inp.small_study_p, inp.small_study_test) == (None, None)  # k = 133 >= 10, but results are dependent
+
+
+def test_bundled_pack_several_results_of_a_trial_are_multilevel_or_listed_with_the_reason():
+    """Issue 20: wherever a bundled trial gives several usable results for one question, the question is pooled by the
+    multilevel model; where it cannot be (the only study with usable data, or a result on another measure or scale),
+    the extra result is listed with that reason and the question carries the note, never dropped silently."""
+    from collections import Counter
+
+    s = summarize(load_pack(None))
+    listed = 0
+    for f in s.findings:
+        codes = {n.code for n in f.notes}
+        used = Counter(t.study_id for t in f.trials)
+        same = [n for n in f.not_poolable if "same study" in n.reason]
+        if isinstance(f.meta, MultilevelPool):
+            assert max(used.values()) >= 2 and len(used) >= 2 and "several_results_per_study" in codes
+            continue
+        assert max(used.values(), default=0) <= 1, f.key  # outside the multilevel model: one result per study
+        for n in same:
+            listed += 1
+            assert n.study_id in used and "several_results_per_study" in codes, f.key
+            assert len(used) < 2 or "different measure or scale" in n.reason, (f.key, n.reason)
+    assert listed == 2  # the two questions of test_bundled_pack_count_of_questions_with_several_results_of_one_trial

@@ -20,7 +20,9 @@ cat(R.version.string, "- metafor", as.character(packageVersion("metafor")), "\n"
 #              matrix, rma.mh, rma.peto (stats core)
 #   r/escalc.R effect sizes;  r/bias.R meta-regression, small-study tests, sensitivity;
 #   r/packs_multilevel.R packs with several results per study (rma.mv + robust CR2, needs clubSandwich);  others as added.
-#   r/glmm.R   rma.glmm (UM.FS, UM.RS, CM.EL, CM.AL; needs lme4, numDeriv and BiasedUrn; ~15 minutes)
+#   r/glmm.R   rma.glmm (UM.FS, UM.RS, CM.EL, CM.AL; needs lme4, numDeriv and BiasedUrn; ~15 minutes), then
+#   r/glmm_laplace.R (reads glmm.R's golden: the exact Laplace references; sorted after glmm.R);
+#   r/selmodel.R, then r/selmodel_check.R (reads selmodel.R's golden: careful Hessians at metafor's estimates)
 parts <- sort(Sys.glob("tests/reference/r/*.R"))
 parts <- c(intersect("tests/reference/r/rma.R", parts), setdiff(parts, "tests/reference/r/rma.R"))
 for (part in parts) {

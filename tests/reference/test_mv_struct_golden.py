@@ -31,7 +31,9 @@ TAU2_ATOL = 1e-10
 #: A component at its bound (kalaian1996: rho = -1; DIAG: the math tau2 = 0): metafor optimises atanh(rho) and
 #: log(tau2), which reach the bound only asymptotically, and its optimisers stop with logLik 1e-11 to 5e-11 below ours
 #: (rho = -1 + 2e-12, tau2 = 2e-13); on CS REML that leaves tau2 2.6e-6 (relative) off, on DIAG REML the other tau2
-#: 1.2e-6, everything else there within 3e-7.  The components of those fits are compared at 5e-6.
+#: 1.2e-6, everything else there within 3e-7.  The components of those fits are compared with metafor's at 5e-6, and
+#: at SIGMA_RTOL with the golden's reference for them (ref_*: metafor refitted with that component fixed at its bound,
+#: rho = -1 or tau2 = 0, whose maximum is the model's; test_bound_fits_against_the_fixed_bound_refit).
 BOUND_SIGMA_RTOL = 5e-6
 #: ... and their log-likelihood (x2 in deviance, AIC, ...): ours is higher by up to 8.3e-10 (DIAG ML, where metafor's
 #: best fit, its default control, stops the vanishing tau2 at 8.5e-12).
@@ -133,3 +135,30 @@ def test_bad_input():
     V[0, 9] = V[9, 0] = 0.001
     with pytest.raises(InputError, match="different outer groups"):
         multivariate(d["yi"], None, d["outcome"], d["trial"], V=V)
+
+
+BOUND = [c for c in G["cases"] if c.get("ref_call")]
+
+
+def test_bound_references_exist():
+    """Every fit at a bound has its reference (rho fixed at -1, or the vanishing tau2 fixed at 0), none other."""
+    assert {(c["dataset"], c["struct"]) for c in BOUND} == {("kalaian1996", s) for s in ("UN", "CS", "HCS", "DIAG")}
+    assert len(BOUND) == 8
+
+
+@pytest.mark.parametrize("c", BOUND, ids=IDS)
+def test_bound_fits_against_the_fixed_bound_refit(c):
+    """At a bound, the fit equals metafor's refit with that component fixed at the bound (ref_*) at the issue's bar:
+    tau2 1e-6 (seen 1.6e-7; against metafor's own free fit up to 2.6e-6), rho exactly at the bound, beta to 1e-6 of
+    its SE, SEs 1e-6 (seen 2.6e-8), and the log-likelihood: the refit's is the maximum, at least metafor's free one."""
+    r = _fit(c)
+    assert c["ref_loglik"] >= c["loglik"]  # the refit at the bound is the better maximum
+    assert_allclose(r.tau2, c["ref_tau2"], rtol=SIGMA_RTOL, atol=TAU2_ATOL)
+    if c["struct"] == "DIAG":
+        assert min(c["ref_tau2"]) == 0 and min(r.tau2) < TAU2_ATOL
+    else:
+        assert c["ref_rho"] == [-1] and abs(r.rho[0] + 1) < 1e-9
+    se = np.asarray(c["ref_se"])
+    assert_allclose(r.beta, c["ref_beta"], rtol=0, atol=COEF_RTOL * float(np.max(se)))
+    assert_allclose(r.se, se, rtol=COEF_RTOL)
+    assert_allclose(r.fit_statistics.loglik, c["ref_loglik"], rtol=LL_RTOL, atol=LL_ATOL)

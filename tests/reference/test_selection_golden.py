@@ -17,6 +17,10 @@ from evigrade.errors import InputError, SpecError
 from evigrade.stats.selection import selection_model
 
 G = json.loads((Path(__file__).parent / "golden" / "extras_selmodel.json").read_text())
+#: se_check per case (tests/reference/r/selmodel_check.R): a careful Hessian of metafor's log-likelihood at its estimates
+GC = json.loads((Path(__file__).parent / "golden" / "extras_selmodel_check.json").read_text())
+_KEY = lambda c: (c["dataset"], c["type"], None if c["steps"] is None else tuple(c["steps"]), c["alternative"])  # noqa: E731
+CHECK = {_KEY(c): c for c in GC["stepfun"] + GC["smooth"]}
 #: Log-likelihood at the maximum and the LRT: flat at the optimum, both sides agree closely.
 LL_ATOL = 1e-8
 #: Parameters: metafor fitted with tight controls (the better of BFGS at reltol 1e-14 and Nelder-Mead at reltol
@@ -28,6 +32,23 @@ PAR_RTOL = 1e-6
 SE_RTOL = 5e-6
 #: Near-zero pooled estimates (e.g. hackshaw1998, mu ~ 0.002): compared absolutely as well.
 PAR_ATOL = 1e-8
+#: Standard errors against se_check (extras_selmodel_check.json, selmodel_check.R): a careful Richardson Hessian of
+#: metafor's own log-likelihood at metafor's estimates, with an absolute step of 0.2 SE per parameter (integrate()
+#: rel.tol 1e-13), where metafor's numDeriv Hessian steps 0.1 |x| (a weight near 0 gets a step far below its SE, and
+#: hackshaw1998's three-step model differs by 1.7e-6 even without an integral).  The issue's bar.
+CHECK_SE_RTOL = 1e-6
+#: se_check against se_check_alt (steps 0.1 SE): the reference does not depend on its step.
+CHECK_STABLE = 1e-7
+
+
+def _check_se(r, case):
+    """(ours, reference) standard errors of mu, tau2 and the estimated weights, where the golden has se_check."""
+    c = CHECK[_KEY(case)]
+    assert c["ll_diff"] == 0 or abs(c["ll_diff"]) < 1e-10 * abs(case["ll"])  # the same function at the same point
+    chk = _arr(c["se_check"])
+    mine = np.array([r.se, r.tau2_se, *r.delta_se])
+    ok = np.isfinite(chk)
+    return mine[ok], chk[ok], _arr(c["se_check_alt"])[ok]
 
 
 def _arr(x):
@@ -67,6 +88,10 @@ def test_stepfun(case):
     assert_allclose([r.se, r.tau2_se], [case["se"], case["se_tau2"]], rtol=SE_RTOL)
     assert_allclose(r.delta_se[1:], _arr(case["se_delta"])[1:], rtol=SE_RTOL)
     assert_allclose([r.ci_low, r.ci_high], [case["ci_lb"], case["ci_ub"]], rtol=SE_RTOL)  # mu -/+ z se
+    mine, chk, alt = _check_se(r, case)
+    assert len(chk) == 2 + len(case["steps"]) - 1  # mu, tau2 and every weight but the first (fixed at 1)
+    assert_allclose(alt, chk, rtol=CHECK_STABLE)
+    assert_allclose(mine, chk, rtol=CHECK_SE_RTOL)
 
 
 def test_bad_steps():
@@ -142,6 +167,35 @@ def test_smooth(case):
                     atol=2 * se_rtol * case["se"])
     if se_rtol == SMOOTH_RTOL:  # a p-value of 5e-4 magnifies an SE error z^2 = 12 times; it follows from zval
         assert_allclose(r.pval, case["pval"], rtol=SMOOTH_RTOL)
+    # against the careful Hessian of metafor's log-likelihood (se_check): every SE, weights near 0 and type="beta"
+    # included, at the issue's bar
+    mine, chk, alt = _check_se(r, case)
+    assert len(chk) == 2 + len(case["delta"])
+    assert_allclose(alt, chk, rtol=CHECK_STABLE)
+    assert_allclose(mine, chk, rtol=CHECK_SE_RTOL)
+
+
+@pytest.mark.parametrize("case", [c for c in G["stepfun"] + SMOOTH if c["type"] != "beta"],
+                         ids=lambda c: f"{c['dataset']}-{c['type']}-{c['steps']}")
+def test_se_check_reproduces_metafor_where_its_hessian_is_sound(case):
+    """The reference is right: where no weight is near 0 (and the likelihood needs no integral of a singular weight),
+    metafor's own numDeriv SEs and se_check agree at the issue's bar; where a weight is near 0 they do not, and
+    se_check is the one ours matches (test_smooth)."""
+    chk = _arr(CHECK[_KEY(case)]["se_check"])
+    ref = np.array([case["se"], case["se_tau2"], *_arr(case["se_delta"])])
+    ok = np.isfinite(chk)
+    if not ok.any():
+        assert np.any(_arr(case["delta"]) > 99)  # a weight at metafor's bound 100: no check (selmodel.R)
+        return
+    if np.any(_arr(case["delta"]) < 0.01):
+        assert np.max(np.abs(ref[ok] / chk[ok] - 1)) > 1e-5  # molloy2014 halfnorm: metafor's relative steps
+        return
+    if case["type"] == "stepfun" and len(case["steps"]) == 4:
+        # hackshaw1998 with three cut points, the flattest likelihood (no integral): metafor's relative steps leave its
+        # SE of mu 1.7e-6 off se_check, whose two step sizes agree to 1e-9 there (test_stepfun)
+        assert_allclose(ref[ok], chk[ok], rtol=2e-6)
+        return
+    assert_allclose(ref[ok], chk[ok], rtol=CHECK_SE_RTOL)
 
 
 def test_smooth_bad_steps():

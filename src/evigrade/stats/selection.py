@@ -173,14 +173,43 @@ def _fd_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, hs: np.ndarray)
     return out
 
 
-def _richardson_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, levels: int = 4) -> np.ndarray:
-    """The Hessian as numDeriv computes it (metafor's standard errors): steps 0.1 |x| (1e-4 where x is about 0),
-    halved ``levels - 1`` times, with Richardson extrapolation over the levels."""
-    h0 = np.where(np.abs(x) < 1.8e-5, 1e-4, 0.1 * np.abs(x))
+def _richardson_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, levels: int = 4,
+                        h0: np.ndarray | None = None) -> np.ndarray:
+    """The Hessian as numDeriv computes it (metafor's standard errors): steps ``h0`` (default 0.1 |x|, 1e-4 where x
+    is about 0), halved ``levels - 1`` times, with Richardson extrapolation over the levels."""
+    if h0 is None:
+        h0 = np.where(np.abs(x) < 1.8e-5, 1e-4, 0.1 * np.abs(x))
     table = [_fd_hessian(f, x, h0 / 2**j) for j in range(levels)]
     for m in range(1, levels):
         table = [(4**m * table[j + 1] - table[j]) / (4**m - 1) for j in range(len(table) - 1)]
     return table[0]
+
+
+def _se_hessian(ll_fun: Callable[[float, float, np.ndarray], float], xn: np.ndarray,
+                fixed_first: bool) -> np.ndarray:
+    """Hessian of -ll on the natural scale (mu, tau2, free weights), as metafor (htransf=FALSE), for the SEs.
+
+    First as numDeriv (steps 0.1 |x|), then again with an absolute step per parameter of 0.2 of its standard error
+    (from the first Hessian), halved five times: a step relative to the parameter is far below its SE where the
+    parameter is near 0 (molloy2014 halfnorm: delta 0.0016, SE 2.26), and there the quadrature's rounding dominates
+    the second differences (SEs 1.5e-6 off).  A smooth weight is analytic in delta across 0, so such a step may cross
+    it; tau2 may not (metafor's likelihood sets a negative tau2 to 0), nor a step-function weight (log delta): where a
+    step would, the first Hessian is kept.  The golden's se_check (selmodel_check.R) is this Hessian computed in R."""
+
+    def negll(x: np.ndarray, wide: bool) -> float:
+        d = np.concatenate([[1.0], x[2:]]) if fixed_first else x[2:]
+        if x[1] < 0 or (fixed_first and np.any(d <= 0)) or (not wide and np.any(d < 0)):
+            return math.nan
+        return -ll_fun(float(x[0]), float(x[1]), d)
+
+    H = _richardson_hessian(lambda x: negll(x, False), xn)
+    with np.errstate(invalid="ignore"):
+        scale = np.sqrt(np.diag(np.linalg.inv(H))) if np.all(np.isfinite(H)) else np.full(len(xn), np.nan)
+    if np.all(np.isfinite(scale)) and np.all(scale > 0):
+        H_abs = _richardson_hessian(lambda x: negll(x, True), xn, levels=6, h0=0.2 * scale)
+        if np.all(np.isfinite(H_abs)):
+            return H_abs
+    return H
 
 
 def _check_steps(steps: Sequence[float]) -> np.ndarray:
@@ -283,15 +312,8 @@ def selection_model(
                                                       f"{dhi:g}); the model is weakly identified and its standard "
                                                       "errors are unreliable."))
 
-    # SEs: Hessian of -ll on the natural scale (mu, tau2, free weights), as metafor (htransf=FALSE)
-    def negll_nat(x: np.ndarray) -> float:
-        d = np.concatenate([[1.0], x[2:]]) if fixed_first else x[2:]
-        if x[1] < 0 or np.any(d < 0) or (fixed_first and np.any(d <= 0)):
-            return math.nan
-        return -ll_fun(float(x[0]), float(x[1]), d)
-
     xn = np.concatenate([[mu, tau2], free])
-    H = _richardson_hessian(negll_nat, xn)
+    H = _se_hessian(ll_fun, xn, fixed_first)
     try:
         se_all = np.sqrt(np.diag(np.linalg.inv(H)))
     except np.linalg.LinAlgError:

@@ -52,6 +52,50 @@ local({
                     obj(list(ai = vec(dd[[n]]$ai), bi = vec(dd[[n]]$bi), ci = vec(dd[[n]]$ci), di = vec(dd[[n]]$di)))), ""),
                     collapse = ",\n")
   cases <- character(0)
+  # glmer_ref: a reference for a glmer fit that is exact to ~1e-8, for the cases where lme4 itself is the limit
+  # (its standard errors come from a central-difference Hessian with step 1e-4 (deriv12), and its bobyqa may stop
+  # short of the maximum: dat.li2007 UM.FS).  The objective is lme4's own: the second-stage deviance function
+  # (theta, beta) -> deviance that glmer minimised, rebuilt with devFunOnly = TRUE from the fitted model's formula,
+  # model frame and offset at the same nAGQ and tolPwrss (checked equal to the deviance at lme4's optimum,
+  # optinfo$val, to 1e-9: `ref_dev_check`).  Coordinates u = (par - par_lme4) / s, s = each parameter's SE from
+  # lme4's own Hessian, so that a unit step moves the deviance by about 1 in every direction.  From lme4's optimum,
+  # Newton steps with numDeriv's Richardson gradient (r = 4) and Hessian (r = 6), absolute steps eps = 0.2 in u
+  # (the smallest 0.2 / 32 SE: a deviance change of 4e-5 against PIRLS noise of ~1e-11), until the step is below
+  # 1e-7 SE (at most 4).  At the end point: beta and the variance components, the gain in log-likelihood over
+  # lme4's (ref_ll_gain >= 0), and the SEs from vcov = 2 H^-1 (lme4's formula) with this Hessian (ref_se) and with
+  # eps = 0.1 (ref_se_alt; the two agree to ~1e-9 where the reference is sound).  Not computed (null) where a
+  # variance component is at its bound 0 (theta < 1e-4: the Hessian there is not the curvature of a maximum).
+  glmer_ref <- function(m, nAGQ, tolPwrss, b1) {
+    mf <- model.frame(m)
+    mf$.off <- if (is.null(mf[["(offset)"]])) 0 else mf[["(offset)"]]
+    dfun <- suppressWarnings(suppressMessages(lme4::glmer(formula(m), data = mf, family = family(m), nAGQ = nAGQ,
+      offset = .off, devFunOnly = TRUE,
+      control = lme4::glmerControl(optimizer = "bobyqa", tolPwrss = tolPwrss, calc.derivs = FALSE))))
+    th <- lme4::getME(m, "theta"); be <- lme4::fixef(m); nth <- length(th)
+    if (any(th < 1e-4)) return(NULL)
+    par0 <- c(th, be)
+    dev0 <- dfun(par0)
+    dev_check <- dev0 + 2 * c(logLik(m))  # the deviance at lme4's optimum is -2 logLik
+    H0 <- m@optinfo$derivs$Hessian
+    sc <- sqrt(diag(solve(H0 / 2)))
+    at <- function(u0) function(w) dfun(par0 + (u0 + w) * sc)
+    ma <- function(eps, r) list(eps = eps, d = eps, zero.tol = Inf, r = r, v = 2)
+    u <- rep(0, length(par0))
+    for (it in 1:4) {
+      g <- numDeriv::grad(at(u), rep(0, length(u)), method.args = ma(0.2, 4))
+      Hu <- numDeriv::hessian(at(u), rep(0, length(u)), method.args = ma(0.2, 6))
+      step <- solve(Hu, g)
+      u <- u - step
+      if (max(abs(step)) < 1e-7) break
+    }
+    Hu <- numDeriv::hessian(at(u), rep(0, length(u)), method.args = ma(0.2, 6))
+    Hu_alt <- numDeriv::hessian(at(u), rep(0, length(u)), method.args = ma(0.1, 6))
+    par <- par0 + u * sc
+    j <- nth + which.min(abs(be - b1))  # the log odds ratio among the fixed effects
+    sej <- function(H) sqrt(2 * solve(H)[j, j]) * sc[j]
+    list(par = par, theta = par[seq_len(nth)], theta0 = th, beta = par[j], se = sej(Hu), se_alt = sej(Hu_alt),
+         ll_gain = (dev0 - dfun(par)) / 2, dev_check = dev_check, newton = it)
+  }
   one <- function(ds, model, method, kind, test = "z", nAGQ = 7, ctrl = NULL, ctrl_txt = NULL) {
     if (is.null(ctrl)) ctrl <- if (kind == "tight") tight else list()
     if (is.null(ctrl_txt)) ctrl_txt <- if (kind == "tight") tight_txt else ""
@@ -77,7 +121,7 @@ local({
     # whose Richardson steps reach 3e-6 where the integration error dominates (about 1e-4 relative on the SE); an
     # independent check: the same numDeriv Hessian of metafor's own .dnchg with r = 4, d = 0.01 and rel.tol = 1e-13
     # (method="FE": the same check on the conditional likelihood itself, no integral)
-    se_check <- NA
+    se_check <- NA; se_exact <- NA
     if (model == "CM.EL" && kind == "tight") {
       D <- dd[[ds]]; ok <- !((D$ai == 0 & D$ci == 0) | (D$bi == 0 & D$di == 0)); D <- D[ok, ]
       random <- method == "ML"
@@ -87,6 +131,36 @@ local({
                              dnchgcalc = "dFNCHypergeo", dnchgprec = 1e-14,
                              intCtrl = list(lower = -Inf, upper = Inf, rel.tol = 1e-13, subdivisions = 1000L))
       se_check <- if (random) sqrt(solve(h)[1, 1]) else sqrt(1 / h[1, 1])
+      # method="FE": the exact Fisher information of the conditional likelihood, the sum over the tables of the
+      # variance of Fisher's noncentral hypergeometric at metafor's estimate (BiasedUrn::varFNCHypergeo, precision
+      # 1e-14): no numerical derivative at all (se_check's r=4 Hessian is 3.3e-6 off it on li2007's large tables)
+      if (!random) se_exact <- 1 / sqrt(sum(mapply(function(a, b, c, d) BiasedUrn::varFNCHypergeo(a + b, c + d, a + c,
+                                                   exp(r$beta[1]), precision = 1e-14), D$ai, D$bi, D$ci, D$di)))
+    }
+    # the glmer fits' reference (see glmer_ref); a variance component maps to its theta by value (tau2 = theta^2)
+    ref <- NULL
+    if (kind == "tight" && model %in% c("UM.FS", "UM.RS", "CM.AL") && (method == "ML" || model == "UM.RS")) {
+      m <- if (method == "ML") r$res.ML else r$res.FE
+      ref <- try(glmer_ref(m, if (model == "UM.RS" && method == "ML") 1 else nAGQ, ctrl$glmerCtrl$tolPwrss, r$beta[1]),
+                 silent = TRUE)
+      if (inherits(ref, "try-error")) { cat("  glmer_ref failed:", ref); ref <- NULL }
+    }
+    vc_ref <- function(v) {
+      if (is.null(ref) || length(v) != 1 || is.na(v) || v == 0) return(NA)
+      i <- which.min(abs(ref$theta0^2 - v)); ref$theta[i]^2
+    }
+    # the heterogeneity tests of a Laplace fit whose saturated model glmer cannot fit at tolPwrss = 1e-14
+    # (nielweise2007 UM.RS ML): the same rma.glmm call at tolPwrss = 1e-12 (its QE_LRT is the same to 1e-10 at
+    # tolPwrss 1e-10, 1e-12 and 1e-13: the plateau of the saturated likelihood), stored as QE_*_alt
+    qalt <- NULL; qalt_call <- NA
+    if (laplace && is.na(r$QE.LRT)) {
+      c12 <- ctrl; c12$glmerCtrl$tolPwrss <- 1e-12
+      qalt <- try(suppressWarnings(rma.glmm(measure = "OR", ai = ai, bi = bi, ci = ci, di = di, data = dd[[ds]],
+                                             model = model, method = method, test = test, nAGQ = nAGQ, control = c12)),
+                  silent = TRUE)
+      if (inherits(qalt, "try-error")) qalt <- NULL
+      qalt_call <- sprintf("rma.glmm(measure='OR', ai, bi, ci, di, model='%s', method='%s', nAGQ=%d, %s)", model,
+                           method, nAGQ, sub("tolPwrss=1e-14", "tolPwrss=1e-12", ctrl_txt, fixed = TRUE))
     }
     objll <- NA  # the maximised objective: lme4's logLik (Laplace/AGQ) or CM.EL's exact log-likelihood
     if (method == "ML" && model != "CM.EL") objll <- c(logLik(r$res.ML))
@@ -101,7 +175,11 @@ local({
       ll = num(r$fit.stats["ll", "ML"]), dev = num(r$fit.stats["dev", "ML"]), AIC = num(r$fit.stats["AIC", "ML"]),
       BIC = num(r$fit.stats["BIC", "ML"]), AICc = num(r$fit.stats["AICc", "ML"]), objective_ll = num(objll),
       QE_Wld = num(r$QE.Wld), QEp_Wld = num(r$QEp.Wld), QE_LRT = num(r$QE.LRT), QEp_LRT = num(r$QEp.LRT),
-      QE_df = num(r$QE.df), se_check = num(se_check), I2 = num(r$I2), H2 = num(r$H2), k = num(r$k), k_all = num(r$k.all))))
+      QE_df = num(r$QE.df), QE_LRT_alt = num(qalt$QE.LRT), QE_Wld_alt = num(qalt$QE.Wld), QE_df_alt = num(qalt$QE.df),
+      QE_alt_call = if (is.null(qalt)) "null" else jstr(qalt_call),
+      ref_beta = num(ref$beta), ref_se = num(ref$se), ref_se_alt = num(ref$se_alt), ref_tau2 = num(vc_ref(r$tau2)),
+      ref_sigma2 = num(vc_ref(r$sigma2)), ref_ll_gain = num(ref$ll_gain), ref_dev_check = num(ref$dev_check),
+      ref_newton = num(ref$newton), se_exact = num(se_exact), se_check = num(se_check), I2 = num(r$I2), H2 = num(r$H2), k = num(r$k), k_all = num(r$k.all))))
   }
   for (ds in names(dd)) {
     if (nzchar(sel) && ds != sel) next
