@@ -133,68 +133,102 @@ def _load(y: Any, v: Any, a: int, k: int, m: int, ys: Any, vs: Any, d: Any) -> N
 
 
 @_inline
-def _weights(ys: Any, vs: Any, d: Any, w: Any, k: int, t: float) -> tuple[float, float, float, float, float]:
-    """w = 1/(v + t) of the other rows into ``w`` (row 0 is the largest weight wm, returned), and
-    (wm, S1 - wm, S2 - wm^2, S1, mu) with mu = y_m + sum_(i > 0) w_i d_i / S1 (no cancellation)."""
+def _weights(vs: Any, d: Any, w: Any, k: int, t: float) -> tuple[float, float, float, float, float, float]:
+    """w = 1/(v + t) of the other rows into ``w`` and (wm, S1 - wm, S2 - wm^2, S3 - wm^3, S1,
+    sum w_i d_i) with wm = 1/(v_m + t) the largest weight (scratch row 0)."""
     wm = 1.0 / (vs[0] + t)
     for i in range(1, k):  # (no sum here: this loop runs in SIMD registers)
         w[i] = 1.0 / (vs[i] + t)
-    s1x = 0.0
-    s2x = 0.0
-    dsum = 0.0
-    for i in range(1, k):
-        wi = w[i]
-        s1x += wi
-        s2x += wi * wi
-        dsum += wi * d[i]
-    s1 = s1x + wm
-    return wm, s1x, s2x, s1, ys[0] + dsum / s1
+    # the sums over odd and even rows apart (two independent chains of additions run twice as
+    # fast as one), then added
+    s1a = s2a = s3a = da = 0.0
+    s1b = s2b = s3b = db = 0.0
+    i = 1
+    while i + 1 < k:
+        wa = w[i]
+        wb = w[i + 1]
+        wa2 = wa * wa
+        wb2 = wb * wb
+        s1a += wa
+        s2a += wa2
+        s3a += wa2 * wa
+        da += wa * d[i]
+        s1b += wb
+        s2b += wb2
+        s3b += wb2 * wb
+        db += wb * d[i + 1]
+        i += 2
+    if i < k:
+        wa = w[i]
+        wa2 = wa * wa
+        s1a += wa
+        s2a += wa2
+        s3a += wa2 * wa
+        da += wa * d[i]
+    s1x = s1a + s1b
+    return wm, s1x, s2a + s2b, s3a + s3b, s1x + wm, da + db
+
+
+@_inline
+def _resid(ys: Any, w: Any, k: int, wm: float, mu: float) -> tuple[float, float]:
+    """(RSS = sum w r^2, Y'PPY = sum w^2 r^2) with r = y - mu, at the weights of the last ``_weights``."""
+    rm = ys[0] - mu
+    rss_a = wm * rm * rm
+    w2r2_a = wm * wm * rm * rm
+    rss_b = w2r2_b = 0.0
+    i = 1
+    while i + 1 < k:  # (odd and even rows apart, as in ``_weights``)
+        ra = ys[i] - mu
+        rb = ys[i + 1] - mu
+        wra = w[i] * ra
+        wrb = w[i + 1] * rb
+        rss_a += wra * ra
+        w2r2_a += wra * wra
+        rss_b += wrb * rb
+        w2r2_b += wrb * wrb
+        i += 2
+    if i < k:
+        ra = ys[i] - mu
+        wra = w[i] * ra
+        rss_a += wra * ra
+        w2r2_a += wra * wra
+    return rss_a + rss_b, w2r2_a + w2r2_b
 
 
 @_inline
 def _qsums(ys: Any, vs: Any, d: Any, w: Any, k: int, t: float) -> tuple[float, float, float, float, float]:
     """At weights w = 1/(v + t) over the scratch rows: (S1, mu, RSS = sum w r^2, S2, Y'PPY = sum w^2 r^2)
     with r = y - mu (the sums Q(t), its derivative, ML and EB need)."""
-    wm, s1x, s2x, s1, mu = _weights(ys, vs, d, w, k, t)
-    rm = ys[0] - mu
-    rss = wm * rm * rm
-    w2r2 = wm * wm * rm * rm
-    for i in range(1, k):
-        r = ys[i] - mu
-        wr = w[i] * r
-        rss += wr * r
-        w2r2 += wr * wr
+    wm, s1x, s2x, _s3x, s1, dsum = _weights(vs, d, w, k, t)
+    mu = ys[0] + dsum / s1
+    rss, w2r2 = _resid(ys, w, k, wm, mu)
     return s1, mu, rss, s2x + wm * wm, w2r2
 
 
 @_inline
 def _sums(ys: Any, vs: Any, d: Any, w: Any, k: int, t: float) -> tuple[float, float, float, float, float, float, float]:
-    """At weights w = 1/(v + t) over the scratch rows (row 0: the largest weight):
+    """At weights w = 1/(v + t) over the scratch rows (row 0: the largest weight wm):
     (S1, mu, RSS = sum w r^2, S2, tr(P), sum(P*P), Y'PPY = sum w^2 r^2), r = y - mu, in stable form.
 
-    tr(P) = sum w_i c_i and sum(P*P) = sum w_i^2 c_i^2 + sum w_i^2 (S2 - w_i^2) / S1^2 with
-    c_i = 1 - w_i / S1, where c_m and S2 - w_m^2 of the largest weight come from the sums over the
-    other rows (for those, w_i / S1 <= 1/2: no cancellation)."""
-    wm, s1x, s2x, s1, mu = _weights(ys, vs, d, w, k, t)
-    s2 = s2x + wm * wm
+    With the sums over the other rows S1x, S2x, S3x (x_i = w_i / S1 <= 1/2 there):
+    mu = y_m + sum w_i (y_i - y_m) / S1 (the residual of the largest weight without cancellation);
+    tr(P) = sum w_i (1 - x_i) = S1x + (wm S1x - S2x) / S1, where wm S1x - S2x = sum w_i (wm - w_i) >= 0
+    (both terms >= 0; its rounding, below 2 eps S1x, is below 2 eps tr(P));
+    sum(P*P) = sum w_i^2 (1 - x_i)^2 + sum w_i^2 (S2 - w_i^2) / S1^2
+             = wm^2 (S1x / S1)^2 + (S2x - 2 S3x / S1) + S2x (wm^2 + S2) / S1^2 (the S4 terms cancel),
+    where S2x - 2 S3x / S1 = sum w_i^2 (1 - 2 x_i) >= 0 and the last term >= S2x / 16 whenever
+    x_i > 1/4 (then wm > S1 / 4), so the relative rounding stays below ~40 eps at any variance ratio
+    and any k (the textbook S1 - S2/S1 and S2 - 2 S3/S1 + S2^2/S1^2 lose every digit when one weight
+    dominates: issue 19)."""
+    wm, s1x, s2x, s3x, s1, dsum = _weights(vs, d, w, k, t)
+    mu = ys[0] + dsum / s1
+    rss, w2r2 = _resid(ys, w, k, wm, mu)
     inv_s1 = 1.0 / s1
-    inv_s1s1 = inv_s1 * inv_s1
-    rm = ys[0] - mu
-    rss = wm * rm * rm
-    w2r2 = wm * wm * rm * rm
+    wm2 = wm * wm
+    s2 = s2x + wm2
     cm = s1x * inv_s1
-    trp = wm * cm
-    pp = wm * wm * (cm * cm + s2x * inv_s1s1)
-    for i in range(1, k):
-        wi = w[i]
-        r = ys[i] - mu
-        wr = wi * r
-        rss += wr * r
-        w2r2 += wr * wr
-        c = 1.0 - wi * inv_s1
-        trp += wi * c
-        w2 = wi * wi
-        pp += w2 * (c * c + (s2 - w2) * inv_s1s1)
+    trp = s1x + (wm * s1x - s2x) * inv_s1
+    pp = wm2 * cm * cm + (s2x - 2.0 * s3x * inv_s1) + s2x * (wm2 + s2) * (inv_s1 * inv_s1)
     return s1, mu, rss, s2, trp, pp, w2r2
 
 
@@ -290,11 +324,11 @@ def _pm(ys: Any, vs: Any, d: Any, w: Any, k: int, q0: float, maxiter: int) -> tu
 
 @_inline
 def _fisher(y: Any, v: Any, a: int, k: int, ys: Any, vs: Any, d: Any, w: Any, method: int, threshold: float,
-            maxiter: int) -> tuple[float, bool, int]:
+            maxiter: int, at0: tuple[float, float, float, float, float, float, float]) -> tuple[float, bool, int]:
     """ML/REML/EB: metafor's Fisher scoring from the HE value (truncated at 0) with its step halving,
     Newton steps after ``NEWTON_AFTER`` updates where valid; as ``engine._fisher_loop``, one analysis
-    (rows a..a+k of y, v; the same rows in the scratch ys, vs, d, w as ``_load`` left them).
-    Returns (tau2, converged, iterations)."""
+    (rows a..a+k of y, v; the same rows in the scratch ys, vs, d, w as ``_load`` left them; ``at0``:
+    ``_sums`` at tau2 = 0, used where an update starts from 0).  Returns (tau2, converged, iterations)."""
     kf = float(k)
     ybar = 0.0
     vsum = 0.0
@@ -316,12 +350,17 @@ def _fisher(y: Any, v: Any, a: int, k: int, ys: Any, vs: Any, d: Any, w: Any, me
     while True:
         it += 1
         newton = it > _NEWTON_AFTER
-        if method == _REML:
+        if t == 0.0 and not newton:  # (the same numbers as the sums below at 0)
+            s1, mu, rss, s2, trp, pp, w2r2 = at0
+        elif method == _REML:
             s1, mu, rss, s2, trp, pp, w2r2 = _sums(ys, vs, d, w, k, t)
+        else:
+            s1, mu, rss, s2, w2r2 = _qsums(ys, vs, d, w, k, t)
+            trp = pp = 0.0
+        if method == _REML:
             score = w2r2 - trp
             info = pp
         else:
-            s1, mu, rss, s2, w2r2 = _qsums(ys, vs, d, w, k, t)
             if method == _ML:
                 score = w2r2 - s1
                 info = s2
@@ -389,7 +428,8 @@ def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxi
     m = _argmin(v, a, k)
     _load(y, v, a, k, m, ys, vs, d)
     kf = float(k)
-    s1_0, mu0, rss0, s2_0, trp0, pp0, w2r2_0 = _sums(ys, vs, d, w, k, 0.0)
+    at0 = _sums(ys, vs, d, w, k, 0.0)
+    s1_0, mu0, rss0, s2_0, trp0, pp0, w2r2_0 = at0
     _store(fo, j, S1_0, s1_0, mu0, rss0, s2_0, trp0, pp0)
     q = max(0.0, rss0)
     flags = 0
@@ -411,7 +451,7 @@ def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxi
             if wid:
                 flags |= _F_PMX
         else:
-            raw, conv, iters = _fisher(y, v, a, k, ys, vs, d, w, method, threshold, maxiter)
+            raw, conv, iters = _fisher(y, v, a, k, ys, vs, d, w, method, threshold, maxiter, at0)
             if conv and iters > _NEWTON_AFTER:
                 flags |= _F_SLOW
             if conv and raw > 0.0 and raw < 1e-6 * vs[0]:
@@ -436,7 +476,7 @@ def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxi
                 raw = (q - (kf - 1.0)) / trp0
                 used = USED_DL
         tau2 = 0.0 if method == _FE else max(0.0, raw)
-    if method == _FE:
+    if method == _FE or tau2 == 0.0:
         s1, mu, rss, s2, trp, pp = s1_0, mu0, rss0, s2_0, trp0, pp0
     else:
         s1, mu, rss, s2, trp, pp, _w = _sums(ys, vs, d, w, k, tau2)
