@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -409,13 +408,13 @@ def _fisher(y: Any, v: Any, a: int, k: int, ys: Any, vs: Any, d: Any, w: Any, me
 
 @_inline
 def _store(fo: Any, j: int, col: int, s1: float, mu: float, rss: float, s2: float, trp: float, pp: float) -> None:
-    """The sums of one weighting into fo[j, col:col + 6] (the layout S1, MU, RSS, S2, TRP, PP)."""
-    fo[j, col] = s1
-    fo[j, col + 1] = mu
-    fo[j, col + 2] = rss
-    fo[j, col + 3] = s2
-    fo[j, col + 4] = trp
-    fo[j, col + 5] = pp
+    """The sums of one weighting into fo[col:col + 6, j] (the layout S1, MU, RSS, S2, TRP, PP)."""
+    fo[col, j] = s1
+    fo[col + 1, j] = mu
+    fo[col + 2, j] = rss
+    fo[col + 3, j] = s2
+    fo[col + 4, j] = trp
+    fo[col + 5, j] = pp
 
 
 # long: one analysis end to end in numba's nopython mode (estimate, sums, ll0check, Q-profile) in registers;
@@ -423,7 +422,7 @@ def _store(fo: Any, j: int, col: int, s1: float, mu: float, rss: float, s2: floa
 @_inline
 def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxiter: int, tau2_ci: bool,
              crit_u: float, crit_l: float, fo: Any, io: Any, j: int, ys: Any, vs: Any, d: Any, w: Any) -> None:
-    """Fit analysis j (rows a..a+k): floats into fo[j, :], (iterations, converged, used, flags) into io[j, :].
+    """Fit analysis j (rows a..a+k): floats into fo[:, j], (iterations, converged, used, flags) into io[:, j].
     ys, vs, d, w: scratch rows (at least k each)."""
     m = _argmin(v, a, k)
     _load(y, v, a, k, m, ys, vs, d)
@@ -496,8 +495,8 @@ def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxi
                     tau2 = 0.0
                     raw = 0.0
                     s1, mu, rss, s2, trp, pp = s1_0, mu0, rss0, s2_0, trp0, pp0
-    fo[j, TAU2] = tau2
-    fo[j, TAU2_RAW] = raw
+    fo[TAU2, j] = tau2
+    fo[TAU2_RAW, j] = raw
     _store(fo, j, S1, s1, mu, rss, s2, trp, pp)
     lo = math.nan
     hi = math.nan
@@ -536,16 +535,16 @@ def _fit_one(y: Any, v: Any, a: int, k: int, method: int, threshold: float, maxi
             hi, c, _it = _solve_q(ys, vs, d, w, k, crit_l, start, tmax, _ROOT_MAXITER)
             if not c:
                 flags |= _F_FAIL_HI
-    fo[j, T_LO] = lo
-    fo[j, T_HI] = hi
-    io[j, 0] = iters
-    io[j, 1] = 1 if conv else 0
-    io[j, 2] = used
-    io[j, 3] = flags
+    fo[T_LO, j] = lo
+    fo[T_HI, j] = hi
+    io[0, j] = iters
+    io[1, j] = 1 if conv else 0
+    io[2, j] = used
+    io[3, j] = flags
 
 
 def _jit_nogil(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``_jit`` that also releases the GIL while it runs (``fit_all`` runs it in several threads)."""
+    """``_jit`` that also releases the GIL while it runs (so that threads can fit analyses side by side)."""
     if numba is None:
         return fn
     return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return,unused-ignore]
@@ -554,7 +553,8 @@ def _jit_nogil(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_jit_nogil
 def _fit_range(y: Any, v: Any, starts: Any, k: Any, method: int, threshold: float, maxiter: int, tau2_ci: bool,
                crit_u: Any, crit_l: Any, fo: Any, io: Any, j0: int, j1: int) -> None:
-    """Fit analyses j0..j1-1 (each independent of the others: any split of the analyses gives the same bits)."""
+    """Fit analyses j0..j1-1 (each independent of the others: any split of the analyses gives the same bits);
+    the scratch rows are allocated once for the range."""
     kmax = 1
     for j in range(j0, j1):
         kmax = max(kmax, k[j])
@@ -567,54 +567,19 @@ def _fit_range(y: Any, v: Any, starts: Any, k: Any, method: int, threshold: floa
                  ys, vs, d, w)
 
 
-#: Threads ``fit_all`` may use (None: the CPUs this process may run on).  Analyses are independent,
-#: so the results are the same bits whatever the number.
-THREADS: int | None = None
-#: Rows per thread below which ``fit_all`` stays in one thread (starting a thread costs ~0.1 ms).
-_ROWS_PER_THREAD = 16_384
-
-
-def _threads(rows: int) -> int:
-    """How many threads to fit ``rows`` rows with: several only when compiled (the GIL is released),
-    called from the main thread (Dask workers and other thread pools are parallel already) and with
-    at least ``_ROWS_PER_THREAD`` rows each."""
-    if numba is None or threading.current_thread() is not threading.main_thread():
-        return 1
-    n = THREADS
-    if n is None:
-        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(int(n), rows // _ROWS_PER_THREAD))
-
-
 def fit_all(y: np.ndarray, v: np.ndarray, starts: np.ndarray, k: np.ndarray, method: str, threshold: float,
             maxiter: int, tau2_ci: bool, crit_u: np.ndarray, crit_l: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Run the kernel over every analysis: (floats (n, N_FLOAT), ints (n, 4): iterations, converged,
-    used, flags).  ``crit_u``/``crit_l``: the chi-square quantiles of the Q-profile per analysis.
-    Large inputs are cut into consecutive ranges of about equal rows, fitted in parallel threads."""
+    """Run the kernel over every analysis: (floats (N_FLOAT, n): row TAU2 ... T_HI, ints (4, n):
+    iterations, converged, used, flags), one column per analysis (so that each statistic is one
+    contiguous array).  ``crit_u``/``crit_l``: the chi-square quantiles of the Q-profile per analysis.
+    The compiled kernel releases the GIL: callers may fit separate ranges of analyses in threads."""
     n = len(k)
-    fo = np.empty((n, N_FLOAT))
-    io = np.zeros((n, 4), dtype=np.int64)
-    if not n:
-        return fo, io
-    args = (_ro(y, np.float64), _ro(v, np.float64), _ro(starts, np.int64), _ro(k, np.int64),
-            int(METHOD_CODE[method]), float(threshold), int(maxiter), bool(tau2_ci),
-            _ro(crit_u, np.float64), _ro(crit_l, np.float64), fo, io)
-    n_threads = _threads(len(y))
-    if n_threads == 1:
-        _fit_range(*args, 0, n)
-        return fo, io
-    # cut at whole analyses into ranges of about equal rows
-    cuts = np.searchsorted(starts, np.linspace(0, len(y), n_threads + 1)[1:-1]).tolist()
-    bounds = [0, *cuts, n]
-    workers = [threading.Thread(target=_fit_range, args=(*args, j0, j1))
-               for j0, j1 in zip(bounds[1:-1], bounds[2:])]
-    for t in workers:
-        t.start()
-    try:
-        _fit_range(*args, bounds[0], bounds[1])  # the first range in this thread
-    finally:
-        for t in workers:
-            t.join()
+    fo = np.empty((N_FLOAT, n))
+    io = np.zeros((4, n), dtype=np.int64)
+    if n:
+        _fit_range(_ro(y, np.float64), _ro(v, np.float64), _ro(starts, np.int64), _ro(k, np.int64),
+                   int(METHOD_CODE[method]), float(threshold), int(maxiter), bool(tau2_ci),
+                   _ro(crit_u, np.float64), _ro(crit_l, np.float64), fo, io, 0, n)
     return fo, io
 
 
