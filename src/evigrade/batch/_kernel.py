@@ -30,11 +30,25 @@ import numpy as np
 
 from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
 
+#: the function ``evigrade.batch._aot`` compiles ahead of time (warm() must compile it)
+AOT_ENTRY = "_fit_range"
+
 __all__ = ["compiled", "warm", "fit_all", "METHOD_CODE", "N_FLOAT", "FLAG"]
+
+try:
+    from ._aot import load as _load_aot
+except ImportError:  # (a tree without the ahead-of-time builder)
+    _AOT = None
+else:
+    #: the kernel compiled ahead of time (``evigrade.batch._aot``), when built from these sources: then
+    #: numba is not imported at all and ``fit_all`` runs the compiled module's ``_fit_range``
+    _AOT = _load_aot()
 
 try:  # numba is optional (the ``fast`` extra); without it these functions run as plain Python
     if os.environ.get("EVIGRADE_NO_NUMBA"):  # (tests: the numpy engine as users without numba get it)
         raise ImportError("numba disabled by EVIGRADE_NO_NUMBA")
+    if _AOT is not None:
+        raise ImportError("the ahead-of-time kernel is used")
     import numba
 except ImportError:  # pragma: no cover - exercised in a subprocess by tests/unit/test_batch_kernel.py
     numba = None  # type: ignore[assignment]  # the module or None: ``compiled()`` tells which
@@ -59,14 +73,14 @@ def _inline(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def compiled() -> bool:
-    """Whether the kernel runs compiled (numba installed)."""
-    return numba is not None
+    """Whether the kernel runs compiled (numba installed, or the ahead-of-time module built)."""
+    return numba is not None or _AOT is not None
 
 
 def warm() -> None:
     """Compile the kernel now, or load it from numba's on-disk cache (the Dask runner calls this on
     the client, so that workers load the cached machine code instead of each compiling it)."""
-    if numba is not None:
+    if numba is not None and _AOT is None:
         fit_all(np.array([0.1, 0.2]), np.array([0.01, 0.02]), np.zeros(1, np.int64), np.full(1, 2, np.int64),
                 "REML", 1e-12, 10, True, np.ones(1), np.ones(1))
 
@@ -577,9 +591,10 @@ def fit_all(y: np.ndarray, v: np.ndarray, starts: np.ndarray, k: np.ndarray, met
     fo = np.empty((N_FLOAT, n))
     io = np.zeros((4, n), dtype=np.int64)
     if n:
-        _fit_range(_ro(y, np.float64), _ro(v, np.float64), _ro(starts, np.int64), _ro(k, np.int64),
-                   int(METHOD_CODE[method]), float(threshold), int(maxiter), bool(tau2_ci),
-                   _ro(crit_u, np.float64), _ro(crit_l, np.float64), fo, io, 0, n)
+        fit_range = _fit_range if _AOT is None else _AOT._fit_range
+        fit_range(_ro(y, np.float64), _ro(v, np.float64), _ro(starts, np.int64), _ro(k, np.int64),
+                  int(METHOD_CODE[method]), float(threshold), int(maxiter), bool(tau2_ci),
+                  _ro(crit_u, np.float64), _ro(crit_l, np.float64), fo, io, 0, n)
     return fo, io
 
 
