@@ -17,6 +17,15 @@ tr(P), sum(P*P), the residuals and Y'PPPY never subtract two nearly equal number
 ratio of the sampling variances (1e12 and beyond; the textbook forms S1 - S2/S1 lose all digits
 there, which made Fisher scoring stop short of the optimum: issue 19).
 
+Speed (issue 18): each analysis's rows are copied once into scratch rows with the most precise study
+first (``_load``); a sum at a new tau2 is one SIMD loop for the weights, one pass for S1, S2, S3 and
+the weighted offsets, and one for the residual sums (``_weights``, ``_resid``; tr(P) and sum(P*P)
+follow in closed form); the additions run in two independent chains; the small helpers are inlined by
+numba (a call between compiled functions passes its arrays with atomic reference counts); the sums at
+0 are reused where an update starts from 0 and where the estimate is 0.  No fastmath: the order of
+every addition is fixed by the code, so results are the same on every machine.  ``_fit_range``
+releases the GIL, and ``engine.fit_segments`` fits large inputs in several threads.
+
 Without numba the same functions run as plain Python (``compiled() is False``); the numpy engine
 uses them for the few analyses with a dominant study (see ``engine._DOMINANT``).
 """
