@@ -45,7 +45,7 @@ AOT_ENTRY = "_fit_range"
 __all__ = ["compiled", "warm", "fit_all", "METHOD_CODE", "N_FLOAT", "FLAG"]
 
 try:
-    from ._aot import load as _load_aot
+    from ._aot import load as _load_aot  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # (a tree without the ahead-of-time builder)
     _AOT = None
 else:
