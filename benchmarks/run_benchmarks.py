@@ -223,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rounds} interleaved rounds; loops on the first {args.metafor_n} analyses of each size")
 
     data = {n: make_workload(n, seed=SEED) for n in args.sizes}
-    rep(f"analysis_id dtype: {data[args.sizes[0]]['analysis_id'].dtype!r}")
+    rep(f"analysis_id dtype: {data[args.sizes[0]]['analysis_id'].dtype!r}; evigrade kernel threads: up to "
+        f"{_engine.THREADS or len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} "
+        f"(one per {_engine._ROWS_PER_THREAD:,} rows); 'cpu s': median process CPU seconds (all threads)")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="evigrade-bench-"))
     subsets = {n: first_analyses(data[n], args.metafor_n) for n in args.sizes}
     sub_paths = {}
@@ -261,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         statsmodels_fit(first_analyses(small, 5))
 
     times: dict[tuple[str, str, int], list[float]] = {}
+    cpu: dict[tuple[str, str, int], list[float]] = {}  # process CPU seconds (all threads) of the Python tools
     r_version = ""
     failed_r: dict = {}
     for r in range(args.rounds):
@@ -275,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
                     for t_name, label in (("reml", "REML+HKSJ+PI"), ("pm", "PM+z")):
                         times.setdefault((tool, label, n), []).append(timings[(str(sub_paths[n]), t_name)][1])
                     continue
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 fn(n)
                 times.setdefault((tool, task, n), []).append(time.perf_counter() - t0)
+                cpu.setdefault((tool, task, n), []).append(time.process_time() - c0)
         rep(f"round {r + 1}/{args.rounds}: {time.perf_counter() - t_round:.1f} s, load average "
             f"{os.getloadavg()[0]:.2f}")
     if has_r:
@@ -288,9 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     def n_of(tool: str, n: int) -> int:
         return n_sub[n] if any(t == tool and loop for t, _, loop, _ in tools) else n
 
-    rep(f"{'tool':<40} {'task':<13} {'analyses':>9} {'median s':>9} {'min-max s':>15} {'analyses/s':>12} "
+    rep(f"{'tool':<40} {'task':<13} {'analyses':>9} {'median s':>9} {'min-max s':>15} {'cpu s':>8} {'analyses/s':>12} "
         f"{'evigrade x':>11} {'per-round x':>17}")
-    rep("-" * 133)
+    rep("-" * 142)
     ratios: dict[tuple[str, str, int], tuple[float, float, float]] = {}
     for n in args.sizes:
         for task in ("REML+HKSJ+PI", "PM+z"):
@@ -305,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
                 ratios[(tool, task, n)] = (base_rate / rate, min(per_round), max(per_round))
                 ex = "" if tool == default_label else f"{base_rate / rate:>11,.1f}"
                 pr = "" if tool == default_label else f"{min(per_round):>8,.1f}-{max(per_round):<8,.1f}"
+                c = cpu.get((tool, t, nn))
+                cs = f"{np.median(c):>8.3f}" if c else f"{'-':>8}"
                 rep(f"{tool:<40} {task:<13} {na:>9,} {np.median(secs):>9.3f} "
-                    f"{min(secs):>7.3f}-{max(secs):<7.3f} {rate:>12,.0f} {ex:>11} {pr:>17}")
+                    f"{min(secs):>7.3f}-{max(secs):<7.3f} {cs} {rate:>12,.0f} {ex:>11} {pr:>17}")
         rep("")
     if failed_r:
         rep("metafor stopped with an error (non-convergence, left out of its timing's results) on: "

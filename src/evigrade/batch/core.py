@@ -16,7 +16,7 @@ from ..results import Note, attrs_dict, jsonable
 from ._spec import NOTE_MESSAGES, NUMBER_COLUMNS, OUTPUT_COLUMNS, header_names
 from ._spec import check_control as _control
 from ._spec import check_spec as _check_spec
-from .engine import Segments, fit_segments
+from .engine import FitArrays, Segments, fit_segments
 
 __all__ = [
     "BatchResult",
@@ -476,22 +476,36 @@ def prepare(
 
 def _fit_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
                   threshold: float, maxiter: int) -> pd.DataFrame:
+    return _frame(prep.ids, method, test, _fit_block(prep, method, test, level, tau2_ci, pi, threshold, maxiter))
+
+
+def _fit_block(prep: Prepared, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
+               threshold: float, maxiter: int) -> FitArrays:
     seg = Segments.from_sizes(prep.yi, prep.vi, prep.k)
-    out = fit_segments(seg, method=method, test=test, level=level, tau2_ci=tau2_ci, pi=pi,
-                       threshold=threshold, maxiter=maxiter)
+    return fit_segments(seg, method=method, test=test, level=level, tau2_ci=tau2_ci, pi=pi,
+                        threshold=threshold, maxiter=maxiter)
+
+
+def _frame(ids: pd.Index, method: str, test: str, out: FitArrays) -> pd.DataFrame:
+    """The output table (``analysis_id`` then ``OUTPUT_COLUMNS``) around the result arrays."""
     cols = out.columns
-    n = len(prep)
+    n = len(ids)
 
     def text(values: np.ndarray) -> pd.Series:
         # explicit object dtype: pandas would otherwise convert every string (slow for 100k rows)
         return pd.Series(values, dtype=object, copy=False)
 
-    data: dict[str, Any] = {"analysis_id": prep.ids}
+    def same(value: str) -> pd.Series:
+        arr = np.empty(n, dtype=object)
+        arr.fill(value)  # (np.full would make a new str object per entry: 20x slower)
+        return text(arr)
+
+    data: dict[str, Any] = {"analysis_id": ids}
     for name in OUTPUT_COLUMNS:
         if name == "method":
-            data[name] = text(np.full(n, method, dtype=object))
+            data[name] = same(method)
         elif name == "test":
-            data[name] = text(np.full(n, test, dtype=object))
+            data[name] = same(test)
         elif name in ("notes", "method_used"):
             data[name] = text(out.notes if name == "notes" else cols[name])
         else:
@@ -541,14 +555,15 @@ def run_prepared(prep: Prepared, method: str, test: str, level: float, tau2_ci: 
                  progress: Callable[[int, int], None] | None = None) -> BatchResult:
     """Fit an already validated table (``level`` as a fraction)."""
     total = len(prep)
-    frames = []
+    parts = []
     for start in range(0, total, chunk_size):
         stop = min(total, start + chunk_size)
         part = prep if (start == 0 and stop == total) else prep.block(start, stop)
-        frames.append(_fit_prepared(part, method, test, level, tau2_ci, pi, threshold, maxiter))
+        parts.append(_fit_block(part, method, test, level, tau2_ci, pi, threshold, maxiter))
         if progress is not None:
             progress(stop, total)
-    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    # one table around the joined arrays (cheaper than a table per chunk and pd.concat)
+    table = _frame(prep.ids, method, test, FitArrays.concat(parts))
     return BatchResult(table, method, test, level, tau2_ci, pi, prep.n_rows, prep.notes)
 
 

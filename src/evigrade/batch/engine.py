@@ -53,6 +53,8 @@ then DL; each step is recorded in the per-analysis notes.
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -173,13 +175,23 @@ class Segments:
             else:
                 ends = np.searchsorted(self.starts, np.arange(_BLOCK_ROWS, m, _BLOCK_ROWS))
                 cuts = [0] + [int(c) for c in np.unique(ends) if 0 < c < n] + [n]
-                blocks = []
-                for a, b in zip(cuts[:-1], cuts[1:]):
-                    r0 = int(self.starts[a])
-                    r1 = int(self.starts[b]) if b < n else m
-                    blocks.append((a, b, Segments(self.y[r0:r1], self.v[r0:r1], self.k[a:b], self.starts[a:b] - r0)))
-                self._blocks = blocks
+                self._blocks = [(a, b, self.part(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
         return self._blocks
+
+    def split(self, parts: int) -> list["Segments"]:
+        """At most ``parts`` consecutive parts of about equal rows (whole analyses; rows as views)."""
+        n, m = len(self.k), len(self.y)
+        if parts <= 1 or n < 2:
+            return [self]
+        cuts = np.unique(np.searchsorted(self.starts, np.linspace(0, m, parts + 1)[1:-1])).tolist()
+        bounds = [0, *(c for c in cuts if 0 < c < n), n]
+        return [self.part(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def part(self, a: int, b: int) -> "Segments":
+        """Analyses a..b-1 (their rows as views)."""
+        r0 = int(self.starts[a])
+        r1 = int(self.starts[b]) if b < len(self.k) else len(self.y)
+        return Segments(self.y[r0:r1], self.v[r0:r1], self.k[a:b], self.starts[a:b] - r0)
 
     def expand(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
@@ -330,6 +342,14 @@ class FitArrays:
 
     columns: dict[str, np.ndarray]
     notes: np.ndarray  # object array of "; "-joined note codes ("" for none)
+
+    @classmethod
+    def concat(cls, parts: list["FitArrays"]) -> "FitArrays":
+        """The results of consecutive parts, joined in order."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls({name: np.concatenate([p.columns[name] for p in parts]) for name in parts[0].columns},
+                   np.concatenate([p.notes for p in parts]))
 
 
 def _he_init(seg: Segments) -> np.ndarray:
@@ -781,6 +801,13 @@ def _pm(seg: Segments, maxiter: int = 1000):
 
 def _crit_by_df(df: np.ndarray, fn) -> np.ndarray:
     """Evaluate a quantile function once per distinct df (many analyses share k)."""
+    whole = df.astype(np.int64)
+    if len(df) and (whole == df).all() and 0 <= whole.min() and whole.max() <= 4 * len(df) + 1024:
+        # df = k - 1: the distinct values from a count over 0..max df instead of a sort (bit-identical)
+        present = np.flatnonzero(np.bincount(whole))
+        table = np.empty(int(present[-1]) + 1)
+        table[present] = fn(present.astype(float))
+        return table[whole]
     uniq, inv = np.unique(df, return_inverse=True)
     return fn(uniq)[inv]
 
@@ -817,13 +844,21 @@ class _Notes:
 
     def column(self) -> np.ndarray:
         if not self.sites:
-            return np.full(self.n, "", dtype=object)
+            out = np.empty(self.n, dtype=object)
+            out.fill("")  # (np.full would make a new str object per entry)
+            return out
+        if len(self.sites) <= 16:  # the distinct signatures from a count instead of a sort
+            sig = self.sig.astype(np.intp)
+            uniq = np.flatnonzero(np.bincount(sig))
+            lookup = np.empty(int(uniq[-1]) + 1, dtype=object)
+            lookup[uniq] = [self._text(s) for s in uniq.tolist()]
+            return lookup[sig]
         uniq, inv = np.unique(self.sig, return_inverse=True)
-        text = []
-        for s in uniq.tolist():
-            codes = [c for b, c in enumerate(self.sites) if (s >> b) & 1]
-            text.append("; ".join(dict.fromkeys(codes)))
-        return np.asarray(text, dtype=object)[inv.reshape(-1)]
+        return np.asarray([self._text(s) for s in uniq.tolist()], dtype=object)[inv.reshape(-1)]
+
+    def _text(self, s: int) -> str:
+        """The notes of signature ``s``: the codes of its sites, each once, in site order."""
+        return "; ".join(dict.fromkeys(c for b, c in enumerate(self.sites) if (s >> b) & 1))
 
 
 def _unpermute(x: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -965,7 +1000,7 @@ def fit_segments(
         raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
     args = (method, test, level, tau2_ci, pi, threshold, maxiter)
     if engine == "kernel" or (engine == "auto" and _kernel().compiled()):
-        return _fit(seg, True, *args)
+        return _fit_threads(seg, *args)
     dom = _dominant(seg)
     if not dom.any():
         return _fit(seg, False, *args)
@@ -974,6 +1009,51 @@ def fit_segments(
     easy = _fit(seg.subset(~dom), False, *args)
     hard = _fit(seg.subset(dom), True, *args)
     return _merge(len(seg), ~dom, easy, hard)
+
+
+#: Threads ``fit_segments`` may fit with the compiled kernel (None: the CPUs this process may run on).
+#: Analyses are independent, so the results are the same bits whatever the number of threads.
+THREADS: int | None = None
+#: Rows per thread below which the fit stays in one thread (a thread costs ~0.1 ms to start).
+_ROWS_PER_THREAD = 16_384
+
+
+def _n_threads(rows: int) -> int:
+    """Threads to fit ``rows`` rows with: several only with the compiled kernel (which releases the
+    GIL, as do the special functions of ``_finish``), only from the main thread (Dask workers and
+    other thread pools run in parallel already) and with ``_ROWS_PER_THREAD`` rows or more each."""
+    if not _kernel().compiled() or threading.current_thread() is not threading.main_thread():
+        return 1
+    n = THREADS
+    if n is None:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(int(n), rows // _ROWS_PER_THREAD))
+
+
+def _fit_threads(seg: Segments, *args: Any) -> FitArrays:
+    """``_fit`` with the kernel, on consecutive parts of about equal rows in parallel threads (one part:
+    in this thread); the parts' results joined in segment order."""
+    parts = seg.split(_n_threads(len(seg.y)))
+    if len(parts) == 1:
+        return _fit(seg, True, *args)
+    results: list[FitArrays | None] = [None] * len(parts)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results[i] = _fit(parts[i], True, *args)
+        except BaseException as exc:  # (re-raised in the calling thread below)  # noqa: BLE001
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(parts))]
+    for t in helpers:
+        t.start()
+    work(0)
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
+    return FitArrays.concat([r for r in results if r is not None])
 
 
 def _dominant(seg: Segments) -> np.ndarray:
@@ -1019,6 +1099,13 @@ class _Est:
     qprofile: tuple[np.ndarray, np.ndarray, list[tuple[NoteCode, np.ndarray]]] | None = None  # kernel's Q-profile CI
 
 
+def _counts(seg: Segments) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
+    """(n, k, k as floats, k == 1, any k == 1, n NaNs): what the estimation and the finishing start from."""
+    n = len(seg)
+    k1 = seg.k == 1
+    return n, seg.k, seg.k.astype(float), k1, bool(k1.any()), np.full(n, np.nan)
+
+
 def _fit(seg: Segments, kernel: bool, method: str, test: str, level: float, tau2_ci: bool, pi: bool,
          threshold: float, maxiter: int) -> FitArrays:
     notes = _Notes(len(seg))
@@ -1045,8 +1132,9 @@ def _estimate_kernel(seg: Segments, method: str, threshold: float, maxiter: int,
         crit_l = _crit_by_df(df, lambda d: special.chdtri(d, 1.0 - alpha / 2.0))
     else:
         crit_u = crit_l = np.zeros(n)
+    # (one contiguous row per statistic: the arrays below are views, not copies)
     fo, io = kern.fit_all(seg.y, seg.v, seg.starts, k, method, threshold, maxiter, tau2_ci, crit_u, crit_l)
-    flags = io[:, 3]
+    flags = io[3]
     f = kern.FLAG
 
     def has(name: str) -> np.ndarray:
@@ -1057,39 +1145,33 @@ def _estimate_kernel(seg: Segments, method: str, threshold: float, maxiter: int,
     notes.add(has("slow"), NoteCode.SLOW_CONVERGENCE)
     notes.add(has("fallback"), NoteCode.FALLBACK)
     notes.add(has("pm_extended_fallback"), NoteCode.PM_INTERVAL_EXTENDED)
-    tau2_raw = fo[:, kern.TAU2_RAW].copy()
+    tau2_raw = fo[kern.TAU2_RAW]
     if method != "FE":
         notes.add(k1, NoteCode.K_SMALL)
         notes.add((tau2_raw < 0) & ~k1, NoteCode.TAU2_TRUNCATED)
     notes.add(k == 2, NoteCode.K_SMALL)
     notes.add(has("local_maximum"), NoteCode.LOCAL_MAXIMUM)
-    used = io[:, 2]
+    used = io[2]
     names = np.array([method, "PM", "DL", "FE"], dtype=object)
     qprofile = None
     if tau2_ci and method != "FE":
-        qprofile = (fo[:, kern.T_LO].copy(), fo[:, kern.T_HI].copy(),
+        qprofile = (fo[kern.T_LO], fo[kern.T_HI],
                     [(NoteCode.TAU2_CI_NULL, has("ci_null")), (NoteCode.TAU2_CI_BOUND, has("ci_bound")),
                      (NoteCode.TAU2_CI_FAILED, has("ci_failed_lo")), (NoteCode.TAU2_CI_FAILED, has("ci_failed_hi"))])
     own = used == kern.USED_OWN
     if method == "FE":
         own |= used == kern.USED_FE
     return _Est(
-        s1_0=fo[:, kern.S1_0].copy(), q=np.maximum(0.0, fo[:, kern.RSS_0]), trp0=fo[:, kern.TRP_0].copy(),
-        ppsum0=fo[:, kern.PP_0].copy(), iterations=io[:, 0].copy(), converged=io[:, 1] != 0,
-        method_used=names[used], own=own, tau2_raw=tau2_raw, tau2=fo[:, kern.TAU2].copy(),
-        s1=fo[:, kern.S1].copy(), mu=fo[:, kern.MU].copy(), rss=fo[:, kern.RSS].copy(), s2=fo[:, kern.S2].copy(),
-        ppsum=fo[:, kern.PP].copy(), qprofile=qprofile)
+        s1_0=fo[kern.S1_0], q=np.maximum(0.0, fo[kern.RSS_0]), trp0=fo[kern.TRP_0], ppsum0=fo[kern.PP_0],
+        iterations=io[0], converged=io[1] != 0, method_used=names[used], own=own, tau2_raw=tau2_raw,
+        tau2=fo[kern.TAU2], s1=fo[kern.S1], mu=fo[kern.MU], rss=fo[kern.RSS], s2=fo[kern.S2], ppsum=fo[kern.PP],
+        qprofile=qprofile)
 
 
 # long: the vectorised estimation, following metafor step by step (estimate, fallbacks, ll0check)
 def _estimate_numpy(seg: Segments, method: str, threshold: float, maxiter: int, notes: "_Notes") -> _Est:
     """tau2 and the sums by the vectorised numpy engine (notes recorded in ``notes``)."""
-    n = len(seg)
-    k = seg.k
-    kf = k.astype(float)
-    k1 = k == 1
-    any_k1 = bool(k1.any())
-    nan = np.full(n, np.nan)
+    n, k, kf, k1, any_k1, nan = _counts(seg)
 
     # heterogeneity with fixed-effect weights (needed by every method for Q, I2, H2 and DL)
     # (one blockwise pass: S1, mu, Q, tr(P) and -- for DL's se only -- sum(P*P) at w = 1/v)
@@ -1229,12 +1311,7 @@ def _estimate_numpy(seg: Segments, method: str, threshold: float, maxiter: int, 
 def _finish(seg: Segments, est: _Est, notes: "_Notes", method: str, test: str, level: float, tau2_ci: bool,
             pi: bool) -> FitArrays:
     """Standard errors, tests, intervals, heterogeneity and the Q-profile CI from the estimates."""
-    n = len(seg)
-    k = seg.k
-    kf = k.astype(float)
-    k1 = k == 1
-    any_k1 = bool(k1.any())
-    nan = np.full(n, np.nan)
+    n, k, kf, k1, any_k1, nan = _counts(seg)
     q, trp0, ppsum0, s1, mu, rss, s2, ppsum = est.q, est.trp0, est.ppsum0, est.s1, est.mu, est.rss, est.s2, est.ppsum
     tau2, tau2_raw, own, method_used = est.tau2, est.tau2_raw, est.own, est.method_used
     converged, iterations = est.converged, est.iterations
