@@ -127,6 +127,7 @@ TIO = __import__("pathlib").Path(__file__).resolve().parents[1] / "packs" / "dat
 EXA = "f-exacerbation-follow-up-3-to-48-months-placebo-copd"
 
 
+@pytest.mark.slow
 def test_pack_finding_forest_is_the_reports_plot(tmp_path, capsys):
     """The file shows the report's ForestData for the finding: its 22 trials, pooled row and the review's row."""
     from evigrade.report.model import build_model

@@ -105,7 +105,8 @@ def test_provenance():
     assert {c["model"] for c in TIGHT} >= {"UM.FS", "UM.RS", "CM.EL", "CM.AL"}
 
 
-@pytest.mark.parametrize("case", TIGHT, ids=_id)
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c["dataset"] == "li2007" else c
+                                  for c in TIGHT], ids=_id)  # li2007's large tables: 1-2 s per fit, slow
 def test_glmm_tight(case):
     r = _fit(case)
     model, method, q = case["model"], case["method"], int(case["nAGQ"])

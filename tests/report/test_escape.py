@@ -276,6 +276,7 @@ def _probe_in_chromium(page: pathlib.Path, tmp_path: pathlib.Path) -> dict:
         return json.loads(res["result"]["value"])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (scripts/install-system-deps.sh)")
 def test_markdown_in_chromium(tmp_path):
     md = render(hostile_summary(), "md", generated=STAMP)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+import pytest
+
 from evigrade.grade.integrate import KeyMessage
 from evigrade.pipeline import run
 from evigrade.report import render
@@ -23,6 +25,7 @@ def test_key_messages_round_trip_through_json():
     assert load_key_messages([k.to_dict() for k in g.key_messages]) == g.key_messages
 
 
+@pytest.mark.slow
 def test_typed_and_json_input_give_the_same_report():
     g = _graded()
     for fmt in ("md", "html", "text"):

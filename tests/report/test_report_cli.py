@@ -81,6 +81,7 @@ def test_report_usage_errors(tmp_path, capsys):
     assert not (tmp_path / "rep").exists()
 
 
+@pytest.mark.slow
 def test_bundled_pack_smoke(tmp_path, capsys, monkeypatch):
     """The bundled pack end to end (structure only: its numbers are checked in tests/packs)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

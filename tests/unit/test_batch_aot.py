@@ -89,6 +89,7 @@ def _compare(a: dict, b: dict, rtol: float, exact: bool) -> None:
                 np.testing.assert_allclose(xa, xb, rtol=rtol, atol=1e-300, err_msg=f"{case} {col}")
 
 
+@pytest.mark.slow
 @needs_aot
 def test_the_ahead_of_time_kernel_is_the_jit_kernel_bit_for_bit_and_the_numpy_engine_within_1e10(tmp_path):
     aot = _fits_in(tmp_path, {})

@@ -39,7 +39,7 @@ def _read(path) -> pd.DataFrame:
 
 @pytest.mark.parametrize("src", ["in.csv", "in.parquet"])
 @pytest.mark.parametrize("ext", ["csv", "parquet"])
-@pytest.mark.parametrize("chunk_rows", [1, 50, 1 << 20])
+@pytest.mark.parametrize("chunk_rows", [pytest.param(1, marks=pytest.mark.slow), 50, 1 << 20])  # 1: a chunk per row
 def test_streaming_equals_the_whole_file_run(files, tmp_path, src, ext, chunk_rows):
     whole = batch.run(files / src, tau2_ci=True)
     ref_path = tmp_path / f"whole.{ext}"
@@ -218,6 +218,7 @@ def _stream_peaks(path, out, chunk_rows):
     return res, peak, arrow
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["csv", "parquet"])
 def test_streamed_memory_does_not_grow_with_the_number_of_chunks(tmp_path, ext, monkeypatch):
     # Memory is bounded by the chunk, not by the file: the same chunk size over a file 3x as long (12 chunks
