@@ -2,6 +2,8 @@
 options, parameters, defaults and values as the typer command; anything else is left to typer."""
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import typer
 
@@ -25,6 +27,12 @@ def test_plain_options_are_the_typer_commands_options_with_its_defaults():
     assert set(DEFAULTS) | {"infile", "output"} == set(params)
     for name, default in DEFAULTS.items():
         assert params[name].default == default, name
+
+
+def test_the_commands_chunk_size_is_the_libraries():
+    from evigrade.batch.stream import DEFAULT_CHUNK_ROWS, run_stream
+
+    assert DEFAULTS["chunk_rows"] == DEFAULT_CHUNK_ROWS == inspect.signature(run_stream).parameters["chunk_rows"].default
 
 
 LINES = [

@@ -82,7 +82,7 @@ class _Progress:
 DEFAULTS: dict[str, Any] = {
     "method": "REML", "test": "knha", "level": 95.0, "tau2_ci": False, "pi": True, "measure": None,
     "id_col": "analysis_id", "scheduler": None, "dask_workers": None, "partitions": None, "stream": True,
-    "chunk_rows": 1 << 20, "json_out": False, "quiet": False, "on_error": "strict", "force": False,
+    "chunk_rows": 1 << 18, "json_out": False, "quiet": False, "on_error": "strict", "force": False,
 }
 
 #: The options ``plain_args`` reads: option -> (parameter, type of its value, or the value a flag sets).
