@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ._validate import check_choice, check_level
 
-__all__ = ["METHOD_ALIASES", "TEST_ALIASES", "TESTS", "ENGINE_TESTS", "canonical_method", "canonical_test", "canonical_level"]
+__all__ = ["METHOD_ALIASES", "TEST_ALIASES", "TESTS", "ENGINE_TESTS", "ENGINE_METHODS", "canonical_method", "canonical_test", "canonical_level"]
 
 #: Other names of the common-effect model (metafor: "FE", "EE", "CE"; "common", "fixed" in words).
 METHOD_ALIASES: dict[str, str] = {"CE": "FE", "EE": "FE", "COMMON": "FE", "FIXED": "FE"}
@@ -25,6 +25,8 @@ TEST_ALIASES: dict[str, str] = {"HKSJ": "knha", "KH": "knha", "HK": "knha", "WAL
 #: ``ENGINE_TESTS`` (Wald z and Hartung-Knapp).
 TESTS: tuple[str, ...] = ("z", "t", "knha")
 ENGINE_TESTS: tuple[str, ...] = ("z", "knha")
+#: The tau² estimators of the batch engine (``stats`` has more: HE, HS, HSk, SJ, GENQ, ...).
+ENGINE_METHODS: tuple[str, ...] = ("FE", "DL", "PM", "ML", "REML", "EB")
 
 
 def canonical_method(method: str, allowed: Iterable[str], *, name: str = "method") -> str:

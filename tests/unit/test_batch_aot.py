@@ -128,16 +128,17 @@ import sys
 from evigrade.cli import main
 code = main(["batch", sys.argv[1], "-o", sys.argv[2], "-q"])
 print(code, "pandas" in sys.modules, "numba" in sys.modules, "scipy.stats" in sys.modules, "typer" in sys.modules,
-      "pydantic" in sys.modules)
+      "pydantic" in sys.modules, "pyarrow.compute" in sys.modules)
 """
 
 
 def test_a_plain_csv_run_loads_neither_pandas_nor_numba_nor_typer(tmp_path):
+    # (nor pyarrow.compute: about 60 ms of wrappers; batch._arrow calls Arrow's functions without them)
     make_workload(50, seed=2).to_csv(tmp_path / "in.csv", index=False)
     proc = subprocess.run([sys.executable, "-c", _IMPORTS_SCRIPT, str(tmp_path / "in.csv"), str(tmp_path / "o.csv")],
                           capture_output=True, text=True, check=True)
-    code, pandas_loaded, numba_loaded, stats_loaded, typer_loaded, pydantic_loaded = proc.stdout.split()
-    assert (code, pandas_loaded, stats_loaded, typer_loaded, pydantic_loaded) == ("0",) + ("False",) * 4
+    code, pandas_loaded, numba_loaded, stats_loaded, typer_loaded, pydantic_loaded, compute_loaded = proc.stdout.split()
+    assert (code, pandas_loaded, stats_loaded, typer_loaded, pydantic_loaded, compute_loaded) == ("0",) + ("False",) * 5
     assert numba_loaded == ("False" if AOT is not None else numba_loaded)  # (without the module: numba's JIT)
     ref = batch.run(tmp_path / "in.csv")
     batch.write_table(ref.table, tmp_path / "ref.csv")
@@ -186,6 +187,33 @@ def test_arrow_helpers_round_trip_without_pandas():
     assert _arrow.strings(many).to_pylist() == many.tolist()
     assert _arrow.strings(["a", "", "é"]).to_pylist() == ["a", "", "é"]
     assert _arrow.numbers(pa.chunked_array([pa.array([1.0]), pa.array([2.0, 3.0])])).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_arrow_compute_helpers_match_pyarrow_compute():
+    import pyarrow.compute as pc
+
+    ids = pa.array(["a", "a", None, "b", "c,d", "b"])
+    assert _arrow.count_distinct(ids) == pc.count_distinct(ids, mode="only_valid").as_py() == 3
+    assert _arrow.count_distinct(pa.chunked_array([ids.slice(0, 2), ids.slice(3)])) == 3
+    assert _arrow.take(ids, np.array([5, 0])).to_pylist() == ["b", "a"]
+    table = pa.table({"id": ids, "x": pa.array([1.0, 2.0, 3.0, None, 5.0, 6.0])})
+    mask = np.array([True, False, True, True, False, False])
+    assert _arrow.filter(table, mask).equals(table.filter(pa.array(mask)))
+    assert _arrow.compute("not_equal", ids.slice(1), ids.slice(0, 5)).equals(pc.not_equal(ids.slice(1), ids.slice(0, 5)))
+    assert _arrow.cast(pa.array([True, False, None]), pa.int8()).to_pylist() == [1, 0, None]
+    special = b',"\r\n'
+    for values in (["a", "b"], ["a", "x,y"], ["q", 'say "hi"'], ["line\nbreak"], ["cr\r"], [], [None, "ok"]):
+        for arr in (pa.array(values, type=pa.string()), pa.array(values, type=pa.large_string())):
+            expect = bool(len(arr)) and bool(pc.any(pc.match_substring_regex(arr, r'[,"\r\n]')).as_py())
+            assert _arrow.has_bytes(arr, special) == expect, values
+            if len(arr) > 1:
+                assert _arrow.has_bytes(arr.slice(1), special) == (values[1] is not None and any(
+                    c in values[1] for c in ',"\r\n'))
+    # bytes under a null slot (legal in Arrow) do not count
+    hidden = pa.Array.from_buffers(pa.string(), 2, [pa.py_buffer(bytes([0b01])),
+                                                    pa.py_buffer(np.array([0, 1, 3], dtype=np.int32)),
+                                                    pa.py_buffer(b"a,b")], null_count=1)
+    assert hidden.to_pylist() == ["a", None] and not _arrow.has_bytes(hidden, special)
 
 
 def test_fit_table_has_batch_runs_columns_and_values():

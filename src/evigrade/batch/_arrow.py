@@ -5,17 +5,29 @@ pyarrow imports pandas (when it is installed) the first time it converts an arra
 (``pa.array``) or makes a scalar (``pa.scalar``, or a Python value given to a compute function):
 about 0.3 s of CPU, more than streaming and fitting a plain 100,000-analysis CSV takes.  The
 streamed ``evigrade batch`` path uses these helpers instead, so that it never loads pandas.
+
+Nor does it load ``pyarrow.compute``: that module builds a Python wrapper for each of Arrow's
+compute functions when it is imported (about 60 ms, a twentieth of a 100,000-analysis run), and
+``Array.take``, ``Table.filter`` and ``ChunkedArray.cast`` import it on first use.  ``compute``,
+``take`` and ``filter`` below call the same functions through ``call_function`` (the function
+``pyarrow.compute`` wraps), which needs only the compiled ``pyarrow._compute``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+try:  # the compiled module pyarrow.compute re-exports these from (see the module docstring)
+    from pyarrow._compute import CastOptions, CountOptions, call_function
+except ImportError:  # pragma: no cover - a pyarrow that moved them: the public (slower to import) names
+    from pyarrow.compute import CastOptions, CountOptions, call_function
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["numbers", "bools", "valid", "array", "strings"]
+__all__ = ["numbers", "bools", "valid", "array", "strings", "compute", "take", "filter", "count_distinct",
+           "cast", "has_bytes"]
 
 
 #: Arrow's names of the fixed-width types whose numpy names differ
@@ -90,7 +102,7 @@ def strings(values: Sequence[str] | np.ndarray) -> "pa.Array":
         if len(distinct) * 4 < len(values):
             code = {v: i for i, v in enumerate(distinct)}
             idx = np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
-            return strings(distinct).take(array(idx))
+            return take(strings(distinct), idx)
     enc = [s.encode("utf-8") for s in values]
     offsets = np.zeros(len(enc) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, enc), dtype=np.int64, count=len(enc)), out=offsets[1:])
@@ -98,3 +110,64 @@ def strings(values: Sequence[str] | np.ndarray) -> "pa.Array":
     offs = offsets if large else offsets.astype(np.int32)
     return pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(enc),
                                  [None, pa.py_buffer(offs), pa.py_buffer(b"".join(enc))])
+
+
+def compute(name: str, *args: Any, options: Any = None) -> Any:
+    """Arrow's compute function ``name`` (as ``pyarrow.compute.<name>``) on arrays, tables or Arrow
+    scalars (not Python values: those would be converted through ``pa.scalar``)."""
+    return call_function(name, list(args), options)
+
+
+def take(values: Any, indices: np.ndarray) -> Any:
+    """``values.take(indices)`` (an array, chunked array or table) for numpy indices."""
+    return call_function("take", [values, array(np.asarray(indices, dtype=np.int64))])
+
+
+def filter(values: Any, mask: np.ndarray) -> Any:  # noqa: A001 - Arrow's name for it
+    """``values.filter(mask)`` (an array, chunked array or table) for a numpy boolean mask."""
+    return call_function("filter", [values, array(np.asarray(mask, dtype=bool))])
+
+
+def count_distinct(arr: "pa.Array | pa.ChunkedArray") -> int:
+    """The number of distinct values, nulls not counted."""
+    return int(call_function("count_distinct", [arr], CountOptions(mode="only_valid")).as_py())
+
+
+def cast(arr: "pa.Array | pa.ChunkedArray", to: "pa.DataType") -> Any:
+    """``arr.cast(to)`` (safe: an overflow or lost fraction is an error)."""
+    return call_function("cast", [arr], CastOptions.safe(to))
+
+
+def has_bytes(arr: "pa.Array | pa.ChunkedArray", chars: bytes) -> bool:
+    """Does any text value hold one of the bytes ``chars``?  (Exact: a slot under a null holds no
+    bytes here, as in every array pyarrow or this module builds; where some do, the regex decides.)"""
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for a in chunks:
+        if len(a) == 0:
+            continue
+        wide = pa.types.is_large_string(a.type) or pa.types.is_large_binary(a.type)
+        dtype = np.dtype(np.int64 if wide else np.int32)
+        bufs = a.buffers()
+        offs = np.frombuffer(bufs[1], dtype=dtype, count=len(a) + 1, offset=a.offset * dtype.itemsize)
+        lo, hi = int(offs[0]), int(offs[-1])
+        if hi == lo or bufs[2] is None:
+            continue
+        data = bufs[2].slice(lo, hi - lo).to_pybytes()
+        if any(bytes([c]) in data for c in chars):
+            if a.null_count == 0:
+                return True
+            pattern = "[" + "".join("\\x%02x" % c for c in chars) + "]"
+            hit = call_function("match_substring_regex", [a], _match_options(pattern))
+            if call_function("any", [hit]).as_py():
+                return True
+    return False
+
+
+def _match_options(pattern: str) -> Any:
+    try:
+        from pyarrow._compute import MatchSubstringOptions
+    except ImportError:  # pragma: no cover
+        from pyarrow.compute import MatchSubstringOptions
+    return MatchSubstringOptions(pattern)

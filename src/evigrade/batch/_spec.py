@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .._options import ENGINE_TESTS, canonical_level, canonical_method, canonical_test
+from .._options import ENGINE_METHODS, ENGINE_TESTS, canonical_level, canonical_method, canonical_test
 from .._validate import check_positive
 from ..errors import InputError, SpecError
 from ..notes import BATCH_CODES, note_messages
-from .engine import METHODS
 
 __all__ = ["NOTE_MESSAGES", "OUTPUT_COLUMNS", "NUMBER_COLUMNS", "check_spec", "check_control", "header_names"]
 
@@ -36,7 +35,7 @@ NUMBER_COLUMNS = frozenset(("yi", "vi", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2
 def check_spec(method: str, test: str, level: float, tau2_ci: bool, pi: bool) -> tuple[Any, Any, float]:
     """(method, test, level as a fraction), canonical; a bad option is a one-line SpecError.  (Typed
     Any: the callers rebind their ``Method`` / ``Test`` literal parameters to the canonical names.)"""
-    method = canonical_method(method, METHODS)
+    method = canonical_method(method, ENGINE_METHODS)
     test = canonical_test(test, ENGINE_TESTS)
     lev = canonical_level(level)
     for name, val in (("tau2_ci", tau2_ci), ("pi", pi)):

@@ -61,13 +61,14 @@ from typing import Any, Callable
 import numpy as np
 from .._special import ufuncs as special  # scipy.special's ufuncs without its import-time cost
 
+from .._options import ENGINE_METHODS, ENGINE_TESTS
 from ..notes import NoteCode
 from .._convergence import NEWTON_AFTER, ROOT_RTOL, ROUNDING_STOP
 
 __all__ = ["Segments", "fit_segments", "FitArrays", "METHODS", "TESTS"]
 
-METHODS = ("FE", "DL", "PM", "ML", "REML", "EB")
-TESTS = ("z", "knha")
+METHODS = ENGINE_METHODS
+TESTS = ENGINE_TESTS
 
 #: metafor's ``con$tol`` (``.Machine$double.eps^0.25``), used by its ``ll0check``.
 _LL0_TOL = np.finfo(float).eps ** 0.25

@@ -45,7 +45,7 @@ def fit_table(ids: "pa.Array", method: str, test: str, fit: "FitArrays") -> "pa.
     cols: list[Any] = [ids]
     for name in OUTPUT_COLUMNS:
         if name in ("method", "test"):
-            cols.append(_arrow.strings([method if name == "method" else test]).take(first))
+            cols.append(_arrow.compute("take", _arrow.strings([method if name == "method" else test]), first))
         else:
             cols.append(_arrow.array(fit.notes if name == "notes" else fit.columns[name]))
     return pa.Table.from_arrays(cols, names=["analysis_id", *OUTPUT_COLUMNS])
@@ -55,7 +55,6 @@ def _to_arrow(frame: "pd.DataFrame | pa.Table", fmt: str) -> "pa.Table":
     """The result frame (or a ``fit_table``) as an Arrow table (NaN -> null; for CSV, booleans as
     pandas writes them)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from . import _arrow
 
@@ -63,7 +62,7 @@ def _to_arrow(frame: "pd.DataFrame | pa.Table", fmt: str) -> "pa.Table":
     if fmt == "csv":
         for i, field in enumerate(table.schema):
             if pa.types.is_boolean(field.type):  # (a take, not pc.if_else: its Python scalars load pandas)
-                col = _arrow.strings(["False", "True"]).take(pc.cast(table.column(i), pa.int8()))
+                col = _arrow.compute("take", _arrow.strings(["False", "True"]), _arrow.cast(table.column(i), pa.int8()))
                 table = table.set_column(i, field.name, col)
     return table
 
@@ -71,11 +70,12 @@ def _to_arrow(frame: "pd.DataFrame | pa.Table", fmt: str) -> "pa.Table":
 def _needs_quotes(table: "pa.Table") -> bool:
     """Does any text cell hold a delimiter, a quote or a line break (so that it must be quoted)?"""
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from . import _arrow
 
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            if pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py():
+            if _arrow.has_bytes(col, b',"\r\n'):
                 return True
     return False
 

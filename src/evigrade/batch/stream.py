@@ -344,13 +344,12 @@ def _open(path: pathlib.Path, name: str, id_col: str, measure: str | None, chunk
 def _run_starts(ids: "pa.ChunkedArray | pa.Array") -> np.ndarray:
     """Positions where a new run of equal ids starts (a missing id starts a run of its own)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     a = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     n = len(a)
     first = np.ones(n, dtype=bool)
     if n > 1:
-        ne = pc.not_equal(a.slice(1), a.slice(0, n - 1))
+        ne = _arrow.compute("not_equal", a.slice(1), a.slice(0, n - 1))
         first[1:] = _arrow.bools(ne) | ~_arrow.valid(ne)  # (null where an id is missing: a run of its own)
     return np.flatnonzero(first)
 
@@ -487,13 +486,13 @@ def _stream(path: pathlib.Path, name: str, tmp: str, fmt: str, method: str, test
                     if empty.any():
                         rows = np.arange(offset + 2, offset + 2 + piece.num_rows, dtype=np.int64)
                         blank_rows.append(rows[empty])
-                        piece = piece.filter(_arrow.array(~empty))
+                        piece = _arrow.filter(piece, ~empty)
                         rows, starts = rows[~empty], None
                         if not piece.num_rows:
                             continue
                 if starts is None:
                     starts = _run_starts(piece.column(id_col))
-                ids = piece.column(id_col).combine_chunks().take(_arrow.array(starts))
+                ids = _arrow.take(piece.column(id_col).combine_chunks(), starts)
                 start_rows = rows[starts] if rows is not None else starts + (offset + 2)
                 _check_grouped(ids, start_rows, name, id_col)
                 run_ids.append(ids)
@@ -603,7 +602,6 @@ def _fit_plain(piece: "pa.Table", id_col: str, ids: "pa.Array", starts: np.ndarr
     with such a table, to the same numbers, notes and CSV bytes); None for anything else (then
     ``_fit_frame`` reads the piece as ``batch.run`` does and reports what is wrong with it)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     names = piece.column_names
     if "yi" not in names or "vi" not in names or "sei" in names:
@@ -613,7 +611,7 @@ def _fit_plain(piece: "pa.Table", id_col: str, ids: "pa.Array", starts: np.ndarr
         return None
     if any(c.type != pa.float64() or c.null_count for c in cols):
         return None
-    if (_arrow.numbers(pc.binary_length(ids)) == 0).any():
+    if (_arrow.numbers(_arrow.compute("binary_length", ids)) == 0).any():
         return None
     yi, vi = (_arrow.numbers(c) for c in cols)
     if not (np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
@@ -655,15 +653,13 @@ def _fit_frame(piece: "pa.Table", rows: np.ndarray, path: pathlib.Path, name: st
 
 
 def _all_null(piece: "pa.Table") -> np.ndarray:
-    import pyarrow.compute as pc
-
     if not piece.num_columns:
         return np.zeros(piece.num_rows, dtype=bool)
     mask = np.ones(piece.num_rows, dtype=bool)
     for col in piece.columns:  # text columns keep NA-like cells as text; an empty one is ""
         isnull = ~_arrow.valid(col)
         if col.type == "string":
-            isnull |= _arrow.numbers(pc.binary_length(col)) == 0
+            isnull |= _arrow.numbers(_arrow.compute("binary_length", col)) == 0
         mask &= isnull
     return mask
 
@@ -682,9 +678,7 @@ def _blank_note(path: pathlib.Path, name: str, skipped: np.ndarray) -> Note:
 
 def _check_grouped(ids: "pa.Array", rows: np.ndarray, name: str, id_col: str) -> None:
     """Refuse a chunk in which an analysis's rows come in two separate blocks."""
-    import pyarrow.compute as pc
-
-    if len(ids) - ids.null_count < 2 or pc.count_distinct(ids, mode="only_valid").as_py() == len(ids) - ids.null_count:
+    if len(ids) - ids.null_count < 2 or _arrow.count_distinct(ids) == len(ids) - ids.null_count:
         return  # (a missing id is refused by prepare(), with its row)
     _refuse_split(ids.to_pylist(), rows, name, id_col)
 
@@ -701,13 +695,14 @@ def _refuse_split(values: list[Any], rows: np.ndarray, name: str, id_col: str) -
 def _check_unique(run_ids: list["pa.Array"], run_rows: list[np.ndarray], name: str, id_col: str) -> None:
     """Across chunks: no analysis id may start two blocks of rows."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if len(run_ids) < 2:
         return
     all_ids = pa.chunked_array(run_ids)
-    if pc.count_distinct(all_ids, mode="only_valid").as_py() == len(all_ids) - all_ids.null_count:
+    if _arrow.count_distinct(all_ids) == len(all_ids) - all_ids.null_count:
         return
+    import pyarrow.compute as pc  # (only to name a repeated id: an error)
+
     vc = pc.value_counts(all_ids)
     vc = vc.filter(pc.and_(pc.greater(vc.field("counts"), 1), pc.is_valid(vc.field("values"))))
     dup = vc.field("values")[0].as_py()
