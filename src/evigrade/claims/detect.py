@@ -231,6 +231,9 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 #: alone ("the disease affects other organs", "it can become very serious") is not a safety claim.
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
+#: "Side effects include ...", "adverse events were ...": a list of harms follows
+_EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\w+\s+){0,3}?"
+                         r"(include|includes|included|including|are|were|such\s+as|like)\b")
 #: A list under a lead-in about who should not have the intervention: contraindications, not claims.
 _CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+given|"
                                r"not\s+(be\s+)?(used|offered|performed)|not\s+recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
@@ -255,8 +258,12 @@ _POPULATION_BEFORE = re.compile(r"(?i)\b(people|patients|adults|children|individ
 _BYLINE = re.compile(r"(?i)^\s*(by(?!\s+(\w+ing|the|a|an|this|these|their|its|our|your|using|means|far|now|then|"
                      r"contrast|comparison|doing|default|itself|themselves)\b)|written by|posted (by|on|in)|authou?r(ed)?( by)?|(medically |clinically )?reviewed by|"
                      r"fact[- ]checked|(last )?updated( on)?|published( on| by)?|share( this)?|tags?|categor(y|ies)|"
-                     r"filed under|photo|image|credit|source)\b\s*:?|^\s*(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|"
+                     r"filed under|photo|image|credit|source|key\s*words?|abbreviations|doi|copyright)\b\s*:?|^\s*(\d{1,2}\s+)?(jan|feb|mar|apr|may|jun|jul|aug|"
                      r"sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\s*$|^\s*-\s+[A-Z]")
+#: "does the treatment help back pain", "Is it safe": an auxiliary before its subject (the intervention, a pronoun or a
+#: determiner) opens a question, also in a title written without its question mark
+_QUESTION_ORDER = re.compile(r"(?i)^\W*(do|does|did|is|are|was|were|can|could|will|would|should|has|have|may|might)\s+"
+                             r"(" + ITV + r"|it|they|this|these|you|i|we|there|the|a|an|any|all|such)\b")
 #: Calls to action ("Book an appointment today", "Contact us to find out more").
 _CTA = re.compile(r"(?i)^\s*(book|call|contact|visit|email|phone|ask|click|find out|learn more|read more|sign up|follow us|"
                   r"schedule|get in touch|request|try|don'?t wait|do not wait|make an appointment|talk to|speak (to|with)|"
@@ -287,16 +294,28 @@ _STUDY_DID = re.compile(r"(?i)\b(we|stud(y|ies)|trials?|rcts?|reviews?|meta-anal
 _STUDY_RESULT = re.compile(r"(?i)\b(found|find|finds|showed?|shows|shown|reported?|concluded?|suggest\w*|demonstrat\w*|"
                            r"revealed?|observed?|indicat\w*|confirm\w*|than|no (effect|difference)|significant\w*|"
                            r"improv\w*|reduc\w*|less|more|better|worse|relie\w*|effective\w*|benefit\w*)\b")
+#: "we found 14 studies", "identified 28 trials": what a search found (a count of studies), not what they found
+_STUDIES_FOUND = re.compile(r"(?i)\b(found|identified|included|retrieved|located)\s+(\w+\s+){0,2}?(\d+|two|three|four|five|six|"
+                            r"seven|eight|nine|ten|several|many|few)\s+([\w-]+\s+){0,2}(studies|trials|reviews|rcts|articles|"
+                            r"papers|reports)\b")
 #: Sentences that say what the intervention is for, who uses it, how it feels, or give advice: not claims.
 _NOT_A_CLAIM = (
     (re.compile(r"(?i)\b(the\s+)?(goal|aim|purpose|objective|intention|idea)\s+(of|is|was|behind)\b|^\s*(objectives?|"
                 r"purpose|aims?|background|methods?|design|setting|participants|introduction)\s*:"),
      "states an aim or describes a study, not an effect"),
-    (re.compile(r"(?i)\b(is|are|was|were|be|being|been)\s+(\w+ly\s+|only\s+|also\s+|now\s+)?(used|designed|"
+    # "To assess the effects of ...", "To prevent childhood TB.": an infinitive of purpose opening the unit states an
+    # aim (discourse infinitives - "to date", "to sum up" - excepted); "a trial examines whether X improves Y": the
+    # question a study asks, not its answer
+    (re.compile(r"(?i)^\W*to\s+(?!(date|sum\s+up|summari[sz]e|conclude|recap|be\s+(sure|fair|honest|clear)|put\s+it)\b)"
+                r"[a-z]+\b|\b(examin|investigat|assess|evaluat|test|explor|determin|ask|question|stud(y|ies|ied)|"
+                r"looked\s+at|look(s|ing)?\s+at|wonder)\w*\s+(whether|if)\b"),
+     "states an aim or a study's question, not an effect"),
+    (re.compile(r"(?i)(\b(is|are|was|were|be|being|been)|['\u2019]s|['\u2019]re)\s+(\w+ly\s+|only\s+|also\s+|now\s+)?(used|designed|"
                 r"intended|meant|recommended|indicated|offered|prescribed|performed|applied|administered|given|"
                 r"delivered|aimed|targeted|directed)\s+(to|for|by|as|in|at)\b|\b(commonly|often|widely|increasingly|frequently)\s+(used|"
                 r"recommended|prescribed|offered)\b|"
-                r"\b(recommending|recommends?|gaining popularity|growing in popularity)\b|"
+                r"\b(recommending|recommends?|gaining popularity|growing in popularity)\b|\bpopular\s+(for|as|with|among|in|"
+                r"choice|treatment|option|remed\w+|medications?|therap\w+)\b|"
                 r"\b(is|are|isn't|aren't)\s+(not\s+)?(\w+\s+)?suitable\s+for\b|"
                 r"\bif\s+(\w+\s+){0,4}(is|are|were)\s+(found|shown|proven)\s+to\b|"
                 r"\b(on\s+this\s+page|in\s+this\s+(article|post|blog|guide)|this\s+(article|post|page|blog|guide)\s+"
@@ -361,6 +380,15 @@ _ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convin
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
                      r"wait|check|account)\b")
 
+#: "this band", "these knots": a demonstrative before a noun is a determiner, and the noun (not the intervention) is
+#: the subject; a noun that stands for the intervention ("this treatment", "these vaccines") is masked as ``ITV``
+#: before.  After "this" a word that is no auxiliary, adverb or third-person verb (no final s) is a noun; after "these"
+#: a word ending in s (a plural noun: the verb after a plural subject has no s) is one.
+_AUX = (r"(?:can|could|may|might|will|would|should|must|shall|is|was|has|does|did|had|not|also|often|usually|then|just|"
+        r"only|really|alone|too|way|time|means|one|kind|type|approach|technique|treatment|therapy|method|procedure)\b")
+_NOUN_AFTER_THIS = r"(?!" + _AUX + r")(?![a-z]+(?:s|ly|ed)\b)[a-z]{3,}\b(?!\s*[,;.])"
+_NOUN_AFTER_THESE = r"(?!(?:is|was|has|does|always|also|treatments|therapies|techniques|methods|procedures|medicines|"
+_NOUN_AFTER_THESE += r"medications|drugs|vaccines|products|remedies)\b)[a-z]{2,}s\b"
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
 #: a reporting verb before the clause it reports ("research suggests (that) it ...")
@@ -368,7 +396,8 @@ _REPORTING = (r"(?:suggests?|suggested|shows?|showed|shown|found|finds|indicates
               r"thinks|claims?|reports?|reported|concluded|demonstrated?|demonstrates)\s+(?:that\s+)?")
 _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING + r")?(?:(?:so|and|but|also|yet|thus|"
                       r"therefore|however|still)\s+)?"
-                      r"(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
+                      r"(it|this(?!\s+" + _NOUN_AFTER_THIS + r")|these(?!\s+" + _NOUN_AFTER_THESE + r")|they)\b"
+                      r"(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
                       r"estimated|true|key|crucial|helpful to|advisable|wise))")
 #: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
@@ -408,6 +437,23 @@ _FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
 
+#: "not uncommon", "not unusual", "not rare": a double negative that says the event is frequent
+_LITOTES = re.compile(r"(?i)\b(not|n't)\s+(that\s+|so\s+|at\s+all\s+)?(uncommon|unusual|rare|infrequent|unheard\s+of)\b")
+#: "significant or prolonged bleeding", "severe bruising": a severity word makes a mild event a serious one
+_SEVERE_BEFORE = re.compile(r"(?i)\b(significant|severe|serious|prolonged|major|heavy|excessive|profuse|uncontrolled|"
+                            r"life[\s-]threatening)\s+((or|and)\s+\w+\s+)?$")
+_SEVERE_AFTER = re.compile(r"(?i)\s+(requiring|that\s+requires?|needing)\s+(\w+\s+)?(medical|hospital|emergency|treatment)")
+#: "resolve without complications", "with no further problems": the absence is of complications, not of the event
+_NO_COMPLICATIONS = re.compile(r"(?i)\b(without|no|free\s+of)\s+(any\s+)?(further\s+|lasting\s+|serious\s+)?(complications?|"
+                               r"problems?|issues|consequences|lasting\s+(effects?|damage|harm))\b")
+#: what changes an event's risk or size: a population qualified by a condition or a drug ("those with bleeding
+#: disorders", "people taking blood thinners") with a comparative, or "varies depending on ..."
+_RISK_GROUP = re.compile(r"(?i)\b(those|people|patients|individuals|persons|anyone|someone)\s+(with|taking|on|who\s+(have|take|"
+                         r"are\s+on))\b")
+_RISK_MORE = re.compile(r"(?i)\b(higher|greater|increased|elevated|more\s+(extensive|severe|serious|likely|prone)|at\s+risk)\b")
+_VARIES_WITH = re.compile(r"(?i)\bvar(y|ies|ied|ying)\s+(\w+\s+){0,2}?(depending\s+on|with|according\s+to|by)\b|\bdepend(s|ing)?\s+on\b")
+
+
 def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
     """The first negation cue outside phrases that contain negative words but are not negations
     ("no more pain", "no side effects", "no doubt", "never come back", "without exception")."""
@@ -421,6 +467,7 @@ def _negation(t: str, lex: Lexicon) -> tuple[str, int, int] | None:
         + _spans(lex.timeframe["long"].find(t)) + _spans(lex.universality.find(t)) \
         + _spans(lex.very_low.find(t))  # "there isn't much evidence", "not fully understood": uncertainty, not denial
     consumed += [(m.start(), m.end()) for m in _NO_TREATMENT.finditer(t)]
+    consumed += [(m.start(), m.end()) for m in _LITOTES.finditer(t)]
     return lex.negation.search(_blank(t, consumed))
 
 
@@ -501,7 +548,7 @@ _CONDITION_ADJECTIVE = re.compile(r"(?i)(sore|aching|achy)\s+(?!(after|afterward
 
 
 #: "TB, an infection spread by ...", "is a bacterial infection": the word names what the condition is, not an event
-_DEFINES = re.compile(r"(?i)(,|\bis|\bare|\bwas|\bwere)\s+(an?|the)\s+([\w-]+\s+){0,2}$")
+_DEFINES = re.compile(r"(?i)(,|\bis|\bare|\bwas|\bwere)\s+(\w+ly\s+)?(an?|the)\s+([\w'\u2019-]+\s+){0,2}$")
 
 
 def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
@@ -517,6 +564,8 @@ def _targets(t: str, lex: Lexicon) -> list[tuple[str, str, str, int, int]]:
     # and "helps tension headaches" is a condition the treatment is claimed to treat, not the
     # adverse event "headache after treatment"
     treats = "headache" in t.lower() and (bool(lex.effect.find(t)) or bool(lex.size["complete"].find(t)))
+    hits += [("serious", "serious", term, a, b) for term, a, b in lex.mild_events.find(t)
+             if _SEVERE_BEFORE.search(t[max(0, a - 40):a]) or _SEVERE_AFTER.match(t[b:b + 40])]
     hits += [("mild", "mild", term, a, b) for term, a, b in lex.mild_events.find(t)
              if not (re.match(r"(?i)(pain|discomfort|aching)", term)
                      and _REDUCE_BEFORE.search(t[max(0, a - 25):a]))
@@ -606,8 +655,12 @@ def _safety_stance(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, 
         rare = lex.safety_rare.search(t)
         poss = lex.safety_possible.search(t)
         # "absent" cues only count outside the event phrase itself
-        rest = _blank(t, [(h[3], h[4]) for h in chosen if h[0] in ("mild", "serious")])
+        rest = _blank(t, [(h[3], h[4]) for h in chosen if h[0] in ("mild", "serious")]
+                      + [m.span() for m in _NO_COMPLICATIONS.finditer(t)] + [m.span() for m in _LITOTES.finditer(t)])
         absent = lex.safety_absent.search(rest)
+        litotes = _LITOTES.search(t)
+        if litotes is not None:
+            freq, rare = (litotes.group(0), litotes.start(), litotes.end()), None
         stance = "rare" if rare else "absent" if absent else "frequent" if freq else "possible" if poss else None
         is_mild_effect_claim = bool(mild) and not serious and outcomes == () and stance is None
         if stance is not None or serious:
@@ -771,7 +824,9 @@ def _mask(t: str, lex: Lexicon) -> str:
     return t
 
 
-_MEASURED_WORDS = r"reliance\s+on|dependence\s+on|need\s+for|use\s+of|intake\s+of|consumption\s+of|cut\s+down\s+on"
+_MEASURED_WORDS = (r"reliance\s+on|dependence\s+on|need\s+for|use\s+of|intake\s+of|consumption\s+of|cut\s+down\s+on|"
+                   # a population described by what it takes ("those taking blood-thinning medications")
+                   r"taking|who\s+take|who\s+are\s+on|(those|people|patients|anyone)\s+on")
 #: A treatment named as what something is compared with or added to ("when compared to no treatment", "combined
 #: with other treatments", "other therapies like massage"), or as what is measured ("reliance on painkillers"):
 #: the sentence is not about that treatment.
@@ -782,11 +837,20 @@ _COMPARED = re.compile(r"(?i)\b(compared\s+(to|with)|comparisons?\s+(to|with)|th
 _MEASURED = re.compile(r"(?i)\b(" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,2}$")
 
 
+#: "The disease usually attacks the lungs", "The infection spreads ...": the condition is the sentence's subject
+_CONDITION_SUBJECT = re.compile(r"(?i)^\W*(?:[a-z]\s*:\s*)?(the|this|that|such\s+an?|an?)\s+([\w-]+\s+)?(disease|illness|"
+                                r"condition|infection|virus|bacteri\w*|disorder|syndrome)\s+(\w+ly\s+)?(is|are|was|were|"
+                                r"can|may|might|could|affects?|attacks?|spreads?|causes?|starts?|develops?|occurs?|leads?|"
+                                r"results?|tends?|has|have|progress\w*|spread)\b")
+
+
 def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, treated: bool) -> str | None:
     """Why a sentence is not a claim about the intervention (or None): a byline, a call to action, how
     common a condition is, where it comes from, what a study did, or another treatment."""
     if _BYLINE.search(t):
         return "a byline or page furniture"
+    if not named and _CONDITION_SUBJECT.search(t):
+        return "describes the condition (its subject), not the intervention"
     if not named and _EPIDEMIOLOGY.search(t):
         return "about how common a condition is (epidemiology), not about the intervention"
     aet = _AETIOLOGY.search(t)
@@ -797,7 +861,7 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
     if not named and not treated and aet is not None and not any(
             lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
-    if _STUDY_DID.search(t) and not _STUDY_RESULT.search(t):
+    if _STUDY_DID.search(t) and not _STUDY_RESULT.search(_STUDIES_FOUND.sub(" ", t)):
         return "describes what a study did, not what it found"
     if not agent:
         bare = _SITE.sub(lambda m: " " * len(m.group(0)), t)
@@ -870,6 +934,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     for pat in lex.non_claim:
         if pat.search(item):
             return Assertion(text=text, is_claim=False, reason="a question, call to action or instruction")
+    if _QUESTION_ORDER.match(_mask(item, lex)) and not item.rstrip().endswith((".", "!")):
+        return Assertion(text=text, is_claim=False, reason="a question (an auxiliary before its subject), not a claim")
     if (heading or _title_like(item)) and not (lex.strong.search(item) or lex.universality.search(item)
                                                or lex.size["complete"].search(item) or lex.size["large"].search(item)):
         return Assertion(text=text, is_claim=False, reason="a heading or title; its claim is judged with the text under it")
@@ -900,10 +966,18 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     if why_not is None and _CTA.search(item) and not lex.strong.search(t) and not any(
             lex.size[k].search(t) for k in ("large", "complete")):
         why_not = "a call to action"
+    if why_not is None and ctx.endswith(":") and len(ctx.split()) >= 6 and not (named or agent or treated) \
+            and not (_SAFETY_NOUN.search(ctx) or lex.effect.find(ctx) or _EFFECT_NOUN.search(t) or lex.strong.search(t)):
+        # "... the familiar allergy symptoms, which include: • itching eyes": a lead-in sentence that names neither
+        # the intervention nor an effect or a harm lists something else
+        why_not = "an item of a list about something else (its lead-in names neither the intervention nor its effects)"
     if why_not is not None:
         return Assertion(text=text, is_claim=False, reason=why_not)
 
     chosen = _own_targets(t, lex, off)
+    evl = _EVENT_LIST.search(t)
+    if evl is not None:  # "side effects include flu-like symptoms": what follows names events, not outcomes
+        chosen = [h for h in chosen if not (h[0] == "outcome" and h[3] >= evl.end())]
 
     outcomes = tuple(dict.fromkeys(h[1] for h in chosen if h[0] == "outcome"))
     outcome_terms = tuple(dict.fromkeys(h[2] for h in chosen if h[0] == "outcome"))
@@ -1037,6 +1111,10 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     mod = _MODIFIER.search(item)
     if mod is not None and about and not (outcome_claim or mech_claim or safety is not None or foreign_claim):
         general = True  # "protection was greatest in infants": a claim about the effect, judged as unsupported
+    if mod is None and safety in ("event", "general", "danger"):
+        # "those with bleeding disorders are at higher risk", "the size of the bruise varies depending on ...": what
+        # changes a harm's risk, which the safety profile (rates across all patients) does not hold
+        mod = ((_RISK_MORE.search(item) if _RISK_GROUP.search(item) else None) or _VARIES_WITH.search(item))
     is_claim = outcome_claim or mech_claim or safety is not None or foreign_claim or general or mech_general
     if not outcome_claim:
         outcomes, outcome_terms = (), ()
