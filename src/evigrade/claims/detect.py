@@ -174,7 +174,10 @@ _REDUCE_BEFORE = re.compile(r"(?i)\b(less|reduc\w*|reliev\w*|lower\w*|fewer|eas\
 
 
 _SAFETY_COMPARATIVE = re.compile(r"(?i)\b(safer|less risky|riskier|more dangerous|less dangerous|fewer side effects|"
-                                 r"more side effects|(higher|lower|greater|smaller|more|less) risk( of [\w-]+)?)\s+than\b")
+                                 r"more side effects|(higher|lower|greater|smaller|more|less) risk( of [\w-]+)?)\s+than\b|"
+                                 # "more adverse effects with X than with Y", "more common with X than Y"
+                                 r"\b(more|fewer|less)\s+(\w+\s+)?(side[\s-]+effects?|adverse\s+(effects?|events?|reactions?)|"
+                                 r"complications?|common|frequent|likely)\s+(with|in|among|on|for)\s+[^.;]{1,40}?\bthan\b")
 #: "Moderate-certainty evidence", "low-quality evidence": an explicit GRADE level beats other cues.
 _EXPLICIT_CERTAINTY = re.compile(r"(?i)\b(very[\s-]+low|low|moderate|high|strong|weak)[\s-]+(certainty|quality|"
                                  r"evidence|level evidence)\b")
@@ -215,7 +218,13 @@ _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|c
                        r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"
                        r"points?\s+to|pointed\s+to|supports?\s+that|suggests?\s+that)\b|"
                        r"\bin (one|a|two|three|several|some|a few) ([\w-]+\s+)?(trial|study|rct)s?\b|"
-                       r"^\s*in\s+((clinical|randomi[sz]ed|controlled|published|recent)\s+)*(trials|studies|rcts)\b")
+                       r"^\s*in\s+((clinical|randomi[sz]ed|controlled|published|recent)\s+)*(trials|studies|rcts)\b|"
+                       # an effect estimate with its interval ("a relative risk of 1.37 (95% CI, 1.21-1.55)") or a past
+                       # outcome ("adding it led to a small reduction in pain"): what a study found
+                       r"\b95\s*%\s*(CI|confidence\s+interval)|\b(relative\s+risk|risk\s+ratio|odds\s+ratio|hazard\s+ratio|"
+                       r"mean\s+difference|number\s+needed\s+to\s+treat)\s+(\w+\s+){0,3}?(was|of|were)\s+(about\s+|around\s+)?\d|"
+                       r"\b(led|resulted|yielded|produced)\s+(to|in)?\s*(an?\s+|no\s+)?([\w-]+\s+){0,2}(reductions?|improvements?|"
+                       r"decreases?|increases?|benefits?|differences?|changes?|effects?)\b")
 
 
 #: A hedge that attributes the claim to studies or to a theory ("as some studies suggest", "is thought to",
@@ -399,7 +408,7 @@ _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING
                       r"(it|this(?!\s+" + _NOUN_AFTER_THIS + r")|these(?!\s+" + _NOUN_AFTER_THESE + r")|they)\b"
                       r"(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
-                      r"estimated|true|key|crucial|helpful to|advisable|wise))")
+                      r"estimated|true|key|crucial|critical|necessary|helpful to|advisable|wise|why|because))")
 #: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
 #: "patients typically see ...").
 _TREATMENT_CONTEXT = re.compile(r"(?i)\b(sessions?|treatments?|treated|patients?|clients?|clinically|appointments?|"
@@ -437,6 +446,8 @@ _FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
 
+#: "... except (for) X", "apart from X", "other than X": what follows is excepted from the sentence's claim
+_EXCEPT = re.compile(r"(?i)\b(except(\s+for)?|apart\s+from|other\s+than|with\s+the\s+exception\s+of|save\s+for|but\s+not)\b")
 #: "not uncommon", "not unusual", "not rare": a double negative that says the event is frequent
 _LITOTES = re.compile(r"(?i)\b(not|n't)\s+(that\s+|so\s+|at\s+all\s+)?(uncommon|unusual|rare|infrequent|unheard\s+of)\b")
 #: "significant or prolonged bleeding", "severe bruising": a severity word makes a mild event a serious one
@@ -708,6 +719,9 @@ _CONTRAST_ASIDE = re.compile(r"(?i)\b(not\s+to\s+be\s+confused\s+with|(which\s+i
                              r"different\s+from|distinct\s+from))\s+[^,;.]{1,80}[,;]")
 
 
+#: "the potential side effects", "possible risks": a hedge on the harms named, not on the sentence's effect claim
+_HEDGED_HARMS = re.compile(r"(?i)\b(potential|possible)\s+(side[\s-]+effects?|risks?|complications?|harms?|dangers?|adverse\s+\w+)\b"
+                           r"(?!\s+(\w+\s+){0,2}?(include|includes|are|were|such\s+as|like)\b)")  # (a list of them: hedged)
 #: "other established therapies", "other proven treatments": words describing the comparators, not certainty cues
 _OTHER_ESTABLISHED = re.compile(r"(?i)\bother\s+(well[\s-]+)?(established|proven|accepted|evidence[\s-]+based|standard|"
                                 r"conventional)\b")
@@ -719,6 +733,7 @@ def _cue_text(t: str, lex: Lexicon) -> tuple[str, list[tuple[int, int, str, str,
     ct = _NOT_PANACEA.sub(lambda m: " " * len(m.group(0)), t)
     ct = _CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), ct)
     ct = _OTHER_ESTABLISHED.sub(lambda m: " " * len(m.group(0)), ct)
+    ct = _HEDGED_HARMS.sub(lambda m: " " * len(m.group(0)), ct)
     explicit = _explicit_levels(ct)
     # "moderate evidence" is a certainty level, not a size
     ct = _blank(ct, [(a, b) for a, b, *_ in explicit])
@@ -898,7 +913,8 @@ def _own_targets(t: str, lex: Lexicon, off: int) -> list[tuple[str, str, str, in
     if who and any(h[0] == "outcome" and h not in who for h in chosen):
         chosen = [h for h in chosen if h not in who]
     return [h for h in chosen if not (h[0] == "outcome" and (_CAUSE_BEFORE.search(t[max(0, h[3] - 30):h[3]])
-                                                             or _CAUSE_AFTER.match(t[h[4]:h[4] + 30])))]
+                                                             or _CAUSE_AFTER.match(t[h[4]:h[4] + 30])))
+            and not (h[0] == "serious" and _CAUSE_BEFORE.search(t[max(0, h[3] - 30):h[3]]))]
 
 
 def _levels_per_outcome(explicit: list[tuple[int, int, str, str, str | None]],
@@ -987,6 +1003,9 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     mild = [h[2] for h in chosen if h[0] == "mild"]
     serious = [h[2] for h in chosen if h[0] == "serious"]
     absolute = [h[2] for h in chosen if h[0] == "absolute"]
+    if ctx and outcomes and not (mild or serious or absolute) and _SAFETY_NOUN.search(ctx) \
+            and not _CONTRAINDICATION.search(ctx) and len(item.split()) <= 8 and not lex.effect.find(item):
+        outcomes, outcome_terms = (), ()  # "Common side effects: • soreness and discomfort": events, not outcomes
     if ctx and not (mild or serious or absolute or outcomes) and _SAFETY_NOUN.search(ctx) \
             and not _CONTRAINDICATION.search(ctx) and len(item.split()) <= 8 and not lex.effect.find(item):
         # an item of a list of side effects ("Side effects: \u2022 weight gain") names an adverse event, known
@@ -1024,6 +1043,17 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     safety, detail = _safety_stance(t, lex, chosen, absolute, mild, serious, outcomes)
 
     neg, non_universal = _negation_cue(ct, lex)
+    exc = _EXCEPT.search(t)
+    any_outcome = False
+    if exc is not None and neg is not None and neg[1] < exc.start():
+        # "no difference in any outcome except range of movement": the denial covers the outcomes not excepted; those
+        # named after "except" are the exception (neither denied nor claimed here)
+        excepted = {h[1] for h in chosen if h[0] == "outcome" and h[3] >= exc.start()}
+        kept = [h for h in chosen if not (h[0] == "outcome" and h[1] in excepted)]
+        outcomes = tuple(dict.fromkeys(h[1] for h in kept if h[0] == "outcome"))
+        outcome_terms = tuple(dict.fromkeys(h[2] for h in kept if h[0] == "outcome"))
+        harm = [x for x in harm if x in outcomes]
+        any_outcome = not outcomes
     if non_universal is not None:  # "not everyone": neither a universal claim nor a denial of the effect, a hedge
         universal = None
     weak = _WEAK_DENIAL.search(ct)
@@ -1088,6 +1118,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
             foreign, foreign_claim = (obj,), True
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and ((absent is not None and (agent or treated or nominal))
+                    or (any_outcome and about)
                     # "the research is still limited", in a text about the intervention: a statement on its evidence
                     or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
                         and _EVIDENCE_SUBJECT.search(item) is not None)

@@ -449,7 +449,11 @@ def _denial_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidence
         benefit_tf = [f for f in benefit if any(b in f.timepoints for b in a.timeframes)]
     else:
         benefit_tf = benefit
-    strong_benefit = [f for f in benefit_tf if not _outweighed(f, null, ties=True) and _graded(f)]
+    # "it wouldn't have any effect" (the treatment in general, at no time named): a finding of no effect on one outcome
+    # does not outweigh benefit on another; an effect said to fade is weighed against every finding at that time
+    per_outcome = concept.concept is None and not a.timeframes
+    strong_benefit = [f for f in benefit_tf if _graded(f) and not _outweighed(
+        f, [n for n in null if not per_outcome or n.outcome == f.outcome], ties=True)]
     if strong_benefit:
         best = max(strong_benefit, key=rank)
         return _on_finding("contradicted", best, ev, concept,

@@ -275,7 +275,12 @@ class Lexicon:
             if any(c.matches_pack_text(text) for c in self.outcomes):
                 continue
             terms = {name, *synonyms}
-            for part in re.split(r"\s+or\s+|\s+and\s+|/", name):
+            # "relief of runny nose (improvement in severity score)": texts name the thing measured ("runny nose"),
+            # without the bracketed measure and the change noun before it
+            core = re.sub(r"\s*\([^)]*\)", "", name).strip()
+            core = re.sub(r"(?i)^(relief|improvement|reduction|change|severity|risk|incidence|rate|number|proportion|"
+                          r"frequency|duration)\s+(of|in)\s+", "", core)
+            for part in [core, *re.split(r"\s+or\s+|\s+and\s+|/", name)]:
                 if len(part.strip()) > 3:
                     terms.add(part.strip())
             extra.append(Concept(concept=f"pack:{oid}", label=name, terms=TermSet.of(sorted(terms)),

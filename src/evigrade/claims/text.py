@@ -115,6 +115,15 @@ class _Block:
     heading: bool = False
 
 
+def _starts_upper(s: str) -> bool:
+    """The line's first letter or digit, after leading symbols ("\U0001f4ca Results in numbers"), is a capital."""
+    m = _FIRST_ALNUM.search(s)
+    return m is not None and m.group(0).isupper()
+
+
+_FIRST_ALNUM = re.compile(r"[^\W_]")
+
+
 def _open_line(line: str) -> bool:
     """A line that ends a unit without punctuation (web text): no end punctuation, no joining word at its
     end, at most 20 words."""
@@ -122,6 +131,8 @@ def _open_line(line: str) -> bool:
     if not raw or raw[-1] in ".!?:;,":  # the common case, decided without stripping Markdown
         return False
     s = strip_markdown_line(line)
+    if s and s[-1] == ")" and len(s.split()) <= 6:
+        return not _CONTINUES.search(s)  # a short label with a bracket ("Pain intensity (0-10 scale)")
     return bool(s) and s[-1] not in ".!?:;,\"'\u201d)" and not _CONTINUES.search(s) and len(s.split()) <= 20
 
 
@@ -161,7 +172,7 @@ def _blocks(text: str) -> list[_Block]:
         nonlocal cur, cur_lines, cur_item, list_ctx
         if cur:
             one = strip_markdown_line(cur[0]) if len(cur) == 1 and not cur_item else ""
-            if one and one[0].isupper() and one[-1] not in ".!?:;,\"'\u201d)" and len(one.split()) <= 12:
+            if one and _starts_upper(one) and one[-1] not in ".!?:;,\"'\u201d)" and len(one.split()) <= 12:
                 # a short line on its own, without end punctuation: a heading
                 blocks.append(_Block(tuple(cur), tuple(cur_lines), heading=True))
                 list_ctx = one
@@ -258,7 +269,7 @@ def _blocks(text: str) -> list[_Block]:
             blocks.append(_Block((line.strip(),), (i,), list_ctx))
             continue
         plain_list = False
-        if cur and not cur_item and line.strip()[:1].isupper() and _open_line(cur[-1]):
+        if cur and not cur_item and _starts_upper(line.strip()) and _open_line(cur[-1]):
             flush()  # a short line without end punctuation, then a capital: the line was a unit of its own
         sentence_ended = not cur or cur[-1].rstrip().endswith((".", "!", "?", ":"))
         if not cur_item and sentence_ended and nxt is not None and _heading_like(line, nxt) \
