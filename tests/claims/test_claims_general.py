@@ -355,3 +355,147 @@ def test_evaluative_predicates_are_effect_words(snap):
     c = one("Dry needling is great for stubborn neck pain.", snap)
     assert c.verdict == "overstated" and c.asserted.outcomes == ("pain",)
     assert one("Dry needling is used for stubborn neck pain.", snap).verdict == "not_a_claim"
+
+
+# ---- third round (claims16b, from real-text set 3's errors grouped by cause; one test per rule) ----------------
+
+
+@pytest.fixture(scope="module")
+def antihistamines() -> Evidence:
+    from evigrade.claims import evidence_from_pack
+    return evidence_from_pack(EXAMPLES / "antihistamines-common-cold")
+
+
+def test_an_auxiliary_before_its_subject_or_a_question_mark_before_a_closing_quote_is_a_question(snap):
+    assert one("does dry needling help neck pain", snap).verdict == "not_a_claim"  # a title without its mark
+    assert one("She asked: \u201cDoes dry needling help neck pain?\u201d", snap).verdict == "not_a_claim"
+    assert one("Dry needling helps neck pain.", snap).verdict == "overstated"  # the statement itself still is one
+
+
+def test_an_infinitive_of_purpose_or_a_studys_whether_question_states_an_aim(snap):
+    assert one("To reduce neck pain in office workers.", snap).verdict == "not_a_claim"
+    assert one("A new trial examines whether dry needling improves neck pain.", snap).verdict == "not_a_claim"
+    # a discourse infinitive ("to date") opens a claim all the same
+    assert one("To date, trials show that dry needling reduces neck pain.", snap).verdict == "overstated"
+
+
+def test_keywords_are_page_furniture(snap):
+    c = one("Keywords: dry needling; neck pain; myofascial pain.", snap)
+    assert c.verdict == "not_a_claim" and "page furniture" in c.explanation[0]
+
+
+def test_a_demonstrative_before_a_noun_is_no_pronoun_for_the_intervention(snap):
+    # "these knots", "this band": the noun is the subject; "this" alone stands for the treatment just named
+    assert verdicts("We offer dry needling. These knots can restrict movement.", snap)[1][1] == "not_a_claim"
+    assert verdicts("We offer dry needling. This band can become painful.", snap)[1][1] == "not_a_claim"
+    assert verdicts("We offer dry needling. This helps neck pain.", snap)[1][1] == "overstated"
+
+
+def test_the_condition_as_the_subject_is_no_claim_about_the_intervention(bcg):
+    c = one("The disease usually attacks the lungs, but the brain can also be affected.", bcg)
+    assert c.verdict == "not_a_claim" and "condition" in c.explanation[0]
+
+
+def test_a_list_under_a_lead_in_about_something_else_is_no_claim(snap):
+    other = verdicts("People with hay fever know the usual allergy symptoms, which include:\n\n- itching\n- headache\n", snap)
+    assert [v for _, v, _ in other] == ["not_a_claim"] * 3
+    harms = verdicts("Side effects of dry needling include:\n\n- itching\n- headache\n", snap)
+    assert [v for _, v, _ in harms][1:] == ["consistent", "unsupported"]  # itching is a known event, headache not
+
+
+def test_a_count_of_studies_found_describes_the_method(snap):
+    assert one("We found 14 studies in which dry needling was compared with sham.", snap).verdict == "not_a_claim"
+
+
+def test_recommended_for_with_a_contraction_and_popular_for_say_what_it_is_used_for(bcg, snap):
+    got = verdicts("The BCG vaccine is given to babies. It's recommended for people at high risk.", bcg)
+    assert got[1][1] == "not_a_claim"
+    assert one("Dry needling has become popular for treating sports injuries.", snap).verdict == "not_a_claim"
+
+
+def test_a_double_negative_says_an_event_is_frequent(snap):
+    assert one("It is not uncommon to have some bruising after dry needling.", snap).verdict == "consistent"
+    assert one("Bruising after dry needling is uncommon.", snap).verdict == "contradicted"  # bruising: 7.6%
+
+
+def test_a_severity_word_makes_a_mild_event_a_serious_one(snap):
+    assert one("Severe bleeding after dry needling is very rare.", snap).verdict == "consistent"
+    assert one("Bleeding after dry needling is very rare.", snap).verdict == "contradicted"  # bleeding: 4.7-16%
+
+
+def test_without_complications_denies_complications_not_the_event(snap):
+    c = one("Bruises after dry needling usually resolve within a few days without complications.", snap)
+    assert c.verdict == "consistent"
+
+
+def test_what_changes_a_harms_risk_is_a_modifier_the_safety_profile_lacks(snap):
+    c = one("People taking blood thinners are at higher risk of bruising after dry needling.", snap)
+    assert c.verdict == "unsupported" and any("changes the size" in w for w in c.explanation)
+    assert one("The amount of soreness after dry needling varies depending on the depth of needling.",
+               snap).verdict == "unsupported"
+
+
+def test_side_effects_include_lists_events_not_outcomes(bcg, snap):
+    c = one("Side effects of the BCG vaccine include flu-like symptoms and swelling.", bcg)
+    assert c.verdict == "unsupported" and c.explanation[0] == "the evidence has no safety profile"
+    c = one("Side effects of dry needling include flu-like symptoms and swelling.", snap)
+    assert c.verdict == "consistent" and c.asserted is not None and c.asserted.outcomes == ()
+
+
+def test_items_under_a_harms_heading_name_events(snap):
+    got = verdicts("Common side effects of dry needling\n\n- Soreness and Discomfort\n", snap)
+    assert got[1][1] == "consistent" and check("Common side effects of dry needling\n\n- Soreness and Discomfort\n",
+                                               snap).claims[1].asserted.safety == "event"
+
+
+def test_a_pack_outcome_is_found_by_the_thing_measured(antihistamines):
+    # "relief of runny nose (improvement in severity score)": texts say "runny nose"
+    c = one("Antihistamines may help relieve sneezing and runny nose.", antihistamines)
+    assert c.verdict == "consistent" and set(c.asserted.outcomes) == {"pack:sneezing", "pack:runny_nose"}
+    assert one("Antihistamines relieve sneezing and runny nose.", antihistamines).aspects == ("certainty",)
+
+
+def test_an_estimate_with_its_interval_or_a_past_outcome_reports_a_result(ssri, snap):
+    c = one("For SSRIs, the relative risk of improvement was 1.37 (95% CI, 1.21 to 1.55).", ssri)
+    assert c.verdict == "consistent" and c.asserted.reported
+    c = one("Adding dry needling to exercise led to a small reduction in neck pain at one month.", snap)
+    assert c.verdict == "consistent" and c.asserted.reported
+
+
+def test_a_general_denial_is_weighed_outcome_by_outcome(antihistamines):
+    # a null finding on sneezing does not outweigh the low-certainty benefit on runny nose; "caused by an infection"
+    # names the cause of the cold, not an adverse event
+    c = one("A cold is caused by an infection, so an antihistamine would not have any effect.", antihistamines)
+    assert c.verdict == "contradicted" and c.asserted.safety is None
+
+
+def test_except_scopes_a_denial(snap):
+    c = one("No significant differences were found in any outcome except range of movement when dry needling was "
+            "added to standard care.", snap)
+    assert c.verdict == "contradicted" and c.asserted.outcomes == () and c.asserted.general
+
+
+def test_potential_side_effects_hedge_the_harms_not_the_effect_claim(snap):
+    c = one("Many people get significant relief from dry needling, but be aware of the potential side effects.", snap)
+    assert c.verdict == "overstated" and "certainty" in c.aspects
+    # a list of potential side effects stays hedged
+    assert one("Potential side effects include bruising and bleeding.", snap).asserted.certainty == "low"
+
+
+def test_poorly_clarified_efficacy_is_a_statement_of_uncertainty(antihistamines):
+    c = one("Antihistamines are promising, but their efficacy remains poorly clarified.", antihistamines)
+    assert c.verdict == "consistent" and c.asserted.certainty == "very_low"
+
+
+def test_more_harms_with_another_drug_than_with_the_intervention_is_a_safety_comparison(ssri):
+    c = one("There appeared to be more adverse effects with TCAs than with SSRIs.", ssri)
+    assert c.verdict == "unsupported" and c.asserted.safety == "comparative"
+
+
+def test_a_symbol_before_a_capital_and_a_short_bracketed_label_end_a_unit():
+    from evigrade.claims import split_sentences
+    got = [s.text for s in split_sentences("Sham dry needling\nSuperficial needling without reaching the muscle\n"
+                                           "\U0001f4ca Results in numbers\nPain intensity (0-10 scale)\n"
+                                           "This study showed that dry needling reduced pain.")]
+    assert got == ["Sham dry needling", "Superficial needling without reaching the muscle", "\U0001f4ca Results in numbers",
+                   "Pain intensity (0-10 scale)", "This study showed that dry needling reduced pain."]

@@ -241,7 +241,7 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
 #: "Side effects include ...", "adverse events were ...": a list of harms follows
-_EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\w+\s+){0,3}?"
+_EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\S+\s+){0,5}?"
                          r"(include|includes|included|including|are|were|such\s+as|like)\b")
 #: A list under a lead-in about who should not have the intervention: contraindications, not claims.
 _CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+given|"
@@ -446,6 +446,9 @@ _FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
 
+#: an effect estimate stated with its number ("a relative risk of 1.37", "95% CI 1.21 to 1.55", "NNT 6")
+_ESTIMATE = re.compile(r"(?i)\b95\s*%\s*(CI|confidence\s+interval)|\b(relative\s+risk|risk\s+ratio|odds\s+ratio|hazard\s+ratio|"
+                       r"mean\s+difference|number\s+needed\s+to\s+treat|NNT|RR|OR|SMD)\b[^.;]{0,30}?\d")
 #: "... except (for) X", "apart from X", "other than X": what follows is excepted from the sentence's claim
 _EXCEPT = re.compile(r"(?i)\b(except(\s+for)?|apart\s+from|other\s+than|with\s+the\s+exception\s+of|save\s+for|but\s+not)\b")
 #: "not uncommon", "not unusual", "not rare": a double negative that says the event is frequent
@@ -683,7 +686,7 @@ def _safety_stance(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, int, 
             safety = "event"
             detail = {"severity": "mild", "events": mild, "stance": "mentioned", "cue": None}
     comparative = _SAFETY_COMPARATIVE.search(t)
-    if safety is None and comparative:
+    if comparative and safety in (None, "event"):  # "more side effects with X than with Y": a comparison
         safety, detail = "comparative", {"cue": comparative.group(0)}
     if safety is None:
         gen = lex.safety_general.search(t)
@@ -1003,7 +1006,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     mild = [h[2] for h in chosen if h[0] == "mild"]
     serious = [h[2] for h in chosen if h[0] == "serious"]
     absolute = [h[2] for h in chosen if h[0] == "absolute"]
-    if ctx and outcomes and not (mild or serious or absolute) and _SAFETY_NOUN.search(ctx) \
+    if ctx and outcomes and _SAFETY_NOUN.search(ctx) \
             and not _CONTRAINDICATION.search(ctx) and len(item.split()) <= 8 and not lex.effect.find(item):
         outcomes, outcome_terms = (), ()  # "Common side effects: • soreness and discomfort": events, not outcomes
     if ctx and not (mild or serious or absolute or outcomes) and _SAFETY_NOUN.search(ctx) \
@@ -1119,6 +1122,8 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     general = (not outcome_claim and not mech_claim and safety is None and not foreign_claim
                and ((absent is not None and (agent or treated or nominal))
                     or (any_outcome and about)
+                    # "for SSRIs, the relative risk of improvement was 1.37 (95% CI ...)": a reported estimate
+                    or (reported and bool(interv) and _ESTIMATE.search(t) is not None)
                     # "the research is still limited", in a text about the intervention: a statement on its evidence
                     or (topic and certainty == "very_low" and cue is not None and not _ATTRIBUTION_CUE.search(cue)
                         and _EVIDENCE_SUBJECT.search(item) is not None)
