@@ -499,3 +499,49 @@ def test_a_symbol_before_a_capital_and_a_short_bracketed_label_end_a_unit():
                                            "This study showed that dry needling reduced pain.")]
     assert got == ["Sham dry needling", "Superficial needling without reaching the muscle", "\U0001f4ca Results in numbers",
                    "Pain intensity (0-10 scale)", "This study showed that dry needling reduced pain."]
+
+
+def test_the_intervention_as_agent_of_aid_in_or_is_protective_against_an_unknown_object(antihistamines, bcg):
+    c = one("Antihistamines aid in reducing mucus production.", antihistamines)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("mucus production",)
+    c = one("BCG vaccination is consistently protective against tuberculous meningitis.", bcg)
+    assert c.verdict == "unsupported" and c.asserted.foreign == ("tuberculous meningitis",)
+
+
+def test_the_size_of_an_effect_noun_is_a_claim_in_a_text_about_it(snap):
+    # "the evidence concludes that if there is any effect, it is negligible": a claim on the size of its effect
+    got = verdicts("Dry needling is offered here. The evidence concludes that if there is any effect, it is negligible.",
+                   snap)
+    assert got[1][1] == "contradicted"  # graded benefit on pain
+    assert one("If there is any effect, it is negligible.", snap).verdict == "not_a_claim"  # whose effect: unknown
+
+
+def test_they_after_the_named_intervention_is_the_agent_of_a_general_claim(ssri):
+    got = verdicts("SSRIs are prescribed widely. They have a tremendous effect.", ssri)
+    assert got[1][1:] == ("overstated", ("certainty", "size"))
+
+
+def test_what_the_procedure_involves_describes_it(snap):
+    c = one("Dry needling involves the insertion of a needle into trigger points, which can be painful.", snap)
+    assert c.verdict == "not_a_claim"
+    # a harm it involves is still a safety claim (a "small risk" of a common event, cf. L079)
+    assert one("Dry needling involves a small risk of bruising.", snap).verdict == "contradicted"
+
+
+def test_a_mechanism_named_after_an_aetiology_cue_is_what_a_condition_comes_from(snap):
+    assert one("Trigger points are associated with excess acetylcholine.", snap).verdict == "not_a_claim"
+    assert one("Dry needling increases local blood flow.", snap).verdict == "overstated"
+
+
+def test_a_word_kept_for_outcomes_outside_the_pack_is_inside_a_pack_whose_families_name_it(ssri, snap):
+    # "depression" is the SSRI pack's own outcome family: a general claim there; "migraines" is outside the bundled pack
+    c = one("SSRIs are effective for depression.", ssri)
+    assert c.verdict == "overstated" and c.asserted.foreign == ()
+    assert one("Dry needling helps migraines.", snap).verdict == "unsupported"
+
+
+def test_no_systematic_reviews_and_we_do_not_know_whether_say_the_evidence_is_absent(ssri):
+    # weighed outcome by outcome: the low-certainty response benefit is not outweighed by adverse-event findings
+    c = one("There are no systematic reviews of SSRIs against placebo, so we do not know whether they are effective.",
+            ssri)
+    assert c.verdict == "understated" and c.aspects == ("certainty",)

@@ -106,8 +106,16 @@ def _lexicon_for(ev: Evidence, lexicon_path: str | None):
     for f in ev.findings:
         if f.outcome not in seen:
             seen[f.outcome] = (f.outcome, f.outcome_name, f.synonyms, f.benefit)
-    return (lex.with_topic(ev.names).with_pack_outcomes(seen.values())
-            .with_evidence_mechanisms((m.name, m.synonyms) for m in ev.mechanisms))
+    lex = (lex.with_topic(ev.names).with_pack_outcomes(seen.values())
+           .with_evidence_mechanisms((m.name, m.synonyms) for m in ev.mechanisms))
+    # a word the lexicon keeps for outcomes outside a pack ("depression") is inside this one when the pack's own
+    # outcome families name it (the condition its findings are about): "SSRIs help depression" is a general claim
+    families = " ; ".join(sorted({f.family for f in ev.findings if f.family}))
+    own = [t for t in lex.unsupported_outcomes.terms if families and TermSet.of([t]).search(families)]
+    if own:
+        lex = dataclasses.replace(lex, unsupported_outcomes=TermSet.of(
+            [t for t in lex.unsupported_outcomes.terms if t not in own]))
+    return lex
 
 
 #: "SSRIs are a class of antidepressants", "the vaccine is a live vaccine", "X is a technique that ...": the text

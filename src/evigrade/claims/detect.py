@@ -240,6 +240,21 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 #: alone ("the disease affects other organs", "it can become very serious") is not a safety claim.
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
+#: "involves", "consists of", "entails": the clause describes what the procedure is made of
+_DESCRIBES_AFTER = re.compile(r"(?i)\s+(\w+ly\s+)?(involves|involved|consists\s+of|entails|is\s+the\s+(insertion|injection|"
+                              r"use|application)\s+of)\b")
+_CLAUSE_END = re.compile(r";|,\s+(and|but|so|yet|while|whereas)\s+(it|this|they|" + ITV + r")\b|,\s+(it|this|they)\s+"
+                         r"|\.\s")
+
+
+def _described_from(t: str, lex: Lexicon) -> int | None:
+    """Where a description of the procedure starts: after the intervention (or "it", "this") and "involves",
+    "consists of", "entails" ("... as the treatment involves the insertion of thin needles into tight bands")."""
+    ends = [b for _, _a, b in lex.intervention.find(t)] + [m.end() for m in re.finditer(r"(?i)\b(it|this)\b", t)]
+    starts = [m.end() for b in ends if (m := _DESCRIBES_AFTER.match(t, b)) is not None]
+    return min(starts) if starts else None
+
+
 #: "Side effects include ...", "adverse events were ...": a list of harms follows
 _EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\S+\s+){0,5}?"
                          r"(include|includes|included|including|are|were|such\s+as|like)\b")
@@ -375,7 +390,7 @@ _EVIDENCE_SUBJECT = re.compile(r"(?i)\b(evidence|research|studies|science|scient
 #: proven to work", "unproven", "pseudoscience"): an absence claim, judged against the best evidence.  A denial of
 #: the effect itself ("it does not work", "no better than sham") stays a denial (contradicted by graded benefit).
 _ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convincing|high[\s-]+quality|scientific|"
-                     r"robust|sound|hard|firm|credible|published)?\s*(evidence|proof|data|research|studies)\b(?!\s+of\s+"
+                     r"robust|sound|hard|firm|credible|published|systematic)?\s*(evidence|proof|data|research|studies|trials|reviews)\b(?!\s+of\s+"
                      r"(harm|risk|serious))|(lack|absence|dearth)\s+of\s+(\w+\s+)?(evidence|proof|data|research)|"
                      r"(not|never|n't|yet\s+to\s+be)\s+(been\s+|yet\s+been\s+|scientifically\s+)*(proven|shown|demonstrated|"
                      r"established|validated)\s+to\s+(work|be\s+effective|help|have\s+an?\s+effect)|unproven|unproved|"
@@ -402,7 +417,7 @@ _NOUN_AFTER_THESE += r"medications|drugs|vaccines|products|remedies)\b)[a-z]{2,}
 #: of motion"), but not an empty "it" ("It is important to ...").
 #: a reporting verb before the clause it reports ("research suggests (that) it ...")
 _REPORTING = (r"(?:suggests?|suggested|shows?|showed|shown|found|finds|indicates?|indicated|says?|said|believes?|think|"
-              r"thinks|claims?|reports?|reported|concluded|demonstrated?|demonstrates)\s+(?:that\s+)?")
+              r"thinks|claims?|reports?|reported|concluded|concludes?|demonstrated?|demonstrates)\s+(?:that\s+)?")
 _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING + r")?(?:(?:so|and|but|also|yet|thus|"
                       r"therefore|however|still)\s+)?"
                       r"(it|this(?!\s+" + _NOUN_AFTER_THIS + r")|these(?!\s+" + _NOUN_AFTER_THESE + r")|they)\b"
@@ -798,7 +813,9 @@ _AGENT_EFFECT = re.compile(r"(?i)(?:^|[,;:]\s*|\b(?:and|but|so|also)\s+|\b" + _R
                            r"(?:(?:also|can|could|may|might|will|would|should|often|usually|really|even|further|not|never|does|do|did|"
                            r"doesn't|don't|won't|cannot|can't|"
                            r"actually|is\s+able\s+to|are\s+able\s+to|has\s+been\s+shown\s+to|is\s+known\s+to|"
-                           r"helps?(?:\s+to)?|can\s+help(?:\s+to)?|may\s+help(?:\s+to)?)\s+){0,3}"
+                           r"helps?(?:\s+to)?|can\s+help(?:\s+to)?|may\s+help(?:\s+to)?|aids?\s+in|assists?\s+in|"
+                           # "is consistently protective against": a copula before an adjective of effect
+                           r"(?:is|are|was|were)(?=\s+(?:\w+ly\s+)?protect)|\w+ly)\s+){0,3}"
                            r"(?P<verb>reduc\w*|reliev\w*|improv\w*|treat(?:s|ed)?|heal(?:s|ed)?|boost\w*|enhanc\w*|"
                            r"restor\w*|increas\w*|decreas\w*|prevent\w*|protect\w*\s+against|promot\w*|speeds?\s+up|"
                            r"alleviat\w*|eas(?:es|ed)|eliminat\w*|resolv\w*|lower\w*|strengthen\w*|shorten\w*|cur(?:es|ed))\s+"
@@ -876,8 +893,10 @@ def _not_about_the_intervention(t: str, lex: Lexicon, named: bool, agent: bool, 
         aet = None  # "it does not prevent the infection with the bacteria that cause disease": a relative clause
     if aet is not None and agent and _AGENT_EFFECT.search(_mask(t[:aet.start()], lex) + " x x x"):
         aet = None  # "it may reduce headaches linked to tension": the cause qualifies what the intervention acts on
+    # (a mechanism of the evidence named before the cue is what acts - "local blood flow leads to ..."; named after it,
+    # it is what a condition comes from - "these knots are associated with excess acetylcholine")
     if not named and not treated and aet is not None and not any(
-            lex.is_evidence_mechanism(c) and c.terms.search(t) for c in lex.mechanisms):
+            lex.is_evidence_mechanism(c) and c.terms.search(t[:aet.start()]) for c in lex.mechanisms):
         return "about what causes a condition (aetiology), not about the intervention"
     if _STUDY_DID.search(t) and not _STUDY_RESULT.search(_STUDIES_FOUND.sub(" ", t)):
         return "describes what a study did, not what it found"
@@ -994,6 +1013,15 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
         return Assertion(text=text, is_claim=False, reason=why_not)
 
     chosen = _own_targets(t, lex, off)
+    desc = _described_from(t, lex)
+    desc_span = (len(t), len(t))
+    if desc is not None:
+        # "the procedure involves the insertion of a needle into tender spots, which are painful": what the clause
+        # names describes the procedure; it claims no effect on it (events stay: "involves a small risk of bruising")
+        end = _CLAUSE_END.search(t, desc)
+        desc_span = (desc, len(t) if end is None else end.start())
+        chosen = [h for h in chosen if not (h[0] in ("outcome", "mechanism", "foreign")
+                                             and desc_span[0] <= h[3] < desc_span[1])]
     evl = _EVENT_LIST.search(t)
     if evl is not None:  # "side effects include flu-like symptoms": what follows names events, not outcomes
         chosen = [h for h in chosen if not (h[0] == "outcome" and h[3] >= evl.end())]
@@ -1039,7 +1067,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     timeframes = tuple(TF_TO_BUCKET[k] for k in _TF_ORDER if tf_hits.get(k))
     timeframe_cues = tuple(h[0] for k in _TF_ORDER for h in tf_hits.get(k, ()))
     universal = lex.universality.search(ct)
-    effect = lex.effect.find(t)
+    effect = [e for e in lex.effect.find(t) if not desc_span[0] <= e[1] < desc_span[1]]
     comp_idx, comp_terms = _comparators(_CONTRAST_ASIDE.sub(lambda m: " " * len(m.group(0)), t), lex)
 
     # safety stance
@@ -1129,8 +1157,11 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                         and _EVIDENCE_SUBJECT.search(item) is not None)
                     # "more people improved on X than on placebo": an effect compared with a comparator
                     or (bool(interv) and has_effect and bool(comp_idx) and _THAN.search(t) is not None)
-                    or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this)\b", t)
-                                                                   is not None), has_effect, negated, certainty, cue,
+                    # "the effect is negligible", "a tremendous effect", in a text about it: a claim on the size
+                    or (nominal and size_level is not None and _EFFECT_NOUN.search(item) is not None)
+                    or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this|they|these)\b", t)
+                                                                   is not None and _PRONOUN.match(t) is not None),
+                                         has_effect, negated, certainty, cue,
                                          strong is not None or size_level is not None or universal is not None,
                                          bool(timeframes))))
     # how the treatment works, in general: a claim when the sentence takes a stance on it

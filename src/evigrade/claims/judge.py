@@ -668,8 +668,9 @@ def _absence_part(concept: Concept, a: Assertion, ev: Evidence, fs: list[Evidenc
     pool = [f for f in benefit if not a.timeframes or any(b in f.timepoints for b in a.timeframes)]
     # "no strong / high-quality / conclusive evidence" says only that the evidence is not of high certainty
     floor = "high" if _HIGH_STANDARD.search(a.certainty_cue or "") else "low"
+    per_outcome = concept.concept is None and not a.timeframes  # (as in _denial_part)
     shown = [f for f in pool if f.certainty is not None and _C[f.certainty] >= _C[floor]
-             and not _outweighed(f, null, ties=True)]
+             and not _outweighed(f, [n for n in null if not per_outcome or n.outcome == f.outcome], ties=True)]
     if shown:
         best = max(shown, key=_rank)
         return _on_finding("understated", best, ev, concept,
