@@ -545,3 +545,12 @@ def test_no_systematic_reviews_and_we_do_not_know_whether_say_the_evidence_is_ab
     c = one("There are no systematic reviews of SSRIs against placebo, so we do not know whether they are effective.",
             ssri)
     assert c.verdict == "understated" and c.aspects == ("certainty",)
+
+
+def test_symptoms_without_a_finding_on_their_concept_are_the_conditions_symptoms_in_general(antihistamines, snap):
+    # the antihistamine pack has no pain finding: "cold symptoms" is a claim about the treatment in general there
+    c = one("Antihistamines relieve cold symptoms.", antihistamines)
+    assert c.verdict == "overstated" and c.aspects == ("certainty",)
+    assert not any("no finding about pain" in w for w in c.explanation)
+    # where the concept has findings (the bundled pack: pain), it is judged on them as before
+    assert one("Dry needling relieves symptoms.", snap).evidence[0]["outcome"].startswith("pain")

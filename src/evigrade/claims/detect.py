@@ -59,6 +59,22 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   event; a pronoun heading a reported clause ("research suggests it may ...") is the agent; a cause that
   qualifies the target ("headaches linked to tension") is no aetiology; "in trials, ..." reports a finding; an
   effect compared with a comparator ("more people improved on X than on placebo") is a general claim.
+* Third round (claims16b, from set 3's errors grouped by cause; tests/claims/test_claims_general.py has one test
+  each). Structure: an auxiliary before its subject is a question (also without its mark), and so is a unit ending
+  in "?" before a closing quote; an infinitive of purpose opening the unit or a study's "whether" question states
+  an aim; keywords are page furniture; "this"/"these" before a noun is a determiner, not the intervention; the
+  condition as subject describes it; a list under a lead-in sentence naming neither the intervention nor its
+  effects or harms lists something else; "found 14 studies" counts studies; "'s recommended for", "popular for"
+  say what it is used for; what it "involves" describes it; a mechanism named after an aetiology cue is what the
+  condition comes from.  Safety: "not uncommon" is frequent; a severity word ("severe", "prolonged", "requiring
+  medical attention") makes an event serious; "without complications" denies complications, not the event; a risk
+  subgroup or "varies depending on" is a modifier; "side effects include ..." and items under a harms heading name
+  events; "more side effects with X than with Y" is a comparison; a serious event named as a cause is no event.
+  Reading: "except X" scopes a denial (the rest is denied); "potential side effects" hedges only the harms; an
+  estimate with its interval or a past outcome ("led to a small reduction") reports a result; "aids in",
+  "is protective against" take an object; "they" after the named intervention is a general claim's agent; the
+  size of an effect noun is a claim in a text about it; "no systematic reviews", "we do not know whether" say the
+  evidence is absent.
 """
 from __future__ import annotations
 

@@ -59,6 +59,10 @@ Rules (each verdict's ``explanation`` states the ones that fired):
   evidence") shows benefit, else consistent; how it works is unsupported when the evidence holds no
   mechanism; a general claim of doing better than a comparator is contradicted where a graded finding
   shows the comparator did better.
+* Third round (claims16b): a claim about the treatment in general at no time named ("it would not have any
+  effect", "there is no evidence it works") is weighed outcome by outcome: a finding of no effect on one outcome
+  does not outweigh benefit on another; "symptoms" where the pack has no finding on the concept it stands for is
+  a claim about the treatment in general.
 * A sentence with several parts takes the worst verdict in the order contradicted > unsupported >
   overstated > understated > consistent, and the union of the overstated aspects.
 """
@@ -964,6 +968,10 @@ def _safety_part(a: Assertion, ev: Evidence) -> _Part:
 # ------------------------------------------------------------------------------------------
 
 
+#: outcome words that name a condition's symptoms in general, not one outcome
+_GENERIC_TERM = re.compile(r"(?i)(\w+\s+)?symptoms?")
+
+
 def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
     """The verdict for one parsed sentence."""
     if not a.is_claim:
@@ -971,6 +979,12 @@ def judge(a: Assertion, ev: Evidence, lex: Lexicon) -> Judgement:
     parts: list[_Part] = []
     by_id = {c.concept: c for c in lex.all_outcomes}
     for oc in a.outcomes:
+        if not _findings_for(by_id[oc], ev) and a.outcome_terms and all(
+                _GENERIC_TERM.fullmatch(t) for t in a.outcome_terms) and not a.general:
+            # "relieves cold symptoms" where the pack has no finding on the concept "symptoms" stands for: the
+            # condition's symptoms in general, judged like a claim about the treatment in general
+            parts.append(_general_part(a, ev, lex))
+            continue
         parts.append(_outcome_part(by_id[oc], a, ev, lex))
     for term in a.foreign:
         if a.absent or (a.certainty == "very_low" and not a.negated):
