@@ -554,3 +554,22 @@ def test_symptoms_without_a_finding_on_their_concept_are_the_conditions_symptoms
     assert not any("no finding about pain" in w for w in c.explanation)
     # where the concept has findings (the bundled pack: pain), it is judged on them as before
     assert one("Dry needling relieves symptoms.", snap).evidence[0]["outcome"].startswith("pain")
+
+
+def test_a_change_noun_before_the_outcome_carries_the_direction_words(snap):
+    # "a much higher level of change in pain" describes the change, not more pain
+    c = one("Trials against sham showed a much higher level of change in pain with dry needling.", snap)
+    assert c.verdict != "contradicted" and c.asserted.harm == ()
+    assert one("Dry needling increases pain.", snap).verdict == "contradicted"
+
+
+def test_a_person_told_what_to_do_is_advice(snap):
+    assert one("The healthcare provider should apply pressure to stop any bleeding.", snap).verdict == "not_a_claim"
+    # a claim inside "you should be aware that ..." is still read
+    assert one("You should be aware that dry needling reduces neck pain.", snap).verdict == "overstated"
+
+
+def test_a_present_passive_of_observation_reports_a_finding(snap):
+    c = one("Less pain is noticed after dry needling than after sham.", snap)
+    assert c.verdict == "consistent" and c.asserted.reported
+    assert one("Dry needling gives less pain than sham.", snap).verdict == "overstated"

@@ -227,7 +227,7 @@ _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
 _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|concluded|demonstrated)\b|"
                        r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
-                       r"received\b|\b(were|was)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|documented)\b|\bthose\s+who\s+"
+                       r"received\b|\b(were|was|is|are)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|noticed|documented)\b|\bthose\s+who\s+"
                        r"received\b|^\s*(results|conclusions?)\s*:|"
                        r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|most|some|all|two|three|\d+)\s+([\w-]+\s+){0,5}"
                        r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
@@ -416,9 +416,12 @@ _ABSENT = re.compile(r"(?i)\b(no\s+(good|clear|strong|real|reliable|solid|convin
                      r"without)\s+(any\s+)?(good\s+|strong\s+|clear\s+|solid\s+|reliable\s+|convincing\s+|scientific\s+|"
                      r"high[\s-]+quality\s+)?(evidence|proof|scientific\s+support)\b)")
 
-#: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention.
+#: Advice ("... should be the first option"): not a claim when the sentence does not name the intervention; a
+#: person told what to do ("the provider should apply pressure", "you need to rest") is advice
 _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|talk|see|try|avoid|consider|tell|ask|"
-                     r"wait|check|account)\b")
+                     r"wait|check|account)\b|^\W*(the\s+|your\s+)?([\w-]+\s+)?(provider|practitioner|therapist|"
+                     r"clinician|physiotherapist|doctor|nurse|patient|client|you|we)s?\s+(should|must|need\s+to|"
+                     r"ought\s+to)\s+(?!be\s+(aware|told|informed))\w+")
 
 #: "this band", "these knots": a demonstrative before a noun is a determiner, and the noun (not the intervention) is
 #: the subject; a noun that stands for the intervention ("this treatment", "these vaccines") is masked as ``ITV``
@@ -630,6 +633,9 @@ _AFTER_UP = re.compile(r"(?i)\s*(is\s+|are\s+|was\s+|were\s+|gets?\s+|got\s+|bec
                        r"goes\s+up|higher|worse|wors[e]n\w*|aggravat\w*)")
 _AFTER_DOWN = re.compile(r"(?i)\s*(is\s+|are\s+|was\s+|were\s+|gets?\s+|got\s+|becomes?\s+)?(reduc\w*|decreas\w*|"
                          r"lower\w*|limited|restricted|drops?|falls?|goes\s+down)")
+#: "change in", "improvement in", "reduction of": a change noun before the outcome carries the direction words
+_CHANGE_OF = re.compile(r"(?i)\b(changes?|improvements?|reductions?|relief|differences?|benefits?|effects?)\s+(in|of|on)\s+"
+                        r"(the\s+|their\s+|your\s+)?$")
 _LIST_GLUE = re.compile(r"(?i)[\s,]*(and|or|as\s+well\s+as|&|and/or)?[\s,]*")
 
 
@@ -649,6 +655,8 @@ def _harmful_outcomes(t: str, lex: Lexicon, chosen: list[tuple[str, str, str, in
         d: str | None
         if prev_dir is not None and _LIST_GLUE.fullmatch(t[prev_end:a]):
             d = prev_dir
+        elif _CHANGE_OF.search(t[max(0, a - 30):a]):
+            d = None  # "a much higher level of change in pain": the words before describe the change, not the outcome
         else:
             before, after = t[max(prev_end, a - 40):a], t[b:b + 30]
             worse = _WORSE.search(before) is not None or re.match(r"(?i)\s*(gets?|got|becomes?|is|are)?\s*worse", after)
