@@ -377,6 +377,7 @@ def test_an_infinitive_of_purpose_or_a_studys_whether_question_states_an_aim(sna
     assert one("A new trial examines whether dry needling improves neck pain.", snap).verdict == "not_a_claim"
     # a discourse infinitive ("to date") opens a claim all the same
     assert one("To date, trials show that dry needling reduces neck pain.", snap).verdict == "overstated"
+    assert one("To this day, dry needling relieves neck pain for many.", snap).verdict == "overstated"
 
 
 def test_keywords_are_page_furniture(snap):
@@ -389,6 +390,8 @@ def test_a_demonstrative_before_a_noun_is_no_pronoun_for_the_intervention(snap):
     assert verdicts("We offer dry needling. These knots can restrict movement.", snap)[1][1] == "not_a_claim"
     assert verdicts("We offer dry needling. This band can become painful.", snap)[1][1] == "not_a_claim"
     assert verdicts("We offer dry needling. This helps neck pain.", snap)[1][1] == "overstated"
+    assert verdicts("We offer dry needling. This gave my patients quick relief from neck pain.", snap)[1][1] == \
+        "overstated"  # an irregular past tense is a verb, not a noun
 
 
 def test_the_condition_as_the_subject_is_no_claim_about_the_intervention(bcg):
@@ -526,6 +529,8 @@ def test_what_the_procedure_involves_describes_it(snap):
     assert c.verdict == "not_a_claim"
     # a harm it involves is still a safety claim (a "small risk" of a common event, cf. L079)
     assert one("Dry needling involves a small risk of bruising.", snap).verdict == "contradicted"
+    # only what the procedure is made of (inserting, placing, using ...) is description
+    assert one("Dry needling involves minimal discomfort and relieves neck pain.", snap).verdict == "overstated"
 
 
 def test_a_mechanism_named_after_an_aetiology_cue_is_what_a_condition_comes_from(snap):

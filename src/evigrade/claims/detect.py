@@ -74,7 +74,9 @@ Rules, in order (each verdict's explanation lists the cues that fired):
   estimate with its interval or a past outcome ("led to a small reduction") reports a result; "aids in",
   "is protective against" take an object; "they" after the named intervention is a general claim's agent; the
   size of an effect noun is a claim in a text about it; "no systematic reviews", "we do not know whether" say the
-  evidence is absent.
+  evidence is absent; a change noun before the outcome ("higher level of change in pain") carries the direction
+  words; a person told what to do ("the provider should apply pressure") is advice; a present passive of
+  observation ("is noticed") reports a finding.
 """
 from __future__ import annotations
 
@@ -257,8 +259,8 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
 #: "involves", "consists of", "entails": the clause describes what the procedure is made of
-_DESCRIBES_AFTER = re.compile(r"(?i)\s+(\w+ly\s+)?(involves|involved|consists\s+of|entails|is\s+the\s+(insertion|injection|"
-                              r"use|application)\s+of)\b")
+_DESCRIBES_AFTER = re.compile(r"(?i)\s+(\w+ly\s+)?(involves|involved|consists\s+of|entails|is)\s+(the\s+|a\s+)?(insert\w*|"
+                              r"plac\w*|use|using|appl\w*|inject\w*|putting|administ\w*|giving)\b")
 _CLAUSE_END = re.compile(r";|,\s+(and|but|so|yet|while|whereas)\s+(it|this|they|" + ITV + r")\b|,\s+(it|this|they)\s+"
                          r"|\.\s")
 
@@ -346,7 +348,8 @@ _NOT_A_CLAIM = (
     # "To assess the effects of ...", "To prevent childhood TB.": an infinitive of purpose opening the unit states an
     # aim (discourse infinitives - "to date", "to sum up" - excepted); "a trial examines whether X improves Y": the
     # question a study asks, not its answer
-    (re.compile(r"(?i)^\W*to\s+(?!(date|sum\s+up|summari[sz]e|conclude|recap|be\s+(sure|fair|honest|clear)|put\s+it)\b)"
+    (re.compile(r"(?i)^\W*to\s+(?!(date|sum\s+up|summari[sz]e|conclude|recap|be\s+(sure|fair|honest|clear)|put\s+it|this|that|"
+                r"these|those|the|a|an|my|our|your|their|some|many|most|me|us|them|him|her|you|everyone|anyone)\b)"
                 r"[a-z]+\b|\b(examin|investigat|assess|evaluat|test|explor|determin|ask|question|stud(y|ies|ied)|"
                 r"looked\s+at|look(s|ing)?\s+at|wonder)\w*\s+(whether|if)\b"),
      "states an aim or a study's question, not an effect"),
@@ -428,6 +431,7 @@ _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|
 #: before.  After "this" a word that is no auxiliary, adverb or third-person verb (no final s) is a noun; after "these"
 #: a word ending in s (a plural noun: the verb after a plural subject has no s) is one.
 _AUX = (r"(?:can|could|may|might|will|would|should|must|shall|is|was|has|does|did|had|not|also|often|usually|then|just|"
+        r"gave|brought|made|took|got|kept|felt|left|meant|put|let|cut|set|"
         r"only|really|alone|too|way|time|means|one|kind|type|approach|technique|treatment|therapy|method|procedure)\b")
 _NOUN_AFTER_THIS = r"(?!" + _AUX + r")(?![a-z]+(?:s|ly|ed)\b)[a-z]{3,}\b(?!\s*[,;.])"
 _NOUN_AFTER_THESE = r"(?!(?:is|was|has|does|always|also|treatments|therapies|techniques|methods|procedures|medicines|"
@@ -482,7 +486,7 @@ _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
 
 #: an effect estimate stated with its number ("a relative risk of 1.37", "95% CI 1.21 to 1.55", "NNT 6")
 _ESTIMATE = re.compile(r"(?i)\b95\s*%\s*(CI|confidence\s+interval)|\b(relative\s+risk|risk\s+ratio|odds\s+ratio|hazard\s+ratio|"
-                       r"mean\s+difference|number\s+needed\s+to\s+treat|NNT|RR|OR|SMD)\b[^.;]{0,30}?\d")
+                       r"mean\s+difference|number\s+needed\s+to\s+treat|(?-i:NNT|RR|OR|SMD))\b[^.;]{0,30}?\d")
 #: "... except (for) X", "apart from X", "other than X": what follows is excepted from the sentence's claim
 _EXCEPT = re.compile(r"(?i)\b(except(\s+for)?|apart\s+from|other\s+than|with\s+the\s+exception\s+of|save\s+for|but\s+not)\b")
 #: "not uncommon", "not unusual", "not rare": a double negative that says the event is frequent
