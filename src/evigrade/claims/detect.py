@@ -258,24 +258,6 @@ _ATTRIBUTED = re.compile(r"(?i)\b((some|several|a few|a number of|recent|emergin
 #: alone ("the disease affects other organs", "it can become very serious") is not a safety claim.
 _SAFETY_NOUN = re.compile(r"(?i)\b(side[- ]effects?|adverse|complications?|risks?|risky|danger\w*|harm\w*|safe\w*|"
                           r"injur\w*|reactions?|events?)\b")
-#: "involves", "consists of", "entails": the clause describes what the procedure is made of
-_DESCRIBES_AFTER = re.compile(r"(?i)\s+(\w+ly\s+)?(involves|involved|consists\s+of|entails|is)\s+(the\s+|a\s+)?(insert\w*|"
-                              r"plac\w*|use|using|appl\w*|inject\w*|putting|administ\w*|giving)\b")
-_CLAUSE_END = re.compile(r";|,\s+(and|but|so|yet|while|whereas)\s+(it|this|they|" + ITV + r")\b|,\s+(it|this|they)\s+"
-                         r"|\.\s")
-
-
-def _described_from(t: str, lex: Lexicon) -> int | None:
-    """Where a description of the procedure starts: after the intervention (or "it", "this") and "involves",
-    "consists of", "entails" ("... as the treatment involves the insertion of thin needles into tight bands")."""
-    ends = [b for _, _a, b in lex.intervention.find(t)] + [m.end() for m in re.finditer(r"(?i)\b(it|this)\b", t)]
-    starts = [m.end() for b in ends if (m := _DESCRIBES_AFTER.match(t, b)) is not None]
-    return min(starts) if starts else None
-
-
-#: "Side effects include ...", "adverse events were ...": a list of harms follows
-_EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\S+\s+){0,5}?"
-                         r"(include|includes|included|including|are|were|such\s+as|like)\b")
 #: A list under a lead-in about who should not have the intervention: contraindications, not claims.
 _CONTRAINDICATION = re.compile(r"(?i)\b(should\s+not|shouldn't|must\s+not|cannot|can't|not\s+suitable|not\s+given|"
                                r"not\s+(be\s+)?(used|offered|performed)|not\s+recommended|who\s+(can|should|cannot)|avoid|unless|if\s+you('re|\s+are|\s+have))\b")
@@ -426,27 +408,16 @@ _ADVICE = re.compile(r"(?i)\b(should|must)\s+(be|first|always|never|not|consult|
                      r"clinician|physiotherapist|doctor|nurse|patient|client|you|we)s?\s+(should|must|need\s+to|"
                      r"ought\s+to)\s+(?!be\s+(aware|told|informed))\w+")
 
-#: "this band", "these knots": a demonstrative before a noun is a determiner, and the noun (not the intervention) is
-#: the subject; a noun that stands for the intervention ("this treatment", "these vaccines") is masked as ``ITV``
-#: before.  After "this" a word that is no auxiliary, adverb or third-person verb (no final s) is a noun; after "these"
-#: a word ending in s (a plural noun: the verb after a plural subject has no s) is one.
-_AUX = (r"(?:can|could|may|might|will|would|should|must|shall|is|was|has|does|did|had|not|also|often|usually|then|just|"
-        r"gave|brought|made|took|got|kept|felt|left|meant|put|let|cut|set|"
-        r"only|really|alone|too|way|time|means|one|kind|type|approach|technique|treatment|therapy|method|procedure)\b")
-_NOUN_AFTER_THIS = r"(?!" + _AUX + r")(?![a-z]+(?:s|ly|ed)\b)[a-z]{3,}\b(?!\s*[,;.])"
-_NOUN_AFTER_THESE = r"(?!(?:is|was|has|does|always|also|treatments|therapies|techniques|methods|procedures|medicines|"
-_NOUN_AFTER_THESE += r"medications|drugs|vaccines|products|remedies)\b)[a-z]{2,}s\b"
 #: A pronoun that stands for the intervention at the head of a clause ("It may even ... increase the range
 #: of motion"), but not an empty "it" ("It is important to ...").
 #: a reporting verb before the clause it reports ("research suggests (that) it ...")
 _REPORTING = (r"(?:suggests?|suggested|shows?|showed|shown|found|finds|indicates?|indicated|says?|said|believes?|think|"
-              r"thinks|claims?|reports?|reported|concluded|concludes?|demonstrated?|demonstrates)\s+(?:that\s+)?")
+              r"thinks|claims?|reports?|reported|concluded|demonstrated?|demonstrates)\s+(?:that\s+)?")
 _PRONOUN = re.compile(r"(?i)^\s*(?:[^,.;]{0,60},\s*|[^,.;]{0,60}\b" + _REPORTING + r")?(?:(?:so|and|but|also|yet|thus|"
                       r"therefore|however|still)\s+)?"
-                      r"(it|this(?!\s+" + _NOUN_AFTER_THIS + r")|these(?!\s+" + _NOUN_AFTER_THESE + r")|they)\b"
-                      r"(?!\s+(is|was|'s|can be|may be)\s+(important|"
+                      r"(it|this|these|they)\b(?!\s+(is|was|'s|can be|may be)\s+(important|"
                       r"common|normal|possible|worth|best|recommended|essential|vital|a good idea|not uncommon|"
-                      r"estimated|true|key|crucial|critical|necessary|helpful to|advisable|wise|why|because))")
+                      r"estimated|true|key|crucial|helpful to|advisable|wise))")
 #: Words that put a sentence with no named treatment in a treatment's context ("after two sessions",
 #: "patients typically see ...").
 _TREATMENT_CONTEXT = re.compile(r"(?i)\b(sessions?|treatments?|treated|patients?|clients?|clinically|appointments?|"
@@ -482,6 +453,31 @@ _FADES = re.compile(r"(?i)\b(fades?|faded|fading|wears?\s+off|wore\s+off|worn\s+
                     r"(is|are)\s+not\s+(long[\s-]+lasting|lasting|permanent)|diminish\w*\s+over\s+time)\b")
 #: "no more effective than placebo": a denial of a difference, not "no more pain" (a complete effect)
 _NO_MORE_THAN = re.compile(r"(?i)\bno\s+more\s+(\w+\s+){0,2}?than\b")
+
+#: "this band", "these knots": a demonstrative before a noun is a determiner, and the noun (not the intervention) is
+#: the subject; a noun that stands for the intervention ("this treatment", "these vaccines") is masked as ``ITV``
+#: before.  After "this" a word that is no auxiliary, adverb or third-person verb (no final s) is a noun; after "these"
+#: a word ending in s (a plural noun: the verb after a plural subject has no s) is one.
+_AUX = (r"(?:can|could|may|might|will|would|should|must|shall|is|was|has|does|did|had|not|also|often|usually|then|just|"
+        r"gave|brought|made|took|got|kept|felt|left|meant|put|let|cut|set|"
+        r"only|really|alone|too|way|time|means|one|kind|type|approach|technique|treatment|therapy|method|procedure)\b")
+_NOUN_AFTER_THIS = r"(?!" + _AUX + r")(?![a-z]+(?:s|ly|ed)\b)[a-z]{3,}\b(?!\s*[,;.])"
+_NOUN_AFTER_THESE = r"(?!(?:is|was|has|does|always|also|treatments|therapies|techniques|methods|procedures|medicines|"
+_NOUN_AFTER_THESE += r"medications|drugs|vaccines|products|remedies)\b)[a-z]{2,}s\b"
+#: "this is critical because ...", "this is why ...": an empty "this" (beside _PRONOUN's own list)
+_EMPTY_THIS = re.compile(r"(?i)\s+(is|was|'s)\s+(critical|necessary|why|because)\b")
+_DEMONSTRATIVE_NOUN = re.compile(r"(?i)(?:this\s+" + _NOUN_AFTER_THIS + r"|these\s+" + _NOUN_AFTER_THESE + r")")
+
+
+def _pronoun_head(item: str) -> re.Match[str] | None:
+    """``_PRONOUN``'s match, unless its "this"/"these" is a determiner before a noun ("these knots can ...") or an
+    empty "this" ("this is critical because ...")."""
+    m = _PRONOUN.search(item)
+    if m is None:
+        return None
+    if _DEMONSTRATIVE_NOUN.match(item, m.start(1)) or _EMPTY_THIS.match(item, m.end(1)):
+        return None
+    return m
 
 
 #: an effect estimate stated with its number ("a relative risk of 1.37", "95% CI 1.21 to 1.55", "NNT 6")
@@ -900,6 +896,26 @@ _COMPARED = re.compile(r"(?i)\b(compared\s+(to|with)|comparisons?\s+(to|with)|th
 _MEASURED = re.compile(r"(?i)\b(" + _MEASURED_WORDS + r")\s+([\w-]+\s+){0,2}$")
 
 
+#: "involves", "consists of", "entails": the clause describes what the procedure is made of
+_DESCRIBES_AFTER = re.compile(r"(?i)\s+(\w+ly\s+)?(involves|involved|consists\s+of|entails|is)\s+(the\s+|a\s+)?(insert\w*|"
+                              r"plac\w*|use|using|appl\w*|inject\w*|putting|administ\w*|giving)\b")
+_CLAUSE_END = re.compile(r";|,\s+(and|but|so|yet|while|whereas)\s+(it|this|they|" + ITV + r")\b|,\s+(it|this|they)\s+"
+                         r"|\.\s")
+
+
+#: "Side effects include ...", "adverse events were ...": a list of harms follows
+_EVENT_LIST = re.compile(r"(?i)\b(side[\s-]+effects?|adverse\s+(events?|effects?|reactions?)|complications?)\s+(\S+\s+){0,5}?"
+                         r"(include|includes|included|including|are|were|such\s+as|like)\b")
+
+
+def _described_from(t: str, lex: Lexicon) -> int | None:
+    """Where a description of the procedure starts: after the intervention (or "it", "this") and "involves",
+    "consists of", "entails" ("... as the treatment involves the insertion of thin needles into tight bands")."""
+    ends = [b for _, _a, b in lex.intervention.find(t)] + [m.end() for m in re.finditer(r"(?i)\b(it|this)\b", t)]
+    starts = [m.end() for b in ends if (m := _DESCRIBES_AFTER.match(t, b)) is not None]
+    return min(starts) if starts else None
+
+
 #: "The disease usually attacks the lungs", "The infection spreads ...": the condition is the sentence's subject
 _CONDITION_SUBJECT = re.compile(r"(?i)^\W*(?:[a-z]\s*:\s*)?(the|this|that|such\s+an?|an?)\s+([\w-]+\s+)?(disease|illness|"
                                 r"condition|infection|virus|bacteri\w*|disorder|syndrome)\s+(\w+ly\s+)?(is|are|was|were|"
@@ -1025,7 +1041,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
     t = f"{ctx} {item}" if ctx else item
 
     named = bool(lex.intervention.find(t))
-    agent = named or (antecedent and _PRONOUN.search(item) is not None)
+    agent = named or (antecedent and _pronoun_head(item) is not None)
     treated = (_TREATMENT_CONTEXT.search(t) is not None or _REPORTED.search(t) is not None
                or bool(lex.treated.find(t)))
     why_not = _not_about_the_intervention(item, lex, named, agent, treated)
@@ -1188,7 +1204,7 @@ def analyse(text: str, lex: Lexicon, context: str = "", heading: bool = False, *
                     # "the effect is negligible", "a tremendous effect", in a text about it: a claim on the size
                     or (nominal and size_level is not None and _EFFECT_NOUN.search(item) is not None)
                     or _general_efficacy(t, lex, bool(interv) or (antecedent and re.match(r"(?i)\s*(it|this|they|these)\b", t)
-                                                                   is not None and _PRONOUN.match(t) is not None),
+                                                                   is not None and _pronoun_head(t) is not None),
                                          has_effect, negated, certainty, cue,
                                          strong is not None or size_level is not None or universal is not None,
                                          bool(timeframes))))
