@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["Note", "jsonable", "jsonable_dict", "ResultMixin", "json_keys", "attrs_dict"]
+__all__ = ["Note", "EstimateCI", "jsonable", "jsonable_dict", "ResultMixin", "json_keys", "attrs_dict"]
 
 _T = TypeVar("_T")
 
@@ -38,6 +38,19 @@ class Note:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "study": self.study}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstimateCI:
+    """An effect as a number with its confidence interval: ``measure`` (OR, SMD, ...), ``estimate``, ``ci_low``,
+    ``ci_high``; each None when not known.  The block a source's reported row (``packs._Reported``), the
+    estimate a finding rests on (``pipeline.findings``) and the claims checker's finding share; keyword-only,
+    so each keeps its own positional fields and each JSON keeps its own key order."""
+
+    measure: str | None = None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 def jsonable(obj: Any) -> Any:

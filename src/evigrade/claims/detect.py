@@ -168,15 +168,15 @@ _INFERIOR = re.compile(r"(?i)\b((reduces?|relieves?|improves?|helps?|eases?|incr
                        # the comparator as the subject: "injection relieves pain better than <the intervention>"
                        r"(better|more\s+(effective|helpful|useful)|superior)\s+(than|to)\s+" + ITV + r")")
 
+#: "It works by ...", "acts by ...", "works through ...": the sentence states how the treatment works.
+_WORKS_BY_WORDS = r"(" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+(by|through|via)\b"
+_WORKS_BY = re.compile(r"(?i)\b" + _WORKS_BY_WORDS)
 #: A sentence about how the treatment works in general (not one named mechanism) ...
-_MECH_GENERAL = re.compile(r"(?i)\b((" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+"
-                           r"(by|through|via)\b|how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
+_MECH_GENERAL = re.compile(r"(?i)\b(" + _WORKS_BY_WORDS
+                           + r"|how\s+(" + ITV + r"|it|this|the\s+(treatment|technique|therapy|method|procedure))\s+"
                            r"(really\s+|actually\s+|exactly\s+)?(works?|acts?|helps?|relieves\s+pain)|why\s+(" + ITV
                            + r"|it)\s+works?|mechanisms?\s+(of\s+action|behind|of\s+(" + ITV + r")|of\s+(the\s+)?"
                            r"(treatment|technique|it))|(its|the)\s+mechanisms?\b|mode\s+of\s+action)")
-#: "It works by ...", "acts by ...", "works through ...": the sentence states how the treatment works.
-_WORKS_BY = re.compile(r"(?i)\b(" + ITV + r"|it|this|they)\s+(\w+\s+)?(works?|acts?|functions?|operates?)\s+(by|through|"
-                       r"via)\b")
 #: ... and what it says about that knowledge.
 _MECH_DOUBT = re.compile(r"(?i)\b(not\s+(yet\s+|fully\s+|well\s+|clearly\s+|been\s+|completely\s+|entirely\s+)*"
                          r"(understood|known|established|clear|proven|explained|settled)|(only\s+)?(partly|partially|"
@@ -229,8 +229,8 @@ _MAJORITY = re.compile(r"(?i)\b(most|the majority of|many)\s+(\w+\s+)?(patients|
 #: "A review of 28 trials found that ...": a sentence that reports what a study found.
 _REPORTED = re.compile(r"(?i)^\s*(it|they|this|these)\s+(showed|found|reported|concluded|demonstrated)\b|"
                        r"\b(both|the|each|two)\s+groups?\b.*\b(showed|had|reported|improved)\b|\bthose\s+who\s+"
-                       r"received\b|\b(were|was|is|are)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|noticed|documented)\b|\bthose\s+who\s+"
-                       r"received\b|^\s*(results|conclusions?)\s*:|"
+                       r"received\b|\b(were|was|is|are)\s+(only\s+)?(reported|observed|recorded|found|seen|noted|noticed|documented)\b|"
+                       r"^\s*(results|conclusions?)\s*:|"
                        r"\b(a|one|the|this|that|our|recent|large|another|a new|new|several|many|most|some|all|two|three|\d+)\s+([\w-]+\s+){0,5}"
                        r"(reviews?|meta-analys[ie]s|trials?|stud(y|ies)|rcts?|surveys?|experiments?|analys[ie]s)\b.*\b(found|"
                        r"reported|showed|shown|concluded|observed|revealed|demonstrated|indicated|confirmed|documented|noted|"

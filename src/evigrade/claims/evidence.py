@@ -30,7 +30,7 @@ from ..effects.measures import is_ratio
 from ..errors import EvigradeError, InputError
 from ..packs.schema import Topic
 from ..packs.summary import Finding, MechanismClaim, SafetySummary, Summary
-from ..results import Note, jsonable
+from ..results import EstimateCI, Note, jsonable
 from .._access import finite_float as _num, first as _get, get as _acc
 
 __all__ = [
@@ -82,8 +82,9 @@ def _seq(x: Any) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class EvidenceFinding:
-    """One finding: outcome x time point(s) x comparison, with what GRADE says about it.
+class EvidenceFinding(EstimateCI):
+    """One finding: outcome x time point(s) x comparison, with what GRADE says about it and its effect
+    (``measure``, ``estimate``, ``ci_low``, ``ci_high`` from :class:`~evigrade.results.EstimateCI`, by keyword).
 
     ``timepoints`` holds bucket ids from ``TIME_BUCKETS`` (empty = time point not stated).
     ``certainty`` is one of ``CERTAINTY_LEVELS`` or None (not rated); ``magnitude`` one of
@@ -101,10 +102,6 @@ class EvidenceFinding:
     magnitude: str | None = None
     direction: str | None = None
     benefit: str = "lower"
-    measure: str | None = None
-    estimate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
     statement: str | None = None
     source: str = ""
     basis: str = ""

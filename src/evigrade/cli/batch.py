@@ -11,13 +11,13 @@ take over a second.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .._escape import term_safe
 from .._format import fmt_fixed
+from ._plain import parse
 
 if TYPE_CHECKING:
     import typer
@@ -96,54 +96,13 @@ PLAIN_OPTIONS: dict[str, tuple[str, Any]] = {
     "--chunk-rows": ("chunk_rows", int), "-q": ("quiet", True), "--quiet": ("quiet", True),
     "--on-error": ("on_error", str), "--force": ("force", True),
 }
-_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def plain_args(argv: list[str]) -> dict[str, Any] | None:
     """The arguments of ``evigrade batch`` for a plain command line (``IN -o OUT`` and the options of
-    ``PLAIN_OPTIONS`` with ordinary values), parsed without typer, whose import and per-option
-    validation (pydantic) cost about a fifth of a small run; None for anything else (typer then parses
-    it and reports what is wrong)."""
-    kw: dict[str, Any] = {**DEFAULTS, "infile": None, "output": None}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        i += 1
-        if not a.startswith("-"):
-            if kw["infile"] is not None:
-                return None
-            kw["infile"] = a
-            continue
-        name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
-        spec = PLAIN_OPTIONS.get(name)
-        if spec is None:
-            return None
-        param, kind = spec
-        if isinstance(kind, bool):
-            if eq:
-                return None
-            kw[param] = kind
-            continue
-        if not eq:
-            if i >= len(argv):
-                return None
-            value = argv[i]
-            i += 1
-        if not value or value.startswith("-"):
-            return None
-        if kind is float:
-            if not _FLOAT.fullmatch(value):
-                return None
-            kw[param] = float(value)
-        elif kind is int:
-            if not value.isdigit() or int(value) < 1:  # (--chunk-rows: min=1)
-                return None
-            kw[param] = int(value)
-        else:
-            kw[param] = value
-    if kw["infile"] is None or kw["output"] is None:
-        return None
-    return kw
+    ``PLAIN_OPTIONS`` with ordinary values), parsed without typer (see ``cli._plain``); None for
+    anything else (typer then parses it and reports what is wrong)."""
+    return parse(argv, PLAIN_OPTIONS, {**DEFAULTS, "output": None}, "infile", required=("infile", "output"))
 
 
 def register(app: typer.Typer) -> None:

@@ -12,17 +12,17 @@ import math
 import pathlib
 from typing import TYPE_CHECKING, Any, Optional
 
-import typer
-
 from .._format import fmt_fixed, fmt_pct, fmt_sig
 from ..packs import Summary, load_pack
 from ..packs.summary import Finding, NotPoolable, SafetyItem
 from ..pipeline import FindingsSpec, GradedFinding, GradedSummary, build_findings, grade_summary
+from ._plain import echo, parse
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
 
-__all__ = ["register", "run_summarize", "render_text"]
+__all__ = ["register", "run_summarize", "render_text", "summarize_command", "plain_args", "DEFAULTS", "PLAIN_OPTIONS"]
 
 
 def run_summarize(pack: Optional[str] = None, *, method: str = "REML", test: str = "knha", grade: bool = True,
@@ -294,56 +294,91 @@ def _print_mechanisms(con: Console, summary: Summary, graded: GradedSummary | No
         con.print(escape(f"  {m.claim}: strongest support {sup} ({m.supporting} supporting, {m.not_supporting} against/critical){lab}"))
 
 
+#: The default of every option of ``evigrade summarize``: the typer signature below and the typer-free
+#: parse of a plain line (``plain_args``) both read them.
+DEFAULTS: dict[str, Any] = {
+    "as_json": False, "method": "REML", "test": "knha", "safety_measure": "PLO", "no_grade": False,
+    "all_findings": False, "details": False, "fmt": "text", "no_color": False, "report_dir": None,
+}
+
+#: The options ``plain_args`` reads: option -> (parameter, type of its value, or the value a flag sets).
+#: tests/cli/test_summarize_plain_args.py checks them against the typer command.
+PLAIN_OPTIONS: dict[str, tuple[str, Any]] = {
+    "--json": ("as_json", True), "--method": ("method", str), "--test": ("test", str),
+    "--safety-measure": ("safety_measure", str), "--no-grade": ("no_grade", True), "--all": ("all_findings", True),
+    "--details": ("details", True), "--format": ("fmt", str), "--no-color": ("no_color", True),
+    "--report": ("report_dir", str),
+}
+
+
+def plain_args(argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of ``evigrade summarize`` for a plain command line, parsed without typer (see
+    ``cli._plain``); None for anything else (typer then parses it and reports what is wrong)."""
+    return parse(argv, PLAIN_OPTIONS, DEFAULTS, "pack")
+
+
 def register(app: typer.Typer) -> None:
+    import typer
+
+    d = DEFAULTS
+
     @app.command("summarize")
     def summarize_cmd(
         pack: Optional[str] = typer.Argument(None, help="Evidence pack folder (default: the bundled pack)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the full structured result (summary.to_dict())."),
-        method: str = typer.Option("REML", "--method", help="tau2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
-        test: str = typer.Option("knha", "--test", help="knha (Hartung-Knapp-Sidik-Jonkman) or z."),
-        safety_measure: str = typer.Option("PLO", "--safety-measure", help="Proportion scale for adverse events: PLO (logit) or PFT (Freeman-Tukey)."),
-        no_grade: bool = typer.Option(False, "--no-grade", help="Skip GRADE certainty and plain-language statements."),
-        all_findings: bool = typer.Option(False, "--all", help="Also list cells without a numeric estimate (with --details)."),
-        details: bool = typer.Option(False, "--details", help="Print the full listing (every finding, safety row and mechanism) instead of the brief."),
-        fmt: str = typer.Option("text", "--format", help="The brief as 'text' (terminal) or 'markdown' (numbered citations)."),
-        no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
-        report_dir: Optional[str] = typer.Option(None, "--report", help="Also write the report (index.html, report.md, results.json) to this folder."),
+        as_json: bool = typer.Option(d["as_json"], "--json", help="Print the full structured result (summary.to_dict())."),
+        method: str = typer.Option(d["method"], "--method", help="tau2 estimator: FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM."),
+        test: str = typer.Option(d["test"], "--test", help="knha (Hartung-Knapp-Sidik-Jonkman) or z."),
+        safety_measure: str = typer.Option(d["safety_measure"], "--safety-measure", help="Proportion scale for adverse events: PLO (logit) or PFT (Freeman-Tukey)."),
+        no_grade: bool = typer.Option(d["no_grade"], "--no-grade", help="Skip GRADE certainty and plain-language statements."),
+        all_findings: bool = typer.Option(d["all_findings"], "--all", help="Also list cells without a numeric estimate (with --details)."),
+        details: bool = typer.Option(d["details"], "--details", help="Print the full listing (every finding, safety row and mechanism) instead of the brief."),
+        fmt: str = typer.Option(d["fmt"], "--format", help="The brief as 'text' (terminal) or 'markdown' (numbered citations)."),
+        no_color: bool = typer.Option(d["no_color"], "--no-color", help="Plain text output."),
+        report_dir: Optional[str] = typer.Option(d["report_dir"], "--report", help="Also write the report (index.html, report.md, results.json) to this folder."),
     ) -> None:
         """Summarise an evidence pack: findings by outcome, time point and comparison; safety; mechanisms."""
-        from .._validate import check_choice
-        from ..errors import PackError
+        summarize_command(pack=pack, as_json=as_json, method=method, test=test, safety_measure=safety_measure,
+                          no_grade=no_grade, all_findings=all_findings, details=details, fmt=fmt, no_color=no_color,
+                          report_dir=report_dir)
 
-        fmt = check_choice("format", fmt, ("text", "markdown"))
-        if report_dir is not None:  # refuse an unusable folder before computing anything
-            from ..report import check_report_folder
 
-            check_report_folder(report_dir)
+def summarize_command(pack: Optional[str], as_json: bool, method: str, test: str, safety_measure: str, no_grade: bool,
+                      all_findings: bool, details: bool, fmt: str, no_color: bool, report_dir: Optional[str]) -> None:
+    """The command once its arguments are parsed (by typer, or by ``plain_args``)."""
+    from .._validate import check_choice
+    from ..errors import PackError
+
+    fmt = check_choice("format", fmt, ("text", "markdown"))
+    if report_dir is not None:  # refuse an unusable folder before computing anything
+        from ..report import check_report_folder
+
+        check_report_folder(report_dir)
+    try:
+        summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
+    except PackError as exc:  # one line naming the pack, its first problem and how to list them all
+        from .report import _with_validate_hint
+
+        raise _with_validate_hint(exc, pathlib.Path(pack) if pack is not None else None) from None
+    if report_dir is not None:  # the report (engineer H): written atomically before anything is printed
+        from ..report import write_report
+        from ..report.pipeline import report_dict
+
         try:
-            summary = run_summarize(pack, method=method, test=test, grade=not no_grade, safety_measure=safety_measure)
-        except PackError as exc:  # one line naming the pack, its first problem and how to list them all
-            from .report import _with_validate_hint
+            write_report(report_dict(summary), report_dir)
+        except OSError as exc:  # e.g. a read-only folder or a full disk: nothing was left behind
+            from ..errors import InputError
 
-            raise _with_validate_hint(exc, pathlib.Path(pack) if pack is not None else None) from None
-        if report_dir is not None:  # the report (engineer H): written atomically before anything is printed
-            from ..report import write_report
-            from ..report.pipeline import report_dict
-
-            try:
-                write_report(report_dict(summary), report_dir)
-            except OSError as exc:  # e.g. a read-only folder or a full disk: nothing was left behind
-                from ..errors import InputError
-
-                raise InputError(f"cannot write the report ({exc.strerror or exc})", file=str(report_dir),
-                                 fix="choose a folder you can write to (--report DIR)") from None
-        if as_json:
-            typer.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=False))
-        elif details or not isinstance(summary, GradedSummary):
-            typer.echo(render_text(summary, color=not no_color, all_findings=all_findings), nl=False)
-        else:
-            typer.echo(_brief_text(summary, fmt, no_color), nl=False)
-        if not as_json:  # the pack's own notes (defaults assumed, absent tables): said, on stderr beside the text
-            for n in summary.notes:
-                typer.echo(f"note: {n.message}", err=True)
+            raise InputError(f"cannot write the report ({exc.strerror or exc})", file=str(report_dir),
+                             fix="choose a folder you can write to (--report DIR)") from None
+    if as_json:
+        echo(json.dumps(summary.to_dict(), indent=2, sort_keys=False))
+    elif details or not isinstance(summary, GradedSummary):
+        echo(render_text(summary, color=not no_color, all_findings=all_findings), nl=False)
+    else:
+        echo(_brief_text(summary, fmt, no_color), nl=False)
+    if not as_json:  # the pack's own notes (defaults assumed, absent tables): said, on stderr beside the text
+        for n in summary.notes:
+            echo(f"note: {n.message}", err=True)
 
 
 def _brief_text(summary: GradedSummary, fmt: str, no_color: bool) -> str:

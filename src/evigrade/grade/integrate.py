@@ -315,14 +315,22 @@ def grade_finding(finding: Any, config: GradeConfig | None = None, *, interventi
                     reference_source=_g(ref, "sd_source") if sd else None)
     from ..language.statements import statement_with_size
 
+    named = _sentence_names(finding, intervention)
+    text, used = statement_with_size(rating, mag, **named,
+                                     comparator_active=named["kind"] == "comparative" and item_kind(finding) == "active",
+                                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"))
+    return FindingGrade(inp, rating, mag, text, tuple(notes), used)
+
+
+def _sentence_names(finding: Any, intervention: str) -> dict[str, Any]:
+    """What the sentence of a finding names, for ``statement_with_size`` and ``narrative_statement`` alike: the
+    outcome, time frame, intervention (between forms: the two forms, see ``_forms``), comparison, population and
+    the kind of contrast."""
     forms = str(_g(finding, "kind", "") or "") == "between_forms"
     x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
-    text, used = statement_with_size(rating, mag, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
-                     timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
-                     population=_population(finding), comparator_active=not forms and item_kind(finding) == "active",
-                     event=str(inp.measure).upper() in ("RR", "OR", "RD", "PETO"),
-                     kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
-    return FindingGrade(inp, rating, mag, text, tuple(notes), used)
+    return {"outcome_name": str(_g(finding, "outcome_name", "") or "the outcome"), "timeframe": _timeframe(finding),
+            "intervention": x, "comparison": _comparison_text(finding), "population": _population(finding),
+            "kind": "between_forms" if forms else "comparative", "comparator_phrase": cmp_phrase}
 
 
 def _forms(finding: Any, intervention: str) -> tuple[str, str | None]:
@@ -373,12 +381,8 @@ def _grade_narrative(finding: Any, config: GradeConfig, *, intervention: str,
                          indirectness_reason=ind_reason, k=k, overrides=tuple(overrides),
                          label=str(_g(finding, "outcome_name", "") or _g(finding, "outcome", "") or "") or None)
     rating = assess_narrative(inp, config)
-    forms = str(_g(finding, "kind", "") or "") == "between_forms"
-    x, cmp_phrase = _forms(finding, intervention) if forms else (intervention, None)
-    text = narrative_statement(rating, inp, outcome_name=str(_g(finding, "outcome_name", "") or "the outcome"),
-                               timeframe=_timeframe(finding), intervention=x, comparison=_comparison_text(finding),
-                               benefit=str(_g(finding, "benefit", "") or "") or None, population=_population(finding),
-                               kind="between_forms" if forms else "comparative", comparator_phrase=cmp_phrase)
+    text = narrative_statement(rating, inp, **_sentence_names(finding, intervention),
+                               benefit=str(_g(finding, "benefit", "") or "") or None)
     return FindingGrade(inp, rating, _NO_MAGNITUDE, text, ())
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..effects.measures import RATIO_MEASURES
-from ..results import Note, ResultMixin, json_keys, jsonable
+from ..results import EstimateCI, Note, ResultMixin, json_keys, jsonable
 
 __all__ = [
     "BENEFIT_DIRECTIONS",
@@ -296,10 +296,10 @@ def _harmonise(measure: str | None, orientation: str, est: float | None, lo: flo
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Reported:
+class _Reported(EstimateCI):
     """The columns a trial result (results.csv) and a review result (reviews.csv) share: which question the
     row answers (outcomes, time point, comparison), where it comes from, the number as the source printed it
-    (measure, estimate, CI, p-value, orientation) and the words beside it; ``outcome`` is the first outcome
+    (measure, estimate, CI as ``EstimateCI``; p-value, orientation) and the words beside it; ``outcome`` is the first outcome
     named and ``harmonised()`` the (estimate, ci_low, ci_high) as intervention minus comparator.  Each row
     type lists its own JSON keys (``json_keys``), so they keep their order."""
 
@@ -309,11 +309,7 @@ class _Reported:
     source: str
     row: int
     timepoint_as_stated: str = ""
-    measure: str | None = None
     unit: str = ""
-    estimate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
     p_value: str = ""
     orientation: str = "as_reported"
     result_as_reported: str = ""

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._validate import check_choice, check_level
 from ..notes import NoteCode
-from ..results import Note
+from ..results import EstimateCI, Note
 from ..stats.fit import canonical_method, canonical_test
 from ..packs.schema import RATIO_MEASURES, SUPPORT_RANK, Pack, ResultRow, ReviewRow, Topic
 from ..packs.summary import (
@@ -612,16 +612,13 @@ def _pooled_group(usable: list[tuple[ResultRow, TrialEstimate]], not_poolable: l
     return pooled_group
 
 
-@dataclass(frozen=True, slots=True)
-class _Estimate:
-    """The estimate a finding rests on (pooled trials, the primary review, one trial, or none)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Estimate(EstimateCI):
+    """The estimate a finding rests on (pooled trials, the primary review, one trial, or none): its measure,
+    estimate and CI (``EstimateCI``) on the reporting scale, with the prediction interval when pooled."""
 
     basis: str = "trials"
     status: str = "no_estimate"
-    measure: str | None = None
-    estimate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
     pi_low: float | None = None
     pi_high: float | None = None
     k: int | None = None
@@ -661,9 +658,11 @@ def _pool_trials(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], metho
         notes.append(n)
     if m in RATIO_MEASURES:
         notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
-    return _Estimate("trials", "pooled", m, tr(_f(meta.estimate)), tr(_f(meta.ci_low)), tr(_f(meta.ci_high)),
-                     tr(_f(getattr(meta, "pi_low", None))), tr(_f(getattr(meta, "pi_high", None))), len(group),
-                     participants, meta, _trial_sources(pack, group), tuple(trials_out))
+    return _Estimate(basis="trials", status="pooled", measure=m, estimate=tr(_f(meta.estimate)),
+                     ci_low=tr(_f(meta.ci_low)), ci_high=tr(_f(meta.ci_high)),
+                     pi_low=tr(_f(getattr(meta, "pi_low", None))), pi_high=tr(_f(getattr(meta, "pi_high", None))),
+                     k=len(group), participants=participants, meta=meta, sources=_trial_sources(pack, group),
+                     trials=tuple(trials_out))
 
 
 def _pool_several(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], method: str, test: str, level: float,
@@ -706,8 +705,9 @@ def _pool_several(pack: Pack, group: list[tuple[ResultRow, TrialEstimate]], meth
     notes.extend(pool.notes)
     if m in RATIO_MEASURES:
         notes.append(Note("log_scale", f"{m} pooled on the log scale; estimate and CI exponentiated."))
-    return _Estimate("trials", "pooled", m, tr(pool.estimate), tr(pool.ci_low), tr(pool.ci_high), tr(pool.pi_low),
-                     tr(pool.pi_high), pool.k_studies, participants, pool, _trial_sources(pack, group), trials_out)
+    return _Estimate(basis="trials", status="pooled", measure=m, estimate=tr(pool.estimate), ci_low=tr(pool.ci_low),
+                     ci_high=tr(pool.ci_high), pi_low=tr(pool.pi_low), pi_high=tr(pool.pi_high), k=pool.k_studies,
+                     participants=participants, meta=pool, sources=_trial_sources(pack, group), trials=trials_out)
 
 
 def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, TrialEstimate]],
@@ -726,7 +726,7 @@ def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, Tr
         why = "no trial result in this pack" if not rows else \
             f"only {k_trials} trial{'s' if k_trials != 1 else ''} with usable data in this pack; at least 2 are needed to pool"
         notes.append(Note("rests_on_review", f"Rests on the pooled result of {primary.review_id} ({why})."))
-        return _Estimate("review", "review", primary.measure, est, lo, hi,
+        return _Estimate(basis="review", status="review", measure=primary.measure, estimate=est, ci_low=lo, ci_high=hi,
                          k=primary.k if primary.k_scope == "estimate" else None,
                          participants=primary.participants if primary.participants_scope == "estimate" else None,
                          sources=(f"{primary.citation} [{primary.source_row or primary.review_row_id}]",), trials=trials)
@@ -735,13 +735,14 @@ def _estimate(pack: Pack, rows: list[ResultRow], group: list[tuple[ResultRow, Tr
         if r.n1i is None or r.n2i is None:
             notes.append(Note("participants_randomised", "Arm sizes not reported; participants = number randomised in the whole trial (all arms)."))
         notes.append(Note("single_trial", f"One trial with usable data ({r.study_id}); no pooling and no published pooled result with a usable number for this question."))
-        return _Estimate("trials", "single_trial", t.measure, t.estimate, t.ci_low, t.ci_high, k=1, participants=t.n,
+        return _Estimate(basis="trials", status="single_trial", measure=t.measure, estimate=t.estimate,
+                         ci_low=t.ci_low, ci_high=t.ci_high, k=1, participants=t.n,
                          sources=_trial_sources(pack, group), trials=trials)
     sources = tuple(f"{rv.citation} [{rv.source_row}]" for rv in revs) + \
         tuple(f"{pack.study(r.study_id).citation} [{r.source_row or r.result_id}]" for r in rows)
     notes.append(Note("no_estimate", "No numeric estimate: the sources give only p-values, qualitative statements, "
                       "or results whose sign convention is unclear."))
-    return _Estimate("review" if revs else "trials", "no_estimate", sources=sources, trials=trials)
+    return _Estimate(basis="review" if revs else "trials", status="no_estimate", sources=sources, trials=trials)
 
 
 def _compare_with_reviews(revs: list[ReviewEstimate], primary: ReviewRow | None, e: _Estimate,

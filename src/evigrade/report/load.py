@@ -61,21 +61,28 @@ def _strs(v: object) -> tuple[str, ...]:
     return tuple(str(x) for x in v) if isinstance(v, Sequence) and not isinstance(v, str) else ()
 
 
+def _int(v: object) -> int:
+    f = finite_float(v)
+    return 0 if f is None else int(f)
+
+
+def _counts(v: object) -> dict[str, int]:
+    return ({str(k): int(f) for k, x in v.items() if (f := finite_float(x)) is not None}
+            if isinstance(v, Mapping) else {})
+
+
 def load_contrast(d: Mapping[str, object] | ComparisonContrast) -> ComparisonContrast:
     """One comparison contrast from its ``to_dict()`` form; a missing ``n_findings`` is 0 (not stated),
     counts that are not numbers are left out."""
     if isinstance(d, ComparisonContrast):
         return d
-    counts = d.get("counts")
-    n = finite_float(d.get("n_findings"))
     rng = d.get("certainty_range")
     return ComparisonContrast(
         kind=str(first(d, "kind", default="")),
         comparisons=_strs(d.get("comparisons")),
-        n_findings=0 if n is None else int(n),
+        n_findings=_int(d.get("n_findings")),
         certainty_range=None if rng is None else str(rng),
-        counts={str(k): int(f) for k, v in counts.items() if (f := finite_float(v)) is not None}
-        if isinstance(counts, Mapping) else {},
+        counts=_counts(d.get("counts")),
         sentence=str(first(d, "sentence", default="")),
     )
 
@@ -87,16 +94,6 @@ def load_contrasts(items: Iterable[object] | None) -> tuple[ComparisonContrast, 
     if not got:
         return ()
     return tuple(load_contrast(x) for x in items or () if isinstance(x, (Mapping, ComparisonContrast)))
-
-
-def _int(v: object) -> int:
-    f = finite_float(v)
-    return 0 if f is None else int(f)
-
-
-def _counts(v: object) -> dict[str, int]:
-    return ({str(k): int(f) for k, x in v.items() if (f := finite_float(x)) is not None}
-            if isinstance(v, Mapping) else {})
 
 
 def load_family(d: Mapping[str, object] | FamilySummary) -> FamilySummary:

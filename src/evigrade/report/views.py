@@ -112,7 +112,7 @@ _CONTRAST_LABEL = {
     "between_forms": "Against other forms of the same intervention",
     "mixed": "Against mixed comparators (reviews pooling all comparators)",
 }
-_COUNT_ORDER = ("favours", "inconclusive", "harms", "very uncertain", "not rated")
+#: each count's words, in the order a row lists them
 _COUNT_WORDS = {"favours": "favour it", "inconclusive": "inconclusive", "harms": "favour the comparator",
                 "very uncertain": "very uncertain", "not rated": "no numbers (not rated)"}
 
@@ -124,7 +124,7 @@ def contrasts(comparisons: Sequence[ComparisonContrast]) -> tuple[dict[str, Any]
         kind = c.kind
         counts = c.counts
         rated = sum(int(v) for k, v in counts.items() if k != "not rated")
-        parts = [f"{int(counts[k])} {_COUNT_WORDS[k]}" for k in _COUNT_ORDER if counts.get(k)]
+        parts = [f"{int(counts[k])} {words}" for k, words in _COUNT_WORDS.items() if counts.get(k)]
         parts += [f"{int(v)} {humanise(k)}" for k, v in sorted(counts.items()) if k not in _COUNT_WORDS and v]
         sentence = c.sentence.strip()
         sm = re.match(r"[^:]{1,120}:\s+", sentence)
