@@ -89,3 +89,34 @@ def test_only_batch_and_summarize_are_parsed_without_typer():
     assert _plain_command(["--debug", "batch", "in.csv", "-o", "out.csv"]) is None
     assert _plain_command(["validate"]) is None and _plain_command(["report", "-o", "x"]) is None
     assert _plain_command(["summarize"]) is not None
+
+
+_BLAS_SCRIPT = """
+import atexit, os, sys
+atexit.register(lambda: print(os.environ.get("OPENBLAS_NUM_THREADS"), "numpy" in sys.modules, file=sys.stderr))
+sys.argv = ["evigrade", *sys.argv[1:]]
+from evigrade import cli
+cli.run()
+"""
+
+
+def test_a_plain_batch_process_starts_one_blas_thread_and_only_there(tmp_path):
+    # the batch path does no linear algebra; OpenBLAS's start-up threads cost CPU the reader wants
+    import subprocess
+    import sys
+
+    from evigrade.batch.workload import make_workload
+
+    make_workload(5, seed=1).to_csv(tmp_path / "in.csv", index=False)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_NUM_THREADS"}
+
+    def last_line(*argv: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", _BLAS_SCRIPT, *argv], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, check=True)
+        return proc.stderr.split()[-2:]
+
+    assert last_line("batch", "in.csv", "-o", "out.csv", "-q") == ["1", "True"]
+    assert last_line("batch", "in.csv", "-o", "out2.csv", "-q", "--json")[0] == "None"  # (typer's path: untouched)
+    assert last_line("summarize", "--format", "markdown")[0] == "None"
+    env["OPENBLAS_NUM_THREADS"] = "2"  # the user's choice stands
+    assert last_line("batch", "in.csv", "-o", "out3.csv", "-q") == ["2", "True"]

@@ -265,7 +265,10 @@ def _plain_command(args: Sequence[str]) -> Callable[[], Any] | None:
         from .batch import plain_args, run_batch
 
         kw = plain_args(list(args[1:]))
-        return None if kw is None else (lambda: run_batch(**kw))
+        if kw is None:
+            return None
+        _one_blas_thread()
+        return lambda: run_batch(**kw)
     if args[:1] == ["summarize"]:
         from .summarize import plain_args as summarize_args
         from .summarize import summarize_command
@@ -273,6 +276,16 @@ def _plain_command(args: Sequence[str]) -> Callable[[], Any] | None:
         skw = summarize_args(list(args[1:]))
         return None if skw is None else (lambda: summarize_command(**skw))
     return None
+
+
+def _one_blas_thread() -> None:
+    """Before numpy is first imported by a plain batch run: one OpenBLAS thread (unless the user chose).
+    The batch path does no linear algebra (the compiled kernel and numpy's element-wise functions), yet
+    OpenBLAS starts a thread per core when numpy is imported, and they spin a while: about 0.15 s of CPU
+    on the core the CSV reader and writer threads want (``benchmarks/bench_edges.py``).  Only in the
+    ``evigrade`` process itself (``run``), never in a Python program that calls ``main``."""
+    if _CONSOLE and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _invoked(args: Sequence[str]) -> tuple[str, ...] | None:
@@ -309,5 +322,11 @@ def _given_value(args: list[str], param) -> str | None:
     return None
 
 
+#: True in the ``evigrade`` process (the console script, ``python -m evigrade``), set by ``run``.
+_CONSOLE = False
+
+
 def run() -> None:  # console-script entry point
+    global _CONSOLE
+    _CONSOLE = True
     sys.exit(main())
