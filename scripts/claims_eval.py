@@ -19,6 +19,7 @@ Real texts (tests/claims/realtext/, labelled blind; see its README.md):
     python scripts/claims_eval.py --realtext --unit-mode units # judge each labelled unit on its own
     python scripts/claims_eval.py --set DIR --split all        # another labelled folder in the same format
     python scripts/claims_eval.py --realtext --learned         # with the learned reader (claims.learned) on
+    python scripts/claims_eval.py --write-reliability          # store the held-out figures the reports print
 
 ``--set DIR`` scores a folder laid out like tests/claims/realtext/: ``DIR/texts.csv`` (text_id, file,
 evidence, split; ``file`` relative to DIR) and ``DIR/labels.csv`` (text_id, unit_no, split, unit, is_claim,
@@ -240,13 +241,14 @@ def print_scores(title: str, sc: dict[str, object]) -> None:
               f"{_fmt(d['precision']):>10s}{_fmt(d['recall']):>8s}")
 
 
-def run_realtext(args: argparse.Namespace) -> int:
+def unit_results(labels: str, wanted: Sequence[str], evidence: str = "bundled", learned: bool = False,
+                 unit_mode: str = "text") -> tuple[dict, list[UnitResult], list[str]]:
+    """(texts, one result per labelled unit of the texts in the splits ``wanted``, alignment notes)."""
     from evigrade.claims import check, default_evidence, evidence_from_pack, judge, load_evidence, reference_evidence
     from evigrade.claims.check import lexicon_for
     from evigrade.claims.detect import analyse
 
-    texts, units = read_realtext(args.labels_realtext)
-    wanted = SPLITS if args.split == "all" else (args.split,)
+    texts, units = read_realtext(labels)
     cache: dict[str, object] = {}
 
     def evidence_for(key: str):
@@ -254,7 +256,7 @@ def run_realtext(args: argparse.Namespace) -> int:
             if key == "bundled":
                 cache[key] = {"bundled": default_evidence, "reference": reference_evidence,
                               "snapshot": lambda: load_evidence(SNAPSHOT)}.get(
-                                  args.evidence, lambda: load_evidence(args.evidence))()
+                                  evidence, lambda: load_evidence(evidence))()
             else:
                 cache[key] = evidence_from_pack(ROOT / key.removeprefix("pack:"))
         return cache[key]
@@ -267,14 +269,47 @@ def run_realtext(args: argparse.Namespace) -> int:
         mine = sorted((u for u in units if u.text_id == t.text_id), key=lambda u: u.unit_no)
         ev = evidence_for(t.evidence)
         body = t.file.read_text(encoding="utf-8")
-        if args.unit_mode == "text":
-            rep = check(body, ev, source=str(t.file), learned=args.learned)
+        if unit_mode == "text":
+            rep = check(body, ev, source=str(t.file), learned=learned)
             got, why = assign(body, mine, [(c.sentence, c.verdict) for c in rep.claims])
             notes.extend(why)
         else:
             lex = lexicon_for(ev)
             got = [UnitResult(u, judge(analyse(u.unit, lex), ev, lex).verdict, (u.unit,)) for u in mine]
         results.extend(got)
+    return texts, results, notes
+
+
+#: The held-out real texts (labels file, split): never tuned on; ``--write-reliability`` scores them.
+HELD_OUT = ((REALTEXT, "heldout"), (REALTEXT.parent.parent / "realtext2" / "labels.csv", "heldout"))
+RELIABILITY = ROOT / "src" / "evigrade" / "claims" / "lexicon" / "reliability.json"
+
+
+def write_reliability() -> int:
+    """Score the held-out texts (aggregate counts only: no unit is printed) and store the "flagged"
+    figures the reports print (claims.reliability)."""
+    import datetime
+
+    n_texts = n_units = flags = right = should = 0
+    sets = []
+    for labels, split in HELD_OUT:
+        texts, results, _ = unit_results(str(labels), (split,))
+        sc = score(results)["flagged"]
+        n_texts += sum(1 for t in texts.values() if t.split == split)
+        n_units += len(results)
+        flags, right, should = flags + sc["predicted"], right + sc["correct"], should + sc["support"]  # type: ignore[operator]
+        sets.append(f"{labels.parent.relative_to(ROOT)} ({split})")
+    out = {"measured": datetime.date.today().isoformat(), "texts": n_texts, "units": n_units, "flags": flags,
+           "flags_right": right, "should_flag": should, "sets": sets}
+    RELIABILITY.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RELIABILITY.relative_to(ROOT)}: {n_texts} texts, {n_units} units; flagged {right}/{flags} right "
+          f"(precision {right / flags:.3f}), {right}/{should} found (recall {right / should:.3f})")
+    return 0
+
+
+def run_realtext(args: argparse.Namespace) -> int:
+    wanted = SPLITS if args.split == "all" else (args.split,)
+    texts, results, notes = unit_results(args.labels_realtext, wanted, args.evidence, args.learned, args.unit_mode)
     by_split = {sp: score([r for r in results if r.item.split == sp]) for sp in wanted}
     if args.json:
         print(json.dumps({"unit_mode": args.unit_mode, "evidence": args.evidence, "splits": by_split,
@@ -328,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unit-mode", choices=("text", "units"), default="text",
                     help="text: check each whole text and align its sentences with the units (default); "
                          "units: judge each labelled unit on its own")
+    ap.add_argument("--write-reliability", action="store_true",
+                    help="score the held-out real texts (aggregate only) and store the figures every claims "
+                         "report prints (src/evigrade/claims/lexicon/reliability.json)")
     args = ap.parse_args(argv)
+    if args.write_reliability:
+        return write_reliability()
     if args.set_dir is not None:
         d = pathlib.Path(args.set_dir)
         if not d.is_dir():

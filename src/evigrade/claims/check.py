@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pathlib
 import re
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from .detect import ITV, Assertion, analyse, restated
 from .evidence import Evidence, default_evidence
 from .judge import VERDICTS, Judgement, judge
 from .learned import features, load_model, revise
+from .reliability import Reliability, load_reliability
 from .terms import TermSet, load_lexicon
 from .text import Sentence, split_sentences
 
@@ -69,6 +71,8 @@ class ClaimsReport:
     evidence_origin: str
     intervention: str
     notes: tuple[Note, ...] = ()
+    #: the checker's own measured accuracy on held-out real texts (claims.reliability), said with every report
+    reliability: Reliability | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -78,8 +82,16 @@ class ClaimsReport:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {**attrs_dict(self, "source", "intervention", "evidence_origin", "counts"),
-                "claims": [c.to_dict() for c in self.claims], "notes": [n.to_dict() for n in self.notes]}
+        out = {**attrs_dict(self, "source", "intervention", "evidence_origin", "counts"),
+               "claims": [c.to_dict() for c in self.claims], "notes": [n.to_dict() for n in self.notes]}
+        if self.reliability is not None:
+            out["reliability"] = {**self.reliability.to_dict(), "sentence": self.reliability.sentence()}
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _reliability() -> Reliability:
+    return load_reliability()
 
 
 #: (id of the evidence, lexicon path) -> (the evidence, its lexicon): building one compiles about a hundred
@@ -197,7 +209,7 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     notes = list(ev.notes)
     if not verdicts:
         notes.append(Note("claims_no_sentences", "The text contains no sentences to check."))
-    return ClaimsReport(tuple(verdicts), source, ev.origin, ev.intervention, tuple(notes))
+    return ClaimsReport(tuple(verdicts), source, ev.origin, ev.intervention, tuple(notes), _reliability())
 
 
 def _size(n: int) -> str:

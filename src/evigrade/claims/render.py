@@ -66,6 +66,8 @@ def _plain_lines(report: ClaimsReport) -> list[str]:
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.counts.items() if v)
     lines = [f"Claims in {src} checked against: {report.evidence_origin}",
              f"{len(report.claims)} sentences: {counts or 'none'}"]
+    if report.reliability is not None:
+        lines.append(report.reliability.sentence())
     lines += [f"note: {n.message}" for n in report.notes]
     for i, c in enumerate(report.claims, start=1):
         lines.append("")
@@ -116,6 +118,8 @@ def render_text(report: ClaimsReport, *, color: bool = False, width: int = 100) 
     con.print(f"[bold]Claims in {escape(src)}[/bold] checked against: {escape(report.evidence_origin)}")
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.counts.items() if v)
     con.print(f"{len(report.claims)} sentences: {counts or 'none'}")
+    if report.reliability is not None:
+        con.print(f"[italic]{escape(report.reliability.sentence())}[/italic]")
     for n in report.notes:
         con.print(f"[dim]note: {escape(n.message)}[/dim]")
     for i, c in enumerate(report.claims, start=1):
@@ -166,6 +170,8 @@ def render_html(report: ClaimsReport) -> str:
     e = html.escape
     rows = "".join(f"<tr><th>{e(k.replace('_', ' '))}</th><td>{v}</td></tr>" for k, v in report.counts.items())
     notes = "".join(f"<p class=\"note\">Note: {e(n.message)}</p>" for n in report.notes)
+    if report.reliability is not None:
+        notes = f"<p class=\"reliability\">{e(report.reliability.sentence())}</p>\n" + notes
     body = "\n".join(_html_claim(i, c) for i, c in enumerate(report.claims, start=1))
     title = f"Claims check: {report.source or 'text'}"
     return (
