@@ -20,9 +20,12 @@ resident memory of that process from ``os.wait4``):
   system's file cache is warm, as on any second run).
 * ``stream``: ``evigrade batch IN.parquet -o OUT.parquet -q`` on ``--stream-n`` analyses (default
   10,000,000; the same workload, written in blocks of 1M analyses), with its peak RSS.
-* ``dask``: ``evigrade batch IN.parquet -o OUT.parquet --dask-workers 4`` (a LocalCluster of 4
-  single-threaded worker processes) on ``--dask-n`` analyses (default 1,000,000) beside the same
-  command in process, and the largest difference between the two outputs.
+* ``dask``: ``evigrade batch IN.parquet -o OUT.parquet --dask-workers N`` (a LocalCluster of N
+  single-threaded worker processes) for each N of ``--dask-workers`` (default 4) on ``--dask-n``
+  analyses (default 1,000,000) beside the same command in process, ``--dask-rounds`` rounds interleaved:
+  the speed-up over in process for each N and the largest difference between the outputs.  How Dask
+  scales needs a machine with more cores than workers, e.g. ``--only dask --dask-workers 1 2 4 8
+  --dask-rounds 3`` on 8 or more cores.
 """
 from __future__ import annotations
 
@@ -263,19 +266,10 @@ def part_stream(rep: Report, args, tmp: pathlib.Path) -> None:
     rep("")
 
 
-def part_dask(rep: Report, args, tmp: pathlib.Path) -> None:
-    import pyarrow.parquet as pq
-
-    n = args.dask_n
-    src = tmp / "dask_in.parquet"
-    write_parquet(src, n)
-    exe = evigrade_exe()
-    local_out, dask_out = tmp / "local.parquet", tmp / "dask.parquet"
-    w_local, rss_local, _ = timed([exe, "batch", str(src), "-o", str(local_out), "-q"])
-    w_dask, rss_dask, _ = timed([exe, "batch", str(src), "-o", str(dask_out), "-q", "--dask-workers", "4"])
-    a = pq.read_table(local_out).to_pandas()
-    b = pq.read_table(dask_out).to_pandas()
-    same_ids = bool((a["analysis_id"].to_numpy() == b["analysis_id"].to_numpy()).all()) and len(a) == len(b)
+def _compare(a: "pd.DataFrame", b: "pd.DataFrame") -> tuple[bool, bool, int, float, float, list[str]]:
+    """(same analyses in the same order, non-float columns identical, float values that differ, largest
+    absolute and relative difference, the non-float columns) of two result tables."""
+    same_ids = len(a) == len(b) and bool((a["analysis_id"].to_numpy() == b["analysis_id"].to_numpy()).all())
     num = [c for c in a.columns if pd.api.types.is_float_dtype(a[c])]
     worst_abs = worst_rel = 0.0
     n_diff = 0
@@ -291,13 +285,42 @@ def part_dask(rep: Report, args, tmp: pathlib.Path) -> None:
             worst_rel = max(worst_rel, float((d / np.maximum(np.abs(x[both]), 1e-300)).max()))
     other = [c for c in a.columns if c not in num and c != "analysis_id"]
     same_other = all(a[c].astype(str).equals(b[c].astype(str)) for c in other)
-    rep(f"[dask] {n:,} analyses, Parquet in and out; LocalCluster of 4 single-threaded worker processes on "
-        f"{os.cpu_count()} cores")
-    rep(f"  in process: {w_local:.1f} s (peak RSS {gib(rss_local)}); --dask-workers 4: {w_dask:.1f} s "
-        f"(client process peak RSS {gib(rss_dask)}); ratio {w_dask / w_local:.2f}")
-    rep(f"  same analyses in the same order: {same_ids}; non-float columns ({', '.join(other)}) identical: "
-        f"{same_other}; float values that differ: {n_diff:,}; largest difference {worst_abs:.1e} absolute, "
-        f"{worst_rel:.1e} relative")
+    return same_ids, same_other, n_diff, worst_abs, worst_rel, other
+
+
+def part_dask(rep: Report, args, tmp: pathlib.Path) -> None:
+    """The in-process run, then a LocalCluster of each of ``--dask-workers`` single-threaded worker
+    processes (default 4), rounds interleaved: wall time, speed-up over in process, and agreement."""
+    import pyarrow.parquet as pq
+
+    n = args.dask_n
+    src = tmp / "dask_in.parquet"
+    write_parquet(src, n)
+    exe = evigrade_exe()
+    local_out = tmp / "local.parquet"
+    walls: dict[int, list[float]] = {w: [] for w in [0, *args.dask_workers]}  # 0: in process
+    rss: dict[int, int] = {}
+    for _ in range(args.dask_rounds):
+        for w in walls:
+            out = local_out if w == 0 else tmp / f"dask{w}.parquet"
+            cmd = [exe, "batch", str(src), "-o", str(out), "-q"] + ([] if w == 0 else ["--dask-workers", str(w)])
+            wall, m, _ = timed(cmd)
+            walls[w].append(wall)
+            rss[w] = max(rss.get(w, 0), m)
+    a = pq.read_table(local_out).to_pandas()
+    local = float(np.median(walls[0]))
+    rep(f"[dask] {n:,} analyses, Parquet in and out; LocalCluster of N single-threaded worker processes on "
+        f"{os.cpu_count()} cores; {args.dask_rounds} round(s), interleaved; medians")
+    rep(f"  in process: {local:.1f} s (peak RSS {gib(rss[0])})")
+    for w in args.dask_workers:
+        b = pq.read_table(tmp / f"dask{w}.parquet").to_pandas()
+        same_ids, same_other, n_diff, worst_abs, worst_rel, other = _compare(a, b)
+        med = float(np.median(walls[w]))
+        rep(f"  --dask-workers {w}: {med:.1f} s (client process peak RSS {gib(rss[w])}); "
+            f"speed-up over in process {local / med:.2f}x")
+        rep(f"    same analyses in the same order: {same_ids}; non-float columns ({', '.join(other)}) identical: "
+            f"{same_other}; float values that differ: {n_diff:,}; largest difference {worst_abs:.1e} absolute, "
+            f"{worst_rel:.1e} relative")
     rep("")
 
 
@@ -307,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cli-n", type=int, default=100_000)
     ap.add_argument("--stream-n", type=int, default=10_000_000)
     ap.add_argument("--dask-n", type=int, default=1_000_000)
+    ap.add_argument("--dask-workers", type=int, nargs="+", default=[4], metavar="N",
+                    help="LocalCluster sizes to run (e.g. 1 2 4 8 16 on a machine with that many cores)")
+    ap.add_argument("--dask-rounds", type=int, default=1)
     ap.add_argument("--metafor-n", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-metafor", action="store_true", help="skip R metafor even when Rscript is on PATH")
