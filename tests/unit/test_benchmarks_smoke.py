@@ -39,3 +39,11 @@ def test_whole_process_benchmark_runs_on_tiny_sizes(tmp_path):
     assert "200 result rows" in out  # the CLI run wrote one row per analysis
     assert "300 result rows" in out  # so did the streamed run
     assert "peak RSS" in out
+
+
+def test_dask_scaling_benchmark_runs_on_a_tiny_size(tmp_path):
+    pytest.importorskip("distributed")
+    out = _run("bench_edges.py", "--only", "dask", "--dask-n", "300", "--dask-workers", "1", "2", "--dask-rounds", "1",
+               tmp_path=tmp_path)
+    assert "--dask-workers 1:" in out and "--dask-workers 2:" in out and "speed-up over in process" in out
+    assert out.count("same analyses in the same order: True") == 2 and out.count("float values that differ: 0;") == 2
