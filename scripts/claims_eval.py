@@ -299,8 +299,10 @@ def write_reliability() -> int:
         n_units += len(results)
         flags, right, should = flags + sc["predicted"], right + sc["correct"], should + sc["support"]  # type: ignore[operator]
         sets.append(f"{labels.parent.relative_to(ROOT)} ({split})")
+    from evigrade.claims.reliability import sources_hash
+
     out = {"measured": datetime.date.today().isoformat(), "texts": n_texts, "units": n_units, "flags": flags,
-           "flags_right": right, "should_flag": should, "sets": sets}
+           "flags_right": right, "should_flag": should, "sets": sets, "sources_sha256": sources_hash()}
     RELIABILITY.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RELIABILITY.relative_to(ROOT)}: {n_texts} texts, {n_units} units; flagged {right}/{flags} right "
           f"(precision {right / flags:.3f}), {right}/{should} found (recall {right / should:.3f})")

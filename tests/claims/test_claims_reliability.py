@@ -10,7 +10,7 @@ import json
 import pathlib
 
 from evigrade.claims import check, default_evidence
-from evigrade.claims.reliability import Reliability, load_reliability
+from evigrade.claims.reliability import Reliability, load_reliability, sources_hash, stored_sources_hash
 from evigrade.claims.render import render
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -61,3 +61,10 @@ def test_every_report_format_carries_it():
     assert data["reliability"]["flags_right"] == rel.flags_right and data["reliability"]["sentence"] == rel.sentence()
     page = render(report, "html")
     assert '<p class="reliability">' in page and "this checker&#x27;s" in page and "this checker's" not in page
+
+
+def test_the_figures_were_measured_on_the_checker_as_it_is():
+    assert stored_sources_hash() == sources_hash(), (
+        "the claims checker's rules changed since its reliability was measured: run "
+        "python scripts/claims_eval.py --write-reliability (it scores the held-out texts in aggregate only) "
+        "and commit src/evigrade/claims/lexicon/reliability.json")

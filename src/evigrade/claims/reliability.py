@@ -4,10 +4,14 @@ and no more about itself than was measured).
 
 The figures live in ``lexicon/reliability.json``, written by ``scripts/claims_eval.py
 --write-reliability`` from the held-out real texts only (tests/claims/realtext, split ``heldout``, and
-tests/claims/realtext2), aggregate counts only; nothing in the checker is tuned on those texts.
+tests/claims/realtext2), aggregate counts only; nothing in the checker is tuned on those texts.  The
+file also holds the SHA-256 of the checker's own sources (``SOURCES``) as they were measured: a test
+fails when they change without the figures being measured again.  (Changes to the evidence a pack
+gives, upstream of the checker, are not caught by it.)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -15,10 +19,13 @@ from typing import Any
 
 from ..results import ResultMixin, json_keys
 
-__all__ = ["Reliability", "load_reliability", "RELIABILITY_FILE"]
+__all__ = ["Reliability", "load_reliability", "RELIABILITY_FILE", "SOURCES", "sources_hash", "stored_sources_hash"]
 
 #: The stored figures (in the package, beside the lexicon).
 RELIABILITY_FILE = "reliability.json"
+#: The checker's sources whose change calls for measuring again (paths inside ``evigrade.claims``).
+SOURCES = ("check.py", "detect.py", "evidence.py", "judge.py", "learned.py", "terms.py", "text.py",
+           "lexicon/claims.toml", "lexicon/learned_model.json")
 
 
 @json_keys("measured", "texts", "units", "flags", "flags_right", "should_flag", "precision", "recall", "sets")
@@ -55,10 +62,29 @@ class Reliability(ResultMixin):
                 f"({r:.0%}); read each flag as a pointer to check, not as a finding.")
 
 
-def load_reliability() -> Reliability:
-    """The stored figures (``lexicon/reliability.json``)."""
+def _stored() -> dict[str, Any]:
     raw: dict[str, Any] = json.loads(
         resources.files("evigrade.claims").joinpath("lexicon", RELIABILITY_FILE).read_text(encoding="utf-8"))
+    return raw
+
+
+def sources_hash() -> str:
+    """SHA-256 over the checker's ``SOURCES`` (name and bytes of each, line endings as stored)."""
+    h = hashlib.sha256()
+    root = resources.files("evigrade.claims")
+    for name in SOURCES:
+        h.update(name.encode() + b"\0" + root.joinpath(*name.split("/")).read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return h.hexdigest()
+
+
+def stored_sources_hash() -> str:
+    """The ``sources_hash`` the stored figures were measured with."""
+    return str(_stored().get("sources_sha256", ""))
+
+
+def load_reliability() -> Reliability:
+    """The stored figures (``lexicon/reliability.json``)."""
+    raw = _stored()
     return Reliability(measured=str(raw["measured"]), texts=int(raw["texts"]), units=int(raw["units"]),
                        flags=int(raw["flags"]), flags_right=int(raw["flags_right"]),
                        should_flag=int(raw["should_flag"]), sets=tuple(str(s) for s in raw["sets"]))
