@@ -257,25 +257,32 @@ def _os_error_line(exc: OSError) -> str:
             "space (rerun with --debug for the traceback)")
 
 
+#: The commands whose plain lines are parsed without typer: name -> (module, its command function).  Each
+#: module has ``plain_args(argv)``, ``DEFAULTS`` and ``PLAIN_OPTIONS`` (checked against the typer command
+#: by tests/cli/test_batch_plain_args.py, test_summarize_plain_args.py and test_plain_commands.py).
+PLAIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "batch": ("batch", "run_batch"),
+    "summarize": ("summarize", "summarize_command"),
+    "validate": ("validate", "validate_command"),
+    "check-claims": ("check_claims", "check_claims_command"),
+}
+
+
 def _plain_command(args: Sequence[str]) -> Callable[[], Any] | None:
-    """A plain ``evigrade batch IN -o OUT ...`` or ``evigrade summarize [PACK] ...`` parsed without typer
-    (``cli._plain``: typer, click and the pydantic typer validates with take about 0.18 s to import, a
-    fifth of ``summarize`` and half of a small batch run); None: typer parses the line."""
-    if args[:1] == ["batch"]:
-        from .batch import plain_args, run_batch
-
-        kw = plain_args(list(args[1:]))
-        if kw is None:
-            return None
+    """A plain line of one of ``PLAIN_COMMANDS`` parsed without typer (``cli._plain``: typer, click and
+    the pydantic typer validates with take about 0.18 s to import, a fifth of ``summarize`` and half of a
+    small batch run); None: typer parses the line."""
+    spec = PLAIN_COMMANDS.get(args[0]) if args else None
+    if spec is None:
+        return None
+    module = importlib.import_module(f"{__name__}.{spec[0]}")
+    kw = module.plain_args(list(args[1:]))
+    if kw is None:
+        return None
+    if args[0] == "batch":
         _one_blas_thread()
-        return lambda: run_batch(**kw)
-    if args[:1] == ["summarize"]:
-        from .summarize import plain_args as summarize_args
-        from .summarize import summarize_command
-
-        skw = summarize_args(list(args[1:]))
-        return None if skw is None else (lambda: summarize_command(**skw))
-    return None
+    command = getattr(module, spec[1])
+    return lambda: command(**kw)
 
 
 def _one_blas_thread() -> None:
