@@ -162,6 +162,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:52
 h1{font-size:1.5rem}h2{font-size:1rem;margin:.2rem 0}.badge{color:#fff;border-radius:.3rem;padding:.1rem .45rem;text-transform:uppercase;font-size:.8rem}
 .where{color:#6b6b6b;font-weight:normal;font-size:.85rem}blockquote{margin:.4rem 0;padding:.3rem .8rem;border-left:4px solid #ccc;background:#f7f7f7}
 section.claim{border-bottom:1px solid #e3e3e3;padding:.6rem 0}.rewording{background:#eef6ee;padding:.3rem .6rem}
+.reliability{background:#fff7e0;border-left:4px solid #d9a400;padding:.4rem .7rem}
 ul{margin:.3rem 0}.counts td,.counts th{padding:.1rem .6rem;text-align:left}.not_a_claim blockquote{color:#6b6b6b}
 """
 
