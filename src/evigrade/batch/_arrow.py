@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 try:  # the compiled module pyarrow.compute re-exports these from (see the module docstring)
-    from pyarrow._compute import CastOptions, CountOptions, call_function
+    from pyarrow._compute import CastOptions, CountOptions, MatchSubstringOptions, call_function
 except ImportError:  # pragma: no cover - a pyarrow that moved them: the public (slower to import) names
-    from pyarrow.compute import CastOptions, CountOptions, call_function
+    from pyarrow.compute import CastOptions, CountOptions, MatchSubstringOptions, call_function
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -118,9 +118,11 @@ def compute(name: str, *args: Any, options: Any = None) -> Any:
     return call_function(name, list(args), options)
 
 
-def take(values: Any, indices: np.ndarray) -> Any:
-    """``values.take(indices)`` (an array, chunked array or table) for numpy indices."""
-    return call_function("take", [values, array(np.asarray(indices, dtype=np.int64))])
+def take(values: Any, indices: Any) -> Any:
+    """``values.take(indices)`` (an array, chunked array or table) for numpy or Arrow indices."""
+    if isinstance(indices, np.ndarray):
+        indices = array(indices.astype(np.int64, copy=False))
+    return call_function("take", [values, indices])
 
 
 def filter(values: Any, mask: np.ndarray) -> Any:  # noqa: A001 - Arrow's name for it
@@ -159,15 +161,8 @@ def has_bytes(arr: "pa.Array | pa.ChunkedArray", chars: bytes) -> bool:
             if a.null_count == 0:
                 return True
             pattern = "[" + "".join("\\x%02x" % c for c in chars) + "]"
-            hit = call_function("match_substring_regex", [a], _match_options(pattern))
+            hit = call_function("match_substring_regex", [a], MatchSubstringOptions(pattern))
             if call_function("any", [hit]).as_py():
                 return True
     return False
 
-
-def _match_options(pattern: str) -> Any:
-    try:
-        from pyarrow._compute import MatchSubstringOptions
-    except ImportError:  # pragma: no cover
-        from pyarrow.compute import MatchSubstringOptions
-    return MatchSubstringOptions(pattern)

@@ -45,7 +45,7 @@ def fit_table(ids: "pa.Array", method: str, test: str, fit: "FitArrays") -> "pa.
     cols: list[Any] = [ids]
     for name in OUTPUT_COLUMNS:
         if name in ("method", "test"):
-            cols.append(_arrow.compute("take", _arrow.strings([method if name == "method" else test]), first))
+            cols.append(_arrow.take(_arrow.strings([method if name == "method" else test]), first))
         else:
             cols.append(_arrow.array(fit.notes if name == "notes" else fit.columns[name]))
     return pa.Table.from_arrays(cols, names=["analysis_id", *OUTPUT_COLUMNS])
@@ -62,7 +62,7 @@ def _to_arrow(frame: "pd.DataFrame | pa.Table", fmt: str) -> "pa.Table":
     if fmt == "csv":
         for i, field in enumerate(table.schema):
             if pa.types.is_boolean(field.type):  # (a take, not pc.if_else: its Python scalars load pandas)
-                col = _arrow.compute("take", _arrow.strings(["False", "True"]), _arrow.cast(table.column(i), pa.int8()))
+                col = _arrow.take(_arrow.strings(["False", "True"]), _arrow.cast(table.column(i), pa.int8()))
                 table = table.set_column(i, field.name, col)
     return table
 

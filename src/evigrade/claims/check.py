@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import pathlib
 import re
 from dataclasses import dataclass
@@ -87,11 +86,6 @@ class ClaimsReport:
         if self.reliability is not None:
             out["reliability"] = {**self.reliability.to_dict(), "sentence": self.reliability.sentence()}
         return out
-
-
-@functools.lru_cache(maxsize=1)
-def _reliability() -> Reliability:
-    return load_reliability()
 
 
 #: (id of the evidence, lexicon path) -> (the evidence, its lexicon): building one compiles about a hundred
@@ -209,7 +203,7 @@ def check(text: str, evidence: Evidence | None = None, *, source: str | None = N
     notes = list(ev.notes)
     if not verdicts:
         notes.append(Note("claims_no_sentences", "The text contains no sentences to check."))
-    return ClaimsReport(tuple(verdicts), source, ev.origin, ev.intervention, tuple(notes), _reliability())
+    return ClaimsReport(tuple(verdicts), source, ev.origin, ev.intervention, tuple(notes), load_reliability())
 
 
 def _size(n: int) -> str:

@@ -11,6 +11,7 @@ gives, upstream of the checker, are not caught by it.)
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ def stored_sources_hash() -> str:
     return str(_stored().get("sources_sha256", ""))
 
 
+@functools.lru_cache(maxsize=1)
 def load_reliability() -> Reliability:
-    """The stored figures (``lexicon/reliability.json``)."""
+    """The stored figures (``lexicon/reliability.json``; read once, the result is frozen)."""
     raw = _stored()
     return Reliability(measured=str(raw["measured"]), texts=int(raw["texts"]), units=int(raw["units"]),
                        flags=int(raw["flags"]), flags_right=int(raw["flags_right"]),
