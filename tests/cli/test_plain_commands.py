@@ -1,6 +1,7 @@
-"""``evigrade validate`` and ``evigrade check-claims`` parse a plain command line without typer (each
+"""``evigrade summarize``, ``validate`` and ``check-claims`` parse a plain command line without typer (each
 module's ``plain_args``, on ``cli._plain``): the same options, parameters, defaults and values as the
-typer command, the same output and exit code; anything else is left to typer."""
+typer command, the same output and exit code; anything else is left to typer.  (``batch``, whose table
+has --no- flags and numeric values: tests/cli/test_batch_plain_args.py.)"""
 from __future__ import annotations
 
 import importlib
@@ -13,7 +14,7 @@ import typer
 from evigrade import cli
 from evigrade.cli import PLAIN_COMMANDS, _plain_command, build_app
 
-COMMANDS = {"validate": "pack", "check-claims": "text_file"}
+COMMANDS = {"summarize": "pack", "validate": "pack", "check-claims": "text_file"}
 
 
 def _module(name: str):
@@ -34,6 +35,14 @@ def test_plain_options_are_the_typer_commands_options_with_its_defaults(name):
 
 
 LINES = [
+    ("summarize", []),
+    ("summarize", ["packs/x"]),
+    ("summarize", ["--details", "--all", "--no-color"]),
+    ("summarize", ["--format", "markdown", "packs/y"]),
+    ("summarize", ["--format=markdown", "--method=DL", "--test", "z"]),
+    ("summarize", ["--json", "--no-grade", "--safety-measure", "PFT"]),
+    ("summarize", ["--report", "out", "--method", "PM", "--method", "EB"]),
+    ("summarize", ["--format", "html"]),  # a value the command itself refuses (exit 3), typer or not
     ("validate", []),
     ("validate", ["packs/x"]),
     ("validate", ["-v", "packs/x"]),
@@ -56,6 +65,9 @@ def test_plain_args_parse_as_typer_does(name, argv, monkeypatch):
 
 
 @pytest.mark.parametrize("name,argv", [
+    ("summarize", ["a", "b"]), ("summarize", ["--help"]), ("summarize", ["--format"]),
+    ("summarize", ["--format", "--json"]), ("summarize", ["--json=1"]), ("summarize", ["--method", ""]),
+    ("summarize", ["--unknown"]), ("summarize", ["-"]), ("summarize", ["--"]), ("summarize", ["--details", "--debug"]),
     ("validate", ["a", "b"]), ("validate", ["--help"]), ("validate", ["-x"]), ("validate", ["--verbose=1"]),
     ("check-claims", []),  # typer says TEXT_FILE is missing
     ("check-claims", ["t.md", "--format"]), ("check-claims", ["t.md", "-o"]), ("check-claims", ["--help"]),
@@ -67,6 +79,8 @@ def test_other_lines_are_left_to_typer(name, argv):
 
 
 @pytest.mark.parametrize("argv", [
+    ["summarize"], ["summarize", "--details", "--all"], ["summarize", "--json"],
+    ["summarize", "--format", "markdown", "--no-grade"], ["summarize", "--format", "markdown"],
     ["validate"], ["validate", "-v"], ["validate", "examples/bcg-tuberculosis"], ["validate", "tests"],
     ["validate", "no/such/pack"],
     ["check-claims", "tests/claims/clinic_page.md"], ["check-claims", "tests/claims/clinic_page.md", "-f", "json"],
@@ -83,7 +97,7 @@ def test_the_plain_path_prints_what_the_typer_path_prints(argv, monkeypatch, cap
     assert cli.main(argv) == code
     typed = capsys.readouterr()
     assert (plain.out, plain.err) == (typed.out, typed.err)
-    assert plain.out or plain.err
+    assert plain.out if code == 0 else plain.err  # (the result on stdout; a refusal on stderr)
 
 
 def test_a_plain_validate_loads_neither_typer_nor_pydantic():

@@ -1,6 +1,5 @@
-"""``evigrade summarize`` parses a plain command line without typer (``cli.summarize.plain_args``, on
-``cli._plain``): the same options, parameters, defaults and values as the typer command, the same
-output; anything else is left to typer.  ``cli._plain.echo`` writes what typer's ``echo`` writes."""
+"""``cli._plain.echo`` writes what typer's ``echo`` writes, and a plain ``evigrade summarize`` loads no
+typer.  (Its parse and output against the typer command: tests/cli/test_plain_commands.py.)"""
 from __future__ import annotations
 
 import io
@@ -10,62 +9,7 @@ import sys
 import pytest
 import typer
 
-from evigrade import cli
-from evigrade.cli import _plain, _plain_command, build_app
-from evigrade.cli import summarize as cli_summarize
-from evigrade.cli.summarize import DEFAULTS, PLAIN_OPTIONS, plain_args
-
-
-def _command():
-    return typer.main.get_command(build_app(["summarize"])).commands["summarize"]
-
-
-def test_plain_options_are_the_typer_commands_options_with_its_defaults():
-    params = {p.name: p for p in _command().params}
-    for opt, (name, _kind) in PLAIN_OPTIONS.items():
-        assert opt in params[name].opts, opt
-    assert set(DEFAULTS) | {"pack"} == set(params)
-    for name, default in DEFAULTS.items():
-        assert params[name].default == default, name
-    assert {name for name, _ in PLAIN_OPTIONS.values()} == set(DEFAULTS)  # every option has its plain spelling
-
-
-LINES = [
-    [],
-    ["packs/x"],
-    ["--details", "--all", "--no-color"],
-    ["--format", "markdown", "packs/y"],
-    ["--format=markdown", "--method=DL", "--test", "z"],
-    ["--json", "--no-grade", "--safety-measure", "PFT"],
-    ["--report", "out", "--method", "PM", "--method", "EB"],
-    ["--format", "html"],  # a value the command itself refuses (exit 3), typer or not
-]
-
-
-@pytest.mark.parametrize("argv", LINES)
-def test_plain_args_parse_as_typer_does(argv, monkeypatch):
-    seen = {}
-    monkeypatch.setattr(cli_summarize, "summarize_command", lambda **kw: seen.update(kw))
-    build_app(["summarize"])(args=["summarize", *argv], prog_name="evigrade", standalone_mode=False)
-    assert plain_args(argv) == seen
-    assert _plain_command(["summarize", *argv]) is not None
-
-
-@pytest.mark.parametrize("argv", [
-    ["a", "b"],  # typer's message for an extra argument
-    ["--help"],
-    ["--format"],
-    ["--format", "--json"],
-    ["--json=1"],
-    ["--method", ""],
-    ["--unknown"],
-    ["-"],
-    ["--"],
-    ["--details", "--debug"],
-])
-def test_other_lines_are_left_to_typer(argv):
-    assert plain_args(argv) is None
-    assert _plain_command(["summarize", *argv]) is None
+from evigrade.cli import _plain
 
 
 class _Stream(io.StringIO):
@@ -93,18 +37,6 @@ def test_echo_writes_what_typers_echo_writes(monkeypatch, tty, message, nl, err)
     monkeypatch.setattr(sys, target, theirs)
     typer.echo(message, nl=nl, err=err)
     assert ours.getvalue() == theirs.getvalue()
-
-
-@pytest.mark.parametrize("argv", [[], ["--details", "--all"], ["--json"], ["--format", "markdown", "--no-grade"],
-                                  ["--format", "markdown"]])
-def test_the_plain_path_prints_what_the_typer_path_prints(argv, monkeypatch, capsys):
-    assert cli.main(["summarize", *argv]) == 0
-    plain = capsys.readouterr()
-    monkeypatch.setattr(cli, "_plain_command", lambda args: None)
-    assert cli.main(["summarize", *argv]) == 0
-    typed = capsys.readouterr()
-    assert (plain.out, plain.err) == (typed.out, typed.err)
-    assert plain.out
 
 
 def test_a_plain_summarize_loads_neither_typer_nor_pydantic():
